@@ -1,0 +1,30 @@
+"""An example third-party plugin: two local service posts of 淮安区 (code 008.003).
+
+Members whose report-in community lies in 淮安区 may claim them; members elsewhere may not.
+Install it with ``pip install -e examples/partyreg-huaian-local`` and check with
+``partyreg posts list --district 008.003``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from partyreg_core.hookspecs import hookimpl
+from partyreg_core.orgcodes import OrgCode
+from partyreg_core.posts import Post
+
+HUAIAN_DISTRICT = OrgCode(("008", "003"))
+
+LOCAL_POSTS = (
+    Post("101", "运河文化宣讲岗", HUAIAN_DISTRICT, description="向居民宣讲大运河文化与淮安历史。"),
+    Post(
+        "102", "周恩来精神传承岗", HUAIAN_DISTRICT, description="组织青少年参观学习，传承红色精神。"
+    ),
+)
+
+
+@hookimpl
+def partyreg_register_posts(register: Callable[[Post], None]) -> None:
+    """Register 淮安区's two local posts."""
+    for post in LOCAL_POSTS:
+        register(post)

@@ -1,0 +1,1 @@
+"""The ``partyreg`` command line (click). Thin: parses, calls the facade, prints."""

@@ -1,0 +1,166 @@
+"""partyreg's extension points (pluggy hook specifications).
+
+Built-in features are plugins like any other: the SQLite and PostgreSQL stores, the xlsx and CSV
+formats, the official-form exports and the notification channels are found through the
+``partyreg`` entry-point group exactly as a county's own plugin is.
+
+Naming: ``partyreg_register_<thing>(register)`` hooks are providers — call ``register`` once per
+thing you provide; ``partyreg_on_<past_tense>`` hooks are events, called after the fact, whose
+return value is ignored. Arguments and results are core types, never dicts or database rows.
+
+Every hook here is documented in ``docs/plugin_hooks.md`` (a test checks it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import pluggy
+
+if TYPE_CHECKING:
+    from partyreg_core.ports import (
+        Change,
+        Exporter,
+        ImportOutcome,
+        NotifierFactory,
+        StoreOpener,
+        TableFormat,
+    )
+    from partyreg_core.posts import Post
+    from partyreg_core.workspace import Workspace
+
+PROJECT_NAME = "partyreg"
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+hookspec: Callable[[_F], _F] = pluggy.HookspecMarker(PROJECT_NAME) 
+hookimpl: Callable[[_F], _F] = pluggy.HookimplMarker(PROJECT_NAME) 
+
+
+# ---------------------------------------------------------------------------------------------
+# Storage
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def partyreg_register_storage(register: Callable[[str, StoreOpener], None]) -> None:
+    """Provide storage backends.
+
+    Call ``register(scheme, opener)`` for each URL scheme you serve (``"sqlite"``,
+    ``"postgresql"``); ``opener(url)`` returns a :class:`partyreg_core.ports.Store`. The store
+    named by ``--db`` is opened by the backend registered for its scheme; two plugins registering
+    the same scheme is an error at start-up.
+
+    :param register: ``register(scheme: str, opener: StoreOpener) -> None``.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Import and export formats
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def partyreg_register_formats(register: Callable[[TableFormat], None]) -> None:
+    """Provide readers for input files (``.xlsx``, ``.csv``, a county's own layout).
+
+    Call ``register(fmt)`` with a :class:`partyreg_core.ports.TableFormat`: its ``name``, the
+    file ``extensions`` it reads, a ``sniff(path)`` that says whether a file really is of this
+    format (checked before parsing), and ``read(path, options)`` that yields the file's rows as
+    text cells. Formats are tried in registration order; the first whose ``sniff`` accepts the
+    file reads it.
+
+    :param register: ``register(fmt: TableFormat) -> None``.
+    """
+
+
+@hookspec
+def partyreg_register_exporters(register: Callable[[Exporter], None]) -> None:
+    """Provide exports: the official forms (``form1``–``form4``), circulars, ledgers.
+
+    Call ``register(exporter)`` with a :class:`partyreg_core.ports.Exporter` whose ``name`` is
+    what ``partyreg export NAME`` takes. Two exporters with the same name are an error.
+
+    :param register: ``register(exporter: Exporter) -> None``.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Notifications
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def partyreg_register_notifiers(register: Callable[[str, NotifierFactory], None]) -> None:
+    """Provide notification channels (SMTP e-mail, webhooks, group robots, SMS, QQ groups).
+
+    Call ``register(channel_type, factory)``; ``factory(settings)`` builds a
+    :class:`partyreg_core.ports.Notifier` from a channel's settings (as configured per org unit).
+
+    :param register: ``register(channel_type: str, factory: NotifierFactory) -> None``.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Posts
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def partyreg_register_posts(register: Callable[[Post], None]) -> None:
+    """Provide service posts.
+
+    Call ``register(post)`` with a :class:`partyreg_core.posts.Post`. A local post sets
+    ``district`` to an org code; it can be claimed only by members whose report-in community
+    lies in that district (or below it). The plugin name is filled in by partyreg. A post whose
+    code or name clashes with another post valid in an overlapping district refuses start-up,
+    naming both plugins.
+
+    :param register: ``register(post: Post) -> None``.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def partyreg_register_commands(cli: Any) -> None:
+    """Add commands to the ``partyreg`` command line.
+
+    ``cli`` is the root :class:`click.Group`; call ``cli.add_command(...)``. Commands receive
+    the application object through ``click.pass_obj`` and should reach data only through its
+    :class:`partyreg_core.workspace.Workspace`.
+
+    :param cli: the root ``click.Group``.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Events
+# ---------------------------------------------------------------------------------------------
+
+
+@hookspec
+def partyreg_on_changed(workspace: Workspace, change: Change) -> None:
+    """Called after a change has been committed to the store (and to the audit log).
+
+    ``change`` is a :class:`partyreg_core.ports.Change`: who, when, the action (``member.add``,
+    ``route.assign``, ``sheet.confirm``, …), the subject and the before/after values. Use it to
+    notify, to mirror into another system, or to keep statistics. Raising here does not undo the
+    change; the error is logged.
+
+    :param workspace: the workspace the change went through.
+    :param change: the committed change.
+    """
+
+
+@hookspec
+def partyreg_on_imported(workspace: Workspace, outcome: ImportOutcome) -> None:
+    """Called after an import has been committed (not after a dry run).
+
+    :param workspace: the workspace the import went through.
+    :param outcome: a :class:`partyreg_core.ports.ImportOutcome`: the batch id, the file, the
+        kind and the counts of rows written.
+    """

@@ -1,0 +1,1 @@
+"""partyreg's built-in plugins, each a module registered in the ``partyreg`` entry-point group."""

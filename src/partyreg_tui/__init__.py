@@ -1,0 +1,1 @@
+"""The partyreg terminal UI (Textual), for operators over SSH."""
