@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 PROJECT_NAME = "partyreg"
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-hookspec: Callable[[_F], _F] = pluggy.HookspecMarker(PROJECT_NAME) 
-hookimpl: Callable[[_F], _F] = pluggy.HookimplMarker(PROJECT_NAME) 
+hookspec: Callable[[_F], _F] = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl: Callable[[_F], _F] = pluggy.HookimplMarker(PROJECT_NAME)
 
 
 # ---------------------------------------------------------------------------------------------

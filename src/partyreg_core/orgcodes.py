@@ -15,7 +15,7 @@ from enum import StrEnum
 import attrs
 
 from partyreg_core.errors import NotFoundError, ValidationError
-from partyreg_core.text import clean, header_key, remove_whitespace
+from partyreg_core.text import clean, compact, header_key
 
 _SEGMENT = re.compile(r"^\d{3}$")
 # NFKC turns "．" into "." but keeps the ideographic full stops; operators type both.
@@ -106,13 +106,14 @@ class OrgCode:
 
 def normalise_code_text(text: str) -> str:
     """Normalise a code as typed: NFKC, ideographic full stops as dots, no whitespace."""
-    return remove_whitespace(clean(text).translate(_DOT_VARIANTS))
+    return compact(clean(text).translate(_DOT_VARIANTS))
 
 
 def looks_like_excel_number(text: str) -> bool:
     """Whether ``text`` is what Excel makes of a code stored as a number (``8.001``, ``8``)."""
     value = normalise_code_text(text)
-    return bool(re.fullmatch(r"\d{1,2}(\.\d+)?", value))
+    # Excel drops the leading zeros: 008.001 becomes 8.001, 008 becomes 8.
+    return bool(re.fullmatch(r"[1-9]\d?(\.\d+)?", value))
 
 
 def parse_code(text: str) -> OrgCode:

@@ -14,7 +14,7 @@ import attrs
 
 from partyreg_core.errors import PluginError
 from partyreg_core.orgcodes import OrgCode
-from partyreg_core.text import clean, remove_whitespace
+from partyreg_core.text import clean, compact, nfkc, remove_whitespace
 
 BUILTIN_PLUGIN = "partyreg"
 
@@ -48,12 +48,12 @@ class Post:
 
 def normalise_post_code(token: str) -> str:
     """Normalise a typed post code: NFKC, no whitespace, no leading zeros on numbers."""
-    value = remove_whitespace(clean(token))
+    value = compact(token)
     if value.isdigit():
         return str(int(value))
     if re.fullmatch(r"\d+\.0+", value):  # a number cell read as 3.0
         return str(int(float(value)))
-    return value.upper()
+    return nfkc(value.upper())
 
 
 @attrs.frozen

@@ -31,8 +31,12 @@ def strip_controls(value: str) -> str:
 
 
 def clean(value: str) -> str:
-    """NFKC, drop invisible characters, and trim surrounding whitespace."""
-    return strip_invisible(nfkc(value)).strip()
+    """NFKC, drop invisible characters, and trim surrounding whitespace.
+
+    NFKC runs again last: removing a character can bring a base letter next to a combining
+    mark, and the result must be stable (``clean(clean(x)) == clean(x)``).
+    """
+    return nfkc(strip_invisible(nfkc(value)).strip())
 
 
 def remove_whitespace(value: str) -> str:
@@ -45,9 +49,14 @@ def collapse_whitespace(value: str) -> str:
     return _WHITESPACE.sub(" ", value).strip()
 
 
+def compact(value: str) -> str:
+    """:func:`clean`, then every whitespace character removed (NFKC again, for stability)."""
+    return nfkc(remove_whitespace(clean(value)))
+
+
 def header_key(value: str) -> str:
     """The key a header cell is matched by: NFKC with all whitespace and invisibles removed."""
-    return remove_whitespace(strip_invisible(nfkc(value)))
+    return compact(value)
 
 
 def display_width(value: str) -> int:
