@@ -21,9 +21,11 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py --out $(DEMO_DIR)
 
+LINT_DIRS := $(wildcard src tests examples bench)
+
 lint: $(STAMP)
-	$(BIN)/ruff check src tests examples bench
-	$(BIN)/ruff format --check src tests examples bench
+	$(BIN)/ruff check $(LINT_DIRS)
+	$(BIN)/ruff format --check $(LINT_DIRS)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
