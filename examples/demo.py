@@ -51,7 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         for district, label in ((huaian, "淮安区"), (ws.code("008.004").code, "淮阴区")):
             result = catalog.parse_claims(cell, district)
             problems = "; ".join(f"{p.code}: {p.message}" for p in result.problems)
-            print(f"  {cell!r:<32} {label}: {list(result.codes)}" + (f"  ✗ {problems}" if problems else ""))
+            print(
+                f"  {cell!r:<32} {label}: {list(result.codes)}"
+                + (f"  ✗ {problems}" if problems else "")
+            )
 
     step("The 2014 campaign calendar")
     calendar = CampaignCalendar.default(2014)
