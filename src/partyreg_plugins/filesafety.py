@@ -1,0 +1,320 @@
+"""Checks that run on an input file before any parser touches it (DESIGN.md §7, §9).
+
+A file is refused, with a :class:`~partyreg_core.errors.ValidationError` whose code starts with
+``file.`` and whose Chinese message says what is wrong and how to fix it, when it is empty or too
+big, when its content is not what its extension says (an old .xls or a text file renamed .xlsx, a
+workbook renamed .csv), when it is encrypted, when it is a zip bomb, or when an XML part carries a
+DTD (the door to "billion laughs" entity expansion and external entities).
+
+The zip checks do not trust the archive's directory: every XML part is inflated here, in bounded
+chunks, counting the bytes that actually come out, before calamine or openpyxl reads it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import attrs
+
+from partyreg_core.errors import ValidationError
+from partyreg_core.ports import ReadLimits
+
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_MAGIC = b"PK\x03\x04"
+# An OLE2 file holding this stream is an Office document encrypted with a password
+# (MS-OFFCRYPTO); directory entry names are UTF-16LE.
+_ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
+
+_CHUNK = 1 << 20
+# Members that are never XML and never reach the XML parsers: their declared sizes still count
+# against the limits, but they are not inflated here.
+_BINARY_SUFFIXES = (
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".gif",
+    ".bmp",
+    ".emf",
+    ".wmf",
+    ".tif",
+    ".tiff",
+    ".bin",
+    ".wdp",
+    ".ico",
+)
+# The ratio limit is for parts big enough to hurt; a few kilobytes of repetitive XML compress
+# far past 100:1 without being a threat.
+RATIO_MIN_BYTES = 1 << 20
+# Inside XML, "<!" may only open a comment ("<!--") or a CDATA section ("<![CDATA["); anything
+# else is a declaration: <!DOCTYPE, <!ENTITY, <!ELEMENT, …
+# (The character after "<!" is required, so a "<!--" split across two chunks is not a match.)
+_DECLARATION = re.compile(rb"<![^-\[]")
+_DECLARATION_TEXT = re.compile(r"<![^-\[]")
+
+
+def refuse(code: str, message: str) -> ValidationError:
+    """The error a refused file raises (``code`` without the ``file.`` prefix)."""
+    return ValidationError(f"file.{code}", message)
+
+
+# ---------------------------------------------------------------------------------------------
+# Any file
+# ---------------------------------------------------------------------------------------------
+
+
+def check_size(path: Path, limits: ReadLimits) -> int:
+    """The size of ``path`` in bytes; refuse a missing, empty or oversized file."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise refuse(
+            "unreadable", f"无法读取文件 {path.name}：{exc.strerror or exc}。请检查路径和权限。"
+        ) from exc
+    if not path.is_file():
+        raise refuse("unreadable", f"{path.name} 不是普通文件：请指定要导入的表格文件。")
+    if size == 0:
+        raise refuse("empty", f"文件 {path.name} 是空的（0 字节）：请确认已保存了内容后再导入。")
+    if size > limits.max_file_bytes:
+        raise refuse(
+            "too_large",
+            f"文件 {path.name} 有 {_mb(size)}，超过上限 {_mb(limits.max_file_bytes)}："
+            "请按单位拆分成几个文件分别导入。",
+        )
+    return size
+
+
+def read_head(path: Path, size: int = 8) -> bytes:
+    """The first ``size`` bytes of ``path``."""
+    with path.open("rb") as f:
+        return f.read(size)
+
+
+def is_encrypted_ole2(path: Path) -> bool:
+    """Whether an OLE2 file is a password-protected Office document (its directory names an
+    ``EncryptedPackage`` stream). Read in chunks: the directory may lie anywhere."""
+    tail = b""
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            if _ENCRYPTED_STREAM in tail + chunk:
+                return True
+            tail = chunk[-len(_ENCRYPTED_STREAM) :]
+    return False
+
+
+def refuse_ole2(path: Path, expected: str) -> ValidationError:
+    """The error for an OLE2 file where ``expected`` (``"xlsx"``, ``"CSV"``) was expected."""
+    if is_encrypted_ole2(path):
+        return refuse(
+            "encrypted",
+            f"文件 {path.name} 设置了打开密码（已加密），无法读取：请在 Excel/WPS 中打开，"
+            "在“文件→信息→保护工作簿”（WPS：“文件→文档加密”）中清除密码，另存后再导入。",
+        )
+    return refuse(
+        "xls_legacy",
+        f"文件 {path.name} 实际是旧版 Excel 97-2003 (.xls) 格式，不是 {expected}："
+        "请在 Excel/WPS 中打开，“另存为”Excel 工作簿 (.xlsx) 后再导入。",
+    )
+
+
+def looks_like_text(head: bytes) -> bool:
+    """Whether ``head`` looks like text (a BOM, or no NUL byte and mostly printable)."""
+    if head.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True
+    if b"\x00" in head:
+        return False
+    controls = sum(1 for b in head if b < 0x20 and b not in (0x09, 0x0A, 0x0D))
+    return controls <= len(head) // 100
+
+
+# ---------------------------------------------------------------------------------------------
+# Zip packages (xlsx)
+# ---------------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class ZipSummary:
+    """What the pre-parse scan learnt about a zip package."""
+
+    members: tuple[str, ...]
+    uncompressed_bytes: dict[str, int]
+    total_uncompressed: int
+
+
+def check_zip(path: Path, limits: ReadLimits, required: tuple[str, ...], kind: str) -> ZipSummary:
+    """Check a zip package before parsing: it is a readable zip holding ``required`` parts
+    (else it is not a ``kind``), no member is encrypted, the declared sizes and ratios are within
+    ``limits``, and every XML part inflates to no more than it declares and carries no DTD."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        raise refuse(
+            "corrupt",
+            f"文件 {path.name} 已损坏或不完整，无法作为 {kind} 打开：请重新从 Excel/WPS 保存一份再导入。",
+        ) from exc
+    with zf, path.open("rb") as raw:
+        infos = zf.infolist()
+        names = {info.filename for info in infos}
+        missing = [name for name in required if name not in names]
+        if missing:
+            raise refuse(
+                "not_xlsx",
+                f"文件 {path.name} 是 zip 压缩包，但不是 {kind}（缺少 {'、'.join(missing)}）："
+                "请在 Excel/WPS 中打开原表格，另存为 Excel 工作簿 (.xlsx) 后再导入。",
+            )
+        total = 0
+        sizes: dict[str, int] = {}
+        for info in infos:
+            if info.flag_bits & 0x1:
+                raise refuse(
+                    "encrypted",
+                    f"文件 {path.name} 内容被加密，无法读取：请清除密码后另存为 .xlsx 再导入。",
+                )
+            _check_declared(path, info, limits)
+            total += info.file_size
+            if total > limits.max_uncompressed_bytes:
+                raise _bomb(path, f"解压后超过 {_mb(limits.max_uncompressed_bytes)}")
+            sizes[info.filename] = info.file_size
+        compressed = path.stat().st_size
+        if total >= RATIO_MIN_BYTES and total / max(compressed, 1) > limits.max_ratio:
+            raise _bomb(path, f"整体压缩比达 {total / max(compressed, 1):.0f}:1")
+        scanned = 0
+        for info in infos:
+            if info.is_dir() or info.filename.lower().endswith(_BINARY_SUFFIXES):
+                continue
+            scanned += _scan_member(
+                path, raw, info, limits, limits.max_uncompressed_bytes - scanned
+            )
+    return ZipSummary(tuple(i.filename for i in infos), sizes, total)
+
+
+def _check_declared(path: Path, info: zipfile.ZipInfo, limits: ReadLimits) -> None:
+    if info.file_size > limits.max_uncompressed_bytes:
+        raise _bomb(path, f"其中 {info.filename} 解压后有 {_mb(info.file_size)}")
+    if info.file_size >= RATIO_MIN_BYTES:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if ratio > limits.max_ratio:
+            raise _bomb(path, f"其中 {info.filename} 的压缩比达 {ratio:.0f}:1")
+
+
+def _scan_member(
+    path: Path, raw: BinaryIO, info: zipfile.ZipInfo, limits: ReadLimits, budget: int
+) -> int:
+    """Inflate one member in bounded chunks; refuse a size lie, a ratio or total over the
+    limits, or a declaration (DTD, entity) in it. Returns the bytes that came out."""
+    produced = 0
+    scanner = _DeclarationScanner()
+    for piece in _inflate(path, raw, info):
+        produced += len(piece)
+        if produced > info.file_size:
+            raise _bomb(path, f"其中 {info.filename} 解压后的实际大小超过了它声明的大小")
+        if produced > budget:
+            raise _bomb(path, f"解压后超过 {_mb(limits.max_uncompressed_bytes)}")
+        if scanner.feed(piece):
+            raise refuse(
+                "xml_entities",
+                f"文件 {path.name} 的 {info.filename} 含有 DTD/实体声明（<!DOCTYPE 或 <!ENTITY），"
+                "这种写法可被用来攻击程序，已拒绝读取：请在 Excel/WPS 中打开后另存为新的 .xlsx 再导入。",
+            )
+    return produced
+
+
+def _inflate(path: Path, raw: BinaryIO, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """The decompressed bytes of ``info``, read from its raw data, never more than
+    ``_CHUNK`` at a time (so a bomb is stopped after one chunk past the limit)."""
+    raw.seek(info.header_offset)
+    header = raw.read(30)
+    if len(header) != 30 or header[:4] != ZIP_MAGIC:
+        raise refuse(
+            "corrupt",
+            f"文件 {path.name} 已损坏（{info.filename} 的位置不对）：请重新保存后再导入。",
+        )
+    name_len, extra_len = struct.unpack("<HH", header[26:30])
+    raw.seek(info.header_offset + 30 + name_len + extra_len)
+    left = info.compress_size
+    if info.compress_type == zipfile.ZIP_STORED:
+        while left > 0:
+            data = raw.read(min(_CHUNK, left))
+            if not data:
+                break
+            left -= len(data)
+            yield data
+        return
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        raise refuse(
+            "not_xlsx",
+            f"文件 {path.name} 的 {info.filename} 使用了 Excel 不会使用的压缩方式："
+            "请在 Excel/WPS 中另存为 .xlsx 后再导入。",
+        )
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    try:
+        while left > 0 and not inflater.eof:
+            data = raw.read(min(_CHUNK // 4, left))
+            if not data:
+                break
+            left -= len(data)
+            out = inflater.decompress(data, _CHUNK)
+            yield out
+            # A small compressed piece may hold far more than one chunk: drain it in steps.
+            while inflater.unconsumed_tail and not inflater.eof:
+                yield inflater.decompress(inflater.unconsumed_tail, _CHUNK)
+        if not inflater.eof:
+            # Trailing bytes may still be buffered; flush in bounded steps.
+            while piece := inflater.decompress(b"", _CHUNK):
+                yield piece
+    except zlib.error as exc:
+        raise refuse(
+            "corrupt", f"文件 {path.name} 已损坏（{info.filename} 无法解压）：请重新保存后再导入。"
+        ) from exc
+
+
+class _DeclarationScanner:
+    """Finds "<!" followed by anything but "-" or "[" across chunk boundaries, in UTF-8 or
+    (when the part starts with a UTF-16 BOM or a NUL-padded "<") in UTF-16."""
+
+    def __init__(self) -> None:
+        self._tail: bytes | str = b""
+        self._decoder: codecs.IncrementalDecoder | None = None
+        self._started = False
+
+    def feed(self, data: bytes) -> bool:
+        if not self._started and data:
+            self._started = True
+            head = data[:4]
+            if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or (
+                len(head) >= 2 and 0 in head[:2]
+            ):
+                self._decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
+                if not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                    le = head[1] == 0
+                    self._decoder = codecs.getincrementaldecoder(
+                        "utf-16-le" if le else "utf-16-be"
+                    )(errors="replace")
+                self._tail = ""
+        if self._decoder is not None:
+            text = str(self._tail) + self._decoder.decode(data)
+            found = _DECLARATION_TEXT.search(text) is not None
+            self._tail = text[-2:]
+            return found
+        buffer = bytes(self._tail) + data
+        found = _DECLARATION.search(buffer) is not None
+        self._tail = buffer[-2:]
+        return found
+
+
+def _bomb(path: Path, what: str) -> ValidationError:
+    return refuse(
+        "zip_bomb",
+        f"文件 {path.name} {what}，超出安全上限，可能是“压缩炸弹”，已拒绝读取："
+        "正常的表格不会这样；如确是正常数据，请拆分成几个文件分别导入。",
+    )
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1_000_000:,.0f} MB" if size >= 1_000_000 else f"{size:,} 字节"
