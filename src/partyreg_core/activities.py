@@ -39,7 +39,7 @@ CAMPAIGN_START = date(2014, 1, 1)
 
 
 @attrs.frozen
-class MemberStatus:
+class KnownMember:
     """What the activity validator needs to know of a registered member: who (name + phone,
     as stored) and the campaign years whose feedback sheet is confirmed (locked)."""
 
@@ -52,18 +52,18 @@ class MemberLookup(Protocol):
     """Finds a registered member by name + phone (normalised, as stored). The store
     implements it, scoped to the acting operator; :class:`MemberIndex` is the in-memory one."""
 
-    def find_member(self, name: str, phone: str) -> MemberStatus | None:
+    def find_member(self, name: str, phone: str) -> KnownMember | None:
         """The member with this name and phone, or ``None``."""
         ...
 
 
 class MemberIndex:
-    """An in-memory :class:`MemberLookup` over :class:`MemberStatus` values."""
+    """An in-memory :class:`MemberLookup` over :class:`KnownMember` values."""
 
-    def __init__(self, members: Iterable[MemberStatus] = ()) -> None:
+    def __init__(self, members: Iterable[KnownMember] = ()) -> None:
         self._members = {(m.name, m.phone): m for m in members}
 
-    def find_member(self, name: str, phone: str) -> MemberStatus | None:
+    def find_member(self, name: str, phone: str) -> KnownMember | None:
         """The member with this name and phone, or ``None``."""
         return self._members.get((name, phone))
 
@@ -214,9 +214,9 @@ class _CachedLookup:
     # A file holds many rows per member; the store is asked once per member.
     def __init__(self, lookup: MemberLookup) -> None:
         self._lookup = lookup
-        self._cache: dict[tuple[str, str], MemberStatus | None] = {}
+        self._cache: dict[tuple[str, str], KnownMember | None] = {}
 
-    def find_member(self, name: str, phone: str) -> MemberStatus | None:
+    def find_member(self, name: str, phone: str) -> KnownMember | None:
         key = (name, phone)
         if key not in self._cache:
             self._cache[key] = self._lookup.find_member(name, phone)

@@ -188,7 +188,8 @@ _EXTENSION = re.compile(r"转|分机|ext|[x#]", re.IGNORECASE)
 _SCIENTIFIC = re.compile(r"\d(?:\.\d+)?e\+?\d+", re.IGNORECASE)
 _NUMBER_CELL = re.compile(r"(\d+)\.0+")
 # A landline whose leading 0 Excel dropped: area code without its 0, then the local number.
-_LOST_ZERO = re.compile(r"(?:10|2\d|[3-9]\d\d)[2-9]\d{6,7}")
+# 400/800 service numbers are not area codes.
+_LOST_ZERO = re.compile(r"(?!400|800)(?:10|2\d|[3-9]\d\d)[2-9]\d{6,7}")
 
 
 def is_mobile(phone: str) -> bool:
