@@ -152,9 +152,12 @@ def write_xlsx(
     omit: Sequence[str] = (),
     workbook_doctype: str = "",
     shared_strings_doctype: str = "",
+    date1904: bool = False,
 ) -> Path:
     """Write ``sheets`` as an .xlsx at ``path``; ``omit`` leaves named parts out (for the
-    "zip but not a workbook" tests), the ``*_doctype`` arguments plant a DTD in a part."""
+    "zip but not a workbook" tests), the ``*_doctype`` arguments plant a DTD in a part, and
+    ``date1904`` marks the workbook as using the Mac 1904 date system (the serials written for
+    dates stay 1900-based, so tests write raw serials for it)."""
     strings = _Strings()
     parts: dict[str, str] = {}
     with zipfile.ZipFile(path, "w", compression=compression, allowZip64=True) as zf:
@@ -186,7 +189,9 @@ def write_xlsx(
             for i, s in enumerate(sheets, start=1)
         )
         parts["xl/workbook.xml"] = (
-            f"{_DECL}{workbook_doctype}<workbook {_NS} {_RNS}><sheets>{sheet_entries}</sheets></workbook>"
+            f"{_DECL}{workbook_doctype}<workbook {_NS} {_RNS}>"
+            + ('<workbookPr date1904="1"/>' if date1904 else "")
+            + f"<sheets>{sheet_entries}</sheets></workbook>"
         )
         rels = "".join(
             f'<Relationship Id="rId{i}" Type="{_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
