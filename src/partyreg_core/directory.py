@@ -77,6 +77,25 @@ def place_key(name: str) -> str:
     return header_key(name).casefold()
 
 
+# What people add to or leave off a community's name: 河下, 河下社区 and 河下居委会 are one place.
+_COMMUNITY_SUFFIXES = (
+    "社区居民委员会",
+    "社区居委会",
+    "居民委员会",
+    "居委会",
+    "社区",
+    "村委会",
+    "村",
+)
+
+
+def _core(key: str) -> str:
+    for suffix in _COMMUNITY_SUFFIXES:
+        if key.endswith(suffix) and len(key) > len(suffix):
+            return key[: -len(suffix)]
+    return key
+
+
 def _ref_key(ref: CommunityRef) -> tuple[str, str, str]:
     return (place_key(ref.district), place_key(ref.street), place_key(ref.community))
 
@@ -84,14 +103,14 @@ def _ref_key(ref: CommunityRef) -> tuple[str, str, str]:
 class DirectoryIndex:
     """An in-memory :class:`DirectoryLookup` over directory entries.
 
-    A community that is not found exactly gets close matches: the same community name under
-    another street or district first (the usual mistake), then similar names in the same
-    district and street, then in the same district.
+    A community that is not found exactly gets close matches: the same name (give or take a
+    社区 or 居委会) under another street or district first, the usual mistake; then similar
+    names in the same district and street, then in the same district.
     """
 
     def __init__(self, entries: Iterable[DirectoryEntry] = ()) -> None:
         self._entries: dict[tuple[str, str, str], DirectoryEntry] = {}
-        self._by_community: dict[str, list[DirectoryEntry]] = {}
+        self._by_core: dict[str, list[DirectoryEntry]] = {}
         self._by_district: dict[str, list[DirectoryEntry]] = {}
         for entry in entries:
             self.add(entry)
@@ -101,10 +120,10 @@ class DirectoryIndex:
         key = _ref_key(entry.ref)
         old = self._entries.get(key)
         if old is not None:
-            self._by_community[key[2]].remove(old)
+            self._by_core[_core(key[2])].remove(old)
             self._by_district[key[0]].remove(old)
         self._entries[key] = entry
-        self._by_community.setdefault(key[2], []).append(entry)
+        self._by_core.setdefault(_core(key[2]), []).append(entry)
         self._by_district.setdefault(key[0], []).append(entry)
 
     def __len__(self) -> int:
@@ -119,13 +138,16 @@ class DirectoryIndex:
         entry = self._entries.get(key)
         if entry is not None:
             return CommunityResolution(entry)
-        close: list[CommunityRef] = [e.ref for e in self._by_community.get(key[2], [])]
+        core = _core(key[2])
+        close: list[CommunityRef] = [e.ref for e in self._by_core.get(core, [])]
         in_district = self._by_district.get(key[0], [])
         same_street = [e for e in in_district if place_key(e.street) == key[1]]
         for pool in (same_street, in_district):
-            names = {place_key(e.community): e for e in pool}
-            for name in difflib.get_close_matches(key[2], list(names), MAX_CLOSE_MATCHES, 0.5):
-                close.append(names[name].ref)
+            # Compared without the 社区 suffix, which every name shares and which would make
+            # any two names look half alike.
+            cores = {_core(place_key(e.community)): e for e in pool}
+            for name in difflib.get_close_matches(core, list(cores), MAX_CLOSE_MATCHES, 0.5):
+                close.append(cores[name].ref)
         unique = tuple(dict.fromkeys(close))[:MAX_CLOSE_MATCHES]
         return CommunityResolution(None, unique)
 
