@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from types import MappingProxyType
 from typing import TypeVar
@@ -481,6 +481,13 @@ def _member_line(above: list[RawRow]) -> dict[str, str]:
     return values
 
 
+def _keys(cells: Sequence[str]) -> list[str]:
+    keys = [match_key(c) for c in cells]
+    while keys and not keys[-1]:
+        keys.pop()
+    return keys
+
+
 def data_rows(rows: Iterable[RawRow], header: HeaderMap) -> Iterator[DataRow]:
     """Yield the records below ``header``: one per line, or one per filled pair on 附表2.
 
@@ -490,7 +497,7 @@ def data_rows(rows: Iterable[RawRow], header: HeaderMap) -> Iterator[DataRow]:
     empty its known columns, so the validators report it instead of dropping it.
     """
     form = header.form
-    header_keys = [match_key(c) for c in header.headers]
+    header_keys = _keys(header.headers)
     written = tuple(
         MappingProxyType({key: header.headers[index].strip() for key, index in group.items()})
         for group in header.groups
@@ -498,7 +505,7 @@ def data_rows(rows: Iterable[RawRow], header: HeaderMap) -> Iterator[DataRow]:
     for raw in rows:
         if raw.number <= header.row or is_blank(raw.cells) or is_note(raw.cells, form):
             continue
-        if [match_key(c) for c in raw.cells] == header_keys:
+        if _keys(raw.cells) == header_keys:
             continue
         cells = raw.cells
         for group, names in zip(header.groups, written, strict=True):

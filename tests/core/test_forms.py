@@ -306,7 +306,7 @@ def test_blank_and_note_rows_are_skipped_everything_else_is_judged() -> None:
         ("", "", "\u200b", " "),
         other,
         half,
-        SEED_HEADER,  # the header repeated on a second printed page
+        (*SEED_HEADER, "", ""),  # the header repeated on a second printed page
         (
             "",
             "说明：1、本表WORD版仅用于文件印刷",
