@@ -7,7 +7,8 @@ Rules (DESIGN.md §6, §9):
   year is the campaign year the activity counts for, and a member whose feedback sheet for
   that year is confirmed takes no new activities for it (``activity.locked``);
 - 服务时间（小时） is more than 0 and at most 24; 评价 is 优, 良 or 一般; 服务（活动）内容 is
-  required text, 服务地点 and 参加人员 optional text;
+  required text, 服务地点 and 参加人员 optional text; the optional 活动类型 is text and 自报
+  (是/否) marks a self-reported activity;
 - across a file (:func:`check_activity_totals`): at most 24 hours per member per day
   (``hours.day_total``), and a row repeating an earlier one (same member, day, content, place
   and hours) is rejected naming it (``row.duplicate``), so hours are never counted twice.

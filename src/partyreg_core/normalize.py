@@ -7,6 +7,12 @@ idempotent: normalising a stored form gives it back unchanged, so a re-import ch
 
 Values are normalised first (NFKC, so full-width digits and punctuation become half-width;
 invisible characters dropped; whitespace trimmed), then judged.
+
+Where DESIGN.md leaves room, these normalisers are lenient only where the reading is certain:
+``(0517)83601234``, ``0086`` and a bare ``86`` before a mobile are read as phones; ``男性``,
+``优秀``/``良好``, ``工作所在地``/``工作联系点`` and the usual wordings of 职级 (``正处``,
+``副县级``, ``二级调研员``) are read as the values they mean. Free text is NFKC'd like every
+other cell (§6), with line breaks read as spaces.
 """
 
 from __future__ import annotations
