@@ -102,6 +102,7 @@ def _decodes(path: Path, encoding: str, skip: int) -> tuple[bool, bool, int]:
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
     offset = skip
     saw_non_ascii = False
+    chunk = b""
     try:
         for chunk in _check_lines(path, _chunks(path, skip)):
             text = decoder.decode(chunk)
@@ -111,7 +112,10 @@ def _decodes(path: Path, encoding: str, skip: int) -> tuple[bool, bool, int]:
             offset += len(chunk)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError as exc:
-        return False, saw_non_ascii, offset + exc.start
+        # exc.start counts from the bytes the decoder held back plus this chunk: close enough
+        # to name the line.
+        before = chunk[: max(exc.start, 0)]
+        return False, saw_non_ascii or not before.isascii(), offset + exc.start
     return True, saw_non_ascii, offset
 
 
