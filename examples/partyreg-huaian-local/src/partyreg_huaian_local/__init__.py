@@ -1,6 +1,8 @@
-"""An example third-party plugin: two local service posts of 淮安区 (code 008.003).
+"""An example third-party plugin for 淮安区 (code 008.003): two local service posts, and the
+county's own CSV layout as an import format (:mod:`partyreg_huaian_local.county_csv`).
 
-Members whose report-in community lies in 淮安区 may claim them; members elsewhere may not.
+Members whose report-in community lies in 淮安区 may claim the local posts; members elsewhere
+may not.
 Install it with ``pip install -e examples/partyreg-huaian-local`` and check with
 ``partyreg posts list --district 008.003``.
 """
@@ -11,7 +13,9 @@ from collections.abc import Callable
 
 from partyreg_core.hookspecs import hookimpl
 from partyreg_core.orgcodes import OrgCode
+from partyreg_core.ports import TableFormat
 from partyreg_core.posts import Post
+from partyreg_huaian_local.county_csv import HuaianCsvFormat
 
 HUAIAN_DISTRICT = OrgCode(("008", "003"))
 
@@ -28,3 +32,9 @@ def partyreg_register_posts(register: Callable[[Post], None]) -> None:
     """Register 淮安区's two local posts."""
     for post in LOCAL_POSTS:
         register(post)
+
+
+@hookimpl(tryfirst=True)
+def partyreg_register_formats(register: Callable[[TableFormat], None]) -> None:
+    """Register 淮安区's CSV layout, ahead of the built-in CSV reader."""
+    register(HuaianCsvFormat())

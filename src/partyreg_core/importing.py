@@ -1,0 +1,528 @@
+"""Importing a file: choose its format and sheet, read the header, judge every row, write the
+good rows as one batch, and report (DESIGN.md §5–§7).
+
+There is one path for a real run and a dry run: every row is read, normalised and judged the
+same way, and the store is asked what it would do; only then is the batch committed — or not, in
+a dry run, or when rows were rejected without ``skip_invalid``. This module orchestrates ports
+(formats, the store), so it is not one of the pure domain modules; the rules it applies are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from partyreg_core.activities import ActivityContext, KnownMember, MemberIndex, validate_activities
+from partyreg_core.batches import Batch, BatchKind, Rejection
+from partyreg_core.directory import DirectoryIndex, validate_directory
+from partyreg_core.errors import PartyregError, ValidationError
+from partyreg_core.forms import DataRow, FormKind, HeaderMap, data_rows, find_header
+from partyreg_core.members import MemberQuery
+from partyreg_core.operators import Actor, Role
+from partyreg_core.orgcodes import OrgCode, OrgKind, OrgTree, OrgUnit, check_table, parse_code
+from partyreg_core.ports import RawRow, ReadLimits, Store, TableFormat
+from partyreg_core.posts import PostCatalog
+from partyreg_core.records import RowIssue, Severity
+from partyreg_core.registrations import RegistrationContext, validate_registrations
+
+Progress = Callable[[int], None]
+"""Called now and then with the number of rows read so far."""
+
+ErrorWriter = Callable[[Path, Sequence[str], Sequence["RejectedRow"]], int]
+"""Writes the error workbook: target, headers as written, rejected rows."""
+
+PROGRESS_EVERY = 1000
+
+
+@attrs.frozen
+class ImportRequest:
+    """What ``partyreg import`` was asked to do.
+
+    ``on`` is the business date (``--date``, default today in Asia/Shanghai): dates in the file
+    may not be after it, and progress counts the batch on that day.
+    """
+
+    path: Path
+    on: date
+    kind: FormKind | None = None
+    sheet: str | None = None
+    dry_run: bool = False
+    skip_invalid: bool = False
+    errors_out: Path | None = None
+    limits: ReadLimits = attrs.field(factory=ReadLimits)
+
+
+@attrs.frozen
+class RejectedRow:
+    """A rejected row for the error workbook: its number, cells by header, and issues."""
+
+    number: int
+    cells: tuple[str, ...]
+    issues: tuple[RowIssue, ...]
+
+
+@attrs.frozen
+class ImportReport:
+    """The import report of DESIGN.md §5 and §9 (``to_json`` gives its JSON object)."""
+
+    file: str
+    kind: str
+    dry_run: bool
+    rows_total: int
+    rows_valid: int
+    rows_rejected: int
+    rows_written: int
+    rows_new: int
+    rows_changed: int
+    rows_unchanged: int
+    errors: tuple[RowIssue, ...]
+    warnings: tuple[RowIssue, ...]
+    batch_id: str | None = None
+    sheet: str = ""
+    format: str = ""
+    errors_out: str | None = None
+    change_requests: int = 0
+
+    @property
+    def exit_code(self) -> int:
+        """0 when no row was rejected (warnings alone included), else 1."""
+        return 1 if self.rows_rejected else 0
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON object ``partyreg import --json`` prints."""
+        return {
+            "file": self.file,
+            "kind": self.kind,
+            "dry_run": self.dry_run,
+            "batch_id": self.batch_id,
+            "sheet": self.sheet,
+            "format": self.format,
+            "rows_total": self.rows_total,
+            "rows_valid": self.rows_valid,
+            "rows_rejected": self.rows_rejected,
+            "rows_written": self.rows_written,
+            "rows_new": self.rows_new,
+            "rows_changed": self.rows_changed,
+            "rows_unchanged": self.rows_unchanged,
+            "change_requests": self.change_requests,
+            "errors_out": self.errors_out,
+            "errors": [_issue_json(i) for i in self.errors],
+            "warnings": [_issue_json(i) for i in self.warnings],
+        }
+
+
+def _issue_json(issue: RowIssue) -> dict[str, Any]:
+    return {
+        "row": issue.row,
+        "column": issue.column,
+        "value": issue.value,
+        "code": issue.code,
+        "message": issue.message,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Opening a file
+# ---------------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class OpenedTable:
+    """The sheet an import reads: its format, name, header and rows."""
+
+    format: str
+    sheet: str
+    header: HeaderMap
+    rows: Callable[[], Iterator[RawRow]]
+
+
+def choose_format(path: Path, formats: Sequence[TableFormat], limits: ReadLimits) -> TableFormat:
+    """The first format that reads ``path``'s extension and accepts the file (formats are asked
+    in plugin order, a county's own before the built-ins). Refuses a file no format reads."""
+    if not path.exists():
+        raise ValidationError("file.not_found", f"找不到文件 {path}：请检查路径和文件名。")
+    if not path.is_file():
+        raise ValidationError("file.not_a_file", f"{path} 不是文件：请给出要导入的表格文件。")
+    suffix = path.suffix.lower()
+    candidates = [f for f in formats if suffix in f.extensions]
+    if not candidates:
+        known = "、".join(sorted({e for f in formats for e in f.extensions}))
+        raise ValidationError(
+            "file.unknown_type",
+            f"不能导入 {suffix or '无扩展名'} 文件 {path.name}：请在 Excel/WPS 中另存为 {known} 后再导入。",
+        )
+    refusal: PartyregError | None = None
+    for fmt in candidates:
+        try:
+            fmt.sniff(path, limits)
+        except PartyregError as exc:
+            refusal = exc
+            continue
+        return fmt
+    assert refusal is not None
+    raise refusal
+
+
+def open_table(
+    path: Path,
+    formats: Sequence[TableFormat],
+    limits: ReadLimits,
+    *,
+    sheet: str | None = None,
+    kind: FormKind | None = None,
+) -> OpenedTable:
+    """Open the sheet to import: ``sheet`` if named, else the first visible sheet whose header
+    row matches a form (``kind`` if given). Hidden sheets are never read."""
+    fmt = choose_format(path, formats, limits)
+    sheets = list(fmt.sheets(path, limits))
+    if not sheets:
+        raise ValidationError(
+            "file.no_sheet", f"{path.name} 没有可见的工作表：请取消隐藏要导入的工作表后再导入。"
+        )
+    if sheet is not None:
+        chosen = [s for s in sheets if s.name == sheet]
+        if not chosen:
+            names = "、".join(s.name for s in sheets)
+            raise ValidationError(
+                "file.sheet_unknown",
+                f"{path.name} 中没有名为“{sheet}”的可见工作表：可选的有 {names}。",
+            )
+        sheets = chosen
+    first_error: ValidationError | None = None
+    for candidate in sheets:
+        try:
+            header = find_header(candidate.rows(), kind)
+        except ValidationError as exc:
+            first_error = first_error or exc
+            continue
+        return OpenedTable(fmt.name, candidate.name, header, candidate.rows)
+    assert first_error is not None
+    if len(sheets) > 1:
+        raise ValidationError(
+            first_error.code,
+            f"{path.name} 的 {len(sheets)} 个工作表都不是可导入的表格。第一个工作表：{first_error.message}",
+        )
+    raise first_error
+
+
+# ---------------------------------------------------------------------------------------------
+# Importing
+# ---------------------------------------------------------------------------------------------
+
+
+@attrs.define
+class _Tally:
+    """What judging the rows found. Only row numbers are kept, so memory stays bounded whatever
+    the file's size; the error workbook reads the rejected rows again."""
+
+    header: HeaderMap
+    total: int = 0
+    errors: list[RowIssue] = attrs.field(factory=list)
+    warnings: list[RowIssue] = attrs.field(factory=list)
+    rejected: set[int] = attrs.field(factory=set)
+    kept: list[int] = attrs.field(factory=list)
+
+    def judge(self, number: int, issues: Iterable[RowIssue]) -> bool:
+        """Record row ``number``'s issues; return whether it is valid."""
+        self.total += 1
+        valid = True
+        for issue in issues:
+            if issue.severity is Severity.ERROR:
+                self.errors.append(issue)
+                valid = False
+            else:
+                self.warnings.append(issue)
+        if valid:
+            self.kept.append(number)
+        else:
+            self.rejected.add(number)
+        return valid
+
+    def reject(self, rejection: Rejection) -> None:
+        """A row the store refused (``rejection.index`` counts the valid rows given to it)."""
+        number = self.kept[rejection.index]
+        column = rejection.column
+        if column is not None and column in self.header.columns:
+            column = self.header.written(column)
+        self.errors.append(
+            RowIssue(number, column, rejection.value, rejection.code, rejection.message)
+        )
+        self.rejected.add(number)
+
+
+def _counted(rows: Iterator[DataRow], progress: Progress | None) -> Iterator[DataRow]:
+    if progress is None:
+        yield from rows
+        return
+    count = 0
+    for count, row in enumerate(rows, start=1):
+        if count % PROGRESS_EVERY == 0:
+            progress(count)
+        yield row
+    progress(count)
+
+
+@attrs.frozen
+class ImportContext:
+    """What an import needs from the workspace: the store, who is acting, the org tree, the
+    posts, the formats, and how to make a batch (an id and a timestamp)."""
+
+    store: Store
+    actor: Actor
+    tree: OrgTree
+    posts: PostCatalog
+    formats: Sequence[TableFormat]
+    new_batch: Callable[[BatchKind, str, date], Batch]
+    write_errors: ErrorWriter | None = None
+
+
+def import_file(
+    request: ImportRequest, ctx: ImportContext, progress: Progress | None = None
+) -> ImportReport:
+    """Run one import and return its report (raise :class:`PartyregError` for an unusable file)."""
+    table = open_table(
+        request.path, ctx.formats, request.limits, sheet=request.sheet, kind=request.kind
+    )
+    header = table.header
+    if not header.ok:
+        details = "；".join(i.message for i in header.errors)
+        raise ValidationError(header.errors[0].code, f"{request.path.name}：{details}")
+    if request.errors_out is not None and ctx.write_errors is None:
+        raise ValidationError("errors_out.unsupported", "没有可写出错误工作簿的插件（xlsx）。")
+    tally = _Tally(header)
+    tally.warnings.extend(header.warnings)
+    rows = _counted(data_rows(table.rows(), header), progress)
+    batch = ctx.new_batch(BatchKind(header.kind.value), request.path.name, request.on)
+    writer = _WRITERS[header.kind]
+    outcome = writer(request, ctx, batch, rows, tally)
+    errors_out = None
+    if request.errors_out is not None and tally.rejected and ctx.write_errors is not None:
+        columns = [c.key for c in header.form.columns if c.key in header.columns]
+        issues: dict[int, list[RowIssue]] = {}
+        for issue in tally.errors:
+            issues.setdefault(issue.row, []).append(issue)
+        rejected = [
+            RejectedRow(row.number, tuple(row.get(k) for k in columns), tuple(issues[row.number]))
+            for row in data_rows(table.rows(), header)
+            if row.number in tally.rejected
+        ]
+        ctx.write_errors(request.errors_out, [header.written(k) for k in columns], rejected)
+        errors_out = str(request.errors_out)
+    rejected_count = len(tally.rejected)
+    return ImportReport(
+        file=str(request.path),
+        kind=header.kind.value,
+        dry_run=request.dry_run,
+        rows_total=tally.total,
+        rows_valid=tally.total - rejected_count,
+        rows_rejected=rejected_count,
+        rows_written=outcome.written,
+        rows_new=outcome.new,
+        rows_changed=outcome.changed,
+        rows_unchanged=outcome.unchanged,
+        errors=tuple(sorted(tally.errors, key=lambda i: i.row)),
+        warnings=tuple(sorted(tally.warnings, key=lambda i: i.row)),
+        batch_id=outcome.batch_id,
+        sheet=table.sheet,
+        format=table.format,
+        errors_out=errors_out,
+        change_requests=outcome.change_requests,
+    )
+
+
+@attrs.frozen
+class _Outcome:
+    written: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    batch_id: str | None = None
+    change_requests: int = 0
+
+
+def _hold_back(request: ImportRequest, tally: _Tally) -> bool:
+    """Whether nothing may be written: a dry run, or rejected rows without ``skip_invalid``."""
+    return request.dry_run or (bool(tally.rejected) and not request.skip_invalid)
+
+
+def _registrations(
+    request: ImportRequest, ctx: ImportContext, batch: Batch, rows: Iterator[DataRow], tally: _Tally
+) -> _Outcome:
+    directory = DirectoryIndex(c.entry for c in ctx.store.communities())
+    scope = ctx.actor.scope
+    codes = [scope.code] if scope.role is not Role.CITY and scope.code is not None else None
+    if scope.role is not Role.CITY and scope.code is None:
+        codes = []  # community roles register no one
+    context = RegistrationContext(ctx.tree, ctx.posts, directory, request.on, codes)
+    records = []
+    for result in validate_registrations(rows, context):
+        if tally.judge(result.row, result.issues) and result.record is not None:
+            records.append(result.record)
+    write = ctx.store.write_registrations(
+        ctx.actor,
+        batch,
+        records,
+        skip_rejected=request.skip_invalid,
+        dry_run=_hold_back(request, tally),
+    )
+    for rejection in write.rejected:
+        tally.reject(rejection)
+    return _Outcome(
+        write.written, write.new, write.changed, write.unchanged,
+        write.batch_id if write.committed else None, write.change_requests,
+    )  # fmt: skip
+
+
+def _activities(
+    request: ImportRequest, ctx: ImportContext, batch: Batch, rows: Iterator[DataRow], tally: _Tally
+) -> _Outcome:
+    members = MemberIndex(
+        KnownMember(m.name, m.phone) for m in ctx.store.iter_members(ctx.actor, MemberQuery())
+    )
+    context = ActivityContext(members, request.on)
+    records = []
+    for result in validate_activities(rows, context):
+        if tally.judge(result.row, result.issues) and result.record is not None:
+            records.append(result.record)
+    write = ctx.store.write_activities(
+        ctx.actor,
+        batch,
+        records,
+        skip_rejected=request.skip_invalid,
+        dry_run=_hold_back(request, tally),
+    )
+    for rejection in write.rejected:
+        tally.reject(rejection)
+    return _Outcome(
+        write.written, write.new, 0, write.duplicates,
+        write.batch_id if write.written else None,
+    )  # fmt: skip
+
+
+def _directory(
+    request: ImportRequest, ctx: ImportContext, batch: Batch, rows: Iterator[DataRow], tally: _Tally
+) -> _Outcome:
+    known = {c.ref: c for c in ctx.store.communities()}
+    entries = []
+    for result in validate_directory(rows, ctx.tree, today=request.on):
+        if tally.judge(result.row, result.issues) and result.entry is not None:
+            entries.append(result.entry)
+    new = sum(1 for e in entries if e.ref not in known)
+    unchanged = sum(1 for e in entries if e.ref in known and known[e.ref].entry == e)
+    changed = len(entries) - new - unchanged
+    if _hold_back(request, tally) or not entries:
+        return _Outcome(0, new, changed, unchanged)
+    ctx.store.save_communities(ctx.actor, batch, entries)
+    return _Outcome(new + changed, new, changed, unchanged, batch.id)
+
+
+_DISTRICT_SUFFIXES = ("区委", "县委", "市委")
+
+
+def kind_for_new_unit(code_depth: int, name: str) -> OrgKind:
+    """The kind of a unit added through an imported code table: at depth 2 a 县区委 is a
+    district and a 党工委 of an area a zone; everything else is a unit."""
+    if code_depth == 2 and name.endswith(_DISTRICT_SUFFIXES):
+        return OrgKind.DISTRICT
+    if code_depth == 2 and name.endswith("党工委") and ("区" in name or "新城" in name):
+        return OrgKind.ZONE
+    return OrgKind.UNIT
+
+
+def _codes(
+    request: ImportRequest, ctx: ImportContext, batch: Batch, rows: Iterator[DataRow], tally: _Tally
+) -> _Outcome:
+    listed = list(rows)  # a code table is small; check_table needs it whole
+    pairs = [(row.get("code"), row.get("name")) for row in listed]
+    # Parents already in the tree are fine; _new_unit_issue checks them against the tree.
+    table_issues: dict[int, list[RowIssue]] = {}
+    for problem in check_table(pairs, known=None):
+        if problem.code == "code.parent_missing" and _parent_known(problem.value, ctx.tree):
+            continue
+        row = listed[problem.row - 1]
+        column = row.column("name" if problem.code.startswith("name.") else "code")
+        table_issues.setdefault(problem.row - 1, []).append(
+            RowIssue(row.number, column, problem.value, problem.code, problem.message)
+        )
+    new_units: list[OrgUnit] = []
+    unchanged = 0
+    for index, row in enumerate(listed):
+        issues = table_issues.get(index, [])
+        unit: OrgUnit | None = None
+        if not issues:
+            code, name = parse_code(row.get("code")), row.get("name").strip()
+            existing = ctx.tree.find(code)
+            if existing is not None and existing.name == name:
+                unchanged += 1
+            else:
+                issue = _new_unit_issue(row, code, name, ctx, new_units)
+                if issue is None:
+                    unit = OrgUnit(code, name, kind_for_new_unit(code.depth, name), request.on)
+                else:
+                    issues = [issue]
+        if tally.judge(row.number, issues) and unit is not None:
+            new_units.append(unit)
+    if _hold_back(request, tally) or not new_units:
+        return _Outcome(0, len(new_units), 0, unchanged)
+    written = ctx.store.add_org_units(ctx.actor, batch, new_units)
+    return _Outcome(written, len(new_units), 0, unchanged, batch.id)
+
+
+def _new_unit_issue(
+    row: DataRow, code: OrgCode, name: str, ctx: ImportContext, new_units: Sequence[OrgUnit]
+) -> RowIssue | None:
+    """Why a unit of an imported code table cannot be added, or ``None``."""
+    existing = ctx.tree.find(code)
+    if existing is not None:
+        return RowIssue(
+            row.number,
+            row.column("name"),
+            name,
+            "code.renamed",
+            f"代码 {code} 已是“{existing.name}”：改名请用 partyreg codes rename，"
+            "新单位请用 partyreg codes next 取得新代码。",
+        )
+    parent = code.parent
+    if parent is not None and parent not in ctx.tree and all(u.code != parent for u in new_units):
+        return RowIssue(
+            row.number,
+            row.column("code"),
+            str(code),
+            "code.parent_missing",
+            f"代码 {code} 的上级 {parent} 不存在：请先在代码表中加入上级（放在前面的行）。",
+        )
+    if any(u.code.parent == parent and u.retired_on is None for u in ctx.tree.by_name(name)):
+        return RowIssue(
+            row.number,
+            row.column("name"),
+            name,
+            "name.duplicate",
+            f"上级 {parent} 下已有名为“{name}”的单位：请改用能区分的全称。",
+        )
+    if not ctx.actor.scope.covers_unit(parent or code):
+        return RowIssue(
+            row.number,
+            row.column("code"),
+            str(code),
+            "scope.denied",
+            f"代码 {code} 不在您的管理范围内：只能为本单位及下级单位编码。",
+        )
+    return None
+
+
+def _parent_known(code_text: str, tree: OrgTree) -> bool:
+    parent = parse_code(code_text).parent
+    return parent is not None and parent in tree
+
+
+_Writer = Callable[[ImportRequest, ImportContext, Batch, Iterator[DataRow], _Tally], _Outcome]
+_WRITERS: dict[FormKind, _Writer] = {
+    FormKind.REGISTRATIONS: _registrations,
+    FormKind.ACTIVITIES: _activities,
+    FormKind.DIRECTORY: _directory,
+    FormKind.CODES: _codes,
+}
