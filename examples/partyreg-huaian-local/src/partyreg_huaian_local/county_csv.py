@@ -37,7 +37,7 @@ _SIGNATURE = {header_key(k) for k in ("党员姓名", "服务岗位编号", "社
 
 
 def _is_county_header(cells: tuple[str, ...]) -> bool:
-    return _SIGNATURE <= {header_key(c) for c in cells}
+    return _SIGNATURE.issubset(header_key(c) for c in cells)
 
 
 class HuaianCsvFormat:
