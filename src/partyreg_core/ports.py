@@ -5,27 +5,200 @@ core never imports a plugin.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
+
+if TYPE_CHECKING:
+    from partyreg_core.audit import AuditEntry, AuditQuery
+    from partyreg_core.batches import ActivityWrite, Batch, RegistrationWrite, UndoReport
+    from partyreg_core.communities import Community
+    from partyreg_core.hours import ActivityTotal, RollupKey
+    from partyreg_core.members import Member, MemberPage, MemberQuery, Route
+    from partyreg_core.operators import Actor, Operator
+    from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit
+    from partyreg_core.posts import Post
+    from partyreg_core.records import Activity, DirectoryEntry, Registration
 
 # ---------------------------------------------------------------------------------------------
 # Storage
 # ---------------------------------------------------------------------------------------------
 
 
-@runtime_checkable
-class Store(Protocol):
-    """A campaign store. The full contract (members, routes, activities, audit, …) is checked by
-    the storage contract suite in ``tests/plugins/storage``; every backend passes it unchanged."""
+@attrs.frozen
+class InitReport:
+    """What ``partyreg init`` did: whether it created the store, the schema version before and
+    after, what it loaded, and the operator it made (the OS user, on a new store)."""
 
     url: str
+    created: bool
+    schema_before: str | None
+    schema_after: str
+    codes_added: int = 0
+    posts_added: int = 0
+    operator_created: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything was changed (a second ``init`` changes nothing)."""
+        return (
+            self.created
+            or self.schema_before != self.schema_after
+            or bool(self.codes_added or self.posts_added or self.operator_created)
+        )
+
+
+@runtime_checkable
+class Store(Protocol):
+    """A campaign store, chosen by the ``--db`` URL.
+
+    Every method that reads or writes campaign data takes the acting :class:`Actor` and works
+    within its scope: rows outside it are neither returned nor changed, and a row named by id
+    outside it is "not found" (nothing about it is revealed). Each write is one transaction
+    (all or nothing) and leaves one audit entry (a bulk write: one for its batch). The full
+    contract is the storage contract suite in ``tests/plugins/storage``; every backend passes it
+    unchanged. Errors are :class:`partyreg_core.errors.PartyregError`; a busy or unreachable
+    store is :class:`partyreg_core.errors.TemporaryError`.
+    """
+
+    url: str
+    dialect: str
+
+    # -- set-up -----------------------------------------------------------------------------
+
+    def initialise(self, *, os_user: str, org_tree: OrgTree, posts: Sequence[Post]) -> InitReport:
+        """Create or upgrade the store, load the code table and the posts (adding what is
+        missing, never changing what is there), and make ``os_user`` a city operator if the
+        store has no operator yet. Running it again changes nothing."""
+
+    def is_ready(self) -> bool:
+        """Whether the store exists and its schema is current (no connection error is hidden:
+        an unreachable server raises :class:`TemporaryError`)."""
 
     def close(self) -> None:
         """Release connections."""
+
+    # -- operators --------------------------------------------------------------------------
+
+    def find_operator(self, name: str) -> Operator | None:
+        """The operator account ``name`` (enabled or not), or ``None``. Not scoped: deciding
+        who is acting comes before any scoped call."""
+
+    def operators(self, actor: Actor) -> list[Operator]:
+        """Every operator account, by name (city operators only)."""
+
+    def save_operator(self, actor: Actor, operator: Operator) -> Operator:
+        """Add ``operator`` or change an existing one's scope or disabled flag (by name; city
+        operators only). Returns it as stored (with its id and database role)."""
+
+    # -- org tree and directory -------------------------------------------------------------
+
+    def load_org_tree(self) -> OrgTree:
+        """The org tree as stored (every unit ever coded, retired ones included)."""
+
+    def add_org_units(self, actor: Actor, batch: Batch, units: Sequence[OrgUnit]) -> int:
+        """Add new units (parents first; each parent within the actor's scope); returns how
+        many were added. A code that exists is refused (codes are never reused)."""
+
+    def communities(self, district: OrgCode | None = None) -> list[Community]:
+        """The community directory (附表4), or one district's part of it. The directory is
+        shared by all operators."""
+
+    def save_communities(
+        self, actor: Actor, batch: Batch, entries: Sequence[DirectoryEntry]
+    ) -> list[Community]:
+        """Add or update directory entries (matched by district, street and community name);
+        each entry's district must be in the actor's scope."""
+
+    # -- members ----------------------------------------------------------------------------
+
+    def write_registrations(
+        self,
+        actor: Actor,
+        batch: Batch,
+        registrations: Sequence[Registration],
+        *,
+        skip_rejected: bool = False,
+        dry_run: bool = False,
+    ) -> RegistrationWrite:
+        """Write rows of 附表1 as one batch. A person (name + phone) is one member: the same
+        unit's row updates the changed fields (a changed community of a routed member becomes a
+        change-of-community request); another unit's person is refused (``member.conflict``);
+        a unit outside the scope is refused (``scope.denied``). With refused rows nothing is
+        written unless ``skip_rejected``; ``dry_run`` writes nothing and says what would be."""
+
+    def list_members(self, actor: Actor, query: MemberQuery) -> MemberPage:
+        """A page of the members matching ``query`` within the actor's scope."""
+
+    def iter_members(self, actor: Actor, query: MemberQuery) -> Iterator[Member]:
+        """Every member matching ``query`` within the scope, streamed (for complete output)."""
+
+    def get_member(self, actor: Actor, member_id: int) -> Member:
+        """One member; :class:`NotFoundError` if there is none within the scope."""
+
+    def update_member(self, actor: Actor, member_id: int, registration: Registration) -> Member:
+        """Change a member's fields of 附表1 (audited with before and after)."""
+
+    def remove_member(self, actor: Actor, member_id: int, reason: str) -> Member:
+        """Remove a member nothing has been built on yet (no route, activity or sheet)."""
+
+    def route_members(self, actor: Actor, routes: Sequence[Route], on: date) -> int:
+        """Route members to a district (and community), marking them routed on ``on``."""
+
+    # -- activities -------------------------------------------------------------------------
+
+    def write_activities(
+        self,
+        actor: Actor,
+        batch: Batch,
+        activities: Sequence[Activity],
+        *,
+        skip_rejected: bool = False,
+        dry_run: bool = False,
+    ) -> ActivityWrite:
+        """Write activities (rows of 附表3) as one batch: each member found by name + phone
+        within the scope and with a community; an identical activity already stored is a
+        duplicate (skipped); refused: unknown member, more than 24 hours a day, a locked sheet."""
+
+    def activity_totals(
+        self, actor: Actor, by: RollupKey, *, year: int | None = None
+    ) -> list[ActivityTotal]:
+        """Hours and activity counts grouped ``by`` member, community, unit or district,
+        within the scope, ordered by key."""
+
+    # -- batches and audit ------------------------------------------------------------------
+
+    def batches(self, actor: Actor) -> list[Batch]:
+        """The import batches the actor may see, newest first."""
+
+    def undo_batch(self, actor: Actor, batch_id: str) -> UndoReport:
+        """Revert a batch nothing has built on yet; :class:`ConflictError` saying what blocks
+        it otherwise."""
+
+    def append_audit(
+        self,
+        actor: Actor,
+        action: str,
+        subject: str,
+        before: Mapping[str, Any] | None = None,
+        after: Mapping[str, Any] | None = None,
+    ) -> AuditEntry:
+        """Record a change made outside the store's own write methods (one transaction)."""
+
+    def audit(self, actor: Actor, query: AuditQuery) -> Iterator[AuditEntry]:
+        """Audit entries within the scope (city: all; others: their own and those about their
+        units, district or communities), oldest first."""
+
+    # -- settings ---------------------------------------------------------------------------
+
+    def get_setting(self, key: str) -> Any:
+        """A shared setting's value (plain JSON data), or ``None``."""
+
+    def set_setting(self, actor: Actor, key: str, value: Any) -> None:
+        """Change a shared setting (city operators only; audited)."""
 
 
 StoreOpener = Callable[[str], Store]

@@ -1,0 +1,107 @@
+"""Import batches, what a store write did, and the rows it refused.
+
+Every import is a batch with an id (DESIGN.md §9); a batch that nothing has built on yet can be
+undone. Values here cross the storage port.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+import attrs
+
+
+class BatchKind(StrEnum):
+    """What a batch wrote (the ``--kind`` of ``partyreg import``, plus manual entries)."""
+
+    REGISTRATIONS = "registrations"
+    CODES = "codes"
+    DIRECTORY = "directory"
+    ACTIVITIES = "activities"
+
+
+@attrs.frozen
+class Batch:
+    """An import: its id, kind, the file it came from, who ran it and when, the business date
+    it counts for (``--date``; default the day of ``at``), and its rows."""
+
+    id: str
+    kind: BatchKind
+    file: str
+    operator: str
+    at: datetime
+    on: date | None = None
+    rows: int = 0
+    written: int = 0
+    on_behalf_of: str | None = None
+    undone_at: datetime | None = None
+    undone_by: str | None = None
+
+    @property
+    def day(self) -> date:
+        """The business date of the batch."""
+        return self.on if self.on is not None else self.at.date()
+
+
+def new_batch_id(at: datetime, token: str) -> str:
+    """A batch id: the UTC time the batch was started and a random ``token`` (hex), e.g.
+    ``20240830T101500-3f9a2c`` — sortable, and unique across operators importing at once."""
+    return f"{at.astimezone(UTC):%Y%m%dT%H%M%S}-{token}"
+
+
+@attrs.frozen
+class Rejection:
+    """A row a store write refused: ``index`` into the rows given (0-based), a stable dotted
+    ``code`` (``member.conflict``) and a Chinese ``message`` saying how to resolve it."""
+
+    index: int
+    code: str
+    message: str
+    column: str | None = None
+    value: str = ""
+
+
+@attrs.frozen
+class RegistrationWrite:
+    """What writing registrations did — or, in a dry run or when rows were refused and not
+    skipped, would do. ``written`` is 0 unless the batch was committed."""
+
+    batch_id: str | None
+    rows: int
+    new: int
+    changed: int
+    unchanged: int
+    rejected: tuple[Rejection, ...] = ()
+    change_requests: int = 0
+    written: int = 0
+    dry_run: bool = False
+
+    @property
+    def committed(self) -> bool:
+        """Whether the batch was written."""
+        return self.batch_id is not None and not self.dry_run
+
+
+@attrs.frozen
+class ActivityWrite:
+    """What writing activities did (or would do): new rows, rows already stored (an identical
+    activity of the same member, skipped), and refused rows."""
+
+    batch_id: str | None
+    rows: int
+    new: int
+    duplicates: int
+    rejected: tuple[Rejection, ...] = ()
+    written: int = 0
+    dry_run: bool = False
+
+
+@attrs.frozen
+class UndoReport:
+    """What undoing a batch reverted."""
+
+    batch_id: str
+    kind: BatchKind
+    removed: int
+    restored: int

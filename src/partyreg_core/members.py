@@ -1,0 +1,146 @@
+"""Members as the store keeps them: a registration (附表1) plus where it stands.
+
+A person is name + phone (DESIGN.md §6): one :class:`Member` per person, registered by one unit.
+The values here cross the storage port; they are built by stores and by the facade, never from
+dicts or rows outside a store.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+import attrs
+
+from partyreg_core.orgcodes import OrgCode
+from partyreg_core.records import CommunityRef, Gender, Registration, ReportType
+
+
+class MemberStatus(StrEnum):
+    """Where a member's registration stands: registered by the unit, routed by the aggregator to
+    a district and community, reported in at the community."""
+
+    REGISTERED = "registered"
+    ROUTED = "routed"
+    REPORTED_IN = "reported_in"
+
+    @property
+    def label(self) -> str:
+        """The status in Chinese."""
+        return _STATUS_LABELS[self.value]
+
+
+_STATUS_LABELS = {"registered": "已登记", "routed": "已分流", "reported_in": "已报到"}
+
+#: The fields of 附表1 a re-import compares and an edit may change, in the form's order.
+REGISTRATION_FIELDS = (
+    "unit_code",
+    "name",
+    "gender",
+    "unit_and_title",
+    "specialty",
+    "posts",
+    "phone",
+    "address",
+    "community",
+    "report_type",
+    "rank",
+)
+
+
+@attrs.frozen
+class Member:
+    """One registered member: every field of 附表1 (normalised), the community as registered
+    (``community``: 县区/街道/社区 as written, kept while it is unresolved), the directory
+    community and district it resolved or was routed to, the status and its dates."""
+
+    id: int
+    unit_code: OrgCode
+    name: str
+    gender: Gender
+    unit_and_title: str
+    posts: tuple[str, ...]
+    phone: str
+    community: CommunityRef
+    specialty: str = ""
+    address: str = ""
+    report_type: ReportType = ReportType.RESIDENCE
+    rank: str = ""
+    status: MemberStatus = MemberStatus.REGISTERED
+    community_id: int | None = None
+    district_code: OrgCode | None = None
+    registered_on: date | None = None
+    routed_on: date | None = None
+    reported_on: date | None = None
+    batch_id: str | None = None
+
+    @property
+    def person_key(self) -> tuple[str, str]:
+        """A person is name + phone."""
+        return (self.name, self.phone)
+
+    @property
+    def registration(self) -> Registration:
+        """The member's row of 附表1."""
+        return Registration(
+            unit_code=self.unit_code,
+            name=self.name,
+            gender=self.gender,
+            unit_and_title=self.unit_and_title,
+            posts=self.posts,
+            phone=self.phone,
+            community=self.community,
+            specialty=self.specialty,
+            address=self.address,
+            report_type=self.report_type,
+            rank=self.rank,
+        )
+
+
+def registration_changes(old: Registration, new: Registration) -> dict[str, tuple[object, object]]:
+    """The fields of 附表1 that differ between ``old`` and ``new``: name → (before, after)."""
+    changes: dict[str, tuple[object, object]] = {}
+    for name in REGISTRATION_FIELDS:
+        before, after = getattr(old, name), getattr(new, name)
+        if before != after:
+            changes[name] = (before, after)
+    return changes
+
+
+@attrs.frozen
+class MemberQuery:
+    """Which members to list (within the operator's scope, always).
+
+    ``unit`` matches the unit and every unit below it; ``community`` matches the community as
+    registered or resolved; ``offset``/``limit`` page the result, ordered by unit code then id.
+    """
+
+    unit: OrgCode | None = None
+    district: OrgCode | None = None
+    community_id: int | None = None
+    community: CommunityRef | None = None
+    status: MemberStatus | None = None
+    name: str | None = None
+    phone: str | None = None
+    offset: int = 0
+    limit: int | None = None
+
+
+@attrs.frozen
+class MemberPage:
+    """A page of members and how many match in all."""
+
+    members: tuple[Member, ...]
+    total: int
+    offset: int = 0
+
+
+@attrs.frozen
+class Route:
+    """A member routed by an aggregator to a district and (once resolved) a community and its
+    instructor (DESIGN.md §3 step 3)."""
+
+    member_id: int
+    district_code: OrgCode
+    community_id: int | None = None
+    instructor_id: int | None = None

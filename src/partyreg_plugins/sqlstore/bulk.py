@@ -1,0 +1,66 @@
+"""Bulk inserts, one code path per dialect, inside the caller's transaction.
+
+SQLite: one prepared ``INSERT`` run by the driver's ``executemany`` over plain tuples.
+PostgreSQL: ``COPY`` into a temporary staging table, then ``INSERT … SELECT`` into the real one —
+COPY is not allowed into tables under row-level security, and going through INSERT lets the
+policies check every row (DESIGN.md §9).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+_stage_numbers = itertools.count(1)
+
+
+def sqlite_date(value: date | None) -> str | None:
+    """A date as SQLAlchemy's SQLite ``Date`` type stores it."""
+    return None if value is None else value.isoformat()
+
+
+def sqlite_datetime(value: datetime | None) -> str | None:
+    """A UTC datetime as SQLAlchemy's SQLite ``DateTime`` type stores it."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def insert_rows(
+    conn: sa.Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Iterable[tuple[Any, ...]],
+    *,
+    conflict: Sequence[str] | None = None,
+) -> int:
+    """Insert ``rows`` (tuples in ``columns`` order, values already in the dialect's form — see
+    :func:`sqlite_date`) into ``table``; with ``conflict`` (a unique key), rows clashing with
+    an existing one are skipped. Returns how many rows were inserted."""
+    cols = ", ".join(columns)
+    on_conflict = f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING" if conflict else ""
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        before = raw.total_changes
+        marks = ", ".join("?" * len(columns))
+        raw.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks}){on_conflict}", rows)
+        return int(raw.total_changes - before)
+    stage = f"stage_{table}_{next(_stage_numbers)}"
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA"
+    )
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(f"COPY {stage} ({cols}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    result = conn.exec_driver_sql(
+        f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage}{on_conflict}"
+    )
+    conn.exec_driver_sql(f"DROP TABLE {stage}")
+    return int(result.rowcount)

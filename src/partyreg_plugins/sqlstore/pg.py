@@ -1,0 +1,170 @@
+"""PostgreSQL roles and row-level security checks.
+
+A store in database ``D`` has three kinds of roles (PostgreSQL roles are cluster-wide, so their
+names carry a prefix derived from ``D``: ``pr_<md5(D)[:10]>``):
+
+- ``<prefix>_owner`` (NOLOGIN) owns the ``partyreg`` schema and its tables; only migrations run
+  as it;
+- ``<prefix>_app`` (NOLOGIN) holds the table privileges; it owns nothing and does not bypass
+  row-level security;
+- ``<prefix>_op<id>`` (NOLOGIN; LOGIN if an administrator grants it) per operator, a member of
+  ``app``. The policies find the operator, and so the scope, from the role name.
+
+partyreg connects with the ``--db`` URL's login (the *connector*) and, in every transaction,
+``SET LOCAL ROLE``\\s to the acting operator's role, so the database applies that operator's
+policies. The connector must be a member of those roles: ``init`` and ``operator add`` grant
+it. Before the first scoped statement the store checks that row-level security is really on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import sqlalchemy as sa
+
+from partyreg_core.errors import NotPermittedError, ValidationError
+
+SCHEMA = "partyreg"
+
+
+def role_prefix(database: str) -> str:
+    """The prefix of a store's role names (same formula as migration 0002)."""
+    return "pr_" + hashlib.md5(database.encode("utf-8")).hexdigest()[:10]
+
+
+class Roles:
+    """The role names of one store."""
+
+    def __init__(self, database: str) -> None:
+        self.prefix = role_prefix(database)
+        self.owner = f"{self.prefix}_owner"
+        self.app = f"{self.prefix}_app"
+        self._operator = re.compile(rf"^{re.escape(self.prefix)}_op\d+$")
+
+    def operator(self, operator_id: int) -> str:
+        """The role an operator acts through."""
+        return f"{self.prefix}_op{operator_id}"
+
+    def is_operator_role(self, name: str) -> bool:
+        """Whether ``name`` is one of this store's operator roles (nothing else is SET)."""
+        return bool(self._operator.match(name))
+
+
+def _quote(conn: sa.Connection, name: str) -> str:
+    return conn.dialect.identifier_preparer.quote_identifier(name)
+
+
+def _exists(conn: sa.Connection, role: str) -> bool:
+    found = conn.exec_driver_sql("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,))
+    return found.first() is not None
+
+
+def _connector_is_superuser(conn: sa.Connection) -> bool:
+    row = conn.exec_driver_sql("SELECT rolsuper FROM pg_roles WHERE rolname = session_user").one()
+    return bool(row[0])
+
+
+def _create_role(conn: sa.Connection, role: str) -> None:
+    try:
+        with conn.begin_nested():
+            conn.exec_driver_sql(
+                f"CREATE ROLE {_quote(conn, role)} NOLOGIN NOSUPERUSER NOBYPASSRLS"
+            )
+    except sa.exc.ProgrammingError as exc:
+        if "permission denied" in str(exc.orig):
+            raise NotPermittedError(
+                "store.createrole",
+                "连接 PostgreSQL 的用户不能创建角色：请用有 CREATEROLE 权限的用户运行"
+                "（或请数据库管理员执行 ALTER ROLE … CREATEROLE）。",
+            ) from None
+        raise
+
+
+def _grant_to_connector(conn: sa.Connection, role: str) -> None:
+    if not _connector_is_superuser(conn):
+        conn.exec_driver_sql(f"GRANT {_quote(conn, role)} TO SESSION_USER")
+
+
+def ensure_store_roles(conn: sa.Connection, roles: Roles) -> None:
+    """Create the owner and app roles and the schema if missing; let the connector use them.
+
+    Runs as the connector (which needs CREATEROLE, or is a superuser)."""
+    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext('partyreg.init'))")
+    for role in (roles.owner, roles.app):
+        if not _exists(conn, role):
+            _create_role(conn, role)
+        _grant_to_connector(conn, role)
+    conn.exec_driver_sql(
+        f"CREATE SCHEMA IF NOT EXISTS {SCHEMA} AUTHORIZATION {_quote(conn, roles.owner)}"
+    )
+
+
+def ensure_operator_role(conn: sa.Connection, roles: Roles, operator_id: int) -> str:
+    """Create the role of operator ``operator_id`` if missing, a member of the app role and
+    usable by the connector. Runs as the connector."""
+    role = roles.operator(operator_id)
+    if not _exists(conn, role):
+        _create_role(conn, role)
+        conn.exec_driver_sql(f"GRANT {_quote(conn, roles.app)} TO {_quote(conn, role)}")
+    _grant_to_connector(conn, role)
+    return role
+
+
+def set_role(conn: sa.Connection, roles: Roles, role: str) -> None:
+    """``SET LOCAL ROLE`` to one of the store's own roles (nothing else is ever set)."""
+    if role != roles.app and role != roles.owner and not roles.is_operator_role(role):
+        raise ValidationError("store.role", f"不是本存储的数据库角色：{role}")
+    conn.exec_driver_sql(f"SET LOCAL ROLE {_quote(conn, role)}")
+
+
+def check_row_security(conn: sa.Connection, roles: Roles, tables: tuple[str, ...]) -> None:
+    """Refuse to go on unless row-level security really applies to the current role: it is on
+    for every scoped table, the role is neither a superuser nor BYPASSRLS nor the owner, and
+    ``row_security`` is not off."""
+    row = conn.exec_driver_sql(
+        "SELECT r.rolsuper, r.rolbypassrls, pg_has_role(current_user, %s, 'MEMBER'),"
+        " current_setting('row_security') FROM pg_roles r WHERE r.rolname = current_user",
+        (roles.owner,),
+    ).one()
+    problems = []
+    if row[0] or row[1]:
+        problems.append("当前数据库角色是超级用户或可绕过行级安全（BYPASSRLS）")
+    if row[2]:
+        problems.append("当前数据库角色拥有数据表")
+    if row[3] != "on":
+        problems.append("row_security 被关闭")
+    off = [
+        name
+        for name, enabled in conn.exec_driver_sql(
+            "SELECT c.relname, c.relrowsecurity FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = %s AND c.relname = ANY(%s)",
+            (SCHEMA, list(tables)),
+        )
+        if not enabled
+    ]
+    if off:
+        problems.append(f"这些表没有开启行级安全：{', '.join(sorted(off))}")
+    if problems:
+        raise NotPermittedError(
+            "store.rls_off",
+            "PostgreSQL 存储的行级安全没有生效（"
+            + "；".join(problems)
+            + "）：为保护个人信息已停止。请数据库管理员运行 partyreg init 修复后重试。",
+        )
+
+
+def drop_store_roles(conn: sa.Connection, database: str) -> None:
+    """Drop every role of the store in ``database`` (after the database itself is dropped; for
+    tests and for administrators removing a store)."""
+    prefix = role_prefix(database)
+    names = [
+        r[0]
+        for r in conn.exec_driver_sql(
+            "SELECT rolname FROM pg_roles WHERE rolname LIKE %s ORDER BY rolname DESC",
+            (prefix + "\\_%",),
+        )
+    ]
+    for name in names:
+        conn.exec_driver_sql(f"DROP ROLE IF EXISTS {_quote(conn, name)}")

@@ -1,0 +1,420 @@
+"""The one schema of partyreg's stores (SQLAlchemy Core), for SQLite and PostgreSQL alike.
+
+It covers the whole campaign so that later features need no redesign: the org tree, posts, the
+community directory and instructors, members and their claims, routes, assignments, groups,
+needs, activities, feedback sheets, change-of-community requests, import batches, operators and
+their scopes, the audit log, the notification outbox and shared settings.
+
+The migrations under ``migrations/versions`` create exactly this; a test compares them.
+Columns that carry an org code hold its dotted text (``008.001.004``): the text order is the
+segment order, and a subtree is ``code = X OR code LIKE 'X.%'``.
+
+Denormalised on purpose (kept in step by the store): ``members.posts`` (the claims as text, for
+listing without a join) and ``activities.unit_code/district_code/community_id`` (scope filters
+and roll-ups without a join; on PostgreSQL the row-level security policies use them).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+NAMING = {
+    "ix": "ix_%(column_0_N_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING)
+
+CODE = sa.String(64)
+NAME = sa.String(200)
+SHORT = sa.String(32)
+BATCH_ID = sa.String(40)
+ROLES = ("city", "district", "unit", "community", "instructor")
+MEMBER_STATUSES = ("registered", "routed", "reported_in")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def _id() -> sa.Column[int]:
+    return sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True)
+
+
+BIGINT = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+# ---------------------------------------------------------------------------------------------
+# Org tree, posts, directory
+# ---------------------------------------------------------------------------------------------
+
+org_units = sa.Table(
+    "org_units",
+    metadata,
+    sa.Column("code", CODE, primary_key=True),
+    sa.Column("name", NAME, nullable=False),
+    sa.Column("kind", SHORT, nullable=False),
+    sa.Column("parent_code", CODE, sa.ForeignKey("org_units.code"), nullable=True),
+    sa.Column("valid_from", sa.Date, nullable=True),
+    sa.Column("retired_on", sa.Date, nullable=True),
+    # a moved unit keeps its old code, valid before the move, and names its new one
+    sa.Column("moved_to", CODE, nullable=True),
+    sa.Column("expected_members", sa.Integer, nullable=True),
+    sa.Column("batch_id", BATCH_ID, nullable=True),
+    sa.Index(None, "parent_code"),
+)
+
+posts = sa.Table(
+    "posts",
+    metadata,
+    _id(),
+    sa.Column("code", SHORT, nullable=False),
+    sa.Column("name", NAME, nullable=False),
+    # '' for the city-wide posts (a NULL would not take part in the unique constraint)
+    sa.Column("district_code", CODE, nullable=False, server_default=""),
+    sa.Column("plugin", NAME, nullable=False, server_default=""),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.UniqueConstraint("district_code", "code"),
+)
+
+communities = sa.Table(
+    "communities",
+    metadata,
+    _id(),
+    sa.Column("district_code", CODE, sa.ForeignKey("org_units.code"), nullable=False),
+    sa.Column("district", NAME, nullable=False),
+    sa.Column("street", NAME, nullable=False),
+    sa.Column("name", NAME, nullable=False),
+    sa.Column("match_key", sa.String(420), nullable=False),
+    sa.Column("phone", SHORT, nullable=False, server_default=""),
+    sa.Column("qq_group", SHORT, nullable=False, server_default=""),
+    sa.Column("secretary", NAME, nullable=False, server_default=""),
+    sa.Column("mobile", SHORT, nullable=False, server_default=""),
+    sa.Column("address", sa.Text, nullable=False, server_default=""),
+    sa.Column("retired_on", sa.Date, nullable=True),
+    sa.Column("batch_id", BATCH_ID, nullable=True),
+    sa.UniqueConstraint("district_code", "match_key"),
+    sqlite_autoincrement=True,
+)
+
+instructors = sa.Table(
+    "instructors",
+    metadata,
+    _id(),
+    sa.Column("name", NAME, nullable=False),
+    sa.Column("phone", SHORT, nullable=False, server_default=""),
+    sa.Column("unit_code", CODE, sa.ForeignKey("org_units.code"), nullable=True),
+    sa.UniqueConstraint("name", "phone"),
+)
+
+instructor_communities = sa.Table(
+    "instructor_communities",
+    metadata,
+    sa.Column(
+        "instructor_id",
+        BIGINT,
+        sa.ForeignKey("instructors.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("community_id", BIGINT, sa.ForeignKey("communities.id"), primary_key=True),
+    sa.Index(None, "community_id"),
+)
+
+# ---------------------------------------------------------------------------------------------
+# Operators, batches, audit, outbox, settings
+# ---------------------------------------------------------------------------------------------
+
+operators = sa.Table(
+    "operators",
+    metadata,
+    _id(),
+    sa.Column("name", NAME, nullable=False, unique=True),
+    sa.Column("role", SHORT, nullable=False),
+    sa.Column("scope_code", CODE, sa.ForeignKey("org_units.code"), nullable=True),
+    sa.Column("instructor_id", BIGINT, sa.ForeignKey("instructors.id"), nullable=True),
+    sa.Column("disabled", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_by", NAME, nullable=False, server_default=""),
+    sa.CheckConstraint(_in("role", ROLES), name="role"),
+    sqlite_autoincrement=True,
+)
+
+operator_communities = sa.Table(
+    "operator_communities",
+    metadata,
+    sa.Column(
+        "operator_id", BIGINT, sa.ForeignKey("operators.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("community_id", BIGINT, sa.ForeignKey("communities.id"), primary_key=True),
+)
+
+import_batches = sa.Table(
+    "import_batches",
+    metadata,
+    sa.Column("id", BATCH_ID, primary_key=True),
+    sa.Column("kind", SHORT, nullable=False),
+    sa.Column("file", sa.Text, nullable=False, server_default=""),
+    sa.Column("operator", NAME, nullable=False),
+    sa.Column("on_behalf_of", NAME, nullable=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("on_date", sa.Date, nullable=True),
+    sa.Column("rows_total", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("rows_written", sa.Integer, nullable=False, server_default="0"),
+    # the scope it was written in, so that operators see their own batches
+    sa.Column("scope_code", CODE, nullable=True),
+    sa.Column("undone_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("undone_by", NAME, nullable=True),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    _id(),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", NAME, nullable=False),
+    sa.Column("on_behalf_of", NAME, nullable=True),
+    sa.Column("os_user", NAME, nullable=False, server_default=""),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("before", sa.JSON, nullable=True),
+    sa.Column("after", sa.JSON, nullable=True),
+    sa.Column("batch_id", BATCH_ID, nullable=True),
+    # what the entry is about, for scoping who may read it
+    sa.Column("unit_code", CODE, nullable=True),
+    sa.Column("district_code", CODE, nullable=True),
+    sa.Column("community_id", BIGINT, nullable=True),
+    sa.Index(None, "at"),
+    sqlite_autoincrement=True,
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    _id(),
+    sa.Column("channel", sa.String(64), nullable=False),
+    sa.Column("org_code", CODE, nullable=True),
+    sa.Column("event", sa.String(64), nullable=False, server_default=""),
+    sa.Column("recipients", sa.JSON, nullable=True),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Index(None, "sent_at", "next_attempt_at"),
+)
+
+settings = sa.Table(
+    "settings",
+    metadata,
+    sa.Column("key", sa.String(128), primary_key=True),
+    sa.Column("value", sa.JSON, nullable=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_by", NAME, nullable=False, server_default=""),
+)
+
+# ---------------------------------------------------------------------------------------------
+# Members and what happens to them
+# ---------------------------------------------------------------------------------------------
+
+members = sa.Table(
+    "members",
+    metadata,
+    _id(),
+    sa.Column("unit_code", CODE, sa.ForeignKey("org_units.code"), nullable=False),
+    sa.Column("name", sa.String(60), nullable=False),
+    sa.Column("phone", SHORT, nullable=False),
+    sa.Column("gender", sa.String(4), nullable=False),
+    sa.Column("unit_and_title", NAME, nullable=False),
+    sa.Column("specialty", NAME, nullable=False, server_default=""),
+    sa.Column("posts", NAME, nullable=False, server_default=""),
+    sa.Column("address", NAME, nullable=False, server_default=""),
+    # the report-in community as the registration names it (kept while it is unresolved)
+    sa.Column("community_district", NAME, nullable=False),
+    sa.Column("community_street", NAME, nullable=False),
+    sa.Column("community_name", NAME, nullable=False),
+    sa.Column("report_type", sa.String(8), nullable=False),
+    sa.Column("rank", sa.String(60), nullable=False, server_default=""),
+    sa.Column("status", SHORT, nullable=False, server_default="registered"),
+    # the directory community and the district (aggregator) it resolved or was routed to
+    sa.Column("community_id", BIGINT, sa.ForeignKey("communities.id"), nullable=True),
+    sa.Column("district_code", CODE, sa.ForeignKey("org_units.code"), nullable=True),
+    sa.Column("registered_on", sa.Date, nullable=True),
+    sa.Column("routed_on", sa.Date, nullable=True),
+    sa.Column("reported_on", sa.Date, nullable=True),
+    sa.Column("left_on", sa.Date, nullable=True),
+    sa.Column("left_reason", sa.Text, nullable=True),
+    sa.Column("batch_id", BATCH_ID, nullable=True),
+    sa.Column("created_batch", BATCH_ID, nullable=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
+    sa.UniqueConstraint("name", "phone"),
+    sa.CheckConstraint(_in("status", MEMBER_STATUSES), name="status"),
+    sa.Index(None, "unit_code"),
+    sa.Index(None, "community_id"),
+    sa.Index(None, "district_code"),
+    sa.Index(None, "phone"),
+    sa.Index(None, "created_batch"),
+    sqlite_autoincrement=True,
+)
+
+claims = sa.Table(
+    "claims",
+    metadata,
+    sa.Column(
+        "member_id", BIGINT, sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("post_code", SHORT, primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Index(None, "post_code"),
+)
+
+routes = sa.Table(
+    "routes",
+    metadata,
+    _id(),
+    sa.Column("member_id", BIGINT, sa.ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("from_code", CODE, nullable=False),
+    sa.Column("district_code", CODE, sa.ForeignKey("org_units.code"), nullable=False),
+    sa.Column("community_id", BIGINT, sa.ForeignKey("communities.id"), nullable=True),
+    sa.Column("instructor_id", BIGINT, sa.ForeignKey("instructors.id"), nullable=True),
+    sa.Column("routed_on", sa.Date, nullable=False),
+    sa.Column("routed_by", NAME, nullable=False),
+    sa.Column("ended_on", sa.Date, nullable=True),
+    sa.Index(None, "member_id"),
+)
+
+needs = sa.Table(
+    "needs",
+    metadata,
+    _id(),
+    sa.Column("community_id", BIGINT, sa.ForeignKey("communities.id"), nullable=False),
+    sa.Column("post_code", SHORT, nullable=False),
+    sa.Column("people", sa.Integer, nullable=False),
+    sa.Column("purpose", sa.Text, nullable=False, server_default=""),
+    sa.Column("start_on", sa.Date, nullable=True),
+    sa.Column("end_on", sa.Date, nullable=True),
+    sa.Column("published_on", sa.Date, nullable=True),
+    sa.Column("created_by", NAME, nullable=False, server_default=""),
+    sa.Index(None, "community_id"),
+)
+
+assignments = sa.Table(
+    "assignments",
+    metadata,
+    _id(),
+    sa.Column("member_id", BIGINT, sa.ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("community_id", BIGINT, sa.ForeignKey("communities.id"), nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("post_code", SHORT, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("assigned_on", sa.Date, nullable=False),
+    sa.Column("assigned_by", NAME, nullable=False),
+    sa.UniqueConstraint("member_id", "year"),
+    sa.Index(None, "community_id", "year"),
+)
+
+groups = sa.Table(
+    "groups",
+    metadata,
+    _id(),
+    sa.Column("community_id", BIGINT, sa.ForeignKey("communities.id"), nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("post_code", SHORT, nullable=False),
+    sa.Column("name", NAME, nullable=False),
+    sa.Column("leader_id", BIGINT, sa.ForeignKey("members.id"), nullable=True),
+    sa.Index(None, "community_id", "year"),
+)
+
+group_members = sa.Table(
+    "group_members",
+    metadata,
+    sa.Column("group_id", BIGINT, sa.ForeignKey("groups.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "member_id", BIGINT, sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Index(None, "member_id"),
+)
+
+activities = sa.Table(
+    "activities",
+    metadata,
+    _id(),
+    sa.Column("member_id", BIGINT, sa.ForeignKey("members.id"), nullable=False),
+    sa.Column("community_id", BIGINT, sa.ForeignKey("communities.id"), nullable=True),
+    sa.Column("unit_code", CODE, nullable=False),
+    sa.Column("district_code", CODE, nullable=True),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("place", NAME, nullable=False, server_default=""),
+    sa.Column("participants", NAME, nullable=False, server_default=""),
+    sa.Column("hours", sa.Float, nullable=False),
+    sa.Column("rating", sa.String(4), nullable=False),
+    sa.Column("kind", sa.String(64), nullable=False, server_default=""),
+    sa.Column("self_reported", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("confirmed", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("group_id", BIGINT, sa.ForeignKey("groups.id"), nullable=True),
+    # identical rows of one member (a re-import) share a fingerprint and are stored once
+    sa.Column("fingerprint", sa.BigInteger, nullable=False),
+    sa.Column("batch_id", BATCH_ID, nullable=True),
+    sa.CheckConstraint("hours > 0 AND hours <= 24", name="hours"),
+    sa.UniqueConstraint("member_id", "fingerprint"),
+    sa.Index(None, "member_id", "day"),
+    sa.Index(None, "community_id", "year"),
+    sa.Index(None, "district_code", "year"),
+    sa.Index(None, "unit_code", "year"),
+    sa.Index(None, "batch_id"),
+)
+
+feedback_sheets = sa.Table(
+    "feedback_sheets",
+    metadata,
+    _id(),
+    sa.Column("number", sa.String(64), nullable=False, unique=True),
+    sa.Column("member_id", BIGINT, sa.ForeignKey("members.id"), nullable=False),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("community_id", BIGINT, sa.ForeignKey("communities.id"), nullable=True),
+    sa.Column("unit_code", CODE, nullable=False),
+    sa.Column("status", SHORT, nullable=False, server_default="draft"),
+    sa.Column("confirmed_by", NAME, nullable=False, server_default=""),
+    sa.Column("confirmed_on", sa.Date, nullable=True),
+    sa.Column("reopened_reason", sa.Text, nullable=True),
+    sa.Column("delivered_on", sa.Date, nullable=True),
+    sa.CheckConstraint("status IN ('draft', 'confirmed')", name="status"),
+    sa.UniqueConstraint("member_id", "year", "community_id"),
+)
+
+change_requests = sa.Table(
+    "change_requests",
+    metadata,
+    _id(),
+    sa.Column("member_id", BIGINT, sa.ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("from_community_id", BIGINT, sa.ForeignKey("communities.id"), nullable=True),
+    sa.Column("to_community_id", BIGINT, sa.ForeignKey("communities.id"), nullable=True),
+    sa.Column("to_district", NAME, nullable=False),
+    sa.Column("to_street", NAME, nullable=False),
+    sa.Column("to_name", NAME, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("status", SHORT, nullable=False, server_default="pending"),
+    sa.Column("requested_on", sa.Date, nullable=False),
+    sa.Column("decided_on", sa.Date, nullable=True),
+    sa.Column("decided_by", NAME, nullable=True),
+    sa.Column("batch_id", BATCH_ID, nullable=True),
+    sa.CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
+    sa.Index(None, "member_id"),
+)
+
+#: Tables holding members' personal data: scoped by row-level security on PostgreSQL.
+MEMBER_TABLES = (
+    "members",
+    "claims",
+    "routes",
+    "assignments",
+    "group_members",
+    "activities",
+    "feedback_sheets",
+    "change_requests",
+)

@@ -1,0 +1,82 @@
+"""The operator's scope as SQL conditions (the same rule as :mod:`partyreg_core.operators`).
+
+On PostgreSQL the row-level security policies of migration 0002 say the same again inside the
+database; these conditions are what every backend applies, so a query never depends on the
+database to hide rows.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from partyreg_core.operators import Actor, Role, Scope
+from partyreg_core.orgcodes import OrgCode
+from partyreg_plugins.sqlstore.schema import activities, audit_log, members
+
+Condition = ColumnElement[bool]
+
+
+def subtree(column: sa.ColumnElement[str], code: OrgCode) -> Condition:
+    """``column`` holds ``code`` or a code below it."""
+    text = str(code)
+    return sa.or_(column == text, column.like(text + ".%"))
+
+
+def _community_part(
+    scope: Scope, district: sa.ColumnElement[str], community: sa.ColumnElement[int]
+) -> Condition | None:
+    if scope.role is Role.DISTRICT:
+        return district == str(scope.code)
+    if scope.role.needs_communities:
+        return community.in_(sorted(scope.communities))
+    return None
+
+
+def member_condition(scope: Scope) -> Condition | None:
+    """Members visible in ``scope`` (``None``: all)."""
+    if scope.role is Role.CITY:
+        return None
+    parts: list[Condition] = []
+    if scope.code is not None:
+        parts.append(subtree(members.c.unit_code, scope.code))
+    community = _community_part(scope, members.c.district_code, members.c.community_id)
+    if community is not None:
+        parts.append(sa.and_(members.c.status != "registered", community))
+    return sa.or_(*parts)
+
+
+def activity_condition(scope: Scope) -> Condition | None:
+    """Activities visible in ``scope`` (``None``: all)."""
+    if scope.role is Role.CITY:
+        return None
+    parts: list[Condition] = []
+    if scope.code is not None:
+        parts.append(subtree(activities.c.unit_code, scope.code))
+    community = _community_part(scope, activities.c.district_code, activities.c.community_id)
+    if community is not None:
+        parts.append(community)
+    return sa.or_(*parts)
+
+
+def audit_condition(actor: Actor) -> Condition | None:
+    """Audit entries ``actor`` may read: all for the city; otherwise its own and those about
+    its units, district or communities."""
+    scope = actor.scope
+    if scope.role is Role.CITY:
+        return None
+    name = actor.operator.name
+    parts: list[Condition] = [audit_log.c.actor == name, audit_log.c.on_behalf_of == name]
+    if scope.code is not None:
+        parts.append(subtree(audit_log.c.unit_code, scope.code))
+    community = _community_part(scope, audit_log.c.district_code, audit_log.c.community_id)
+    if community is not None:
+        parts.append(community)
+    return sa.or_(*parts)
+
+
+def where(
+    statement: sa.Select[tuple[object, ...]], condition: Condition | None
+) -> sa.Select[tuple[object, ...]]:
+    """``statement`` restricted by ``condition`` when there is one."""
+    return statement if condition is None else statement.where(condition)

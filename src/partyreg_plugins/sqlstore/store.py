@@ -1,0 +1,1995 @@
+"""The SQL store: one implementation of :class:`partyreg_core.ports.Store` for SQLite and
+PostgreSQL, over the one schema of :mod:`.schema`.
+
+Every public method is one transaction. Reads and writes of campaign data are restricted to the
+actor's scope by the conditions of :mod:`.scoping`; on PostgreSQL the transaction also runs as
+the operator's own database role, so row-level security applies the same rule in the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import attrs
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from partyreg_core.audit import AuditEntry, AuditQuery
+from partyreg_core.batches import (
+    ActivityWrite,
+    Batch,
+    BatchKind,
+    RegistrationWrite,
+    Rejection,
+    UndoReport,
+)
+from partyreg_core.communities import Community, community_key
+from partyreg_core.converter import unstructure
+from partyreg_core.errors import (
+    ConflictError,
+    NotFoundError,
+    NotPermittedError,
+    PartyregError,
+    ValidationError,
+)
+from partyreg_core.hours import ActivityTotal, RollupKey
+from partyreg_core.members import (
+    Member,
+    MemberPage,
+    MemberQuery,
+    MemberStatus,
+    Route,
+    registration_changes,
+)
+from partyreg_core.operators import Actor, Operator, Role, Scope
+from partyreg_core.orgcodes import OrgCode, OrgKind, OrgTree, OrgUnit
+from partyreg_core.ports import InitReport
+from partyreg_core.posts import Post
+from partyreg_core.records import (
+    Activity,
+    CommunityRef,
+    DirectoryEntry,
+    Gender,
+    Registration,
+    ReportType,
+)
+from partyreg_plugins.sqlstore import migrate, pg
+from partyreg_plugins.sqlstore.bulk import insert_rows, sqlite_date, sqlite_datetime
+from partyreg_plugins.sqlstore.engine import (
+    WRITE_OPTION,
+    make_engine,
+    parse_url,
+    sqlite_path,
+    translated_errors,
+)
+from partyreg_plugins.sqlstore.schema import (
+    MEMBER_TABLES,
+    activities,
+    assignments,
+    audit_log,
+    change_requests,
+    claims,
+    communities,
+    feedback_sheets,
+    group_members,
+    import_batches,
+    instructor_communities,
+    instructors,
+    members,
+    operator_communities,
+    operators,
+    org_units,
+    posts,
+    routes,
+    settings,
+)
+from partyreg_plugins.sqlstore.scoping import (
+    activity_condition,
+    audit_condition,
+    member_condition,
+    subtree,
+    where,
+)
+
+#: Mode of a new SQLite store file: read and write for its owner, read for its group.
+SQLITE_FILE_MODE = 0o640
+_CHUNK = 500
+
+MEMBER_COLUMNS = (
+    "unit_code",
+    "name",
+    "phone",
+    "gender",
+    "unit_and_title",
+    "specialty",
+    "posts",
+    "address",
+    "community_district",
+    "community_street",
+    "community_name",
+    "report_type",
+    "rank",
+    "status",
+    "community_id",
+    "district_code",
+    "registered_on",
+    "batch_id",
+    "created_batch",
+    "updated_at",
+)
+ACTIVITY_COLUMNS = (
+    "member_id",
+    "community_id",
+    "unit_code",
+    "district_code",
+    "day",
+    "year",
+    "content",
+    "place",
+    "participants",
+    "hours",
+    "rating",
+    "kind",
+    "self_reported",
+    "confirmed",
+    "fingerprint",
+    "batch_id",
+)
+
+
+class _Rollback(Exception):
+    """Raised inside a transaction to roll it back and hand a result out."""
+
+    def __init__(self, result: object) -> None:
+        super().__init__("rollback")
+        self.result = result
+
+
+@lru_cache(maxsize=65536)
+def _code(text: str) -> OrgCode:
+    return OrgCode(tuple(text.split(".")))
+
+
+def _opt_code(text: str | None) -> OrgCode | None:
+    return None if text is None else _code(text)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _json(value: Any) -> Any:
+    """Core values as JSON-ready data (org codes as text, dates ISO, tuples as lists)."""
+    return json.loads(json.dumps(unstructure(value), ensure_ascii=False, default=str))
+
+
+def fingerprint(activity: Activity) -> int:
+    """A stable 64-bit key of an activity's content: identical rows of one member share it."""
+    text = "\x1f".join(
+        (
+            activity.day.isoformat(),
+            activity.content,
+            activity.place,
+            activity.participants,
+            repr(float(activity.hours)),
+            activity.rating.value,
+            activity.kind,
+            "1" if activity.self_reported else "0",
+        )
+    )
+    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _member(row: sa.Row[Any]) -> Member:
+    m = row._mapping
+    return Member(
+        id=m["id"],
+        unit_code=_code(m["unit_code"]),
+        name=m["name"],
+        gender=Gender(m["gender"]),
+        unit_and_title=m["unit_and_title"],
+        posts=tuple(m["posts"].split(",")) if m["posts"] else (),
+        phone=m["phone"],
+        community=CommunityRef(m["community_district"], m["community_street"], m["community_name"]),
+        specialty=m["specialty"],
+        address=m["address"],
+        report_type=ReportType(m["report_type"]),
+        rank=m["rank"],
+        status=MemberStatus(m["status"]),
+        community_id=m["community_id"],
+        district_code=_opt_code(m["district_code"]),
+        registered_on=m["registered_on"],
+        routed_on=m["routed_on"],
+        reported_on=m["reported_on"],
+        batch_id=m["batch_id"],
+    )
+
+
+def _community(row: sa.Row[Any]) -> Community:
+    m = row._mapping
+    return Community(
+        id=m["id"],
+        district_code=_code(m["district_code"]),
+        district=m["district"],
+        street=m["street"],
+        name=m["name"],
+        phone=m["phone"],
+        qq_group=m["qq_group"],
+        secretary=m["secretary"],
+        mobile=m["mobile"],
+        address=m["address"],
+    )
+
+
+def _audit_entry(row: sa.Row[Any]) -> AuditEntry:
+    m = row._mapping
+    at = _utc(m["at"])
+    assert at is not None
+    return AuditEntry(
+        id=m["id"],
+        at=at,
+        actor=m["actor"],
+        action=m["action"],
+        subject=m["subject"],
+        before=m["before"],
+        after=m["after"],
+        on_behalf_of=m["on_behalf_of"],
+        os_user=m["os_user"],
+        batch_id=m["batch_id"],
+    )
+
+
+def _batch(row: sa.Row[Any]) -> Batch:
+    m = row._mapping
+    at = _utc(m["at"])
+    assert at is not None
+    return Batch(
+        id=m["id"],
+        kind=BatchKind(m["kind"]),
+        file=m["file"],
+        operator=m["operator"],
+        at=at,
+        on=m["on_date"],
+        rows=m["rows_total"],
+        written=m["rows_written"],
+        on_behalf_of=m["on_behalf_of"],
+        undone_at=_utc(m["undone_at"]),
+        undone_by=m["undone_by"],
+    )
+
+
+def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class SqlStore:
+    """A partyreg store in SQLite (``sqlite:///path``) or PostgreSQL (``postgresql://…``).
+
+    Opening one does not connect; the first call does. :meth:`initialise` creates the store;
+    every other method needs an initialised, current one and says how to get it otherwise.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._url = parse_url(url)
+        self.dialect: str = self._url.get_backend_name()
+        self._engine: Engine | None = None
+        self._ready = False
+        self._roles = pg.Roles(self._url.database or "") if self.dialect == "postgresql" else None
+        self._checked_roles: set[str] = set()
+
+    def __repr__(self) -> str:
+        return f"SqlStore({self._url.render_as_string(hide_password=True)!r})"
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (created on first use)."""
+        if self._engine is None:
+            self._engine = make_engine(self._url)
+        return self._engine
+
+    def close(self) -> None:
+        """Release connections."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    @property
+    def _sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    def _date(self, value: date | None) -> Any:
+        return sqlite_date(value) if self._sqlite else value
+
+    def _datetime(self, value: datetime | None) -> Any:
+        return sqlite_datetime(value) if self._sqlite else value
+
+    def _missing_store(self) -> PartyregError:
+        if self._sqlite:
+            return NotFoundError(
+                "store.missing",
+                f"找不到存储 {sqlite_path(self._url)}：请先运行 partyreg init"
+                "（或用 --db 指向已有的存储）。",
+            )
+        return NotFoundError(
+            "store.missing",
+            "这个 PostgreSQL 数据库里还没有 partyreg 存储：请先运行 partyreg --db … init。",
+        )
+
+    def _check_version(self, conn: sa.Connection) -> None:
+        version = migrate.current(conn)
+        if version is None:
+            raise self._missing_store()
+        if version != migrate.head():
+            if not migrate.known(version):
+                raise ValidationError(
+                    "store.newer",
+                    f"存储的结构版本 {version} 比这个 partyreg 新：请升级 partyreg 后再使用。",
+                )
+            raise ValidationError(
+                "store.outdated",
+                f"存储的结构版本是 {version}，这个 partyreg 需要 {migrate.head()}："
+                "请市级操作员运行 partyreg init 升级存储。",
+            )
+
+    def is_ready(self) -> bool:
+        """Whether the store exists and its schema is current."""
+        if self._ready:
+            return True
+        if self._sqlite and not sqlite_path(self._url).exists():
+            return False
+        try:
+            with translated_errors(self._url), self.engine.connect() as conn, conn.begin():
+                if self._roles is not None:
+                    pg.set_role(conn, self._roles, self._roles.app)
+                self._check_version(conn)
+        except NotFoundError:
+            return False
+        except sa.exc.ProgrammingError:  # PostgreSQL: the app role does not exist yet
+            return False
+        self._ready = True
+        return True
+
+    def _ensure_ready(self) -> None:
+        if not self._ready and not self.is_ready():
+            raise self._missing_store()
+
+    @contextmanager
+    def _tx(self, actor: Actor | None, *, write: bool = False) -> Iterator[sa.Connection]:
+        """One transaction, as ``actor`` (``None``: unscoped reads of shared tables)."""
+        if self._sqlite and not sqlite_path(self._url).exists():
+            raise self._missing_store()
+        if not self._ready:
+            self._ensure_ready()
+        with translated_errors(self._url), self.engine.connect() as conn:
+            if write:
+                conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                if self._roles is not None:
+                    self._enter_role(conn, actor)
+                yield conn
+
+    def _enter_role(self, conn: sa.Connection, actor: Actor | None) -> None:
+        roles = self._roles
+        assert roles is not None
+        if actor is None:
+            pg.set_role(conn, roles, roles.app)
+            return
+        if actor.operator.id is None:
+            raise NotPermittedError("operator.unknown", f"操作员 {actor.name} 不在这个存储中。")
+        role = roles.operator(actor.operator.id)
+        pg.set_role(conn, roles, role)
+        if role not in self._checked_roles:
+            pg.check_row_security(conn, roles, (*MEMBER_TABLES, "audit_log"))
+            self._checked_roles.add(role)
+
+    # -- audit ------------------------------------------------------------------------------
+
+    def _audit(
+        self,
+        conn: sa.Connection,
+        actor: Actor | None,
+        action: str,
+        subject: str,
+        *,
+        before: Mapping[str, Any] | None = None,
+        after: Mapping[str, Any] | None = None,
+        batch_id: str | None = None,
+        unit_code: OrgCode | None = None,
+        district_code: OrgCode | None = None,
+        community_id: int | None = None,
+        os_user: str | None = None,
+    ) -> AuditEntry:
+        at = _now()
+        values = {
+            "at": at,
+            "actor": actor.real_name if actor is not None else (os_user or ""),
+            "on_behalf_of": actor.on_behalf_of if actor is not None else None,
+            "os_user": actor.os_user if actor is not None else (os_user or ""),
+            "action": action,
+            "subject": subject,
+            "before": _json(before) if before is not None else None,
+            "after": _json(after) if after is not None else None,
+            "batch_id": batch_id,
+            "unit_code": str(unit_code) if unit_code else None,
+            "district_code": str(district_code) if district_code else None,
+            "community_id": community_id,
+        }
+        entry_id = conn.execute(
+            sa.insert(audit_log).values(**values).returning(audit_log.c.id)
+        ).scalar_one()
+        return AuditEntry(
+            id=entry_id,
+            at=at,
+            actor=values["actor"],
+            action=action,
+            subject=subject,
+            before=values["before"],
+            after=values["after"],
+            on_behalf_of=values["on_behalf_of"],
+            os_user=values["os_user"],
+            batch_id=batch_id,
+        )
+
+    def append_audit(
+        self,
+        actor: Actor,
+        action: str,
+        subject: str,
+        before: Mapping[str, Any] | None = None,
+        after: Mapping[str, Any] | None = None,
+    ) -> AuditEntry:
+        """Record a change made outside the store's own write methods."""
+        scope = actor.scope
+        with self._tx(actor, write=True) as conn:
+            return self._audit(
+                conn,
+                actor,
+                action,
+                subject,
+                before=before,
+                after=after,
+                unit_code=scope.code if scope.role is not Role.DISTRICT else None,
+                district_code=scope.code if scope.role is Role.DISTRICT else None,
+            )
+
+    def audit(self, actor: Actor, query: AuditQuery) -> Iterator[AuditEntry]:
+        """Audit entries within the actor's scope, oldest first (streamed)."""
+        statement = where(sa.select(audit_log), audit_condition(actor))
+        if query.since is not None:
+            statement = statement.where(audit_log.c.at >= _start_of_day(query.since))
+        if query.action is not None:
+            statement = statement.where(
+                sa.or_(
+                    audit_log.c.action == query.action, audit_log.c.action.like(query.action + ".%")
+                )
+            )
+        statement = statement.order_by(audit_log.c.id)
+        if query.limit is not None:
+            statement = statement.limit(query.limit)
+        with self._tx(actor) as conn:
+            for row in conn.execution_options(yield_per=1000).execute(statement):
+                yield _audit_entry(row)
+
+    # -- set-up -----------------------------------------------------------------------------
+
+    def initialise(self, *, os_user: str, org_tree: OrgTree, posts: Sequence[Post]) -> InitReport:
+        """Create or upgrade the store, load the code table and posts, and make ``os_user`` a
+        city operator of a store that has none. Idempotent."""
+        created_file = False
+        if self._sqlite:
+            created_file = _create_sqlite_file(sqlite_path(self._url))
+        try:
+            report = self._initialise(os_user, org_tree, posts, created_file)
+        except BaseException:
+            if created_file:
+                for suffix in ("", "-wal", "-shm"):
+                    path = sqlite_path(self._url)
+                    path.with_name(path.name + suffix).unlink(missing_ok=True)
+            raise
+        self._ready = True
+        return report
+
+    def _initialise(
+        self, os_user: str, org_tree: OrgTree, post_list: Sequence[Post], created_file: bool
+    ) -> InitReport:
+        with translated_errors(self._url), self.engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                if self._roles is not None:
+                    pg.ensure_store_roles(conn, self._roles)
+                    pg.set_role(conn, self._roles, self._roles.owner)
+                before = migrate.current(conn)
+                if before is not None and not migrate.known(before):
+                    raise ValidationError(
+                        "store.newer",
+                        f"存储的结构版本 {before} 比这个 partyreg 新：请升级 partyreg 后再运行。",
+                    )
+                has_operators = (
+                    before is not None
+                    and conn.execute(sa.select(sa.func.count()).select_from(operators)).scalar_one()
+                )
+                migrate.upgrade(conn)
+                codes_added = self._load_codes(conn, org_tree)
+                posts_added = self._load_posts(conn, post_list)
+                operator_created = None
+                if not has_operators:
+                    operator_created = self._first_operator(conn, os_user)
+                report = InitReport(
+                    url=self._url.render_as_string(hide_password=True).replace("+psycopg", ""),
+                    created=created_file or before is None,
+                    schema_before=before,
+                    schema_after=migrate.head(),
+                    codes_added=codes_added,
+                    posts_added=posts_added,
+                    operator_created=operator_created,
+                )
+                if report.changed and has_operators:
+                    self._require_city(conn, os_user)
+                if report.changed:
+                    if self._roles is not None:
+                        pg.set_role(conn, self._roles, self._roles.owner)
+                    self._audit(
+                        conn,
+                        None,
+                        "store.init",
+                        self.url if self._sqlite else report.url,
+                        before={"schema": before},
+                        after={
+                            "schema": report.schema_after,
+                            "codes_added": codes_added,
+                            "posts_added": posts_added,
+                            "operator_created": operator_created,
+                        },
+                        os_user=os_user,
+                    )
+        return report
+
+    def _require_city(self, conn: sa.Connection, os_user: str) -> None:
+        row = conn.execute(
+            sa.select(operators.c.role, operators.c.disabled).where(operators.c.name == os_user)
+        ).first()
+        if row is None or row.role != Role.CITY.value or row.disabled:
+            raise NotPermittedError(
+                "init.denied",
+                f"系统用户 {os_user} 不是市级操作员，不能升级或改动存储：请市级操作员运行 partyreg init。",
+            )
+
+    def _load_codes(self, conn: sa.Connection, tree: OrgTree) -> int:
+        have = set(conn.execute(sa.select(org_units.c.code)).scalars())
+        missing = [u for u in tree if str(u.code) not in have]
+        if missing:
+            conn.execute(sa.insert(org_units), [_unit_values(u, None) for u in missing])
+        return len(missing)
+
+    def _load_posts(self, conn: sa.Connection, post_list: Sequence[Post]) -> int:
+        have = {(r.district_code, r.code) for r in conn.execute(sa.select(posts))}
+        missing = [
+            p for p in post_list if (str(p.district) if p.district else "", p.code) not in have
+        ]
+        if missing:
+            conn.execute(
+                sa.insert(posts),
+                [
+                    {
+                        "code": p.code,
+                        "name": p.name,
+                        "district_code": str(p.district) if p.district else "",
+                        "plugin": p.plugin,
+                        "description": p.description,
+                    }
+                    for p in missing
+                ],
+            )
+        return len(missing)
+
+    def _first_operator(self, conn: sa.Connection, os_user: str) -> str:
+        operator_id = conn.execute(
+            sa.insert(operators)
+            .values(name=os_user, role=Role.CITY.value, created_at=_now(), created_by="init")
+            .returning(operators.c.id)
+        ).scalar_one()
+        if self._roles is not None:
+            conn.exec_driver_sql("RESET ROLE")
+            pg.ensure_operator_role(conn, self._roles, operator_id)
+            pg.set_role(conn, self._roles, self._roles.owner)
+        return os_user
+
+    # -- operators --------------------------------------------------------------------------
+
+    def _load_operator(self, conn: sa.Connection, row: sa.Row[Any]) -> Operator:
+        role = Role(row.role)
+        communities_found: frozenset[int] = frozenset()
+        if role is Role.COMMUNITY:
+            communities_found = frozenset(
+                conn.execute(
+                    sa.select(operator_communities.c.community_id).where(
+                        operator_communities.c.operator_id == row.id
+                    )
+                ).scalars()
+            )
+        elif role is Role.INSTRUCTOR and row.instructor_id is not None:
+            communities_found = frozenset(
+                conn.execute(
+                    sa.select(instructor_communities.c.community_id).where(
+                        instructor_communities.c.instructor_id == row.instructor_id
+                    )
+                ).scalars()
+            )
+        scope = Scope(role, _opt_code(row.scope_code), communities_found)
+        return Operator(
+            name=row.name,
+            scope=scope,
+            disabled=bool(row.disabled),
+            id=row.id,
+            db_role=self._roles.operator(row.id) if self._roles is not None else None,
+            created_by=row.created_by,
+        )
+
+    def find_operator(self, name: str) -> Operator | None:
+        """The operator account ``name`` or ``None`` (not scoped)."""
+        with self._tx(None) as conn:
+            row = conn.execute(sa.select(operators).where(operators.c.name == name)).first()
+            return None if row is None else self._load_operator(conn, row)
+
+    def operators(self, actor: Actor) -> list[Operator]:
+        """Every operator account, by name (city operators only)."""
+        _require_role(actor, Role.CITY, "查看操作员")
+        with self._tx(actor) as conn:
+            rows = conn.execute(sa.select(operators).order_by(operators.c.name)).all()
+            return [self._load_operator(conn, row) for row in rows]
+
+    def save_operator(self, actor: Actor, operator: Operator) -> Operator:
+        """Add an operator, or change an existing one's scope or disabled flag."""
+        _require_role(actor, Role.CITY, "管理操作员")
+        scope = operator.scope
+        with self._tx(actor, write=True) as conn:
+            tree = self._tree(conn)
+            if scope.code is not None and scope.code not in tree:
+                raise NotFoundError("code.unknown", f"代码 {scope.code} 不在单位党组织代码表中。")
+            if scope.communities:
+                found = set(
+                    conn.execute(
+                        sa.select(communities.c.id).where(
+                            communities.c.id.in_(sorted(scope.communities))
+                        )
+                    ).scalars()
+                )
+                unknown = sorted(scope.communities - found)
+                if unknown:
+                    raise NotFoundError(
+                        "community.unknown",
+                        f"社区编号 {', '.join(map(str, unknown))} 不在社区通讯录中："
+                        "请先导入社区通讯录（附表4）。",
+                    )
+            row = conn.execute(
+                sa.select(operators).where(operators.c.name == operator.name)
+            ).first()
+            before = self._load_operator(conn, row) if row is not None else None
+            if before is not None:
+                self._guard_last_city(conn, before, operator)
+            instructor_id = None
+            if scope.role is Role.INSTRUCTOR:
+                instructor_id = self._instructor_for(conn, operator.name)
+            values = {
+                "role": scope.role.value,
+                "scope_code": str(scope.code) if scope.code else None,
+                "instructor_id": instructor_id,
+                "disabled": operator.disabled,
+            }
+            if row is None:
+                operator_id = conn.execute(
+                    sa.insert(operators)
+                    .values(
+                        name=operator.name, created_at=_now(), created_by=actor.real_name, **values
+                    )
+                    .returning(operators.c.id)
+                ).scalar_one()
+                if self._roles is not None:
+                    conn.exec_driver_sql("RESET ROLE")
+                    pg.ensure_operator_role(conn, self._roles, operator_id)
+                    self._enter_role(conn, actor)
+            else:
+                operator_id = row.id
+                conn.execute(
+                    sa.update(operators).where(operators.c.id == operator_id).values(**values)
+                )
+            conn.execute(
+                sa.delete(operator_communities).where(
+                    operator_communities.c.operator_id == operator_id
+                )
+            )
+            if scope.role is Role.COMMUNITY:
+                conn.execute(
+                    sa.insert(operator_communities),
+                    [
+                        {"operator_id": operator_id, "community_id": c}
+                        for c in sorted(scope.communities)
+                    ],
+                )
+            if scope.role is Role.INSTRUCTOR:
+                conn.execute(
+                    sa.delete(instructor_communities).where(
+                        instructor_communities.c.instructor_id == instructor_id
+                    )
+                )
+                conn.execute(
+                    sa.insert(instructor_communities),
+                    [
+                        {"instructor_id": instructor_id, "community_id": c}
+                        for c in sorted(scope.communities)
+                    ],
+                )
+            saved_row = conn.execute(
+                sa.select(operators).where(operators.c.id == operator_id)
+            ).one()
+            saved = self._load_operator(conn, saved_row)
+            self._audit(
+                conn,
+                actor,
+                "operator.add" if before is None else "operator.change",
+                f"operator:{operator.name}",
+                before=_operator_json(before) if before is not None else None,
+                after=_operator_json(saved),
+            )
+            return saved
+
+    def _guard_last_city(self, conn: sa.Connection, before: Operator, after: Operator) -> None:
+        if before.role is not Role.CITY or before.disabled:
+            return
+        if after.role is Role.CITY and not after.disabled:
+            return
+        others = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(operators)
+            .where(
+                operators.c.role == Role.CITY.value,
+                operators.c.disabled == sa.false(),
+                operators.c.name != before.name,
+            )
+        ).scalar_one()
+        if not others:
+            raise ConflictError(
+                "operator.last_city",
+                f"{before.name} 是最后一个市级操作员，不能停用或改为其他角色：请先添加另一个市级操作员。",
+            )
+
+    def _instructor_for(self, conn: sa.Connection, name: str) -> int:
+        found = conn.execute(
+            sa.select(instructors.c.id).where(instructors.c.name == name, instructors.c.phone == "")
+        ).scalar()
+        if found is not None:
+            return int(found)
+        return int(
+            conn.execute(
+                sa.insert(instructors).values(name=name, phone="").returning(instructors.c.id)
+            ).scalar_one()
+        )
+
+    # -- org tree ---------------------------------------------------------------------------
+
+    def _tree(self, conn: sa.Connection) -> OrgTree:
+        rows = conn.execute(sa.select(org_units).order_by(org_units.c.code)).all()
+        units = [
+            OrgUnit(_code(r.code), r.name, OrgKind(r.kind), r.valid_from, r.retired_on)
+            for r in rows
+        ]
+        return OrgTree(sorted(units, key=lambda u: u.code.segments))
+
+    def load_org_tree(self) -> OrgTree:
+        """The org tree as stored."""
+        with self._tx(None) as conn:
+            return self._tree(conn)
+
+    def add_org_units(self, actor: Actor, batch: Batch, units: Sequence[OrgUnit]) -> int:
+        """Add new units (parents first); each parent must be within the actor's scope."""
+        with self._tx(actor, write=True) as conn:
+            tree = self._tree(conn)
+            for unit in sorted(units, key=lambda u: u.code.segments):
+                parent = unit.code.parent
+                if parent is None or not actor.scope.covers_unit(parent):
+                    raise NotPermittedError(
+                        "scope.denied",
+                        f"不能在 {parent or '最上级'} 下添加单位：不在你的管理范围内。",
+                    )
+                tree.add(unit)  # refuses a used code or a missing parent, naming the fix
+            conn.execute(sa.insert(org_units), [_unit_values(u, batch.id) for u in units])
+            self._insert_batch(conn, actor, batch, len(units))
+            self._audit(
+                conn,
+                actor,
+                "import.codes",
+                f"batch:{batch.id}",
+                after={"file": batch.file, "codes": [[str(u.code), u.name] for u in units]},
+                batch_id=batch.id,
+                unit_code=actor.scope.code,
+            )
+            return len(units)
+
+    # -- directory --------------------------------------------------------------------------
+
+    def communities(self, district: OrgCode | None = None) -> list[Community]:
+        """The community directory (shared by all operators)."""
+        statement = sa.select(communities).order_by(communities.c.district_code, communities.c.id)
+        if district is not None:
+            statement = statement.where(communities.c.district_code == str(district))
+        with self._tx(None) as conn:
+            return [_community(r) for r in conn.execute(statement)]
+
+    def save_communities(
+        self, actor: Actor, batch: Batch, entries: Sequence[DirectoryEntry]
+    ) -> list[Community]:
+        """Add or update directory entries, matched by district, street and community."""
+        with self._tx(actor, write=True) as conn:
+            tree = self._tree(conn)
+            existing = {
+                (r.district_code, r.match_key): r.id
+                for r in conn.execute(
+                    sa.select(
+                        communities.c.id, communities.c.district_code, communities.c.match_key
+                    )
+                )
+            }
+            saved_ids: list[int] = []
+            for entry in entries:
+                district = entry.district_code or _district_for(tree, entry.district)
+                if district is None:
+                    raise ValidationError(
+                        "directory.district_unknown",
+                        f"县区“{entry.district}”对应不到唯一的县区委或党工委：请在代码表中加入它，或填写县区代码。",
+                    )
+                if actor.scope.role is not Role.CITY and not (
+                    actor.scope.role is Role.DISTRICT and actor.scope.code == district
+                ):
+                    raise NotPermittedError(
+                        "scope.denied",
+                        f"不能修改 {entry.district} 的社区通讯录：不在你的管理范围内。",
+                    )
+                key = community_key(entry.street, entry.community)
+                values = {
+                    "district_code": str(district),
+                    "district": entry.district,
+                    "street": entry.street,
+                    "name": entry.community,
+                    "match_key": key,
+                    "phone": entry.phone,
+                    "qq_group": entry.qq_group,
+                    "secretary": entry.secretary,
+                    "mobile": entry.mobile,
+                    "address": entry.address,
+                    "batch_id": batch.id,
+                }
+                found = existing.get((str(district), key))
+                if found is None:
+                    found = conn.execute(
+                        sa.insert(communities).values(**values).returning(communities.c.id)
+                    ).scalar_one()
+                    existing[(str(district), key)] = found
+                else:
+                    conn.execute(
+                        sa.update(communities).where(communities.c.id == found).values(**values)
+                    )
+                saved_ids.append(found)
+            self._insert_batch(conn, actor, batch, len(entries))
+            self._audit(
+                conn,
+                actor,
+                "import.directory",
+                f"batch:{batch.id}",
+                after={"file": batch.file, "communities": saved_ids},
+                batch_id=batch.id,
+                district_code=actor.scope.code if actor.scope.role is Role.DISTRICT else None,
+            )
+            rows = conn.execute(sa.select(communities).where(communities.c.id.in_(saved_ids)))
+            by_id = {r.id: _community(r) for r in rows}
+            return [by_id[i] for i in saved_ids]
+
+    def _community_index(self, conn: sa.Connection) -> dict[tuple[str, str], int]:
+        return {
+            (r.district_code, r.match_key): r.id
+            for r in conn.execute(
+                sa.select(communities.c.id, communities.c.district_code, communities.c.match_key)
+            )
+        }
+
+    # -- batches ----------------------------------------------------------------------------
+
+    def _insert_batch(self, conn: sa.Connection, actor: Actor, batch: Batch, written: int) -> None:
+        conn.execute(
+            sa.insert(import_batches).values(
+                id=batch.id,
+                kind=batch.kind.value,
+                file=batch.file,
+                operator=actor.real_name,
+                on_behalf_of=actor.on_behalf_of,
+                at=batch.at,
+                on_date=batch.on,
+                rows_total=batch.rows,
+                rows_written=written,
+                scope_code=str(actor.scope.code) if actor.scope.code else None,
+            )
+        )
+
+    def batches(self, actor: Actor) -> list[Batch]:
+        """The batches the actor may see (city: all; others: their own and their scope's),
+        newest first."""
+        statement = sa.select(import_batches).order_by(import_batches.c.at.desc())
+        if actor.scope.role is not Role.CITY:
+            name = actor.operator.name
+            parts = [import_batches.c.operator == name, import_batches.c.on_behalf_of == name]
+            if actor.scope.code is not None:
+                parts.append(subtree(import_batches.c.scope_code, actor.scope.code))
+            statement = statement.where(sa.or_(*parts))
+        with self._tx(actor) as conn:
+            return [_batch(r) for r in conn.execute(statement)]
+
+    # -- members ----------------------------------------------------------------------------
+
+    def _visible_by_person(
+        self, conn: sa.Connection, scope: Scope, keys: Iterable[tuple[str, str]]
+    ) -> dict[tuple[str, str], sa.Row[Any]]:
+        wanted = set(keys)
+        phones = sorted({phone for _name, phone in wanted})
+        condition = member_condition(scope)
+        found: dict[tuple[str, str], sa.Row[Any]] = {}
+        for chunk in _chunks(phones):
+            statement = where(sa.select(members).where(members.c.phone.in_(chunk)), condition)
+            for row in conn.execute(statement):
+                key = (row.name, row.phone)
+                if key in wanted:
+                    found[key] = row
+        return found
+
+    def write_registrations(
+        self,
+        actor: Actor,
+        batch: Batch,
+        registrations: Sequence[Registration],
+        *,
+        skip_rejected: bool = False,
+        dry_run: bool = False,
+    ) -> RegistrationWrite:
+        """Write rows of 附表1 as one batch (see :class:`partyreg_core.ports.Store`)."""
+        regs = list(registrations)
+        try:
+            with self._tx(actor, write=True) as conn:
+                result = self._write_registrations(conn, actor, batch, regs, skip_rejected, dry_run)
+                if result.batch_id is None or dry_run:
+                    raise _Rollback(result)
+                return result
+        except _Rollback as rollback:
+            assert isinstance(rollback.result, RegistrationWrite)
+            return rollback.result
+
+    def _write_registrations(
+        self,
+        conn: sa.Connection,
+        actor: Actor,
+        batch: Batch,
+        regs: list[Registration],
+        skip_rejected: bool,
+        dry_run: bool,
+    ) -> RegistrationWrite:
+        scope = actor.scope
+        tree = self._tree(conn)
+        index = self._community_index(conn)
+        rejected: list[Rejection] = []
+        seen: dict[tuple[str, str], int] = {}
+        candidates: list[tuple[int, Registration]] = []
+        for i, reg in enumerate(regs):
+            key = reg.person_key
+            if reg.unit_code not in tree:
+                rejected.append(
+                    Rejection(
+                        i,
+                        "code.unknown",
+                        f"单位代码 {reg.unit_code} 不在代码表中：请先在代码表中加入该单位。",
+                        "单位代码",
+                        str(reg.unit_code),
+                    )
+                )
+            elif not scope.may_register(reg.unit_code):
+                rejected.append(
+                    Rejection(
+                        i,
+                        "scope.denied",
+                        f"单位代码 {reg.unit_code} 不在你的管理范围内：请交由该单位或其上级导入。",
+                        "单位代码",
+                        str(reg.unit_code),
+                    )
+                )
+            elif key in seen:
+                rejected.append(
+                    Rejection(
+                        i,
+                        "member.duplicate_row",
+                        f"与第 {seen[key] + 1} 条重复（同一姓名和联系方式）：请删去其中一行。",
+                        "姓名",
+                        reg.name,
+                    )
+                )
+            else:
+                seen[key] = i
+                candidates.append((i, reg))
+        existing = self._visible_by_person(conn, scope, seen)
+        resolver = _Resolver(tree, index)
+        new: list[tuple[int, Registration]] = []
+        updates: list[tuple[sa.Row[Any], Registration, dict[str, tuple[object, object]]]] = []
+        moves: list[tuple[sa.Row[Any], Registration]] = []
+        unchanged = 0
+        for i, reg in candidates:
+            row = existing.get(reg.person_key)
+            if row is None:
+                new.append((i, reg))
+                continue
+            if row.unit_code != str(reg.unit_code):
+                rejected.append(_conflict(i, reg, row.unit_code))
+                continue
+            current = _member(row)
+            changes = registration_changes(current.registration, reg)
+            if not changes:
+                unchanged += 1
+                continue
+            if "community" in changes and current.status is not MemberStatus.REGISTERED:
+                moves.append((row, reg))
+                changes.pop("community")
+                reg = _with_community(reg, current.community)
+                if not changes:
+                    continue
+            updates.append((row, reg, changes))
+        now = _now()
+        new_ids: dict[tuple[str, str], int] = {}
+        if new:
+            rows = []
+            for _i, reg in new:
+                district, community_id = resolver.resolve(reg.community)
+                rows.append(self._member_tuple(reg, batch, now, district, community_id))
+            insert_rows(conn, "members", MEMBER_COLUMNS, rows, conflict=("name", "phone"))
+            new_ids = {
+                (r.name, r.phone): r.id
+                for r in conn.execute(
+                    sa.select(members.c.id, members.c.name, members.c.phone).where(
+                        members.c.created_batch == batch.id
+                    )
+                )
+            }
+            for i, reg in new:
+                if reg.person_key not in new_ids:  # registered by a unit outside the scope
+                    rejected.append(_conflict(i, reg, None))
+        rejected.sort(key=lambda r: r.index)
+        changed = len(updates) + len(moves)
+        outcome = RegistrationWrite(
+            batch_id=None,
+            rows=len(regs),
+            new=len(new_ids),
+            changed=changed,
+            unchanged=unchanged,
+            rejected=tuple(rejected),
+            change_requests=len(moves),
+            dry_run=dry_run,
+        )
+        if dry_run or (rejected and not skip_rejected) or not (new_ids or changed):
+            return outcome  # rolled back: a re-import of the same rows changes nothing at all
+        claim_rows = [
+            (new_ids[reg.person_key], post, position)
+            for _i, reg in new
+            if reg.person_key in new_ids
+            for position, post in enumerate(reg.posts)
+        ]
+        changed_audit = []
+        for row, reg, changes in updates:
+            district, community_id = resolver.resolve(reg.community)
+            values = self._member_values(reg, batch, now)
+            if "community" in changes:
+                values.update(
+                    district_code=str(district) if district else None, community_id=community_id
+                )
+            conn.execute(sa.update(members).where(members.c.id == row.id).values(**values))
+            if "posts" in changes:
+                conn.execute(sa.delete(claims).where(claims.c.member_id == row.id))
+                claim_rows += [(row.id, post, position) for position, post in enumerate(reg.posts)]
+            changed_audit.append(
+                {
+                    "id": row.id,
+                    "before": {k: v[0] for k, v in changes.items()},
+                    "after": {k: v[1] for k, v in changes.items()},
+                }
+            )
+        if claim_rows:
+            insert_rows(conn, "claims", ("member_id", "post_code", "position"), claim_rows)
+        for row, reg in moves:
+            district, community_id = resolver.resolve(reg.community)
+            conn.execute(
+                sa.insert(change_requests).values(
+                    member_id=row.id,
+                    from_community_id=row.community_id,
+                    to_community_id=community_id,
+                    to_district=reg.community.district,
+                    to_street=reg.community.street,
+                    to_name=reg.community.community,
+                    reason=f"登记表（批次 {batch.id}）改了报到社区",
+                    requested_on=batch.day,
+                    batch_id=batch.id,
+                )
+            )
+        written = len(new_ids) + changed
+        self._insert_batch(conn, actor, batch, written)
+        self._audit(
+            conn,
+            actor,
+            "import.registrations",
+            f"batch:{batch.id}",
+            after={
+                "file": batch.file,
+                "rows": len(regs),
+                "new": sorted(new_ids.values()),
+                "changed": changed_audit,
+                "change_requests": [row.id for row, _reg in moves],
+                "rejected": len(rejected),
+            },
+            batch_id=batch.id,
+            unit_code=scope.code,
+        )
+        return RegistrationWrite(
+            batch_id=batch.id,
+            rows=len(regs),
+            new=len(new_ids),
+            changed=changed,
+            unchanged=unchanged,
+            rejected=tuple(rejected),
+            change_requests=len(moves),
+            written=written,
+        )
+
+    def _member_values(
+        self, reg: Registration, batch: Batch | None, now: datetime
+    ) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "unit_code": str(reg.unit_code),
+            "name": reg.name,
+            "phone": reg.phone,
+            "gender": reg.gender.value,
+            "unit_and_title": reg.unit_and_title,
+            "specialty": reg.specialty,
+            "posts": ",".join(reg.posts),
+            "address": reg.address,
+            "community_district": reg.community.district,
+            "community_street": reg.community.street,
+            "community_name": reg.community.community,
+            "report_type": reg.report_type.value,
+            "rank": reg.rank,
+            "updated_at": now,
+        }
+        if batch is not None:
+            values["batch_id"] = batch.id
+        return values
+
+    def _member_tuple(
+        self,
+        reg: Registration,
+        batch: Batch,
+        now: datetime,
+        district: OrgCode | None,
+        community_id: int | None,
+    ) -> tuple[Any, ...]:
+        return (
+            str(reg.unit_code),
+            reg.name,
+            reg.phone,
+            reg.gender.value,
+            reg.unit_and_title,
+            reg.specialty,
+            ",".join(reg.posts),
+            reg.address,
+            reg.community.district,
+            reg.community.street,
+            reg.community.community,
+            reg.report_type.value,
+            reg.rank,
+            MemberStatus.REGISTERED.value,
+            community_id,
+            str(district) if district else None,
+            self._date(batch.day),
+            batch.id,
+            batch.id,
+            self._datetime(now),
+        )
+
+    def _member_statement(
+        self, actor: Actor, query: MemberQuery, conn: sa.Connection
+    ) -> sa.Select[Any]:
+        statement = where(sa.select(members), member_condition(actor.scope))
+        c = members.c
+        if query.unit is not None:
+            statement = statement.where(subtree(c.unit_code, query.unit))
+        if query.district is not None:
+            statement = statement.where(
+                sa.or_(subtree(c.unit_code, query.district), c.district_code == str(query.district))
+            )
+        if query.community_id is not None:
+            statement = statement.where(c.community_id == query.community_id)
+        if query.community is not None:
+            ref = query.community
+            resolved = _Resolver(self._tree(conn), self._community_index(conn)).resolve(ref)[1]
+            as_written = sa.and_(
+                c.community_district == ref.district,
+                c.community_street == ref.street,
+                c.community_name == ref.community,
+            )
+            statement = statement.where(
+                as_written if resolved is None else sa.or_(as_written, c.community_id == resolved)
+            )
+        if query.status is not None:
+            statement = statement.where(c.status == query.status.value)
+        if query.name is not None:
+            statement = statement.where(c.name == query.name)
+        if query.phone is not None:
+            statement = statement.where(c.phone == query.phone)
+        return statement
+
+    def list_members(self, actor: Actor, query: MemberQuery) -> MemberPage:
+        """A page of members within the actor's scope."""
+        with self._tx(actor) as conn:
+            statement = self._member_statement(actor, query, conn)
+            total = conn.execute(
+                sa.select(sa.func.count()).select_from(statement.subquery())
+            ).scalar_one()
+            statement = statement.order_by(members.c.unit_code, members.c.id).offset(query.offset)
+            if query.limit is not None:
+                statement = statement.limit(query.limit)
+            found = tuple(_member(r) for r in conn.execute(statement))
+            return MemberPage(found, total, query.offset)
+
+    def iter_members(self, actor: Actor, query: MemberQuery) -> Iterator[Member]:
+        """Every member matching ``query`` within the scope, streamed."""
+        with self._tx(actor) as conn:
+            statement = self._member_statement(actor, query, conn)
+            statement = statement.order_by(members.c.unit_code, members.c.id).offset(query.offset)
+            if query.limit is not None:
+                statement = statement.limit(query.limit)
+            for row in conn.execution_options(yield_per=1000).execute(statement):
+                yield _member(row)
+
+    def _visible_member(self, conn: sa.Connection, actor: Actor, member_id: int) -> sa.Row[Any]:
+        row = conn.execute(
+            where(
+                sa.select(members).where(members.c.id == member_id), member_condition(actor.scope)
+            )
+        ).first()
+        if row is None:
+            raise NotFoundError(
+                "member.not_found", f"没有编号为 {member_id} 的党员（或不在你的范围内）。"
+            )
+        return row
+
+    def get_member(self, actor: Actor, member_id: int) -> Member:
+        """One member within the scope, or :class:`NotFoundError`."""
+        with self._tx(actor) as conn:
+            return _member(self._visible_member(conn, actor, member_id))
+
+    def update_member(self, actor: Actor, member_id: int, registration: Registration) -> Member:
+        """Change a member's fields of 附表1 (audited)."""
+        with self._tx(actor, write=True) as conn:
+            row = self._visible_member(conn, actor, member_id)
+            current = _member(row)
+            for code in (current.unit_code, registration.unit_code):
+                if not actor.scope.may_register(code):
+                    raise NotPermittedError(
+                        "scope.denied",
+                        f"单位 {code} 的党员登记不在你的管理范围内：请交由该单位或其上级修改。",
+                    )
+            tree = self._tree(conn)
+            if registration.unit_code not in tree:
+                raise NotFoundError(
+                    "code.unknown", f"代码 {registration.unit_code} 不在单位党组织代码表中。"
+                )
+            changes = registration_changes(current.registration, registration)
+            if not changes:
+                return current
+            if registration.person_key != current.person_key:
+                clash = conn.execute(
+                    sa.select(members.c.id).where(
+                        members.c.name == registration.name,
+                        members.c.phone == registration.phone,
+                        members.c.id != member_id,
+                    )
+                ).first()
+                if clash is not None:
+                    raise ConflictError(
+                        "member.conflict",
+                        f"{registration.name}（{registration.phone}）已登记为另一名党员：请核对后再改。",
+                    )
+            values = self._member_values(registration, None, _now())
+            if "community" in changes:
+                district, community_id = _Resolver(tree, self._community_index(conn)).resolve(
+                    registration.community
+                )
+                if current.status is MemberStatus.REGISTERED:
+                    values.update(
+                        district_code=str(district) if district else None, community_id=community_id
+                    )
+            conn.execute(sa.update(members).where(members.c.id == member_id).values(**values))
+            if "posts" in changes:
+                conn.execute(sa.delete(claims).where(claims.c.member_id == member_id))
+                insert_rows(
+                    conn,
+                    "claims",
+                    ("member_id", "post_code", "position"),
+                    [(member_id, p, i) for i, p in enumerate(registration.posts)],
+                )
+            updated = _member(self._visible_member(conn, actor, member_id))
+            self._audit(
+                conn,
+                actor,
+                "member.edit",
+                f"member:{member_id}",
+                before={k: v[0] for k, v in changes.items()},
+                after={k: v[1] for k, v in changes.items()},
+                **_about(updated),
+            )
+            return updated
+
+    def remove_member(self, actor: Actor, member_id: int, reason: str) -> Member:
+        """Remove a member nothing has been built on yet."""
+        with self._tx(actor, write=True) as conn:
+            row = self._visible_member(conn, actor, member_id)
+            current = _member(row)
+            if not actor.scope.may_register(current.unit_code):
+                raise NotPermittedError(
+                    "scope.denied",
+                    f"单位 {current.unit_code} 的党员登记不在你的管理范围内：请交由该单位或其上级删除。",
+                )
+            blockers = self._built_on(conn, [member_id])
+            if blockers:
+                raise ConflictError(
+                    "member.in_use",
+                    f"不能删除党员 {current.name}：已有{'、'.join(blockers)}。如该党员已离开，请改用变更或离开登记。",
+                )
+            conn.execute(sa.delete(claims).where(claims.c.member_id == member_id))
+            conn.execute(sa.delete(change_requests).where(change_requests.c.member_id == member_id))
+            conn.execute(sa.delete(members).where(members.c.id == member_id))
+            self._audit(
+                conn,
+                actor,
+                "member.remove",
+                f"member:{member_id}",
+                before=unstructure(current),
+                after={"reason": reason},
+                **_about(current),
+            )
+            return current
+
+    def _built_on(self, conn: sa.Connection, member_ids: Sequence[int]) -> list[str]:
+        found = []
+        checks = (
+            ("分流记录", routes.c.member_id),
+            ("活动记录", activities.c.member_id),
+            ("实绩反馈单", feedback_sheets.c.member_id),
+            ("岗位安排", assignments.c.member_id),
+            ("编组", group_members.c.member_id),
+        )
+        for label, column in checks:
+            for chunk in _chunks(list(member_ids)):
+                if conn.execute(sa.select(column).where(column.in_(chunk)).limit(1)).first():
+                    found.append(label)
+                    break
+        return found
+
+    def route_members(self, actor: Actor, routes_given: Sequence[Route], on: date) -> int:
+        """Route members to a district (and community): they become ``routed`` on ``on``."""
+        scope = actor.scope
+        with self._tx(actor, write=True) as conn:
+            tree = self._tree(conn)
+            community_districts = {
+                r.id: r.district_code
+                for r in conn.execute(sa.select(communities.c.id, communities.c.district_code))
+            }
+            done = []
+            for route in routes_given:
+                row = self._visible_member(conn, actor, route.member_id)
+                member = _member(row)
+                may = scope.covers_unit(member.unit_code) or (
+                    scope.role is Role.DISTRICT and member.district_code == scope.code
+                )
+                if not may:
+                    raise NotPermittedError(
+                        "scope.denied", f"不能分流党员 {member.name}：不在你的管理范围内。"
+                    )
+                if route.district_code not in tree or route.district_code.depth != 2:
+                    raise ValidationError(
+                        "route.district", f"{route.district_code} 不是县区委或党工委的代码。"
+                    )
+                if route.community_id is not None and (
+                    community_districts.get(route.community_id) != str(route.district_code)
+                ):
+                    raise ValidationError(
+                        "route.community",
+                        f"社区编号 {route.community_id} 不在 {route.district_code} 的社区通讯录中。",
+                    )
+                conn.execute(
+                    sa.update(routes)
+                    .where(routes.c.member_id == member.id, routes.c.ended_on.is_(None))
+                    .values(ended_on=on)
+                )
+                conn.execute(
+                    sa.insert(routes).values(
+                        member_id=member.id,
+                        from_code=str(member.unit_code.aggregator or member.unit_code),
+                        district_code=str(route.district_code),
+                        community_id=route.community_id,
+                        instructor_id=route.instructor_id,
+                        routed_on=on,
+                        routed_by=actor.real_name,
+                    )
+                )
+                status = (
+                    MemberStatus.ROUTED.value
+                    if member.status is MemberStatus.REGISTERED
+                    else member.status.value
+                )
+                conn.execute(
+                    sa.update(members)
+                    .where(members.c.id == member.id)
+                    .values(
+                        status=status,
+                        district_code=str(route.district_code),
+                        community_id=route.community_id,
+                        routed_on=on,
+                        updated_at=_now(),
+                    )
+                )
+                done.append(
+                    {
+                        "id": member.id,
+                        "district": str(route.district_code),
+                        "community_id": route.community_id,
+                    }
+                )
+            self._audit(
+                conn,
+                actor,
+                "route.assign",
+                f"members:{len(done)}",
+                after={"routes": done, "on": on.isoformat()},
+                unit_code=scope.code if scope.role is not Role.DISTRICT else None,
+                district_code=scope.code if scope.role is Role.DISTRICT else None,
+            )
+            return len(done)
+
+    # -- activities -------------------------------------------------------------------------
+
+    def write_activities(
+        self,
+        actor: Actor,
+        batch: Batch,
+        activity_rows: Sequence[Activity],
+        *,
+        skip_rejected: bool = False,
+        dry_run: bool = False,
+    ) -> ActivityWrite:
+        """Write activities as one batch (see :class:`partyreg_core.ports.Store`)."""
+        if not actor.scope.may_record_activities():
+            raise NotPermittedError(
+                "activity.denied",
+                "单位党组织不能录入活动：活动由社区、社区工作指导员或其县区录入。",
+            )
+        rows = list(activity_rows)
+        try:
+            with self._tx(actor, write=True) as conn:
+                result = self._write_activities(conn, actor, batch, rows, skip_rejected, dry_run)
+                if result.batch_id is None or dry_run:
+                    raise _Rollback(result)
+                return result
+        except _Rollback as rollback:
+            assert isinstance(rollback.result, ActivityWrite)
+            return rollback.result
+
+    def _write_activities(
+        self,
+        conn: sa.Connection,
+        actor: Actor,
+        batch: Batch,
+        rows: list[Activity],
+        skip_rejected: bool,
+        dry_run: bool,
+    ) -> ActivityWrite:
+        scope = actor.scope
+        found = self._visible_by_person(conn, scope, {a.person_key for a in rows})
+        member_ids = sorted({r.id for r in found.values()})
+        stored_prints: set[tuple[int, int]] = set()
+        day_hours: dict[tuple[int, date], float] = {}
+        locked: set[tuple[int, int]] = set()
+        for chunk in _chunks(member_ids):
+            for member_id, fp in conn.execute(
+                sa.select(activities.c.member_id, activities.c.fingerprint).where(
+                    activities.c.member_id.in_(chunk)
+                )
+            ):
+                stored_prints.add((member_id, fp))
+            for member_id, day, hours in conn.execute(
+                sa.select(activities.c.member_id, activities.c.day, sa.func.sum(activities.c.hours))
+                .where(activities.c.member_id.in_(chunk))
+                .group_by(activities.c.member_id, activities.c.day)
+            ):
+                day_hours[(member_id, day)] = float(hours)
+            for member_id, year in conn.execute(
+                sa.select(feedback_sheets.c.member_id, feedback_sheets.c.year).where(
+                    feedback_sheets.c.member_id.in_(chunk),
+                    feedback_sheets.c.status == "confirmed",
+                )
+            ):
+                locked.add((member_id, year))
+        rejected: list[Rejection] = []
+        tuples: list[tuple[Any, ...]] = []
+        duplicates = 0
+        city = scope.role is Role.CITY
+        date_value = self._date
+        for i, activity in enumerate(rows):
+            member = found.get(activity.person_key)
+            if member is None:
+                rejected.append(
+                    Rejection(
+                        i,
+                        "activity.member_unknown",
+                        f"找不到 {activity.name}（{activity.phone}）：请核对姓名和联系方式（须与登记表一致），或该党员不在你的范围内。",
+                        "姓名",
+                        activity.name,
+                    )
+                )
+                continue
+            if member.community_id is None:
+                rejected.append(
+                    Rejection(
+                        i,
+                        "activity.no_community",
+                        f"{activity.name} 还没有分流到社区：请先完成分流再录入活动。",
+                        "姓名",
+                        activity.name,
+                    )
+                )
+                continue
+            if not city and not scope.covers_community(
+                member.community_id, _opt_code(member.district_code)
+            ):
+                rejected.append(
+                    Rejection(
+                        i,
+                        "scope.denied",
+                        f"{activity.name} 所在社区不在你的管理范围内：请交由该社区录入。",
+                        "姓名",
+                        activity.name,
+                    )
+                )
+                continue
+            if (member.id, activity.year) in locked:
+                rejected.append(
+                    Rejection(
+                        i,
+                        "activity.locked",
+                        f"{activity.name} {activity.year} 年的实绩反馈单已盖章确认：不能再添加该年的活动。",
+                        "年月日",
+                        activity.day.isoformat(),
+                    )
+                )
+                continue
+            fp = fingerprint(activity)
+            if (member.id, fp) in stored_prints:
+                duplicates += 1
+                continue
+            day_key = (member.id, activity.day)
+            total = day_hours.get(day_key, 0.0) + activity.hours
+            if total > 24 + 1e-9:
+                rejected.append(
+                    Rejection(
+                        i,
+                        "activity.hours_day",
+                        f"{activity.name} 在 {activity.day.isoformat()} 的服务时间合计超过 24 小时：请核对时长。",
+                        "服务时间（小时）",
+                        str(activity.hours),
+                    )
+                )
+                continue
+            day_hours[day_key] = total
+            stored_prints.add((member.id, fp))
+            tuples.append(
+                (
+                    member.id,
+                    member.community_id,
+                    member.unit_code,
+                    member.district_code,
+                    date_value(activity.day),
+                    activity.year,
+                    activity.content,
+                    activity.place,
+                    activity.participants,
+                    float(activity.hours),
+                    activity.rating.value,
+                    activity.kind,
+                    activity.self_reported,
+                    not activity.self_reported,
+                    fp,
+                    batch.id,
+                )
+            )
+        outcome = ActivityWrite(
+            batch_id=None,
+            rows=len(rows),
+            new=len(tuples),
+            duplicates=duplicates,
+            rejected=tuple(rejected),
+            dry_run=dry_run,
+        )
+        if dry_run or (rejected and not skip_rejected) or not tuples:
+            return outcome
+        written = insert_rows(
+            conn, "activities", ACTIVITY_COLUMNS, tuples, conflict=("member_id", "fingerprint")
+        )
+        self._insert_batch(conn, actor, batch, written)
+        self._audit(
+            conn,
+            actor,
+            "import.activities",
+            f"batch:{batch.id}",
+            after={
+                "file": batch.file,
+                "rows": len(rows),
+                "new": written,
+                "duplicates": duplicates + len(tuples) - written,
+                "rejected": len(rejected),
+                "members": len({t[0] for t in tuples}),
+            },
+            batch_id=batch.id,
+            unit_code=scope.code if scope.role is Role.UNIT else None,
+            district_code=scope.code if scope.role is Role.DISTRICT else None,
+            community_id=min(scope.communities) if len(scope.communities) == 1 else None,
+        )
+        return ActivityWrite(
+            batch_id=batch.id,
+            rows=len(rows),
+            new=written,
+            duplicates=duplicates + len(tuples) - written,
+            rejected=tuple(rejected),
+            written=written,
+        )
+
+    def activity_totals(
+        self, actor: Actor, by: RollupKey, *, year: int | None = None
+    ) -> list[ActivityTotal]:
+        """Hours and counts of confirmed activities grouped ``by``, within the scope."""
+        key = rollup_column(by)
+        statement = (
+            sa.select(key, sa.func.sum(activities.c.hours), sa.func.count())
+            .where(activities.c.confirmed == sa.true())
+            .group_by(key)
+            .order_by(key)
+        )
+        statement = where(statement, activity_condition(actor.scope))
+        if year is not None:
+            statement = statement.where(activities.c.year == year)
+        with self._tx(actor) as conn:
+            return [
+                ActivityTotal("" if k is None else str(k), round(float(h), 2), int(n))
+                for k, h, n in conn.execute(statement)
+            ]
+
+    # -- undo -------------------------------------------------------------------------------
+
+    def undo_batch(self, actor: Actor, batch_id: str) -> UndoReport:
+        """Revert a registrations or activities batch nothing has built on yet."""
+        with self._tx(actor, write=True) as conn:
+            row = conn.execute(
+                sa.select(import_batches).where(import_batches.c.id == batch_id)
+            ).first()
+            batch = _batch(row) if row is not None else None
+            if batch is None or not _may_see_batch(actor, row):
+                raise NotFoundError("batch.not_found", f"没有批次 {batch_id}（或不在你的范围内）。")
+            if batch.undone_at is not None:
+                raise ConflictError(
+                    "batch.undone", f"批次 {batch_id} 已于 {batch.undone_at:%Y-%m-%d %H:%M} 撤销。"
+                )
+            if batch.kind is BatchKind.REGISTRATIONS:
+                removed, restored = self._undo_registrations(conn, actor, batch)
+            elif batch.kind is BatchKind.ACTIVITIES:
+                removed, restored = self._undo_activities(conn, actor, batch), 0
+            else:
+                raise ValidationError(
+                    "batch.undo_kind",
+                    f"{batch.kind.value} 批次不能撤销：代码表和通讯录请直接修改。",
+                )
+            conn.execute(
+                sa.update(import_batches)
+                .where(import_batches.c.id == batch_id)
+                .values(undone_at=_now(), undone_by=actor.real_name)
+            )
+            self._audit(
+                conn,
+                actor,
+                "import.undo",
+                f"batch:{batch_id}",
+                after={"kind": batch.kind.value, "removed": removed, "restored": restored},
+                batch_id=batch_id,
+                unit_code=actor.scope.code if actor.scope.role is not Role.DISTRICT else None,
+                district_code=actor.scope.code if actor.scope.role is Role.DISTRICT else None,
+            )
+            return UndoReport(batch_id, batch.kind, removed, restored)
+
+    def _undo_registrations(
+        self, conn: sa.Connection, actor: Actor, batch: Batch
+    ) -> tuple[int, int]:
+        entry = conn.execute(
+            sa.select(audit_log.c.after)
+            .where(audit_log.c.batch_id == batch.id, audit_log.c.action == "import.registrations")
+            .limit(1)
+        ).scalar()
+        details = entry or {}
+        created = [
+            r.id
+            for r in conn.execute(
+                where(
+                    sa.select(members.c.id, members.c.status, members.c.batch_id).where(
+                        members.c.created_batch == batch.id
+                    ),
+                    member_condition(actor.scope),
+                )
+            )
+        ]
+        changed = details.get("changed", [])
+        touched = created + [c["id"] for c in changed]
+        later = [
+            r.id
+            for chunk in _chunks(touched)
+            for r in conn.execute(
+                sa.select(members.c.id).where(
+                    members.c.id.in_(chunk),
+                    sa.or_(members.c.batch_id != batch.id, members.c.status != "registered"),
+                )
+            )
+        ]
+        blockers = self._built_on(conn, created)
+        if later:
+            blockers.append(f"{len(later)} 名党员在之后又被修改或已分流")
+        if blockers:
+            raise ConflictError(
+                "batch.in_use",
+                f"批次 {batch.id} 不能撤销：{'；'.join(blockers)}。请先撤销之后的操作。",
+            )
+        for chunk in _chunks(created):
+            conn.execute(sa.delete(claims).where(claims.c.member_id.in_(chunk)))
+            conn.execute(sa.delete(change_requests).where(change_requests.c.member_id.in_(chunk)))
+            conn.execute(sa.delete(members).where(members.c.id.in_(chunk)))
+        conn.execute(sa.delete(change_requests).where(change_requests.c.batch_id == batch.id))
+        for change in changed:
+            values = _restore_values(change["before"])
+            conn.execute(sa.update(members).where(members.c.id == change["id"]).values(**values))
+            if "posts" in change["before"]:
+                conn.execute(sa.delete(claims).where(claims.c.member_id == change["id"]))
+                posts_before = change["before"]["posts"]
+                if posts_before:
+                    insert_rows(
+                        conn,
+                        "claims",
+                        ("member_id", "post_code", "position"),
+                        [(change["id"], p, i) for i, p in enumerate(posts_before)],
+                    )
+        return len(created), len(changed)
+
+    def _undo_activities(self, conn: sa.Connection, actor: Actor, batch: Batch) -> int:
+        condition = activity_condition(actor.scope)
+        batch_rows = where(
+            sa.select(activities.c.member_id, activities.c.year).where(
+                activities.c.batch_id == batch.id
+            ),
+            condition,
+        ).distinct()
+        pairs = {(r.member_id, r.year) for r in conn.execute(batch_rows)}
+        locked = [
+            (m, y)
+            for chunk in _chunks(sorted({m for m, _y in pairs}))
+            for m, y in conn.execute(
+                sa.select(feedback_sheets.c.member_id, feedback_sheets.c.year).where(
+                    feedback_sheets.c.member_id.in_(chunk), feedback_sheets.c.status == "confirmed"
+                )
+            )
+            if (m, y) in pairs
+        ]
+        if locked:
+            raise ConflictError(
+                "batch.in_use",
+                f"批次 {batch.id} 不能撤销：其中 {len(locked)} 名党员的实绩反馈单已盖章确认。",
+            )
+        statement = sa.delete(activities).where(activities.c.batch_id == batch.id)
+        if condition is not None:
+            statement = statement.where(condition)
+        return int(conn.execute(statement).rowcount)
+
+    # -- settings ---------------------------------------------------------------------------
+
+    def get_setting(self, key: str) -> Any:
+        """A shared setting's value, or ``None``."""
+        with self._tx(None) as conn:
+            return conn.execute(sa.select(settings.c.value).where(settings.c.key == key)).scalar()
+
+    def set_setting(self, actor: Actor, key: str, value: Any) -> None:
+        """Change a shared setting (city operators only; audited)."""
+        _require_role(actor, Role.CITY, "修改共享设置")
+        with self._tx(actor, write=True) as conn:
+            before = conn.execute(sa.select(settings.c.value).where(settings.c.key == key)).first()
+            values = {"value": value, "updated_at": _now(), "updated_by": actor.real_name}
+            if before is None:
+                conn.execute(sa.insert(settings).values(key=key, **values))
+            else:
+                conn.execute(sa.update(settings).where(settings.c.key == key).values(**values))
+            self._audit(
+                conn,
+                actor,
+                "setting.change",
+                f"setting:{key}",
+                before={"value": before[0]} if before is not None else None,
+                after={"value": value},
+            )
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+class _Resolver:
+    """Finds the district (aggregator) and directory community a registration names."""
+
+    def __init__(self, tree: OrgTree, index: dict[tuple[str, str], int]) -> None:
+        self._tree = tree
+        self._index = index
+        self._districts: dict[str, OrgCode | None] = {}
+
+    def resolve(self, ref: CommunityRef) -> tuple[OrgCode | None, int | None]:
+        if ref.district not in self._districts:
+            self._districts[ref.district] = _district_for(self._tree, ref.district)
+        district = self._districts[ref.district]
+        if district is None:
+            return None, None
+        return district, self._index.get((str(district), community_key(ref.street, ref.community)))
+
+
+def _district_for(tree: OrgTree, name: str) -> OrgCode | None:
+    found = [u for u in tree.district_for_name(name) if u.kind.has_communities]
+    return found[0].code if len(found) == 1 else None
+
+
+def _conflict(index: int, reg: Registration, other_unit: str | None) -> Rejection:
+    where_text = f"单位 {other_unit}" if other_unit else "其他单位"
+    return Rejection(
+        index,
+        "member.conflict",
+        f"{reg.name}（{reg.phone}）已由{where_text}登记：同一人不能由两个单位登记，"
+        "请与对方单位或上级组织部门核实后再处理。",
+        "姓名",
+        reg.name,
+    )
+
+
+def _with_community(reg: Registration, community: CommunityRef) -> Registration:
+    return attrs.evolve(reg, community=community)
+
+
+def _restore_values(before: Mapping[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for name, value in before.items():
+        if name == "posts":
+            values["posts"] = ",".join(value)
+        elif name == "community":
+            values.update(
+                community_district=value["district"],
+                community_street=value["street"],
+                community_name=value["community"],
+            )
+        else:
+            values[name] = value
+    values["updated_at"] = _now()
+    return values
+
+
+def _about(member: Member) -> dict[str, Any]:
+    routed = member.status is not MemberStatus.REGISTERED
+    return {
+        "unit_code": member.unit_code,
+        "district_code": member.district_code if routed else None,
+        "community_id": member.community_id if routed else None,
+    }
+
+
+def _unit_values(unit: OrgUnit, batch_id: str | None) -> dict[str, Any]:
+    return {
+        "code": str(unit.code),
+        "name": unit.name,
+        "kind": unit.kind.value,
+        "parent_code": str(unit.parent) if unit.parent else None,
+        "valid_from": unit.valid_from,
+        "retired_on": unit.retired_on,
+        "batch_id": batch_id,
+    }
+
+
+def _operator_json(operator: Operator) -> dict[str, Any]:
+    return {
+        "name": operator.name,
+        "role": operator.role.value,
+        "code": str(operator.scope.code) if operator.scope.code else None,
+        "communities": sorted(operator.scope.communities),
+        "disabled": operator.disabled,
+    }
+
+
+def _require_role(actor: Actor, role: Role, what: str) -> None:
+    if actor.scope.role is not role:
+        raise NotPermittedError(
+            "operator.denied",
+            f"只有{role.label}操作员可以{what}：{actor.name} 是{actor.scope.role.label}操作员。",
+        )
+
+
+def _may_see_batch(actor: Actor, row: sa.Row[Any]) -> bool:
+    scope = actor.scope
+    if scope.role is Role.CITY:
+        return True
+    name = actor.operator.name
+    if name in (row.operator, row.on_behalf_of):
+        return True
+    return (
+        scope.code is not None
+        and row.scope_code is not None
+        and _code(row.scope_code).is_within(scope.code)
+    )
+
+
+def _start_of_day(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo("Asia/Shanghai")).astimezone(UTC)
+
+
+def rollup_column(by: RollupKey) -> sa.Column[Any]:
+    """The activities column a roll-up groups by."""
+    return {
+        RollupKey.MEMBER: activities.c.member_id,
+        RollupKey.COMMUNITY: activities.c.community_id,
+        RollupKey.UNIT: activities.c.unit_code,
+        RollupKey.DISTRICT: activities.c.district_code,
+    }[by]
+
+
+def _create_sqlite_file(target: Path) -> bool:
+    """Create an empty SQLite store file readable by its owner and group only; ``False`` if it
+    exists already."""
+    if target.exists():
+        return False
+    if not target.parent.exists():
+        raise ValidationError(
+            "store.dir", f"文件夹 {target.parent} 不存在：请先创建它，或用 --db 指向别的位置。"
+        )
+    try:
+        fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, SQLITE_FILE_MODE)
+    except FileExistsError:
+        return False
+    except PermissionError:
+        raise NotPermittedError(
+            "store.dir", f"没有在 {target.parent} 中创建文件的权限：请换一个文件夹。"
+        ) from None
+    os.close(fd)
+    os.chmod(target, SQLITE_FILE_MODE)  # the umask must not widen or narrow it
+    return True

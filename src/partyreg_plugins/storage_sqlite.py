@@ -1,0 +1,20 @@
+"""The embedded store: ``sqlite:///path`` (the default, ``sqlite:///partyreg.db``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from partyreg_core.hookspecs import hookimpl
+from partyreg_core.ports import Store, StoreOpener
+from partyreg_plugins.sqlstore.store import SqlStore
+
+
+def open_store(url: str) -> Store:
+    """Open (without connecting) the SQLite store at ``url``."""
+    return SqlStore(url)
+
+
+@hookimpl
+def partyreg_register_storage(register: Callable[[str, StoreOpener], None]) -> None:
+    """Serve ``sqlite:`` URLs."""
+    register("sqlite", open_store)
