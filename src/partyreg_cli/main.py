@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import click
 
 from partyreg_cli.app import App
-from partyreg_cli.commands import codes, plugins, posts
+from partyreg_cli.commands import audit, codes, init, members, operator, plugins, posts
 from partyreg_core.errors import PartyregError
 from partyreg_core.workspace import DEFAULT_DB
 
@@ -49,6 +49,10 @@ def cli(ctx: click.Context, db_url: str, operator: str | None) -> None:
 cli.add_command(posts.posts)
 cli.add_command(codes.codes)
 cli.add_command(plugins.plugins)
+cli.add_command(init.init)
+cli.add_command(operator.operator)
+cli.add_command(members.members)
+cli.add_command(audit.audit)
 
 
 def _register_plugin_commands(app: App) -> None:

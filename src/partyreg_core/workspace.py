@@ -10,7 +10,7 @@ from __future__ import annotations
 import getpass
 import logging
 import secrets
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from functools import cached_property
 from typing import Any
@@ -30,14 +30,16 @@ from partyreg_core.batches import (
     new_batch_id,
 )
 from partyreg_core.communities import Community, community_key
+from partyreg_core.directory import DirectoryIndex
 from partyreg_core.errors import (
     ConflictError,
     NotFoundError,
     NotPermittedError,
     ValidationError,
 )
+from partyreg_core.forms import DataRow, FormKind
 from partyreg_core.hours import ActivityTotal, RollupKey
-from partyreg_core.members import REGISTRATION_FIELDS, Member, MemberPage, MemberQuery, Route
+from partyreg_core.members import Member, MemberPage, MemberQuery, Route
 from partyreg_core.operators import Actor, Operator, Role, Scope, parse_role
 from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit, TableProblem, check_table, parse_code
 from partyreg_core.plugins import (
@@ -50,7 +52,8 @@ from partyreg_core.plugins import (
 )
 from partyreg_core.ports import Change, ImportOutcome, InitReport, Store
 from partyreg_core.posts import Post, PostCatalog
-from partyreg_core.records import Activity, CommunityRef, DirectoryEntry, Registration
+from partyreg_core.records import Activity, CommunityRef, DirectoryEntry, Registration, RowIssue
+from partyreg_core.registrations import RegistrationContext, validate_registration
 
 log = logging.getLogger(__name__)
 
@@ -396,6 +399,30 @@ class Workspace:
             self._imported(batch, result.written)
         return result
 
+    def registration_from_fields(
+        self, fields: Mapping[str, str], *, on: date | None = None
+    ) -> tuple[Registration, list[RowIssue]]:
+        """Judge one member's 附表1 fields (canonical column → text as typed) by the same rules
+        as an import; return the registration and its warnings, or raise
+        :class:`ValidationError` naming every error."""
+        scope = self.actor.scope
+        codes = None if scope.role is Role.CITY else ([scope.code] if scope.code else [])
+        context = RegistrationContext(
+            tree=self.org_tree,
+            posts=self.post_catalog,
+            directory=DirectoryIndex(c.entry for c in self.communities()),
+            today=on or self.today(),
+            scope=codes,
+        )
+        result = validate_registration(DataRow.of(FormKind.REGISTRATIONS, 1, fields), context)
+        if result.record is None:
+            errors = result.errors
+            raise ValidationError(
+                errors[0].code if errors else "member.invalid",
+                "；".join(f"{i.column}：{i.message}" for i in errors) or "登记信息不完整。",
+            )
+        return result.record, list(result.warnings)
+
     def add_member(self, registration: Registration, *, on: date | None = None) -> Member:
         """Register one member by hand (``members add``)."""
         result = self.write_registrations([registration], on=on)
@@ -410,18 +437,27 @@ class Workspace:
             )
         return self.find_member(registration.name, registration.phone)[0]
 
-    def edit_member(self, member_id: int, **changes: Any) -> Member:
-        """Change fields of a member's 附表1 row (``unit_code``, ``name``, ``phone``, …)."""
-        unknown = sorted(set(changes) - set(REGISTRATION_FIELDS))
+    def edit_member(
+        self, member_id: int, changes: Mapping[str, str]
+    ) -> tuple[Member, list[RowIssue]]:
+        """Change fields of a member's 附表1 row, given as text by canonical column
+        (``phone``, ``posts``, ``community``, …): the other fields are kept, the whole row is
+        judged again like an import, and the change is audited. Returns the member and the
+        warnings."""
+        unknown = sorted(set(changes) - set(REGISTRATION_COLUMNS))
         if unknown:
             raise ValidationError("member.field", f"不能修改的字段：{', '.join(unknown)}。")
+        if not changes:
+            raise ValidationError(
+                "member.nothing", "没有要修改的字段：请给出如 --phone 13912345678。"
+            )
         current = self.store.get_member(self.actor, member_id)
-        updated = attrs.evolve(current.registration, **changes)
-        saved = self.store.update_member(self.actor, member_id, updated)
-        self._changed(
-            "member.edit", f"member:{member_id}", None, {k: str(v) for k, v in changes.items()}
+        registration, warnings = self.registration_from_fields(
+            {**registration_cells(current), **changes}
         )
-        return self._masked(saved)
+        saved = self.store.update_member(self.actor, member_id, registration)
+        self._changed("member.edit", f"member:{member_id}", None, dict(changes))
+        return self._masked(saved), warnings
 
     def remove_member(self, member_id: int, reason: str) -> Member:
         """Remove a member nothing has been built on yet."""
@@ -563,3 +599,40 @@ def _operator_name(name: str) -> str:
             f"操作员名“{name}”不可用：应是该操作员登录系统的用户名（不含空格，最多 64 个字符）。",
         )
     return value
+
+
+#: The canonical 附表1 columns a member's fields are typed in (``partyreg members add|edit``).
+REGISTRATION_COLUMNS = (
+    "unit_code",
+    "name",
+    "gender",
+    "unit_and_title",
+    "specialty",
+    "posts",
+    "phone",
+    "address",
+    "community",
+    "street",
+    "district",
+    "report_type",
+    "rank",
+)
+
+
+def registration_cells(member: Member) -> dict[str, str]:
+    """A member's 附表1 cells as text by canonical column (what an export would write)."""
+    return {
+        "unit_code": str(member.unit_code),
+        "name": member.name,
+        "gender": member.gender.value,
+        "unit_and_title": member.unit_and_title,
+        "specialty": member.specialty,
+        "posts": "、".join(member.posts),
+        "phone": member.phone,
+        "address": member.address,
+        "community": member.community.community,
+        "street": member.community.street,
+        "district": member.community.district,
+        "report_type": member.report_type.value,
+        "rank": member.rank,
+    }

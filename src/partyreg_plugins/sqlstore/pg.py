@@ -86,6 +86,16 @@ def _grant_to_connector(conn: sa.Connection, role: str) -> None:
         conn.exec_driver_sql(f"GRANT {_quote(conn, role)} TO SESSION_USER")
 
 
+def store_exists(conn: sa.Connection, roles: Roles) -> bool:
+    """Whether this database holds a partyreg store (its schema and app role exist)."""
+    row = conn.exec_driver_sql(
+        "SELECT to_regclass('partyreg.alembic_version') IS NOT NULL,"
+        " EXISTS (SELECT 1 FROM pg_roles WHERE rolname = %s)",
+        (roles.app,),
+    ).one()
+    return bool(row[0] and row[1])
+
+
 def ensure_store_roles(conn: sa.Connection, roles: Roles) -> None:
     """Create the owner and app roles and the schema if missing; let the connector use them.
 

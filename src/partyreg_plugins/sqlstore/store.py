@@ -332,7 +332,7 @@ class SqlStore:
             )
         return NotFoundError(
             "store.missing",
-            "这个 PostgreSQL 数据库里还没有 partyreg 存储：请先运行 partyreg --db … init。",
+            "这个 PostgreSQL 数据库里还没有 partyreg 存储：请先运行 partyreg init（带上同一个 --db）。",
         )
 
     def _check_version(self, conn: sa.Connection) -> None:
@@ -360,11 +360,11 @@ class SqlStore:
         try:
             with translated_errors(self._url), self.engine.connect() as conn, conn.begin():
                 if self._roles is not None:
+                    if not pg.store_exists(conn, self._roles):
+                        return False
                     pg.set_role(conn, self._roles, self._roles.app)
                 self._check_version(conn)
         except NotFoundError:
-            return False
-        except sa.exc.ProgrammingError:  # PostgreSQL: the app role does not exist yet
             return False
         self._ready = True
         return True
@@ -1076,7 +1076,7 @@ class SqlStore:
                 if reg.person_key not in new_ids:  # registered by a unit outside the scope
                     rejected.append(_conflict(i, reg, None))
         rejected.sort(key=lambda r: r.index)
-        changed = len(updates) + len(moves)
+        changed = len({row.id for row, *_ in updates} | {row.id for row, _reg in moves})
         outcome = RegistrationWrite(
             batch_id=None,
             rows=len(regs),

@@ -1,0 +1,246 @@
+"""``partyreg members``: registered members, within the operator's scope."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import click
+
+from partyreg_cli.app import App
+from partyreg_cli.output import emit_json, emit_table
+from partyreg_cli.streaming import stream_json_list
+from partyreg_core.errors import NotFoundError, ValidationError
+from partyreg_core.members import Member, MemberQuery, MemberStatus
+from partyreg_core.normalize import normalize_date
+from partyreg_core.records import RowIssue
+from partyreg_core.workspace import Workspace, parse_community
+
+
+def member_json(member: Member) -> dict[str, object]:
+    """A member as ``members list/show --json`` writes it: every field of 附表1 (normalised)
+    and where the registration stands."""
+    ref = member.community
+    return {
+        "id": member.id,
+        "unit_code": str(member.unit_code),
+        "name": member.name,
+        "gender": member.gender.value,
+        "unit_and_title": member.unit_and_title,
+        "specialty": member.specialty,
+        "posts": list(member.posts),
+        "phone": member.phone,
+        "address": member.address,
+        "community": ref.label,
+        "community_name": ref.community,
+        "street": ref.street,
+        "district": ref.district,
+        "report_type": member.report_type.value,
+        "rank": member.rank,
+        "status": member.status.value,
+        "community_id": member.community_id,
+        "district_code": str(member.district_code) if member.district_code else None,
+        "registered_on": member.registered_on.isoformat() if member.registered_on else None,
+        "routed_on": member.routed_on.isoformat() if member.routed_on else None,
+        "reported_on": member.reported_on.isoformat() if member.reported_on else None,
+        "batch_id": member.batch_id,
+    }
+
+
+def _query(
+    ws: Workspace, unit: str | None, community: str | None, status: str | None
+) -> MemberQuery:
+    unit_code = ws.code(unit).code if unit else None
+    if community is None:
+        return MemberQuery(unit=unit_code, status=MemberStatus(status) if status else None)
+    text = community.strip()
+    if text.isdigit():
+        return MemberQuery(unit=unit_code, community_id=int(text), status=_status(status))
+    return MemberQuery(unit=unit_code, community=parse_community(text), status=_status(status))
+
+
+def _status(status: str | None) -> MemberStatus | None:
+    return MemberStatus(status) if status else None
+
+
+def _one(ws: Workspace, who: str, phone: str | None) -> Member:
+    if who.isdigit():
+        return ws.member(int(who))
+    found = ws.find_member(who.strip(), phone)
+    if not found:
+        raise NotFoundError("member.not_found", f"没有找到党员 {who}（或不在你的范围内）。")
+    if len(found) > 1:
+        raise ValidationError(
+            "member.ambiguous",
+            f"有 {len(found)} 名党员叫 {who}：请用 --phone 或党员编号（members list 可查）指明。",
+        )
+    return found[0]
+
+
+@click.group()
+def members() -> None:
+    """在职党员登记信息（附表1），只含你管理范围内的党员。"""
+
+
+@members.command("list")
+@click.option("--unit", metavar="CODE", help="只列出该单位（含下级单位）的党员。")
+@click.option("--community", metavar="县区/街道/社区|编号", help="只列出报到该社区的党员。")
+@click.option(
+    "--status", type=click.Choice([s.value for s in MemberStatus]), help="只列出该状态的党员。"
+)
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON（完整，不分页）。")
+@click.pass_obj
+def list_members(
+    app: App, unit: str | None, community: str | None, status: str | None, as_json: bool
+) -> None:
+    """列出党员：附表1 的全部字段和登记状态。"""
+    ws = app.workspace
+    found: Iterator[Member] = ws.iter_members(_query(ws, unit, community, status))
+    if as_json:
+        stream_json_list(member_json(m) for m in found)
+        return
+    emit_table(
+        ["编号", "单位代码", "姓名", "性别", "认领岗位", "联系方式", "报到社区", "状态"],
+        [
+            (
+                m.id,
+                str(m.unit_code),
+                m.name,
+                m.gender.value,
+                "、".join(m.posts),
+                m.phone,
+                m.community.label,
+                m.status.label,
+            )
+            for m in found
+        ],
+    )
+
+
+@members.command("show")
+@click.argument("who", metavar="编号|姓名")
+@click.option("--phone", help="同名时用联系方式区分。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
+@click.pass_obj
+def show(app: App, who: str, phone: str | None, as_json: bool) -> None:
+    """显示一名党员的全部登记信息。"""
+    member = _one(app.workspace, who, phone)
+    if as_json:
+        emit_json(member_json(member))
+        return
+    labels = {
+        "id": "编号",
+        "unit_code": "单位代码",
+        "name": "姓名",
+        "gender": "性别",
+        "unit_and_title": "单位及职务",
+        "specialty": "特长",
+        "posts": "认领岗位",
+        "phone": "联系方式",
+        "address": "常住住址",
+        "community": "报到社区",
+        "report_type": "报到类型",
+        "rank": "职级",
+        "status": "状态",
+        "registered_on": "登记日期",
+        "routed_on": "分流日期",
+        "reported_on": "报到日期",
+    }
+    data = member_json(member)
+    data["posts"] = "、".join(member.posts)
+    data["status"] = member.status.label
+    for key, label in labels.items():
+        value = data[key]
+        click.echo(f"{label}：{'' if value is None else value}")
+
+
+_FIELD_OPTIONS = (
+    ("unit_code", "--unit", "单位代码，如 008.001.003。"),
+    ("name", "--name", "姓名。"),
+    ("gender", "--gender", "性别：男 或 女。"),
+    ("unit_and_title", "--title", "单位及职务，如 市民政局 科员。"),
+    ("specialty", "--specialty", "特长。"),
+    ("posts", "--posts", "认领岗位代码，如 3、8。"),
+    ("phone", "--phone", "联系方式：手机或带区号的座机。"),
+    ("address", "--address", "常住住址。"),
+    ("community", "--community", "报到社区（社区名）。"),
+    ("street", "--street", "社区所属街道、乡镇。"),
+    ("district", "--district", "所属县区。"),
+    ("report_type", "--report-type", "报到类型：居住地、工作地、其他、联系点。"),
+    ("rank", "--rank", "职级（县处级及以上填写）。"),
+)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _field_options(required: bool) -> Callable[[F], F]:
+    def decorate(function: F) -> F:
+        for key, flag, help_text in reversed(_FIELD_OPTIONS):
+            needed = required and key not in ("specialty", "address", "report_type", "rank")
+            function = click.option(flag, key, required=needed, help=help_text)(function)
+        return function
+
+    return decorate
+
+
+def _warn(issues: list[RowIssue]) -> None:
+    for issue in issues:
+        click.echo(f"partyreg: 提示：{issue.column}：{issue.message}", err=True)
+
+
+@members.command("add")
+@_field_options(required=True)
+@click.option("--date", "on", metavar="DATE", help="登记日期（默认今天）。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
+@click.pass_obj
+def add(app: App, on: str | None, as_json: bool, **fields: str | None) -> None:
+    """登记一名党员（与导入附表1 的规则相同）。"""
+    ws = app.workspace
+    day = normalize_date(on, today=ws.today()) if on else None
+    registration, warnings = ws.registration_from_fields(
+        {k: v for k, v in fields.items() if v is not None}, on=day
+    )
+    _warn(warnings)
+    member = ws.add_member(registration, on=day)
+    if as_json:
+        emit_json(member_json(member))
+        return
+    click.echo(f"已登记党员 {member.name}（编号 {member.id}）。")
+
+
+@members.command("edit")
+@click.argument("who", metavar="编号|姓名")
+@click.option("--match-phone", "match_phone", help="同名时用联系方式区分。")
+@_field_options(required=False)
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
+@click.pass_obj
+def edit(app: App, who: str, match_phone: str | None, as_json: bool, **fields: str | None) -> None:
+    """修改一名党员的登记信息（只改给出的字段，改动记入审计日志）。"""
+    ws = app.workspace
+    member = _one(ws, who, match_phone)
+    updated, warnings = ws.edit_member(
+        member.id, {k: v for k, v in fields.items() if v is not None}
+    )
+    _warn(warnings)
+    if as_json:
+        emit_json(member_json(updated))
+        return
+    click.echo(f"已修改党员 {updated.name}（编号 {updated.id}）。")
+
+
+@members.command("remove")
+@click.argument("who", metavar="编号|姓名")
+@click.option("--phone", help="同名时用联系方式区分。")
+@click.option("--reason", required=True, help="删除原因（记入审计日志）。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
+@click.pass_obj
+def remove(app: App, who: str, phone: str | None, reason: str, as_json: bool) -> None:
+    """删除一名误登记的党员（已分流或已有活动记录的不能删除）。"""
+    ws = app.workspace
+    member = _one(ws, who, phone)
+    removed = ws.remove_member(member.id, reason)
+    if as_json:
+        emit_json(member_json(removed))
+        return
+    click.echo(f"已删除党员 {removed.name}（编号 {removed.id}）。")

@@ -1,0 +1,119 @@
+"""``partyreg operator``: operator accounts, their roles and scopes (city operators only)."""
+
+from __future__ import annotations
+
+import click
+
+from partyreg_cli.app import App
+from partyreg_cli.output import emit_json, emit_table
+from partyreg_core.operators import Operator, Role
+
+ROLE_HELP = "角色：city（市级）、district（县区/市直党工委）、unit（单位）、community（社区）、instructor（社区工作指导员）。"
+SCOPE_HELP = (
+    "范围：district/unit 为单位代码（如 008.001）；community/instructor 为社区编号或 "
+    "县区/街道/社区，可重复或用逗号分隔；city 不需要。"
+)
+
+
+def operator_json(operator: Operator) -> dict[str, object]:
+    """An operator as ``operator list --json`` writes it."""
+    return {
+        "name": operator.name,
+        "role": operator.role.value,
+        "scope_code": str(operator.scope.code) if operator.scope.code else None,
+        "communities": sorted(operator.scope.communities),
+        "disabled": operator.disabled,
+        "db_role": operator.db_role,
+        "created_by": operator.created_by,
+    }
+
+
+def _describe(operator: Operator) -> str:
+    state = "（已停用）" if operator.disabled else ""
+    return f"{operator.name}：{operator.scope.label}{state}"
+
+
+@click.group()
+def operator() -> None:
+    """操作员账号：角色和管理范围（仅市级操作员）。"""
+
+
+@operator.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help=ROLE_HELP)
+@click.option("--scope", "scope", multiple=True, metavar="CODE|社区", help=SCOPE_HELP)
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
+@click.pass_obj
+def add(app: App, name: str, role: str, scope: tuple[str, ...], as_json: bool) -> None:
+    """添加操作员 NAME（NAME 是其登录系统的用户名）。"""
+    saved = app.workspace.add_operator(name, role, scope)
+    if as_json:
+        emit_json(operator_json(saved))
+        return
+    click.echo(f"已添加操作员 {_describe(saved)}。")
+
+
+@operator.command("list")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
+@click.pass_obj
+def list_operators(app: App, as_json: bool) -> None:
+    """列出全部操作员。"""
+    found = app.workspace.operators()
+    if as_json:
+        emit_json([operator_json(o) for o in found])
+        return
+    emit_table(
+        ["操作员", "角色", "范围", "状态"],
+        [
+            (
+                o.name,
+                o.role.label,
+                str(o.scope.code)
+                if o.scope.code
+                else ",".join(str(c) for c in sorted(o.scope.communities)) or "全市",
+                "已停用" if o.disabled else "启用",
+            )
+            for o in found
+        ],
+    )
+
+
+@operator.command("disable")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
+@click.pass_obj
+def disable(app: App, name: str, as_json: bool) -> None:
+    """停用操作员 NAME（记录保留，可用 enable 恢复）。"""
+    saved = app.workspace.disable_operator(name)
+    if as_json:
+        emit_json(operator_json(saved))
+        return
+    click.echo(f"已停用操作员 {saved.name}。")
+
+
+@operator.command("enable")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
+@click.pass_obj
+def enable(app: App, name: str, as_json: bool) -> None:
+    """恢复已停用的操作员 NAME。"""
+    saved = app.workspace.disable_operator(name, enable=True)
+    if as_json:
+        emit_json(operator_json(saved))
+        return
+    click.echo(f"已恢复操作员 {saved.name}。")
+
+
+@operator.command("scope")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]), help=ROLE_HELP)
+@click.option("--scope", "scope", multiple=True, metavar="CODE|社区", help=SCOPE_HELP)
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
+@click.pass_obj
+def set_scope(app: App, name: str, role: str, scope: tuple[str, ...], as_json: bool) -> None:
+    """修改操作员 NAME 的角色和范围。"""
+    saved = app.workspace.set_operator_scope(name, role, scope)
+    if as_json:
+        emit_json(operator_json(saved))
+        return
+    click.echo(f"已修改操作员 {_describe(saved)}。")

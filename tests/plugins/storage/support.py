@@ -1,0 +1,259 @@
+"""Helpers for the storage contract suite (and the CLI tests): backends, namespaces, data.
+
+Each backend runs the same tests. SQLite gets a fresh store file per test; PostgreSQL one fresh
+database per test session (and per xdist worker), dropped afterwards with its roles. Tests keep
+out of each other's way by working in a namespace of their own: fresh districts (new codes
+under 008), units, communities and people.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import random
+import sqlite3
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from functools import cache
+from typing import Any
+
+import attrs
+
+from partyreg_core import builtin
+from partyreg_core.batches import Batch, BatchKind, new_batch_id
+from partyreg_core.communities import Community
+from partyreg_core.members import Route
+from partyreg_core.operators import Actor, Operator, Role, Scope
+from partyreg_core.orgcodes import OrgCode, OrgKind, OrgUnit
+from partyreg_core.records import (
+    Activity,
+    CommunityRef,
+    DirectoryEntry,
+    Gender,
+    Rating,
+    Registration,
+)
+from partyreg_plugins.sqlstore.pg import drop_store_roles
+from partyreg_plugins.sqlstore.store import SqlStore
+
+#: The PostgreSQL server the suite uses (trust auth, a superuser); override with this variable.
+PG_URL = os.environ.get("PARTYREG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+CITY = OrgCode(("008",))
+OS_USER = "tester"
+
+
+@cache
+def pg_unreachable() -> str | None:
+    """Why the PostgreSQL tests cannot run, or ``None`` when the server answers."""
+    import psycopg
+
+    try:
+        with psycopg.connect(_admin_dsn(), connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"no PostgreSQL server reachable at {PG_URL} ({first}); start it (.ci/run does)"
+    return None
+
+
+def _admin_dsn(database: str | None = None) -> str:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(PG_URL)
+    if database is not None:
+        url = url.set(database=database)
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def pg_url(database: str) -> str:
+    """The store URL of ``database`` on the test server."""
+    return _admin_dsn(database)
+
+
+def create_pg_database() -> str:
+    """A fresh database on the test server; returns its name."""
+    import psycopg
+
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"partyreg_test_{worker}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(_admin_dsn(), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name
+
+
+def drop_pg_database(name: str) -> None:
+    """Drop a test database and every role of its store."""
+    import psycopg
+    import sqlalchemy as sa
+
+    with psycopg.connect(_admin_dsn(), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    engine = sa.create_engine(_admin_dsn().replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        drop_store_roles(conn, name)
+    engine.dispose()
+
+
+@contextmanager
+def raw_sql(store: SqlStore) -> Iterator[Any]:
+    """A plain DB-API connection to the store as its administrator (SQLite: the file's owner;
+    PostgreSQL: the superuser), in autocommit mode, for checks behind partyreg's back."""
+    if store.dialect == "sqlite":
+        conn = sqlite3.connect(str(store.engine.url.database), isolation_level=None, timeout=30)
+        try:
+            yield conn
+        finally:
+            conn.close()
+        return
+    import psycopg
+
+    database = store.engine.url.database
+    with psycopg.connect(
+        _admin_dsn(database), autocommit=True, options="-c search_path=partyreg"
+    ) as conn:
+        yield conn
+
+
+def count_rows(store: SqlStore, table: str) -> int:
+    """How many rows ``table`` holds, counted with plain SQL (no scope, no partyreg)."""
+    with raw_sql(store) as conn:
+        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def init_store(store: SqlStore) -> None:
+    """Initialise ``store`` with the built-in table, the OS user ``tester`` its city operator."""
+    store.initialise(os_user=OS_USER, org_tree=builtin.code_table(), posts=builtin.city_posts())
+
+
+def actor(store: SqlStore, name: str) -> Actor:
+    """The operator ``name`` acting for itself."""
+    found = store.find_operator(name)
+    assert found is not None, name
+    return Actor(found, name)
+
+
+def city(store: SqlStore) -> Actor:
+    """The city operator made by ``init``."""
+    return actor(store, OS_USER)
+
+
+_numbers = itertools.count(random.randrange(10_000_000))
+_names = itertools.count(1)
+
+
+def person() -> tuple[str, str]:
+    """A fresh (name, mobile)."""
+    n = next(_numbers)
+    return f"测试{n}", f"139{n % 100_000_000:08d}"
+
+
+def batch(
+    kind: BatchKind = BatchKind.REGISTRATIONS, rows: int = 0, on: date | None = None
+) -> Batch:
+    """A new batch by ``tester``."""
+    at = datetime.now(UTC)
+    return Batch(new_batch_id(at, uuid.uuid4().hex[:6]), kind, "test.xlsx", OS_USER, at, on, rows)
+
+
+@attrs.frozen
+class District:
+    """A district made for one test: its code and name, its units, its communities."""
+
+    code: OrgCode
+    name: str
+    units: tuple[OrgCode, ...]
+    communities: tuple[Community, ...]
+
+    @property
+    def short_name(self) -> str:
+        """The 县区 name registrations and 附表4 use (``测5区``)."""
+        return self.name.removesuffix("委")
+
+
+def make_district(store: SqlStore, units: int = 2, communities: int = 2) -> District:
+    """A new district under the city with ``units`` units and ``communities`` communities."""
+    city_actor = city(store)
+    tree = store.load_org_tree()
+    code = tree.next_child(CITY)
+    n = next(_names)
+    name = f"测{code.segments[-1]}{n}区委"
+    new_units = [OrgUnit(code, name, OrgKind.DISTRICT)] + [
+        OrgUnit(code.child(i), f"{name}第{i}单位", OrgKind.UNIT) for i in range(1, units + 1)
+    ]
+    store.add_org_units(city_actor, batch(BatchKind.CODES, len(new_units)), new_units)
+    entries = [
+        DirectoryEntry(
+            district=name.removesuffix("委"),
+            street=f"第{k}街道",
+            community=f"第{k}社区",
+            phone="0517-83601234",
+            district_code=code,
+        )
+        for k in range(1, communities + 1)
+    ]
+    saved = store.save_communities(city_actor, batch(BatchKind.DIRECTORY, len(entries)), entries)
+    return District(code, name, tuple(u.code for u in new_units[1:]), tuple(saved))
+
+
+def registration(
+    unit: OrgCode,
+    community: Community | CommunityRef,
+    who: tuple[str, str] | None = None,
+    **changes: Any,
+) -> Registration:
+    """A registration of ``who`` (default a fresh person) by ``unit``, reporting in at
+    ``community``."""
+    name, phone = who or person()
+    ref = community.ref if isinstance(community, Community) else community
+    reg = Registration(
+        unit_code=unit,
+        name=name,
+        gender=Gender.FEMALE,
+        unit_and_title="市民政局 科员",
+        posts=("3", "8"),
+        phone=phone,
+        community=ref,
+        specialty="医生",
+        address="北京路12号3栋201室",
+    )
+    return attrs.evolve(reg, **changes)
+
+
+def register(store: SqlStore, by: Actor, regs: Sequence[Registration]) -> list[int]:
+    """Write ``regs`` (which must all be new) and return the new members' ids, in order."""
+    result = store.write_registrations(by, batch(rows=len(regs)), regs)
+    assert not result.rejected, result.rejected
+    assert result.new == len(regs), result
+    from partyreg_core.members import MemberQuery
+
+    ids = []
+    for reg in regs:
+        page = store.list_members(city(store), MemberQuery(name=reg.name, phone=reg.phone))
+        ids.append(page.members[0].id)
+    return ids
+
+
+def route(store: SqlStore, member_ids: Sequence[int], district: District, k: int = 0) -> None:
+    """Route members to ``district``'s ``k``-th community (as the city)."""
+    routes = [Route(m, district.code, district.communities[k].id) for m in member_ids]
+    store.route_members(city(store), routes, date(2024, 9, 5))
+
+
+def add_operator(
+    store: SqlStore, role: Role, code: OrgCode | None = None, communities: Sequence[int] = ()
+) -> Actor:
+    """A new operator with the given scope, acting for itself."""
+    name = f"op{next(_names)}"
+    store.save_operator(city(store), Operator(name, Scope(role, code, frozenset(communities))))
+    return actor(store, name)
+
+
+def activity(
+    who: tuple[str, str], day: date, hours: float = 2.0, content: str = "环境清扫"
+) -> Activity:
+    """An activity of ``who`` on ``day``."""
+    return Activity(
+        name=who[0], phone=who[1], day=day, content=content, hours=hours, rating=Rating.GOOD
+    )
