@@ -4,9 +4,10 @@ Two readers give identical rows (the tests run every case through both):
 
 - calamine (python-calamine, Rust) is the default: fast, but it holds a whole sheet in memory
   (about 1.7 times the sheet's XML);
-- openpyxl in read-only mode streams one row at a time, about ten times slower. A workbook whose
-  sheets and shared strings are larger than ``ReadLimits.streaming_threshold_bytes`` uncompressed
-  is read this way, so a million-row 附表1 stays within the memory target (DESIGN.md §9).
+- a streaming reader (expat over the zip members) holds the shared strings compactly and one
+  chunk of rows, at about a tenth of calamine's speed. A workbook whose sheets and shared
+  strings are larger than ``ReadLimits.streaming_threshold_bytes`` uncompressed is read this
+  way, so a million-row 附表1 stays within the memory target (DESIGN.md §9).
 
 Every file passes :mod:`partyreg_plugins.filesafety` first, so neither parser ever sees a DTD, a
 zip bomb or a file that is not a workbook.
@@ -17,12 +18,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-import warnings
+from array import array
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
+import attrs
 import python_calamine
 
 from partyreg_core.errors import ValidationError
@@ -185,67 +187,442 @@ def calamine_rows(path: Path, sheet: str) -> Iterator[RawRow]:
         workbook.close()
 
 
-def _openpyxl_open(path: Path) -> Any:
-    import openpyxl  # only the streaming reader needs it: keep the fast path's import light
+# The streaming reader: expat over the zip members, one row at a time.
+#
+# It follows calamine's reading of every cell; the tests hold the two readers to identical rows.
 
-    try:
-        with warnings.catch_warnings():
-            # "Workbook contains no default style" and the like: noise about formatting.
-            warnings.simplefilter("ignore")
-            return openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
-    except Exception as exc:
-        raise _unreadable(path, exc) from exc
-
-
-def streaming_sheet_names(path: Path) -> list[str]:
-    """The visible worksheets of ``path`` in workbook order, as openpyxl sees them."""
-    workbook = _openpyxl_open(path)
-    try:
-        return [ws.title for ws in workbook.worksheets if ws.sheet_state == "visible"]
-    finally:
-        workbook.close()
-
-
+_MAIN_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
+_DATE_BUILTINS = frozenset([*range(14, 23), 45, 47])
+_DURATION_BUILTINS = frozenset([46])
+# East Asian built-ins, which Excel on Chinese Windows writes for 2024年3月5日 without spelling
+# the format out: in zh-CN all are dates or times (27 yyyy"年"m"月", 31 yyyy"年"m"月"d"日", 32
+# h"时"mm"分", 57 yyyy"年"m"月", …). calamine counts them as dates too.
+LOCALE_DATE_BUILTINS = frozenset([*range(27, 37), *range(50, 59)])
+_EPOCH_1900 = dt.datetime(1899, 12, 30)
+_EPOCH_1904 = dt.datetime(1904, 1, 1)
 _OOXML_ESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
+_COLUMN = re.compile(r"[A-Za-z]+")
+_CHUNK = 1 << 20
+
+_NUMBER, _DATE, _DURATION = 0, 1, 2
 
 
 def _unescape(match: re.Match[str]) -> str:
     return chr(int(match.group(1), 16))
 
 
-def _streamed_value(cell: Any) -> Any:
-    """A cell's value as calamine would give it: an error (``#N/A``) is empty, and the OOXML
-    escapes openpyxl leaves in text (``_x000D_`` for a carriage return) are decoded.
+def unescape_ooxml(text: str) -> str:
+    """Decode the ``_xHHHH_`` escapes OOXML uses for characters XML cannot hold
+    (``_x000D_`` is a carriage return, ``_x005F_`` a literal underscore)."""
+    return _OOXML_ESCAPE.sub(_unescape, text) if "_x" in text else text
 
-    openpyxl has already turned ``_x005F_`` into ``_`` in shared strings, so a cell whose text
-    literally reads ``_x005F_x000D_`` would differ; no real form holds such text."""
-    if cell.data_type == "e":
-        return None
-    value = cell.value
-    if type(value) is str and "_x" in value:
-        return _OOXML_ESCAPE.sub(_unescape, value)
-    return value
+
+def format_kind(code: str) -> int:
+    """Whether a custom number format shows a date or time (``_DATE``), an elapsed time such
+    as ``[h]:mm`` (``_DURATION``) or a number (``_NUMBER``).
+
+    Only the first section counts; quoted text, backslash-escaped characters, the character
+    after ``_`` or ``*`` and bracketed parts (colours, conditions, locales) are not tokens —
+    except an elapsed-time bracket ``[h]``, ``[mm]``, ``[s]``.
+    """
+    i, n = 0, len(code)
+    while i < n:
+        ch = code[i]
+        if ch in "\\_*":
+            i += 2
+            continue
+        if ch == '"':
+            close = code.find('"', i + 1)
+            i = n if close < 0 else close + 1
+            continue
+        if ch == ";":
+            return _NUMBER
+        if ch == "[":
+            close = code.find("]", i + 1)
+            inner = code[i + 1 : n if close < 0 else close].lower()
+            if inner and inner[0] in "hms" and inner == inner[0] * len(inner):
+                return _DURATION
+            i = n if close < 0 else close + 1
+            continue
+        if ch in "dmhysDMHYS":
+            return _DATE
+        if ch in "aA" and (code[i : i + 5].upper() == "AM/PM" or code[i : i + 3].upper() == "A/P"):
+            return _DATE
+        i += 1
+    return _NUMBER
+
+
+def _local(name: str) -> str:
+    # Parts normally use the default namespace; a prefixed one ("x:c") is read the same.
+    return name.rpartition(":")[2] if ":" in name else name
+
+
+def _parse_small(data: bytes, start: Callable[[str, dict[str, str]], None]) -> None:
+    """Run ``start(local_name, attributes)`` over every element of a small XML part."""
+    parser = _new_parser()
+    parser.StartElementHandler = lambda name, attrs: start(_local(name), attrs)
+    parser.Parse(data, True)
+
+
+def _refuse_doctype(*_args: object) -> None:
+    # Unreachable after filesafety's scan; here so the parser itself never expands an entity.
+    raise ValueError("DTD in a workbook part")
+
+
+def _new_parser() -> Any:
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = _refuse_doctype
+    parser.EntityDeclHandler = _refuse_doctype
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.buffer_text = True
+    parser.buffer_size = 1 << 16
+    return parser
+
+
+def _attr(attrs: dict[str, str], local: str) -> str | None:
+    """An attribute by local name, whatever its prefix (``r:id``)."""
+    for key, value in attrs.items():
+        if key == local or key.endswith(":" + local):
+            return value
+    return None
+
+
+def _resolve(base: str, target: str) -> str:
+    """A relationship target relative to the part in folder ``base`` (``xl``)."""
+    if target.startswith("/"):
+        return target.lstrip("/")
+    parts = [p for p in base.split("/") if p]
+    for piece in target.split("/"):
+        if piece == "..":
+            if parts:
+                parts.pop()
+        elif piece and piece != ".":
+            parts.append(piece)
+    return "/".join(parts)
+
+
+@attrs.frozen
+class WorkbookInfo:
+    """What the streaming reader needs from a workbook's small parts: the worksheets (name,
+    visible, part), the date system, the kind of every cell style, the shared strings part."""
+
+    sheets: tuple[tuple[str, bool, str], ...]
+    date1904: bool
+    style_kinds: tuple[int, ...]
+    shared_strings: str | None
+
+
+def read_workbook_info(path: Path) -> WorkbookInfo:
+    """Read workbook.xml, its relationships and styles.xml (all small)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+
+        def part(name: str) -> bytes | None:
+            return zf.read(name) if name in names else None
+
+        targets: dict[str, tuple[str, str]] = {}
+
+        def on_rel(tag: str, a: dict[str, str]) -> None:
+            if tag == "Relationship" and a.get("TargetMode") != "External":
+                targets[a.get("Id", "")] = (a.get("Type", ""), _resolve("xl", a.get("Target", "")))
+
+        rels = part("xl/_rels/workbook.xml.rels")
+        if rels:
+            _parse_small(rels, on_rel)
+
+        entries: list[tuple[str, bool, str]] = []
+        date1904 = [False]
+
+        def on_workbook(tag: str, a: dict[str, str]) -> None:
+            if tag == "workbookPr":
+                date1904[0] = a.get("date1904", "0").lower() in ("1", "true")
+            elif tag == "sheet":
+                kind, target = targets.get(_attr(a, "id") or "", ("", ""))
+                if kind.endswith("/worksheet") or (not kind and not rels):
+                    visible = a.get("state", "visible") == "visible"
+                    entries.append((a.get("name", ""), visible, target))
+
+        _parse_small(zf.read("xl/workbook.xml"), on_workbook)
+
+        def by_type(suffix: str, default: str) -> str:
+            for kind, target in targets.values():
+                if kind.endswith(suffix):
+                    return target
+            return default
+
+        custom: dict[int, str] = {}
+        xf_formats: list[int] = []
+        in_cell_xfs = [False]
+
+        def on_styles(tag: str, a: dict[str, str]) -> None:
+            if tag == "numFmt":
+                custom[int(a.get("numFmtId", "0"))] = a.get("formatCode", "")
+            elif tag == "cellXfs":
+                in_cell_xfs[0] = True
+            elif tag in ("cellStyleXfs", "dxfs", "cellStyles"):
+                in_cell_xfs[0] = False
+            elif tag == "xf" and in_cell_xfs[0]:
+                xf_formats.append(int(a.get("numFmtId", "0")))
+
+        styles = part(by_type("/styles", "xl/styles.xml"))
+        if styles:
+            _parse_small(styles, on_styles)
+        kinds = []
+        for fmt in xf_formats:
+            if fmt in custom:
+                kinds.append(format_kind(custom[fmt]))
+            elif fmt in _DATE_BUILTINS:
+                kinds.append(_DATE)
+            elif fmt in _DURATION_BUILTINS:
+                kinds.append(_DURATION)
+            elif fmt in LOCALE_DATE_BUILTINS:
+                kinds.append(_DATE)
+            else:
+                kinds.append(_NUMBER)
+        strings = by_type("/sharedStrings", "xl/sharedStrings.xml")
+        return WorkbookInfo(
+            tuple(entries),
+            date1904[0],
+            tuple(kinds),
+            strings if strings in names else None,
+        )
+
+
+class SharedStrings:
+    """The shared string table, kept compact: all strings UTF-8 in one buffer plus offsets
+    (a million Python strings would take several times the memory)."""
+
+    def __init__(self) -> None:
+        self._data = bytearray()
+        self._ends = array("Q")
+
+    def append(self, text: str) -> None:
+        self._data += text.encode("utf-8", "surrogatepass")
+        self._ends.append(len(self._data))
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __getitem__(self, index: int) -> str:
+        start = self._ends[index - 1] if index > 0 else 0
+        return self._data[start : self._ends[index]].decode("utf-8", "surrogatepass")
+
+
+def _stream(zf: Any, part: str, parser: Any, pending: list[Any]) -> Iterator[Any]:
+    """Feed ``part`` to ``parser`` a chunk at a time, yielding what its handlers put in
+    ``pending`` after each chunk (so memory holds one chunk's worth of rows)."""
+    with zf.open(part) as member:
+        while chunk := member.read(_CHUNK):
+            parser.Parse(chunk, False)
+            if pending:
+                yield from pending
+                pending.clear()
+        parser.Parse(b"", True)
+    yield from pending
+    pending.clear()
+
+
+def read_shared_strings(zf: Any, part: str) -> SharedStrings:
+    """The shared strings, rich-text runs joined, phonetic guides (<rPh>) left out."""
+    table = SharedStrings()
+    parser = _new_parser()
+    pieces: list[str] = []
+    state = {"t": False, "rph": 0}
+
+    def start(name: str, _attrs: dict[str, str]) -> None:
+        name = _local(name)
+        if name == "t":
+            state["t"] = not state["rph"]
+        elif name == "rPh":
+            state["rph"] += 1
+        elif name == "si":
+            pieces.clear()
+
+    def end(name: str) -> None:
+        name = _local(name)
+        if name == "t":
+            state["t"] = False
+        elif name == "rPh":
+            state["rph"] -= 1
+        elif name == "si":
+            table.append(unescape_ooxml("".join(pieces)))
+
+    def text(data: str) -> None:
+        if state["t"]:
+            pieces.append(data)
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
+    for _ in _stream(zf, part, parser, []):
+        pass
+    return table
+
+
+def _column(ref: str | None, previous: int) -> int:
+    if not ref:
+        return previous + 1
+    match = _COLUMN.match(ref)
+    if not match:
+        return previous + 1
+    index = 0
+    for ch in match.group().upper():
+        index = index * 26 + ord(ch) - 64
+    return index - 1
+
+
+def _serial_value(serial: float, kind: int, date1904: bool) -> Any:
+    """A date-styled number as python-calamine gives it: a time below 1, a date when whole,
+    else a date-time; an elapsed-time style as a timedelta."""
+    if kind == _DURATION:
+        return dt.timedelta(days=serial)
+    if serial < 0:
+        return serial
+    moment = (_EPOCH_1904 if date1904 else _EPOCH_1900) + dt.timedelta(days=serial)
+    if serial < 1:
+        return moment.time()
+    if serial == int(serial):
+        return moment.date()
+    return moment
+
+
+def streaming_sheet_names(path: Path) -> list[str]:
+    """The visible worksheets of ``path`` in workbook order, from workbook.xml."""
+    try:
+        info = read_workbook_info(path)
+    except Exception as exc:
+        raise _unreadable(path, exc) from exc
+    return [name for name, visible, _part in info.sheets if visible]
 
 
 def streaming_rows(path: Path, sheet: str) -> Iterator[RawRow]:
-    """The non-blank rows of ``sheet``, streamed with openpyxl's read-only mode."""
-    workbook = _openpyxl_open(path)
+    """The non-blank rows of ``sheet``, parsed as they are inflated: memory holds the shared
+    strings (compactly) and one chunk of rows."""
+    import zipfile
+
     try:
-        worksheet = workbook[sheet]
-        # The <dimension> a file declares may be wrong (some exporters write A1); without it
-        # openpyxl reads every row there is, filling skipped row numbers with empty rows.
-        worksheet.reset_dimensions()
+        info = read_workbook_info(path)
+        part = next(p for name, _v, p in info.sheets if name == sheet)
+        zf = zipfile.ZipFile(path)
+    except Exception as exc:
+        raise _unreadable(path, exc) from exc
+    with zf:
         try:
-            for number, row in enumerate(worksheet.iter_rows(), start=1):
-                cells = _row_cells(_streamed_value(cell) for cell in row)
-                if cells:
-                    yield RawRow(number, cells)
+            strings = (
+                read_shared_strings(zf, info.shared_strings)
+                if info.shared_strings
+                else SharedStrings()
+            )
+            yield from _sheet_rows(zf, part, strings, info)
         except ValidationError:
             raise
         except Exception as exc:
             raise _unreadable(path, exc) from exc
-    finally:
-        workbook.close()
+
+
+def _sheet_rows(zf: Any, part: str, strings: SharedStrings, info: WorkbookInfo) -> Iterator[RawRow]:
+    kinds = info.style_kinds
+    date1904 = info.date1904
+    parser = _new_parser()
+    pending: list[RawRow] = []
+    # The cell being read: type, style, column, <v> text, inline-string pieces.
+    cell: dict[str, Any] = {}
+    row: dict[int, Any] = {}
+    at = {"row": 0, "col": -1, "collect": False, "rph": 0, "in_is": False}
+    buffer: list[str] = []
+    inline: list[str] = []
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        if ":" in name:
+            name = _local(name)
+        if name == "c":
+            at["col"] = _column(attrs.get("r"), at["col"])
+            cell["t"] = attrs.get("t", "n")
+            cell["s"] = attrs.get("s")
+            cell["v"] = None
+            inline.clear()
+        elif name == "v":
+            at["collect"] = True
+            buffer.clear()
+        elif name == "row":
+            number = attrs.get("r")
+            at["row"] = int(number) if number else at["row"] + 1
+            at["col"] = -1
+            row.clear()
+        elif name == "t" and at["in_is"] and not at["rph"]:
+            at["collect"] = True
+            buffer.clear()
+        elif name == "is":
+            at["in_is"] = True
+        elif name == "rPh":
+            at["rph"] += 1
+
+    def end(name: str) -> None:
+        if ":" in name:
+            name = _local(name)
+        if name == "c":
+            row[at["col"]] = _cell_value(cell, inline)
+        elif name == "v":
+            at["collect"] = False
+            cell["v"] = "".join(buffer)
+        elif name == "row":
+            if row:
+                values = [None] * (max(row) + 1)
+                for col, value in row.items():
+                    values[col] = value
+                cells = _row_cells(values)
+                if cells:
+                    pending.append(RawRow(at["row"], cells))
+        elif name == "t":
+            if at["collect"] and at["in_is"]:
+                inline.append("".join(buffer))
+            at["collect"] = False
+        elif name == "is":
+            at["in_is"] = False
+        elif name == "rPh":
+            at["rph"] -= 1
+
+    def text(data: str) -> None:
+        if at["collect"]:
+            buffer.append(data)
+
+    def _cell_value(c: dict[str, Any], parts: list[str]) -> Any:
+        kind, raw = c["t"], c["v"]
+        if kind == "inlineStr":
+            return unescape_ooxml("".join(parts))
+        if not raw:
+            return None  # no value (or <v></v>): an empty cell or a formula never calculated
+        if kind == "s":
+            return strings[int(raw)]
+        if kind == "n":
+            number = float(raw)
+            style = c["s"]
+            if style is not None:
+                index = int(style)
+                if index < len(kinds) and kinds[index] != _NUMBER:
+                    return _serial_value(number, kinds[index], date1904)
+            return number
+        if kind == "str":
+            return unescape_ooxml(raw)
+        if kind == "b":
+            return raw.strip() in ("1", "true")
+        if kind == "e":
+            return None
+        if kind == "d":
+            try:
+                return dt.datetime.fromisoformat(raw.strip().rstrip("Z"))
+            except ValueError:
+                return raw
+        return raw
+
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
+    yield from _stream(zf, part, parser, pending)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,6 +21,11 @@ STYLE_DATE = 1  # numFmtId 14, the locale's short date
 STYLE_DATETIME = 2  # numFmtId 22, date and time
 STYLE_TEXT = 3  # numFmtId 49, "@": what an operator gets by formatting a column as text
 STYLE_CUSTOM_DATE = 4  # a custom yyyy"年"m"月"d"日" format, as Chinese templates use
+STYLE_LOCALE_DATE = 5  # built-in 31, which zh-CN Excel shows as 2024年3月5日 and never spells out
+STYLE_TIME = 6  # built-in 20, h:mm
+STYLE_ELAPSED = 7  # built-in 46, [h]:mm:ss
+STYLE_CUSTOM_ELAPSED = 8  # custom [h]:mm
+STYLE_PERCENT = 9  # built-in 10, 0.00%
 
 _EPOCH_1900 = dt.datetime(1899, 12, 30)
 
@@ -128,17 +133,23 @@ _CT_MAIN = "application/vnd.openxmlformats-officedocument.spreadsheetml"
 def _styles_xml() -> str:
     return (
         f"{_DECL}<styleSheet {_NS}>"
-        '<numFmts count="1"><numFmt numFmtId="176" formatCode="yyyy&quot;年&quot;m&quot;月&quot;d&quot;日&quot;"/></numFmts>'
+        '<numFmts count="2"><numFmt numFmtId="176" formatCode="yyyy&quot;年&quot;m&quot;月&quot;d&quot;日&quot;"/>'
+        '<numFmt numFmtId="177" formatCode="[h]:mm"/></numFmts>'
         '<fonts count="1"><font><sz val="11"/><name val="宋体"/></font></fonts>'
         '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
         '<borders count="1"><border/></borders>'
         '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-        '<cellXfs count="5">'
+        '<cellXfs count="10">'
         '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
         '<xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
         '<xf numFmtId="22" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
         '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
         '<xf numFmtId="176" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+        '<xf numFmtId="31" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+        '<xf numFmtId="20" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+        '<xf numFmtId="46" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+        '<xf numFmtId="177" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+        '<xf numFmtId="10" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
         "</cellXfs></styleSheet>"
     )
 
@@ -293,3 +304,14 @@ def form1_rows(count: int, *, start_row: int = 2) -> Iterable[tuple[int, Sequenc
                 ("清江浦区", "淮安区", "淮阴区", "洪泽区", "涟水县", "盱眙县", "金湖县")[i % 7],
             ),
         )
+
+
+def replace_part(path: Path, name: str, data: bytes) -> Path:
+    """Rewrite the zip at ``path`` with part ``name`` holding ``data``."""
+    with zipfile.ZipFile(path) as src:
+        parts = {info.filename: src.read(info.filename) for info in src.infolist()}
+    parts[name] = data
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for part, content in parts.items():
+            out.writestr(part, content)
+    return path

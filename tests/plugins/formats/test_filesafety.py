@@ -16,7 +16,7 @@ from partyreg_plugins import filesafety
 from partyreg_plugins.formats_csv import CsvFormat
 from partyreg_plugins.formats_xlsx import XlsxFormat
 
-from .builders import Raw, Sheet, form1_rows, write_xlsx
+from .builders import Raw, Sheet, form1_rows, replace_part, write_xlsx
 
 DATA = Path(__file__).parent / "data"
 LIMITS = ReadLimits()
@@ -156,17 +156,6 @@ def test_workbook_renamed_csv(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------------------
 # Zip bombs
 # ---------------------------------------------------------------------------------------------
-
-
-def replace_part(path: Path, name: str, data: bytes) -> Path:
-    """Rewrite the zip at ``path`` with part ``name`` holding ``data``."""
-    with zipfile.ZipFile(path) as src:
-        parts = {info.filename: src.read(info.filename) for info in src.infolist()}
-    parts[name] = data
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
-        for part, content in parts.items():
-            out.writestr(part, content)
-    return path
 
 
 def test_ratio_over_100_to_1(tmp_path: Path) -> None:

@@ -19,7 +19,21 @@ from partyreg_core.ports import RawRow, ReadLimits, TableFormat
 from partyreg_plugins import formats_xlsx
 from partyreg_plugins.formats_xlsx import XlsxFormat, cell_text
 
-from .builders import STYLE_CUSTOM_DATE, STYLE_TEXT, Formula, Raw, Sheet, excel_serial, write_xlsx
+from .builders import (
+    STYLE_CUSTOM_DATE,
+    STYLE_CUSTOM_ELAPSED,
+    STYLE_ELAPSED,
+    STYLE_LOCALE_DATE,
+    STYLE_PERCENT,
+    STYLE_TEXT,
+    STYLE_TIME,
+    Formula,
+    Raw,
+    Sheet,
+    excel_serial,
+    replace_part,
+    write_xlsx,
+)
 
 READERS = ["calamine", "streaming"]
 LIMITS = ReadLimits()
@@ -456,3 +470,95 @@ def test_both_readers_agree_and_read_what_was_written(tmp_path: Path, grid: list
             expected.append((number, tuple(texts)))
     assert rows_of(path, "calamine") == expected
     assert rows_of(path, "streaming") == expected
+
+
+# ---------------------------------------------------------------------------------------------
+# Number formats: times, elapsed times, East Asian built-in dates
+# ---------------------------------------------------------------------------------------------
+
+
+def test_times_elapsed_times_and_percentages(tmp_path: Path, reader: str) -> None:
+    path = write_xlsx(
+        tmp_path / "a.xlsx",
+        [
+            Sheet(
+                "S",
+                [
+                    (1, [Raw(f' s="{STYLE_TIME}"', "<v>0.4375</v>")]),
+                    (2, [Raw(f' s="{STYLE_ELAPSED}"', "<v>1.5</v>")]),
+                    (3, [Raw(f' s="{STYLE_CUSTOM_ELAPSED}"', "<v>0.25</v>")]),
+                    (4, [Raw(f' s="{STYLE_PERCENT}"', "<v>0.25</v>")]),
+                ],
+            )
+        ],
+    )
+    assert rows_of(path, reader) == [
+        (1, ("10:30:00",)),
+        (2, ("36:00:00",)),
+        (3, ("6:00:00",)),
+        (4, ("0.25",)),
+    ]
+
+
+def test_east_asian_builtin_date_formats_are_dates(tmp_path: Path, reader: str) -> None:
+    # zh-CN Excel saves 2024年3月5日 as numFmtId 31 with no format code in styles.xml.
+    cell = Raw(f' s="{STYLE_LOCALE_DATE}"', f"<v>{excel_serial(dt.date(2024, 3, 5)):g}</v>")
+    path = write_xlsx(tmp_path / "a.xlsx", [Sheet("附表3", [(1, ["年月日"]), (2, [cell])])])
+    assert rows_of(path, reader) == [(1, ("年月日",)), (2, ("2024-03-05",))]
+
+
+def test_shared_strings_rich_text_phonetics_and_escapes(tmp_path: Path, reader: str) -> None:
+    sst = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="3" uniqueCount="3">'
+        '<si><r><t>淮安</t></r><r><rPr><b/></rPr><t xml:space="preserve">市 委</t></r>'
+        '<rPh sb="0" eb="2"><t>huaian</t></rPh></si>'
+        "<si><t>第一行_x000D_\n第二行</t></si>"
+        "<si><t>c_x005F_x000D_d</t></si>"
+        "</sst>"
+    )
+    cells = [Raw(' t="s"', f"<v>{i}</v>") for i in range(3)]
+    path = write_xlsx(tmp_path / "a.xlsx", [Sheet("S", [(1, cells)])], inline_strings=False)
+    replace_part(path, "xl/sharedStrings.xml", sst.encode())
+    assert rows_of(path, reader) == [(1, ("淮安市 委", "第一行\r\n第二行", "c_x000D_d"))]
+
+
+def test_rows_and_cells_without_references(tmp_path: Path, reader: str) -> None:
+    # Some generators omit r="…": rows and cells then follow one another.
+    sheet = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        '<row><c t="inlineStr"><is><t>a</t></is></c><c t="inlineStr"><is><t>b</t></is></c></row>'
+        '<row r="3"><c r="B3"><v>2</v></c><c><v>3</v></c></row>'
+        '<row><c t="inlineStr"><is><t>d</t></is></c></row>'
+        "</sheetData></worksheet>"
+    )
+    path = write_xlsx(tmp_path / "a.xlsx", [Sheet("S", [(1, ["x"])])])
+    replace_part(path, "xl/worksheets/sheet1.xml", sheet.encode())
+    assert rows_of(path, reader) == [(1, ("a", "b")), (3, ("", "2", "3")), (4, ("d",))]
+
+
+@pytest.mark.parametrize(
+    ("code", "kind"),
+    [
+        ("General", formats_xlsx._NUMBER),
+        ("0.00", formats_xlsx._NUMBER),
+        ("#,##0_);[Red](#,##0)", formats_xlsx._NUMBER),
+        ("@", formats_xlsx._NUMBER),
+        ('"Y: "0.00"m"', formats_xlsx._NUMBER),
+        ("\\Y000000", formats_xlsx._NUMBER),
+        ("#,##0*y", formats_xlsx._NUMBER),
+        ("[Red]0.00", formats_xlsx._NUMBER),
+        ("yyyy-mm-dd", formats_xlsx._DATE),
+        ('yyyy"年"m"月"d"日"', formats_xlsx._DATE),
+        ('[$-804]yyyy"年"m"月"d"日";@', formats_xlsx._DATE),
+        ("[DBNum1][$-804]m月d日", formats_xlsx._DATE),
+        ("h:mm AM/PM", formats_xlsx._DATE),
+        ("DD/MM/YY", formats_xlsx._DATE),
+        ("[h]:mm:ss", formats_xlsx._DURATION),
+        ("[mm]:ss", formats_xlsx._DURATION),
+        ("[Blue][h]:mm", formats_xlsx._DURATION),
+    ],
+)
+def test_format_kind(code: str, kind: int) -> None:
+    assert formats_xlsx.format_kind(code) == kind
