@@ -175,9 +175,9 @@ def calamine_rows(path: Path, sheet: str) -> Iterator[RawRow]:
         start = data.start
         if start is None:  # no cell at all; iter_rows() would panic
             return
-        # calamine drops the empty columns left of the data but pads the empty rows above it
-        # (python-calamine ≥ 0.2): so the n-th row yielded is spreadsheet row n, and the first
-        # cell is in column start[1] + 1.
+        # python-calamine's iter_rows() drops the empty columns left of the data but yields
+        # the empty rows above it: so the n-th row yielded is spreadsheet row n, and its first
+        # cell is in column start[1] + 1 (the row-3 and column-C tests hold this).
         pad = ("",) * start[1]
         for number, values in enumerate(data.iter_rows(), start=1):
             cells = _row_cells(values)
@@ -187,11 +187,11 @@ def calamine_rows(path: Path, sheet: str) -> Iterator[RawRow]:
         workbook.close()
 
 
-# The streaming reader: expat over the zip members, one row at a time.
-#
-# It follows calamine's reading of every cell; the tests hold the two readers to identical rows.
+# ---------------------------------------------------------------------------------------------
+# The streaming reader: expat over the zip members, one chunk of rows at a time. It follows
+# calamine's reading of every cell; the tests hold the two readers to identical rows.
+# ---------------------------------------------------------------------------------------------
 
-_MAIN_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
 _DATE_BUILTINS = frozenset([*range(14, 23), 45, 47])
 _DURATION_BUILTINS = frozenset([46])
 # East Asian built-ins, which Excel on Chinese Windows writes for 2024年3月5日 without spelling
