@@ -718,7 +718,7 @@ class SqlStore:
                     operator_communities.c.operator_id == operator_id
                 )
             )
-            if scope.role is Role.COMMUNITY:
+            if scope.role is Role.COMMUNITY and scope.communities:
                 conn.execute(
                     sa.insert(operator_communities),
                     [
@@ -732,13 +732,14 @@ class SqlStore:
                         instructor_communities.c.instructor_id == instructor_id
                     )
                 )
-                conn.execute(
-                    sa.insert(instructor_communities),
-                    [
-                        {"instructor_id": instructor_id, "community_id": c}
-                        for c in sorted(scope.communities)
-                    ],
-                )
+                if scope.communities:
+                    conn.execute(
+                        sa.insert(instructor_communities),
+                        [
+                            {"instructor_id": instructor_id, "community_id": c}
+                            for c in sorted(scope.communities)
+                        ],
+                    )
             saved_row = conn.execute(
                 sa.select(operators).where(operators.c.id == operator_id)
             ).one()
@@ -1556,7 +1557,7 @@ class SqlStore:
                     )
                 )
                 continue
-            if member.community_id is None:
+            if member.community_id is None or member.status == MemberStatus.REGISTERED.value:
                 rejected.append(
                     Rejection(
                         i,
