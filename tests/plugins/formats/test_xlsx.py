@@ -7,6 +7,8 @@ asserting exact rows, so the two can never drift apart unnoticed.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import subprocess
 from pathlib import Path
 
 import openpyxl
@@ -562,3 +564,49 @@ def test_rows_and_cells_without_references(tmp_path: Path, reader: str) -> None:
 )
 def test_format_kind(code: str, kind: int) -> None:
     assert formats_xlsx.format_kind(code) == kind
+
+
+# ---------------------------------------------------------------------------------------------
+# A workbook written by a real spreadsheet application
+# ---------------------------------------------------------------------------------------------
+
+DATA = Path(__file__).parent / "data"
+LIBREOFFICE_ROWS = [
+    (1, ("在职党员回社区报到登记表",)),
+    (3, ("姓 名", "联系方式", "日期", "时长", "合计")),
+    (4, ("张三", "13912345678", "2024-03-05", "2.5", "5")),
+    # formulas read by what LibreOffice calculated; =1/0 (#DIV/0!) is empty
+    (6, ("李四", "13912345679", "2024-03-06", "1")),
+]
+
+
+def test_a_workbook_saved_by_libreoffice(reader: str) -> None:
+    assert read(DATA / "libreoffice.xlsx", reader) == {
+        "附表1": [RawRow(n, cells) for n, cells in LIBREOFFICE_ROWS]
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed"
+)
+def test_libreoffice_output_today(tmp_path: Path) -> None:
+    """The committed fixture is what this machine's LibreOffice makes of the source, too."""
+    source = tmp_path / "libreoffice.fods"
+    shutil.copy(DATA / "libreoffice.fods", source)
+    subprocess.run(
+        [
+            "soffice",
+            "--headless",
+            "--convert-to",
+            "xlsx:Calc MS Excel 2007 XML",
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    for reader in READERS:
+        assert rows_of(tmp_path / "libreoffice.xlsx", reader) == LIBREOFFICE_ROWS
