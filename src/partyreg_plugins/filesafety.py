@@ -52,6 +52,9 @@ _BINARY_SUFFIXES = (
 # The ratio limit is for parts big enough to hurt; a few kilobytes of repetitive XML compress
 # far past 100:1 without being a threat.
 RATIO_MIN_BYTES = 1 << 20
+# A workbook holds tens of parts; zipfile builds an object per member before anything can be
+# checked, so millions of empty members would exhaust memory on their own.
+MAX_ZIP_ENTRIES = 10_000
 # Inside XML, "<!" may only open a comment ("<!--") or a CDATA section ("<![CDATA["); anything
 # else is a declaration: <!DOCTYPE, <!ENTITY, <!ELEMENT, …
 # (The character after "<!" is required, so a "<!--" split across two chunks is not a match.)
@@ -147,10 +150,37 @@ class ZipSummary:
     total_uncompressed: int
 
 
+def zip_entry_count(path: Path) -> int | None:
+    """How many members the zip at ``path`` declares in its end record, read before zipfile
+    builds an object per member (``None`` when there is no readable end record)."""
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        tail_at = max(0, size - (1 << 16) - 22)
+        f.seek(tail_at)
+        tail = f.read()
+        end = tail.rfind(b"PK\x05\x06")
+        if end < 0 or end + 22 > len(tail):
+            return None
+        (count,) = struct.unpack_from("<H", tail, end + 10)
+        locator = end - 20
+        if count == 0xFFFF and locator >= 0 and tail[locator : locator + 4] == b"PK\x06\x07":
+            # Zip64: the real count is in the zip64 end record the locator points to.
+            (record_at,) = struct.unpack_from("<Q", tail, locator + 8)
+            f.seek(record_at)
+            record = f.read(56)
+            if len(record) == 56 and record[:4] == b"PK\x06\x06":
+                (count,) = struct.unpack_from("<Q", record, 32)
+        return count
+
+
 def check_zip(path: Path, limits: ReadLimits, required: tuple[str, ...], kind: str) -> ZipSummary:
     """Check a zip package before parsing: it is a readable zip holding ``required`` parts
-    (else it is not a ``kind``), no member is encrypted, the declared sizes and ratios are within
-    ``limits``, and every XML part inflates to no more than it declares and carries no DTD."""
+    (else it is not a ``kind``), with no more than :data:`MAX_ZIP_ENTRIES` members, none
+    encrypted, the declared sizes and ratios within ``limits``, and every XML part inflating to
+    no more than it declares and carrying no DTD."""
+    count = zip_entry_count(path)
+    if count is not None and count > MAX_ZIP_ENTRIES:
+        raise _bomb(path, f"含有 {count:,} 个内部文件（正常的工作簿只有几十个）")
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:

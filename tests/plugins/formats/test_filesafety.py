@@ -342,3 +342,23 @@ def test_declaration_scanner_across_chunk_boundaries() -> None:
     split = filesafety._DeclarationScanner()
     assert not split.feed(b"<a/><")
     assert split.feed(b"!ENTITY e 'x'>")
+
+
+def test_too_many_members(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(filesafety, "MAX_ZIP_ENTRIES", 20)
+    path = small_workbook(tmp_path / "many.xlsx")
+    with zipfile.ZipFile(path, "a") as zf:
+        for n in range(30):
+            zf.writestr(f"xl/media/empty{n}.png", b"")
+    assert filesafety.zip_entry_count(path) == 37
+    error = refused(XlsxFormat(), path)
+    assert error.code == "file.zip_bomb"
+    assert "37 个内部文件" in error.message
+
+
+def test_entry_count_of_a_zip64_archive(tmp_path: Path) -> None:
+    path = tmp_path / "z64.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        for n in range(70_000):  # more than a 16-bit count: zip64 end records
+            zf.writestr(f"{n}", b"")
+    assert filesafety.zip_entry_count(path) == 70_000
