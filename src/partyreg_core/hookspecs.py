@@ -65,10 +65,13 @@ def partyreg_register_formats(register: Callable[[TableFormat], None]) -> None:
     """Provide readers for input files (``.xlsx``, ``.csv``, a county's own layout).
 
     Call ``register(fmt)`` with a :class:`partyreg_core.ports.TableFormat`: its ``name``, the
-    file ``extensions`` it reads, a ``sniff(path)`` that says whether a file really is of this
-    format (checked before parsing), and ``read(path, options)`` that yields the file's rows as
-    text cells. Formats are tried in registration order; the first whose ``sniff`` accepts the
-    file reads it.
+    file ``extensions`` it reads, ``sniff(path, limits)`` that refuses — before parsing, with a
+    :class:`partyreg_core.errors.ValidationError` coded ``file.*`` — a file that is not of this
+    format or is unsafe (renamed, encrypted, a zip bomb, XML entities), and
+    ``sheets(path, limits)`` giving the visible sheets, each yielding ``RawRow(number, cells)``
+    with cells as text. The formats that read a file's extension are asked in call order (use
+    ``@hookimpl(tryfirst=True)`` to be asked before the built-ins); the first whose ``sniff``
+    accepts the file reads it, and when all refuse, the last refusal is shown.
 
     :param register: ``register(fmt: TableFormat) -> None``.
     """

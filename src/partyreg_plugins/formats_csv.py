@@ -27,6 +27,7 @@ import attrs
 from partyreg_core.hookspecs import hookimpl
 from partyreg_core.ports import RawRow, RawSheet, ReadLimits, TableFormat
 from partyreg_plugins import filesafety
+from partyreg_plugins.cellsafety import unescape_csv
 from partyreg_plugins.filesafety import refuse
 
 DELIMITERS = (",", "\t", ";", "|")
@@ -288,7 +289,11 @@ def read_rows(path: Path, dialect: CsvDialect) -> Iterator[RawRow]:
                 while end and not record[end - 1]:
                     end -= 1
                 if end:
-                    yield RawRow(number, tuple(record[:end]))
+                    # Undo the formula-injection escape of partyreg's own CSV exports.
+                    yield RawRow(
+                        number,
+                        tuple(unescape_csv(c) if c[:1] == "'" else c for c in record[:end]),
+                    )
         except csv.Error as exc:
             # The only way to get here past sniff() is a field beyond the csv module's limit
             # (128 KiB): in practice an opening quote that is never closed.

@@ -191,3 +191,19 @@ def test_any_text_survives_xlsx_export_unchanged(tmp_path: Path, value: str) -> 
                 post_names=POSTS)  # fmt: skip
     cell = openpyxl.load_workbook(target).active["D4"]
     assert (cell.value or "") == value
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=1,
+                        max_size=12), min_size=1, max_size=5))  # fmt: skip
+def test_escaped_csv_cells_read_back_unchanged(tmp_path: Path, values: list[str]) -> None:
+    import csv
+
+    from partyreg_core.ports import ReadLimits
+    from partyreg_plugins.formats_csv import CsvFormat
+
+    target = tmp_path / "escaped.csv"
+    with target.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([["序号", *("列" for _ in values)], ["1", *map(escape_csv, values)]])
+    rows = list(next(CsvFormat().sheets(target, ReadLimits())).rows())
+    assert rows[1].cells == ("1", *values)
