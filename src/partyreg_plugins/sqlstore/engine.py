@@ -162,12 +162,19 @@ def _translate(url: URL, exc: sa.exc.DBAPIError) -> PartyregError:
     import psycopg  # only needed once a PostgreSQL error is in hand
     from psycopg import errors as pg
 
-    if isinstance(orig, pg.InvalidCatalogName):
+    if isinstance(orig, pg.InvalidCatalogName) or (
+        isinstance(orig, psycopg.OperationalError)
+        and "database" in text
+        and "does not exist" in text
+    ):
         return ValidationError(
             "store.no_database",
             f"PostgreSQL 数据库不存在（{where}）：请先创建数据库（createdb），再运行 partyreg init。",
         )
-    if isinstance(orig, pg.InvalidAuthorizationSpecification | pg.InvalidPassword):
+    if isinstance(orig, pg.InvalidAuthorizationSpecification | pg.InvalidPassword) or (
+        isinstance(orig, psycopg.OperationalError)
+        and ("password authentication failed" in text or "no pg_hba.conf entry" in text)
+    ):
         return NotPermittedError(
             "store.login", f"PostgreSQL 拒绝登录（{where}）：请检查 --db 中的用户名和密码。"
         )

@@ -1037,26 +1037,32 @@ class SqlStore:
         updates: list[tuple[sa.Row[Any], Registration, dict[str, tuple[object, object]]]] = []
         moves: list[tuple[sa.Row[Any], Registration]] = []
         unchanged = 0
-        for i, reg in candidates:
-            row = existing.get(reg.person_key)
-            if row is None:
-                new.append((i, reg))
-                continue
+
+        def compare(i: int, reg: Registration, row: sa.Row[Any]) -> None:
+            """Sort a row for a person already stored: conflict, unchanged, update, move."""
+            nonlocal unchanged
             if row.unit_code != str(reg.unit_code):
                 rejected.append(_conflict(i, reg, row.unit_code))
-                continue
+                return
             current = _member(row)
             changes = registration_changes(current.registration, reg)
             if not changes:
                 unchanged += 1
-                continue
+                return
             if "community" in changes and current.status is not MemberStatus.REGISTERED:
                 moves.append((row, reg))
                 changes.pop("community")
                 reg = _with_community(reg, current.community)
                 if not changes:
-                    continue
+                    return
             updates.append((row, reg, changes))
+
+        for i, reg in candidates:
+            row = existing.get(reg.person_key)
+            if row is None:
+                new.append((i, reg))
+            else:
+                compare(i, reg, row)
         now = _now()
         new_ids: dict[tuple[str, str], int] = {}
         if new:
@@ -1073,9 +1079,16 @@ class SqlStore:
                     )
                 )
             }
-            for i, reg in new:
-                if reg.person_key not in new_ids:  # registered by a unit outside the scope
+            # Not inserted: someone registered the person meanwhile (a writer committing
+            # concurrently, on PostgreSQL) or earlier, in a unit outside the scope.
+            missed = [(i, reg) for i, reg in new if reg.person_key not in new_ids]
+            found_now = self._visible_by_person(conn, scope, [r.person_key for _i, r in missed])
+            for i, reg in missed:
+                row = found_now.get(reg.person_key)
+                if row is None:
                     rejected.append(_conflict(i, reg, None))
+                else:
+                    compare(i, reg, row)
         rejected.sort(key=lambda r: r.index)
         changed = len({row.id for row, *_ in updates} | {row.id for row, _reg in moves})
         outcome = RegistrationWrite(
