@@ -10,6 +10,7 @@ which district's local posts a member reporting there may claim, and where the m
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Protocol
@@ -74,6 +75,12 @@ class DirectoryLookup(Protocol):
 def place_key(name: str) -> str:
     """The key community, street and district names are compared by: NFKC, no whitespace,
     case folded (so ``清河 街道`` and full-width spellings find ``清河街道``)."""
+    return _place_key(name)
+
+
+@functools.lru_cache(maxsize=8192)
+def _place_key(name: str) -> str:
+    # A pure function of the name, asked again and again for the same few thousand places.
     return header_key(name).casefold()
 
 
@@ -112,6 +119,9 @@ class DirectoryIndex:
         self._entries: dict[tuple[str, str, str], DirectoryEntry] = {}
         self._by_core: dict[str, list[DirectoryEntry]] = {}
         self._by_district: dict[str, list[DirectoryEntry]] = {}
+        # Derived and dropped by add(): per (district) and (district, street) key, each
+        # community's name without its 社区 suffix -> its entry, as close matches compare them.
+        self._cores: dict[tuple[str, ...], dict[str, DirectoryEntry]] = {}
         for entry in entries:
             self.add(entry)
 
@@ -123,6 +133,7 @@ class DirectoryIndex:
             self._by_core[_core(key[2])].remove(old)
             self._by_district[key[0]].remove(old)
         self._entries[key] = entry
+        self._cores.clear()
         self._by_core.setdefault(_core(key[2]), []).append(entry)
         self._by_district.setdefault(key[0], []).append(entry)
 
@@ -140,16 +151,21 @@ class DirectoryIndex:
             return CommunityResolution(entry)
         core = _core(key[2])
         close: list[CommunityRef] = [e.ref for e in self._by_core.get(core, [])]
-        in_district = self._by_district.get(key[0], [])
-        same_street = [e for e in in_district if place_key(e.street) == key[1]]
-        for pool in (same_street, in_district):
-            # Compared without the 社区 suffix, which every name shares and which would make
-            # any two names look half alike.
-            cores = {_core(place_key(e.community)): e for e in pool}
+        for pool in (key[:2], key[:1]):  # the same district and street, then the district
+            cores = self._cores.get(pool)
+            if cores is None:
+                cores = self._cores[pool] = self._pool_cores(*pool)
             for name in difflib.get_close_matches(core, list(cores), MAX_CLOSE_MATCHES, 0.5):
                 close.append(cores[name].ref)
         unique = tuple(dict.fromkeys(close))[:MAX_CLOSE_MATCHES]
         return CommunityResolution(None, unique)
+
+    def _pool_cores(self, district: str, street: str | None = None) -> dict[str, DirectoryEntry]:
+        # Compared without the 社区 suffix, which every name shares and which would make any
+        # two names look half alike.
+        in_district = self._by_district.get(district, [])
+        pool = [e for e in in_district if street is None or place_key(e.street) == street]
+        return {_core(place_key(e.community)): e for e in pool}
 
 
 # ---------------------------------------------------------------------------------------------

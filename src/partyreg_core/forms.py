@@ -17,7 +17,9 @@ blank rows and note rows but never a half-filled row.
 
 from __future__ import annotations
 
+import functools
 import math
+import operator
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
@@ -280,19 +282,34 @@ class DataRow:
         return cls(number, dict(values), kind)
 
 
+def _solid(ch: str) -> bool:
+    # An ASCII digit or a unified CJK ideograph: survives clean() and match_key() unchanged and
+    # stays first (NFKC neither maps nor composes it, it is no whitespace or invisible).
+    return "0" <= ch <= "9" or "\u4e00" <= ch <= "\u9fff"
+
+
 def is_blank(cells: Iterable[str]) -> bool:
     """Whether every cell is empty once invisible characters and whitespace are removed."""
-    return not any(clean(c) for c in cells)
+    return not any(cell and (_solid(cell[0]) or clean(cell)) for cell in cells)
 
 
 def is_note(cells: Iterable[str], form: Form = REGISTRATION_FORM) -> bool:
     """Whether a row is a note: its first non-empty cell starts with one of the form's note
     words (注, 说明, 填表人, 审核人, 联系电话; DESIGN.md §9)."""
     for cell in cells:
+        if not cell:
+            continue
+        if _solid(cell[0]) and not cell.startswith(_first_chars(form.note_prefixes)):
+            return False  # clean(cell) starts with the same character: no note word
         text = clean(cell)
         if text:
             return text.startswith(form.note_prefixes)
     return False
+
+
+@functools.lru_cache(maxsize=64)
+def _first_chars(prefixes: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple({p[:1] for p in prefixes if p})
 
 
 def _threshold(form: Form) -> int:
@@ -488,6 +505,59 @@ def _keys(cells: Sequence[str]) -> list[str]:
     return keys
 
 
+def _repeats_header(cells: Sequence[str], header_keys: Sequence[str]) -> bool:
+    """``_keys(cells) == header_keys`` (``header_keys`` as :func:`_keys` gives them), computing
+    a cell's key only while the row could still be the header."""
+    count = len(header_keys)
+    if len(cells) < count:
+        return False  # fewer keys than the header's, whose last key is not empty
+    for index, cell in enumerate(cells):
+        expected = header_keys[index] if index < count else ""
+        if cell and _solid(cell[0]) and cell[0] != expected[:1]:
+            return False  # the cell's key starts with cell[0]
+        if match_key(cell) != expected:
+            return False
+    return True
+
+
+@attrs.frozen
+class _Group:
+    """How one record's values are taken from a line's cells (precomputed per sheet)."""
+
+    names: Mapping[str, str]
+    keys: tuple[str, ...]
+    take: Callable[[tuple[str, ...]], tuple[str, ...]] | None
+    width: int
+
+    @classmethod
+    def of(cls, columns: Mapping[str, int], names: Mapping[str, str]) -> _Group:
+        indices = tuple(columns.values())
+        take: Callable[[tuple[str, ...]], tuple[str, ...]] | None
+        if indices == tuple(range(len(indices))):
+            take = None  # the form's own order from column A: the cells as they are
+        elif len(indices) > 1:
+            take = operator.itemgetter(*indices)
+        else:
+            take = _one_cell(indices[0]) if indices else _no_cells
+        return cls(names, tuple(columns), take, len(indices) and max(indices) + 1)
+
+    def values(self, cells: tuple[str, ...]) -> dict[str, str]:
+        """Canonical column -> cell, ``""`` for a cell beyond the end of the line."""
+        if len(cells) < self.width:  # readers drop trailing empty cells
+            cells = cells + ("",) * (self.width - len(cells))
+        if self.take is None:
+            return dict(zip(self.keys, cells, strict=False))  # cells past the form: extra
+        return dict(zip(self.keys, self.take(cells), strict=True))
+
+
+def _one_cell(index: int) -> Callable[[tuple[str, ...]], tuple[str, ...]]:
+    return lambda cells: (cells[index],)
+
+
+def _no_cells(cells: tuple[str, ...]) -> tuple[str, ...]:
+    return ()
+
+
 def data_rows(rows: Iterable[RawRow], header: HeaderMap) -> Iterator[DataRow]:
     """Yield the records below ``header``: one per line, or one per filled pair on 附表2.
 
@@ -497,26 +567,37 @@ def data_rows(rows: Iterable[RawRow], header: HeaderMap) -> Iterator[DataRow]:
     empty its known columns, so the validators report it instead of dropping it.
     """
     form = header.form
+    kind, paired, defaults = form.kind, form.paired, tuple(header.defaults.items())
     header_keys = _keys(header.headers)
-    written = tuple(
-        MappingProxyType({key: header.headers[index].strip() for key, index in group.items()})
+    # A line whose first cell starts with a digit or ideograph that neither starts a note word
+    # nor the header's first key is a record: is_blank, is_note and the header check all
+    # decide on that first cell alone.
+    not_records = frozenset(
+        (*_first_chars(form.note_prefixes), header_keys[0][:1] if header_keys else "")
+    )
+    groups = tuple(
+        _Group.of(
+            group,
+            MappingProxyType({key: header.headers[index].strip() for key, index in group.items()}),
+        )
         for group in header.groups
     )
     for raw in rows:
-        if raw.number <= header.row or is_blank(raw.cells) or is_note(raw.cells, form):
-            continue
-        if _keys(raw.cells) == header_keys:
-            continue
         cells = raw.cells
-        for group, names in zip(header.groups, written, strict=True):
-            values = {
-                key: cells[index] if index < len(cells) else "" for key, index in group.items()
-            }
-            if form.paired and is_blank(values.values()):
+        if raw.number <= header.row:
+            continue
+        first = cells[0] if cells else ""
+        if not (first and _solid(first[0]) and first[0] not in not_records) and (
+            is_blank(cells) or is_note(cells, form) or _repeats_header(cells, header_keys)
+        ):
+            continue
+        for group in groups:
+            values = group.values(cells)
+            if paired and is_blank(values.values()):
                 continue
-            for key, value in header.defaults.items():
+            for key, value in defaults:
                 values.setdefault(key, value)
-            yield DataRow(raw.number, values, form.kind, names)
+            yield DataRow(raw.number, values, kind, group.names)
 
 
 class RowChecker:

@@ -40,6 +40,14 @@ MAX_PLACE_NAME = 50
 _BREAKS = re.compile(r"[\t\n\v\f\r\x1c-\x1f\x85\u2028\u2029]+")
 _SPACES = re.compile(r"\s+")
 
+# Fast paths: cells that are already in their stored form, checked by one precompiled regex
+# before the full normaliser runs. Every character these classes admit is unchanged by NFKC,
+# is no control, format or whitespace character, and needs no other rewriting, so the full
+# normaliser would give such a cell back unchanged (tests/core/test_validation_equivalence.py
+# checks each fast path against its full normaliser).
+_STABLE = "!-~\u3001\u3002\u4e00-\u9fff"  # printable ASCII, 、。, CJK unified ideographs
+_PLAIN_TEXT = re.compile(f"[{_STABLE}]+(?: [{_STABLE}]+)*")
+
 
 def normalize_text(text: str, *, max_length: int = MAX_TEXT) -> str:
     """Free text: NFKC, line breaks as spaces, control/format characters (zero-width, bidi)
@@ -48,6 +56,13 @@ def normalize_text(text: str, *, max_length: int = MAX_TEXT) -> str:
     ``""`` for an empty cell (whether the cell may be empty is the caller's to judge). Raise
     ``text.too_long`` beyond the limit.
     """
+    if len(text) <= max_length and (not text or _PLAIN_TEXT.fullmatch(text)):
+        return text  # already normal: printable, single spaces inside, none around
+    return _normalize_text(text, max_length)
+
+
+def _normalize_text(text: str, max_length: int) -> str:
+    """:func:`normalize_text` without its fast path."""
     value = _BREAKS.sub(" ", nfkc(text))
     value = "".join(ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cf"))
     value = _SPACES.sub(" ", value).strip()
@@ -85,6 +100,10 @@ _CJK_RANGES = (
     (0x30000, 0x323AF),  # Ext G, H
 )
 NAME_MIN, NAME_MAX = 2, 30
+# A name already in its stored form: unified CJK ideographs, ``·`` between parts; and one
+# that only has spaces (ASCII or ideographic) around or between its ideographs (``张 三``).
+_PLAIN_NAME = re.compile("[\u4e00-\u9fff]+(?:·[\u4e00-\u9fff]+)*")
+_SPACED_NAME = re.compile("[ \u3000]*[\u4e00-\u9fff]+(?:[ \u3000]+[\u4e00-\u9fff]+)*[ \u3000]*")
 
 
 def is_cjk(ch: str) -> bool:
@@ -109,6 +128,17 @@ def normalize_name(text: str) -> str:
     is stored as ``·``. Digits, symbols, control, zero-width and bidi characters are refused
     (``name.invalid``), an empty cell is ``name.missing``.
     """
+    if NAME_MIN <= len(text) <= NAME_MAX and _PLAIN_NAME.fullmatch(text):
+        return text
+    if _SPACED_NAME.fullmatch(text):
+        value = text.replace(" ", "").replace("\u3000", "")
+        if NAME_MIN <= len(value) <= NAME_MAX:
+            return value
+    return _normalize_name(text)
+
+
+def _normalize_name(text: str) -> str:
+    """:func:`normalize_name` without its fast path."""
     value = nfkc(text).translate(_NAME_DOTS)
     if not value.strip():
         raise ValidationError("name.missing", "姓名为空：请填写党员姓名。")
@@ -169,6 +199,12 @@ _GENDERS = {"男": Gender.MALE, "男性": Gender.MALE, "女": Gender.FEMALE, "�
 
 def normalize_gender(text: str) -> Gender:
     """性别: ``男`` or ``女`` (``男性``/``女性`` accepted)."""
+    gender = _GENDERS.get(text)
+    return gender if gender is not None else _normalize_gender(text)
+
+
+def _normalize_gender(text: str) -> Gender:
+    """:func:`normalize_gender` without its fast path."""
     value = remove_whitespace(clean(text))
     if not value:
         raise ValidationError("gender.missing", "性别为空：请填写“男”或“女”。")
@@ -185,6 +221,10 @@ def normalize_gender(text: str) -> Gender:
 # ---------------------------------------------------------------------------------------------
 
 _MOBILE = re.compile(r"1[3-9]\d{9}")
+# Phones already in their stored form: 11 ASCII digits of a mobile, or AREA-LOCAL; and a
+# mobile written in groups (``139-1234-5678``, ``139 1234 5678``), which is its digits.
+_PLAIN_PHONE = re.compile(r"1[3-9][0-9]{9}|0(?:10|2[0-9]|[3-9][0-9]{2})-[2-9][0-9]{6,7}")
+_GROUPED_MOBILE = re.compile(r"1[3-9][0-9][ -]?[0-9]{4}[ -]?[0-9]{4}")
 # Area codes: 010 and 02x have three digits, the rest four (0517 淮安). Local numbers have 7 or
 # 8 digits and never start with 0 or 1.
 _AREA = re.compile(r"0(?:10|2\d|[3-9]\d\d)")
@@ -212,6 +252,15 @@ def normalize_phone(text: str) -> str:
     Extensions are refused (``phone.extension``), a number Excel mangled is ``phone.numeric``,
     anything else ``phone.invalid``.
     """
+    if _PLAIN_PHONE.fullmatch(text):
+        return text
+    if _GROUPED_MOBILE.fullmatch(text):
+        return text.replace("-", "").replace(" ", "")
+    return _normalize_phone(text)
+
+
+def _normalize_phone(text: str) -> str:
+    """:func:`normalize_phone` without its fast path."""
     value = remove_whitespace(clean(text)).translate(_DASHES)
     if not value:
         raise ValidationError("phone.missing", "联系方式为空：请填写手机号或带区号的固定电话。")
@@ -396,6 +445,12 @@ _RATINGS = {
 
 def normalize_rating(text: str) -> Rating:
     """评价: ``优``, ``良`` or ``一般`` (``优秀``/``良好`` accepted)."""
+    rating = _RATINGS.get(text)
+    return rating if rating is not None else _normalize_rating(text)
+
+
+def _normalize_rating(text: str) -> Rating:
+    """:func:`normalize_rating` without its fast path."""
     value = remove_whitespace(clean(text))
     if not value:
         raise ValidationError("rating.missing", "评价为空：请填写“优”“良”或“一般”。")
@@ -443,6 +498,14 @@ _REPORT_TYPES = {
 def normalize_report_type(text: str) -> ReportType:
     """报到类型: 居住地, 工作地, 其他 or 联系点 (the seed's longer wordings too); empty is
     居住地."""
+    if not text:
+        return ReportType.RESIDENCE
+    report_type = _REPORT_TYPES.get(text)
+    return report_type if report_type is not None else _normalize_report_type(text)
+
+
+def _normalize_report_type(text: str) -> ReportType:
+    """:func:`normalize_report_type` without its fast path."""
     value = remove_whitespace(clean(text))
     if not value:
         return ReportType.RESIDENCE
@@ -554,6 +617,14 @@ _RANKS = {
 def normalize_rank(text: str) -> Rank | None:
     """职级: one of :class:`Rank`, from the usual wordings (``正处``, ``副县级``, ``二级调研员``);
     ``None`` for an empty cell."""
+    if not text:
+        return None
+    rank = _RANKS.get(text)
+    return rank if rank is not None else _normalize_rank(text)
+
+
+def _normalize_rank(text: str) -> Rank | None:
+    """:func:`normalize_rank` without its fast path."""
     value = remove_whitespace(clean(text))
     if not value:
         return None

@@ -18,6 +18,8 @@ from partyreg_core.errors import NotFoundError, ValidationError
 from partyreg_core.text import clean, compact, header_key
 
 _SEGMENT = re.compile(r"^\d{3}$")
+# A code already written the stored way (ASCII digits, dots): no normalising needed.
+_PLAIN_CODE = re.compile(r"[0-9]{3}(?:\.[0-9]{3})*")
 # NFKC turns "．" into "." but keeps the ideographic full stops; operators type both.
 _DOT_VARIANTS = str.maketrans({"。": ".", "｡": ".", "·": ".", "、": "."})
 
@@ -119,6 +121,8 @@ def looks_like_excel_number(text: str) -> bool:
 def parse_code(text: str) -> OrgCode:
     """Parse ``text`` into an :class:`OrgCode`, accepting full-width digits, ``．``/``。`` for the
     dot and stray spaces. Raise :class:`ValidationError` naming the fix otherwise."""
+    if _PLAIN_CODE.fullmatch(text):
+        return OrgCode(tuple(text.split(".")))
     value = normalise_code_text(text)
     if not value:
         raise ValidationError("code.missing", "单位代码为空：请填写形如 008.010.004 的代码。")

@@ -8,7 +8,7 @@ district. Codes are strings: ``"3"`` for 社情民意收集岗, whatever a plugi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import attrs
 
@@ -83,6 +83,10 @@ class PostCatalog:
 
     def __init__(self, posts: Iterable[Post] = ()) -> None:
         self._posts: list[Post] = []
+        # Derived from ``_posts`` and dropped by :meth:`add`: the sorted catalog, and per
+        # district the posts that apply there with their code and name indexes.
+        self._sorted: list[Post] | None = None
+        self._available: dict[OrgCode | None, _Available] = {}
         for post in posts:
             self.add(post)
 
@@ -107,22 +111,42 @@ class PostCatalog:
                     "请修改其中一个插件的岗位代码。",
                 )
         self._posts.append(post)
+        self._sorted = None
+        self._available.clear()
 
     def all(self) -> list[Post]:
         """Every post, city-wide first, then local ones by district and code."""
-        return sorted(self._posts, key=_post_order)
+        if self._sorted is None:
+            self._sorted = sorted(self._posts, key=_post_order)
+        return list(self._sorted)
 
     def for_district(self, district: OrgCode | None) -> list[Post]:
         """The posts a member whose community lies in ``district`` may claim.
 
         ``None`` (community not yet resolved) gives the city-wide posts only.
         """
-        return [p for p in self.all() if p.applies_to(district)]
+        return list(self._for_district(district).posts)
+
+    def _for_district(self, district: OrgCode | None) -> _Available:
+        available = self._available.get(district)
+        if available is None:
+            if len(self._available) >= _MAX_DISTRICTS_KEPT:
+                self._available.clear()
+            if self._sorted is None:
+                self._sorted = sorted(self._posts, key=_post_order)
+            posts = tuple(p for p in self._sorted if p.applies_to(district))
+            available = _Available(
+                posts,
+                {p.code: p for p in posts},
+                {remove_whitespace(p.name): p for p in posts},
+            )
+            self._available[district] = available
+        return available
 
     def get(self, code: str, district: OrgCode | None = None) -> Post | None:
         """The post with ``code`` valid in ``district``, or ``None``."""
         key = normalise_post_code(code)
-        for post in self.for_district(district):
+        for post in self._for_district(district).posts:
             if post.code == key:
                 return post
         return None
@@ -146,13 +170,21 @@ class PostCatalog:
                     ),
                 ),
             )
-        available = self.for_district(district)
-        by_code = {p.code: p for p in available}
-        by_name = {remove_whitespace(p.name): p for p in available}
+        available = self._for_district(district)
+        by_code, by_name = available.by_code, available.by_name
         codes: list[str] = []
         problems: list[ClaimProblem] = []
+        memo = available.tokens
         for token in (t for t in _SEPARATORS.split(text) if t):
-            post, problem = self._resolve(token, by_code, by_name, district)
+            outcome = memo.get(token)
+            if outcome is None:
+                # What a token means depends on the catalog and the district alone: kept with
+                # the district's posts, so a change to the catalog forgets it too.
+                outcome = self._resolve(token, by_code, by_name, district)
+                if len(memo) >= _MAX_TOKENS_KEPT:
+                    memo.clear()
+                memo[token] = outcome
+            post, problem = outcome
             if problem is not None:
                 problems.append(problem)
             elif post is not None and post.code not in codes:
@@ -166,8 +198,8 @@ class PostCatalog:
     def _resolve(
         self,
         token: str,
-        by_code: dict[str, Post],
-        by_name: dict[str, Post],
+        by_code: Mapping[str, Post],
+        by_name: Mapping[str, Post],
         district: OrgCode | None,
     ) -> tuple[Post | None, ClaimProblem | None]:
         code = normalise_post_code(token)
@@ -202,6 +234,23 @@ class PostCatalog:
             + ("，或本县区的地方岗位" if any(p.is_local for p in by_code.values()) else "")
             + "），多个岗位用顿号分隔，如 3、8。",
         )
+
+
+# How many districts' post lists a catalog keeps at once (there are about twenty districts),
+# and how many 认领岗位 tokens per district.
+_MAX_DISTRICTS_KEPT = 256
+_MAX_TOKENS_KEPT = 4096
+
+
+@attrs.frozen(eq=False)
+class _Available:
+    """The posts that apply in one district, in catalog order, indexed by code and by name;
+    ``tokens`` what each 认领岗位 token seen so far means there."""
+
+    posts: tuple[Post, ...]
+    by_code: Mapping[str, Post]
+    by_name: Mapping[str, Post]
+    tokens: dict[str, tuple[Post | None, ClaimProblem | None]] = attrs.field(factory=dict)
 
 
 def _overlaps(a: OrgCode | None, b: OrgCode | None) -> bool:

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
+from typing import TypeVar
 
 import attrs
 
-from partyreg_core.directory import CommunityResolution, DirectoryLookup
+from partyreg_core.directory import DirectoryLookup
 from partyreg_core.errors import ValidationError
-from partyreg_core.forms import DataRow, RowChecker
+from partyreg_core.forms import DataRow
 from partyreg_core.normalize import (
     Rank,
     normalize_gender,
@@ -42,7 +43,17 @@ from partyreg_core.normalize import (
 )
 from partyreg_core.orgcodes import OrgCode, OrgTree, parse_code
 from partyreg_core.posts import PostCatalog
-from partyreg_core.records import CommunityRef, Registration, ReportType, RowIssue, Severity
+from partyreg_core.records import (
+    CommunityRef,
+    Gender,
+    Registration,
+    ReportType,
+    RowIssue,
+    Severity,
+)
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 
 @attrs.frozen(eq=False)
@@ -101,174 +112,418 @@ class RegistrationResult:
         return tuple(i for i in self.issues if i.severity is Severity.WARNING)
 
 
-def _unit_code(check: RowChecker, ctx: RegistrationContext) -> OrgCode | None:
-    code = check.cell("unit_code", parse_code)
-    if code is None:
-        return None
-    if ctx.scope is not None and not any(code.is_within(s) for s in ctx.scope):
-        check.add(
-            "unit_code",
-            "scope.denied",
-            f"单位代码 {code} 不在您的管理范围内：只能导入本单位及下级单位的党员，"
-            "其他单位的党员请由其上级党组织导入。",
-        )
-        return None
-    unit = ctx.tree.find(code)
-    if unit is None:
-        check.add(
-            "unit_code",
-            "code.unknown",
-            f"单位代码 {code} 不在单位党组织代码表中：请核对代码，"
-            "新单位请先由上级组织部门在代码表中编码。",
-        )
-        return None
-    if not unit.active_on(ctx.today):
-        check.add(
-            "unit_code",
-            "code.retired",
-            f"单位代码 {code}（{unit.name}）已停用：请改用该单位现在的代码。",
-        )
-        return None
-    return code
+# ---------------------------------------------------------------------------------------------
+# Judging rows
+# ---------------------------------------------------------------------------------------------
+
+MEMO_LIMIT = 50_000
+"""The most outcomes each memo of a validation run holds; a full memo starts afresh. An
+outcome is a pure function of its cells and the run's context, so forgetting one costs only
+time, never a different result."""
 
 
-def _community(
-    check: RowChecker, ctx: RegistrationContext
-) -> tuple[CommunityRef | None, CommunityResolution | None]:
-    district = check.required(
-        "district",
-        normalize_place_name,
-        "所属县区为空：请填写报到社区所属的县区，写法与社区通讯录一致，如 清江浦区。",
-    )
-    street = check.required(
-        "street",
-        normalize_place_name,
-        "社区所属街道、乡镇为空：请填写报到社区所属的街道或乡镇，如 清河街道。",
-    )
-    community = check.required(
-        "community", normalize_place_name, "报到社区为空：请填写报到社区的名称。"
-    )
-    if district is None or street is None or community is None:
-        return None, None
-    ref = CommunityRef(district, street, community)
-    resolution = ctx.directory.resolve(ref)
-    if resolution.entry is not None:
-        return resolution.entry.ref, resolution
-    close = "、".join(r.label for r in resolution.close_matches)
-    hint = f"相近的有：{close}；" if close else ""
-    check.add(
-        "community",
-        "community.unresolved",
-        f"报到社区“{ref.label}”不在社区通讯录中（{hint}请核对县区、街道、社区三列与通讯录是否一致）："
-        "已接收，待所属县区确认；确认前只能认领全市通用岗位 1–15。",
-        Severity.WARNING,
-        value=ref.label,
-    )
-    return ref, resolution
+@attrs.frozen
+class _Problem:
+    """A cell's value could not be used: the issue's code and message."""
+
+    code: str
+    message: str
 
 
-def _posts(
-    check: RowChecker, ctx: RegistrationContext, district: OrgCode | None, resolved: bool
-) -> tuple[str, ...] | None:
-    claims = ctx.posts.parse_claims(check.row.get("posts"), district)
-    set_aside = [p for p in claims.problems if p.code == "posts.not_local" and not resolved]
-    for problem in claims.problems:
-        if problem in set_aside:
-            # Not the member's mistake: the district that would allow the post is not known
-            # until the community is resolved. The claim is set aside, not the row.
-            check.add(
-                "posts",
-                "posts.not_counted",
-                f"岗位“{problem.value}”是地方岗位，报到社区确认前不计入："
-                "社区确认后可在报到时再认领。",
-                Severity.WARNING,
+# An issue found once for some cells and reported on every row holding them: the column key
+# (``None``: the row as a whole), code, message, severity, and the issue's value when it is not
+# the cell as written.
+_Spec = tuple[str | None, str, str, Severity, str | None]
+
+
+@attrs.frozen
+class _Place:
+    """What 所属, 社区所属街道、乡镇 and 报到社区 together give: the community (``None`` when a
+    cell is unusable), the district deciding local posts, and the issues."""
+
+    community: CommunityRef | None
+    district: OrgCode | None
+    issues: tuple[_Spec, ...]
+
+
+@attrs.frozen
+class _Claims:
+    """What a 认领岗位 cell gives for a district: the posts (``None``: none) and the issues."""
+
+    posts: tuple[str, ...] | None
+    issues: tuple[_Spec, ...]
+
+
+@attrs.frozen
+class _Kind:
+    """What 报到类型 and 职级 together give."""
+
+    report_type: ReportType | None
+    rank: Rank | None
+    issues: tuple[_Spec, ...]
+
+
+_NO_PROBLEMS: tuple[_Spec, ...] = ()
+
+
+class _RowJudge:
+    """Judges 附表1 rows against one context.
+
+    Within one validation run the judge remembers what it found for cells that repeat from row
+    to row: a unit code (parse, tree lookup, scope, date), a 单位及职务 or 特长 text, a
+    community's three names (and the directory's answer), a 认领岗位 cell for a district, a
+    报到类型 with its 职级. Each memo belongs to this judge, so to one context, and lives no
+    longer than the run: a tree, catalog or directory changed between runs is always seen.
+    Each outcome depends on nothing but its cells and the context, never on earlier rows, so
+    results are the same whatever the order of the rows (``memo=False`` judges every cell
+    afresh: the reference the tests compare against).
+    """
+
+    def __init__(self, ctx: RegistrationContext, *, memo: bool = True) -> None:
+        self.ctx = ctx
+        self.memo = memo
+        self._units: dict[str, OrgCode | _Problem] = {}
+        self._texts: dict[str, str | _Problem] = {}
+        self._places: dict[tuple[str, str, str], _Place] = {}
+        # Keyed by the district's segments: hashed in C, unlike an OrgCode.
+        self._claims: dict[tuple[str, tuple[str, ...] | None], _Claims] = {}
+        self._kinds: dict[tuple[str, str], _Kind] = {}
+
+    # -- outcomes of single cells or groups of cells, memoised per run ------------------------
+
+    def _keep(self, memo: dict[_K, _V], key: _K, outcome: _V) -> _V:
+        if self.memo:
+            if len(memo) >= MEMO_LIMIT:
+                memo.clear()
+            memo[key] = outcome
+        return outcome
+
+    # Each ``_x`` works an outcome out and keeps it; :meth:`judge` looks in the memo first.
+
+    def _unit(self, cell: str) -> OrgCode | _Problem:
+        return self._keep(self._units, cell, self._judge_unit(cell))
+
+    def _judge_unit(self, cell: str) -> OrgCode | _Problem:
+        """单位代码: parsed, within the scope (checked first, so nothing is revealed about
+        codes outside it), in the tree and in use."""
+        try:
+            code = parse_code(cell)
+        except ValidationError as exc:
+            return _Problem(exc.code, exc.message)
+        ctx = self.ctx
+        if ctx.scope is not None and not any(code.is_within(s) for s in ctx.scope):
+            return _Problem(
+                "scope.denied",
+                f"单位代码 {code} 不在您的管理范围内：只能导入本单位及下级单位的党员，"
+                "其他单位的党员请由其上级党组织导入。",
             )
+        unit = ctx.tree.find(code)
+        if unit is None:
+            return _Problem(
+                "code.unknown",
+                f"单位代码 {code} 不在单位党组织代码表中：请核对代码，"
+                "新单位请先由上级组织部门在代码表中编码。",
+            )
+        if not unit.active_on(ctx.today):
+            return _Problem(
+                "code.retired",
+                f"单位代码 {code}（{unit.name}）已停用：请改用该单位现在的代码。",
+            )
+        return code
+
+    def _text(self, cell: str) -> str | _Problem:
+        """A free-text cell that repeats (单位及职务, 特长)."""
+        try:
+            value: str | _Problem = normalize_text(cell)
+        except ValidationError as exc:
+            value = _Problem(exc.code, exc.message)
+        return self._keep(self._texts, cell, value)
+
+    def _place(self, key: tuple[str, str, str]) -> _Place:
+        return self._keep(self._places, key, self._judge_place(*key))
+
+    def _judge_place(self, district_cell: str, street_cell: str, community_cell: str) -> _Place:
+        """The community named by 所属, 社区所属街道、乡镇 and 报到社区."""
+        issues: list[_Spec] = []
+        names: list[str | None] = []
+        for key, cell, missing in (
+            (
+                "district",
+                district_cell,
+                "所属县区为空：请填写报到社区所属的县区，写法与社区通讯录一致，如 清江浦区。",
+            ),
+            (
+                "street",
+                street_cell,
+                "社区所属街道、乡镇为空：请填写报到社区所属的街道或乡镇，如 清河街道。",
+            ),
+            ("community", community_cell, "报到社区为空：请填写报到社区的名称。"),
+        ):
+            try:
+                name: str | None = normalize_place_name(cell)
+            except ValidationError as exc:
+                issues.append((key, exc.code, exc.message, Severity.ERROR, None))
+                name = None
+            if name == "":
+                issues.append((key, f"{key}.missing", missing, Severity.ERROR, None))
+                name = None
+            names.append(name)
+        district, street, community = names
+        if district is None or street is None or community is None:
+            return _Place(None, None, tuple(issues))
+        ref = CommunityRef(district, street, community)
+        resolution = self.ctx.directory.resolve(ref)
+        if resolution.entry is not None:
+            return _Place(resolution.entry.ref, resolution.district_code, tuple(issues))
+        close = "、".join(r.label for r in resolution.close_matches)
+        hint = f"相近的有：{close}；" if close else ""
+        issues.append(
+            (
+                "community",
+                "community.unresolved",
+                f"报到社区“{ref.label}”不在社区通讯录中（{hint}请核对县区、街道、社区三列与通讯录是否一致）："
+                "已接收，待所属县区确认；确认前只能认领全市通用岗位 1–15。",
+                Severity.WARNING,
+                ref.label,
+            )
+        )
+        return _Place(ref, resolution.district_code, tuple(issues))
+
+    def _claims_of(self, cell: str, district: OrgCode | None) -> _Claims:
+        key = (cell, district.segments if district is not None else None)
+        return self._keep(self._claims, key, self._judge_claims(cell, district))
+
+    def _judge_claims(self, cell: str, district: OrgCode | None) -> _Claims:
+        """认领岗位 for a member whose community lies in ``district`` (``None``: unresolved)."""
+        claims = self.ctx.posts.parse_claims(cell, district)
+        resolved = district is not None
+        set_aside = [p for p in claims.problems if p.code == "posts.not_local" and not resolved]
+        issues: list[_Spec] = []
+        for problem in claims.problems:
+            if problem in set_aside:
+                # Not the member's mistake: the district that would allow the post is not
+                # known until the community is resolved. The claim is set aside, not the row.
+                issues.append(
+                    (
+                        "posts",
+                        "posts.not_counted",
+                        f"岗位“{problem.value}”是地方岗位，报到社区确认前不计入："
+                        "社区确认后可在报到时再认领。",
+                        Severity.WARNING,
+                        None,
+                    )
+                )
+            else:
+                issues.append(("posts", problem.code, problem.message, Severity.ERROR, None))
+        if set_aside and not claims.codes and len(set_aside) == len(claims.problems):
+            issues.append(
+                (
+                    "posts",
+                    "posts.missing",
+                    "报到社区确认前只能认领全市通用岗位：请至少填写一个 1–15 的岗位代码。",
+                    Severity.ERROR,
+                    None,
+                )
+            )
+        return _Claims(claims.codes or None, tuple(issues))
+
+    def _kind(self, key: tuple[str, str]) -> _Kind:
+        return self._keep(self._kinds, key, self._judge_kind(*key))
+
+    def _judge_kind(self, report_type_cell: str, rank_cell: str) -> _Kind:
+        """报到类型 and 职级: ``联系点`` only for 县处级 and above."""
+        issues: list[_Spec] = []
+        report_type: ReportType | None
+        try:
+            report_type = normalize_report_type(report_type_cell)
+        except ValidationError as exc:
+            issues.append(("report_type", exc.code, exc.message, Severity.ERROR, None))
+            report_type = None
+        rank_ok = True
+        rank: Rank | None
+        try:
+            rank = normalize_rank(rank_cell)
+        except ValidationError as exc:
+            issues.append(("rank", exc.code, exc.message, Severity.ERROR, None))
+            rank, rank_ok = None, False
+        if (
+            report_type is ReportType.CONTACT_POINT
+            and rank_ok
+            and (rank is None or not rank.at_least_county)
+        ):
+            has_rank = f"职级“{rank}”" if rank is not None else "未填写职级"
+            issues.append(
+                (
+                    "report_type",
+                    "report_type.rank",
+                    f"报到类型“联系点”只适用于县处级以上领导干部（{has_rank}）："
+                    "请在“职级”列填写县处级以上的职级，或把报到类型改为居住地、工作地或其他。",
+                    Severity.ERROR,
+                    None,
+                )
+            )
+            report_type = None
+        return _Kind(report_type, rank, tuple(issues))
+
+    # -- a whole row ---------------------------------------------------------------------------
+
+    def judge(self, row: DataRow) -> RegistrationResult:
+        """Validate one row (:func:`validate_registration`)."""
+        get = row.values.get
+        issues: list[RowIssue] | None = None
+        rejected = False
+
+        unit_code: OrgCode | None
+        cell = get("unit_code", "")
+        unit_outcome = self._units.get(cell)
+        if unit_outcome is None:
+            unit_outcome = self._unit(cell)
+        if isinstance(unit_outcome, _Problem):
+            issues = _add(issues, row, "unit_code", unit_outcome)
+            unit_code, rejected = None, True
         else:
-            check.add("posts", problem.code, problem.message)
-    if set_aside and not claims.codes and len(set_aside) == len(claims.problems):
-        check.add(
-            "posts",
-            "posts.missing",
-            "报到社区确认前只能认领全市通用岗位：请至少填写一个 1–15 的岗位代码。",
+            unit_code = unit_outcome
+
+        name: str | None
+        try:
+            name = normalize_name(get("name", ""))
+        except ValidationError as exc:
+            issues = _add(issues, row, "name", exc)
+            name, rejected = None, True
+
+        gender: Gender | None
+        try:
+            gender = normalize_gender(get("gender", ""))
+        except ValidationError as exc:
+            issues = _add(issues, row, "gender", exc)
+            gender, rejected = None, True
+
+        unit_and_title: str | None
+        cell = get("unit_and_title", "")
+        text = self._texts.get(cell)
+        if text is None:
+            text = self._text(cell)
+        if isinstance(text, _Problem):
+            issues = _add(issues, row, "unit_and_title", text)
+            unit_and_title, rejected = None, True
+        elif text == "":
+            issues = _add(issues, row, "unit_and_title", _UNIT_AND_TITLE_MISSING)
+            unit_and_title, rejected = None, True
+        else:
+            unit_and_title = text
+
+        specialty: str | None
+        cell = get("specialty", "")
+        text = self._texts.get(cell)
+        if text is None:
+            text = self._text(cell)
+        if isinstance(text, _Problem):
+            issues = _add(issues, row, "specialty", text)
+            specialty, rejected = None, True
+        else:
+            specialty = text
+
+        phone: str | None
+        try:
+            phone = normalize_phone(get("phone", ""))
+        except ValidationError as exc:
+            issues = _add(issues, row, "phone", exc)
+            phone, rejected = None, True
+
+        address: str | None
+        try:
+            address = normalize_text(get("address", ""))
+        except ValidationError as exc:
+            issues = _add(issues, row, "address", exc)
+            address, rejected = None, True
+
+        names = (get("district", ""), get("street", ""), get("community", ""))
+        place = self._places.get(names)
+        if place is None:
+            place = self._place(names)
+        district = place.district
+        cell = get("posts", "")
+        claims = self._claims.get((cell, district.segments if district is not None else None))
+        if claims is None:
+            claims = self._claims_of(cell, district)
+        kinds = (get("report_type", ""), get("rank", ""))
+        kind = self._kinds.get(kinds)
+        if kind is None:
+            kind = self._kind(kinds)
+        if place.issues or claims.issues or kind.issues:
+            for specs in (place.issues, claims.issues, kind.issues):
+                issues, errors = _add_specs(issues, row, specs)
+                rejected = rejected or errors
+
+        person = (name, phone) if name is not None and phone is not None else None
+        found = tuple(issues) if issues is not None else ()
+        community, posts, report_type = place.community, claims.posts, kind.report_type
+        if (
+            rejected
+            or unit_code is None
+            or name is None
+            or gender is None
+            or unit_and_title is None
+            or phone is None
+            or community is None
+            or posts is None
+            or report_type is None
+        ):
+            return RegistrationResult(
+                row.number, None, found, person, district, row.column("phone")
+            )
+        record = Registration(  # by position: unit_code, name, … rank
+            unit_code,
+            name,
+            gender,
+            unit_and_title,
+            posts,
+            phone,
+            community,
+            specialty or "",
+            address or "",
+            report_type,
+            kind.rank.value if kind.rank is not None else "",
         )
-    return claims.codes or None
+        return RegistrationResult(row.number, record, found, person, district, row.column("phone"))
 
 
-def _report_type(check: RowChecker) -> tuple[ReportType | None, Rank | None]:
-    report_type = check.cell("report_type", normalize_report_type)
-    rank_ok = True
-    try:
-        rank = normalize_rank(check.row.get("rank"))
-    except ValidationError as exc:
-        check.add("rank", exc.code, exc.message)
-        rank, rank_ok = None, False
-    if (
-        report_type is ReportType.CONTACT_POINT
-        and rank_ok
-        and (rank is None or not rank.at_least_county)
-    ):
-        has_rank = f"职级“{rank}”" if rank is not None else "未填写职级"
-        check.add(
-            "report_type",
-            "report_type.rank",
-            f"报到类型“联系点”只适用于县处级以上领导干部（{has_rank}）："
-            "请在“职级”列填写县处级以上的职级，或把报到类型改为居住地、工作地或其他。",
-        )
-        report_type = None
-    return report_type, rank
+_UNIT_AND_TITLE_MISSING = _Problem(
+    "unit_and_title.missing", "单位及职务为空：请填写党员的工作单位和职务，如 市民政局 科员。"
+)
+
+
+def _add(
+    issues: list[RowIssue] | None, row: DataRow, key: str, problem: _Problem | ValidationError
+) -> list[RowIssue]:
+    """``issues`` (made on the first issue of a row) with an error about column ``key``."""
+    issue = RowIssue(row.number, row.column(key), row.get(key), problem.code, problem.message)
+    if issues is None:
+        return [issue]
+    issues.append(issue)
+    return issues
+
+
+def _add_specs(
+    issues: list[RowIssue] | None, row: DataRow, specs: tuple[_Spec, ...]
+) -> tuple[list[RowIssue], bool]:
+    """``issues`` with the issues ``specs`` describe, and whether any of them is an error."""
+    if issues is None:
+        issues = []
+    errors = False
+    for key, code, message, severity, value in specs:
+        column = row.column(key) if key is not None else None
+        if value is None:
+            value = row.get(key) if key is not None else ""
+        issues.append(RowIssue(row.number, column, value, code, message, severity))
+        errors = errors or severity is Severity.ERROR
+    return issues, errors
 
 
 def validate_registration(row: DataRow, ctx: RegistrationContext) -> RegistrationResult:
     """Validate one 附表1 row into a :class:`Registration`, reporting every issue of the row
     (errors reject it; warnings accept it and tell the operator)."""
-    check = RowChecker(row)
-    unit_code = _unit_code(check, ctx)
-    name = check.cell("name", normalize_name)
-    gender = check.cell("gender", normalize_gender)
-    unit_and_title = check.required(
-        "unit_and_title",
-        normalize_text,
-        "单位及职务为空：请填写党员的工作单位和职务，如 市民政局 科员。",
-    )
-    specialty = check.cell("specialty", normalize_text)
-    phone = check.cell("phone", normalize_phone)
-    address = check.cell("address", normalize_text)
-    community, resolution = _community(check, ctx)
-    district = resolution.district_code if resolution is not None else None
-    resolved = district is not None
-    posts = _posts(check, ctx, district, resolved)
-    report_type, rank = _report_type(check)
-    person = (name, phone) if name is not None and phone is not None else None
-    if (
-        check.has_errors
-        or unit_code is None
-        or name is None
-        or gender is None
-        or unit_and_title is None
-        or phone is None
-        or community is None
-        or posts is None
-        or report_type is None
-    ):
-        return RegistrationResult(
-            row.number, None, tuple(check.issues), person, district, row.column("phone")
-        )
-    record = Registration(
-        unit_code=unit_code,
-        name=name,
-        gender=gender,
-        unit_and_title=unit_and_title,
-        posts=posts,
-        phone=phone,
-        community=community,
-        specialty=specialty or "",
-        address=address or "",
-        report_type=report_type,
-        rank=rank.value if rank is not None else "",
-    )
-    return RegistrationResult(
-        row.number, record, tuple(check.issues), person, district, row.column("phone")
-    )
+    return _RowJudge(ctx).judge(row)
 
 
 def check_duplicates(results: Iterable[RegistrationResult]) -> Iterator[RegistrationResult]:
@@ -321,5 +576,8 @@ def validate_registrations(
     rows: Iterable[DataRow], ctx: RegistrationContext
 ) -> Iterator[RegistrationResult]:
     """Validate every row of a 附表1 sheet (:func:`validate_registration`), then judge the
-    file as a whole (:func:`check_duplicates`). Streams: one result per row, in order."""
-    return check_duplicates(validate_registration(row, ctx) for row in rows)
+    file as a whole (:func:`check_duplicates`). Streams: one result per row, in order.
+
+    One judge serves the whole run, so what repeats from row to row (units, communities,
+    post cells …) is worked out once per run and context (:class:`_RowJudge`)."""
+    return check_duplicates(map(_RowJudge(ctx).judge, rows))
