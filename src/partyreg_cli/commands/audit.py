@@ -50,7 +50,7 @@ def audit(
     ws = app.workspace
     since_day: date | None = None
     if since is not None:
-        since_day = normalize_date(since, today=ws.today())
+        since_day = normalize_date(since, today=date.max)  # a future date simply finds nothing
     entries = ws.audit(since=since_day, action=action, limit=limit)
     if as_json:
         stream_json_list(entry_json(e) for e in entries)

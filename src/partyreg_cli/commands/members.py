@@ -201,8 +201,8 @@ def add(app: App, on: str | None, as_json: bool, **fields: str | None) -> None:
     registration, warnings = ws.registration_from_fields(
         {k: v for k, v in fields.items() if v is not None}, on=day
     )
-    _warn(warnings)
     member = ws.add_member(registration, on=day)
+    _warn(warnings)
     if as_json:
         emit_json(member_json(member))
         return
