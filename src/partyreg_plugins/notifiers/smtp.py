@@ -94,6 +94,13 @@ class SmtpNotifier:
             reader.required("password", "设置了 username 就必须同时提供邮箱密码或授权码")
         if self.password is not None and self.username is None:
             reader.required("username", "设置了 password 就必须同时提供登录用户名")
+        for key, value in (("username", self.username), ("password", self.password)):
+            if value is not None and not value.isascii():
+                # smtplib sends AUTH in ASCII only; mail providers' 授权码 are ASCII anyway.
+                raise reader.error(
+                    f"“{key}”含有中文或其他非 ASCII 字符，无法用于 SMTP 登录：请改用邮箱的授权码"
+                    "或纯英文数字的账号密码"
+                )
         if self.username is not None and self.security == "none" and not _is_loopback(self.host):
             raise reader.error(
                 "security 为 none 时登录会以明文发送密码：请把 security 设为 starttls 或 tls"
@@ -251,7 +258,7 @@ class SmtpNotifier:
                 "匹配（465 端口用 tls，587 端口用 starttls）。",
                 channel=CHANNEL,
             )
-        if isinstance(exc, TimeoutError | socket.timeout):
+        if _timed_out(exc):
             return TemporaryDeliveryError(
                 "notify.timeout",
                 f"{where} 在 {self.timeout:g} 秒内没有应答：稍后会自动重试。",
@@ -270,6 +277,17 @@ class SmtpNotifier:
             f"{where} {what}：稍后会自动重试；若一直如此，请检查 host、port 和网络。",
             channel=CHANNEL,
         )
+
+
+def _timed_out(exc: BaseException) -> bool:
+    # smtplib reports a timeout while reading a reply as SMTPServerDisconnected, raised while
+    # handling the TimeoutError.
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, TimeoutError | socket.timeout):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _split_list(value: str) -> list[str]:
