@@ -87,6 +87,12 @@ def truncate_utf8(text: str, limit: int, mark: str = TRUNCATION_MARK) -> str:
     return kept.rstrip() + mark
 
 
+def one_line(subject: str) -> str:
+    """``subject`` with every run of whitespace (line breaks too) as one space: a subject is a
+    heading and a title, and a line break would end it early."""
+    return " ".join(subject.split())
+
+
 def split_recipients(recipients: tuple[str, ...]) -> tuple[list[str], list[str]]:
     """(mobiles, user ids): mobiles by :data:`MOBILE` after removing spaces, hyphens and
     ``+86``; everything else is a user id. Duplicates are dropped, order kept."""
@@ -210,12 +216,11 @@ class WeComNotifier(_Robot):
     def payload(self, message: Message) -> dict[str, Any]:
         """The JSON document posted for ``message``."""
         limit = WECOM_LIMITS[self.msgtype]
+        subject = one_line(message.subject)
         if self.msgtype == "markdown":
-            content = truncate_utf8(f"### {message.subject}\n{message.body}", limit)
+            content = truncate_utf8(f"### {subject}\n{message.body}", limit)
             return {"msgtype": "markdown", "markdown": {"content": content}}
-        text: dict[str, Any] = {
-            "content": truncate_utf8(f"{message.subject}\n{message.body}", limit)
-        }
+        text: dict[str, Any] = {"content": truncate_utf8(f"{subject}\n{message.body}", limit)}
         mobiles, users = split_recipients(message.recipients)
         if self.mention_all:
             users.append("@all")
@@ -284,6 +289,7 @@ class DingTalkNotifier(_Robot):
 
     def payload(self, message: Message) -> dict[str, Any]:
         """The JSON document posted for ``message``."""
+        subject = one_line(message.subject)
         mobiles, users = split_recipients(message.recipients)
         # DingTalk highlights a mention only when "@mobile" / "@userid" is also in the text.
         tags = " ".join(f"@{who}" for who in (*mobiles, *users))
@@ -293,13 +299,13 @@ class DingTalkNotifier(_Robot):
         if self.msgtype == "markdown":
             # A lone newline does not break a line in DingTalk's markdown; two trailing
             # spaces do.
-            text = f"### {message.subject}\n\n" + message.body.replace("\n", "  \n")
+            text = f"### {subject}\n\n" + message.body.replace("\n", "  \n")
             document = {
                 "msgtype": "markdown",
-                "markdown": {"title": message.subject, "text": truncate_utf8(text, limit) + suffix},
+                "markdown": {"title": subject, "text": truncate_utf8(text, limit) + suffix},
             }
         else:
-            text = f"{message.subject}\n{message.body}"
+            text = f"{subject}\n{message.body}"
             document = {"msgtype": "text", "text": {"content": truncate_utf8(text, limit) + suffix}}
         if mobiles or users or self.mention_all:
             at: dict[str, Any] = {}

@@ -153,6 +153,10 @@ class SettingsReader:
                 f"“{key}”的取值{self.shown(key, value)}不是有效地址：应为以 http:// 或 https:// "
                 "开头的完整地址"
             )
+        if parts.username is not None or parts.password is not None:
+            raise self.error(
+                f"“{key}”里不能写用户名或密码：webhook 可用 header.Authorization 设置认证信息"
+            )
         return value
 
     def tls_context(self, key: str = "ca_file") -> ssl.SSLContext:

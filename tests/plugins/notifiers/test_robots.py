@@ -55,6 +55,16 @@ def test_wecom_markdown(http_server: RecordingServer) -> None:
     }
 
 
+def test_robots_keep_the_subject_on_one_line(http_server: RecordingServer) -> None:
+    message = Message("报到进度\n通报", BODY)
+    WeComNotifier({"url": http_server.url, "key": KEY}).send(message)
+    DingTalkNotifier({"url": http_server.url, "access_token": TOKEN}).send(message)
+
+    wecom, dingtalk = (r.json()["markdown"] for r in http_server.requests)
+    assert wecom["content"].startswith("### 报到进度 通报\n")
+    assert dingtalk["title"] == "报到进度 通报"
+
+
 def test_wecom_text_mentions_recipients(http_server: RecordingServer) -> None:
     notifier = WeComNotifier(
         {

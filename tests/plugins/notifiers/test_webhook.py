@@ -166,6 +166,7 @@ def test_https_with_untrusted_certificate_is_permanent(https_server: RecordingSe
         ({}, "url"),
         ({"url": "ftp://example.org/x"}, "url"),
         ({"url": "example.org/hook"}, "url"),
+        ({"url": "https://user:pw@example.org/hook"}, "url"),
         ({"url": "https://example.org/", "timeout": "-1"}, "timeout"),
         ({"url": "https://example.org/", "extra.subject": "x"}, "extra.subject"),
         ({"url": "https://example.org/", "extra.": "x"}, "extra."),
