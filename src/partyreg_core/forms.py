@@ -582,14 +582,24 @@ def data_rows(rows: Iterable[RawRow], header: HeaderMap) -> Iterator[DataRow]:
         )
         for group in header.groups
     )
+    above = header.row
+    # The usual sheet: one record per line, columns in the form's order from column A.
+    plain = groups[0] if len(groups) == 1 and groups[0].take is None and not defaults else None
+    keys, width, names = (plain.keys, plain.width, plain.names) if plain else ((), 0, {})
     for raw in rows:
-        cells = raw.cells
-        if raw.number <= header.row:
+        number, cells = raw.number, raw.cells
+        if number <= above:
             continue
-        first = cells[0] if cells else ""
-        if not (first and _solid(first[0]) and first[0] not in not_records) and (
-            is_blank(cells) or is_note(cells, form) or _repeats_header(cells, header_keys)
-        ):
+        first = cells[0][:1] if cells else ""
+        if not (
+            ("0" <= first <= "9" or "\u4e00" <= first <= "\u9fff") and first not in not_records
+        ) and (is_blank(cells) or is_note(cells, form) or _repeats_header(cells, header_keys)):
+            continue
+        if plain is not None:
+            if len(cells) < width:  # readers drop trailing empty cells
+                cells = cells + ("",) * (width - len(cells))
+            # Cells past the form's columns are extra columns: zip stops at the last key.
+            yield DataRow(number, dict(zip(keys, cells, strict=False)), kind, names)
             continue
         for group in groups:
             values = group.values(cells)
@@ -597,7 +607,7 @@ def data_rows(rows: Iterable[RawRow], header: HeaderMap) -> Iterator[DataRow]:
                 continue
             for key, value in defaults:
                 values.setdefault(key, value)
-            yield DataRow(raw.number, values, kind, group.names)
+            yield DataRow(number, values, kind, group.names)
 
 
 class RowChecker:

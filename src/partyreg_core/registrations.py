@@ -22,7 +22,8 @@ accepted with a warning.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import operator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import TypeVar
 
@@ -188,6 +189,7 @@ class _RowJudge:
         # Keyed by the district's segments: hashed in C, unlike an OrgCode.
         self._claims: dict[tuple[str, tuple[str, ...] | None], _Claims] = {}
         self._kinds: dict[tuple[str, str], _Kind] = {}
+        self._all_columns = True
 
     # -- outcomes of single cells or groups of cells, memoised per run ------------------------
 
@@ -367,17 +369,42 @@ class _RowJudge:
 
     # -- a whole row ---------------------------------------------------------------------------
 
+    def _cells(self, values: Mapping[str, str]) -> tuple[str, ...]:
+        """The row's cells in :data:`_COLUMNS` order, ``""`` for an absent column."""
+        if self._all_columns:
+            try:
+                return _take_columns(values)  # one call for a row that has every column
+            except KeyError:
+                # A sheet without the optional columns: ask each column from now on (the
+                # same cells either way, only sooner).
+                self._all_columns = False
+        get = values.get
+        return tuple([get(key, "") for key in _COLUMNS])
+
     def judge(self, row: DataRow) -> RegistrationResult:
         """Validate one row (:func:`validate_registration`)."""
-        get = row.values.get
+        (
+            unit_cell,
+            name_cell,
+            gender_cell,
+            title_cell,
+            specialty_cell,
+            posts_cell,
+            phone_cell,
+            address_cell,
+            community_cell,
+            street_cell,
+            district_cell,
+            report_type_cell,
+            rank_cell,
+        ) = self._cells(row.values)
         issues: list[RowIssue] | None = None
         rejected = False
 
         unit_code: OrgCode | None
-        cell = get("unit_code", "")
-        unit_outcome = self._units.get(cell)
+        unit_outcome = self._units.get(unit_cell)
         if unit_outcome is None:
-            unit_outcome = self._unit(cell)
+            unit_outcome = self._unit(unit_cell)
         if isinstance(unit_outcome, _Problem):
             issues = _add(issues, row, "unit_code", unit_outcome)
             unit_code, rejected = None, True
@@ -386,23 +413,22 @@ class _RowJudge:
 
         name: str | None
         try:
-            name = normalize_name(get("name", ""))
+            name = normalize_name(name_cell)
         except ValidationError as exc:
             issues = _add(issues, row, "name", exc)
             name, rejected = None, True
 
         gender: Gender | None
         try:
-            gender = normalize_gender(get("gender", ""))
+            gender = normalize_gender(gender_cell)
         except ValidationError as exc:
             issues = _add(issues, row, "gender", exc)
             gender, rejected = None, True
 
         unit_and_title: str | None
-        cell = get("unit_and_title", "")
-        text = self._texts.get(cell)
+        text = self._texts.get(title_cell)
         if text is None:
-            text = self._text(cell)
+            text = self._text(title_cell)
         if isinstance(text, _Problem):
             issues = _add(issues, row, "unit_and_title", text)
             unit_and_title, rejected = None, True
@@ -413,10 +439,9 @@ class _RowJudge:
             unit_and_title = text
 
         specialty: str | None
-        cell = get("specialty", "")
-        text = self._texts.get(cell)
+        text = self._texts.get(specialty_cell)
         if text is None:
-            text = self._text(cell)
+            text = self._text(specialty_cell)
         if isinstance(text, _Problem):
             issues = _add(issues, row, "specialty", text)
             specialty, rejected = None, True
@@ -425,28 +450,27 @@ class _RowJudge:
 
         phone: str | None
         try:
-            phone = normalize_phone(get("phone", ""))
+            phone = normalize_phone(phone_cell)
         except ValidationError as exc:
             issues = _add(issues, row, "phone", exc)
             phone, rejected = None, True
 
         address: str | None
         try:
-            address = normalize_text(get("address", ""))
+            address = normalize_text(address_cell)
         except ValidationError as exc:
             issues = _add(issues, row, "address", exc)
             address, rejected = None, True
 
-        names = (get("district", ""), get("street", ""), get("community", ""))
+        names = (district_cell, street_cell, community_cell)
         place = self._places.get(names)
         if place is None:
             place = self._place(names)
         district = place.district
-        cell = get("posts", "")
-        claims = self._claims.get((cell, district.segments if district is not None else None))
+        claims = self._claims.get((posts_cell, district.segments if district is not None else None))
         if claims is None:
-            claims = self._claims_of(cell, district)
-        kinds = (get("report_type", ""), get("rank", ""))
+            claims = self._claims_of(posts_cell, district)
+        kinds = (report_type_cell, rank_cell)
         kind = self._kinds.get(kinds)
         if kind is None:
             kind = self._kind(kinds)
@@ -487,6 +511,23 @@ class _RowJudge:
         )
         return RegistrationResult(row.number, record, found, person, district, row.column("phone"))
 
+
+_COLUMNS = (
+    "unit_code",
+    "name",
+    "gender",
+    "unit_and_title",
+    "specialty",
+    "posts",
+    "phone",
+    "address",
+    "community",
+    "street",
+    "district",
+    "report_type",
+    "rank",
+)
+_take_columns: Callable[[Mapping[str, str]], tuple[str, ...]] = operator.itemgetter(*_COLUMNS)
 
 _UNIT_AND_TITLE_MISSING = _Problem(
     "unit_and_title.missing", "单位及职务为空：请填写党员的工作单位和职务，如 市民政局 科员。"
@@ -534,14 +575,25 @@ def check_duplicates(results: Iterable[RegistrationResult]) -> Iterator[Registra
     of the two). The same phone under a different name is accepted with a ``phone.shared``
     warning naming the earlier row.
     """
-    people: dict[tuple[str, str], int] = {}
-    phones: dict[str, tuple[str, int]] = {}
+    # The first person seen with each phone, by phone: keyed by text and holding only text and
+    # numbers, these dicts are never tracked by the garbage collector (a dict keyed by (name,
+    # phone) tuples would be walked by every full collection). Further people sharing a phone
+    # (rare) are in ``sharing``.
+    first_names: dict[str, str] = {}
+    first_rows: dict[str, int] = {}
+    sharing: dict[tuple[str, str], int] = {}
     for result in results:
         if result.person is None:
             yield result
             continue
         name, phone = result.person
-        earlier = people.get(result.person)
+        other_name = first_names.get(phone)
+        if other_name is None:  # a phone not seen before: a person not seen before
+            first_names[phone] = name
+            first_rows[phone] = result.row
+            yield result
+            continue
+        earlier = first_rows[phone] if other_name == name else sharing.get(result.person)
         if earlier is not None:
             issue = RowIssue(
                 result.row,
@@ -553,13 +605,8 @@ def check_duplicates(results: Iterable[RegistrationResult]) -> Iterator[Registra
             )
             yield attrs.evolve(result, record=None, issues=(*result.issues, issue))
             continue
-        people[result.person] = result.row
-        other = phones.get(phone)
-        if other is None:
-            phones[phone] = (name, result.row)
-            yield result
-            continue
-        other_name, other_row = other
+        sharing[result.person] = result.row
+        other_row = first_rows[phone]
         issue = RowIssue(
             result.row,
             result.phone_column,
