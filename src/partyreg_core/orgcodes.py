@@ -123,6 +123,11 @@ def parse_code(text: str) -> OrgCode:
     dot and stray spaces. Raise :class:`ValidationError` naming the fix otherwise."""
     if _PLAIN_CODE.fullmatch(text):
         return OrgCode(tuple(text.split(".")))
+    return _parse_code(text)
+
+
+def _parse_code(text: str) -> OrgCode:
+    """:func:`parse_code` without its fast path."""
     value = normalise_code_text(text)
     if not value:
         raise ValidationError("code.missing", "单位代码为空：请填写形如 008.010.004 的代码。")
