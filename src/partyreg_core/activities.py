@@ -16,12 +16,13 @@ Rules (DESIGN.md §6, §9):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 import attrs
 
+from partyreg_core.errors import ValidationError
 from partyreg_core.forms import DataRow, RowChecker
 from partyreg_core.normalize import (
     MAX_HOURS,
@@ -34,6 +35,8 @@ from partyreg_core.normalize import (
     normalize_text,
 )
 from partyreg_core.records import Activity, RowIssue
+
+T = TypeVar("T")
 
 CAMPAIGN_START = date(2014, 1, 1)
 """No activity predates the campaign (launched in 2014): an earlier date is a typo."""
@@ -97,21 +100,80 @@ class ActivityResult:
 
 def validate_activity(row: DataRow, ctx: ActivityContext) -> ActivityResult:
     """Validate one activity row into an :class:`Activity`, reporting every issue."""
+    return _validate_activity(row, ctx, _Cells(ctx))
+
+
+MEMO_LIMIT = 20_000
+"""The most outcomes each memo of a validation run holds (a full memo starts afresh)."""
+
+
+class _Memo(Generic[T]):
+    """A normaliser that remembers, for one validation run, what it made of each cell: the
+    value, or the code and message of its error (raised anew each time, as the normaliser
+    would). The normaliser is a pure function of the cell and the run's context."""
+
+    def __init__(self, normalizer: Callable[[str], T]) -> None:
+        self._normalizer = normalizer
+        self._outcomes: dict[str, T | _Failure] = {}
+
+    def __call__(self, text: str) -> T:
+        outcome: T | _Failure | _Unseen = self._outcomes.get(text, _UNSEEN)
+        if isinstance(outcome, _Unseen):
+            try:
+                outcome = self._normalizer(text)
+            except ValidationError as exc:
+                outcome = _Failure(exc.code, exc.message)
+            if len(self._outcomes) >= MEMO_LIMIT:
+                self._outcomes.clear()
+            self._outcomes[text] = outcome
+        if isinstance(outcome, _Failure):
+            raise ValidationError(outcome.code, outcome.message)
+        return outcome
+
+
+@attrs.frozen
+class _Failure:
+    """A cell a normaliser refused: the error's code and message."""
+
+    code: str
+    message: str
+
+
+class _Unseen:
+    """A cell the memo has no outcome for yet."""
+
+
+_UNSEEN = _Unseen()
+
+
+class _Cells:
+    """The normalisers of the cells that repeat from row to row (dates, hours, ratings, the
+    texts of one kind of activity), each remembering its outcomes for one run and context.
+    Names and phones, nearly all different, are normalised directly (their fast paths)."""
+
+    def __init__(self, ctx: ActivityContext) -> None:
+        today, earliest = ctx.today, ctx.earliest
+        self.day = _Memo(lambda text: normalize_date(text, today=today, earliest=earliest))
+        self.text = _Memo(normalize_text)
+        self.hours = _Memo(normalize_hours)
+        self.rating = _Memo(normalize_rating)
+        self.flag = _Memo(normalize_flag)
+
+
+def _validate_activity(row: DataRow, ctx: ActivityContext, cells: _Cells) -> ActivityResult:
     check = RowChecker(row)
     name = check.cell("name", normalize_name)
     phone = check.cell("phone", normalize_phone)
-    day = check.cell(
-        "day", lambda text: normalize_date(text, today=ctx.today, earliest=ctx.earliest)
-    )
+    day = check.cell("day", cells.day)
     content = check.required(
-        "content", normalize_text, "服务（活动）内容为空：请简要填写做了什么，如 入户走访困难家庭。"
+        "content", cells.text, "服务（活动）内容为空：请简要填写做了什么，如 入户走访困难家庭。"
     )
-    place = check.cell("place", normalize_text)
-    participants = check.cell("participants", normalize_text)
-    hours = check.cell("hours", normalize_hours)
-    rating = check.cell("rating", normalize_rating)
-    kind = check.cell("kind", normalize_text)
-    self_reported = check.cell("self_reported", normalize_flag)
+    place = check.cell("place", cells.text)
+    participants = check.cell("participants", cells.text)
+    hours = check.cell("hours", cells.hours)
+    rating = check.cell("rating", cells.rating)
+    kind = check.cell("kind", cells.text)
+    self_reported = check.cell("self_reported", cells.flag)
     if name is not None and phone is not None:
         member = ctx.members.find_member(name, phone)
         if member is None:
@@ -208,7 +270,8 @@ def validate_activities(rows: Iterable[DataRow], ctx: ActivityContext) -> Iterat
     """Validate every activity row (:func:`validate_activity`), then judge the file as a whole
     (:func:`check_activity_totals`). Each member is looked up once per file."""
     cached = attrs.evolve(ctx, members=_CachedLookup(ctx.members))
-    return check_activity_totals(validate_activity(row, cached) for row in rows)
+    cells = _Cells(cached)
+    return check_activity_totals(_validate_activity(row, cached, cells) for row in rows)
 
 
 class _CachedLookup:

@@ -15,6 +15,7 @@ import random
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import date
 from typing import Any
 
 import attrs
@@ -24,11 +25,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from partyreg_core import directory, forms, normalize, orgcodes
+from partyreg_core.activities import (
+    ActivityContext,
+    ActivityResult,
+    KnownMember,
+    MemberIndex,
+    check_activity_totals,
+    validate_activities,
+    validate_activity,
+)
 from partyreg_core.directory import CommunityResolution, DirectoryIndex
 from partyreg_core.errors import PartyregError, ValidationError
 from partyreg_core.forms import (
     DataRow,
     Form,
+    FormKind,
     HeaderMap,
     RowChecker,
     data_rows,
@@ -47,6 +58,9 @@ from partyreg_core.normalize import (
     _normalize_rank,
     _normalize_report_type,
     _normalize_text,
+    normalize_date,
+    normalize_flag,
+    normalize_hours,
 )
 from partyreg_core.orgcodes import OrgCode, _parse_code, parse_code
 from partyreg_core.ports import RawRow
@@ -57,7 +71,14 @@ from partyreg_core.posts import (
     PostCatalog,
     _post_order,
 )
-from partyreg_core.records import CommunityRef, Registration, ReportType, RowIssue, Severity
+from partyreg_core.records import (
+    Activity,
+    CommunityRef,
+    Registration,
+    ReportType,
+    RowIssue,
+    Severity,
+)
 from partyreg_core.registrations import (
     RegistrationContext,
     RegistrationResult,
@@ -637,3 +658,136 @@ def test_the_characters_fast_paths_admit_need_no_normalising() -> None:
             assert unicodedata.normalize("NFKC", ch) == ch
             assert unicodedata.category(ch) not in ("Cc", "Cf")
             assert not ch.isspace()
+
+
+def reference_validate_activity(row: DataRow, ctx: ActivityContext) -> ActivityResult:
+    """Validate one activity row into an :class:`Activity`, reporting every issue."""
+    check = RowChecker(row)
+    name = check.cell("name", _normalize_name)
+    phone = check.cell("phone", _normalize_phone)
+    day = check.cell(
+        "day", lambda text: normalize_date(text, today=ctx.today, earliest=ctx.earliest)
+    )
+    content = check.required(
+        "content", _full_text, "服务（活动）内容为空：请简要填写做了什么，如 入户走访困难家庭。"
+    )
+    place = check.cell("place", _full_text)
+    participants = check.cell("participants", _full_text)
+    hours = check.cell("hours", normalize_hours)
+    rating = check.cell("rating", normalize._normalize_rating)
+    kind = check.cell("kind", _full_text)
+    self_reported = check.cell("self_reported", normalize_flag)
+    if name is not None and phone is not None:
+        member = ctx.members.find_member(name, phone)
+        if member is None:
+            check.add(
+                None,
+                "member.unknown",
+                f"没有找到姓名为“{name}”、联系方式为 {phone} 的登记党员："
+                "请核对姓名和联系方式是否与党员信息登记表一致。",
+                value=f"{name} {phone}",
+            )
+        elif day is not None and day.year in member.locked_years:
+            check.add(
+                "day",
+                "activity.locked",
+                f"{name} {day.year} 年的实绩反馈单已盖章确认，不能再添加该年的活动："
+                "如确需补录，请社区先退回该反馈单。",
+            )
+    headers = row.column("hours")
+    if (
+        check.has_errors
+        or name is None
+        or phone is None
+        or day is None
+        or content is None
+        or hours is None
+        or rating is None
+    ):
+        return ActivityResult(row.number, None, tuple(check.issues), headers)
+    record = Activity(
+        name=name,
+        phone=phone,
+        day=day,
+        content=content,
+        hours=hours,
+        rating=rating,
+        place=place or "",
+        participants=participants or "",
+        kind=kind or "",
+        self_reported=bool(self_reported),
+    )
+    return ActivityResult(row.number, record, tuple(check.issues), headers)
+
+
+# ---------------------------------------------------------------------------------------------
+# Activities
+# ---------------------------------------------------------------------------------------------
+
+MEMBERS = [
+    KnownMember("张三", "13912345678", frozenset({2023})),
+    KnownMember("李四", "0517-83601234"),
+    KnownMember("阿卜杜·热合曼", "13800000001"),
+    *(KnownMember(f"王{c}", f"1370000{i:04d}") for i, c in enumerate("一二三四五六七八九十")),
+]
+DAYS = (
+    "2024-03-05", "2024/3/5", "2024.3.5", "2024年3月5日", "２０２４－０３－０５", "2023-11-11",
+    "2024-03-05 00:00:00", "2024-5-31", "20240301", "45000", "2024-02-30", "2030-01-01",
+    "2013-12-31", "", "三月五日", "2023年1月2号",
+)  # fmt: skip
+HOURS = ("2", "1.5", "1.5小时", "2h", "０.５", "3 ", "0", "25", "abc", "", "12", "24")
+RATINGS = ("优", "良", "一般", "优秀", "良好", " 优 ", "差", "")
+CONTENTS = ("入户走访困难家庭", "清理小区楼道杂物", "政策宣讲", "", "活" * 201, "义诊　服务")
+FLAGS = ("", "是", "否", "Y", "n", "也许")
+
+
+def activity_rows(count: int, seed: int = 5) -> list[DataRow]:
+    rng = random.Random(seed)
+    rows = []
+    for number in range(2, count + 2):
+        member = rng.choice(MEMBERS)
+        name = member.name if rng.random() < 0.9 else rng.choice(("赵六", "张3", ""))
+        phone = member.phone if rng.random() < 0.9 else rng.choice(("13911112222", "12345"))
+        if rng.random() < 0.1:
+            name = name[:1] + " " + name[1:]
+        values = {
+            "name": name,
+            "phone": phone,
+            "day": rng.choice(DAYS),
+            "content": rng.choice(CONTENTS),
+            "place": rng.choice(("河下社区", "", "社区活动室")),
+            "participants": rng.choice(("", "张三、李四", "社区志愿者")),
+            "hours": rng.choice(HOURS),
+            "rating": rng.choice(RATINGS),
+        }
+        if rng.random() < 0.5:
+            values["kind"] = rng.choice(("", "党员奉献日", "结对帮扶"))
+            values["self_reported"] = rng.choice(FLAGS)
+        rows.append(DataRow.of(FormKind.ACTIVITIES, number, values))
+    return rows
+
+
+def test_activities_are_identical_to_the_reference() -> None:
+    rows = activity_rows(3000)
+    ctx = ActivityContext(MemberIndex(MEMBERS), date(2024, 6, 1))
+    got = list(validate_activities(rows, ctx))
+    expected = list(check_activity_totals(reference_validate_activity(row, ctx) for row in rows))
+    assert got == expected
+    assert [repr(r) for r in got] == [repr(r) for r in expected]
+    assert [validate_activity(row, ctx) for row in rows] == [
+        reference_validate_activity(row, ctx) for row in rows
+    ]
+    codes = {i.code for r in got for i in r.issues}
+    assert codes >= {
+        "date.invalid", "date.future", "date.too_early", "date.missing", "hours.invalid",
+        "hours.missing", "rating.invalid", "rating.missing", "member.unknown", "activity.locked",
+        "text.too_long", "content.missing", "flag.invalid", "row.duplicate", "hours.day_total",
+    }  # fmt: skip
+
+
+def test_activity_memos_overflowing_give_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    rows = activity_rows(500, seed=9)
+    ctx = ActivityContext(MemberIndex(MEMBERS), date(2024, 6, 1))
+    expected = list(validate_activities(rows, ctx))
+    monkeypatch.setattr("partyreg_core.activities.MEMO_LIMIT", 3)
+    assert list(validate_activities(rows, ctx)) == expected
