@@ -13,12 +13,15 @@ Every hook here is documented in ``docs/plugin_hooks.md`` (a test checks it).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from partyreg_core.importing import RejectedRow
     from partyreg_core.ports import (
         Change,
         Exporter,
@@ -33,7 +36,10 @@ if TYPE_CHECKING:
 PROJECT_NAME = "partyreg"
 
 _F = TypeVar("_F", bound=Callable[..., Any])
-hookspec: Callable[[_F], _F] = pluggy.HookspecMarker(PROJECT_NAME)
+_spec_marker = pluggy.HookspecMarker(PROJECT_NAME)
+hookspec: Callable[[_F], _F] = _spec_marker
+#: For "who answers?" hooks: the first non-None result is the answer.
+first_result_hookspec: Callable[[_F], _F] = _spec_marker(firstresult=True)
 hookimpl: Callable[[_F], _F] = pluggy.HookimplMarker(PROJECT_NAME)
 
 
@@ -85,6 +91,22 @@ def partyreg_register_exporters(register: Callable[[Exporter], None]) -> None:
     what ``partyreg export NAME`` takes. Two exporters with the same name are an error.
 
     :param register: ``register(exporter: Exporter) -> None``.
+    """
+
+
+@first_result_hookspec
+def partyreg_write_rejected_rows(
+    target: Path, headers: Sequence[str], rows: Sequence[RejectedRow]
+) -> int | None:
+    """Write the rows an import rejected to ``target`` (``partyreg import --errors-out``), so the
+    operator can fix them and import the file again. Stops at first non-None result.
+
+    Answer only for a ``target`` whose format you write (the built-in xlsx plugin answers for
+    ``.xlsx``); return how many rows were written.
+
+    :param target: the file to write.
+    :param headers: the file's column headers as written in it.
+    :param rows: each rejected row's number, its cells (one per header) and its issues.
     """
 
 

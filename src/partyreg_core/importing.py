@@ -32,8 +32,9 @@ from partyreg_core.registrations import RegistrationContext, validate_registrati
 Progress = Callable[[int], None]
 """Called now and then with the number of rows read so far."""
 
-ErrorWriter = Callable[[Path, Sequence[str], Sequence["RejectedRow"]], int]
-"""Writes the error workbook: target, headers as written, rejected rows."""
+ErrorWriter = Callable[[Path, Sequence[str], Sequence["RejectedRow"]], "int | None"]
+"""Writes the error workbook (target, headers as written, rejected rows); ``None`` when no
+plugin writes that kind of file."""
 
 PROGRESS_EVERY = 1000
 
@@ -276,8 +277,12 @@ class ImportContext:
     tree: OrgTree
     posts: PostCatalog
     formats: Sequence[TableFormat]
-    new_batch: Callable[[BatchKind, str, date], Batch]
+    new_batch: Callable[[BatchKind, str, date, int], Batch]
     write_errors: ErrorWriter | None = None
+
+    def batch(self, request: ImportRequest, kind: BatchKind, rows: int) -> Batch:
+        """A new batch for this import, once its rows are counted."""
+        return self.new_batch(kind, request.path.name, request.on, rows)
 
 
 def import_file(
@@ -291,14 +296,10 @@ def import_file(
     if not header.ok:
         details = "；".join(i.message for i in header.errors)
         raise ValidationError(header.errors[0].code, f"{request.path.name}：{details}")
-    if request.errors_out is not None and ctx.write_errors is None:
-        raise ValidationError("errors_out.unsupported", "没有可写出错误工作簿的插件（xlsx）。")
     tally = _Tally(header)
     tally.warnings.extend(header.warnings)
     rows = _counted(data_rows(table.rows(), header), progress)
-    batch = ctx.new_batch(BatchKind(header.kind.value), request.path.name, request.on)
-    writer = _WRITERS[header.kind]
-    outcome = writer(request, ctx, batch, rows, tally)
+    outcome = _WRITERS[header.kind](request, ctx, rows, tally)
     errors_out = None
     if request.errors_out is not None and tally.rejected and ctx.write_errors is not None:
         columns = [c.key for c in header.form.columns if c.key in header.columns]
@@ -310,7 +311,14 @@ def import_file(
             for row in data_rows(table.rows(), header)
             if row.number in tally.rejected
         ]
-        ctx.write_errors(request.errors_out, [header.written(k) for k in columns], rejected)
+        written = ctx.write_errors(
+            request.errors_out, [header.written(k) for k in columns], rejected
+        )
+        if written is None:
+            raise ValidationError(
+                "errors_out.unsupported",
+                f"不能写出 {request.errors_out.suffix} 格式的错误工作簿：请用 .xlsx 文件名。",
+            )
         errors_out = str(request.errors_out)
     rejected_count = len(tally.rejected)
     return ImportReport(
@@ -350,7 +358,7 @@ def _hold_back(request: ImportRequest, tally: _Tally) -> bool:
 
 
 def _registrations(
-    request: ImportRequest, ctx: ImportContext, batch: Batch, rows: Iterator[DataRow], tally: _Tally
+    request: ImportRequest, ctx: ImportContext, rows: Iterator[DataRow], tally: _Tally
 ) -> _Outcome:
     directory = DirectoryIndex(c.entry for c in ctx.store.communities())
     scope = ctx.actor.scope
@@ -364,7 +372,7 @@ def _registrations(
             records.append(result.record)
     write = ctx.store.write_registrations(
         ctx.actor,
-        batch,
+        ctx.batch(request, BatchKind.REGISTRATIONS, tally.total),
         records,
         skip_rejected=request.skip_invalid,
         dry_run=_hold_back(request, tally),
@@ -378,7 +386,7 @@ def _registrations(
 
 
 def _activities(
-    request: ImportRequest, ctx: ImportContext, batch: Batch, rows: Iterator[DataRow], tally: _Tally
+    request: ImportRequest, ctx: ImportContext, rows: Iterator[DataRow], tally: _Tally
 ) -> _Outcome:
     members = MemberIndex(
         KnownMember(m.name, m.phone) for m in ctx.store.iter_members(ctx.actor, MemberQuery())
@@ -390,7 +398,7 @@ def _activities(
             records.append(result.record)
     write = ctx.store.write_activities(
         ctx.actor,
-        batch,
+        ctx.batch(request, BatchKind.ACTIVITIES, tally.total),
         records,
         skip_rejected=request.skip_invalid,
         dry_run=_hold_back(request, tally),
@@ -404,7 +412,7 @@ def _activities(
 
 
 def _directory(
-    request: ImportRequest, ctx: ImportContext, batch: Batch, rows: Iterator[DataRow], tally: _Tally
+    request: ImportRequest, ctx: ImportContext, rows: Iterator[DataRow], tally: _Tally
 ) -> _Outcome:
     known = {c.ref: c for c in ctx.store.communities()}
     entries = []
@@ -416,6 +424,7 @@ def _directory(
     changed = len(entries) - new - unchanged
     if _hold_back(request, tally) or not entries:
         return _Outcome(0, new, changed, unchanged)
+    batch = ctx.batch(request, BatchKind.DIRECTORY, tally.total)
     ctx.store.save_communities(ctx.actor, batch, entries)
     return _Outcome(new + changed, new, changed, unchanged, batch.id)
 
@@ -434,7 +443,7 @@ def kind_for_new_unit(code_depth: int, name: str) -> OrgKind:
 
 
 def _codes(
-    request: ImportRequest, ctx: ImportContext, batch: Batch, rows: Iterator[DataRow], tally: _Tally
+    request: ImportRequest, ctx: ImportContext, rows: Iterator[DataRow], tally: _Tally
 ) -> _Outcome:
     listed = list(rows)  # a code table is small; check_table needs it whole
     pairs = [(row.get("code"), row.get("name")) for row in listed]
@@ -468,6 +477,7 @@ def _codes(
             new_units.append(unit)
     if _hold_back(request, tally) or not new_units:
         return _Outcome(0, len(new_units), 0, unchanged)
+    batch = ctx.batch(request, BatchKind.CODES, tally.total)
     written = ctx.store.add_org_units(ctx.actor, batch, new_units)
     return _Outcome(written, len(new_units), 0, unchanged, batch.id)
 
@@ -519,7 +529,7 @@ def _parent_known(code_text: str, tree: OrgTree) -> bool:
     return parent is not None and parent in tree
 
 
-_Writer = Callable[[ImportRequest, ImportContext, Batch, Iterator[DataRow], _Tally], _Outcome]
+_Writer = Callable[[ImportRequest, ImportContext, Iterator[DataRow], _Tally], _Outcome]
 _WRITERS: dict[FormKind, _Writer] = {
     FormKind.REGISTRATIONS: _registrations,
     FormKind.ACTIVITIES: _activities,

@@ -39,12 +39,20 @@ from partyreg_core.errors import (
 )
 from partyreg_core.forms import DataRow, FormKind
 from partyreg_core.hours import ActivityTotal, RollupKey
+from partyreg_core.importing import (
+    ImportContext,
+    ImportReport,
+    ImportRequest,
+    Progress,
+    import_file,
+)
 from partyreg_core.members import Member, MemberPage, MemberQuery, Route
 from partyreg_core.operators import Actor, Operator, Role, Scope, parse_role
 from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit, TableProblem, check_table, parse_code
 from partyreg_core.plugins import (
     PluginInfo,
     PluginManager,
+    collect_formats,
     collect_posts,
     collect_storage,
     list_plugins,
@@ -497,6 +505,33 @@ class Workspace:
         """Hours and activity counts by member, community, unit or district, within scope."""
         return self.store.activity_totals(self.actor, RollupKey(by), year=year)
 
+    # -- importing files --------------------------------------------------------------------
+
+    def import_file(
+        self, request: ImportRequest, *, progress: Progress | None = None
+    ) -> ImportReport:
+        """Import a file (``partyreg import``): one path for real and dry runs, all or nothing
+        unless ``skip_invalid`` (see :mod:`partyreg_core.importing`)."""
+        context = ImportContext(
+            store=self.store,
+            actor=self.actor,
+            tree=self.org_tree,
+            posts=self.post_catalog,
+            formats=collect_formats(self.pm),
+            new_batch=lambda kind, file, on, rows: self._batch(kind, file, rows, on),
+            write_errors=lambda target, headers, rows: self.pm.hook.partyreg_write_rejected_rows(
+                target=target, headers=headers, rows=rows
+            ),
+        )
+        report = import_file(request, context, progress)
+        if report.batch_id is not None and not report.dry_run:
+            self.__dict__.pop("org_tree", None)  # a code table import adds units
+            outcome = ImportOutcome(
+                report.batch_id, request.path.name, report.kind, report.rows_written
+            )
+            self._notify_imported(outcome)
+        return report
+
     # -- batches, audit, settings -----------------------------------------------------------
 
     def batches(self) -> list[Batch]:
@@ -540,11 +575,13 @@ class Workspace:
         )
 
     def _imported(self, batch: Batch, written: int) -> None:
-        outcome = ImportOutcome(batch.id, batch.file, batch.kind.value, written)
+        self._notify_imported(ImportOutcome(batch.id, batch.file, batch.kind.value, written))
+
+    def _notify_imported(self, outcome: ImportOutcome) -> None:
         try:
             self.pm.hook.partyreg_on_imported(workspace=self, outcome=outcome)
         except Exception:  # an event handler must not undo or hide a committed import
-            log.exception("partyreg_on_imported handler failed for batch %s", batch.id)
+            log.exception("partyreg_on_imported handler failed for batch %s", outcome.batch_id)
 
     def _changed(
         self,

@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import attrs
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
-from partyreg_core.records import RowIssue
+from partyreg_core.hookspecs import hookimpl
+from partyreg_core.importing import RejectedRow
 from partyreg_core.text import display_width
 from partyreg_plugins.cellsafety import is_dangerous
 
@@ -32,13 +32,14 @@ _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _BAD = PatternFill("solid", fgColor="FFF2CC")
 
 
-@attrs.frozen
-class RejectedRow:
-    """A rejected row: its number in the original file, its cells as read, and its issues."""
-
-    number: int
-    cells: tuple[str, ...]
-    issues: tuple[RowIssue, ...]
+@hookimpl
+def partyreg_write_rejected_rows(
+    target: Path, headers: Sequence[str], rows: Sequence[RejectedRow]
+) -> int | None:
+    """Answer for ``.xlsx`` targets."""
+    if target.suffix.lower() != ".xlsx":
+        return None
+    return write_error_workbook(target, headers, rows)
 
 
 def write_error_workbook(

@@ -1,0 +1,194 @@
+"""``partyreg import``: read an operator's sheet (附表1/2/4, activity rows) into the store.
+
+``partyreg import FILE`` imports; ``partyreg import undo BATCH`` reverts a batch nothing has
+built on; ``partyreg import list`` shows the batches.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+
+from partyreg_cli.app import App
+from partyreg_cli.output import emit_json, emit_table
+from partyreg_core.forms import FormKind
+from partyreg_core.importing import ImportReport, ImportRequest
+
+KINDS = {k.value: k for k in FormKind}
+KIND_LABELS = {
+    FormKind.REGISTRATIONS: "党员信息登记表（附表1）",
+    FormKind.CODES: "单位党组织代码表（附表2）",
+    FormKind.DIRECTORY: "社区通讯录（附表4）",
+    FormKind.ACTIVITIES: "活动记录（附表3）",
+}
+MAX_ISSUES_SHOWN = 50
+
+
+class _ImportGroup(click.Group):
+    """``import FILE`` and ``import undo|list``: a first argument that is not a subcommand is
+    the file to import."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        first = next((a for a in args if not a.startswith("-")), None)
+        if first is not None and first not in self.commands and not ctx.resilient_parsing:
+            args = ["file", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group("import", cls=_ImportGroup, invoke_without_command=False)
+def import_group() -> None:
+    """导入表格：partyreg import 文件 [选项]；撤销：partyreg import undo 批次号。
+
+    \b
+    类别（--kind）不填时按表头自动识别：
+      registrations 党员信息登记表（附表1）   codes 单位党组织代码表（附表2）
+      directory     社区通讯录（附表4）       activities 活动记录（附表3）
+    """
+
+
+def _progress(enabled: bool) -> Any:
+    if not enabled:
+        return None
+
+    def report(rows: int) -> None:
+        sys.stderr.write(f"\r已读取 {rows} 行…")
+        sys.stderr.flush()
+
+    return report
+
+
+@import_group.command("file", hidden=True)
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--kind", type=click.Choice(sorted(KINDS)), help="表格类别（默认按表头识别）。")
+@click.option(
+    "--sheet", metavar="NAME", help="读取指定名称的工作表（默认第一个可识别的可见工作表）。"
+)
+@click.option("--dry-run", is_flag=True, help="只检查，不写入。")
+@click.option("--skip-invalid", is_flag=True, help="写入合格的行，跳过有错误的行。")
+@click.option(
+    "--errors-out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="把有错误的行写成工作簿（.xlsx），改正后可直接再导入。",
+)
+@click.option(
+    "--date",
+    "on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="业务日期 YYYY-MM-DD（默认今天，北京时间）。",
+)
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON 报告。")
+@click.pass_obj
+def import_file(
+    app: App,
+    path: Path,
+    kind: str | None,
+    sheet: str | None,
+    dry_run: bool,
+    skip_invalid: bool,
+    errors_out: Path | None,
+    on: Any,
+    as_json: bool,
+) -> int:
+    """导入一个表格文件。"""
+    if errors_out is not None and errors_out.suffix.lower() != ".xlsx":
+        raise click.BadParameter("错误工作簿须为 .xlsx 文件。", param_hint="--errors-out")
+    day: date = on.date() if on is not None else app.workspace.today()
+    request = ImportRequest(
+        path=path,
+        on=day,
+        kind=KINDS[kind] if kind else None,
+        sheet=sheet,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        errors_out=errors_out,
+    )
+    show_progress = not as_json and sys.stderr.isatty()
+    report = app.workspace.import_file(request, progress=_progress(show_progress))
+    if show_progress:
+        sys.stderr.write("\r")
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        _print_report(report)
+    return report.exit_code
+
+
+def _print_report(report: ImportReport) -> None:
+    kind = KIND_LABELS.get(FormKind(report.kind), report.kind)
+    click.echo(f"文件：{report.file}（工作表“{report.sheet}”，{kind}）")
+    click.echo(
+        f"共 {report.rows_total} 行：合格 {report.rows_valid}，有错误 {report.rows_rejected}；"
+        f"新增 {report.rows_new}，变更 {report.rows_changed}，无变化 {report.rows_unchanged}。"
+    )
+    if report.change_requests:
+        click.echo(f"其中 {report.change_requests} 人的报到社区有变化，已生成变更社区申请。")
+    for title, issues in (("错误", report.errors), ("提示", report.warnings)):
+        if not issues:
+            continue
+        click.echo(f"\n{title}（{len(issues)} 条）：")
+        emit_table(
+            ["行", "列", "内容", "说明"],
+            [
+                (i.row, " ".join((i.column or "").split()), i.value, i.message)
+                for i in issues[:MAX_ISSUES_SHOWN]
+            ],
+        )
+        if len(issues) > MAX_ISSUES_SHOWN:
+            click.echo(
+                f"……另有 {len(issues) - MAX_ISSUES_SHOWN} 条，用 --json 或 --errors-out 查看全部。"
+            )
+    click.echo("")
+    if report.dry_run:
+        click.echo("试运行（--dry-run）：没有写入任何数据。")
+    elif report.rows_written:
+        click.echo(f"已写入 {report.rows_written} 行，批次号 {report.batch_id}。")
+        if report.rows_rejected:
+            click.echo(f"有错误的 {report.rows_rejected} 行未写入。")
+    elif report.rows_rejected:
+        click.echo(
+            "因有错误，本次没有写入任何数据：改正后重新导入，或加 --skip-invalid 只写入合格的行。"
+        )
+    else:
+        click.echo("没有需要写入的变化。")
+    if report.errors_out:
+        click.echo(f"有错误的行已写入 {report.errors_out}：按“错误说明”改正后可直接再导入。")
+
+
+@import_group.command("undo")
+@click.argument("batch_id")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
+@click.pass_obj
+def undo(app: App, batch_id: str, as_json: bool) -> None:
+    """撤销一个导入批次（尚未被后续操作使用时）。"""
+    result = app.workspace.undo_batch(batch_id)
+    if as_json:
+        emit_json(result)
+        return
+    click.echo(
+        f"已撤销批次 {result.batch_id}：删除 {result.removed} 行，恢复 {result.restored} 行。"
+    )
+
+
+@import_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
+@click.pass_obj
+def list_batches(app: App, as_json: bool) -> None:
+    """列出导入批次（最新的在前）。"""
+    batches = app.workspace.batches()
+    if as_json:
+        emit_json(batches)
+        return
+    emit_table(
+        ["批次号", "类别", "文件", "操作员", "时间", "行数", "写入", "状态"],
+        [_batch_row(b) for b in batches],
+    )
+
+
+def _batch_row(b: Any) -> tuple[object, ...]:
+    status = "已撤销" if b.undone_at else ""
+    at = b.at.strftime("%Y-%m-%d %H:%M")
+    return (b.id, b.kind.value, b.file, b.operator, at, b.rows, b.written, status)
