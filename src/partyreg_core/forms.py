@@ -173,8 +173,8 @@ ACTIVITY_FORM = Form(
         Column("kind", "活动类型", required=False),
         Column("self_reported", "自报", ("是否自报",), required=False),
     ),
-    # The printed 附表3 ends with the secretary's signature line.
-    note_prefixes=("注", "说明", "填表人", "审核人", "联系电话", "社区党组织书记"),
+    # The printed 附表3 ends with a total line and the secretary's signature line.
+    note_prefixes=("注", "说明", "填表人", "审核人", "联系电话", "社区党组织书记", "合计"),
 )
 
 FORMS: Mapping[FormKind, Form] = MappingProxyType(
@@ -393,13 +393,18 @@ def _not_found(kind: FormKind | None, other: tuple[int, FormKind] | None) -> Val
     )
 
 
+# The two columns partyreg's own error workbook adds (``import --errors-out``): a corrected
+# error workbook imports again without a warning about them.
+AUXILIARY_HEADERS = frozenset(match_key(h) for h in ("原行号", "错误说明"))
+
+
 def _map_header(raw: RawRow, form: Form, above: list[RawRow]) -> HeaderMap:
     lookup = form.lookup()
     found: dict[str, list[int]] = {}
     issues: list[RowIssue] = []
     for index, cell in enumerate(raw.cells):
         key = match_key(cell)
-        if not key:
+        if not key or key in AUXILIARY_HEADERS:
             continue
         column = lookup.get(key)
         if column is None:

@@ -25,7 +25,6 @@ from partyreg_plugins.cellsafety import is_dangerous
 
 ROW_COLUMN = "原行号"
 ERROR_COLUMN = "错误说明"
-AUXILIARY_COLUMNS = (ROW_COLUMN, ERROR_COLUMN)
 
 _THIN = Side(style="thin")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
