@@ -251,4 +251,5 @@ def test_unusable_files_exit_2_with_one_line(
 
 def test_a_missing_file_exits_2(cli: Cli) -> None:
     code, out, err = cli("import", str(cli.tmp / "nope.xlsx"))
+    assert out == ""
     assert code == 2 and "nope.xlsx" in err and len(err.strip().splitlines()) == 1
