@@ -195,6 +195,23 @@ class PostCatalog:
             )
         return ClaimResult(tuple(codes), tuple(problems))
 
+    def claims_anywhere(self, cell: str) -> ClaimResult | None:
+        """:meth:`parse_claims` for a cell whose reading is the same whatever the member's
+        district, else ``None``.
+
+        That is a cell every part of which is a city-wide post's code (or one with no part at
+        all): no local post may take a city-wide post's code (:meth:`add` refuses the clash),
+        so each part means the same post in every district. Callers that judge many cells use
+        it to remember one reading per cell instead of one per cell and district.
+        """
+        text = clean(cell)
+        if text:
+            city = self._for_district(None).by_code
+            for token in _SEPARATORS.split(text):
+                if token and normalise_post_code(token) not in city:
+                    return None
+        return self.parse_claims(cell, None)
+
     def _resolve(
         self,
         token: str,

@@ -43,7 +43,7 @@ from partyreg_core.normalize import (
     normalize_text,
 )
 from partyreg_core.orgcodes import OrgCode, OrgTree, parse_code
-from partyreg_core.posts import PostCatalog
+from partyreg_core.posts import ClaimResult, PostCatalog
 from partyreg_core.records import (
     CommunityRef,
     Gender,
@@ -164,7 +164,8 @@ class _Kind:
     issues: tuple[_Spec, ...]
 
 
-_NO_PROBLEMS: tuple[_Spec, ...] = ()
+_BY_DISTRICT = _Claims(None, ())
+"""In the memo of cells read alike everywhere: this cell is read by district."""
 
 
 class _RowJudge:
@@ -187,6 +188,9 @@ class _RowJudge:
         self._texts: dict[str, str | _Problem] = {}
         self._places: dict[tuple[str, str, str], _Place] = {}
         # Keyed by the district's segments: hashed in C, unlike an OrgCode.
+        # 认领岗位 cells read alike in every district (city-wide post codes), and the others by
+        # district: keyed by the district's segments (hashed in C, unlike an OrgCode).
+        self._claims_anywhere_memo: dict[str, _Claims] = {}
         self._claims: dict[tuple[str, tuple[str, ...] | None], _Claims] = {}
         self._kinds: dict[tuple[str, str], _Kind] = {}
         self._all_columns = True
@@ -234,11 +238,14 @@ class _RowJudge:
         return code
 
     def _text(self, cell: str) -> str | _Problem:
-        """A free-text cell that repeats (单位及职务, 特长)."""
+        """A free-text cell that repeats (单位及职务, 特长). Only what took more than the fast
+        path is kept: a cell already in its stored form is judged as fast as it is looked up."""
         try:
             value: str | _Problem = normalize_text(cell)
         except ValidationError as exc:
-            value = _Problem(exc.code, exc.message)
+            return self._keep(self._texts, cell, _Problem(exc.code, exc.message))
+        if value is cell:  # given back as it came: the fast path
+            return value
         return self._keep(self._texts, cell, value)
 
     def _place(self, key: tuple[str, str, str]) -> _Place:
@@ -291,14 +298,19 @@ class _RowJudge:
         )
         return _Place(ref, resolution.district_code, tuple(issues))
 
+    def _claims_anywhere(self, cell: str) -> _Claims:
+        claims = self.ctx.posts.claims_anywhere(cell)
+        outcome = _BY_DISTRICT if claims is None else self._judge_claims(claims, resolved=False)
+        return self._keep(self._claims_anywhere_memo, cell, outcome)
+
     def _claims_of(self, cell: str, district: OrgCode | None) -> _Claims:
         key = (cell, district.segments if district is not None else None)
-        return self._keep(self._claims, key, self._judge_claims(cell, district))
-
-    def _judge_claims(self, cell: str, district: OrgCode | None) -> _Claims:
-        """认领岗位 for a member whose community lies in ``district`` (``None``: unresolved)."""
         claims = self.ctx.posts.parse_claims(cell, district)
-        resolved = district is not None
+        return self._keep(self._claims, key, self._judge_claims(claims, district is not None))
+
+    def _judge_claims(self, claims: ClaimResult, resolved: bool) -> _Claims:
+        """认领岗位 as the catalog reads it for the member's district; ``resolved`` whether
+        that district is known (the report-in community is resolved)."""
         set_aside = [p for p in claims.problems if p.code == "posts.not_local" and not resolved]
         issues: list[_Spec] = []
         for problem in claims.problems:
@@ -467,9 +479,14 @@ class _RowJudge:
         if place is None:
             place = self._place(names)
         district = place.district
-        claims = self._claims.get((posts_cell, district.segments if district is not None else None))
+        claims = self._claims_anywhere_memo.get(posts_cell)
         if claims is None:
-            claims = self._claims_of(posts_cell, district)
+            claims = self._claims_anywhere(posts_cell)
+        if claims is _BY_DISTRICT:
+            segments = district.segments if district is not None else None
+            claims = self._claims.get((posts_cell, segments))
+            if claims is None:
+                claims = self._claims_of(posts_cell, district)
         kinds = (report_type_cell, rank_cell)
         kind = self._kinds.get(kinds)
         if kind is None:
