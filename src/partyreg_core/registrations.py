@@ -162,6 +162,8 @@ class _Kind:
     report_type: ReportType | None
     rank: Rank | None
     issues: tuple[_Spec, ...]
+    stored_rank: str = ""
+    """职级 as a record stores it (``""`` when none)."""
 
 
 _BY_DISTRICT = _Claims(None, ())
@@ -377,7 +379,7 @@ class _RowJudge:
                 )
             )
             report_type = None
-        return _Kind(report_type, rank, tuple(issues))
+        return _Kind(report_type, rank, tuple(issues), rank.value if rank is not None else "")
 
     # -- a whole row ---------------------------------------------------------------------------
 
@@ -410,6 +412,8 @@ class _RowJudge:
             report_type_cell,
             rank_cell,
         ) = self._cells(row.values)
+        # The 联系方式 header as written (DataRow.column without the call).
+        phone_column = row.headers.get("phone") or row.column("phone")
         issues: list[RowIssue] | None = None
         rejected = False
 
@@ -510,9 +514,7 @@ class _RowJudge:
             or posts is None
             or report_type is None
         ):
-            return RegistrationResult(
-                row.number, None, found, person, district, row.column("phone")
-            )
+            return RegistrationResult(row.number, None, found, person, district, phone_column)
         record = Registration(  # by position: unit_code, name, … rank
             unit_code,
             name,
@@ -524,9 +526,9 @@ class _RowJudge:
             specialty or "",
             address or "",
             report_type,
-            kind.rank.value if kind.rank is not None else "",
+            kind.stored_rank,
         )
-        return RegistrationResult(row.number, record, found, person, district, row.column("phone"))
+        return RegistrationResult(row.number, record, found, person, district, phone_column)
 
 
 _COLUMNS = (
