@@ -385,18 +385,20 @@ class _RowJudge:
 
     def _cells(self, values: Mapping[str, str]) -> tuple[str, ...]:
         """The row's cells in :data:`_COLUMNS` order, ``""`` for an absent column."""
-        if self._all_columns:
-            try:
-                return _take_columns(values)  # one call for a row that has every column
-            except KeyError:
-                # A sheet without the optional columns: ask each column from now on (the
-                # same cells either way, only sooner).
-                self._all_columns = False
         get = values.get
         return tuple([get(key, "") for key in _COLUMNS])
 
     def judge(self, row: DataRow) -> RegistrationResult:
         """Validate one row (:func:`validate_registration`)."""
+        values = row.values
+        try:
+            # One call for a row that has every column.
+            cells = _take_columns(values) if self._all_columns else self._cells(values)
+        except KeyError:
+            # A sheet without the optional columns: ask each column from now on (the same
+            # cells either way, only sooner).
+            self._all_columns = False
+            cells = self._cells(values)
         (
             unit_cell,
             name_cell,
@@ -411,7 +413,7 @@ class _RowJudge:
             district_cell,
             report_type_cell,
             rank_cell,
-        ) = self._cells(row.values)
+        ) = cells
         # The 联系方式 header as written (DataRow.column without the call).
         phone_column = row.headers.get("phone") or row.column("phone")
         issues: list[RowIssue] | None = None
