@@ -591,6 +591,7 @@ def data_rows(rows: Iterable[RawRow], header: HeaderMap) -> Iterator[DataRow]:
     # The usual sheet: one record per line, columns in the form's order from column A.
     plain = groups[0] if len(groups) == 1 and groups[0].take is None and not defaults else None
     keys, width, names = (plain.keys, plain.width, plain.names) if plain else ((), 0, {})
+    pads = [("",) * missing for missing in range(width + 1)]
     for raw in rows:
         number, cells = raw.number, raw.cells
         if number <= above:
@@ -602,9 +603,9 @@ def data_rows(rows: Iterable[RawRow], header: HeaderMap) -> Iterator[DataRow]:
             continue
         if plain is not None:
             if len(cells) < width:  # readers drop trailing empty cells
-                cells = cells + ("",) * (width - len(cells))
+                cells += pads[width - len(cells)]
             # Cells past the form's columns are extra columns: zip stops at the last key.
-            yield DataRow(number, dict(zip(keys, cells, strict=False)), kind, names)
+            yield DataRow(number, dict(zip(keys, cells)), kind, names)  # noqa: B905
             continue
         for group in groups:
             values = group.values(cells)
