@@ -194,7 +194,7 @@ def _warn(issues: list[RowIssue]) -> None:
 @click.option("--date", "on", metavar="DATE", help="登记日期（默认今天）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
-def add(app: App, on: str | None, as_json: bool, **fields: str | None) -> None:
+def add(app: App, /, on: str | None, as_json: bool, **fields: str | None) -> None:
     """登记一名党员（与导入附表1 的规则相同）。"""
     ws = app.workspace
     day = normalize_date(on, today=ws.today()) if on else None
@@ -215,7 +215,9 @@ def add(app: App, on: str | None, as_json: bool, **fields: str | None) -> None:
 @_field_options(required=False)
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
-def edit(app: App, who: str, match_phone: str | None, as_json: bool, **fields: str | None) -> None:
+def edit(
+    app: App, /, who: str, match_phone: str | None, as_json: bool, **fields: str | None
+) -> None:
     """修改一名党员的登记信息（只改给出的字段，改动记入审计日志）。"""
     ws = app.workspace
     member = _one(ws, who, match_phone)

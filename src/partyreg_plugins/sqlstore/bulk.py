@@ -8,14 +8,33 @@ policies check every row (DESIGN.md §9).
 
 from __future__ import annotations
 
+import gc
 import itertools
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 _stage_numbers = itertools.count(1)
+
+
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector during a bulk write: the write allocates a few
+    hundred thousand tuples, none of them cyclic, and every collection would walk the caller's
+    whole heap (an importer holding a million rows) again and again. Reference counting still
+    frees everything; the collector is back on afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def sqlite_date(value: date | None) -> str | None:
@@ -64,3 +83,33 @@ def insert_rows(
     )
     conn.exec_driver_sql(f"DROP TABLE {stage}")
     return int(result.rowcount)
+
+
+def in_values(dialect: str, column: sa.ColumnElement[Any], values: Sequence[Any]) -> Any:
+    """``column IN values`` for many values as one bound parameter (a JSON array on SQLite, an
+    array on PostgreSQL): one statement, compiled once, however many values there are."""
+    if dialect == "sqlite":
+        listed: sa.Select[Any] = sa.select(sa.column("value")).select_from(
+            sa.func.json_each(sa.bindparam(None, json.dumps(list(values), ensure_ascii=False)))
+        )
+        return column.in_(listed)
+    return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(column.type)))
+
+
+def fetch_rows(conn: sa.Connection, statement: sa.Select[Any]) -> list[tuple[Any, ...]]:
+    """Run ``statement`` on the bare driver cursor and return plain tuples, values as the driver
+    gives them (SQLite: dates as ISO text) — for the bulk paths, where SQLAlchemy's per-row
+    result processing would cost more than the query. Bound values must already be in the
+    driver's form."""
+    compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params: Any = compiled.params
+    if compiled.positiontup is not None:
+        params = [compiled.params[name] for name in compiled.positiontup]
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        cursor.execute(str(compiled), params)
+        return [tuple(row) for row in cursor.fetchall()]
+    finally:
+        cursor.close()

@@ -357,12 +357,22 @@ activities = sa.Table(
     sa.Column("self_reported", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("confirmed", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("group_id", BIGINT, sa.ForeignKey("groups.id"), nullable=True),
-    # identical rows of one member (a re-import) share a fingerprint and are stored once
-    sa.Column("fingerprint", sa.BigInteger, nullable=False),
     sa.Column("batch_id", BATCH_ID, nullable=True),
     sa.CheckConstraint("hours > 0 AND hours <= 24", name="hours"),
-    sa.UniqueConstraint("member_id", "fingerprint"),
-    sa.Index(None, "member_id", "day"),
+    # an identical row of the same member (a re-import) is the same activity, stored once; the
+    # key starts with (member_id, day), which also serves the per-day and per-member lookups
+    sa.UniqueConstraint(
+        "member_id",
+        "day",
+        "content",
+        "place",
+        "participants",
+        "hours",
+        "rating",
+        "kind",
+        "self_reported",
+        name="uq_activities_same",
+    ),
     sa.Index(None, "community_id", "year"),
     sa.Index(None, "district_code", "year"),
     sa.Index(None, "unit_code", "year"),

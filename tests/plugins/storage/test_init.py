@@ -63,3 +63,14 @@ def test_a_store_that_was_never_initialised_says_how_to_fix_it(
         missing.find_operator("x")
     if backend == "sqlite":
         assert not (tmp_path / "none.db").exists()  # looking did not create it
+
+
+def test_the_migrations_create_exactly_the_schema_of_the_metadata(store: SqlStore) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from partyreg_plugins.sqlstore.schema import metadata
+
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []

@@ -1,0 +1,1 @@
+"""partyreg's benchmarks (``make bench`` runs ``python -m bench``)."""
