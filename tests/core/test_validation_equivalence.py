@@ -797,3 +797,40 @@ def test_activity_memos_overflowing_give_the_same(monkeypatch: pytest.MonkeyPatc
     expected = list(validate_activities(rows, ctx))
     monkeypatch.setattr("partyreg_core.activities.MEMO_LIMIT", 3)
     assert list(validate_activities(rows, ctx)) == expected
+
+
+def test_people_sharing_a_phone_and_their_repeats() -> None:
+    good = REFERENCE_ROWS[0].values
+    people = [
+        ("张三", "13912345678"),
+        ("李四", "13912345678"),  # shares 张三's phone
+        ("李四", "13912345678"),  # 李四 again
+        ("王五", "13912345678"),
+        ("张三", "139-1234-5678"),  # 张三 again, written otherwise
+        ("王五", "13912345678"),
+        ("赵六", "13800000000"),
+        ("赵六", "13800000000"),
+        ("李四", "13800000000"),
+    ]
+    rows = [
+        DataRow.of(FormKind.REGISTRATIONS, n, {**good, "name": name, "phone": phone})
+        for n, (name, phone) in enumerate(people, start=4)
+    ]
+    # 李四 first on a row rejected for its gender: rejected rows count for duplicates too.
+    rows.insert(1, attrs.evolve(rows[1], number=3, values={**rows[1].values, "gender": "?"}))
+    ctx = contexts()["city"]
+    got = list(validate_registrations(rows, ctx))
+    assert got == reference(rows, ctx)
+    found = [[i.code for i in r.issues if i.code in ("row.duplicate", "phone.shared")] for r in got]
+    assert found == [
+        [],
+        ["phone.shared"],
+        ["row.duplicate"],
+        ["row.duplicate"],
+        ["phone.shared"],
+        ["row.duplicate"],
+        ["row.duplicate"],
+        [],
+        ["row.duplicate"],
+        ["phone.shared"],
+    ]
