@@ -61,6 +61,12 @@ def normalize_text(text: str, *, max_length: int = MAX_TEXT) -> str:
     return _normalize_text(text, max_length)
 
 
+def is_normal_text(text: str, max_length: int = MAX_TEXT) -> bool:
+    """Whether ``text`` is already in the form :func:`normalize_text` stores, so that it
+    would give ``text`` back as it is (a quick check: ``False`` says only "normalise it")."""
+    return len(text) <= max_length and (not text or _PLAIN_TEXT.fullmatch(text) is not None)
+
+
 def _normalize_text(text: str, max_length: int) -> str:
     """:func:`normalize_text` without its fast path."""
     value = _BREAKS.sub(" ", nfkc(text))

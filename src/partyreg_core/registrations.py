@@ -34,6 +34,7 @@ from partyreg_core.errors import ValidationError
 from partyreg_core.forms import DataRow
 from partyreg_core.normalize import (
     Rank,
+    is_normal_text,
     normalize_gender,
     normalize_name,
     normalize_phone,
@@ -240,14 +241,12 @@ class _RowJudge:
         return code
 
     def _text(self, cell: str) -> str | _Problem:
-        """A free-text cell that repeats (单位及职务, 特长). Only what took more than the fast
-        path is kept: a cell already in its stored form is judged as fast as it is looked up."""
+        """A free-text cell that repeats (单位及职务, 特长) and is not already in its stored
+        form (those are taken as they are, without the memo)."""
         try:
             value: str | _Problem = normalize_text(cell)
         except ValidationError as exc:
-            return self._keep(self._texts, cell, _Problem(exc.code, exc.message))
-        if value is cell:  # given back as it came: the fast path
-            return value
+            value = _Problem(exc.code, exc.message)
         return self._keep(self._texts, cell, value)
 
     def _place(self, key: tuple[str, str, str]) -> _Place:
@@ -444,9 +443,11 @@ class _RowJudge:
             gender, rejected = None, True
 
         unit_and_title: str | None
-        text = self._texts.get(title_cell)
-        if text is None:
-            text = self._text(title_cell)
+        if is_normal_text(title_cell):
+            text: str | _Problem = title_cell
+        else:
+            memo = self._texts.get(title_cell)
+            text = memo if memo is not None else self._text(title_cell)
         if isinstance(text, _Problem):
             issues = _add(issues, row, "unit_and_title", text)
             unit_and_title, rejected = None, True
@@ -457,9 +458,11 @@ class _RowJudge:
             unit_and_title = text
 
         specialty: str | None
-        text = self._texts.get(specialty_cell)
-        if text is None:
-            text = self._text(specialty_cell)
+        if is_normal_text(specialty_cell):
+            text = specialty_cell
+        else:
+            memo = self._texts.get(specialty_cell)
+            text = memo if memo is not None else self._text(specialty_cell)
         if isinstance(text, _Problem):
             issues = _add(issues, row, "specialty", text)
             specialty, rejected = None, True

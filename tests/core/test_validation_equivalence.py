@@ -619,6 +619,11 @@ PAIRS: list[tuple[Callable[[str], Any], Callable[[str], Any]]] = [
     (normalize.normalize_text, _full_text),
     (normalize.normalize_place_name, _full_place_name),
     (lambda t: normalize.normalize_text(t, max_length=3), lambda t: _normalize_text(t, 3)),
+    (lambda t: t if normalize.is_normal_text(t) else _full_text(t), _full_text),
+    (
+        lambda t: t if normalize.is_normal_text(t, 5) else _normalize_text(t, 5),
+        lambda t: _normalize_text(t, 5),
+    ),
     (normalize.normalize_gender, _normalize_gender),
     (normalize.normalize_report_type, _normalize_report_type),
     (normalize.normalize_rank, _normalize_rank),
