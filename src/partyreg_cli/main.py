@@ -15,7 +15,17 @@ from collections.abc import Sequence
 import click
 
 from partyreg_cli.app import App
-from partyreg_cli.commands import audit, codes, imports, init, members, operator, plugins, posts
+from partyreg_cli.commands import (
+    audit,
+    codes,
+    exports,
+    imports,
+    init,
+    members,
+    operator,
+    plugins,
+    posts,
+)
 from partyreg_core.errors import PartyregError
 from partyreg_core.workspace import DEFAULT_DB
 
@@ -54,6 +64,7 @@ cli.add_command(operator.operator)
 cli.add_command(members.members)
 cli.add_command(audit.audit)
 cli.add_command(imports.import_group)
+cli.add_command(exports.export)
 
 
 def _register_plugin_commands(app: App) -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import getpass
 import logging
+import os
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -52,13 +54,14 @@ from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit, TableProblem, chec
 from partyreg_core.plugins import (
     PluginInfo,
     PluginManager,
+    collect_exporters,
     collect_formats,
     collect_posts,
     collect_storage,
     list_plugins,
     make_plugin_manager,
 )
-from partyreg_core.ports import Change, ImportOutcome, InitReport, Store
+from partyreg_core.ports import Change, Exporter, ImportOutcome, InitReport, Store
 from partyreg_core.posts import Post, PostCatalog
 from partyreg_core.records import Activity, CommunityRef, DirectoryEntry, Registration, RowIssue
 from partyreg_core.registrations import RegistrationContext, validate_registration
@@ -531,6 +534,45 @@ class Workspace:
             )
             self._notify_imported(outcome)
         return report
+
+    # -- exports ----------------------------------------------------------------------------
+
+    def exporters(self) -> list[Exporter]:
+        """The exports plugins provide (the official forms and others), by name."""
+        return sorted(collect_exporters(self.pm).values(), key=lambda e: e.name)
+
+    def export(self, name: str, target: Path, options: Mapping[str, Any]) -> int:
+        """Write export ``name`` to ``target`` and return how many records it holds.
+
+        The file is written beside ``target`` and moved into place when complete, so a failed
+        export never leaves half a file; the export is recorded in the audit log (personal data
+        leaving the store).
+        """
+        exporters = collect_exporters(self.pm)
+        if name not in exporters:
+            known = "、".join(sorted(exporters)) or "（没有）"
+            raise NotFoundError("export.unknown", f"没有名为 {name} 的导出：可用的有 {known}。")
+        actor = self.actor
+        partial = target.with_name(f".{target.name}.partial{target.suffix}")
+        try:
+            count = exporters[name].export(self, partial, options)
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+        details = {k: str(v) for k, v in options.items()}
+        self.store.append_audit(
+            actor, f"export.{name}", target.name, None, {"records": count, **details}
+        )
+        return count
+
+    def official_registrations(self, query: MemberQuery | None = None) -> Iterator[Registration]:
+        """Members' rows of 附表1 in full, within the scope, for the official forms.
+
+        Unlike :meth:`members` these are not masked: the forms travel between unit, district
+        and community as the campaign requires; ``--mask`` masks an export for circulars.
+        """
+        for member in self.store.iter_members(self.actor, query or MemberQuery()):
+            yield member.registration
 
     # -- batches, audit, settings -----------------------------------------------------------
 

@@ -1,0 +1,63 @@
+"""``partyreg export NAME -o FILE``: the official forms (附表1–4) and the other exports
+plugins provide."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from partyreg_cli.app import App
+from partyreg_cli.output import emit_json, emit_table
+
+
+@click.command("export")
+@click.argument("name", required=False)
+@click.option(
+    "-o", "--output", "target", type=click.Path(path_type=Path, dir_okay=False),
+    help="输出文件（.xlsx）。",
+)  # fmt: skip
+@click.option("--scope", metavar="CODE", help="单位或县区代码：只导出该范围。")
+@click.option("--mask", is_flag=True, help="隐去手机号中间四位和门牌号（用于通报）。")
+@click.option(
+    "--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="表头日期 YYYY-MM-DD（默认今天）。",
+)  # fmt: skip
+@click.option("--year", type=int, help="年度（附表3，默认今年）。")
+@click.option("--member", type=int, help="党员编号（附表3：只导出此人）。")
+@click.option("--community", metavar="县区/街道/社区", help="社区（附表3：只导出该社区）。")
+@click.option("--list", "list_only", is_flag=True, help="列出可用的导出。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
+@click.pass_obj
+def export(
+    app: App,
+    name: str | None,
+    target: Path | None,
+    list_only: bool,
+    as_json: bool,
+    **options: Any,
+) -> None:
+    """导出正式表格：partyreg export 表格名 -o 文件.xlsx。
+
+    \b
+    form1 党员信息登记表（附表1）   form2 单位党组织代码表（附表2）
+    form3 实绩反馈单（附表3）       form4 全市城市社区通讯录（附表4）
+    partyreg export --list 列出所有可用的导出（含插件提供的）。
+    """
+    if list_only or name is None:
+        exporters = app.workspace.exporters()
+        if as_json:
+            emit_json([{"name": e.name, "title": e.title} for e in exporters])
+        else:
+            emit_table(["名称", "说明"], [(e.name, e.title) for e in exporters])
+        return
+    if target is None:
+        raise click.UsageError("请用 -o 文件.xlsx 指定输出文件。")
+    if options.get("on") is not None:
+        options["on"] = options["on"].date()
+    count = app.workspace.export(name, target, {k: v for k, v in options.items() if v})
+    if as_json:
+        emit_json({"export": name, "file": str(target), "records": count})
+        return
+    click.echo(f"已导出 {count} 条记录到 {target}。")
