@@ -190,7 +190,6 @@ class _RowJudge:
         self._units: dict[str, OrgCode | _Problem] = {}
         self._texts: dict[str, str | _Problem] = {}
         self._places: dict[tuple[str, str, str], _Place] = {}
-        # Keyed by the district's segments: hashed in C, unlike an OrgCode.
         # 认领岗位 cells read alike in every district (city-wide post codes), and the others by
         # district: keyed by the district's segments (hashed in C, unlike an OrgCode).
         self._claims_anywhere_memo: dict[str, _Claims] = {}
