@@ -1,74 +1,126 @@
 """The partyreg demo: what `make demo` runs.
 
-It works through the public facade and the CLI only, as an operator or an embedder would, and
-prints each step. Everything it shows is computed here, from the seed's code table and posts.
+It builds a demo city as the spreadsheets operators send (see ``democity.py``), then runs the
+campaign's flow in the embedded SQLite store through the `partyreg` command, as operators would,
+printing each command and its output. Nothing is faked: every number printed is read back from
+the store.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from datetime import date
+from contextlib import redirect_stdout
+from io import StringIO
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import democity
+
 from partyreg_cli.main import run
-from partyreg_core.calendar import CampaignCalendar
-from partyreg_core.workspace import Workspace
 
 
-def step(title: str) -> None:
-    print(f"\n== {title}")
+class Demo:
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.db = f"sqlite:///{out / 'partyreg.db'}"
 
+    def step(self, title: str) -> None:
+        print(f"\n\033[1m== {title}\033[0m" if sys.stdout.isatty() else f"\n== {title}")
 
-def cli(*args: str) -> None:
-    print(f"$ partyreg {' '.join(args)}")
-    code = run(list(args))
-    if code != 0:
-        raise SystemExit(f"demo: `partyreg {' '.join(args)}` exited {code}")
+    def cli(self, *args: str, expect: int = 0, show: bool = True) -> str:
+        shown = " ".join(a if " " not in a else f"'{a}'" for a in args)
+        print(f"$ partyreg {shown}")
+        buffer = StringIO()
+        with redirect_stdout(buffer):
+            code = run(["--db", self.db, *args])
+        text = buffer.getvalue()
+        if show:
+            lines = text.rstrip("\n").splitlines()
+            for line in lines[:25]:
+                print(f"  {line}")
+            if len(lines) > 25:
+                print(f"  …（另有 {len(lines) - 25} 行）")
+        if code != expect:
+            raise SystemExit(f"demo: `partyreg {shown}` exited {code}, expected {expect}")
+        return text
+
+    def json(self, *args: str, expect: int = 0) -> object:
+        return json.loads(self.cli(*args, "--json", expect=expect, show=False))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("demo-out"))
+    parser.add_argument("--members-per-unit", type=int, default=40)
     args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
+    if args.members_per_unit < 10:
+        parser.error(
+            "--members-per-unit must be at least 10 (the hand-filled sheet has mistakes in rows 6-9)"
+        )
+    out: Path = args.out
+    if out.exists():
+        for old in out.glob("partyreg.db*"):
+            old.unlink()
+    files = democity.build(out / "表格", members_per_unit=args.members_per_unit)
+    demo = Demo(out)
 
-    ws = Workspace(f"sqlite:///{args.out / 'demo.db'}")
+    demo.step("1. 创建存储：载入附表2 代码表和 15 个服务岗位；当前系统用户成为市级操作员")
+    demo.cli("init")
+    demo.cli("codes", "show", "００８。０１０")
 
-    step("附表2 单位党组织代码表: the city and its 20 top-level organisations")
-    cli("codes", "list", "--parent", "008")
-    cli("codes", "show", "００８。０１０")
-    cli("codes", "next", "008")
+    demo.step("2. 县区和市直党工委为下级单位编码（附表2 格式导入）")
+    demo.cli("codes", "next", "008.010")
+    demo.cli("import", str(files["codes"]))
+    demo.cli("codes", "list", "--parent", "008.010")
 
-    step("附表1 认领岗位: the 15 city posts, and 淮安区's local posts from the example plugin")
-    cli("posts", "list", "--district", "008.003")
-    cli("plugins")
+    demo.step("3. 县区上报社区通讯录（附表4）")
+    demo.cli("import", str(files["directory"]))
 
-    step("Reading 认领岗位 cells as operators type them")
-    catalog = ws.post_catalog
-    huaian = ws.code("008.003").code
-    for cell in ["3、8", "３，１４", "社情民意收集岗；医疗卫生保健岗", "3、101", "3、16、治安岗"]:
-        for district, label in ((huaian, "淮安区"), (ws.code("008.004").code, "淮阴区")):
-            result = catalog.parse_claims(cell, district)
-            problems = "; ".join(f"{p.code}: {p.message}" for p in result.problems)
-            print(
-                f"  {cell!r:<32} {label}: {list(result.codes)}"
-                + (f"  ✗ {problems}" if problems else "")
-            )
+    demo.step("4. 开操作员账号：县区、单位、社区")
+    demo.cli("operator", "add", "huaian_zzb", "--role", "district", "--scope", "008.003")
+    demo.cli("operator", "add", "minzheng_dw", "--role", "unit", "--scope", "008.010.001")
+    demo.cli("operator", "list")
 
-    step("The 2014 campaign calendar")
-    calendar = CampaignCalendar.default(2014)
-    for day in [date(2014, 8, 20), date(2014, 9, 5), date(2014, 9, 15), date(2014, 11, 1),
-                date(2014, 12, 25)]:  # fmt: skip
-        deadline = calendar.next_deadline(day)
-        if deadline is None:
-            print(f"  {day}: {calendar.phase_on(day).label}; all deadlines have passed")
-        else:
-            print(
-                f"  {day}: {calendar.phase_on(day).label}; next: {deadline.label} "
-                f"by {deadline.due} ({calendar.days_left(day)} days left)"
-            )
-    print(f"\ndemo: done; output in {args.out}/")
+    demo.step("5. 单位导入手填的附表1：先试运行，有错误的行另存待修改")
+    demo.cli("import", str(files["unit_form1"]), "--dry-run", expect=1)
+    demo.cli("--as", "minzheng_dw", "import", str(files["unit_form1"]), "--skip-invalid",
+             "--errors-out", str(files["fixes"]), expect=1)  # fmt: skip
+    democity.fix_errors_workbook(files["fixes"])
+    print("  （操作员按“错误说明”改正了待修改工作簿）")
+    demo.cli("--as", "minzheng_dw", "import", str(files["fixes"]))
+    demo.cli("--as", "minzheng_dw", "import", str(files["unit_form1"]), "--skip-invalid", expect=1)
+
+    demo.step("6. 其他单位的附表1 逐级汇总导入")
+    demo.cli("import", str(files["city_form1"]))
+    members = demo.json("members", "list")
+    assert isinstance(members, list)
+    print(f"  全市已登记 {len(members)} 名在职党员。")
+
+    demo.step("7. 每个操作员只看到自己的范围（县区看不到全号码）")
+    demo.cli("--as", "minzheng_dw", "members", "list", "--unit", "008.010.001")
+    district = demo.json("--as", "huaian_zzb", "members", "list")
+    assert isinstance(district, list)
+    print(
+        f"  淮安区委组织部可见 {len(district)} 人（本区单位的党员；分流后还包括报到本区社区的党员）。"
+    )
+
+    demo.step("8. 导出正式表格；导出的附表1 可原样再导入，不改变任何数据")
+    exports = out / "导出"
+    exports.mkdir(exist_ok=True)
+    demo.cli("export", "form1", "-o", str(exports / "附表1-市民政局机关党委.xlsx"), "--scope",
+             "008.010.001", "--date", "2014-08-30")  # fmt: skip
+    demo.cli("export", "form2", "-o", str(exports / "附表2-单位党组织代码表.xlsx"))
+    demo.cli("export", "form4", "-o", str(exports / "附表4-社区通讯录-通报用.xlsx"), "--mask")
+    demo.cli("import", str(exports / "附表1-市民政局机关党委.xlsx"), "--dry-run")
+
+    demo.step("9. 审计日志：谁、何时、做了什么")
+    demo.cli("audit", "--limit", "12")
+
+    print(f"\ndemo: 完成。存储 {out / 'partyreg.db'}，表格在 {out / '表格'}，导出在 {exports}。")
+    print(f"      再看看：partyreg --db {demo.db} members list")
     return 0
 
 
