@@ -113,3 +113,65 @@ def fetch_rows(conn: sa.Connection, statement: sa.Select[Any]) -> list[tuple[Any
         return [tuple(row) for row in cursor.fetchall()]
     finally:
         cursor.close()
+
+
+#: The activity columns a joined insert takes from the batch (the member's come from the join).
+JOINED_ACTIVITY_COLUMNS = (
+    "day",
+    "year",
+    "content",
+    "place",
+    "participants",
+    "hours",
+    "rating",
+    "kind",
+    "self_reported",
+    "confirmed",
+    "batch_id",
+)
+
+
+def insert_activities_joined(
+    conn: sa.Connection, rows: Sequence[tuple[Any, ...]], scope_sql: str, key: Sequence[str]
+) -> int:
+    """Insert activities given as (:data:`JOINED_ACTIVITY_COLUMNS`…, name, phone), each joined
+    to its member by name + phone — routed, with a community, and passing ``scope_sql`` (``AND
+    …`` on ``members``). Rows whose member does not qualify, and rows clashing on the unique
+    ``key`` (already stored), are not inserted; returns how many were."""
+    own = ", ".join(JOINED_ACTIVITY_COLUMNS)
+    target = f"member_id, community_id, unit_code, district_code, {own}"
+    member = "members.id, members.community_id, members.unit_code, members.district_code"
+    qualifies = f"members.status <> 'registered' AND members.community_id IS NOT NULL{scope_sql}"
+    conflict = f"ON CONFLICT ({', '.join(key)}) DO NOTHING"
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        before = raw.total_changes
+        values = ", ".join("?" * len(JOINED_ACTIVITY_COLUMNS))
+        raw.executemany(
+            f"INSERT INTO activities ({target}) SELECT {member}, {values} FROM members"
+            f" WHERE members.name = ? AND members.phone = ? AND {qualifies} {conflict}",
+            rows,
+        )
+        return int(raw.total_changes - before)
+    stage = f"stage_activities_{next(_stage_numbers)}"
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS SELECT {own},"
+        " ''::text AS name, ''::text AS phone FROM activities WITH NO DATA"
+    )
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with (
+        raw.cursor() as cursor,
+        cursor.copy(f"COPY {stage} ({own}, name, phone) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
+    staged = ", ".join(f"s.{c}" for c in JOINED_ACTIVITY_COLUMNS)
+    result = conn.exec_driver_sql(
+        f"INSERT INTO activities ({target}) SELECT {member}, {staged} FROM {stage} s"
+        f" JOIN members ON members.name = s.name AND members.phone = s.phone"
+        f" WHERE {qualifies} {conflict}"
+    )
+    conn.exec_driver_sql(f"DROP TABLE {stage}")
+    return int(result.rowcount)

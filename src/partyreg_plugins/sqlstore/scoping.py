@@ -59,6 +59,16 @@ def activity_condition(scope: Scope) -> Condition | None:
     return sa.or_(*parts)
 
 
+def activity_write_condition(scope: Scope) -> Condition | None:
+    """Members whose activities ``scope`` may record: those routed into its communities (its
+    district's, for a district; all, for the city). ``None``: no restriction."""
+    if scope.role is Role.CITY:
+        return None
+    if scope.role is Role.DISTRICT:
+        return members.c.district_code == str(scope.code)
+    return members.c.community_id.in_(sorted(scope.communities))
+
+
 def audit_condition(actor: Actor) -> Condition | None:
     """Audit entries ``actor`` may read: all for the city; otherwise its own and those about
     its units, district or communities."""

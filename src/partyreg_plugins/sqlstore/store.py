@@ -67,6 +67,7 @@ from partyreg_plugins.sqlstore import migrate, pg
 from partyreg_plugins.sqlstore.bulk import (
     fetch_rows,
     in_values,
+    insert_activities_joined,
     insert_rows,
     no_gc,
     sqlite_date,
@@ -102,6 +103,7 @@ from partyreg_plugins.sqlstore.schema import (
 )
 from partyreg_plugins.sqlstore.scoping import (
     activity_condition,
+    activity_write_condition,
     audit_condition,
     member_condition,
     subtree,
@@ -378,9 +380,8 @@ class SqlStore:
     def _tx(self, actor: Actor | None, *, write: bool = False) -> Iterator[sa.Connection]:
         """One transaction, as ``actor`` (``None``: unscoped reads of shared tables)."""
         if self._sqlite and not sqlite_path(self._url).exists():
-            raise self._missing_store()
-        if not self._ready:
-            self._ensure_ready()
+            raise self._missing_store()  # SQLite would create an empty file on connect
+        self._ensure_ready()
         with translated_errors(self._url), self.engine.connect() as conn:
             if write:
                 conn.execution_options(**{WRITE_OPTION: True})
@@ -1527,17 +1528,131 @@ class SqlStore:
                 "单位党组织不能录入活动：活动由社区、社区工作指导员或其县区录入。",
             )
         rows = activity_rows if isinstance(activity_rows, list) else list(activity_rows)
-        try:
-            with no_gc(), self._tx(actor, write=True) as conn:
-                result = self._write_activities(conn, actor, batch, rows, skip_rejected, dry_run)
-                if result.batch_id is None or dry_run:
-                    raise _Rollback(result)
-                return result
-        except _Rollback as rollback:
-            assert isinstance(rollback.result, ActivityWrite)
-            return rollback.result
+        # PostgreSQL: a clean batch goes straight in, joined to its members in the database;
+        # anything else is rolled back and judged row by row in a fresh transaction. (SQLite
+        # judges every batch row by row: its per-row join costs more than the Python lookup.)
+        direct = self.dialect == "postgresql" and bool(rows) and not dry_run
+        while True:
+            try:
+                with no_gc(), self._tx(actor, write=True) as conn:
+                    if direct:
+                        written = self._insert_activities_directly(conn, actor, batch, rows)
+                        self._record_activities(conn, actor, batch, len(rows), written, 0, 0)
+                        return ActivityWrite(batch.id, len(rows), written, 0, (), written)
+                    result = self._write_activities_checked(
+                        conn, actor, batch, rows, skip_rejected, dry_run
+                    )
+                    if result.batch_id is None or dry_run:
+                        raise _Rollback(result)
+                    return result
+            except _Rollback as rollback:
+                if rollback.result is None:
+                    direct = False
+                    continue
+                assert isinstance(rollback.result, ActivityWrite)
+                return rollback.result
 
-    def _write_activities(
+    def _insert_activities_directly(
+        self, conn: sa.Connection, actor: Actor, batch: Batch, rows: list[Activity]
+    ) -> int:
+        """The fast path of a clean batch: the database finds each member by name + phone while
+        inserting (a join, not a Python lookup). Raises ``_Rollback(None)`` when the batch
+        needs a closer look: hours over 24 within it, activities already stored
+        for its members in its dates, a confirmed sheet, or any row the insert did not take
+        (an unknown, unrouted or out-of-scope member, a duplicate); the checked path then says
+        exactly which rows and why."""
+        days: dict[date, Any] = {}
+        sums: dict[tuple[str, str, Any], float] = defaultdict(float)
+        params: list[tuple[Any, ...]] = []
+        add, batch_id, to_value = params.append, batch.id, self._date
+        for activity in rows:
+            when = activity.day
+            day = days.get(when)
+            if day is None:
+                day = days[when] = to_value(when)
+            name, phone, hours = activity.name, activity.phone, activity.hours
+            key = (name, phone, day)
+            total = sums[key] + hours
+            if total > 24.000001:
+                raise _Rollback(None)
+            sums[key] = total
+            self_reported = activity.self_reported
+            add(
+                (
+                    day,
+                    when.year,
+                    activity.content,
+                    activity.place,
+                    activity.participants,
+                    hours,
+                    _RATINGS[activity.rating],
+                    activity.kind,
+                    self_reported,
+                    not self_reported,
+                    batch_id,
+                    name,
+                    phone,
+                )
+            )
+        phones = in_values(self.dialect, members.c.phone, sorted({k[1] for k in sums}))
+        years = sorted({d.year for d in days})
+        probes = (
+            sa.select(activities.c.id)
+            .join(members, members.c.id == activities.c.member_id)
+            .where(phones, activities.c.day.between(days[min(days)], days[max(days)]))
+            .limit(1),
+            sa.select(feedback_sheets.c.id)
+            .join(members, members.c.id == feedback_sheets.c.member_id)
+            .where(
+                phones, feedback_sheets.c.year.in_(years), feedback_sheets.c.status == "confirmed"
+            )
+            .limit(1),
+        )
+        if any(fetch_rows(conn, probe) for probe in probes):
+            raise _Rollback(None)
+        condition = activity_write_condition(actor.scope)
+        scope_sql = (
+            ""
+            if condition is None
+            else " AND "
+            + str(condition.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+        )
+        inserted = insert_activities_joined(conn, params, scope_sql, ACTIVITY_KEY)
+        if inserted != len(rows):
+            raise _Rollback(None)
+        return inserted
+
+    def _record_activities(
+        self,
+        conn: sa.Connection,
+        actor: Actor,
+        batch: Batch,
+        rows: int,
+        written: int,
+        duplicates: int,
+        rejected: int,
+    ) -> None:
+        scope = actor.scope
+        self._insert_batch(conn, actor, batch, written)
+        self._audit(
+            conn,
+            actor,
+            "import.activities",
+            f"batch:{batch.id}",
+            after={
+                "file": batch.file,
+                "rows": rows,
+                "new": written,
+                "duplicates": duplicates,
+                "rejected": rejected,
+            },
+            batch_id=batch.id,
+            unit_code=scope.code if scope.role is Role.UNIT else None,
+            district_code=scope.code if scope.role is Role.DISTRICT else None,
+            community_id=min(scope.communities) if len(scope.communities) == 1 else None,
+        )
+
+    def _write_activities_checked(
         self,
         conn: sa.Connection,
         actor: Actor,
@@ -1546,6 +1661,7 @@ class SqlStore:
         skip_rejected: bool,
         dry_run: bool,
     ) -> ActivityWrite:
+        """Every row judged in Python against what the store holds (see the fast path)."""
         scope = actor.scope
         dialect = self.dialect
         c = members.c
@@ -1575,20 +1691,22 @@ class SqlStore:
         for activity in rows:
             if activity.day not in days:
                 days[activity.day] = self._date(activity.day)
-        seen: set[tuple[Any, ...]] = set()
+        stored: set[tuple[Any, ...]] = set()  # their keys (ACTIVITY_KEY)
+        seen: set[tuple[Any, ...]] = set()  # rows of this batch
         day_hours: dict[tuple[int, Any], float] = defaultdict(float)
         locked: set[tuple[int, int]] = set()
         ids = sorted({p[0] for p in people.values()})
         if ids:
-            stored = fetch_rows(
-                conn,
-                sa.select(*[activities.c[name] for name in ACTIVITY_KEY]).where(
-                    in_values(dialect, activities.c.member_id, ids),
-                    activities.c.day.between(days[min(days)], days[max(days)]),
-                ),
+            stored = set(
+                fetch_rows(
+                    conn,
+                    sa.select(*[activities.c[name] for name in ACTIVITY_KEY]).where(
+                        in_values(dialect, activities.c.member_id, ids),
+                        activities.c.day.between(days[min(days)], days[max(days)]),
+                    ),
+                )
             )
             for key in stored:
-                seen.add(key)
                 day_hours[(key[0], key[1])] += key[5]
             locked.update(
                 fetch_rows(
@@ -1631,9 +1749,19 @@ class SqlStore:
                 activity.kind,
                 activity.self_reported,
             )
-            key = (
+            if stored and (
+                (member_id, day, content, place, participants, hours, rating, kind, self_reported)
+                in stored
+            ):
+                duplicates += 1
+                continue
+            row = (
                 member_id,
+                community_id,
+                unit_code,
+                district_code,
                 day,
+                year,
                 content,
                 place,
                 participants,
@@ -1641,8 +1769,10 @@ class SqlStore:
                 rating,
                 kind,
                 self_reported,
+                not self_reported,
+                batch_id,
             )
-            if key in seen:
+            if row in seen:  # the same activity twice in the batch
                 duplicates += 1
                 continue
             day_key = (member_id, day)
@@ -1651,26 +1781,8 @@ class SqlStore:
                 rejected.append(_activity_rejection(i, activity, "activity.hours_day"))
                 continue
             day_hours[day_key] = total
-            add_seen(key)
-            add_row(
-                (
-                    member_id,
-                    community_id,
-                    unit_code,
-                    district_code,
-                    day,
-                    year,
-                    content,
-                    place,
-                    participants,
-                    hours,
-                    rating,
-                    kind,
-                    self_reported,
-                    not self_reported,
-                    batch_id,
-                )
-            )
+            add_seen(row)
+            add_row(row)
         outcome = ActivityWrite(
             batch_id=None,
             rows=len(rows),
@@ -1682,30 +1794,13 @@ class SqlStore:
         if dry_run or (rejected and not skip_rejected) or not tuples:
             return outcome
         written = insert_rows(conn, "activities", ACTIVITY_COLUMNS, tuples, conflict=ACTIVITY_KEY)
-        self._insert_batch(conn, actor, batch, written)
-        self._audit(
-            conn,
-            actor,
-            "import.activities",
-            f"batch:{batch.id}",
-            after={
-                "file": batch.file,
-                "rows": len(rows),
-                "new": written,
-                "duplicates": duplicates + len(tuples) - written,
-                "rejected": len(rejected),
-                "members": len({t[0] for t in tuples}),
-            },
-            batch_id=batch.id,
-            unit_code=scope.code if scope.role is Role.UNIT else None,
-            district_code=scope.code if scope.role is Role.DISTRICT else None,
-            community_id=min(scope.communities) if len(scope.communities) == 1 else None,
-        )
+        duplicates += len(tuples) - written
+        self._record_activities(conn, actor, batch, len(rows), written, duplicates, len(rejected))
         return ActivityWrite(
             batch_id=batch.id,
             rows=len(rows),
             new=written,
-            duplicates=duplicates + len(tuples) - written,
+            duplicates=duplicates,
             rejected=tuple(rejected),
             written=written,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
 import psycopg
@@ -11,6 +12,7 @@ import pytest
 
 from partyreg_core.batches import BatchKind
 from partyreg_core.errors import NotPermittedError, TemporaryError, ValidationError
+from partyreg_core.hours import RollupKey
 from partyreg_core.members import MemberQuery
 from partyreg_core.operators import Role
 from partyreg_plugins.sqlstore import pg
@@ -196,3 +198,41 @@ def test_a_missing_database_says_how_to_create_it(pg_database: str) -> None:
     store = SqlStore(support.pg_url("partyreg_no_such_database"))
     with pytest.raises(ValidationError, match="createdb"):
         store.find_operator("x")
+
+
+def test_a_clean_batch_takes_the_direct_path_and_anything_else_the_checked_one(
+    pg_store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import partyreg_plugins.sqlstore.store as store_module
+
+    store = pg_store
+
+    calls: list[int] = []
+    direct = store_module.insert_activities_joined
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(len(args[1]))
+        return direct(*args, **kwargs)
+
+    monkeypatch.setattr(store_module, "insert_activities_joined", counting)
+    d = make_district(store)
+    regs = [registration(d.units[0], d.communities[0]) for _ in range(3)]
+    support.route(store, support.register(store, support.city(store), regs), d)
+    city = support.city(store)
+    rows = [activity(r.person_key, date(2107, 4, 1)) for r in regs]
+    first = store.write_activities(city, batch(BatchKind.ACTIVITIES, 3), rows)
+    assert (first.written, first.duplicates, calls) == (3, 0, [3])
+    # a re-import: the direct insert is not even tried, the checked path counts duplicates
+    again = store.write_activities(city, batch(BatchKind.ACTIVITIES, 3), rows)
+    assert (again.written, again.duplicates, calls) == (0, 3, [3])
+    # a row the join does not take: tried, rolled back, judged row by row
+    stranger = activity(("查无此人", "13900000001"), date(2107, 5, 1))
+    mixed = [activity(regs[0].person_key, date(2107, 5, 1)), stranger]
+    result = store.write_activities(city, batch(BatchKind.ACTIVITIES, 2), mixed)
+    assert calls == [3, 2] and [r.code for r in result.rejected] == ["activity.member_unknown"]
+    assert result.written == 0
+    assert [t.activities for t in store.activity_totals(city, RollupKey.MEMBER, year=2107)] == [
+        1,
+        1,
+        1,
+    ]
