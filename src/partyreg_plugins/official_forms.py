@@ -6,23 +6,24 @@ form writes them, borders, column widths that fit Chinese text, A4 print setup w
 rows repeated on every page, and the notes and signature lines. Every value is written as text
 (so codes and phone numbers keep their digits) and can never start a formula.
 
-Writers stream with openpyxl's write-only mode, so a district's 100,000-row 附表1 needs little
-memory.
+Writers use XlsxWriter in ``constant_memory`` mode: rows are written in order and each row goes
+to disk as the next one starts, so a district's 100,000-row 附表1 needs little memory and costs
+about what a bare workbook of the same cells costs. That mode allows ``set_row`` and
+``merge_range`` only on the row being written, so each row's height and merges are set just
+before its cells.
 """
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Iterable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Border, Font, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from xlsxwriter import Workbook
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from partyreg_core.masking import mask_address, mask_phone
 from partyreg_core.orgcodes import OrgUnit
@@ -66,85 +67,117 @@ FORM3_NOTE = (
     "党员到社区党组织或社区工作指导员处领取并交单位党组织。"
 )
 
-_THIN = Side(style="thin")
-_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
-_FONT = "宋体"
+FONT = "宋体"
+# Never let XlsxWriter turn text into a formula, a number or a link, whichever call writes it.
+WORKBOOK_OPTIONS: dict[str, Any] = {
+    "strings_to_formulas": False,
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+}
+
+
+class Style:
+    """One cell style in its two forms (plain, and quote-prefixed for a value a spreadsheet
+    could read as a formula or an error), plus the font alone for rich-text runs."""
+
+    def __init__(self, wb: Workbook, props: dict[str, Any]) -> None:
+        font = {k: props[k] for k in ("font_name", "font_size", "bold") if k in props}
+        self.plain: Format = wb.add_format({"num_format": "@", **props})
+        self.quoted: Format = wb.add_format({"num_format": "@", "quote_prefix": True, **props})
+        self.font: Format = wb.add_format(font)
+
+
+def put(ws: Worksheet, row: int, col: int, value: object, style: Style) -> None:
+    """Write ``value`` as text at (``row``, ``col``) (0-based) with ``style``; never a formula.
+
+    An empty value is a blank cell that keeps the style (borders stay). A value that a
+    spreadsheet could run or read as an error gets the quote prefix. XlsxWriter passes a string
+    shaped like ``<r>…</r>`` into the XML unescaped, taking it for its own rich text: such a value
+    is written as a real two-run rich string instead, so it stays plain text.
+    """
+    text = "" if value is None else str(value)
+    if not text:
+        ws.write_blank(row, col, None, style.plain)
+        return
+    fmt = style.quoted if is_dangerous(text) else style.plain
+    if text.startswith("<r>") and text.endswith("</r>"):
+        ws.write_rich_string(row, col, text[:1], style.font, text[1:], fmt)
+    else:
+        ws.write_string(row, col, text, fmt)
+
+
+def merged(ws: Worksheet, row: int, first: int, last: int, value: object, style: Style) -> None:
+    """Merge ``first``..``last`` of ``row`` (0-based) and write ``value`` into it as text."""
+    ws.merge_range(row, first, row, last, None, style.plain)  # blank, formatted
+    put(ws, row, first, value, style)
 
 
 class _Styles:
-    """Prototype cells whose style arrays are copied onto each written cell (fast in bulk)."""
+    """The form's styles, made once per workbook."""
 
-    def __init__(self, ws: WriteOnlyWorksheet) -> None:
-        self.ws = ws
-        self.title = self._make(Font(name=_FONT, size=16, bold=True), Alignment("center", "center"))
-        self.line = self._make(Font(name=_FONT, size=11), Alignment("left", "center"))
-        self.line_right = self._make(Font(name=_FONT, size=11), Alignment("right", "center"))
-        self.header = self._make(
-            Font(name=_FONT, size=11, bold=True),
-            Alignment("center", "center", wrap_text=True),
-            _BORDER,
+    def __init__(self, wb: Workbook) -> None:
+        self.title = Style(
+            wb, {"font_name": FONT, "font_size": 16, "bold": True, "align": "center",
+                 "valign": "vcenter"},
+        )  # fmt: skip
+        self.line = Style(wb, {"font_name": FONT, "font_size": 11, "valign": "vcenter"})
+        self.line_right = Style(
+            wb, {"font_name": FONT, "font_size": 11, "align": "right", "valign": "vcenter"}
         )
-        self.body = self._make(
-            Font(name=_FONT, size=10), Alignment("left", "center", wrap_text=True), _BORDER
-        )
-        self.note = self._make(Font(name=_FONT, size=10), Alignment("left", "top", wrap_text=True))
-
-    def _make(
-        self, font: Font, alignment: Alignment, border: Border | None = None
-    ) -> WriteOnlyCell:
-        cell = WriteOnlyCell(self.ws, value="")
-        cell.font = font
-        cell.alignment = alignment
-        cell.number_format = "@"
-        if border is not None:
-            cell.border = border
-        return cell
-
-    def cell(self, value: object, proto: WriteOnlyCell) -> WriteOnlyCell:
-        """A text cell holding ``value`` with ``proto``'s style; never a formula."""
-        text = "" if value is None else str(value)
-        cell = WriteOnlyCell(self.ws)
-        cell.value = text
-        cell.data_type = "s"  # openpyxl would make "=…" a formula and "#N/A" an error
-        cell._style = copy.copy(proto._style)
-        if is_dangerous(text):
-            cell.quotePrefix = True
-        return cell
+        self.header = Style(
+            wb, {"font_name": FONT, "font_size": 11, "bold": True, "align": "center",
+                 "valign": "vcenter", "text_wrap": True, "border": 1},
+        )  # fmt: skip
+        self.body = Style(
+            wb, {"font_name": FONT, "font_size": 10, "align": "left", "valign": "vcenter",
+                 "text_wrap": True, "border": 1},
+        )  # fmt: skip
+        self.note = Style(
+            wb, {"font_name": FONT, "font_size": 10, "align": "left", "valign": "top",
+                 "text_wrap": True},
+        )  # fmt: skip
 
 
-def _setup(
-    ws: WriteOnlyWorksheet, widths: Sequence[int], header_row: int, *, landscape: bool
-) -> None:
-    for index, width in enumerate(widths, start=1):
-        ws.column_dimensions[get_column_letter(index)].width = width
-    ws.page_setup.paperSize = "9"  # A4
-    ws.page_setup.orientation = "landscape" if landscape else "portrait"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.5
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.freeze_panes = f"A{header_row + 1}"
+def _workbook(target: Path) -> Workbook:
+    return Workbook(str(target), {"constant_memory": True, **WORKBOOK_OPTIONS})
 
 
-def _merge(ws: WriteOnlyWorksheet, row: int, first: int, last: int) -> None:
-    ws.merged_cells.add(f"{get_column_letter(first)}{row}:{get_column_letter(last)}{row}")
+def _setup(ws: Worksheet, widths: Sequence[int], header_row: int, *, landscape: bool) -> None:
+    """Column widths and A4 print setup; ``header_row`` is 0-based."""
+    for index, width in enumerate(widths):
+        ws.set_column(index, index, width)
+    ws.set_paper(9)  # A4
+    if landscape:
+        ws.set_landscape()
+    else:
+        ws.set_portrait()
+    ws.fit_to_pages(1, 0)
+    ws.center_horizontally()
+    ws.set_margins(left=0.5, right=0.5, top=1.0, bottom=1.0)
+    ws.set_header("", margin=0.5)
+    ws.set_footer("", margin=0.5)
+    ws.repeat_rows(header_row)
+    ws.freeze_panes(header_row + 1, 0)
 
 
-def _title(ws: WriteOnlyWorksheet, st: _Styles, text: str, columns: int) -> None:
-    ws.row_dimensions[1].height = 30
-    _merge(ws, 1, 1, columns)
-    ws.append([st.cell(text, st.title)])
+def _row(ws: Worksheet, row: int, values: Iterable[object], style: Style) -> None:
+    for col, value in enumerate(values):
+        put(ws, row, col, value, style)
+
+
+def _title(ws: Worksheet, st: _Styles, text: str, columns: int) -> None:
+    ws.set_row(0, 30)
+    merged(ws, 0, 0, columns - 1, text, st.title)
 
 
 def _safe_sheet_title(text: str, used: set[str]) -> str:
+    """A worksheet name from ``text``: no characters Excel forbids, unique ignoring case."""
     base = re.sub(r"[\[\]:*?/\\']", "", text)[:28] or "sheet"
     title, n = base, 2
-    while title in used:
+    while title.lower() in used:
         title = f"{base[:26]}-{n}"
         n += 1
-    used.add(title)
+    used.add(title.lower())
     return title
 
 
@@ -170,19 +203,20 @@ def write_form1(
     extra = any(r.report_type is not ReportType.RESIDENCE or r.rank for r in rows)
     headers = FORM1_HEADERS + (FORM1_OPTIONAL if extra else ())
     widths = FORM1_WIDTHS + ((10, 12) if extra else ())
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("附表1")
-    st = _Styles(ws)
-    _setup(ws, widths, 3, landscape=True)
     columns = len(headers)
+    wb = _workbook(target)
+    st = _Styles(wb)
+    ws = wb.add_worksheet("附表1")
+    _setup(ws, widths, 2, landscape=True)
     _title(ws, st, FORM1_TITLE, columns)
-    _merge(ws, 2, 1, 4)
-    _merge(ws, 2, columns - 2, columns)
-    line = [st.cell(f"单位：{unit_name}", st.line)] + [st.cell("", st.line)] * (columns - 4)
-    ws.append([*line[: columns - 3], st.cell(_date_line(day), st.line_right)])
-    ws.row_dimensions[3].height = 32
-    ws.append([st.cell(h, st.header) for h in headers])
+    merged(ws, 1, 0, 3, f"单位：{unit_name}", st.line)
+    merged(ws, 1, columns - 3, columns - 1, _date_line(day), st.line_right)
+    ws.set_row(2, 32)
+    _row(ws, 2, headers, st.header)
+    body = st.body
+    row = 3
     for reg in rows:
+        community = reg.community
         values = [
             str(reg.unit_code),
             reg.name,
@@ -192,19 +226,19 @@ def write_form1(
             "、".join(reg.posts),
             mask_phone(reg.phone) if mask else reg.phone,
             mask_address(reg.address) if mask else reg.address,
-            reg.community.community,
-            reg.community.street,
-            reg.community.district,
+            community.community,
+            community.street,
+            community.district,
         ]
         if extra:
             values += [reg.report_type.value, reg.rank]
-        ws.append([st.cell(v, st.body) for v in values])
-    note_row = len(rows) + 4
-    _merge(ws, note_row, 1, columns)
-    ws.row_dimensions[note_row].height = 60
+        for col, value in enumerate(values):
+            put(ws, row, col, value, body)
+        row += 1
+    ws.set_row(row, 60)
     posts = "；".join(f"{code}、{name}" for code, name in post_names.items())
-    ws.append([st.cell(FORM1_NOTE.format(posts=posts), st.note)])
-    wb.save(target)
+    merged(ws, row, 0, columns - 1, FORM1_NOTE.format(posts=posts), st.note)
+    wb.close()
     return len(rows)
 
 
@@ -213,128 +247,101 @@ def write_form2(target: Path, units: Iterable[OrgUnit], *, title_parent: str = "
     entries = list(units)
     half = (len(entries) + 1) // 2
     left, right = entries[:half], entries[half:]
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("附表2")
-    st = _Styles(ws)
-    _setup(ws, (34, 16, 34, 16), 2, landscape=False)
+    wb = _workbook(target)
+    st = _Styles(wb)
+    ws = wb.add_worksheet("附表2")
+    _setup(ws, (34, 16, 34, 16), 1, landscape=False)
     _title(ws, st, f"{title_parent}{FORM2_TITLE}", 4)
-    ws.append([st.cell(h, st.header) for h in ("单位党组织", "代码", "单位党组织", "代码")])
+    _row(ws, 1, ("单位党组织", "代码", "单位党组织", "代码"), st.header)
     for i in range(half):
         pair = [left[i].name, str(left[i].code)]
         pair += [right[i].name, str(right[i].code)] if i < len(right) else ["", ""]
-        ws.append([st.cell(v, st.body) for v in pair])
-    _merge(ws, half + 3, 1, 4)
-    ws.row_dimensions[half + 3].height = 36
-    ws.append([st.cell(FORM2_NOTE, st.note)])
-    wb.save(target)
+        _row(ws, 2 + i, pair, st.body)
+    ws.set_row(half + 2, 36)
+    merged(ws, half + 2, 0, 3, FORM2_NOTE, st.note)
+    wb.close()
     return len(entries)
 
 
 def write_form3(target: Path, sheets: Iterable[FeedbackSheet], *, mask: bool = False) -> int:
     """Write 附表3 (实绩反馈单): one printable sheet per member, with the member line that the
     printed form leaves to handwriting (姓名、单位、联系方式), so the export imports again."""
-    wb = Workbook(write_only=True)
+    wb = _workbook(target)
+    st = _Styles(wb)
     used: set[str] = set()
     count = 0
     for sheet in sheets:
         count += 1
-        ws = wb.create_sheet(_safe_sheet_title(f"{sheet.name}-{sheet.year}", used))
-        st = _Styles(ws)
-        _setup(ws, FORM3_WIDTHS, 4, landscape=False)
+        ws = wb.add_worksheet(_safe_sheet_title(f"{sheet.name}-{sheet.year}", used))
+        _setup(ws, FORM3_WIDTHS, 3, landscape=False)
         _title(ws, st, FORM3_TITLE, 6)
         community = sheet.community
-        _merge(ws, 2, 1, 6)
-        ws.append(
-            [
-                st.cell(
-                    f"{community.district}  区（县）    {community.street}  街道（乡镇）    "
-                    f"{community.community}  社区（盖章）",
-                    st.line,
-                )
-            ]
-        )
+        merged(
+            ws, 1, 0, 5,
+            f"{community.district}  区（县）    {community.street}  街道（乡镇）    "
+            f"{community.community}  社区（盖章）",
+            st.line,
+        )  # fmt: skip
         phone = mask_phone(sheet.phone) if mask else sheet.phone
-        ws.append(
-            [
-                st.cell(f"姓名：{sheet.name}", st.line),
-                st.cell(f"单位：{sheet.unit_name}", st.line),
-                st.cell(f"联系方式：{phone}", st.line),
-                st.cell("", st.line),
-                st.cell(f"编号：{sheet.number}", st.line_right),
-            ]
-        )
-        _merge(ws, 3, 3, 4)
-        _merge(ws, 3, 5, 6)
-        ws.row_dimensions[4].height = 32
-        for row in range(5, 5 + max(len(sheet.activities), FORM3_MIN_ROWS) + 1):
-            ws.row_dimensions[row].height = 24
-        ws.append([st.cell(h, st.header) for h in FORM3_HEADERS])
+        put(ws, 2, 0, f"姓名：{sheet.name}", st.line)
+        put(ws, 2, 1, f"单位：{sheet.unit_name}", st.line)
+        merged(ws, 2, 2, 3, f"联系方式：{phone}", st.line)
+        merged(ws, 2, 4, 5, f"编号：{sheet.number}", st.line_right)
+        ws.set_row(3, 32)
+        _row(ws, 3, FORM3_HEADERS, st.header)
+        row = 4
         for activity in sheet.activities:
-            hours = f"{activity.hours:g}"
-            ws.append(
-                [
-                    st.cell(v, st.body)
-                    for v in (
-                        activity.day.isoformat(),
-                        activity.content,
-                        activity.place,
-                        activity.participants,
-                        hours,
-                        activity.rating.value,
-                    )
-                ]
-            )
+            ws.set_row(row, 24)
+            _row(
+                ws, row,
+                (activity.day.isoformat(), activity.content, activity.place,
+                 activity.participants, f"{activity.hours:g}", activity.rating.value),
+                st.body,
+            )  # fmt: skip
+            row += 1
         for _ in range(max(FORM3_MIN_ROWS - len(sheet.activities), 0)):
-            ws.append([st.cell("", st.body) for _ in FORM3_HEADERS])
-        ws.append(
-            [
-                st.cell("合计", st.header),
-                st.cell(f"共 {len(sheet.activities)} 次活动", st.body),
-                st.cell("", st.body),
-                st.cell("", st.body),
-                st.cell(f"{sheet.total_hours:g}", st.body),
-                st.cell("", st.body),
-            ]
-        )
+            ws.set_row(row, 24)  # the printed form's empty lines, bordered
+            _row(ws, row, ("",) * len(FORM3_HEADERS), st.body)
+            row += 1
+        ws.set_row(row, 24)
+        put(ws, row, 0, "合计", st.header)
+        for col, value in enumerate(
+            (f"共 {len(sheet.activities)} 次活动", "", "", f"{sheet.total_hours:g}", ""), start=1
+        ):
+            put(ws, row, col, value, st.body)
         signed = ""
         if sheet.locked and sheet.confirmed_on is not None:
             signed = f"{sheet.confirmed_by}    {_date_line(sheet.confirmed_on)}（已盖章确认）"
-        ws.append([st.cell(f"社区党组织书记认证签字：{signed}", st.line)])
-        next_row = 5 + max(len(sheet.activities), FORM3_MIN_ROWS) + 2
-        _merge(ws, next_row - 1, 1, 6)
-        _merge(ws, next_row, 1, 6)
-        ws.row_dimensions[next_row].height = 42
-        ws.append([st.cell(FORM3_NOTE, st.note)])
+        merged(ws, row + 1, 0, 5, f"社区党组织书记认证签字：{signed}", st.line)
+        ws.set_row(row + 2, 42)
+        merged(ws, row + 2, 0, 5, FORM3_NOTE, st.note)
     if count == 0:
-        ws = wb.create_sheet("附表3")
-        st = _Styles(ws)
-        ws.append([st.cell("（没有符合条件的实绩反馈单）", st.line)])
-    wb.save(target)
+        ws = wb.add_worksheet("附表3")
+        put(ws, 0, 0, "（没有符合条件的实绩反馈单）", st.line)
+    wb.close()
     return count
 
 
 def write_form4(target: Path, entries: Iterable[DirectoryEntry], *, mask: bool = False) -> int:
     """Write 附表4 (全市城市社区通讯录)."""
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("附表4")
-    st = _Styles(ws)
-    _setup(ws, FORM4_WIDTHS, 2, landscape=True)
+    wb = _workbook(target)
+    st = _Styles(wb)
+    ws = wb.add_worksheet("附表4")
+    _setup(ws, FORM4_WIDTHS, 1, landscape=True)
     _title(ws, st, FORM4_TITLE, len(FORM4_HEADERS))
-    ws.row_dimensions[2].height = 32
-    ws.append([st.cell(h, st.header) for h in FORM4_HEADERS])
+    ws.set_row(1, 32)
+    _row(ws, 1, FORM4_HEADERS, st.header)
     count = 0
     for entry in entries:
+        _row(
+            ws, count + 2,
+            (entry.district, entry.street, entry.community,
+             mask_phone(entry.phone) if mask and entry.phone else entry.phone,
+             entry.qq_group, entry.secretary,
+             mask_phone(entry.mobile) if mask and entry.mobile else entry.mobile,
+             entry.address),
+            st.body,
+        )  # fmt: skip
         count += 1
-        values = (
-            entry.district,
-            entry.street,
-            entry.community,
-            mask_phone(entry.phone) if mask and entry.phone else entry.phone,
-            entry.qq_group,
-            entry.secretary,
-            mask_phone(entry.mobile) if mask and entry.mobile else entry.mobile,
-            entry.address,
-        )
-        ws.append([st.cell(v, st.body) for v in values])
-    wb.save(target)
+    wb.close()
     return count

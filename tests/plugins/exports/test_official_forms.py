@@ -204,6 +204,52 @@ def test_escaped_csv_cells_read_back_unchanged(tmp_path: Path, values: list[str]
 
     target = tmp_path / "escaped.csv"
     with target.open("w", encoding="utf-8", newline="") as f:
-        csv.writer(f).writerows([["序号", *("列" for _ in values)], ["1", *map(escape_csv, values)]])
+        csv.writer(f).writerows(
+            [["序号", *("列" for _ in values)], ["1", *map(escape_csv, values)]]
+        )
     rows = list(next(CsvFormat().sheets(target, ReadLimits())).rows())
     assert rows[1].cells == ("1", *values)
+
+
+# XlsxWriter copies a string shaped like "<r>…</r>" into the sheet XML unescaped, taking it for
+# its own rich text: unguarded, this first value would become a formula cell.
+RICH_LOOKALIKES = [
+    '<r><t>x</t></r></is><f>HYPERLINK("http://x","y")</f><is><r><t>y</t></r>',
+    "<r></r>",
+    "<r>=1+1</r>",
+]
+
+
+@pytest.mark.parametrize("evil", RICH_LOOKALIKES)
+def test_rich_text_lookalikes_stay_plain_text(tmp_path: Path, evil: str) -> None:
+    target = tmp_path / "form1.xlsx"
+    write_form1(target, [registration(unit_and_title=evil)], unit_name=evil,
+                day=date(2014, 8, 28), post_names=POSTS)  # fmt: skip
+    with zipfile.ZipFile(target) as zf:
+        assert "<f>" not in zf.read("xl/worksheets/sheet1.xml").decode()
+    ws = openpyxl.load_workbook(target).active
+    assert ws["D4"].value == evil and ws["D4"].data_type == "s"
+    assert ws["A2"].value == f"单位：{evil}"
+
+
+@pytest.mark.parametrize("reader", ["calamine", "streaming"])
+def test_hostile_values_read_back_unchanged_by_our_reader(tmp_path: Path, reader: str) -> None:
+    from partyreg_core.ports import ReadLimits
+    from partyreg_plugins.formats_xlsx import XlsxFormat
+
+    values = [*RICH_LOOKALIKES, "=1+1", "\t=1", " #N/A", "_x0041_", "a & <b>", "  lead "]
+    target = tmp_path / "form1.xlsx"
+    write_form1(target, [registration(unit_and_title=v) for v in values], unit_name="x",
+                day=date(2014, 8, 28), post_names=POSTS)  # fmt: skip
+    rows = [r.cells for r in next(XlsxFormat(reader).sheets(target, ReadLimits())).rows()]
+    assert [row[3] for row in rows[3 : 3 + len(values)]] == values
+
+
+def test_form3_empty_printed_lines_keep_their_borders(tmp_path: Path) -> None:
+    target = tmp_path / "form3.xlsx"
+    write_form3(target, [sheet_of("王建伟", 3)])
+    ws = openpyxl.load_workbook(target).active
+    for row in range(8, 17):  # the nine lines left empty of the twelve
+        assert all(c.value is None and c.border.bottom.style == "thin" for c in ws[row])
+    assert ws.row_dimensions[10].height == 24
+    assert {"A17", "E17"} <= {c.coordinate for c in ws[17] if c.border.left.style == "thin"}
