@@ -28,7 +28,7 @@ from xlsxwriter.worksheet import Worksheet
 from partyreg_core.masking import mask_address, mask_phone
 from partyreg_core.orgcodes import OrgUnit
 from partyreg_core.records import DirectoryEntry, FeedbackSheet, Registration, ReportType
-from partyreg_plugins.cellsafety import is_dangerous
+from partyreg_plugins.cellsafety import ERROR_VALUES, FORMULA_START, is_dangerous
 
 CAMPAIGN = "全市“在职党员回社区，亮明身份作表率”"
 FORM1_TITLE = f"{CAMPAIGN}活动参与党员信息登记表"
@@ -87,6 +87,13 @@ class Style:
         self.font: Format = wb.add_format(font)
 
 
+# A value can be dangerous (cellsafety.is_dangerous) or look like XlsxWriter's rich text only if it
+# starts with one of these characters or with white space: the common case is told by one lookup.
+_SUSPECT_FIRST = frozenset(
+    {start[0] for start in FORMULA_START} | {value[0] for value in ERROR_VALUES} | {"<"}
+)
+
+
 def put(ws: Worksheet, row: int, col: int, value: object, style: Style) -> None:
     """Write ``value`` as text at (``row``, ``col``) (0-based) with ``style``; never a formula.
 
@@ -95,9 +102,13 @@ def put(ws: Worksheet, row: int, col: int, value: object, style: Style) -> None:
     shaped like ``<r>…</r>`` into the XML unescaped, taking it for its own rich text: such a value
     is written as a real two-run rich string instead, so it stays plain text.
     """
-    text = "" if value is None else str(value)
+    text = value if type(value) is str else ("" if value is None else str(value))
     if not text:
         ws.write_blank(row, col, None, style.plain)
+        return
+    first = text[0]
+    if first not in _SUSPECT_FIRST and not first.isspace():
+        ws.write_string(row, col, text, style.plain)
         return
     fmt = style.quoted if is_dangerous(text) else style.plain
     if text.startswith("<r>") and text.endswith("</r>"):

@@ -253,3 +253,34 @@ def test_form3_empty_printed_lines_keep_their_borders(tmp_path: Path) -> None:
         assert all(c.value is None and c.border.bottom.style == "thin" for c in ws[row])
     assert ws.row_dimensions[10].height == 24
     assert {"A17", "E17"} <= {c.coordinate for c in ws[17] if c.border.left.style == "thin"}
+
+
+class _Recorder:
+    """A stand-in worksheet that records which write call ``put`` makes and with what."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple[object, ...]]] = []
+
+    def __getattr__(self, name: str):  # type: ignore[no-untyped-def]
+        return lambda *args: self.calls.append((name, args))
+
+
+@given(st.text(max_size=12) | st.sampled_from(["#N/A", " #n/a ", "\u3000#REF!", "<r>x</r>"]))
+def test_put_quotes_exactly_what_is_dangerous(value: str) -> None:
+    from partyreg_plugins.official_forms import Style, put
+
+    style = Style.__new__(Style)
+    style.plain, style.quoted, style.font = "plain", "quoted", "font"  # type: ignore[assignment]
+    ws = _Recorder()
+    put(ws, 0, 0, value, style)  # type: ignore[arg-type]
+    ((name, args),) = ws.calls
+    if not value:
+        assert name == "write_blank"
+    elif value.startswith("<r>") and value.endswith("</r>"):
+        assert (
+            name == "write_rich_string" and "".join(a for a in args[2:-1] if a != "font") == value
+        )
+    else:
+        assert name == "write_string" and args[2] == value
+    if value:
+        assert args[-1] == ("quoted" if is_dangerous(value) else "plain")
