@@ -49,8 +49,12 @@ class AuditEntry:
 
 @attrs.frozen
 class AuditQuery:
-    """Which entries to read (within the operator's scope): from ``since`` on, oldest first."""
+    """Which entries to read (within the operator's scope): from ``since`` on, oldest first —
+    or newest first with ``newest_first``; ``before`` keeps entries with a smaller id (the next
+    page of a newest-first listing starts before the last id shown)."""
 
     since: date | None = None
     action: str | None = None
     limit: int | None = None
+    newest_first: bool = False
+    before: int | None = None

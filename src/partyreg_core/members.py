@@ -112,7 +112,12 @@ class MemberQuery:
     """Which members to list (within the operator's scope, always).
 
     ``unit`` matches the unit and every unit below it; ``community`` matches the community as
-    registered or resolved; ``offset``/``limit`` page the result, ordered by unit code then id.
+    registered or resolved; ``community_resolved`` keeps only members whose report-in community
+    was (``True``) or was not yet (``False``) found in the directory; ``text`` is what an
+    operator types to find someone — name, pinyin initials, phone or unit code, read by
+    :func:`partyreg_core.search.parse_search` (phones are matched only as far as the scope sees
+    them: the last four digits, for the roles that see phones masked); ``offset``/``limit`` page
+    the result, ordered by unit code then id.
     """
 
     unit: OrgCode | None = None
@@ -122,6 +127,8 @@ class MemberQuery:
     status: MemberStatus | None = None
     name: str | None = None
     phone: str | None = None
+    text: str | None = None
+    community_resolved: bool | None = None
     offset: int = 0
     limit: int | None = None
 
@@ -133,6 +140,16 @@ class MemberPage:
     members: tuple[Member, ...]
     total: int
     offset: int = 0
+
+
+@attrs.frozen
+class MemberCount:
+    """How many members have ``status`` in the units under ``unit`` — a code cut to the depth
+    counted by (``Store.count_members``; a unit above that depth is counted as itself)."""
+
+    unit: OrgCode
+    status: MemberStatus
+    count: int
 
 
 @attrs.frozen

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from partyreg_core.batches import ActivityWrite, Batch, RegistrationWrite, UndoReport
     from partyreg_core.communities import Community
     from partyreg_core.hours import ActivityTotal, RollupKey
-    from partyreg_core.members import Member, MemberPage, MemberQuery, Route
+    from partyreg_core.members import Member, MemberCount, MemberPage, MemberQuery, Route
     from partyreg_core.operators import Actor, Operator
     from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit
     from partyreg_core.posts import Post
@@ -136,6 +136,12 @@ class Store(Protocol):
     def iter_members(self, actor: Actor, query: MemberQuery) -> Iterator[Member]:
         """Every member matching ``query`` within the scope, streamed (for complete output)."""
 
+    def count_members(self, actor: Actor, query: MemberQuery, depth: int) -> list[MemberCount]:
+        """How many members matching ``query`` within the scope have each status, by unit
+        code cut to ``depth`` segments (2: by aggregator, 3: by the units under them), in
+        code order; ``offset``/``limit`` of the query are ignored. One query, not one per
+        unit: the dashboard's progress bars over 100,000 members."""
+
     def get_member(self, actor: Actor, member_id: int) -> Member:
         """One member; :class:`NotFoundError` if there is none within the scope."""
 
@@ -190,7 +196,8 @@ class Store(Protocol):
 
     def audit(self, actor: Actor, query: AuditQuery) -> Iterator[AuditEntry]:
         """Audit entries within the scope (city: all; others: their own and those about their
-        units, district or communities), oldest first."""
+        units, district or communities), oldest first (newest first, and before an id, as the
+        query says)."""
 
     # -- settings ---------------------------------------------------------------------------
 

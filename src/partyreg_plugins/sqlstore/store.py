@@ -44,6 +44,7 @@ from partyreg_core.errors import (
 from partyreg_core.hours import ActivityTotal, RollupKey
 from partyreg_core.members import (
     Member,
+    MemberCount,
     MemberPage,
     MemberQuery,
     MemberStatus,
@@ -51,7 +52,7 @@ from partyreg_core.members import (
     registration_changes,
 )
 from partyreg_core.operators import Actor, Operator, Role, Scope
-from partyreg_core.orgcodes import OrgCode, OrgKind, OrgTree, OrgUnit
+from partyreg_core.orgcodes import OrgCode, OrgKind, OrgTree, OrgUnit, parse_code
 from partyreg_core.ports import InitReport
 from partyreg_core.posts import Post
 from partyreg_core.records import (
@@ -109,6 +110,7 @@ from partyreg_plugins.sqlstore.scoping import (
     subtree,
     where,
 )
+from partyreg_plugins.sqlstore.search import scan_order, text_condition, unit_prefix
 
 #: Mode of a new SQLite store file: read and write for its owner, read for its group.
 SQLITE_FILE_MODE = 0o640
@@ -485,7 +487,10 @@ class SqlStore:
                     audit_log.c.action == query.action, audit_log.c.action.like(query.action + ".%")
                 )
             )
-        statement = statement.order_by(audit_log.c.id)
+        if query.before is not None:
+            statement = statement.where(audit_log.c.id < query.before)
+        order = audit_log.c.id.desc() if query.newest_first else audit_log.c.id
+        statement = statement.order_by(order)
         if query.limit is not None:
             statement = statement.limit(query.limit)
         with self._tx(actor) as conn:
@@ -1279,6 +1284,13 @@ class SqlStore:
             statement = statement.where(c.name == query.name)
         if query.phone is not None:
             statement = statement.where(c.phone == query.phone)
+        if query.text:
+            condition = text_condition(query.text, actor.scope, conn.dialect.name)
+            if condition is not None:
+                statement = statement.where(condition)
+        if query.community_resolved is not None:
+            resolved = c.community_id.is_not(None)
+            statement = statement.where(resolved if query.community_resolved else sa.not_(resolved))
         return statement
 
     def list_members(self, actor: Actor, query: MemberQuery) -> MemberPage:
@@ -1288,7 +1300,7 @@ class SqlStore:
             total = conn.execute(
                 sa.select(sa.func.count()).select_from(statement.subquery())
             ).scalar_one()
-            statement = statement.order_by(members.c.unit_code, members.c.id).offset(query.offset)
+            statement = statement.order_by(*scan_order(query.text)).offset(query.offset)
             if query.limit is not None:
                 statement = statement.limit(query.limit)
             found = tuple(_member(r) for r in conn.execute(statement))
@@ -1303,6 +1315,22 @@ class SqlStore:
                 statement = statement.limit(query.limit)
             for row in conn.execution_options(yield_per=1000).execute(statement):
                 yield _member(row)
+
+    def count_members(self, actor: Actor, query: MemberQuery, depth: int) -> list[MemberCount]:
+        """Members matching ``query`` within the scope, counted by status and by unit code cut
+        to ``depth`` segments, in one grouped query."""
+        with self._tx(actor) as conn:
+            matching = self._member_statement(actor, query, conn).subquery()
+            prefix = unit_prefix(depth, matching.c.unit_code)
+            statement = (
+                sa.select(prefix, matching.c.status, sa.func.count())
+                .group_by(prefix, matching.c.status)
+                .order_by(prefix, matching.c.status)
+            )
+            return [
+                MemberCount(parse_code(unit), MemberStatus(status), count)
+                for unit, status, count in conn.execute(statement)
+            ]
 
     def _visible_member(self, conn: sa.Connection, actor: Actor, member_id: int) -> sa.Row[Any]:
         row = conn.execute(
