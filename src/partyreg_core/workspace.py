@@ -48,7 +48,7 @@ from partyreg_core.importing import (
     Progress,
     import_file,
 )
-from partyreg_core.members import Member, MemberPage, MemberQuery, Route
+from partyreg_core.members import Member, MemberCount, MemberPage, MemberQuery, Route
 from partyreg_core.operators import Actor, Operator, Role, Scope, parse_role
 from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit, TableProblem, check_table, parse_code
 from partyreg_core.plugins import (
@@ -383,6 +383,13 @@ class Workspace:
         for member in self.store.iter_members(self.actor, query or MemberQuery()):
             yield self._masked(member)
 
+    def member_counts(
+        self, query: MemberQuery | None = None, *, depth: int = 2
+    ) -> list[MemberCount]:
+        """How many members matching ``query`` within the scope have each status, by unit code
+        cut to ``depth`` segments (2: by district or city work committee, 3: by their units)."""
+        return self.store.count_members(self.actor, query or MemberQuery(), depth)
+
     def member(self, member_id: int) -> Member:
         """One member within the scope (``NotFoundError`` otherwise, revealing nothing)."""
         return self._masked(self.store.get_member(self.actor, member_id))
@@ -587,10 +594,20 @@ class Workspace:
         return report
 
     def audit(
-        self, *, since: date | None = None, action: str | None = None, limit: int | None = None
+        self,
+        *,
+        since: date | None = None,
+        action: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+        before: int | None = None,
     ) -> Iterator[AuditEntry]:
-        """Audit entries within the operator's scope, oldest first."""
-        return self.store.audit(self.actor, AuditQuery(since=since, action=action, limit=limit))
+        """Audit entries within the operator's scope, oldest first (or ``newest_first``; with
+        ``before``, only entries older than that id: the next page of a newest-first list)."""
+        query = AuditQuery(
+            since=since, action=action, limit=limit, newest_first=newest_first, before=before
+        )
+        return self.store.audit(self.actor, query)
 
     def setting(self, key: str) -> Any:
         """A shared setting (plain JSON data) or ``None``."""
