@@ -9,7 +9,9 @@ a dry run, or when rows were rejected without ``skip_invalid``. This module orch
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -124,6 +126,23 @@ def _issue_json(issue: RowIssue) -> dict[str, Any]:
         "code": issue.code,
         "message": issue.message,
     }
+
+
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a file's rows are judged and written.
+
+    Judging allocates millions of small, acyclic objects; every collection would walk the
+    whole heap again (about a tenth of the import's time). Reference counting still frees them;
+    the collector is back on afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,7 +318,8 @@ def import_file(
     tally = _Tally(header)
     tally.warnings.extend(header.warnings)
     rows = _counted(data_rows(table.rows(), header), progress)
-    outcome = _WRITERS[header.kind](request, ctx, rows, tally)
+    with no_gc():
+        outcome = _WRITERS[header.kind](request, ctx, rows, tally)
     errors_out = None
     if request.errors_out is not None and tally.rejected and ctx.write_errors is not None:
         columns = [c.key for c in header.form.columns if c.key in header.columns]
