@@ -39,7 +39,7 @@ from partyreg_core.errors import (
     NotPermittedError,
     ValidationError,
 )
-from partyreg_core.forms import DataRow, FormKind
+from partyreg_core.forms import REGISTRATION_FORM, DataRow, FormKind
 from partyreg_core.hours import ActivityTotal, RollupKey
 from partyreg_core.importing import (
     ImportContext,
@@ -698,21 +698,7 @@ def _operator_name(name: str) -> str:
 
 
 #: The canonical 附表1 columns a member's fields are typed in (``partyreg members add|edit``).
-REGISTRATION_COLUMNS = (
-    "unit_code",
-    "name",
-    "gender",
-    "unit_and_title",
-    "specialty",
-    "posts",
-    "phone",
-    "address",
-    "community",
-    "street",
-    "district",
-    "report_type",
-    "rank",
-)
+REGISTRATION_COLUMNS = tuple(column.key for column in REGISTRATION_FORM.columns)
 
 
 def registration_cells(member: Member) -> dict[str, str]:

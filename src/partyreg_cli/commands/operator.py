@@ -78,17 +78,21 @@ def list_operators(app: App, as_json: bool) -> None:
     )
 
 
+def _switch(app: App, name: str, as_json: bool, *, enable: bool) -> None:
+    saved = app.workspace.disable_operator(name, enable=enable)
+    if as_json:
+        emit_json(operator_json(saved))
+        return
+    click.echo(f"已{'恢复' if enable else '停用'}操作员 {saved.name}。")
+
+
 @operator.command("disable")
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
 def disable(app: App, name: str, as_json: bool) -> None:
     """停用操作员 NAME（记录保留，可用 enable 恢复）。"""
-    saved = app.workspace.disable_operator(name)
-    if as_json:
-        emit_json(operator_json(saved))
-        return
-    click.echo(f"已停用操作员 {saved.name}。")
+    _switch(app, name, as_json, enable=False)
 
 
 @operator.command("enable")
@@ -97,11 +101,7 @@ def disable(app: App, name: str, as_json: bool) -> None:
 @click.pass_obj
 def enable(app: App, name: str, as_json: bool) -> None:
     """恢复已停用的操作员 NAME。"""
-    saved = app.workspace.disable_operator(name, enable=True)
-    if as_json:
-        emit_json(operator_json(saved))
-        return
-    click.echo(f"已恢复操作员 {saved.name}。")
+    _switch(app, name, as_json, enable=True)
 
 
 @operator.command("scope")

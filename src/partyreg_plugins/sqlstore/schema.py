@@ -338,6 +338,19 @@ group_members = sa.Table(
     sa.Index(None, "member_id"),
 )
 
+#: What makes two activities one (an identical row of the same member: a re-import).
+ACTIVITY_KEY = (
+    "member_id",
+    "day",
+    "content",
+    "place",
+    "participants",
+    "hours",
+    "rating",
+    "kind",
+    "self_reported",
+)
+
 activities = sa.Table(
     "activities",
     metadata,
@@ -361,18 +374,7 @@ activities = sa.Table(
     sa.CheckConstraint("hours > 0 AND hours <= 24", name="hours"),
     # an identical row of the same member (a re-import) is the same activity, stored once; the
     # key starts with (member_id, day), which also serves the per-day and per-member lookups
-    sa.UniqueConstraint(
-        "member_id",
-        "day",
-        "content",
-        "place",
-        "participants",
-        "hours",
-        "rating",
-        "kind",
-        "self_reported",
-        name="uq_activities_same",
-    ),
+    sa.UniqueConstraint(*ACTIVITY_KEY, name="uq_activities_same"),
     sa.Index(None, "community_id", "year"),
     sa.Index(None, "district_code", "year"),
     sa.Index(None, "unit_code", "year"),

@@ -66,6 +66,7 @@ from partyreg_core.records import (
 )
 from partyreg_plugins.sqlstore import migrate, pg
 from partyreg_plugins.sqlstore.bulk import (
+    JOINED_ACTIVITY_COLUMNS,
     fetch_rows,
     in_values,
     insert_activities_joined,
@@ -82,6 +83,7 @@ from partyreg_plugins.sqlstore.engine import (
     translated_errors,
 )
 from partyreg_plugins.sqlstore.schema import (
+    ACTIVITY_KEY,
     MEMBER_TABLES,
     activities,
     assignments,
@@ -138,34 +140,13 @@ MEMBER_COLUMNS = (
     "created_batch",
     "updated_at",
 )
+#: Activity rows in insert order: the member's columns, then the batch's own.
 ACTIVITY_COLUMNS = (
     "member_id",
     "community_id",
     "unit_code",
     "district_code",
-    "day",
-    "year",
-    "content",
-    "place",
-    "participants",
-    "hours",
-    "rating",
-    "kind",
-    "self_reported",
-    "confirmed",
-    "batch_id",
-)
-#: What makes two activities the same one (a re-import): the unique key of the table.
-ACTIVITY_KEY = (
-    "member_id",
-    "day",
-    "content",
-    "place",
-    "participants",
-    "hours",
-    "rating",
-    "kind",
-    "self_reported",
+    *JOINED_ACTIVITY_COLUMNS,
 )
 
 
@@ -1289,8 +1270,8 @@ class SqlStore:
             if condition is not None:
                 statement = statement.where(condition)
         if query.community_resolved is not None:
-            resolved = c.community_id.is_not(None)
-            statement = statement.where(resolved if query.community_resolved else sa.not_(resolved))
+            found = c.community_id.is_not(None)
+            statement = statement.where(found if query.community_resolved else sa.not_(found))
         return statement
 
     def list_members(self, actor: Actor, query: MemberQuery) -> MemberPage:
@@ -1645,7 +1626,10 @@ class SqlStore:
             else " AND "
             + str(condition.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
         )
-        inserted = insert_activities_joined(conn, params, scope_sql, ACTIVITY_KEY)
+        try:
+            inserted = insert_activities_joined(conn, params, scope_sql)
+        except sa.exc.IntegrityError:  # the same activity twice, or a writer got there first
+            raise _Rollback(None) from None
         if inserted != len(rows):
             raise _Rollback(None)
         return inserted
