@@ -1704,8 +1704,11 @@ class SqlStore:
             if activity.day not in days:
                 days[activity.day] = self._date(activity.day)
         stored: set[tuple[Any, ...]] = set()  # their keys (ACTIVITY_KEY)
-        seen: set[tuple[Any, ...]] = set()  # rows of this batch
-        day_hours: dict[tuple[int, Any], float] = defaultdict(float)
+        day_hours: dict[tuple[int, Any], float] = defaultdict(float)  # stored hours per day
+        # this batch: each member-day's first row; later rows that day and their hours
+        firsts: dict[tuple[int, Any], tuple[Any, ...]] = {}
+        seen: set[tuple[Any, ...]] = set()
+        extra: dict[tuple[int, Any], float] = {}
         locked: set[tuple[int, int]] = set()
         ids = sorted({p[0] for p in people.values()})
         if ids:
@@ -1784,15 +1787,23 @@ class SqlStore:
                 not self_reported,
                 batch_id,
             )
-            if row in seen:  # the same activity twice in the batch
+            day_key = (member_id, day)
+            first = firsts.get(day_key)
+            if first is None:  # the member's first activity that day in this batch: the usual
+                if hours + (day_hours.get(day_key, 0.0) if day_hours else 0.0) > 24.000001:
+                    rejected.append(_activity_rejection(i, activity, "activity.hours_day"))
+                    continue
+                firsts[day_key] = row
+                add_row(row)
+                continue
+            if row == first or row in seen:  # the same activity twice in the batch
                 duplicates += 1
                 continue
-            day_key = (member_id, day)
-            total = day_hours[day_key] + hours
-            if total > 24.000001:
+            more = extra.get(day_key, 0.0) + hours
+            if day_hours.get(day_key, 0.0) + first[9] + more > 24.000001:
                 rejected.append(_activity_rejection(i, activity, "activity.hours_day"))
                 continue
-            day_hours[day_key] = total
+            extra[day_key] = more
             add_seen(row)
             add_row(row)
         outcome = ActivityWrite(

@@ -165,3 +165,20 @@ def test_a_registrations_batch_can_be_undone_until_something_is_built_on_it(
     support.route(store, ids[:1], d)
     with pytest.raises(ConflictError, match="分流"):
         store.undo_batch(city, again.batch_id)
+
+
+def test_the_same_activity_twice_in_one_batch_is_stored_once(store: SqlStore) -> None:
+    _d, regs, ids = _members(store, 1)
+    city = support.city(store)
+    who = regs[0].person_key
+    same = activity(who, date(2108, 3, 3), hours=9)
+    other = activity(who, date(2108, 3, 3), hours=9, content="另一项")
+    third = activity(who, date(2108, 3, 3), hours=7, content="第三项")
+    rows = [same, same, other, third]
+    result = store.write_activities(city, batch(BatchKind.ACTIVITIES, 4), rows)
+    assert [(r.index, r.code) for r in result.rejected] == [(3, "activity.hours_day")]
+    assert (result.new, result.duplicates, result.written) == (2, 1, 0)
+    kept = store.write_activities(city, batch(BatchKind.ACTIVITIES, 4), rows, skip_rejected=True)
+    assert (kept.new, kept.duplicates, kept.written) == (2, 1, 2)
+    [total] = store.activity_totals(city, RollupKey.MEMBER, year=2108)
+    assert (total.key, total.hours, total.activities) == (str(ids[0]), 18.0, 2)
