@@ -194,10 +194,12 @@ _MEMBER_LINE_LABELS = {
     "手机号码": "phone",
     "手机": "phone",
     "单位": "unit",
+    "编号": "number",
 }
+# 编号 (the sheet number partyreg's export prints on the same line) only ends the value before it.
 _MEMBER_LINE = re.compile(
-    r"(姓名|联系方式|联系电话|手机号码|手机|单位)\s*:\s*(.*?)\s*"
-    r"(?=(?:姓名|联系方式|联系电话|手机号码|手机|单位)\s*:|$)"
+    r"(姓名|联系方式|联系电话|手机号码|手机|单位|编号)\s*:\s*(.*?)\s*"
+    r"(?=(?:姓名|联系方式|联系电话|手机号码|手机|单位|编号)\s*:|$)"
 )
 
 

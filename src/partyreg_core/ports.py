@@ -169,6 +169,12 @@ class Store(Protocol):
         within the scope and with a community; an identical activity already stored is a
         duplicate (skipped); refused: unknown member, more than 24 hours a day, a locked sheet."""
 
+    def member_activities(
+        self, actor: Actor, member_id: int, *, year: int | None = None
+    ) -> list[Activity]:
+        """A member's confirmed activities (of ``year``) visible in the scope, by day;
+        :class:`NotFoundError` for a member outside it."""
+
     def activity_totals(
         self, actor: Actor, by: RollupKey, *, year: int | None = None
     ) -> list[ActivityTotal]:

@@ -63,7 +63,14 @@ from partyreg_core.plugins import (
 )
 from partyreg_core.ports import Change, Exporter, ImportOutcome, InitReport, Store
 from partyreg_core.posts import Post, PostCatalog
-from partyreg_core.records import Activity, CommunityRef, DirectoryEntry, Registration, RowIssue
+from partyreg_core.records import (
+    Activity,
+    CommunityRef,
+    DirectoryEntry,
+    FeedbackSheet,
+    Registration,
+    RowIssue,
+)
 from partyreg_core.registrations import RegistrationContext, validate_registration
 
 log = logging.getLogger(__name__)
@@ -580,6 +587,42 @@ class Workspace:
         """
         for member in self.store.iter_members(self.actor, query or MemberQuery()):
             yield member.registration
+
+    def feedback_sheets(
+        self,
+        year: int,
+        *,
+        member_id: int | None = None,
+        unit: OrgCode | None = None,
+        community: str | None = None,
+    ) -> Iterator[FeedbackSheet]:
+        """附表3 for ``year``: one sheet per member in scope (one member, a unit's subtree, or a
+        community's members), filled from the member's confirmed activities of that year.
+
+        The sheet number is ``YEAR-MEMBERID`` (six digits). Sheets come as drafts: confirming
+        and stamping them is the community secretary's step.
+        """
+        actor = self.actor
+        if member_id is not None:
+            people: Iterable[Member] = [self.store.get_member(actor, member_id)]
+        else:
+            community_id = self.community(community).id if community else None
+            people = self.store.iter_members(
+                actor, MemberQuery(unit=unit, community_id=community_id)
+            )
+        tree = self.org_tree
+        for member in list(people):
+            unit_row = tree.find(member.unit_code)
+            yield FeedbackSheet(
+                number=f"{year}-{member.id:06d}",
+                year=year,
+                name=member.name,
+                phone=member.phone,
+                unit_code=member.unit_code,
+                unit_name=unit_row.name if unit_row else str(member.unit_code),
+                community=member.community,
+                activities=tuple(self.store.member_activities(actor, member.id, year=year)),
+            )
 
     # -- batches, audit, settings -----------------------------------------------------------
 

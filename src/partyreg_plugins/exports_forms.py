@@ -124,5 +124,5 @@ class Form4Exporter:
 @hookimpl
 def partyreg_register_exporters(register: Callable[[Exporter], None]) -> None:
     """Register form1–form4."""
-    for exporter in (Form1Exporter(), Form2Exporter(), Form4Exporter()):
+    for exporter in (Form1Exporter(), Form2Exporter(), Form3Exporter(), Form4Exporter()):
         register(exporter)

@@ -1848,6 +1848,40 @@ class SqlStore:
                 for k, h, n in fetch_rows(conn, statement)
             ]
 
+    def member_activities(
+        self, actor: Actor, member_id: int, *, year: int | None = None
+    ) -> list[Activity]:
+        """A member's confirmed activities (of ``year``), by day — only those visible in the
+        scope: the unit's ledger, or the community's own record."""
+        statement = (
+            sa.select(activities)
+            .where(activities.c.member_id == member_id, activities.c.confirmed == sa.true())
+            .order_by(activities.c.day, activities.c.id)
+        )
+        statement = where(statement, activity_condition(actor.scope))
+        if year is not None:
+            statement = statement.where(activities.c.year == year)
+        with self._tx(actor) as conn:
+            self._visible_member(conn, actor, member_id)
+            member = conn.execute(
+                sa.select(members.c.name, members.c.phone).where(members.c.id == member_id)
+            ).one()
+            return [
+                Activity(
+                    name=member.name,
+                    phone=member.phone,
+                    day=row.day if isinstance(row.day, date) else date.fromisoformat(row.day),
+                    content=row.content,
+                    hours=row.hours,
+                    rating=Rating(row.rating),
+                    place=row.place,
+                    participants=row.participants,
+                    kind=row.kind,
+                    self_reported=row.self_reported,
+                )
+                for row in conn.execute(statement)
+            ]
+
     # -- undo -------------------------------------------------------------------------------
 
     def undo_batch(self, actor: Actor, batch_id: str) -> UndoReport:
