@@ -167,6 +167,7 @@ def insert_activities_joined(
     ):
         for row in rows:
             copy.write_row(row)
+    conn.exec_driver_sql(f"ANALYZE {stage}")  # so that the join is planned for its real size
     staged = ", ".join(f"s.{c}" for c in JOINED_ACTIVITY_COLUMNS)
     result = conn.exec_driver_sql(
         f"INSERT INTO activities ({target}) SELECT {member}, {staged} FROM {stage} s"
