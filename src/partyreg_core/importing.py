@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import attrs
 
@@ -30,6 +30,8 @@ from partyreg_core.ports import RawRow, ReadLimits, Store, TableFormat
 from partyreg_core.posts import PostCatalog
 from partyreg_core.records import RowIssue, Severity
 from partyreg_core.registrations import RegistrationContext, validate_registrations
+
+_R = TypeVar("_R", covariant=True)
 
 Progress = Callable[[int], None]
 """Called now and then with the number of rows read so far."""
@@ -262,6 +264,11 @@ class _Tally:
             self.rejected.add(number)
         return valid
 
+    def reject_all(self, rejections: Iterable[Rejection]) -> None:
+        """Rows the store refused."""
+        for rejection in rejections:
+            self.reject(rejection)
+
     def reject(self, rejection: Rejection) -> None:
         """A row the store refused (``rejection.index`` counts the valid rows given to it)."""
         number = self.kept[rejection.index]
@@ -377,6 +384,24 @@ def _hold_back(request: ImportRequest, tally: _Tally) -> bool:
     return request.dry_run or (bool(tally.rejected) and not request.skip_invalid)
 
 
+class _Judged(Protocol[_R]):
+    @property
+    def row(self) -> int: ...
+    @property
+    def issues(self) -> tuple[RowIssue, ...]: ...
+    @property
+    def record(self) -> _R | None: ...
+
+
+def _judged(results: Iterable[_Judged[_R]], tally: _Tally) -> list[_R]:
+    """Record every result's issues in ``tally``; return the records of the valid rows."""
+    records = []
+    for result in results:
+        if tally.judge(result.row, result.issues) and result.record is not None:
+            records.append(result.record)
+    return records
+
+
 def _registrations(
     request: ImportRequest, ctx: ImportContext, rows: Iterator[DataRow], tally: _Tally
 ) -> _Outcome:
@@ -386,10 +411,7 @@ def _registrations(
     if scope.role is not Role.CITY and scope.code is None:
         codes = []  # community roles register no one
     context = RegistrationContext(ctx.tree, ctx.posts, directory, request.on, codes)
-    records = []
-    for result in validate_registrations(rows, context):
-        if tally.judge(result.row, result.issues) and result.record is not None:
-            records.append(result.record)
+    records = _judged(validate_registrations(rows, context), tally)
     write = ctx.store.write_registrations(
         ctx.actor,
         ctx.batch(request, BatchKind.REGISTRATIONS, tally.total),
@@ -397,8 +419,7 @@ def _registrations(
         skip_rejected=request.skip_invalid,
         dry_run=_hold_back(request, tally),
     )
-    for rejection in write.rejected:
-        tally.reject(rejection)
+    tally.reject_all(write.rejected)
     return _Outcome(
         write.written, write.new, write.changed, write.unchanged,
         write.batch_id if write.committed else None, write.change_requests,
@@ -412,10 +433,7 @@ def _activities(
         KnownMember(m.name, m.phone) for m in ctx.store.iter_members(ctx.actor, MemberQuery())
     )
     context = ActivityContext(members, request.on)
-    records = []
-    for result in validate_activities(rows, context):
-        if tally.judge(result.row, result.issues) and result.record is not None:
-            records.append(result.record)
+    records = _judged(validate_activities(rows, context), tally)
     write = ctx.store.write_activities(
         ctx.actor,
         ctx.batch(request, BatchKind.ACTIVITIES, tally.total),
@@ -423,8 +441,7 @@ def _activities(
         skip_rejected=request.skip_invalid,
         dry_run=_hold_back(request, tally),
     )
-    for rejection in write.rejected:
-        tally.reject(rejection)
+    tally.reject_all(write.rejected)
     return _Outcome(
         write.written, write.new, 0, write.duplicates,
         write.batch_id if write.written else None,
