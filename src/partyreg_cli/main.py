@@ -25,6 +25,7 @@ from partyreg_cli.commands import (
     operator,
     plugins,
     posts,
+    tui,
 )
 from partyreg_core.errors import PartyregError
 from partyreg_core.workspace import DEFAULT_DB
@@ -65,6 +66,7 @@ cli.add_command(members.members)
 cli.add_command(audit.audit)
 cli.add_command(imports.import_group)
 cli.add_command(exports.export)
+cli.add_command(tui.tui)
 
 
 def _register_plugin_commands(app: App) -> None:

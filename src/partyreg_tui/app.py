@@ -1,0 +1,159 @@
+"""The partyreg terminal UI: a thin Textual app over the facade.
+
+The CLI opens a :class:`~partyreg_core.workspace.Workspace` (``--db``, ``--as``), checks the
+terminal and the operator, and hands the workspace to :class:`PartyregApp`. Each top-level screen
+is a mode of its own (it keeps its place while the operator looks elsewhere); the function keys
+switch between them from anywhere, also while typing in a field.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import traceback
+from datetime import date
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+
+from partyreg_core.errors import PartyregError
+from partyreg_core.search import initial_chars
+from partyreg_core.workspace import Workspace
+from partyreg_tui.screens.audit import AuditScreen
+from partyreg_tui.screens.batches import BatchesScreen
+from partyreg_tui.screens.dashboard import DashboardScreen
+from partyreg_tui.screens.imports import ImportScreen
+from partyreg_tui.screens.members import MembersScreen
+
+#: Themes in pairs (dark, light): the ANSI pair uses the terminal's own 16 colours.
+THEME_PAIRS = (("textual-dark", "textual-light"), ("ansi-dark", "ansi-light"))
+
+#: The top-level screens: mode name → (key, label).
+NAVIGATION = (
+    ("dashboard", "f2", "总览"),
+    ("members", "f3", "党员"),
+    ("import", "f4", "导入"),
+    ("batches", "f5", "批次"),
+    ("audit", "f6", "日志"),
+)
+
+
+def default_theme(env: dict[str, str] | None = None) -> str:
+    """The starting theme: the terminal's own ANSI colours on a terminal that announces no
+    more than 16 colours (PuTTY and Xshell defaults), else Textual's dark theme."""
+    env = dict(os.environ) if env is None else env
+    term, colorterm = env.get("TERM", ""), env.get("COLORTERM", "")
+    rich_colours = "256" in term or colorterm in ("truecolor", "24bit") or "direct" in term
+    return "textual-dark" if rich_colours else "ansi-dark"
+
+
+class PartyregApp(App[int]):
+    """The operators' terminal UI for one workspace (store + acting operator).
+
+    :param workspace: the facade, opened by the CLI (its ``actor`` already checked).
+    :param theme: the starting theme (default :func:`default_theme`).
+    """
+
+    TITLE = "partyreg"
+    CSS_PATH = "partyreg.tcss"
+    ENABLE_COMMAND_PALETTE = False  # its commands are English; every action has a key instead
+    MODES: ClassVar[dict[str, type]] = {  # type: ignore[assignment]
+        "dashboard": DashboardScreen,
+        "members": MembersScreen,
+        "import": ImportScreen,
+        "batches": BatchesScreen,
+        "audit": AuditScreen,
+    }
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(
+            Binding(key, f"switch_mode('{mode}')", label, show=False, priority=True)
+            for mode, key, label in NAVIGATION
+        ),
+        Binding("f9", "toggle_theme", "明暗", show=False, priority=True),
+        Binding("f10", "quit", "退出", show=False, priority=True),
+        Binding("ctrl+q", "quit", "退出", show=False, priority=True),
+    ]
+
+    def __init__(self, workspace: Workspace, *, theme: str | None = None) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.theme = theme or default_theme()
+        self.error_log: Path | None = None
+
+    def on_mount(self) -> None:
+        self.switch_mode("dashboard")
+        self.warm_up()
+
+    @work(thread=True, group="warm-up", exit_on_error=False)
+    def warm_up(self) -> None:
+        """Load the pinyin table now, while the operator reads the dashboard, so that the first
+        search by initials (``wjw``) is as quick as the others."""
+        initial_chars("a")
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def action_toggle_theme(self) -> None:
+        """Dark ↔ light, within the same family (truecolour or the terminal's 16 colours)."""
+        for dark, light in THEME_PAIRS:
+            if self.theme == dark:
+                self.theme = light
+                return
+            if self.theme == light:
+                self.theme = dark
+                return
+        self.theme = "textual-dark"
+
+    def open_members(self, **filters: object) -> None:
+        """Switch to the members screen with ``filters`` applied (from the dashboard)."""
+
+        async def switch() -> None:
+            await self.switch_mode("members")
+            screen = self.screen
+            if isinstance(screen, MembersScreen):
+                screen.apply_filters(**filters)  # type: ignore[arg-type]
+
+        self.call_next(switch)
+
+    def today(self) -> date:
+        """Today in Asia/Shanghai, as the workspace's clock says."""
+        return self.workspace.today()
+
+    # -- errors ---------------------------------------------------------------------------------
+
+    def show_error(self, error: BaseException) -> None:
+        """Tell the operator about a failed action (thread-safe): a partyreg error in its own
+        Chinese words, anything else as an internal error logged for the administrator."""
+        if isinstance(error, PartyregError):
+            self.notify(error.message, title="未完成", severity="error", markup=False)
+            return
+        where = self._log_error(error)
+        self.notify(
+            f"内部错误（{type(error).__name__}）：{error}。详情已记录在 {where}，"
+            "请发给系统管理员。",
+            title="内部错误",
+            severity="error",
+            timeout=15,
+            markup=False,
+        )
+
+    def _log_error(self, error: BaseException) -> str:
+        if self.error_log is None:
+            self.error_log = Path(tempfile.gettempdir()) / f"partyreg-tui-{os.getuid()}.log"
+        try:
+            fd = os.open(self.error_log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with os.fdopen(fd, "a", encoding="utf-8") as log:
+                log.write("".join(traceback.format_exception(error)))
+        except OSError:
+            return "（日志无法写入）"
+        return str(self.error_log)
+
+    def _handle_exception(self, error: Exception) -> None:
+        # An operator never sees a traceback: an unexpected error in a handler becomes a
+        # notification and the session goes on. Tests (headless) still fail loudly.
+        if self.is_headless:
+            super()._handle_exception(error)
+            return
+        self.show_error(error)

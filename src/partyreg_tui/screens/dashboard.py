@@ -1,0 +1,303 @@
+"""The first screen: what the acting operator needs to know and do today.
+
+The next deadline of the campaign year and the days left; members in scope by status, and by
+district (city operators) or unit (others) as bars; the queues that exist so far — members whose
+report-in community is not in the directory yet, and the latest import batches. Everything is
+read in one worker; the screen is drawn first and filled when the numbers arrive.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import ClassVar
+
+import attrs
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from partyreg_core.batches import Batch
+from partyreg_core.calendar import CampaignCalendar, Deadline
+from partyreg_core.converter import structure
+from partyreg_core.errors import PartyregError
+from partyreg_core.members import MemberQuery, MemberStatus
+from partyreg_core.operators import Role
+from partyreg_core.orgcodes import OrgCode
+from partyreg_core.workspace import Workspace
+from partyreg_tui.screens.base import PartyregScreen
+from partyreg_tui.text import fit, legend, literal, local_time, number, status_bar
+
+BATCH_KIND_LABELS = {
+    "registrations": "登记表",
+    "codes": "代码表",
+    "directory": "通讯录",
+    "activities": "活动",
+}
+RECENT_BATCHES = 3
+
+
+def campaign_calendar(workspace: Workspace, year: int) -> CampaignCalendar:
+    """The calendar of ``year``: the shared ``calendar`` setting when it holds one (the four
+    dates, as ``{"registration_due": "2014-08-30", …}``, optionally keyed by year), else the
+    seed's dates (08-30, 09-10, 09-20, 12-20)."""
+    value = workspace.setting("calendar")
+    if isinstance(value, dict):
+        entry = value.get(str(year), value)
+        if isinstance(entry, dict):
+            try:
+                return structure({**entry, "year": year}, CampaignCalendar)
+            except PartyregError:
+                pass  # a malformed setting must not hide the dashboard: fall back to the seed
+    return CampaignCalendar.default(year)
+
+
+@attrs.frozen
+class Group:
+    """One bar: a district or unit, its name and its members by status."""
+
+    code: OrgCode | None
+    name: str
+    counts: dict[MemberStatus, int]
+
+    @property
+    def total(self) -> int:
+        """Members in the group."""
+        return sum(self.counts.values())
+
+
+@attrs.frozen
+class DashboardData:
+    """Everything the dashboard shows, read in one go."""
+
+    today: date
+    deadline: Deadline | None
+    days_left: int | None
+    totals: dict[MemberStatus, int]
+    groups: tuple[Group, ...]
+    group_label: str
+    unresolved: int
+    batches: tuple[Batch, ...]
+
+
+def group_depth(workspace: Workspace) -> int:
+    """Bars by aggregator for the city and community roles, else by the units one level
+    below the operator's own code."""
+    code = workspace.actor.scope.code
+    return 2 if code is None else code.depth + 1
+
+
+def load_dashboard(workspace: Workspace) -> DashboardData:
+    """Read what the dashboard shows (in a worker thread)."""
+    today = workspace.today()
+    calendar = campaign_calendar(workspace, today.year)
+    deadline = calendar.next_deadline(today)
+    if deadline is None:  # the year is over: the next one's first deadline
+        calendar = campaign_calendar(workspace, today.year + 1)
+        deadline = calendar.next_deadline(today)
+    days_left = None if deadline is None else (deadline.due - today).days
+    actor = workspace.actor
+    tree = workspace.org_tree
+    depth = group_depth(workspace)
+    totals: dict[MemberStatus, int] = dict.fromkeys(MemberStatus, 0)
+    by_unit: dict[OrgCode | None, dict[MemberStatus, int]] = defaultdict(
+        lambda: dict.fromkeys(MemberStatus, 0)
+    )
+    own = actor.scope.code
+    for count in workspace.member_counts(depth=depth):
+        totals[count.status] += count.count
+        # members routed in from units outside the operator's own code share one line
+        key = count.unit if own is None or count.unit.is_within(own) else None
+        by_unit[key][count.status] += count.count
+    groups = []
+    for code, counts in by_unit.items():
+        if code is None:
+            name = "其他单位（分流到本范围）"
+        else:
+            unit = tree.find(code)
+            name = unit.name if unit is not None else str(code)
+        groups.append(Group(code, name, counts))
+    groups.sort(key=lambda g: (g.code is None, g.code.segments if g.code else ()))
+    unresolved = workspace.members(MemberQuery(community_resolved=False, limit=0)).total
+    batches = tuple(workspace.batches()[:RECENT_BATCHES])
+    label = "县区 / 市直党工委" if depth == 2 and actor.scope.role is Role.CITY else "单位"
+    return DashboardData(
+        today, deadline, days_left, totals, tuple(groups), label, unresolved, batches
+    )
+
+
+class DashboardScreen(PartyregScreen):
+    """Deadline, progress bars and queues."""
+
+    MODE = "dashboard"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "查看", show=True),
+        Binding("u", "unresolved", "未确认社区"),
+        Binding("r", "refresh", "刷新"),
+        Binding("tab", "app.focus_next", "切换", show=False),
+    ]
+
+    class Loaded(Message):
+        """The dashboard's numbers were read."""
+
+        def __init__(self, data: DashboardData) -> None:
+            super().__init__()
+            self.data = data
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: DashboardData | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(id="dashboard"):
+            yield Static("正在读取…", id="deadline", markup=False)
+            yield Static("", id="totals", markup=False)
+            yield Static(legend(), id="legend", markup=False)
+            table: DataTable[object] = DataTable(id="groups", cursor_type="row")
+            table.border_title = "进度"
+            yield table
+            queues: DataTable[object] = DataTable(id="queues", cursor_type="row", show_header=False)
+            queues.border_title = "待办"
+            yield queues
+
+    def on_mount(self) -> None:
+        self.load()
+
+    def on_screen_resume(self) -> None:
+        # back from an import or an undo: the numbers may have changed
+        if self.data is not None:
+            self.load()
+
+    def on_resize(self) -> None:
+        if self.data is not None:
+            self.show(self.data)
+
+    @work(thread=True, exclusive=True, group="dashboard", exit_on_error=False)
+    def load(self) -> None:
+        """Read the numbers (worker thread) and post them back."""
+        try:
+            self.post_message(self.Loaded(load_dashboard(self.workspace)))
+        except Exception as error:
+            self.show_error(error)
+
+    def on_dashboard_screen_loaded(self, message: Loaded) -> None:
+        self.data = message.data
+        self.show(message.data)
+
+    # -- drawing --------------------------------------------------------------------------------
+
+    def show(self, data: DashboardData) -> None:
+        """Fill the widgets from ``data``."""
+        self.query_one("#deadline", Static).update(self._deadline_text(data))
+        totals = Text(no_wrap=True, end="")
+        totals.append(f"在册 {number(sum(data.totals.values()))} 人：")
+        totals.append(
+            " · ".join(
+                f"{status.label} {number(data.totals.get(status, 0))}"
+                for status in (
+                    MemberStatus.REGISTERED,
+                    MemberStatus.ROUTED,
+                    MemberStatus.REPORTED_IN,
+                )
+            )
+        )
+        self.query_one("#totals", Static).update(totals)
+        self._fill_groups(data)
+        self._fill_queues(data)
+
+    @staticmethod
+    def _deadline_text(data: DashboardData) -> Text:
+        text = Text(no_wrap=True, end="")
+        if data.deadline is None:
+            text.append("本年度各项截止日期都已过。")
+            return text
+        deadline = data.deadline
+        text.append("下一个截止 ")
+        text.append(deadline.due.isoformat(), style="bold")
+        if data.days_left == 0:
+            text.append("（就是今天）", style="bold reverse")
+        else:
+            text.append(f"（还有 {data.days_left} 天）", style="bold")
+        text.append(f" {deadline.label}")
+        return text
+
+    def _fill_groups(self, data: DashboardData) -> None:
+        table = self.query_one("#groups", DataTable)
+        width = max(self.size.width, 80)
+        name_width = 24 if width < 100 else 30
+        bar_width = max(10, width - name_width - 8 - 8 - 4 * 2 - 4)
+        table.clear(columns=True)
+        table.add_column(data.group_label, width=name_width, key="name")
+        table.add_column(Text("人数", justify="right"), width=8, key="total")
+        table.add_column("进度", width=bar_width, key="bar")
+        table.add_column(Text("已报到", justify="right"), width=8, key="done")
+        scale = max((g.total for g in data.groups), default=0)
+        for group in data.groups:
+            done = group.counts.get(MemberStatus.REPORTED_IN, 0)
+            share = f"{done * 100 // group.total}%" if group.total else "-"
+            table.add_row(
+                literal(fit(group.name, name_width)),
+                Text(number(group.total), justify="right"),
+                status_bar(group.counts, scale, bar_width),
+                Text(share, justify="right"),
+                key=str(group.code) if group.code is not None else "",
+            )
+        if not data.groups:
+            table.add_row(Text("范围内还没有党员：按 F4 导入登记表。", style="dim"), "", "", "")
+
+    def _fill_queues(self, data: DashboardData) -> None:
+        queues = self.query_one("#queues", DataTable)
+        queues.clear(columns=True)
+        queues.add_column("", key="what")
+        queues.add_column("", key="detail")
+        style = "bold" if data.unresolved else "dim"
+        queues.add_row(
+            Text("报到社区未确认", style=style),
+            Text(
+                f"{number(data.unresolved)} 人（社区不在通讯录中，待县区确认；回车或 u 查看）",
+                style=style,
+            ),
+            key="unresolved",
+        )
+        if not data.batches:
+            queues.add_row(Text("最近导入", style="dim"), Text("还没有导入过表格", style="dim"))
+        for index, batch in enumerate(data.batches):
+            detail = Text(no_wrap=True, end="")
+            detail.append(f"{local_time(batch.at)}  ")
+            detail.append(BATCH_KIND_LABELS.get(batch.kind.value, batch.kind.value))
+            detail.append(f" {number(batch.written)} 行  ")
+            detail.append_text(literal(batch.file))
+            if batch.undone_at is not None:
+                detail.append("  [已撤销]")
+            queues.add_row(Text("最近导入" if index == 0 else ""), detail, key=f"batch:{batch.id}")
+
+    # -- actions ----------------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        """Read the numbers again."""
+        self.load()
+
+    def action_unresolved(self) -> None:
+        """Members whose report-in community is not in the directory."""
+        self.app.open_members(resolved=False)  # type: ignore[attr-defined]
+
+    def action_open(self) -> None:
+        """Open what the cursor is on: a unit's members, the unresolved queue, the batches."""
+        focused = self.focused
+        if not isinstance(focused, DataTable) or focused.row_count == 0:
+            return
+        key = focused.coordinate_to_cell_key(focused.cursor_coordinate).row_key.value or ""
+        if focused.id == "groups" and key:
+            self.app.open_members(unit=key)  # type: ignore[attr-defined]
+        elif key == "unresolved":
+            self.action_unresolved()
+        elif key.startswith("batch:"):
+            self.app.switch_mode("batches")
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()

@@ -1,0 +1,162 @@
+"""One member: every field of 附表1, where the registration stands, and the edit form."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from partyreg_core.members import Member
+from partyreg_core.posts import PostCatalog
+from partyreg_tui.screens.base import PartyregScreen
+from partyreg_tui.text import literal
+
+#: 附表1's columns in the form's order, as the detail view and the edit form label them.
+FIELD_LABELS = (
+    ("unit_code", "单位代码"),
+    ("name", "姓名"),
+    ("gender", "性别"),
+    ("unit_and_title", "单位及职务"),
+    ("specialty", "特长"),
+    ("posts", "认领岗位"),
+    ("phone", "联系方式"),
+    ("address", "常住住址"),
+    ("community", "报到社区"),
+    ("street", "社区所属街道、乡镇"),
+    ("district", "所属县区"),
+    ("report_type", "报到类型"),
+    ("rank", "职级"),
+)
+
+
+def post_names(member: Member, catalog: PostCatalog) -> str:
+    """``3 社情民意收集岗、8 …`` — codes with their names."""
+    named = []
+    for code in member.posts:
+        post = catalog.get(code, member.district_code)
+        named.append(f"{code} {post.name}" if post is not None else code)
+    return "、".join(named)
+
+
+def detail_rows(member: Member, catalog: PostCatalog, unit_name: str) -> list[tuple[str, Text]]:
+    """The detail view's lines: label, value (literal)."""
+    ref = member.community
+    if member.community_id is None:
+        resolved = Text("? 不在社区通讯录中，待县区确认", style="bold")
+    else:
+        resolved = Text(f"已在通讯录中（社区编号 {member.community_id}）")
+    dates = [
+        ("登记日期", member.registered_on),
+        ("分流日期", member.routed_on),
+        ("报到日期", member.reported_on),
+    ]
+    rows: list[tuple[str, Text]] = [
+        ("编号", literal(member.id)),
+        ("单位代码", literal(f"{member.unit_code} {unit_name}".strip())),
+        ("姓名", literal(member.name, "bold")),
+        ("性别", literal(member.gender.value)),
+        ("单位及职务", literal(member.unit_and_title)),
+        ("特长", literal(member.specialty)),
+        ("认领岗位", literal(post_names(member, catalog))),
+        ("联系方式", literal(member.phone)),
+        ("常住住址", literal(member.address)),
+        ("报到社区", literal(ref.community)),
+        ("社区所属街道、乡镇", literal(ref.street)),
+        ("所属县区", literal(ref.district)),
+        ("社区确认", resolved),
+        ("报到类型", literal(member.report_type.value)),
+        ("职级", literal(member.rank)),
+        ("状态", literal(member.status.label, "bold")),
+    ]
+    rows += [(label, literal(day.isoformat() if day else "")) for label, day in dates]
+    rows.append(("导入批次", literal(member.batch_id or "")))
+    return rows
+
+
+class MemberScreen(PartyregScreen):
+    """Every field of one member; ``e`` edits them (checked as an import checks a row)."""
+
+    MODE = "members"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("e", "edit", "修改"),
+        Binding("escape", "back", "返回"),
+    ]
+
+    class Loaded(Message):
+        """The member was read."""
+
+        def __init__(self, member: Member, unit_name: str) -> None:
+            super().__init__()
+            self.member = member
+            self.unit_name = unit_name
+
+    def __init__(self, member_id: int, *, edit: bool = False) -> None:
+        super().__init__()
+        self.member_id = member_id
+        self.member: Member | None = None
+        self._edit_when_loaded = edit
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(id="member"):
+            yield Static("正在读取…", id="member-title", markup=False)
+            table: DataTable[object] = DataTable(
+                id="member-fields", cursor_type="row", show_header=False
+            )
+            yield table
+
+    def on_mount(self) -> None:
+        table = self.query_one("#member-fields", DataTable)
+        table.add_column("", width=18, key="label")
+        table.add_column("", key="value")
+        table.focus()
+        self.load()
+
+    @work(thread=True, exclusive=True, group="member", exit_on_error=False)
+    def load(self) -> None:
+        """Read the member (worker thread)."""
+        ws = self.workspace
+        try:
+            member = ws.member(self.member_id)
+            unit = ws.org_tree.find(member.unit_code)
+        except Exception as error:
+            self.show_error(error)
+            return
+        self.post_message(self.Loaded(member, unit.name if unit is not None else ""))
+
+    def on_member_screen_loaded(self, message: Loaded) -> None:
+        self.member = message.member
+        title = Text(no_wrap=True, end="")
+        title.append("党员 ")
+        title.append_text(literal(message.member.name, "bold"))
+        title.append(f"（编号 {message.member.id}）  e 修改  Esc 返回")
+        self.query_one("#member-title", Static).update(title)
+        table = self.query_one("#member-fields", DataTable)
+        table.clear()
+        catalog = self.workspace.post_catalog
+        for label, value in detail_rows(message.member, catalog, message.unit_name):
+            table.add_row(Text(label, style="dim"), value, key=label)
+        if self._edit_when_loaded:
+            self._edit_when_loaded = False
+            self.action_edit()
+
+    def action_edit(self) -> None:
+        """Open the edit form."""
+        from partyreg_tui.dialogs.edit_member import EditMemberDialog
+
+        if self.member is None:
+            return
+        self.app.push_screen(EditMemberDialog(self.member), self._edited)
+
+    def _edited(self, member: Member | None) -> None:
+        if member is not None:
+            self.load()
+
+    def action_back(self) -> None:
+        """Back to the list."""
+        self.app.pop_screen()
