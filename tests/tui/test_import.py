@@ -71,11 +71,10 @@ async def test_dry_run_report_then_commit_the_good_rows(
         rows = [[str(c) for c in issues.get_row_at(i)] for i in range(issues.row_count)]
         errors = [r for r in rows if r[0] == "错误"]
         assert errors[0][:4] == ["错误", "5", "单位代码", "8.010"]
-        assert "文本" in errors[0][4]  # the fix: format the column as text
+        # the highlighted row's fix in full below the table: format the column as text
+        detail = str(screen.query_one("#issue-detail", Static).render())
+        assert "第 5 行" in detail and "文本" in detail
         assert any(r[1] == "6" and r[2] == "认领岗位" and r[3] == "99" for r in errors)
-        # the highlighted row's fix in full, the value literally
-        await pilot.press("down")
-        await settle(pilot)
         summary = str(screen.query_one("#report-summary", Static).render())
         assert "有错误 2" in summary and "试运行" in summary
         await pilot.press("c")

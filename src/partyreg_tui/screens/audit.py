@@ -132,8 +132,7 @@ class AuditScreen(PartyregScreen):
                 literal(summary(entry, width)),
                 key=str(entry.id),
             )
-        table.has_next = message.more
-        table.has_previous = len(self.starts) > 1
+        table.set_pages(previous=len(self.starts) > 1, following=message.more)
         page = len(self.starts)
         self.query_one("#audit-detail", Static).update(
             Text(f"第 {page} 页 · n 更早 · p 更新 · 回车看全部内容", style="dim")

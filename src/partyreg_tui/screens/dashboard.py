@@ -252,8 +252,9 @@ class DashboardScreen(PartyregScreen):
     def _fill_queues(self, data: DashboardData) -> None:
         queues = self.query_one("#queues", DataTable)
         queues.clear(columns=True)
-        queues.add_column("", key="what")
-        queues.add_column("", key="detail")
+        width = max(self.size.width, 80)
+        queues.add_column("", width=14, key="what")
+        queues.add_column("", width=width - 14 - 2 * 2 - 4, key="detail")
         style = "bold" if data.unresolved else "dim"
         queues.add_row(
             Text("报到社区未确认", style=style),

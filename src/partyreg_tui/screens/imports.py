@@ -158,7 +158,7 @@ class ImportScreen(PartyregScreen):
         table.add_column("行", width=6, key="row")
         table.add_column("列", width=10, key="column")
         table.add_column("内容", width=14, key="value")
-        table.add_column("说明", key="message")
+        table.add_column("说明", width=self._message_width(), key="message")
 
     # -- choosing -----------------------------------------------------------------------------
 
@@ -323,13 +323,14 @@ class ImportScreen(PartyregScreen):
         table = self.query_one("#issues", DataTable)
         table.clear()
         self.issues = [("错误", i) for i in report.errors] + [("提示", i) for i in report.warnings]
+        width = self._message_width()
         for index, (kind, issue) in enumerate(self.issues[:MAX_ISSUES]):
             table.add_row(
                 Text(kind, style="bold" if kind == "错误" else ""),
                 literal(issue.row),
                 literal(fit(" ".join((issue.column or "").split()), 10)),
                 literal(fit(issue.value, 14)),
-                literal(issue.message),
+                literal(fit(issue.message, width)),
                 key=str(index),
             )
         detail = self.query_one("#issue-detail", Static)
@@ -342,6 +343,11 @@ class ImportScreen(PartyregScreen):
                     "用 w 写出错误工作簿查看全部。"
                 )
             )
+
+    def _message_width(self) -> int:
+        # what the other columns leave, so the table never scrolls sideways: the highlighted
+        # row's fix is shown in full below it
+        return max(12, self.app.size.width - (4 + 6 + 10 + 14) - 5 * 2 - 2 - 4)
 
     @on(DataTable.RowHighlighted, "#issues")
     def _issue_highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -249,7 +249,7 @@ class MembersScreen(PartyregScreen):
         self._wide = self.size.width >= WIDE
         table.clear(columns=True)
         table.add_column("单位代码", width=11, key="unit")
-        table.add_column("姓名", width=8, key="name")
+        table.add_column("姓名", width=self._name_width(), key="name")
         table.add_column("性别", width=4, key="gender")
         if self._wide:
             table.add_column("单位及职务", width=22, key="title")
@@ -258,13 +258,17 @@ class MembersScreen(PartyregScreen):
         table.add_column("报到社区", width=22 if self._wide else 18, key="community")
         table.add_column("状态", width=6, key="status")
 
+    def _name_width(self) -> int:
+        # four Chinese characters at 80 columns, six when wide; longer names end in "…"
+        return 12 if self._wide else 10
+
     def _row(self, member: Member) -> list[Text]:
         community = member.community.community
         if member.community_id is None:
             community = "?" + community  # not in the directory yet: marked by a sign, not colour
         cells = [
             literal(member.unit_code),
-            literal(member.name),
+            literal(fit(member.name, self._name_width())),
             literal(member.gender.value),
         ]
         if self._wide:
@@ -282,8 +286,9 @@ class MembersScreen(PartyregScreen):
         table.clear()
         for member in page.members:
             table.add_row(*self._row(member), key=str(member.id))
-        table.has_previous = page.offset > 0
-        table.has_next = page.offset + len(page.members) < page.total
+        table.set_pages(
+            previous=page.offset > 0, following=page.offset + len(page.members) < page.total
+        )
         if step < 0 and table.row_count:
             table.move_cursor(row=table.row_count - 1)
         self.query_one("#member-status", Static).update(self._status_text(page))

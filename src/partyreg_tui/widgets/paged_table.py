@@ -40,6 +40,19 @@ class PagedTable(DataTable[object]):
         self.has_next = False
         self.has_previous = False
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # the footer shows 下页/上页 only when there is such a page
+        if action == "next_page":
+            return self.has_next
+        if action == "previous_page":
+            return self.has_previous
+        return True
+
+    def set_pages(self, *, previous: bool, following: bool) -> None:
+        """Say whether there are pages before and after this one (updates the footer)."""
+        self.has_previous, self.has_next = previous, following
+        self.refresh_bindings()
+
     def action_next_page(self) -> None:
         """Ask for the following page."""
         if self.has_next:

@@ -1,0 +1,58 @@
+"""The audit log screen: newest first, a page at a time, an entry in full; within scope."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable
+
+from partyreg_core.workspace import Workspace
+from partyreg_tui.app import PartyregApp
+from partyreg_tui.dialogs.entry import EntryDialog
+from partyreg_tui.screens.audit import PAGE_SIZE, AuditScreen
+from tests.tui.support import settle
+
+
+def _ids(table: DataTable[object]) -> list[int]:
+    return [int(str(table.get_row_at(i)[0])) for i in range(table.row_count)]
+
+
+async def test_newest_first_in_pages_with_the_entry_in_full(
+    app: PartyregApp, workspace: Workspace
+) -> None:
+    for i in range(PAGE_SIZE + 5):
+        workspace.set_setting("tui-test", i)
+    everything = [e.id for e in workspace.audit()]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(
+            pilot, lambda: isinstance(app.screen, AuditScreen) and bool(app.screen.entries)
+        )
+        table = app.screen.query_one("#audit-table", DataTable)
+        assert _ids(table) == everything[::-1][:PAGE_SIZE]
+        assert str(table.get_row_at(0)[3]) == "修改设置"
+        await pilot.press("n")
+        await settle(pilot, lambda: max(app.screen.entries) < everything[-PAGE_SIZE])  # type: ignore[attr-defined]
+        assert _ids(table) == everything[::-1][PAGE_SIZE : 2 * PAGE_SIZE]
+        await pilot.press("p")
+        await settle(pilot, lambda: max(app.screen.entries) == everything[-1])  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, EntryDialog))
+        entry = app.screen.entry  # type: ignore[attr-defined]
+        assert entry.id == everything[-1] and entry.after == {"value": PAGE_SIZE + 4}
+        await pilot.press("escape")
+        await settle(pilot, lambda: isinstance(app.screen, AuditScreen))
+
+
+async def test_a_unit_operator_sees_its_own_scope_only(city_db, app: PartyregApp) -> None:  # type: ignore[no-untyped-def]
+    from tests.tui import support
+
+    app.workspace = support.open_workspace(city_db, operator="unit_op", later=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot, lambda: isinstance(app.screen, AuditScreen))
+        seen = set(app.screen.entries)  # type: ignore[attr-defined]
+        allowed = {e.id for e in app.workspace.audit()}
+        assert seen == allowed
+        everything = {e.id for e in support.open_workspace(city_db).audit()}
+        assert allowed < everything
