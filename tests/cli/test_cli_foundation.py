@@ -66,7 +66,10 @@ def test_plugins_lists_versions_and_hooks(capsys: pytest.CaptureFixture[str]) ->
     assert code == 0
     by_name = {p["name"]: p for p in json.loads(out)}
     assert by_name["posts_builtin"]["version"] == "0.1.0"
-    assert by_name["huaian_local"]["hooks"] == ["partyreg_register_formats", "partyreg_register_posts"]
+    assert by_name["huaian_local"]["hooks"] == [
+        "partyreg_register_formats",
+        "partyreg_register_posts",
+    ]
 
 
 @pytest.mark.parametrize(
