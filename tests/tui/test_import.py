@@ -103,9 +103,18 @@ async def test_error_workbook_is_written_beside_the_file(
         await settle(
             pilot, lambda: _import(app).report is not None and bool(_import(app).report.errors_out)
         )  # type: ignore[union-attr]
-    workbook = openpyxl.load_workbook(tmp_path / "登记表-待修改.xlsx")
-    names = [row[1] for row in workbook.active.iter_rows(values_only=True)]  # type: ignore[union-attr]
-    assert "钱错一" in names and "[b]钱错二[/b]" in names and "孙新一" not in names
+        workbook = openpyxl.load_workbook(tmp_path / "登记表-待修改.xlsx")
+        names = [row[1] for row in workbook.active.iter_rows(values_only=True)]  # type: ignore[union-attr]
+        assert "钱错一" in names and "[b]钱错二[/b]" in names and "孙新一" not in names
+        # once corrected by the operator, the workbook is never overwritten without asking
+        (tmp_path / "登记表-待修改.xlsx").write_bytes(b"corrected")
+        await pilot.press("w")
+        await settle(pilot, lambda: isinstance(app.screen, InputDialog))
+        await pilot.press("enter")
+        await settle(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        await pilot.press("n")
+        await settle(pilot, lambda: isinstance(app.screen, ImportScreen))
+    assert (tmp_path / "登记表-待修改.xlsx").read_bytes() == b"corrected"
 
 
 async def test_an_unreadable_file_is_a_notification_not_a_crash(

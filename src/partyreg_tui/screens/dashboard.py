@@ -13,6 +13,7 @@ from datetime import date
 from typing import ClassVar
 
 import attrs
+from rich.cells import cell_len
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -253,8 +254,9 @@ class DashboardScreen(PartyregScreen):
         queues = self.query_one("#queues", DataTable)
         queues.clear(columns=True)
         width = max(self.size.width, 80)
+        detail_width = width - 14 - 2 * 2 - 4
         queues.add_column("", width=14, key="what")
-        queues.add_column("", width=width - 14 - 2 * 2 - 4, key="detail")
+        queues.add_column("", width=detail_width, key="detail")
         style = "bold" if data.unresolved else "dim"
         queues.add_row(
             Text("报到社区未确认", style=style),
@@ -267,13 +269,15 @@ class DashboardScreen(PartyregScreen):
         if not data.batches:
             queues.add_row(Text("最近导入", style="dim"), Text("还没有导入过表格", style="dim"))
         for index, batch in enumerate(data.batches):
-            detail = Text(no_wrap=True, end="")
-            detail.append(f"{local_time(batch.at)}  ")
-            detail.append(BATCH_KIND_LABELS.get(batch.kind.value, batch.kind.value))
-            detail.append(f" {number(batch.written)} 行  ")
-            detail.append_text(literal(batch.file))
-            if batch.undone_at is not None:
-                detail.append("  [已撤销]")
+            head = (
+                f"{local_time(batch.at)}  "
+                f"{BATCH_KIND_LABELS.get(batch.kind.value, batch.kind.value)} "
+                f"{number(batch.written)} 行  "
+            )
+            tail = "  [已撤销]" if batch.undone_at is not None else ""
+            detail = Text(head, no_wrap=True, end="")
+            detail.append_text(literal(fit(batch.file, detail_width - cell_len(head + tail))))
+            detail.append(tail)
             queues.add_row(Text("最近导入" if index == 0 else ""), detail, key=f"batch:{batch.id}")
 
     # -- actions ----------------------------------------------------------------------------

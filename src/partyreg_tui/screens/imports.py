@@ -57,6 +57,11 @@ class SheetTree(DirectoryTree):
         ]
 
 
+def header_text(column: str | None) -> str:
+    """A header as written, on one line: ``报到\n社区`` → ``报到社区``."""
+    return "".join((column or "").split())
+
+
 def default_errors_path(path: Path) -> Path:
     """``登记表.xlsx`` → ``登记表-待修改.xlsx`` beside it."""
     return path.with_name(f"{path.stem}-待修改.xlsx")
@@ -251,6 +256,11 @@ class ImportScreen(PartyregScreen):
             self.notify("这个文件没有错误的行。", markup=False)
             return
 
+        def write(target: Path) -> None:
+            request = self._request(dry_run=True, errors_out=target)
+            if request is not None:
+                self.start(request, "正在写错误工作簿")
+
         def answered(text: str | None) -> None:
             if not text:
                 return
@@ -258,9 +268,17 @@ class ImportScreen(PartyregScreen):
             if target.suffix.lower() != ".xlsx":
                 self.notify("错误工作簿须为 .xlsx 文件。", severity="error", markup=False)
                 return
-            request = self._request(dry_run=True, errors_out=target)
-            if request is not None:
-                self.start(request, "正在写错误工作簿")
+            if not target.exists():
+                write(target)
+                return
+            # an operator's corrected workbook may carry that name: never overwrite it silently
+            body = Text(end="")
+            body.append_text(literal(target, "bold"))
+            body.append(" 已经存在。覆盖它吗？（里面已改正的内容会丢失）")
+            self.app.push_screen(
+                ConfirmDialog("文件已存在", body, yes="覆盖"),
+                lambda yes: write(target) if yes else None,
+            )
 
         self.app.push_screen(
             InputDialog(
@@ -328,7 +346,7 @@ class ImportScreen(PartyregScreen):
             table.add_row(
                 Text(kind, style="bold" if kind == "错误" else ""),
                 literal(issue.row),
-                literal(fit(" ".join((issue.column or "").split()), 10)),
+                literal(fit(header_text(issue.column), 10)),
                 literal(fit(issue.value, 14)),
                 literal(fit(issue.message, width)),
                 key=str(index),
@@ -359,7 +377,7 @@ class ImportScreen(PartyregScreen):
         text.append(f"{kind} 第 {issue.row} 行", style="bold")
         if issue.column:
             text.append(" ")
-            text.append_text(literal(" ".join(issue.column.split()), "bold"))
+            text.append_text(literal(header_text(issue.column), "bold"))
         if issue.value:
             text.append(" “")
             text.append_text(literal(issue.value))

@@ -98,6 +98,8 @@ class MembersScreen(PartyregScreen):
         self.wanted = MemberFilter()
         self.page: MemberPage | None = None
         self.last_seconds = 0.0
+        #: The filter whose results are on screen, and when they were put there.
+        self.shown: tuple[MemberFilter, float] | None = None
         self._wide: bool | None = None
         self._communities_loaded = False
         self._page_step = 0
@@ -241,6 +243,7 @@ class MembersScreen(PartyregScreen):
         self.page = message.page
         self.last_seconds = message.seconds
         self._fill(message.page)
+        self.shown = (message.wanted, time.perf_counter())  # for bench/tui_bench.py
 
     # -- drawing ------------------------------------------------------------------------------
 
