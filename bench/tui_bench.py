@@ -1,0 +1,193 @@
+"""The terminal UI on a 100,000-member SQLite store, timed with Textual's Pilot (issue 7).
+
+    .venv/bin/python bench/tui_bench.py [--rows 100000] [--db PATH] [--keep DIR]
+
+1. Builds the city of ``bench/import_bench.py`` (its generators) and imports ``--rows``
+   members through the facade — not timed. ``--db`` reuses a store built before.
+2. First screen: from starting the app (``App.run_test`` at 80x24, a fresh Workspace each time)
+   until the dashboard shows its numbers — counts by status and by district, the unresolved
+   queue, the latest batches. Measured in this process (Textual already imported) and, once,
+   in a fresh process from ``python -c`` including every import. Target: 1.5 s.
+3. Search keystrokes: on the members screen, each key of a realistic session (pinyin initials,
+   a name, phone digits, a unit code, backspaces) from the key press until the new page of
+   results is in the table (``MembersScreen.shown``). Target: 150 ms.
+Results go to the "Terminal UI" section of bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.results import write_section  # noqa: E402
+
+FIRST_SCREEN_RUNS = 5
+#: Keys typed on the members screen, as an operator would: initials, a correction, a name,
+#: phone digits, a unit code.
+KEYS = [
+    "w", "j", "w", "backspace", "backspace", "backspace",
+    "王", "建", "backspace", "backspace",
+    "1", "2", "3", "4", "backspace", "backspace", "backspace", "backspace",
+    "0", "0", "8", ".", "0", "1", "0",
+]  # fmt: skip
+TARGET_FIRST = 1.5
+TARGET_KEY = 0.150
+
+
+def build_store(folder: Path, rows: int) -> Path:
+    """The 100,000-member city through the facade's import (untimed)."""
+    from bench.import_bench import build_inputs, prepared_store, workspace
+    from partyreg_core.importing import ImportRequest
+
+    paths = build_inputs(folder, rows)
+    db = prepared_store(folder, paths)
+    ws = workspace(db)
+    report = ws.import_file(ImportRequest(paths["form1"], date(2014, 8, 28)))
+    assert report.rows_written == rows, report.errors[:3]
+    ws.close()
+    return db
+
+
+def _workspace(db: Path):  # type: ignore[no-untyped-def]
+    from partyreg_core.workspace import Workspace
+
+    # the campaign's registration week: the dashboard has a deadline to count down to
+    return Workspace(f"sqlite:///{db}", clock=lambda: datetime(2014, 8, 28, 2, tzinfo=UTC))
+
+
+async def _until(pilot, condition, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the screen did not get there")
+        await asyncio.sleep(0.001)
+    await pilot.pause()
+
+
+async def first_screen(db: Path, started: float | None = None) -> float:
+    """Seconds from ``started`` (default: now, the app's start) to the dashboard's numbers on
+    screen. The workspace is opened and the operator checked as ``partyreg tui`` does."""
+    start = time.perf_counter() if started is None else started
+    from partyreg_tui.app import PartyregApp
+    from partyreg_tui.screens.dashboard import DashboardScreen
+
+    workspace = _workspace(db)
+    workspace.actor  # noqa: B018 — the CLI checks the operator before the app starts
+    app = PartyregApp(workspace, theme="textual-dark")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _until(
+            pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.data is not None
+        )
+        seconds = time.perf_counter() - start
+        app.workspace.close()
+    return seconds
+
+
+async def keystrokes(db: Path) -> list[tuple[str, float, float, int]]:
+    """(key, seconds to results on screen, seconds in the query, matches) per keystroke."""
+    from partyreg_tui.app import PartyregApp
+    from partyreg_tui.screens.members import MembersScreen
+
+    app = PartyregApp(_workspace(db), theme="textual-dark")
+    found = []
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()  # the pinyin table, loaded at start
+        await pilot.press("f3")
+        await _until(pilot, lambda: isinstance(app.screen, MembersScreen) and app.screen.page)
+        screen = app.screen
+        assert isinstance(screen, MembersScreen)
+        text = ""
+        for key in KEYS:
+            text = text[:-1] if key == "backspace" else text + key
+            start = time.perf_counter()
+            await pilot.press(key)
+            await _until(
+                pilot, lambda t=text: screen.shown is not None and screen.shown[0].text == t
+            )
+            assert screen.shown is not None and screen.page is not None
+            found.append((key, screen.shown[1] - start, screen.last_seconds, screen.page.total))
+        app.workspace.close()
+    return found
+
+
+def first_screen_fresh_process(db: Path) -> float:
+    """The first screen from a fresh interpreter, every import included (one run; the
+    interpreter's own start, about 20 ms, is not)."""
+    code = (
+        "import time; start = time.perf_counter();"
+        "import asyncio, sys; sys.path.insert(0, sys.argv[2]);"
+        "from bench.tui_bench import first_screen;"
+        "from pathlib import Path;"
+        "print(asyncio.run(first_screen(Path(sys.argv[1]), start)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(db), str(ROOT)], capture_output=True, text=True,
+        check=True, cwd=ROOT,
+    )  # fmt: skip
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--db", type=Path, help="an existing store to time (skips the build)")
+    parser.add_argument("--keep", type=Path, help="build the store in this folder and keep it")
+    args, _unknown = parser.parse_known_args()  # `python -m bench` passes everyone's options
+    with tempfile.TemporaryDirectory() as tmp:
+        if args.db is not None:
+            db = args.db
+        else:
+            folder = args.keep or Path(tmp)
+            folder.mkdir(parents=True, exist_ok=True)
+            print(f"building a store of {args.rows:,} members in {folder} (not timed)…")
+            db = build_store(folder, args.rows)
+        members = _workspace(db).members().total
+        firsts = [asyncio.run(first_screen(db)) for _ in range(FIRST_SCREEN_RUNS)]
+        fresh = first_screen_fresh_process(db)
+        keys = asyncio.run(keystrokes(db))
+    latencies = [seconds for _key, seconds, _query, _n in keys]
+    rows = "\n".join(
+        f"| `{key}` | {n:,} | {seconds * 1000:.0f} | {query * 1000:.0f} |"
+        for key, seconds, query, n in keys
+    )
+    worst = max(latencies)
+    body = (
+        f"`python bench/tui_bench.py`: {members:,} members in SQLite, terminal 80x24, "
+        f"{platform.machine()}, {os.cpu_count()} cores (shared), Python "
+        f"{platform.python_version()}; measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.\n\n"
+        "| measurement | result | target |\n| --- | ---: | --- |\n"
+        f"| first screen (dashboard with its numbers), in process, best / median of "
+        f"{FIRST_SCREEN_RUNS} | {min(firsts):.2f} s / {statistics.median(firsts):.2f} s "
+        f"| ≤ {TARGET_FIRST} s |\n"
+        f"| first screen from a fresh process, imports included | {fresh:.2f} s "
+        f"| ≤ {TARGET_FIRST} s |\n"
+        f"| search keystroke to results on screen, median / worst of {len(keys)} "
+        f"| {statistics.median(latencies) * 1000:.0f} ms / {worst * 1000:.0f} ms "
+        f"| ≤ {TARGET_KEY * 1000:.0f} ms |\n\n"
+        "Each keystroke (from the key press, through the query in a worker, to the page in the "
+        "table):\n\n| key | matches | ms to screen | ms in the query |\n"
+        "| --- | ---: | ---: | ---: |\n" + rows + "\n"
+    )
+    print(body)
+    print(json.dumps({"first": firsts, "fresh": fresh, "keys": latencies}))
+    write_section("tui", "Terminal UI", body)
+    ok = min(firsts) <= TARGET_FIRST and fresh <= TARGET_FIRST and worst <= TARGET_KEY
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
