@@ -149,7 +149,7 @@ async def test_undo_a_batch_after_confirming(
             pilot, lambda: isinstance(app.screen, BatchesScreen) and bool(app.screen.batches)
         )
         table = app.screen.query_one("#batch-table", DataTable)
-        assert str(table.get_row_at(0)[6]) == report.batch_id  # newest first
+        assert table.coordinate_to_cell_key((0, 0)).row_key.value == report.batch_id  # newest
         await pilot.press("u")
         await settle(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("n")  # not yet

@@ -18,6 +18,9 @@ from partyreg_tui.screens.base import PartyregScreen
 from partyreg_tui.screens.dashboard import BATCH_KIND_LABELS
 from partyreg_tui.text import fit, literal, local_time, number
 
+#: Terminal width from which the batch id is shown too.
+WIDE = 100
+
 
 class BatchesScreen(PartyregScreen):
     """The batches the operator may see; ``u`` undoes the one under the cursor."""
@@ -63,7 +66,8 @@ class BatchesScreen(PartyregScreen):
         table.add_column("文件", width=18, key="file")
         table.add_column("操作员", width=10, key="operator")
         table.add_column("状态", width=6, key="state")
-        table.add_column("批次号", key="id")
+        if self.app.size.width >= WIDE:  # the id is for `partyreg import undo`; no room at 80
+            table.add_column("批次号", width=22, key="id")
         table.focus()
         self.load()
 
@@ -96,11 +100,12 @@ class BatchesScreen(PartyregScreen):
                 literal(fit(batch.file, 18)),
                 literal(fit(operator, 10)),
                 Text("已撤销" if batch.undone_at else ""),
-                literal(batch.id),
+                *([literal(batch.id)] if len(table.columns) > 6 else []),
                 key=batch.id,
             )
         if not message.batches:
-            table.add_row("", "", "", Text("还没有导入过表格", style="dim"), "", "", "")
+            empty = Text("还没有导入过表格", style="dim")
+            table.add_row(*["", "", "", empty, "", "", ""][: len(table.columns)])
         elif row:
             table.move_cursor(row=min(row, table.row_count - 1))
 
