@@ -111,6 +111,9 @@ class PartyregApp(App[int]):
 
         async def switch() -> None:
             await self.switch_mode("members")
+            # back to the list if a member's details were left open on top of it
+            while not isinstance(self.screen, MembersScreen) and len(self.screen_stack) > 1:
+                await self.pop_screen()
             screen = self.screen
             if isinstance(screen, MembersScreen):
                 screen.apply_filters(**filters)  # type: ignore[arg-type]

@@ -88,3 +88,25 @@ async def test_a_unit_operator_sees_bars_by_unit(city_db, app: PartyregApp) -> N
         assert screen.data.group_label == "单位"
         who = str(screen.query_one("#who", Static).render())
         assert "tester 代 unit_op" in who and "单位党组织 008.010.001 市民政局机关党委" in who
+
+
+async def test_u_returns_to_the_list_when_details_were_left_open(app: PartyregApp) -> None:
+    from partyreg_tui.screens.member import MemberScreen
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, lambda: _loaded(app))
+        await pilot.press("f3")
+        await settle(pilot, lambda: isinstance(app.screen, MembersScreen))
+        await pilot.press("enter", "enter")
+        await settle(pilot, lambda: isinstance(app.screen, MemberScreen))
+        await pilot.press("f2")
+        await settle(pilot, lambda: _loaded(app))
+        await pilot.press("u")
+        await settle(
+            pilot,
+            lambda: (
+                isinstance(app.screen, MembersScreen)
+                and app.screen.page is not None
+                and app.screen.page.total == support.UNRESOLVED
+            ),
+        )

@@ -83,6 +83,17 @@ def test_tui_refuses_an_unknown_operator_in_one_line(
     assert err.count("\n") == 1
 
 
+def test_tui_tells_an_os_user_without_an_account_whom_to_ask(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], city_db: Path
+) -> None:
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setattr("getpass.getuser", lambda: "newcomer")
+    assert run(["--db", f"sqlite:///{city_db}", "tui", "--no-probe"]) == 2
+    err = capsys.readouterr().err
+    assert "系统用户 newcomer 不是 partyreg 操作员" in err and "partyreg operator add" in err
+    assert "Traceback" not in err
+
+
 def test_importing_the_cli_does_not_import_textual() -> None:
     code = (
         "import sys, partyreg_cli.main, partyreg_cli.commands.tui;"

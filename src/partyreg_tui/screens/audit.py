@@ -94,7 +94,7 @@ class AuditScreen(PartyregScreen):
         table.add_column("时间", width=16, key="at")
         table.add_column("操作员", width=10, key="actor")
         table.add_column("操作", width=10, key="action")
-        table.add_column("对象", width=16, key="subject")
+        table.add_column("对象", width=14, key="subject")
         table.add_column("内容", width=self._summary_width(), key="summary")
         table.focus()
         self.load(None)
@@ -128,7 +128,7 @@ class AuditScreen(PartyregScreen):
                 literal(local_time(entry.at)),
                 literal(fit(actor, 10)),
                 literal(action_label(entry.action)),
-                literal(fit(entry.subject, 16)),
+                literal(fit(entry.subject, 14)),
                 literal(summary(entry, width)),
                 key=str(entry.id),
             )
@@ -140,7 +140,7 @@ class AuditScreen(PartyregScreen):
 
     def _summary_width(self) -> int:
         # what the fixed columns and their padding leave of the screen, so nothing scrolls
-        return max(12, self.app.size.width - (6 + 16 + 10 + 10 + 16) - 6 * 2 - 2 - 4)
+        return max(8, self.app.size.width - (6 + 16 + 10 + 10 + 14) - 6 * 2 - 2 - 2)
 
     def on_paged_table_page_requested(self, event: PagedTable.PageRequested) -> None:
         if event.step > 0 and self.entries:

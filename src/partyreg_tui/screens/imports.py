@@ -10,6 +10,7 @@ row below it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
@@ -49,10 +50,10 @@ class SheetTree(DirectoryTree):
     ICON_NODE = "+ "
     ICON_FILE = "  "
 
-    def filter_paths(self, paths: object) -> list[Path]:  # type: ignore[override]
+    def filter_paths(self, paths: Iterable[Path]) -> list[Path]:
         return [
             p
-            for p in paths  # type: ignore[attr-defined]
+            for p in paths
             if not p.name.startswith(".") and (p.is_dir() or p.suffix.lower() in SHEET_SUFFIXES)
         ]
 
@@ -301,10 +302,12 @@ class ImportScreen(PartyregScreen):
     @work(thread=True, exclusive=True, group="import", exit_on_error=False)
     def run_import(self, request: ImportRequest) -> None:
         """The import itself (worker thread)."""
+
+        def progressed(rows: int) -> None:
+            self.post_message(self.Progressed(rows))
+
         try:
-            report = self.workspace.import_file(
-                request, progress=lambda rows: self.post_message(self.Progressed(rows))
-            )
+            report = self.workspace.import_file(request, progress=progressed)
         except Exception as error:
             self.show_error(error)
             self.post_message(self.Failed())
