@@ -51,10 +51,12 @@ class AuditEntry:
 class AuditQuery:
     """Which entries to read (within the operator's scope): from ``since`` on, oldest first —
     or newest first with ``newest_first``; ``before`` keeps entries with a smaller id (the next
-    page of a newest-first listing starts before the last id shown)."""
+    page of a newest-first listing starts before the last id shown); ``subject`` keeps the
+    entries about exactly that subject (``member:12``)."""
 
     since: date | None = None
     action: str | None = None
     limit: int | None = None
     newest_first: bool = False
     before: int | None = None
+    subject: str | None = None

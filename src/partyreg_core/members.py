@@ -113,7 +113,8 @@ class MemberQuery:
 
     ``unit`` matches the unit and every unit below it; ``community`` matches the community as
     registered or resolved; ``community_resolved`` keeps only members whose report-in community
-    was (``True``) or was not yet (``False``) found in the directory; ``text`` is what an
+    was (``True``) or was not yet (``False``) found in the directory; ``post`` keeps members who
+    claimed that post code (认领岗位); ``text`` is what an
     operator types to find someone — name, pinyin initials, phone or unit code, read by
     :func:`partyreg_core.search.parse_search` (phones are matched only as far as the scope sees
     them: the last four digits, for the roles that see phones masked); ``offset``/``limit`` page
@@ -129,6 +130,7 @@ class MemberQuery:
     phone: str | None = None
     text: str | None = None
     community_resolved: bool | None = None
+    post: str | None = None
     offset: int = 0
     limit: int | None = None
 

@@ -644,11 +644,18 @@ class Workspace:
         limit: int | None = None,
         newest_first: bool = False,
         before: int | None = None,
+        subject: str | None = None,
     ) -> Iterator[AuditEntry]:
         """Audit entries within the operator's scope, oldest first (or ``newest_first``; with
-        ``before``, only entries older than that id: the next page of a newest-first list)."""
+        ``before``, only entries older than that id: the next page of a newest-first list; with
+        ``subject``, only the entries about it, e.g. ``member:12``)."""
         query = AuditQuery(
-            since=since, action=action, limit=limit, newest_first=newest_first, before=before
+            since=since,
+            action=action,
+            limit=limit,
+            newest_first=newest_first,
+            before=before,
+            subject=subject,
         )
         return self.store.audit(self.actor, query)
 

@@ -186,6 +186,7 @@ audit_log = sa.Table(
     sa.Column("district_code", CODE, nullable=True),
     sa.Column("community_id", BIGINT, nullable=True),
     sa.Index(None, "at"),
+    sa.Index(None, "subject"),  # one member's history (revision 0003)
     sqlite_autoincrement=True,
 )
 

@@ -470,6 +470,8 @@ class SqlStore:
             )
         if query.before is not None:
             statement = statement.where(audit_log.c.id < query.before)
+        if query.subject is not None:
+            statement = statement.where(audit_log.c.subject == query.subject)
         order = audit_log.c.id.desc() if query.newest_first else audit_log.c.id
         statement = statement.order_by(order)
         if query.limit is not None:
@@ -1272,6 +1274,11 @@ class SqlStore:
         if query.community_resolved is not None:
             found = c.community_id.is_not(None)
             statement = statement.where(found if query.community_resolved else sa.not_(found))
+        if query.post is not None:
+            claimed = sa.exists().where(
+                claims.c.member_id == c.id, claims.c.post_code == query.post
+            )
+            statement = statement.where(claimed)
         return statement
 
     def list_members(self, actor: Actor, query: MemberQuery) -> MemberPage:
