@@ -175,3 +175,56 @@ async def test_a_refused_edit_says_why_in_chinese_and_changes_nothing(
         messages = [n.message for n in app._notifications]
         assert any("联系方式" in m and "认领岗位" in m for m in messages), messages
     assert workspace.store.get_member(workspace.actor, member.id) == member
+
+
+async def test_filter_by_post_shows_exactly_the_members_who_claimed_it(
+    app: PartyregApp, workspace: Workspace
+) -> None:
+    claimed = {
+        m.id for m in workspace.iter_members(MemberQuery()) if "5" in m.posts
+    }  # every third member of the city claimed post 5
+    assert 0 < len(claimed) < support.MEMBERS
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open(pilot, app)
+        screen = _members(app)
+        await pilot.press("escape", "p")  # from the list, p opens the post filter
+        await settle(pilot)
+        select = screen.query_one("#post")
+        assert select.expanded  # type: ignore[attr-defined]
+        assert any(str(label).startswith("5 ") for label, _ in select._options)  # type: ignore[attr-defined]
+        select.value = "5"  # type: ignore[attr-defined]
+        await settle(pilot, lambda: screen.wanted.post == "5")
+        await settle(pilot)
+        assert screen.page is not None
+        assert {m.id for m in screen.page.members} == claimed
+        assert screen.page.total == len(claimed)
+        assert all("5" in m.posts for m in screen.page.members)
+        screen.query_one("#member-table").focus()
+        await pilot.press("x")
+        await settle(pilot, lambda: screen.wanted.post is None)
+        await settle(pilot)
+        assert screen.page.total == support.MEMBERS + 1
+
+
+async def test_detail_shows_the_members_history_with_an_edit_before_and_after(
+    app: PartyregApp, workspace: Workspace
+) -> None:
+    [found] = workspace.find_member("王建伟")
+    workspace.edit_member(found.id, {"specialty": "摄影"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _open(pilot, app)
+        await _enter(pilot, app, "王建伟")
+        await pilot.press("enter", "enter")
+        await settle(
+            pilot, lambda: isinstance(app.screen, MemberScreen) and app.screen.member is not None
+        )
+        history = app.screen.query_one("#member-history", DataTable)
+        rows = [[str(cell) for cell in history.get_row_at(i)] for i in range(history.row_count)]
+        assert len(rows) == 2, rows
+        at, actor, action, change = rows[0]  # newest first
+        assert at  # when the store wrote the entry
+        assert action == "修改党员"
+        assert actor == support.OS_USER
+        assert change == "特长 书法→摄影"
+        assert rows[-1][2] == "登记"
+        assert found.batch_id is not None and found.batch_id in rows[-1][3]

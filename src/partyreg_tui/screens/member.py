@@ -1,4 +1,6 @@
-"""One member: every field of 附表1, where the registration stands, and the edit form."""
+"""One member: every field of 附表1, where the registration stands, its history (the audit
+entries about the member, newest first, ending with the batch that registered it), and the
+edit form."""
 
 from __future__ import annotations
 
@@ -8,14 +10,20 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from partyreg_core.members import Member
+from partyreg_core.audit import AuditEntry
+from partyreg_core.members import REGISTRATION_FIELDS, Member
+from partyreg_core.operators import Scope
 from partyreg_core.posts import PostCatalog
+from partyreg_tui.screens.audit import action_label
 from partyreg_tui.screens.base import PartyregScreen
-from partyreg_tui.text import literal
+from partyreg_tui.text import literal, local_time
+
+#: How many of the member's audit entries the detail view shows.
+HISTORY_LIMIT = 50
 
 #: 附表1's columns in the form's order, as the detail view and the edit form label them.
 FIELD_LABELS = (
@@ -79,6 +87,58 @@ def detail_rows(member: Member, catalog: PostCatalog, unit_name: str) -> list[tu
     return rows
 
 
+_LABELS = dict(FIELD_LABELS)
+
+
+def _value(key: str, value: object, scope: Scope) -> str:
+    """A field's value in a history line, masked as the detail view masks it."""
+    if isinstance(value, list | tuple):
+        text = "、".join(str(v) for v in value)
+    else:
+        text = "" if value is None else str(value)
+    if key == "phone" and text:
+        return scope.phone(text)
+    if key == "address" and text:
+        return scope.address(text)
+    return text
+
+
+def change_text(entry: AuditEntry, scope: Scope) -> str:
+    """``联系方式 139****0000→138****5678；特长 →摄影`` — an edit's fields before and after."""
+    before, after = entry.before or {}, entry.after or {}
+    if entry.action == "member.edit":
+        keys = [k for k in REGISTRATION_FIELDS if k in before or k in after]
+        keys += [k for k in {**before, **after} if k not in keys]
+        return "；".join(
+            f"{_LABELS.get(k, k)} {_value(k, before.get(k), scope)}→{_value(k, after.get(k), scope)}"
+            for k in keys
+        )
+    if entry.action == "member.remove":
+        return f"原因：{after.get('reason', '')}"
+    data = after or before
+    return "；".join(f"{_LABELS.get(k, k)} {_value(k, v, scope)}" for k, v in data.items())
+
+
+def history_rows(
+    member: Member, entries: list[AuditEntry], scope: Scope
+) -> list[tuple[Text, Text, Text, Text]]:
+    """The history table's lines, newest first: the member's audit entries, then the
+    registration (from the member's batch and date, not from the batch entry's JSON)."""
+    rows = [
+        (
+            literal(local_time(e.at)),
+            literal(e.actor if e.on_behalf_of is None else f"{e.actor}（代 {e.on_behalf_of}）"),
+            literal(action_label(e.action)),
+            literal(change_text(e, scope)),
+        )
+        for e in entries
+    ]
+    registered = member.registered_on.isoformat() if member.registered_on else ""
+    batch = f"导入批次 {member.batch_id}" if member.batch_id else "手工登记"
+    rows.append((literal(registered), literal(""), literal("登记"), literal(batch)))
+    return rows
+
+
 class MemberScreen(PartyregScreen):
     """Every field of one member; ``e`` edits them (checked as an import checks a row)."""
 
@@ -91,10 +151,11 @@ class MemberScreen(PartyregScreen):
     class Loaded(Message):
         """The member was read."""
 
-        def __init__(self, member: Member, unit_name: str) -> None:
+        def __init__(self, member: Member, unit_name: str, history: list[AuditEntry]) -> None:
             super().__init__()
             self.member = member
             self.unit_name = unit_name
+            self.history = history
 
     def __init__(self, member_id: int, *, edit: bool = False) -> None:
         super().__init__()
@@ -103,18 +164,26 @@ class MemberScreen(PartyregScreen):
         self._edit_when_loaded = edit
 
     def compose_body(self) -> ComposeResult:
-        with Vertical(id="member"):
+        with VerticalScroll(id="member"):
             yield Static("正在读取…", id="member-title", markup=False)
             table: DataTable[object] = DataTable(
                 id="member-fields", cursor_type="row", show_header=False
             )
             yield table
+            yield Static("历史记录（最新在前）", id="member-history-title", markup=False)
+            history: DataTable[object] = DataTable(id="member-history", cursor_type="row")
+            yield history
 
     def on_mount(self) -> None:
         table = self.query_one("#member-fields", DataTable)
         table.add_column("", width=18, key="label")
         table.add_column("", key="value")
         table.focus()
+        history = self.query_one("#member-history", DataTable)
+        history.add_column("时间", width=16, key="at")
+        history.add_column("操作人", width=10, key="actor")
+        history.add_column("操作", width=8, key="action")
+        history.add_column("内容", key="change")
         self.load()
 
     @work(thread=True, exclusive=True, group="member", exit_on_error=False)
@@ -124,10 +193,13 @@ class MemberScreen(PartyregScreen):
         try:
             member = ws.member(self.member_id)
             unit = ws.org_tree.find(member.unit_code)
+            history = list(
+                ws.audit(subject=f"member:{member.id}", newest_first=True, limit=HISTORY_LIMIT)
+            )
         except Exception as error:
             self.show_error(error)
             return
-        self.post_message(self.Loaded(member, unit.name if unit is not None else ""))
+        self.post_message(self.Loaded(member, unit.name if unit is not None else "", history))
 
     def on_member_screen_loaded(self, message: Loaded) -> None:
         self.member = message.member
@@ -141,6 +213,11 @@ class MemberScreen(PartyregScreen):
         catalog = self.workspace.post_catalog
         for label, value in detail_rows(message.member, catalog, message.unit_name):
             table.add_row(Text(label, style="dim"), value, key=label)
+        history = self.query_one("#member-history", DataTable)
+        history.clear()
+        scope = self.workspace.actor.scope
+        for at, actor, action, change in history_rows(message.member, message.history, scope):
+            history.add_row(at, actor, action, change)
         if self._edit_when_loaded:
             self._edit_when_loaded = False
             self.action_edit()

@@ -24,6 +24,7 @@ from partyreg_core.communities import Community
 from partyreg_core.members import Member, MemberPage, MemberQuery, MemberStatus
 from partyreg_core.operators import Role
 from partyreg_core.orgcodes import OrgCode
+from partyreg_core.posts import Post
 from partyreg_tui.screens.base import PartyregScreen
 from partyreg_tui.text import fit, literal, number
 from partyreg_tui.widgets.inputs import SearchInput
@@ -37,11 +38,12 @@ UNRESOLVED = "unresolved"
 
 @attrs.frozen
 class MemberFilter:
-    """What the operator asked for: search text, status, community, unit, page."""
+    """What the operator asked for: search text, status, community, post, unit, page."""
 
     text: str = ""
     status: MemberStatus | None = None
     community: int | str | None = None  # a community id, or UNRESOLVED
+    post: str | None = None  # a post code (认领岗位)
     unit: OrgCode | None = None
     offset: int = 0
 
@@ -52,6 +54,7 @@ class MemberFilter:
             status=self.status,
             community_id=self.community if isinstance(self.community, int) else None,
             community_resolved=False if self.community == UNRESOLVED else None,
+            post=self.post,
             text=self.text or None,
             offset=self.offset,
             limit=PAGE_SIZE,
@@ -65,6 +68,21 @@ def community_options(communities: list[Community]) -> list[tuple[str, int | str
     return options
 
 
+def post_options(posts: list[Post]) -> list[tuple[str, str]]:
+    """The post filter's choices: ``3 社情民意收集岗`` by code (city posts first; districts'
+    local posts that share a code are listed under it once, their names joined)."""
+    names: dict[str, list[str]] = {}
+    for post in posts:
+        names.setdefault(post.code, [])
+        if post.name not in names[post.code]:
+            names[post.code].append(post.name)
+
+    def order(code: str) -> tuple[int, int, str]:
+        return (0, int(code), "") if code.isdigit() else (1, 0, code)
+
+    return [(f"{code} {'/'.join(names[code])}", code) for code in sorted(names, key=order)]
+
+
 class MembersScreen(PartyregScreen):
     """Search, filters, one page of members, and their details."""
 
@@ -73,6 +91,7 @@ class MembersScreen(PartyregScreen):
         Binding("enter", "open", "详情", show=False),
         Binding("e", "edit", "修改"),
         Binding("slash", "focus_search", "搜索"),
+        Binding("p", "post_filter", "岗位"),
         Binding("x", "clear_filters", "清除筛选"),
         Binding("escape", "focus_table", "到列表", show=False),
     ]
@@ -121,6 +140,7 @@ class MembersScreen(PartyregScreen):
                     compact=True,
                 )
                 yield Select[int | str]([], prompt="全部社区", id="community", compact=True)
+                yield Select[str](self._post_options(), prompt="全部岗位", id="post", compact=True)
             yield PagedTable(id="member-table")
             yield Static("", id="member-status", markup=False)
 
@@ -160,6 +180,7 @@ class MembersScreen(PartyregScreen):
         self.wanted = MemberFilter(text=text, unit=code, community=community)
         self.query_one("#search", Input).value = text
         self.query_one("#status", Select).clear()
+        self.query_one("#post", Select).clear()
         select = self.query_one("#community", Select)
         if community is None:
             select.clear()
@@ -185,6 +206,14 @@ class MembersScreen(PartyregScreen):
             self.wanted = attrs.evolve(self.wanted, status=status, offset=0)
             self.search()
 
+    @on(Select.Changed, "#post")
+    def _post_changed(self, event: Select.Changed) -> None:
+        value = event.value
+        post = value if isinstance(value, str) else None
+        if post != self.wanted.post:
+            self.wanted = attrs.evolve(self.wanted, post=post, offset=0)
+            self.search()
+
     @on(Select.Changed, "#community")
     def _community_changed(self, event: Select.Changed) -> None:
         value = event.value
@@ -198,6 +227,15 @@ class MembersScreen(PartyregScreen):
         self.wanted = attrs.evolve(self.wanted, offset=offset)
         self._page_step = event.step
         self.search()
+
+    def _post_options(self) -> list[tuple[str, str]]:
+        """The posts members in the operator's scope may have claimed: a district's own and
+        the city's for a district operator, every post for the others."""
+        ws = self.workspace
+        scope = ws.actor.scope
+        if scope.role is Role.DISTRICT and scope.code is not None:
+            return post_options(ws.posts(scope.code))
+        return post_options(ws.posts(all_districts=True))
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -348,6 +386,12 @@ class MembersScreen(PartyregScreen):
     def action_focus_table(self) -> None:
         """To the list."""
         self.query_one("#member-table", PagedTable).focus()
+
+    def action_post_filter(self) -> None:
+        """Open the post filter (its first choice, 全部岗位, clears it)."""
+        select = self.query_one("#post", Select)
+        select.focus()
+        select.expanded = True
 
     def action_clear_filters(self) -> None:
         """Every member in scope again."""
