@@ -48,6 +48,7 @@ from partyreg_core.importing import (
     Progress,
     import_file,
 )
+from partyreg_core.masking import mask_fields
 from partyreg_core.members import Member, MemberCount, MemberPage, MemberQuery, Route
 from partyreg_core.operators import Actor, Operator, Role, Scope, parse_role
 from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit, TableProblem, check_table, parse_code
@@ -657,7 +658,20 @@ class Workspace:
             before=before,
             subject=subject,
         )
-        return self.store.audit(self.actor, query)
+        scope = self.actor.scope
+        entries = self.store.audit(self.actor, query)
+        if scope.sees_full_phone and scope.sees_full_address:
+            return entries
+        # The log keeps full values; a role that sees phones and addresses masked elsewhere
+        # sees them masked here too (decision 0014).
+        return (
+            attrs.evolve(
+                entry,
+                before=mask_fields(entry.before, scope.phone, scope.address),
+                after=mask_fields(entry.after, scope.phone, scope.address),
+            )
+            for entry in entries
+        )
 
     def setting(self, key: str) -> Any:
         """A shared setting (plain JSON data) or ``None``."""

@@ -118,3 +118,17 @@ def test_unknown_export_and_wrong_suffix_exit_2(cli: Cli) -> None:
     code, out, err = cli("export", "form1", "-o", str(cli.tmp / "x.csv"))
     assert code == 2 and ".xlsx" in err
     assert not (cli.tmp / "x.csv").exists()
+
+
+def test_the_audit_log_masks_what_the_role_sees_masked(cli: Cli) -> None:
+    assert cli("operator", "add", "quxian", "--role", "district", "--scope", "008.010")[0] == 0
+    assert cli("operator", "add", "danwei", "--role", "unit", "--scope", "008.010")[0] == 0
+    member = next(m for m in cli.json("members", "list")[1] if m["name"] == "王建伟")
+    assert (
+        cli("--as", "danwei", "members", "edit", str(member["id"]), "--phone", "13800001111")[0]
+        == 0
+    )
+    _, full = cli.json("--as", "danwei", "audit", "--action", "member.edit")
+    assert full[-1]["after"]["phone"] == "13800001111"  # the unit sees its members' phones
+    _, masked = cli.json("--as", "quxian", "audit", "--action", "member.edit")
+    assert masked and "13800001111" not in str(masked) and "138****1111" in str(masked)
