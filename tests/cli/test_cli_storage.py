@@ -158,10 +158,18 @@ def test_members_edit_and_remove_are_audited(capsys: pytest.CaptureFixture[str],
     )
     assert code == 0, err
     assert json.loads(out)["phone"] == "13900001111"
-    code, out, _ = call(capsys, "--db", db, "audit", "--json", "--action", "member.edit")
+    code, out, _ = call(
+        capsys, "--db", db, "--as", "minzheng", "audit", "--json", "--action", "member.edit"
+    )
     [entry] = json.loads(out)
     assert entry["before"] == {"phone": "13812345678"} and entry["after"] == {
         "phone": "13900001111"
+    }
+    # the city sees phones masked (decision 0014), in the audit log as everywhere else
+    code, out, _ = call(capsys, "--db", db, "audit", "--json", "--action", "member.edit")
+    [entry] = json.loads(out)
+    assert entry["before"] == {"phone": "138****5678"} and entry["after"] == {
+        "phone": "139****1111"
     }
     code, _, err = call(
         capsys, "--db", db, "--as", "minzheng", "members", "edit", "1", "--gender", "未知"
