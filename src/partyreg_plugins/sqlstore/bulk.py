@@ -8,11 +8,9 @@ policies check every row (DESIGN.md §9).
 
 from __future__ import annotations
 
-import gc
 import itertools
 import json
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -20,21 +18,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
 _stage_numbers = itertools.count(1)
-
-
-@contextmanager
-def no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector during a bulk write: the write allocates a few
-    hundred thousand tuples, none of them cyclic, and every collection would walk the caller's
-    whole heap (an importer holding a million rows) again and again. Reference counting still
-    frees everything; the collector is back on afterwards."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def sqlite_date(value: date | None) -> str | None:

@@ -42,6 +42,7 @@ from partyreg_core.errors import (
     ValidationError,
 )
 from partyreg_core.hours import ActivityTotal, RollupKey
+from partyreg_core.importing import no_gc
 from partyreg_core.members import (
     Member,
     MemberCount,
@@ -71,7 +72,6 @@ from partyreg_plugins.sqlstore.bulk import (
     in_values,
     insert_activities_joined,
     insert_rows,
-    no_gc,
     sqlite_date,
     sqlite_datetime,
 )
