@@ -187,7 +187,7 @@ async def test_filter_by_post_shows_exactly_the_members_who_claimed_it(
     async with app.run_test(size=(80, 24)) as pilot:
         await _open(pilot, app)
         screen = _members(app)
-        await pilot.press("escape", "p")  # from the list, p opens the post filter
+        await pilot.press("escape", "g")  # from the list, g (岗) opens the post filter
         await settle(pilot)
         select = screen.query_one("#post")
         assert select.expanded  # type: ignore[attr-defined]

@@ -91,7 +91,7 @@ class MembersScreen(PartyregScreen):
         Binding("enter", "open", "详情", show=False),
         Binding("e", "edit", "修改"),
         Binding("slash", "focus_search", "搜索"),
-        Binding("p", "post_filter", "岗位"),
+        Binding("g", "post_filter", "岗位"),
         Binding("x", "clear_filters", "清除筛选"),
         Binding("escape", "focus_table", "到列表", show=False),
     ]
