@@ -10,6 +10,7 @@ a dry run, or when rows were rejected without ``skip_invalid``. This module orch
 from __future__ import annotations
 
 import gc
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -246,7 +247,7 @@ class _Tally:
     errors: list[RowIssue] = attrs.field(factory=list)
     warnings: list[RowIssue] = attrs.field(factory=list)
     rejected: set[int] = attrs.field(factory=set)
-    kept: list[int] = attrs.field(factory=list)
+    kept: array[int] = attrs.field(factory=lambda: array("q"))
 
     def judge(self, number: int, issues: Iterable[RowIssue]) -> bool:
         """Record row ``number``'s issues; return whether it is valid."""
@@ -402,6 +403,14 @@ def _judged(results: Iterable[_Judged[_R]], tally: _Tally) -> list[_R]:
     return records
 
 
+def _judging(results: Iterable[_Judged[_R]], tally: _Tally) -> Iterator[_R]:
+    """Record every result's issues in ``tally`` as it comes; yield the valid rows' records."""
+    judge = tally.judge
+    for result in results:
+        if judge(result.row, result.issues) and result.record is not None:
+            yield result.record
+
+
 def _registrations(
     request: ImportRequest, ctx: ImportContext, rows: Iterator[DataRow], tally: _Tally
 ) -> _Outcome:
@@ -411,13 +420,17 @@ def _registrations(
     if scope.role is not Role.CITY and scope.code is None:
         codes = []  # community roles register no one
     context = RegistrationContext(ctx.tree, ctx.posts, directory, request.on, codes)
-    records = _judged(validate_registrations(rows, context), tally)
+    # Streamed: the store takes the valid records in chunks as the rows are judged, and decides
+    # whether to commit only once every row has been (``commit_if``). The records are never all
+    # held; what grows with the file is the per-person index that finds repeated rows.
     write = ctx.store.write_registrations(
         ctx.actor,
-        ctx.batch(request, BatchKind.REGISTRATIONS, tally.total),
-        records,
+        ctx.batch(request, BatchKind.REGISTRATIONS, 0),
+        _judging(validate_registrations(rows, context), tally),
         skip_rejected=request.skip_invalid,
-        dry_run=_hold_back(request, tally),
+        dry_run=request.dry_run,
+        commit_if=lambda: not _hold_back(request, tally),
+        batch_rows=lambda: tally.total,
     )
     tally.reject_all(write.rejected)
     return _Outcome(

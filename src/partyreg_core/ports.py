@@ -5,7 +5,7 @@ core never imports a plugin.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -119,16 +119,23 @@ class Store(Protocol):
         self,
         actor: Actor,
         batch: Batch,
-        registrations: Sequence[Registration],
+        registrations: Iterable[Registration],
         *,
         skip_rejected: bool = False,
         dry_run: bool = False,
+        commit_if: Callable[[], bool] | None = None,
+        batch_rows: Callable[[], int] | None = None,
     ) -> RegistrationWrite:
         """Write rows of 附表1 as one batch. A person (name + phone) is one member: the same
         unit's row updates the changed fields (a changed community of a routed member becomes a
         change-of-community request); another unit's person is refused (``member.conflict``);
         a unit outside the scope is refused (``scope.denied``). With refused rows nothing is
-        written unless ``skip_rejected``; ``dry_run`` writes nothing and says what would be."""
+        written unless ``skip_rejected``; ``dry_run`` writes nothing and says what would be.
+
+        ``registrations`` may be any iterable (a generator streams: it is consumed once, in
+        chunks, inside the one transaction, so the records are never all held). Once it is exhausted,
+        ``commit_if`` (if given) decides: ``False`` rolls the batch back and the result is that
+        of a dry run; ``batch_rows`` (if given) is the batch's final row count."""
 
     def list_members(self, actor: Actor, query: MemberQuery) -> MemberPage:
         """A page of the members matching ``query`` within the actor's scope."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from partyreg_core.search import (
@@ -51,6 +51,7 @@ def test_full_width_digits_read_like_half_width(typed: str) -> None:
     assert parse_search(typed.translate(FULLWIDTH)) == parse_search(typed)
 
 
+@settings(deadline=None)  # the first call loads pypinyin's 40,000-entry table
 @given(
     st.text(
         alphabet="王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗建伟芳娜秀英敏静丽强磊军",

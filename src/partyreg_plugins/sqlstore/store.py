@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+from array import array
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from functools import lru_cache
@@ -959,216 +960,29 @@ class SqlStore:
         self,
         actor: Actor,
         batch: Batch,
-        registrations: Sequence[Registration],
+        registrations: Iterable[Registration],
         *,
         skip_rejected: bool = False,
         dry_run: bool = False,
+        commit_if: Callable[[], bool] | None = None,
+        batch_rows: Callable[[], int] | None = None,
     ) -> RegistrationWrite:
-        """Write rows of 附表1 as one batch (see :class:`partyreg_core.ports.Store`)."""
-        regs = list(registrations)
+        """Write rows of 附表1 as one batch (see :class:`partyreg_core.ports.Store`).
+
+        ``registrations`` is consumed once, in chunks of :data:`REGISTRATION_CHUNK`, inside the
+        one transaction: only per-batch counts, the rejections, the new members' ids and the
+        changed rows are kept, so memory stays bounded whatever the number of rows."""
         try:
             with no_gc(), self._tx(actor, write=True) as conn:
-                result = self._write_registrations(conn, actor, batch, regs, skip_rejected, dry_run)
-                if result.batch_id is None or dry_run:
+                result = _RegistrationWriter(self, conn, actor, batch).write(
+                    registrations, skip_rejected, dry_run, commit_if, batch_rows
+                )
+                if result.batch_id is None or result.dry_run:
                     raise _Rollback(result)
                 return result
         except _Rollback as rollback:
             assert isinstance(rollback.result, RegistrationWrite)
             return rollback.result
-
-    def _write_registrations(
-        self,
-        conn: sa.Connection,
-        actor: Actor,
-        batch: Batch,
-        regs: list[Registration],
-        skip_rejected: bool,
-        dry_run: bool,
-    ) -> RegistrationWrite:
-        scope = actor.scope
-        tree = self._tree(conn)
-        index = self._community_index(conn)
-        rejected: list[Rejection] = []
-        seen: dict[tuple[str, str], int] = {}
-        candidates: list[tuple[int, Registration]] = []
-        for i, reg in enumerate(regs):
-            key = reg.person_key
-            if reg.unit_code not in tree:
-                rejected.append(
-                    Rejection(
-                        i,
-                        "code.unknown",
-                        f"单位代码 {reg.unit_code} 不在代码表中：请先在代码表中加入该单位。",
-                        "单位代码",
-                        str(reg.unit_code),
-                    )
-                )
-            elif not scope.may_register(reg.unit_code):
-                rejected.append(
-                    Rejection(
-                        i,
-                        "scope.denied",
-                        f"单位代码 {reg.unit_code} 不在你的管理范围内：请交由该单位或其上级导入。",
-                        "单位代码",
-                        str(reg.unit_code),
-                    )
-                )
-            elif key in seen:
-                rejected.append(
-                    Rejection(
-                        i,
-                        "member.duplicate_row",
-                        f"与第 {seen[key] + 1} 条重复（同一姓名和联系方式）：请删去其中一行。",
-                        "姓名",
-                        reg.name,
-                    )
-                )
-            else:
-                seen[key] = i
-                candidates.append((i, reg))
-        existing = self._visible_by_person(conn, scope, seen)
-        resolver = _Resolver(tree, index)
-        new: list[tuple[int, Registration]] = []
-        updates: list[tuple[sa.Row[Any], Registration, dict[str, tuple[object, object]]]] = []
-        moves: list[tuple[sa.Row[Any], Registration]] = []
-        unchanged = 0
-
-        def compare(i: int, reg: Registration, row: sa.Row[Any]) -> None:
-            """Sort a row for a person already stored: conflict, unchanged, update, move."""
-            nonlocal unchanged
-            if row.unit_code != str(reg.unit_code):
-                rejected.append(_conflict(i, reg, row.unit_code))
-                return
-            current = _member(row)
-            changes = registration_changes(current.registration, reg)
-            if not changes:
-                unchanged += 1
-                return
-            if "community" in changes and current.status is not MemberStatus.REGISTERED:
-                moves.append((row, reg))
-                changes.pop("community")
-                reg = _with_community(reg, current.community)
-                if not changes:
-                    return
-            updates.append((row, reg, changes))
-
-        for i, reg in candidates:
-            row = existing.get(reg.person_key)
-            if row is None:
-                new.append((i, reg))
-            else:
-                compare(i, reg, row)
-        now = _now()
-        new_ids: dict[tuple[str, str], int] = {}
-        if new:
-            rows = self._member_rows(new, batch, now, resolver)
-            insert_rows(conn, "members", MEMBER_COLUMNS, rows, conflict=("name", "phone"))
-            new_ids = {
-                (name, phone): member_id
-                for member_id, name, phone in fetch_rows(
-                    conn,
-                    sa.select(members.c.id, members.c.name, members.c.phone).where(
-                        members.c.created_batch == batch.id
-                    ),
-                )
-            }
-            # Not inserted: someone registered the person meanwhile (a writer committing
-            # concurrently, on PostgreSQL) or earlier, in a unit outside the scope.
-            missed = [(i, reg) for i, reg in new if reg.person_key not in new_ids]
-            found_now = self._visible_by_person(conn, scope, [r.person_key for _i, r in missed])
-            for i, reg in missed:
-                row = found_now.get(reg.person_key)
-                if row is None:
-                    rejected.append(_conflict(i, reg, None))
-                else:
-                    compare(i, reg, row)
-        rejected.sort(key=lambda r: r.index)
-        changed = len({row.id for row, *_ in updates} | {row.id for row, _reg in moves})
-        outcome = RegistrationWrite(
-            batch_id=None,
-            rows=len(regs),
-            new=len(new_ids),
-            changed=changed,
-            unchanged=unchanged,
-            rejected=tuple(rejected),
-            change_requests=len(moves),
-            dry_run=dry_run,
-        )
-        if dry_run or (rejected and not skip_rejected) or not (new_ids or changed):
-            return outcome  # rolled back: a re-import of the same rows changes nothing at all
-        claim_rows = [
-            (member_id, post, position)
-            for _i, reg in new
-            if (member_id := new_ids.get(reg.person_key)) is not None
-            for position, post in enumerate(dict.fromkeys(reg.posts))
-        ]
-        changed_audit = []
-        for row, reg, changes in updates:
-            district, community_id = resolver.resolve(reg.community)
-            values = self._member_values(reg, batch, now)
-            if "community" in changes:
-                values.update(
-                    district_code=str(district) if district else None, community_id=community_id
-                )
-            conn.execute(sa.update(members).where(members.c.id == row.id).values(**values))
-            if "posts" in changes:
-                conn.execute(sa.delete(claims).where(claims.c.member_id == row.id))
-                claim_rows += [
-                    (row.id, post, position)
-                    for position, post in enumerate(dict.fromkeys(reg.posts))
-                ]
-            changed_audit.append(
-                {
-                    "id": row.id,
-                    "before": {k: v[0] for k, v in changes.items()},
-                    "after": {k: v[1] for k, v in changes.items()},
-                }
-            )
-        if claim_rows:
-            insert_rows(conn, "claims", ("member_id", "post_code", "position"), claim_rows)
-        for row, reg in moves:
-            district, community_id = resolver.resolve(reg.community)
-            conn.execute(
-                sa.insert(change_requests).values(
-                    member_id=row.id,
-                    from_community_id=row.community_id,
-                    to_community_id=community_id,
-                    to_district=reg.community.district,
-                    to_street=reg.community.street,
-                    to_name=reg.community.community,
-                    reason=f"登记表（批次 {batch.id}）改了报到社区",
-                    requested_on=batch.day,
-                    batch_id=batch.id,
-                )
-            )
-        written = len(new_ids) + changed
-        self._insert_batch(conn, actor, batch, written)
-        self._audit(
-            conn,
-            actor,
-            "import.registrations",
-            f"batch:{batch.id}",
-            after={
-                "file": batch.file,
-                "rows": len(regs),
-                "new": sorted(new_ids.values()),
-                "changed": changed_audit,
-                "change_requests": [row.id for row, _reg in moves],
-                "rejected": len(rejected),
-            },
-            batch_id=batch.id,
-            unit_code=scope.code,
-        )
-        return RegistrationWrite(
-            batch_id=batch.id,
-            rows=len(regs),
-            new=len(new_ids),
-            changed=changed,
-            unchanged=unchanged,
-            rejected=tuple(rejected),
-            change_requests=len(moves),
-            written=written,
-        )
 
     def _member_values(
         self, reg: Registration, batch: Batch | None, now: datetime
@@ -2047,6 +1861,266 @@ class SqlStore:
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+REGISTRATION_CHUNK = 20_000
+"""Registrations classified and inserted at a time by :meth:`SqlStore.write_registrations`."""
+
+
+class _RegistrationWriter:
+    """One :meth:`SqlStore.write_registrations`: the rows taken in chunks inside its
+    transaction. Per chunk: refuse unknown codes, rows outside the scope and repeated persons;
+    sort the rest into new (inserted at once, with their claims), unchanged, changed (kept
+    until the end) and conflicts. Only small per-batch state is kept: counts, rejections, the
+    new members' ids, the changed rows and an index of the persons seen (for duplicates)."""
+
+    def __init__(self, store: SqlStore, conn: sa.Connection, actor: Actor, batch: Batch) -> None:
+        self.store, self.conn, self.actor, self.batch = store, conn, actor, batch
+        self.scope = actor.scope
+        self.tree = store._tree(conn)
+        self.resolver = _Resolver(self.tree, store._community_index(conn))
+        self.now = _now()
+        self.rejected: list[Rejection] = []
+        # The persons given, for duplicates: as in check_duplicates, the first person with each
+        # phone by phone (text keys and int values: compact, never tracked by the collector);
+        # further people sharing a phone (rare) in ``sharing``.
+        self.first_names: dict[str, str] = {}
+        self.first_index: dict[str, int] = {}
+        self.sharing: dict[tuple[str, str], int] = {}
+        self.new_ids = array("q")
+        self.last_id = 0
+        self.updates: list[tuple[sa.Row[Any], Registration, dict[str, tuple[object, object]]]] = []
+        self.moves: list[tuple[sa.Row[Any], Registration]] = []
+        self.unchanged = 0
+        self.count = 0
+
+    def write(
+        self,
+        registrations: Iterable[Registration],
+        skip_rejected: bool,
+        dry_run: bool,
+        commit_if: Callable[[], bool] | None,
+        batch_rows: Callable[[], int] | None,
+    ) -> RegistrationWrite:
+        chunk: list[Registration] = []
+        for reg in registrations:
+            chunk.append(reg)
+            if len(chunk) >= REGISTRATION_CHUNK:
+                self._chunk(chunk)
+                chunk = []
+        if chunk:
+            self._chunk(chunk)
+        del chunk
+        if commit_if is not None and not commit_if():
+            dry_run = True
+        batch = self.batch
+        if batch_rows is not None:
+            batch = attrs.evolve(batch, rows=batch_rows())
+        return self._finish(batch, skip_rejected, dry_run)
+
+    def _chunk(self, regs: list[Registration]) -> None:
+        tree, scope, rejected = self.tree, self.scope, self.rejected
+        candidates: list[tuple[int, Registration]] = []
+        for i, reg in enumerate(regs, start=self.count):
+            if reg.unit_code not in tree:
+                rejected.append(
+                    Rejection(
+                        i,
+                        "code.unknown",
+                        f"单位代码 {reg.unit_code} 不在代码表中：请先在代码表中加入该单位。",
+                        "单位代码",
+                        str(reg.unit_code),
+                    )
+                )
+            elif not scope.may_register(reg.unit_code):
+                rejected.append(
+                    Rejection(
+                        i,
+                        "scope.denied",
+                        f"单位代码 {reg.unit_code} 不在你的管理范围内：请交由该单位或其上级导入。",
+                        "单位代码",
+                        str(reg.unit_code),
+                    )
+                )
+            elif (earlier := self._seen(reg.name, reg.phone, i)) is not None:
+                rejected.append(
+                    Rejection(
+                        i,
+                        "member.duplicate_row",
+                        f"与第 {earlier + 1} 条重复（同一姓名和联系方式）：请删去其中一行。",
+                        "姓名",
+                        reg.name,
+                    )
+                )
+            else:
+                candidates.append((i, reg))
+        self.count += len(regs)
+        conn, store = self.conn, self.store
+        existing = store._visible_by_person(conn, scope, [r.person_key for _i, r in candidates])
+        new: list[tuple[int, Registration]] = []
+        for i, reg in candidates:
+            row = existing.get(reg.person_key)
+            if row is None:
+                new.append((i, reg))
+            else:
+                self._compare(i, reg, row)
+        if not new:
+            return
+        batch = self.batch
+        rows = store._member_rows(new, batch, self.now, self.resolver)
+        insert_rows(conn, "members", MEMBER_COLUMNS, rows, conflict=("name", "phone"))
+        del rows
+        ids = {
+            (name, phone): member_id
+            for member_id, name, phone in fetch_rows(
+                conn,
+                sa.select(members.c.id, members.c.name, members.c.phone).where(
+                    members.c.created_batch == batch.id, members.c.id > self.last_id
+                ),
+            )
+        }
+        if ids:
+            self.last_id = max(self.last_id, *ids.values())
+            self.new_ids.extend(ids.values())
+        # Not inserted: someone registered the person meanwhile (a writer committing
+        # concurrently, on PostgreSQL) or earlier, in a unit outside the scope.
+        missed = [(i, reg) for i, reg in new if reg.person_key not in ids]
+        if missed:
+            found_now = store._visible_by_person(conn, scope, [r.person_key for _i, r in missed])
+            for i, reg in missed:
+                row = found_now.get(reg.person_key)
+                if row is None:
+                    rejected.append(_conflict(i, reg, None))
+                else:
+                    self._compare(i, reg, row)
+        claim_rows = [
+            (member_id, post, position)
+            for _i, reg in new
+            if (member_id := ids.get(reg.person_key)) is not None
+            for position, post in enumerate(dict.fromkeys(reg.posts))
+        ]
+        if claim_rows:
+            insert_rows(conn, "claims", ("member_id", "post_code", "position"), claim_rows)
+
+    def _seen(self, name: str, phone: str, index: int) -> int | None:
+        """The index of the earlier row for this person, or ``None`` (and remember it)."""
+        other_name = self.first_names.get(phone)
+        if other_name is None:
+            self.first_names[phone] = name
+            self.first_index[phone] = index
+            return None
+        if other_name == name:
+            return self.first_index[phone]
+        earlier = self.sharing.get((name, phone))
+        if earlier is None:
+            self.sharing[(name, phone)] = index
+        return earlier
+
+    def _compare(self, i: int, reg: Registration, row: sa.Row[Any]) -> None:
+        """Sort a row for a person already stored: conflict, unchanged, update, move."""
+        if row.unit_code != str(reg.unit_code):
+            self.rejected.append(_conflict(i, reg, row.unit_code))
+            return
+        current = _member(row)
+        changes = registration_changes(current.registration, reg)
+        if not changes:
+            self.unchanged += 1
+            return
+        if "community" in changes and current.status is not MemberStatus.REGISTERED:
+            self.moves.append((row, reg))
+            changes.pop("community")
+            reg = _with_community(reg, current.community)
+            if not changes:
+                return
+        self.updates.append((row, reg, changes))
+
+    def _finish(self, batch: Batch, skip_rejected: bool, dry_run: bool) -> RegistrationWrite:
+        conn, store, resolver, scope = self.conn, self.store, self.resolver, self.scope
+        rejected, updates, moves = self.rejected, self.updates, self.moves
+        self.first_names, self.first_index, self.sharing = {}, {}, {}
+        rejected.sort(key=lambda r: r.index)
+        changed = len({row.id for row, *_ in updates} | {row.id for row, _reg in moves})
+        new = len(self.new_ids)
+        outcome = RegistrationWrite(
+            batch_id=None,
+            rows=self.count,
+            new=new,
+            changed=changed,
+            unchanged=self.unchanged,
+            rejected=tuple(rejected),
+            change_requests=len(moves),
+            dry_run=dry_run,
+        )
+        if dry_run or (rejected and not skip_rejected) or not (new or changed):
+            return outcome  # rolled back: a re-import of the same rows changes nothing at all
+        claim_rows: list[tuple[int, str, int]] = []
+        changed_audit = []
+        for row, reg, changes in updates:
+            district, community_id = resolver.resolve(reg.community)
+            values = store._member_values(reg, batch, self.now)
+            if "community" in changes:
+                values.update(
+                    district_code=str(district) if district else None, community_id=community_id
+                )
+            conn.execute(sa.update(members).where(members.c.id == row.id).values(**values))
+            if "posts" in changes:
+                conn.execute(sa.delete(claims).where(claims.c.member_id == row.id))
+                claim_rows += [
+                    (row.id, post, position)
+                    for position, post in enumerate(dict.fromkeys(reg.posts))
+                ]
+            changed_audit.append(
+                {
+                    "id": row.id,
+                    "before": {k: v[0] for k, v in changes.items()},
+                    "after": {k: v[1] for k, v in changes.items()},
+                }
+            )
+        if claim_rows:
+            insert_rows(conn, "claims", ("member_id", "post_code", "position"), claim_rows)
+        for row, reg in moves:
+            district, community_id = resolver.resolve(reg.community)
+            conn.execute(
+                sa.insert(change_requests).values(
+                    member_id=row.id,
+                    from_community_id=row.community_id,
+                    to_community_id=community_id,
+                    to_district=reg.community.district,
+                    to_street=reg.community.street,
+                    to_name=reg.community.community,
+                    reason=f"登记表（批次 {batch.id}）改了报到社区",
+                    requested_on=batch.day,
+                    batch_id=batch.id,
+                )
+            )
+        written = new + changed
+        store._insert_batch(conn, self.actor, batch, written)
+        store._audit(
+            conn,
+            self.actor,
+            "import.registrations",
+            f"batch:{batch.id}",
+            after={
+                "file": batch.file,
+                "rows": self.count,
+                "new": sorted(self.new_ids),
+                "changed": changed_audit,
+                "change_requests": [row.id for row, _reg in moves],
+                "rejected": len(rejected),
+            },
+            batch_id=batch.id,
+            unit_code=scope.code,
+        )
+        return RegistrationWrite(
+            batch_id=batch.id,
+            rows=self.count,
+            new=new,
+            changed=changed,
+            unchanged=self.unchanged,
+            rejected=tuple(rejected),
+            change_requests=len(moves),
+            written=written,
+        )
 
 
 class _Resolver:

@@ -263,3 +263,76 @@ def test_batches_are_listed_for_their_operators(store: SqlStore) -> None:
     assert mine[0].kind is BatchKind.REGISTRATIONS and mine[0].written == 1
     other = support.add_operator(store, Role.UNIT, d.units[1])
     assert store.batches(other) == []
+
+
+def test_a_stream_is_written_in_chunks_as_one_batch(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from partyreg_plugins.sqlstore import store as store_module
+
+    monkeypatch.setattr(store_module, "REGISTRATION_CHUNK", 2)
+    d = make_district(store)
+    city = support.city(store)
+    known = registration(d.units[0], d.communities[0])
+    store.write_registrations(city, batch(rows=1), [known])
+    fresh = [registration(d.units[0], d.communities[1]) for _ in range(4)]
+    regs = [fresh[0], attrs.evolve(known, rank="县处级"), fresh[1], fresh[2], fresh[0], fresh[3]]
+    decided: list[bool] = []
+
+    def commit_if() -> bool:
+        decided.append(True)
+        return True
+
+    before = {t: support.count_rows(store, t) for t in ("members", "claims", "import_batches")}
+    result = store.write_registrations(
+        city, batch(rows=0), iter(regs), dry_run=True, commit_if=commit_if
+    )
+    assert (result.new, result.changed, result.unchanged, result.rows) == (4, 1, 0, 6)
+    assert [(r.index, r.code) for r in result.rejected] == [(4, "member.duplicate_row")]
+    assert "第 1 条" in result.rejected[0].message
+    assert result.dry_run and not result.committed
+    assert {t: support.count_rows(store, t) for t in before} == before
+
+    held = store.write_registrations(
+        city, batch(rows=0), iter(regs), skip_rejected=True, commit_if=lambda: False
+    )
+    assert held.dry_run and not held.committed and held.new == 4
+    assert {t: support.count_rows(store, t) for t in before} == before
+
+    result = store.write_registrations(
+        city,
+        batch(rows=0),
+        iter(regs),
+        skip_rejected=True,
+        commit_if=commit_if,
+        batch_rows=lambda: 9,
+    )
+    assert result.committed and (result.new, result.changed, result.written) == (4, 1, 5)
+    assert decided == [True, True]  # once per write, after the rows ran out
+    assert {r.name for r in fresh} <= {
+        m.name for m in store.list_members(city, MemberQuery()).members
+    }
+    query = AuditQuery(action="import.registrations", newest_first=True, limit=1)
+    [entry] = store.audit(city, query)
+    assert len(entry.after["new"]) == 4 and entry.after["rows"] == 6
+    assert entry.after["new"] == sorted(entry.after["new"])
+    [latest, *_] = store.batches(city)
+    assert (latest.id, latest.rows, latest.written) == (result.batch_id, 9, 5)
+    assert support.count_rows(store, "claims") == before["claims"] + sum(
+        len(set(r.posts)) for r in fresh
+    )
+
+
+def test_people_sharing_a_phone_are_not_duplicates_but_repeats_of_them_are(
+    store: SqlStore,
+) -> None:
+    d = make_district(store)
+    a = registration(d.units[0], d.communities[0])
+    b = registration(d.units[0], d.communities[0], who=("另一人", a.phone))
+    result = store.write_registrations(support.city(store), batch(rows=4), [a, b, b, a])
+    assert [(r.index, r.code) for r in result.rejected] == [
+        (2, "member.duplicate_row"),
+        (3, "member.duplicate_row"),
+    ]
+    assert ["第 2 条" in r.message for r in result.rejected] == [True, False]
+    assert "第 1 条" in result.rejected[1].message
