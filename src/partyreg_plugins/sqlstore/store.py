@@ -970,8 +970,9 @@ class SqlStore:
         """Write rows of 附表1 as one batch (see :class:`partyreg_core.ports.Store`).
 
         ``registrations`` is consumed once, in chunks of :data:`REGISTRATION_CHUNK`, inside the
-        one transaction: only per-batch counts, the rejections, the new members' ids and the
-        changed rows are kept, so memory stays bounded whatever the number of rows."""
+        one transaction: only per-batch counts, the rejections, the new members' ids, the changed
+        rows and a compact index of the persons seen (to find repeated rows) are kept — never
+        the records themselves."""
         try:
             with no_gc(), self._tx(actor, write=True) as conn:
                 result = _RegistrationWriter(self, conn, actor, batch).write(
