@@ -396,11 +396,7 @@ class _Judged(Protocol[_R]):
 
 def _judged(results: Iterable[_Judged[_R]], tally: _Tally) -> list[_R]:
     """Record every result's issues in ``tally``; return the records of the valid rows."""
-    records = []
-    for result in results:
-        if tally.judge(result.row, result.issues) and result.record is not None:
-            records.append(result.record)
-    return records
+    return list(_judging(results, tally))
 
 
 def _judging(results: Iterable[_Judged[_R]], tally: _Tally) -> Iterator[_R]:

@@ -239,6 +239,14 @@ class _RowJudge:
             )
         return code
 
+    def _free_text(self, cell: str) -> str | _Problem:
+        """A free-text cell (单位及职务, 特长): as it is when already in stored form, else
+        normalised once per distinct value."""
+        if is_normal_text(cell):
+            return cell
+        memo = self._texts.get(cell)
+        return memo if memo is not None else self._text(cell)
+
     def _text(self, cell: str) -> str | _Problem:
         """A free-text cell that repeats (单位及职务, 特长) and is not already in its stored
         form (those are taken as they are, without the memo)."""
@@ -442,11 +450,7 @@ class _RowJudge:
             gender, rejected = None, True
 
         unit_and_title: str | None
-        if is_normal_text(title_cell):
-            text: str | _Problem = title_cell
-        else:
-            memo = self._texts.get(title_cell)
-            text = memo if memo is not None else self._text(title_cell)
+        text = self._free_text(title_cell)
         if isinstance(text, _Problem):
             issues = _add(issues, row, "unit_and_title", text)
             unit_and_title, rejected = None, True
@@ -457,11 +461,7 @@ class _RowJudge:
             unit_and_title = text
 
         specialty: str | None
-        if is_normal_text(specialty_cell):
-            text = specialty_cell
-        else:
-            memo = self._texts.get(specialty_cell)
-            text = memo if memo is not None else self._text(specialty_cell)
+        text = self._free_text(specialty_cell)
         if isinstance(text, _Problem):
             issues = _add(issues, row, "specialty", text)
             specialty, rejected = None, True
