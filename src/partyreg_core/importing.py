@@ -34,7 +34,25 @@ from partyreg_core.registrations import RegistrationContext, validate_registrati
 
 _R = TypeVar("_R", covariant=True)
 
-Progress = Callable[[int], None]
+
+@attrs.frozen
+class ImportProgress:
+    """How far an import has read: ``rows`` data rows so far, the last at sheet row ``at``, of
+    a sheet whose last row is ``last`` (``None`` when the format cannot tell)."""
+
+    rows: int
+    at: int
+    last: int | None = None
+
+    @property
+    def fraction(self) -> float | None:
+        """The part of the sheet read, from 0 to 1, or ``None`` when the size is unknown."""
+        if not self.last:
+            return None
+        return min(1.0, max(0.0, self.at / self.last))
+
+
+Progress = Callable[[ImportProgress], None]
 """Called now and then with the number of rows read so far."""
 
 ErrorWriter = Callable[[Path, Sequence[str], Sequence["RejectedRow"]], "int | None"]
@@ -161,6 +179,7 @@ class OpenedTable:
     sheet: str
     header: HeaderMap
     rows: Callable[[], Iterator[RawRow]]
+    last_row: Callable[[], int | None] | None = None
 
 
 def choose_format(path: Path, formats: Sequence[TableFormat], limits: ReadLimits) -> TableFormat:
@@ -222,7 +241,7 @@ def open_table(
         except ValidationError as exc:
             first_error = first_error or exc
             continue
-        return OpenedTable(fmt.name, candidate.name, header, candidate.rows)
+        return OpenedTable(fmt.name, candidate.name, header, candidate.rows, candidate.last_row)
     assert first_error is not None
     if len(sheets) > 1:
         raise ValidationError(
@@ -282,16 +301,19 @@ class _Tally:
         self.rejected.add(number)
 
 
-def _counted(rows: Iterator[DataRow], progress: Progress | None) -> Iterator[DataRow]:
+def _counted(
+    rows: Iterator[DataRow], progress: Progress | None, last_row: int | None
+) -> Iterator[DataRow]:
     if progress is None:
         yield from rows
         return
-    count = 0
+    count, at = 0, 0
     for count, row in enumerate(rows, start=1):
+        at = row.number
         if count % PROGRESS_EVERY == 0:
-            progress(count)
+            progress(ImportProgress(count, at, last_row))
         yield row
-    progress(count)
+    progress(ImportProgress(count, last_row or at, last_row))
 
 
 @attrs.frozen
@@ -325,7 +347,8 @@ def import_file(
         raise ValidationError(header.errors[0].code, f"{request.path.name}：{details}")
     tally = _Tally(header)
     tally.warnings.extend(header.warnings)
-    rows = _counted(data_rows(table.rows(), header), progress)
+    last_row = table.last_row() if progress is not None and table.last_row is not None else None
+    rows = _counted(data_rows(table.rows(), header), progress, last_row)
     with no_gc():
         outcome = _WRITERS[header.kind](request, ctx, rows, tally)
     errors_out = None

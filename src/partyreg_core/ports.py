@@ -271,6 +271,10 @@ class RawSheet:
 
     name: str
     rows: Callable[[], Iterator[RawRow]]
+    last_row: Callable[[], int | None] | None = None
+    """The number of the sheet's last row, when the format can tell without reading the rows
+    (an xlsx sheet's ``<dimension>``, a CSV file's line count); an estimate that only drives
+    a progress bar. ``None`` (or a call returning ``None``) when unknown."""
 
 
 @runtime_checkable

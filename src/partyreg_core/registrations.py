@@ -598,25 +598,25 @@ def check_duplicates(results: Iterable[RegistrationResult]) -> Iterator[Registra
     of the two). The same phone under a different name is accepted with a ``phone.shared``
     warning naming the earlier row.
     """
-    # The first person seen with each phone, by phone: keyed by text and holding only text and
-    # numbers, these dicts are never tracked by the garbage collector (a dict keyed by (name,
-    # phone) tuples would be walked by every full collection). Further people sharing a phone
-    # (rare) are in ``sharing``.
-    first_names: dict[str, str] = {}
-    first_rows: dict[str, int] = {}
+    # The first person seen with each phone, by phone, packed into ints (:func:`_phone_key`,
+    # :func:`_pack_first`): about 105 bytes a row instead of 225 for text keys and values, and
+    # never tracked by the garbage collector. Further people sharing a phone (rare) are in
+    # ``sharing``.
+    firsts: dict[int | str, int | tuple[str, int]] = {}
     sharing: dict[tuple[str, str], int] = {}
     for result in results:
         if result.person is None:
             yield result
             continue
         name, phone = result.person
-        other_name = first_names.get(phone)
-        if other_name is None:  # a phone not seen before: a person not seen before
-            first_names[phone] = name
-            first_rows[phone] = result.row
+        key = _phone_key(phone)
+        first = firsts.get(key)
+        if first is None:  # a phone not seen before: a person not seen before
+            firsts[key] = _pack_first(name, result.row)
             yield result
             continue
-        earlier = first_rows[phone] if other_name == name else sharing.get(result.person)
+        other_name, first_row = _unpack_first(first)
+        earlier = first_row if other_name == name else sharing.get(result.person)
         if earlier is not None:
             issue = RowIssue(
                 result.row,
@@ -629,17 +629,45 @@ def check_duplicates(results: Iterable[RegistrationResult]) -> Iterator[Registra
             yield attrs.evolve(result, record=None, issues=(*result.issues, issue))
             continue
         sharing[result.person] = result.row
-        other_row = first_rows[phone]
         issue = RowIssue(
             result.row,
             result.phone_column,
             phone,
             "phone.shared",
-            f"联系方式 {phone} 与第 {other_row} 行的“{other_name}”相同：已接收；"
+            f"联系方式 {phone} 与第 {first_row} 行的“{other_name}”相同：已接收；"
             "如是同一人请统一姓名，如是共用号码可不处理。",
             Severity.WARNING,
         )
         yield attrs.evolve(result, issues=(*result.issues, issue))
+
+
+_ROW_BITS = 32
+
+
+def _phone_key(phone: str) -> int | str:
+    """A normalised phone as a dict key: an all-digit phone (a mobile) as the int of ``1`` and
+    its digits (exact: the leading ``1`` keeps leading zeros), anything else as itself."""
+    if phone.isascii() and phone.isdigit():
+        return int("1" + phone)
+    return phone
+
+
+def _pack_first(name: str, row: int) -> int | tuple[str, int]:
+    """A name and a row number packed exactly into one int (a 1 byte, then the name's UTF-8
+    bytes, above the row's 32 bits: the 1 keeps leading zero bytes); a row number that does
+    not fit is kept as a tuple."""
+    if 0 <= row < 1 << _ROW_BITS:
+        return (int.from_bytes(b"\x01" + name.encode(), "big") << _ROW_BITS) | row
+    return (name, row)
+
+
+def _unpack_first(packed: int | tuple[str, int]) -> tuple[str, int]:
+    """The name and row number :func:`_pack_first` packed."""
+    if isinstance(packed, tuple):
+        return packed
+    number = packed >> _ROW_BITS
+    name = number.to_bytes((number.bit_length() + 7) // 8, "big")[1:].decode()
+    return name, packed & ((1 << _ROW_BITS) - 1)
 
 
 def validate_registrations(

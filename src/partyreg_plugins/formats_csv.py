@@ -275,7 +275,36 @@ class CsvFormat:
     def sheets(self, path: Path, limits: ReadLimits) -> Iterator[RawSheet]:
         """The file as one sheet named after it; refuses it (before returning) as :meth:`sniff`."""
         dialect = self.dialect(path, limits)
-        return iter([RawSheet(path.stem, lambda: read_rows(path, dialect))])
+        return iter(
+            [
+                RawSheet(
+                    path.stem,
+                    lambda: read_rows(path, dialect),
+                    lambda: count_lines(path, dialect.encoding),
+                )
+            ]
+        )
+
+
+def count_lines(path: Path, encoding: str) -> int | None:
+    """The number of lines of ``path`` (a newline in a quoted cell counts too): an estimate of
+    its last record's number for a progress bar. Counted on the bytes, except in UTF-16, whose
+    code units may hold a newline byte inside another character."""
+    lines, ends_with_newline = 0, True
+    try:
+        if encoding.lower().startswith("utf-16"):
+            with path.open(encoding=encoding, errors="replace", newline="") as text:
+                while chunk := text.read(1 << 20):
+                    lines += chunk.count("\n")
+                    ends_with_newline = chunk.endswith("\n")
+        else:
+            with path.open("rb") as raw:
+                while block := raw.read(1 << 20):
+                    lines += block.count(b"\n")
+                    ends_with_newline = block.endswith(b"\n")
+    except OSError:
+        return None
+    return lines + (not ends_with_newline)
 
 
 def read_rows(path: Path, dialect: CsvDialect) -> Iterator[RawRow]:

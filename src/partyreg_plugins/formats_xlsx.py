@@ -700,7 +700,33 @@ class XlsxFormat:
                 f"文件 {path.name} 没有可见的工作表（全部被隐藏）：请在 Excel/WPS 中右键工作表标签，"
                 "选择“取消隐藏”，保存后再导入。",
             )
-        return iter([RawSheet(name, _bind(rows, path, name)) for name in names])
+        return iter(
+            [RawSheet(name, _bind(rows, path, name), _bind_last(path, name)) for name in names]
+        )
+
+
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"(?:[A-Z]+\d+:)?[A-Z]+(\d+)\"")
+
+
+def sheet_last_row(path: Path, sheet: str) -> int | None:
+    """The last row of ``sheet`` as its ``<dimension ref="A1:K1000">`` element states it (the
+    head of the sheet's XML, read without inflating the rest), or ``None`` when the sheet has
+    none or the file cannot tell: only an estimate for a progress bar."""
+    import zipfile
+
+    try:
+        info = read_workbook_info(path)
+        part = next(p for name, _v, p in info.sheets if name == sheet)
+        with zipfile.ZipFile(path) as zf, zf.open(part) as f:
+            head = f.read(16384)
+    except Exception:  # a progress estimate never stops an import
+        return None
+    found = _DIMENSION.search(head)
+    return int(found.group(1)) if found else None
+
+
+def _bind_last(path: Path, sheet: str) -> Callable[[], int | None]:
+    return lambda: sheet_last_row(path, sheet)
 
 
 def _bind(

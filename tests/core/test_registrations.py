@@ -8,7 +8,7 @@ from datetime import date
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from partyreg_core.forms import DataRow, FormKind, data_rows, find_header
@@ -17,6 +17,9 @@ from partyreg_core.ports import RawRow
 from partyreg_core.records import CommunityRef, Gender, Registration, ReportType, Severity
 from partyreg_core.registrations import (
     RegistrationResult,
+    _pack_first,
+    _phone_key,
+    _unpack_first,
     check_duplicates,
     validate_registration,
     validate_registrations,
@@ -293,6 +296,60 @@ def test_check_duplicates_streams() -> None:
     out = check_duplicates(results)
     assert next(out).ok
     assert [i.code for i in next(out).issues] == ["row.duplicate"]
+
+
+def _reference_verdicts(people: list[tuple[str, str]]) -> list[tuple[str, int] | None]:
+    """check_duplicates' rule written plainly: per row, the issue code and the earlier row."""
+    first_by_phone: dict[str, tuple[str, int]] = {}
+    seen: dict[tuple[str, str], int] = {}
+    verdicts: list[tuple[str, int] | None] = []
+    for number, person in enumerate(people, start=3):
+        name, phone = person
+        if person in seen:
+            verdicts.append(("row.duplicate", seen[person]))
+            continue
+        seen[person] = number
+        first = first_by_phone.setdefault(phone, (name, number))
+        verdicts.append(None if first == (name, number) else ("phone.shared", first[1]))
+    return verdicts
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["张三", "李四", "欧阳建国", "王𠮷", "A"]),
+            st.sampled_from(["13912345678", "0517-83601234", "01234", "13800000000", "1"]),
+        ),
+        max_size=30,
+    )
+)
+def test_check_duplicates_matches_the_plain_rule(people: list[tuple[str, str]]) -> None:
+    results = (
+        RegistrationResult(number, None, person=person)
+        for number, person in enumerate(people, start=3)
+    )
+    got = []
+    for result in check_duplicates(results):
+        found = [i for i in result.issues if i.code in ("row.duplicate", "phone.shared")]
+        if not found:
+            got.append(None)
+            continue
+        (issue,) = found
+        earlier = int(issue.message.split("第 ")[1].split(" 行")[0])
+        got.append((issue.code, earlier))
+    assert got == _reference_verdicts(people)
+
+
+@given(st.text(max_size=12), st.integers(min_value=0, max_value=2**40))
+@example("\x00张", 7)
+@example("", 2**32)
+def test_a_first_person_packs_and_unpacks_exactly(name: str, row: int) -> None:
+    assert _unpack_first(_pack_first(name, row)) == (name, row)
+
+
+@given(st.text(alphabet="0123456789-", min_size=1, max_size=15), st.text(max_size=15))
+def test_phone_keys_are_exact(phone: str, other: str) -> None:
+    assert (_phone_key(phone) == _phone_key(other)) == (phone == other)
 
 
 def test_a_seed_sheet_from_title_to_notes() -> None:

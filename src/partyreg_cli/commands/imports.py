@@ -16,7 +16,7 @@ import click
 from partyreg_cli.app import App
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_core.forms import FormKind
-from partyreg_core.importing import ImportReport, ImportRequest
+from partyreg_core.importing import ImportProgress, ImportReport, ImportRequest
 
 KINDS = {k.value: k for k in FormKind}
 KIND_LABELS = {
@@ -50,12 +50,29 @@ def import_group() -> None:
     """
 
 
+BAR_WIDTH = 24
+
+
+def progress_line(progress: ImportProgress) -> str:
+    """One line of the import's progress on a terminal: a bar with the percentage when the
+    sheet's size is known, else the rows read so far."""
+    fraction = progress.fraction
+    if fraction is None:
+        return f"已读取 {progress.rows:,} 行…"
+    filled = round(fraction * BAR_WIDTH)
+    bar = "#" * filled + "-" * (BAR_WIDTH - filled)  # ASCII: one column wide in any locale
+    return f"导入中 [{bar}] {fraction:4.0%}  已读取 {progress.rows:,} 行"
+
+
 def _progress(enabled: bool) -> Any:
     if not enabled:
         return None
+    width = [0]
 
-    def report(rows: int) -> None:
-        sys.stderr.write(f"\r已读取 {rows} 行…")
+    def report(progress: ImportProgress) -> None:
+        line = progress_line(progress)
+        sys.stderr.write("\r" + line.ljust(width[0]))
+        width[0] = max(width[0], len(line))
         sys.stderr.flush()
 
     return report
@@ -109,7 +126,7 @@ def import_file(
     show_progress = not as_json and sys.stderr.isatty()
     report = app.workspace.import_file(request, progress=_progress(show_progress))
     if show_progress:
-        sys.stderr.write("\r")
+        sys.stderr.write("\n")
     if as_json:
         emit_json(report.to_json())
     else:

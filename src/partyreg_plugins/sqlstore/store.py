@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from array import array
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -1882,13 +1883,17 @@ class _RegistrationWriter:
         self.resolver = _Resolver(self.tree, store._community_index(conn))
         self.now = _now()
         self.rejected: list[Rejection] = []
-        # The persons given, for duplicates: as in check_duplicates, the first person with each
-        # phone by phone (text keys and int values: compact, never tracked by the collector);
-        # further people sharing a phone (rare) in ``sharing``.
-        self.first_names: dict[str, str] = {}
-        self.first_index: dict[str, int] = {}
-        self.sharing: dict[tuple[str, str], int] = {}
+        # Repeated persons are found through the store itself (nothing per row is kept for
+        # them in memory beyond two arrays): a person inserted by an earlier chunk is a member
+        # whose ``created_batch`` is this batch, found by id in ``new_ids`` (ascending) with
+        # its row index at the same position of ``new_index``; a person already stored and
+        # met before in this batch is in ``seen_ids`` (member id → row index; empty for a
+        # file of new members); a person met with no visible member (a conflict) in
+        # ``seen_unseen``; repeats within one chunk in that chunk's own dict.
         self.new_ids = array("q")
+        self.new_index = array("q")
+        self.seen_ids: dict[int, int] = {}
+        self.seen_unseen: dict[tuple[str, str], int] = {}
         self.last_id = 0
         self.updates: list[tuple[sa.Row[Any], Registration, dict[str, tuple[object, object]]]] = []
         self.moves: list[tuple[sa.Row[Any], Registration]] = []
@@ -1922,6 +1927,7 @@ class _RegistrationWriter:
     def _chunk(self, regs: list[Registration]) -> None:
         tree, scope, rejected = self.tree, self.scope, self.rejected
         candidates: list[tuple[int, Registration]] = []
+        in_chunk: dict[tuple[str, str], int] = {}
         for i, reg in enumerate(regs, start=self.count):
             if reg.unit_code not in tree:
                 rejected.append(
@@ -1943,18 +1949,11 @@ class _RegistrationWriter:
                         str(reg.unit_code),
                     )
                 )
-            elif (earlier := self._seen(reg.name, reg.phone, i)) is not None:
-                rejected.append(
-                    Rejection(
-                        i,
-                        "member.duplicate_row",
-                        f"与第 {earlier + 1} 条重复（同一姓名和联系方式）：请删去其中一行。",
-                        "姓名",
-                        reg.name,
-                    )
-                )
+            elif (earlier := in_chunk.setdefault(reg.person_key, i)) != i:
+                rejected.append(_repeat(i, reg, earlier))
             else:
                 candidates.append((i, reg))
+        del in_chunk
         self.count += len(regs)
         conn, store = self.conn, self.store
         existing = store._visible_by_person(conn, scope, [r.person_key for _i, r in candidates])
@@ -1962,7 +1961,13 @@ class _RegistrationWriter:
         for i, reg in candidates:
             row = existing.get(reg.person_key)
             if row is None:
-                new.append((i, reg))
+                earlier = self.seen_unseen.get(reg.person_key)
+                if earlier is None:
+                    new.append((i, reg))
+                else:
+                    rejected.append(_repeat(i, reg, earlier))
+            elif (earlier := self._met(row, i)) is not None:
+                rejected.append(_repeat(i, reg, earlier))
             else:
                 self._compare(i, reg, row)
         if not new:
@@ -1975,14 +1980,18 @@ class _RegistrationWriter:
             (name, phone): member_id
             for member_id, name, phone in fetch_rows(
                 conn,
-                sa.select(members.c.id, members.c.name, members.c.phone).where(
-                    members.c.created_batch == batch.id, members.c.id > self.last_id
-                ),
+                sa.select(members.c.id, members.c.name, members.c.phone)
+                .where(members.c.created_batch == batch.id, members.c.id > self.last_id)
+                .order_by(members.c.id),
             )
         }
         if ids:
             self.last_id = max(self.last_id, *ids.values())
-            self.new_ids.extend(ids.values())
+            index = {reg.person_key: i for i, reg in new}
+            for person, member_id in ids.items():  # ascending ids: new_ids stays sorted
+                self.new_ids.append(member_id)
+                self.new_index.append(index[person])
+            del index
         # Not inserted: someone registered the person meanwhile (a writer committing
         # concurrently, on PostgreSQL) or earlier, in a unit outside the scope.
         missed = [(i, reg) for i, reg in new if reg.person_key not in ids]
@@ -1991,8 +2000,10 @@ class _RegistrationWriter:
             for i, reg in missed:
                 row = found_now.get(reg.person_key)
                 if row is None:
+                    self.seen_unseen[reg.person_key] = i
                     rejected.append(_conflict(i, reg, None))
                 else:
+                    self.seen_ids[row.id] = i
                     self._compare(i, reg, row)
         claim_rows = [
             (member_id, post, position)
@@ -2003,19 +2014,15 @@ class _RegistrationWriter:
         if claim_rows:
             insert_rows(conn, "claims", ("member_id", "post_code", "position"), claim_rows)
 
-    def _seen(self, name: str, phone: str, index: int) -> int | None:
-        """The index of the earlier row for this person, or ``None`` (and remember it)."""
-        other_name = self.first_names.get(phone)
-        if other_name is None:
-            self.first_names[phone] = name
-            self.first_index[phone] = index
-            return None
-        if other_name == name:
-            return self.first_index[phone]
-        earlier = self.sharing.get((name, phone))
-        if earlier is None:
-            self.sharing[(name, phone)] = index
-        return earlier
+    def _met(self, row: sa.Row[Any], index: int) -> int | None:
+        """The index of the earlier row of this batch for the stored member ``row``, or
+        ``None`` (and the member is remembered as met at ``index``)."""
+        if row.created_batch == self.batch.id:
+            at = bisect_left(self.new_ids, row.id)
+            if at < len(self.new_ids) and self.new_ids[at] == row.id:
+                return self.new_index[at]
+        earlier = self.seen_ids.setdefault(row.id, index)
+        return None if earlier == index else earlier
 
     def _compare(self, i: int, reg: Registration, row: sa.Row[Any]) -> None:
         """Sort a row for a person already stored: conflict, unchanged, update, move."""
@@ -2038,7 +2045,7 @@ class _RegistrationWriter:
     def _finish(self, batch: Batch, skip_rejected: bool, dry_run: bool) -> RegistrationWrite:
         conn, store, resolver, scope = self.conn, self.store, self.resolver, self.scope
         rejected, updates, moves = self.rejected, self.updates, self.moves
-        self.first_names, self.first_index, self.sharing = {}, {}, {}
+        self.seen_ids, self.seen_unseen, self.new_index = {}, {}, array("q")
         rejected.sort(key=lambda r: r.index)
         changed = len({row.id for row, *_ in updates} | {row.id for row, _reg in moves})
         new = len(self.new_ids)
@@ -2196,6 +2203,17 @@ def _activity_rejection(index: int, activity: Activity, code: str) -> Rejection:
         name=activity.name, phone=activity.phone, year=activity.year, day=activity.day.isoformat()
     )
     return Rejection(index, code, message, column, value)
+
+
+def _repeat(index: int, reg: Registration, earlier: int) -> Rejection:
+    """The rejection of a row repeating an earlier row's person (name and phone)."""
+    return Rejection(
+        index,
+        "member.duplicate_row",
+        f"与第 {earlier + 1} 条重复（同一姓名和联系方式）：请删去其中一行。",
+        "姓名",
+        reg.name,
+    )
 
 
 def _conflict(index: int, reg: Registration, other_unit: str | None) -> Rejection:

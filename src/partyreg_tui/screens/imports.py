@@ -23,7 +23,7 @@ from textual.message import Message
 from textual.widgets import ContentSwitcher, DataTable, DirectoryTree, Input, Label, Static
 
 from partyreg_core.forms import FormKind
-from partyreg_core.importing import ImportReport, ImportRequest
+from partyreg_core.importing import ImportProgress, ImportReport, ImportRequest
 from partyreg_core.records import RowIssue
 from partyreg_tui.dialogs.confirm import ConfirmDialog, InputDialog
 from partyreg_tui.screens.base import PartyregScreen
@@ -117,11 +117,11 @@ class ImportScreen(PartyregScreen):
     ]
 
     class Progressed(Message):
-        """``rows`` rows of the file were read so far."""
+        """How far the import has read the file."""
 
-        def __init__(self, rows: int) -> None:
+        def __init__(self, progress: ImportProgress) -> None:
             super().__init__()
-            self.rows = rows
+            self.progress = progress
 
     class Finished(Message):
         """An import (dry or real) ended with ``report``."""
@@ -303,8 +303,8 @@ class ImportScreen(PartyregScreen):
     def run_import(self, request: ImportRequest) -> None:
         """The import itself (worker thread)."""
 
-        def progressed(rows: int) -> None:
-            self.post_message(self.Progressed(rows))
+        def progressed(progress: ImportProgress) -> None:
+            self.post_message(self.Progressed(progress))
 
         try:
             report = self.workspace.import_file(request, progress=progressed)
@@ -316,7 +316,7 @@ class ImportScreen(PartyregScreen):
 
     def on_import_screen_progressed(self, message: Progressed) -> None:
         self.query_one("#progress", Static).update(
-            Text(f"{self._doing}：已读取 {number(message.rows)} 行…", style="bold")
+            Text(f"{self._doing}：{progress_text(message.progress)}", style="bold")
         )
 
     def on_import_screen_failed(self) -> None:
@@ -388,3 +388,10 @@ class ImportScreen(PartyregScreen):
         text.append("：")
         text.append_text(Text(printable(issue.message)))
         self.query_one("#issue-detail", Static).update(text)
+
+
+def progress_text(progress: ImportProgress) -> str:
+    """How far an import has read, for the status line: rows and the percentage if known."""
+    fraction = progress.fraction
+    read = f"已读取 {number(progress.rows)} 行"
+    return f"{read}（{fraction:.0%}）…" if fraction is not None else f"{read}…"

@@ -336,3 +336,39 @@ def test_people_sharing_a_phone_are_not_duplicates_but_repeats_of_them_are(
     ]
     assert ["第 2 条" in r.message for r in result.rejected] == [True, False]
     assert "第 1 条" in result.rejected[1].message
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 100])
+def test_repeats_are_found_across_chunks_for_new_stored_and_conflicting_persons(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    from partyreg_plugins.sqlstore import store as store_module
+
+    monkeypatch.setattr(store_module, "REGISTRATION_CHUNK", chunk)
+    d = make_district(store)
+    city = support.city(store)
+    stored = registration(d.units[0], d.communities[0])
+    elsewhere = registration(d.units[1], d.communities[0])
+    store.write_registrations(city, batch(rows=2), [stored, elsewhere])
+    fresh = registration(d.units[0], d.communities[1])
+    changed = attrs.evolve(stored, rank="县处级")
+    conflict = attrs.evolve(elsewhere, unit_code=d.units[0])
+    regs = [fresh, changed, conflict, fresh, stored, conflict, changed, fresh]
+    result = store.write_registrations(city, batch(rows=8), regs, skip_rejected=True)
+    # each repeat names the first row of its person, whatever chunk either fell in
+    assert [(r.index, r.code) for r in result.rejected] == [
+        (2, "member.conflict"),
+        (3, "member.duplicate_row"),
+        (4, "member.duplicate_row"),
+        (5, "member.duplicate_row"),
+        (6, "member.duplicate_row"),
+        (7, "member.duplicate_row"),
+    ]
+    assert [r.message.split("条")[0] for r in result.rejected[1:]] == [
+        "与第 1 ",
+        "与第 2 ",
+        "与第 3 ",
+        "与第 2 ",
+        "与第 1 ",
+    ]
+    assert (result.new, result.changed, result.written) == (1, 1, 2)
