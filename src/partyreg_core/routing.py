@@ -166,6 +166,9 @@ class Router:
             found = self._by_ref.get(spelling_key(close))
             if found is not None:
                 out.append(found)
+        # the same district and street first: the likeliest meaning of a misspelt name
+        district, street = place_key(ref.district), place_key(ref.street)
+        out.sort(key=lambda c: (place_key(c.district) != district, place_key(c.street) != street))
         return tuple(out)
 
     def instructors_of(self, community_id: int) -> tuple[int, ...]:
