@@ -76,24 +76,28 @@ class RoutingDecision:
     rule: str = ""
 
 
+def _outcome(route: PlannedRoute) -> RouteOutcome:
+    if route.community_id is not None:
+        return RouteOutcome.ROUTED
+    if route.district_code is not None:
+        return RouteOutcome.QUEUED
+    return RouteOutcome.WAITING
+
+
 @attrs.frozen
 class PlannedRoute:
-    """Where one member goes: aggregator → district → community and its instructors."""
+    """Where one member goes: aggregator → district → community and its instructors;
+    ``outcome`` (derived) says whether that is routed, queued at the district, or waiting at
+    the aggregator."""
 
     aggregator: OrgCode
     district_code: OrgCode | None
     community_id: int | None
     instructor_ids: tuple[int, ...] = ()
     rule: str = ""
-
-    @property
-    def outcome(self) -> RouteOutcome:
-        """Routed, queued at the district, or waiting at the aggregator."""
-        if self.community_id is not None:
-            return RouteOutcome.ROUTED
-        if self.district_code is not None:
-            return RouteOutcome.QUEUED
-        return RouteOutcome.WAITING
+    outcome: RouteOutcome = attrs.field(
+        init=False, eq=False, default=attrs.Factory(_outcome, takes_self=True)
+    )
 
 
 #: A routing rule: a decision, or ``None`` to leave it to the next rule.
@@ -136,6 +140,7 @@ class Router:
         self._decided: dict[CommunityRef, RoutingDecision] = {}
         self._index: DirectoryIndex | None = None
         self._planned: dict[tuple[OrgCode, CommunityRef], PlannedRoute] = {}
+        self._aggregators: dict[OrgCode, OrgCode] = {}
 
     # -- looking up ---------------------------------------------------------------------------
 
@@ -230,15 +235,28 @@ class Router:
                 )
         return RoutingDecision(district, None, rule)
 
+    @property
+    def per_member(self) -> bool:
+        """Whether a rule must be asked for every member (a plugin's rule is present); else a
+        plan depends only on the unit's aggregator and the community as written."""
+        return self._rule is not None
+
     def plan(self, case: RoutingCase) -> PlannedRoute:
         """Where ``case`` goes: its aggregator, district, community and instructors."""
         if self._rule is None:  # then the plan depends only on these two: plan each once
-            key = (case.aggregator, case.community)
+            key = (self.aggregator_of(case.unit_code), case.community)
             planned = self._planned.get(key)
             if planned is None:
                 planned = self._planned[key] = self._plan(case)
             return planned
         return self._plan(case)
+
+    def aggregator_of(self, unit_code: OrgCode) -> OrgCode:
+        """The aggregator of a unit (cached: a city has a thousand units, not 100,000)."""
+        found = self._aggregators.get(unit_code)
+        if found is None:
+            found = self._aggregators[unit_code] = unit_code.aggregator or unit_code
+        return found
 
     def _plan(self, case: RoutingCase) -> PlannedRoute:
         decision = self.decide(case)
@@ -246,7 +264,7 @@ class Router:
             self.instructors_of(decision.community_id) if decision.community_id is not None else ()
         )
         return PlannedRoute(
-            case.aggregator,
+            self.aggregator_of(case.unit_code),
             decision.district_code,
             decision.community_id,
             instructors,

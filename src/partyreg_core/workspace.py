@@ -964,6 +964,7 @@ class Workspace:
 
     def _route_events(self, run: RoutingRun) -> None:
         router_communities = {c.id: c for c in self.store.communities()}
+        units: dict[OrgCode, str] = {}
         for community_id, routed in run.by_community().items():
             changed = [m for m in routed if m.changed]
             if not changed:
@@ -980,7 +981,13 @@ class Workspace:
                     "instructor_ids": list(changed[0].route.instructor_ids),
                     "count": len(changed),
                     "members": [
-                        {"id": m.id, "name": m.name, "unit_code": str(m.unit_code)} for m in changed
+                        {
+                            "id": m.id,
+                            "name": m.name,
+                            "unit_code": units.get(m.unit_code)
+                            or units.setdefault(m.unit_code, str(m.unit_code)),
+                        }
+                        for m in changed
                     ],
                 },
             )

@@ -25,6 +25,7 @@ from partyreg_core.operators import Actor, Role
 from partyreg_core.orgcodes import OrgCode, parse_code
 from partyreg_core.records import CommunityRef, DirectoryEntry, ReportType
 from partyreg_core.routing import (
+    PlannedRoute,
     QueuedMember,
     ReportInRefusal,
     ReportInResult,
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     from partyreg_plugins.sqlstore.store import SqlStore
 
 _stages = itertools.count(1)
+
 
 _DIRECTORY_FIELDS = ("street", "name", "phone", "qq_group", "secretary", "mobile", "address")
 
@@ -426,26 +428,47 @@ class RoutingStore:
             codes: dict[str, OrgCode] = {}
             refs: dict[tuple[str, str, str], CommunityRef] = {}
             types = {t.value: t for t in ReportType}
+            texts: dict[OrgCode, str] = {}
             planned: list[RoutedMember] = []
             writes: list[tuple[Any, ...]] = []
             skipped = 0
+            # Without a plugin rule a plan depends only on the unit's aggregator and the
+            # community as written: plan each distinct (aggregator, 县区, 街道, 社区) once,
+            # keyed by the raw text (a city has 100,000 members but far fewer such pairs).
+            plans: dict[tuple[str, str, str, str], PlannedRoute | None] | None = (
+                None if router.per_member else {}
+            )
+            aggregators: dict[str, str] = {}
             for mid, name, unit_text, cd, cs, cn, rtype, rank, address, status, dist in rows:
                 unit_code = codes.get(unit_text)
                 if unit_code is None:
                     unit_code = codes[unit_text] = parse_code(unit_text)
-                ref = refs.get((cd, cs, cn))
-                if ref is None:
-                    ref = refs[(cd, cs, cn)] = CommunityRef(cd, cs, cn)
-                if wanted is not None and spelling_key(ref) != wanted:
+                    aggregators[unit_text] = str(router.aggregator_of(unit_code))
+                key = (aggregators[unit_text], cd, cs, cn)
+                if plans is not None and key in plans:
+                    route = plans[key]
+                else:
+                    ref = refs.get((cd, cs, cn))
+                    if ref is None:
+                        ref = refs[(cd, cs, cn)] = CommunityRef(cd, cs, cn)
+                    take = wanted is None or spelling_key(ref) == wanted
+                    case = RoutingCase(unit_code, ref, types[rtype], rank, address, mid)
+                    route = router.plan(case) if take else None
+                    if plans is not None:
+                        plans[key] = route
+                if route is None:
                     continue
-                case = RoutingCase(unit_code, ref, types[rtype], rank, address, mid)
-                route = router.plan(case)
                 outcome = route.outcome
                 if outcome is RouteOutcome.WAITING:
                     planned.append(RoutedMember(mid, name, unit_code, route, changed=False))
                     continue
                 assert route.district_code is not None
-                district = str(route.district_code)
+                district = texts.get(route.district_code)
+                if district is None:
+                    district = texts[route.district_code] = str(route.district_code)
+                aggregator = texts.get(route.aggregator)
+                if aggregator is None:
+                    aggregator = texts[route.aggregator] = str(route.aggregator)
                 if scope.role is not Role.CITY and not (
                     scope.covers_unit(unit_code) or route.district_code == scope.code
                 ):
@@ -458,7 +481,7 @@ class RoutingStore:
                 writes.append(
                     (
                         mid,
-                        str(route.aggregator),
+                        aggregator,
                         district,
                         route.community_id,
                         route.instructor_ids[0] if route.instructor_ids else None,
