@@ -422,6 +422,10 @@ class RoutingStore:
         if unit is not None:
             statement = statement.where(subtree(c.unit_code, unit))
         statement = statement.order_by(c.id)
+        if not self._sqlite and not dry_run:
+            # two operators routing at once (the city and a district, say) must not both route
+            # the same member: the second waits, then sees the row as no longer pending
+            statement = statement.with_for_update(of=members)
         wanted = spelling_key(only) if only is not None else None
         with self._tx(actor, write=True) as conn:
             rows = fetch_rows(conn, statement)

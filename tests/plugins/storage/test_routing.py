@@ -397,3 +397,35 @@ def test_routing_emits_the_contracted_events(store_url: str, store: SqlStore) ->
     assert [(c.subject, c.after) for c in queued] == [
         (f"org:{d1.code}", {"district_code": str(d1.code), "count": 1})
     ]
+
+
+def test_two_runs_at_once_route_each_member_once(store_url: str, store: SqlStore) -> None:
+    import threading
+
+    d1 = make_district(store, units=1, communities=2)
+    ids = register(
+        store,
+        support.city(store),
+        [registration(d1.units[0], d1.communities[k % 2]) for k in range(40)],
+    )
+    op = support.add_operator(store, Role.DISTRICT, d1.code)
+    routed: list[int] = []
+    errors: list[BaseException] = []
+
+    def route_once() -> None:
+        other = SqlStore(store_url)
+        try:
+            run = other.route_pending(op, router(other), ON)
+            routed.append(run.count(RouteOutcome.ROUTED))
+        except BaseException as exc:  # a busy store is a clear retry, also acceptable
+            errors.append(exc)
+        finally:
+            other.close()
+
+    threads = [threading.Thread(target=route_once) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(routed) == len(ids), (routed, errors)
+    assert open_routes(store, ids) == Counter({i: 1 for i in ids})
