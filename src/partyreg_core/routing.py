@@ -24,6 +24,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from enum import StrEnum
+from typing import NamedTuple
 
 import attrs
 
@@ -277,10 +278,12 @@ class Router:
 # ---------------------------------------------------------------------------------------------
 
 
-@attrs.frozen
-class RoutedMember:
+class RoutedMember(NamedTuple):
     """One member of a routing run and what happened to them (``changed``: whether the run
-    wrote anything for them — a member already waiting in the same queue is not changed)."""
+    wrote anything for them — a member already waiting in the same queue is not changed).
+
+    A named tuple, not an attrs class: a run holds one per pending member (100,000 of them),
+    and a tuple is made several times faster."""
 
     id: int
     name: str

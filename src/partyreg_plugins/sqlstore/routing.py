@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import sqlalchemy as sa
 
 from partyreg_core.communities import Community, community_key
@@ -429,68 +430,52 @@ class RoutingStore:
         wanted = spelling_key(only) if only is not None else None
         with self._tx(actor, write=True) as conn:
             rows = fetch_rows(conn, statement)
-            codes: dict[str, OrgCode] = {}
-            refs: dict[tuple[str, str, str], CommunityRef] = {}
             types = {t.value: t for t in ReportType}
-            texts: dict[OrgCode, str] = {}
+            scope_code = scope.code if scope.role is not Role.CITY else None
             planned: list[RoutedMember] = []
             writes: list[tuple[Any, ...]] = []
             skipped = 0
             # Without a plugin rule a plan depends only on the unit's aggregator and the
             # community as written: plan each distinct (aggregator, 县区, 街道, 社区) once,
             # keyed by the raw text (a city has 100,000 members but far fewer such pairs).
-            plans: dict[tuple[str, str, str, str], PlannedRoute | None] | None = (
-                None if router.per_member else {}
-            )
-            aggregators: dict[str, str] = {}
+            plans: dict[tuple[str, str, str, str], _Plan | None] = {}
+            per_member = router.per_member
+            units: dict[str, tuple[OrgCode, str, bool]] = {}  # code, aggregator, own unit
             for mid, name, unit_text, cd, cs, cn, rtype, rank, address, status, dist in rows:
-                unit_code = codes.get(unit_text)
-                if unit_code is None:
-                    unit_code = codes[unit_text] = parse_code(unit_text)
-                    aggregators[unit_text] = str(router.aggregator_of(unit_code))
-                key = (aggregators[unit_text], cd, cs, cn)
-                if plans is not None and key in plans:
-                    route = plans[key]
+                unit = units.get(unit_text)
+                if unit is None:
+                    unit_code = parse_code(unit_text)
+                    unit = units[unit_text] = (
+                        unit_code,
+                        str(router.aggregator_of(unit_code)),
+                        scope.covers_unit(unit_code),
+                    )
+                unit_code, aggregator, own = unit
+                key = (aggregator, cd, cs, cn)
+                if not per_member and key in plans:
+                    plan = plans[key]
                 else:
-                    ref = refs.get((cd, cs, cn))
-                    if ref is None:
-                        ref = refs[(cd, cs, cn)] = CommunityRef(cd, cs, cn)
-                    take = wanted is None or spelling_key(ref) == wanted
-                    case = RoutingCase(unit_code, ref, types[rtype], rank, address, mid)
-                    route = router.plan(case) if take else None
-                    if plans is not None:
-                        plans[key] = route
-                if route is None:
+                    ref = CommunityRef(cd, cs, cn)
+                    plan = None
+                    if wanted is None or spelling_key(ref) == wanted:
+                        case = RoutingCase(unit_code, ref, types[rtype], rank, address, mid)
+                        plan = _Plan.of(router.plan(case))
+                    plans[key] = plan
+                if plan is None:
                     continue
-                outcome = route.outcome
-                if outcome is RouteOutcome.WAITING:
-                    planned.append(RoutedMember(mid, name, unit_code, route, changed=False))
+                route = plan.route
+                if plan.outcome is RouteOutcome.WAITING:
+                    planned.append(RoutedMember(mid, name, unit_code, route, False))
                     continue
-                assert route.district_code is not None
-                district = texts.get(route.district_code)
-                if district is None:
-                    district = texts[route.district_code] = str(route.district_code)
-                aggregator = texts.get(route.aggregator)
-                if aggregator is None:
-                    aggregator = texts[route.aggregator] = str(route.aggregator)
-                if scope.role is not Role.CITY and not (
-                    scope.covers_unit(unit_code) or route.district_code == scope.code
-                ):
+                if not own and route.district_code != scope_code:
                     skipped += 1  # the plan would hand them out of this operator's sight
                     continue
-                if outcome is RouteOutcome.QUEUED and status == "routed" and dist == district:
-                    planned.append(RoutedMember(mid, name, unit_code, route, changed=False))
+                queued = plan.outcome is RouteOutcome.QUEUED
+                if queued and status == "routed" and dist == plan.district:
+                    planned.append(RoutedMember(mid, name, unit_code, route, False))
                     continue
                 planned.append(RoutedMember(mid, name, unit_code, route))
-                writes.append(
-                    (
-                        mid,
-                        aggregator,
-                        district,
-                        route.community_id,
-                        route.instructor_ids[0] if route.instructor_ids else None,
-                    )
-                )
+                writes.append((mid, aggregator, plan.district, route.community_id, plan.instructor))
             run = RoutingRun(on, dry_run, tuple(planned), skipped)
             if dry_run or not writes:
                 return run
@@ -713,6 +698,22 @@ class RoutingStore:
                     community_id=community_id,
                 )
             return result
+
+
+@attrs.frozen
+class _Plan:
+    """A planned route with the texts the write needs, made once per distinct plan."""
+
+    route: PlannedRoute
+    outcome: RouteOutcome
+    district: str | None
+    instructor: int | None
+
+    @classmethod
+    def of(cls, route: PlannedRoute) -> _Plan:
+        district = str(route.district_code) if route.district_code is not None else None
+        first = route.instructor_ids[0] if route.instructor_ids else None
+        return cls(route, route.outcome, district, first)
 
 
 def _chunked(items: Sequence[int], size: int = 500) -> list[Sequence[int]]:
