@@ -18,6 +18,7 @@ Results go to the ``routing`` section of ``bench/RESULTS.md`` (``--no-write`` to
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import random
 import sys
@@ -96,12 +97,14 @@ def build(url: str, members: int, seed: int = 2014) -> SqlStore:
     return store
 
 
-def timed(label: str, results: list[tuple[str, float, str]], fn, note=lambda _r: "") -> object:  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
+def timed(
+    label: str, results: list[tuple[str, float, float, str]], fn, note=lambda _r: ""
+) -> object:  # type: ignore[no-untyped-def]
+    start, cpu = time.perf_counter(), time.process_time()
     value = fn()
-    elapsed = time.perf_counter() - start
-    results.append((label, elapsed, note(value)))
-    print(f"{label}: {elapsed:.2f} s {note(value)}", flush=True)
+    elapsed, used = time.perf_counter() - start, time.process_time() - cpu
+    results.append((label, elapsed, used, note(value)))
+    print(f"{label}: {elapsed:.2f} s wall, {used:.2f} s CPU {note(value)}", flush=True)
     return value
 
 
@@ -116,7 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         build(url, args.members).close()
         print(f"built the city in {time.perf_counter() - start:.1f} s", flush=True)
         ws = Workspace(url, os_user=OS_USER)
-        results: list[tuple[str, float, str]] = []
+        load_before = os.getloadavg()[0]
+        results: list[tuple[str, float, float, str]] = []
 
         def counts(run: object) -> str:
             r = run  # a RoutingRun
@@ -144,9 +148,13 @@ def main(argv: list[str] | None = None) -> int:
         f"events). {platform.python_implementation()} {platform.python_version()}, "
         f"{platform.machine()}.",
         "",
-        "| step | seconds | |",
-        "| --- | ---: | --- |",
-        *(f"| {label} | {secs:.2f} | {note} |" for label, secs, note in results),
+        f"Load average while it ran: {load_before:.1f} before, {os.getloadavg()[0]:.1f} after "
+        "(on 2 cores shared with other work: wall time is inflated by the load, the process's "
+        "own CPU time much less).",
+        "",
+        "| step | wall s | CPU s | |",
+        "| --- | ---: | ---: | --- |",
+        *(f"| {label} | {secs:.2f} | {cpu:.2f} | {note} |" for label, secs, cpu, note in results),
     ]
     text = "\n".join(body)
     if not args.no_write:
