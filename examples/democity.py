@@ -174,6 +174,7 @@ def build(folder: Path, *, members_per_unit: int = 40, seed: int = 2014) -> dict
     paths["fixes"] = folder / "附表1-市民政局机关党委-待修改.xlsx"
 
     others = [row for row in people if row[0] != first_code]
+    _add_routing_cases(others)
     paths["city_form1"] = _save([FORM1_HEADER, *others], folder / "附表1-全市汇总.xlsx")
 
     activities: list[list[object]] = [ACTIVITY_HEADER]
@@ -186,6 +187,26 @@ def build(folder: Path, *, members_per_unit: int = 40, seed: int = 2014) -> dict
                                "社区党员", hours, rng.choice(RATINGS)])  # fmt: skip
     paths["activities"] = _save(activities, folder / "附表3-活动记录-2014.xlsx")
     return paths
+
+
+#: What the routing demo shows: a community written in a way the directory does not know (it
+#: waits in 淮安区's queue until resolved) and a 县区 the 2014 code table does not know yet.
+QUEUED_COMMUNITY = ("淮安区", "淮城街道", "文渠居委会")
+UNKNOWN_DISTRICT = ("清江浦区", "长东街道", "文渠社区")
+
+
+def _add_routing_cases(rows: list[list[object]]) -> None:
+    # Changes cells only (the generator's random sequence, and so every other row, stays).
+    by_unit: dict[object, list[list[object]]] = {}
+    for row in rows:
+        by_unit.setdefault(row[0], []).append(row)
+    for row in by_unit["008.010.002"][:3]:  # a city-level unit's members, living in 淮安区
+        row[10], row[9], row[8] = QUEUED_COMMUNITY
+    by_unit["008.003.002"][0][10], by_unit["008.003.002"][0][9], by_unit["008.003.002"][0][8] = (
+        QUEUED_COMMUNITY
+    )
+    row = by_unit["008.010.003"][0]
+    row[10], row[9], row[8] = UNKNOWN_DISTRICT
 
 
 def fix_errors_workbook(path: Path) -> None:

@@ -25,6 +25,7 @@ from partyreg_cli.commands import (
     operator,
     plugins,
     posts,
+    routing,
     tui,
 )
 from partyreg_core.errors import PartyregError
@@ -67,6 +68,10 @@ cli.add_command(audit.audit)
 cli.add_command(imports.import_group)
 cli.add_command(exports.export)
 cli.add_command(tui.tui)
+cli.add_command(routing.community)
+cli.add_command(routing.instructor)
+cli.add_command(routing.route)
+cli.add_command(routing.report_in)
 
 
 def _register_plugin_commands(app: App) -> None:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         TableFormat,
     )
     from partyreg_core.posts import Post
+    from partyreg_core.routing import Router, RoutingCase, RoutingDecision
     from partyreg_core.workspace import Workspace
 
 PROJECT_NAME = "partyreg"
@@ -142,6 +143,32 @@ def partyreg_register_posts(register: Callable[[Post], None]) -> None:
     naming both plugins.
 
     :param register: ``register(post: Post) -> None``.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Routing
+# ---------------------------------------------------------------------------------------------
+
+
+@first_result_hookspec
+def partyreg_route_member(case: RoutingCase, router: Router) -> RoutingDecision | None:
+    """Decide where a registration is routed, before the built-in rules (the directory, then
+    the district's queue). Stops at first non-None result.
+
+    Return a :class:`partyreg_core.routing.RoutingDecision` — a ``district_code`` (an aggregator
+    holding communities) and, when known, a ``community_id`` of the directory (its district is
+    then the community's); ``community_id=None`` puts the member in that district's queue — or
+    ``None`` to leave the member to the next rule. ``rule`` names your rule in the audit log.
+    A decision naming an unknown community or a code that is no district stops the run with a
+    message naming the rule. A resolution an operator made with ``partyreg route resolve``
+    comes first, before any plugin. Called once per pending member per routing run: keep it
+    fast (no I/O per call).
+
+    :param case: a :class:`partyreg_core.routing.RoutingCase`: the unit code, the community as
+        written (``CommunityRef``), the report type, rank, address and member id.
+    :param router: the :class:`partyreg_core.routing.Router`: ``router.communities`` (id →
+        ``Community``), ``router.find(ref)``, ``router.district_for(name)``, ``router.tree``.
     """
 
 

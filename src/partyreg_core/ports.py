@@ -17,11 +17,13 @@ if TYPE_CHECKING:
     from partyreg_core.batches import ActivityWrite, Batch, RegistrationWrite, UndoReport
     from partyreg_core.communities import Community
     from partyreg_core.hours import ActivityTotal, RollupKey
+    from partyreg_core.instructors import Instructor
     from partyreg_core.members import Member, MemberCount, MemberPage, MemberQuery, Route
     from partyreg_core.operators import Actor, Operator
     from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit
     from partyreg_core.posts import Post
-    from partyreg_core.records import Activity, DirectoryEntry, Registration
+    from partyreg_core.records import Activity, CommunityRef, DirectoryEntry, Registration
+    from partyreg_core.routing import QueuedMember, ReportInResult, Router, RoutingRun
 
 # ---------------------------------------------------------------------------------------------
 # Storage
@@ -219,6 +221,58 @@ class Store(Protocol):
 
     def set_setting(self, actor: Actor, key: str, value: Any) -> None:
         """Change a shared setting (city operators only; audited)."""
+
+    # -- routing ----------------------------------------------------------------------------
+
+    def add_community(self, actor: Actor, entry: DirectoryEntry) -> Community:
+        """Add one community to the directory (city, or the district of ``entry``; its
+        ``district_code`` set); audited. A community already there is a conflict."""
+
+    def edit_community(self, actor: Actor, community_id: int, entry: DirectoryEntry) -> Community:
+        """Change a community's street, name or contact columns (the 县区 stays); audited with
+        the changed fields."""
+
+    def instructors(self, district: OrgCode | None = None) -> list[Instructor]:
+        """Every community work instructor (shared, like the directory), or those a district
+        keeps or whose communities lie in it."""
+
+    def add_instructor(self, actor: Actor, name: str, phone: str, district: OrgCode) -> Instructor:
+        """Add an instructor kept by ``district`` (city, or that district); audited."""
+
+    def set_instructor_communities(
+        self,
+        actor: Actor,
+        instructor_id: int,
+        *,
+        add: Sequence[int] = (),
+        remove: Sequence[int] = (),
+    ) -> Instructor:
+        """Assign an instructor to communities of their district, or take them off; audited."""
+
+    def route_pending(
+        self,
+        actor: Actor,
+        router: Router,
+        on: date,
+        *,
+        unit: OrgCode | None = None,
+        only: CommunityRef | None = None,
+        dry_run: bool = False,
+    ) -> RoutingRun:
+        """Route every pending member within the scope (registered, or waiting in a district's
+        queue) as ``router`` plans, set-based; district and city operators only. ``unit``
+        limits the run to a subtree, ``only`` to members who wrote that community. One audit
+        entry per run; a member the plan would take out of the operator's scope is skipped."""
+
+    def queued_members(self, actor: Actor) -> list[QueuedMember]:
+        """Members waiting within the scope: in a district's queue (routed, no community) or,
+        with an unknown 县区, registered without a district."""
+
+    def confirm_report_in(
+        self, actor: Actor, member_ids: Sequence[int], on: date
+    ) -> ReportInResult:
+        """Confirm report-in of routed members at the community they were routed to (only its
+        operators, instructors, district or the city); all or nothing; audited per community."""
 
 
 StoreOpener = Callable[[str], Store]

@@ -1,0 +1,464 @@
+"""Routing registrations to districts, communities and instructors, the queue of communities not
+yet in the directory, and report-in (DESIGN.md §3 steps 3–4).
+
+A registration goes from its unit up to its *aggregator* (the top-level org of its code: a
+district committee or a city work committee), then to the *district* where its report-in
+community lies, then to that *community* and its instructors. A city-level unit's member who
+lives in district X therefore goes through X. The rules, in order:
+
+1. a resolution an operator made for this spelling (``partyreg route resolve``);
+2. a plugin's rule (the ``partyreg_route_member`` hook), when one answers;
+3. the directory: the community named by 县区, 街道 and 社区 (all three; the 县区 linked to its
+   aggregator by name, as :mod:`partyreg_core.directory` links it);
+4. the district alone, when the 县区 is known but the community is not in its directory: the
+   member waits in that district's queue (status ``routed``, no community) until resolved;
+5. neither: the 县区 itself is unknown, and the member waits, still ``registered``, in the queue
+   of its own aggregator (decision 0021) — nothing is dropped.
+
+Everything here is pure: the store feeds members in and applies the plan set-based.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
+from enum import StrEnum
+from typing import NamedTuple
+
+import attrs
+
+from partyreg_core.communities import Community, community_key
+from partyreg_core.directory import DirectoryIndex, place_key
+from partyreg_core.errors import ValidationError
+from partyreg_core.normalize import normalize_rank
+from partyreg_core.orgcodes import OrgCode, OrgTree
+from partyreg_core.records import CommunityRef, ReportType
+
+
+class RouteOutcome(StrEnum):
+    """What routing did with a member."""
+
+    ROUTED = "routed"  #: to a community (and its instructors)
+    QUEUED = "queued"  #: to a district, waiting for its community to be resolved
+    WAITING = "waiting"  #: 县区 unknown: waiting at the member's own aggregator
+
+    @property
+    def label(self) -> str:
+        """The outcome in Chinese."""
+        return {"routed": "已分流", "queued": "待认定社区", "waiting": "待认定县区"}[self.value]
+
+
+@attrs.frozen
+class RoutingCase:
+    """What routing looks at for one member: the unit, the report-in community as written, the
+    report type and rank (联系点 is for 县处级 and above) and the address."""
+
+    unit_code: OrgCode
+    community: CommunityRef
+    report_type: ReportType = ReportType.RESIDENCE
+    rank: str = ""
+    address: str = ""
+    member_id: int | None = None
+
+    @property
+    def aggregator(self) -> OrgCode:
+        """The top-level org the registration goes up to first."""
+        return self.unit_code.aggregator or self.unit_code
+
+
+@attrs.frozen
+class RoutingDecision:
+    """What a rule decides: the district (``None``: unknown) and the community (``None``: not
+    yet known — the member waits in the district's queue); ``rule`` names who decided."""
+
+    district_code: OrgCode | None
+    community_id: int | None = None
+    rule: str = ""
+
+
+def _outcome(route: PlannedRoute) -> RouteOutcome:
+    if route.community_id is not None:
+        return RouteOutcome.ROUTED
+    if route.district_code is not None:
+        return RouteOutcome.QUEUED
+    return RouteOutcome.WAITING
+
+
+@attrs.frozen
+class PlannedRoute:
+    """Where one member goes: aggregator → district → community and its instructors;
+    ``outcome`` (derived) says whether that is routed, queued at the district, or waiting at
+    the aggregator."""
+
+    aggregator: OrgCode
+    district_code: OrgCode | None
+    community_id: int | None
+    instructor_ids: tuple[int, ...] = ()
+    rule: str = ""
+    outcome: RouteOutcome = attrs.field(
+        init=False, eq=False, default=attrs.Factory(_outcome, takes_self=True)
+    )
+
+
+#: A routing rule: a decision, or ``None`` to leave it to the next rule.
+RoutingRule = Callable[[RoutingCase, "Router"], RoutingDecision | None]
+
+
+def spelling_key(ref: CommunityRef) -> tuple[str, str, str]:
+    """The key two spellings of a community are the same by (NFKC, no whitespace, case
+    folded, per part): what ``route resolve`` matches and the queue groups by."""
+    return (place_key(ref.district), place_key(ref.street), place_key(ref.community))
+
+
+class Router:
+    """The routing rules over one directory (see the module docstring for their order).
+
+    :param tree: the org tree (links a 县区 name to its aggregator).
+    :param communities: the community directory.
+    :param instructors: community id → the ids of its instructors.
+    :param rule: a plugin's rule, asked for each member before the directory.
+    :param resolutions: spelling (:func:`spelling_key`) → community id, decided by an operator.
+    """
+
+    def __init__(
+        self,
+        tree: OrgTree,
+        communities: Iterable[Community],
+        *,
+        instructors: Mapping[int, Sequence[int]] | None = None,
+        rule: RoutingRule | None = None,
+        resolutions: Mapping[tuple[str, str, str], int] | None = None,
+    ) -> None:
+        self.tree = tree
+        self.communities: dict[int, Community] = {c.id: c for c in communities}
+        self._instructors = {k: tuple(sorted(v)) for k, v in (instructors or {}).items()}
+        self._rule = rule
+        self._resolutions = dict(resolutions or {})
+        self._by_key = {(str(c.district_code), c.key): c for c in self.communities.values()}
+        self._by_ref = {spelling_key(c.ref): c for c in self.communities.values()}
+        self._districts: dict[str, OrgCode | None] = {}
+        self._decided: dict[CommunityRef, RoutingDecision] = {}
+        self._index: DirectoryIndex | None = None
+        self._planned: dict[tuple[OrgCode, CommunityRef], PlannedRoute] = {}
+        self._aggregators: dict[OrgCode, OrgCode] = {}
+
+    # -- looking up ---------------------------------------------------------------------------
+
+    def district_for(self, name: str) -> OrgCode | None:
+        """The aggregator a 县区 name links to (the one holding communities whose name is it or
+        starts with it), or ``None`` when none or several do."""
+        if name not in self._districts:
+            found = [u for u in self.tree.district_for_name(name) if u.kind.has_communities]
+            self._districts[name] = found[0].code if len(found) == 1 else None
+        return self._districts[name]
+
+    def find(self, ref: CommunityRef) -> Community | None:
+        """The directory community ``ref`` names (all three names), or ``None``."""
+        district = self.district_for(ref.district)
+        if district is not None:
+            found = self._by_key.get((str(district), community_key(ref.street, ref.community)))
+            if found is not None:
+                return found
+        return self._by_ref.get(spelling_key(ref))
+
+    def suggestions(self, ref: CommunityRef) -> tuple[Community, ...]:
+        """Directory communities ``ref`` may have meant, best first (the same name under
+        another street or district, then similar names in the street and the district)."""
+        if self._index is None:
+            self._index = DirectoryIndex(c.entry for c in self.communities.values())
+        out = []
+        for close in self._index.resolve(ref).close_matches:
+            found = self._by_ref.get(spelling_key(close))
+            if found is not None:
+                out.append(found)
+        # the same district and street first: the likeliest meaning of a misspelt name
+        district, street = place_key(ref.district), place_key(ref.street)
+        out.sort(key=lambda c: (place_key(c.district) != district, place_key(c.street) != street))
+        return tuple(out)
+
+    def instructors_of(self, community_id: int) -> tuple[int, ...]:
+        """The instructor ids of a community, ascending."""
+        return self._instructors.get(community_id, ())
+
+    # -- deciding -----------------------------------------------------------------------------
+
+    def decide(self, case: RoutingCase) -> RoutingDecision:
+        """The decision of the first rule that answers for ``case``."""
+        resolved = (
+            self._resolutions.get(spelling_key(case.community)) if self._resolutions else None
+        )
+        if resolved is not None and resolved in self.communities:
+            return RoutingDecision(self.communities[resolved].district_code, resolved, "resolve")
+        if self._rule is not None:
+            decided = self._rule(case, self)
+            if decided is not None:
+                return self._checked(decided)
+        found = self._decided.get(case.community)
+        if found is None:
+            found = self._decided[case.community] = self._built_in(case.community)
+        return found
+
+    def _built_in(self, ref: CommunityRef) -> RoutingDecision:
+        community = self.find(ref)
+        if community is not None:
+            return RoutingDecision(community.district_code, community.id, "directory")
+        district = self.district_for(ref.district)
+        if district is not None:
+            return RoutingDecision(district, None, "district")
+        return RoutingDecision(None, None, "unknown_district")
+
+    def _checked(self, decision: RoutingDecision) -> RoutingDecision:
+        rule = decision.rule or "plugin"
+        if decision.community_id is not None:
+            community = self.communities.get(decision.community_id)
+            if community is None:
+                raise ValidationError(
+                    "route.rule_community",
+                    f"分流规则（{rule}）给出的社区编号 {decision.community_id} 不在社区通讯录中："
+                    "请联系该插件的维护者。",
+                )
+            if decision.district_code not in (None, community.district_code):
+                raise ValidationError(
+                    "route.rule_district",
+                    f"分流规则（{rule}）给出的社区 {community.label} 不属于 "
+                    f"{decision.district_code}：请联系该插件的维护者。",
+                )
+            return RoutingDecision(community.district_code, community.id, rule)
+        district = decision.district_code
+        if district is not None:
+            unit = self.tree.find(district)
+            if unit is None or district.depth != 2 or not unit.kind.has_communities:
+                raise ValidationError(
+                    "route.rule_district",
+                    f"分流规则（{rule}）给出的 {district} 不是县区委或功能区党工委的代码："
+                    "请联系该插件的维护者。",
+                )
+        return RoutingDecision(district, None, rule)
+
+    @property
+    def per_member(self) -> bool:
+        """Whether a rule must be asked for every member (a plugin's rule is present); else a
+        plan depends only on the unit's aggregator and the community as written."""
+        return self._rule is not None
+
+    def plan(self, case: RoutingCase) -> PlannedRoute:
+        """Where ``case`` goes: its aggregator, district, community and instructors."""
+        if self._rule is None:  # then the plan depends only on these two: plan each once
+            key = (self.aggregator_of(case.unit_code), case.community)
+            planned = self._planned.get(key)
+            if planned is None:
+                planned = self._planned[key] = self._plan(case)
+            return planned
+        return self._plan(case)
+
+    def aggregator_of(self, unit_code: OrgCode) -> OrgCode:
+        """The aggregator of a unit (cached: a city has a thousand units, not 100,000)."""
+        found = self._aggregators.get(unit_code)
+        if found is None:
+            found = self._aggregators[unit_code] = unit_code.aggregator or unit_code
+        return found
+
+    def _plan(self, case: RoutingCase) -> PlannedRoute:
+        decision = self.decide(case)
+        instructors = (
+            self.instructors_of(decision.community_id) if decision.community_id is not None else ()
+        )
+        return PlannedRoute(
+            self.aggregator_of(case.unit_code),
+            decision.district_code,
+            decision.community_id,
+            instructors,
+            decision.rule,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# A routing run and its counts
+# ---------------------------------------------------------------------------------------------
+
+
+class RoutedMember(NamedTuple):
+    """One member of a routing run and what happened to them (``changed``: whether the run
+    wrote anything for them — a member already waiting in the same queue is not changed).
+
+    A named tuple, not an attrs class: a run holds one per pending member (100,000 of them),
+    and a tuple is made several times faster."""
+
+    id: int
+    name: str
+    unit_code: OrgCode
+    route: PlannedRoute
+    changed: bool = True
+
+    @property
+    def outcome(self) -> RouteOutcome:
+        """Routed, queued or waiting."""
+        return self.route.outcome
+
+
+@attrs.frozen
+class RoutingRun:
+    """The result of ``partyreg route`` (or ``route resolve``): every pending member it looked
+    at and where each went; ``skipped`` members were left where they were because the plan
+    would take them out of the operator's scope."""
+
+    on: date
+    dry_run: bool
+    members: tuple[RoutedMember, ...] = ()
+    skipped: int = 0
+
+    def count(self, outcome: RouteOutcome) -> int:
+        """How many members ended with ``outcome``."""
+        return sum(1 for m in self.members if m.outcome is outcome)
+
+    def by_aggregator(self) -> dict[OrgCode, Counter[RouteOutcome]]:
+        """Outcome counts per aggregator, in code order."""
+        out: dict[OrgCode, Counter[RouteOutcome]] = defaultdict(Counter)
+        for m in self.members:
+            out[m.route.aggregator][m.outcome] += 1
+        return dict(sorted(out.items()))
+
+    def by_district(self) -> dict[OrgCode, Counter[RouteOutcome]]:
+        """Routed and queued counts per district, in code order (waiting members have none)."""
+        out: dict[OrgCode, Counter[RouteOutcome]] = defaultdict(Counter)
+        for m in self.members:
+            if m.route.district_code is not None:
+                out[m.route.district_code][m.outcome] += 1
+        return dict(sorted(out.items()))
+
+    def by_community(self) -> dict[int, tuple[RoutedMember, ...]]:
+        """Members routed to each community, by community id."""
+        out: dict[int, list[RoutedMember]] = defaultdict(list)
+        for m in self.members:
+            if m.route.community_id is not None:
+                out[m.route.community_id].append(m)
+        return {k: tuple(v) for k, v in sorted(out.items())}
+
+    def queued_by_district(self) -> dict[OrgCode, int]:
+        """Members waiting in each district's queue after the run."""
+        out: Counter[OrgCode] = Counter()
+        for m in self.members:
+            if m.outcome is RouteOutcome.QUEUED and m.route.district_code is not None:
+                out[m.route.district_code] += 1
+        return dict(sorted(out.items()))
+
+    def waiting_by_aggregator(self) -> dict[OrgCode, int]:
+        """Members whose 县区 is unknown, waiting at each aggregator."""
+        out: Counter[OrgCode] = Counter()
+        for m in self.members:
+            if m.outcome is RouteOutcome.WAITING:
+                out[m.route.aggregator] += 1
+        return dict(sorted(out.items()))
+
+
+# ---------------------------------------------------------------------------------------------
+# The queue
+# ---------------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class QueuedMember:
+    """A member waiting in a queue, as the store finds them: in a district's queue
+    (``district_code`` set) or, with the 县区 unknown, at their aggregator."""
+
+    id: int
+    name: str
+    unit_code: OrgCode
+    community: CommunityRef
+    district_code: OrgCode | None
+
+
+@attrs.frozen
+class QueueGroup:
+    """Members who wrote the same community the same way, waiting in one queue: the district's
+    (``district_code``) or, with the 县区 unknown, their aggregator's (``aggregator``)."""
+
+    community: CommunityRef
+    district_code: OrgCode | None
+    aggregator: OrgCode | None
+    member_ids: tuple[int, ...]
+    suggestions: tuple[Community, ...] = ()
+
+    @property
+    def count(self) -> int:
+        """How many members wait with this spelling."""
+        return len(self.member_ids)
+
+    @property
+    def reason(self) -> RouteOutcome:
+        """Queued at a district (community unknown) or waiting at the aggregator (县区 unknown)."""
+        return RouteOutcome.QUEUED if self.district_code is not None else RouteOutcome.WAITING
+
+
+def group_queue(members: Iterable[QueuedMember], router: Router) -> list[QueueGroup]:
+    """Group waiting members by queue and by the community as written (spellings that differ
+    only in width, spaces or case are one), most members first, each with close-name
+    suggestions from the directory."""
+    groups: dict[tuple[object, ...], list[QueuedMember]] = defaultdict(list)
+    for m in members:
+        owner = m.district_code if m.district_code is not None else m.unit_code.aggregator
+        groups[(m.district_code is None, owner, spelling_key(m.community))].append(m)
+    out = []
+    for (unknown, _owner, _key), found in groups.items():
+        spelling = Counter(m.community for m in found).most_common(1)[0][0]
+        out.append(
+            QueueGroup(
+                community=spelling,
+                district_code=None if unknown else found[0].district_code,
+                aggregator=found[0].unit_code.aggregator if unknown else None,
+                member_ids=tuple(sorted(m.id for m in found)),
+                suggestions=router.suggestions(spelling),
+            )
+        )
+    out.sort(
+        key=lambda g: (
+            str(g.district_code or g.aggregator or ""),
+            -g.count,
+            g.community.label,
+        )
+    )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Report-in
+# ---------------------------------------------------------------------------------------------
+
+
+def may_report_at(report_type: ReportType, rank: str) -> bool:
+    """Whether a member may report in with ``report_type``: a contact-point (工作联系点)
+    community only for leaders of 县处级 and above (the seed's 二、参加对象; DESIGN.md §2)."""
+    if report_type is not ReportType.CONTACT_POINT:
+        return True
+    try:
+        found = normalize_rank(rank)
+    except ValidationError:
+        return False
+    return found is not None and found.at_least_county
+
+
+@attrs.frozen
+class ReportInRefusal:
+    """A member whose report-in could not be confirmed, and why (a stable code and a Chinese
+    message saying what to do)."""
+
+    member_id: int
+    code: str
+    message: str
+
+
+@attrs.frozen
+class ReportInResult:
+    """What ``report-in confirm`` did: members confirmed now, members already reported in
+    (unchanged), and refusals; with any refusal nothing is written (all or nothing)."""
+
+    on: date
+    confirmed: tuple[int, ...] = ()
+    already: tuple[int, ...] = ()
+    refused: tuple[ReportInRefusal, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """Whether every member could be confirmed (or was already)."""
+        return not self.refused
