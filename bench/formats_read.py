@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -21,20 +20,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "plugins" / "formats"))
+sys.path.insert(0, str(ROOT))
 
 from builders import Sheet, form1_rows, write_xlsx  # noqa: E402  (path set just above)
 
-
-def _peak_rss_mb() -> float:
-    """This process's peak resident memory. On Linux VmHWM, because ru_maxrss survives exec:
-    a child would report the generating parent's peak as its own."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from bench.results import peak_rss_mb  # noqa: E402
 
 
 def _measure(path: str, reader: str) -> None:
@@ -54,7 +44,7 @@ def _measure(path: str, reader: str) -> None:
             rows += 1
             cells += len(row.cells)
     seconds = time.perf_counter() - start
-    peak_mb = _peak_rss_mb()
+    peak_mb = peak_rss_mb()
     print(
         json.dumps(
             {"rows": rows, "cells": cells, "seconds": seconds, "sniff": sniffed, "peak_mb": peak_mb}

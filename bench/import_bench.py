@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -32,7 +31,7 @@ import openpyxl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.results import write_section  # noqa: E402
+from bench.results import peak_rss_mb, write_section  # noqa: E402
 
 DISTRICTS = [
     ("008.001", "清河区"), ("008.002", "清浦区"), ("008.003", "淮安区"), ("008.004", "淮阴区"),
@@ -146,7 +145,7 @@ def child_import(db: str, path: str) -> None:
     start = time.perf_counter()
     report = ws.import_file(ImportRequest(Path(path), date(2014, 8, 28)))
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mb()
     print(json.dumps({"seconds": seconds, "written": report.rows_written,
                       "rejected": report.rows_rejected, "peak_mb": peak}))  # fmt: skip
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import resource
 from pathlib import Path
 
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -23,3 +24,15 @@ def write_section(name: str, title: str, body: str, path: Path = RESULTS) -> Non
     else:
         text = text.rstrip() + "\n\n" + section + "\n"
     path.write_text(text, "utf-8")
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB. On Linux VmHWM, because ru_maxrss survives
+    exec: a child would report the generating parent's peak as its own."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
