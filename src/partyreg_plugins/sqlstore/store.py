@@ -83,6 +83,7 @@ from partyreg_plugins.sqlstore.engine import (
     sqlite_path,
     translated_errors,
 )
+from partyreg_plugins.sqlstore.progress import ProgressStore
 from partyreg_plugins.sqlstore.schema import (
     ACTIVITY_KEY,
     MEMBER_TABLES,
@@ -266,7 +267,7 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
         yield items[start : start + size]
 
 
-class SqlStore:
+class SqlStore(ProgressStore):
     """A partyreg store in SQLite (``sqlite:///path``) or PostgreSQL (``postgresql://…``).
 
     Opening one does not connect; the first call does. :meth:`initialise` creates the store;
@@ -2081,8 +2082,9 @@ class _RegistrationWriter:
             insert_rows(conn, "claims", ("member_id", "post_code", "position"), claim_rows)
         for row, reg in moves:
             district, community_id = resolver.resolve(reg.community)
-            conn.execute(
-                sa.insert(change_requests).values(
+            store._file_import_change(
+                conn,
+                dict(
                     member_id=row.id,
                     from_community_id=row.community_id,
                     to_community_id=community_id,
@@ -2091,8 +2093,9 @@ class _RegistrationWriter:
                     to_name=reg.community.community,
                     reason=f"登记表（批次 {batch.id}）改了报到社区",
                     requested_on=batch.day,
+                    requested_by=self.actor.real_name,
                     batch_id=batch.id,
-                )
+                ),
             )
         written = new + changed
         store._insert_batch(conn, self.actor, batch, written)
