@@ -17,6 +17,8 @@ import click
 from partyreg_cli.app import App
 from partyreg_cli.commands import (
     audit,
+    calendar,
+    change,
     codes,
     exports,
     imports,
@@ -25,6 +27,7 @@ from partyreg_cli.commands import (
     operator,
     plugins,
     posts,
+    progress,
     tui,
 )
 from partyreg_core.errors import PartyregError
@@ -67,6 +70,9 @@ cli.add_command(audit.audit)
 cli.add_command(imports.import_group)
 cli.add_command(exports.export)
 cli.add_command(tui.tui)
+cli.add_command(change.change)
+cli.add_command(calendar.calendar)
+cli.add_command(progress.progress)
 
 
 def _register_plugin_commands(app: App) -> None:

@@ -888,7 +888,12 @@ class Workspace:
             return Reminders(on, days, None, ())
         report = self.progress(ProgressBy.UNIT, on=on, year=calendar.year)
         lagging = [r for r in report.rows if r.key and progress.is_lagging(r, deadline.key)]
-        lagging += [r for r in report.districts if r.key and progress.is_lagging(r, deadline.key)]
+        units = {r.key for r in lagging}  # a district's own members make a row of its own code
+        lagging += [
+            r
+            for r in report.districts
+            if r.key and r.key not in units and progress.is_lagging(r, deadline.key)
+        ]
         events = tuple(progress.reminder(r, deadline, on) for r in lagging)
         self.store.append_audit(
             self.actor,
