@@ -139,7 +139,7 @@ def test_a_reimport_does_not_file_a_second_pending_request(store: SqlStore) -> N
 
 
 def test_who_may_file_and_who_decides(store: SqlStore) -> None:
-    d, city, _who, member_id = _routed_member(store)
+    d, _city, _who, member_id = _routed_member(store)
     own_unit = support.add_operator(store, Role.UNIT, d.units[0])
     other_unit = support.add_operator(store, Role.UNIT, d.units[1])
     community = support.add_operator(store, Role.COMMUNITY, communities=[d.communities[0].id])
