@@ -38,13 +38,13 @@ def _run(demo: Any, ws: Workspace) -> None:
         return (base + timedelta(days=n)).isoformat()
 
     demo.step(
-        "10. 年度日程：市级设置本年度的截止日期（默认为通知规定的 8月30日、9月10日、9月20日、12月20日）"
+        "年度日程：市级设置本年度的截止日期（默认为通知规定的 8月30日、9月10日、9月20日、12月20日）"
     )
     demo.cli("calendar", "set", "--year", year, "--registration", dues[0].isoformat(),
              "--routing", dues[1].isoformat(), "--report-in", dues[2].isoformat(),
              "--confirmation", dues[3].isoformat())  # fmt: skip
 
-    demo.step("进度 · 单位申报预计参加人数（县区、市级可为下级单位设置）")
+    demo.step("单位申报预计参加人数（县区、市级可为下级单位设置）")
     demo.cli("--as", "minzheng_dw", "progress", "expect", UNIT, "45", "--year", year)
     units = sorted({str(m.unit_code) for m in people if str(m.unit_code) != UNIT})[:3]
     for unit in units:
