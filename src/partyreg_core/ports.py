@@ -262,8 +262,9 @@ class Store(Protocol):
     def overdue_members(
         self, actor: Actor, calendar: CampaignCalendar, on: date
     ) -> Iterator[OverdueMember]:
-        """Members within the scope who missed a deadline that had passed by ``on``, streamed
-        by unit code."""
+        """Members within the scope who missed a deadline that had passed by ``on``, each with
+        the milestones missed (:func:`partyreg_core.progress.overdue_milestones`), streamed by
+        unit code."""
 
 
 StoreOpener = Callable[[str], Store]

@@ -866,10 +866,7 @@ class Workspace:
         milestones missed (streamed, by unit code)."""
         on = on or self.today()
         calendar = self.calendar(year or on.year)
-        for member in self.store.overdue_members(self.actor, calendar, on):
-            yield attrs.evolve(
-                member, overdue=progress.overdue_milestones(member.dates, calendar, on)
-            )
+        return self.store.overdue_members(self.actor, calendar, on)
 
     def remind(self, days: int, *, on: date | None = None, year: int | None = None) -> Reminders:
         """Remind the lagging: when the next deadline falls within ``days`` days of ``on``, one

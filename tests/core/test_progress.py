@@ -4,6 +4,7 @@ calendar as a setting, and the change-of-community target parser."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -301,3 +302,23 @@ def test_the_change_event_payload() -> None:
         "reason": "搬家",
         "decided_by": None,
     }
+
+
+segments = st.lists(st.sampled_from(["001", "002", "010"]), min_size=1, max_size=3).map(tuple)
+
+
+@given(st.dictionaries(segments, st.integers(0, 100), max_size=12), segments)
+def test_the_expectation_index_is_the_nearest_declaration(
+    declared_segments: dict[Any, int], asked: tuple[str, ...]
+) -> None:
+    declared = {OrgCode(("008", *k)): n for k, n in declared_segments.items()}
+    code_ = OrgCode(("008", *asked))
+
+    def naive(c: OrgCode) -> int | None:
+        if c in declared:
+            return declared[c]
+        below = [d for d in declared if d != c and d.is_within(c)]
+        nearest = [d for d in below if not any(o != d and d.is_within(o) for o in below)]
+        return sum(declared[d] for d in nearest) if nearest else None
+
+    assert expected_for(code_, declared) == naive(code_)

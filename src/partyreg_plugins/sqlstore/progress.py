@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -26,6 +27,7 @@ from partyreg_core.progress import (
     OverdueMember,
     ProgressBy,
     ProgressCount,
+    overdue_milestones,
 )
 from partyreg_core.records import CommunityRef
 from partyreg_plugins.sqlstore.schema import (
@@ -48,6 +50,7 @@ else:
     _Base = object
 
 
+@lru_cache(maxsize=65536)
 def _code(text: str) -> OrgCode:
     return OrgCode(tuple(text.split(".")))
 
@@ -370,35 +373,42 @@ class ProgressStore(_Base):
 
     # -- progress -----------------------------------------------------------------------------
 
-    def _milestone_dates(self, year: int) -> tuple[Any, Any, Any]:
-        """Each member's first routing, first report-in and sheet confirmation, as correlated
-        subqueries (each an index lookup by member)."""
+    def _milestones(self, year: int) -> tuple[Any, Any, Any, Any]:
+        """The members joined with each one's first routing, first report-in and sheet
+        confirmation: three aggregates by member, each computed once per query and joined by
+        member id (not a subquery per member and per use)."""
         m = members.c
         first_route = (
-            sa.select(sa.func.min(routes.c.routed_on))
-            .where(routes.c.member_id == m.id)
-            .scalar_subquery()
+            sa.select(routes.c.member_id, sa.func.min(routes.c.routed_on).label("day"))
+            .group_by(routes.c.member_id)
+            .subquery("first_route")
         )
         released = (
-            sa.select(sa.func.min(change_requests.c.released_reported_on))
-            .where(
-                change_requests.c.member_id == m.id,
-                change_requests.c.status == ChangeStatus.APPROVED.value,
+            sa.select(
+                change_requests.c.member_id,
+                sa.func.min(change_requests.c.released_reported_on).label("day"),
             )
-            .scalar_subquery()
+            .where(change_requests.c.status == ChangeStatus.APPROVED.value)
+            .group_by(change_requests.c.member_id)
+            .subquery("released")
         )
         confirmed = (
-            sa.select(sa.func.min(feedback_sheets.c.confirmed_on))
-            .where(
-                feedback_sheets.c.member_id == m.id,
-                feedback_sheets.c.year == year,
-                feedback_sheets.c.status == "confirmed",
+            sa.select(
+                feedback_sheets.c.member_id,
+                sa.func.min(feedback_sheets.c.confirmed_on).label("day"),
             )
-            .scalar_subquery()
+            .where(feedback_sheets.c.year == year, feedback_sheets.c.status == "confirmed")
+            .group_by(feedback_sheets.c.member_id)
+            .subquery("confirmed")
         )
-        routed = sa.func.coalesce(first_route, m.routed_on)
-        reported = sa.func.coalesce(released, m.reported_on)
-        return routed, reported, confirmed
+        joined = (
+            members.outerjoin(first_route, first_route.c.member_id == m.id)
+            .outerjoin(released, released.c.member_id == m.id)
+            .outerjoin(confirmed, confirmed.c.member_id == m.id)
+        )
+        routed = sa.func.coalesce(first_route.c.day, m.routed_on)
+        reported = sa.func.coalesce(released.c.day, m.reported_on)
+        return joined, routed, reported, confirmed.c.day
 
     def _registered_by(self, on: date) -> Any:
         m = members.c
@@ -410,7 +420,7 @@ class ProgressStore(_Base):
         """Members within the scope counted as of ``on`` per group (one grouped query): see
         :class:`partyreg_core.progress.ProgressCount`."""
         m = members.c
-        routed, reported, confirmed = self._milestone_dates(calendar.year)
+        joined, routed, reported, confirmed = self._milestones(calendar.year)
         if by is ProgressBy.COMMUNITY:
             key: Any = m.community_id
         else:
@@ -426,7 +436,9 @@ class ProgressStore(_Base):
                 routed.label("routed"),
                 reported.label("reported"),
                 confirmed.label("confirmed"),
-            ).where(self._registered_by(on)),
+            )
+            .select_from(joined)
+            .where(self._registered_by(on)),
             member_condition(actor.scope),
         ).subquery()
         c = inner.c
@@ -457,7 +469,7 @@ class ProgressStore(_Base):
         """Members within the scope who, as of ``on``, had not been routed, reported in or had
         their sheet confirmed though that deadline had passed; by unit code, then id."""
         m = members.c
-        routed, reported, confirmed = self._milestone_dates(calendar.year)
+        joined, routed, reported, confirmed = self._milestones(calendar.year)
         missing = []
         if on > calendar.routing_due:
             missing.append(sa.or_(routed.is_(None), routed > on))
@@ -481,26 +493,25 @@ class ProgressStore(_Base):
                 routed.label("routed"),
                 reported.label("reported"),
                 confirmed.label("confirmed"),
-            ).where(self._registered_by(on), sa.or_(*missing)),
+            )
+            .select_from(joined)
+            .where(self._registered_by(on), sa.or_(*missing)),
             member_condition(actor.scope),
         ).order_by(m.unit_code, m.id)
         with self._tx(actor) as conn:
             for row in conn.execution_options(yield_per=1000).execute(statement):
+                dates = MemberDates(
+                    row.registered_on, _day(row.routed), _day(row.reported), _day(row.confirmed)
+                )
                 yield OverdueMember(
                     id=row.id,
                     name=row.name,
                     unit_code=_code(row.unit_code),
                     status=row.status,
                     community_id=row.community_id,
-                    community=CommunityRef(
-                        row.community_district, row.community_street, row.community_name
-                    ).label,
-                    dates=MemberDates(
-                        row.registered_on,
-                        _day(row.routed),
-                        _day(row.reported),
-                        _day(row.confirmed),
-                    ),
+                    community=f"{row.community_district}/{row.community_street}/{row.community_name}",
+                    dates=dates,
+                    overdue=overdue_milestones(dates, calendar, on),
                 )
 
 
