@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import attrs
+import psycopg
 import pytest
 
 from partyreg_core.audit import AuditQuery
@@ -329,3 +330,37 @@ def test_progress_by_community_and_the_overdue_members(store: SqlStore) -> None:
     stranger = support.add_operator(store, Role.UNIT, other.units[0])
     assert list(store.overdue_members(stranger, calendar, date(2024, 9, 21))) == []
     assert store.progress_counts(stranger, ProgressBy.UNIT, calendar, date(2024, 9, 21)) == []
+
+
+@pytest.mark.postgres
+def test_postgres_policies_hold_for_expected_counts_and_change_requests(
+    pg_database: str,
+) -> None:
+    store = SqlStore(support.pg_url(pg_database))
+    a, b = make_district(store), make_district(store)
+    city = support.city(store)
+    [member_b] = register(store, city, [registration(b.units[0], b.communities[0])])
+    support.route(store, [member_b], b, 0)
+    store.request_change(city, member_b, b.communities[1].id, "搬家", DAY)
+    unit_a = support.add_operator(store, Role.UNIT, a.units[0])
+    role = unit_a.operator.db_role
+    assert role is not None
+    with support.raw_sql(store) as conn:
+        conn.execute(f'SET ROLE "{role}"')
+        conn.execute(
+            "INSERT INTO partyreg.unit_expectations (code, year, expected, set_by, set_at)"
+            " VALUES (%s, 2024, 10, 'x', now())",
+            (str(a.units[0]),),
+        )
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(
+                "INSERT INTO partyreg.unit_expectations (code, year, expected, set_by, set_at)"
+                " VALUES (%s, 2024, 10, 'x', now())",
+                (str(b.units[0]),),
+            )
+        seen = conn.execute(
+            "SELECT count(*) FROM partyreg.change_requests WHERE member_id = %s", (member_b,)
+        ).fetchone()[0]
+        assert seen == 0
+        conn.execute("RESET ROLE")
+    store.close()
