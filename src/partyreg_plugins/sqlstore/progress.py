@@ -378,8 +378,12 @@ class ProgressStore(_Base):
         confirmation: three aggregates by member, each computed once per query and joined by
         member id (not a subquery per member and per use)."""
         m = members.c
+        # A member routed once has members.routed_on = that route's date; only members whose
+        # route was ended (re-routed, moved) need the earliest of their routes.
+        rerouted = sa.select(routes.c.member_id).where(routes.c.ended_on.is_not(None))
         first_route = (
             sa.select(routes.c.member_id, sa.func.min(routes.c.routed_on).label("day"))
+            .where(routes.c.member_id.in_(rerouted))
             .group_by(routes.c.member_id)
             .subquery("first_route")
         )
