@@ -856,7 +856,7 @@ class Workspace:
             expectations=self.expectations(calendar.year),
             expected_visible=scope.covers_unit,
             community_districts=districts,
-            total_name="全市" if scope.role is Role.CITY else scope.label,
+            total_name=_scope_name(scope, tree),
         )
 
     def overdue(
@@ -929,6 +929,14 @@ def parse_community(text: str) -> CommunityRef:
 def _one_district(tree: OrgTree, name: str) -> OrgCode | None:
     found = [u for u in tree.district_for_name(name) if u.kind.has_communities]
     return found[0].code if len(found) == 1 else None
+
+
+def _scope_name(scope: Scope, tree: OrgTree) -> str:
+    """What a report of this scope is about: 全市, the org's name, or the scope's label."""
+    if scope.role is Role.CITY:
+        return "全市"
+    unit = tree.find(scope.code) if scope.code is not None else None
+    return unit.name if unit is not None else scope.label
 
 
 def _check_enabled(operator: Operator) -> None:
