@@ -125,9 +125,10 @@ def main() -> int:
         [
             f"{args.members:,} members in 1,000 units and 500 communities, SQLite, as of "
             f"{ON.isoformat()} (after the routing and report-in deadlines); median of {RUNS} "
-            f"runs through `Workspace.progress` (the grouped query with each member's first "
-            f"route, first report-in and sheet confirmation as index lookups, then the core's "
-            f"rules and roll-ups). Machine: {platform.machine()}, {os.cpu_count()} cores, "
+            f"runs through `Workspace.progress` (one grouped query: members joined once with "
+            f"per-member aggregates of the first route of re-routed members, the first "
+            f"report-in released by an approved change and the year's sheet confirmation; then "
+            f"the core's rules and roll-ups). Machine: {platform.machine()}, {os.cpu_count()} cores, "
             f"Python {platform.python_version()}; set-up (load) {load:.1f} s.",
             "",
             "| what | time |",
