@@ -2080,9 +2080,10 @@ class _RegistrationWriter:
             )
         if claim_rows:
             insert_rows(conn, "claims", ("member_id", "post_code", "position"), claim_rows)
+        filed = 0
         for row, reg in moves:
             district, community_id = resolver.resolve(reg.community)
-            store._file_import_change(
+            filed += store._file_import_change(
                 conn,
                 dict(
                     member_id=row.id,
@@ -2122,7 +2123,7 @@ class _RegistrationWriter:
             changed=changed,
             unchanged=self.unchanged,
             rejected=tuple(rejected),
-            change_requests=len(moves),
+            change_requests=filed,
             written=written,
         )
 
