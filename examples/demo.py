@@ -17,6 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import demo_progress
 import demo_routing
 import democity
 
@@ -74,11 +75,11 @@ def main(argv: list[str] | None = None) -> int:
 
     demo.step("2. 县区和市直党工委为下级单位编码（附表2 格式导入）")
     demo.cli("codes", "next", "008.010")
-    demo.cli("import", str(files["codes"]))
+    demo.cli("import", str(files["codes"]), "--date", "2014-08-01")
     demo.cli("codes", "list", "--parent", "008.010")
 
     demo.step("3. 县区上报社区通讯录（附表4）")
-    demo.cli("import", str(files["directory"]))
+    demo.cli("import", str(files["directory"]), "--date", "2014-08-01")
 
     demo.step("4. 开操作员账号：县区、单位、社区")
     demo.cli("operator", "add", "huaian_zzb", "--role", "district", "--scope", "008.003")
@@ -86,16 +87,17 @@ def main(argv: list[str] | None = None) -> int:
     demo.cli("operator", "list")
 
     demo.step("5. 单位导入手填的附表1：先试运行，有错误的行另存待修改")
-    demo.cli("import", str(files["unit_form1"]), "--dry-run", expect=1)
+    demo.cli("import", str(files["unit_form1"]), "--dry-run", "--date", "2014-08-25", expect=1)
     demo.cli("--as", "minzheng_dw", "import", str(files["unit_form1"]), "--skip-invalid",
-             "--errors-out", str(files["fixes"]), expect=1)  # fmt: skip
+             "--errors-out", str(files["fixes"]), "--date", "2014-08-25", expect=1)  # fmt: skip
     democity.fix_errors_workbook(files["fixes"])
     print("  （操作员按“错误说明”改正了待修改工作簿）")
-    demo.cli("--as", "minzheng_dw", "import", str(files["fixes"]))
-    demo.cli("--as", "minzheng_dw", "import", str(files["unit_form1"]), "--skip-invalid", expect=1)
+    demo.cli("--as", "minzheng_dw", "import", str(files["fixes"]), "--date", "2014-09-02")
+    demo.cli("--as", "minzheng_dw", "import", str(files["unit_form1"]), "--skip-invalid",
+             "--date", "2014-09-02", expect=1)  # fmt: skip
 
     demo.step("6. 其他单位的附表1 逐级汇总导入")
-    demo.cli("import", str(files["city_form1"]))
+    demo.cli("import", str(files["city_form1"]), "--date", "2014-08-29")
     members = demo.json("members", "list")
     assert isinstance(members, list)
     print(f"  全市已登记 {len(members)} 名在职党员。")
@@ -118,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.cli("import", str(exports / "附表1-市民政局机关党委.xlsx"), "--dry-run")
 
     demo_routing.run(demo)
+
+    demo_progress.run(demo)
 
     demo.step("9. 审计日志：谁、何时、做了什么")
     demo.cli("audit", "--limit", "12")

@@ -17,6 +17,8 @@ import click
 from partyreg_cli.app import App
 from partyreg_cli.commands import (
     audit,
+    calendar,
+    change,
     codes,
     exports,
     imports,
@@ -25,6 +27,7 @@ from partyreg_cli.commands import (
     operator,
     plugins,
     posts,
+    progress,
     routing,
     tui,
 )
@@ -72,6 +75,9 @@ cli.add_command(routing.community)
 cli.add_command(routing.instructor)
 cli.add_command(routing.route)
 cli.add_command(routing.report_in)
+cli.add_command(change.change)
+cli.add_command(calendar.calendar)
+cli.add_command(progress.progress)
 
 
 def _register_plugin_commands(app: App) -> None:

@@ -15,6 +15,8 @@ import attrs
 if TYPE_CHECKING:
     from partyreg_core.audit import AuditEntry, AuditQuery
     from partyreg_core.batches import ActivityWrite, Batch, RegistrationWrite, UndoReport
+    from partyreg_core.calendar import CampaignCalendar
+    from partyreg_core.changes import ChangeRequest, ChangeStatus
     from partyreg_core.communities import Community
     from partyreg_core.hours import ActivityTotal, RollupKey
     from partyreg_core.instructors import Instructor
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from partyreg_core.operators import Actor, Operator
     from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit
     from partyreg_core.posts import Post
+    from partyreg_core.progress import OverdueMember, ProgressBy, ProgressCount
     from partyreg_core.records import Activity, CommunityRef, DirectoryEntry, Registration
     from partyreg_core.routing import QueuedMember, ReportInResult, Router, RoutingRun
 
@@ -273,6 +276,49 @@ class Store(Protocol):
     ) -> ReportInResult:
         """Confirm report-in of routed members at the community they were routed to (only its
         operators, instructors, district or the city); all or nothing; audited per community."""
+
+    # -- progress -----------------------------------------------------------------------------
+
+    def request_change(
+        self, actor: Actor, member_id: int, to: CommunityRef | int, reason: str, on: date
+    ) -> ChangeRequest:
+        """File a change-of-community request for a routed member the actor sees, to a
+        directory community (by id or names) other than the current one; one pending request
+        per member (``change.pending``)."""
+
+    def change_requests(
+        self, actor: Actor, status: ChangeStatus | None = None
+    ) -> list[ChangeRequest]:
+        """Change requests of the members within the scope (of ``status``), newest first."""
+
+    def decide_change(
+        self, actor: Actor, request_id: int, approve: bool, reason: str | None, on: date
+    ) -> ChangeRequest:
+        """Approve or reject a pending request; only the member's unit side (the unit, its
+        superiors, the city) decides. Approval ends the open route on ``on``, routes the
+        member to the new community and its district, and makes them ``routed`` there; routes,
+        activities and sheets of the old community stay."""
+
+    def set_expected(self, actor: Actor, code: OrgCode, year: int, expected: int) -> int | None:
+        """Declare the expected member count of ``code`` for ``year`` (a unit its own, a
+        district or the city for units below); returns the previous count."""
+
+    def expectations(self, actor: Actor, year: int) -> dict[OrgCode, int]:
+        """Every expected count declared for ``year``."""
+
+    def progress_counts(
+        self, actor: Actor, by: ProgressBy, calendar: CampaignCalendar, on: date
+    ) -> list[ProgressCount]:
+        """Members within the scope counted as of ``on`` per unit (code cut to 3 segments),
+        district (2 segments) or community: registered, and per later milestone done and done
+        on time; one grouped query, in key order."""
+
+    def overdue_members(
+        self, actor: Actor, calendar: CampaignCalendar, on: date
+    ) -> Iterator[OverdueMember]:
+        """Members within the scope who missed a deadline that had passed by ``on``, each with
+        the milestones missed (:func:`partyreg_core.progress.overdue_milestones`), streamed by
+        unit code."""
 
 
 StoreOpener = Callable[[str], Store]

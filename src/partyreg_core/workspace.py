@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from partyreg_core import builtin
+from partyreg_core import builtin, progress
 from partyreg_core.audit import AuditEntry, AuditQuery
 from partyreg_core.batches import (
     ActivityWrite,
@@ -31,6 +31,8 @@ from partyreg_core.batches import (
     UndoReport,
     new_batch_id,
 )
+from partyreg_core.calendar import CampaignCalendar, Deadline
+from partyreg_core.changes import ChangeRequest, ChangeStatus, clean_reason, parse_target
 from partyreg_core.communities import Community, community_key
 from partyreg_core.directory import DirectoryIndex, validate_directory_entry
 from partyreg_core.errors import (
@@ -73,6 +75,7 @@ from partyreg_core.plugins import (
 )
 from partyreg_core.ports import Change, Exporter, ImportOutcome, InitReport, Store
 from partyreg_core.posts import Post, PostCatalog
+from partyreg_core.progress import OverdueMember, ProgressBy, ProgressReport
 from partyreg_core.records import (
     Activity,
     CommunityRef,
@@ -1047,6 +1050,190 @@ class Workspace:
             if member.status is not MemberStatus.REGISTERED:
                 yield member
 
+    # -- progress -----------------------------------------------------------------------------
+
+    def calendar(self, year: int | None = None) -> CampaignCalendar:
+        """The campaign calendar of ``year`` (default this year): the dates a city operator
+        set (``partyreg calendar set``), else the seed's (08-30, 09-10, 09-20, 12-20)."""
+        year = year or self.today().year
+        return progress.calendar_from_setting(
+            year, self.store.get_setting(progress.calendar_setting_key(year))
+        )
+
+    def set_calendar(self, year: int, dues: Mapping[str, date]) -> CampaignCalendar:
+        """Move some of ``year``'s deadlines (key → date; city operators only, audited)."""
+        calendar = progress.with_dues(self.calendar(year), dues)
+        self.set_setting(
+            progress.calendar_setting_key(year), progress.calendar_to_setting(calendar)
+        )
+        return calendar
+
+    def request_change(
+        self,
+        member_id: int,
+        to: str | int | CommunityRef,
+        reason: str,
+        *,
+        on: date | None = None,
+    ) -> ChangeRequest:
+        """File a change of community for a routed member (``partyreg change request``): the
+        new community as ``县区 街道 社区``, ``县区/街道/社区`` or a directory id."""
+        target = parse_target(to) if isinstance(to, str) else to
+        request = self.store.request_change(
+            self.actor, member_id, target, clean_reason(reason), on or self.today()
+        )
+        self._changed("change.requested", f"change:{request.id}", None, request.event())
+        return request
+
+    def change_requests(self, status: ChangeStatus | str | None = None) -> list[ChangeRequest]:
+        """Change requests of the members in scope (``pending``, ``approved``, ``rejected``),
+        newest first."""
+        wanted = None
+        if status is not None:
+            try:
+                wanted = ChangeStatus(status)
+            except ValueError:
+                raise ValidationError(
+                    "change.status",
+                    f"未知的状态“{status}”：应为 pending、approved 或 rejected。",
+                ) from None
+        return self.store.change_requests(self.actor, wanted)
+
+    def approve_change(
+        self, request_id: int, *, on: date | None = None, note: str | None = None
+    ) -> ChangeRequest:
+        """Approve a pending change (the member's unit side): the old community releases the
+        member, the new one takes them in (``routed`` until it confirms the report-in)."""
+        note = clean_reason(note, what="审批意见") if note and note.strip() else None
+        decided = self.store.decide_change(self.actor, request_id, True, note, on or self.today())
+        self._changed("change.approved", f"change:{decided.id}", None, decided.event())
+        return decided
+
+    def reject_change(
+        self, request_id: int, reason: str, *, on: date | None = None
+    ) -> ChangeRequest:
+        """Reject a pending change with a reason (the member's unit side)."""
+        decided = self.store.decide_change(
+            self.actor, request_id, False, clean_reason(reason, what="驳回理由"), on or self.today()
+        )
+        self._changed("change.rejected", f"change:{decided.id}", None, decided.event())
+        return decided
+
+    def set_expected(
+        self, unit: OrgCode | str, expected: int, *, year: int | None = None
+    ) -> int | None:
+        """Declare how many members ``unit`` expects to register in ``year`` (a unit its own; a
+        district or the city for units below). Returns the previous count."""
+        code = self.code(unit).code
+        year = year or self.today().year
+        before = self.store.set_expected(self.actor, code, year, expected)
+        self._changed(
+            "progress.expect",
+            f"org:{code}",
+            {"year": year, "expected": before} if before is not None else None,
+            {"year": year, "expected": expected},
+        )
+        return before
+
+    def expectations(self, year: int | None = None) -> dict[OrgCode, int]:
+        """The expected counts declared for ``year``."""
+        return self.store.expectations(self.actor, year or self.today().year)
+
+    def progress(
+        self,
+        by: ProgressBy | str = ProgressBy.UNIT,
+        *,
+        on: date | None = None,
+        year: int | None = None,
+    ) -> ProgressReport:
+        """Progress within the scope as of ``on`` (default today) against ``year``'s deadlines
+        (default ``on``'s year): per unit, district or community, with the districts' roll-up
+        and the total (see :mod:`partyreg_core.progress`)."""
+        try:
+            grouping = ProgressBy(by)
+        except ValueError:
+            raise ValidationError(
+                "progress.by", f"未知的分组“{by}”：应为 district、unit 或 community。"
+            ) from None
+        on = on or self.today()
+        calendar = self.calendar(year or on.year)
+        actor = self.actor
+        counts = self.store.progress_counts(actor, grouping, calendar, on)
+        tree = self.org_tree
+        names = {str(u.code): u.name for u in tree}
+        districts: dict[str, str] = {}
+        if grouping is ProgressBy.COMMUNITY:
+            for community in self.store.communities():
+                names[str(community.id)] = community.label
+                districts[str(community.id)] = str(community.district_code)
+        scope = actor.scope
+        return progress.build_report(
+            by=grouping,
+            counts=counts,
+            calendar=calendar,
+            on=on,
+            names=names,
+            expectations=self.expectations(calendar.year),
+            expected_visible=scope.covers_unit,
+            community_districts=districts,
+            total_name=_scope_name(scope, tree),
+        )
+
+    def overdue(
+        self, *, on: date | None = None, year: int | None = None
+    ) -> Iterator[OverdueMember]:
+        """Members in scope who missed a deadline that had passed by ``on``, each with the
+        milestones missed (streamed, by unit code)."""
+        on = on or self.today()
+        calendar = self.calendar(year or on.year)
+        return self.store.overdue_members(self.actor, calendar, on)
+
+    def remind(self, days: int, *, on: date | None = None, year: int | None = None) -> Reminders:
+        """Remind the lagging: when the next deadline falls within ``days`` days of ``on``, one
+        ``progress.remind`` event per lagging unit and per lagging district (never one per
+        member); districts and the city only. The notification plugin turns the events into
+        messages; the reminder run itself is audited."""
+        if self.actor.scope.role not in (Role.CITY, Role.DISTRICT):
+            raise NotPermittedError(
+                "progress.remind_denied",
+                "催办提醒由县区委组织部、市直党工委或市级操作员发出：不在你的权限内。",
+            )
+        on = on or self.today()
+        calendar = self.calendar(year or on.year)
+        deadline = progress.deadline_within(calendar, on, days)
+        if deadline is None:
+            return Reminders(on, days, None, ())
+        report = self.progress(ProgressBy.UNIT, on=on, year=calendar.year)
+        lagging = [r for r in report.rows if r.key and progress.is_lagging(r, deadline.key)]
+        units = {r.key for r in lagging}  # a district's own members make a row of its own code
+        lagging += [
+            r
+            for r in report.districts
+            if r.key and r.key not in units and progress.is_lagging(r, deadline.key)
+        ]
+        events = tuple(progress.reminder(r, deadline, on) for r in lagging)
+        self.store.append_audit(
+            self.actor,
+            "progress.remind",
+            f"deadline:{calendar.year}:{deadline.key}",
+            None,
+            {"on": on.isoformat(), "days": days, "orgs": [e["code"] for e in events]},
+        )
+        for event in events:
+            self._changed("progress.remind", f"org:{event['code']}", None, dict(event))
+        return Reminders(on, days, deadline, events)
+
+
+@attrs.frozen
+class Reminders:
+    """What ``Workspace.remind`` did: the deadline within reach (``None``: none within the
+    days), and the ``progress.remind`` events it emitted (their ``after``)."""
+
+    on: date
+    days: int
+    deadline: Deadline | None
+    events: tuple[Mapping[str, object], ...]
+
 
 def parse_community(text: str) -> CommunityRef:
     """A community as typed: ``县区/街道/社区`` (the form JSON and messages use)."""
@@ -1069,6 +1256,14 @@ def _checked(parse: Callable[[str], str], text: str, label: str) -> str:
         return parse(text)
     except ValidationError as exc:
         raise ValidationError(exc.code, f"{label}：{exc.message}") from None
+
+
+def _scope_name(scope: Scope, tree: OrgTree) -> str:
+    """What a report of this scope is about: 全市, the org's name, or the scope's label."""
+    if scope.role is Role.CITY:
+        return "全市"
+    unit = tree.find(scope.code) if scope.code is not None else None
+    return unit.name if unit is not None else scope.label
 
 
 def _check_enabled(operator: Operator) -> None:

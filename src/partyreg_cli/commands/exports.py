@@ -21,8 +21,8 @@ from partyreg_cli.output import emit_json, emit_table
 @click.option("--scope", metavar="CODE", help="单位或县区代码：只导出该范围。")
 @click.option("--mask", is_flag=True, help="隐去手机号中间四位和门牌号（用于通报）。")
 @click.option(
-    "--date", "on", type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="表头日期 YYYY-MM-DD（默认今天）。",
+    "--date", "--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="表头日期 YYYY-MM-DD（默认今天；进度通报：截至该日）。",
 )  # fmt: skip
 @click.option("--year", type=int, help="年度（附表3，默认今年）。")
 @click.option("--member", type=int, help="党员编号（附表3：只导出此人）。")

@@ -416,8 +416,33 @@ change_requests = sa.Table(
     sa.Column("decided_on", sa.Date, nullable=True),
     sa.Column("decided_by", NAME, nullable=True),
     sa.Column("batch_id", BATCH_ID, nullable=True),
+    # who filed it, why a decision went the way it did, and the report-in date the member had at
+    # the old community when it released them (progress counts the first report-in of the year)
+    sa.Column("requested_by", NAME, nullable=True),
+    sa.Column("decision_reason", sa.Text, nullable=True),
+    sa.Column("released_reported_on", sa.Date, nullable=True),
     sa.CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
     sa.Index(None, "member_id"),
+    # one pending request per member (revision 0005)
+    sa.Index(
+        "uq_change_requests_pending",
+        "member_id",
+        unique=True,
+        sqlite_where=sa.text("status = 'pending'"),
+        postgresql_where=sa.text("status = 'pending'"),
+    ),
+)
+
+#: Expected member counts a unit declares for a campaign year (or its superiors set for it).
+unit_expectations = sa.Table(
+    "unit_expectations",
+    metadata,
+    sa.Column("code", CODE, sa.ForeignKey("org_units.code"), primary_key=True),
+    sa.Column("year", sa.Integer, primary_key=True),
+    sa.Column("expected", sa.Integer, nullable=False),
+    sa.Column("set_by", NAME, nullable=False),
+    sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("expected >= 0", name="expected"),
 )
 
 #: Tables holding members' personal data: scoped by row-level security on PostgreSQL.

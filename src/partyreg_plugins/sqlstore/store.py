@@ -84,6 +84,7 @@ from partyreg_plugins.sqlstore.engine import (
     sqlite_path,
     translated_errors,
 )
+from partyreg_plugins.sqlstore.progress import ProgressStore
 from partyreg_plugins.sqlstore.routing import RoutingStore
 from partyreg_plugins.sqlstore.schema import (
     ACTIVITY_KEY,
@@ -268,7 +269,7 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
         yield items[start : start + size]
 
 
-class SqlStore(RoutingStore):
+class SqlStore(RoutingStore, ProgressStore):
     """A partyreg store in SQLite (``sqlite:///path``) or PostgreSQL (``postgresql://…``).
 
     Opening one does not connect; the first call does. :meth:`initialise` creates the store;
@@ -2087,10 +2088,12 @@ class _RegistrationWriter:
             )
         if claim_rows:
             insert_rows(conn, "claims", ("member_id", "post_code", "position"), claim_rows)
+        filed = 0
         for row, reg in moves:
             district, community_id = resolver.resolve(reg.community)
-            conn.execute(
-                sa.insert(change_requests).values(
+            filed += store._file_import_change(
+                conn,
+                dict(
                     member_id=row.id,
                     from_community_id=row.community_id,
                     to_community_id=community_id,
@@ -2099,8 +2102,9 @@ class _RegistrationWriter:
                     to_name=reg.community.community,
                     reason=f"登记表（批次 {batch.id}）改了报到社区",
                     requested_on=batch.day,
+                    requested_by=self.actor.real_name,
                     batch_id=batch.id,
-                )
+                ),
             )
         written = new + changed
         store._insert_batch(conn, self.actor, batch, written)
@@ -2127,7 +2131,7 @@ class _RegistrationWriter:
             changed=changed,
             unchanged=self.unchanged,
             rejected=tuple(rejected),
-            change_requests=len(moves),
+            change_requests=filed,
             written=written,
         )
 

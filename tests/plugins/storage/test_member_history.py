@@ -74,9 +74,11 @@ def test_init_upgrades_a_store_without_the_subject_index(backend: str, tmp_path)
     try:
         store = SqlStore(url)
         support.init_store(store)
-        with support.raw_sql(store) as conn:  # the store as revision 0002 left it
-            conn.execute("DROP INDEX ix_audit_log_subject")
-            conn.execute("UPDATE alembic_version SET version_num = '0002'")
+        # the store as revision 0002 left it: every later revision taken back by its downgrade
+        from alembic import command
+
+        with store.engine.connect() as conn, conn.begin():
+            command.downgrade(migrate._config(conn), "0002")
         assert "ix_audit_log_subject" not in _audit_indexes(store)
         store.close()
 
@@ -85,7 +87,7 @@ def test_init_upgrades_a_store_without_the_subject_index(backend: str, tmp_path)
             os_user=support.OS_USER, org_tree=builtin.code_table(), posts=builtin.city_posts()
         )
         assert (report.schema_before, report.schema_after) == ("0002", migrate.head())
-        assert migrate.head() == "0003"
+        assert migrate.head() >= "0003"
         assert "ix_audit_log_subject" in _audit_indexes(store)
         # still append-only: the table was not rebuilt
         with support.raw_sql(store) as conn, pytest.raises(Exception, match="append-only"):
