@@ -22,6 +22,7 @@ from partyreg_cli.commands import (
     imports,
     init,
     members,
+    notify,
     operator,
     plugins,
     posts,
@@ -67,6 +68,7 @@ cli.add_command(audit.audit)
 cli.add_command(imports.import_group)
 cli.add_command(exports.export)
 cli.add_command(tui.tui)
+cli.add_command(notify.notify)
 
 
 def _register_plugin_commands(app: App) -> None:
