@@ -922,6 +922,7 @@ class Workspace:
         ids: Sequence[int] | None = None,
         timeout: float | None = None,
         budget: float | None = None,
+        down: set[str] | None = None,
     ) -> DeliveryReport:
         """Deliver the pending messages due at ``now`` (default: the clock), within the scope
         (``partyreg notify flush``).
@@ -940,9 +941,10 @@ class Workspace:
         attempts: list[Attempt] = []
         deferred = 0
         notifiers: dict[str, Notifier] = {}
+        down = set() if down is None else down
         for message in claimed:
             spent = time.monotonic() - started
-            if message.channel in self._notify_down or (budget is not None and spent >= budget):
+            if message.channel in down or (budget is not None and spent >= budget):
                 attempt = Attempt(
                     message.id,
                     Outcome.RETRY,
@@ -954,6 +956,8 @@ class Workspace:
                 deferred += 1
             else:
                 attempt = self._attempt(message, at, notifiers, timeout)
+                if attempt.outcome is Outcome.RETRY:
+                    down.add(message.channel)  # not tried again in this run
             self.store.record_attempts(self.actor, [attempt], at)
             attempts.append(attempt)
         return DeliveryReport(tuple(attempts), deferred)
@@ -1000,6 +1004,7 @@ class Workspace:
                 ids=ids,
                 timeout=config.immediate_timeout,
                 budget=config.immediate_budget - spent,
+                down=self._notify_down,
             )
         except Exception:  # the change is committed; the messages wait in the outbox
             log.warning("immediate delivery of %d messages failed", len(ids), exc_info=True)
@@ -1052,7 +1057,6 @@ class Workspace:
                 notifier = notifiers[message.channel] = self._build_notifier(channel, timeout)
             notifier.send(Message(message.subject, message.body))
         except TemporaryError as exc:
-            self._notify_down.add(message.channel)
             outcome, next_at = policy.after_failure(
                 number, at, temporary=True, retry_after=getattr(exc, "retry_after", None)
             )
@@ -1061,7 +1065,6 @@ class Workspace:
             return Attempt(message.id, Outcome.FAILED, number, None, exc.code, exc.message)
         except Exception as exc:  # a plugin's unexpected error: retried, as if temporary
             log.warning("channel %s raised %r", message.channel, exc)
-            self._notify_down.add(message.channel)
             outcome, next_at = policy.after_failure(number, at, temporary=True)
             detail = f"渠道插件出错（{type(exc).__name__}）：{exc}"
             return Attempt(message.id, outcome, number, next_at, "notify.plugin", detail)
