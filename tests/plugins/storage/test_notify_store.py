@@ -36,7 +36,9 @@ def _channel(target: Target, name: str | None = None) -> Channel:
 
 
 def _notice(target: Target, identity: str = "1", community: int | None = None) -> Notice:
-    return Notice("route.routed", target, "【新分流】测试", "正文", identity, community_id=community)
+    return Notice(
+        "route.routed", target, "【新分流】测试", "正文", identity, community_id=community
+    )
 
 
 def _enqueue(store: SqlStore, actor, notice: Notice, channel: str = "") -> list[int]:  # type: ignore[no-untyped-def]
@@ -49,9 +51,7 @@ def test_channels_are_configured_within_scope_and_audited(store: SqlStore) -> No
     a, b = make_district(store), make_district(store)
     district_a = support.add_operator(store, Role.DISTRICT, a.code)
     unit_a = support.add_operator(store, Role.UNIT, a.units[0])
-    community_a = support.add_operator(
-        store, Role.COMMUNITY, communities=[a.communities[0].id]
-    )
+    community_a = support.add_operator(store, Role.COMMUNITY, communities=[a.communities[0].id])
     # a district configures its own units and communities, not another district's
     saved = store.save_channel(district_a, _channel(Target.org(a.units[1])))
     assert saved.id is not None and saved.district_code == a.code
@@ -90,8 +90,7 @@ def test_channels_are_configured_within_scope_and_audited(store: SqlStore) -> No
     assert removed.name == saved.name and pending == 0
     assert store.channel_by_name(saved.name) is None
     actions = [
-        e.action
-        for e in store.audit(district_a, AuditQuery(subject=f"channel:{saved.name}"))
+        e.action for e in store.audit(district_a, AuditQuery(subject=f"channel:{saved.name}"))
     ]
     assert actions == ["notify.channel.add", "notify.channel.remove"]
 
@@ -122,9 +121,7 @@ def test_who_sees_which_message(store: SqlStore) -> None:
     district_a = support.add_operator(store, Role.DISTRICT, a.code)
     unit_a = support.add_operator(store, Role.UNIT, a.units[0])
     unit_b = support.add_operator(store, Role.UNIT, b.units[0])
-    community_a = support.add_operator(
-        store, Role.COMMUNITY, communities=[a.communities[0].id]
-    )
+    community_a = support.add_operator(store, Role.COMMUNITY, communities=[a.communities[0].id])
     to_unit_a = _enqueue(store, city, _notice(Target.org(a.units[0]), "u"))[0]
     comm = a.communities[0]
     to_comm_a = store.enqueue_messages(
