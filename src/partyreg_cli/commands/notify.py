@@ -186,7 +186,7 @@ def channel_add(
     if as_json:
         emit_json(channel_json(saved))
         return
-    click.echo(f"已为{saved.target.label}添加通知渠道 {saved.name}（{saved.kind}）。")
+    click.echo(f"已为 {saved.target.label} 添加通知渠道 {saved.name}（{saved.kind}）。")
 
 
 @channel.command("list")
@@ -241,7 +241,7 @@ def channel_test(app: App, name: str, as_json: bool) -> None:
     if as_json:
         emit_json({"channel": tested.name, "sent": True})
         return
-    click.echo(f"测试消息已通过 {tested.name} 发送到{tested.target.label}。")
+    click.echo(f"测试消息已通过 {tested.name} 发送到 {tested.target.label}。")
 
 
 @notify.command("list")

@@ -483,7 +483,11 @@ class NotifyStoreMixin:
                 values: dict[str, Any] = {"attempts": attempt.attempts}
                 if attempt.outcome is Outcome.SENT:
                     values.update(
-                        status=OutboxStatus.SENT.value, sent_at=stamp, next_attempt_at=None
+                        status=OutboxStatus.SENT.value,
+                        sent_at=stamp,
+                        next_attempt_at=None,
+                        error_code=None,
+                        last_error=None,
                     )
                 elif attempt.outcome is Outcome.RETRY:
                     values.update(
