@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-import urllib.parse
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -184,9 +183,13 @@ def check_stored_settings(settings: Mapping[str, str]) -> dict[str, str]:
 
 
 def _url_has_credentials(url: str) -> bool:
-    parts = urllib.parse.urlsplit(url)
-    names = {name.lower() for name, _v in urllib.parse.parse_qsl(parts.query)}
-    return bool(names & _SECRET_QUERY) or parts.password is not None
+    """Whether ``url`` carries a credential: a secret-named query parameter or a password."""
+    rest = url.partition("://")[2] if "://" in url else url
+    netloc = rest.split("/", 1)[0].split("?", 1)[0]
+    query = rest.partition("?")[2].partition("#")[0]
+    names = {part.partition("=")[0].strip().lower() for part in query.split("&") if part}
+    userinfo = netloc.rpartition("@")[0]
+    return bool(names & _SECRET_QUERY) or ":" in userinfo
 
 
 def resolve_settings(
