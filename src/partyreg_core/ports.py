@@ -244,6 +244,9 @@ class Store(Protocol):
         """Remove a channel within the actor's scope (audited); its pending messages become
         failed. Returns the channel and how many pending messages it had."""
 
+    def set_channel_enabled(self, actor: Actor, name: str, enabled: bool) -> Channel:
+        """Enable or disable a channel within the actor's scope (audited)."""
+
     def channels(self, actor: Actor, target: Target | None = None) -> list[Channel]:
         """The channels for targets within the actor's scope (or of ``target``)."""
 

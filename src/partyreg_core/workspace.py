@@ -839,6 +839,18 @@ class Workspace:
         )
         return removed, pending
 
+    def enable_notify_channel(self, name: str, *, enabled: bool = True) -> Channel:
+        """Enable (or disable) a channel within the operator's scope (audited). A disabled
+        channel gets no new messages; what is already queued for it is still sent."""
+        saved = self.store.set_channel_enabled(self.actor, name.strip(), enabled)
+        self._changed(
+            "notify.channel.enable" if enabled else "notify.channel.disable",
+            f"channel:{saved.name}",
+            None,
+            {"enabled": enabled},
+        )
+        return saved
+
     def test_notify_channel(self, name: str) -> Channel:
         """Send a test message through a channel within the operator's scope, directly (not
         through the outbox); a failure raises the channel's error (Chinese, with the fix)."""

@@ -137,6 +137,10 @@ def test_channels_add_list_test_remove_and_secrets_stay_out(
     assert json.loads(out) == []
     code, _out, err = call(capsys, db, "--as", "danwei", "notify", "channel", "remove", "qh-ding")
     assert code == 2
+    code, out, _ = call(capsys, db, "--as", "qinghe", "notify", "channel", "disable", "qh-ding")
+    assert code == 0 and "已停用" in out
+    code, out, _ = call(capsys, db, "--as", "qinghe", "notify", "channel", "list")
+    assert "停用" in out
     code, out, err = call(capsys, db, "--as", "qinghe", "notify", "channel", "remove", "qh-ding")
     assert code == 0 and "已删除" in out
     # the audit log has every change to channels

@@ -22,6 +22,8 @@ from partyreg_core.notices import (
 )
 from partyreg_core.workspace import LOCAL_ZONE
 
+#: Messages the text listing shows when no --limit is given (--json is always complete).
+TEXT_LIMIT = 200
 TARGET_HELP = (
     "通知对象：org:单位代码（如 org:008.001）、community:社区编号、instructor:指导员编号。"
 )
@@ -231,6 +233,32 @@ def channel_remove(app: App, name: str, as_json: bool) -> None:
     click.echo(f"已删除通知渠道 {removed.name}{extra}。")
 
 
+def _switch(app: App, name: str, as_json: bool, *, enabled: bool) -> None:
+    saved = app.workspace.enable_notify_channel(name, enabled=enabled)
+    if as_json:
+        emit_json(channel_json(saved))
+        return
+    click.echo(f"已{'启用' if enabled else '停用'}通知渠道 {saved.name}。")
+
+
+@channel.command("disable")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
+@click.pass_obj
+def channel_disable(app: App, name: str, as_json: bool) -> None:
+    """停用通知渠道 NAME：新消息不再走它（已排队的仍会发送）。"""
+    _switch(app, name, as_json, enabled=False)
+
+
+@channel.command("enable")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
+@click.pass_obj
+def channel_enable(app: App, name: str, as_json: bool) -> None:
+    """重新启用通知渠道 NAME。"""
+    _switch(app, name, as_json, enabled=True)
+
+
 @channel.command("test")
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
@@ -259,7 +287,8 @@ def channel_test(app: App, name: str, as_json: bool) -> None:
 def list_messages(app: App, status: str | None, limit: int | None, as_json: bool) -> None:
     """列出发送队列中的消息（管理范围内），最新的在前。"""
     workspace = app.workspace
-    found = workspace.notifications(status, limit=limit)
+    shown = limit if limit is not None or as_json else TEXT_LIMIT
+    found = workspace.notifications(status, limit=shown)
     counts = workspace.notification_counts()
     if as_json:
         emit_json(
@@ -292,6 +321,11 @@ def list_messages(app: App, status: str | None, limit: int | None, as_json: bool
                 for m in found
             ],
         )
+        total = counts[OutboxStatus(status)] if status else sum(counts.values())
+        if limit is None and total > len(found):
+            click.echo(
+                f"（只显示最新的 {len(found)} 条，共 {total} 条：用 --limit N 或 --json 查看更多。）"
+            )
     else:
         click.echo("发送队列中没有这样的消息。")
     click.echo(

@@ -316,6 +316,37 @@ class NotifyStoreMixin:
             )
             return channel, int(pending)
 
+    def set_channel_enabled(self, actor: Actor, name: str, enabled: bool) -> Channel:
+        """Enable or disable a channel within the actor's scope (audited). A disabled channel
+        gets no new messages; those already queued for it are still sent."""
+        with self._tx(actor, write=True) as conn:
+            row = conn.execute(sa.select(channels).where(channels.c.name == name)).first()
+            channel = _channel(row) if row is not None else None
+            if channel is None or not _channel_write_allowed(actor.scope, channel):
+                raise NotFoundError(
+                    "notify.channel_unknown",
+                    f"没有名为 {name} 的通知渠道（或不在你的管理范围内）：用 partyreg notify channel list 查看。",
+                )
+            conn.execute(
+                sa.update(channels)
+                .where(channels.c.id == channel.id)
+                .values(enabled=enabled, updated_by=actor.real_name, updated_at=datetime.now(UTC))
+            )
+            self._audit(
+                conn,
+                actor,
+                "notify.channel.enable" if enabled else "notify.channel.disable",
+                f"channel:{name}",
+                before={"enabled": channel.enabled},
+                after={"enabled": enabled},
+                unit_code=channel.target.code,
+                district_code=channel.district_code,
+                community_id=channel.community_id,
+            )
+            return _channel(
+                conn.execute(sa.select(channels).where(channels.c.id == channel.id)).one()
+            )
+
     def channels(self, actor: Actor, target: Target | None = None) -> list[Channel]:
         """The channels configured for targets within the actor's scope (or for ``target``),
         by target and name."""

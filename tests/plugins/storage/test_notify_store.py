@@ -83,6 +83,14 @@ def test_channels_are_configured_within_scope_and_audited(store: SqlStore) -> No
     }
     city_sees = {c.name for c in store.channels(support.city(store))}
     assert {c.name for c in store.channels(district_a)} <= city_sees
+    # disabling: no new messages go through it; only within scope; audited
+    target = Target.org(a.units[1])
+    assert [c.name for c in store.channels_for([target])[str(target)]] == [saved.name]
+    with pytest.raises(NotFoundError):
+        store.set_channel_enabled(unit_a, saved.name, False)
+    assert store.set_channel_enabled(district_a, saved.name, False).enabled is False
+    assert store.channels_for([target])[str(target)] == []
+    assert store.set_channel_enabled(district_a, saved.name, True).enabled is True
     # removing: only within scope; it is audited
     with pytest.raises(NotFoundError):
         store.remove_channel(unit_a, saved.name)
@@ -92,7 +100,12 @@ def test_channels_are_configured_within_scope_and_audited(store: SqlStore) -> No
     actions = [
         e.action for e in store.audit(district_a, AuditQuery(subject=f"channel:{saved.name}"))
     ]
-    assert actions == ["notify.channel.add", "notify.channel.remove"]
+    assert actions == [
+        "notify.channel.add",
+        "notify.channel.disable",
+        "notify.channel.enable",
+        "notify.channel.remove",
+    ]
 
 
 def test_an_event_handled_twice_is_enqueued_once(store: SqlStore) -> None:
