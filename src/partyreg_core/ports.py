@@ -283,10 +283,12 @@ class Store(Protocol):
         lease_until: datetime,
         *,
         ids: Sequence[int] | None = None,
-        limit: int = 1000,
+        after_id: int = 0,
+        limit: int = 50,
     ) -> list[OutboxMessage]:
-        """Claim pending messages due at ``now`` (of ``ids``), each leased until
-        ``lease_until`` so that no other delivery takes it."""
+        """Claim up to ``limit`` pending messages due at ``now`` (of ``ids``; with an id above
+        ``after_id``), oldest first, each leased until ``lease_until`` so that no other
+        delivery takes it."""
 
     def record_attempts(self, actor: Actor, attempts: Sequence[Attempt], now: datetime) -> None:
         """Record delivery attempts: sent, retry at a time, or failed."""

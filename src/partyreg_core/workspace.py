@@ -14,6 +14,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -883,6 +884,10 @@ class Workspace:
         same event handled twice) is not added again. Returns the ids of the rows added."""
         if not notices:
             return []
+        buffer = self.__dict__.get("_notice_buffer")
+        if buffer is not None:  # inside batched_notifications(): written once at its end
+            buffer.extend(notices)
+            return []
         located = self.store.locate_targets(n.target for n in notices)
         by_target = self.store.channels_for(n.target for n in notices)
         rows: list[NewMessage] = []
@@ -908,9 +913,34 @@ class Workspace:
                     )
                 )
         added = self.store.enqueue_messages(self.actor, rows, self.now())
-        if added and self.notify_config.deliver_immediately:
+        channels_used = {r.channel for r in rows if r.status is OutboxStatus.PENDING}
+        # a channel found down earlier in this command is not tried again by it
+        if added and channels_used - self._notify_down and self.notify_config.deliver_immediately:
             self._deliver_soon(added)
         return added
+
+    @contextmanager
+    def batched_notifications(self) -> Iterator[None]:
+        """Collect the messages of every change made inside the block and write them to the
+        outbox in one transaction at its end (then send them, best effort, as :meth:`notify`
+        does). For code that commits many changes in a loop — a routing run notifying 500
+        communities — so the outbox costs one write, not one per event. What was collected
+        is written even when the block fails: the changes before the failure are committed.
+        """
+        if self.__dict__.get("_notice_buffer") is not None:
+            yield  # already collecting: the outer block writes
+            return
+        collected: list[Notice] = []
+        self.__dict__["_notice_buffer"] = collected
+        try:
+            yield
+        finally:
+            del self.__dict__["_notice_buffer"]
+            if collected:
+                try:
+                    self.notify(collected)
+                except Exception:  # the changes are committed; say so, lose nothing silently
+                    log.exception("writing %d collected notifications failed", len(collected))
 
     def notifications(
         self,
@@ -946,15 +976,12 @@ class Workspace:
         are spent, the rest stays pending, due at once."""
         config = self.notify_config
         at = now or self.now()
-        claimed = self.store.claim_messages(
-            self.actor, at, at + timedelta(seconds=config.lease_seconds), ids=ids
-        )
         started = time.monotonic()
         attempts: list[Attempt] = []
         deferred = 0
         notifiers: dict[str, Notifier] = {}
         down = set() if down is None else down
-        for message in claimed:
+        for message in self._claimed(at, ids):
             spent = time.monotonic() - started
             if message.channel in down or (budget is not None and spent >= budget):
                 attempt = Attempt(
@@ -973,6 +1000,22 @@ class Workspace:
             self.store.record_attempts(self.actor, [attempt], at)
             attempts.append(attempt)
         return DeliveryReport(tuple(attempts), deferred)
+
+    def _claimed(self, at: datetime, ids: Sequence[int] | None) -> Iterator[OutboxMessage]:
+        """Due messages, claimed a few at a time (each chunk with a fresh lease, so a long
+        flush never holds a message past its lease), in id order."""
+        lease = timedelta(seconds=self.notify_config.lease_seconds)
+        started = time.monotonic()
+        after = 0
+        while True:
+            elapsed = timedelta(seconds=time.monotonic() - started)
+            chunk = self.store.claim_messages(
+                self.actor, at, at + elapsed + lease, ids=ids, after_id=after
+            )
+            if not chunk:
+                return
+            yield from chunk
+            after = chunk[-1].id
 
     def retry_notification(self, message_id: int) -> list[OutboxMessage]:
         """Queue a failed, pending or skipped message again by hand, due now with its attempts

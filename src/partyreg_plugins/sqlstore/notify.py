@@ -385,11 +385,11 @@ class NotifyStoreMixin:
 
     # -- the outbox -------------------------------------------------------------------------
 
-    def _insert_ignoring_duplicates(self, values: list[dict[str, Any]]) -> Any:
+    def _insert_ignoring_duplicates(self) -> Any:
+        # one statement for any number of rows (executemany), so SQLAlchemy caches its SQL
         dialect = pg_dialect if self.dialect == "postgresql" else sqlite_dialect
         return (
             dialect.insert(outbox)
-            .values(values)
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
             .returning(outbox.c.id)
         )
@@ -425,11 +425,11 @@ class NotifyStoreMixin:
                     "created_by": actor.name,
                 }
             )
+        statement = self._insert_ignoring_duplicates()
         added: list[int] = []
         with self._tx(actor, write=True) as conn:
-            for start in range(0, len(values), 200):
-                chunk = values[start : start + 200]
-                added.extend(conn.execute(self._insert_ignoring_duplicates(chunk)).scalars())
+            for value in values:
+                added.extend(conn.execute(statement, value).scalars())
         return sorted(added)
 
     def outbox_messages(
@@ -473,17 +473,24 @@ class NotifyStoreMixin:
         lease_until: datetime,
         *,
         ids: Sequence[int] | None = None,
-        limit: int = 1000,
+        after_id: int = 0,
+        limit: int = 50,
     ) -> list[OutboxMessage]:
-        """Claim the pending messages due at ``now`` (of ``ids``, if given) within the scope,
-        oldest first: each is leased until ``lease_until`` so no other flush takes it. A
-        message whose sender died mid-send is due again once its lease ends."""
+        """Claim up to ``limit`` pending messages due at ``now`` (of ``ids``, if given; with an
+        id above ``after_id``) within the scope, oldest first: each is leased until
+        ``lease_until`` so no other flush takes it. A message whose sender died mid-send is due
+        again once its lease ends."""
         stamp = now.astimezone(UTC)
         due = sa.and_(
             outbox.c.status == OutboxStatus.PENDING.value,
             sa.or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= stamp),
         )
-        statement = sa.select(outbox.c.id).where(due).order_by(outbox.c.id).limit(limit)
+        statement = (
+            sa.select(outbox.c.id)
+            .where(due, outbox.c.id > after_id)
+            .order_by(outbox.c.id)
+            .limit(limit)
+        )
         condition = _outbox_condition(actor)
         if condition is not None:
             statement = statement.where(condition)

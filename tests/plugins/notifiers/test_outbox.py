@@ -329,3 +329,37 @@ def test_a_missing_environment_variable_is_found_when_the_channel_is_added(
 
     expected = hmac.new(b"shared-hmac-secret", request.body, hashlib.sha256).hexdigest()
     assert request.headers["X-Partyreg-Signature-256"] == f"sha256={expected}"
+
+
+def test_batched_notifications_write_once_at_the_end_and_lose_nothing_on_failure(
+    tmp_path: Path, http_server: RecordingServer
+) -> None:
+    world = World(tmp_path, NotifyConfig(deliver_immediately=True))
+    world.webhook(http_server.url + "/batch")
+    with world.ws.batched_notifications():
+        for i in range(3):
+            world.routed((i,))
+        assert world.messages() == [] and http_server.requests == []
+    assert len(world.messages(OutboxStatus.SENT)) == 3 and len(http_server.requests) == 3
+    with pytest.raises(RuntimeError), world.ws.batched_notifications():
+        world.routed((10,))
+        raise RuntimeError("the loop failed after one committed change")
+    assert len(world.messages()) == 4  # the committed change's message is there
+    world.ws.close()
+
+
+def test_a_long_flush_claims_in_chunks_and_ends_with_the_channel_down(
+    world: World, closed_port: int
+) -> None:
+    world.webhook(f"http://127.0.0.1:{closed_port}/")
+    with world.ws.batched_notifications():
+        for i in range(60):
+            world.routed((i,))
+    report = world.ws.deliver_notifications()
+    assert len(report.attempts) == 60  # every message seen once, none twice
+    assert report.deferred == 59 and len({a.message_id for a in report.attempts}) == 60
+    pending = world.messages(OutboxStatus.PENDING)
+    assert sorted(m.attempts for m in pending) == [0] * 59 + [1]
+    # the deferred ones are due at once; the one tried waits for its backoff
+    again = world.ws.deliver_notifications()
+    assert len(again.attempts) == 59
