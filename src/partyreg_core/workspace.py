@@ -13,8 +13,8 @@ import os
 import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
 from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -974,7 +974,6 @@ class Workspace:
         channel is not tried again in this run; a permanent failure, or the last allowed
         attempt, marks it failed. ``timeout`` shortens each send; once ``budget`` seconds
         are spent, the rest stays pending, due at once."""
-        config = self.notify_config
         at = now or self.now()
         started = time.monotonic()
         attempts: list[Attempt] = []
