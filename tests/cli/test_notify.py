@@ -224,3 +224,24 @@ def test_a_broken_deployment_file_is_one_line(
     monkeypatch.setenv("PARTYREG_CONFIG", str(tmp_path / "missing.toml"))
     code, _out, err = call(capsys, db, "notify", "flush", "--json")
     assert code == 2 and "PARTYREG_CONFIG" in one_line(err)
+
+
+def test_the_text_listing_is_cut_and_says_so_json_is_complete(
+    capsys: pytest.CaptureFixture[str], db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from partyreg_cli.commands import notify
+
+    district = _setup(capsys, db)
+    _fire_routed(db, district)
+    _fire_routed(db, district)  # the same event again: still one message
+    import getpass
+
+    ws = Workspace(db, os_user=getpass.getuser(), clock=lambda: EVENT_AT)
+    for code in district.units:
+        ws._changed("route.queued", "x", None, {"district_code": str(code), "count": 1})
+    ws.close()
+    monkeypatch.setattr(notify, "TEXT_LIMIT", 2)
+    code, out, _ = call(capsys, db, "notify", "list")
+    assert code == 0 and "只显示最新的 2 条，共 3 条" in out
+    code, out, _ = call(capsys, db, "notify", "list", "--json")
+    assert len(json.loads(out)["messages"]) == 3

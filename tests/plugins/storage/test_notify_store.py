@@ -276,3 +276,49 @@ def test_row_level_security_on_channels_and_the_outbox(pg_store: SqlStore) -> No
                 " created_at) VALUES ('x-rls', %s, 'webhook', '{}', %s, now())",
                 (f"org:{b.units[0]}", str(b.units[0])),
             )
+
+
+@pytest.mark.postgres
+def test_a_unit_operators_change_notifies_communities_beyond_its_scope_under_rls(
+    pg_store: SqlStore, pg_database: str
+) -> None:
+    from partyreg_core.notices import NotifyConfig
+    from partyreg_core.workspace import Workspace
+    from tests.plugins.notifiers.conftest import RecordingServer, _serve
+
+    a, b = make_district(pg_store), make_district(pg_store)
+    unit_a = support.add_operator(pg_store, Role.UNIT, a.units[0])
+    for server in _serve(RecordingServer()):
+        channel = pg_store.save_channel(
+            support.city(pg_store),
+            Channel(f"b-{b.communities[0].id}", Target.community(b.communities[0].id), "webhook",
+                    {"url": server.url + "/b"}),
+        )  # fmt: skip
+        ws = Workspace(support.pg_url(pg_database), os_user=unit_a.name, clock=lambda: NOW)
+        ws.notify_config = NotifyConfig(deliver_immediately=True)  # type: ignore[misc]
+        ws._changed(
+            "change.requested",
+            "change:1",
+            None,
+            {
+                "id": 10**6 + b.communities[0].id,
+                "member_id": 1,
+                "name": "张三",
+                "unit_code": str(a.units[0]),
+                "from_community_id": a.communities[0].id,
+                "to_community_id": b.communities[0].id,
+                "to": "测试区 第1街道 第1社区",
+                "reason": "搬家",
+                "decided_by": None,
+            },
+        )
+        assert [r.path for r in server.requests] == ["/b"]  # sent by the unit's own command
+        mine = {(str(m.target), m.status.value) for m in ws.notifications()}
+        assert (f"community:{b.communities[0].id}", "sent") in mine
+        assert (f"org:{a.units[0]}", "skipped") in mine
+        ws.close()
+    # the other district's operator sees the message to its community, not the unit's
+    district_b = support.add_operator(pg_store, Role.DISTRICT, b.code)
+    seen = {str(m.target) for m in pg_store.outbox_messages(district_b)}
+    assert f"community:{b.communities[0].id}" in seen and f"org:{a.units[0]}" not in seen
+    assert channel.name
