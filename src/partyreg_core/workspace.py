@@ -972,8 +972,9 @@ class Workspace:
         Each message is claimed first, so two deliveries at once never send it twice. A
         temporary failure schedules the next attempt with backoff (decision 0030), and the
         channel is not tried again in this run; a permanent failure, or the last allowed
-        attempt, marks it failed. ``timeout`` shortens each send; once ``budget`` seconds
-        are spent, the rest stays pending, due at once."""
+        attempt, marks it failed. ``timeout`` shortens each send; a send that could not end
+        within ``budget`` seconds (counting its timeout) is not started: the rest stays
+        pending, due at once."""
         at = now or self.now()
         started = time.monotonic()
         attempts: list[Attempt] = []
@@ -982,7 +983,9 @@ class Workspace:
         down = set() if down is None else down
         for message in self._claimed(at, ids):
             spent = time.monotonic() - started
-            if message.channel in down or (budget is not None and spent >= budget):
+            # start a send only if it can end within the budget, even when it times out
+            worst = min(timeout, budget) if timeout is not None and budget is not None else 0.0
+            if message.channel in down or (budget is not None and spent + worst > budget):
                 attempt = Attempt(
                     message.id,
                     Outcome.RETRY,
