@@ -73,6 +73,3 @@ def _run(demo: Any, ws: Workspace) -> None:
     exports.mkdir(exist_ok=True)
     demo.cli("export", "circular", "-o", str(exports / "进度通报.xlsx"), "--on", "2014-09-25",
              "--year", year)  # fmt: skip
-
-    demo.step("催办提醒：报到截止日期（9月20日）前 3 天，每个落后的单位和县区一条提醒")
-    demo.cli("progress", "remind", "--days", "3", "--on", "2014-09-17", "--year", year)

@@ -24,6 +24,7 @@ from partyreg_cli.commands import (
     imports,
     init,
     members,
+    notify,
     operator,
     plugins,
     posts,
@@ -78,6 +79,7 @@ cli.add_command(routing.report_in)
 cli.add_command(change.change)
 cli.add_command(calendar.calendar)
 cli.add_command(progress.progress)
+cli.add_command(notify.notify)
 
 
 def _register_plugin_commands(app: App) -> None:

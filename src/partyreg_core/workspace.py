@@ -11,8 +11,10 @@ import getpass
 import logging
 import os
 import secrets
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import UTC, date, datetime
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,8 @@ from partyreg_core.errors import (
     ConflictError,
     NotFoundError,
     NotPermittedError,
+    PartyregError,
+    TemporaryError,
     ValidationError,
 )
 from partyreg_core.forms import REGISTRATION_FORM, DataRow, FormKind
@@ -61,6 +65,26 @@ from partyreg_core.members import (
     Route,
 )
 from partyreg_core.normalize import normalize_name, normalize_phone
+from partyreg_core.notices import (
+    Attempt,
+    Channel,
+    DeliveryReport,
+    NewMessage,
+    Notice,
+    NotifyConfig,
+    OutboxMessage,
+    OutboxStatus,
+    Outcome,
+    Target,
+    check_channel_name,
+    check_stored_settings,
+    idempotency_key,
+    parse_deployment,
+    resolve_settings,
+)
+from partyreg_core.notices import (
+    parse_target as parse_notify_target,
+)
 from partyreg_core.operators import Actor, Operator, Role, Scope, parse_role
 from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit, TableProblem, check_table, parse_code
 from partyreg_core.plugins import (
@@ -68,12 +92,21 @@ from partyreg_core.plugins import (
     PluginManager,
     collect_exporters,
     collect_formats,
+    collect_notifiers,
     collect_posts,
     collect_storage,
     list_plugins,
     make_plugin_manager,
 )
-from partyreg_core.ports import Change, Exporter, ImportOutcome, InitReport, Store
+from partyreg_core.ports import (
+    Change,
+    Exporter,
+    ImportOutcome,
+    InitReport,
+    Message,
+    Notifier,
+    Store,
+)
 from partyreg_core.posts import Post, PostCatalog
 from partyreg_core.progress import OverdueMember, ProgressBy, ProgressReport
 from partyreg_core.records import (
@@ -1223,6 +1256,375 @@ class Workspace:
             self._changed("progress.remind", f"org:{event['code']}", None, dict(event))
         return Reminders(on, days, deadline, events)
 
+    # -- notifications --
+
+    @cached_property
+    def notify_config(self) -> NotifyConfig:
+        """The deployment's notification settings: the ``[notify]`` section of the TOML file
+        named by ``PARTYREG_CONFIG`` (retries, immediate delivery, channels' secrets), or the
+        defaults when it is not set."""
+        path = os.environ.get(CONFIG_ENV, "").strip()
+        if not path:
+            return NotifyConfig()
+        try:
+            text = Path(path).read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            raise ValidationError(
+                "config.unreadable",
+                f"读不了 {CONFIG_ENV} 指定的配置文件 {path}（{reason}）：请检查路径、权限和编码（UTF-8）。",
+            ) from None
+        return parse_deployment(text, source=path)
+
+    def notify_channel_types(self) -> list[str]:
+        """The channel types the plugins provide (``smtp``, ``webhook``, ``wecom``, …)."""
+        return sorted(collect_notifiers(self.pm))
+
+    def notify_channels(self, target: Target | str | None = None) -> list[Channel]:
+        """The channels configured for targets within the operator's scope (or for one)."""
+        found = None if target is None else _target(target)
+        return self.store.channels(self.actor, found)
+
+    def add_notify_channel(
+        self,
+        target: Target | str,
+        kind: str,
+        settings: Mapping[str, str],
+        *,
+        name: str | None = None,
+        enabled: bool = True,
+    ) -> Channel:
+        """Configure a channel for a target within the operator's scope (audited).
+
+        Settings are checked before anything is stored: the channel is built once with the
+        deployment's secrets, so a misspelt setting or a missing environment variable is found
+        now, not when the first message fails. A secret given in clear text is refused
+        (decision 0031)."""
+        found = _target(target)
+        factories = collect_notifiers(self.pm)
+        if kind not in factories:
+            known = "、".join(sorted(factories)) or "（没有加载通知插件）"
+            raise ValidationError(
+                "notify.kind", f"没有名为 {kind} 的通知渠道类型：可用的有 {known}。"
+            )
+        stored = check_stored_settings(settings)
+        if kind == "smtp" and not stored.get("to"):
+            raise ValidationError(
+                "notify.settings",
+                "邮件渠道需要收件人：请加上 --set to=地址（多个用逗号分隔）。",
+            )
+        channel_name = check_channel_name(name or default_channel_name(found, kind))
+        channel = Channel(channel_name, found, kind, stored, enabled)
+        self._build_notifier(channel)
+        saved = self.store.save_channel(self.actor, channel)
+        self._changed(
+            "notify.channel.add",
+            f"channel:{channel_name}",
+            None,
+            {"target": str(found), "kind": kind},
+        )
+        return saved
+
+    def remove_notify_channel(self, name: str) -> tuple[Channel, int]:
+        """Remove a channel within the operator's scope (audited); its pending messages become
+        failed and can be retried once another channel is configured. Returns the channel and
+        how many pending messages it had."""
+        removed, pending = self.store.remove_channel(self.actor, name.strip())
+        self._changed(
+            "notify.channel.remove",
+            f"channel:{removed.name}",
+            {"target": str(removed.target), "kind": removed.kind},
+            None,
+        )
+        return removed, pending
+
+    def enable_notify_channel(self, name: str, *, enabled: bool = True) -> Channel:
+        """Enable (or disable) a channel within the operator's scope (audited). A disabled
+        channel gets no new messages; what is already queued for it is still sent."""
+        saved = self.store.set_channel_enabled(self.actor, name.strip(), enabled)
+        self._changed(
+            "notify.channel.enable" if enabled else "notify.channel.disable",
+            f"channel:{saved.name}",
+            None,
+            {"enabled": enabled},
+        )
+        return saved
+
+    def test_notify_channel(self, name: str) -> Channel:
+        """Send a test message through a channel within the operator's scope, directly (not
+        through the outbox); a failure raises the channel's error (Chinese, with the fix)."""
+        wanted = name.strip()
+        for channel in self.store.channels(self.actor):
+            if channel.name == wanted:
+                break
+        else:
+            raise NotFoundError(
+                "notify.channel_unknown",
+                f"没有名为 {wanted} 的通知渠道（或不在你的管理范围内）：用 partyreg notify channel list 查看。",
+            )
+        at = self.now().astimezone(LOCAL_ZONE)
+        self._build_notifier(channel).send(
+            Message(
+                "【测试】partyreg 通知渠道测试",
+                f"这是 partyreg 发出的测试消息（渠道 {channel.name}，{channel.target.label}，"
+                f"{at:%Y-%m-%d %H:%M}）。收到即说明渠道配置正确。",
+            )
+        )
+        self.store.append_audit(
+            self.actor, "notify.channel.test", f"channel:{channel.name}", None, {"sent": True}
+        )
+        return channel
+
+    def notify(self, notices: Sequence[Notice]) -> list[int]:
+        """Write messages to the outbox — one row per enabled channel of each notice's target,
+        one ``skipped`` row for a target without a channel (decision 0033) — and then try to
+        deliver them at once, best effort (decision 0034). A notice already in the outbox (the
+        same event handled twice) is not added again. Returns the ids of the rows added."""
+        if not notices:
+            return []
+        buffer = self.__dict__.get("_notice_buffer")
+        if buffer is not None:  # inside batched_notifications(): written once at its end
+            buffer.extend(notices)
+            return []
+        located = self.store.locate_targets(n.target for n in notices)
+        by_target = self.store.channels_for(n.target for n in notices)
+        rows: list[NewMessage] = []
+        for notice in notices:
+            district, community = located.get(str(notice.target), (None, None))
+            placed = attrs.evolve(
+                notice,
+                community_id=notice.community_id if notice.community_id is not None else community,
+                district_code=notice.district_code or district,
+            )
+            channels = by_target.get(str(notice.target), [])
+            if not channels:
+                rows.append(
+                    NewMessage(placed, "", OutboxStatus.SKIPPED, idempotency_key(placed, ""))
+                )
+            for channel in channels:
+                rows.append(
+                    NewMessage(
+                        placed,
+                        channel.name,
+                        OutboxStatus.PENDING,
+                        idempotency_key(placed, channel.name),
+                    )
+                )
+        added = self.store.enqueue_messages(self.actor, rows, self.now())
+        channels_used = {r.channel for r in rows if r.status is OutboxStatus.PENDING}
+        # a channel found down earlier in this command is not tried again by it
+        if added and channels_used - self._notify_down and self.notify_config.deliver_immediately:
+            self._deliver_soon(added)
+        return added
+
+    @contextmanager
+    def batched_notifications(self) -> Iterator[None]:
+        """Collect the messages of every change made inside the block and write them to the
+        outbox in one transaction at its end (then send them, best effort, as :meth:`notify`
+        does). For code that commits many changes in a loop — a routing run notifying 500
+        communities — so the outbox costs one write, not one per event. What was collected
+        is written even when the block fails: the changes before the failure are committed.
+        """
+        if self.__dict__.get("_notice_buffer") is not None:
+            yield  # already collecting: the outer block writes
+            return
+        collected: list[Notice] = []
+        self.__dict__["_notice_buffer"] = collected
+        try:
+            yield
+        finally:
+            del self.__dict__["_notice_buffer"]
+            if collected:
+                try:
+                    self.notify(collected)
+                except Exception:  # the changes are committed; say so, lose nothing silently
+                    log.exception("writing %d collected notifications failed", len(collected))
+
+    def notifications(
+        self,
+        status: OutboxStatus | str | None = None,
+        *,
+        limit: int | None = None,
+        ids: Sequence[int] | None = None,
+    ) -> list[OutboxMessage]:
+        """Outbox messages within the operator's scope (of ``ids``), newest first."""
+        wanted = None if status is None else _outbox_status(status)
+        return self.store.outbox_messages(self.actor, status=wanted, limit=limit, ids=ids)
+
+    def notification_counts(self) -> dict[OutboxStatus, int]:
+        """How many outbox messages within the scope are pending, sent, failed and skipped."""
+        return self.store.outbox_counts(self.actor)
+
+    def deliver_notifications(
+        self,
+        *,
+        now: datetime | None = None,
+        ids: Sequence[int] | None = None,
+        timeout: float | None = None,
+        budget: float | None = None,
+        down: set[str] | None = None,
+    ) -> DeliveryReport:
+        """Deliver the pending messages due at ``now`` (default: the clock), within the scope
+        (``partyreg notify flush``).
+
+        Each message is claimed first, so two deliveries at once never send it twice. A
+        temporary failure schedules the next attempt with backoff (decision 0030), and the
+        channel is not tried again in this run; a permanent failure, or the last allowed
+        attempt, marks it failed. ``timeout`` shortens each send; a send that could not end
+        within ``budget`` seconds (counting its timeout) is not started: the rest stays
+        pending, due at once."""
+        at = now or self.now()
+        started = time.monotonic()
+        attempts: list[Attempt] = []
+        deferred = 0
+        notifiers: dict[str, Notifier] = {}
+        down = set() if down is None else down
+        for message in self._claimed(at, ids):
+            spent = time.monotonic() - started
+            # start a send only if it can end within the budget, even when it times out
+            worst = min(timeout, budget) if timeout is not None and budget is not None else 0.0
+            if message.channel in down or (budget is not None and spent + worst > budget):
+                attempt = Attempt(
+                    message.id,
+                    Outcome.RETRY,
+                    message.attempts,
+                    at,
+                    message.error_code,
+                    message.last_error,
+                )
+                deferred += 1
+            else:
+                attempt = self._attempt(message, at, notifiers, timeout)
+                if attempt.outcome is Outcome.RETRY:
+                    down.add(message.channel)  # not tried again in this run
+            self.store.record_attempts(self.actor, [attempt], at)
+            attempts.append(attempt)
+        return DeliveryReport(tuple(attempts), deferred)
+
+    def _claimed(self, at: datetime, ids: Sequence[int] | None) -> Iterator[OutboxMessage]:
+        """Due messages, claimed a few at a time (each chunk with a fresh lease, so a long
+        flush never holds a message past its lease), in id order."""
+        lease = timedelta(seconds=self.notify_config.lease_seconds)
+        started = time.monotonic()
+        after = 0
+        while True:
+            elapsed = timedelta(seconds=time.monotonic() - started)
+            chunk = self.store.claim_messages(
+                self.actor, at, at + elapsed + lease, ids=ids, after_id=after
+            )
+            if not chunk:
+                return
+            yield from chunk
+            after = chunk[-1].id
+
+    def retry_notification(self, message_id: int) -> list[OutboxMessage]:
+        """Queue a failed, pending or skipped message again by hand, due now with its attempts
+        counted from zero (audited); a skipped one goes out through the channels its target has
+        now. Returns the rows queued."""
+        current = self.store.outbox_messages(self.actor, ids=[message_id])
+        if not current:
+            raise NotFoundError(
+                "notify.message_unknown",
+                f"发送队列中没有编号为 {message_id} 的消息（或不在你的管理范围内）：用 partyreg notify list 查看。",
+            )
+        names: list[str] = []
+        if current[0].status is OutboxStatus.SKIPPED:
+            target = current[0].target
+            names = [c.name for c in self.store.channels_for([target]).get(str(target), [])]
+        queued = self.store.requeue_message(self.actor, message_id, self.now(), names)
+        self._changed(
+            "notify.retry",
+            f"outbox:{message_id}",
+            {"status": current[0].status.value},
+            {"status": OutboxStatus.PENDING.value, "ids": [m.id for m in queued]},
+        )
+        return queued
+
+    @cached_property
+    def _notify_down(self) -> set[str]:
+        """Channels that failed temporarily during this workspace's life (not retried again
+        by it: a dead channel must not slow every later step of a command)."""
+        return set()
+
+    def _deliver_soon(self, ids: Sequence[int]) -> None:
+        """Best-effort delivery right after a committed change: short timeouts, a total time
+        budget per workspace, never an error (what is not sent stays in the outbox)."""
+        config = self.notify_config
+        spent = self.__dict__.get("_notify_spent", 0.0)
+        if spent >= config.immediate_budget:
+            return
+        started = time.monotonic()
+        try:
+            self.deliver_notifications(
+                ids=ids,
+                timeout=config.immediate_timeout,
+                budget=config.immediate_budget - spent,
+                down=self._notify_down,
+            )
+        except Exception:  # the change is committed; the messages wait in the outbox
+            log.warning("immediate delivery of %d messages failed", len(ids), exc_info=True)
+        finally:
+            self.__dict__["_notify_spent"] = spent + time.monotonic() - started
+
+    def _build_notifier(self, channel: Channel, timeout: float | None = None) -> Notifier:
+        factories = collect_notifiers(self.pm)
+        if channel.kind not in factories:
+            raise ValidationError(
+                "notify.kind",
+                f"渠道 {channel.name} 的类型 {channel.kind} 没有插件提供：请安装提供它的插件，或删除这个渠道。",
+            )
+        settings = resolve_settings(
+            channel.settings,
+            self.notify_config.channels.get(channel.name, {}),
+            os.environ,
+            channel=channel.name,
+        )
+        if timeout is not None:
+            try:
+                current = float(settings.get("timeout", "10"))
+            except ValueError:
+                current = timeout
+            shortened = {**settings, "timeout": f"{min(current, timeout):g}"}
+            try:
+                return factories[channel.kind](shortened)
+            except ValidationError:
+                pass  # a plugin's channel without a timeout setting: build it as configured
+        return factories[channel.kind](settings)
+
+    def _attempt(
+        self,
+        message: OutboxMessage,
+        at: datetime,
+        notifiers: dict[str, Notifier],
+        timeout: float | None,
+    ) -> Attempt:
+        policy = self.notify_config.policy
+        number = message.attempts + 1
+        try:
+            notifier = notifiers.get(message.channel)
+            if notifier is None:
+                channel = self.store.channel_by_name(message.channel)
+                if channel is None:
+                    raise NotFoundError(
+                        "notify.channel_removed",
+                        f"渠道 {message.channel} 已删除：配置新渠道后可用 partyreg notify retry 重新发送。",
+                    )
+                notifier = notifiers[message.channel] = self._build_notifier(channel, timeout)
+            notifier.send(Message(message.subject, message.body))
+        except TemporaryError as exc:
+            outcome, next_at = policy.after_failure(
+                number, at, temporary=True, retry_after=getattr(exc, "retry_after", None)
+            )
+            return Attempt(message.id, outcome, number, next_at, exc.code, exc.message)
+        except PartyregError as exc:
+            return Attempt(message.id, Outcome.FAILED, number, None, exc.code, exc.message)
+        except Exception as exc:  # a plugin's unexpected error: retried, as if temporary
+            log.warning("channel %s raised %r", message.channel, exc)
+            outcome, next_at = policy.after_failure(number, at, temporary=True)
+            detail = f"渠道插件出错（{type(exc).__name__}）：{exc}"
+            return Attempt(message.id, outcome, number, next_at, "notify.plugin", detail)
+        return Attempt(message.id, Outcome.SENT, number)
+
 
 @attrs.frozen
 class Reminders:
@@ -1304,3 +1706,29 @@ def registration_cells(member: Member) -> dict[str, str]:
         "report_type": member.report_type.value,
         "rank": member.rank,
     }
+
+
+#: The environment variable naming the deployment's TOML file.
+CONFIG_ENV = "PARTYREG_CONFIG"
+
+
+def _target(target: Target | str) -> Target:
+    return target if isinstance(target, Target) else parse_notify_target(target)
+
+
+def _outbox_status(status: OutboxStatus | str) -> OutboxStatus:
+    if isinstance(status, OutboxStatus):
+        return status
+    try:
+        return OutboxStatus(status.strip().lower())
+    except ValueError:
+        names = "、".join(s.value for s in OutboxStatus)
+        raise ValidationError(
+            "notify.status", f"未知的状态“{status}”：应为 {names} 之一。"
+        ) from None
+
+
+def default_channel_name(target: Target, kind: str) -> str:
+    """A channel's name when none is given: ``wecom-org-008-001``, ``smtp-community-12``."""
+    text = str(target).replace(":", "-").replace(".", "-")
+    return f"{kind}-{text}"[:64]

@@ -34,6 +34,7 @@ SHORT = sa.String(32)
 BATCH_ID = sa.String(40)
 ROLES = ("city", "district", "unit", "community", "instructor")
 MEMBER_STATUSES = ("registered", "routed", "reported_in")
+OUTBOX_STATUSES = ("pending", "sent", "failed", "skipped")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -205,7 +206,42 @@ outbox = sa.Table(
     sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
     sa.Column("last_error", sa.Text, nullable=True),
+    # notifications (revision 0006): where a message stands, who it is for, what it is about
+    sa.Column("status", SHORT, nullable=False, server_default="pending"),
+    sa.Column("target", sa.String(80), nullable=False, server_default=""),
+    sa.Column("idempotency_key", sa.String(40), nullable=True),
+    sa.Column("community_id", BIGINT, nullable=True),
+    sa.Column("district_code", CODE, nullable=True),
+    sa.Column("created_by", NAME, nullable=False, server_default=""),
+    sa.Column("error_code", sa.String(64), nullable=True),
     sa.Index(None, "sent_at", "next_attempt_at"),
+    sa.Index(None, "status", "next_attempt_at"),
+    sa.UniqueConstraint("idempotency_key"),
+    sa.CheckConstraint(_in("status", OUTBOX_STATUSES), name="status"),
+)
+
+#: Notification channels per target (revision 0006): an org unit ``org:<code>``, a community
+#: ``community:<id>`` or an instructor ``instructor:<id>``. Settings as JSON, secrets only as
+#: ``env:NAME`` references (decision 0031); ``org_code``/``district_code``/``community_id`` place
+#: the target for scope checks.
+channels = sa.Table(
+    "channels",
+    metadata,
+    _id(),
+    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("target", sa.String(80), nullable=False),
+    sa.Column("kind", SHORT, nullable=False),
+    sa.Column("settings", sa.JSON, nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("org_code", CODE, nullable=True),
+    sa.Column("district_code", CODE, nullable=True),
+    sa.Column("community_id", BIGINT, nullable=True),
+    sa.Column("created_by", NAME, nullable=False, server_default=""),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_by", NAME, nullable=True),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index(None, "target"),
+    sqlite_autoincrement=True,
 )
 
 settings = sa.Table(

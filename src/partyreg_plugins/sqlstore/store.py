@@ -84,6 +84,7 @@ from partyreg_plugins.sqlstore.engine import (
     sqlite_path,
     translated_errors,
 )
+from partyreg_plugins.sqlstore.notify import NotifyStoreMixin
 from partyreg_plugins.sqlstore.progress import ProgressStore
 from partyreg_plugins.sqlstore.routing import RoutingStore
 from partyreg_plugins.sqlstore.schema import (
@@ -269,7 +270,7 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
         yield items[start : start + size]
 
 
-class SqlStore(RoutingStore, ProgressStore):
+class SqlStore(RoutingStore, ProgressStore, NotifyStoreMixin):
     """A partyreg store in SQLite (``sqlite:///path``) or PostgreSQL (``postgresql://…``).
 
     Opening one does not connect; the first call does. :meth:`initialise` creates the store;

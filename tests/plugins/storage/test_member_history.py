@@ -65,6 +65,20 @@ def _audit_indexes(store: SqlStore) -> set[str]:
         return {str(i["name"]) for i in sa.inspect(conn).get_indexes("audit_log")}
 
 
+def _downgrade(store: SqlStore, revision: str) -> None:
+    """Take ``store`` back to ``revision`` with the migrations' own downgrades (as the owner
+    of the tables on PostgreSQL, as ``init`` upgrades)."""
+    from alembic import command
+
+    with store.engine.connect() as conn, conn.begin():
+        roles = store._roles
+        if roles is not None:
+            from partyreg_plugins.sqlstore import pg
+
+            pg.set_role(conn, roles, roles.owner)
+        command.downgrade(migrate._config(conn), revision)
+
+
 def test_init_upgrades_a_store_without_the_subject_index(backend: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     if backend == "sqlite":
         url, name = f"sqlite:///{tmp_path / 'old.db'}", None
@@ -74,11 +88,7 @@ def test_init_upgrades_a_store_without_the_subject_index(backend: str, tmp_path)
     try:
         store = SqlStore(url)
         support.init_store(store)
-        # the store as revision 0002 left it: every later revision taken back by its downgrade
-        from alembic import command
-
-        with store.engine.connect() as conn, conn.begin():
-            command.downgrade(migrate._config(conn), "0002")
+        _downgrade(store, "0002")  # the store as revision 0002 left it
         assert "ix_audit_log_subject" not in _audit_indexes(store)
         store.close()
 
@@ -87,7 +97,6 @@ def test_init_upgrades_a_store_without_the_subject_index(backend: str, tmp_path)
             os_user=support.OS_USER, org_tree=builtin.code_table(), posts=builtin.city_posts()
         )
         assert (report.schema_before, report.schema_after) == ("0002", migrate.head())
-        assert migrate.head() >= "0003"
         assert "ix_audit_log_subject" in _audit_indexes(store)
         # still append-only: the table was not rebuilt
         with support.raw_sql(store) as conn, pytest.raises(Exception, match="append-only"):
