@@ -25,6 +25,7 @@ from partyreg_cli.commands import (
     operator,
     plugins,
     posts,
+    service,
     tui,
 )
 from partyreg_core.errors import PartyregError
@@ -67,6 +68,10 @@ cli.add_command(audit.audit)
 cli.add_command(imports.import_group)
 cli.add_command(exports.export)
 cli.add_command(tui.tui)
+cli.add_command(service.needs)
+cli.add_command(service.assign)
+cli.add_command(service.group)
+cli.add_command(service.specialties)
 
 
 def _register_plugin_commands(app: App) -> None:

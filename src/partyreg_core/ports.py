@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit
     from partyreg_core.posts import Post
     from partyreg_core.records import Activity, DirectoryEntry, Registration
+    from partyreg_core.service import Assignment, Group, Need
 
 # ---------------------------------------------------------------------------------------------
 # Storage
@@ -219,6 +220,42 @@ class Store(Protocol):
 
     def set_setting(self, actor: Actor, key: str, value: Any) -> None:
         """Change a shared setting (city operators only; audited)."""
+
+    # -- service --
+
+    def needs(self, actor: Actor, community_id: int, year: int | None = None) -> list[Need]:
+        """A community's needs list (of ``year``), by post code (readable by everyone)."""
+
+    def save_need(self, actor: Actor, need: Need) -> Need:
+        """Add (``need.id is None``) or change a needs row; a change clears its publication
+        date. Only the community's operators, its district and the city write (audited)."""
+
+    def remove_need(self, actor: Actor, community_id: int, need_id: int) -> Need:
+        """Remove a needs row (audited)."""
+
+    def publish_needs(self, actor: Actor, community_id: int, year: int, on: date) -> list[Need]:
+        """Record the publication of the year's needs list on ``on`` (audited)."""
+
+    def service_hours(self, actor: Actor, member_ids: Sequence[int], year: int) -> dict[int, float]:
+        """Confirmed service hours of ``year`` per member, within the scope."""
+
+    def assignments(self, actor: Actor, community_id: int, year: int) -> list[Assignment]:
+        """The community's post assignment of ``year`` (members visible in the scope)."""
+
+    def replace_assignments(
+        self, actor: Actor, community_id: int, year: int, rows: Sequence[Assignment], on: date
+    ) -> int:
+        """Replace the community's assignment of ``year`` (members routed or reported in
+        there; audited with before and after)."""
+
+    def groups(self, actor: Actor, community_id: int, year: int) -> list[Group]:
+        """The community's groups of ``year``, leader first in each."""
+
+    def replace_groups(
+        self, actor: Actor, community_id: int, year: int, planned: Sequence[Group]
+    ) -> list[Group]:
+        """Replace the community's groups of ``year`` (refused while activities name an old
+        group; audited with before and after)."""
 
 
 StoreOpener = Callable[[str], Store]

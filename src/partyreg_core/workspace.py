@@ -15,13 +15,21 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import attrs
 
 from partyreg_core import builtin
+from partyreg_core.assignment import (
+    DEFAULT_SPECIALTY_MAP,
+    AssignmentSolver,
+    Candidate,
+    Opening,
+    SpecialtyMap,
+    assign_posts,
+)
 from partyreg_core.audit import AuditEntry, AuditQuery
 from partyreg_core.batches import (
     ActivityWrite,
@@ -37,9 +45,18 @@ from partyreg_core.errors import (
     ConflictError,
     NotFoundError,
     NotPermittedError,
+    PluginError,
     ValidationError,
 )
 from partyreg_core.forms import REGISTRATION_FORM, DataRow, FormKind
+from partyreg_core.grouping import (
+    DEFAULT_LEADER_RULE,
+    GroupMember,
+    LeaderCriterion,
+    SizeBounds,
+    parse_leader_rule,
+    plan_groups,
+)
 from partyreg_core.hours import ActivityTotal, RollupKey
 from partyreg_core.importing import (
     ImportContext,
@@ -49,7 +66,14 @@ from partyreg_core.importing import (
     import_file,
 )
 from partyreg_core.masking import mask_fields
-from partyreg_core.members import Member, MemberCount, MemberPage, MemberQuery, Route
+from partyreg_core.members import (
+    Member,
+    MemberCount,
+    MemberPage,
+    MemberQuery,
+    MemberStatus,
+    Route,
+)
 from partyreg_core.operators import Actor, Operator, Role, Scope, parse_role
 from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit, TableProblem, check_table, parse_code
 from partyreg_core.plugins import (
@@ -73,6 +97,14 @@ from partyreg_core.records import (
     RowIssue,
 )
 from partyreg_core.registrations import RegistrationContext, validate_registration
+from partyreg_core.service import (
+    Assignment,
+    AssignmentRun,
+    Group,
+    GroupingRun,
+    Need,
+    check_need,
+)
 
 log = logging.getLogger(__name__)
 
@@ -726,6 +758,335 @@ class Workspace:
             self.pm.hook.partyreg_on_changed(workspace=self, change=change)
         except Exception:  # an event handler must not undo or hide a committed change
             log.exception("partyreg_on_changed handler failed for %s", subject)
+
+    # -- service --
+
+    def _service_community(self, community: str | int) -> Community:
+        return self.community(str(community))
+
+    def _post_for(self, community: Community, text: str) -> Post:
+        post = self.post_catalog.get(text, community.district_code)
+        if post is None:
+            key = "".join(text.split())
+            post = next(
+                (
+                    p
+                    for p in self.post_catalog.for_district(community.district_code)
+                    if "".join(p.name.split()) == key
+                ),
+                None,
+            )
+        if post is None:
+            raise ValidationError(
+                "needs.post",
+                f"岗位“{text}”不是 {community.district} 可用的岗位：用 partyreg posts list "
+                f"--district {community.district_code} 查看可用岗位的代码。",
+            )
+        return post
+
+    def post_name(self, code: str, district: OrgCode | None) -> str:
+        """A post's name in ``district`` (its code when no plugin knows it any more)."""
+        post = self.post_catalog.get(code, district)
+        return post.name if post is not None else f"{code}号岗"
+
+    def needs(self, community: str | int, *, year: int | None = None) -> list[Need]:
+        """A community's needs list (of ``year``; every year when ``None``)."""
+        found = self._service_community(community)
+        return self.store.needs(self.actor, found.id, year)
+
+    def add_need(
+        self,
+        community: str | int,
+        post: str,
+        people: int,
+        *,
+        purpose: str = "",
+        start: date | None = None,
+        end: date | None = None,
+        year: int | None = None,
+    ) -> Need:
+        """Add a row to a community's needs list: a post valid in its district (city-wide or
+        local), how many people, what for, when (``year`` defaults to the start's, else this
+        year)."""
+        found = self._service_community(community)
+        code = self._post_for(found, post).code
+        need = check_need(
+            Need(
+                community_id=found.id,
+                year=year or (start.year if start else self.today().year),
+                post_code=code,
+                people=people,
+                purpose=purpose,
+                start_on=start,
+                end_on=end,
+            )
+        )
+        saved = self.store.save_need(self.actor, need)
+        self._changed("needs.add", f"need:{saved.id}", None, _need_change(saved))
+        return saved
+
+    def edit_need(
+        self,
+        community: str | int,
+        need_id: int,
+        *,
+        post: str | None = None,
+        people: int | None = None,
+        purpose: str | None = None,
+        start: date | None = None,
+        end: date | None = None,
+        year: int | None = None,
+    ) -> Need:
+        """Change a needs row (only the fields given); it must be published again."""
+        found = self._service_community(community)
+        current = next((n for n in self.store.needs(self.actor, found.id) if n.id == need_id), None)
+        if current is None:
+            raise NotFoundError(
+                "needs.not_found",
+                f"{found.label} 的需求清单中没有编号 {need_id}：用 partyreg needs list 查看。",
+            )
+        changed = attrs.evolve(
+            current,
+            post_code=self._post_for(found, post).code if post is not None else current.post_code,
+            people=people if people is not None else current.people,
+            purpose=purpose if purpose is not None else current.purpose,
+            start_on=start if start is not None else current.start_on,
+            end_on=end if end is not None else current.end_on,
+            year=year if year is not None else current.year,
+        )
+        saved = self.store.save_need(self.actor, check_need(changed))
+        self._changed("needs.edit", f"need:{need_id}", _need_change(current), _need_change(saved))
+        return saved
+
+    def remove_need(self, community: str | int, need_id: int) -> Need:
+        """Remove a needs row (the audit log keeps it)."""
+        found = self._service_community(community)
+        removed = self.store.remove_need(self.actor, found.id, need_id)
+        self._changed("needs.remove", f"need:{need_id}", _need_change(removed), None)
+        return removed
+
+    def publish_needs(
+        self, community: str | int, *, year: int | None = None, on: date | None = None
+    ) -> list[Need]:
+        """Publish the community's needs list of ``year``: records the date and emits
+        ``needs.published`` (the notifications tell the community's members and units)."""
+        found = self._service_community(community)
+        the_year = year or self.today().year
+        published = self.store.publish_needs(self.actor, found.id, the_year, on or self.today())
+        self._changed(
+            "needs.published",
+            f"community:{found.id}",
+            None,
+            {
+                "community_id": found.id,
+                "community": f"{found.district} {found.street} {found.name}",
+                "year": the_year,
+                "needs": [
+                    {
+                        "post_code": n.post_code,
+                        "post": self.post_name(n.post_code, found.district_code),
+                        "people": n.people,
+                        "purpose": n.purpose,
+                    }
+                    for n in published
+                ],
+            },
+        )
+        return published
+
+    def specialty_map(self) -> SpecialtyMap:
+        """The specialty map assignment uses: the built-in words, the plugins' words
+        (``partyreg_register_specialties``), then the ``service.specialties`` setting."""
+        added: dict[str, list[str]] = {}
+
+        def register(word: str, post_codes: Sequence[str]) -> None:
+            added[str(word)] = [str(c) for c in post_codes]
+
+        self.pm.hook.partyreg_register_specialties(register=register)
+        result = DEFAULT_SPECIALTY_MAP.merged(added)
+        configured = self.setting(SPECIALTIES_SETTING)
+        if isinstance(configured, Mapping):
+            result = result.merged({str(k): list(v) for k, v in configured.items()})
+        return result
+
+    def set_specialty(self, word: str, posts: Sequence[str]) -> SpecialtyMap:
+        """Map ``word`` to ``posts`` (none: remove the word) in the ``service.specialties``
+        setting (city operators; audited)."""
+        key = word.strip()
+        if not key or len(key) > 20:
+            raise ValidationError("specialty.word", f"特长词“{word}”不可用：应为 1–20 个字。")
+        codes = []
+        for text in posts:
+            post = self.post_catalog.get(text)
+            if post is None:
+                post = next((p for p in self.post_catalog.all() if p.code == text.strip()), None)
+            if post is None:
+                raise ValidationError(
+                    "specialty.post", f"岗位代码“{text}”不存在：用 partyreg posts list 查看。"
+                )
+            codes.append(post.code)
+        current = self.setting(SPECIALTIES_SETTING)
+        value = dict(current) if isinstance(current, Mapping) else {}
+        value[key] = codes
+        self.set_setting(SPECIALTIES_SETTING, value)
+        return self.specialty_map()
+
+    def leader_rule(self) -> tuple[LeaderCriterion, ...]:
+        """The leader rule: the ``service.leader_rule`` setting, else rank, then hours."""
+        configured = self.setting(LEADER_RULE_SETTING)
+        if isinstance(configured, (list, str)) and configured:
+            return parse_leader_rule(configured)
+        return DEFAULT_LEADER_RULE
+
+    def _solver(self) -> AssignmentSolver:
+        solver = self.pm.hook.partyreg_assignment_solver()
+        if solver is None:
+            raise PluginError(
+                "assign.solver",
+                "没有加载岗位分配的求解器插件（solver_scipy）：请检查 PARTYREG_LOAD_PLUGINS。",
+            )
+        return cast(AssignmentSolver, solver)
+
+    def _service_members(self, community: Community) -> list[Member]:
+        return [
+            m
+            for m in self.store.iter_members(self.actor, MemberQuery(community_id=community.id))
+            if m.community_id == community.id and m.status is not MemberStatus.REGISTERED
+        ]
+
+    def assign(
+        self, community: str | int, *, year: int | None = None, dry_run: bool = False
+    ) -> AssignmentRun:
+        """Assign the community's members (routed or reported in) to the posts of its needs
+        list of ``year`` by wishes and specialty (:func:`partyreg_core.assignment.assign_posts`)
+        and store it, replacing that year's assignment (not in a dry run)."""
+        found = self._service_community(community)
+        the_year = year or self.today().year
+        people = self._service_members(found)
+        candidates = [Candidate(m.id, m.name, m.posts, m.specialty) for m in people]
+        openings = [
+            Opening(n.post_code, self.post_name(n.post_code, found.district_code), n.people)
+            for n in self.store.needs(self.actor, found.id, the_year)
+        ]
+        names = {p.code: p.name for p in self.post_catalog.for_district(found.district_code)}
+        result = assign_posts(candidates, openings, self.specialty_map(), self._solver(), names)
+        written = 0
+        if not dry_run:
+            rows = [
+                Assignment(p.member_id, found.id, the_year, p.post_code, p.reason)
+                for p in result.placements
+            ]
+            written = self.store.replace_assignments(
+                self.actor, found.id, the_year, rows, self.today()
+            )
+            self._changed(
+                "assign.replace",
+                f"community:{found.id}",
+                None,
+                {
+                    "community_id": found.id,
+                    "year": the_year,
+                    "assigned": written,
+                    "left_over": len(result.left_over),
+                },
+            )
+        return AssignmentRun(found, the_year, result, dry_run, written, len(candidates))
+
+    def assignments(self, community: str | int, *, year: int | None = None) -> list[Assignment]:
+        """The community's stored post assignment of ``year``."""
+        found = self._service_community(community)
+        return self.store.assignments(self.actor, found.id, year or self.today().year)
+
+    def group(
+        self,
+        community: str | int,
+        *,
+        year: int | None = None,
+        bounds: SizeBounds | None = None,
+        rule: Sequence[LeaderCriterion] | None = None,
+        dry_run: bool = False,
+    ) -> GroupingRun:
+        """Group the members of the year's assignment by post, balanced within ``bounds``, each
+        group with a leader by ``rule`` (default :meth:`leader_rule`), and store the groups,
+        replacing that year's (not in a dry run)."""
+        found = self._service_community(community)
+        the_year = year or self.today().year
+        the_rule = tuple(rule) if rule else self.leader_rule()
+        the_bounds = bounds or SizeBounds()
+        assigned = self.store.assignments(self.actor, found.id, the_year)
+        people = {m.id: m for m in self._service_members(found)}
+        current = [a for a in assigned if a.member_id in people]
+        hours = self.store.service_hours(self.actor, [a.member_id for a in current], the_year - 1)
+        to_group = []
+        for a in current:
+            member = people[a.member_id]
+            wish = member.posts.index(a.post_code) + 1 if a.post_code in member.posts else None
+            to_group.append(
+                GroupMember(
+                    member.id,
+                    member.name,
+                    a.post_code,
+                    rank=member.rank,
+                    hours=hours.get(member.id, 0.0),
+                    wish_rank=wish,
+                )
+            )
+        names = {
+            code: self.post_name(code, found.district_code)
+            for code in {a.post_code for a in current}
+        }
+        planned = plan_groups(to_group, the_bounds, the_rule, names)
+        stored: list[Group] = []
+        if not dry_run:
+            stored = self.store.replace_groups(
+                self.actor,
+                found.id,
+                the_year,
+                [
+                    Group(found.id, the_year, g.post_code, g.name, g.leader_id, g.member_ids)
+                    for g in planned
+                ],
+            )
+            self._changed(
+                "group.replace",
+                f"community:{found.id}",
+                None,
+                {"community_id": found.id, "year": the_year, "groups": len(stored)},
+            )
+        return GroupingRun(
+            found,
+            the_year,
+            tuple(planned),
+            tuple(stored),
+            the_bounds,
+            the_rule,
+            dry_run,
+            {m.id: m.name for m in people.values()},
+        )
+
+    def groups(self, community: str | int, *, year: int | None = None) -> list[Group]:
+        """The community's stored groups of ``year``, leader first in each."""
+        found = self._service_community(community)
+        return self.store.groups(self.actor, found.id, year or self.today().year)
+
+
+#: The shared setting overriding or extending the specialty map: ``{word: [post codes]}``.
+SPECIALTIES_SETTING = "service.specialties"
+#: The shared setting naming the leader rule: ``["rank", "hours"]``.
+LEADER_RULE_SETTING = "service.leader_rule"
+
+
+def _need_change(need: Need) -> dict[str, Any]:
+    return {
+        "id": need.id,
+        "community_id": need.community_id,
+        "year": need.year,
+        "post_code": need.post_code,
+        "people": need.people,
+        "purpose": need.purpose,
+        "start_on": need.start_on.isoformat() if need.start_on else None,
+        "end_on": need.end_on.isoformat() if need.end_on else None,
+    }
 
 
 def parse_community(text: str) -> CommunityRef:

@@ -292,6 +292,8 @@ needs = sa.Table(
     metadata,
     _id(),
     sa.Column("community_id", BIGINT, sa.ForeignKey("communities.id"), nullable=False),
+    # the campaign year the row is for (revision 0007)
+    sa.Column("year", sa.Integer, nullable=False, server_default="0"),
     sa.Column("post_code", SHORT, nullable=False),
     sa.Column("people", sa.Integer, nullable=False),
     sa.Column("purpose", sa.Text, nullable=False, server_default=""),
