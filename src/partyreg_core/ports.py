@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit
     from partyreg_core.posts import Post
     from partyreg_core.records import Activity, DirectoryEntry, Registration
-    from partyreg_core.service import Assignment, Group, Need
+    from partyreg_core.service import Assignment, Group, Need, RosterEntry
 
 # ---------------------------------------------------------------------------------------------
 # Storage
@@ -235,6 +235,9 @@ class Store(Protocol):
 
     def publish_needs(self, actor: Actor, community_id: int, year: int, on: date) -> list[Need]:
         """Record the publication of the year's needs list on ``on`` (audited)."""
+
+    def service_roster(self, actor: Actor, community_id: int) -> list[RosterEntry]:
+        """The members routed or reported in at the community (visible in the scope), by id."""
 
     def service_hours(self, actor: Actor, member_ids: Sequence[int], year: int) -> dict[int, float]:
         """Confirmed service hours of ``year`` per member, within the scope."""

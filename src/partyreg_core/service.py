@@ -63,6 +63,18 @@ def check_need(need: Need) -> Need:
 
 
 @attrs.frozen
+class RosterEntry:
+    """A member routed or reported in at a community, with what assignment and grouping read:
+    the claimed posts in order, 特长 and 职级."""
+
+    member_id: int
+    name: str
+    claims: tuple[str, ...]
+    specialty: str = ""
+    rank: str = ""
+
+
+@attrs.frozen
 class Assignment:
     """A member's post for a year in a community, and why (Chinese)."""
 

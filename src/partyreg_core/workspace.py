@@ -71,7 +71,6 @@ from partyreg_core.members import (
     MemberCount,
     MemberPage,
     MemberQuery,
-    MemberStatus,
     Route,
 )
 from partyreg_core.operators import Actor, Operator, Role, Scope, parse_role
@@ -103,6 +102,7 @@ from partyreg_core.service import (
     Group,
     GroupingRun,
     Need,
+    RosterEntry,
     check_need,
 )
 
@@ -947,12 +947,8 @@ class Workspace:
             )
         return cast(AssignmentSolver, solver)
 
-    def _service_members(self, community: Community) -> list[Member]:
-        return [
-            m
-            for m in self.store.iter_members(self.actor, MemberQuery(community_id=community.id))
-            if m.community_id == community.id and m.status is not MemberStatus.REGISTERED
-        ]
+    def _service_members(self, community: Community) -> list[RosterEntry]:
+        return self.store.service_roster(self.actor, community.id)
 
     def assign(
         self, community: str | int, *, year: int | None = None, dry_run: bool = False
@@ -963,7 +959,7 @@ class Workspace:
         found = self._service_community(community)
         the_year = year or self.today().year
         people = self._service_members(found)
-        candidates = [Candidate(m.id, m.name, m.posts, m.specialty) for m in people]
+        candidates = [Candidate(m.member_id, m.name, m.claims, m.specialty) for m in people]
         openings = [
             Opening(n.post_code, self.post_name(n.post_code, found.district_code), n.people)
             for n in self.store.needs(self.actor, found.id, the_year)
@@ -1014,20 +1010,20 @@ class Workspace:
         the_rule = tuple(rule) if rule else self.leader_rule()
         the_bounds = bounds or SizeBounds()
         assigned = self.store.assignments(self.actor, found.id, the_year)
-        people = {m.id: m for m in self._service_members(found)}
+        people = {m.member_id: m for m in self._service_members(found)}
         current = [a for a in assigned if a.member_id in people]
         hours = self.store.service_hours(self.actor, [a.member_id for a in current], the_year - 1)
         to_group = []
         for a in current:
             member = people[a.member_id]
-            wish = member.posts.index(a.post_code) + 1 if a.post_code in member.posts else None
+            wish = member.claims.index(a.post_code) + 1 if a.post_code in member.claims else None
             to_group.append(
                 GroupMember(
-                    member.id,
+                    member.member_id,
                     member.name,
                     a.post_code,
                     rank=member.rank,
-                    hours=hours.get(member.id, 0.0),
+                    hours=hours.get(member.member_id, 0.0),
                     wish_rank=wish,
                 )
             )
@@ -1061,7 +1057,7 @@ class Workspace:
             the_bounds,
             the_rule,
             dry_run,
-            {m.id: m.name for m in people.values()},
+            {m.member_id: m.name for m in people.values()},
         )
 
     def groups(self, community: str | int, *, year: int | None = None) -> list[Group]:

@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
 from partyreg_core.operators import Actor
 from partyreg_core.orgcodes import OrgCode
-from partyreg_core.service import Assignment, Group, Need
-from partyreg_plugins.sqlstore.bulk import in_values
+from partyreg_core.service import Assignment, Group, Need, RosterEntry
+from partyreg_plugins.sqlstore.bulk import fetch_rows, in_values
 from partyreg_plugins.sqlstore.schema import (
     activities,
     assignments,
@@ -223,6 +223,24 @@ class ServiceStoreMixin:
             return rows
 
     # -- what the assignment and the grouping read ---------------------------------------------
+
+    def service_roster(self, actor: Actor, community_id: int) -> list[RosterEntry]:
+        """Members routed or reported in at the community, visible in the scope, by id (read
+        with the bare driver: a community's roster is read at every assignment and grouping)."""
+        statement = where(
+            sa.select(
+                members.c.id, members.c.name, members.c.posts, members.c.specialty, members.c.rank
+            )
+            .where(members.c.community_id == community_id, members.c.status != "registered")
+            .order_by(members.c.id),
+            member_condition(actor.scope),
+        )
+        with self._tx(actor) as conn:
+            self._service_community(conn, actor, community_id, write=False)
+            return [
+                RosterEntry(int(i), name, tuple(posts.split(",")) if posts else (), spec, rank)
+                for i, name, posts, spec, rank in fetch_rows(conn, statement)
+            ]
 
     def service_hours(self, actor: Actor, member_ids: Sequence[int], year: int) -> dict[int, float]:
         """Confirmed service hours of ``year`` per member (those visible in the scope; members
@@ -427,23 +445,41 @@ class ServiceStoreMixin:
             for g in planned:
                 if g.leader_id is not None and g.leader_id not in g.member_ids:
                     raise ValidationError("group.leader", f"{g.name}的组长必须是本组成员。")
-                new_id = conn.execute(
-                    sa.insert(groups)
-                    .values(
-                        community_id=community_id,
-                        year=year,
-                        post_code=g.post_code,
-                        name=g.name,
-                        leader_id=g.leader_id,
-                    )
-                    .returning(groups.c.id)
-                ).scalar_one()
-                if g.member_ids:
-                    conn.execute(
-                        sa.insert(group_members),
-                        [{"group_id": new_id, "member_id": m} for m in g.member_ids],
-                    )
-            saved = self._groups(conn, actor, community_id, year)
+            new_ids: list[int] = []
+            if planned:
+                inserted = conn.execute(
+                    sa.insert(groups).returning(groups.c.id, sort_by_parameter_order=True),
+                    [
+                        {
+                            "community_id": community_id,
+                            "year": year,
+                            "post_code": g.post_code,
+                            "name": g.name,
+                            "leader_id": g.leader_id,
+                        }
+                        for g in planned
+                    ],
+                )
+                new_ids = [int(r[0]) for r in inserted]
+                people = [
+                    {"group_id": gid, "member_id": m}
+                    for gid, g in zip(new_ids, planned, strict=True)
+                    for m in g.member_ids
+                ]
+                if people:
+                    conn.execute(sa.insert(group_members), people)
+            saved = [
+                Group(
+                    community_id,
+                    year,
+                    g.post_code,
+                    g.name,
+                    g.leader_id,
+                    _leader_first(g.leader_id, g.member_ids),
+                    gid,
+                )
+                for gid, g in zip(new_ids, planned, strict=True)
+            ]
             self._audit(
                 conn,
                 actor,
@@ -455,6 +491,12 @@ class ServiceStoreMixin:
                 community_id=community_id,
             )
             return saved
+
+
+def _leader_first(leader: int | None, ids: Sequence[int]) -> tuple[int, ...]:
+    if leader in ids:
+        return (leader, *(i for i in ids if i != leader))  # type: ignore[arg-type]
+    return tuple(ids)
 
 
 def _group_json(group: Group) -> dict[str, Any]:
