@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import platform
 import random
 import sys
@@ -92,8 +93,13 @@ def build(db: str, n_members: int, n_communities: int, big: int) -> tuple[int, l
     store.add_org_units(actor, _batch(BatchKind.CODES, len(units)), units)
     per = n_communities // len(DISTRICTS)
     entries = [
-        DirectoryEntry(name, f"第{k // 10 + 1}街道", f"第{k + 1}社区", "0517-83601234",
-                       district_code=OrgCode(tuple(code.split("."))))  # fmt: skip
+        DirectoryEntry(
+            name,
+            f"第{k // 10 + 1}街道",
+            f"第{k + 1}社区",
+            "0517-83601234",
+            district_code=OrgCode(tuple(code.split("."))),
+        )
         for code, name in DISTRICTS
         for k in range(per)
     ]
@@ -134,8 +140,14 @@ def build(db: str, n_members: int, n_communities: int, big: int) -> tuple[int, l
         conn.execute(sa.insert(needs), rows)
     # a year of activities before, for the leader rule (the big community's members)
     acts = [
-        Activity(r.name, r.phone, date(YEAR - 1, rng.randrange(1, 13), rng.randrange(1, 28)),
-                 "环境清扫", float(rng.choice((1, 2, 3))), Rating.GOOD)  # fmt: skip
+        Activity(
+            r.name,
+            r.phone,
+            date(YEAR - 1, rng.randrange(1, 13), rng.randrange(1, 28)),
+            "环境清扫",
+            float(rng.choice((1, 2, 3))),
+            Rating.GOOD,
+        )
         for r in regs[:big]
         for _ in range(rng.randrange(0, 4))
     ]
@@ -170,9 +182,16 @@ def main() -> int:
     folder.mkdir(parents=True, exist_ok=True)
     db = f"sqlite:///{folder / 'city.db'}"
     t0 = time.perf_counter()
-    big, community_ids = build(db, args.members, args.communities, args.big)
-    built = time.perf_counter() - t0
-    print(f"built {args.members} members in {len(community_ids)} communities in {built:.1f} s")
+    if (folder / "city.db").exists():  # --keep DIR of an earlier run: reuse its city
+        store = SqlStore(db)
+        community_ids = sorted(c.id for c in store.communities())
+        store.close()
+        big, built = community_ids[0], 0.0
+        print(f"reusing {db}")
+    else:
+        big, community_ids = build(db, args.members, args.communities, args.big)
+        built = time.perf_counter() - t0
+        print(f"built {args.members} members in {len(community_ids)} communities in {built:.1f} s")
 
     assign_s, group_s, placed, groups = core_alone(args.big)
     print(f"core alone, {args.big} members: assign {assign_s:.3f} s, group {group_s:.3f} s")
@@ -202,8 +221,10 @@ def main() -> int:
           f"{total_placed} placed, {total_groups} groups in {city_s:.1f} s")  # fmt: skip
     ws.close()
 
-    body = f"""Run {datetime.now(UTC):%Y-%m-%d} on {platform.machine()}, Python {platform.python_version()},
-SQLite (the embedded store), one process; set-up (not timed) {built:.0f} s.
+    load = os.getloadavg()[0]
+    body = f"""Run {datetime.now(UTC):%Y-%m-%d} on {platform.machine()} ({os.cpu_count()} cores, load
+average {load:.1f} while it ran: the machine was shared), Python {platform.python_version()},
+SQLite (the embedded store, `synchronous=FULL`), one process; set-up (not timed) {built:.0f} s.
 
 | what | size | time | target |
 | --- | --- | --- | --- |

@@ -223,6 +223,7 @@ def score_of(
 ) -> Score:
     """The objective's value of ``choice`` (member id → post code), computed from its definition."""
     met = ranks = fits = 0
+    memo: dict[str, dict[str, str]] = {}
     for cand in candidates:
         post = choice.get(cand.member_id)
         if post is None:
@@ -230,7 +231,9 @@ def score_of(
         if post in cand.claims:
             met += 1
             ranks += cand.claims.index(post) + 1
-        if post in specialties.fits(cand.specialty):
+        if cand.specialty not in memo:
+            memo[cand.specialty] = specialties.fits(cand.specialty)
+        if post in memo[cand.specialty]:
             fits += 1
     return Score(met, ranks, fits)
 
@@ -264,7 +267,11 @@ def assign_posts(
     longest = max((len(c.claims) for c in members), default=0)
     unit_rank = n + 1
     unit_wish = (longest * n + 1) * unit_rank
-    fits = [specialties.fits(c.specialty) for c in members]
+    memo: dict[str, dict[str, str]] = {}
+    for c in members:
+        if c.specialty not in memo:
+            memo[c.specialty] = specialties.fits(c.specialty)
+    fits = [memo[c.specialty] for c in members]
     names = {**(post_names or {}), **{o.post_code: o.post_name for o in posts}}
     weights = [[0] * len(posts) for _ in members]
     for i, cand in enumerate(members):

@@ -223,6 +223,9 @@ class Store(Protocol):
 
     # -- service --
 
+    def service_community(self, community_id: int) -> Community:
+        """One community of the directory by id (``community.unknown`` when there is none)."""
+
     def needs(self, actor: Actor, community_id: int, year: int | None = None) -> list[Need]:
         """A community's needs list (of ``year``), by post code (readable by everyone)."""
 

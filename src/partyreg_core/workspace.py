@@ -762,7 +762,10 @@ class Workspace:
     # -- service --
 
     def _service_community(self, community: str | int) -> Community:
-        return self.community(str(community))
+        text = str(community).strip()
+        if text.isdigit():
+            return self.store.service_community(int(text))
+        return self.community(text)
 
     def _post_for(self, community: Community, text: str) -> Post:
         post = self.post_catalog.get(text, community.district_code)

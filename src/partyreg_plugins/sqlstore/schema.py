@@ -382,6 +382,8 @@ activities = sa.Table(
     sa.Index(None, "district_code", "year"),
     sa.Index(None, "unit_code", "year"),
     sa.Index(None, "batch_id"),
+    # a group's activities (and the foreign-key check when groups are replaced; revision 0007)
+    sa.Index(None, "group_id"),
 )
 
 feedback_sheets = sa.Table(

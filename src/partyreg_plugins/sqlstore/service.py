@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from partyreg_core.communities import Community
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
 from partyreg_core.operators import Actor
 from partyreg_core.orgcodes import OrgCode
@@ -107,6 +108,20 @@ class ServiceStoreMixin:
                 "所属县区和市级操作员可以修改。",
             )
         return district
+
+    def service_community(self, community_id: int) -> Community:
+        """One community of the directory by id (without reading the whole directory)."""
+        from partyreg_plugins.sqlstore.store import _community  # the store imports this module
+
+        with self._tx(None) as conn:
+            row = conn.execute(
+                sa.select(communities).where(communities.c.id == community_id)
+            ).first()
+        if row is None:
+            raise NotFoundError(
+                "community.unknown", f"没有编号为 {community_id} 的社区：用社区通讯录核对。"
+            )
+        return _community(row)
 
     # -- needs --------------------------------------------------------------------------------
 

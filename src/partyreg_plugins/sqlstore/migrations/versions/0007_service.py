@@ -1,4 +1,8 @@
-"""needs rows carry their campaign year; row-level security on needs and groups (PostgreSQL)
+"""needs rows carry their campaign year; activities indexed by group; row-level security on
+needs and groups (PostgreSQL)
+
+Replacing a community's groups deletes group rows: without an index on ``activities.group_id``
+each deletion's foreign-key check would scan every activity.
 
 A community's needs list and its groups are written by the community's own operators (community
 and instructor roles), its district and the city: on PostgreSQL the policies say so; everyone
@@ -37,6 +41,8 @@ TABLES = ("needs", "groups")
 def upgrade() -> None:
     with op.batch_alter_table("needs", schema=None) as batch_op:
         batch_op.add_column(sa.Column("year", sa.Integer(), server_default="0", nullable=False))
+    with op.batch_alter_table("activities", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_activities_group_id"), ["group_id"], unique=False)
     if op.get_bind().dialect.name != "postgresql":
         return
     for table in TABLES:
@@ -60,5 +66,7 @@ def downgrade() -> None:
             for action in ("read", "insert", "update", "delete"):
                 op.execute(f"DROP POLICY {table}_{action} ON partyreg.{table}")
             op.execute(f"ALTER TABLE partyreg.{table} DISABLE ROW LEVEL SECURITY")
+    with op.batch_alter_table("activities", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_activities_group_id"))
     with op.batch_alter_table("needs", schema=None) as batch_op:
         batch_op.drop_column("year")
