@@ -37,5 +37,7 @@ def run(demo: Any) -> None:
     demo.cli("specialties", "list", show=False)
     demo.cli("assign", community, "--year", "2014")
 
-    demo.step("编组：每个岗位分成人数均衡的小组，按规则确定组长（县处级以上优先，再看上年服务时长）")
+    demo.step(
+        "编组：每个岗位分成人数均衡的小组，按规则确定组长（县处级以上优先，再看上年服务时长）"
+    )
     demo.cli("group", community, "--year", "2014", "--min", "2", "--max", "4")
