@@ -242,6 +242,21 @@ class Store(Protocol):
     def service_roster(self, actor: Actor, community_id: int) -> list[RosterEntry]:
         """The members routed or reported in at the community (visible in the scope), by id."""
 
+    def service_rosters(
+        self, actor: Actor, community_ids: Sequence[int]
+    ) -> dict[int, list[RosterEntry]]:
+        """:meth:`service_roster` of many communities (one transaction)."""
+
+    def needs_of(
+        self, actor: Actor, community_ids: Sequence[int], year: int
+    ) -> dict[int, list[Need]]:
+        """The needs lists of ``year`` of many communities (one transaction)."""
+
+    def assignments_of(
+        self, actor: Actor, community_ids: Sequence[int], year: int
+    ) -> dict[int, list[Assignment]]:
+        """The assignments of ``year`` of many communities (members visible in the scope)."""
+
     def service_hours(self, actor: Actor, member_ids: Sequence[int], year: int) -> dict[int, float]:
         """Confirmed service hours of ``year`` per member, within the scope."""
 
@@ -254,6 +269,15 @@ class Store(Protocol):
         """Replace the community's assignment of ``year`` (members routed or reported in
         there; audited with before and after)."""
 
+    def replace_assignments_many(
+        self,
+        actor: Actor,
+        year: int,
+        by_community: Mapping[int, Sequence[Assignment]],
+        on: date,
+    ) -> dict[int, int]:
+        """:meth:`replace_assignments` for many communities in one transaction."""
+
     def groups(self, actor: Actor, community_id: int, year: int) -> list[Group]:
         """The community's groups of ``year``, leader first in each."""
 
@@ -262,6 +286,11 @@ class Store(Protocol):
     ) -> list[Group]:
         """Replace the community's groups of ``year`` (refused while activities name an old
         group; audited with before and after)."""
+
+    def replace_groups_many(
+        self, actor: Actor, year: int, by_community: Mapping[int, Sequence[Group]]
+    ) -> dict[int, list[Group]]:
+        """:meth:`replace_groups` for many communities in one transaction."""
 
 
 StoreOpener = Callable[[str], Store]

@@ -102,7 +102,6 @@ from partyreg_core.service import (
     Group,
     GroupingRun,
     Need,
-    RosterEntry,
     check_need,
 )
 
@@ -950,8 +949,22 @@ class Workspace:
             )
         return cast(AssignmentSolver, solver)
 
-    def _service_members(self, community: Community) -> list[RosterEntry]:
-        return self.store.service_roster(self.actor, community.id)
+    def service_communities(
+        self, communities: Sequence[str | int] | None = None, *, district: str | None = None
+    ) -> list[Community]:
+        """The communities named, or every community the operator looks after (a district's
+        when ``district`` is given): those whose service the operator may arrange."""
+        if communities:
+            return [self._service_community(c) for c in communities]
+        scope = self.actor.scope
+        found = self.communities(self.code(district).code if district else None)
+        mine = [c for c in found if scope.covers_community(c.id, c.district_code)]
+        if not mine:
+            raise NotFoundError(
+                "community.none",
+                "你的管理范围内没有社区：请指定社区（县区/街道/社区 或编号），或用 --district 县区代码。",
+            )
+        return mine
 
     def assign(
         self, community: str | int, *, year: int | None = None, dry_run: bool = False
@@ -959,37 +972,72 @@ class Workspace:
         """Assign the community's members (routed or reported in) to the posts of its needs
         list of ``year`` by wishes and specialty (:func:`partyreg_core.assignment.assign_posts`)
         and store it, replacing that year's assignment (not in a dry run)."""
-        found = self._service_community(community)
+        return self.assign_many([community], year=year, dry_run=dry_run)[0]
+
+    def assign_many(
+        self,
+        communities: Sequence[str | int] | None = None,
+        *,
+        district: str | None = None,
+        year: int | None = None,
+        dry_run: bool = False,
+    ) -> list[AssignmentRun]:
+        """:meth:`assign` for many communities (default: every one the operator looks after),
+        read and written in one transaction each."""
+        found = self.service_communities(communities, district=district)
         the_year = year or self.today().year
-        people = self._service_members(found)
-        candidates = [Candidate(m.member_id, m.name, m.claims, m.specialty) for m in people]
-        openings = [
-            Opening(n.post_code, self.post_name(n.post_code, found.district_code), n.people)
-            for n in self.store.needs(self.actor, found.id, the_year)
-        ]
-        names = {p.code: p.name for p in self.post_catalog.for_district(found.district_code)}
-        result = assign_posts(candidates, openings, self.specialty_map(), self._solver(), names)
-        written = 0
-        if not dry_run:
-            rows = [
-                Assignment(p.member_id, found.id, the_year, p.post_code, p.reason)
-                for p in result.placements
+        ids = [c.id for c in found]
+        rosters = self.store.service_rosters(self.actor, ids)
+        needs = self.store.needs_of(self.actor, ids, the_year)
+        specialties = self.specialty_map()
+        solver = self._solver()
+        names: dict[OrgCode, dict[str, str]] = {}
+        results = []
+        for c in found:
+            if c.district_code not in names:
+                names[c.district_code] = {
+                    p.code: p.name for p in self.post_catalog.for_district(c.district_code)
+                }
+            post_names = names[c.district_code]
+            people = rosters.get(c.id, [])
+            candidates = [Candidate(m.member_id, m.name, m.claims, m.specialty) for m in people]
+            openings = [
+                Opening(n.post_code, post_names.get(n.post_code, f"{n.post_code}号岗"), n.people)
+                for n in needs.get(c.id, [])
             ]
-            written = self.store.replace_assignments(
-                self.actor, found.id, the_year, rows, self.today()
+            results.append(
+                (c, assign_posts(candidates, openings, specialties, solver, post_names), people)
             )
-            self._changed(
-                "assign.replace",
-                f"community:{found.id}",
-                None,
+        written: dict[int, int] = {}
+        if not dry_run:
+            written = self.store.replace_assignments_many(
+                self.actor,
+                the_year,
                 {
-                    "community_id": found.id,
-                    "year": the_year,
-                    "assigned": written,
-                    "left_over": len(result.left_over),
+                    c.id: [
+                        Assignment(p.member_id, c.id, the_year, p.post_code, p.reason)
+                        for p in result.placements
+                    ]
+                    for c, result, _people in results
                 },
+                self.today(),
             )
-        return AssignmentRun(found, the_year, result, dry_run, written, len(candidates))
+            for c, result, _people in results:
+                self._changed(
+                    "assign.replace",
+                    f"community:{c.id}",
+                    None,
+                    {
+                        "community_id": c.id,
+                        "year": the_year,
+                        "assigned": written[c.id],
+                        "left_over": len(result.left_over),
+                    },
+                )
+        return [
+            AssignmentRun(c, the_year, result, dry_run, written.get(c.id, 0), len(people))
+            for c, result, people in results
+        ]
 
     def assignments(self, community: str | int, *, year: int | None = None) -> list[Assignment]:
         """The community's stored post assignment of ``year``."""
@@ -1008,60 +1056,89 @@ class Workspace:
         """Group the members of the year's assignment by post, balanced within ``bounds``, each
         group with a leader by ``rule`` (default :meth:`leader_rule`), and store the groups,
         replacing that year's (not in a dry run)."""
-        found = self._service_community(community)
+        return self.group_many([community], year=year, bounds=bounds, rule=rule, dry_run=dry_run)[0]
+
+    def group_many(
+        self,
+        communities: Sequence[str | int] | None = None,
+        *,
+        district: str | None = None,
+        year: int | None = None,
+        bounds: SizeBounds | None = None,
+        rule: Sequence[LeaderCriterion] | None = None,
+        dry_run: bool = False,
+    ) -> list[GroupingRun]:
+        """:meth:`group` for many communities (default: every one the operator looks after),
+        read and written in one transaction each."""
+        found = self.service_communities(communities, district=district)
         the_year = year or self.today().year
         the_rule = tuple(rule) if rule else self.leader_rule()
         the_bounds = bounds or SizeBounds()
-        assigned = self.store.assignments(self.actor, found.id, the_year)
-        people = {m.member_id: m for m in self._service_members(found)}
-        current = [a for a in assigned if a.member_id in people]
-        hours = self.store.service_hours(self.actor, [a.member_id for a in current], the_year - 1)
-        to_group = []
-        for a in current:
-            member = people[a.member_id]
-            wish = member.claims.index(a.post_code) + 1 if a.post_code in member.claims else None
-            to_group.append(
-                GroupMember(
-                    member.member_id,
-                    member.name,
-                    a.post_code,
-                    rank=member.rank,
-                    hours=hours.get(member.member_id, 0.0),
-                    wish_rank=wish,
-                )
-            )
-        names = {
-            code: self.post_name(code, found.district_code)
-            for code in {a.post_code for a in current}
-        }
-        planned = plan_groups(to_group, the_bounds, the_rule, names)
-        stored: list[Group] = []
-        if not dry_run:
-            stored = self.store.replace_groups(
-                self.actor,
-                found.id,
-                the_year,
-                [
-                    Group(found.id, the_year, g.post_code, g.name, g.leader_id, g.member_ids)
-                    for g in planned
-                ],
-            )
-            self._changed(
-                "group.replace",
-                f"community:{found.id}",
-                None,
-                {"community_id": found.id, "year": the_year, "groups": len(stored)},
-            )
-        return GroupingRun(
-            found,
-            the_year,
-            tuple(planned),
-            tuple(stored),
-            the_bounds,
-            the_rule,
-            dry_run,
-            {m.member_id: m.name for m in people.values()},
+        ids = [c.id for c in found]
+        assigned = self.store.assignments_of(self.actor, ids, the_year)
+        rosters = self.store.service_rosters(self.actor, ids)
+        people = {m.member_id: m for entries in rosters.values() for m in entries}
+        hours = self.store.service_hours(
+            self.actor, [a.member_id for rows in assigned.values() for a in rows], the_year - 1
         )
+        plans = []
+        for c in found:
+            mine = {m.member_id for m in rosters.get(c.id, [])}
+            current = [a for a in assigned.get(c.id, []) if a.member_id in mine]
+            to_group = []
+            for a in current:
+                member = people[a.member_id]
+                wish = (
+                    member.claims.index(a.post_code) + 1 if a.post_code in member.claims else None
+                )
+                to_group.append(
+                    GroupMember(
+                        member.member_id,
+                        member.name,
+                        a.post_code,
+                        rank=member.rank,
+                        hours=hours.get(member.member_id, 0.0),
+                        wish_rank=wish,
+                    )
+                )
+            names = {
+                code: self.post_name(code, c.district_code)
+                for code in {a.post_code for a in current}
+            }
+            plans.append((c, plan_groups(to_group, the_bounds, the_rule, names)))
+        stored: dict[int, list[Group]] = {}
+        if not dry_run:
+            stored = self.store.replace_groups_many(
+                self.actor,
+                the_year,
+                {
+                    c.id: [
+                        Group(c.id, the_year, g.post_code, g.name, g.leader_id, g.member_ids)
+                        for g in planned
+                    ]
+                    for c, planned in plans
+                },
+            )
+            for c, _planned in plans:
+                self._changed(
+                    "group.replace",
+                    f"community:{c.id}",
+                    None,
+                    {"community_id": c.id, "year": the_year, "groups": len(stored[c.id])},
+                )
+        return [
+            GroupingRun(
+                c,
+                the_year,
+                tuple(planned),
+                tuple(stored.get(c.id, [])),
+                the_bounds,
+                the_rule,
+                dry_run,
+                {m.member_id: m.name for m in rosters.get(c.id, [])},
+            )
+            for c, planned in plans
+        ]
 
     def groups(self, community: str | int, *, year: int | None = None) -> list[Group]:
         """The community's stored groups of ``year``, leader first in each."""

@@ -177,6 +177,32 @@ def test_groups_are_balanced_with_the_leader_level_member_leading(city: dict[str
     assert all(g["id"] is not None for g in stored["groups"])
 
 
+def test_every_community_is_assigned_and_grouped_at_once_like_one_by_one(
+    city: dict[str, Any],
+) -> None:
+    ids = city["ids"]
+    label = city["community"].label
+    for post, people in (("8", "1"), ("7", "1"), ("12", "1"), ("15", "2")):
+        invoke(city, "needs", "add", label, "--post", post, "--people", people, "--year", "2014")
+    one = as_json(city, "assign", label, "--year", "2014", "--dry-run")
+    every = as_json(city, "assign", "--all", "--year", "2014")
+    assert [r["community_id"] for r in every] == [c.id for c in city["district"].communities]
+    assert every[0] == {**one, "dry_run": False, "written": 4}
+    assert every[1]["candidates"] == 0 and every[1]["posts"] == []
+    text = invoke(city, "assign", "--district", str(city["district"].code), "--year", "2014")
+    assert "2 个社区，共安排 4 人（已保存）" in text
+    groups = as_json(city, "group", "--all", "--year", "2014", "--size", "1")
+    assert [g["leader_id"] for g in groups[0]["groups"]] == [ids[0], ids[1], ids[2], ids[3]]
+    assert groups[1]["groups"] == []
+    alone = as_json(city, "group", label, "--year", "2014", "--size", "1")["groups"]
+    shape = [(g["name"], g["leader_id"], g["size"], g["leader_reason"]) for g in alone]
+    assert shape == [
+        (g["name"], g["leader_id"], g["size"], g["leader_reason"]) for g in groups[0]["groups"]
+    ]
+    code = run(["--db", city["db"], "assign", label, "--all"], app=city["app"])
+    assert code == 2
+
+
 def test_specialties_are_listed_and_set(city: dict[str, Any]) -> None:
     listed = as_json(city, "specialties", "list")
     assert listed["医生"] == ["8"] and listed["网格员"] == ["12"]

@@ -234,15 +234,43 @@ def assignment_json(run: AssignmentRun) -> dict[str, Any]:
     }
 
 
+def _which(community: str | None, every: bool, district: str | None) -> list[str] | None:
+    if community is not None and (every or district):
+        raise click.UsageError("指定社区时不要再用 --all 或 --district。")
+    if community is None and not (every or district):
+        raise click.UsageError(
+            "请指定社区（县区/街道/社区 或编号），或用 --all / --district 县区代码。"
+        )
+    return [community] if community is not None else None
+
+
 @click.command("assign")
-@click.argument("community", metavar=COMMUNITY)
+@click.argument("community", metavar=COMMUNITY, required=False)
+@click.option("--all", "every", is_flag=True, help="管理范围内的所有社区。")
+@click.option("--district", metavar="CODE", help="该县区的所有社区。")
 @click.option("--year", type=int, help="年度（默认今年）：用该年度的需求清单。")
 @click.option("--dry-run", is_flag=True, help="只计算并显示，不保存。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON（完整）。")
 @click.pass_obj
-def assign(app: App, community: str, year: int | None, dry_run: bool, as_json: bool) -> None:
+def assign(app: App, community: str | None, every: bool, district: str | None,
+           year: int | None, dry_run: bool, as_json: bool) -> None:  # fmt: skip
     """按志愿和特长把社区党员安排到需求清单的岗位（名额以内），并说明理由。"""
-    run = app.workspace.assign(community, year=year, dry_run=dry_run)
+    named = _which(community, every, district)
+    runs = app.workspace.assign_many(named, district=district, year=year, dry_run=dry_run)
+    if named is None:
+        if as_json:
+            emit_json([assignment_json(r) for r in runs])
+            return
+        emit_table(
+            ["社区", "党员", "名额", "已安排", "未安排"],
+            [(r.community.label, r.candidates, sum(o.people for o in r.result.openings),
+              len(r.result.placements), len(r.result.left_over)) for r in runs],
+        )  # fmt: skip
+        placed = sum(len(r.result.placements) for r in runs)
+        state = "试运行：没有保存" if dry_run else "已保存"
+        click.echo(f"{len(runs)} 个社区，共安排 {placed} 人（{state}）。逐人理由请对单个社区运行。")
+        return
+    run = runs[0]
     if as_json:
         emit_json(assignment_json(run))
         return
@@ -318,7 +346,9 @@ def grouping_json(ws: Workspace, run: GroupingRun) -> dict[str, Any]:
 
 
 @click.command("group")
-@click.argument("community", metavar=COMMUNITY)
+@click.argument("community", metavar=COMMUNITY, required=False)
+@click.option("--all", "every", is_flag=True, help="管理范围内的所有社区。")
+@click.option("--district", metavar="CODE", help="该县区的所有社区。")
 @click.option("--size", type=int, help="每组最多 N 人（不限最少人数）。")
 @click.option("--min", "minimum", type=int, help="每组最少人数（默认 3）。")
 @click.option("--max", "maximum", type=int, help="每组最多人数（默认 10）。")
@@ -327,8 +357,9 @@ def grouping_json(ws: Workspace, run: GroupingRun) -> dict[str, Any]:
 @click.option("--dry-run", is_flag=True, help="只计算并显示，不保存。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON（完整）。")
 @click.pass_obj
-def group(app: App, community: str, size: int | None, minimum: int | None, maximum: int | None,
-          rule: str | None, year: int | None, dry_run: bool, as_json: bool) -> None:  # fmt: skip
+def group(app: App, community: str | None, every: bool, district: str | None, size: int | None,
+          minimum: int | None, maximum: int | None, rule: str | None, year: int | None,
+          dry_run: bool, as_json: bool) -> None:  # fmt: skip
     """按岗位把已分配的党员编成人数均衡的小组，并按规则确定组长。"""
     if size is not None and (minimum is not None or maximum is not None):
         raise click.UsageError("--size 与 --min/--max 只能选一种。")
@@ -337,9 +368,25 @@ def group(app: App, community: str, size: int | None, minimum: int | None, maxim
         if size is not None
         else SizeBounds(minimum if minimum is not None else min(3, maximum or 10), maximum or 10)
     )
+    named = _which(community, every, district)
     ws = app.workspace
-    run = ws.group(community, year=year, bounds=bounds,
-                   rule=parse_leader_rule(rule) if rule else None, dry_run=dry_run)  # fmt: skip
+    runs = ws.group_many(named, district=district, year=year, bounds=bounds,
+                         rule=parse_leader_rule(rule) if rule else None, dry_run=dry_run)  # fmt: skip
+    if named is None:
+        if as_json:
+            emit_json([grouping_json(ws, r) for r in runs])
+            return
+        emit_table(
+            ["社区", "小组", "编组人数"],
+            [(r.community.label, len(r.planned), sum(len(g.member_ids) for g in r.planned))
+             for r in runs],
+        )  # fmt: skip
+        state = "试运行：没有保存" if dry_run else "已保存"
+        click.echo(
+            f"{len(runs)} 个社区，共 {sum(len(r.planned) for r in runs)} 个小组（{state}）。"
+        )
+        return
+    run = runs[0]
     if as_json:
         emit_json(grouping_json(ws, run))
         return

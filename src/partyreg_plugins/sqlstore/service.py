@@ -11,7 +11,7 @@ the member is visible.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -257,6 +257,86 @@ class ServiceStoreMixin:
                 for i, name, posts, spec, rank in fetch_rows(conn, statement)
             ]
 
+    def service_rosters(
+        self, actor: Actor, community_ids: Sequence[int]
+    ) -> dict[int, list[RosterEntry]]:
+        """:meth:`service_roster` of many communities in one transaction."""
+        found: dict[int, list[RosterEntry]] = {cid: [] for cid in community_ids}
+        with self._tx(actor) as conn:
+            for chunk in _chunks(sorted(set(community_ids))):
+                statement = where(
+                    sa.select(
+                        members.c.community_id,
+                        members.c.id,
+                        members.c.name,
+                        members.c.posts,
+                        members.c.specialty,
+                        members.c.rank,
+                    )
+                    .where(
+                        in_values(self.dialect, members.c.community_id, chunk),
+                        members.c.status != "registered",
+                    )
+                    .order_by(members.c.id),
+                    member_condition(actor.scope),
+                )
+                for cid, i, name, posts, spec, rank in fetch_rows(conn, statement):
+                    found[int(cid)].append(
+                        RosterEntry(
+                            int(i), name, tuple(posts.split(",")) if posts else (), spec, rank
+                        )
+                    )
+        return found
+
+    def needs_of(
+        self, actor: Actor, community_ids: Sequence[int], year: int
+    ) -> dict[int, list[Need]]:
+        """The needs lists of ``year`` of many communities, in one transaction."""
+        found: dict[int, list[Need]] = {cid: [] for cid in community_ids}
+        with self._tx(actor) as conn:
+            for chunk in _chunks(sorted(set(community_ids))):
+                statement = (
+                    sa.select(needs)
+                    .where(
+                        in_values(self.dialect, needs.c.community_id, chunk), needs.c.year == year
+                    )
+                    .order_by(needs.c.id)
+                )
+                for row in conn.execute(statement):
+                    found[row.community_id].append(_need(row))
+        for rows in found.values():
+            rows.sort(key=lambda n: (_post_key(n.post_code), n.id or 0))
+        return found
+
+    def assignments_of(
+        self, actor: Actor, community_ids: Sequence[int], year: int
+    ) -> dict[int, list[Assignment]]:
+        """The assignments of ``year`` of many communities (members visible in the scope)."""
+        found: dict[int, list[Assignment]] = {cid: [] for cid in community_ids}
+        with self._tx(actor) as conn:
+            for chunk in _chunks(sorted(set(community_ids))):
+                statement = where(
+                    sa.select(
+                        assignments.c.community_id,
+                        assignments.c.member_id,
+                        assignments.c.post_code,
+                        assignments.c.reason,
+                        assignments.c.assigned_by,
+                    )
+                    .join(members, members.c.id == assignments.c.member_id)
+                    .where(
+                        in_values(self.dialect, assignments.c.community_id, chunk),
+                        assignments.c.year == year,
+                    )
+                    .order_by(assignments.c.member_id),
+                    member_condition(actor.scope),
+                )
+                for cid, mid, post, reason, by in fetch_rows(conn, statement):
+                    found[int(cid)].append(
+                        Assignment(int(mid), int(cid), year, post, reason, None, by)
+                    )
+        return found
+
     def service_hours(self, actor: Actor, member_ids: Sequence[int], year: int) -> dict[int, float]:
         """Confirmed service hours of ``year`` per member (those visible in the scope; members
         with none are left out)."""
@@ -332,56 +412,81 @@ class ServiceStoreMixin:
         """Replace the community's assignment of ``year`` by ``rows`` (one post per member; a
         member's assignment of that year elsewhere, from before a change of community, is
         replaced too). Audited with the assignment before and after."""
+        return self.replace_assignments_many(actor, year, {community_id: rows}, on)[community_id]
+
+    def replace_assignments_many(
+        self,
+        actor: Actor,
+        year: int,
+        by_community: Mapping[int, Sequence[Assignment]],
+        on: date,
+    ) -> dict[int, int]:
+        """:meth:`replace_assignments` for many communities in one transaction (one audit entry
+        per community); returns how many were stored per community."""
         with self._tx(actor, write=True) as conn:
-            district = self._service_community(conn, actor, community_id, write=True)
-            ids = [r.member_id for r in rows]
-            if len(set(ids)) != len(ids):
-                raise ValidationError("assign.twice", "同一名党员在一年中只能有一个岗位。")
-            self._community_members(conn, actor, community_id, ids)
-            mine = sa.and_(assignments.c.community_id == community_id, assignments.c.year == year)
-            before = {
-                str(r.member_id): r.post_code
-                for r in conn.execute(sa.select(assignments.c.member_id, assignments.c.post_code).where(mine))
-            }  # fmt: skip
-            conn.execute(sa.delete(assignments).where(mine))
-            for chunk in _chunks(ids):
-                conn.execute(
-                    sa.delete(assignments).where(
-                        assignments.c.year == year,
-                        in_values(self.dialect, assignments.c.member_id, chunk),
-                    )
+            return {
+                cid: self._replace_assignments(conn, actor, cid, year, rows, on)
+                for cid, rows in by_community.items()
+            }
+
+    def _replace_assignments(
+        self,
+        conn: sa.Connection,
+        actor: Actor,
+        community_id: int,
+        year: int,
+        rows: Sequence[Assignment],
+        on: date,
+    ) -> int:
+        district = self._service_community(conn, actor, community_id, write=True)
+        ids = [r.member_id for r in rows]
+        if len(set(ids)) != len(ids):
+            raise ValidationError("assign.twice", "同一名党员在一年中只能有一个岗位。")
+        self._community_members(conn, actor, community_id, ids)
+        mine = sa.and_(assignments.c.community_id == community_id, assignments.c.year == year)
+        before = {
+            str(r.member_id): r.post_code
+            for r in conn.execute(sa.select(assignments.c.member_id, assignments.c.post_code).where(mine))
+        }  # fmt: skip
+        conn.execute(sa.delete(assignments).where(mine))
+        for chunk in _chunks(ids):
+            conn.execute(
+                sa.delete(assignments).where(
+                    assignments.c.year == year,
+                    in_values(self.dialect, assignments.c.member_id, chunk),
                 )
-            if rows:
-                conn.execute(
-                    sa.insert(assignments),
-                    [
-                        {
-                            "member_id": r.member_id,
-                            "community_id": community_id,
-                            "year": year,
-                            "post_code": r.post_code,
-                            "reason": r.reason,
-                            "assigned_on": on,
-                            "assigned_by": actor.real_name,
-                        }
-                        for r in rows
-                    ],
-                )
-            self._audit(
-                conn,
-                actor,
-                "assign.replace",
-                f"community:{community_id}",
-                before={"year": year, "posts": before},
-                after={
-                    "year": year,
-                    "on": on.isoformat(),
-                    "posts": {str(r.member_id): r.post_code for r in rows},
-                },
-                district_code=district,
-                community_id=community_id,
             )
-            return len(rows)
+        if rows:
+            conn.execute(
+                sa.insert(assignments),
+                [
+                    {
+                        "member_id": r.member_id,
+                        "community_id": community_id,
+                        "year": year,
+                        "post_code": r.post_code,
+                        "reason": r.reason,
+                        "assigned_on": on,
+                        "assigned_by": actor.real_name,
+                    }
+                    for r in rows
+                ],
+            )
+        self._audit(
+            conn,
+            actor,
+            "assign.replace",
+            f"community:{community_id}",
+            before={"year": year, "posts": before},
+            after={
+                "year": year,
+                "on": on.isoformat(),
+                "posts": {str(r.member_id): r.post_code for r in rows},
+            },
+            district_code=district,
+            community_id=community_id,
+        )
+        return len(rows)
 
     # -- groups ---------------------------------------------------------------------------------
 
@@ -437,75 +542,95 @@ class ServiceStoreMixin:
     ) -> list[Group]:
         """Replace the community's groups of ``year`` (refused while activities were recorded for
         one of the old groups). Audited with the groups before and after."""
+        return self.replace_groups_many(actor, year, {community_id: planned})[community_id]
+
+    def replace_groups_many(
+        self, actor: Actor, year: int, by_community: Mapping[int, Sequence[Group]]
+    ) -> dict[int, list[Group]]:
+        """:meth:`replace_groups` for many communities in one transaction (one audit entry per
+        community)."""
         with self._tx(actor, write=True) as conn:
-            district = self._service_community(conn, actor, community_id, write=True)
-            ids = [m for g in planned for m in g.member_ids]
-            if len(set(ids)) != len(ids):
-                raise ValidationError("group.twice", "同一名党员在一年中只能在一个小组。")
-            self._community_members(conn, actor, community_id, ids)
-            old = self._groups(conn, actor, community_id, year)
-            old_ids = [g.id for g in old if g.id is not None]
-            if old_ids:
-                used = conn.execute(
-                    sa.select(sa.func.count()).where(activities.c.group_id.in_(old_ids))
-                ).scalar_one()
-                if used:
-                    raise ConflictError(
-                        "group.in_use",
-                        f"已有 {used} 条活动记录登记在本社区 {year} 年的小组下，不能重新编组："
-                        "请先在活动记录中调整，或为下一年度编组。",
-                    )
-                conn.execute(sa.delete(group_members).where(group_members.c.group_id.in_(old_ids)))
-                conn.execute(sa.delete(groups).where(groups.c.id.in_(old_ids)))
-            for g in planned:
-                if g.leader_id is not None and g.leader_id not in g.member_ids:
-                    raise ValidationError("group.leader", f"{g.name}的组长必须是本组成员。")
-            new_ids: list[int] = []
-            if planned:
-                inserted = conn.execute(
-                    sa.insert(groups).returning(groups.c.id, sort_by_parameter_order=True),
-                    [
-                        {
-                            "community_id": community_id,
-                            "year": year,
-                            "post_code": g.post_code,
-                            "name": g.name,
-                            "leader_id": g.leader_id,
-                        }
-                        for g in planned
-                    ],
+            return {
+                cid: self._replace_groups(conn, actor, cid, year, planned)
+                for cid, planned in by_community.items()
+            }
+
+    def _replace_groups(
+        self,
+        conn: sa.Connection,
+        actor: Actor,
+        community_id: int,
+        year: int,
+        planned: Sequence[Group],
+    ) -> list[Group]:
+        district = self._service_community(conn, actor, community_id, write=True)
+        ids = [m for g in planned for m in g.member_ids]
+        if len(set(ids)) != len(ids):
+            raise ValidationError("group.twice", "同一名党员在一年中只能在一个小组。")
+        self._community_members(conn, actor, community_id, ids)
+        old = self._groups(conn, actor, community_id, year)
+        old_ids = [g.id for g in old if g.id is not None]
+        if old_ids:
+            used = conn.execute(
+                sa.select(sa.func.count()).where(activities.c.group_id.in_(old_ids))
+            ).scalar_one()
+            if used:
+                raise ConflictError(
+                    "group.in_use",
+                    f"已有 {used} 条活动记录登记在本社区 {year} 年的小组下，不能重新编组："
+                    "请先在活动记录中调整，或为下一年度编组。",
                 )
-                new_ids = [int(r[0]) for r in inserted]
-                people = [
-                    {"group_id": gid, "member_id": m}
-                    for gid, g in zip(new_ids, planned, strict=True)
-                    for m in g.member_ids
-                ]
-                if people:
-                    conn.execute(sa.insert(group_members), people)
-            saved = [
-                Group(
-                    community_id,
-                    year,
-                    g.post_code,
-                    g.name,
-                    g.leader_id,
-                    _leader_first(g.leader_id, g.member_ids),
-                    gid,
-                )
-                for gid, g in zip(new_ids, planned, strict=True)
-            ]
-            self._audit(
-                conn,
-                actor,
-                "group.replace",
-                f"community:{community_id}",
-                before={"year": year, "groups": [_group_json(g) for g in old]},
-                after={"year": year, "groups": [_group_json(g) for g in saved]},
-                district_code=district,
-                community_id=community_id,
+            conn.execute(sa.delete(group_members).where(group_members.c.group_id.in_(old_ids)))
+            conn.execute(sa.delete(groups).where(groups.c.id.in_(old_ids)))
+        for g in planned:
+            if g.leader_id is not None and g.leader_id not in g.member_ids:
+                raise ValidationError("group.leader", f"{g.name}的组长必须是本组成员。")
+        new_ids: list[int] = []
+        if planned:
+            inserted = conn.execute(
+                sa.insert(groups).returning(groups.c.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "community_id": community_id,
+                        "year": year,
+                        "post_code": g.post_code,
+                        "name": g.name,
+                        "leader_id": g.leader_id,
+                    }
+                    for g in planned
+                ],
             )
-            return saved
+            new_ids = [int(r[0]) for r in inserted]
+            people = [
+                {"group_id": gid, "member_id": m}
+                for gid, g in zip(new_ids, planned, strict=True)
+                for m in g.member_ids
+            ]
+            if people:
+                conn.execute(sa.insert(group_members), people)
+        saved = [
+            Group(
+                community_id,
+                year,
+                g.post_code,
+                g.name,
+                g.leader_id,
+                _leader_first(g.leader_id, g.member_ids),
+                gid,
+            )
+            for gid, g in zip(new_ids, planned, strict=True)
+        ]
+        self._audit(
+            conn,
+            actor,
+            "group.replace",
+            f"community:{community_id}",
+            before={"year": year, "groups": [_group_json(g) for g in old]},
+            after={"year": year, "groups": [_group_json(g) for g in saved]},
+            district_code=district,
+            community_id=community_id,
+        )
+        return saved
 
 
 def _leader_first(leader: int | None, ids: Sequence[int]) -> tuple[int, ...]:

@@ -222,3 +222,51 @@ def test_service_hours_add_up_a_years_confirmed_activities(store: SqlStore) -> N
     assert store.service_hours(city, ids, year) == expected
     other = support.add_operator(store, Role.COMMUNITY, communities=[d.communities[1].id])
     assert store.service_hours(other, ids, year) == {}
+
+
+def test_many_communities_are_read_and_replaced_in_one_go(store: SqlStore) -> None:
+    d = make_district(store, communities=3)
+    city = support.city(store)
+    regs = [registration(d.units[0], d.communities[k % 2]) for k in range(4)]
+    ids = support.register(store, city, regs)
+    support.route(store, ids[0::2], d, 0)
+    support.route(store, ids[1::2], d, 1)
+    a, b, empty = (c.id for c in d.communities)
+    year = next(_years)
+    rosters = store.service_rosters(city, [a, b, empty])
+    assert {k: [r.member_id for r in v] for k, v in rosters.items()} == {
+        a: [ids[0], ids[2]],
+        b: [ids[1], ids[3]],
+        empty: [],
+    }
+    assert rosters[a][0].claims == ("3", "8") and rosters[a][0].specialty == "医生"
+    assert rosters[a] == store.service_roster(city, a)
+    store.save_need(city, Need(a, year, "8", 2))
+    store.save_need(city, Need(b, year, "3", 1))
+    got = store.needs_of(city, [a, b, empty], year)
+    assert {k: [n.post_code for n in v] for k, v in got.items()} == {a: ["8"], b: ["3"], empty: []}
+    written = store.replace_assignments_many(
+        city,
+        year,
+        {a: [Assignment(ids[0], a, year, "8")], b: [Assignment(ids[1], b, year, "3")], empty: []},
+        date(year, 9, 20),
+    )
+    assert written == {a: 1, b: 1, empty: 0}
+    by = store.assignments_of(city, [a, b, empty], year)
+    assert {k: [(x.member_id, x.post_code) for x in v] for k, v in by.items()} == {
+        a: [(ids[0], "8")],
+        b: [(ids[1], "3")],
+        empty: [],
+    }
+    saved = store.replace_groups_many(
+        city,
+        year,
+        {a: [Group(a, year, "8", "甲组", ids[2], (ids[0], ids[2]))], b: [], empty: []},
+    )
+    assert [(g.name, g.member_ids) for g in saved[a]] == [("甲组", (ids[2], ids[0]))]
+    assert saved[b] == [] and store.groups(city, a, year) == saved[a]
+    other = support.add_operator(store, Role.COMMUNITY, communities=[b])
+    with pytest.raises(NotPermittedError):  # one community out of scope: nothing is written
+        store.replace_assignments_many(other, year, {b: [], a: []}, date(year, 9, 21))
+    assert [x.member_id for x in store.assignments(city, b, year)] == [ids[1]]
+    assert store.service_rosters(other, [a, b])[a] == []
