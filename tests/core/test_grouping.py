@@ -137,3 +137,15 @@ def test_impossible_bounds_are_refused(low: int, high: int) -> None:
     with pytest.raises(ValidationError) as err:
         SizeBounds(low, high)
     assert err.value.code == "group.size"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["rank", "hours", "wish", "RANK", " hours "]), max_size=6),
+    st.sampled_from([",", "，", ", "]),
+)
+def test_a_typed_rule_keeps_the_first_mention_of_each_criterion(words: list[str], sep: str) -> None:
+    rule = parse_leader_rule(sep.join(words))
+    expected = list(dict.fromkeys(w.strip().lower() for w in words))
+    assert [c.value for c in rule] == expected
+    assert parse_leader_rule([c.value for c in rule]) == rule
