@@ -116,6 +116,15 @@ def test_only_the_community_its_district_and_the_city_write_its_service(store: S
     assert n == 1
     assert [a.member_id for a in store.assignments(community_op, cid, year)] == [ids[0]]
     assert len(store.needs(refused[0], cid, year)) == 3  # everyone reads the needs list
+    for who in allowed:  # on PostgreSQL through the row-level security of revision 0007
+        saved = store.replace_groups(
+            who, cid, year, [Group(cid, year, "8", "组", ids[1], (ids[1],))]
+        )
+        assert (
+            [g.leader_id for g in store.groups(who, cid, year)] == [ids[1]] == [saved[0].leader_id]
+        )
+    with pytest.raises(NotPermittedError):
+        store.replace_groups(refused[0], cid, year, [])
 
 
 def test_the_years_assignment_is_replaced_whole_and_audited(store: SqlStore) -> None:
