@@ -14,7 +14,7 @@ from partyreg_core.assignment import AssignmentResult
 from partyreg_core.communities import Community
 from partyreg_core.errors import ValidationError
 from partyreg_core.grouping import LeaderCriterion, PlannedGroup, SizeBounds
-from partyreg_core.text import clean
+from partyreg_core.text import clean, nfkc
 
 #: The most people one needs row may ask for.
 MAX_PEOPLE = 999
@@ -49,7 +49,11 @@ def check_need(need: Need) -> Need:
         )
     if not 2000 <= need.year <= 2100:
         raise ValidationError("needs.year", f"年度 {need.year} 不可用：请写四位年份，如 2014。")
-    purpose = "".join(ch for ch in clean(need.purpose) if ch.isprintable())
+    # control characters go before NFKC and trimming, so the result is stable
+    printable = "".join(
+        ch if ch.isprintable() else (" " if ch.isspace() else "") for ch in nfkc(need.purpose)
+    )
+    purpose = clean(printable)
     if len(purpose) > MAX_PURPOSE:
         raise ValidationError(
             "needs.purpose", f"用途说明有 {len(purpose)} 个字，最多 {MAX_PURPOSE} 个：请精简。"
