@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import demo_notify
 import demo_progress
 import demo_routing
+import demo_service
 import democity
 
 from partyreg_cli.main import run
@@ -124,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
 
     demo_progress.run(demo)
     demo_notify.run(demo)
+    demo_service.run(demo)
 
     demo.step("9. 审计日志：谁、何时、做了什么")
     demo.cli("audit", "--limit", "12")

@@ -30,6 +30,7 @@ from partyreg_cli.commands import (
     posts,
     progress,
     routing,
+    service,
     tui,
 )
 from partyreg_core.errors import PartyregError
@@ -80,6 +81,10 @@ cli.add_command(change.change)
 cli.add_command(calendar.calendar)
 cli.add_command(progress.progress)
 cli.add_command(notify.notify)
+cli.add_command(service.needs)
+cli.add_command(service.assign)
+cli.add_command(service.group)
+cli.add_command(service.specialties)
 
 
 def _register_plugin_commands(app: App) -> None:

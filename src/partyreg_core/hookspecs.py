@@ -21,6 +21,7 @@ import pluggy
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from partyreg_core.assignment import AssignmentSolver
     from partyreg_core.importing import RejectedRow
     from partyreg_core.ports import (
         Change,
@@ -143,6 +144,34 @@ def partyreg_register_posts(register: Callable[[Post], None]) -> None:
     naming both plugins.
 
     :param register: ``register(post: Post) -> None``.
+    """
+
+
+@hookspec
+def partyreg_register_specialties(register: Callable[[str, Sequence[str]], None]) -> None:
+    """Provide 特长 words and the posts they fit, for post assignment (``partyreg assign``).
+
+    Call ``register(word, post_codes)``: a member whose 特长 contains ``word`` fits those posts.
+    Plugin words are added to the built-in map (a word already there takes the plugin's posts);
+    the city's ``service.specialties`` setting is applied last and wins.
+
+    :param register: ``register(word: str, post_codes: Sequence[str]) -> None``.
+    """
+
+
+# ---------------------------------------------------------------------------------------------
+# Solvers
+# ---------------------------------------------------------------------------------------------
+
+
+@first_result_hookspec
+def partyreg_assignment_solver() -> AssignmentSolver | None:
+    """Provide the solver of post assignment. Stops at first non-None result.
+
+    Return a :class:`partyreg_core.assignment.AssignmentSolver`: given a weight per (member,
+    post) and each post's capacity, the post each member gets (or -1), maximising the total
+    weight. The built-in ``solver_scipy`` plugin answers with SciPy's
+    ``linear_sum_assignment``; a plugin answering first replaces it.
     """
 
 

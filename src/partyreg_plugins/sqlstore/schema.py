@@ -328,6 +328,8 @@ needs = sa.Table(
     metadata,
     _id(),
     sa.Column("community_id", BIGINT, sa.ForeignKey("communities.id"), nullable=False),
+    # the campaign year the row is for (revision 0007)
+    sa.Column("year", sa.Integer, nullable=False, server_default="0"),
     sa.Column("post_code", SHORT, nullable=False),
     sa.Column("people", sa.Integer, nullable=False),
     sa.Column("purpose", sa.Text, nullable=False, server_default=""),
@@ -416,6 +418,8 @@ activities = sa.Table(
     sa.Index(None, "district_code", "year"),
     sa.Index(None, "unit_code", "year"),
     sa.Index(None, "batch_id"),
+    # a group's activities (and the foreign-key check when groups are replaced; revision 0007)
+    sa.Index(None, "group_id"),
 )
 
 feedback_sheets = sa.Table(

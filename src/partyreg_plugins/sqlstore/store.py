@@ -118,6 +118,7 @@ from partyreg_plugins.sqlstore.scoping import (
     where,
 )
 from partyreg_plugins.sqlstore.search import scan_order, text_condition, unit_prefix
+from partyreg_plugins.sqlstore.service import ServiceStoreMixin
 
 #: Mode of a new SQLite store file: read and write for its owner, read for its group.
 SQLITE_FILE_MODE = 0o640
@@ -270,7 +271,7 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
         yield items[start : start + size]
 
 
-class SqlStore(RoutingStore, ProgressStore, NotifyStoreMixin):
+class SqlStore(RoutingStore, ProgressStore, NotifyStoreMixin, ServiceStoreMixin):
     """A partyreg store in SQLite (``sqlite:///path``) or PostgreSQL (``postgresql://…``).
 
     Opening one does not connect; the first call does. :meth:`initialise` creates the store;

@@ -7,6 +7,7 @@ from __future__ import annotations
 import attrs
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
 from partyreg_core import builtin
 from partyreg_core.audit import AuditQuery
@@ -68,7 +69,6 @@ def _audit_indexes(store: SqlStore) -> set[str]:
 def _downgrade(store: SqlStore, revision: str) -> None:
     """Take ``store`` back to ``revision`` with the migrations' own downgrades (as the owner
     of the tables on PostgreSQL, as ``init`` upgrades)."""
-    from alembic import command
 
     with store.engine.connect() as conn, conn.begin():
         roles = store._roles
