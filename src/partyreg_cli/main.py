@@ -23,6 +23,7 @@ from partyreg_cli.commands import (
     init,
     members,
     operator,
+    orgchanges,
     plugins,
     posts,
     tui,
@@ -67,6 +68,7 @@ cli.add_command(audit.audit)
 cli.add_command(imports.import_group)
 cli.add_command(exports.export)
 cli.add_command(tui.tui)
+orgchanges.attach(codes.codes, members.members)
 
 
 def _register_plugin_commands(app: App) -> None:

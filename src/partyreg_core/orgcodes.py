@@ -155,11 +155,24 @@ class OrgUnit:
     kind: OrgKind = OrgKind.UNIT
     valid_from: date | None = None
     retired_on: date | None = None
+    #: the code this unit went on under, when it was moved or merged (its ``retired_on`` day)
+    moved_to: OrgCode | None = None
+    #: earlier names, each with the day it stopped being used: ``((until, name), …)``, oldest
+    #: first (a rename on ``until`` made the next name, or :attr:`name`, current)
+    former_names: tuple[tuple[date, str], ...] = ()
 
     @property
     def parent(self) -> OrgCode | None:
         """The parent's code (``None`` for the city)."""
         return self.code.parent
+
+    def name_on(self, day: date | None) -> str:
+        """The unit's name on ``day`` (``None``: now)."""
+        if day is not None:
+            for until, name in self.former_names:
+                if day < until:
+                    return name
+        return self.name
 
     def active_on(self, day: date | None) -> bool:
         """Whether the unit exists on ``day`` (``None`` means "now": not retired)."""
@@ -249,6 +262,53 @@ class OrgTree:
     def subtree(self, code: OrgCode) -> list[OrgUnit]:
         """``code`` and every unit below it, ordered by code."""
         return [u for u in self if u.code.is_within(code)]
+
+    def copy(self) -> OrgTree:
+        """A copy to change (plans work on one); codes used so far stay counted."""
+        other = OrgTree(self)
+        other._max_child = dict(self._max_child)
+        return other
+
+    def replace(self, unit: OrgUnit) -> None:
+        """Put ``unit`` in place of the unit with the same code (a rename, a retirement)."""
+        if unit.code not in self._units:
+            raise NotFoundError("code.unknown", f"代码 {unit.code} 不在单位党组织代码表中。")
+        self._units[unit.code] = unit
+
+    def as_of(self, day: date) -> OrgTree:
+        """The tree as it stood on ``day``: the units in use that day, under the names they had
+        then. Codes used later stay counted, so :meth:`next_child` is still never a used one."""
+        view = OrgTree()
+        for unit in self:
+            if unit.active_on(day) and (unit.parent is None or unit.parent in view):
+                view.add(attrs.evolve(unit, name=unit.name_on(day)))
+        view._max_child = dict(self._max_child)
+        return view
+
+    def resolve(self, code: OrgCode | str, on: date | None = None) -> OrgUnit:
+        """The unit with ``code`` in use on ``on`` (``None``: now). A code not in use then is
+        refused, naming what to use instead: ``code.moved`` (the code it went on under),
+        ``code.retired`` or ``code.not_yet``."""
+        unit = self.get(code)
+        if unit.active_on(on):
+            return unit
+        if unit.valid_from is not None and on is not None and on < unit.valid_from:
+            raise ValidationError(
+                "code.not_yet",
+                f"代码 {unit.code}（{unit.name}）自 {unit.valid_from} 起才使用：{on} 时还没有这个代码。",
+            )
+        if unit.moved_to is not None:
+            successor = self.find(unit.moved_to)
+            name = f"（{successor.name}）" if successor is not None else ""
+            raise ValidationError(
+                "code.moved",
+                f"代码 {unit.code}（{unit.name_on(None)}）已于 {unit.retired_on} 调整为 "
+                f"{unit.moved_to}{name}：请改用 {unit.moved_to}。",
+            )
+        raise ValidationError(
+            "code.retired",
+            f"代码 {unit.code}（{unit.name}）已于 {unit.retired_on} 撤销：请改用现在使用的代码。",
+        )
 
     def next_child(self, parent: OrgCode) -> OrgCode:
         """The next free code under ``parent``: one past the highest child ever used there."""
