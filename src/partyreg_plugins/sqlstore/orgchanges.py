@@ -234,6 +234,22 @@ class OrgChangesMixin:
 
     def _recode(self: SqlStore, conn: sa.Connection, move: CodeMove) -> None:
         old, new = str(move.old), str(move.new)
+        other = communities.alias("other")
+        clash = conn.execute(
+            sa.select(communities.c.street, communities.c.name)
+            .join(
+                other,
+                sa.and_(other.c.district_code == new, other.c.match_key == communities.c.match_key),
+            )
+            .where(communities.c.district_code == old)
+            .limit(1)
+        ).first()
+        if clash is not None:
+            raise ConflictError(
+                "orgchange.community_clash",
+                f"{old} 并入 {new} 后会有两个“{clash.street}/{clash.name}”："
+                "请先在社区通讯录中把其中一个改名（如注明原县区）再调整。",
+            )
         self._close_unit_interval(conn, members.c.unit_code == old, move.on, move.kind.value)
         for column in RECODED_COLUMNS:
             conn.execute(sa.update(column.table).where(column == old).values({column.name: new}))
