@@ -22,7 +22,13 @@ import attrs
 
 from partyreg_core.errors import PartyregError, ValidationError
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgTree, OrgUnit, parse_code
-from partyreg_core.text import clean, header_key
+from partyreg_core.text import (
+    clean,
+    collapse_whitespace,
+    header_key,
+    strip_controls,
+    strip_invisible,
+)
 
 
 class ChangeKind(StrEnum):
@@ -488,7 +494,11 @@ def parse_change_rows(rows: Iterable[tuple[int, Sequence[str]]]) -> list[OrgChan
             columns = _headers(texts, line)
             continue
 
-        changes.append(_change_row(line, _Cells(texts, columns)))
+        # the reason is kept as written (full-width punctuation too), only trimmed
+        columns_ = columns
+        reason = cells[columns_["reason"]] if columns_["reason"] < len(cells) else ""
+        texts.append(collapse_whitespace(strip_invisible(strip_controls(reason))).strip())
+        changes.append(_change_row(line, _Cells(texts, {**columns_, "reason": len(texts) - 1})))
     if columns is None:
         raise ValidationError(
             "orgchange.empty",

@@ -38,7 +38,7 @@ def huaian_2016() -> list[OrgChange]:
             name="清江浦区委",
             org_kind=OrgKind.DISTRICT,
             expected=code("008.028"),
-        ),  # fmt: skip
+        ),
         OrgChange(ChangeKind.MERGE, DAY, "并入", unit="008.001", to="清江浦区委"),
         OrgChange(ChangeKind.MERGE, DAY, "并入", unit="008.002", to="清江浦区委"),
         OrgChange(ChangeKind.RENAME, DAY, "县改区", unit="008.006", name="洪泽区委"),
@@ -96,7 +96,7 @@ def test_retiring_needs_an_empty_unit() -> None:
             OrgUnit(code("008"), "市", OrgKind.CITY),
             OrgUnit(code("008.001"), "区委", OrgKind.DISTRICT),
             OrgUnit(code("008.001.001"), "单位"),
-        ]  # fmt: skip
+        ]
     )
     retire = OrgChange(ChangeKind.RETIRE, DAY, "x", unit="008.001")
     with pytest.raises(ValidationError) as caught:
@@ -123,7 +123,7 @@ def test_next_free_code_never_reuses_a_code(steps: list[tuple[ChangeKind, int, i
             OrgUnit(code("008"), "市", OrgKind.CITY),
             OrgUnit(code("008.001"), "甲区委", OrgKind.DISTRICT),
             OrgUnit(code("008.002"), "乙区委", OrgKind.DISTRICT),
-        ]  # fmt: skip
+        ]
     )
     ever: set[OrgCode] = {u.code for u in tree}
     day = date(2015, 1, 1)
@@ -223,7 +223,7 @@ def test_header_problems() -> None:
             (2, []),
             (3, ["# note"]),
             (4, ["县改区", "rename", "008.006", "洪泽区委", "2016/10/1"]),
-        ]  # fmt: skip
+        ]
     )
     assert changes[0].on == DAY and changes[0].line == 4 and changes[0].name == "洪泽区委"
 

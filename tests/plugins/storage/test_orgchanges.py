@@ -19,7 +19,7 @@ from partyreg_core.orgchanges import ChangeKind, OrgChange
 from partyreg_core.orgcodes import OrgCode, OrgKind
 from partyreg_plugins.sqlstore.store import SqlStore
 from tests.plugins.storage import support
-from tests.plugins.storage.support import make_district, register, registration
+from tests.plugins.storage.support import make_district, registration
 
 TODAY = date(2024, 12, 31)
 REG_DAY = date(2024, 9, 1)
@@ -66,7 +66,7 @@ def test_a_merge_carries_units_members_routes_and_communities(store: SqlStore) -
                 to="008",
                 name=f"新区{target_code}委",
                 org_kind=OrgKind.DISTRICT,
-            ),  # fmt: skip
+            ),
             OrgChange(
                 ChangeKind.MERGE, CHANGE_DAY, "并入新区", unit=str(a.code), to=str(target_code)
             ),
@@ -125,7 +125,7 @@ def test_a_merge_carries_units_members_routes_and_communities(store: SqlStore) -
     records = store.org_changes(a.units[0])
     assert [(r.kind, r.new_code) for r in records] == [(ChangeKind.RECODE, expected[a.units[0]])]
     assert records[0].reason == "并入新区" and records[0].actor == support.OS_USER
-    entry = list(store.audit(city, AuditQuery(action="org", newest_first=True, limit=1)))[0]
+    entry = next(iter(store.audit(city, AuditQuery(action="org", newest_first=True, limit=1))))
     assert [c["kind"] for c in entry.after["changes"]] == ["add", "merge", "merge"]
 
 
@@ -239,7 +239,7 @@ def test_a_dry_run_writes_nothing_and_a_bad_change_refuses_all(store: SqlStore) 
                     unit=str(d.units[0]),
                     to="没有这个单位",
                     line=3,
-                ),  # fmt: skip
+                ),
             ],
             today=TODAY,
         )
