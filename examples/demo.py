@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import democity
+import demo_orgchanges
 
 from partyreg_cli.main import run
 
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
     demo.step("2. 县区和市直党工委为下级单位编码（附表2 格式导入）")
     demo.cli("codes", "next", "008.010")
-    demo.cli("import", str(files["codes"]))
+    demo.cli("import", str(files["codes"]), "--date", "2014-08-01")
     demo.cli("codes", "list", "--parent", "008.010")
 
     demo.step("3. 县区上报社区通讯录（附表4）")
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     demo.cli("--as", "minzheng_dw", "import", str(files["unit_form1"]), "--skip-invalid", expect=1)
 
     demo.step("6. 其他单位的附表1 逐级汇总导入")
-    demo.cli("import", str(files["city_form1"]))
+    demo.cli("import", str(files["city_form1"]), "--date", "2014-08-28")
     members = demo.json("members", "list")
     assert isinstance(members, list)
     print(f"  全市已登记 {len(members)} 名在职党员。")
@@ -115,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.cli("export", "form2", "-o", str(exports / "附表2-单位党组织代码表.xlsx"))
     demo.cli("export", "form4", "-o", str(exports / "附表4-社区通讯录-通报用.xlsx"), "--mask")
     demo.cli("import", str(exports / "附表1-市民政局机关党委.xlsx"), "--dry-run")
+
+    demo_orgchanges.run(demo)
 
     demo.step("9. 审计日志：谁、何时、做了什么")
     demo.cli("audit", "--limit", "12")
