@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import democity
 import demo_orgchanges
+import democity
 
 from partyreg_cli.main import run
 
