@@ -752,6 +752,8 @@ class Workspace:
         found = self._code(code) if code is not None else None
         if found is not None:
             self.code(found)  # an unknown code is an error, not an empty history
+        if not (self._has_storage() and self.store.is_ready()):
+            return []  # the built-in 2014 table has no history
         return self.store.org_changes(found)
 
     def apply_org_changes(

@@ -76,6 +76,10 @@ def test_init_upgrades_a_store_without_the_subject_index(backend: str, tmp_path)
         support.init_store(store)
         with support.raw_sql(store) as conn:  # the store as revision 0002 left it
             conn.execute("DROP INDEX ix_audit_log_subject")
+            # and without what later revisions add (0009: org changes, members' past codes)
+            conn.execute("DROP TABLE member_units")
+            conn.execute("DROP TABLE org_changes")
+            conn.execute("ALTER TABLE members DROP COLUMN retired_on")
             conn.execute("UPDATE alembic_version SET version_num = '0002'")
         assert "ix_audit_log_subject" not in _audit_indexes(store)
         store.close()
@@ -85,7 +89,6 @@ def test_init_upgrades_a_store_without_the_subject_index(backend: str, tmp_path)
             os_user=support.OS_USER, org_tree=builtin.code_table(), posts=builtin.city_posts()
         )
         assert (report.schema_before, report.schema_after) == ("0002", migrate.head())
-        assert migrate.head() == "0003"
         assert "ix_audit_log_subject" in _audit_indexes(store)
         # still append-only: the table was not rebuilt
         with support.raw_sql(store) as conn, pytest.raises(Exception, match="append-only"):
