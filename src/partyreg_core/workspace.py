@@ -406,8 +406,9 @@ class Workspace:
         return self._masked(self.store.get_member(self.actor, member_id))
 
     def find_member(self, name: str, phone: str | None = None) -> list[Member]:
-        """Members within the scope named ``name`` (and with ``phone``)."""
-        page = self.store.list_members(self.actor, MemberQuery(name=name, phone=phone))
+        """Members within the scope named ``name`` (and with ``phone``), those who left too."""
+        query = MemberQuery(name=name, phone=phone, include_left=True)
+        page = self.store.list_members(self.actor, query)
         return [self._masked(m) for m in page.members]
 
     def write_registrations(

@@ -155,6 +155,11 @@ def test_member_lifecycle_commands(
     invoke(db, "members", "leave", str(leaver), "--on", "2015-06-01", "--reason", "调离本市")
     invoke(db, "members", "retire", str(retiree), "--on", "2015-06-01")
     invoke(db, "members", "retire", str(stayer), "--on", "2015-06-01", "--stay")
+    shown = invoke(db, "members", "show", str(leaver))
+    assert "离开日期：2015-06-01" in shown and "离开原因：调离本市" in shown
+    retired = as_json(db, "members", "show", str(stayer))
+    assert isinstance(retired, dict) and retired["retired_on"] == "2015-06-01"
+    assert retired["left_on"] is None
     listed = {m["id"] for m in as_json(db, "members", "list")}  # type: ignore[union-attr]
     assert mover in listed and stayer in listed
     assert leaver not in listed and retiree not in listed
