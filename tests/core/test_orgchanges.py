@@ -282,3 +282,15 @@ def test_well_formed_rows_keep_their_lines_and_fields(cells: list[tuple[str, str
             assert change.expected == code(unit) and change.name == name
         else:
             assert change.unit == unit
+
+
+def test_a_registration_with_a_moved_code_is_refused_naming_the_new_code() -> None:
+    from tests.core.test_registrations import issues, judge, row
+    from tests.strategies import world
+
+    w = world()
+    w.tree.add(OrgUnit(code("008.010.003"), "旧单位", retired_on=date(2020, 1, 1),
+                       moved_to=code("008.010.001")))  # fmt: skip
+    result = judge(row(unit_code="008.010.003"), w)
+    assert [c for c, _, _ in issues(result)] == ["code.moved"]
+    assert "008.010.001" in result.issues[0].message
