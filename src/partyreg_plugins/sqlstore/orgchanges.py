@@ -53,18 +53,21 @@ from partyreg_plugins.sqlstore.search import unit_prefix
 if TYPE_CHECKING:
     from partyreg_plugins.sqlstore.store import SqlStore
 
-#: The columns an old code is replaced in when a unit moves or merges (history tables —
-#: ``member_units``, the audit log — keep the codes as they were).
+#: The columns an old code is replaced in when a unit moves or merges, one code at a time (small
+#: or indexed; history tables — ``member_units``, the audit log — keep the codes as they were).
 RECODED_COLUMNS = (
     members.c.unit_code,
     members.c.district_code,
-    activities.c.unit_code,
-    activities.c.district_code,
-    feedback_sheets.c.unit_code,
-    routes.c.from_code,
-    routes.c.district_code,
     communities.c.district_code,
     instructors.c.unit_code,
+)
+#: The large tables, re-coded in one pass each through a temporary old → new table.
+BULK_RECODED = (
+    ("activities", "unit_code"),
+    ("activities", "district_code"),
+    ("feedback_sheets", "unit_code"),
+    ("routes", "from_code"),
+    ("routes", "district_code"),
 )
 
 
@@ -177,6 +180,7 @@ class OrgChangesMixin:
                 )
         for move in plan.moves:
             self._recode(conn, move)
+        self._recode_bulk(conn, plan.moves)
         at = _now()
         rows: list[dict[str, Any]] = []
         for applied in plan.changes:
@@ -260,6 +264,39 @@ class OrgChangesMixin:
                 conn.execute(
                     sa.update(operators).where(operators.c.scope_code == old).values(scope_code=new)
                 )
+
+    def _recode_bulk(self: SqlStore, conn: sa.Connection, moves: Sequence[CodeMove]) -> None:
+        """Re-code the large tables in one statement each: the moves composed (a code moved
+        twice in one plan goes straight to its last code), through a temporary table."""
+        final: dict[str, str] = {}
+        pointing: dict[str, list[str]] = defaultdict(list)  # current target → the old codes
+        for move in moves:
+            old, new = str(move.old), str(move.new)
+            for earlier in pointing.pop(old, []):
+                final[earlier] = new
+                pointing[new].append(earlier)
+            final[old] = new
+            pointing[new].append(old)
+        if not final:
+            return
+        if self._sqlite:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS temp.pr_recode")
+            conn.exec_driver_sql("CREATE TEMP TABLE pr_recode (old TEXT PRIMARY KEY, new TEXT)")
+        else:
+            conn.exec_driver_sql(
+                "CREATE TEMPORARY TABLE pr_recode (old text PRIMARY KEY, new text) ON COMMIT DROP"
+            )
+        table = sa.table("pr_recode", sa.column("old"), sa.column("new"))
+        conn.execute(sa.insert(table), [{"old": k, "new": v} for k, v in final.items()])
+        for name, column in BULK_RECODED:
+            conn.execute(
+                sa.text(
+                    f"UPDATE {name} SET {column} = (SELECT r.new FROM pr_recode r"
+                    f" WHERE r.old = {name}.{column}) WHERE {column} IN (SELECT old FROM pr_recode)"
+                )
+            )
+        if self._sqlite:
+            conn.exec_driver_sql("DROP TABLE temp.pr_recode")
 
     def _close_unit_interval(
         self, conn: sa.Connection, which: sa.ColumnElement[bool], on: date, reason: str

@@ -13,6 +13,7 @@ import pytest
 
 from partyreg_core.audit import AuditQuery
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
+from partyreg_core.hours import RollupKey
 from partyreg_core.members import MemberQuery
 from partyreg_core.operators import Role
 from partyreg_core.orgchanges import ChangeKind, OrgChange
@@ -54,6 +55,8 @@ def test_a_merge_carries_units_members_routes_and_communities(store: SqlStore) -
     ids_a = _register_on(store, regs_a + at_a)
     ids_b = _register_on(store, regs_b)
     support.route(store, ids_a[:2], a, 0)
+    first = (regs_a[0].name, regs_a[0].phone)
+    store.write_activities(city, support.batch(on=TODAY), [support.activity(first, REG_DAY)])
     tree = store.load_org_tree()
     target_code = tree.next_child(support.CITY)
     plan = store.apply_org_changes(
@@ -110,6 +113,16 @@ def test_a_merge_carries_units_members_routes_and_communities(store: SqlStore) -
     assert {members[i].district_code for i in ids_a[:2]} == {new_code}
     assert {c.district_code for c in store.communities(new_code)} == {new_code}
     assert store.communities(a.code) == []
+    # the routes, the ledger and the roll-ups follow (one pass per table)
+    with support.raw_sql(store) as raw:
+        routed = raw.execute(
+            f"SELECT district_code, from_code FROM routes WHERE member_id IN ({ids_a[0]}, {ids_a[1]})"
+        ).fetchall()
+    assert {tuple(r) for r in routed} == {(str(new_code), str(new_code))}
+    units = {t.key for t in store.activity_totals(city, RollupKey.UNIT)}
+    assert str(expected[a.units[0]]) in units and str(a.units[0]) not in units
+    districts = {t.key for t in store.activity_totals(city, RollupKey.DISTRICT)}
+    assert str(new_code) in districts and str(a.code) not in districts
     # history: counts as of the day before keep the old codes, and after use the new ones
     before = _counts(store, date(2024, 9, 30), support.CITY, 2)
     assert before.get(str(a.code)) == 6 and before.get(str(b.code)) == 3
@@ -171,6 +184,30 @@ def test_a_move_recodes_the_subtree_and_its_operators(store: SqlStore) -> None:
     assert moved_op is not None and moved_op.scope.code == new
     assert _counts(store, date(2024, 9, 30), d.code, 4) == {str(sub): 1}
     assert _counts(store, CHANGE_DAY, d.code, 5) == {str(new.child(1)): 1}
+    # moved twice in one plan: the rows go straight to the last code, the history keeps both
+    who = support.person()
+    (second,) = _register_on(store, [registration(d.units[2], d.communities[0], who=who)])
+    support.route(store, [second], d, 0)
+    store.write_activities(city, support.batch(on=TODAY), [support.activity(who, REG_DAY)])
+    later = date(2024, 11, 1)
+    plan = store.apply_org_changes(
+        city,
+        [
+            OrgChange(
+                ChangeKind.MOVE, CHANGE_DAY, "一调", unit=str(d.units[2]), to=str(d.units[1])
+            ),
+            OrgChange(
+                ChangeKind.MOVE, later, "再调", unit=str(d.units[1].child(2)), to=str(d.code)
+            ),
+        ],
+        today=TODAY,
+    )
+    final = plan.moves[-1].new
+    assert store.get_member(city, second).unit_code == final
+    assert str(final) in {t.key for t in store.activity_totals(city, RollupKey.UNIT)}
+    assert _counts(store, date(2024, 9, 30), d.units[2], 3) == {str(d.units[2]): 1}
+    assert _counts(store, CHANGE_DAY, d.units[1].child(2), 4) == {str(d.units[1].child(2)): 1}
+    assert _counts(store, later, final, 3) == {str(final): 1}
 
 
 def test_retire_rename_and_next_code_never_reuses(store: SqlStore) -> None:
