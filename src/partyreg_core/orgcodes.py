@@ -197,6 +197,11 @@ def _name_key(name: str) -> str:
     return header_key(name)
 
 
+def _name_keys(unit: OrgUnit) -> list[str]:
+    """The keys of a unit's name and its former names (an old 县区 name still finds it)."""
+    return [_name_key(unit.name), *(_name_key(n) for _, n in unit.former_names)]
+
+
 class OrgTree:
     """The org tree: lookup by code and by name, children, next free child code.
 
@@ -281,7 +286,9 @@ class OrgTree:
         view = OrgTree()
         for unit in self:
             if unit.active_on(day) and (unit.parent is None or unit.parent in view):
-                view.add(attrs.evolve(unit, name=unit.name_on(day)))
+                # as it stood that day: in use, under that day's name (a later retirement or
+                # move is not part of that day)
+                view.add(attrs.evolve(unit, name=unit.name_on(day), retired_on=None, moved_to=None))
         view._max_child = dict(self._max_child)
         return view
 
@@ -333,10 +340,24 @@ class OrgTree:
         key = _name_key(name)
         if not key:
             return []
-        exact = [u for u in self.aggregators() if _name_key(u.name) == key]
+        exact = [u for u in self.aggregators() if key in _name_keys(u)]
         if exact:
-            return exact
-        return [u for u in self.aggregators() if _name_key(u.name).startswith(key)]
+            return self._successors(exact)
+        return self._successors(
+            [u for u in self.aggregators() if any(n.startswith(key) for n in _name_keys(u))]
+        )
+
+    def _successors(self, units: list[OrgUnit]) -> list[OrgUnit]:
+        """Each unit, or — when it was moved or merged — the unit it went on as (an old 县区
+        name such as ``清河区`` means 清江浦区委 after the 2016 merge)."""
+        found: dict[OrgCode, OrgUnit] = {}
+        for unit in units:
+            for _ in range(len(self._units)):
+                if unit.retired_on is None or unit.moved_to not in self._units:
+                    break
+                unit = self._units[unit.moved_to]
+            found[unit.code] = unit
+        return sorted(found.values(), key=lambda u: u.code.segments)
 
 
 def check_table(

@@ -113,6 +113,8 @@ def test_the_2016_change_file_and_counts_before_and_after(
     then = {u["code"] for u in as_json(db, "codes", "list", "--on", "2016-09-30")}  # type: ignore[union-attr]
     now = {u["code"] for u in as_json(db, "codes", "list", "--on", "2016-10-01")}  # type: ignore[union-attr]
     assert {"008.001", "008.001.001", "008.002"} <= then and "008.028" not in then
+    under_city = as_json(db, "codes", "list", "--parent", "008", "--on", "2016-09-30")
+    assert {"008.001", "008.002"} <= {u["code"] for u in under_city}  # type: ignore[union-attr]
     assert not {"008.001", "008.001.001", "008.002"} & now and "008.028.003" in now
     shown = as_json(db, "codes", "show", "008.001")
     assert isinstance(shown, dict) and shown["moved_to"] == "008.028"

@@ -65,6 +65,9 @@ def test_the_2016_huaian_changes_plan() -> None:
     assert before["008.001"] == "清河区委" and "008.028" not in before
     assert "008.001" not in since and since["008.028"] == "清江浦区委"
     assert since["008.006"] == "洪泽区委" and before["008.006"] == "洪泽县委"
+    then = [str(u.code) for u in after.as_of(date(2016, 9, 30)).children(code("008"))]
+    assert "008.001" in then and "008.002" in then and "008.028" not in then
+    assert "008.001" not in [str(u.code) for u in after.children(code("008"))]
 
 
 def test_a_wrong_expected_code_or_a_future_date_is_refused_naming_the_line() -> None:
@@ -294,3 +297,17 @@ def test_a_registration_with_a_moved_code_is_refused_naming_the_new_code() -> No
     result = judge(row(unit_code="008.010.003"), w)
     assert [c for c, _, _ in issues(result)] == ["code.moved"]
     assert "008.010.001" in result.issues[0].message
+
+
+def test_old_district_names_find_the_district_they_became() -> None:
+    tree = plan_changes(builtin.code_table(), huaian_2016(), today=TODAY).tree
+    assert [str(u.code) for u in tree.district_for_name("清河区")] == ["008.028"]
+    assert [str(u.code) for u in tree.district_for_name("清浦区")] == ["008.028"]
+    assert [str(u.code) for u in tree.district_for_name("清江浦区")] == ["008.028"]
+    assert [str(u.code) for u in tree.district_for_name("洪泽县")] == ["008.006"]
+    assert [str(u.code) for u in tree.district_for_name("洪泽区")] == ["008.006"]
+    assert [str(u.code) for u in tree.district_for_name("淮安区")] == ["008.003"]
+    # the 2014 table is read as before
+    before = builtin.code_table()
+    assert [str(u.code) for u in before.district_for_name("清河区")] == ["008.001"]
+    assert before.district_for_name("清江浦区") == []
