@@ -351,6 +351,15 @@ def _apply(tree: OrgTree, change: OrgChange, counts: dict[OrgCode, int]) -> Appl
     if unit.code.depth == 1:
         raise _fail(change, "orgchange.city", "市本身（008）不能调整。")
     _check_date(unit, change)
+    if change.kind in (ChangeKind.MOVE, ChangeKind.MERGE):
+        for descendant in tree.subtree(unit.code):
+            if descendant.retired_on is None and not descendant.active_on(on):
+                raise _fail(
+                    change,
+                    "orgchange.date",
+                    f"下级单位 {descendant.code}（{descendant.name}）自 {descendant.valid_from} 起才使用："
+                    f"{change.kind.label}日期不能早于这一天。",
+                )
     if change.kind is ChangeKind.RENAME:
         assert unit.parent is not None
         if clean(change.name) == unit.name:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -311,3 +312,22 @@ def test_old_district_names_find_the_district_they_became() -> None:
     before = builtin.code_table()
     assert [str(u.code) for u in before.district_for_name("清河区")] == ["008.001"]
     assert before.district_for_name("清江浦区") == []
+
+
+def test_a_move_cannot_be_dated_before_a_unit_below_it_began() -> None:
+    tree = OrgTree(
+        [
+            OrgUnit(code("008"), "市", OrgKind.CITY),
+            OrgUnit(code("008.001"), "甲区委", OrgKind.DISTRICT),
+            OrgUnit(code("008.001.001"), "单位"),
+            OrgUnit(code("008.001.001.001"), "新科室", valid_from=date(2020, 5, 1)),
+            OrgUnit(code("008.002"), "乙区委", OrgKind.DISTRICT),
+        ]
+    )
+    early = OrgChange(ChangeKind.MOVE, date(2020, 1, 1), "x", unit="008.001.001", to="008.002")
+    with pytest.raises(ValidationError) as caught:
+        plan_changes(tree, [early], today=TODAY)
+    assert caught.value.code == "orgchange.date" and "008.001.001.001" in caught.value.message
+    late = attrs.evolve(early, on=date(2020, 6, 1))
+    moves = plan_changes(tree, [late], today=TODAY).moves
+    assert [str(m.new) for m in moves] == ["008.002.001", "008.002.001.001"]
