@@ -26,6 +26,7 @@ from partyreg_cli.commands import (
     members,
     notify,
     operator,
+    orgchanges,
     plugins,
     posts,
     progress,
@@ -85,6 +86,7 @@ cli.add_command(service.needs)
 cli.add_command(service.assign)
 cli.add_command(service.group)
 cli.add_command(service.specialties)
+orgchanges.attach(codes.codes, members.members)
 
 
 def _register_plugin_commands(app: App) -> None:

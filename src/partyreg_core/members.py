@@ -73,6 +73,11 @@ class Member:
     routed_on: date | None = None
     reported_on: date | None = None
     batch_id: str | None = None
+    #: the day the member left the campaign (a leaving, or a retirement without staying on)
+    left_on: date | None = None
+    left_reason: str = ""
+    #: the day the member retired; without ``left_on`` they stay on as a voluntary retired member
+    retired_on: date | None = None
 
     @property
     def person_key(self) -> tuple[str, str]:
@@ -114,7 +119,8 @@ class MemberQuery:
     ``unit`` matches the unit and every unit below it; ``community`` matches the community as
     registered or resolved; ``community_resolved`` keeps only members whose report-in community
     was (``True``) or was not yet (``False``) found in the directory; ``post`` keeps members who
-    claimed that post code (认领岗位); ``text`` is what an
+    claimed that post code (认领岗位); members who left are left out unless ``include_left``;
+    ``text`` is what an
     operator types to find someone — name, pinyin initials, phone or unit code, read by
     :func:`partyreg_core.search.parse_search` (phones are matched only as far as the scope sees
     them: the last four digits, for the roles that see phones masked); ``offset``/``limit`` page
@@ -133,6 +139,8 @@ class MemberQuery:
     post: str | None = None
     offset: int = 0
     limit: int | None = None
+    #: also members who left (current lists leave them out; they stay in past statistics)
+    include_left: bool = False
 
 
 @attrs.frozen

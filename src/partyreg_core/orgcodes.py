@@ -155,11 +155,24 @@ class OrgUnit:
     kind: OrgKind = OrgKind.UNIT
     valid_from: date | None = None
     retired_on: date | None = None
+    #: the code this unit went on under, when it was moved or merged (its ``retired_on`` day)
+    moved_to: OrgCode | None = None
+    #: earlier names, each with the day it stopped being used: ``((until, name), …)``, oldest
+    #: first (a rename on ``until`` made the next name, or :attr:`name`, current)
+    former_names: tuple[tuple[date, str], ...] = ()
 
     @property
     def parent(self) -> OrgCode | None:
         """The parent's code (``None`` for the city)."""
         return self.code.parent
+
+    def name_on(self, day: date | None) -> str:
+        """The unit's name on ``day`` (``None``: now)."""
+        if day is not None:
+            for until, name in self.former_names:
+                if day < until:
+                    return name
+        return self.name
 
     def active_on(self, day: date | None) -> bool:
         """Whether the unit exists on ``day`` (``None`` means "now": not retired)."""
@@ -182,6 +195,11 @@ class TableProblem:
 
 def _name_key(name: str) -> str:
     return header_key(name)
+
+
+def _name_keys(unit: OrgUnit) -> list[str]:
+    """The keys of a unit's name and its former names (an old 县区 name still finds it)."""
+    return [_name_key(unit.name), *(_name_key(n) for _, n in unit.former_names)]
 
 
 class OrgTree:
@@ -250,6 +268,55 @@ class OrgTree:
         """``code`` and every unit below it, ordered by code."""
         return [u for u in self if u.code.is_within(code)]
 
+    def copy(self) -> OrgTree:
+        """A copy to change (plans work on one); codes used so far stay counted."""
+        other = OrgTree(self)
+        other._max_child = dict(self._max_child)
+        return other
+
+    def replace(self, unit: OrgUnit) -> None:
+        """Put ``unit`` in place of the unit with the same code (a rename, a retirement)."""
+        if unit.code not in self._units:
+            raise NotFoundError("code.unknown", f"代码 {unit.code} 不在单位党组织代码表中。")
+        self._units[unit.code] = unit
+
+    def as_of(self, day: date) -> OrgTree:
+        """The tree as it stood on ``day``: the units in use that day, under the names they had
+        then. Codes used later stay counted, so :meth:`next_child` is still never a used one."""
+        view = OrgTree()
+        for unit in self:
+            if unit.active_on(day) and (unit.parent is None or unit.parent in view):
+                # as it stood that day: in use, under that day's name (a later retirement or
+                # move is not part of that day)
+                view.add(attrs.evolve(unit, name=unit.name_on(day), retired_on=None, moved_to=None))
+        view._max_child = dict(self._max_child)
+        return view
+
+    def resolve(self, code: OrgCode | str, on: date | None = None) -> OrgUnit:
+        """The unit with ``code`` in use on ``on`` (``None``: now). A code not in use then is
+        refused, naming what to use instead: ``code.moved`` (the code it went on under),
+        ``code.retired`` or ``code.not_yet``."""
+        unit = self.get(code)
+        if unit.active_on(on):
+            return unit
+        if unit.valid_from is not None and on is not None and on < unit.valid_from:
+            raise ValidationError(
+                "code.not_yet",
+                f"代码 {unit.code}（{unit.name}）自 {unit.valid_from} 起才使用：{on} 时还没有这个代码。",
+            )
+        if unit.moved_to is not None:
+            successor = self.find(unit.moved_to)
+            name = f"（{successor.name}）" if successor is not None else ""
+            raise ValidationError(
+                "code.moved",
+                f"代码 {unit.code}（{unit.name_on(None)}）已于 {unit.retired_on} 调整为 "
+                f"{unit.moved_to}{name}：请改用 {unit.moved_to}。",
+            )
+        raise ValidationError(
+            "code.retired",
+            f"代码 {unit.code}（{unit.name}）已于 {unit.retired_on} 撤销：请改用现在使用的代码。",
+        )
+
     def next_child(self, parent: OrgCode) -> OrgCode:
         """The next free code under ``parent``: one past the highest child ever used there."""
         if parent not in self._units:
@@ -273,10 +340,24 @@ class OrgTree:
         key = _name_key(name)
         if not key:
             return []
-        exact = [u for u in self.aggregators() if _name_key(u.name) == key]
+        exact = [u for u in self.aggregators() if key in _name_keys(u)]
         if exact:
-            return exact
-        return [u for u in self.aggregators() if _name_key(u.name).startswith(key)]
+            return self._successors(exact)
+        return self._successors(
+            [u for u in self.aggregators() if any(n.startswith(key) for n in _name_keys(u))]
+        )
+
+    def _successors(self, units: list[OrgUnit]) -> list[OrgUnit]:
+        """Each unit, or — when it was moved or merged — the unit it went on as (an old 县区
+        name such as ``清河区`` means 清江浦区委 after the 2016 merge)."""
+        found: dict[OrgCode, OrgUnit] = {}
+        for unit in units:
+            for _ in range(len(self._units)):
+                if unit.retired_on is None or unit.moved_to not in self._units:
+                    break
+                unit = self._units[unit.moved_to]
+            found[unit.code] = unit
+        return sorted(found.values(), key=lambda u: u.code.segments)
 
 
 def check_table(

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         Target,
     )
     from partyreg_core.operators import Actor, Operator
+    from partyreg_core.orgchanges import OrgChange, OrgChangeRecord, OrgPlan
     from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit
     from partyreg_core.posts import Post
     from partyreg_core.progress import OverdueMember, ProgressBy, ProgressCount
@@ -470,6 +471,55 @@ class Store(Protocol):
         self, actor: Actor, year: int, by_community: Mapping[int, Sequence[Group]]
     ) -> dict[int, list[Group]]:
         """:meth:`replace_groups` for many communities in one transaction."""
+
+    # -- orgchanges --
+
+    def org_changes(self, code: OrgCode | None = None) -> list[OrgChangeRecord]:
+        """The recorded org changes (of ``code``: as the unit changed or as the code it went on
+        under), oldest first (shared by all operators)."""
+        ...
+
+    def apply_org_changes(
+        self,
+        actor: Actor,
+        changes: Sequence[OrgChange],
+        *,
+        today: date,
+        batch: Batch | None = None,
+        dry_run: bool = False,
+    ) -> OrgPlan:
+        """Plan ``changes`` (:func:`partyreg_core.orgchanges.plan_changes`) against the stored
+        tree in one transaction and, unless ``dry_run``, write them: new codes, retired codes
+        pointing at their new ones, every old → new code applied to what carries a code, the
+        members' earlier codes kept, one audit entry (``org.<kind>``, or ``org.apply`` for a
+        ``batch``). The actor must cover the parent of each unit changed and each new parent or
+        merge target."""
+        ...
+
+    def count_members_on(
+        self, actor: Actor, day: date, depth: int, under: OrgCode | None = None
+    ) -> list[MemberCount]:
+        """Members as they stood on ``day`` (registered, not yet left), by status that day and
+        by the unit code they had that day cut to ``depth`` segments, within the scope."""
+        ...
+
+    def transfer_member(
+        self, actor: Actor, member_id: int, to: OrgCode, on: date, reason: str, today: date
+    ) -> Member:
+        """Move a member to unit ``to`` from ``on`` (the old unit's scope decides; audited)."""
+        ...
+
+    def retire_member(
+        self, actor: Actor, member_id: int, on: date, reason: str, stay: bool, today: date
+    ) -> Member:
+        """Record a retirement; without ``stay`` the member also leaves that day (audited)."""
+        ...
+
+    def leave_member(
+        self, actor: Actor, member_id: int, on: date, reason: str, today: date
+    ) -> Member:
+        """Record that a member left on ``on`` (audited)."""
+        ...
 
 
 StoreOpener = Callable[[str], Store]

@@ -233,6 +233,11 @@ class _RowJudge:
                 "新单位请先由上级组织部门在代码表中编码。",
             )
         if not unit.active_on(ctx.today):
+            if unit.moved_to is not None:
+                try:
+                    ctx.tree.resolve(code, ctx.today)
+                except ValidationError as exc:  # code.moved names the code to use instead
+                    return _Problem(exc.code, exc.message)
             return _Problem(
                 "code.retired",
                 f"单位代码 {code}（{unit.name}）已停用：请改用该单位现在的代码。",

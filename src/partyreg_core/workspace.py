@@ -7,7 +7,9 @@ values and raises :class:`partyreg_core.errors.PartyregError`; it never formats 
 
 from __future__ import annotations
 
+import csv
 import getpass
+import io
 import logging
 import os
 import secrets
@@ -103,6 +105,7 @@ from partyreg_core.notices import (
     parse_target as parse_notify_target,
 )
 from partyreg_core.operators import Actor, Operator, Role, Scope, parse_role
+from partyreg_core.orgchanges import OrgChange, OrgChangeRecord, OrgPlan, parse_change_rows
 from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit, TableProblem, check_table, parse_code
 from partyreg_core.plugins import (
     PluginInfo,
@@ -484,8 +487,9 @@ class Workspace:
         return self._masked(self.store.get_member(self.actor, member_id))
 
     def find_member(self, name: str, phone: str | None = None) -> list[Member]:
-        """Members within the scope named ``name`` (and with ``phone``)."""
-        page = self.store.list_members(self.actor, MemberQuery(name=name, phone=phone))
+        """Members within the scope named ``name`` (and with ``phone``), those who left too."""
+        query = MemberQuery(name=name, phone=phone, include_left=True)
+        page = self.store.list_members(self.actor, query)
         return [self._masked(m) for m in page.members]
 
     def write_registrations(
@@ -2037,8 +2041,149 @@ class Workspace:
         found = self._service_community(community)
         return self.store.groups(self.actor, found.id, year or self.today().year)
 
+    # -- orgchanges --
 
-#: The shared setting overriding or extending the specialty map: ``{word: [post codes]}``.
+    def code_on(self, code: OrgCode | str, day: date) -> OrgUnit:
+        """The unit with ``code`` as it stood on ``day`` (under the name it had then); a code
+        not in use that day is refused naming what to use (``code.moved``, ``code.retired``,
+        ``code.not_yet``)."""
+        unit = self.org_tree.resolve(self._code(code), day)
+        return attrs.evolve(unit, name=unit.name_on(day))
+
+    def codes_on(self, day: date, parent: OrgCode | str | None = None) -> list[OrgUnit]:
+        """Every unit in use on ``day`` (or the children of ``parent`` then), with that day's
+        names."""
+        tree = self.org_tree.as_of(day)
+        if parent is None:
+            return list(tree)
+        return tree.children(self.code_on(parent, day).code)
+
+    def org_history(self, code: OrgCode | str | None = None) -> list[OrgChangeRecord]:
+        """The recorded org changes (of ``code``), oldest first."""
+        found = self._code(code) if code is not None else None
+        if found is not None:
+            self.code(found)  # an unknown code is an error, not an empty history
+        if not (self._has_storage() and self.store.is_ready()):
+            return []  # the built-in 2014 table has no history
+        return self.store.org_changes(found)
+
+    def apply_org_changes(
+        self, changes: Sequence[OrgChange], *, file: str = "", dry_run: bool = False
+    ) -> OrgPlan:
+        """Apply org changes in order as one transaction and one audit entry (``codes add …``,
+        or with ``file`` a change file as one batch: ``codes apply``); a dry run says what
+        they would do. Every change needs a reason; none may be dated after today."""
+        batch = None
+        if file and not dry_run:
+            batch = self._batch(BatchKind.CODES, file, len(changes), None)
+        plan = self.store.apply_org_changes(
+            self.actor, changes, today=self.today(), batch=batch, dry_run=dry_run
+        )
+        if dry_run:
+            return plan
+        self.__dict__.pop("org_tree", None)
+        for applied in plan.changes:
+            change = applied.change
+            self._changed(
+                f"org.{change.kind.value}",
+                f"org:{applied.code}",
+                {"code": str(applied.code), "name": applied.name_before}
+                if applied.name_before
+                else None,
+                {
+                    "code": str(applied.code),
+                    "name": applied.name_after,
+                    "on": change.on.isoformat(),
+                    "reason": change.reason,
+                    "moves": [[str(m.old), str(m.new)] for m in applied.moves],
+                },
+            )
+        if batch is not None:
+            self._imported(batch, len(plan.changes))
+        return plan
+
+    def read_change_file(self, path: Path) -> list[OrgChange]:
+        """The changes of a change file (CSV, UTF-8 with or without BOM, or GB18030; see
+        ``docs/orgchanges.md``); a bad line refuses the whole file, naming the line."""
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise NotFoundError("file.missing", f"找不到文件 {path}：请核对路径。") from None
+        except OSError as exc:
+            raise ValidationError(
+                "file.unreadable", f"读不了文件 {path}：{exc.strerror}。"
+            ) from None
+        if len(data) > CHANGE_FILE_LIMIT:
+            raise ValidationError(
+                "file.too_large", f"调整文件 {path.name} 超过 1 MB：调整文件应只有几十行。"
+            )
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                text = data.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:  # pragma: no cover - gb18030 decodes nearly anything
+            raise ValidationError("file.encoding", f"{path.name} 不是 UTF-8 或 GB18030 文本。")
+        if "\x00" in text:
+            raise ValidationError(
+                "file.not_text", f"{path.name} 不是文本文件：调整文件应是 CSV（逗号分隔）。"
+            )
+        reader = csv.reader(io.StringIO(text))
+        rows = []
+        for cells in reader:
+            rows.append((reader.line_num, cells))
+        return parse_change_rows(rows)
+
+    def member_counts_on(
+        self, day: date, *, depth: int = 2, under: OrgCode | str | None = None
+    ) -> list[MemberCount]:
+        """Members as they stood on ``day`` (registered by then and not yet left), by status
+        that day and by the unit code they had that day, cut to ``depth`` segments — so a
+        past year adds up under that year's codes after a merge."""
+        code = self._code(under) if under is not None else None
+        return self.store.count_members_on(self.actor, day, depth, code)
+
+    def transfer_member(
+        self, member_id: int, to: OrgCode | str, *, reason: str, on: date | None = None
+    ) -> Member:
+        """Transfer a member to another unit (the old unit or above does it; the new unit
+        takes over; community, activities and history stay)."""
+        reason = _reason(reason, "转出")
+        moved = self.store.transfer_member(
+            self.actor, member_id, self._code(to), on or self.today(), reason, self.today()
+        )
+        self._changed(
+            "member.transfer",
+            f"member:{member_id}",
+            None,
+            {"unit_code": str(moved.unit_code), "reason": reason},
+        )
+        return self._masked(moved)
+
+    def retire_member(
+        self, member_id: int, *, reason: str = "", on: date | None = None, stay: bool = False
+    ) -> Member:
+        """Record a member's retirement; with ``stay`` they stay on as a voluntary retired
+        member (离退休党员自愿参加), otherwise they leave the campaign that day."""
+        saved = self.store.retire_member(
+            self.actor, member_id, on or self.today(), reason.strip(), stay, self.today()
+        )
+        self._changed(
+            "member.retire", f"member:{member_id}", None, {"stay": stay, "reason": reason.strip()}
+        )
+        return self._masked(saved)
+
+    def leave_member(self, member_id: int, *, reason: str, on: date | None = None) -> Member:
+        """Record that a member left (they drop out of current lists; past years keep them)."""
+        reason = _reason(reason, "离开")
+        saved = self.store.leave_member(
+            self.actor, member_id, on or self.today(), reason, self.today()
+        )
+        self._changed("member.leave", f"member:{member_id}", None, {"reason": reason})
+        return self._masked(saved)
+
+
 @attrs.frozen
 class Reminders:
     """What ``Workspace.remind`` did: the deadline within reach (``None``: none within the
@@ -2050,6 +2195,7 @@ class Reminders:
     events: tuple[Mapping[str, object], ...]
 
 
+#: The shared setting overriding or extending the specialty map: ``{word: [post codes]}``.
 SPECIALTIES_SETTING = "service.specialties"
 #: The shared setting naming the leader rule: ``["rank", "hours"]``.
 LEADER_RULE_SETTING = "service.leader_rule"
@@ -2097,6 +2243,17 @@ def _scope_name(scope: Scope, tree: OrgTree) -> str:
         return "全市"
     unit = tree.find(scope.code) if scope.code is not None else None
     return unit.name if unit is not None else scope.label
+
+
+#: The largest change file read (a change file has tens of lines).
+CHANGE_FILE_LIMIT = 1 << 20
+
+
+def _reason(reason: str, what: str) -> str:
+    value = reason.strip()
+    if not value:
+        raise ValidationError("member.reason", f"办理{what}需要说明原因：--reason …。")
+    return value
 
 
 def _check_enabled(operator: Operator) -> None:

@@ -44,6 +44,9 @@ def member_json(member: Member) -> dict[str, object]:
         "routed_on": member.routed_on.isoformat() if member.routed_on else None,
         "reported_on": member.reported_on.isoformat() if member.reported_on else None,
         "batch_id": member.batch_id,
+        "retired_on": member.retired_on.isoformat() if member.retired_on else None,
+        "left_on": member.left_on.isoformat() if member.left_on else None,
+        "left_reason": member.left_reason or None,
     }
 
 
@@ -152,6 +155,13 @@ def show(app: App, who: str, phone: str | None, as_json: bool) -> None:
     for key, label in labels.items():
         value = data[key]
         click.echo(f"{label}：{'' if value is None else value}")
+    for key, label in (
+        ("retired_on", "退休日期"),
+        ("left_on", "离开日期"),
+        ("left_reason", "离开原因"),
+    ):
+        if data[key]:
+            click.echo(f"{label}：{data[key]}")
 
 
 _FIELD_OPTIONS = (

@@ -284,6 +284,8 @@ members = sa.Table(
     sa.Column("reported_on", sa.Date, nullable=True),
     sa.Column("left_on", sa.Date, nullable=True),
     sa.Column("left_reason", sa.Text, nullable=True),
+    # retired (退休); with left_on unset the member stays on as a voluntary retired member
+    sa.Column("retired_on", sa.Date, nullable=True),
     sa.Column("batch_id", BATCH_ID, nullable=True),
     sa.Column("created_batch", BATCH_ID, nullable=True),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
@@ -485,9 +487,54 @@ unit_expectations = sa.Table(
     sa.CheckConstraint("expected >= 0", name="expected"),
 )
 
+# ---------------------------------------------------------------------------------------------
+# Org changes with effective dates, and members' past unit codes (revision 0009)
+# ---------------------------------------------------------------------------------------------
+
+org_changes = sa.Table(
+    "org_changes",
+    metadata,
+    _id(),
+    sa.Column("batch_id", BATCH_ID, nullable=True),
+    sa.Column("line", sa.Integer, nullable=True),
+    # add | rename | move | retire | merge | recode (a unit carried along by a move or merge)
+    sa.Column("kind", SHORT, nullable=False),
+    # the unit: a new unit's code; the old code of a moved, merged or re-coded one
+    sa.Column("code", CODE, nullable=False),
+    sa.Column("new_code", CODE, nullable=True),
+    sa.Column("name_before", NAME, nullable=False, server_default=""),
+    sa.Column("name_after", NAME, nullable=False, server_default=""),
+    sa.Column("on_date", sa.Date, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("actor", NAME, nullable=False),
+    sa.Column("on_behalf_of", NAME, nullable=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index(None, "code"),
+    sa.Index(None, "new_code"),
+    sqlite_autoincrement=True,
+)
+
+#: A member's earlier unit codes, each for the days [valid_from, valid_to); the current one is
+#: ``members.unit_code`` from the last ``valid_to`` (or ``registered_on``) on. Never re-coded:
+#: it is what the codes were, so a past year's statistics add up under that year's codes.
+member_units = sa.Table(
+    "member_units",
+    metadata,
+    _id(),
+    sa.Column("member_id", BIGINT, sa.ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("unit_code", CODE, nullable=False),
+    sa.Column("valid_from", sa.Date, nullable=True),
+    sa.Column("valid_to", sa.Date, nullable=False),
+    # transfer | move | merge | recode
+    sa.Column("reason", SHORT, nullable=False),
+    sa.Index(None, "member_id"),
+    sqlite_autoincrement=True,
+)
+
 #: Tables holding members' personal data: scoped by row-level security on PostgreSQL.
 MEMBER_TABLES = (
     "members",
+    "member_units",
     "claims",
     "routes",
     "assignments",

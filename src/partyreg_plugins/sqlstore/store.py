@@ -85,6 +85,7 @@ from partyreg_plugins.sqlstore.engine import (
     translated_errors,
 )
 from partyreg_plugins.sqlstore.notify import NotifyStoreMixin
+from partyreg_plugins.sqlstore.orgchanges import OrgChangesMixin
 from partyreg_plugins.sqlstore.progress import ProgressStore
 from partyreg_plugins.sqlstore.routing import RoutingStore
 from partyreg_plugins.sqlstore.schema import (
@@ -210,6 +211,9 @@ def _member(row: sa.Row[Any]) -> Member:
         routed_on=m["routed_on"],
         reported_on=m["reported_on"],
         batch_id=m["batch_id"],
+        left_on=m["left_on"],
+        left_reason=m["left_reason"] or "",
+        retired_on=m["retired_on"],
     )
 
 
@@ -271,7 +275,7 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
         yield items[start : start + size]
 
 
-class SqlStore(RoutingStore, ProgressStore, NotifyStoreMixin, ServiceStoreMixin):
+class SqlStore(RoutingStore, ProgressStore, NotifyStoreMixin, ServiceStoreMixin, OrgChangesMixin):
     """A partyreg store in SQLite (``sqlite:///path``) or PostgreSQL (``postgresql://…``).
 
     Opening one does not connect; the first call does. :meth:`initialise` creates the store;
@@ -786,8 +790,17 @@ class SqlStore(RoutingStore, ProgressStore, NotifyStoreMixin, ServiceStoreMixin)
 
     def _tree(self, conn: sa.Connection) -> OrgTree:
         rows = conn.execute(sa.select(org_units).order_by(org_units.c.code)).all()
+        names = self._former_names(conn)
         units = [
-            OrgUnit(_code(r.code), r.name, OrgKind(r.kind), r.valid_from, r.retired_on)
+            OrgUnit(
+                _code(r.code),
+                r.name,
+                OrgKind(r.kind),
+                r.valid_from,
+                r.retired_on,
+                _opt_code(r.moved_to),
+                names.get(r.code, ()),
+            )
             for r in rows
         ]
         return OrgTree(sorted(units, key=lambda u: u.code.segments))
@@ -1099,6 +1112,8 @@ class SqlStore(RoutingStore, ProgressStore, NotifyStoreMixin, ServiceStoreMixin)
                 claims.c.member_id == c.id, claims.c.post_code == query.post
             )
             statement = statement.where(claimed)
+        if not query.include_left:  # members who left are history, not current lists
+            statement = statement.where(c.left_on.is_(None))
         return statement
 
     def list_members(self, actor: Actor, query: MemberQuery) -> MemberPage:

@@ -1,0 +1,179 @@
+"""``partyreg codes add|apply|history|list --on`` and ``partyreg members transfer|retire|leave|
+count`` as operators run them, on the 2016 Huai'an change file that ships in ``examples/``."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections import Counter
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from partyreg_cli.app import App
+from partyreg_cli.main import cli, run
+from partyreg_core.batches import Batch, BatchKind
+from partyreg_core.members import MemberQuery
+from partyreg_core.orgcodes import OrgCode
+from partyreg_core.records import CommunityRef
+from partyreg_plugins.sqlstore.store import SqlStore
+from tests.plugins.storage import support
+
+EXAMPLE = Path(__file__).parents[2] / "examples/orgchanges/2016-淮安区划调整.csv"
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PARTYREG_DB", raising=False)
+    monkeypatch.delenv("PARTYREG_OPERATOR", raising=False)
+    return f"sqlite:///{tmp_path / 'city.db'}"
+
+
+def invoke(db: str, *args: str) -> str:
+    result = CliRunner().invoke(cli, ["--db", db, *args], obj=App(db, None))
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result.output
+
+
+def as_json(db: str, *args: str) -> object:
+    return json.loads(invoke(db, *args, "--json"))
+
+
+def counts(db: str, day: str) -> dict[str, tuple[str, int]]:
+    data = as_json(db, "members", "count", "--on", day)
+    assert isinstance(data, dict)
+    return {u["code"]: (u["name"], u["total"]) for u in data["units"]}
+
+
+@pytest.fixture
+def city(db: str, capsys: pytest.CaptureFixture[str]) -> dict[str, list[int]]:
+    """A 2014 city: units under 清河区 (008.001), 清浦区 (008.002) and 洪泽县 (008.006), and
+    members registered in them on 2014-08-28; returns the member ids by unit code."""
+    assert run(["--db", db, "init"]) == 0
+    capsys.readouterr()
+    for parent, name in [("008.001", "清河区委办党支部"), ("008.001", "清河区城管局党支部"),
+                         ("008.002", "清浦区委办党支部"), ("008.006", "洪泽县委办党支部")]:  # fmt: skip
+        out = invoke(db, "codes", "add", parent, name, "--on", "2014-08-01", "--reason", "编码")
+        assert "新增" in out
+    layout = {"008.001.001": 4, "008.001.002": 2, "008.001": 1, "008.002.001": 2, "008.006.001": 3}
+    store = SqlStore(db)
+    me = support.actor(store, getpass.getuser())
+    regs, units = [], []
+    for unit, n in layout.items():
+        for _ in range(n):
+            regs.append(support.registration(OrgCode.parse(unit), CommunityRef("清河区", "长东街道", "文渠社区")))  # fmt: skip
+            units.append(unit)
+    at = datetime(2014, 8, 28, tzinfo=UTC)
+    batch = Batch("20140828T000000-aaaaaa", BatchKind.REGISTRATIONS, "附表1.xlsx", me.name, at,
+                  date(2014, 8, 28), len(regs))  # fmt: skip
+    assert store.write_registrations(me, batch, regs).new == len(regs)
+    ids: dict[str, list[int]] = {}
+    for unit, reg in zip(units, regs, strict=True):
+        (found,) = list(store.iter_members(me, MemberQuery(name=reg.name)))
+        ids.setdefault(unit, []).append(found.id)
+    store.close()
+    return ids
+
+
+def test_the_2016_change_file_and_counts_before_and_after(
+    db: str, city: dict[str, list[int]]
+) -> None:
+    # counts computed here from the rows registered, by district code of the day
+    by_district: Counter[str] = Counter()
+    for unit, ids in city.items():
+        by_district[unit[:7]] += len(ids)
+    assert counts(db, "2016-09-30") == {
+        "008.001": ("清河区委", by_district["008.001"]),
+        "008.002": ("清浦区委", by_district["008.002"]),
+        "008.006": ("洪泽县委", by_district["008.006"]),
+    }
+    dry = as_json(db, "codes", "apply", str(EXAMPLE), "--dry-run")
+    assert isinstance(dry, dict) and dry["dry_run"] is True
+    assert [c["kind"] for c in dry["changes"]] == ["add", "merge", "merge", "rename"]
+    assert "008.028" not in {u["code"] for u in as_json(db, "codes", "list")}  # type: ignore[union-attr]
+    done = as_json(db, "codes", "apply", str(EXAMPLE))
+    assert isinstance(done, dict) and done["codes_added"] == 4  # 008.028 and its 3 units
+    moves = {m["old"]: m["new"] for c in done["changes"] for m in c["moves"]}
+    assert moves == {"008.001": "008.028", "008.001.001": "008.028.001",
+                     "008.001.002": "008.028.002", "008.002": "008.028",
+                     "008.002.001": "008.028.003"}  # fmt: skip
+    # before the day: the 2014 codes and names, unchanged; from the day: the new ones
+    assert counts(db, "2016-09-30") == {
+        "008.001": ("清河区委", by_district["008.001"]),
+        "008.002": ("清浦区委", by_district["008.002"]),
+        "008.006": ("洪泽县委", by_district["008.006"]),
+    }
+    assert counts(db, "2016-10-01") == {
+        "008.028": ("清江浦区委", by_district["008.001"] + by_district["008.002"]),
+        "008.006": ("洪泽区委", by_district["008.006"]),
+    }
+    then = {u["code"] for u in as_json(db, "codes", "list", "--on", "2016-09-30")}  # type: ignore[union-attr]
+    now = {u["code"] for u in as_json(db, "codes", "list", "--on", "2016-10-01")}  # type: ignore[union-attr]
+    assert {"008.001", "008.001.001", "008.002"} <= then and "008.028" not in then
+    under_city = as_json(db, "codes", "list", "--parent", "008", "--on", "2016-09-30")
+    assert {"008.001", "008.002"} <= {u["code"] for u in under_city}  # type: ignore[union-attr]
+    assert not {"008.001", "008.001.001", "008.002"} & now and "008.028.003" in now
+    shown = as_json(db, "codes", "show", "008.001")
+    assert isinstance(shown, dict) and shown["moved_to"] == "008.028"
+    assert shown["changes"][0]["reason"].startswith("区划调整")
+    old_name = as_json(db, "codes", "show", "008.006", "--on", "2015-01-01")
+    assert isinstance(old_name, dict) and old_name["name"] == "洪泽县委"
+    history = as_json(db, "codes", "history")
+    assert (
+        isinstance(history, list) and len(history) == 4 + 7
+    )  # 4 adds by hand; the file: 1 add, 3 + 2 merged codes, 1 rename
+    # the batch is in the audit log with who and why
+    audit = as_json(db, "audit", "--action", "org.apply")
+    assert isinstance(audit, list) and len(audit) == 1
+    assert audit[0]["after"]["changes"][3]["reason"] == "区划调整：撤销洪泽县，设立洪泽区"
+
+
+def test_a_bad_line_refuses_the_whole_file(
+    db: str, city: dict[str, list[int]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = EXAMPLE.read_text("utf-8").replace("2016-10-01,更名,008.006", "2016-10-01,更名,008.099")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(text, "utf-8")
+    code = run(["--db", db, "codes", "apply", str(bad)])
+    _out, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1 and "第 9 行" in err and "008.099" in err
+    assert "008.028" not in {u["code"] for u in as_json(db, "codes", "list")}  # type: ignore[union-attr]
+    assert run(["--db", db, "codes", "apply", str(tmp_path / "missing.csv")]) == 2
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes(EXAMPLE.read_text("utf-8").encode("gb18030"))
+    assert as_json(db, "codes", "apply", str(gbk), "--dry-run")["dry_run"] is True  # type: ignore[index]
+
+
+def test_member_lifecycle_commands(
+    db: str, city: dict[str, list[int]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    mover, leaver, retiree, stayer = city["008.006.001"] + city["008.002.001"][:1]
+    out = invoke(db, "members", "transfer", str(mover), "--to", "008.001.002", "--on", "2015-03-01",
+                 "--reason", "工作调动")  # fmt: skip
+    assert "008.001.002" in out
+    invoke(db, "members", "leave", str(leaver), "--on", "2015-06-01", "--reason", "调离本市")
+    invoke(db, "members", "retire", str(retiree), "--on", "2015-06-01")
+    invoke(db, "members", "retire", str(stayer), "--on", "2015-06-01", "--stay")
+    shown = invoke(db, "members", "show", str(leaver))
+    assert "离开日期：2015-06-01" in shown and "离开原因：调离本市" in shown
+    retired = as_json(db, "members", "show", str(stayer))
+    assert isinstance(retired, dict) and retired["retired_on"] == "2015-06-01"
+    assert retired["left_on"] is None
+    listed = {m["id"] for m in as_json(db, "members", "list")}  # type: ignore[union-attr]
+    assert mover in listed and stayer in listed
+    assert leaver not in listed and retiree not in listed
+    assert counts(db, "2015-01-01")["008.006"][1] == 3
+    assert "008.006" not in counts(db, "2015-07-01")
+    assert counts(db, "2015-07-01")["008.001"][1] == 7 + 1
+    actions = [e["action"] for e in as_json(db, "audit", "--action", "member")]  # type: ignore[union-attr]
+    assert actions.count("member.transfer") == 1 and actions.count("member.retire") == 2
+    # a second leave is refused in one line; a future date too
+    assert run(["--db", db, "members", "leave", str(leaver), "--reason", "x"]) == 2
+    assert (
+        run(["--db", db, "members", "leave", str(mover), "--on", "2999-01-01", "--reason", "x"])
+        == 2
+    )
+    assert "Traceback" not in capsys.readouterr().err
