@@ -19,6 +19,7 @@ from partyreg_cli.commands import (
     audit,
     codes,
     exports,
+    feedback,
     imports,
     init,
     members,
@@ -67,6 +68,8 @@ cli.add_command(audit.audit)
 cli.add_command(imports.import_group)
 cli.add_command(exports.export)
 cli.add_command(tui.tui)
+cli.add_command(feedback.activity)
+cli.add_command(feedback.feedback)
 
 
 def _register_plugin_commands(app: App) -> None:

@@ -865,8 +865,8 @@ class Workspace:
     def _check_entries(self, entries: Sequence[ServiceEntry], year: int | None) -> None:
         today = self.today()
         kinds = self.activity_kinds()
-        for entry in entries:
-            check_entry(entry, year=year or entry.day.year, today=today, kinds=kinds)
+        for entry in entries:  # the year recorded: the current one unless named
+            check_entry(entry, year=year or today.year, today=today, kinds=kinds)
 
     def pending_activities(self, community: str | None = None) -> list[PendingActivity]:
         """Self-reported activities waiting for confirmation, within scope."""

@@ -162,13 +162,14 @@ class FeedbackStoreMixin:
                         )
             years = sorted({e.day.year for e in entries})
             locked = set(
-                conn.execute(
+                (int(m), int(y))
+                for m, y in conn.execute(
                     sa.select(feedback_sheets.c.member_id, feedback_sheets.c.year).where(
                         feedback_sheets.c.member_id.in_(ids),
                         feedback_sheets.c.year.in_(years),
                         feedback_sheets.c.status == "confirmed",
                     )
-                ).tuples()
+                ).all()
             )
             days = sorted({e.day for e in entries})
             stored = conn.execute(
@@ -189,7 +190,17 @@ class FeedbackStoreMixin:
             for r in stored:
                 totals[(r.member_id, _day(r.day))] += r.hours
                 keys.add(
-                    (r.member_id, _day(r.day), r.content, r.place, r.participants, r.hours, r.rating, r.kind, bool(r.self_reported))
+                    (
+                        r.member_id,
+                        _day(r.day),
+                        r.content,
+                        r.place,
+                        r.participants,
+                        r.hours,
+                        r.rating,
+                        r.kind,
+                        bool(r.self_reported),
+                    )
                 )
             if any(e.group_id is not None for e in entries):
                 self._check_groups(conn, actor, entries, found)

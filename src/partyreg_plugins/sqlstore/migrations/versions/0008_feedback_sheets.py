@@ -26,19 +26,27 @@ def upgrade() -> None:
             sa.Column("delivered_by", sa.String(length=200), server_default="", nullable=False)
         )
         batch_op.create_index(
-            batch_op.f("ix_feedback_sheets_year_community_id_sequence"),
+            batch_op.f(
+                "ix_feedback_sheets_year_feedback_sheets_community_id_feedback_sheets_sequence"
+            ),
             ["year", "community_id", "sequence"],
             unique=False,
         )
         batch_op.create_index(
-            batch_op.f("ix_feedback_sheets_unit_code_year"), ["unit_code", "year"], unique=False
+            batch_op.f("ix_feedback_sheets_unit_code_feedback_sheets_year"),
+            ["unit_code", "year"],
+            unique=False,
         )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("feedback_sheets", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_feedback_sheets_unit_code_year"))
-        batch_op.drop_index(batch_op.f("ix_feedback_sheets_year_community_id_sequence"))
+        batch_op.drop_index(batch_op.f("ix_feedback_sheets_unit_code_feedback_sheets_year"))
+        batch_op.drop_index(
+            batch_op.f(
+                "ix_feedback_sheets_year_feedback_sheets_community_id_feedback_sheets_sequence"
+            )
+        )
         batch_op.drop_column("delivered_by")
         batch_op.drop_column("stamp")
         batch_op.drop_column("sequence")
