@@ -213,6 +213,13 @@ class FeedbackStoreMixin:
                         f"{member.name} {e.day.year} 年的实绩反馈单已盖章确认，不能再添加该年的活动："
                         "如确需补录，请社区先退回该反馈单（feedback reopen）。",
                     )
+                full = (e.member_id, e.day, e.content, e.place, e.participants, e.hours)
+                full += (e.rating.value, e.kind, e.self_reported)
+                if full in keys:
+                    raise ConflictError(
+                        "activity.duplicate",
+                        f"{member.name} 在 {e.day.isoformat()} 已有一条完全相同的活动：不用重复记录。",
+                    )
                 key = (e.member_id, e.day)
                 if totals[key] + e.hours > _LIMIT:
                     raise ValidationError(
@@ -221,13 +228,6 @@ class FeedbackStoreMixin:
                         f"再加 {e.hours:g} 小时超过每天 24 小时：请核对时长和日期。",
                     )
                 totals[key] += e.hours
-                full = (e.member_id, e.day, e.content, e.place, e.participants, e.hours)
-                full += (e.rating.value, e.kind, e.self_reported)
-                if full in keys:
-                    raise ConflictError(
-                        "activity.duplicate",
-                        f"{member.name} 在 {e.day.isoformat()} 已有一条完全相同的活动：不用重复记录。",
-                    )
                 keys.add(full)
                 values.append(
                     {
