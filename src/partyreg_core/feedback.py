@@ -18,6 +18,7 @@ Rules (DESIGN.md §6, §9; the seed's section on instructors):
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
@@ -271,8 +272,8 @@ def tier_label(tier: int) -> str:
 def next_tier_gap(hours: float) -> float | None:
     """Hours still needed for the next star level (``None`` at five stars)."""
     for threshold in TIER_HOURS:
-        if hours < threshold:
-            return round(threshold - hours, 2)
+        if hours < threshold:  # rounded up to the hundredth: the gap always reaches the tier
+            return math.ceil(round((threshold - hours) * 100, 6)) / 100
     return None
 
 

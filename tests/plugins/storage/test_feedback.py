@@ -41,7 +41,7 @@ def entry(member_id: int, day: date, hours: float = 2.0, **kw: object) -> Servic
 
 
 def test_recording_is_all_or_none_and_counts_stored_hours(store: SqlStore) -> None:
-    d, _regs, ids = _setup(store)
+    _d, _regs, ids = _setup(store)
     city = support.city(store)
     year = next(_years)
     day = date(year, 5, 1)
