@@ -775,7 +775,8 @@ class FeedbackStoreMixin:
             if by is SummaryBy.POST:
                 names = self._post_names(conn)
                 return [
-                    _summary(k, names.get(k, k), r, None, None) for k, r in sorted(found.items())
+                    _summary(k, names.get(k, k), r, None, None)
+                    for k, r in sorted(found.items(), key=lambda p: _code_order(p[0]))
                 ]
             counts = self._member_counts(conn, actor, by, unit)
             labels = self._labels(conn, by, set(found) | set(counts))
@@ -932,6 +933,11 @@ class FeedbackStoreMixin:
         """The stored sheets of ``year`` in scope (no numbering), for ledgers."""
         with self._tx(actor) as conn:
             yield from self._sheets(conn, actor, year, unit=unit)
+
+
+def _code_order(code: str) -> tuple[int, int, str]:
+    """Post codes in catalog order: numbers by value (2 before 10), others after them."""
+    return (0, int(code), "") if code.isdigit() else (1, 0, code)
 
 
 def _sort_key(by: SummaryBy) -> Any:
