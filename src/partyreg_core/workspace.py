@@ -1003,6 +1003,12 @@ class Workspace:
         value = self.store.get_setting(WEIGHTS_SETTING)
         return RankingWeights.from_setting(value if isinstance(value, dict) else None)
 
+    def set_ranking_weights(self, values: Mapping[str, Any]) -> RankingWeights:
+        """Change the ranking weights (city operators; audited); unknown keys are refused."""
+        chosen = RankingWeights.from_setting(values)
+        self.set_setting(WEIGHTS_SETTING, attrs.asdict(chosen))
+        return chosen
+
     def ranking(
         self,
         of: str = "member",

@@ -237,9 +237,11 @@ def test_rankings_tiers_and_pairing(cli: Cli) -> None:
         120 * w["hours"] + 20 * w["activity"] + 20 * w["excellent"]
     )
     # the weights are a setting: make count the only thing that matters
-    ws = Workspace(cli.db)
-    ws.set_setting("ranking_weights", {"hours": 0, "activity": 0, "excellent": 0, "fair": 10})
-    ws.close()
+    code, _ = cli.json("feedback", "weights", "--set", "hours=0", "--set", "activity=0",
+                       "--set", "excellent=0", "--set", "fair=10")  # fmt: skip
+    assert code == 0
+    code, out = cli.json("feedback", "weights", "--set", "speed=1")
+    assert code == 2 and out["error"]["code"] == "ranking.weights"
     _, ranking = cli.json("feedback", "ranking", "--year", "2014")
     assert [r["label"] for r in ranking["rows"]] == ["赵六", "王建伟"]
     _, collective = cli.json("feedback", "ranking", "--of", "community", "--year", "2014")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import attrs
 import click
 
 from partyreg_cli.app import App
@@ -466,3 +467,29 @@ def pairing(app: App, per_unit: int, minimum: int, as_json: bool) -> None:
         ["单位代码", "社区", "党员数", "占本单位已分流党员"],
         [(p.unit_code, p.community, p.members, f"{p.share:.0%}") for p in found],
     )
+
+
+@feedback.command("weights")
+@click.option("--set", "changes", multiple=True, metavar="项=数值",
+              help="修改一项权重（市级操作员），如 --set hours=1 --set excellent=3。")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
+@click.pass_obj
+def weights(app: App, changes: tuple[str, ...], as_json: bool) -> None:
+    """查看或修改先进个人、先进集体排名的权重（设置 ranking_weights）。"""
+    ws = app.workspace
+    current = ws.ranking_weights()
+    if changes:
+        values: dict[str, Any] = {
+            f.name: getattr(current, f.name) for f in attrs.fields(type(current))
+        }
+        for change in changes:
+            key, sep, value = change.partition("=")
+            if not sep:
+                raise click.UsageError(f"“{change}”应写成 项=数值，如 hours=1。")
+            values[key.strip()] = value.strip()
+        current = ws.set_ranking_weights(values)
+    if as_json:
+        emit_json(current)
+        return
+    emit_table(["项", "权重"], [(f.name, f"{getattr(current, f.name):g}")
+                                for f in attrs.fields(type(current))])  # fmt: skip
