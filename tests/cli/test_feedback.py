@@ -253,3 +253,45 @@ def test_rankings_tiers_and_pairing(cli: Cli) -> None:
     _, pairs = cli.json("feedback", "pairing")
     assert [(p["unit_code"], p["members"]) for p in pairs] == [("008.010", 2), ("008.010", 1)]
     assert pairs[0]["community"] == HEXIA and pairs[0]["share"] == pytest.approx(2 / 3, abs=1e-3)
+
+
+def test_summary_through_click_runner_and_a_unit_sees_its_own_members(cli: Cli) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from partyreg_cli.app import App
+    from partyreg_cli.main import cli as root
+
+    assert add(cli, "王建伟", "2014-10-12", "3")[0] == 0
+    assert add(cli, "赵六", "2014-10-13", "2")[0] == 0
+    assert cli("operator", "add", "danwei", "--role", "unit", "--scope", "008.010")[0] == 0
+    result = CliRunner().invoke(
+        root,
+        [
+            "--db",
+            cli.db,
+            "--as",
+            "danwei",
+            "feedback",
+            "summary",
+            "--by",
+            "district",
+            "--year",
+            "2014",
+            "--json",
+        ],
+        obj=App(cli.db, "danwei"),
+    )
+    assert result.exit_code == 0, result.output
+    rows = {r["key"]: r for r in json.loads(result.output)["rows"]}
+    # 王建伟 and 李娜 report in 淮安区 (008.003), 赵六 in 淮阴区 (008.004): totals from the rows above
+    assert (
+        rows["008.003"]["hours"],
+        rows["008.003"]["members"],
+        rows["008.003"]["members_without_activity"],
+    ) == (3, 2, 1)
+    assert (rows["008.004"]["hours"], rows["008.004"]["members"]) == (2, 1)
+    result = CliRunner().invoke(root, ["--db", cli.db, "--as", "danwei", "feedback", "sheets", "--year", "2014", "--json"],
+                                obj=App(cli.db, "danwei"))  # fmt: skip
+    assert result.exit_code == 0 and len(json.loads(result.output)) == 3
