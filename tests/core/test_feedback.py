@@ -166,7 +166,7 @@ def test_member_scores_use_the_stated_weights() -> None:
         (3, "2", 13),
     ]
     hours_only = RankingWeights(hours=1, activity=0, excellent=0, good=0, fair=0)
-    assert [r.row.key for r in rank(ranked_rows(), hours_only.member_score)][0] == "2"
+    assert rank(ranked_rows(), hours_only.member_score)[0].row.key == "2"
 
 
 def ranked_rows() -> list[SummaryRow]:
