@@ -7,6 +7,7 @@ from __future__ import annotations
 import attrs
 import pytest
 import sqlalchemy as sa
+from alembic import command
 
 from partyreg_core import builtin
 from partyreg_core.audit import AuditQuery
@@ -74,6 +75,10 @@ def test_init_upgrades_a_store_without_the_subject_index(backend: str, tmp_path)
     try:
         store = SqlStore(url)
         support.init_store(store)
+        with store.engine.begin() as conn:  # later revisions undone first, the proper way
+            if store.dialect == "postgresql":
+                conn.exec_driver_sql("SET search_path = partyreg")
+            command.downgrade(migrate._config(conn), "0003")
         with support.raw_sql(store) as conn:  # the store as revision 0002 left it
             conn.execute("DROP INDEX ix_audit_log_subject")
             conn.execute("UPDATE alembic_version SET version_num = '0002'")
@@ -85,7 +90,6 @@ def test_init_upgrades_a_store_without_the_subject_index(backend: str, tmp_path)
             os_user=support.OS_USER, org_tree=builtin.code_table(), posts=builtin.city_posts()
         )
         assert (report.schema_before, report.schema_after) == ("0002", migrate.head())
-        assert migrate.head() == "0003"
         assert "ix_audit_log_subject" in _audit_indexes(store)
         # still append-only: the table was not rebuilt
         with support.raw_sql(store) as conn, pytest.raises(Exception, match="append-only"):
