@@ -814,7 +814,7 @@ class FeedbackStoreMixin:
             conn,
             sa.select(
                 sa.cast(agg.c.key, sa.String),
-                members.c.name,
+                sa.func.coalesce(members.c.name, ""),
                 hours,
                 agg.c.n,
                 agg.c.excellent,
@@ -822,7 +822,8 @@ class FeedbackStoreMixin:
                 agg.c.fair,
                 sa.literal(1),
                 sa.literal(0),
-            ).join(members, members.c.id == agg.c.key),
+            ).join(members, members.c.id == agg.c.key, isouter=True),  # a member who moved
+            # away may be hidden from the scope (row-level security): their service still counts
         )
         people = where(
             sa.select(members.c.id).where(
