@@ -17,6 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import demo_feedback
 import demo_notify
 import demo_orgchanges
 import demo_progress
@@ -127,6 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     demo_progress.run(demo)
     demo_notify.run(demo)
     demo_service.run(demo)
+    demo_feedback.run(demo)
     demo_orgchanges.run(demo)
 
     demo.step("9. 审计日志：谁、何时、做了什么")

@@ -21,6 +21,7 @@ from partyreg_cli.commands import (
     change,
     codes,
     exports,
+    feedback,
     imports,
     init,
     members,
@@ -87,6 +88,8 @@ cli.add_command(service.assign)
 cli.add_command(service.group)
 cli.add_command(service.specialties)
 orgchanges.attach(codes.codes, members.members)
+cli.add_command(feedback.activity)
+cli.add_command(feedback.feedback)
 
 
 def _register_plugin_commands(app: App) -> None:

@@ -168,7 +168,7 @@ class SheetStatus(StrEnum):
 class FeedbackSheet:
     """附表3 whole: one member's service in one campaign year at one community.
 
-    ``number`` is the sheet's serial (``2014-008.001-000123``); once ``status`` is confirmed
+    ``number`` is the sheet's serial (``2014-0012-0003``: year, community, sequence); once ``status`` is confirmed
     the sheet is locked and takes no new activities.
     """
 
@@ -183,6 +183,7 @@ class FeedbackSheet:
     status: SheetStatus = SheetStatus.DRAFT
     confirmed_by: str = ""
     confirmed_on: date | None = None
+    stamp: str = ""
 
     @property
     def total_hours(self) -> float:

@@ -56,6 +56,29 @@ from partyreg_core.errors import (
     TemporaryError,
     ValidationError,
 )
+from partyreg_core.feedback import (
+    KINDS_SETTING,
+    WEIGHTS_SETTING,
+    LedgerLine,
+    Pairing,
+    PendingActivity,
+    Ranked,
+    RankingWeights,
+    ServiceEntry,
+    SheetInfo,
+    SummaryBy,
+    SummaryRow,
+    TierLine,
+    activity_kinds,
+    check_entry,
+    check_kind,
+    ledger_lines,
+    parse_sheet_number,
+    rank,
+    sheet_number,
+    suggest_pairings,
+    tier_lines,
+)
 from partyreg_core.forms import REGISTRATION_FORM, DataRow, FormKind
 from partyreg_core.grouping import (
     DEFAULT_LEADER_RULE,
@@ -134,9 +157,11 @@ from partyreg_core.records import (
     CommunityRef,
     DirectoryEntry,
     FeedbackSheet,
+    Rating,
     Registration,
     RowIssue,
     Severity,
+    SheetStatus,
 )
 from partyreg_core.registrations import RegistrationContext, validate_registration
 from partyreg_core.routing import (
@@ -685,22 +710,32 @@ class Workspace:
         """附表3 for ``year``: one sheet per member in scope (one member, a unit's subtree, or a
         community's members), filled from the member's confirmed activities of that year.
 
-        The sheet number is ``YEAR-MEMBERID`` (six digits). Sheets come as drafts: confirming
-        and stamping them is the community secretary's step.
+        Each sheet carries its stored number (``YEAR-CCCC-NNNN``, given the first time the
+        sheet is listed or printed, decision 0045) and, once the community has confirmed it,
+        who confirmed it, when, and the stamp line. A member not yet routed to a community has
+        no number yet (``""``).
         """
         actor = self.actor
+        community_id = self.community(community).id if community else None
         if member_id is not None:
             people: Iterable[Member] = [self.store.get_member(actor, member_id)]
         else:
-            community_id = self.community(community).id if community else None
             people = self.store.iter_members(
                 actor, MemberQuery(unit=unit, community_id=community_id)
             )
+        stored = {
+            s.member_id: s
+            for s in self.store.feedback_sheet_list(
+                actor, year, member_id=member_id, unit=unit, community_id=community_id
+            )
+        }
         tree = self.org_tree
         for member in list(people):
             unit_row = tree.find(member.unit_code)
+            info = stored.get(member.id)
+            confirmed = info is not None and info.confirmed_on is not None
             yield FeedbackSheet(
-                number=f"{year}-{member.id:06d}",
+                number=info.number if info is not None else "",
                 year=year,
                 name=member.name,
                 phone=member.phone,
@@ -708,6 +743,10 @@ class Workspace:
                 unit_name=unit_row.name if unit_row else str(member.unit_code),
                 community=member.community,
                 activities=tuple(self.store.member_activities(actor, member.id, year=year)),
+                status=SheetStatus.CONFIRMED if confirmed else SheetStatus.DRAFT,
+                confirmed_by=info.confirmed_by if info is not None else "",
+                confirmed_on=info.confirmed_on if info is not None else None,
+                stamp=info.stamp if info is not None else "",
             )
 
     # -- batches, audit, settings -----------------------------------------------------------
@@ -2182,6 +2221,312 @@ class Workspace:
         )
         self._changed("member.leave", f"member:{member_id}", None, {"reason": reason})
         return self._masked(saved)
+
+    # -- feedback --
+
+    def activity_kinds(self) -> tuple[str, ...]:
+        """The activity types: the built-in themed days and the city's own (settings)."""
+        extra = self.store.get_setting(KINDS_SETTING)
+        return activity_kinds(extra if isinstance(extra, list) else None)
+
+    def record_activity(
+        self,
+        member_id: int,
+        day: date,
+        content: str,
+        hours: float,
+        rating: Rating | str,
+        *,
+        kind: str = "",
+        place: str = "",
+        participants: str = "",
+        self_reported: bool = False,
+        year: int | None = None,
+    ) -> list[int]:
+        """Record one member's activity (an instructor or community; ``self_reported``: the
+        member's own report, which counts once confirmed). Returns the new activity's id."""
+        entry = ServiceEntry(
+            member_id=member_id,
+            day=day,
+            content=content.strip(),
+            hours=hours,
+            rating=Rating(rating),
+            kind=kind.strip(),
+            place=place.strip(),
+            participants=participants.strip(),
+            self_reported=self_reported,
+        )
+        self._check_entries([entry], year)
+        ids = self.store.record_activities(self.actor, [entry], subject=f"member:{member_id}")
+        self._changed(
+            "activity.record",
+            f"member:{member_id}",
+            None,
+            {"ids": ids, "day": day.isoformat(), "hours": hours, "self_reported": self_reported},
+        )
+        return ids
+
+    def record_group_activity(
+        self,
+        group_id: int,
+        day: date,
+        content: str,
+        hours: float,
+        rating: Rating | str,
+        *,
+        kind: str = "",
+        place: str = "",
+        participants: str = "",
+        absent: Sequence[int] = (),
+        year: int | None = None,
+    ) -> list[int]:
+        """Record an activity for every member of a service group but ``absent``, in one
+        transaction: one member the rules refuse refuses them all."""
+        _community_id, roster = self.store.group_roster(self.actor, group_id)
+        unknown = sorted(set(absent) - set(roster))
+        if unknown:
+            raise ValidationError(
+                "group.except",
+                f"党员 {'、'.join(map(str, unknown))} 不在服务小组 {group_id} 中：请核对 --except。",
+            )
+        present = [m for m in roster if m not in set(absent)]
+        if not present:
+            raise ValidationError(
+                "group.empty", f"服务小组 {group_id} 没有参加活动的成员：没有可记录的活动。"
+            )
+        entries = [
+            ServiceEntry(
+                member_id=m,
+                day=day,
+                content=content.strip(),
+                hours=hours,
+                rating=Rating(rating),
+                kind=kind.strip(),
+                place=place.strip(),
+                participants=participants.strip(),
+                group_id=group_id,
+            )
+            for m in present
+        ]
+        self._check_entries(entries, year)
+        ids = self.store.record_activities(self.actor, entries, subject=f"group:{group_id}")
+        self._changed(
+            "activity.record",
+            f"group:{group_id}",
+            None,
+            {"ids": ids, "members": present, "absent": sorted(absent), "day": day.isoformat()},
+        )
+        return ids
+
+    def _check_entries(self, entries: Sequence[ServiceEntry], year: int | None) -> None:
+        today = self.today()
+        kinds = self.activity_kinds()
+        for entry in entries:  # the year recorded: the current one unless named
+            check_entry(entry, year=year or today.year, today=today, kinds=kinds)
+
+    def pending_activities(self, community: str | None = None) -> list[PendingActivity]:
+        """Self-reported activities waiting for confirmation, within scope."""
+        community_id = self.community(community).id if community else None
+        return self.store.pending_activities(self.actor, community_id=community_id)
+
+    def confirm_activities(self, activity_ids: Sequence[int]) -> list[PendingActivity]:
+        """Confirm self-reported activities: they count from now on."""
+        done = self.store.decide_self_reports(self.actor, activity_ids, confirm=True)
+        for item in done:
+            self._changed("activity.confirm", f"activity:{item.id}", None, {"confirmed": True})
+        return done
+
+    def reject_activities(self, activity_ids: Sequence[int], reason: str) -> list[PendingActivity]:
+        """Reject self-reported activities (removed, the reason in the audit log)."""
+        if not reason.strip():
+            raise ValidationError("activity.reason", "退回自报活动需要说明原因：--reason …。")
+        done = self.store.decide_self_reports(
+            self.actor, activity_ids, confirm=False, reason=reason.strip()
+        )
+        for item in done:
+            self._changed("activity.reject", f"activity:{item.id}", None, {"reason": reason})
+        return done
+
+    def sheets(
+        self,
+        year: int | None = None,
+        *,
+        member_id: int | None = None,
+        unit: OrgCode | str | None = None,
+        community: str | None = None,
+    ) -> list[SheetInfo]:
+        """The year's feedback sheets in scope with their numbers and state (numbering the
+        routed members' sheets that have none yet)."""
+        return self.store.feedback_sheet_list(
+            self.actor,
+            year or self.today().year,
+            member_id=member_id,
+            unit=self._code(unit) if unit is not None else None,
+            community_id=self.community(community).id if community else None,
+        )
+
+    def confirm_feedback(
+        self,
+        numbers: Sequence[str] = (),
+        *,
+        community: str | None = None,
+        year: int | None = None,
+        on: date | None = None,
+    ) -> list[SheetInfo]:
+        """Confirm (stamp and lock) sheets by number, or every draft sheet of a community for
+        the year; emits ``feedback.confirmed`` for each."""
+        day = on or self.today()
+        if community is not None:
+            drafts = [
+                s.number
+                for s in self.sheets(year or day.year, community=community)
+                if s.state.value == "draft"
+            ]
+            wanted = drafts
+        else:
+            wanted = [self._sheet_number(n) for n in numbers]
+        if not wanted:
+            return []
+        done = self.store.confirm_sheets(self.actor, wanted, day)
+        for sheet in done:
+            self._changed(
+                "feedback.confirmed",
+                f"feedback:{sheet.number}",
+                None,
+                {
+                    "number": sheet.number,
+                    "member_id": sheet.member_id,
+                    "name": sheet.name,
+                    "unit_code": sheet.unit_code,
+                    "year": sheet.year,
+                    "community_id": sheet.community_id,
+                    "confirmed_by": sheet.confirmed_by,
+                },
+            )
+        return done
+
+    def reopen_feedback(self, number: str, reason: str, *, on: date | None = None) -> SheetInfo:
+        """Reopen a confirmed sheet for a correction (the reason is required and audited)."""
+        if not reason.strip():
+            raise ValidationError(
+                "feedback.reason", "退回反馈单需要说明原因：--reason “补录 11 月活动”。"
+            )
+        sheet = self.store.reopen_sheet(
+            self.actor, self._sheet_number(number), reason.strip(), on or self.today()
+        )
+        self._changed("feedback.reopened", f"feedback:{sheet.number}", None, {"reason": reason})
+        return sheet
+
+    def deliver_feedback(
+        self, unit: OrgCode | str, *, year: int | None = None, on: date | None = None
+    ) -> list[SheetInfo]:
+        """Mark a unit's confirmed sheets of the year delivered to its ledger (台帐)."""
+        day = on or self.today()
+        code = self.code(unit).code
+        done = self.store.deliver_sheets(self.actor, code, year or day.year, day)
+        if done:
+            self._changed(
+                "feedback.delivered",
+                f"unit:{code}",
+                None,
+                {"numbers": [s.number for s in done], "year": year or day.year},
+            )
+        return done
+
+    @staticmethod
+    def _sheet_number(text: str) -> str:
+        year, community_id, sequence = parse_sheet_number(text)
+        return sheet_number(year, community_id, sequence)
+
+    def feedback_summary(
+        self,
+        by: SummaryBy | str,
+        *,
+        year: int | None = None,
+        unit: OrgCode | str | None = None,
+    ) -> list[SummaryRow]:
+        """Confirmed service grouped by member, community, unit, district, post or month
+        (``year=None``: all years), within scope."""
+        return self.store.feedback_summary(
+            self.actor,
+            SummaryBy(by),
+            year=year,
+            unit=self._code(unit) if unit is not None else None,
+        )
+
+    def ranking_weights(self) -> RankingWeights:
+        """The ranking weights in effect (settings key ``ranking_weights``, else defaults)."""
+        value = self.store.get_setting(WEIGHTS_SETTING)
+        return RankingWeights.from_setting(value if isinstance(value, dict) else None)
+
+    def set_ranking_weights(self, values: Mapping[str, Any]) -> RankingWeights:
+        """Change the ranking weights (city operators; audited); unknown keys are refused."""
+        chosen = RankingWeights.from_setting(values)
+        self.set_setting(WEIGHTS_SETTING, attrs.asdict(chosen))
+        return chosen
+
+    def ranking(
+        self,
+        of: str = "member",
+        *,
+        year: int | None = None,
+        top: int | None = None,
+        weights: RankingWeights | None = None,
+    ) -> list[Ranked]:
+        """Model members (``of="member"``) or model collectives (``"community"``) of a year,
+        scored with the stated weights."""
+        chosen = weights or self.ranking_weights()
+        day_year = year or self.today().year
+        if of == "member":
+            rows = [r for r in self.feedback_summary("member", year=day_year) if r.activities]
+            return rank(rows, chosen.member_score, top)
+        if of == "community":
+            rows = [r for r in self.feedback_summary("community", year=day_year) if r.key]
+            return rank(rows, chosen.community_score, top)
+        raise ValidationError("ranking.of", f"排名对象“{of}”无效：只能是 member 或 community。")
+
+    def service_tiers(self, *, minimum: int = 0) -> list[TierLine]:
+        """Members' cumulative service over all years and their star level (100/300/600/
+        1000/1500 hours)."""
+        return tier_lines(self.feedback_summary("member"), minimum=minimum)
+
+    def pairings(self, *, per_unit: int = 3, minimum: int = 1) -> list[Pairing]:
+        """Pairing suggestions (结对共建): for each unit, the communities where most of its
+        routed members report in."""
+        labels = {c.id: c.label for c in self.store.communities()}
+        return suggest_pairings(
+            self.store.pairing_counts(self.actor), labels, per_unit=per_unit, minimum=minimum
+        )
+
+    def ledger(self, unit: OrgCode | str, *, year: int | None = None) -> list[LedgerLine]:
+        """A unit's ledger (台帐) for the year: every member of the unit's subtree with their
+        service and their feedback sheet (number, state, confirmation, delivery)."""
+        code = self.code(unit).code
+        day_year = year or self.today().year
+        units = {
+            m.id: str(m.unit_code)
+            for m in self.store.iter_members(self.actor, MemberQuery(unit=code))
+        }
+        by_member = self.store.feedback_summary(
+            self.actor, SummaryBy.MEMBER, year=day_year, unit=code
+        )
+        sheets = self.store.sheets_iter(self.actor, day_year, unit=code)
+        return ledger_lines(by_member, sheets, units)
+
+    def set_activity_kinds(self, kinds: Sequence[str]) -> tuple[str, ...]:
+        """Set the city's own activity types (city operators; audited)."""
+        names = [k.strip() for k in kinds if k.strip()]
+        for name in names:
+            if len(name) > 64:
+                raise ValidationError(
+                    "activity.kind", f"活动类型“{name[:20]}…”太长：最多 64 个字。"
+                )
+        self.set_setting(KINDS_SETTING, names)
+        return self.activity_kinds()
+
+    def check_kind(self, text: str) -> str:
+        """``text`` as a known activity type (``""`` when empty)."""
+        return check_kind(text, self.activity_kinds())
 
 
 @attrs.frozen

@@ -297,7 +297,7 @@ def write_form3(target: Path, sheets: Iterable[FeedbackSheet], *, mask: bool = F
         put(ws, 2, 0, f"姓名：{sheet.name}", st.line)
         put(ws, 2, 1, f"单位：{sheet.unit_name}", st.line)
         merged(ws, 2, 2, 3, f"联系方式：{phone}", st.line)
-        merged(ws, 2, 4, 5, f"编号：{sheet.number}", st.line_right)
+        merged(ws, 2, 4, 5, f"编号：{sheet.number or '（未编号）'}", st.line_right)
         ws.set_row(3, 32)
         _row(ws, 3, FORM3_HEADERS, st.header)
         row = 4
@@ -323,6 +323,8 @@ def write_form3(target: Path, sheets: Iterable[FeedbackSheet], *, mask: bool = F
         signed = ""
         if sheet.locked and sheet.confirmed_on is not None:
             signed = f"{sheet.confirmed_by}    {_date_line(sheet.confirmed_on)}（已盖章确认）"
+            if sheet.stamp:
+                signed += f"    {sheet.stamp}"
         merged(ws, row + 1, 0, 5, f"社区党组织书记认证签字：{signed}", st.line)
         ws.set_row(row + 2, 42)
         merged(ws, row + 2, 0, 5, FORM3_NOTE, st.note)

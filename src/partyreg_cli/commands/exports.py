@@ -27,6 +27,7 @@ from partyreg_cli.output import emit_json, emit_table
 @click.option("--year", type=int, help="年度（附表3，默认今年）。")
 @click.option("--member", type=int, help="党员编号（附表3：只导出此人）。")
 @click.option("--community", metavar="县区/街道/社区", help="社区（附表3：只导出该社区）。")
+@click.option("--unit", metavar="CODE", help="单位代码（ledger 台帐：导出该单位）。")
 @click.option("--list", "list_only", is_flag=True, help="列出可用的导出。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
@@ -43,6 +44,7 @@ def export(
     \b
     form1 党员信息登记表（附表1）   form2 单位党组织代码表（附表2）
     form3 实绩反馈单（附表3）       form4 全市城市社区通讯录（附表4）
+    ledger 单位党员回社区活动台帐（--unit 单位代码 --year 年度）
     partyreg export --list 列出所有可用的导出（含插件提供的）。
     """
     if list_only or name is None:

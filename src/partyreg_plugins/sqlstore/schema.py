@@ -438,8 +438,15 @@ feedback_sheets = sa.Table(
     sa.Column("confirmed_on", sa.Date, nullable=True),
     sa.Column("reopened_reason", sa.Text, nullable=True),
     sa.Column("delivered_on", sa.Date, nullable=True),
+    # revision 0008: the sequence within (year, community) the number carries, the stamp line
+    # printed on the confirmed sheet, and who delivered it to the unit's ledger
+    sa.Column("sequence", sa.Integer, nullable=True),
+    sa.Column("stamp", sa.Text, nullable=False, server_default=""),
+    sa.Column("delivered_by", NAME, nullable=False, server_default=""),
     sa.CheckConstraint("status IN ('draft', 'confirmed')", name="status"),
     sa.UniqueConstraint("member_id", "year", "community_id"),
+    sa.Index(None, "year", "community_id", "sequence"),
+    sa.Index(None, "unit_code", "year"),
 )
 
 change_requests = sa.Table(

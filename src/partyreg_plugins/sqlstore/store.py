@@ -84,6 +84,7 @@ from partyreg_plugins.sqlstore.engine import (
     sqlite_path,
     translated_errors,
 )
+from partyreg_plugins.sqlstore.feedback import FeedbackStoreMixin
 from partyreg_plugins.sqlstore.notify import NotifyStoreMixin
 from partyreg_plugins.sqlstore.orgchanges import OrgChangesMixin
 from partyreg_plugins.sqlstore.progress import ProgressStore
@@ -275,7 +276,14 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
         yield items[start : start + size]
 
 
-class SqlStore(RoutingStore, ProgressStore, NotifyStoreMixin, ServiceStoreMixin, OrgChangesMixin):
+class SqlStore(
+    RoutingStore,
+    ProgressStore,
+    NotifyStoreMixin,
+    ServiceStoreMixin,
+    FeedbackStoreMixin,
+    OrgChangesMixin,
+):
     """A partyreg store in SQLite (``sqlite:///path``) or PostgreSQL (``postgresql://…``).
 
     Opening one does not connect; the first call does. :meth:`initialise` creates the store;

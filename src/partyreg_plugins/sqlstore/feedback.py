@@ -1,0 +1,1050 @@
+"""The store's part of community service: activities an instructor records (one member or a
+whole group, one transaction), self-reports waiting for confirmation, 附表3 feedback sheets
+(numbering, confirmation, reopening, delivery) and the SQL aggregation behind
+``feedback summary``, rankings, tiers, the ledger and pairing suggestions.
+
+A mixin of :class:`partyreg_plugins.sqlstore.store.SqlStore`: it uses the store's transaction
+(``_tx``), audit (``_audit``) and scope helpers. Scope: reads follow ``activity_condition`` /
+``member_condition``; writes of activities follow ``activity_write_condition`` (an instructor
+or community records for the members routed into its communities only).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
+from partyreg_core.feedback import (
+    PendingActivity,
+    ServiceEntry,
+    SheetInfo,
+    SheetState,
+    SummaryBy,
+    SummaryRow,
+    sheet_number,
+    stamp_text,
+)
+from partyreg_core.operators import Actor, Role
+from partyreg_core.orgcodes import OrgCode, parse_code
+from partyreg_plugins.sqlstore.bulk import fetch_rows
+from partyreg_plugins.sqlstore.schema import (
+    activities,
+    assignments,
+    claims,
+    communities,
+    feedback_sheets,
+    group_members,
+    groups,
+    members,
+    org_units,
+    posts,
+)
+from partyreg_plugins.sqlstore.scoping import (
+    activity_condition,
+    activity_write_condition,
+    member_condition,
+    subtree,
+    where,
+)
+
+if TYPE_CHECKING:
+    from partyreg_core.audit import AuditEntry
+
+_CONFIRM_ROLES = (Role.COMMUNITY, Role.DISTRICT, Role.CITY)
+_LIMIT = 24.000001
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _opt_day(value: Any) -> date | None:
+    return None if value is None else _day(value)
+
+
+def _label(row: Any) -> str:
+    return f"{row.district}/{row.street}/{row.name}"
+
+
+class FeedbackStoreMixin:
+    """Community service in the SQL store (see the module docstring)."""
+
+    if TYPE_CHECKING:  # provided by SqlStore
+
+        def _tx(
+            self, actor: Actor | None, *, write: bool = False
+        ) -> AbstractContextManager[sa.Connection]: ...
+
+        def _audit(
+            self,
+            conn: sa.Connection,
+            actor: Actor | None,
+            action: str,
+            subject: str,
+            *,
+            before: Any = None,
+            after: Any = None,
+            batch_id: str | None = None,
+            unit_code: OrgCode | None = None,
+            district_code: OrgCode | None = None,
+            community_id: int | None = None,
+            os_user: str | None = None,
+        ) -> AuditEntry: ...
+
+        def _date(self, value: date | None) -> Any: ...
+
+        dialect: str
+
+    # -- recording activities -----------------------------------------------------------------
+
+    def record_activities(
+        self, actor: Actor, entries: Sequence[ServiceEntry], *, subject: str
+    ) -> list[int]:
+        """Write activities an instructor records, all or none (one transaction): every member
+        must be routed into the actor's communities, their sheet for the year not confirmed,
+        their day at most 24 hours with what is stored, and no entry may repeat a stored one."""
+        scope = actor.scope
+        if not scope.may_record_activities():
+            raise NotPermittedError(
+                "activity.denied",
+                "单位党组织不能录入活动：活动由社区、社区工作指导员或其县区录入。",
+            )
+        if not entries:
+            return []
+        ids = sorted({e.member_id for e in entries})
+        with self._tx(actor, write=True) as conn:
+            condition = activity_write_condition(scope)
+            found = {
+                r.id: r
+                for r in conn.execute(
+                    where(
+                        sa.select(
+                            members.c.id,
+                            members.c.name,
+                            members.c.status,
+                            members.c.community_id,
+                            members.c.unit_code,
+                            members.c.district_code,
+                        ).where(members.c.id.in_(ids)),
+                        member_condition(scope),
+                    )
+                )
+            }
+            for member_id in ids:
+                row = found.get(member_id)
+                if row is None:
+                    raise NotFoundError(
+                        "member.not_found", f"没有编号为 {member_id} 的党员（或不在你的范围内）。"
+                    )
+                if row.community_id is None or row.status == "registered":
+                    raise ValidationError(
+                        "activity.no_community",
+                        f"党员 {row.name}（编号 {member_id}）还没有分流到社区：分流后才能记录活动。",
+                    )
+            if condition is not None:
+                allowed = set(
+                    conn.execute(
+                        sa.select(members.c.id).where(members.c.id.in_(ids), condition)
+                    ).scalars()
+                )
+                for member_id in ids:
+                    if member_id not in allowed:
+                        raise NotPermittedError(
+                            "scope.denied",
+                            f"党员 {found[member_id].name}（编号 {member_id}）不在你负责的社区："
+                            "只能为本社区的党员记录活动。",
+                        )
+            years = sorted({e.day.year for e in entries})
+            locked = set(
+                (int(m), int(y))
+                for m, y in conn.execute(
+                    sa.select(feedback_sheets.c.member_id, feedback_sheets.c.year).where(
+                        feedback_sheets.c.member_id.in_(ids),
+                        feedback_sheets.c.year.in_(years),
+                        feedback_sheets.c.status == "confirmed",
+                    )
+                ).all()
+            )
+            days = sorted({e.day for e in entries})
+            stored = conn.execute(
+                sa.select(
+                    activities.c.member_id,
+                    activities.c.day,
+                    activities.c.hours,
+                    activities.c.content,
+                    activities.c.place,
+                    activities.c.participants,
+                    activities.c.rating,
+                    activities.c.kind,
+                    activities.c.self_reported,
+                ).where(activities.c.member_id.in_(ids), activities.c.day.in_(days))
+            ).all()
+            totals: dict[tuple[int, date], float] = defaultdict(float)
+            keys = set()
+            for r in stored:
+                totals[(r.member_id, _day(r.day))] += r.hours
+                keys.add(
+                    (
+                        r.member_id,
+                        _day(r.day),
+                        r.content,
+                        r.place,
+                        r.participants,
+                        r.hours,
+                        r.rating,
+                        r.kind,
+                        bool(r.self_reported),
+                    )
+                )
+            if any(e.group_id is not None for e in entries):
+                self._check_groups(conn, actor, entries, found)
+            values = []
+            for e in entries:
+                member = found[e.member_id]
+                if (e.member_id, e.day.year) in locked:
+                    raise ConflictError(
+                        "activity.locked",
+                        f"{member.name} {e.day.year} 年的实绩反馈单已盖章确认，不能再添加该年的活动："
+                        "如确需补录，请社区先退回该反馈单（feedback reopen）。",
+                    )
+                full = (e.member_id, e.day, e.content, e.place, e.participants, e.hours)
+                full += (e.rating.value, e.kind, e.self_reported)
+                if full in keys:
+                    raise ConflictError(
+                        "activity.duplicate",
+                        f"{member.name} 在 {e.day.isoformat()} 已有一条完全相同的活动：不用重复记录。",
+                    )
+                key = (e.member_id, e.day)
+                if totals[key] + e.hours > _LIMIT:
+                    raise ValidationError(
+                        "activity.hours_day",
+                        f"{member.name} 在 {e.day.isoformat()} 已记 {totals[key]:g} 小时，"
+                        f"再加 {e.hours:g} 小时超过每天 24 小时：请核对时长和日期。",
+                    )
+                totals[key] += e.hours
+                keys.add(full)
+                values.append(
+                    {
+                        "member_id": e.member_id,
+                        "community_id": member.community_id,
+                        "unit_code": member.unit_code,
+                        "district_code": member.district_code,
+                        "day": e.day,
+                        "year": e.day.year,
+                        "content": e.content,
+                        "place": e.place,
+                        "participants": e.participants,
+                        "hours": e.hours,
+                        "rating": e.rating.value,
+                        "kind": e.kind,
+                        "self_reported": e.self_reported,
+                        "confirmed": not e.self_reported,
+                        "group_id": e.group_id,
+                    }
+                )
+            new_ids = [
+                int(
+                    conn.execute(
+                        sa.insert(activities).values(**v).returning(activities.c.id)
+                    ).scalar_one()
+                )
+                for v in values
+            ]
+            first = found[entries[0].member_id]
+            self._audit(
+                conn,
+                actor,
+                "activity.record",
+                subject,
+                after={
+                    "activities": [
+                        {
+                            "id": i,
+                            "member_id": v["member_id"],
+                            "name": found[v["member_id"]].name,
+                            "day": v["day"].isoformat(),
+                            "hours": v["hours"],
+                            "content": v["content"],
+                            "rating": v["rating"],
+                            "kind": v["kind"],
+                            "self_reported": v["self_reported"],
+                        }
+                        for i, v in zip(new_ids, values, strict=True)
+                    ]
+                },
+                community_id=first.community_id,
+            )
+            return new_ids
+
+    def _check_groups(
+        self, conn: sa.Connection, actor: Actor, entries: Sequence[ServiceEntry], found: Any
+    ) -> None:
+        wanted = sorted({e.group_id for e in entries if e.group_id is not None})
+        rows = {r.id: r for r in conn.execute(sa.select(groups).where(groups.c.id.in_(wanted)))}
+        for e in entries:
+            if e.group_id is None:
+                continue
+            group = rows.get(e.group_id)
+            if group is None or group.community_id != found[e.member_id].community_id:
+                raise NotFoundError("group.not_found", f"没有编号为 {e.group_id} 的服务小组。")
+
+    def group_roster(self, actor: Actor, group_id: int) -> tuple[int, list[int]]:
+        """A group's community and its members' ids (the group must be in the actor's
+        communities)."""
+        with self._tx(actor) as conn:
+            group = conn.execute(sa.select(groups).where(groups.c.id == group_id)).first()
+            scope = actor.scope
+            district = (
+                conn.execute(
+                    sa.select(communities.c.district_code).where(
+                        communities.c.id == group.community_id
+                    )
+                ).scalar()
+                if group is not None
+                else None
+            )
+            if group is None or not scope.covers_community(
+                group.community_id, parse_code(district) if district else None
+            ):
+                raise NotFoundError(
+                    "group.not_found", f"没有编号为 {group_id} 的服务小组（或不在你的范围内）。"
+                )
+            ids = list(
+                conn.execute(
+                    sa.select(group_members.c.member_id)
+                    .where(group_members.c.group_id == group_id)
+                    .order_by(group_members.c.member_id)
+                ).scalars()
+            )
+            return int(group.community_id), ids
+
+    # -- self-reports ---------------------------------------------------------------------------
+
+    def pending_activities(
+        self, actor: Actor, *, community_id: int | None = None
+    ) -> list[PendingActivity]:
+        """Self-reported activities waiting for the instructor, within the scope."""
+        statement = (
+            sa.select(activities, members.c.name)
+            .join(members, members.c.id == activities.c.member_id)
+            .where(activities.c.self_reported == sa.true(), activities.c.confirmed == sa.false())
+            .order_by(activities.c.day, activities.c.id)
+        )
+        statement = where(statement, activity_condition(actor.scope))
+        if community_id is not None:
+            statement = statement.where(activities.c.community_id == community_id)
+        with self._tx(actor) as conn:
+            return [_pending(r) for r in conn.execute(statement)]
+
+    def decide_self_reports(
+        self, actor: Actor, activity_ids: Sequence[int], *, confirm: bool, reason: str = ""
+    ) -> list[PendingActivity]:
+        """Confirm (they count from now on) or reject (removed) self-reported activities, all
+        or none; each decision is an audit entry."""
+        scope = actor.scope
+        if not scope.may_record_activities():
+            raise NotPermittedError(
+                "activity.denied", "单位党组织不能确认自报活动：由社区或社区工作指导员确认。"
+            )
+        with self._tx(actor, write=True) as conn:
+            statement = where(
+                sa.select(activities, members.c.name)
+                .join(members, members.c.id == activities.c.member_id)
+                .where(activities.c.id.in_(sorted(set(activity_ids)))),
+                activity_condition(scope),
+            )
+            if scope.role is not Role.CITY:
+                write = activity_write_condition(scope)
+                if write is not None:
+                    statement = statement.where(write)
+            rows = {r.id: r for r in conn.execute(statement)}
+            decided = []
+            for activity_id in activity_ids:
+                row = rows.get(activity_id)
+                if row is None:
+                    raise NotFoundError(
+                        "activity.not_found",
+                        f"没有编号为 {activity_id} 的活动（或不在你负责的社区）。",
+                    )
+                if not row.self_reported or row.confirmed:
+                    raise ConflictError(
+                        "activity.not_pending", f"活动 {activity_id} 不是待确认的自报活动。"
+                    )
+                locked = conn.execute(
+                    sa.select(feedback_sheets.c.number).where(
+                        feedback_sheets.c.member_id == row.member_id,
+                        feedback_sheets.c.year == row.year,
+                        feedback_sheets.c.status == "confirmed",
+                    )
+                ).scalar()
+                if locked is not None:
+                    raise ConflictError(
+                        "activity.locked",
+                        f"{row.name} {row.year} 年的实绩反馈单 {locked} 已盖章确认：请先退回再处理自报活动。",
+                    )
+                pending = _pending(row)
+                if confirm:
+                    conn.execute(
+                        sa.update(activities)
+                        .where(activities.c.id == activity_id)
+                        .values(confirmed=True)
+                    )
+                else:
+                    conn.execute(sa.delete(activities).where(activities.c.id == activity_id))
+                self._audit(
+                    conn,
+                    actor,
+                    "activity.confirm" if confirm else "activity.reject",
+                    f"activity:{activity_id}",
+                    before=_pending_json(pending),
+                    after={"confirmed": True} if confirm else {"rejected": True, "reason": reason},
+                    community_id=row.community_id,
+                )
+                decided.append(pending)
+            return decided
+
+    # -- feedback sheets ------------------------------------------------------------------------
+
+    def feedback_sheet_list(
+        self,
+        actor: Actor,
+        year: int,
+        *,
+        member_id: int | None = None,
+        unit: OrgCode | None = None,
+        community_id: int | None = None,
+        numbers: Sequence[str] | None = None,
+    ) -> list[SheetInfo]:
+        """The year's sheets of the members in scope (one member, a unit's subtree, a
+        community), numbering those that have none yet (members routed to a community); the
+        numbers are stored once and never change (decision 0045)."""
+        with self._tx(actor, write=True) as conn:
+            self._number_sheets(conn, actor, year, member_id, unit, community_id)
+            return self._sheets(
+                conn, actor, year, member_id=member_id, unit=unit, community_id=community_id,
+                numbers=numbers,
+            )  # fmt: skip
+
+    def _number_sheets(
+        self,
+        conn: sa.Connection,
+        actor: Actor,
+        year: int,
+        member_id: int | None,
+        unit: OrgCode | None,
+        community_id: int | None,
+    ) -> None:
+        have = (
+            sa.select(feedback_sheets.c.id)
+            .where(feedback_sheets.c.member_id == members.c.id, feedback_sheets.c.year == year)
+            .exists()
+        )
+        statement = where(
+            sa.select(members.c.id, members.c.community_id, members.c.unit_code).where(
+                members.c.community_id.is_not(None), members.c.status != "registered", ~have
+            ),
+            member_condition(actor.scope),
+        ).order_by(members.c.community_id, members.c.id)
+        if member_id is not None:
+            statement = statement.where(members.c.id == member_id)
+        if unit is not None:
+            statement = statement.where(subtree(members.c.unit_code, unit))
+        if community_id is not None:
+            statement = statement.where(members.c.community_id == community_id)
+        todo = conn.execute(statement).all()
+        if not todo:
+            return
+        next_seq: dict[int, int] = {}
+        rows = []
+        for r in todo:
+            if r.community_id not in next_seq:
+                top = conn.execute(
+                    sa.select(sa.func.max(feedback_sheets.c.sequence)).where(
+                        feedback_sheets.c.year == year,
+                        feedback_sheets.c.community_id == r.community_id,
+                    )
+                ).scalar()
+                next_seq[r.community_id] = int(top or 0) + 1
+            seq = next_seq[r.community_id]
+            next_seq[r.community_id] = seq + 1
+            rows.append(
+                {
+                    "number": sheet_number(year, r.community_id, seq),
+                    "member_id": r.id,
+                    "year": year,
+                    "community_id": r.community_id,
+                    "unit_code": r.unit_code,
+                    "status": "draft",
+                    "sequence": seq,
+                }
+            )
+        conn.execute(sa.insert(feedback_sheets), rows)
+        self._audit(
+            conn,
+            actor,
+            "feedback.number",
+            f"feedback:{year}",
+            after={"year": year, "numbers": [r["number"] for r in rows]},
+            community_id=community_id,
+        )
+
+    def _sheets(
+        self,
+        conn: sa.Connection,
+        actor: Actor,
+        year: int | None,
+        *,
+        member_id: int | None = None,
+        unit: OrgCode | None = None,
+        community_id: int | None = None,
+        numbers: Sequence[str] | None = None,
+    ) -> list[SheetInfo]:
+        f = feedback_sheets.c
+        totals = (
+            sa.select(
+                activities.c.member_id.label("member_id"),
+                activities.c.year.label("year"),
+                sa.func.sum(activities.c.hours).label("hours"),
+                sa.func.count().label("n"),
+            )
+            .where(activities.c.confirmed == sa.true())
+            .group_by(activities.c.member_id, activities.c.year)
+        )
+        if year is not None:
+            totals = totals.where(activities.c.year == year)
+        if member_id is not None:
+            totals = totals.where(activities.c.member_id == member_id)
+        sub = totals.subquery()
+        statement = (
+            sa.select(
+                feedback_sheets,
+                members.c.name,
+                communities.c.district,
+                communities.c.street,
+                communities.c.name.label("community_name"),
+                sub.c.hours,
+                sub.c.n,
+            )
+            .join(members, members.c.id == f.member_id)
+            .join(communities, communities.c.id == f.community_id, isouter=True)
+            .join(sub, sa.and_(sub.c.member_id == f.member_id, sub.c.year == f.year), isouter=True)
+            .order_by(f.number)
+        )
+        statement = where(statement, member_condition(actor.scope))
+        if year is not None:
+            statement = statement.where(f.year == year)
+        if member_id is not None:
+            statement = statement.where(f.member_id == member_id)
+        if unit is not None:
+            statement = statement.where(subtree(f.unit_code, unit))
+        if community_id is not None:
+            statement = statement.where(f.community_id == community_id)
+        if numbers is not None:
+            statement = statement.where(f.number.in_(sorted(set(numbers))))
+        return [_sheet(r) for r in conn.execute(statement)]
+
+    def _sheet_rows(
+        self, conn: sa.Connection, actor: Actor, numbers: Sequence[str]
+    ) -> dict[str, SheetInfo]:
+        found = {s.number: s for s in self._sheets(conn, actor, None, numbers=numbers)}
+        for number in numbers:
+            if number not in found:
+                raise NotFoundError(
+                    "feedback.not_found",
+                    f"没有编号为 {number} 的实绩反馈单（或不在你的范围内）："
+                    "feedback sheets 可列出编号。",
+                )
+        return found
+
+    def _require_confirmer(self, conn: sa.Connection, actor: Actor, sheet: SheetInfo) -> None:
+        scope = actor.scope
+        if scope.role not in _CONFIRM_ROLES:
+            raise NotPermittedError(
+                "feedback.denied",
+                f"只有社区党组织（或其县区、市级）可以盖章确认或退回反馈单："
+                f"{actor.name} 是{scope.role.label}操作员。",
+            )
+        district = conn.execute(
+            sa.select(communities.c.district_code).where(communities.c.id == sheet.community_id)
+        ).scalar()
+        code = parse_code(district) if district else None
+        if not scope.covers_community(sheet.community_id, code):
+            raise NotPermittedError(
+                "scope.denied", f"反馈单 {sheet.number} 不属于你的社区：只能确认本社区的反馈单。"
+            )
+
+    def confirm_sheets(
+        self, actor: Actor, numbers: Sequence[str], on: date, *, skip_confirmed: bool = False
+    ) -> list[SheetInfo]:
+        """Confirm (stamp) sheets, all or none: each is locked from then on. A sheet with
+        self-reports still waiting is refused (decide them first)."""
+        with self._tx(actor, write=True) as conn:
+            found = self._sheet_rows(conn, actor, numbers)
+            done = []
+            for number in numbers:
+                sheet = found[number]
+                self._require_confirmer(conn, actor, sheet)
+                if sheet.state is not SheetState.DRAFT:
+                    if skip_confirmed:
+                        continue
+                    raise ConflictError(
+                        "feedback.confirmed",
+                        f"反馈单 {number} 已于 {sheet.confirmed_on} 由 {sheet.confirmed_by} 盖章确认。",
+                    )
+                waiting = conn.execute(
+                    sa.select(sa.func.count()).where(
+                        activities.c.member_id == sheet.member_id,
+                        activities.c.year == sheet.year,
+                        activities.c.confirmed == sa.false(),
+                    )
+                ).scalar_one()
+                if waiting:
+                    raise ValidationError(
+                        "feedback.pending",
+                        f"{sheet.name} 还有 {waiting} 条自报活动待确认：请先用 activity confirm 或 "
+                        f"activity reject 处理，再盖章确认反馈单 {number}。",
+                    )
+                secretary = (
+                    conn.execute(
+                        sa.select(communities.c.secretary).where(
+                            communities.c.id == sheet.community_id
+                        )
+                    ).scalar()
+                    or ""
+                )
+                stamp = stamp_text(sheet.community, secretary, on)
+                conn.execute(
+                    sa.update(feedback_sheets)
+                    .where(feedback_sheets.c.number == number)
+                    .values(
+                        status="confirmed",
+                        confirmed_by=actor.real_name,
+                        confirmed_on=on,
+                        stamp=stamp,
+                    )
+                )
+                self._audit(
+                    conn,
+                    actor,
+                    "feedback.confirm",
+                    f"feedback:{number}",
+                    before={"status": "draft"},
+                    after={
+                        "status": "confirmed",
+                        "member_id": sheet.member_id,
+                        "name": sheet.name,
+                        "hours": sheet.hours,
+                        "activities": sheet.activities,
+                        "confirmed_by": actor.real_name,
+                        "confirmed_on": on.isoformat(),
+                        "stamp": stamp,
+                    },
+                    community_id=sheet.community_id,
+                )
+                done.append(number)
+            return list(self._sheet_rows(conn, actor, done).values()) if done else []
+
+    def reopen_sheet(self, actor: Actor, number: str, reason: str, on: date) -> SheetInfo:
+        """Reopen a confirmed sheet for a correction (the reason goes to the audit log)."""
+        with self._tx(actor, write=True) as conn:
+            sheet = self._sheet_rows(conn, actor, [number])[number]
+            self._require_confirmer(conn, actor, sheet)
+            if sheet.state is SheetState.DRAFT:
+                raise ConflictError(
+                    "feedback.draft", f"反馈单 {number} 尚未盖章确认，不需要退回，可直接补录。"
+                )
+            conn.execute(
+                sa.update(feedback_sheets)
+                .where(feedback_sheets.c.number == number)
+                .values(
+                    status="draft",
+                    confirmed_by="",
+                    confirmed_on=None,
+                    stamp="",
+                    delivered_on=None,
+                    delivered_by="",
+                    reopened_reason=reason,
+                )
+            )
+            self._audit(
+                conn,
+                actor,
+                "feedback.reopen",
+                f"feedback:{number}",
+                before={
+                    "status": sheet.state.value,
+                    "confirmed_by": sheet.confirmed_by,
+                    "confirmed_on": sheet.confirmed_on.isoformat() if sheet.confirmed_on else None,
+                    "delivered_on": sheet.delivered_on.isoformat() if sheet.delivered_on else None,
+                },
+                after={"status": "draft", "reason": reason, "on": on.isoformat()},
+                community_id=sheet.community_id,
+            )
+            return self._sheet_rows(conn, actor, [number])[number]
+
+    def deliver_sheets(self, actor: Actor, unit: OrgCode, year: int, on: date) -> list[SheetInfo]:
+        """Mark the unit's confirmed, not yet delivered sheets of ``year`` as delivered to its
+        ledger (one audit entry listing them)."""
+        scope = actor.scope
+        if scope.role is Role.INSTRUCTOR:
+            raise NotPermittedError(
+                "feedback.denied", "社区工作指导员不能交付反馈单：由社区党组织交单位台帐。"
+            )
+        with self._tx(actor, write=True) as conn:
+            sheets = [
+                s
+                for s in self._sheets(conn, actor, year, unit=unit)
+                if s.state is SheetState.CONFIRMED
+            ]
+            if scope.role.needs_communities:
+                sheets = [s for s in sheets if s.community_id in scope.communities]
+            if not sheets:
+                return []
+            numbers = [s.number for s in sheets]
+            conn.execute(
+                sa.update(feedback_sheets)
+                .where(feedback_sheets.c.number.in_(numbers))
+                .values(delivered_on=on, delivered_by=actor.real_name)
+            )
+            self._audit(
+                conn,
+                actor,
+                "feedback.deliver",
+                f"unit:{unit}",
+                after={"year": year, "on": on.isoformat(), "numbers": numbers},
+                unit_code=unit,
+            )
+            return list(self._sheet_rows(conn, actor, numbers).values())
+
+    # -- aggregation ----------------------------------------------------------------------------
+
+    def feedback_summary(
+        self,
+        actor: Actor,
+        by: SummaryBy,
+        *,
+        year: int | None = None,
+        unit: OrgCode | None = None,
+    ) -> list[SummaryRow]:
+        """Confirmed service grouped ``by``, within the scope (and ``unit``'s subtree): one
+        ``GROUP BY`` over the activities, plus one over the members for who has none yet."""
+        a = activities.c
+        rating_sums = [
+            sa.func.sum(sa.case((a.rating == value, 1), else_=0)) for value in ("优", "良", "一般")
+        ]
+        key: Any
+        if by is SummaryBy.POST:
+            key = self._post_key()
+        elif by is SummaryBy.MONTH:
+            key = a.year * 100 + sa.extract("month", a.day)
+        else:
+            key = {
+                SummaryBy.MEMBER: a.member_id,
+                SummaryBy.COMMUNITY: a.community_id,
+                SummaryBy.UNIT: a.unit_code,
+                SummaryBy.DISTRICT: a.district_code,
+            }[by]
+        columns = [
+            key.label("key"),
+            sa.func.sum(a.hours).label("hours"),
+            sa.func.count().label("n"),
+            *(c.label(n) for c, n in zip(rating_sums, ("excellent", "good", "fair"), strict=True)),
+        ]
+        with_members = by in (SummaryBy.COMMUNITY, SummaryBy.UNIT, SummaryBy.DISTRICT)
+        if with_members:
+            columns.append(sa.func.count(sa.distinct(a.member_id)))
+        statement = sa.select(*columns).where(a.confirmed == sa.true()).group_by(key)
+        statement = where(statement, activity_condition(actor.scope))
+        if year is not None:
+            statement = statement.where(a.year == year)
+        if unit is not None:
+            statement = statement.where(subtree(a.unit_code, unit))
+        with self._tx(actor) as conn:
+            if by is SummaryBy.MEMBER:
+                return self._by_member(conn, actor, statement, unit)
+            rows = fetch_rows(conn, statement)
+            found: dict[str, tuple[Any, ...]] = {
+                ("" if r[0] is None else str(r[0])): r for r in rows
+            }
+            if by is SummaryBy.MONTH:
+                return [
+                    _summary(f"{int(k) // 100:04d}-{int(k) % 100:02d}", "", r, None, None)
+                    for k, r in sorted(found.items(), key=lambda p: int(p[0] or 0))
+                ]
+            if by is SummaryBy.POST:
+                names = self._post_names(conn)
+                return [
+                    _summary(k, names.get(k, k), r, None, None)
+                    for k, r in sorted(found.items(), key=lambda p: _code_order(p[0]))
+                ]
+            counts = self._member_counts(conn, actor, by, unit)
+            labels = self._labels(conn, by, set(found) | set(counts))
+            out = []
+            for k in sorted(set(found) | set(counts), key=_sort_key(by)):
+                total = counts.get(k, 0)
+                r = found.get(k)
+                if by is SummaryBy.MEMBER:
+                    active = 1 if r is not None else 0
+                    total = 1
+                else:
+                    active = int(r[6]) if r is not None else 0
+                out.append(_summary(k, labels.get(k, k), r, total, max(total - active, 0)))
+            return out
+
+    def _by_member(
+        self,
+        conn: sa.Connection,
+        actor: Actor,
+        grouped: sa.Select[Any],
+        unit: OrgCode | None,
+    ) -> list[SummaryRow]:
+        """One row per member: the ``GROUP BY`` joined to the members' names in the database,
+        each row already in the shape of a :class:`SummaryRow` (key as text, hours rounded),
+        then the routed members in scope with none. A city's 100,000 rows cost Python little
+        more than taking the tuples (decision 0048)."""
+        agg = grouped.subquery()
+        hours = sa.cast(sa.func.round(sa.cast(agg.c.hours, sa.Numeric), 2), sa.Float)
+        served = fetch_rows(
+            conn,
+            sa.select(
+                sa.cast(agg.c.key, sa.String),
+                sa.func.coalesce(members.c.name, ""),
+                hours,
+                agg.c.n,
+                agg.c.excellent,
+                agg.c.good,
+                agg.c.fair,
+                sa.literal(1),
+                sa.literal(0),
+            ).join(members, members.c.id == agg.c.key, isouter=True),  # a member who moved
+            # away may be hidden from the scope (row-level security): their service still counts
+        )
+        people = where(
+            sa.select(members.c.id).where(
+                members.c.status != "registered", members.c.community_id.is_not(None)
+            ),
+            member_condition(actor.scope),
+        )
+        if unit is not None:
+            people = people.where(subtree(members.c.unit_code, unit))
+        idle = {r[0] for r in fetch_rows(conn, people)}
+        idle.difference_update(int(r[0]) for r in served)
+        make = SummaryRow._make
+        out = list(map(make, served))
+        if idle:
+            out += map(
+                make,
+                fetch_rows(
+                    conn,
+                    sa.select(
+                        sa.cast(members.c.id, sa.String),
+                        members.c.name,
+                        sa.literal(0.0),
+                        sa.literal(0),
+                        sa.literal(0),
+                        sa.literal(0),
+                        sa.literal(0),
+                        sa.literal(1),
+                        sa.literal(1),
+                    ).where(members.c.id.in_(sorted(idle))),
+                ),
+            )
+        out.sort(key=_numeric_key)
+        return out
+
+    def _post_key(self) -> Any:
+        a = activities.c
+        group_post = (
+            sa.select(groups.c.post_code).where(groups.c.id == a.group_id).scalar_subquery()
+        )
+        assigned = (
+            sa.select(assignments.c.post_code)
+            .where(assignments.c.member_id == a.member_id, assignments.c.year == a.year)
+            .scalar_subquery()
+        )
+        first_claim = (
+            sa.select(claims.c.post_code)
+            .where(claims.c.member_id == a.member_id)
+            .order_by(claims.c.position)
+            .limit(1)
+            .scalar_subquery()
+        )
+        return sa.func.coalesce(group_post, assigned, first_claim, "")
+
+    def _post_names(self, conn: sa.Connection) -> dict[str, str]:
+        names: dict[str, str] = {}
+        for code, name, _district in conn.execute(
+            sa.select(posts.c.code, posts.c.name, posts.c.district_code).order_by(
+                posts.c.district_code.is_not(None), posts.c.district_code
+            )
+        ):
+            names.setdefault(str(code), name)
+        return names
+
+    def _member_counts(
+        self, conn: sa.Connection, actor: Actor, by: SummaryBy, unit: OrgCode | None
+    ) -> dict[str, int]:
+        column = {
+            SummaryBy.MEMBER: members.c.id,
+            SummaryBy.COMMUNITY: members.c.community_id,
+            SummaryBy.UNIT: members.c.unit_code,
+            SummaryBy.DISTRICT: members.c.district_code,
+        }[by]
+        statement = where(
+            sa.select(column, sa.func.count())
+            .where(members.c.status != "registered", members.c.community_id.is_not(None))
+            .group_by(column),
+            member_condition(actor.scope),
+        )
+        if unit is not None:
+            statement = statement.where(subtree(members.c.unit_code, unit))
+        return {("" if k is None else str(k)): int(n) for k, n in fetch_rows(conn, statement)}
+
+    def _labels(self, conn: sa.Connection, by: SummaryBy, keys: set[str]) -> dict[str, str]:
+        if by is SummaryBy.MEMBER:
+            ids = sorted(int(k) for k in keys if k)
+            out: dict[str, str] = {}
+            for start in range(0, len(ids), 5000):
+                chunk = ids[start : start + 5000]
+                for i, name in fetch_rows(
+                    conn,
+                    sa.select(members.c.id, members.c.name).where(
+                        members.c.id.between(chunk[0], chunk[-1])
+                    ),
+                ):
+                    out[str(i)] = name
+            return out
+        if by is SummaryBy.COMMUNITY:
+            return {
+                str(r.id): _label(r)
+                for r in conn.execute(
+                    sa.select(
+                        communities.c.id,
+                        communities.c.district,
+                        communities.c.street,
+                        communities.c.name,
+                    )
+                )
+            }
+        return {
+            str(code): name
+            for code, name in conn.execute(
+                sa.select(org_units.c.code, org_units.c.name).where(
+                    org_units.c.code.in_(sorted(k for k in keys if k))
+                )
+            )
+        }
+
+    def pairing_counts(self, actor: Actor) -> list[tuple[str, int, int]]:
+        """``(unit_code, community_id, members)`` for members routed to a community, in scope."""
+        statement = where(
+            sa.select(members.c.unit_code, members.c.community_id, sa.func.count())
+            .where(members.c.community_id.is_not(None), members.c.status != "registered")
+            .group_by(members.c.unit_code, members.c.community_id)
+            .order_by(members.c.unit_code, members.c.community_id),
+            member_condition(actor.scope),
+        )
+        with self._tx(actor) as conn:
+            return [(str(u), int(c), int(n)) for u, c, n in conn.execute(statement)]
+
+    def sheets_iter(
+        self, actor: Actor, year: int, *, unit: OrgCode | None = None
+    ) -> Iterator[SheetInfo]:
+        """The stored sheets of ``year`` in scope (no numbering), for ledgers."""
+        with self._tx(actor) as conn:
+            yield from self._sheets(conn, actor, year, unit=unit)
+
+
+def _numeric_key(row: SummaryRow) -> tuple[int, str]:
+    """Numeric text keys (member ids) in numeric order, without converting each."""
+    return (len(row.key), row.key)
+
+
+def _code_order(code: str) -> tuple[int, int, str]:
+    """Post codes in catalog order: numbers by value (2 before 10), others after them."""
+    return (0, int(code), "") if code.isdigit() else (1, 0, code)
+
+
+def _sort_key(by: SummaryBy) -> Any:
+    if by in (SummaryBy.MEMBER, SummaryBy.COMMUNITY):
+        return lambda k: (0, int(k)) if k else (1, 0)
+    return lambda k: (k == "", k)
+
+
+def _summary(
+    key: str, label: str, r: tuple[Any, ...] | None, members_n: int | None, idle: int | None
+) -> SummaryRow:
+    if r is None:
+        return SummaryRow(key, label, 0.0, 0, 0, 0, 0, members_n, idle)
+    return SummaryRow(
+        key,
+        label,
+        round(float(r[1] or 0), 2),
+        int(r[2]),
+        int(r[3] or 0),
+        int(r[4] or 0),
+        int(r[5] or 0),
+        members_n,
+        idle,
+    )
+
+
+def _pending(row: Any) -> PendingActivity:
+    from partyreg_core.records import Rating
+
+    return PendingActivity(
+        id=row.id,
+        member_id=row.member_id,
+        name=row.name,
+        community_id=row.community_id,
+        day=_day(row.day),
+        content=row.content,
+        hours=row.hours,
+        rating=Rating(row.rating),
+        kind=row.kind,
+        place=row.place,
+        participants=row.participants,
+    )
+
+
+def _pending_json(p: PendingActivity) -> dict[str, Any]:
+    return {
+        "member_id": p.member_id,
+        "name": p.name,
+        "day": p.day.isoformat(),
+        "content": p.content,
+        "hours": p.hours,
+        "rating": p.rating.value,
+        "kind": p.kind,
+    }
+
+
+def _sheet(row: Any) -> SheetInfo:
+    if row.status == "confirmed":
+        state = SheetState.DELIVERED if row.delivered_on is not None else SheetState.CONFIRMED
+    else:
+        state = SheetState.DRAFT
+    community = f"{row.district}/{row.street}/{row.community_name}" if row.community_name else ""
+    return SheetInfo(
+        number=row.number,
+        member_id=row.member_id,
+        name=row.name,
+        unit_code=row.unit_code,
+        year=row.year,
+        community_id=row.community_id,
+        community=community,
+        state=state,
+        hours=round(float(row.hours or 0), 2),
+        activities=int(row.n or 0),
+        confirmed_by=row.confirmed_by or "",
+        confirmed_on=_opt_day(row.confirmed_on),
+        stamp=row.stamp or "",
+        delivered_on=_opt_day(row.delivered_on),
+        reopened_reason=row.reopened_reason or "",
+    )
