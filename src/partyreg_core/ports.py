@@ -15,13 +15,17 @@ import attrs
 if TYPE_CHECKING:
     from partyreg_core.audit import AuditEntry, AuditQuery
     from partyreg_core.batches import ActivityWrite, Batch, RegistrationWrite, UndoReport
+    from partyreg_core.calendar import CampaignCalendar
     from partyreg_core.communities import Community
     from partyreg_core.hours import ActivityTotal, RollupKey
+    from partyreg_core.ledger import MemberService
     from partyreg_core.members import Member, MemberCount, MemberPage, MemberQuery, Route
     from partyreg_core.operators import Actor, Operator
     from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit
     from partyreg_core.posts import Post
     from partyreg_core.records import Activity, DirectoryEntry, Registration
+    from partyreg_core.retention import RetentionReport
+    from partyreg_core.years import CampaignYear, UnitConfirmation, YearOpening
 
 # ---------------------------------------------------------------------------------------------
 # Storage
@@ -219,6 +223,42 @@ class Store(Protocol):
 
     def set_setting(self, actor: Actor, key: str, value: Any) -> None:
         """Change a shared setting (city operators only; audited)."""
+
+    # -- years --
+
+    def campaign_years(self) -> list[CampaignYear]:
+        """Every campaign year the store opened, newest first."""
+
+    def campaign_year(self, year: int) -> CampaignYear | None:
+        """Campaign year ``year``, or ``None`` when it was never opened."""
+
+    def open_year(
+        self, actor: Actor, year: int, calendar: CampaignCalendar, on: date
+    ) -> YearOpening:
+        """Open ``year`` with ``calendar`` (city only; audited): close every earlier open year
+        and carry each unit's standing registrations over for it to confirm."""
+
+    def year_confirmations(
+        self, actor: Actor, year: int, *, pending_only: bool = False
+    ) -> list[UnitConfirmation]:
+        """The units' confirmations of ``year`` within the scope, by unit code."""
+
+    def confirm_year(self, actor: Actor, year: int, unit: OrgCode, on: date) -> UnitConfirmation:
+        """Unit ``unit`` confirms its registrations for open ``year`` (audited)."""
+
+    def closed_years(self) -> frozenset[int]:
+        """The years that take no new activities (``activity.year_closed``)."""
+
+    def member_service(
+        self, actor: Actor, year: int, member_ids: Sequence[int] | None = None
+    ) -> list[MemberService]:
+        """Each visible member's confirmed service in ``year`` (hours, count, ratings)."""
+
+    def run_retention(
+        self, actor: Actor, on: date, years: int, *, dry_run: bool
+    ) -> RetentionReport:
+        """Anonymise members who left ``years`` years before ``on`` or earlier, scrub the audit
+        log's values about them, and log the run (city only; a dry run writes nothing)."""
 
 
 StoreOpener = Callable[[str], Store]
