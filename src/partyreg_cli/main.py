@@ -26,6 +26,7 @@ from partyreg_cli.commands import (
     plugins,
     posts,
     tui,
+    years,
 )
 from partyreg_core.errors import PartyregError
 from partyreg_core.workspace import DEFAULT_DB
@@ -67,6 +68,8 @@ cli.add_command(audit.audit)
 cli.add_command(imports.import_group)
 cli.add_command(exports.export)
 cli.add_command(tui.tui)
+cli.add_command(years.year_group)
+cli.add_command(years.retention_group)
 
 
 def _register_plugin_commands(app: App) -> None:
