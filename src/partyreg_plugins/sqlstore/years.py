@@ -459,9 +459,9 @@ class YearsStore(_Base):
             .where(sa.or_(a.before.is_not(None), a.after.is_not(None)))
             .order_by(a.id)
         )
-        for entry_id, subject, action, before, after in conn.execution_options(
-            yield_per=1000
-        ).execute(statement):
+        # per statement: streaming set on the connection would stay for the updates after it
+        rows = conn.execute(statement, execution_options={"yield_per": 1000})
+        for entry_id, subject, action, before, after in rows:
             member = member_subject(subject)
             whole = member is not None and member in ids
             by_id = action in MEMBER_ID_ACTIONS
