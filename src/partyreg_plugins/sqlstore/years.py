@@ -8,9 +8,9 @@ audit and scope helpers. See ``docs/years.md`` and decisions 0055–0059.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 import sqlalchemy as sa
@@ -51,13 +51,6 @@ from partyreg_plugins.sqlstore.schema import (
 )
 from partyreg_plugins.sqlstore.scoping import activity_condition, subtree, where
 
-if TYPE_CHECKING:
-    from partyreg_plugins.sqlstore.store import SqlStore
-
-    _Base = SqlStore
-else:
-    _Base = object
-
 _CHUNK = 500
 
 
@@ -66,8 +59,11 @@ def _city_only(actor: Actor, what: str) -> None:
         raise NotPermittedError("scope.denied", f"只有市级操作员可以{what}。")
 
 
-class YearsStore(_Base):
-    """Campaign years, the year lock, Table 1's service columns and retention."""
+class YearsStore:
+    """Campaign years, the year lock, Table 1's service columns and retention.
+
+    A mixin of ``SqlStore``: ``self`` is the store, whose transaction (``_tx``), audit
+    (``_audit``) and role helpers these methods use."""
 
     # -- campaign years ---------------------------------------------------------------------
 
@@ -512,7 +508,7 @@ def _no_year(year: int) -> NotFoundError:
 
 
 def _confirmation(row: sa.Row[Any]) -> UnitConfirmation:
-    m: Mapping[str, Any] = row._mapping
+    m = row._mapping
     return UnitConfirmation(
         year=m["year"],
         unit_code=parse_code(m["unit_code"]),

@@ -25,7 +25,9 @@ from partyreg_plugins.templates import (
 from tests.cli.test_import import DIRECTORY, FORM1_HEADER, GOOD, Cli, write_xlsx
 
 LIBREOFFICE = shutil.which("libreoffice") or shutil.which("soffice")
-NO_LIBREOFFICE = "LibreOffice is not installed (apt-get install --no-install-recommends libreoffice-calc)"
+NO_LIBREOFFICE = (
+    "LibreOffice is not installed (apt-get install --no-install-recommends libreoffice-calc)"
+)
 
 
 @pytest.fixture

@@ -80,13 +80,15 @@ def test_opening_a_year_carries_standing_registrations_and_closes_earlier_years(
     own: SqlStore,
 ) -> None:
     city = support.city(own)
-    d, _regs, ids = _routed(own, 5)
+    _d, regs, ids = _routed(own, 5)
     _set_left(own, ids[:1], date(2026, 6, 1))  # left before the opening: not carried
     first = own.open_year(city, 2026, calendar_for(2026), date(2026, 1, 2))
     assert first.closed_years == ()
-    opening = own.open_year(city, 2027, calendar_for(2027, {"registration": "08-25"}), date(2026, 12, 28))
+    opening = own.open_year(
+        city, 2027, calendar_for(2027, {"registration": "08-25"}), date(2026, 12, 28)
+    )
     assert opening.closed_years == (2026,)
-    expected = Counter(str(r.unit_code) for r in _regs[1:])
+    expected = Counter(str(r.unit_code) for r in regs[1:])
     assert opening.units == len(expected)
     assert opening.members == 4
     rows = own.year_confirmations(city, 2027)
@@ -101,7 +103,9 @@ def test_opening_a_year_carries_standing_registrations_and_closes_earlier_years(
     assert years[0].calendar.confirmation_due == date(2027, 12, 20)
     assert years[1].closed_on == date(2026, 12, 28)
     assert own.closed_years() == frozenset({2026})
-    [entry] = [e for e in own.audit(city, AuditQuery(action="year.open")) if e.subject == "year:2027"]
+    [entry] = [
+        e for e in own.audit(city, AuditQuery(action="year.open")) if e.subject == "year:2027"
+    ]
     assert entry.after is not None and entry.after["closed_years"] == [2026]
     assert entry.after["members"] == 4
 
@@ -175,10 +179,14 @@ def test_member_service_matches_the_rows(own: SqlStore) -> None:
     rows = []
     for i, reg in enumerate(regs[:2]):
         for day in range(1, 5):
-            a = activity(reg.person_key, date(2101, 2, day), hours=0.5 * day + i, content=f"服务{day}")
+            a = activity(
+                reg.person_key, date(2101, 2, day), hours=0.5 * day + i, content=f"服务{day}"
+            )
             rows.append(attrs_evolve(a, rating=ratings[(day + i) % 4]))
     rows.append(activity(regs[0].person_key, date(2102, 1, 1), hours=5))  # another year
-    assert own.write_activities(city, batch(BatchKind.ACTIVITIES, len(rows)), rows).written == len(rows)
+    assert own.write_activities(city, batch(BatchKind.ACTIVITIES, len(rows)), rows).written == len(
+        rows
+    )
     expected: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for a in rows:
         if a.day.year == 2101:
@@ -194,7 +202,9 @@ def test_member_service_matches_the_rows(own: SqlStore) -> None:
         assert (s.excellent, s.good, s.fair) == (e["优"], e["良"], e["一般"])
     unit_op = support.add_operator(own, Role.UNIT, regs[2].unit_code)
     assert {s.member_id for s in own.member_service(unit_op, 2101)} == {
-        i for i, r in zip(ids, regs, strict=True) if r.unit_code == regs[2].unit_code and i in ids[:2]
+        i
+        for i, r in zip(ids, regs, strict=True)
+        if r.unit_code == regs[2].unit_code and i in ids[:2]
     }
 
 
