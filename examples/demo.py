@@ -17,6 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import demo_years
 import democity
 
 from partyreg_cli.main import run
@@ -115,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.cli("export", "form2", "-o", str(exports / "附表2-单位党组织代码表.xlsx"))
     demo.cli("export", "form4", "-o", str(exports / "附表4-社区通讯录-通报用.xlsx"), "--mask")
     demo.cli("import", str(exports / "附表1-市民政局机关党委.xlsx"), "--dry-run")
+
+    demo_years.run(demo)
 
     demo.step("9. 审计日志：谁、何时、做了什么")
     demo.cli("audit", "--limit", "12")

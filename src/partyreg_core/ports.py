@@ -246,8 +246,9 @@ class Store(Protocol):
     def confirm_year(self, actor: Actor, year: int, unit: OrgCode, on: date) -> UnitConfirmation:
         """Unit ``unit`` confirms its registrations for open ``year`` (audited)."""
 
-    def closed_years(self) -> frozenset[int]:
-        """The years that take no new activities (``activity.year_closed``)."""
+    def locked_before(self) -> int | None:
+        """The newest opened year: activities dated in an earlier year are refused
+        (``activity.year_closed``); ``None`` while no year was opened."""
 
     def member_service(
         self, actor: Actor, year: int, member_ids: Sequence[int] | None = None

@@ -3,9 +3,10 @@
 The campaign runs every year (DESIGN.md §3: the year's dates are configuration). Opening a year
 gives it a calendar built from the shared month-days setting (the seed's 08-30, 09-10, 09-20,
 12-20 by default), closes every earlier year, and asks each unit with standing registrations to
-confirm them (or change them by importing its 附表1 again) for the new year. A closed year stays
-readable and takes no new activities (``activity.year_closed``). A year the store never opened
-is neither: stores from before years existed keep working as they did.
+confirm them (or change them by importing its 附表1 again) for the new year. Every year before
+the newest opened one — opened or not — stays readable and takes no new activities
+(``activity.year_closed``); while no year was opened nothing is locked, so stores from before
+years existed keep working as they did.
 
 Pure: values and functions only; today's date is a parameter.
 """

@@ -270,15 +270,12 @@ class YearsStore:
             ).one()
             return _confirmation(saved)
 
-    def closed_years(self) -> frozenset[int]:
-        """The years that take no new activities."""
+    def locked_before(self) -> int | None:
+        """Activities dated before this year are refused: the newest opened year (opening it
+        closed every earlier one, opened or not); ``None`` while no year was opened."""
         with self._tx(None) as conn:
-            return frozenset(
-                r[0]
-                for r in conn.execute(
-                    sa.select(campaign_years.c.year).where(campaign_years.c.status == "closed")
-                )
-            )
+            newest = conn.execute(sa.select(sa.func.max(campaign_years.c.year))).scalar()
+            return None if newest is None else int(newest)
 
     def _refuse_closed_years(
         self,
@@ -292,8 +289,8 @@ class YearsStore:
         """The year lock on activities (called first by ``write_activities``): ``None`` when no
         row falls in a closed year; otherwise the write with those rows refused
         (``activity.year_closed``) and the others written as the options say."""
-        years = {a.day.year for a in rows}
-        closed = self.closed_years() & years if years else frozenset()
+        limit = self.locked_before() if rows else None
+        closed = {a.day.year for a in rows if limit is not None and a.day.year < limit}
         if not closed:
             return None
         refused = [

@@ -102,7 +102,7 @@ def test_opening_a_year_carries_standing_registrations_and_closes_earlier_years(
     assert years[0].calendar.registration_due == date(2027, 8, 25)
     assert years[0].calendar.confirmation_due == date(2027, 12, 20)
     assert years[1].closed_on == date(2026, 12, 28)
-    assert own.closed_years() == frozenset({2026})
+    assert own.locked_before() == 2027
     [entry] = [
         e for e in own.audit(city, AuditQuery(action="year.open")) if e.subject == "year:2027"
     ]
@@ -156,14 +156,16 @@ def test_a_closed_year_takes_no_activities_and_stays_readable(own: SqlStore) -> 
     late = [
         activity(regs[1].person_key, date(2026, 11, 2), hours=3),  # closed year
         activity(regs[1].person_key, date(2027, 1, 3), hours=1),  # the open year
+        activity(regs[1].person_key, date(2025, 5, 3), hours=1),  # never opened, but earlier
     ]
-    refused = own.write_activities(city, batch(BatchKind.ACTIVITIES, 2), late)
+    refused = own.write_activities(city, batch(BatchKind.ACTIVITIES, 3), late)
     assert refused.written == 0 and refused.batch_id is None and not refused.dry_run
     assert [(r.index, r.code, r.column) for r in refused.rejected] == [
-        (0, "activity.year_closed", "年月日")
+        (0, "activity.year_closed", "年月日"),
+        (2, "activity.year_closed", "年月日"),
     ]
-    skipped = own.write_activities(city, batch(BatchKind.ACTIVITIES, 2), late, skip_rejected=True)
-    assert skipped.written == 1 and [r.index for r in skipped.rejected] == [0]
+    skipped = own.write_activities(city, batch(BatchKind.ACTIVITIES, 3), late, skip_rejected=True)
+    assert skipped.written == 1 and [r.index for r in skipped.rejected] == [0, 2]
     # the closed year's figures are still there
     [total] = own.activity_totals(city, RollupKey.MEMBER, year=2026)
     assert (total.key, total.hours) == (str(ids[0]), 2.0)
