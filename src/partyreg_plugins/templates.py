@@ -61,7 +61,7 @@ ACTIVITY_TEMPLATE_HEADERS = (
     "姓名", "联系方式", "年月日", "服务（活动）内容", "服务地点", "参加人员", "服务时间（小时）",
     "评价\n（优/良/一般）", "活动类型",
 )  # fmt: skip
-ACTIVITY_TEMPLATE_WIDTHS = (10, 15, 13, 34, 18, 18, 12, 14, 16)
+ACTIVITY_TEMPLATE_WIDTHS = (10, 15, 13, 34, 18, 18, 16, 14, 16)
 
 #: The seed's themed activities (三、（三）3), offered on the activity sheet's 活动类型.
 ACTIVITY_KINDS = ("日常服务", "党员示范岗", "党员奉献日", "服务居民楼幢竞赛", "其他")
