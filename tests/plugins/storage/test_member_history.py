@@ -65,6 +65,19 @@ def _audit_indexes(store: SqlStore) -> set[str]:
         return {str(i["name"]) for i in sa.inspect(conn).get_indexes("audit_log")}
 
 
+def _downgrade_to_0002(store: SqlStore) -> None:
+    """Run the migrations after 0002 backwards (as the store's owner on PostgreSQL)."""
+    from alembic import command
+
+    from partyreg_plugins.sqlstore import pg
+
+    with store.engine.connect() as conn, conn.begin():
+        if store.dialect == "postgresql":
+            roles = pg.Roles(str(store.engine.url.database))
+            pg.set_role(conn, roles, roles.owner)
+        command.downgrade(migrate._config(conn), "0002")
+
+
 def test_init_upgrades_a_store_without_the_subject_index(backend: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     if backend == "sqlite":
         url, name = f"sqlite:///{tmp_path / 'old.db'}", None
@@ -74,9 +87,7 @@ def test_init_upgrades_a_store_without_the_subject_index(backend: str, tmp_path)
     try:
         store = SqlStore(url)
         support.init_store(store)
-        with support.raw_sql(store) as conn:  # the store as revision 0002 left it
-            conn.execute("DROP INDEX ix_audit_log_subject")
-            conn.execute("UPDATE alembic_version SET version_num = '0002'")
+        _downgrade_to_0002(store)  # the store as revision 0002 left it
         assert "ix_audit_log_subject" not in _audit_indexes(store)
         store.close()
 
@@ -85,7 +96,6 @@ def test_init_upgrades_a_store_without_the_subject_index(backend: str, tmp_path)
             os_user=support.OS_USER, org_tree=builtin.code_table(), posts=builtin.city_posts()
         )
         assert (report.schema_before, report.schema_after) == ("0002", migrate.head())
-        assert migrate.head() == "0003"
         assert "ix_audit_log_subject" in _audit_indexes(store)
         # still append-only: the table was not rebuilt
         with support.raw_sql(store) as conn, pytest.raises(Exception, match="append-only"):
