@@ -8,7 +8,7 @@ audit and scope helpers. See ``docs/years.md`` and decisions 0055–0059.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -413,12 +413,21 @@ class YearsStore:
                 if not dry_run:
                     self._record_retention(conn, actor, report)
                 return report
-            for member_id in ids:
-                conn.execute(
-                    sa.update(members)
-                    .where(members.c.id == member_id)
-                    .values(**anonymised_values(member_id), anonymised_on=on)
-                )
+            # one statement, many parameter sets (executemany)
+            conn.execute(
+                sa.update(members)
+                .where(members.c.id == sa.bindparam("member_id"))
+                .values(
+                    {
+                        **{k: sa.bindparam(f"new_{k}") for k in anonymised_values(0)},
+                        "anonymised_on": on,
+                    }
+                ),
+                [
+                    {"member_id": i, **{f"new_{k}": v for k, v in anonymised_values(i).items()}}
+                    for i in ids
+                ],
+            )
             if changes:
                 self._scrub_audit(conn, actor, changes)
             self._record_retention(conn, actor, report)
@@ -465,7 +474,7 @@ class YearsStore:
         return changes
 
     def _scrub_audit(
-        self, conn: sa.Connection, actor: Actor, changes: Iterable[tuple[int, Any, Any]]
+        self, conn: sa.Connection, actor: Actor, changes: Sequence[tuple[int, Any, Any]]
     ) -> None:
         """Rewrite before/after of the given entries: the one path past the append-only
         triggers. The trigger is lifted and restored inside this transaction (DDL is
@@ -479,12 +488,12 @@ class YearsStore:
             conn.exec_driver_sql(
                 "ALTER TABLE partyreg.audit_log DISABLE TRIGGER audit_log_no_change"
             )
-        for entry_id, before, after in changes:
-            conn.execute(
-                sa.update(audit_log)
-                .where(audit_log.c.id == entry_id)
-                .values(before=before, after=after)
-            )
+        conn.execute(
+            sa.update(audit_log)
+            .where(audit_log.c.id == sa.bindparam("entry_id"))
+            .values(before=sa.bindparam("new_before"), after=sa.bindparam("new_after")),
+            [{"entry_id": i, "new_before": b, "new_after": a} for i, b, a in changes],
+        )
         if self._sqlite:
             conn.exec_driver_sql(
                 "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log"
