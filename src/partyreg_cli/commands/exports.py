@@ -63,6 +63,10 @@ def export(
         return
     if target is None:
         raise click.UsageError("请用 -o 文件.xlsx 指定输出文件。")
+    if options.get("kind") and name != "template":
+        raise click.UsageError(
+            f"{name} 后面不需要再写“{options['kind']}”（只有 template 要写模板名：form1 或 activities）。"
+        )
     if options.get("on") is not None:
         options["on"] = options["on"].date()
     count = app.workspace.export(name, target, {k: v for k, v in options.items() if v})

@@ -203,6 +203,10 @@ def test_template_options_are_checked(cli: Cli) -> None:
     assert code == 2 and "form1" in err
     code, _out, err = cli("export", "template", "activities", "-o", str(cli.tmp / "x.xlsx"))
     assert code == 2 and "--community" in err
+    code, _out, err = cli("export", "form1", "extra", "-o", str(cli.tmp / "x.xlsx"))
+    assert code == 2 and "template" in err
+    code, listing = cli.json("export", "--list")
+    assert "template" in {e["name"] for e in listing}
     code, _out, err = cli("export", "template", "form1", "--unit", "008.999", "-o",
                           str(cli.tmp / "x.xlsx"))  # fmt: skip
     assert code == 2
