@@ -7,7 +7,7 @@ audit and scope helpers. See ``docs/years.md`` and decisions 0055–0059.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 from typing import Any
@@ -326,55 +326,49 @@ class YearsStore:
         self, actor: Actor, year: int, member_ids: Sequence[int] | None = None
     ) -> list[MemberService]:
         """Each visible member's confirmed activities in ``year``: hours, count and ratings
-        (members without any are left out), by member id."""
+        (members without any are left out), by member id. One grouped query, joined to the
+        members for their name and phone."""
         a = activities.c
-        rating = {r.value: r for r in Rating}
+
+        def rated(rating: Rating) -> Any:
+            return sa.func.sum(sa.case((a.rating == rating.value, 1), else_=0))
+
         statement = where(
-            sa.select(a.member_id, a.rating, sa.func.sum(a.hours), sa.func.count())
+            sa.select(
+                a.member_id,
+                members.c.name,
+                members.c.phone,
+                sa.func.sum(a.hours),
+                sa.func.count(),
+                rated(Rating.EXCELLENT),
+                rated(Rating.GOOD),
+                rated(Rating.FAIR),
+            )
+            .join(members, members.c.id == a.member_id)
             .where(a.year == year, a.confirmed == sa.true())
-            .group_by(a.member_id, a.rating),
+            .group_by(a.member_id, members.c.name, members.c.phone)
+            .order_by(a.member_id),
             activity_condition(actor.scope),
         )
         if member_ids is not None:
             statement = statement.where(in_values(self.dialect, a.member_id, sorted(member_ids)))
-        totals: dict[int, dict[str, Any]] = defaultdict(
-            lambda: {"hours": 0.0, "activities": 0, "ratings": Counter()}
-        )
         with self._tx(actor) as conn:
-            for member_id, value, hours, count in fetch_rows(conn, statement):
-                entry = totals[member_id]
-                entry["hours"] += float(hours)
-                entry["activities"] += int(count)
-                entry["ratings"][rating[value]] += int(count)
-            people: dict[int, tuple[str, str]] = {}
-            ids = sorted(totals)
-            for start in range(0, len(ids), _CHUNK):
-                chunk = ids[start : start + _CHUNK]
-                for row in conn.execute(
-                    sa.select(members.c.id, members.c.name, members.c.phone).where(
-                        members.c.id.in_(chunk)
-                    )
-                ):
-                    people[row[0]] = (row[1], row[2])
-        out = []
-        for member_id in ids:
-            entry = totals[member_id]
-            name, phone = people.get(member_id, ("", ""))
-            ratings = entry["ratings"]
-            out.append(
+            return [
                 MemberService(
                     member_id=member_id,
                     name=name,
                     phone=phone,
                     year=year,
-                    hours=round(entry["hours"], 4),
-                    activities=entry["activities"],
-                    excellent=ratings[Rating.EXCELLENT],
-                    good=ratings[Rating.GOOD],
-                    fair=ratings[Rating.FAIR],
+                    hours=round(float(hours), 4),
+                    activities=int(count),
+                    excellent=int(excellent),
+                    good=int(good),
+                    fair=int(fair),
                 )
-            )
-        return out
+                for member_id, name, phone, hours, count, excellent, good, fair in fetch_rows(
+                    conn, statement
+                )
+            ]
 
     # -- retention --------------------------------------------------------------------------
 
