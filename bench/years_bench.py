@@ -25,6 +25,7 @@ from storage_bench import YEAR, City, _batch, _prepare, _raw
 
 from bench.results import write_section
 from partyreg_core.batches import BatchKind
+from partyreg_core.hours import RollupKey
 from partyreg_core.members import MemberQuery
 from partyreg_core.posts import PostCatalog
 from partyreg_core.years import calendar_for
@@ -74,6 +75,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         lines.append(
             f"| Table 1 service totals (`member_service`, {len(service):,} members with "
             f"activities, {city.activity_count:,} activities) | {took:.2f} s |"
+        )
+        reference, totals = _timed(
+            lambda: store.activity_totals(actor, RollupKey.MEMBER, year=YEAR)
+        )
+        assert len(totals) == len(service)
+        lines.append(
+            f"| for reference: hours by member (`activity_totals`, the storage roll-up) "
+            f"| {reference:.2f} s |"
         )
         took, opening = _timed(
             lambda: store.open_year(actor, YEAR + 1, calendar_for(YEAR + 1), date(YEAR, 12, 28))
