@@ -333,25 +333,31 @@ class YearsStore:
         def rated(rating: Rating) -> Any:
             return sa.func.sum(sa.case((a.rating == rating.value, 1), else_=0))
 
-        statement = where(
+        # totals per member first, then each total joined to its member by primary key
+        totals = where(
             sa.select(
-                a.member_id,
-                members.c.name,
-                members.c.phone,
-                sa.func.sum(a.hours),
-                sa.func.count(),
-                rated(Rating.EXCELLENT),
-                rated(Rating.GOOD),
-                rated(Rating.FAIR),
+                a.member_id.label("member_id"),
+                sa.func.sum(a.hours).label("hours"),
+                sa.func.count().label("n"),
+                rated(Rating.EXCELLENT).label("excellent"),
+                rated(Rating.GOOD).label("good"),
+                rated(Rating.FAIR).label("fair"),
             )
-            .join(members, members.c.id == a.member_id)
             .where(a.year == year, a.confirmed == sa.true())
-            .group_by(a.member_id, members.c.name, members.c.phone)
-            .order_by(a.member_id),
+            .group_by(a.member_id),
             activity_condition(actor.scope),
         )
         if member_ids is not None:
-            statement = statement.where(in_values(self.dialect, a.member_id, sorted(member_ids)))
+            totals = totals.where(in_values(self.dialect, a.member_id, sorted(member_ids)))
+        t = totals.subquery("t")
+        statement = (
+            sa.select(
+                t.c.member_id, members.c.name, members.c.phone, t.c.hours, t.c.n,
+                t.c.excellent, t.c.good, t.c.fair,
+            )
+            .join_from(t, members, members.c.id == t.c.member_id)
+            .order_by(t.c.member_id)
+        )  # fmt: skip
         with self._tx(actor) as conn:
             return [
                 MemberService(
