@@ -23,6 +23,7 @@ import demo_orgchanges
 import demo_progress
 import demo_routing
 import demo_service
+import demo_years
 import democity
 
 from partyreg_cli.main import run
@@ -129,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     demo_notify.run(demo)
     demo_service.run(demo)
     demo_feedback.run(demo)
+    demo_years.run(demo)
     demo_orgchanges.run(demo)
+    demo_years.retention(demo)
 
     demo.step("9. 审计日志：谁、何时、做了什么")
     demo.cli("audit", "--limit", "12")

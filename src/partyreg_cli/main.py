@@ -34,6 +34,7 @@ from partyreg_cli.commands import (
     routing,
     service,
     tui,
+    years,
 )
 from partyreg_core.errors import PartyregError
 from partyreg_core.workspace import DEFAULT_DB
@@ -90,6 +91,8 @@ cli.add_command(service.specialties)
 orgchanges.attach(codes.codes, members.members)
 cli.add_command(feedback.activity)
 cli.add_command(feedback.feedback)
+cli.add_command(years.year_group)
+cli.add_command(years.retention_group)
 
 
 def _register_plugin_commands(app: App) -> None:

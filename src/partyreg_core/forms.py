@@ -29,6 +29,7 @@ from typing import TypeVar
 import attrs
 
 from partyreg_core.errors import ValidationError
+from partyreg_core.ledger import SERVICE_HEADERS
 from partyreg_core.ports import RawRow
 from partyreg_core.records import RowIssue, Severity
 from partyreg_core.text import clean, header_key
@@ -397,7 +398,9 @@ def _not_found(kind: FormKind | None, other: tuple[int, FormKind] | None) -> Val
 
 # The two columns partyreg's own error workbook adds (``import --errors-out``): a corrected
 # error workbook imports again without a warning about them.
-AUXILIARY_HEADERS = frozenset(match_key(h) for h in ("原行号", "错误说明"))
+# Columns partyreg itself adds and that are not the form's: the error workbook's, and the
+# service (台帐) columns of ``export form1 --with-service`` (partyreg_core.ledger).
+AUXILIARY_HEADERS = frozenset(match_key(h) for h in ("原行号", "错误说明", *SERVICE_HEADERS))
 
 
 def _map_header(raw: RawRow, form: Form, above: list[RawRow]) -> HeaderMap:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     )
     from partyreg_core.hours import ActivityTotal, RollupKey
     from partyreg_core.instructors import Instructor
+    from partyreg_core.ledger import MemberService
     from partyreg_core.members import Member, MemberCount, MemberPage, MemberQuery, Route
     from partyreg_core.notices import (
         Attempt,
@@ -42,8 +43,10 @@ if TYPE_CHECKING:
     from partyreg_core.posts import Post
     from partyreg_core.progress import OverdueMember, ProgressBy, ProgressCount
     from partyreg_core.records import Activity, CommunityRef, DirectoryEntry, Registration
+    from partyreg_core.retention import RetentionReport
     from partyreg_core.routing import QueuedMember, ReportInResult, Router, RoutingRun
     from partyreg_core.service import Assignment, Group, Need, RosterEntry
+    from partyreg_core.years import CampaignYear, UnitConfirmation, YearOpening
 
 # ---------------------------------------------------------------------------------------------
 # Storage
@@ -585,6 +588,43 @@ class Store(Protocol):
 
     def pairing_counts(self, actor: Actor) -> list[tuple[str, int, int]]:
         """``(unit_code, community_id, members)`` of routed members, in scope."""
+
+    # -- years --
+
+    def campaign_years(self) -> list[CampaignYear]:
+        """Every campaign year the store opened, newest first."""
+
+    def campaign_year(self, year: int) -> CampaignYear | None:
+        """Campaign year ``year``, or ``None`` when it was never opened."""
+
+    def open_year(
+        self, actor: Actor, year: int, calendar: CampaignCalendar, on: date
+    ) -> YearOpening:
+        """Open ``year`` with ``calendar`` (city only; audited): close every earlier open year
+        and carry each unit's standing registrations over for it to confirm."""
+
+    def year_confirmations(
+        self, actor: Actor, year: int, *, pending_only: bool = False
+    ) -> list[UnitConfirmation]:
+        """The units' confirmations of ``year`` within the scope, by unit code."""
+
+    def confirm_year(self, actor: Actor, year: int, unit: OrgCode, on: date) -> UnitConfirmation:
+        """Unit ``unit`` confirms its registrations for open ``year`` (audited)."""
+
+    def locked_before(self) -> int | None:
+        """The newest opened year: activities dated in an earlier year are refused
+        (``activity.year_closed``); ``None`` while no year was opened."""
+
+    def member_service(
+        self, actor: Actor, year: int, member_ids: Sequence[int] | None = None
+    ) -> list[MemberService]:
+        """Each visible member's confirmed service in ``year`` (hours, count, ratings)."""
+
+    def run_retention(
+        self, actor: Actor, on: date, years: int, *, dry_run: bool
+    ) -> RetentionReport:
+        """Anonymise members who left ``years`` years before ``on`` or earlier, scrub the audit
+        log's values about them, and log the run (city only; a dry run writes nothing)."""
 
 
 StoreOpener = Callable[[str], Store]

@@ -97,6 +97,7 @@ from partyreg_core.importing import (
     import_file,
 )
 from partyreg_core.instructors import Instructor
+from partyreg_core.ledger import MemberService
 from partyreg_core.masking import mask_fields
 from partyreg_core.members import (
     Member,
@@ -164,6 +165,7 @@ from partyreg_core.records import (
     SheetStatus,
 )
 from partyreg_core.registrations import RegistrationContext, validate_registration
+from partyreg_core.retention import RETENTION_SETTING, RetentionReport, retention_years
 from partyreg_core.routing import (
     QueueGroup,
     ReportInResult,
@@ -181,6 +183,14 @@ from partyreg_core.service import (
     GroupingRun,
     Need,
     check_need,
+)
+from partyreg_core.years import (
+    MONTH_DAYS_SETTING,
+    CampaignYear,
+    UnitConfirmation,
+    YearOpening,
+    calendar_for,
+    check_year,
 )
 
 log = logging.getLogger(__name__)
@@ -1154,12 +1164,19 @@ class Workspace:
     # -- progress -----------------------------------------------------------------------------
 
     def calendar(self, year: int | None = None) -> CampaignCalendar:
-        """The campaign calendar of ``year`` (default this year): the dates a city operator
-        set (``partyreg calendar set``), else the seed's (08-30, 09-10, 09-20, 12-20)."""
+        """The campaign calendar of ``year`` (default this year), the one calendar every part
+        reads (decision 0060): the dates a city operator set for that year (``partyreg calendar
+        set``), else the calendar stored when the year was opened (``partyreg year open``),
+        else the shared month-days (``partyreg year calendar``) applied to the year, else the
+        seed's (08-30, 09-10, 09-20, 12-20)."""
         year = year or self.today().year
-        return progress.calendar_from_setting(
-            year, self.store.get_setting(progress.calendar_setting_key(year))
-        )
+        value = self.store.get_setting(progress.calendar_setting_key(year))
+        if value is not None:
+            return progress.calendar_from_setting(year, value)
+        opened = self.store.campaign_year(year)
+        if opened is not None:
+            return opened.calendar
+        return calendar_for(year, self.store.get_setting(MONTH_DAYS_SETTING))
 
     def set_calendar(self, year: int, dues: Mapping[str, date]) -> CampaignCalendar:
         """Move some of ``year``'s deadlines (key → date; city operators only, audited)."""
@@ -2527,6 +2544,98 @@ class Workspace:
     def check_kind(self, text: str) -> str:
         """``text`` as a known activity type (``""`` when empty)."""
         return check_kind(text, self.activity_kinds())
+
+    # -- years --
+
+    def campaign_calendar(self, year: int) -> CampaignCalendar:
+        """The calendar of ``year``: :meth:`calendar`."""
+        return self.calendar(check_year(year))
+
+    def campaign_years(self) -> list[CampaignYear]:
+        """Every campaign year the store opened, newest first."""
+        return self.store.campaign_years()
+
+    def campaign_year(self, year: int) -> CampaignYear:
+        """Campaign year ``year`` (``year.not_found`` when it was never opened)."""
+        found = self.store.campaign_year(check_year(year))
+        if found is None:
+            raise NotFoundError(
+                "year.not_found",
+                f"{year} 年度还没有开启：请市级操作员运行 partyreg year open {year}。",
+            )
+        return found
+
+    def open_year(self, year: int, *, on: date | None = None) -> YearOpening:
+        """Open campaign ``year`` (city operators): its calendar from the shared month-days,
+        earlier years closed (readable, no new activities), standing registrations carried
+        over for each unit to confirm."""
+        calendar = self.calendar(check_year(year))
+        opening = self.store.open_year(self.actor, year, calendar, on or self.today())
+        self._changed(
+            "year.open",
+            f"year:{year}",
+            None,
+            {
+                "year": year,
+                "closed_years": list(opening.closed_years),
+                "units": opening.units,
+                "members": opening.members,
+            },
+        )
+        return opening
+
+    def year_confirmations(
+        self, year: int, *, pending_only: bool = False
+    ) -> list[UnitConfirmation]:
+        """The units' confirmations of ``year`` within scope (``pending_only``: unconfirmed)."""
+        return self.store.year_confirmations(
+            self.actor, check_year(year), pending_only=pending_only
+        )
+
+    def confirm_year(
+        self, year: int, unit: OrgCode | str, *, on: date | None = None
+    ) -> UnitConfirmation:
+        """Unit ``unit`` confirms its carried-over registrations for ``year``."""
+        code = self.code(unit).code
+        confirmation = self.store.confirm_year(
+            self.actor, check_year(year), code, on or self.today()
+        )
+        self._changed(
+            "year.confirm",
+            f"year:{year}",
+            None,
+            {"year": year, "unit_code": str(code), "members": confirmation.confirmed_members},
+        )
+        return confirmation
+
+    def current_year(self) -> int | None:
+        """The newest opened campaign year, or ``None`` when none was opened."""
+        years = self.store.campaign_years()
+        return years[0].year if years else None
+
+    def member_service(self, year: int) -> list[MemberService]:
+        """Each member's confirmed service in ``year`` within scope (Table 1's service
+        columns): hours, activities and ratings. Not masked: it feeds the official form."""
+        return self.store.member_service(self.actor, check_year(year))
+
+    def retention_years(self) -> int:
+        """The retention period in years (setting ``retention.years``, default 3)."""
+        return retention_years(self.store.get_setting(RETENTION_SETTING))
+
+    def run_retention(self, *, on: date | None = None, dry_run: bool = False) -> RetentionReport:
+        """Anonymise the members who left more than the retention period before ``on``
+        (city operators; a dry run writes nothing)."""
+        report = self.store.run_retention(
+            self.actor, on or self.today(), self.retention_years(), dry_run=dry_run
+        )
+        if not dry_run:
+            self._changed(
+                "retention.run",
+                f"retention:{report.on.isoformat()}",
+                None,
+                {"members": report.members, "audit_entries": report.audit_entries},
+            )
+        return report
 
 
 @attrs.frozen

@@ -22,6 +22,7 @@ from partyreg_core.ports import Exporter
 from partyreg_core.records import FeedbackSheet
 from partyreg_core.workspace import Workspace
 from partyreg_plugins import official_forms
+from partyreg_plugins.official_forms import ServiceColumns
 
 
 def _scope_code(workspace: Workspace, options: Mapping[str, Any]) -> OrgCode | None:
@@ -46,7 +47,8 @@ def _xlsx(target: Path) -> None:
 
 @attrs.frozen
 class Form1Exporter:
-    """附表1 参与党员信息登记表, for a unit (``--scope`` its code) or everything in scope."""
+    """附表1 参与党员信息登记表, for a unit (``--scope`` its code) or everything in scope;
+    ``--with-service`` adds each member's service in ``--year`` (partyreg_core.ledger)."""
 
     name: str = "form1"
     title: str = "附表1 参与党员信息登记表"
@@ -57,6 +59,13 @@ class Form1Exporter:
         code = _scope_code(workspace, options)
         unit_name = workspace.code(code).name if code else workspace.actor.scope.label
         registrations = workspace.official_registrations(MemberQuery(unit=code))
+        service = None
+        if options.get("with_service"):
+            # the ledger columns (note under 附表3): each member's confirmed service that year
+            year = int(options.get("year") or _on(workspace, options).year)
+            service = ServiceColumns(
+                year, {(s.name, s.phone): s for s in workspace.member_service(year)}
+            )
         return official_forms.write_form1(
             target,
             registrations,
@@ -64,6 +73,7 @@ class Form1Exporter:
             day=_on(workspace, options),
             post_names={p.code: p.name for p in workspace.posts()},
             mask=bool(options.get("mask")),
+            service=service,
         )
 
 

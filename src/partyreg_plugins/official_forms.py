@@ -16,15 +16,17 @@ before its cells.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import attrs
 from xlsxwriter import Workbook
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
+from partyreg_core.ledger import SERVICE_HEADERS, MemberService
 from partyreg_core.masking import mask_address, mask_phone
 from partyreg_core.orgcodes import OrgUnit
 from partyreg_core.records import DirectoryEntry, FeedbackSheet, Registration, ReportType
@@ -196,6 +198,22 @@ def _date_line(day: date) -> str:
     return f"{day.year} 年 {day.month} 月 {day.day} 日"
 
 
+@attrs.frozen
+class ServiceColumns:
+    """The service (台帐) columns of Table 1: the year and each member's service by
+    (name, phone); a member without confirmed activities that year gets zeros."""
+
+    year: int
+    by_person: Mapping[tuple[str, str], MemberService]
+
+    def cells(self, name: str, phone: str) -> tuple[str, ...]:
+        """The member's service cells in :data:`SERVICE_HEADERS` order."""
+        found = self.by_person.get((name, phone))
+        if found is None:
+            return (str(self.year), "0", "0", "0", "0", "0")
+        return found.cells()
+
+
 def write_form1(
     target: Path,
     registrations: Iterable[Registration],
@@ -204,16 +222,21 @@ def write_form1(
     day: date,
     post_names: dict[str, str],
     mask: bool = False,
+    service: ServiceColumns | None = None,
 ) -> int:
     """Write 附表1 (党员信息登记表) and return the number of members written.
 
     ``报到类型`` and ``职级`` columns are added after the form's eleven when any member needs
-    them, so the export imports again without a change.
+    them, so the export imports again without a change. ``service`` adds the service columns
+    (:data:`~partyreg_core.ledger.SERVICE_HEADERS`) last; the import skips them.
     """
     rows = list(registrations)
     extra = any(r.report_type is not ReportType.RESIDENCE or r.rank for r in rows)
     headers = FORM1_HEADERS + (FORM1_OPTIONAL if extra else ())
     widths = FORM1_WIDTHS + ((10, 12) if extra else ())
+    if service is not None:
+        headers += SERVICE_HEADERS
+        widths += (10, 12, 10, 10, 10, 10)
     columns = len(headers)
     wb = _workbook(target)
     st = _Styles(wb)
@@ -243,6 +266,8 @@ def write_form1(
         ]
         if extra:
             values += [reg.report_type.value, reg.rank]
+        if service is not None:
+            values += service.cells(reg.name, reg.phone)
         for col, value in enumerate(values):
             put(ws, row, col, value, body)
         row += 1

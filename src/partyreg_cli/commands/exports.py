@@ -14,6 +14,7 @@ from partyreg_cli.output import emit_json, emit_table
 
 @click.command("export")
 @click.argument("name", required=False)
+@click.argument("kind", required=False)
 @click.option(
     "-o", "--output", "target", type=click.Path(path_type=Path, dir_okay=False),
     help="输出文件（.xlsx）。",
@@ -27,7 +28,15 @@ from partyreg_cli.output import emit_json, emit_table
 @click.option("--year", type=int, help="年度（附表3，默认今年）。")
 @click.option("--member", type=int, help="党员编号（附表3：只导出此人）。")
 @click.option("--community", metavar="县区/街道/社区", help="社区（附表3：只导出该社区）。")
-@click.option("--unit", metavar="CODE", help="单位代码（ledger 台帐：导出该单位）。")
+@click.option(
+    "--unit", metavar="CODE",
+    help="单位代码（ledger 台帐：导出该单位；template form1：下发给哪个单位）。",
+)  # fmt: skip
+@click.option("--rows", type=int, help="模板预留的填写行数（template，默认 200）。")
+@click.option(
+    "--with-service", "with_service", is_flag=True,
+    help="附表1 加上每名党员的服务时长、活动次数和评价（--year 年度，默认今年）。",
+)  # fmt: skip
 @click.option("--list", "list_only", is_flag=True, help="列出可用的导出。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
@@ -45,6 +54,8 @@ def export(
     form1 党员信息登记表（附表1）   form2 单位党组织代码表（附表2）
     form3 实绩反馈单（附表3）       form4 全市城市社区通讯录（附表4）
     ledger 单位党员回社区活动台帐（--unit 单位代码 --year 年度）
+    template form1 --unit 代码      下发给单位的空白登记表（带下拉列表和填写提示）
+    template activities --community 社区   下发给指导员的空白活动记录表
     partyreg export --list 列出所有可用的导出（含插件提供的）。
     """
     if list_only or name is None:
@@ -56,10 +67,17 @@ def export(
         return
     if target is None:
         raise click.UsageError("请用 -o 文件.xlsx 指定输出文件。")
+    if options.get("kind") and name != "template":
+        raise click.UsageError(
+            f"{name} 后面不需要再写“{options['kind']}”（只有 template 要写模板名：form1 或 activities）。"
+        )
     if options.get("on") is not None:
         options["on"] = options["on"].date()
     count = app.workspace.export(name, target, {k: v for k, v in options.items() if v})
     if as_json:
         emit_json({"export": name, "file": str(target), "records": count})
+        return
+    if name == "template":
+        click.echo(f"已生成 {options.get('kind')} 模板 {target}（预留 {count} 行填写）。")
         return
     click.echo(f"已导出 {count} 条记录到 {target}。")

@@ -286,6 +286,8 @@ members = sa.Table(
     sa.Column("left_reason", sa.Text, nullable=True),
     # retired (退休); with left_on unset the member stays on as a voluntary retired member
     sa.Column("retired_on", sa.Date, nullable=True),
+    # personal fields replaced after the retention period (revision 0010); statistics stay
+    sa.Column("anonymised_on", sa.Date, nullable=True),
     sa.Column("batch_id", BATCH_ID, nullable=True),
     sa.Column("created_batch", BATCH_ID, nullable=True),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True),
@@ -536,6 +538,33 @@ member_units = sa.Table(
     sa.Column("reason", SHORT, nullable=False),
     sa.Index(None, "member_id"),
     sqlite_autoincrement=True,
+)
+
+campaign_years = sa.Table(
+    "campaign_years",
+    metadata,
+    sa.Column("year", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("status", SHORT, nullable=False, server_default="open"),
+    # the year's four deadlines as {"registration_due": "2027-08-30", …}
+    sa.Column("calendar", sa.JSON, nullable=False),
+    sa.Column("opened_on", sa.Date, nullable=False),
+    sa.Column("opened_by", NAME, nullable=False),
+    sa.Column("closed_on", sa.Date, nullable=True),
+    sa.Column("closed_by", NAME, nullable=True),
+    sa.CheckConstraint("status IN ('open', 'closed')", name="status"),
+)
+
+year_confirmations = sa.Table(
+    "year_confirmations",
+    metadata,
+    sa.Column("year", sa.Integer, sa.ForeignKey("campaign_years.year"), primary_key=True),
+    sa.Column("unit_code", CODE, sa.ForeignKey("org_units.code"), primary_key=True),
+    # the unit's standing registrations when the year was opened (carried over)
+    sa.Column("members", sa.Integer, nullable=False),
+    sa.Column("confirmed_on", sa.Date, nullable=True),
+    sa.Column("confirmed_by", NAME, nullable=True),
+    sa.Column("confirmed_members", sa.Integer, nullable=True),
+    sa.Index(None, "unit_code"),
 )
 
 #: Tables holding members' personal data: scoped by row-level security on PostgreSQL.

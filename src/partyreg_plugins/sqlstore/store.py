@@ -121,6 +121,7 @@ from partyreg_plugins.sqlstore.scoping import (
 )
 from partyreg_plugins.sqlstore.search import scan_order, text_condition, unit_prefix
 from partyreg_plugins.sqlstore.service import ServiceStoreMixin
+from partyreg_plugins.sqlstore.years import YearsStore
 
 #: Mode of a new SQLite store file: read and write for its owner, read for its group.
 SQLITE_FILE_MODE = 0o640
@@ -283,6 +284,7 @@ class SqlStore(
     ServiceStoreMixin,
     FeedbackStoreMixin,
     OrgChangesMixin,
+    YearsStore,
 ):
     """A partyreg store in SQLite (``sqlite:///path``) or PostgreSQL (``postgresql://…``).
 
@@ -1387,6 +1389,11 @@ class SqlStore(
                 "单位党组织不能录入活动：活动由社区、社区工作指导员或其县区录入。",
             )
         rows = activity_rows if isinstance(activity_rows, list) else list(activity_rows)
+        locked = self._refuse_closed_years(
+            actor, batch, rows, skip_rejected=skip_rejected, dry_run=dry_run
+        )
+        if locked is not None:  # rows in a closed campaign year (years.py)
+            return locked
         # PostgreSQL: a clean batch goes straight in, joined to its members in the database;
         # anything else is rolled back and judged row by row in a fresh transaction. (SQLite
         # judges every batch row by row: its per-row join costs more than the Python lookup.)

@@ -24,7 +24,6 @@ from textual.widgets import DataTable, Static
 
 from partyreg_core.batches import Batch
 from partyreg_core.calendar import CampaignCalendar, Deadline
-from partyreg_core.converter import structure
 from partyreg_core.errors import PartyregError
 from partyreg_core.members import MemberQuery, MemberStatus
 from partyreg_core.operators import Role
@@ -43,18 +42,12 @@ RECENT_BATCHES = 3
 
 
 def campaign_calendar(workspace: Workspace, year: int) -> CampaignCalendar:
-    """The calendar of ``year``: the shared ``calendar`` setting when it holds one (the four
-    dates, as ``{"registration_due": "2014-08-30", …}``, optionally keyed by year), else the
-    seed's dates (08-30, 09-10, 09-20, 12-20)."""
-    value = workspace.setting("calendar")
-    if isinstance(value, dict):
-        entry = value.get(str(year), value)
-        if isinstance(entry, dict):
-            try:
-                return structure({**entry, "year": year}, CampaignCalendar)
-            except PartyregError:
-                pass  # a malformed setting must not hide the dashboard: fall back to the seed
-    return CampaignCalendar.default(year)
+    """The calendar of ``year`` as every part reads it (``Workspace.calendar``), else the
+    seed's dates when the stored setting is damaged (the dashboard must still open)."""
+    try:
+        return workspace.calendar(year)
+    except PartyregError:
+        return CampaignCalendar.default(year)
 
 
 @attrs.frozen
