@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from contextlib import redirect_stdout
 from io import StringIO
@@ -33,8 +34,13 @@ class Demo:
     def __init__(self, out: Path) -> None:
         self.out = out
         self.db = f"sqlite:///{out / 'partyreg.db'}"
+        self.steps = 0
 
     def step(self, title: str) -> None:
+        """Start the next numbered step (a number written in ``title`` is replaced)."""
+        self.steps += 1
+        text = re.sub(r"^(分流 )?[0-9]+[.、]\s*", "", title)
+        title = f"{self.steps}. {text}"
         print(f"\n\033[1m== {title}\033[0m" if sys.stdout.isatty() else f"\n== {title}")
 
     def cli(self, *args: str, expect: int = 0, show: bool = True) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
+import attrs
 import click
 
 from partyreg_cli.app import App
@@ -91,14 +92,21 @@ def members() -> None:
 @click.option(
     "--status", type=click.Choice([s.value for s in MemberStatus]), help="只列出该状态的党员。"
 )
+@click.option("--include-left", is_flag=True, help="也列出已离开（调离、退休离开）的党员。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON（完整，不分页）。")
 @click.pass_obj
 def list_members(
-    app: App, unit: str | None, community: str | None, status: str | None, as_json: bool
+    app: App,
+    unit: str | None,
+    community: str | None,
+    status: str | None,
+    include_left: bool,
+    as_json: bool,
 ) -> None:
-    """列出党员：附表1 的全部字段和登记状态。"""
+    """列出党员：附表1 的全部字段和登记状态（已离开的党员加 --include-left 才列出）。"""
     ws = app.workspace
-    found: Iterator[Member] = ws.iter_members(_query(ws, unit, community, status))
+    query = attrs.evolve(_query(ws, unit, community, status), include_left=include_left)
+    found: Iterator[Member] = ws.iter_members(query)
     if as_json:
         stream_json_list(member_json(m) for m in found)
         return
