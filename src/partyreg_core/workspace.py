@@ -1278,7 +1278,9 @@ class Workspace:
         actor = self.actor
         counts = self.store.progress_counts(actor, grouping, calendar, on)
         tree = self.org_tree
-        names = {str(u.code): u.name for u in tree}
+        # the units as they were on the day (codes and names: a 2014 report after the 2016
+        # changes shows 清河区委 and 洪泽县委)
+        names = {str(u.code): u.name_on(on) for u in tree}
         districts: dict[str, str] = {}
         if grouping is ProgressBy.COMMUNITY:
             for community in self.store.communities():

@@ -177,3 +177,31 @@ def test_member_lifecycle_commands(
         == 2
     )
     assert "Traceback" not in capsys.readouterr().err
+
+
+def progress_by_district(db: str, on: str, year: str) -> dict[str, tuple[str, int]]:
+    data = as_json(db, "progress", "--by", "district", "--on", on, "--year", year)
+    assert isinstance(data, dict)
+    return {r["key"]: (r["name"], r["registered"]) for r in data["rows"]}
+
+
+def test_progress_counts_each_day_under_that_days_codes_and_names(
+    db: str, city: dict[str, list[int]]
+) -> None:
+    by_district: Counter[str] = Counter()
+    for unit, ids in city.items():
+        by_district[unit[:7]] += len(ids)
+    before = progress_by_district(db, "2014-09-25", "2014")
+    assert before == {
+        "008.001": ("清河区委", by_district["008.001"]),
+        "008.002": ("清浦区委", by_district["008.002"]),
+        "008.006": ("洪泽县委", by_district["008.006"]),
+    }
+    invoke(db, "codes", "apply", str(EXAMPLE))
+    # the 2014 report asked after the 2016 changes: still 2014's districts, codes and names
+    assert progress_by_district(db, "2014-09-25", "2014") == before
+    # a report of a day after the changes: 清江浦区 holds both, 洪泽 has its new name
+    assert progress_by_district(db, "2016-10-05", "2016") == {
+        "008.028": ("清江浦区委", by_district["008.001"] + by_district["008.002"]),
+        "008.006": ("洪泽区委", by_district["008.006"]),
+    }

@@ -35,6 +35,7 @@ from partyreg_plugins.sqlstore.schema import (
     communities,
     feedback_sheets,
     instructor_communities,
+    member_units,
     members,
     routes,
     unit_expectations,
@@ -428,7 +429,8 @@ class ProgressStore(_Base):
         if by is ProgressBy.COMMUNITY:
             key: Any = m.community_id
         else:
-            key = unit_prefix(UNIT_DEPTH if by is ProgressBy.UNIT else DISTRICT_DEPTH, m.unit_code)
+            depth = UNIT_DEPTH if by is ProgressBy.UNIT else DISTRICT_DEPTH
+            key = unit_prefix(depth, _unit_code_on(on))
 
         def upto(column: Any, day: date) -> Any:
             return sa.func.sum(sa.case((column <= day, 1), else_=0))
@@ -524,3 +526,23 @@ def _day(value: Any) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
+
+
+def _unit_code_on(on: date) -> Any:
+    """A member's unit code as it was on ``on``: the earlier code ``member_units`` keeps for
+    that day (a move, merge or transfer re-coded the member later), else the current one. So
+    progress as of a day before the 2016 merge counts under 清河区 and 清浦区, and after it under
+    清江浦区 (decision 0051)."""
+    h = member_units.c
+    earlier = (
+        sa.select(h.unit_code)
+        .where(
+            h.member_id == members.c.id,
+            sa.or_(h.valid_from.is_(None), h.valid_from <= on),
+            h.valid_to > on,
+        )
+        .order_by(h.valid_to)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return sa.func.coalesce(earlier, members.c.unit_code)
