@@ -205,3 +205,37 @@ def test_progress_counts_each_day_under_that_days_codes_and_names(
         "008.028": ("清江浦区委", by_district["008.001"] + by_district["008.002"]),
         "008.006": ("洪泽区委", by_district["008.006"]),
     }
+
+
+def test_routing_before_and_after_the_change_date(db: str, city: dict[str, list[int]]) -> None:
+    """Before 2016-10-01 a member who writes 清河区 is routed through 008.001; after the
+    change file, a member who still writes 清河区 (the old name) reaches the same community,
+    now under 清江浦区 (008.028)."""
+    added = as_json(db, "community", "add", "--district", "清河区", "--street", "长东街道",
+                    "--name", "文渠社区", "--phone", "0517-83601234")  # fmt: skip
+    assert isinstance(added, dict)
+    community = added["id"]
+    before = as_json(db, "route", "--on", "2014-09-05")
+    assert isinstance(before, dict)
+    registered = sum(len(ids) for ids in city.values())
+    assert before["routed"] == registered
+    assert {d["code"]: d["routed"] for d in before["by_district"]} == {"008.001": registered}
+    invoke(db, "codes", "apply", str(EXAMPLE))
+    shown = as_json(db, "community", "show", str(community))
+    assert isinstance(shown, dict) and shown["district_code"] == "008.028"
+    store = SqlStore(db)
+    me = support.actor(store, getpass.getuser())
+    late = support.registration(
+        OrgCode.parse("008.028.001"), CommunityRef("清河区", "长东街道", "文渠社区")
+    )
+    at = datetime(2017, 3, 1, tzinfo=UTC)
+    batch = Batch("20170301T000000-bbbbbb", BatchKind.REGISTRATIONS, "附表1.xlsx", me.name, at,
+                  date(2017, 3, 1), 1)  # fmt: skip
+    assert store.write_registrations(me, batch, [late]).new == 1
+    store.close()
+    after = as_json(db, "route", "--on", "2017-03-02")
+    assert isinstance(after, dict) and after["routed"] == 1
+    assert {d["code"]: d["routed"] for d in after["by_district"]} == {"008.028": 1}
+    assert [(c["community_id"], c["district_code"], c["count"]) for c in after["by_community"]] == [
+        (community, "008.028", 1)
+    ]
