@@ -32,6 +32,8 @@ from partyreg_core.notices import (
 )
 from partyreg_core.operators import Actor, Role, Scope
 from partyreg_core.orgcodes import OrgCode
+from partyreg_plugins.sqlstore.rows import opt_code as _opt_code
+from partyreg_plugins.sqlstore.rows import utc as _utc
 from partyreg_plugins.sqlstore.schema import (
     channels,
     communities,
@@ -48,16 +50,6 @@ if TYPE_CHECKING:
     from partyreg_core.audit import AuditEntry
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _code(text: str | None) -> OrgCode | None:
-    return None if text is None else OrgCode(tuple(text.split(".")))
-
-
 def _channel(row: sa.Row[Any]) -> Channel:
     m = row._mapping
     return Channel(
@@ -69,7 +61,7 @@ def _channel(row: sa.Row[Any]) -> Channel:
         id=m["id"],
         created_by=m["created_by"],
         created_at=_utc(m["created_at"]),
-        district_code=_code(m["district_code"]),
+        district_code=_opt_code(m["district_code"]),
         community_id=m["community_id"],
     )
 
@@ -95,7 +87,7 @@ def _message(row: sa.Row[Any]) -> OutboxMessage:
         created_by=m["created_by"],
         key=m["idempotency_key"] or "",
         community_id=m["community_id"],
-        district_code=_code(m["district_code"]),
+        district_code=_opt_code(m["district_code"]),
     )
 
 
@@ -182,7 +174,7 @@ class NotifyStoreMixin:
                     "community.unknown",
                     f"没有编号为 {target.id} 的社区：用社区通讯录核对。",
                 )
-            return _code(row.district_code), target.id
+            return _opt_code(row.district_code), target.id
         row = conn.execute(sa.select(instructors.c.id).where(instructors.c.id == target.id)).first()
         if row is None:
             raise NotFoundError("instructor.unknown", f"没有编号为 {target.id} 的社区工作指导员。")
@@ -191,7 +183,7 @@ class NotifyStoreMixin:
             .select_from(instructor_communities.join(communities))
             .where(instructor_communities.c.instructor_id == target.id)
         ).scalar()
-        return _code(district), None
+        return _opt_code(district), None
 
     def locate_targets(
         self, targets: Iterable[Target]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -35,6 +35,8 @@ from partyreg_core.orgchanges import (
 )
 from partyreg_core.orgcodes import OrgCode, OrgUnit, parse_code
 from partyreg_plugins.sqlstore import pg
+from partyreg_plugins.sqlstore.rows import code as _code
+from partyreg_plugins.sqlstore.rows import now as _now
 from partyreg_plugins.sqlstore.schema import (
     activities,
     communities,
@@ -69,10 +71,6 @@ BULK_RECODED = (
     ("routes", "from_code"),
     ("routes", "district_code"),
 )
-
-
-def _code(text: str) -> OrgCode:
-    return OrgCode(tuple(text.split(".")))
 
 
 class OrgChangesMixin:
@@ -556,10 +554,6 @@ class OrgChangesMixin:
                 **_about(current),
             )
             return _member(row)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _check_day(on: date, today: date, what: str) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -30,6 +29,7 @@ from partyreg_core.progress import (
     overdue_milestones,
 )
 from partyreg_core.records import CommunityRef
+from partyreg_plugins.sqlstore.rows import code as _code
 from partyreg_plugins.sqlstore.schema import (
     change_requests,
     communities,
@@ -49,11 +49,6 @@ if TYPE_CHECKING:
     _Base = SqlStore
 else:
     _Base = object
-
-
-@lru_cache(maxsize=65536)
-def _code(text: str) -> OrgCode:
-    return OrgCode(tuple(text.split(".")))
 
 
 def _request(row: sa.Row[Any]) -> ChangeRequest:

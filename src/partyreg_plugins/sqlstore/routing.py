@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -39,6 +39,8 @@ from partyreg_core.routing import (
     spelling_key,
 )
 from partyreg_plugins.sqlstore.bulk import fetch_rows, in_values
+from partyreg_plugins.sqlstore.rows import community as _community
+from partyreg_plugins.sqlstore.rows import now as _now
 from partyreg_plugins.sqlstore.schema import (
     communities,
     instructor_communities,
@@ -54,22 +56,6 @@ _stages = itertools.count(1)
 
 
 _DIRECTORY_FIELDS = ("street", "name", "phone", "qq_group", "secretary", "mobile", "address")
-
-
-def _community_row(row: sa.Row[Any]) -> Community:
-    m = row._mapping
-    return Community(
-        id=m["id"],
-        district_code=parse_code(m["district_code"]),
-        district=m["district"],
-        street=m["street"],
-        name=m["name"],
-        phone=m["phone"],
-        qq_group=m["qq_group"],
-        secretary=m["secretary"],
-        mobile=m["mobile"],
-        address=m["address"],
-    )
 
 
 def _community_json(community: Community) -> dict[str, str]:
@@ -134,7 +120,7 @@ class RoutingStore:
                 )
                 .returning(communities.c.id)
             ).scalar_one()
-            saved = _community_row(
+            saved = _community(
                 conn.execute(sa.select(communities).where(communities.c.id == new_id)).one()
             )
             self._audit(
@@ -162,7 +148,7 @@ class RoutingStore:
                     "community.unknown",
                     f"没有编号为 {community_id} 的社区：用 partyreg community list 查看。",
                 )
-            current = _community_row(row)
+            current = _community(row)
             if not _may_keep_district(actor, current.district_code):
                 raise NotPermittedError(
                     "scope.denied",
@@ -202,7 +188,7 @@ class RoutingStore:
                 .where(communities.c.id == community_id)
                 .values(match_key=key, **{f: after_all[f] for f in changed})
             )
-            saved = _community_row(
+            saved = _community(
                 conn.execute(sa.select(communities).where(communities.c.id == community_id)).one()
             )
             self._audit(
@@ -718,7 +704,3 @@ class _Plan:
 
 def _chunked(items: Sequence[int], size: int = 500) -> list[Sequence[int]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

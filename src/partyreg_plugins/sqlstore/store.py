@@ -16,7 +16,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -89,6 +88,11 @@ from partyreg_plugins.sqlstore.notify import NotifyStoreMixin
 from partyreg_plugins.sqlstore.orgchanges import OrgChangesMixin
 from partyreg_plugins.sqlstore.progress import ProgressStore
 from partyreg_plugins.sqlstore.routing import RoutingStore
+from partyreg_plugins.sqlstore.rows import code as _code
+from partyreg_plugins.sqlstore.rows import community as _community
+from partyreg_plugins.sqlstore.rows import now as _now
+from partyreg_plugins.sqlstore.rows import opt_code as _opt_code
+from partyreg_plugins.sqlstore.rows import utc as _utc
 from partyreg_plugins.sqlstore.schema import (
     ACTIVITY_KEY,
     MEMBER_TABLES,
@@ -167,25 +171,6 @@ class _Rollback(Exception):
         self.result = result
 
 
-@lru_cache(maxsize=65536)
-def _code(text: str) -> OrgCode:
-    return OrgCode(tuple(text.split(".")))
-
-
-def _opt_code(text: str | None) -> OrgCode | None:
-    return None if text is None else _code(text)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _json(value: Any) -> Any:
     """Core values as JSON-ready data (org codes as text, dates ISO, tuples as lists)."""
     return json.loads(json.dumps(unstructure(value), ensure_ascii=False, default=str))
@@ -216,22 +201,6 @@ def _member(row: sa.Row[Any]) -> Member:
         left_on=m["left_on"],
         left_reason=m["left_reason"] or "",
         retired_on=m["retired_on"],
-    )
-
-
-def _community(row: sa.Row[Any]) -> Community:
-    m = row._mapping
-    return Community(
-        id=m["id"],
-        district_code=_code(m["district_code"]),
-        district=m["district"],
-        street=m["street"],
-        name=m["name"],
-        phone=m["phone"],
-        qq_group=m["qq_group"],
-        secretary=m["secretary"],
-        mobile=m["mobile"],
-        address=m["address"],
     )
 
 
