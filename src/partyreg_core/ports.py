@@ -513,6 +513,15 @@ class Store(Protocol):
         by the unit code they had that day cut to ``depth`` segments, within the scope."""
         ...
 
+    def unit_members_on(self, actor: Actor, under: OrgCode, day: date) -> dict[int, str]:
+        """Members within ``under`` on ``day`` under that day's codes (registered by then, not
+        gone before the day's year began): member id → the unit code they had, in scope."""
+        ...
+
+    def org_changed_after(self, day: date) -> bool:
+        """Whether an org change took effect after ``day``."""
+        ...
+
     def transfer_member(
         self, actor: Actor, member_id: int, to: OrgCode, on: date, reason: str, today: date
     ) -> Member:

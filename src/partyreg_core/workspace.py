@@ -2465,13 +2465,21 @@ class Workspace:
         unit: OrgCode | str | None = None,
     ) -> list[SummaryRow]:
         """Confirmed service grouped by member, community, unit, district, post or month
-        (``year=None``: all years), within scope."""
-        return self.store.feedback_summary(
+        (``year=None``: all years), within scope. By unit or district for a ``year``, each
+        code carries its name as of the year's end (decision 0062): a 2014 summary shows
+        洪泽县委 even after the 2016 rename."""
+        grouping = SummaryBy(by)
+        rows = self.store.feedback_summary(
             self.actor,
-            SummaryBy(by),
+            grouping,
             year=year,
             unit=self._code(unit) if unit is not None else None,
         )
+        if year is None or grouping not in (SummaryBy.UNIT, SummaryBy.DISTRICT):
+            return rows
+        day = min(date(year, 12, 31), self.today())
+        names = {str(u.code): u.name_on(day) for u in self.org_tree}
+        return [r._replace(label=names.get(r.key, r.label)) for r in rows]
 
     def ranking_weights(self) -> RankingWeights:
         """The ranking weights in effect (settings key ``ranking_weights``, else defaults)."""
@@ -2522,14 +2530,17 @@ class Workspace:
         service and their feedback sheet (number, state, confirmation, delivery)."""
         code = self.code(unit).code
         day_year = year or self.today().year
-        units = {
-            m.id: str(m.unit_code)
-            for m in self.store.iter_members(self.actor, MemberQuery(unit=code))
-        }
+        day = min(date(day_year, 12, 31), self.today())
+        # the members the unit had at the year's end, under that day's codes: the 2014 ledger
+        # of 清河区's units, asked after the 2016 merge, still lists their members
+        units = self.store.unit_members_on(self.actor, code, day)
+        # an org change since the year began re-coded activities and sheets: take the
+        # members' own rows wherever they are coded now (decision 0062)
+        within = None if self.store.org_changed_after(date(day_year, 1, 1)) else code
         by_member = self.store.feedback_summary(
-            self.actor, SummaryBy.MEMBER, year=day_year, unit=code
+            self.actor, SummaryBy.MEMBER, year=day_year, unit=within
         )
-        sheets = self.store.sheets_iter(self.actor, day_year, unit=code)
+        sheets = self.store.sheets_iter(self.actor, day_year, unit=within)
         return ledger_lines(by_member, sheets, units)
 
     def set_activity_kinds(self, kinds: Sequence[str]) -> tuple[str, ...]:

@@ -10,14 +10,17 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from partyreg_cli.app import App
 from partyreg_cli.main import cli, run
 from partyreg_core.batches import Batch, BatchKind
+from partyreg_core.hours import RollupKey
 from partyreg_core.members import MemberQuery
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.records import CommunityRef
+from partyreg_core.workspace import Workspace
 from partyreg_plugins.sqlstore.store import SqlStore
 from tests.plugins.storage import support
 
@@ -239,3 +242,132 @@ def test_routing_before_and_after_the_change_date(db: str, city: dict[str, list[
     assert [(c["community_id"], c["district_code"], c["count"]) for c in after["by_community"]] == [
         (community, "008.028", 1)
     ]
+
+
+def _raw_activities(db: str, where: str = "1 = 1") -> list[tuple[int, str, str, int, float]]:
+    """(member, unit code, district code, year, hours) of the confirmed activities, read as
+    they are stored now."""
+    engine = sa.create_engine(db)
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT member_id, unit_code, district_code, year, hours FROM activities"
+            f" WHERE confirmed AND {where}"
+        ).all()
+    engine.dispose()
+    return [(int(m), str(u), str(d), int(y), float(h)) for m, u, d, y, h in rows]
+
+
+def _grouped(rows: list[tuple[int, str, str, int, float]], year: int, index: int) -> dict:  # type: ignore[type-arg]
+    hours: Counter[str] = Counter()
+    count: Counter[str] = Counter()
+    for row in rows:
+        if row[3] == year:
+            hours[str(row[index])] += row[4]
+            count[str(row[index])] += 1
+    return {k: (round(hours[k], 2), count[k]) for k in hours}
+
+
+def _summary(db: str, by: str, year: str | None) -> dict[str, tuple[str, float, int]]:
+    extra = ["--year", year] if year else []
+    data = as_json(db, "feedback", "summary", "--by", by, *extra)
+    assert isinstance(data, dict)
+    return {
+        r["key"]: (r["label"], r["hours"], r["activities"]) for r in data["rows"] if r["activities"]
+    }
+
+
+def test_service_summaries_group_each_activity_under_its_days_codes(db: str) -> None:
+    """Service recorded in 2014 and in 2016 before the change day counts, after the 2016
+    change file, under the codes and names it had on its day; service after the day under
+    the new ones. Expected totals come from the activity rows as stored before the change
+    (and, for the later ones, as stored after it)."""
+    assert run(["--db", db, "init"]) == 0
+    for parent, name in [("008.001", "清河区委办党支部"), ("008.002", "清浦区委办党支部"),
+                         ("008.006", "洪泽县委办党支部")]:  # fmt: skip
+        invoke(db, "codes", "add", parent, name, "--on", "2014-08-01", "--reason", "编码")
+    places = [("清河区", "长东街道", "文渠社区"), ("清浦区", "浦楼街道", "承德社区"),
+              ("洪泽县", "高良涧街道", "东风社区")]  # fmt: skip
+    for district, street, name in places:
+        invoke(db, "community", "add", "--district", district, "--street", street, "--name", name)
+    # each unit's members live in each of the three districts: a unit's service is spread
+    # over districts and a district's over units
+    store = SqlStore(db)
+    me = support.actor(store, getpass.getuser())
+    people: list[tuple[str, tuple[str, str]]] = []
+    regs = []
+    for unit in ("008.001.001", "008.002.001", "008.006.001"):
+        for place in places:
+            who = support.person()
+            regs.append(support.registration(OrgCode.parse(unit), CommunityRef(*place), who=who))
+            people.append((unit, who))
+    at = datetime(2014, 8, 28, tzinfo=UTC)
+    batch = Batch("20140828T000000-cccccc", BatchKind.REGISTRATIONS, "附表1.xlsx", me.name, at,
+                  date(2014, 8, 28), len(regs))  # fmt: skip
+    assert store.write_registrations(me, batch, regs).new == len(regs)
+    store.close()
+    assert as_json(db, "route", "--on", "2014-09-05")["routed"] == len(regs)  # type: ignore[index]
+
+    def record(day: date, stamp: str) -> str:
+        acts = [support.activity(who, day, hours=1.5 + i % 4) for i, (_, who) in enumerate(people)]
+        batch_id = f"{stamp}-dddddd"
+        written = SqlStore(db)
+        actor = support.actor(written, getpass.getuser())
+        made = Batch(batch_id, BatchKind.ACTIVITIES, "活动.xlsx", actor.name, at, day, len(acts))
+        assert written.write_activities(actor, made, acts).new == len(acts)
+        written.close()
+        return batch_id
+
+    record(date(2014, 10, 12), "20141012T000000")
+    record(date(2016, 9, 18), "20160918T000000")
+    before = _raw_activities(db)
+    assert {r[1][:7] for r in before} == {"008.001", "008.002", "008.006"}
+    invoke(db, "codes", "apply", str(EXAMPLE))
+    late = record(date(2016, 11, 20), "20161120T000000")
+    after = _raw_activities(db, f"batch_id = '{late}'")
+    assert {r[2] for r in after} == {"008.028", "008.006"}  # the new districts' codes
+    names = {"008.001": "清河区委", "008.002": "清浦区委", "008.006": "洪泽县委",
+             "008.001.001": "清河区委办党支部", "008.002.001": "清浦区委办党支部",
+             "008.006.001": "洪泽县委办党支部"}  # fmt: skip
+    new_names = {"008.028": "清江浦区委", "008.006": "洪泽区委",
+                 "008.028.001": "清河区委办党支部", "008.028.002": "清浦区委办党支部",
+                 "008.006.001": "洪泽县委办党支部"}  # fmt: skip
+    for by, index in (("unit", 1), ("district", 2)):
+        # 2014: entirely under 2014's codes, with 2014's names
+        want = _grouped(before, 2014, index)
+        assert _summary(db, by, "2014") == {k: (names[k], *v) for k, v in want.items()}
+        # 2016: before 2016-10-01 under the old codes, after it under the new ones; names as
+        # of the year's end
+        old = _grouped(before, 2016, index)
+        new = _grouped(after, 2016, index)
+        got = _summary(db, by, "2016")
+        assert set(got) == set(old) | set(new)
+        for k in got:
+            hours = round(old.get(k, (0.0, 0))[0] + new.get(k, (0.0, 0))[0], 2)
+            n = old.get(k, (0.0, 0))[1] + new.get(k, (0.0, 0))[1]
+            assert got[k][1:] == (hours, n), (by, k)
+        first = "008.001" if by == "district" else "008.001.001"
+        assert got[first][0] == names[first]  # retired in October: its last name
+        if by == "district":
+            assert got["008.006"][0] == "洪泽区委"  # renamed in October: the year-end name
+        # all years together: under today's codes (the years have no one common day)
+        total = _summary(db, by, None)
+        assert {k: v[0] for k, v in total.items()} == {k: new_names[k] for k in total}
+        assert round(sum(v[1] for v in total.values()), 2) == round(
+            sum(r[4] for r in before + after), 2
+        )
+    # the 2014 ledger of 清河区's unit, asked by its retired code, lists its members then
+    store = SqlStore(db)
+    me = support.actor(store, getpass.getuser())
+    ws_members = store.unit_members_on(me, OrgCode.parse("008.001.001"), date(2014, 12, 31))
+    assert set(ws_members.values()) == {"008.001.001"} and len(ws_members) == len(places)
+    # the roll-ups of the storage API follow the same rule
+    rollup = store.activity_totals(me, RollupKey.DISTRICT, year=2014)
+    totals = {t.key: (t.hours, t.activities) for t in rollup}
+    assert totals == _grouped(before, 2014, 2)
+    store.close()
+    ledger = Workspace(db, os_user=getpass.getuser()).ledger("008.001.001", year=2014)
+    assert len(ledger) == len(places) and {line.unit_code for line in ledger} == {"008.001.001"}
+    assert sum(line.activities for line in ledger) == len(places)
+    assert round(sum(line.hours for line in ledger), 2) == round(
+        sum(h for _, u, _, y, h in before if y == 2014 and u == "008.001.001"), 2
+    )

@@ -33,6 +33,7 @@ from partyreg_core.feedback import (
 from partyreg_core.operators import Actor, Role
 from partyreg_core.orgcodes import OrgCode, parse_code
 from partyreg_plugins.sqlstore.bulk import fetch_rows
+from partyreg_plugins.sqlstore.history import changed_after, district_code_on, unit_code_on
 from partyreg_plugins.sqlstore.schema import (
     activities,
     assignments,
@@ -733,39 +734,63 @@ class FeedbackStoreMixin:
         unit: OrgCode | None = None,
     ) -> list[SummaryRow]:
         """Confirmed service grouped ``by``, within the scope (and ``unit``'s subtree): one
-        ``GROUP BY`` over the activities, plus one over the members for who has none yet."""
+        ``GROUP BY`` over the activities, plus one over the members for who has none yet.
+
+        By unit or district for a ``year`` that an org change reached into (it took effect
+        after the year began), each activity counts under the codes of its own day and the
+        members under those of the year's last day — a 2014 summary asked after the 2016
+        merge groups under 清河区 and 清浦区 (decision 0062). Otherwise under today's codes."""
         a = activities.c
         rating_sums = [
             sa.func.sum(sa.case((a.rating == value, 1), else_=0)) for value in ("优", "良", "一般")
         ]
-        key: Any
-        if by is SummaryBy.POST:
-            key = self._post_key()
-        elif by is SummaryBy.MONTH:
-            key = a.year * 100 + sa.extract("month", a.day)
-        else:
-            key = {
-                SummaryBy.MEMBER: a.member_id,
-                SummaryBy.COMMUNITY: a.community_id,
-                SummaryBy.UNIT: a.unit_code,
-                SummaryBy.DISTRICT: a.district_code,
-            }[by]
-        columns = [
-            key.label("key"),
-            sa.func.sum(a.hours).label("hours"),
-            sa.func.count().label("n"),
-            *(c.label(n) for c, n in zip(rating_sums, ("excellent", "good", "fair"), strict=True)),
-        ]
-        with_members = by in (SummaryBy.COMMUNITY, SummaryBy.UNIT, SummaryBy.DISTRICT)
-        if with_members:
-            columns.append(sa.func.count(sa.distinct(a.member_id)))
-        statement = sa.select(*columns).where(a.confirmed == sa.true()).group_by(key)
-        statement = where(statement, activity_condition(actor.scope))
-        if year is not None:
-            statement = statement.where(a.year == year)
-        if unit is not None:
-            statement = statement.where(subtree(a.unit_code, unit))
         with self._tx(actor) as conn:
+            as_of: date | None = None
+            if (
+                year is not None
+                and by in (SummaryBy.UNIT, SummaryBy.DISTRICT)
+                and changed_after(conn, date(year, 1, 1))
+            ):
+                as_of = date(year, 12, 31)
+            key: Any
+            if by is SummaryBy.POST:
+                key = self._post_key()
+            elif by is SummaryBy.MONTH:
+                key = a.year * 100 + sa.extract("month", a.day)
+            elif as_of is not None and by is SummaryBy.UNIT:
+                key = unit_code_on(a.member_id, a.unit_code, a.day)
+            elif as_of is not None:
+                key = district_code_on(a.community_id, a.district_code, a.day)
+            else:
+                key = {
+                    SummaryBy.MEMBER: a.member_id,
+                    SummaryBy.COMMUNITY: a.community_id,
+                    SummaryBy.UNIT: a.unit_code,
+                    SummaryBy.DISTRICT: a.district_code,
+                }[by]
+            columns = [
+                key.label("key"),
+                sa.func.sum(a.hours).label("hours"),
+                sa.func.count().label("n"),
+                *(
+                    c.label(n)
+                    for c, n in zip(rating_sums, ("excellent", "good", "fair"), strict=True)
+                ),
+            ]
+            with_members = by in (SummaryBy.COMMUNITY, SummaryBy.UNIT, SummaryBy.DISTRICT)
+            if with_members:
+                columns.append(sa.func.count(sa.distinct(a.member_id)))
+            statement = sa.select(*columns).where(a.confirmed == sa.true()).group_by(key)
+            statement = where(statement, activity_condition(actor.scope))
+            if year is not None:
+                statement = statement.where(a.year == year)
+            if unit is not None:
+                inside = subtree(a.unit_code, unit)
+                if as_of is not None:  # under the code it has now or had that day
+                    inside = sa.or_(
+                        inside, subtree(unit_code_on(a.member_id, a.unit_code, a.day), unit)
+                    )
+                statement = statement.where(inside)
             if by is SummaryBy.MEMBER:
                 return self._by_member(conn, actor, statement, unit)
             rows = fetch_rows(conn, statement)
@@ -783,18 +808,16 @@ class FeedbackStoreMixin:
                     _summary(k, names.get(k, k), r, None, None)
                     for k, r in sorted(found.items(), key=lambda p: _code_order(p[0]))
                 ]
-            counts = self._member_counts(conn, actor, by, unit)
+            counts = self._member_counts(conn, actor, by, unit, as_of)
             labels = self._labels(conn, by, set(found) | set(counts))
             out = []
             for k in sorted(set(found) | set(counts), key=_sort_key(by)):
-                total = counts.get(k, 0)
                 r = found.get(k)
-                if by is SummaryBy.MEMBER:
-                    active = 1 if r is not None else 0
-                    total = 1
-                else:
-                    active = int(r[6]) if r is not None else 0
-                out.append(_summary(k, labels.get(k, k), r, total, max(total - active, 0)))
+                active = int(r[6]) if r is not None else 0
+                # who served under a key counts among its members even if they are counted
+                # elsewhere now (moved community, or a code the year's end no longer had)
+                total = max(counts.get(k, 0), active)
+                out.append(_summary(k, labels.get(k, k), r, total, total - active))
             return out
 
     def _by_member(
@@ -888,22 +911,37 @@ class FeedbackStoreMixin:
         return names
 
     def _member_counts(
-        self, conn: sa.Connection, actor: Actor, by: SummaryBy, unit: OrgCode | None
+        self,
+        conn: sa.Connection,
+        actor: Actor,
+        by: SummaryBy,
+        unit: OrgCode | None,
+        as_of: date | None = None,
     ) -> dict[str, int]:
-        column = {
-            SummaryBy.MEMBER: members.c.id,
-            SummaryBy.COMMUNITY: members.c.community_id,
-            SummaryBy.UNIT: members.c.unit_code,
-            SummaryBy.DISTRICT: members.c.district_code,
+        """Routed members in scope per key: under today's codes, or under those of ``as_of``."""
+        m = members.c
+        column: Any = {
+            SummaryBy.MEMBER: m.id,
+            SummaryBy.COMMUNITY: m.community_id,
+            SummaryBy.UNIT: m.unit_code,
+            SummaryBy.DISTRICT: m.district_code,
         }[by]
+        then = unit_code_on(m.id, m.unit_code, as_of) if as_of is not None else None
+        if as_of is not None and by is SummaryBy.UNIT:
+            column = then
+        elif as_of is not None and by is SummaryBy.DISTRICT:
+            column = district_code_on(m.community_id, m.district_code, as_of)
         statement = where(
             sa.select(column, sa.func.count())
-            .where(members.c.status != "registered", members.c.community_id.is_not(None))
+            .where(m.status != "registered", m.community_id.is_not(None))
             .group_by(column),
             member_condition(actor.scope),
         )
         if unit is not None:
-            statement = statement.where(subtree(members.c.unit_code, unit))
+            inside = subtree(m.unit_code, unit)
+            if then is not None:
+                inside = sa.or_(inside, subtree(then, unit))
+            statement = statement.where(inside)
         return {("" if k is None else str(k)): int(n) for k, n in fetch_rows(conn, statement)}
 
     def _labels(self, conn: sa.Connection, by: SummaryBy, keys: set[str]) -> dict[str, str]:

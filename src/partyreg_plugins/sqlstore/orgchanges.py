@@ -5,8 +5,10 @@ move, retirement, merge) is planned by the core (:func:`partyreg_core.orgchanges
 inside the store's transaction, against the stored tree, then written: new codes added, old
 codes retired pointing at their new ones, and every old → new code applied to what carries a
 code (members, their routes, activities, feedback sheets, communities, instructors; operators
-of a moved unit). Members' earlier codes are kept in ``member_units``, never re-coded, so the
-counts of a past day add up under that day's codes (decision 0051).
+of a moved unit). Members' earlier codes are kept in ``member_units`` and communities' earlier
+district codes in ``community_districts``, never re-coded, so the counts and the service
+summaries of a past day add up under that day's codes (decisions 0051, 0062; see
+:mod:`partyreg_plugins.sqlstore.history`).
 """
 
 from __future__ import annotations
@@ -35,11 +37,13 @@ from partyreg_core.orgchanges import (
 )
 from partyreg_core.orgcodes import OrgCode, OrgUnit, parse_code
 from partyreg_plugins.sqlstore import pg
+from partyreg_plugins.sqlstore.history import changed_after, unit_code_on
 from partyreg_plugins.sqlstore.rows import code as _code
 from partyreg_plugins.sqlstore.rows import now as _now
 from partyreg_plugins.sqlstore.schema import (
     activities,
     communities,
+    community_districts,
     feedback_sheets,
     instructors,
     member_units,
@@ -56,7 +60,8 @@ if TYPE_CHECKING:
     from partyreg_plugins.sqlstore.store import SqlStore
 
 #: The columns an old code is replaced in when a unit moves or merges, one code at a time (small
-#: or indexed; history tables — ``member_units``, the audit log — keep the codes as they were).
+#: or indexed; history tables — ``member_units``, ``community_districts``, the audit log — keep
+#: the codes as they were).
 RECODED_COLUMNS = (
     members.c.unit_code,
     members.c.district_code,
@@ -253,6 +258,17 @@ class OrgChangesMixin:
                 "请先在社区通讯录中把其中一个改名（如注明原县区）再调整。",
             )
         self._close_unit_interval(conn, members.c.unit_code == old, move.on, move.kind.value)
+        conn.execute(
+            sa.insert(community_districts).from_select(
+                ["community_id", "district_code", "valid_to", "reason"],
+                sa.select(
+                    communities.c.id,
+                    communities.c.district_code,
+                    sa.literal(move.on, sa.Date),
+                    sa.literal(move.kind.value),
+                ).where(communities.c.district_code == old),
+            )
+        )
         for column in RECODED_COLUMNS:
             conn.execute(sa.update(column.table).where(column == old).values({column.name: new}))
         if move.kind is not ChangeKind.MERGE:
@@ -398,6 +414,28 @@ class OrgChangesMixin:
                 MemberCount(parse_code(code), MemberStatus(state), count)
                 for code, state, count in conn.execute(statement)
             ]
+
+    def unit_members_on(self: SqlStore, actor: Actor, under: OrgCode, day: date) -> dict[int, str]:
+        """The members within ``under`` on ``day`` under that day's codes — registered by
+        then and not gone before the day's year began (a ledger lists who left during the
+        year) — as member id → the unit code they had that day; only members the actor sees."""
+        m = members.c
+        then = unit_code_on(m.id, m.unit_code, day)
+        statement = where(
+            sa.select(m.id, then).where(
+                m.registered_on <= day,
+                sa.or_(m.left_on.is_(None), m.left_on >= date(day.year, 1, 1)),
+                subtree(then, under),
+            ),
+            member_condition(actor.scope),
+        )
+        with self._tx(actor) as conn:
+            return {int(i): str(code) for i, code in conn.execute(statement)}
+
+    def org_changed_after(self: SqlStore, day: date) -> bool:
+        """Whether an org change took effect after ``day``."""
+        with self._tx(None) as conn:
+            return changed_after(conn, day)
 
     # -- the member lifecycle --------------------------------------------------------------
 

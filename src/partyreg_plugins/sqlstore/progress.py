@@ -29,13 +29,13 @@ from partyreg_core.progress import (
     overdue_milestones,
 )
 from partyreg_core.records import CommunityRef
+from partyreg_plugins.sqlstore.history import unit_code_on
 from partyreg_plugins.sqlstore.rows import code as _code
 from partyreg_plugins.sqlstore.schema import (
     change_requests,
     communities,
     feedback_sheets,
     instructor_communities,
-    member_units,
     members,
     routes,
     unit_expectations,
@@ -524,20 +524,6 @@ def _day(value: Any) -> date | None:
 
 
 def _unit_code_on(on: date) -> Any:
-    """A member's unit code as it was on ``on``: the earlier code ``member_units`` keeps for
-    that day (a move, merge or transfer re-coded the member later), else the current one. So
-    progress as of a day before the 2016 merge counts under 清河区 and 清浦区, and after it under
-    清江浦区 (decision 0051)."""
-    h = member_units.c
-    earlier = (
-        sa.select(h.unit_code)
-        .where(
-            h.member_id == members.c.id,
-            sa.or_(h.valid_from.is_(None), h.valid_from <= on),
-            h.valid_to > on,
-        )
-        .order_by(h.valid_to)
-        .limit(1)
-        .scalar_subquery()
-    )
-    return sa.func.coalesce(earlier, members.c.unit_code)
+    """A member's unit code as it was on ``on`` (decision 0051): progress as of a day before
+    the 2016 merge counts under 清河区 and 清浦区, and after it under 清江浦区."""
+    return unit_code_on(members.c.id, members.c.unit_code, on)

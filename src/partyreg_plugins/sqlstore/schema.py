@@ -540,6 +540,24 @@ member_units = sa.Table(
     sqlite_autoincrement=True,
 )
 
+#: A community's earlier district codes: a move or merge of its district re-codes the community
+#: (``communities.district_code``); the code it had until ``valid_to`` is kept here, so service
+#: of a past year groups under that year's districts (decision 0062).
+community_districts = sa.Table(
+    "community_districts",
+    metadata,
+    _id(),
+    sa.Column(
+        "community_id", BIGINT, sa.ForeignKey("communities.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("district_code", CODE, nullable=False),
+    sa.Column("valid_to", sa.Date, nullable=False),
+    # move | merge | recode
+    sa.Column("reason", SHORT, nullable=False),
+    sa.Index(None, "community_id"),
+    sqlite_autoincrement=True,
+)
+
 campaign_years = sa.Table(
     "campaign_years",
     metadata,

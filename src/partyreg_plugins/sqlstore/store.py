@@ -84,6 +84,7 @@ from partyreg_plugins.sqlstore.engine import (
     translated_errors,
 )
 from partyreg_plugins.sqlstore.feedback import FeedbackStoreMixin
+from partyreg_plugins.sqlstore.history import changed_after, district_code_on, unit_code_on
 from partyreg_plugins.sqlstore.notify import NotifyStoreMixin
 from partyreg_plugins.sqlstore.orgchanges import OrgChangesMixin
 from partyreg_plugins.sqlstore.progress import ProgressStore
@@ -1657,18 +1658,26 @@ class SqlStore(
     def activity_totals(
         self, actor: Actor, by: RollupKey, *, year: int | None = None
     ) -> list[ActivityTotal]:
-        """Hours and counts of confirmed activities grouped ``by``, within the scope."""
-        key = rollup_column(by)
-        statement = (
-            sa.select(key, sa.func.sum(activities.c.hours), sa.func.count())
-            .where(activities.c.confirmed == sa.true())
-            .group_by(key)
-            .order_by(key)
-        )
-        statement = where(statement, activity_condition(actor.scope))
-        if year is not None:
-            statement = statement.where(activities.c.year == year)
+        """Hours and counts of confirmed activities grouped ``by``, within the scope; by unit
+        or district for a ``year`` an org change reached into, under each activity's day's
+        codes (decision 0062)."""
+        a = activities.c
         with self._tx(actor) as conn:
+            key: Any = rollup_column(by)
+            if year is not None and changed_after(conn, date(year, 1, 1)):
+                if by is RollupKey.UNIT:
+                    key = unit_code_on(a.member_id, a.unit_code, a.day)
+                elif by is RollupKey.DISTRICT:
+                    key = district_code_on(a.community_id, a.district_code, a.day)
+            statement = (
+                sa.select(key, sa.func.sum(a.hours), sa.func.count())
+                .where(a.confirmed == sa.true())
+                .group_by(key)
+                .order_by(key)
+            )
+            statement = where(statement, activity_condition(actor.scope))
+            if year is not None:
+                statement = statement.where(a.year == year)
             return [
                 ActivityTotal("" if k is None else str(k), round(h, 2), n)
                 for k, h, n in fetch_rows(conn, statement)

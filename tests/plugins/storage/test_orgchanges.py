@@ -13,9 +13,10 @@ import pytest
 
 from partyreg_core.audit import AuditQuery
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
+from partyreg_core.feedback import SummaryBy
 from partyreg_core.hours import RollupKey
 from partyreg_core.members import MemberQuery
-from partyreg_core.operators import Role
+from partyreg_core.operators import Actor, Role
 from partyreg_core.orgchanges import ChangeKind, OrgChange
 from partyreg_core.orgcodes import OrgCode, OrgKind
 from partyreg_plugins.sqlstore.store import SqlStore
@@ -353,3 +354,72 @@ def test_leaving_and_retiring(store: SqlStore) -> None:
     actions = [e.action for e in store.audit(city, AuditQuery(action="member"))
                if e.subject in {f"member:{i}" for i in ids}]  # fmt: skip
     assert actions.count("member.leave") == 1 and actions.count("member.retire") == 2
+
+
+def test_service_of_a_year_groups_under_the_codes_of_each_activitys_day(store: SqlStore) -> None:
+    """After a merge, a summary of the year it happened in counts each activity under the
+    unit and district codes of its own day, members under those of the year's end; the
+    successor district's operator sees its predecessor's rows (scope is today's codes)."""
+    city = support.city(store)
+    a = make_district(store)
+    people = [support.person() for _ in range(4)]
+    units = [a.units[i % 2] for i in range(4)]
+    ids = _register_on(store, [registration(u, a.communities[0], who=p) for u, p in zip(units, people, strict=True)])  # fmt: skip
+    support.route(store, ids, a, 0)
+    early = [support.activity(p, REG_DAY, hours=1.0 + i) for i, p in enumerate(people)]
+    store.write_activities(city, support.batch(on=TODAY), early)
+    target = store.load_org_tree().next_child(support.CITY)
+    store.apply_org_changes(
+        city,
+        [
+            OrgChange(
+                ChangeKind.ADD,
+                CHANGE_DAY,
+                "设立",
+                to="008",
+                name=f"新区{target}委",
+                org_kind=OrgKind.DISTRICT,
+            ),
+            OrgChange(ChangeKind.MERGE, CHANGE_DAY, "并入", unit=str(a.code), to=str(target)),
+        ],
+        today=TODAY,
+    )
+    late = [support.activity(people[0], date(2024, 11, 2), hours=3.0)]
+    store.write_activities(city, support.batch(on=TODAY), late)
+    mine = {str(a.code), str(target), *(str(u) for u in a.units), str(target.child(1)),
+            str(target.child(2))}  # fmt: skip
+
+    def summary(by: SummaryBy, actor: Actor = city) -> dict[str, tuple[float, int, int | None]]:
+        rows = store.feedback_summary(actor, by, year=2024)
+        return {r.key: (r.hours, r.activities, r.members) for r in rows if r.key in mine}
+
+    # before the day: district a, its two units; after it: the new district, the unit's new code
+    assert summary(SummaryBy.DISTRICT) == {str(a.code): (10.0, 4, 4), str(target): (3.0, 1, 4)}
+    assert summary(SummaryBy.UNIT) == {
+        str(a.units[0]): (4.0, 2, 2),
+        str(a.units[1]): (6.0, 2, 2),
+        str(target.child(1)): (3.0, 1, 2),
+        str(target.child(2)): (0.0, 0, 2),
+    }
+    # members are counted as of the year's end (under the new codes); a key never shows fewer
+    # members than served under it
+    successor = support.add_operator(store, Role.DISTRICT, target)
+    assert summary(SummaryBy.DISTRICT, successor) == summary(SummaryBy.DISTRICT)
+
+    # a unit asked by its old code: its rows of before; by its new code: what it carries now
+    def within(unit: OrgCode) -> dict[str, float]:
+        rows = store.feedback_summary(city, SummaryBy.UNIT, year=2024, unit=unit)
+        return {r.key: r.hours for r in rows if r.activities}
+
+    assert within(a.units[0]) == {str(a.units[0]): 4.0}
+    assert within(target.child(1)) == {str(a.units[0]): 4.0, str(target.child(1)): 3.0}
+    # all years: today's codes
+    every = {
+        r.key: r.hours for r in store.feedback_summary(city, SummaryBy.DISTRICT) if r.key in mine
+    }
+    assert every == {str(target): 13.0}
+    assert store.unit_members_on(city, a.units[1], date(2024, 9, 30)) == {
+        ids[1]: str(a.units[1]),
+        ids[3]: str(a.units[1]),
+    }
+    assert store.org_changed_after(date(2024, 1, 1))
