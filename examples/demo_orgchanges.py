@@ -3,7 +3,9 @@
 The demo city is coded with the 2014 table (附表2) and registered in August 2014. Here the 2016
 change file (``examples/orgchanges/2016-淮安区划调整.csv``: 清河区 and 清浦区 merged into
 清江浦区, 洪泽县 became 洪泽区) is checked, applied as one batch, and the member counts are shown
-as of the day before and the day of the change; then one member moves unit and one leaves.
+as of the day before and the day of the change, and the 2014 service summary is the same
+before and after it (each activity under the codes of its day); then one member moves unit and
+one leaves.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ def run(demo: Any) -> None:
     """Run the org-change steps on ``demo`` (the ``Demo`` of demo.py)."""
     demo.step("组织调整：2016 年区划调整（清河区、清浦区并入清江浦区，洪泽县改为洪泽区）")
     demo.cli("members", "count", "--on", "2016-09-30")
+    service_2014 = demo.json("feedback", "summary", "--by", "district", "--year", "2014")
     demo.cli("codes", "apply", str(CHANGE_FILE), "--dry-run")
     demo.cli("codes", "apply", str(CHANGE_FILE))
     demo.cli("members", "count", "--on", "2016-10-01")
@@ -34,6 +37,11 @@ def run(demo: Any) -> None:
         f"  清河区 {old['008.001']} 人 + 清浦区 {old['008.002']} 人 = 清江浦区 {new['008.028']} 人；"
         f"洪泽 {new['008.006']} 人，代码不变。"
     )
+    # 2014's service, asked after the change: still under 2014's districts and names
+    demo.cli("feedback", "summary", "--by", "district", "--year", "2014")
+    again = demo.json("feedback", "summary", "--by", "district", "--year", "2014")
+    assert again["rows"] == service_2014["rows"], (service_2014, again)
+    print("  2014 年度的服务汇总在调整后不变：仍按当年的清河区、清浦区、洪泽县委统计。")
 
     demo.step("党员变动：转到另一单位、离开（往年统计仍计入）")
     members = demo.json("members", "list", "--unit", "008.006")

@@ -514,8 +514,8 @@ class Store(Protocol):
         ...
 
     def unit_members_on(self, actor: Actor, under: OrgCode, day: date) -> dict[int, str]:
-        """Members within ``under`` on ``day`` under that day's codes (registered by then, not
-        gone before the day's year began): member id → the unit code they had, in scope."""
+        """Members within ``under`` under the codes of ``day`` (not gone before the day's year
+        began): member id → the unit code they had that day, in scope."""
         ...
 
     def org_changed_after(self, day: date) -> bool:

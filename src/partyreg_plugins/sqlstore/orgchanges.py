@@ -416,14 +416,14 @@ class OrgChangesMixin:
             ]
 
     def unit_members_on(self: SqlStore, actor: Actor, under: OrgCode, day: date) -> dict[int, str]:
-        """The members within ``under`` on ``day`` under that day's codes — registered by
-        then and not gone before the day's year began (a ledger lists who left during the
-        year) — as member id → the unit code they had that day; only members the actor sees."""
+        """The members within ``under`` under the codes of ``day`` — those not gone before
+        the day's year began (a ledger lists who left during the year, and those registered
+        later under the code they came with: a year's registrations are often entered after
+        it) — as member id → the unit code they had that day; only members the actor sees."""
         m = members.c
         then = unit_code_on(m.id, m.unit_code, day)
         statement = where(
             sa.select(m.id, then).where(
-                m.registered_on <= day,
                 sa.or_(m.left_on.is_(None), m.left_on >= date(day.year, 1, 1)),
                 subtree(then, under),
             ),
