@@ -41,7 +41,8 @@ def run(demo: Any) -> None:
     demo.cli("feedback", "summary", "--by", "district", "--year", "2014")
     again = demo.json("feedback", "summary", "--by", "district", "--year", "2014")
     assert again["rows"] == service_2014["rows"], (service_2014, again)
-    print("  2014 年度的服务汇总在调整后不变：仍按当年的清河区、清浦区、洪泽县委统计。")
+    shown = "、".join(f"{r['label']}（{r['key']}）" for r in again["rows"] if r["key"])
+    print(f"  2014 年度的服务汇总在调整后不变：仍按当年的县区统计——{shown}。")
 
     demo.step("党员变动：转到另一单位、离开（往年统计仍计入）")
     members = demo.json("members", "list", "--unit", "008.006")
