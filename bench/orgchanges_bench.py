@@ -124,17 +124,17 @@ def main(argv: list[str]) -> int:
         after = _timed("counts by district, day of the change", results,
                        lambda: store.count_members_on(city, DAY, 2))  # fmt: skip
         assert sum(c.count for c in before) == sum(c.count for c in after) == args.members
-        # the service of 2015, a year the change reached into: each activity under its day's
+        # the service of 2014, a year the change reached into: each activity under its day's
         # unit (through member_units), against the plain GROUP BY of the stored (new) codes
-        by_day = _timed("service by unit of 2015, under 2015's codes", results,
-                        lambda: store.feedback_summary(city, SummaryBy.UNIT, year=2015))  # fmt: skip
+        by_day = _timed("service by unit of 2014, under 2014's codes", results,
+                        lambda: store.feedback_summary(city, SummaryBy.UNIT, year=2014))  # fmt: skip
         with sqlite3.connect(path) as raw:
             start_bare = time.perf_counter()
             bare = raw.execute(
                 "SELECT unit_code, sum(hours), count(*) FROM activities"
-                " WHERE confirmed AND year = 2015 GROUP BY unit_code"
+                " WHERE confirmed AND year = 2014 GROUP BY unit_code"
             ).fetchall()
-            results.append(("bare GROUP BY of 2015 under today's codes", time.perf_counter() - start_bare))  # fmt: skip
+            results.append(("bare GROUP BY of 2014 under today's codes", time.perf_counter() - start_bare))  # fmt: skip
         assert sum(r.activities for r in by_day) == sum(int(n) for _, _, n in bare)
         assert {r.key[:7] for r in by_day if r.activities} == {"008.001", "008.002"}
         store.close()
