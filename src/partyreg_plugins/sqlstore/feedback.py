@@ -738,8 +738,8 @@ class FeedbackStoreMixin:
     ) -> list[SummaryRow]:
         """Confirmed service grouped ``by``, within the scope (and ``unit``'s subtree): one
         ``GROUP BY`` (see :meth:`_grouped`), plus one over the members for who has none yet."""
-        statement = self._grouped(actor, by, year=year, unit=unit)
         with self._tx(actor) as conn:
+            statement = self._grouped(conn, actor, by, year=year, unit=unit)
             if by is SummaryBy.MEMBER:
                 return self._by_member(conn, actor, statement, unit)
             rows = fetch_rows(conn, statement)
@@ -772,14 +772,22 @@ class FeedbackStoreMixin:
             return out
 
     def _grouped(
-        self, actor: Actor, by: SummaryBy, *, year: int | None, unit: OrgCode | None
+        self,
+        conn: sa.Connection,
+        actor: Actor,
+        by: SummaryBy,
+        *,
+        year: int | None,
+        unit: OrgCode | None,
     ) -> sa.Select[Any]:
         """The one place the summary's grouped statement is built, whatever its source: columns
         ``key, hours, n, excellent, good, fair`` (and, by community, unit and district, the
         members served), within the scope, ``year`` (``None``: all years) and ``unit``'s
         subtree. By member, community, unit and district it reads ``member_service`` (the
         confirmed activities already summed per member, year and scope by the database:
-        decision 0061); by month and post, the activities."""
+        decision 0061); by month and post, the activities. ``conn`` is the summary's
+        transaction, for a choice of source that depends on what is stored (a grouping by the
+        codes as of each activity's day reads the activities: :meth:`_grouped_activities`)."""
         if by in (SummaryBy.MONTH, SummaryBy.POST):
             return self._grouped_activities(actor, by, year=year, unit=unit)
         return self._grouped_service(actor, by, year=year, unit=unit)
