@@ -6,14 +6,19 @@
 
 The city of ``bench/storage_bench.py`` (7 districts, 1,000 units, 500 communities) is loaded
 once per backend: the members through the store (one 附表1 batch), everyone routed, and a year
-of activities written with the bare driver (the load is ``storage``'s benchmark, not this one).
-Then, by district, community and member, five times each (the median counts):
+of activities written with the bare driver (the load is ``storage``'s benchmark, not this one;
+its time is reported). The triggers of revision 0011 fire on that load as on any write, so
+``member_service`` is filled by the database itself, and the run checks that it adds up to the
+confirmed activities. Then, by district, community, unit and member, five times each (the median
+counts):
 
-- **store**: ``SqlStore.feedback_summary`` as the city operator — the scoped ``GROUP BY`` with
-  hours, activities, the three rating counts and the members served, then the members per key
-  (for "members with no activity yet") and the keys' labels, returned as core values;
-- **bare**: the same ``GROUP BY`` (same aggregates) in plain SQL on the bare driver connection,
-  on PostgreSQL under the same operator role (row-level security applies to both).
+- **store**: ``SqlStore.feedback_summary`` as the city operator — the scoped ``GROUP BY`` over
+  ``member_service`` (decision 0061) with hours, activities, the three rating counts and the
+  members served, then the members per key (for "members with no activity yet") and the keys'
+  labels, returned as core values;
+- **bare**: the ``GROUP BY`` the issue names — same aggregates over the *activities* — in plain
+  SQL on the bare driver connection, on PostgreSQL under the same operator role (row-level
+  security applies to both).
 
 Results go to the ``feedback`` section of ``bench/RESULTS.md`` (``--no-write`` to skip).
 """
@@ -57,6 +62,7 @@ RUNS = 5
 KEYS = {
     SummaryBy.DISTRICT: "district_code",
     SummaryBy.COMMUNITY: "community_id",
+    SummaryBy.UNIT: "unit_code",
     SummaryBy.MEMBER: "member_id",
 }
 
@@ -99,8 +105,20 @@ def run_backend(name: str, urls: tuple[str, str], city: City) -> dict[str, Any]:
     _rows, _claims, by_person = _final_member_rows(store)
     print(f"[{name}] loading {city.activity_count:,} activities (bare)", flush=True)
     to_value = (lambda d: d.isoformat()) if store.dialect == "sqlite" else (lambda d: d)
+    load = 0.0
     for month in city.months:
-        _bare_activities(store, [_activity_row(a, by_person, to_value) for a in month])
+        rows = [_activity_row(a, by_person, to_value) for a in month]
+        took, _ = _timed(lambda rows=rows: _bare_activities(store, rows))
+        load += took
+    out["load"] = load
+    with _raw(store) as raw:
+        counted = raw.execute(
+            "SELECT (SELECT count(*) FROM activities WHERE confirmed = true),"
+            " (SELECT coalesce(sum(activities), 0) FROM member_service),"
+            " (SELECT count(*) FROM member_service)"
+        ).fetchone()
+    assert counted[0] == counted[1], counted  # the triggers kept member_service
+    out["service_rows"] = int(counted[2])
     if store.dialect == "sqlite":
         with _raw(store) as raw:
             raw.execute("ANALYZE")
@@ -133,6 +151,13 @@ def _row(label: str, count: int, api: float, bare: float, target: float) -> str:
     return f"| {label} | {count:,} | {api:.2f} s | {bare:.2f} s | {ratio:.2f}× | ≤ {target}× {verdict} |"
 
 
+def city_load(result: dict[str, Any]) -> str:
+    return (
+        f"Load of the activities with the bare driver, triggers firing: {result['load']:.1f} s;"
+        f" `member_service` then holds {result['service_rows']:,} rows."
+    )
+
+
 def report(results: list[dict[str, Any]], members: int, activities: int) -> str:
     lines = [
         f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.machine()}, "
@@ -145,21 +170,26 @@ def report(results: list[dict[str, Any]], members: int, activities: int) -> str:
         lines += [
             f"**{result['backend']}**",
             "",
+            f"{city_load(result)}",
+            "",
             "| feedback summary | rows | store | bare GROUP BY | ratio | target |",
             "| --- | ---: | ---: | ---: | ---: | --- |",
             _row(f"by district (median of {RUNS})", *result["district"], 1.2),
             _row(f"by community (median of {RUNS})", *result["community"], 1.2),
+            _row(f"by unit (median of {RUNS})", *result["unit"], 1.2),
             _row(f"by member (median of {RUNS})", *result["member"], 1.2),
             "",
         ]
     lines += [
         "*Store* is `SqlStore.feedback_summary` as the city operator: the one scoped `GROUP BY`",
-        "over the year's confirmed activities (hours, count, 优/良/一般, members served), plus a",
+        "over the year's rows of `member_service` (hours, count, 优/良/一般, members served; the",
+        "confirmed activities summed per member, year and scope by triggers, decision 0061), plus a",
         "`GROUP BY` over the members for those with no activity yet and the keys' labels, returned",
         "as `SummaryRow` values — the whole of what `partyreg feedback summary` prints. *Bare* is the",
-        "same `GROUP BY` with the same aggregates on the driver connection (on PostgreSQL under the",
-        "same role, so row-level security applies to both). The rows by member include the members",
-        "with no activity (one row each), which the bare query has no way to list.",
+        "`GROUP BY` the issue names: the same aggregates over the year's confirmed *activities* on",
+        "the driver connection (on PostgreSQL under the same role, so row-level security applies to",
+        "both). The rows by member include the members with no activity (one row each), which the",
+        "bare query has no way to list.",
         "",
     ]
     return "\n".join(lines)

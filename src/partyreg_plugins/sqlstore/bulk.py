@@ -48,10 +48,13 @@ def insert_rows(
     if conn.dialect.name == "sqlite":
         raw = conn.connection.driver_connection
         assert raw is not None
-        before = raw.total_changes
         marks = ", ".join("?" * len(columns))
-        raw.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks}){on_conflict}", rows)
-        return int(raw.total_changes - before)
+        # the cursor's rowcount counts the rows the INSERT itself wrote; the connection's
+        # total_changes would count the rows triggers write too (member_service, revision 0011)
+        cursor = raw.executemany(
+            f"INSERT INTO {table} ({cols}) VALUES ({marks}){on_conflict}", rows
+        )
+        return max(int(cursor.rowcount), 0)
     stage = f"stage_{table}_{next(_stage_numbers)}"
     conn.exec_driver_sql(
         f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA"
@@ -129,14 +132,13 @@ def insert_activities_joined(
     if conn.dialect.name == "sqlite":
         raw = conn.connection.driver_connection
         assert raw is not None
-        before = raw.total_changes
         values = ", ".join("?" * len(JOINED_ACTIVITY_COLUMNS))
-        raw.executemany(
+        cursor = raw.executemany(
             f"INSERT INTO activities ({target}) SELECT {member}, {values} FROM members"
             f" WHERE members.name = ? AND members.phone = ? AND {qualifies}",
             rows,
         )
-        return int(raw.total_changes - before)
+        return max(int(cursor.rowcount), 0)  # not total_changes: it counts trigger writes
     stage = f"stage_activities_{next(_stage_numbers)}"
     conn.exec_driver_sql(
         f"CREATE TEMPORARY TABLE {stage} ON COMMIT DROP AS SELECT {own},"

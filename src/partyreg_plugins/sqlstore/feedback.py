@@ -35,6 +35,8 @@ from partyreg_core.orgcodes import OrgCode, parse_code
 from partyreg_plugins.sqlstore.bulk import fetch_rows
 from partyreg_plugins.sqlstore.history import changed_after, district_code_on, unit_code_on
 from partyreg_plugins.sqlstore.schema import (
+    NO_COMMUNITY,
+    NO_DISTRICT,
     activities,
     assignments,
     claims,
@@ -42,6 +44,7 @@ from partyreg_plugins.sqlstore.schema import (
     feedback_sheets,
     group_members,
     groups,
+    member_service,
     members,
     org_units,
     posts,
@@ -50,6 +53,7 @@ from partyreg_plugins.sqlstore.scoping import (
     activity_condition,
     activity_write_condition,
     member_condition,
+    service_condition,
     subtree,
     where,
 )
@@ -734,16 +738,12 @@ class FeedbackStoreMixin:
         unit: OrgCode | None = None,
     ) -> list[SummaryRow]:
         """Confirmed service grouped ``by``, within the scope (and ``unit``'s subtree): one
-        ``GROUP BY`` over the activities, plus one over the members for who has none yet.
+        ``GROUP BY`` (see :meth:`_grouped`), plus one over the members for who has none yet.
 
         By unit or district for a ``year`` that an org change reached into (it took effect
         after the year began), each activity counts under the codes of its own day and the
         members under those of the year's last day — a 2014 summary asked after the 2016
         merge groups under 清河区 and 清浦区 (decision 0062). Otherwise under today's codes."""
-        a = activities.c
-        rating_sums = [
-            sa.func.sum(sa.case((a.rating == value, 1), else_=0)) for value in ("优", "良", "一般")
-        ]
         with self._tx(actor) as conn:
             as_of: date | None = None
             if (
@@ -752,45 +752,7 @@ class FeedbackStoreMixin:
                 and changed_after(conn, date(year, 1, 1))
             ):
                 as_of = date(year, 12, 31)
-            key: Any
-            if by is SummaryBy.POST:
-                key = self._post_key()
-            elif by is SummaryBy.MONTH:
-                key = a.year * 100 + sa.extract("month", a.day)
-            elif as_of is not None and by is SummaryBy.UNIT:
-                key = unit_code_on(a.member_id, a.unit_code, a.day)
-            elif as_of is not None:
-                key = district_code_on(a.community_id, a.district_code, a.day)
-            else:
-                key = {
-                    SummaryBy.MEMBER: a.member_id,
-                    SummaryBy.COMMUNITY: a.community_id,
-                    SummaryBy.UNIT: a.unit_code,
-                    SummaryBy.DISTRICT: a.district_code,
-                }[by]
-            columns = [
-                key.label("key"),
-                sa.func.sum(a.hours).label("hours"),
-                sa.func.count().label("n"),
-                *(
-                    c.label(n)
-                    for c, n in zip(rating_sums, ("excellent", "good", "fair"), strict=True)
-                ),
-            ]
-            with_members = by in (SummaryBy.COMMUNITY, SummaryBy.UNIT, SummaryBy.DISTRICT)
-            if with_members:
-                columns.append(sa.func.count(sa.distinct(a.member_id)))
-            statement = sa.select(*columns).where(a.confirmed == sa.true()).group_by(key)
-            statement = where(statement, activity_condition(actor.scope))
-            if year is not None:
-                statement = statement.where(a.year == year)
-            if unit is not None:
-                inside = subtree(a.unit_code, unit)
-                if as_of is not None:  # under the code it has now or had that day
-                    inside = sa.or_(
-                        inside, subtree(unit_code_on(a.member_id, a.unit_code, a.day), unit)
-                    )
-                statement = statement.where(inside)
+            statement = self._grouped(actor, by, year=year, unit=unit, as_of=as_of)
             if by is SummaryBy.MEMBER:
                 return self._by_member(conn, actor, statement, unit)
             rows = fetch_rows(conn, statement)
@@ -819,6 +781,108 @@ class FeedbackStoreMixin:
                 total = max(counts.get(k, 0), active)
                 out.append(_summary(k, labels.get(k, k), r, total, total - active))
             return out
+
+    def _grouped(
+        self,
+        actor: Actor,
+        by: SummaryBy,
+        *,
+        year: int | None,
+        unit: OrgCode | None,
+        as_of: date | None = None,
+    ) -> sa.Select[Any]:
+        """The one place the summary's grouped statement is built, whatever its source: columns
+        ``key, hours, n, excellent, good, fair`` (and, by community, unit and district, the
+        members served), within the scope, ``year`` (``None``: all years) and ``unit``'s
+        subtree. By member, community, unit and district it reads ``member_service`` (the
+        confirmed activities already summed per member, year and scope by the database:
+        decision 0061); by month and post, and by the codes as of each activity's day
+        (``as_of`` set: decision 0062), the activities."""
+        if by in (SummaryBy.MONTH, SummaryBy.POST) or as_of is not None:
+            return self._grouped_activities(actor, by, year=year, unit=unit, day_codes=as_of)
+        return self._grouped_service(actor, by, year=year, unit=unit)
+
+    def _grouped_service(
+        self, actor: Actor, by: SummaryBy, *, year: int | None, unit: OrgCode | None
+    ) -> sa.Select[Any]:
+        """:meth:`_grouped` over ``member_service``: the same sums as over the activities (each
+        of its rows is the sum of one member's confirmed activities under one key), and the
+        members served as ``count(DISTINCT member_id)`` (a row exists only for a member with a
+        confirmed activity under the key). The NULL sentinels turn back into NULL."""
+        s = member_service.c
+        key: Any = {
+            SummaryBy.MEMBER: s.member_id,
+            SummaryBy.COMMUNITY: sa.func.nullif(s.community_id, NO_COMMUNITY),
+            SummaryBy.UNIT: s.unit_code,
+            SummaryBy.DISTRICT: sa.func.nullif(s.district_code, NO_DISTRICT),
+        }[by]
+        columns = [
+            key.label("key"),
+            sa.func.sum(s.hours).label("hours"),
+            sa.func.sum(s.activities).label("n"),
+            sa.func.sum(s.excellent).label("excellent"),
+            sa.func.sum(s.good).label("good"),
+            sa.func.sum(s.fair).label("fair"),
+        ]
+        if by is not SummaryBy.MEMBER:
+            columns.append(sa.func.count(sa.distinct(s.member_id)))
+        statement = where(sa.select(*columns).group_by(key), service_condition(actor.scope))
+        if year is not None:
+            statement = statement.where(s.year == year)
+        if unit is not None:
+            statement = statement.where(subtree(s.unit_code, unit))
+        return statement
+
+    def _grouped_activities(
+        self,
+        actor: Actor,
+        by: SummaryBy,
+        *,
+        year: int | None,
+        unit: OrgCode | None,
+        day_codes: date | None = None,
+    ) -> sa.Select[Any]:
+        """:meth:`_grouped` over the confirmed activities themselves (any ``by``); with
+        ``day_codes``, units and districts as they were on each activity's day."""
+        a = activities.c
+        rating_sums = [
+            sa.func.sum(sa.case((a.rating == value, 1), else_=0)) for value in ("优", "良", "一般")
+        ]
+        then = unit_code_on(a.member_id, a.unit_code, a.day) if day_codes is not None else None
+        key: Any
+        if by is SummaryBy.POST:
+            key = self._post_key()
+        elif by is SummaryBy.MONTH:
+            key = a.year * 100 + sa.extract("month", a.day)
+        elif then is not None and by is SummaryBy.UNIT:
+            key = then
+        elif then is not None and by is SummaryBy.DISTRICT:
+            key = district_code_on(a.community_id, a.district_code, a.day)
+        else:
+            key = {
+                SummaryBy.MEMBER: a.member_id,
+                SummaryBy.COMMUNITY: a.community_id,
+                SummaryBy.UNIT: a.unit_code,
+                SummaryBy.DISTRICT: a.district_code,
+            }[by]
+        columns = [
+            key.label("key"),
+            sa.func.sum(a.hours).label("hours"),
+            sa.func.count().label("n"),
+            *(c.label(n) for c, n in zip(rating_sums, ("excellent", "good", "fair"), strict=True)),
+        ]
+        if by in (SummaryBy.COMMUNITY, SummaryBy.UNIT, SummaryBy.DISTRICT):
+            columns.append(sa.func.count(sa.distinct(a.member_id)))
+        statement = sa.select(*columns).where(a.confirmed == sa.true()).group_by(key)
+        statement = where(statement, activity_condition(actor.scope))
+        if year is not None:
+            statement = statement.where(a.year == year)
+        if unit is not None:
+            inside = subtree(a.unit_code, unit)
+            if then is not None:  # under the code it has now or had that day
+                inside = sa.or_(inside, subtree(then, unit))
+            statement = statement.where(inside)
+        return statement
 
     def _by_member(
         self,

@@ -426,6 +426,35 @@ activities = sa.Table(
     sa.Index(None, "group_id"),
 )
 
+#: Sentinels keying :data:`member_service` where an activity's ``community_id`` /
+#: ``district_code`` is NULL (a primary key cannot hold NULL, and SQLite has no ``NULLS NOT
+#: DISTINCT``): no community has id 0 and no org code is empty, so neither matches a scope.
+NO_COMMUNITY = 0
+NO_DISTRICT = ""
+
+#: Confirmed service per member, year and scope (revision 0011): one row per distinct
+#: (year, member_id, community_id, unit_code, district_code) of the confirmed activities, with
+#: their hours, count and 优/良/一般 counts. Kept by triggers on ``activities`` (every write path,
+#: in the same transaction), never written by the store; a row whose count reaches 0 is
+#: deleted. NULL community/district are stored as :data:`NO_COMMUNITY` / :data:`NO_DISTRICT`.
+#: ``feedback summary`` by member, community, unit and district reads it (decision 0061).
+member_service = sa.Table(
+    "member_service",
+    metadata,
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("member_id", BIGINT, nullable=False),
+    sa.Column("community_id", BIGINT, nullable=False),
+    sa.Column("unit_code", CODE, nullable=False),
+    sa.Column("district_code", CODE, nullable=False),
+    sa.Column("hours", sa.Float, nullable=False),
+    sa.Column("activities", sa.Integer, nullable=False),
+    sa.Column("excellent", sa.Integer, nullable=False),
+    sa.Column("good", sa.Integer, nullable=False),
+    sa.Column("fair", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("year", "member_id", "community_id", "unit_code", "district_code"),
+    sqlite_with_rowid=False,
+)
+
 feedback_sheets = sa.Table(
     "feedback_sheets",
     metadata,
@@ -594,6 +623,7 @@ MEMBER_TABLES = (
     "assignments",
     "group_members",
     "activities",
+    "member_service",
     "feedback_sheets",
     "change_requests",
 )

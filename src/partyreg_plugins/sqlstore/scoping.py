@@ -12,7 +12,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from partyreg_core.operators import Actor, Role, Scope
 from partyreg_core.orgcodes import OrgCode
-from partyreg_plugins.sqlstore.schema import activities, audit_log, members
+from partyreg_plugins.sqlstore.schema import activities, audit_log, member_service, members
 
 Condition = ColumnElement[bool]
 
@@ -46,17 +46,35 @@ def member_condition(scope: Scope) -> Condition | None:
     return sa.or_(*parts)
 
 
-def activity_condition(scope: Scope) -> Condition | None:
-    """Activities visible in ``scope`` (``None``: all)."""
+def _activity_rule(
+    scope: Scope,
+    unit: sa.ColumnElement[str],
+    district: sa.ColumnElement[str],
+    community: sa.ColumnElement[int],
+) -> Condition | None:
     if scope.role is Role.CITY:
         return None
     parts: list[Condition] = []
     if scope.code is not None:
-        parts.append(subtree(activities.c.unit_code, scope.code))
-    community = _community_part(scope, activities.c.district_code, activities.c.community_id)
-    if community is not None:
-        parts.append(community)
+        parts.append(subtree(unit, scope.code))
+    by_community = _community_part(scope, district, community)
+    if by_community is not None:
+        parts.append(by_community)
     return sa.or_(*parts)
+
+
+def activity_condition(scope: Scope) -> Condition | None:
+    """Activities visible in ``scope`` (``None``: all)."""
+    a = activities.c
+    return _activity_rule(scope, a.unit_code, a.district_code, a.community_id)
+
+
+def service_condition(scope: Scope) -> Condition | None:
+    """Rows of ``member_service`` visible in ``scope`` (``None``: all): the rule of
+    :func:`activity_condition` on the table's own scope columns, which are the activities'
+    (their NULLs stored as sentinels that match no scope, as NULL matches none)."""
+    s = member_service.c
+    return _activity_rule(scope, s.unit_code, s.district_code, s.community_id)
 
 
 def activity_write_condition(scope: Scope) -> Condition | None:
