@@ -128,6 +128,15 @@ async def shoot(demo: Path) -> None:
         await pilot.press("n", "f6")
         await settle(pilot)
         save(app, "audit")
+        await pilot.press("f7", "a")  # the demo's service is of 2014: all years together
+        await settle(
+            pilot,
+            lambda: (
+                getattr(app.screen, "year", 0) is None
+                and getattr(app.screen, "rows", None) is not None
+            ),
+        )
+        save(app, "service")
         await pilot.press("f2", "f9")
         await settle(pilot)
         save(app, "dashboard-light")

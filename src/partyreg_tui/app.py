@@ -27,6 +27,7 @@ from partyreg_tui.screens.batches import BatchesScreen
 from partyreg_tui.screens.dashboard import DashboardScreen
 from partyreg_tui.screens.imports import ImportScreen
 from partyreg_tui.screens.members import MembersScreen
+from partyreg_tui.screens.service import ServiceScreen
 
 #: Themes in pairs (dark, light): the ANSI pair uses the terminal's own 16 colours.
 THEME_PAIRS = (("textual-dark", "textual-light"), ("ansi-dark", "ansi-light"))
@@ -38,6 +39,7 @@ NAVIGATION = (
     ("import", "f4", "导入"),
     ("batches", "f5", "批次"),
     ("audit", "f6", "日志"),
+    ("service", "f7", "服务"),
 )
 
 
@@ -66,6 +68,7 @@ class PartyregApp(App[int]):
         "import": ImportScreen,
         "batches": BatchesScreen,
         "audit": AuditScreen,
+        "service": ServiceScreen,
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         *(

@@ -13,6 +13,7 @@ from partyreg_tui.screens.dashboard import DashboardScreen
 from partyreg_tui.screens.imports import ImportScreen
 from partyreg_tui.screens.member import MemberScreen
 from partyreg_tui.screens.members import MembersScreen
+from partyreg_tui.screens.service import ServiceScreen
 from tests.tui import support
 from tests.tui.support import settle
 
@@ -78,5 +79,20 @@ def test_import_report(  # type: ignore[no-untyped-def]
         await settle(pilot, lambda: isinstance(app.screen, ImportScreen))
         await pilot.press(*"登记表.xlsx", "enter")
         await settle(pilot, lambda: app.screen.report is not None)  # type: ignore[attr-defined]
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_service(snap_compare, app: PartyregApp, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    support.serve(app.workspace)
+
+    async def ready(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("f7")
+        await settle(
+            pilot,
+            lambda: isinstance(app.screen, ServiceScreen) and app.screen.rows is not None,
+        )
 
     assert snap_compare(app, terminal_size=size, run_before=ready)
