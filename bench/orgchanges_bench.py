@@ -151,6 +151,14 @@ def main(argv: list[str]) -> int:
         f"rewrites every row carrying one of the {2 * args.units + 2} old codes — here the "
         "activities and their indexes are most of the time; it is an operation of once in some "
         "years, and the store stays readable meanwhile (WAL).",
+        "",
+        "The service of 2014 asked after the merge counts each activity under its member's "
+        "unit of the activity's day (one indexed lookup in `member_units` per activity, "
+        "decision 0062), against the plain `GROUP BY` of the stored codes, which would put "
+        "2014's service under the new district. It is taken only for a year an org change "
+        "reached into; every other summary reads `member_service` (decision 0061). If it "
+        "should ever matter: members with no code change inside the year could be mapped "
+        "once per member over `member_service`, leaving the per-activity lookup to those few.",
     ]
     write_section("orgchanges", "Org changes (the 2016 merge)", "\n".join(body))
     return 0
