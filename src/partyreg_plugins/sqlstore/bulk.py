@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -161,3 +162,47 @@ def insert_activities_joined(
     )
     conn.exec_driver_sql(f"DROP TABLE {stage}")
     return int(result.rowcount)
+
+
+#: One batch's confirmed activities added to ``member_service`` in one grouped UPSERT — what the
+#: SQLite insert trigger of revision 0011 does row by row.
+_SERVICE_ADD_BATCH = """
+INSERT INTO member_service (year, member_id, community_id, unit_code, district_code,
+                            hours, activities, excellent, good, fair)
+SELECT year, member_id, coalesce(community_id, 0), unit_code, coalesce(district_code, ''),
+       sum(hours), count(*), sum(rating = '优'), sum(rating = '良'), sum(rating = '一般')
+FROM activities WHERE batch_id = ? AND confirmed
+GROUP BY year, member_id, coalesce(community_id, 0), unit_code, coalesce(district_code, '')
+ON CONFLICT (year, member_id, community_id, unit_code, district_code) DO UPDATE SET
+    hours = hours + excluded.hours, activities = activities + excluded.activities,
+    excellent = excellent + excluded.excellent, good = good + excluded.good,
+    fair = fair + excluded.fair
+"""
+
+
+@contextmanager
+def service_added_per_batch(conn: sa.Connection, batch_id: str) -> Iterator[None]:
+    """Around a bulk insert of batch ``batch_id``'s activities on SQLite: the row trigger
+    that keeps ``member_service`` is lifted inside the writing transaction, and the batch's
+    rows are added once, grouped, after the insert; the trigger is then put back as it was
+    (its stored SQL). The rows the insert skipped as duplicates keep their own batch, so
+    exactly the new rows are added. SQLite has one writer at a time and its DDL is
+    transactional: no other writer can miss the trigger, and a rollback restores it. On
+    PostgreSQL (statement triggers) nothing changes. Decision 0061."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    found = raw.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'member_service_insert'"
+    ).fetchone()
+    if found is None:
+        yield
+        return
+    raw.execute("DROP TRIGGER member_service_insert")
+    try:
+        yield
+        raw.execute(_SERVICE_ADD_BATCH, (batch_id,))
+    finally:
+        raw.execute(found[0])

@@ -73,6 +73,7 @@ from partyreg_plugins.sqlstore.bulk import (
     in_values,
     insert_activities_joined,
     insert_rows,
+    service_added_per_batch,
     sqlite_date,
     sqlite_datetime,
 )
@@ -1643,7 +1644,10 @@ class SqlStore(
         )
         if dry_run or (rejected and not skip_rejected) or not tuples:
             return outcome
-        written = insert_rows(conn, "activities", ACTIVITY_COLUMNS, tuples, conflict=ACTIVITY_KEY)
+        with service_added_per_batch(conn, batch.id):
+            written = insert_rows(
+                conn, "activities", ACTIVITY_COLUMNS, tuples, conflict=ACTIVITY_KEY
+            )
         duplicates += len(tuples) - written
         self._record_activities(conn, actor, batch, len(rows), written, duplicates, len(rejected))
         return ActivityWrite(
