@@ -286,6 +286,36 @@ def test_repeated_adds_and_removals_leave_no_empty_rows(store: SqlStore) -> None
     assert_consistent(store, w.ids)
 
 
+def test_an_import_adds_exactly_its_new_confirmed_rows(store: SqlStore) -> None:
+    """An import (on SQLite: the batch added at once, the row trigger lifted) counts its new
+    rows only: not a row it skips as already stored, nor a self-report awaiting confirmation;
+    a refused import changes nothing; the triggers are in place afterwards."""
+    w = _world(store)
+    (name, phone), other = w.people[0], w.people[1]
+    first = Activity(name, phone, date(YEAR, 3, 1), "巡逻", 2.0, Rating.GOOD)
+    store.write_activities(w.city, support.batch(BatchKind.ACTIVITIES, 1, on=TODAY), [first])
+    rows = [
+        first,  # stored already: skipped
+        Activity(name, phone, date(YEAR, 3, 2), "宣传", 1.5, Rating.EXCELLENT),
+        Activity(*other, date(YEAR, 3, 2), "宣传", 3.0, Rating.FAIR),
+        Activity(*other, date(YEAR, 3, 3), "自报", 1.0, Rating.GOOD, self_reported=True),
+    ]
+    result = store.write_activities(w.city, support.batch(BatchKind.ACTIVITIES, 4, on=TODAY), rows)
+    assert (result.written, result.duplicates) == (3, 1)
+    assert_consistent(store, w.ids)
+    assert sum(v[1] for v in stored(store, w.ids).values()) == 3  # the self-report waits
+    before = stored(store, w.ids)
+    too_long = [Activity(name, phone, date(YEAR, 3, 4), "值守", 25.0, Rating.GOOD)]
+    refused = store.write_activities(
+        w.city, support.batch(BatchKind.ACTIVITIES, 1, on=TODAY), too_long
+    )
+    assert refused.batch_id is None and stored(store, w.ids) == before
+    # the row triggers are back: an instructor's record is counted at once
+    _apply(w, ("record", 2, (3, 5, 0), 1.0, Rating.GOOD))
+    assert_consistent(store, w.ids)
+    assert_summaries_agree(store, w.city, YEAR)
+
+
 def test_the_migration_fills_the_table_from_the_activities(
     backend: str, tmp_path: Any, request: pytest.FixtureRequest
 ) -> None:
