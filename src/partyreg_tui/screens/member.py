@@ -20,7 +20,7 @@ from partyreg_core.operators import Scope
 from partyreg_core.posts import PostCatalog
 from partyreg_tui.screens.audit import action_label
 from partyreg_tui.screens.base import PartyregScreen
-from partyreg_tui.text import literal, local_time
+from partyreg_tui.text import fit, literal, local_time
 
 #: How many of the member's audit entries the detail view shows.
 HISTORY_LIMIT = 50
@@ -183,8 +183,13 @@ class MemberScreen(PartyregScreen):
         history.add_column("时间", width=16, key="at")
         history.add_column("操作人", width=10, key="actor")
         history.add_column("操作", width=8, key="action")
-        history.add_column("内容", key="change")
+        # a fixed width (what the other columns leave), so the table never waits on a
+        # re-measure after its rows arrive; longer changes end in an ellipsis
+        history.add_column("内容", width=self._change_width(), key="change")
         self.load()
+
+    def _change_width(self) -> int:
+        return max(8, self.app.size.width - (16 + 10 + 8) - 4 * 2 - 2 - 2)
 
     @work(thread=True, exclusive=True, group="member", exit_on_error=False)
     def load(self) -> None:
@@ -216,8 +221,9 @@ class MemberScreen(PartyregScreen):
         history = self.query_one("#member-history", DataTable)
         history.clear()
         scope = self.workspace.actor.scope
+        width = self._change_width()
         for at, actor, action, change in history_rows(message.member, message.history, scope):
-            history.add_row(at, actor, action, change)
+            history.add_row(at, actor, action, literal(fit(change.plain, width)))
         if self._edit_when_loaded:
             self._edit_when_loaded = False
             self.action_edit()
