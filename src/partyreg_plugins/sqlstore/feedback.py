@@ -33,7 +33,13 @@ from partyreg_core.feedback import (
 from partyreg_core.operators import Actor, Role
 from partyreg_core.orgcodes import OrgCode, parse_code
 from partyreg_plugins.sqlstore.bulk import fetch_rows
-from partyreg_plugins.sqlstore.history import changed_after, district_code_on, unit_code_on
+from partyreg_plugins.sqlstore.history import (
+    activity_district_on_day,
+    activity_unit_on_day,
+    changed_after,
+    district_code_on,
+    unit_code_on,
+)
 from partyreg_plugins.sqlstore.schema import (
     NO_COMMUNITY,
     NO_DISTRICT,
@@ -848,7 +854,7 @@ class FeedbackStoreMixin:
         rating_sums = [
             sa.func.sum(sa.case((a.rating == value, 1), else_=0)) for value in ("优", "良", "一般")
         ]
-        then = unit_code_on(a.member_id, a.unit_code, a.day) if day_codes is not None else None
+        then = activity_unit_on_day() if day_codes is not None else None
         key: Any
         if by is SummaryBy.POST:
             key = self._post_key()
@@ -857,7 +863,7 @@ class FeedbackStoreMixin:
         elif then is not None and by is SummaryBy.UNIT:
             key = then
         elif then is not None and by is SummaryBy.DISTRICT:
-            key = district_code_on(a.community_id, a.district_code, a.day)
+            key = activity_district_on_day()
         else:
             key = {
                 SummaryBy.MEMBER: a.member_id,

@@ -16,7 +16,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from partyreg_plugins.sqlstore.schema import community_districts, member_units, org_changes
+from partyreg_plugins.sqlstore.schema import (
+    activities,
+    community_districts,
+    member_units,
+    org_changes,
+)
 
 
 def unit_code_on(member_id: Any, current: Any, day: Any) -> Any:
@@ -50,6 +55,18 @@ def district_code_on(community_id: Any, current: Any, day: Any) -> Any:
         .scalar_subquery()
     )
     return sa.func.coalesce(earlier, current)
+
+
+def activity_unit_on_day() -> Any:
+    """An activity's unit code as of its own day: its member's unit that day."""
+    a = activities.c
+    return unit_code_on(a.member_id, a.unit_code, a.day)
+
+
+def activity_district_on_day() -> Any:
+    """An activity's district code as of its own day: its community's district that day."""
+    a = activities.c
+    return district_code_on(a.community_id, a.district_code, a.day)
 
 
 def changed_after(conn: sa.Connection, day: date) -> bool:

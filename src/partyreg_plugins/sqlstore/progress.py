@@ -425,7 +425,9 @@ class ProgressStore(_Base):
             key: Any = m.community_id
         else:
             depth = UNIT_DEPTH if by is ProgressBy.UNIT else DISTRICT_DEPTH
-            key = unit_prefix(depth, _unit_code_on(on))
+            # the unit codes of the day (decision 0051): as of a day before the 2016 merge,
+            # 清河区 and 清浦区; after it, 清江浦区
+            key = unit_prefix(depth, unit_code_on(m.id, m.unit_code, on))
 
         def upto(column: Any, day: date) -> Any:
             return sa.func.sum(sa.case((column <= day, 1), else_=0))
@@ -521,9 +523,3 @@ def _day(value: Any) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
-
-
-def _unit_code_on(on: date) -> Any:
-    """A member's unit code as it was on ``on`` (decision 0051): progress as of a day before
-    the 2016 merge counts under 清河区 and 清浦区, and after it under 清江浦区."""
-    return unit_code_on(members.c.id, members.c.unit_code, on)

@@ -85,7 +85,11 @@ from partyreg_plugins.sqlstore.engine import (
     translated_errors,
 )
 from partyreg_plugins.sqlstore.feedback import FeedbackStoreMixin
-from partyreg_plugins.sqlstore.history import changed_after, district_code_on, unit_code_on
+from partyreg_plugins.sqlstore.history import (
+    activity_district_on_day,
+    activity_unit_on_day,
+    changed_after,
+)
 from partyreg_plugins.sqlstore.notify import NotifyStoreMixin
 from partyreg_plugins.sqlstore.orgchanges import OrgChangesMixin
 from partyreg_plugins.sqlstore.progress import ProgressStore
@@ -1670,9 +1674,9 @@ class SqlStore(
             key: Any = rollup_column(by)
             if year is not None and changed_after(conn, date(year, 1, 1)):
                 if by is RollupKey.UNIT:
-                    key = unit_code_on(a.member_id, a.unit_code, a.day)
+                    key = activity_unit_on_day()
                 elif by is RollupKey.DISTRICT:
-                    key = district_code_on(a.community_id, a.district_code, a.day)
+                    key = activity_district_on_day()
             statement = (
                 sa.select(key, sa.func.sum(a.hours), sa.func.count())
                 .where(a.confirmed == sa.true())
