@@ -36,27 +36,48 @@ class TargetKind(StrEnum):
     ORG = "org"
     COMMUNITY = "community"
     INSTRUCTOR = "instructor"
+    #: one member (``member:12``): messages go through the channels for members of the
+    #: member's unit, to the member's own mobile
+    MEMBER = "member"
+    #: the members of the units under an org code (``members:008.003``): where the channels
+    #: that reach members one by one are configured (an SMS gateway)
+    MEMBERS = "members"
 
     @property
     def label(self) -> str:
         """The kind in Chinese."""
-        return {"org": "单位", "community": "社区", "instructor": "指导员"}[self.value]
+        return {
+            "org": "单位",
+            "community": "社区",
+            "instructor": "指导员",
+            "member": "党员",
+            "members": "党员（按单位）",
+        }[self.value]
+
+    @property
+    def has_code(self) -> bool:
+        """Whether targets of this kind are named by an org code (else by an id)."""
+        return self in (TargetKind.ORG, TargetKind.MEMBERS)
 
 
 @attrs.frozen
 class Target:
-    """An org unit (``org:008.001``), a community (``community:12``) or an instructor
-    (``instructor:3``): whoever a channel is configured for and a message is addressed to."""
+    """An org unit (``org:008.001``), a community (``community:12``), an instructor
+    (``instructor:3``), a member (``member:12``) or the members of an org subtree
+    (``members:008.003``): whoever a channel is configured for and a message is addressed to.
+
+    Messages to a member go through the channels configured for ``members:<code>`` of the
+    nearest org unit above the member's unit that has one (:func:`member_channel_targets`)."""
 
     kind: TargetKind
     code: OrgCode | None = None
     id: int | None = None
 
     def __attrs_post_init__(self) -> None:
-        if (self.kind is TargetKind.ORG) != (self.code is not None):
-            raise ValueError("an org target has a code and nothing else")
-        if (self.kind is not TargetKind.ORG) != (self.id is not None):
-            raise ValueError("a community or instructor target has an id")
+        if self.kind.has_code != (self.code is not None):
+            raise ValueError("an org or members target has a code and nothing else")
+        if self.kind.has_code == (self.id is not None):
+            raise ValueError("a community, instructor or member target has an id")
 
     @classmethod
     def org(cls, code: OrgCode | str) -> Target:
@@ -73,13 +94,31 @@ class Target:
         """The instructor ``instructor_id``."""
         return cls(TargetKind.INSTRUCTOR, id=instructor_id)
 
+    @classmethod
+    def member(cls, member_id: int) -> Target:
+        """The member ``member_id``."""
+        return cls(TargetKind.MEMBER, id=member_id)
+
+    @classmethod
+    def members(cls, code: OrgCode | str) -> Target:
+        """The members of the units under ``code`` (where member channels are configured)."""
+        return cls(TargetKind.MEMBERS, code=code if isinstance(code, OrgCode) else parse_code(code))
+
     def __str__(self) -> str:
-        return f"{self.kind.value}:{self.code if self.kind is TargetKind.ORG else self.id}"
+        return f"{self.kind.value}:{self.code if self.kind.has_code else self.id}"
 
     @property
     def label(self) -> str:
-        """The target in Chinese (``单位 008.001``, ``社区 12``)."""
-        return f"{self.kind.label} {self.code if self.kind is TargetKind.ORG else self.id}"
+        """The target in Chinese (``单位 008.001``, ``社区 12``, ``党员 12``)."""
+        return f"{self.kind.label} {self.code if self.kind.has_code else self.id}"
+
+
+def member_channel_targets(unit: OrgCode) -> list[Target]:
+    """Where the channels that reach a member of ``unit`` may be configured, nearest first:
+    ``members:`` of the unit itself, then of each org unit above it up to the city. The
+    first of these with an enabled channel is used (a district may run its own SMS gateway
+    while the city's serves the rest)."""
+    return [Target.members(unit), *(Target.members(a) for a in unit.ancestors)]
 
 
 _TARGET_ALIASES = {
@@ -90,12 +129,17 @@ _TARGET_ALIASES = {
     "社区": TargetKind.COMMUNITY,
     "instructor": TargetKind.INSTRUCTOR,
     "指导员": TargetKind.INSTRUCTOR,
+    "member": TargetKind.MEMBER,
+    "党员": TargetKind.MEMBER,
+    "members": TargetKind.MEMBERS,
+    "全体党员": TargetKind.MEMBERS,
 }
 
 
 def parse_target(text: str) -> Target:
-    """A target as typed: ``org:008.001``, ``community:12``, ``instructor:3`` (full-width colon
-    and the Chinese kinds 单位/社区/指导员 also accepted)."""
+    """A target as typed: ``org:008.001``, ``community:12``, ``instructor:3``, ``member:12``,
+    ``members:008.003`` (full-width colon and the Chinese kinds 单位/社区/指导员/党员/全体党员
+    also accepted)."""
     value = text.strip().replace("：", ":")
     kind_text, sep, rest = value.partition(":")
     kind = _TARGET_ALIASES.get(kind_text.strip().lower())
@@ -103,11 +147,13 @@ def parse_target(text: str) -> Target:
     if not sep or kind is None or not rest:
         raise ValidationError(
             "notify.target",
-            f"通知对象“{text}”写法不对：应为 org:单位代码（如 org:008.001）、community:社区编号 "
-            "或 instructor:指导员编号。",
+            f"通知对象“{text}”写法不对：应为 org:单位代码（如 org:008.001）、community:社区编号、"
+            "instructor:指导员编号、member:党员编号 或 members:单位代码（该单位党员的短信等渠道）。",
         )
     if kind is TargetKind.ORG:
         return Target.org(parse_code(rest))
+    if kind is TargetKind.MEMBERS:
+        return Target.members(parse_code(rest))
     if not rest.isascii() or not rest.isdigit() or int(rest) <= 0:
         raise ValidationError(
             "notify.target",
@@ -278,6 +324,19 @@ class Notice:
     identity: str
     community_id: int | None = None
     district_code: OrgCode | None = None
+    #: the org unit the message is about, for scoping (an org target's own code; a member's
+    #: unit for a member target)
+    org_code: OrgCode | None = None
+
+
+@attrs.frozen
+class TargetPlace:
+    """Where a target lies, for scoping its messages: the district, the community and the org
+    unit (an org target's own code, a member's unit)."""
+
+    district_code: OrgCode | None = None
+    community_id: int | None = None
+    org_code: OrgCode | None = None
 
 
 def idempotency_key(notice: Notice, channel: str) -> str:

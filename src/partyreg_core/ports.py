@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         OutboxMessage,
         OutboxStatus,
         Target,
+        TargetPlace,
     )
     from partyreg_core.operators import Actor, Operator
     from partyreg_core.orgchanges import OrgChange, OrgChangeRecord, OrgPlan
@@ -343,10 +344,15 @@ class Store(Protocol):
     # -- notifications --
 
     def locate_targets(
-        self, targets: Iterable[Target]
-    ) -> dict[str, tuple[OrgCode | None, int | None]]:
-        """Where each notification target lies: its district and community, by the target's
-        text; targets that do not exist are left out. Not scoped."""
+        self, targets: Iterable[Target], actor: Actor | None = None
+    ) -> dict[str, TargetPlace]:
+        """Where each notification target lies (district, community, org unit), by the
+        target's text; targets that do not exist are left out. Not scoped, but for members,
+        who are looked up as ``actor`` (a member outside its scope is left out)."""
+
+    def member_recipients(self, actor: Actor, member_ids: Sequence[int]) -> dict[int, str]:
+        """The phone each message to a member goes to: members within the actor's scope who
+        are still in the campaign and not anonymised, by id (the others are left out)."""
 
     def save_channel(self, actor: Actor, channel: Channel) -> Channel:
         """Add a notification channel for a target within the actor's scope (audited); a name

@@ -119,9 +119,12 @@ from partyreg_core.notices import (
     OutboxStatus,
     Outcome,
     Target,
+    TargetKind,
+    TargetPlace,
     check_channel_name,
     check_stored_settings,
     idempotency_key,
+    member_channel_targets,
     parse_deployment,
     resolve_settings,
 )
@@ -1388,6 +1391,13 @@ class Workspace:
         now, not when the first message fails. A secret given in clear text is refused
         (decision 0031)."""
         found = _target(target)
+        if found.kind is TargetKind.MEMBER:
+            raise ValidationError(
+                "notify.member_channel",
+                "党员个人的通知渠道按所在单位配置：请为 members:单位代码 添加渠道"
+                "（如 partyreg notify channel add members:008 --type sms …），"
+                "消息发到党员本人登记的手机。",
+            )
         factories = collect_notifiers(self.pm)
         if kind not in factories:
             known = "、".join(sorted(factories)) or "（没有加载通知插件）"
@@ -1473,15 +1483,18 @@ class Workspace:
         if buffer is not None:  # inside batched_notifications(): written once at its end
             buffer.extend(notices)
             return []
-        located = self.store.locate_targets(n.target for n in notices)
-        by_target = self.store.channels_for(n.target for n in notices)
+        located = self.store.locate_targets((n.target for n in notices), self.actor)
+        by_target = self._channels_of([n.target for n in notices], located)
         rows: list[NewMessage] = []
         for notice in notices:
-            district, community = located.get(str(notice.target), (None, None))
+            place = located.get(str(notice.target), TargetPlace())
             placed = attrs.evolve(
                 notice,
-                community_id=notice.community_id if notice.community_id is not None else community,
-                district_code=notice.district_code or district,
+                community_id=(
+                    notice.community_id if notice.community_id is not None else place.community_id
+                ),
+                district_code=notice.district_code or place.district_code,
+                org_code=notice.org_code or place.org_code,
             )
             channels = by_target.get(str(notice.target), [])
             if not channels:
@@ -1503,6 +1516,24 @@ class Workspace:
         if added and channels_used - self._notify_down and self.notify_config.deliver_immediately:
             self._deliver_soon(added)
         return added
+
+    def _channels_of(
+        self, targets: Sequence[Target], located: Mapping[str, TargetPlace]
+    ) -> dict[str, list[Channel]]:
+        """The enabled channels of each target; a member's are those of the nearest
+        ``members:`` target above the member's unit that has any (a member not found has
+        none)."""
+        nearest: dict[str, list[Target]] = {}
+        for target in targets:
+            unit = located.get(str(target), TargetPlace()).org_code
+            if target.kind is TargetKind.MEMBER and unit is not None:
+                nearest[str(target)] = member_channel_targets(unit)
+        others = [t for t in targets if t.kind is not TargetKind.MEMBER]
+        wanted = [*others, *(c for chain in nearest.values() for c in chain)]
+        found = self.store.channels_for(wanted) if wanted else {}
+        for key, chain in nearest.items():
+            found[key] = next((found[str(c)] for c in chain if found.get(str(c))), [])
+        return found
 
     @contextmanager
     def batched_notifications(self) -> Iterator[None]:
@@ -1617,7 +1648,8 @@ class Workspace:
         names: list[str] = []
         if current[0].status is OutboxStatus.SKIPPED:
             target = current[0].target
-            names = [c.name for c in self.store.channels_for([target]).get(str(target), [])]
+            located = self.store.locate_targets([target], self.actor)
+            names = [c.name for c in self._channels_of([target], located).get(str(target), [])]
         queued = self.store.requeue_message(self.actor, message_id, self.now(), names)
         self._changed(
             "notify.retry",
@@ -1678,6 +1710,20 @@ class Workspace:
                 pass  # a plugin's channel without a timeout setting: build it as configured
         return factories[channel.kind](settings)
 
+    def _recipients(self, message: OutboxMessage) -> tuple[str, ...]:
+        """Whom a message goes to beyond its channel's own settings: a member's own phone."""
+        target = message.target
+        if target.kind is not TargetKind.MEMBER:
+            return ()
+        assert target.id is not None
+        phone = self.store.member_recipients(self.actor, [target.id]).get(target.id)
+        if phone is None:
+            raise NotFoundError(
+                "notify.member_gone",
+                f"党员 {target.id} 已退出活动、已匿名化或不在你的管理范围内：消息不再发送。",
+            )
+        return (phone,)
+
     def _attempt(
         self,
         message: OutboxMessage,
@@ -1697,7 +1743,7 @@ class Workspace:
                         f"渠道 {message.channel} 已删除：配置新渠道后可用 partyreg notify retry 重新发送。",
                     )
                 notifier = notifiers[message.channel] = self._build_notifier(channel, timeout)
-            notifier.send(Message(message.subject, message.body))
+            notifier.send(Message(message.subject, message.body, self._recipients(message)))
         except TemporaryError as exc:
             outcome, next_at = policy.after_failure(
                 number, at, temporary=True, retry_after=getattr(exc, "retry_after", None)

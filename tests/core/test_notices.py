@@ -19,6 +19,7 @@ from partyreg_core.notices import (
     check_stored_settings,
     idempotency_key,
     is_secret_setting,
+    member_channel_targets,
     parse_deployment,
     parse_target,
     resolve_settings,
@@ -32,6 +33,8 @@ targets = st.one_of(
     codes.map(Target.org),
     st.integers(1, 10**9).map(Target.community),
     st.integers(1, 10**9).map(Target.instructor),
+    st.integers(1, 10**9).map(Target.member),
+    codes.map(Target.members),
 )
 
 
@@ -45,9 +48,22 @@ def test_targets_as_operators_type_them() -> None:
     assert parse_target("单位:００８。００１") == Target.org("008.001")
     assert parse_target("社区：12") == Target.community(12)
     assert parse_target("指导员:3").kind is TargetKind.INSTRUCTOR
+    assert parse_target("党员：12") == Target.member(12)
+    assert parse_target("全体党员:008。003") == Target.members("008.003")
+    assert Target.member(12).label == "党员 12"
+    for bad_target in ("member:x", "members:12x", "member:-1", "members:"):
+        with pytest.raises(ValidationError):
+            parse_target(bad_target)
     for bad in ("008.001", "org:", "community:x", "community:0", "team:1", "community:１2x"):
         with pytest.raises(ValidationError):
             parse_target(bad)
+
+
+@given(codes)
+def test_a_members_channels_are_looked_for_from_the_unit_up_to_the_city(unit: OrgCode) -> None:
+    chain = member_channel_targets(unit)
+    assert chain[0] == Target.members(unit) and chain[-1] == Target.members("008")
+    assert [len(t.code.segments) for t in chain if t.code] == list(range(len(unit.segments), 0, -1))
 
 
 @given(st.text(max_size=40))

@@ -25,7 +25,8 @@ from partyreg_core.workspace import LOCAL_ZONE
 #: Messages the text listing shows when no --limit is given (--json is always complete).
 TEXT_LIMIT = 200
 TARGET_HELP = (
-    "通知对象：org:单位代码（如 org:008.001）、community:社区编号、instructor:指导员编号。"
+    "通知对象：org:单位代码（如 org:008.001）、community:社区编号、instructor:指导员编号、"
+    "members:单位代码（该单位及下级单位党员个人的短信等渠道）。"
 )
 
 

@@ -1,4 +1,5 @@
-"""The built-in notification channels: ``smtp``, ``webhook``, ``wecom`` and ``dingtalk``.
+"""The built-in notification channels: ``smtp``, ``webhook``, ``wecom``, ``dingtalk`` and
+``sms`` (an HTTP SMS gateway, for messages to members).
 
 Each channel type maps to a factory that takes the channel's settings (a ``Mapping[str, str]``:
 the store's per-unit channel settings merged with the deployment's secrets) and returns a
@@ -20,6 +21,7 @@ from partyreg_plugins.notifiers.errors import (
     TemporaryDeliveryError,
 )
 from partyreg_plugins.notifiers.robots import DingTalkNotifier, WeComNotifier
+from partyreg_plugins.notifiers.sms import SmsNotifier
 from partyreg_plugins.notifiers.smtp import SmtpNotifier
 from partyreg_plugins.notifiers.webhook import WebhookNotifier
 
@@ -27,6 +29,7 @@ __all__ = [
     "DeliveryError",
     "DingTalkNotifier",
     "PermanentDeliveryError",
+    "SmsNotifier",
     "SmtpNotifier",
     "TemporaryDeliveryError",
     "WeComNotifier",
@@ -38,11 +41,12 @@ CHANNELS: dict[str, NotifierFactory] = {
     "webhook": WebhookNotifier,
     "wecom": WeComNotifier,
     "dingtalk": DingTalkNotifier,
+    "sms": SmsNotifier,
 }
 
 
 @hookimpl
 def partyreg_register_notifiers(register: Callable[[str, NotifierFactory], None]) -> None:
-    """Register the ``smtp``, ``webhook``, ``wecom`` and ``dingtalk`` channels."""
+    """Register the ``smtp``, ``webhook``, ``wecom``, ``dingtalk`` and ``sms`` channels."""
     for channel_type, factory in CHANNELS.items():
         register(channel_type, factory)

@@ -28,10 +28,10 @@ from partyreg_core.notices import (
     Outcome,
     Target,
     TargetKind,
+    TargetPlace,
     parse_target,
 )
 from partyreg_core.operators import Actor, Role, Scope
-from partyreg_core.orgcodes import OrgCode
 from partyreg_plugins.sqlstore.rows import opt_code as _opt_code
 from partyreg_plugins.sqlstore.rows import utc as _utc
 from partyreg_plugins.sqlstore.schema import (
@@ -39,10 +39,11 @@ from partyreg_plugins.sqlstore.schema import (
     communities,
     instructor_communities,
     instructors,
+    members,
     org_units,
     outbox,
 )
-from partyreg_plugins.sqlstore.scoping import Condition, subtree
+from partyreg_plugins.sqlstore.scoping import Condition, member_condition, subtree, where
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -125,9 +126,11 @@ def _channel_write_allowed(scope: Scope, channel: Channel) -> bool:
     target = channel.target
     if scope.role is Role.CITY:
         return True
-    if target.kind is TargetKind.ORG:
+    if target.kind.has_code:
         assert target.code is not None
         return scope.code is not None and target.code.is_within(scope.code)
+    if target.kind is TargetKind.MEMBER:
+        return False  # a member is reached through the channels for members of their unit
     if scope.role is Role.DISTRICT:
         return channel.district_code is not None and channel.district_code == scope.code
     if scope.role is Role.COMMUNITY and target.kind is TargetKind.COMMUNITY:
@@ -151,10 +154,12 @@ class NotifyStoreMixin:
 
     # -- where a target lies ------------------------------------------------------------------
 
-    def _locate(self, conn: sa.Connection, target: Target) -> tuple[OrgCode | None, int | None]:
-        """The district and community of ``target``; :class:`NotFoundError` if it does not
-        exist."""
-        if target.kind is TargetKind.ORG:
+    def _locate(
+        self, conn: sa.Connection, target: Target, actor: Actor | None = None
+    ) -> TargetPlace:
+        """Where ``target`` lies; :class:`NotFoundError` if it does not exist (a member: or is
+        outside ``actor``'s scope)."""
+        if target.kind.has_code:
             assert target.code is not None
             found = conn.execute(
                 sa.select(org_units.c.code).where(org_units.c.code == str(target.code))
@@ -164,7 +169,7 @@ class NotifyStoreMixin:
                     "code.unknown",
                     f"代码 {target.code} 不在单位党组织代码表中：用 partyreg codes list 核对。",
                 )
-            return target.code.aggregator, None
+            return TargetPlace(target.code.aggregator, None, target.code)
         if target.kind is TargetKind.COMMUNITY:
             row = conn.execute(
                 sa.select(communities.c.district_code).where(communities.c.id == target.id)
@@ -174,7 +179,21 @@ class NotifyStoreMixin:
                     "community.unknown",
                     f"没有编号为 {target.id} 的社区：用社区通讯录核对。",
                 )
-            return _opt_code(row.district_code), target.id
+            return TargetPlace(_opt_code(row.district_code), target.id)
+        if target.kind is TargetKind.MEMBER:
+            statement = sa.select(
+                members.c.unit_code, members.c.district_code, members.c.community_id
+            ).where(members.c.id == target.id)
+            if actor is not None:
+                statement = where(statement, member_condition(actor.scope))
+            found_member = conn.execute(statement).first()
+            if found_member is None:
+                raise NotFoundError("member.unknown", f"没有编号为 {target.id} 的党员。")
+            return TargetPlace(
+                _opt_code(found_member.district_code),
+                found_member.community_id,
+                _opt_code(found_member.unit_code),
+            )
         row = conn.execute(sa.select(instructors.c.id).where(instructors.c.id == target.id)).first()
         if row is None:
             raise NotFoundError("instructor.unknown", f"没有编号为 {target.id} 的社区工作指导员。")
@@ -183,23 +202,38 @@ class NotifyStoreMixin:
             .select_from(instructor_communities.join(communities))
             .where(instructor_communities.c.instructor_id == target.id)
         ).scalar()
-        return _opt_code(district), None
+        return TargetPlace(_opt_code(district))
 
     def locate_targets(
-        self, targets: Iterable[Target]
-    ) -> dict[str, tuple[OrgCode | None, int | None]]:
-        """Where each target lies (district, community); targets that do not exist are left
-        out. Not scoped: the directory and the org tree are shared."""
-        found: dict[str, tuple[OrgCode | None, int | None]] = {}
-        with self._tx(None) as conn:
+        self, targets: Iterable[Target], actor: Actor | None = None
+    ) -> dict[str, TargetPlace]:
+        """Where each target lies (district, community, org unit); targets that do not exist
+        are left out. The directory and the org tree are shared; a member is looked up as
+        ``actor`` (one outside its scope is left out)."""
+        found: dict[str, TargetPlace] = {}
+        with self._tx(actor) as conn:
             for target in targets:
                 if str(target) in found:
                     continue
                 try:
-                    found[str(target)] = self._locate(conn, target)
+                    found[str(target)] = self._locate(conn, target, actor)
                 except NotFoundError:
                     continue
         return found
+
+    def member_recipients(self, actor: Actor, member_ids: Sequence[int]) -> dict[int, str]:
+        """The phone of each member within the actor's scope who is still in the campaign and
+        not anonymised, by id (the others are left out)."""
+        if not member_ids:
+            return {}
+        statement = sa.select(members.c.id, members.c.phone).where(
+            members.c.id.in_(sorted(set(member_ids))),
+            members.c.left_on.is_(None),
+            members.c.anonymised_on.is_(None),
+        )
+        statement = where(statement, member_condition(actor.scope))
+        with self._tx(actor) as conn:
+            return {row.id: row.phone for row in conn.execute(statement)}
 
     # -- channels ---------------------------------------------------------------------------
 
@@ -207,7 +241,8 @@ class NotifyStoreMixin:
         """Add a channel for a target within the actor's scope (audited). A name in use is a
         :class:`ConflictError`."""
         with self._tx(actor, write=True) as conn:
-            district, community = self._locate(conn, channel.target)
+            place = self._locate(conn, channel.target)
+            district, community = place.district_code, place.community_id
             placed = Channel(
                 name=channel.name,
                 target=channel.target,
@@ -401,7 +436,7 @@ class NotifyStoreMixin:
             values.append(
                 {
                     "channel": item.channel,
-                    "org_code": str(target.code) if target.code is not None else None,
+                    "org_code": str(notice.org_code or target.code or "") or None,
                     "event": notice.event,
                     "recipients": [],
                     "subject": notice.subject,

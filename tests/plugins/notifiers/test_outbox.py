@@ -363,3 +363,70 @@ def test_a_long_flush_claims_in_chunks_and_ends_with_the_channel_down(
     # the deferred ones are due at once; the one tried waits for its backoff
     again = world.ws.deliver_notifications()
     assert len(again.attempts) == 59
+
+
+def _member_notice(member_id: int, identity: str = "1") -> Any:
+    from partyreg_core.notices import Notice, Target
+
+    return Notice(
+        "nudge.test", Target.member(member_id), "【提醒】明天义诊", "请准时到场。", identity
+    )
+
+
+def test_a_member_is_reached_on_their_own_mobile_through_the_nearest_members_channel(
+    world: World, http_server: RecordingServer
+) -> None:
+    store = world.ws.store
+    unit = world.district.units[0]
+    (name, phone), other = support.person(), support.person()
+    first, second = support.register(
+        store,
+        support.city(store),
+        [
+            support.registration(unit, world.district.communities[0], (name, phone)),
+            support.registration(world.district.units[1], world.district.communities[0], other),
+        ],
+    )
+    # nothing configured for members: the message is kept as skipped, counted
+    world.ws.notify([_member_notice(first, "a")])
+    [skipped] = world.messages(OutboxStatus.SKIPPED)
+    assert str(skipped.target) == f"member:{first}"
+    # the city's gateway serves every member; the first unit's district runs its own
+    world.ws.add_notify_channel("members:008", "sms", {"url": http_server.url + "/city"})
+    world.ws.add_notify_channel(
+        f"members:{unit}", "sms", {"url": http_server.url + "/unit", "sign": "测试"}
+    )
+    world.ws.notify([_member_notice(first, "b"), _member_notice(second, "b")])
+    world.ws.deliver_notifications()
+    sent = {r.path: r.json() for r in http_server.requests}
+    assert sent["/unit"] == {"phone": phone, "text": "【测试】【提醒】明天义诊：请准时到场。"}
+    assert sent["/city"]["phone"] == other[1]
+    # the skipped one goes out through the channel that serves the member now
+    world.ws.retry_notification(skipped.id)
+    world.ws.deliver_notifications()
+    assert [r.path for r in http_server.requests].count("/unit") == 2
+    # the outbox row is about the member's unit, district and community (scoping)
+    latest = world.messages(OutboxStatus.SENT)[0]
+    assert latest.district_code == world.district.code
+    assert latest.community_id is None or latest.community_id == world.district.communities[0].id
+
+
+def test_a_member_who_left_is_not_messaged_and_member_channels_are_set_per_unit(
+    world: World, http_server: RecordingServer
+) -> None:
+    store = world.ws.store
+    [member] = support.register(
+        store,
+        support.city(store),
+        [support.registration(world.district.units[0], world.district.communities[0])],
+    )
+    world.ws.add_notify_channel("members:008", "sms", {"url": http_server.url})
+    world.ws.notify([_member_notice(member)])
+    world.ws.leave_member(member, reason="调离本市", on=START.date())
+    world.ws.deliver_notifications()
+    assert http_server.requests == []
+    [failed] = world.messages(OutboxStatus.FAILED)
+    assert failed.error_code == "notify.member_gone" and "已退出" in (failed.last_error or "")
+    with pytest.raises(ValidationError) as caught:
+        world.ws.add_notify_channel(f"member:{member}", "sms", {"url": http_server.url})
+    assert "members:单位代码" in caught.value.message

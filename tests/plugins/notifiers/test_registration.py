@@ -12,6 +12,7 @@ from partyreg_plugins.notifiers import (
     DeliveryError,
     DingTalkNotifier,
     PermanentDeliveryError,
+    SmsNotifier,
     SmtpNotifier,
     TemporaryDeliveryError,
     WebhookNotifier,
@@ -23,10 +24,11 @@ SETTINGS = {
     "webhook": {"url": "https://example.org/hook"},
     "wecom": {"key": "k"},
     "dingtalk": {"access_token": "t", "secret": "SECx"},
+    "sms": {"url": "https://sms.example.gov.cn/send"},
 }
 
 
-def test_entry_point_registers_four_channels() -> None:
+def test_entry_point_registers_five_channels() -> None:
     factories = collect_notifiers(make_plugin_manager(only=["notifiers"]))
 
     assert factories == {
@@ -34,12 +36,13 @@ def test_entry_point_registers_four_channels() -> None:
         "webhook": WebhookNotifier,
         "wecom": WeComNotifier,
         "dingtalk": DingTalkNotifier,
+        "sms": SmsNotifier,
     }
 
 
 def test_module_registers_through_the_hook() -> None:
     pm = make_plugin_manager([notifiers], load_entrypoints=False)
-    assert set(collect_notifiers(pm)) == {"smtp", "webhook", "wecom", "dingtalk"}
+    assert set(collect_notifiers(pm)) == {"smtp", "webhook", "wecom", "dingtalk", "sms"}
 
 
 @pytest.mark.parametrize("channel", sorted(SETTINGS))

@@ -322,3 +322,38 @@ def test_a_unit_operators_change_notifies_communities_beyond_its_scope_under_rls
     seen = {str(m.target) for m in pg_store.outbox_messages(district_b)}
     assert f"community:{b.communities[0].id}" in seen and f"org:{a.units[0]}" not in seen
     assert channel.name
+
+
+def test_members_are_located_and_reached_only_within_the_scope(store: SqlStore) -> None:
+    a, b = make_district(store), make_district(store)
+    city = support.city(store)
+    in_a, in_b = support.register(
+        store,
+        city,
+        [
+            support.registration(a.units[0], a.communities[0]),
+            support.registration(b.units[0], b.communities[0]),
+        ],
+    )
+    district_a = support.add_operator(store, Role.DISTRICT, a.code)
+    member_a, member_b = Target.member(in_a), Target.member(in_b)
+    # the city finds both, with their unit (for the members: channels) and district
+    places = store.locate_targets([member_a, member_b, Target.member(10**9)], city)
+    assert places[str(member_a)].org_code == a.units[0]
+    assert places[str(member_a)].district_code == a.code
+    assert places[str(member_b)].org_code == b.units[0]
+    assert str(Target.member(10**9)) not in places
+    # a district operator learns nothing of another district's member
+    assert set(store.locate_targets([member_a, member_b], district_a)) == {str(member_a)}
+    phones = store.member_recipients(city, [in_a, in_b])
+    assert set(phones) == {in_a, in_b} and all(len(p) == 11 for p in phones.values())
+    assert set(store.member_recipients(district_a, [in_a, in_b])) == {in_a}
+    # a channel for the members of a unit is configured like one for the unit itself
+    saved = store.save_channel(district_a, _channel(Target.members(a.units[0])))
+    assert saved.district_code == a.code
+    with pytest.raises(NotPermittedError):
+        store.save_channel(district_a, _channel(Target.members(b.units[0])))
+    assert [
+        c.name
+        for c in store.channels_for([Target.members(a.units[0])])[str(Target.members(a.units[0]))]
+    ] == [saved.name]
