@@ -97,6 +97,17 @@ cli.add_command(years.retention_group)
 
 def _register_plugin_commands(app: App) -> None:
     app.pm.hook.partyreg_register_commands(cli=cli)
+    _usage_in_chinese(cli)
+
+
+def _usage_in_chinese(command: click.Command) -> None:
+    # the usage line's placeholders are not messages click translates: set them on every
+    # command, the plugins' included
+    command.options_metavar = "[选项]"
+    if isinstance(command, click.Group):
+        command.subcommand_metavar = "命令 [参数]..."
+        for sub in command.commands.values():
+            _usage_in_chinese(sub)
 
 
 def _fail(code: str, message: str, exit_code: int, want_json: bool) -> int:
@@ -121,11 +132,16 @@ def run(args: Sequence[str] | None = None, app: App | None = None) -> int:
         return exc.exit_code
     except click.exceptions.Abort:
         return _fail("aborted", "已取消。", 2, want_json)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        # a group typed alone: its help, which lists what it can do
+        click.echo(exc.format_message(), err=True)
+        return 2
     except click.UsageError as exc:
         hint = ""
         if exc.ctx is not None:
             hint = f"（运行 {exc.ctx.command_path} --help 查看用法）"
-        return _fail("usage", f"命令用法错误：{exc.format_message()}{hint}", 2, want_json)
+        message = exc.format_message().rstrip(".")
+        return _fail("usage", f"命令用法错误：{message}{hint}", 2, want_json)
     except click.ClickException as exc:
         return _fail("usage", exc.format_message(), exc.exit_code, want_json)
     except KeyboardInterrupt:
