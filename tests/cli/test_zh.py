@@ -40,11 +40,11 @@ def click_messages() -> set[str]:
     found: set[str] = set()
     for source in Path(click.__file__).parent.glob("*.py"):
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-                if node.func.id in ("_", "ngettext"):
-                    for arg in node.args:
-                        if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                            found.add(arg.value)
+            call = isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            if call and node.func.id in ("_", "ngettext"):  # type: ignore[attr-defined]
+                for arg in node.args:  # type: ignore[attr-defined]
+                    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                        found.add(arg.value)
     return found
 
 
@@ -88,7 +88,7 @@ def test_a_usage_error_is_one_chinese_line(
 ) -> None:
     (tmp_path / "adir").mkdir()
     code = run(["--db", f"sqlite:///{tmp_path / 's.db'}", *args])
-    out, err = capsys.readouterr()
+    err = capsys.readouterr().err
     assert code == 2
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
