@@ -166,6 +166,7 @@ from partyreg_core.records import (
     RowIssue,
     Severity,
     SheetStatus,
+    record_id,
 )
 from partyreg_core.registrations import RegistrationContext, validate_registration
 from partyreg_core.retention import RETENTION_SETTING, RetentionReport, retention_years
@@ -187,6 +188,7 @@ from partyreg_core.service import (
     Need,
     check_need,
 )
+from partyreg_core.text import shown
 from partyreg_core.years import (
     MONTH_DAYS_SETTING,
     CampaignYear,
@@ -458,9 +460,10 @@ class Workspace:
         """A community named by its id or as ``县区/街道/社区``."""
         text = text.strip()
         found = self.store.communities()
-        if text.isdigit():
+        number = record_id(text)
+        if number is not None:
             for item in found:
-                if item.id == int(text):
+                if item.id == number:
                     return item
             raise NotFoundError(
                 "community.unknown", f"没有编号为 {text} 的社区：用社区通讯录核对。"
@@ -691,6 +694,11 @@ class Workspace:
             known = "、".join(sorted(exporters)) or "（没有）"
             raise NotFoundError("export.unknown", f"没有名为 {name} 的导出：可用的有 {known}。")
         actor = self.actor
+        if not target.parent.is_dir():
+            raise ValidationError(
+                "export.folder",
+                f"文件夹“{shown(str(target.parent), 200)}”不存在：请先建立该文件夹，或换一个已有的文件夹。",
+            )
         partial = target.with_name(f".{target.name}.partial{target.suffix}")
         try:
             count = exporters[name].export(self, partial, options)
@@ -930,8 +938,9 @@ class Workspace:
         """An instructor named by id or by name."""
         text = text.strip()
         found = self.store.instructors()
-        if text.isdigit():
-            match = [i for i in found if i.id == int(text)]
+        number = record_id(text)
+        if number is not None:
+            match = [i for i in found if i.id == number]
         else:
             match = [i for i in found if i.name == text]
         if not match:
@@ -1762,8 +1771,9 @@ class Workspace:
 
     def _service_community(self, community: str | int) -> Community:
         text = str(community).strip()
-        if text.isdigit():
-            return self.store.service_community(int(text))
+        number = record_id(text)
+        if number is not None:
+            return self.store.service_community(number)
         return self.community(text)
 
     def _post_for(self, community: Community, text: str) -> Post:

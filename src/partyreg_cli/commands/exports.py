@@ -10,6 +10,7 @@ import click
 
 from partyreg_cli.app import App
 from partyreg_cli.output import emit_json, emit_table
+from partyreg_cli.params import RECORD_ID
 
 
 @click.command("export")
@@ -26,7 +27,7 @@ from partyreg_cli.output import emit_json, emit_table
     help="表头日期 YYYY-MM-DD（默认今天；进度通报：截至该日）。",
 )  # fmt: skip
 @click.option("--year", type=int, help="年度（附表3，默认今年）。")
-@click.option("--member", type=int, help="党员编号（附表3：只导出此人）。")
+@click.option("--member", type=RECORD_ID, help="党员编号（附表3：只导出此人）。")
 @click.option("--community", metavar="县区/街道/社区", help="社区（附表3：只导出该社区）。")
 @click.option(
     "--unit", metavar="CODE",
