@@ -3,10 +3,21 @@
 
 from __future__ import annotations
 
+import csv
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from partyreg_cli.app import App
+from partyreg_cli.main import INTERRUPTED, run
+from partyreg_core.hookspecs import hookimpl
+from partyreg_core.plugins import make_plugin_manager
+from partyreg_core.workspace import Workspace
 from tests.cli.test_import import DIRECTORY, FORM1_HEADER, GOOD, Cli, write_xlsx
 
 HUGE = "99999999999999999999"  # beyond SQLite's INTEGER and PostgreSQL's bigint
@@ -67,3 +78,60 @@ def test_hours_out_of_range_say_the_range(cli: Cli, hours: str) -> None:
     line = one_line(err)
     assert "不是数字" not in line
     assert "24" in line
+
+
+class InterruptAfterImport:
+    """Ctrl-C pressed the moment an import has committed: the hook runs just after the commit."""
+
+    @hookimpl
+    def partyreg_on_imported(self, workspace: Any, outcome: Any) -> None:
+        raise KeyboardInterrupt
+
+
+def test_an_interrupt_after_the_commit_says_what_was_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    assert run(["--db", db, "init"]) == 0
+    assert run(["--db", db, "import", str(write_xlsx(tmp_path / "d.xlsx", DIRECTORY))]) == 0
+    pm = make_plugin_manager()
+    pm.register(InterruptAfterImport())
+    form1 = write_xlsx(tmp_path / "f1.xlsx", [FORM1_HEADER, *GOOD])
+    capsys.readouterr()
+    code = run(["--db", db, "import", str(form1)], app=App(db, None, pm))
+    line = one_line(capsys.readouterr().err)
+    ws = Workspace(db)
+    [batch] = [b for b in ws.batches() if b.kind.value == "registrations"]
+    ws.close()
+    assert code == INTERRUPTED
+    assert f"已中断，但中断前已写入（批次号 {batch.id}）" in line
+
+
+def test_a_real_ctrl_c_during_an_import_tells_the_truth(tmp_path: Path) -> None:
+    """SIGINT while a large import runs: whatever moment it lands, the line says what the store
+    holds — rolled back and no batch, or written with the batch that is there."""
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    assert run(["--db", db, "init"]) == 0
+    assert run(["--db", db, "import", str(write_xlsx(tmp_path / "d.xlsx", DIRECTORY))]) == 0
+    big = tmp_path / "big.csv"
+    with big.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(FORM1_HEADER)
+        for n in range(60_000):
+            row = list(GOOD[0])
+            row[1], row[6] = f"王{n:05d}", f"139{n:08d}"
+            writer.writerow(row)
+    command = [sys.executable, "-m", "partyreg_cli", "--db", db, "import", str(big)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == INTERRUPTED, (out, err)
+    line = one_line(err)
+    ws = Workspace(db)
+    batches = [b.id for b in ws.batches() if b.kind.value == "registrations"]
+    ws.close()
+    if "已回滚，未写入" in line:
+        assert batches == []
+    else:
+        assert batches and f"批次号 {batches[0]}" in line
