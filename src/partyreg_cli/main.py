@@ -149,15 +149,22 @@ def _interrupted(app: App | None, started: datetime, want_json: bool) -> int:
     return _fail("interrupted", message, INTERRUPTED, want_json)
 
 
+def _broken_pipe() -> int:
+    return _fail("output", "输出未写完：接收输出的程序已先关闭（如 | head）。", 2, False)
+
+
 def run(args: Sequence[str] | None = None, app: App | None = None) -> int:
     """Run the CLI on ``args`` and return the exit code; no exception escapes."""
     argv = list(sys.argv[1:] if args is None else args)
     want_json = "--json" in argv
     started = datetime.now(UTC)
+    if sys.stdout is None:  # started with standard output closed (``>&-``)
+        return _fail("output", "无法输出结果：标准输出已关闭。请去掉 >&-，或把输出重定向到文件。", 2, False)
     try:
         app = app or App(os.environ.get("PARTYREG_DB", DEFAULT_DB), None)
         _register_plugin_commands(app)
         result = cli.main(argv, prog_name="partyreg", standalone_mode=False, obj=app)
+        sys.stdout.flush()  # a reader that went away shows here, not after the exit code is set
         return result if isinstance(result, int) else 0
     except PartyregError as exc:
         return _fail(exc.code, exc.message, exc.exit_code, want_json)
@@ -181,6 +188,18 @@ def run(args: Sequence[str] | None = None, app: App | None = None) -> int:
         return _fail("usage", exc.format_message(), exc.exit_code, want_json)
     except KeyboardInterrupt:
         return _interrupted(app, started, want_json)
+    except BrokenPipeError:
+        # the reader went away (``| head``) at the last flush: say so once, and keep Python's
+        # own flush at exit from printing a second complaint
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return _broken_pipe()
+    except SystemExit as exc:
+        # click's own answer to a reader that went away mid-command: it wraps the streams so
+        # that their flush is quiet, and exits 1
+        if type(sys.stdout).__name__ == "_PacifyFlushWrapper":
+            return _broken_pipe()
+        return exc.code if isinstance(exc.code, int) else 2
     except Exception as exc:  # the boundary: an operator never sees a traceback
         return _fail(
             "internal",

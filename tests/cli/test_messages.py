@@ -135,3 +135,27 @@ def test_a_real_ctrl_c_during_an_import_tells_the_truth(tmp_path: Path) -> None:
         assert batches == []
     else:
         assert batches and f"批次号 {batches[0]}" in line
+
+
+def partyreg(*args: str) -> list[str]:
+    return [sys.executable, "-m", "partyreg_cli", *args]
+
+
+def test_a_closed_standard_output_is_an_error(tmp_path: Path) -> None:
+    done = subprocess.run(
+        ["bash", "-c", '"$@" >&-', "partyreg", *partyreg("posts", "list")],
+        capture_output=False, stderr=subprocess.PIPE, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "标准输出已关闭" in one_line(done.stderr)
+
+
+def test_a_reader_that_went_away_is_an_error(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        partyreg("posts", "list"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # no reader at all: the first write fails
+    err = process.stderr.read()
+    assert process.wait(timeout=60) == 2
+    assert "接收输出的程序已先关闭" in one_line(err)
