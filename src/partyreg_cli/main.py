@@ -142,7 +142,9 @@ def _interrupted(app: App | None, started: datetime, want_json: bool) -> int:
     if not written:
         return _fail("interrupted", "已中断：已回滚，未写入任何内容。", INTERRUPTED, want_json)
     batches = sorted({e.batch_id for e in written if e.batch_id})
-    what = f"批次号 {'、'.join(batches)}" if batches else f"{len(written)} 条记录，见 partyreg audit"
+    what = (
+        f"批次号 {'、'.join(batches)}" if batches else f"{len(written)} 条记录，见 partyreg audit"
+    )
     message = f"已中断，但中断前已写入（{what}）：如需撤销，用 partyreg import undo 批次号。"
     if not batches:
         message = f"已中断，但中断前已写入（{what}）。"
@@ -159,7 +161,9 @@ def run(args: Sequence[str] | None = None, app: App | None = None) -> int:
     want_json = "--json" in argv
     started = datetime.now(UTC)
     if sys.stdout is None:  # started with standard output closed (``>&-``)
-        return _fail("output", "无法输出结果：标准输出已关闭。请去掉 >&-，或把输出重定向到文件。", 2, False)
+        return _fail(
+            "output", "无法输出结果：标准输出已关闭。请去掉 >&-，或把输出重定向到文件。", 2, False
+        )
     try:
         app = app or App(os.environ.get("PARTYREG_DB", DEFAULT_DB), None)
         _register_plugin_commands(app)

@@ -8,8 +8,10 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -159,3 +161,26 @@ def test_a_reader_that_went_away_is_an_error(tmp_path: Path) -> None:
     err = process.stderr.read()
     assert process.wait(timeout=60) == 2
     assert "接收输出的程序已先关闭" in one_line(err)
+
+
+def test_import_help_shows_the_options_of_importing_a_file(cli: Cli) -> None:
+    code, out, _ = cli("import", "--help")
+    assert code == 0
+    for option in ("--kind", "--dry-run", "--skip-invalid", "--errors-out", "--date"):
+        assert option in out
+
+
+def test_audit_limit_shows_the_newest_entries_in_order(cli: Cli) -> None:
+    everything = cli.json("audit")[1]
+    assert len(everything) >= 3
+    code, newest = cli.json("audit", "--limit", "2")
+    assert code == 0
+    assert [e["id"] for e in newest] == [e["id"] for e in everything[-2:]]
+
+
+def test_import_list_prints_beijing_time(cli: Cli) -> None:
+    [batch, *_] = cli.json("import", "list")[1]
+    at = datetime.fromisoformat(batch["at"]).astimezone(ZoneInfo("Asia/Shanghai"))
+    code, out, _ = cli("import", "list")
+    assert code == 0
+    assert f"{at:%Y-%m-%d %H:%M}" in out
