@@ -9,8 +9,9 @@ looked at, never a sample:
 3. GB18030, the superset of GBK (Excel's and WPS's plain "CSV (逗号分隔)").
 
 A file that fails UTF-8 is looked at line by line before it is read as GB18030: a line that is
-valid UTF-8 *and* reads as Chinese in it (CJK ideographs and punctuation only) is a UTF-8 line,
-one that fails UTF-8 is a GB18030 line. Only a file holding both kinds really switches encoding
+valid UTF-8 *and* reads as Chinese in it (three or more CJK ideographs, nothing but CJK and its
+punctuation beyond ASCII) is a UTF-8 line, one that fails UTF-8 is a GB18030 line, and shorter
+valid UTF-8 Chinese (张三) could be either and decides nothing. Only a file holding both kinds really switches encoding
 part-way (two files pasted together) and is refused, naming the line where it switches: GB18030
 would read its UTF-8 part as mojibake. A GBK file whose first line is the form's title
 (“附表1”，…) holds GB18030 lines only and is read as GB18030.
@@ -71,15 +72,21 @@ def _chinese(ch: str) -> bool:
     )
 
 
-def reads_as_utf8_chinese(line: bytes) -> bool:
-    """Whether ``line`` is valid UTF-8 whose non-ASCII characters are Chinese text (at least
-    three ideographs, nothing outside CJK and its punctuation)."""
+def _utf8_ideographs(line: bytes) -> int | None:
+    """How many ideographs ``line`` holds read as UTF-8, when it is valid UTF-8 whose
+    non-ASCII characters are all Chinese text (CJK and its punctuation); else ``None``."""
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError:
-        return False
+        return None
     wide = [ch for ch in text if ord(ch) > 0x7F]
-    return sum(map(_ideograph, wide)) >= _MIN_IDEOGRAPHS and all(map(_chinese, wide))
+    return sum(map(_ideograph, wide)) if all(map(_chinese, wide)) else None
+
+
+def reads_as_utf8_chinese(line: bytes) -> bool:
+    """Whether ``line`` is surely UTF-8 Chinese text: valid UTF-8, at least three ideographs
+    and nothing outside CJK and its punctuation."""
+    return (_utf8_ideographs(line) or 0) >= _MIN_IDEOGRAPHS
 
 
 def _lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -158,8 +165,13 @@ def _mixed(chunks: Chunks, name: str, skip: int) -> TextEncoding:
         at += len(line)
         if part.isascii():
             continue
-        if reads_as_utf8_chinese(part):
+        ideographs = _utf8_ideographs(part)
+        if ideographs is not None and ideographs >= _MIN_IDEOGRAPHS:
             kind = "UTF-8"
+        elif ideographs is not None and first != GB18030_NAME:
+            # Short Chinese that is valid UTF-8 (张三): could be either; it neither starts a
+            # kind nor switches one. (After GB18030 lines it is read as GB18030 like them.)
+            continue
         else:
             try:
                 part.decode("gb18030")

@@ -142,12 +142,116 @@ def looks_like_text(head: bytes) -> bool:
 
 
 @attrs.frozen
+class SheetExtent:
+    """Where a worksheet's cells with content lie, as its XML says cell by cell (empty styled
+    cells ``<c r="XFD9" s="1"/>`` do not count; nor does the ``<dimension>`` element).
+
+    ``last`` is the reference of the cell furthest down, ``rightmost`` of the one furthest
+    right (``None`` when the sheet has no cell with a reference). Cells written without a
+    reference are not counted: a reader places them one after another, so they cannot reach
+    further than the XML is long."""
+
+    cells: int = 0
+    min_row: int = 0
+    max_row: int = 0
+    min_column: int = 0
+    max_column: int = 0
+    last: str | None = None
+    rightmost: str | None = None
+    scanned: bool = True  # False: the part is UTF-16 and its extent is not known
+
+    @property
+    def rectangle(self) -> int:
+        """The cells of the smallest rectangle holding them all (what a dense reader holds)."""
+        if not self.cells:
+            return 0
+        return (self.max_row - self.min_row + 1) * (self.max_column - self.min_column + 1)
+
+
+# A cell start tag with its reference; group 3 is "/" for an empty (self-closing) cell. Any
+# prefix, any attribute order; a reference is at most 3 letters and 7 digits in Excel, a
+# longer one is kept (and later refused) rather than missed.
+_CELL = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br=["\']([A-Za-z]+)([0-9]+)["\'][^>]*?(/?)>')
+# Where a chunk may be cut inside a tag: only the text after the last "<" is carried over.
+_TAG_TAIL = 4096
+
+
+def column_number(letters: str) -> int:
+    """A = 1, Z = 26, AA = 27, XFD = 16384."""
+    number = 0
+    for ch in letters.upper():
+        number = number * 26 + ord(ch) - 64
+    return number
+
+
+class ExtentScanner:
+    """Finds a worksheet's real extent while its XML is inflated, chunk by chunk."""
+
+    def __init__(self) -> None:
+        self._tail = b""
+        self._started = False
+        self.scanned = True
+        self.cells = 0
+        self.min_row = self.max_row = self.min_column = self.max_column = 0
+        self.last: str | None = None
+        self.rightmost: str | None = None
+
+    def feed(self, data: bytes) -> None:
+        if not self.scanned:
+            return
+        if not self._started and data:
+            self._started = True
+            if b"\x00" in data[:4] or data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                # UTF-16 XML: not scanned here; the sheet goes to the streaming reader,
+                # which reads sparse cells.
+                self.scanned = False
+                return
+        buffer = self._tail + data
+        cut = buffer.rfind(b"<")
+        if cut < 0 or buffer.find(b">", cut) >= 0 or len(buffer) - cut > _TAG_TAIL:
+            cut = len(buffer)
+        self._tail = buffer[cut:]
+        for letters, digits, empty in _CELL.findall(buffer, 0, cut):
+            if empty:
+                continue
+            self._cell(letters, digits)
+
+    def _cell(self, letters: bytes, digits: bytes) -> None:
+        row = int(digits) if len(digits) < 12 else 10**12
+        column = column_number(letters.decode()) if len(letters) < 8 else 10**12
+        if not self.cells:
+            self.min_row, self.min_column = row, column
+        self.cells += 1
+        if row > self.max_row:
+            self.max_row, self.last = row, (letters + digits).decode()
+        if column > self.max_column:
+            self.max_column, self.rightmost = column, (letters + digits).decode()
+        self.min_row = min(self.min_row, row)
+        self.min_column = min(self.min_column, column)
+
+    def extent(self) -> SheetExtent:
+        self.feed(b"")
+        return SheetExtent(
+            self.cells,
+            self.min_row,
+            self.max_row,
+            self.min_column,
+            self.max_column,
+            self.last,
+            self.rightmost,
+            self.scanned,
+        )
+
+
+@attrs.frozen
 class ZipSummary:
-    """What the pre-parse scan learnt about a zip package."""
+    """What the pre-parse scan learnt about a zip package: its members, their sizes, and the
+    real extent of every worksheet part (``xl/worksheets/*.xml``)."""
 
     members: tuple[str, ...]
     uncompressed_bytes: dict[str, int]
     total_uncompressed: int
+    extents: dict[str, SheetExtent] = attrs.field(factory=dict)
 
 
 def zip_entry_count(path: Path) -> int | None:
@@ -215,13 +319,22 @@ def check_zip(path: Path, limits: ReadLimits, required: tuple[str, ...], kind: s
         if total >= RATIO_MIN_BYTES and total / max(compressed, 1) > limits.max_ratio:
             raise _bomb(path, f"整体压缩比达 {total / max(compressed, 1):.0f}:1")
         scanned = 0
+        extents: dict[str, SheetExtent] = {}
         for info in infos:
             if info.is_dir() or info.filename.lower().endswith(_BINARY_SUFFIXES):
                 continue
+            extent = _is_worksheet(info.filename)
+            scanner = ExtentScanner() if extent else None
             scanned += _scan_member(
-                path, raw, info, limits, limits.max_uncompressed_bytes - scanned
+                path, raw, info, limits, limits.max_uncompressed_bytes - scanned, scanner
             )
-    return ZipSummary(tuple(i.filename for i in infos), sizes, total)
+            if scanner is not None:
+                extents[info.filename] = scanner.extent()
+    return ZipSummary(tuple(i.filename for i in infos), sizes, total, extents)
+
+
+def _is_worksheet(name: str) -> bool:
+    return name.startswith("xl/worksheets/") and name.count("/") == 2 and name.endswith(".xml")
 
 
 def _check_declared(path: Path, info: zipfile.ZipInfo, limits: ReadLimits) -> None:
@@ -234,10 +347,16 @@ def _check_declared(path: Path, info: zipfile.ZipInfo, limits: ReadLimits) -> No
 
 
 def _scan_member(
-    path: Path, raw: BinaryIO, info: zipfile.ZipInfo, limits: ReadLimits, budget: int
+    path: Path,
+    raw: BinaryIO,
+    info: zipfile.ZipInfo,
+    limits: ReadLimits,
+    budget: int,
+    extent: ExtentScanner | None = None,
 ) -> int:
     """Inflate one member in bounded chunks; refuse a size lie, a ratio or total over the
-    limits, or a declaration (DTD, entity) in it. Returns the bytes that came out."""
+    limits, or a declaration (DTD, entity) in it; feed ``extent`` (a worksheet's) as it goes.
+    Returns the bytes that came out."""
     produced = 0
     scanner = _DeclarationScanner()
     for piece in _inflate(path, raw, info):
@@ -252,6 +371,8 @@ def _scan_member(
                 f"文件 {path.name} 的 {info.filename} 含有 DTD/实体声明（<!DOCTYPE 或 <!ENTITY），"
                 "这种写法可被用来攻击程序，已拒绝读取：请在 Excel/WPS 中打开后另存为新的 .xlsx 再导入。",
             )
+        if extent is not None:
+            extent.feed(piece)
     return produced
 
 
