@@ -143,37 +143,49 @@ def looks_like_text(head: bytes) -> bool:
 
 @attrs.frozen
 class SheetExtent:
-    """Where a worksheet's cells with content lie, as its XML says cell by cell (empty styled
-    cells ``<c r="XFD9" s="1"/>`` do not count; nor does the ``<dimension>`` element).
+    """How far a worksheet's XML reaches, found cheaply while the package is inflated (the
+    ``<dimension>`` element is not trusted).
 
-    ``last`` is the reference of the cell furthest down, ``rightmost`` of the one furthest
-    right (``None`` when the sheet has no cell with a reference). Cells written without a
-    reference are not counted: a reader places them one after another, so they cannot reach
-    further than the XML is long."""
+    ``max_row`` is the highest ``<row r=…>`` (an empty styled row counts: an overestimate,
+    which only ever sends a sheet to the sparse reader); ``cells`` counts the values
+    (``<v>``, inline ``<is>``). ``far_column`` and ``far_row`` name the first cell *with
+    content* beyond ``max_columns`` columns or ``max_rows`` rows (empty styled cells such as
+    ``<c r="XFD9" s="1"/>`` are harmless and skipped), with how far it is. Cells written
+    without a reference are not counted: a reader places them one after another, so they
+    cannot reach further than the XML is long."""
 
     cells: int = 0
-    min_row: int = 0
     max_row: int = 0
-    min_column: int = 0
     max_column: int = 0
-    last: str | None = None
-    rightmost: str | None = None
+    far_column: str | None = None
+    far_row: str | None = None
     scanned: bool = True  # False: the part is UTF-16 and its extent is not known
 
     @property
     def rectangle(self) -> int:
-        """The cells of the smallest rectangle holding them all (what a dense reader holds)."""
-        if not self.cells:
-            return 0
-        return (self.max_row - self.min_row + 1) * (self.max_column - self.min_column + 1)
+        """The cells of the rectangle from A1 to the furthest row and column (an upper bound
+        of what a dense reader holds)."""
+        return self.max_row * max(self.max_column, 1)
 
 
-# A cell start tag with its reference; group 3 is "/" for an empty (self-closing) cell. Any
-# prefix, any attribute order; a reference is at most 3 letters and 7 digits in Excel, a
-# longer one is kept (and later refused) rather than missed.
-_CELL = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\br=["\']([A-Za-z]+)([0-9]+)["\'][^>]*?(/?)>')
+# Rare matches only, so a million-row sheet is scanned at the speed of the regex engine: row
+# elements, references of two or more letters (column AA and beyond), references of seven or
+# more digits (row 1,000,000 and beyond). Group 3 is "/" for an empty (self-closing) cell.
+_ROW = re.compile(rb"row\s[^>]*?\br=[\"']([0-9]+)")
+_WIDE_REF = re.compile(rb"r=[\"']([A-Za-z]{2,})([0-9]+)[\"'][^>]*?(/?)>")
+_DEEP_REF = re.compile(rb"r=[\"']([A-Za-z]+)([0-9]{7,})[\"'][^>]*?(/?)>")
+_SPACE = b" \t\r\n"
 # Where a chunk may be cut inside a tag: only the text after the last "<" is carried over.
 _TAG_TAIL = 4096
+
+
+def _references(view: bytes, pattern: re.Pattern[bytes]) -> Iterator[tuple[str, str]]:
+    """(letters, digits) of the cells with content whose ``r`` attribute ``pattern`` finds
+    (the attribute really is ``r``: whitespace before it)."""
+    for match in pattern.finditer(view):
+        at = match.start()
+        if at and view[at - 1] in _SPACE and not match.group(3):
+            yield match.group(1).decode(), match.group(2).decode()
 
 
 def column_number(letters: str) -> int:
@@ -185,16 +197,19 @@ def column_number(letters: str) -> int:
 
 
 class ExtentScanner:
-    """Finds a worksheet's real extent while its XML is inflated, chunk by chunk."""
+    """Finds a worksheet's extent while its XML is inflated, chunk by chunk; ``max_rows`` and
+    ``max_columns`` say which cells are "far"."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_rows: int = 1_048_576, max_columns: int = 256) -> None:
+        self._limits = (max_rows, max_columns)
         self._tail = b""
         self._started = False
         self.scanned = True
         self.cells = 0
-        self.min_row = self.max_row = self.min_column = self.max_column = 0
-        self.last: str | None = None
-        self.rightmost: str | None = None
+        self.max_row = 0
+        self.max_column = 0
+        self.far_column: str | None = None
+        self.far_row: str | None = None
 
     def feed(self, data: bytes) -> None:
         if not self.scanned:
@@ -211,34 +226,32 @@ class ExtentScanner:
         if cut < 0 or buffer.find(b">", cut) >= 0 or len(buffer) - cut > _TAG_TAIL:
             cut = len(buffer)
         self._tail = buffer[cut:]
-        for letters, digits, empty in _CELL.findall(buffer, 0, cut):
-            if empty:
-                continue
-            self._cell(letters, digits)
-
-    def _cell(self, letters: bytes, digits: bytes) -> None:
-        row = int(digits) if len(digits) < 12 else 10**12
-        column = column_number(letters.decode()) if len(letters) < 8 else 10**12
-        if not self.cells:
-            self.min_row, self.min_column = row, column
-        self.cells += 1
-        if row > self.max_row:
-            self.max_row, self.last = row, (letters + digits).decode()
-        if column > self.max_column:
-            self.max_column, self.rightmost = column, (letters + digits).decode()
-        self.min_row = min(self.min_row, row)
-        self.min_column = min(self.min_column, column)
+        view = buffer[:cut]
+        self.cells += view.count(b"<v>") + view.count(b"<is>") + view.count(b":v>")
+        rows = _ROW.findall(view)
+        if rows:
+            self.max_row = max(self.max_row, max(map(int, rows)))
+        max_rows, max_columns = self._limits
+        for letters, digits in _references(view, _WIDE_REF):
+            column = column_number(letters) if len(letters) < 8 else 10**12
+            self.max_column = max(self.max_column, column)
+            if column > max_columns and self.far_column is None:
+                self.far_column = letters + digits
+        for letters, digits in _references(view, _DEEP_REF):
+            if int(digits) > max_rows and self.far_row is None:
+                self.far_row = letters + digits
+            self.max_row = max(self.max_row, int(digits))
 
     def extent(self) -> SheetExtent:
         self.feed(b"")
+        # Without a reference of two or more letters, the cells are within A–Z.
+        self.max_column = max(self.max_column, 26 if self.cells else 0)
         return SheetExtent(
             self.cells,
-            self.min_row,
             self.max_row,
-            self.min_column,
             self.max_column,
-            self.last,
-            self.rightmost,
+            self.far_column,
+            self.far_row,
             self.scanned,
         )
 
@@ -324,7 +337,7 @@ def check_zip(path: Path, limits: ReadLimits, required: tuple[str, ...], kind: s
             if info.is_dir() or info.filename.lower().endswith(_BINARY_SUFFIXES):
                 continue
             extent = _is_worksheet(info.filename)
-            scanner = ExtentScanner() if extent else None
+            scanner = ExtentScanner(limits.max_rows, limits.max_columns) if extent else None
             scanned += _scan_member(
                 path, raw, info, limits, limits.max_uncompressed_bytes - scanned, scanner
             )

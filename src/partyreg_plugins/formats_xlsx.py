@@ -714,16 +714,17 @@ class XlsxFormat:
         return iter(sheets)
 
 
-# calamine holds a sheet as the rectangle from its first to its last cell with content; above
-# this many cells beyond twice the cells really there, the sparse streaming reader is used.
-DENSE_SLACK_CELLS = 2_000_000
+# calamine holds a sheet as the rectangle from its first to its last cell with content (about
+# 32 bytes a cell, empty or not). When the sheet's rectangle exceeds four times its values plus
+# this many cells (about 128 MB), the sparse streaming reader is used instead.
+DENSE_SLACK_CELLS = 4_000_000
 
 
 def _dense_fits(extent: filesafety.SheetExtent | None) -> bool:
     """Whether calamine may read a sheet of ``extent`` (unknown: no)."""
     if extent is None or not extent.scanned:
         return False
-    return extent.rectangle <= 2 * extent.cells + DENSE_SLACK_CELLS
+    return extent.rectangle <= 4 * extent.cells + DENSE_SLACK_CELLS
 
 
 def check_extent(
@@ -736,17 +737,17 @@ def check_extent(
         "请在 Excel/WPS 中打开这个工作表，按 Ctrl+End 跳到最后一个有内容的单元格，"
         "删除多余的内容（或删除多余的行、列），保存后再导入。"
     )
-    if extent.max_column > limits.max_columns:
+    if extent.far_column is not None:
         raise refuse(
             "sheet_too_wide",
-            f"{where}在单元格 {extent.rightmost} 还有内容，超出了可读的范围"
+            f"{where}在单元格 {extent.far_column} 还有内容，超出了可读的范围"
             f"（最多 {limits.max_columns} 列，即到 {column_letters(limits.max_columns)} 列）："
             f"这多半是误输入到远处的备注。{find}",
         )
-    if extent.max_row > limits.max_rows:
+    if extent.far_row is not None:
         raise refuse(
             "sheet_too_long",
-            f"{where}在单元格 {extent.last} 还有内容，超出了可读的范围"
+            f"{where}在单元格 {extent.far_row} 还有内容，超出了可读的范围"
             f"（最多 {limits.max_rows:,} 行）：{find}",
         )
 

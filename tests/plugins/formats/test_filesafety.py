@@ -445,18 +445,21 @@ def test_harmless_far_things_read_only_the_real_cells(
     path = far_cell_workbook(tmp_path / f"{case}.xlsx", FAR_ROWS, extra, dimension=dimension)
     fmt = XlsxFormat(reader)  # type: ignore[arg-type]
     assert read_all(fmt, path) == expected
-    (sheet,) = fmt.sheets(path, LIMITS)
-    assert sheet.last_row is not None and sheet.last_row() == expected[-1][0]
+    if case == "huge-dimension":  # the progress estimate does not believe <dimension> either
+        (sheet,) = fmt.sheets(path, LIMITS)
+        assert sheet.last_row is not None and sheet.last_row() == 2
 
 
 def test_the_extent_scanner_across_chunk_boundaries() -> None:
-    xml = '<row r="1">' + inline_cell("A1", "x") + '<c r="ZZ1" s="2"/>' + inline_cell("C7", "y")
+    xml = (
+        '<row r="1">' + inline_cell("A1", "x") + '<c r="ZZZ1" s="2"/>' + inline_cell("AC7", "y")
+        + '<x:row spans="1:3"\nr="9">' + '<c\tr="IW1234567" t="s"><v>1</v></c></x:row>'
+    )  # fmt: skip
     data = xml.encode()
-    for size in (1, 2, 3, 5, 8, 13):
+    for size in (1, 2, 3, 5, 8, 13, len(data)):
         scanner = filesafety.ExtentScanner()
         for i in range(0, len(data), size):
             scanner.feed(data[i : i + size])
         extent = scanner.extent()
-        assert (extent.cells, extent.max_row, extent.max_column, extent.rightmost) == (
-            2, 7, 3, "C7",
-        )  # fmt: skip
+        assert (extent.cells, extent.max_row, extent.max_column) == (3, 1234567, 257)
+        assert (extent.far_column, extent.far_row) == ("IW1234567", "IW1234567")
