@@ -660,12 +660,19 @@ class ReadLimits:
     ``streaming_threshold_bytes`` is compared with the uncompressed size of a workbook's sheets
     and shared strings: the fast reader holds a whole sheet in memory (about 1.7 times its XML),
     the streaming reader a row at a time.
+
+    ``max_rows`` and ``max_columns`` bound where a sheet's last cell with content may be (its
+    real extent, scanned from the sheet's XML, not what its ``<dimension>`` claims): rows up to
+    Excel's own 1,048,576, columns up to 256 (IV; the forms have under 30) — a cell beyond is a
+    note typed far away and the sheet is refused, naming it (decision 0065).
     """
 
     max_file_bytes: int = 1_000_000_000
     max_uncompressed_bytes: int = 2_000_000_000
     max_ratio: float = 100.0
     streaming_threshold_bytes: int = 128 * 1024 * 1024
+    max_rows: int = 1_048_576
+    max_columns: int = 256
 
 
 @attrs.frozen

@@ -189,6 +189,7 @@ from partyreg_core.service import (
     check_need,
 )
 from partyreg_core.text import shown
+from partyreg_core.textencoding import decode_text
 from partyreg_core.years import (
     MONTH_DAYS_SETTING,
     CampaignYear,
@@ -2217,7 +2218,8 @@ class Workspace:
         return plan
 
     def read_change_file(self, path: Path) -> list[OrgChange]:
-        """The changes of a change file (CSV, UTF-8 with or without BOM, or GB18030; see
+        """The changes of a change file (CSV in any encoding the one detector reads: UTF-8
+        with or without BOM, UTF-16 with BOM, GB18030; see
         ``docs/orgchanges.md``); a bad line refuses the whole file, naming the line."""
         try:
             data = path.read_bytes()
@@ -2231,14 +2233,7 @@ class Workspace:
             raise ValidationError(
                 "file.too_large", f"调整文件 {path.name} 超过 1 MB：调整文件应只有几十行。"
             )
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:  # pragma: no cover - gb18030 decodes nearly anything
-            raise ValidationError("file.encoding", f"{path.name} 不是 UTF-8 或 GB18030 文本。")
+        text = decode_text(data, path.name)
         if "\x00" in text:
             raise ValidationError(
                 "file.not_text", f"{path.name} 不是文本文件：调整文件应是 CSV（逗号分隔）。"
