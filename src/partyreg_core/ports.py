@@ -233,6 +233,12 @@ class Store(Protocol):
     ) -> AuditEntry:
         """Record a change made outside the store's own write methods (one transaction)."""
 
+    def record_refusal(
+        self, *, os_user: str, action: str, subject: str, details: Mapping[str, Any]
+    ) -> None:
+        """Record that ``os_user`` was refused (an unknown or disabled account, a forbidden
+        ``--as``) in the audit log, where the store's permissions let that user append to it."""
+
     def audit(self, actor: Actor, query: AuditQuery) -> Iterator[AuditEntry]:
         """Audit entries within the scope (city: all; others: their own and those about their
         units, district or communities), oldest first (newest first, and before an id, as the

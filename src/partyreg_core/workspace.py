@@ -8,7 +8,6 @@ values and raises :class:`partyreg_core.errors.PartyregError`; it never formats 
 from __future__ import annotations
 
 import csv
-import getpass
 import io
 import logging
 import os
@@ -89,6 +88,7 @@ from partyreg_core.grouping import (
     plan_groups,
 )
 from partyreg_core.hours import ActivityTotal, RollupKey
+from partyreg_core.identity import FixedIdentity, Identity, IdentityProvider, OsIdentity
 from partyreg_core.importing import (
     ImportContext,
     ImportReport,
@@ -210,7 +210,9 @@ class Workspace:
     :param db_url: the store URL (``sqlite:///path`` or ``postgresql://…``).
     :param operator: the account to act as (``--as``; ``None``: the OS user's own account).
     :param plugin_manager: a prepared manager (tests pass one with extra plugins).
-    :param os_user: the OS user at the keyboard (default :func:`getpass.getuser`).
+    :param identity: who is at the keyboard (default :class:`~partyreg_core.identity.OsIdentity`,
+        the process's user id); an embedding system passes its own authenticated user.
+    :param os_user: shorthand for ``identity=FixedIdentity(os_user)`` (embedders, tests).
     :param clock: the current time (default: the system clock, UTC).
 
     Every read and write of campaign data goes through the store as the acting operator and
@@ -224,14 +226,27 @@ class Workspace:
         *,
         operator: str | None = None,
         plugin_manager: PluginManager | None = None,
+        identity: IdentityProvider | None = None,
         os_user: str | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.db_url = db_url
         self.operator = operator
         self.pm = plugin_manager if plugin_manager is not None else make_plugin_manager()
-        self.os_user = os_user if os_user is not None else getpass.getuser()
+        if identity is None:
+            identity = FixedIdentity(os_user) if os_user is not None else OsIdentity()
+        self._identity_provider = identity
         self._clock = clock or (lambda: datetime.now(UTC))
+
+    @cached_property
+    def identity(self) -> Identity:
+        """The person at the keyboard (asked of the identity provider once)."""
+        return self._identity_provider.identify()
+
+    @property
+    def os_user(self) -> str:
+        """The name of the person at the keyboard (the account they are tied to)."""
+        return self.identity.name
 
     def now(self) -> datetime:
         """The current time (UTC)."""
@@ -277,23 +292,30 @@ class Workspace:
 
     @cached_property
     def actor(self) -> Actor:
-        """The acting operator: the OS user's account, or with ``--as`` (city operators only)
-        the account named."""
+        """The acting operator: the account of the person at the keyboard (:attr:`identity`),
+        or with ``--as`` (city operators only) the account named. A refusal is recorded in the
+        audit log where the store can take it."""
         store = self.store
-        own = store.find_operator(self.os_user)
-        if self.operator is None or self.operator == self.os_user:
+        me = self.os_user
+        own = store.find_operator(me)
+        if self.operator is None or self.operator == me:
             if own is None:
-                raise NotPermittedError(
-                    "operator.unknown",
-                    f"系统用户 {self.os_user} 不是 partyreg 操作员：请市级操作员运行 "
-                    f"partyreg operator add {self.os_user} --role … --scope … 添加。",
+                raise self._refused(
+                    NotPermittedError(
+                        "operator.unknown",
+                        f"系统用户 {me} 不是 partyreg 操作员：请市级操作员运行 "
+                        f"partyreg operator add {me} --role … --scope … 添加。",
+                    )
                 )
-            _check_enabled(own)
-            return Actor(own, self.os_user)
+            self._check_enabled(own)
+            return Actor(own, me)
         if own is None or own.disabled or own.role is not Role.CITY:
-            raise NotPermittedError(
-                "operator.as_denied",
-                f"只有市级操作员可以用 --as 以其他操作员身份操作：系统用户 {self.os_user} 不是市级操作员。",
+            raise self._refused(
+                NotPermittedError(
+                    "operator.as_denied",
+                    f"只有市级操作员可以用 --as 以其他操作员身份操作：系统用户 {me} 不是市级操作员。",
+                ),
+                as_name=self.operator,
             )
         other = store.find_operator(self.operator)
         if other is None:
@@ -301,8 +323,49 @@ class Workspace:
                 "operator.unknown",
                 f"没有操作员 {self.operator}：用 partyreg operator list 查看已有的操作员。",
             )
-        _check_enabled(other)
-        return Actor(other, self.os_user, real=own)
+        self._check_enabled(other)
+        return Actor(other, me, real=own)
+
+    def _check_enabled(self, operator: Operator) -> None:
+        try:
+            _check_enabled(operator)
+        except NotPermittedError as exc:
+            raise self._refused(exc, account=operator.name) from None
+
+    def _refused(
+        self, error: PartyregError, *, as_name: str | None = None, account: str | None = None
+    ) -> PartyregError:
+        """Record a refused attempt to act (who tried, as whom, why) and return ``error``."""
+        try:
+            self.store.record_refusal(
+                os_user=self.os_user,
+                action=f"denied.{error.code}",
+                subject=f"operator:{account or as_name or self.os_user}",
+                details={"as": as_name, "source": self.identity.source, "message": error.message},
+            )
+        except PartyregError as exc:  # the refusal stands even where it cannot be recorded
+            log.info("refusal not recorded: %s", exc.message)
+        return error
+
+    def check_still_enabled(self) -> None:
+        """Refuse (and forget the cached actor) when the acting account was disabled since
+        this workspace looked it up: a long-running TUI asks before every action."""
+        if "actor" not in self.__dict__:
+            return
+        actor: Actor = self.__dict__["actor"]
+        for account in (actor.operator, actor.real):
+            if account is None:
+                continue
+            now = self.store.find_operator(account.name)
+            if now is None or now.disabled:
+                self.__dict__.pop("actor", None)
+                raise self._refused(
+                    NotPermittedError(
+                        "operator.disabled",
+                        f"操作员 {account.name} 已被停用：本次操作未执行。请联系市级操作员。",
+                    ),
+                    account=account.name,
+                )
 
     # -- plugins --------------------------------------------------------------------------
 

@@ -452,6 +452,18 @@ class SqlStore(
                 district_code=scope.code if scope.role is Role.DISTRICT else None,
             )
 
+    def record_refusal(
+        self, *, os_user: str, action: str, subject: str, details: Mapping[str, Any]
+    ) -> None:
+        """Record a refused attempt by ``os_user`` (actor: that name; no account in effect).
+
+        On PostgreSQL the audit policy lets a login append only under its own operator name, so
+        the entry is written as the session's own operator role when it has one."""
+        with self._tx(None, write=True) as conn:
+            if self._roles is not None and not pg.enter_session_role(conn, self._roles):
+                return
+            self._audit(conn, None, action, subject, after=dict(details), os_user=os_user)
+
     def audit(self, actor: Actor, query: AuditQuery) -> Iterator[AuditEntry]:
         """Audit entries within the actor's scope, oldest first (streamed)."""
         statement = where(sa.select(audit_log), audit_condition(actor))
