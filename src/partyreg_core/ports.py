@@ -107,6 +107,9 @@ class Store(Protocol):
     def close(self) -> None:
         """Release connections."""
 
+    def files(self) -> tuple[Path, ...]:
+        """The files the store lives in (none for a server): an export never replaces them."""
+
     # -- operators --------------------------------------------------------------------------
 
     def find_operator(self, name: str) -> Operator | None:

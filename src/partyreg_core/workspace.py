@@ -90,10 +90,12 @@ from partyreg_core.grouping import (
 from partyreg_core.hours import ActivityTotal, RollupKey
 from partyreg_core.identity import FixedIdentity, Identity, IdentityProvider, OsIdentity
 from partyreg_core.importing import (
+    ErrorWriter,
     ImportContext,
     ImportReport,
     ImportRequest,
     Progress,
+    RejectedRow,
     import_file,
 )
 from partyreg_core.instructors import Instructor
@@ -134,6 +136,7 @@ from partyreg_core.notices import (
 from partyreg_core.operators import Actor, Operator, Role, Scope, parse_role
 from partyreg_core.orgchanges import OrgChange, OrgChangeRecord, OrgPlan, parse_change_rows
 from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit, TableProblem, check_table, parse_code
+from partyreg_core.outputs import check_target, private_output
 from partyreg_core.plugins import (
     PluginInfo,
     PluginManager,
@@ -723,10 +726,10 @@ class Workspace:
             posts=self.post_catalog,
             formats=collect_formats(self.pm),
             new_batch=lambda kind, file, on, rows: self._batch(kind, file, rows, on),
-            write_errors=lambda target, headers, rows: self.pm.hook.partyreg_write_rejected_rows(
-                target=target, headers=headers, rows=rows
-            ),
+            write_errors=self._error_writer(request),
         )
+        if request.errors_out is not None:  # refused before anything is written to the store
+            check_target(request.errors_out, force=request.force, protected=self.store.files())
         report = import_file(request, context, progress)
         if report.batch_id is not None and not report.dry_run:
             self.__dict__.pop("org_tree", None)  # a code table import adds units
@@ -736,35 +739,86 @@ class Workspace:
             self._notify_imported(outcome)
         return report
 
+    def _error_writer(self, request: ImportRequest) -> ErrorWriter:
+        """The ``--errors-out`` writer: the rejected rows (with their phones and addresses) go
+        through :func:`private_output` like any export, and into the audit log."""
+
+        def write(target: Path, headers: Sequence[str], rows: Sequence[RejectedRow]) -> int | None:
+            with private_output(target, force=request.force, protected=self.store.files()) as f:
+                written: int | None = self.pm.hook.partyreg_write_rejected_rows(
+                    target=f, headers=headers, rows=rows
+                )
+                if written is None:
+                    return None
+            self.store.append_audit(
+                self.actor,
+                "export.errors_out",
+                target.name,
+                None,
+                {
+                    "records": written,
+                    "source": request.path.name,
+                    **self._leaving(target, None, False, None),
+                },
+            )
+            return written
+
+        return write
+
     # -- exports ----------------------------------------------------------------------------
 
     def exporters(self) -> list[Exporter]:
         """The exports plugins provide (the official forms and others), by name."""
         return sorted(collect_exporters(self.pm).values(), key=lambda e: e.name)
 
-    def export(self, name: str, target: Path, options: Mapping[str, Any]) -> int:
+    def export(
+        self,
+        name: str,
+        target: Path,
+        options: Mapping[str, Any],
+        *,
+        force: bool = False,
+        reason: str | None = None,
+    ) -> int:
         """Write export ``name`` to ``target`` and return how many records it holds.
 
-        The file is written beside ``target`` and moved into place when complete, so a failed
-        export never leaves half a file; the export is recorded in the audit log (personal data
-        leaving the store).
+        The file goes through :func:`partyreg_core.outputs.private_output`: created 0600, never
+        over an existing file without ``force``, never through a symlink, never over the store;
+        written beside ``target`` and moved into place when complete, so a failed export never
+        leaves half a file. The export is recorded in the audit log (personal data leaving the
+        store: who, what, where, the scope, masked or not, and the ``reason`` given).
         """
         exporters = collect_exporters(self.pm)
         if name not in exporters:
             known = "、".join(sorted(exporters)) or "（没有）"
             raise NotFoundError("export.unknown", f"没有名为 {name} 的导出：可用的有 {known}。")
         actor = self.actor
-        partial = target.with_name(f".{target.name}.partial{target.suffix}")
-        try:
+        with private_output(target, force=force, protected=self.store.files()) as partial:
             count = exporters[name].export(self, partial, options)
-            os.replace(partial, target)
-        finally:
-            partial.unlink(missing_ok=True)
         details = {k: str(v) for k, v in options.items()}
         self.store.append_audit(
-            actor, f"export.{name}", target.name, None, {"records": count, **details}
+            actor,
+            f"export.{name}",
+            target.name,
+            None,
+            {
+                "records": count,
+                **details,
+                **self._leaving(target, options.get("scope"), bool(options.get("mask")), reason),
+            },
         )
         return count
+
+    def _leaving(
+        self, target: Path, scope: object, masked: bool, reason: str | None
+    ) -> dict[str, Any]:
+        """What the audit log says of a file carrying personal data out of the store."""
+        return {
+            "file": os.path.abspath(target),
+            "scope": str(scope) if scope else self.actor.scope.label,
+            "masked": masked,
+            "reason": reason.strip() if reason and reason.strip() else None,
+        }
 
     def official_registrations(self, query: MemberQuery | None = None) -> Iterator[Registration]:
         """Members' rows of 附表1 in full, within the scope, for the official forms.

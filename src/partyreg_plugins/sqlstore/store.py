@@ -8,6 +8,7 @@ the operator's own database role, so row-level security applies the same rule in
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from array import array
@@ -293,6 +294,13 @@ class SqlStore(
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+
+    def files(self) -> tuple[Path, ...]:
+        """The SQLite file and its journals (none on PostgreSQL)."""
+        if not self._sqlite:
+            return ()
+        path = sqlite_path(self._url)
+        return tuple(path.with_name(path.name + s) for s in ("", "-wal", "-shm", "-journal"))
 
     @property
     def _sqlite(self) -> bool:
@@ -2355,6 +2363,9 @@ def _create_sqlite_file(target: Path) -> bool:
     """Create an empty SQLite store file readable by its owner and group only; ``False`` if it
     exists already."""
     if target.exists():
+        if target.is_file() and target.stat().st_size == 0:  # made empty beforehand (touch)
+            with contextlib.suppress(PermissionError):  # not ours: its owner decides
+                os.chmod(target, SQLITE_FILE_MODE)
         return False
     if not target.parent.exists():
         raise ValidationError(
