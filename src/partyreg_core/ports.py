@@ -107,6 +107,9 @@ class Store(Protocol):
     def close(self) -> None:
         """Release connections."""
 
+    def files(self) -> tuple[Path, ...]:
+        """The files the store lives in (none for a server): an export never replaces them."""
+
     # -- operators --------------------------------------------------------------------------
 
     def find_operator(self, name: str) -> Operator | None:
@@ -232,6 +235,12 @@ class Store(Protocol):
         after: Mapping[str, Any] | None = None,
     ) -> AuditEntry:
         """Record a change made outside the store's own write methods (one transaction)."""
+
+    def record_refusal(
+        self, *, os_user: str, action: str, subject: str, details: Mapping[str, Any]
+    ) -> None:
+        """Record that ``os_user`` was refused (an unknown or disabled account, a forbidden
+        ``--as``) in the audit log, where the store's permissions let that user append to it."""
 
     def audit(self, actor: Actor, query: AuditQuery) -> Iterator[AuditEntry]:
         """Audit entries within the scope (city: all; others: their own and those about their

@@ -8,7 +8,6 @@ values and raises :class:`partyreg_core.errors.PartyregError`; it never formats 
 from __future__ import annotations
 
 import csv
-import getpass
 import io
 import logging
 import os
@@ -89,11 +88,14 @@ from partyreg_core.grouping import (
     plan_groups,
 )
 from partyreg_core.hours import ActivityTotal, RollupKey
+from partyreg_core.identity import FixedIdentity, Identity, IdentityProvider, OsIdentity
 from partyreg_core.importing import (
+    ErrorWriter,
     ImportContext,
     ImportReport,
     ImportRequest,
     Progress,
+    RejectedRow,
     import_file,
 )
 from partyreg_core.instructors import Instructor
@@ -134,6 +136,7 @@ from partyreg_core.notices import (
 from partyreg_core.operators import Actor, Operator, Role, Scope, parse_role
 from partyreg_core.orgchanges import OrgChange, OrgChangeRecord, OrgPlan, parse_change_rows
 from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit, TableProblem, check_table, parse_code
+from partyreg_core.outputs import check_target, private_output
 from partyreg_core.plugins import (
     PluginInfo,
     PluginManager,
@@ -188,7 +191,6 @@ from partyreg_core.service import (
     Need,
     check_need,
 )
-from partyreg_core.text import shown
 from partyreg_core.textencoding import decode_text
 from partyreg_core.years import (
     MONTH_DAYS_SETTING,
@@ -213,7 +215,9 @@ class Workspace:
     :param db_url: the store URL (``sqlite:///path`` or ``postgresql://…``).
     :param operator: the account to act as (``--as``; ``None``: the OS user's own account).
     :param plugin_manager: a prepared manager (tests pass one with extra plugins).
-    :param os_user: the OS user at the keyboard (default :func:`getpass.getuser`).
+    :param identity: who is at the keyboard (default :class:`~partyreg_core.identity.OsIdentity`,
+        the process's user id); an embedding system passes its own authenticated user.
+    :param os_user: shorthand for ``identity=FixedIdentity(os_user)`` (embedders, tests).
     :param clock: the current time (default: the system clock, UTC).
 
     Every read and write of campaign data goes through the store as the acting operator and
@@ -227,14 +231,27 @@ class Workspace:
         *,
         operator: str | None = None,
         plugin_manager: PluginManager | None = None,
+        identity: IdentityProvider | None = None,
         os_user: str | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.db_url = db_url
         self.operator = operator
         self.pm = plugin_manager if plugin_manager is not None else make_plugin_manager()
-        self.os_user = os_user if os_user is not None else getpass.getuser()
+        if identity is None:
+            identity = FixedIdentity(os_user) if os_user is not None else OsIdentity()
+        self._identity_provider = identity
         self._clock = clock or (lambda: datetime.now(UTC))
+
+    @cached_property
+    def identity(self) -> Identity:
+        """The person at the keyboard (asked of the identity provider once)."""
+        return self._identity_provider.identify()
+
+    @property
+    def os_user(self) -> str:
+        """The name of the person at the keyboard (the account they are tied to)."""
+        return self.identity.name
 
     def now(self) -> datetime:
         """The current time (UTC)."""
@@ -280,23 +297,30 @@ class Workspace:
 
     @cached_property
     def actor(self) -> Actor:
-        """The acting operator: the OS user's account, or with ``--as`` (city operators only)
-        the account named."""
+        """The acting operator: the account of the person at the keyboard (:attr:`identity`),
+        or with ``--as`` (city operators only) the account named. A refusal is recorded in the
+        audit log where the store can take it."""
         store = self.store
-        own = store.find_operator(self.os_user)
-        if self.operator is None or self.operator == self.os_user:
+        me = self.os_user
+        own = store.find_operator(me)
+        if self.operator is None or self.operator == me:
             if own is None:
-                raise NotPermittedError(
-                    "operator.unknown",
-                    f"系统用户 {self.os_user} 不是 partyreg 操作员：请市级操作员运行 "
-                    f"partyreg operator add {self.os_user} --role … --scope … 添加。",
+                raise self._refused(
+                    NotPermittedError(
+                        "operator.unknown",
+                        f"系统用户 {me} 不是 partyreg 操作员：请市级操作员运行 "
+                        f"partyreg operator add {me} --role … --scope … 添加。",
+                    )
                 )
-            _check_enabled(own)
-            return Actor(own, self.os_user)
+            self._check_enabled(own)
+            return Actor(own, me)
         if own is None or own.disabled or own.role is not Role.CITY:
-            raise NotPermittedError(
-                "operator.as_denied",
-                f"只有市级操作员可以用 --as 以其他操作员身份操作：系统用户 {self.os_user} 不是市级操作员。",
+            raise self._refused(
+                NotPermittedError(
+                    "operator.as_denied",
+                    f"只有市级操作员可以用 --as 以其他操作员身份操作：系统用户 {me} 不是市级操作员。",
+                ),
+                as_name=self.operator,
             )
         other = store.find_operator(self.operator)
         if other is None:
@@ -304,8 +328,49 @@ class Workspace:
                 "operator.unknown",
                 f"没有操作员 {self.operator}：用 partyreg operator list 查看已有的操作员。",
             )
-        _check_enabled(other)
-        return Actor(other, self.os_user, real=own)
+        self._check_enabled(other)
+        return Actor(other, me, real=own)
+
+    def _check_enabled(self, operator: Operator) -> None:
+        try:
+            _check_enabled(operator)
+        except NotPermittedError as exc:
+            raise self._refused(exc, account=operator.name) from None
+
+    def _refused(
+        self, error: PartyregError, *, as_name: str | None = None, account: str | None = None
+    ) -> PartyregError:
+        """Record a refused attempt to act (who tried, as whom, why) and return ``error``."""
+        try:
+            self.store.record_refusal(
+                os_user=self.os_user,
+                action=f"denied.{error.code}",
+                subject=f"operator:{account or as_name or self.os_user}",
+                details={"as": as_name, "source": self.identity.source, "message": error.message},
+            )
+        except PartyregError as exc:  # the refusal stands even where it cannot be recorded
+            log.info("refusal not recorded: %s", exc.message)
+        return error
+
+    def check_still_enabled(self) -> None:
+        """Refuse (and forget the cached actor) when the acting account was disabled since
+        this workspace looked it up: a long-running TUI asks before every action."""
+        if "actor" not in self.__dict__:
+            return
+        actor: Actor = self.__dict__["actor"]
+        for account in (actor.operator, actor.real):
+            if account is None:
+                continue
+            now = self.store.find_operator(account.name)
+            if now is None or now.disabled:
+                self.__dict__.pop("actor", None)
+                raise self._refused(
+                    NotPermittedError(
+                        "operator.disabled",
+                        f"操作员 {account.name} 已被停用：本次操作未执行。请联系市级操作员。",
+                    ),
+                    account=account.name,
+                )
 
     # -- plugins --------------------------------------------------------------------------
 
@@ -664,10 +729,10 @@ class Workspace:
             posts=self.post_catalog,
             formats=collect_formats(self.pm),
             new_batch=lambda kind, file, on, rows: self._batch(kind, file, rows, on),
-            write_errors=lambda target, headers, rows: self.pm.hook.partyreg_write_rejected_rows(
-                target=target, headers=headers, rows=rows
-            ),
+            write_errors=self._error_writer(request),
         )
+        if request.errors_out is not None:  # refused before anything is written to the store
+            check_target(request.errors_out, force=request.force, protected=self.store.files())
         report = import_file(request, context, progress)
         if report.batch_id is not None and not report.dry_run:
             self.__dict__.pop("org_tree", None)  # a code table import adds units
@@ -677,40 +742,86 @@ class Workspace:
             self._notify_imported(outcome)
         return report
 
+    def _error_writer(self, request: ImportRequest) -> ErrorWriter:
+        """The ``--errors-out`` writer: the rejected rows (with their phones and addresses) go
+        through :func:`private_output` like any export, and into the audit log."""
+
+        def write(target: Path, headers: Sequence[str], rows: Sequence[RejectedRow]) -> int | None:
+            with private_output(target, force=request.force, protected=self.store.files()) as f:
+                written: int | None = self.pm.hook.partyreg_write_rejected_rows(
+                    target=f, headers=headers, rows=rows
+                )
+                if written is None:
+                    return None
+            self.store.append_audit(
+                self.actor,
+                "export.errors_out",
+                target.name,
+                None,
+                {
+                    "records": written,
+                    "source": request.path.name,
+                    **self._leaving(target, None, False, None),
+                },
+            )
+            return written
+
+        return write
+
     # -- exports ----------------------------------------------------------------------------
 
     def exporters(self) -> list[Exporter]:
         """The exports plugins provide (the official forms and others), by name."""
         return sorted(collect_exporters(self.pm).values(), key=lambda e: e.name)
 
-    def export(self, name: str, target: Path, options: Mapping[str, Any]) -> int:
+    def export(
+        self,
+        name: str,
+        target: Path,
+        options: Mapping[str, Any],
+        *,
+        force: bool = False,
+        reason: str | None = None,
+    ) -> int:
         """Write export ``name`` to ``target`` and return how many records it holds.
 
-        The file is written beside ``target`` and moved into place when complete, so a failed
-        export never leaves half a file; the export is recorded in the audit log (personal data
-        leaving the store).
+        The file goes through :func:`partyreg_core.outputs.private_output`: created 0600, never
+        over an existing file without ``force``, never through a symlink, never over the store;
+        written beside ``target`` and moved into place when complete, so a failed export never
+        leaves half a file. The export is recorded in the audit log (personal data leaving the
+        store: who, what, where, the scope, masked or not, and the ``reason`` given).
         """
         exporters = collect_exporters(self.pm)
         if name not in exporters:
             known = "、".join(sorted(exporters)) or "（没有）"
             raise NotFoundError("export.unknown", f"没有名为 {name} 的导出：可用的有 {known}。")
         actor = self.actor
-        if not target.parent.is_dir():
-            raise ValidationError(
-                "export.folder",
-                f"文件夹“{shown(str(target.parent), 200)}”不存在：请先建立该文件夹，或换一个已有的文件夹。",
-            )
-        partial = target.with_name(f".{target.name}.partial{target.suffix}")
-        try:
+        with private_output(target, force=force, protected=self.store.files()) as partial:
             count = exporters[name].export(self, partial, options)
-            os.replace(partial, target)
-        finally:
-            partial.unlink(missing_ok=True)
         details = {k: str(v) for k, v in options.items()}
         self.store.append_audit(
-            actor, f"export.{name}", target.name, None, {"records": count, **details}
+            actor,
+            f"export.{name}",
+            target.name,
+            None,
+            {
+                "records": count,
+                **details,
+                **self._leaving(target, options.get("scope"), bool(options.get("mask")), reason),
+            },
         )
         return count
+
+    def _leaving(
+        self, target: Path, scope: object, masked: bool, reason: str | None
+    ) -> dict[str, Any]:
+        """What the audit log says of a file carrying personal data out of the store."""
+        return {
+            "file": os.path.abspath(target),
+            "scope": str(scope) if scope else self.actor.scope.label,
+            "masked": masked,
+            "reason": reason.strip() if reason and reason.strip() else None,
+        }
 
     def official_registrations(self, query: MemberQuery | None = None) -> Iterator[Registration]:
         """Members' rows of 附表1 in full, within the scope, for the official forms.

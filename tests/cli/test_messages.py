@@ -62,7 +62,7 @@ def test_an_id_beyond_the_databases_range_is_not_found(cli: Cli, args: list[str]
 def test_an_export_into_a_missing_folder_names_the_folder(cli: Cli) -> None:
     code, _, err = cli("export", "form1", "-o", str(cli.tmp / "nowhere" / "x.xlsx"))
     assert code == 2
-    assert f"文件夹“{cli.tmp / 'nowhere'}”不存在" in one_line(err)
+    assert f"文件夹 {cli.tmp / 'nowhere'} 不存在" in one_line(err)
 
 
 def test_a_wrong_extension_names_the_operators_own_suffix(cli: Cli) -> None:

@@ -38,6 +38,8 @@ from partyreg_cli.params import RECORD_ID
     "--with-service", "with_service", is_flag=True,
     help="附表1 加上每名党员的服务时长、活动次数和评价（--year 年度，默认今年）。",
 )  # fmt: skip
+@click.option("--force", is_flag=True, help="输出文件已存在时覆盖它。")
+@click.option("--reason", metavar="TEXT", help="导出的用途（记入审计日志），如：报送区委组织部。")
 @click.option("--list", "list_only", is_flag=True, help="列出可用的导出。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
@@ -45,6 +47,8 @@ def export(
     app: App,
     name: str | None,
     target: Path | None,
+    force: bool,
+    reason: str | None,
     list_only: bool,
     as_json: bool,
     **options: Any,
@@ -74,7 +78,9 @@ def export(
         )
     if options.get("on") is not None:
         options["on"] = options["on"].date()
-    count = app.workspace.export(name, target, {k: v for k, v in options.items() if v})
+    count = app.workspace.export(
+        name, target, {k: v for k, v in options.items() if v}, force=force, reason=reason
+    )
     if as_json:
         emit_json({"export": name, "file": str(target), "records": count})
         return

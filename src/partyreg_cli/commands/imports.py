@@ -102,6 +102,7 @@ def _progress(enabled: bool) -> Any:
     type=click.Path(path_type=Path, dir_okay=False),
     help="把有错误的行写成工作簿（.xlsx），改正后可直接再导入。",
 )
+@click.option("--force", is_flag=True, help="--errors-out 的文件已存在时覆盖它。")
 @click.option(
     "--date",
     "on",
@@ -118,6 +119,7 @@ def import_file(
     dry_run: bool,
     skip_invalid: bool,
     errors_out: Path | None,
+    force: bool,
     on: Any,
     as_json: bool,
 ) -> int:
@@ -133,6 +135,7 @@ def import_file(
         dry_run=dry_run,
         skip_invalid=skip_invalid,
         errors_out=errors_out,
+        force=force,
     )
     show_progress = not as_json and sys.stderr.isatty()
     report = app.workspace.import_file(request, progress=_progress(show_progress))
