@@ -635,6 +635,10 @@ class Store(Protocol):
     def confirm_year(self, actor: Actor, year: int, unit: OrgCode, on: date) -> UnitConfirmation:
         """Unit ``unit`` confirms its registrations for open ``year`` (audited)."""
 
+    def latest_data_year(self) -> int | None:
+        """The year of the newest batch's business date (``None`` for an empty store): the
+        campaign year while no year was opened."""
+
     def locked_before(self) -> int | None:
         """The newest opened year: activities dated in an earlier year are refused
         (``activity.year_closed``); ``None`` while no year was opened."""

@@ -198,7 +198,9 @@ from partyreg_core.years import (
     UnitConfirmation,
     YearOpening,
     calendar_for,
+    campaign_year_or,
     check_year,
+    refuse_closed_year,
 )
 
 log = logging.getLogger(__name__)
@@ -260,6 +262,20 @@ class Workspace:
     def today(self) -> date:
         """Today's date in Asia/Shanghai."""
         return self.now().astimezone(LOCAL_ZONE).date()
+
+    def default_year(self) -> int:
+        """The year a command means when it names none: the store's current campaign year
+        (the newest opened; while none was, the year of the newest batch's business date),
+        else this calendar year (decision 0073)."""
+        newest = self.store.locked_before()
+        return campaign_year_or(
+            newest if newest is not None else self.store.latest_data_year(), self.today()
+        )
+
+    def refuse_closed_year(self, year: int, *, name: str | None = None) -> None:
+        """The year lock (decision 0073): refuse a write dated in a closed year, the same way
+        on every path (commands, forms, imports)."""
+        refuse_closed_year(year, self.store.locked_before(), name=name)
 
     # -- the store ------------------------------------------------------------------------
 
@@ -1293,7 +1309,7 @@ class Workspace:
         set``), else the calendar stored when the year was opened (``partyreg year open``),
         else the shared month-days (``partyreg year calendar``) applied to the year, else the
         seed's (08-30, 09-10, 09-20, 12-20)."""
-        year = year or self.today().year
+        year = year or self.default_year()
         value = self.store.get_setting(progress.calendar_setting_key(year))
         if value is not None:
             return progress.calendar_from_setting(year, value)
@@ -1367,7 +1383,7 @@ class Workspace:
         """Declare how many members ``unit`` expects to register in ``year`` (a unit its own; a
         district or the city for units below). Returns the previous count."""
         code = self.code(unit).code
-        year = year or self.today().year
+        year = year or self.default_year()
         before = self.store.set_expected(self.actor, code, year, expected)
         self._changed(
             "progress.expect",
@@ -1379,7 +1395,7 @@ class Workspace:
 
     def expectations(self, year: int | None = None) -> dict[OrgCode, int]:
         """The expected counts declared for ``year``."""
-        return self.store.expectations(self.actor, year or self.today().year)
+        return self.store.expectations(self.actor, year or self.default_year())
 
     def progress(
         self,
@@ -1937,7 +1953,7 @@ class Workspace:
         need = check_need(
             Need(
                 community_id=found.id,
-                year=year or (start.year if start else self.today().year),
+                year=year or (start.year if start else self.default_year()),
                 post_code=code,
                 people=people,
                 purpose=purpose,
@@ -1995,7 +2011,7 @@ class Workspace:
         """Publish the community's needs list of ``year``: records the date and emits
         ``needs.published`` (the notifications tell the community's members and units)."""
         found = self._service_community(community)
-        the_year = year or self.today().year
+        the_year = year or self.default_year()
         published = self.store.publish_needs(self.actor, found.id, the_year, on or self.today())
         self._changed(
             "needs.published",
@@ -2107,7 +2123,7 @@ class Workspace:
         """:meth:`assign` for many communities (default: every one the operator looks after),
         read and written in one transaction each."""
         found = self.service_communities(communities, district=district)
-        the_year = year or self.today().year
+        the_year = year or self.default_year()
         ids = [c.id for c in found]
         rosters = self.store.service_rosters(self.actor, ids)
         needs = self.store.needs_of(self.actor, ids, the_year)
@@ -2164,7 +2180,7 @@ class Workspace:
     def assignments(self, community: str | int, *, year: int | None = None) -> list[Assignment]:
         """The community's stored post assignment of ``year``."""
         found = self._service_community(community)
-        return self.store.assignments(self.actor, found.id, year or self.today().year)
+        return self.store.assignments(self.actor, found.id, year or self.default_year())
 
     def group(
         self,
@@ -2193,7 +2209,7 @@ class Workspace:
         """:meth:`group` for many communities (default: every one the operator looks after),
         read and written in one transaction each."""
         found = self.service_communities(communities, district=district)
-        the_year = year or self.today().year
+        the_year = year or self.default_year()
         the_rule = tuple(rule) if rule else self.leader_rule()
         the_bounds = bounds or SizeBounds()
         ids = [c.id for c in found]
@@ -2265,7 +2281,7 @@ class Workspace:
     def groups(self, community: str | int, *, year: int | None = None) -> list[Group]:
         """The community's stored groups of ``year``, leader first in each."""
         found = self._service_community(community)
-        return self.store.groups(self.actor, found.id, year or self.today().year)
+        return self.store.groups(self.actor, found.id, year or self.default_year())
 
     # -- orgchanges --
 
@@ -2502,8 +2518,17 @@ class Workspace:
     def _check_entries(self, entries: Sequence[ServiceEntry], year: int | None) -> None:
         today = self.today()
         kinds = self.activity_kinds()
-        for entry in entries:  # the year recorded: the current one unless named
-            check_entry(entry, year=year or today.year, today=today, kinds=kinds)
+        chosen = year or self.default_year()
+        # the year lock first: a closed --year, or a date in a closed year, is refused the
+        # same way (code and text) as the import refuses such a row
+        newest = self.store.locked_before()
+        for entry in entries:
+            if newest is not None and entry.day.year < newest:
+                name = self.store.get_member(self.actor, entry.member_id).name
+                refuse_closed_year(entry.day.year, newest, name=name)
+        refuse_closed_year(chosen, newest)
+        for entry in entries:  # the year recorded: the campaign year unless named
+            check_entry(entry, year=chosen, today=today, kinds=kinds)
 
     def pending_activities(self, community: str | None = None) -> list[PendingActivity]:
         """Self-reported activities waiting for confirmation, within scope."""
@@ -2540,7 +2565,7 @@ class Workspace:
         routed members' sheets that have none yet)."""
         return self.store.feedback_sheet_list(
             self.actor,
-            year or self.today().year,
+            year or self.default_year(),
             member_id=member_id,
             unit=self._code(unit) if unit is not None else None,
             community_id=self.community(community).id if community else None,
@@ -2560,7 +2585,9 @@ class Workspace:
         if community is not None:
             drafts = [
                 s.number
-                for s in self.sheets(year or day.year, community=community)
+                for s in self.sheets(
+                    year or (on.year if on else self.default_year()), community=community
+                )
                 if s.state.value == "draft"
             ]
             wanted = drafts
@@ -2604,13 +2631,14 @@ class Workspace:
         """Mark a unit's confirmed sheets of the year delivered to its ledger (台帐)."""
         day = on or self.today()
         code = self.code(unit).code
-        done = self.store.deliver_sheets(self.actor, code, year or day.year, day)
+        year = year or (on.year if on else self.default_year())
+        done = self.store.deliver_sheets(self.actor, code, year, day)
         if done:
             self._changed(
                 "feedback.delivered",
                 f"unit:{code}",
                 None,
-                {"numbers": [s.number for s in done], "year": year or day.year},
+                {"numbers": [s.number for s in done], "year": year},
             )
         return done
 
@@ -2665,7 +2693,7 @@ class Workspace:
         """Model members (``of="member"``) or model collectives (``"community"``) of a year,
         scored with the stated weights."""
         chosen = weights or self.ranking_weights()
-        day_year = year or self.today().year
+        day_year = year or self.default_year()
         if of == "member":
             rows = [r for r in self.feedback_summary("member", year=day_year) if r.activities]
             return rank(rows, chosen.member_score, top)
@@ -2691,7 +2719,7 @@ class Workspace:
         """A unit's ledger (台帐) for the year: every member of the unit's subtree with their
         service and their feedback sheet (number, state, confirmation, delivery)."""
         code = self.code(unit).code
-        day_year = year or self.today().year
+        day_year = year or self.default_year()
         day = min(date(day_year, 12, 31), self.today())
         # the members the unit had at the year's end, under that day's codes: the 2014 ledger
         # of 清河区's units, asked after the 2016 merge, still lists their members
