@@ -77,6 +77,7 @@ from partyreg_plugins.sqlstore.bulk import (
     sqlite_date,
     sqlite_datetime,
 )
+from partyreg_plugins.sqlstore.documents import DocumentsStoreMixin
 from partyreg_plugins.sqlstore.engine import (
     WRITE_OPTION,
     make_engine,
@@ -253,6 +254,7 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
 
 
 class SqlStore(
+    DocumentsStoreMixin,
     RoutingStore,
     ProgressStore,
     NotifyStoreMixin,
