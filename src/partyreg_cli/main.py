@@ -35,6 +35,7 @@ from partyreg_cli.commands import (
     routing,
     service,
     tui,
+    verify,
     years,
 )
 from partyreg_core.audit import AuditEntry
@@ -95,6 +96,7 @@ cli.add_command(feedback.activity)
 cli.add_command(feedback.feedback)
 cli.add_command(years.year_group)
 cli.add_command(years.retention_group)
+cli.add_command(verify.verify)
 
 
 def _register_plugin_commands(app: App) -> None:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from partyreg_core.calendar import CampaignCalendar
     from partyreg_core.changes import ChangeRequest, ChangeStatus
     from partyreg_core.communities import Community
+    from partyreg_core.documents import IssuedDocument
     from partyreg_core.feedback import (
         PendingActivity,
         ServiceEntry,
@@ -246,6 +247,18 @@ class Store(Protocol):
         """Audit entries within the scope (city: all; others: their own and those about their
         units, district or communities), oldest first (newest first, and before an id, as the
         query says)."""
+
+    # -- issued documents (partyreg_core.documents) -----------------------------------------
+
+    def document_key(self) -> bytes:
+        """The store's secret key of check codes (never exported)."""
+
+    def issue_document(self, actor: Actor, document: IssuedDocument) -> IssuedDocument:
+        """Record ``document`` as issued (replacing an earlier one of the same serial with
+        other content); returns it as recorded."""
+
+    def find_document(self, serial: str) -> IssuedDocument | None:
+        """The issued document ``serial``, or ``None``."""
 
     # -- settings ---------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from partyreg_core import builtin, progress
+from partyreg_core import builtin, documents, progress
 from partyreg_core.assignment import (
     DEFAULT_SPECIALTY_MAP,
     AssignmentSolver,
@@ -46,6 +46,7 @@ from partyreg_core.calendar import CampaignCalendar, Deadline
 from partyreg_core.changes import ChangeRequest, ChangeStatus, clean_reason, parse_target
 from partyreg_core.communities import Community, community_key
 from partyreg_core.directory import DirectoryIndex, validate_directory_entry
+from partyreg_core.documents import IssuedDocument
 from partyreg_core.errors import (
     ConflictError,
     NotFoundError,
@@ -848,6 +849,19 @@ class Workspace:
         for member in self.store.iter_members(self.actor, query or MemberQuery()):
             yield member.registration
 
+    def directory_refs(self) -> dict[int | None, CommunityRef]:
+        """Each directory community's id and its name as the directory writes it: forms print
+        the resolved community (文渠社区), not what a unit typed (文渠居委会)."""
+        return {c.id: c.ref for c in self.store.communities()}
+
+    def resolved_registrations(self, query: MemberQuery | None = None) -> Iterator[Member]:
+        """Members in scope (as :meth:`official_registrations`, unmasked) whose community is
+        the directory's name once resolved."""
+        directory = self.directory_refs()
+        for member in self.store.iter_members(self.actor, query or MemberQuery()):
+            ref = directory.get(member.community_id)
+            yield member if ref is None else attrs.evolve(member, community=ref)
+
     def feedback_sheets(
         self,
         year: int,
@@ -879,6 +893,7 @@ class Workspace:
             )
         }
         tree = self.org_tree
+        directory = self.directory_refs()
         for member in list(people):
             unit_row = tree.find(member.unit_code)
             info = stored.get(member.id)
@@ -890,13 +905,29 @@ class Workspace:
                 phone=member.phone,
                 unit_code=member.unit_code,
                 unit_name=unit_row.name if unit_row else str(member.unit_code),
-                community=member.community,
+                community=directory.get(member.community_id, member.community),
                 activities=tuple(self.store.member_activities(actor, member.id, year=year)),
                 status=SheetStatus.CONFIRMED if confirmed else SheetStatus.DRAFT,
                 confirmed_by=info.confirmed_by if info is not None else "",
                 confirmed_on=info.confirmed_on if info is not None else None,
                 stamp=info.stamp if info is not None else "",
             )
+
+    # -- issued documents (check codes) ------------------------------------------------------
+
+    def issue_feedback_sheet(self, sheet: FeedbackSheet) -> str:
+        """Record a confirmed, numbered 附表3 as issued and return its check code (what the
+        printed sheet shows beside its number; decision 0068)."""
+        document = self.store.issue_document(self.actor, documents.feedback_document(sheet))
+        return document.code(self.store.document_key())
+
+    def verify_document(self, serial: str, code: str) -> IssuedDocument | None:
+        """The issued document ``serial`` when ``code`` is its check code, else ``None``
+        (anyone may verify: no scope, no personal data beyond what the paper shows)."""
+        document = self.store.find_document(serial.strip())
+        if not documents.verify(self.store.document_key(), document, code):
+            return None
+        return document
 
     # -- batches, audit, settings -----------------------------------------------------------
 
@@ -1427,8 +1458,15 @@ class Workspace:
                 names[str(community.id)] = community.label
                 districts[str(community.id)] = str(community.district_code)
         scope = actor.scope
+        # a roll-up's completion rate sums its units' bases: grouped otherwise, count by unit too
+        unit_counts = (
+            None
+            if grouping is ProgressBy.UNIT
+            else self.store.progress_counts(actor, ProgressBy.UNIT, calendar, on)
+        )
         return progress.build_report(
             by=grouping,
+            unit_counts=unit_counts,
             counts=counts,
             calendar=calendar,
             on=on,

@@ -23,6 +23,15 @@ from partyreg_cli.params import RECORD_ID
 @click.option("--scope", metavar="CODE", help="单位或县区代码：只导出该范围。")
 @click.option("--mask", is_flag=True, help="隐去手机号中间四位和门牌号（用于通报）。")
 @click.option(
+    "--full", is_flag=True,
+    help="附表1：县区、市级导出完整联系方式和住址（默认部分隐藏；须同时写 --reason）。",
+)  # fmt: skip
+@click.option("--reason", metavar="用途", help="--full 的用途（记入审计日志）。")
+@click.option(
+    "--with-members", "with_members", is_flag=True,
+    help="template activities：预先填好本社区党员的编号和姓名。",
+)  # fmt: skip
+@click.option(
     "--date", "--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]),
     help="表头日期 YYYY-MM-DD（默认今天；进度通报：截至该日）。",
 )  # fmt: skip
