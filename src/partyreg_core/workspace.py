@@ -813,6 +813,8 @@ class Workspace:
             known = "、".join(sorted(exporters)) or "（没有）"
             raise NotFoundError("export.unknown", f"没有名为 {name} 的导出：可用的有 {known}。")
         actor = self.actor
+        if reason is not None:  # an exporter may require one (附表1 with --full)
+            options = {**options, "reason": reason}
         with private_output(target, force=force, protected=self.store.files()) as partial:
             count = exporters[name].export(self, partial, options)
         details = {k: str(v) for k, v in options.items()}
