@@ -12,6 +12,7 @@ import io
 import logging
 import os
 import secrets
+import shlex
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -326,7 +327,7 @@ class Workspace:
                     NotPermittedError(
                         "operator.unknown",
                         f"系统用户 {me} 不是 partyreg 操作员：请市级操作员运行 "
-                        f"partyreg operator add {me} --role … --scope … 添加。",
+                        f"partyreg operator add {shlex.quote(me)} --role … --scope … 添加。",
                     )
                 )
             self._check_enabled(own)
@@ -509,7 +510,7 @@ class Workspace:
         if self.store.find_operator(name) is not None:
             raise ConflictError(
                 "operator.exists",
-                f"操作员 {name} 已存在：要改范围请用 partyreg operator scope {name} …。",
+                f"操作员 {name} 已存在：要改范围请用 partyreg operator scope {shlex.quote(name)} …。",
             )
         saved = self.store.save_operator(self.actor, Operator(name, self.parse_scope(role, scope)))
         self._changed("operator.add", f"operator:{name}", None, {"role": saved.role.value})

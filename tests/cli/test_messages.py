@@ -17,6 +17,7 @@ import pytest
 
 from partyreg_cli.app import App
 from partyreg_cli.main import INTERRUPTED, run
+from partyreg_core.errors import NotPermittedError
 from partyreg_core.hookspecs import hookimpl
 from partyreg_core.plugins import make_plugin_manager
 from partyreg_core.workspace import Workspace
@@ -184,3 +185,21 @@ def test_import_list_prints_beijing_time(cli: Cli) -> None:
     code, out, _ = cli("import", "list")
     assert code == 0
     assert f"{at:%Y-%m-%d %H:%M}" in out
+
+
+def test_a_huge_name_is_echoed_cut(cli: Cli) -> None:
+    code, _, err = cli("members", "show", "张" * 100_000)
+    assert code == 2
+    line = one_line(err)
+    assert len(line) < 200
+    assert "（共 100000 字）" in line
+
+
+def test_a_suggested_command_quotes_what_it_echoes(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    assert run(["--db", db, "init"]) == 0
+    ws = Workspace(db, os_user="zhang; rm -rf ~")
+    with pytest.raises(NotPermittedError) as refused:
+        ws.actor  # noqa: B018
+    ws.close()
+    assert "partyreg operator add 'zhang; rm -rf ~' --role" in refused.value.message
