@@ -1520,9 +1520,11 @@ class Workspace:
             None,
             {"on": on.isoformat(), "days": days, "orgs": [e["code"] for e in events]},
         )
+        before = dict(self.outbox_tally)
         for event in events:
             self._changed("progress.remind", f"org:{event['code']}", None, dict(event))
-        return Reminders(on, days, deadline, events)
+        queued = {k: v - before[k] for k, v in self.outbox_tally.items()}
+        return Reminders(on, days, deadline, events, queued)
 
     # -- notifications --
 
@@ -1689,11 +1691,31 @@ class Workspace:
                     )
                 )
         added = self.store.enqueue_messages(self.actor, rows, self.now())
+        self._tally_outbox(rows, added)
         channels_used = {r.channel for r in rows if r.status is OutboxStatus.PENDING}
         # a channel found down earlier in this command is not tried again by it
         if added and channels_used - self._notify_down and self.notify_config.deliver_immediately:
             self._deliver_soon(added)
         return added
+
+    @cached_property
+    def outbox_tally(self) -> dict[str, int]:
+        """What :meth:`notify` has put in the outbox through this workspace: ``pending`` (to
+        be sent), ``skipped`` (no channel for the target), ``duplicate`` (already there), so a
+        command can say what it really queued."""
+        return {"pending": 0, "skipped": 0, "duplicate": 0}
+
+    def _tally_outbox(self, rows: Sequence[NewMessage], added: Sequence[int]) -> None:
+        tally = self.outbox_tally
+        if len(added) == len(rows):
+            for row in rows:
+                tally["skipped" if row.status is OutboxStatus.SKIPPED else "pending"] += 1
+            return
+        # some were in the outbox already (the same event again): which ones the store knows;
+        # the added are counted as pending unless every row was a skip
+        skipped_only = all(r.status is OutboxStatus.SKIPPED for r in rows)
+        tally["skipped" if skipped_only else "pending"] += len(added)
+        tally["duplicate"] += len(rows) - len(added)
 
     def _channels_of(
         self, targets: Sequence[Target], located: Mapping[str, TargetPlace]
@@ -2891,6 +2913,12 @@ class Reminders:
     days: int
     deadline: Deadline | None
     events: tuple[Mapping[str, object], ...]
+    #: the outbox rows the events became: ``pending`` (to be sent), ``skipped`` (the target
+    #: has no channel), ``duplicate`` (already in the outbox); all 0 without the notification
+    #: plugin
+    queued: Mapping[str, int] = attrs.field(
+        factory=lambda: {"pending": 0, "skipped": 0, "duplicate": 0}
+    )
 
 
 #: The shared setting overriding or extending the specialty map: ``{word: [post codes]}``.

@@ -218,4 +218,3 @@ def _login_refused(orig: BaseException, text: str) -> bool:
     if not isinstance(orig, psycopg.OperationalError) or "FATAL:" not in text:
         return False
     return not any(word in text for word in _SERVER_BUSY)
-
