@@ -157,7 +157,9 @@ def _print_report(report: ImportReport) -> None:
     )
     if report.change_requests:
         if report.dry_run:
-            click.echo(f"其中 {report.change_requests} 人的报到社区有变化，正式导入时将生成变更社区申请。")
+            click.echo(
+                f"其中 {report.change_requests} 人的报到社区有变化，正式导入时将生成变更社区申请。"
+            )
         else:
             click.echo(f"其中 {report.change_requests} 人的报到社区有变化，已生成变更社区申请。")
     for title, issues in (("错误", report.errors), ("提示", report.warnings)):
