@@ -32,6 +32,7 @@ from partyreg_core.batches import (
     BatchKind,
     RegistrationWrite,
     Rejection,
+    RowChange,
     UndoReport,
 )
 from partyreg_core.communities import Community, community_key
@@ -1938,6 +1939,7 @@ class _RegistrationWriter:
         self.seen_unseen: dict[tuple[str, str], int] = {}
         self.last_id = 0
         self.updates: list[tuple[sa.Row[Any], Registration, dict[str, tuple[object, object]]]] = []
+        self.changed_rows: list[RowChange] = []
         self.moves: list[tuple[sa.Row[Any], Registration]] = []
         self.unchanged = 0
         self.count = 0
@@ -2076,6 +2078,7 @@ class _RegistrationWriter:
         if not changes:
             self.unchanged += 1
             return
+        self.changed_rows.append(RowChange(i, row.id, tuple(changes)))
         if "community" in changes and current.status is not MemberStatus.REGISTERED:
             self.moves.append((row, reg))
             changes.pop("community")
@@ -2100,6 +2103,7 @@ class _RegistrationWriter:
             rejected=tuple(rejected),
             change_requests=len(moves),
             dry_run=dry_run,
+            changes=tuple(self.changed_rows),
         )
         if dry_run or (rejected and not skip_rejected) or not (new or changed):
             return outcome  # rolled back: a re-import of the same rows changes nothing at all
@@ -2173,6 +2177,7 @@ class _RegistrationWriter:
             rejected=tuple(rejected),
             change_requests=filed,
             written=written,
+            changes=tuple(self.changed_rows),
         )
 
 
