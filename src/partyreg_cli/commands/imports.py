@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from partyreg_cli.app import App
+from partyreg_cli.commands.dates import DAY
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_core.forms import FormKind
 from partyreg_core.importing import ImportProgress, ImportReport, ImportRequest
@@ -94,8 +95,8 @@ def _progress(enabled: bool) -> Any:
 @click.option(
     "--date",
     "on",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="业务日期 YYYY-MM-DD（默认今天，北京时间）。",
+    type=DAY,
+    help="业务日期，如 2014-09-15 或 2014/9/15（默认今天，北京时间）。",
 )
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON 报告。")
 @click.pass_obj
@@ -113,7 +114,7 @@ def import_file(
     """导入一个表格文件。"""
     if errors_out is not None and errors_out.suffix.lower() != ".xlsx":
         raise click.BadParameter("错误工作簿须为 .xlsx 文件。", param_hint="--errors-out")
-    day: date = on.date() if on is not None else app.workspace.today()
+    day: date = on if on is not None else app.workspace.today()
     request = ImportRequest(
         path=path,
         on=day,
