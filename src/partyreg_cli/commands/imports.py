@@ -137,7 +137,13 @@ def import_file(
 
 def _print_report(report: ImportReport) -> None:
     kind = KIND_LABELS.get(FormKind(report.kind), report.kind)
-    click.echo(f"文件：{report.file}（工作表“{report.sheet}”，{kind}）")
+    sheets = report.sheets or (report.sheet,)
+    named = "".join(f"“{name}”" for name in sheets)
+    count = f"共 {len(sheets)} 个" if len(sheets) > 1 else ""
+    click.echo(f"文件：{report.file}（工作表{named}{count}，{kind}）")
+    if report.hidden_sheets:
+        hidden = "".join(f"“{name}”" for name in report.hidden_sheets)
+        click.echo(f"已跳过隐藏的工作表{hidden}：隐藏的工作表不导入，要导入请先取消隐藏。")
     click.echo(
         f"共 {report.rows_total} 行：合格 {report.rows_valid}，有错误 {report.rows_rejected}；"
         f"新增 {report.rows_new}，变更 {report.rows_changed}，无变化 {report.rows_unchanged}。"
@@ -148,13 +154,20 @@ def _print_report(report: ImportReport) -> None:
         if not issues:
             continue
         click.echo(f"\n{title}（{len(issues)} 条）：")
-        emit_table(
-            ["行", "列", "内容", "说明"],
-            [
-                (i.row, " ".join((i.column or "").split()), i.value, i.message)
-                for i in issues[:MAX_ISSUES_SHOWN]
-            ],
-        )
+        shown = issues[:MAX_ISSUES_SHOWN]
+        if any(i.sheet for i in shown):
+            emit_table(
+                ["工作表", "行", "列", "内容", "说明"],
+                [
+                    (i.sheet, i.row, " ".join((i.column or "").split()), i.value, i.message)
+                    for i in shown
+                ],
+            )
+        else:
+            emit_table(
+                ["行", "列", "内容", "说明"],
+                [(i.row, " ".join((i.column or "").split()), i.value, i.message) for i in shown],
+            )
         if len(issues) > MAX_ISSUES_SHOWN:
             click.echo(
                 f"……另有 {len(issues) - MAX_ISSUES_SHOWN} 条，用 --json 或 --errors-out 查看全部。"
