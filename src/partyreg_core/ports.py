@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from partyreg_core.calendar import CampaignCalendar
     from partyreg_core.changes import ChangeRequest, ChangeStatus
     from partyreg_core.communities import Community
+    from partyreg_core.documents import IssuedDocument
     from partyreg_core.feedback import (
         PendingActivity,
         ServiceEntry,
@@ -106,6 +107,9 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+
+    def files(self) -> tuple[Path, ...]:
+        """The files the store lives in (none for a server): an export never replaces them."""
 
     # -- operators --------------------------------------------------------------------------
 
@@ -233,10 +237,28 @@ class Store(Protocol):
     ) -> AuditEntry:
         """Record a change made outside the store's own write methods (one transaction)."""
 
+    def record_refusal(
+        self, *, os_user: str, action: str, subject: str, details: Mapping[str, Any]
+    ) -> None:
+        """Record that ``os_user`` was refused (an unknown or disabled account, a forbidden
+        ``--as``) in the audit log, where the store's permissions let that user append to it."""
+
     def audit(self, actor: Actor, query: AuditQuery) -> Iterator[AuditEntry]:
         """Audit entries within the scope (city: all; others: their own and those about their
         units, district or communities), oldest first (newest first, and before an id, as the
         query says)."""
+
+    # -- issued documents (partyreg_core.documents) -----------------------------------------
+
+    def document_key(self) -> bytes:
+        """The store's secret key of check codes (never exported)."""
+
+    def issue_document(self, actor: Actor, document: IssuedDocument) -> IssuedDocument:
+        """Record ``document`` as issued (replacing an earlier one of the same serial with
+        other content); returns it as recorded."""
+
+    def find_document(self, serial: str) -> IssuedDocument | None:
+        """The issued document ``serial``, or ``None``."""
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -625,6 +647,10 @@ class Store(Protocol):
 
     def confirm_year(self, actor: Actor, year: int, unit: OrgCode, on: date) -> UnitConfirmation:
         """Unit ``unit`` confirms its registrations for open ``year`` (audited)."""
+
+    def latest_data_year(self) -> int | None:
+        """The year of the newest batch's business date (``None`` for an empty store): the
+        campaign year while no year was opened."""
 
     def locked_before(self) -> int | None:
         """The newest opened year: activities dated in an earlier year are refused

@@ -8,7 +8,6 @@ values and raises :class:`partyreg_core.errors.PartyregError`; it never formats 
 from __future__ import annotations
 
 import csv
-import getpass
 import io
 import logging
 import os
@@ -25,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from partyreg_core import builtin, progress
+from partyreg_core import builtin, documents, progress
 from partyreg_core.assignment import (
     DEFAULT_SPECIALTY_MAP,
     AssignmentSolver,
@@ -47,6 +46,7 @@ from partyreg_core.calendar import CampaignCalendar, Deadline
 from partyreg_core.changes import ChangeRequest, ChangeStatus, clean_reason, parse_target
 from partyreg_core.communities import Community, community_key
 from partyreg_core.directory import DirectoryIndex, validate_directory_entry
+from partyreg_core.documents import IssuedDocument
 from partyreg_core.errors import (
     ConflictError,
     NotFoundError,
@@ -89,11 +89,14 @@ from partyreg_core.grouping import (
     plan_groups,
 )
 from partyreg_core.hours import ActivityTotal, RollupKey
+from partyreg_core.identity import FixedIdentity, Identity, IdentityProvider, OsIdentity
 from partyreg_core.importing import (
+    ErrorWriter,
     ImportContext,
     ImportReport,
     ImportRequest,
     Progress,
+    RejectedRow,
     import_file,
 )
 from partyreg_core.instructors import Instructor
@@ -134,6 +137,7 @@ from partyreg_core.notices import (
 from partyreg_core.operators import Actor, Operator, Role, Scope, parse_role
 from partyreg_core.orgchanges import OrgChange, OrgChangeRecord, OrgPlan, parse_change_rows
 from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit, TableProblem, check_table, parse_code
+from partyreg_core.outputs import check_target, private_output
 from partyreg_core.plugins import (
     PluginInfo,
     PluginManager,
@@ -166,6 +170,7 @@ from partyreg_core.records import (
     RowIssue,
     Severity,
     SheetStatus,
+    record_id,
 )
 from partyreg_core.registrations import RegistrationContext, validate_registration
 from partyreg_core.retention import RETENTION_SETTING, RetentionReport, retention_years
@@ -194,7 +199,9 @@ from partyreg_core.years import (
     UnitConfirmation,
     YearOpening,
     calendar_for,
+    campaign_year_or,
     check_year,
+    refuse_closed_year,
 )
 
 log = logging.getLogger(__name__)
@@ -211,7 +218,9 @@ class Workspace:
     :param db_url: the store URL (``sqlite:///path`` or ``postgresql://…``).
     :param operator: the account to act as (``--as``; ``None``: the OS user's own account).
     :param plugin_manager: a prepared manager (tests pass one with extra plugins).
-    :param os_user: the OS user at the keyboard (default :func:`getpass.getuser`).
+    :param identity: who is at the keyboard (default :class:`~partyreg_core.identity.OsIdentity`,
+        the process's user id); an embedding system passes its own authenticated user.
+    :param os_user: shorthand for ``identity=FixedIdentity(os_user)`` (embedders, tests).
     :param clock: the current time (default: the system clock, UTC).
 
     Every read and write of campaign data goes through the store as the acting operator and
@@ -225,14 +234,27 @@ class Workspace:
         *,
         operator: str | None = None,
         plugin_manager: PluginManager | None = None,
+        identity: IdentityProvider | None = None,
         os_user: str | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.db_url = db_url
         self.operator = operator
         self.pm = plugin_manager if plugin_manager is not None else make_plugin_manager()
-        self.os_user = os_user if os_user is not None else getpass.getuser()
+        if identity is None:
+            identity = FixedIdentity(os_user) if os_user is not None else OsIdentity()
+        self._identity_provider = identity
         self._clock = clock or (lambda: datetime.now(UTC))
+
+    @cached_property
+    def identity(self) -> Identity:
+        """The person at the keyboard (asked of the identity provider once)."""
+        return self._identity_provider.identify()
+
+    @property
+    def os_user(self) -> str:
+        """The name of the person at the keyboard (the account they are tied to)."""
+        return self.identity.name
 
     def now(self) -> datetime:
         """The current time (UTC)."""
@@ -241,6 +263,20 @@ class Workspace:
     def today(self) -> date:
         """Today's date in Asia/Shanghai."""
         return self.now().astimezone(LOCAL_ZONE).date()
+
+    def default_year(self) -> int:
+        """The year a command means when it names none: the store's current campaign year
+        (the newest opened; while none was, the year of the newest batch's business date),
+        else this calendar year (decision 0073)."""
+        newest = self.store.locked_before()
+        return campaign_year_or(
+            newest if newest is not None else self.store.latest_data_year(), self.today()
+        )
+
+    def refuse_closed_year(self, year: int, *, name: str | None = None) -> None:
+        """The year lock (decision 0073): refuse a write dated in a closed year, the same way
+        on every path (commands, forms, imports)."""
+        refuse_closed_year(year, self.store.locked_before(), name=name)
 
     # -- the store ------------------------------------------------------------------------
 
@@ -278,23 +314,30 @@ class Workspace:
 
     @cached_property
     def actor(self) -> Actor:
-        """The acting operator: the OS user's account, or with ``--as`` (city operators only)
-        the account named."""
+        """The acting operator: the account of the person at the keyboard (:attr:`identity`),
+        or with ``--as`` (city operators only) the account named. A refusal is recorded in the
+        audit log where the store can take it."""
         store = self.store
-        own = store.find_operator(self.os_user)
-        if self.operator is None or self.operator == self.os_user:
+        me = self.os_user
+        own = store.find_operator(me)
+        if self.operator is None or self.operator == me:
             if own is None:
-                raise NotPermittedError(
-                    "operator.unknown",
-                    f"系统用户 {self.os_user} 不是 partyreg 操作员：请市级操作员运行 "
-                    f"partyreg operator add {self.os_user} --role … --scope … 添加。",
+                raise self._refused(
+                    NotPermittedError(
+                        "operator.unknown",
+                        f"系统用户 {me} 不是 partyreg 操作员：请市级操作员运行 "
+                        f"partyreg operator add {me} --role … --scope … 添加。",
+                    )
                 )
-            _check_enabled(own)
-            return Actor(own, self.os_user)
+            self._check_enabled(own)
+            return Actor(own, me)
         if own is None or own.disabled or own.role is not Role.CITY:
-            raise NotPermittedError(
-                "operator.as_denied",
-                f"只有市级操作员可以用 --as 以其他操作员身份操作：系统用户 {self.os_user} 不是市级操作员。",
+            raise self._refused(
+                NotPermittedError(
+                    "operator.as_denied",
+                    f"只有市级操作员可以用 --as 以其他操作员身份操作：系统用户 {me} 不是市级操作员。",
+                ),
+                as_name=self.operator,
             )
         other = store.find_operator(self.operator)
         if other is None:
@@ -302,8 +345,49 @@ class Workspace:
                 "operator.unknown",
                 f"没有操作员 {self.operator}：用 partyreg operator list 查看已有的操作员。",
             )
-        _check_enabled(other)
-        return Actor(other, self.os_user, real=own)
+        self._check_enabled(other)
+        return Actor(other, me, real=own)
+
+    def _check_enabled(self, operator: Operator) -> None:
+        try:
+            _check_enabled(operator)
+        except NotPermittedError as exc:
+            raise self._refused(exc, account=operator.name) from None
+
+    def _refused(
+        self, error: PartyregError, *, as_name: str | None = None, account: str | None = None
+    ) -> PartyregError:
+        """Record a refused attempt to act (who tried, as whom, why) and return ``error``."""
+        try:
+            self.store.record_refusal(
+                os_user=self.os_user,
+                action=f"denied.{error.code}",
+                subject=f"operator:{account or as_name or self.os_user}",
+                details={"as": as_name, "source": self.identity.source, "message": error.message},
+            )
+        except PartyregError as exc:  # the refusal stands even where it cannot be recorded
+            log.info("refusal not recorded: %s", exc.message)
+        return error
+
+    def check_still_enabled(self) -> None:
+        """Refuse (and forget the cached actor) when the acting account was disabled since
+        this workspace looked it up: a long-running TUI asks before every action."""
+        if "actor" not in self.__dict__:
+            return
+        actor: Actor = self.__dict__["actor"]
+        for account in (actor.operator, actor.real):
+            if account is None:
+                continue
+            now = self.store.find_operator(account.name)
+            if now is None or now.disabled:
+                self.__dict__.pop("actor", None)
+                raise self._refused(
+                    NotPermittedError(
+                        "operator.disabled",
+                        f"操作员 {account.name} 已被停用：本次操作未执行。请联系市级操作员。",
+                    ),
+                    account=account.name,
+                )
 
     # -- plugins --------------------------------------------------------------------------
 
@@ -459,9 +543,10 @@ class Workspace:
         """A community named by its id or as ``县区/街道/社区``."""
         text = text.strip()
         found = self.store.communities()
-        if text.isdigit():
+        number = record_id(text)
+        if number is not None:
             for item in found:
-                if item.id == int(text):
+                if item.id == number:
                     return item
             raise NotFoundError(
                 "community.unknown", f"没有编号为 {text} 的社区：用社区通讯录核对。"
@@ -661,10 +746,10 @@ class Workspace:
             posts=self.post_catalog,
             formats=collect_formats(self.pm),
             new_batch=lambda kind, file, on, rows: self._batch(kind, file, rows, on),
-            write_errors=lambda target, headers, rows: self.pm.hook.partyreg_write_rejected_rows(
-                target=target, headers=headers, rows=rows
-            ),
+            write_errors=self._error_writer(request),
         )
+        if request.errors_out is not None:  # refused before anything is written to the store
+            check_target(request.errors_out, force=request.force, protected=self.store.files())
         report = import_file(request, context, progress)
         if report.batch_id is not None and not report.dry_run:
             self.__dict__.pop("org_tree", None)  # a code table import adds units
@@ -674,35 +759,86 @@ class Workspace:
             self._notify_imported(outcome)
         return report
 
+    def _error_writer(self, request: ImportRequest) -> ErrorWriter:
+        """The ``--errors-out`` writer: the rejected rows (with their phones and addresses) go
+        through :func:`private_output` like any export, and into the audit log."""
+
+        def write(target: Path, headers: Sequence[str], rows: Sequence[RejectedRow]) -> int | None:
+            with private_output(target, force=request.force, protected=self.store.files()) as f:
+                written: int | None = self.pm.hook.partyreg_write_rejected_rows(
+                    target=f, headers=headers, rows=rows
+                )
+                if written is None:
+                    return None
+            self.store.append_audit(
+                self.actor,
+                "export.errors_out",
+                target.name,
+                None,
+                {
+                    "records": written,
+                    "source": request.path.name,
+                    **self._leaving(target, None, False, None),
+                },
+            )
+            return written
+
+        return write
+
     # -- exports ----------------------------------------------------------------------------
 
     def exporters(self) -> list[Exporter]:
         """The exports plugins provide (the official forms and others), by name."""
         return sorted(collect_exporters(self.pm).values(), key=lambda e: e.name)
 
-    def export(self, name: str, target: Path, options: Mapping[str, Any]) -> int:
+    def export(
+        self,
+        name: str,
+        target: Path,
+        options: Mapping[str, Any],
+        *,
+        force: bool = False,
+        reason: str | None = None,
+    ) -> int:
         """Write export ``name`` to ``target`` and return how many records it holds.
 
-        The file is written beside ``target`` and moved into place when complete, so a failed
-        export never leaves half a file; the export is recorded in the audit log (personal data
-        leaving the store).
+        The file goes through :func:`partyreg_core.outputs.private_output`: created 0600, never
+        over an existing file without ``force``, never through a symlink, never over the store;
+        written beside ``target`` and moved into place when complete, so a failed export never
+        leaves half a file. The export is recorded in the audit log (personal data leaving the
+        store: who, what, where, the scope, masked or not, and the ``reason`` given).
         """
         exporters = collect_exporters(self.pm)
         if name not in exporters:
             known = "、".join(sorted(exporters)) or "（没有）"
             raise NotFoundError("export.unknown", f"没有名为 {name} 的导出：可用的有 {known}。")
         actor = self.actor
-        partial = target.with_name(f".{target.name}.partial{target.suffix}")
-        try:
+        with private_output(target, force=force, protected=self.store.files()) as partial:
             count = exporters[name].export(self, partial, options)
-            os.replace(partial, target)
-        finally:
-            partial.unlink(missing_ok=True)
         details = {k: str(v) for k, v in options.items()}
         self.store.append_audit(
-            actor, f"export.{name}", target.name, None, {"records": count, **details}
+            actor,
+            f"export.{name}",
+            target.name,
+            None,
+            {
+                "records": count,
+                **details,
+                **self._leaving(target, options.get("scope"), bool(options.get("mask")), reason),
+            },
         )
         return count
+
+    def _leaving(
+        self, target: Path, scope: object, masked: bool, reason: str | None
+    ) -> dict[str, Any]:
+        """What the audit log says of a file carrying personal data out of the store."""
+        return {
+            "file": os.path.abspath(target),
+            "scope": str(scope) if scope else self.actor.scope.label,
+            "masked": masked,
+            "reason": reason.strip() if reason and reason.strip() else None,
+        }
 
     def official_registrations(self, query: MemberQuery | None = None) -> Iterator[Registration]:
         """Members' rows of 附表1 in full, within the scope, for the official forms.
@@ -712,6 +848,19 @@ class Workspace:
         """
         for member in self.store.iter_members(self.actor, query or MemberQuery()):
             yield member.registration
+
+    def directory_refs(self) -> dict[int | None, CommunityRef]:
+        """Each directory community's id and its name as the directory writes it: forms print
+        the resolved community (文渠社区), not what a unit typed (文渠居委会)."""
+        return {c.id: c.ref for c in self.store.communities()}
+
+    def resolved_registrations(self, query: MemberQuery | None = None) -> Iterator[Member]:
+        """Members in scope (as :meth:`official_registrations`, unmasked) whose community is
+        the directory's name once resolved."""
+        directory = self.directory_refs()
+        for member in self.store.iter_members(self.actor, query or MemberQuery()):
+            ref = directory.get(member.community_id)
+            yield member if ref is None else attrs.evolve(member, community=ref)
 
     def feedback_sheets(
         self,
@@ -744,6 +893,7 @@ class Workspace:
             )
         }
         tree = self.org_tree
+        directory = self.directory_refs()
         for member in list(people):
             unit_row = tree.find(member.unit_code)
             info = stored.get(member.id)
@@ -755,13 +905,29 @@ class Workspace:
                 phone=member.phone,
                 unit_code=member.unit_code,
                 unit_name=unit_row.name if unit_row else str(member.unit_code),
-                community=member.community,
+                community=directory.get(member.community_id, member.community),
                 activities=tuple(self.store.member_activities(actor, member.id, year=year)),
                 status=SheetStatus.CONFIRMED if confirmed else SheetStatus.DRAFT,
                 confirmed_by=info.confirmed_by if info is not None else "",
                 confirmed_on=info.confirmed_on if info is not None else None,
                 stamp=info.stamp if info is not None else "",
             )
+
+    # -- issued documents (check codes) ------------------------------------------------------
+
+    def issue_feedback_sheet(self, sheet: FeedbackSheet) -> str:
+        """Record a confirmed, numbered 附表3 as issued and return its check code (what the
+        printed sheet shows beside its number; decision 0068)."""
+        document = self.store.issue_document(self.actor, documents.feedback_document(sheet))
+        return document.code(self.store.document_key())
+
+    def verify_document(self, serial: str, code: str) -> IssuedDocument | None:
+        """The issued document ``serial`` when ``code`` is its check code, else ``None``
+        (anyone may verify: no scope, no personal data beyond what the paper shows)."""
+        document = self.store.find_document(serial.strip())
+        if not documents.verify(self.store.document_key(), document, code):
+            return None
+        return document
 
     # -- batches, audit, settings -----------------------------------------------------------
 
@@ -931,8 +1097,9 @@ class Workspace:
         """An instructor named by id or by name."""
         text = text.strip()
         found = self.store.instructors()
-        if text.isdigit():
-            match = [i for i in found if i.id == int(text)]
+        number = record_id(text)
+        if number is not None:
+            match = [i for i in found if i.id == number]
         else:
             match = [i for i in found if i.name == text]
         if not match:
@@ -1173,7 +1340,7 @@ class Workspace:
         set``), else the calendar stored when the year was opened (``partyreg year open``),
         else the shared month-days (``partyreg year calendar``) applied to the year, else the
         seed's (08-30, 09-10, 09-20, 12-20)."""
-        year = year or self.today().year
+        year = year or self.default_year()
         value = self.store.get_setting(progress.calendar_setting_key(year))
         if value is not None:
             return progress.calendar_from_setting(year, value)
@@ -1247,7 +1414,7 @@ class Workspace:
         """Declare how many members ``unit`` expects to register in ``year`` (a unit its own; a
         district or the city for units below). Returns the previous count."""
         code = self.code(unit).code
-        year = year or self.today().year
+        year = year or self.default_year()
         before = self.store.set_expected(self.actor, code, year, expected)
         self._changed(
             "progress.expect",
@@ -1259,7 +1426,7 @@ class Workspace:
 
     def expectations(self, year: int | None = None) -> dict[OrgCode, int]:
         """The expected counts declared for ``year``."""
-        return self.store.expectations(self.actor, year or self.today().year)
+        return self.store.expectations(self.actor, year or self.default_year())
 
     def progress(
         self,
@@ -1291,8 +1458,15 @@ class Workspace:
                 names[str(community.id)] = community.label
                 districts[str(community.id)] = str(community.district_code)
         scope = actor.scope
+        # a roll-up's completion rate sums its units' bases: grouped otherwise, count by unit too
+        unit_counts = (
+            None
+            if grouping is ProgressBy.UNIT
+            else self.store.progress_counts(actor, ProgressBy.UNIT, calendar, on)
+        )
         return progress.build_report(
             by=grouping,
+            unit_counts=unit_counts,
             counts=counts,
             calendar=calendar,
             on=on,
@@ -1763,8 +1937,9 @@ class Workspace:
 
     def _service_community(self, community: str | int) -> Community:
         text = str(community).strip()
-        if text.isdigit():
-            return self.store.service_community(int(text))
+        number = record_id(text)
+        if number is not None:
+            return self.store.service_community(number)
         return self.community(text)
 
     def _post_for(self, community: Community, text: str) -> Post:
@@ -1816,7 +1991,7 @@ class Workspace:
         need = check_need(
             Need(
                 community_id=found.id,
-                year=year or (start.year if start else self.today().year),
+                year=year or (start.year if start else self.default_year()),
                 post_code=code,
                 people=people,
                 purpose=purpose,
@@ -1874,7 +2049,7 @@ class Workspace:
         """Publish the community's needs list of ``year``: records the date and emits
         ``needs.published`` (the notifications tell the community's members and units)."""
         found = self._service_community(community)
-        the_year = year or self.today().year
+        the_year = year or self.default_year()
         published = self.store.publish_needs(self.actor, found.id, the_year, on or self.today())
         self._changed(
             "needs.published",
@@ -1986,7 +2161,7 @@ class Workspace:
         """:meth:`assign` for many communities (default: every one the operator looks after),
         read and written in one transaction each."""
         found = self.service_communities(communities, district=district)
-        the_year = year or self.today().year
+        the_year = year or self.default_year()
         ids = [c.id for c in found]
         rosters = self.store.service_rosters(self.actor, ids)
         needs = self.store.needs_of(self.actor, ids, the_year)
@@ -2043,7 +2218,7 @@ class Workspace:
     def assignments(self, community: str | int, *, year: int | None = None) -> list[Assignment]:
         """The community's stored post assignment of ``year``."""
         found = self._service_community(community)
-        return self.store.assignments(self.actor, found.id, year or self.today().year)
+        return self.store.assignments(self.actor, found.id, year or self.default_year())
 
     def group(
         self,
@@ -2072,7 +2247,7 @@ class Workspace:
         """:meth:`group` for many communities (default: every one the operator looks after),
         read and written in one transaction each."""
         found = self.service_communities(communities, district=district)
-        the_year = year or self.today().year
+        the_year = year or self.default_year()
         the_rule = tuple(rule) if rule else self.leader_rule()
         the_bounds = bounds or SizeBounds()
         ids = [c.id for c in found]
@@ -2144,7 +2319,7 @@ class Workspace:
     def groups(self, community: str | int, *, year: int | None = None) -> list[Group]:
         """The community's stored groups of ``year``, leader first in each."""
         found = self._service_community(community)
-        return self.store.groups(self.actor, found.id, year or self.today().year)
+        return self.store.groups(self.actor, found.id, year or self.default_year())
 
     # -- orgchanges --
 
@@ -2381,8 +2556,17 @@ class Workspace:
     def _check_entries(self, entries: Sequence[ServiceEntry], year: int | None) -> None:
         today = self.today()
         kinds = self.activity_kinds()
-        for entry in entries:  # the year recorded: the current one unless named
-            check_entry(entry, year=year or today.year, today=today, kinds=kinds)
+        chosen = year or self.default_year()
+        # the year lock first: a closed --year, or a date in a closed year, is refused the
+        # same way (code and text) as the import refuses such a row
+        newest = self.store.locked_before()
+        for entry in entries:
+            if newest is not None and entry.day.year < newest:
+                name = self.store.get_member(self.actor, entry.member_id).name
+                refuse_closed_year(entry.day.year, newest, name=name)
+        refuse_closed_year(chosen, newest)
+        for entry in entries:  # the year recorded: the campaign year unless named
+            check_entry(entry, year=chosen, today=today, kinds=kinds)
 
     def pending_activities(self, community: str | None = None) -> list[PendingActivity]:
         """Self-reported activities waiting for confirmation, within scope."""
@@ -2419,7 +2603,7 @@ class Workspace:
         routed members' sheets that have none yet)."""
         return self.store.feedback_sheet_list(
             self.actor,
-            year or self.today().year,
+            year or self.default_year(),
             member_id=member_id,
             unit=self._code(unit) if unit is not None else None,
             community_id=self.community(community).id if community else None,
@@ -2439,7 +2623,9 @@ class Workspace:
         if community is not None:
             drafts = [
                 s.number
-                for s in self.sheets(year or day.year, community=community)
+                for s in self.sheets(
+                    year or (on.year if on else self.default_year()), community=community
+                )
                 if s.state.value == "draft"
             ]
             wanted = drafts
@@ -2483,13 +2669,14 @@ class Workspace:
         """Mark a unit's confirmed sheets of the year delivered to its ledger (台帐)."""
         day = on or self.today()
         code = self.code(unit).code
-        done = self.store.deliver_sheets(self.actor, code, year or day.year, day)
+        year = year or (on.year if on else self.default_year())
+        done = self.store.deliver_sheets(self.actor, code, year, day)
         if done:
             self._changed(
                 "feedback.delivered",
                 f"unit:{code}",
                 None,
-                {"numbers": [s.number for s in done], "year": year or day.year},
+                {"numbers": [s.number for s in done], "year": year},
             )
         return done
 
@@ -2544,7 +2731,7 @@ class Workspace:
         """Model members (``of="member"``) or model collectives (``"community"``) of a year,
         scored with the stated weights."""
         chosen = weights or self.ranking_weights()
-        day_year = year or self.today().year
+        day_year = year or self.default_year()
         if of == "member":
             rows = [r for r in self.feedback_summary("member", year=day_year) if r.activities]
             return rank(rows, chosen.member_score, top)
@@ -2570,7 +2757,7 @@ class Workspace:
         """A unit's ledger (台帐) for the year: every member of the unit's subtree with their
         service and their feedback sheet (number, state, confirmation, delivery)."""
         code = self.code(unit).code
-        day_year = year or self.today().year
+        day_year = year or self.default_year()
         day = min(date(day_year, 12, 31), self.today())
         # the members the unit had at the year's end, under that day's codes: the 2014 ledger
         # of 清河区's units, asked after the 2016 merge, still lists their members
