@@ -128,6 +128,7 @@ def list_members(
             )
             for m in found
         ],
+        drop=(3, 4, 1),  # at 80 columns: 性别, 认领岗位, 单位代码 go first
     )
 
 
