@@ -401,10 +401,11 @@ def normalize_hours(text: str) -> float:
         raise ValidationError(
             "hours.invalid", f"服务时间“{text}”不是数字：请只填写小时数，如 2 或 1.5。"
         )
-    hours = round(float(match.group(1)), 2)
+    exact = float(match.group(1))
+    hours = round(exact, 2)
     if hours <= 0:
         raise ValidationError("hours.invalid", f"服务时间“{text}”应大于 0：请填写实际小时数。")
-    if hours > MAX_HOURS:
+    if exact > MAX_HOURS:  # before rounding: 24.004 is over 24, not 24
         raise ValidationError(
             "hours.invalid",
             f"服务时间“{text}”超过 24 小时：一行只记一天内的活动，跨天的活动请按天分行。",
