@@ -12,7 +12,7 @@ import pytest
 
 from partyreg_cli.commands.dates import DayType
 from partyreg_cli.main import cli, run
-from tests.cli.test_import import DIRECTORY, write_xlsx
+from tests.cli.test_import import store_with_directory
 
 DATE_OPTIONS = {"--on", "--date", "--since", "--start", "--end", "--until"}
 CALENDAR_OPTIONS = {"--registration", "--routing", "--report-in", "--confirmation"}
@@ -42,10 +42,7 @@ def test_every_date_option_uses_the_one_date_type() -> None:
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    assert run(["--db", url, "init"]) == 0
-    assert run(["--db", url, "import", str(write_xlsx(tmp_path / "dir.xlsx", DIRECTORY))]) == 0
-    return url
+    return store_with_directory(tmp_path)
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from rich.cells import cell_len
 
-from partyreg_cli.main import cli, run
+from partyreg_cli.main import cli
 from partyreg_cli.output import emit_table
-from tests.cli.test_import import DIRECTORY, FORM1_HEADER, GOOD, write_xlsx
+from tests.cli.test_import import FORM1_HEADER, GOOD, store_with_directory, write_xlsx
 
 
 def test_chinese_takes_two_cells_and_columns_stay_under_their_headers(
@@ -71,12 +71,7 @@ def test_any_table_fits_the_width_and_keeps_its_columns_aligned(
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    assert run(["--db", url, "init"]) == 0
-    assert run(["--db", url, "import", str(write_xlsx(tmp_path / "dir.xlsx", DIRECTORY))]) == 0
-    form1 = write_xlsx(tmp_path / "f1.xlsx", [FORM1_HEADER, *GOOD])
-    assert run(["--db", url, "import", str(form1)]) == 0
-    return url
+    return store_with_directory(tmp_path, members=True)
 
 
 def invoke(db: str, columns: str | None, *args: str) -> list[str]:
