@@ -130,6 +130,8 @@ class ImportReport:
     errors_out: str | None = None
     change_requests: int = 0
     changes: tuple[ChangedRow, ...] = ()
+    sheets: tuple[str, ...] = ()
+    hidden_sheets: tuple[str, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -144,6 +146,8 @@ class ImportReport:
             "dry_run": self.dry_run,
             "batch_id": self.batch_id,
             "sheet": self.sheet,
+            "sheets": list(self.sheets or (self.sheet,)),
+            "hidden_sheets": list(self.hidden_sheets),
             "format": self.format,
             "rows_total": self.rows_total,
             "rows_valid": self.rows_valid,
@@ -164,13 +168,16 @@ class ImportReport:
 
 
 def _issue_json(issue: RowIssue) -> dict[str, Any]:
-    return {
+    shown = {
         "row": issue.row,
         "column": issue.column,
         "value": issue.value,
         "code": issue.code,
         "message": issue.message,
     }
+    if issue.sheet:
+        shown["sheet"] = issue.sheet
+    return shown
 
 
 @contextmanager
@@ -204,6 +211,23 @@ class OpenedTable:
     header: HeaderMap
     rows: Callable[[], Iterator[RawRow]]
     last_row: Callable[[], int | None] | None = None
+    # Further sheets of the same kind read with this one (every visible 附表3 sheet), and
+    # the hidden sheets skipped.
+    more: tuple[OpenedTable, ...] = ()
+    hidden: tuple[str, ...] = ()
+
+    @property
+    def tables(self) -> tuple[OpenedTable, ...]:
+        """This sheet and the further ones, in workbook order."""
+        return (self, *self.more)
+
+
+# Forms whose every visible sheet is read: a community's 附表3 workbook holds one sheet per
+# member (or per month); 附表1, 附表2 and 附表4 are one table each.
+EVERY_SHEET_KINDS = frozenset({FormKind.ACTIVITIES})
+# Row numbers of later sheets are kept apart while the rows are judged (sheet n adds n times
+# this); the report gives each issue its sheet and its row as the sheet shows it.
+_SHEET_STRIDE = 100_000_000
 
 
 def choose_format(path: Path, formats: Sequence[TableFormat], limits: ReadLimits) -> TableFormat:
@@ -258,14 +282,32 @@ def open_table(
                 f"{path.name} 中没有名为“{sheet}”的可见工作表：可选的有 {names}。",
             )
         sheets = chosen
+    hidden_of = getattr(fmt, "hidden_sheets", None)
+    hidden = tuple(hidden_of(path)) if callable(hidden_of) else ()
     first_error: ValidationError | None = None
-    for candidate in sheets:
+    for index, candidate in enumerate(sheets):
         try:
             header = find_header(candidate.rows(), kind)
         except ValidationError as exc:
             first_error = first_error or exc
             continue
-        return OpenedTable(fmt.name, candidate.name, header, candidate.rows, candidate.last_row)
+        more: list[OpenedTable] = []
+        if sheet is None and header.kind in EVERY_SHEET_KINDS:
+            for other in sheets[index + 1 :]:
+                try:
+                    found = find_header(other.rows(), header.kind)
+                except ValidationError:
+                    continue  # a sheet of notes or totals: not an activity table
+                more.append(OpenedTable(fmt.name, other.name, found, other.rows, other.last_row))
+        return OpenedTable(
+            fmt.name,
+            candidate.name,
+            header,
+            candidate.rows,
+            candidate.last_row,
+            tuple(more),
+            hidden,
+        )
     assert first_error is not None
     if len(sheets) > 1:
         raise ValidationError(
@@ -369,21 +411,45 @@ def import_file(
     if not header.ok:
         details = "；".join(i.message for i in header.errors)
         raise ValidationError(header.errors[0].code, f"{request.path.name}：{details}")
+    tables = table.tables
+    for extra in table.more:
+        if not extra.header.ok:
+            details = "；".join(i.message for i in extra.header.errors)
+            raise ValidationError(
+                extra.header.errors[0].code,
+                f"{request.path.name} 的工作表“{extra.sheet}”：{details}",
+            )
     tally = _Tally(header)
     tally.warnings.extend(header.warnings)
+    for index, extra in enumerate(table.more, start=1):
+        tally.warnings.extend(
+            attrs.evolve(w, row=w.row + _SHEET_STRIDE * index) for w in extra.header.warnings
+        )
     last_row = table.last_row() if progress is not None and table.last_row is not None else None
-    rows = _counted(data_rows(table.rows(), header), progress, last_row)
+    rows = _counted(_all_rows(tables), progress, last_row)
     with no_gc():
         outcome = _WRITERS[header.kind](request, ctx, rows, tally)
+    if table.more:
+        tally.errors = [_on_sheet(i, tables) for i in tally.errors]
+        tally.warnings = [_on_sheet(i, tables) for i in tally.warnings]
     errors_out = None
     if request.errors_out is not None and tally.rejected and ctx.write_errors is not None:
         columns = [c.key for c in header.form.columns if c.key in header.columns]
         issues: dict[int, list[RowIssue]] = {}
         for issue in tally.errors:
             issues.setdefault(issue.row, []).append(issue)
+        if table.more:
+            issues = {}
+            for issue in tally.errors:
+                key = issue.row + _SHEET_STRIDE * _sheet_index(issue, tables)
+                issues.setdefault(key, []).append(issue)
         rejected = [
-            RejectedRow(row.number, tuple(row.get(k) for k in columns), tuple(issues[row.number]))
-            for row in data_rows(table.rows(), header)
+            RejectedRow(
+                row.number % _SHEET_STRIDE,
+                tuple(row.get(k) for k in columns),
+                tuple(issues[row.number]),
+            )
+            for row in _all_rows(tables)
             if row.number in tally.rejected
         ]
         written = ctx.write_errors(
@@ -407,15 +473,41 @@ def import_file(
         rows_new=outcome.new,
         rows_changed=outcome.changed,
         rows_unchanged=outcome.unchanged,
-        errors=tuple(sorted(tally.errors, key=lambda i: i.row)),
-        warnings=tuple(sorted(tally.warnings, key=lambda i: i.row)),
+        errors=tuple(sorted(tally.errors, key=lambda i: (_sheet_index(i, tables), i.row))),
+        warnings=tuple(sorted(tally.warnings, key=lambda i: (_sheet_index(i, tables), i.row))),
         batch_id=outcome.batch_id,
         sheet=table.sheet,
         format=table.format,
         errors_out=errors_out,
         change_requests=outcome.change_requests,
         changes=tuple(sorted(outcome.changes, key=lambda c: c.row)),
+        sheets=tuple(t.sheet for t in tables),
+        hidden_sheets=table.hidden,
     )
+
+
+def _all_rows(tables: Sequence[OpenedTable]) -> Iterator[DataRow]:
+    """The records of every table in turn; those of the n-th table numbered n strides on."""
+    for index, table in enumerate(tables):
+        rows = data_rows(table.rows(), table.header)
+        if not index:
+            yield from rows
+            continue
+        offset = _SHEET_STRIDE * index
+        for row in rows:
+            yield attrs.evolve(row, number=row.number + offset)
+
+
+def _on_sheet(issue: RowIssue, tables: Sequence[OpenedTable]) -> RowIssue:
+    """``issue`` with its sheet named and its row as that sheet shows it."""
+    index = min(issue.row // _SHEET_STRIDE, len(tables) - 1)
+    return attrs.evolve(issue, row=issue.row % _SHEET_STRIDE, sheet=tables[index].sheet)
+
+
+def _sheet_index(issue: RowIssue, tables: Sequence[OpenedTable]) -> int:
+    if not issue.sheet:
+        return 0
+    return next((i for i, t in enumerate(tables) if t.sheet == issue.sheet), 0)
 
 
 @attrs.frozen
