@@ -120,5 +120,11 @@ def test_fonts_are_readable_and_the_columns_fit_without_shrinking(tmp_path: Path
     sizes = {c.font.sz for row in ws.iter_rows() for c in row if c.value is not None}
     assert min(sizes) >= pagesetup.MIN_PRINT_PT
     # XlsxWriter stores a width with 0.71 of padding
-    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
-    assert len([c for c in ws[3] if c.value]) > len(FORM1_WIDTHS)
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight == 0
+    # XlsxWriter stores a width with 0.71 of padding; openpyxl groups equal columns
+    widths = [
+        d.width - 0.71 for d in ws.column_dimensions.values() for _ in range(d.min, d.max + 1)
+    ]
+    assert len(widths) == len([c for c in ws[3] if c.value]) > len(FORM1_WIDTHS)
+    # fitted to the width at 100 %: fit-to-page never scales the text below MIN_PRINT_PT
+    assert pagesetup.width_px(widths) <= pagesetup.printable_px(landscape=True) * 1.02
