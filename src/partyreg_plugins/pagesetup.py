@@ -125,7 +125,7 @@ def text_height(text: str, widths: Sequence[float], font_pt: float) -> float:
 
 def _text_px(text: str, font_pt: float) -> float:
     em = font_pt * 96 / 72
-    return sum(em if ord(ch) > 0x2E7F else em * 0.55 for ch in text)
+    return sum(em if ord(ch) > 0x2E7F else em * 0.5 for ch in text)
 
 
 def row_height(
@@ -138,6 +138,6 @@ def row_height(
         text = "" if value is None else str(value)
         if not text:
             continue
-        room = max(width * _CHAR_PX + _PADDING_PX - 6, 1.0)
+        room = max(width * _CHAR_PX + _PADDING_PX - 3, 1.0)
         lines = max(lines, int(-(-_text_px(text, font_pt) // room)))
     return max(minimum, round(lines * font_pt * 1.4 + 4, 1))
