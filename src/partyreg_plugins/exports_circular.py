@@ -176,7 +176,7 @@ class CircularExporter:
         if target.suffix.lower() != ".xlsx":
             raise ValidationError(
                 "export.format",
-                f"进度通报导出为 Excel 工作簿：请把文件名改为 .xlsx（而不是 {target.name}）。",
+                f"进度通报导出为 Excel 工作簿：请把文件名改为以 .xlsx 结尾（而不是 {target.suffix or '无扩展名'}）。",
             )
         on = options.get("on")
         day = on if isinstance(on, date) else workspace.today()

@@ -79,7 +79,7 @@ def _xlsx(target: Path) -> None:
     if target.suffix.lower() != ".xlsx":
         raise ValidationError(
             "export.format",
-            f"正式表格导出为 Excel 工作簿：请把文件名改为 .xlsx（而不是 {target.name}）。",
+            f"正式表格导出为 Excel 工作簿：请把文件名改为以 .xlsx 结尾（而不是 {target.suffix or '无扩展名'}）。",
         )
 
 

@@ -36,7 +36,7 @@ class LedgerExporter:
         if target.suffix.lower() != ".xlsx":
             raise ValidationError(
                 "export.format",
-                f"台帐导出为 Excel 工作簿：请把文件名改为 .xlsx（而不是 {target.name}）。",
+                f"台帐导出为 Excel 工作簿：请把文件名改为以 .xlsx 结尾（而不是 {target.suffix or '无扩展名'}）。",
             )
         text = options.get("unit") or options.get("scope")
         if not text:

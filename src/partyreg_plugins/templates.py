@@ -533,7 +533,7 @@ class TemplateExporter:
         if target.suffix.lower() != ".xlsx":
             raise ValidationError(
                 "export.format",
-                f"模板是 Excel 工作簿：请把文件名改为 .xlsx（而不是 {target.name}）。",
+                f"模板是 Excel 工作簿：请把文件名改为以 .xlsx 结尾（而不是 {target.suffix or '无扩展名'}）。",
             )
         kind = options.get("kind")
         if kind not in TEMPLATES:

@@ -531,12 +531,13 @@ def test_a_districts_form1_is_masked_and_lists_other_districts_units_apart(
     phones = [r[6] for r in own.iter_rows(min_row=4, max_row=13, values_only=True)]
     assert all("****" in p for p in phones)
     # in full only with a reason, and the reason is audited
+    full = tmp_path / "附表1-完整.xlsx"
     code_, err = exit_code(city, capsys, "--as", "qinghe", "export", "form1", "-o",
-                           str(target), "--full")  # fmt: skip
+                           str(full), "--full")  # fmt: skip
     assert code_ == 2 and "--reason" in err
-    invoke(city, "export", "form1", "-o", str(target), "--full", "--reason", "核对联系方式",
+    invoke(city, "export", "form1", "-o", str(full), "--full", "--reason", "核对联系方式",
            operator="qinghe")  # fmt: skip
-    phones = [r[6] for r in openpyxl.load_workbook(target)["附表1"].iter_rows(
+    phones = [r[6] for r in openpyxl.load_workbook(full)["附表1"].iter_rows(
         min_row=4, max_row=13, values_only=True)]  # fmt: skip
     assert not any("****" in p for p in phones)
     audit = json.loads(invoke(city, "audit", "--action", "export.form1", "--json"))
@@ -552,3 +553,21 @@ def test_an_export_outside_the_scope_is_refused(
             city, capsys, "--as", "minzheng", "export", form, "-o", str(target), "--scope", U2
         )
         assert code_ == 2 and "不在你的范围内" in err and not target.exists()
+
+
+def test_reminders_say_what_the_outbox_really_got(city: dict[str, Any]) -> None:
+    # no organisation has a channel here: every reminder is a skipped row, none is sent
+    sent = json.loads(
+        invoke(city, "progress", "remind", "--days", "3", "--on", "2024-09-17", "--json")
+    )
+    lagging = len(sent["reminders"])
+    assert lagging > 0
+    assert sent["queued"] == {"pending": 0, "skipped": lagging, "duplicate": 0}
+    again = invoke(city, "progress", "remind", "--days", "3", "--on", "2024-09-17")
+    assert f"落后的单位和县区 {lagging} 个" in again
+    assert "待发送 0 条" in again and f"{lagging} 条今天已在发件箱中" in again
+    assert "发出提醒" not in again
+    ws = Workspace(city["db"])
+    counts = {s.value: n for s, n in ws.notification_counts().items()}
+    ws.close()
+    assert counts["skipped"] == lagging and counts["pending"] == 0

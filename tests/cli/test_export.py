@@ -80,7 +80,7 @@ def test_form2_and_form4(cli: Cli) -> None:
     code, result = cli.json("export", "form2", "-o", str(cli.tmp / "codes.xlsx"))
     assert (code, result["records"]) == (0, 20)
     code, result = cli.json(
-        "export", "form4", "-o", str(cli.tmp / "dir.xlsx"), "--scope", "008.003"
+        "export", "form4", "-o", str(cli.tmp / "dir.xlsx"), "--scope", "008.003", "--force"
     )
     assert (code, result["records"]) == (0, 1)
     code, report = cli.json("import", str(cli.tmp / "dir.xlsx"))
