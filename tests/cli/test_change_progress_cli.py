@@ -571,3 +571,31 @@ def test_reminders_say_what_the_outbox_really_got(city: dict[str, Any]) -> None:
     counts = {s.value: n for s, n in ws.notification_counts().items()}
     ws.close()
     assert counts["skipped"] == lagging and counts["pending"] == 0
+
+
+def test_every_table_of_a_circular_uses_the_names_of_its_day(
+    city: dict[str, Any], tmp_path: Path
+) -> None:
+    change = tmp_path / "rename.csv"
+    change.write_text(
+        "生效日期,调整,代码,名称,上级,类别,原因\n2025-01-01,更名,008.001,清江浦区委,,,区划调整\n",
+        encoding="utf-8",
+    )
+    invoke(city, "codes", "apply", str(change))
+    target = tmp_path / "通报-2024.xlsx"
+    invoke(city, "export", "circular", "-o", str(target), "--on", "2024-09-21", "--year", "2024")
+    ws = openpyxl.load_workbook(target).active
+    text = [str(c) for row in ws.iter_rows(values_only=True) for c in row if c is not None]
+    assert "清江浦区委" not in " ".join(text)
+    rows = list(ws.iter_rows(values_only=True))
+    at = next(i for i, r in enumerate(rows) if r[0] == "名次" and r[1] == "单位")
+    assert rows[at][2] == "所属县区（市直党工委）"
+    units = [r for r in rows[at + 1 :] if isinstance(r[0], int)]
+    districts = [r for r in rows[:at] if isinstance(r[0], int)]
+    assert "清河区委" in {r[1] for r in districts}
+    assert {r[2] for r in units if str(r[1]).startswith("清河区")} == {"清河区委"}
+    # the circular repeats its units table's header on every page, not its title
+    header_row = next(
+        c.row for c in ws["A"] if c.value == "名次" and ws[f"B{c.row}"].value == "单位"
+    )
+    assert ws.print_title_rows == f"${header_row}:${header_row}"
