@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_DIR ?= demo-out
 
-.PHONY: demo test lint typecheck pytest bench clean install
+.PHONY: demo test lint typecheck pytest bench clean install forms-png
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ demo: $(STAMP)
 	$(BIN)/python examples/demo.py --out $(DEMO_DIR)
 
 LINT_DIRS := $(wildcard src tests examples bench)
+
+# the first page of every form as printed (LibreOffice), from the demo store: docs/forms/*.png
+forms-png: demo
+	$(BIN)/python examples/forms_png.py --demo $(DEMO_DIR) --out docs/forms
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_DIRS)

@@ -581,14 +581,27 @@ def _registrations(
     )  # fmt: skip
 
 
+#: The columns of an activity row besides who: a pre-filled row with none of them is blank.
+_ACTIVITY_CELLS = ("day", "content", "place", "participants", "hours", "rating", "kind")
+
+
+def _filled(rows: Iterator[DataRow]) -> Iterator[DataRow]:
+    """The rows of an activity sheet without the pre-filled ones nobody filled in (党员编号
+    and 姓名 only, from ``export template activities --with-members``)."""
+    for row in rows:
+        if row.get("member").strip() and not any(row.get(k).strip() for k in _ACTIVITY_CELLS):
+            continue
+        yield row
+
+
 def _activities(
     request: ImportRequest, ctx: ImportContext, rows: Iterator[DataRow], tally: _Tally
 ) -> _Outcome:
-    members = MemberIndex(
-        KnownMember(m.name, m.phone) for m in ctx.store.iter_members(ctx.actor, MemberQuery())
-    )
-    context = ActivityContext(members, request.on)
-    records = _judged(validate_activities(rows, context), tally)
+    known = {
+        m.id: KnownMember(m.name, m.phone) for m in ctx.store.iter_members(ctx.actor, MemberQuery())
+    }
+    context = ActivityContext(MemberIndex(known.values()), request.on, by_number=known)
+    records = _judged(validate_activities(_filled(rows), context), tally)
     write = ctx.store.write_activities(
         ctx.actor,
         ctx.batch(request, BatchKind.ACTIVITIES, tally.total),
