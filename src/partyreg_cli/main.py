@@ -20,6 +20,7 @@ from partyreg_cli.commands import (
     calendar,
     change,
     codes,
+    doctor,
     exports,
     feedback,
     imports,
@@ -36,7 +37,7 @@ from partyreg_cli.commands import (
     tui,
     years,
 )
-from partyreg_core.errors import PartyregError
+from partyreg_core.errors import NotPermittedError, PartyregError
 from partyreg_core.workspace import DEFAULT_DB
 
 
@@ -70,6 +71,7 @@ cli.add_command(posts.posts)
 cli.add_command(codes.codes)
 cli.add_command(plugins.plugins)
 cli.add_command(init.init)
+cli.add_command(doctor.doctor)
 cli.add_command(operator.operator)
 cli.add_command(members.members)
 cli.add_command(audit.audit)
@@ -106,6 +108,31 @@ def _fail(code: str, message: str, exit_code: int, want_json: bool) -> int:
     return exit_code
 
 
+def _record(app: App, error: NotPermittedError, argv: Sequence[str]) -> None:
+    """A refused command goes into the audit log (who tried what), where the store lets the
+    user append to it; never a second error."""
+    if "workspace" not in app.__dict__:
+        return
+    try:
+        app.workspace.record_refusal(error, _command_words(argv))
+    except Exception:  # the refusal itself is what the operator must see
+        return
+
+
+def _command_words(argv: Sequence[str]) -> str:
+    """The command as typed up to its first option (no option values: they may be secrets),
+    without the global ``--db``/``--as`` (recorded elsewhere)."""
+    words = list(argv)
+    while words and words[0] in ("--db", "--as"):
+        words = words[2:]
+    kept = []
+    for word in words:
+        if word.startswith("-"):
+            break
+        kept.append(word)
+    return " ".join(["partyreg", *kept])
+
+
 def run(args: Sequence[str] | None = None, app: App | None = None) -> int:
     """Run the CLI on ``args`` and return the exit code; no exception escapes."""
     argv = list(sys.argv[1:] if args is None else args)
@@ -116,6 +143,8 @@ def run(args: Sequence[str] | None = None, app: App | None = None) -> int:
         result = cli.main(argv, prog_name="partyreg", standalone_mode=False, obj=app)
         return result if isinstance(result, int) else 0
     except PartyregError as exc:
+        if isinstance(exc, NotPermittedError) and app is not None:
+            _record(app, exc, argv)
         return _fail(exc.code, exc.message, exc.exit_code, want_json)
     except click.exceptions.Exit as exc:
         return exc.exit_code

@@ -56,7 +56,7 @@ from partyreg_core.members import (
 )
 from partyreg_core.operators import Actor, Operator, Role, Scope
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgTree, OrgUnit, parse_code
-from partyreg_core.ports import InitReport
+from partyreg_core.ports import InitReport, Login, LoginKind, StoreCheck
 from partyreg_core.posts import Post
 from partyreg_core.records import (
     Activity,
@@ -67,7 +67,7 @@ from partyreg_core.records import (
     Registration,
     ReportType,
 )
-from partyreg_plugins.sqlstore import migrate, pg
+from partyreg_plugins.sqlstore import migrate, pg, sharing
 from partyreg_plugins.sqlstore.bulk import (
     JOINED_ACTIVITY_COLUMNS,
     fetch_rows,
@@ -301,6 +301,51 @@ class SqlStore(
             return ()
         path = sqlite_path(self._url)
         return tuple(path.with_name(path.name + s) for s in ("", "-wal", "-shm", "-journal"))
+
+    def share_with_group(self, group: str, *, check_only: bool = False) -> None:
+        """Make the SQLite store the group's (see :mod:`sharing`); refused on PostgreSQL."""
+        if not self._sqlite:
+            raise ValidationError(
+                "store.group_sqlite_only",
+                "--group 只用于 SQLite 存储；PostgreSQL 存储由每位操作员自己的数据库用户登录"
+                "（见 docs/storage.md）。",
+            )
+        sharing.share(sqlite_path(self._url), group, check_only=check_only)
+
+    def check(self) -> StoreCheck:
+        """The store's files and their permissions (SQLite), or the login (PostgreSQL)."""
+        described = self._url.render_as_string(hide_password=True).replace("+psycopg", "")
+        if self._sqlite:
+            path = sqlite_path(self._url)
+            if not path.exists():
+                raise self._missing_store()
+            files, warnings = sharing.findings(path)
+            return StoreCheck(described, tuple(files), warnings=tuple(warnings))
+        login = self.login()
+        assert login.name is not None
+        return StoreCheck(
+            described,
+            login=login.name,
+            login_kind=login.kind.value,
+            warnings=tuple(pg.login_findings(login.kind, login.name)),
+        )
+
+    def login(self) -> Login:
+        """SQLite: no login; PostgreSQL: ``session_user`` and what it is for this store."""
+        if self._roles is None:
+            return Login(LoginKind.FILE)
+        self._ensure_ready()
+        with translated_errors(self._url), self.engine.connect() as conn, conn.begin():
+            kind, name, operator_id = pg.classify_login(conn, self._roles)
+            account = None
+            if operator_id is not None:
+                pg.set_role(conn, self._roles, self._roles.app)
+                account = conn.execute(
+                    sa.select(operators.c.name).where(operators.c.id == operator_id)
+                ).scalar()
+                if account is None:
+                    kind = LoginKind.OTHER
+        return Login(kind, name, account)
 
     @property
     def _sqlite(self) -> bool:
@@ -539,6 +584,8 @@ class SqlStore(
                 operator_created = None
                 if not has_operators:
                     operator_created = self._first_operator(conn, os_user)
+                elif self._roles is not None:
+                    self._ensure_login_roles(conn)
                 report = InitReport(
                     url=self._url.render_as_string(hide_password=True).replace("+psycopg", ""),
                     created=created_file or before is None,
@@ -568,6 +615,16 @@ class SqlStore(
                         os_user=os_user,
                     )
         return report
+
+    def _ensure_login_roles(self, conn: sa.Connection) -> None:
+        """Every operator's role a LOGIN role unless the operator is disabled (stores made
+        before operators logged in as themselves had NOLOGIN roles). Runs as the owner."""
+        assert self._roles is not None
+        accounts = conn.execute(sa.select(operators.c.id, operators.c.disabled)).all()
+        conn.exec_driver_sql("RESET ROLE")
+        for account in accounts:
+            pg.ensure_operator_role(conn, self._roles, account.id, login=not account.disabled)
+        pg.set_role(conn, self._roles, self._roles.owner)
 
     def _require_city(self, conn: sa.Connection, os_user: str) -> None:
         row = conn.execute(
@@ -718,6 +775,10 @@ class SqlStore(
                 conn.execute(
                     sa.update(operators).where(operators.c.id == operator_id).values(**values)
                 )
+                if self._roles is not None and bool(row.disabled) != operator.disabled:
+                    conn.exec_driver_sql("RESET ROLE")  # ALTER ROLE needs the admin login
+                    pg.set_login(conn, self._roles.operator(operator_id), not operator.disabled)
+                    self._enter_role(conn, actor)
             conn.execute(
                 sa.delete(operator_communities).where(
                     operator_communities.c.operator_id == operator_id
