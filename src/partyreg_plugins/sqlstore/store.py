@@ -451,11 +451,12 @@ class SqlStore(
         district_code: OrgCode | None = None,
         community_id: int | None = None,
         os_user: str | None = None,
+        actor_name: str | None = None,
     ) -> AuditEntry:
         at = _now()
         values: dict[str, Any] = {
             "at": at,
-            "actor": actor.real_name if actor is not None else (os_user or ""),
+            "actor": actor.real_name if actor is not None else (actor_name or os_user or ""),
             "on_behalf_of": actor.on_behalf_of if actor is not None else None,
             "os_user": actor.os_user if actor is not None else (os_user or ""),
             "action": action,
@@ -513,9 +514,21 @@ class SqlStore(
         On PostgreSQL the audit policy lets a login append only under its own operator name, so
         the entry is written as the session's own operator role when it has one."""
         with self._tx(None, write=True) as conn:
-            if self._roles is not None and not pg.enter_session_role(conn, self._roles):
-                return
-            self._audit(conn, None, action, subject, after=dict(details), os_user=os_user)
+            actor_name = os_user
+            if self._roles is not None:
+                if not pg.enter_session_role(conn, self._roles):
+                    return
+                # the policy lets a login append under its own operator's name only
+                actor_name = conn.exec_driver_sql("SELECT partyreg.pr_name()").scalar() or ""
+            self._audit(
+                conn,
+                None,
+                action,
+                subject,
+                after=dict(details),
+                os_user=os_user,
+                actor_name=actor_name,
+            )
 
     def audit(self, actor: Actor, query: AuditQuery) -> Iterator[AuditEntry]:
         """Audit entries within the actor's scope, oldest first (streamed)."""
