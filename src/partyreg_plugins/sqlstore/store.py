@@ -317,7 +317,7 @@ class SqlStore(
         described = self._url.render_as_string(hide_password=True).replace("+psycopg", "")
         if self._sqlite:
             path = sqlite_path(self._url)
-            if not path.exists():
+            if not self._file_exists():
                 raise self._missing_store()
             files, warnings = sharing.findings(path)
             return StoreCheck(described, tuple(files), warnings=tuple(warnings))
@@ -357,6 +357,22 @@ class SqlStore(
     def _datetime(self, value: datetime | None) -> Any:
         return sqlite_datetime(value) if self._sqlite else value
 
+    def _file_exists(self) -> bool:
+        """Whether the SQLite file exists; refused, naming the fix, when its folder is closed
+        to this user (a store shared by a group the user is not in)."""
+        path = sqlite_path(self._url)
+        try:
+            os.stat(path)
+        except FileNotFoundError:
+            return False
+        except PermissionError:
+            raise NotPermittedError(
+                "store.no_access",
+                f"没有打开存储 {path} 的权限：请系统管理员把你加入存储文件夹所属的用户组"
+                "（partyreg doctor 可查看该组）。",
+            ) from None
+        return True
+
     def _missing_store(self) -> PartyregError:
         if self._sqlite:
             return NotFoundError(
@@ -389,7 +405,7 @@ class SqlStore(
         """Whether the store exists and its schema is current."""
         if self._ready:
             return True
-        if self._sqlite and not sqlite_path(self._url).exists():
+        if self._sqlite and not self._file_exists():
             return False
         try:
             with translated_errors(self._url), self.engine.connect() as conn, conn.begin():
@@ -410,7 +426,7 @@ class SqlStore(
     @contextmanager
     def _tx(self, actor: Actor | None, *, write: bool = False) -> Iterator[sa.Connection]:
         """One transaction, as ``actor`` (``None``: unscoped reads of shared tables)."""
-        if self._sqlite and not sqlite_path(self._url).exists():
+        if self._sqlite and not self._file_exists():
             raise self._missing_store()  # SQLite would create an empty file on connect
         self._ensure_ready()
         with translated_errors(self._url), self.engine.connect() as conn:
