@@ -183,6 +183,18 @@ class OrgUnit:
         return self.retired_on is None or day < self.retired_on
 
 
+def issuing_body(unit: OrgUnit, day: date | None = None) -> str:
+    """The name of the body that issues a form for ``unit``'s scope, as the form's 单位 line
+    writes it on ``day``: the city's organisation department (中共淮安市委组织部), a 县区委's
+    (淮阴区委组织部), else the unit's own official name (a 市直党工委, a 功能区, a unit)."""
+    name = unit.name_on(day)
+    if unit.kind is OrgKind.CITY:
+        return f"中共{name}委组织部"
+    if unit.kind is OrgKind.DISTRICT:
+        return f"{name}组织部" if name.endswith("委") else f"{name}委组织部"
+    return name
+
+
 @attrs.frozen
 class TableProblem:
     """One inconsistency in a code table, at the given row (1-based, as the table lists it)."""

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from partyreg_core.calendar import CampaignCalendar
     from partyreg_core.changes import ChangeRequest, ChangeStatus
     from partyreg_core.communities import Community
+    from partyreg_core.documents import IssuedDocument
     from partyreg_core.feedback import (
         PendingActivity,
         ServiceEntry,
@@ -314,6 +315,18 @@ class Store(Protocol):
         """Audit entries within the scope (city: all; others: their own and those about their
         units, district or communities), oldest first (newest first, and before an id, as the
         query says)."""
+
+    # -- issued documents (partyreg_core.documents) -----------------------------------------
+
+    def document_key(self) -> bytes:
+        """The store's secret key of check codes (never exported)."""
+
+    def issue_document(self, actor: Actor, document: IssuedDocument) -> IssuedDocument:
+        """Record ``document`` as issued (replacing an earlier one of the same serial with
+        other content); returns it as recorded."""
+
+    def find_document(self, serial: str) -> IssuedDocument | None:
+        """The issued document ``serial``, or ``None``."""
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -703,6 +716,10 @@ class Store(Protocol):
     def confirm_year(self, actor: Actor, year: int, unit: OrgCode, on: date) -> UnitConfirmation:
         """Unit ``unit`` confirms its registrations for open ``year`` (audited)."""
 
+    def latest_data_year(self) -> int | None:
+        """The year of the newest batch's business date (``None`` for an empty store): the
+        campaign year while no year was opened."""
+
     def locked_before(self) -> int | None:
         """The newest opened year: activities dated in an earlier year are refused
         (``activity.year_closed``); ``None`` while no year was opened."""
@@ -737,12 +754,19 @@ class ReadLimits:
     ``streaming_threshold_bytes`` is compared with the uncompressed size of a workbook's sheets
     and shared strings: the fast reader holds a whole sheet in memory (about 1.7 times its XML),
     the streaming reader a row at a time.
+
+    ``max_rows`` and ``max_columns`` bound where a sheet's last cell with content may be (its
+    real extent, scanned from the sheet's XML, not what its ``<dimension>`` claims): rows up to
+    Excel's own 1,048,576, columns up to 256 (IV; the forms have under 30) — a cell beyond is a
+    note typed far away and the sheet is refused, naming it (decision 0065).
     """
 
     max_file_bytes: int = 1_000_000_000
     max_uncompressed_bytes: int = 2_000_000_000
     max_ratio: float = 100.0
     streaming_threshold_bytes: int = 128 * 1024 * 1024
+    max_rows: int = 1_048_576
+    max_columns: int = 256
 
 
 @attrs.frozen
@@ -803,7 +827,11 @@ class Exporter(Protocol):
     title: str
 
     def export(self, workspace: Any, target: Path, options: Mapping[str, Any]) -> int:
-        """Write the export to ``target`` and return how many records it holds."""
+        """Write the export to ``target`` and return how many records it holds.
+
+        An exporter that masks by role may also define ``masks(workspace, options) -> bool``
+        (whether phones and addresses come out masked), which the audit entry records; without
+        it, ``--mask`` decides."""
 
 
 # ---------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from partyreg_core import builtin, progress
+from partyreg_core import builtin, documents, progress
 from partyreg_core.assignment import (
     DEFAULT_SPECIALTY_MAP,
     AssignmentSolver,
@@ -46,6 +46,7 @@ from partyreg_core.calendar import CampaignCalendar, Deadline
 from partyreg_core.changes import ChangeRequest, ChangeStatus, clean_reason, parse_target
 from partyreg_core.communities import Community, community_key
 from partyreg_core.directory import DirectoryIndex, validate_directory_entry
+from partyreg_core.documents import IssuedDocument
 from partyreg_core.errors import (
     ConflictError,
     NotFoundError,
@@ -172,6 +173,7 @@ from partyreg_core.records import (
     RowIssue,
     Severity,
     SheetStatus,
+    record_id,
 )
 from partyreg_core.registrations import RegistrationContext, validate_registration
 from partyreg_core.retention import RETENTION_SETTING, RetentionReport, retention_years
@@ -193,13 +195,16 @@ from partyreg_core.service import (
     Need,
     check_need,
 )
+from partyreg_core.textencoding import decode_text
 from partyreg_core.years import (
     MONTH_DAYS_SETTING,
     CampaignYear,
     UnitConfirmation,
     YearOpening,
     calendar_for,
+    campaign_year_or,
     check_year,
+    refuse_closed_year,
 )
 
 log = logging.getLogger(__name__)
@@ -266,6 +271,20 @@ class Workspace:
     def today(self) -> date:
         """Today's date in Asia/Shanghai."""
         return self.now().astimezone(LOCAL_ZONE).date()
+
+    def default_year(self) -> int:
+        """The year a command means when it names none: the store's current campaign year
+        (the newest opened; while none was, the year of the newest batch's business date),
+        else this calendar year (decision 0073)."""
+        newest = self.store.locked_before()
+        return campaign_year_or(
+            newest if newest is not None else self.store.latest_data_year(), self.today()
+        )
+
+    def refuse_closed_year(self, year: int, *, name: str | None = None) -> None:
+        """The year lock (decision 0073): refuse a write dated in a closed year, the same way
+        on every path (commands, forms, imports)."""
+        refuse_closed_year(year, self.store.locked_before(), name=name)
 
     # -- the store ------------------------------------------------------------------------
 
@@ -631,9 +650,10 @@ class Workspace:
         """A community named by its id or as ``县区/街道/社区``."""
         text = text.strip()
         found = self.store.communities()
-        if text.isdigit():
+        number = record_id(text)
+        if number is not None:
             for item in found:
-                if item.id == int(text):
+                if item.id == number:
                     return item
             raise NotFoundError(
                 "community.unknown", f"没有编号为 {text} 的社区：用社区通讯录核对。"
@@ -887,7 +907,8 @@ class Workspace:
         force: bool = False,
         reason: str | None = None,
     ) -> int:
-        """Write export ``name`` to ``target`` and return how many records it holds.
+        """Write export ``name`` to ``target`` and return how many records it holds
+        (``reason``: default ``options["reason"]``).
 
         The file goes through :func:`partyreg_core.outputs.private_output`: created 0600, never
         over an existing file without ``force``, never through a symlink, never over the store;
@@ -911,7 +932,12 @@ class Workspace:
             {
                 "records": count,
                 **details,
-                **self._leaving(target, options.get("scope"), bool(options.get("mask")), reason),
+                **self._leaving(
+                    target,
+                    options.get("scope"),
+                    _masks(exporters[name], self, options),
+                    reason if reason is not None else options.get("reason"),
+                ),
             },
         )
         return count
@@ -935,6 +961,19 @@ class Workspace:
         """
         for member in self.store.iter_members(self.actor, query or MemberQuery()):
             yield member.registration
+
+    def directory_refs(self) -> dict[int | None, CommunityRef]:
+        """Each directory community's id and its name as the directory writes it: forms print
+        the resolved community (文渠社区), not what a unit typed (文渠居委会)."""
+        return {c.id: c.ref for c in self.store.communities()}
+
+    def resolved_registrations(self, query: MemberQuery | None = None) -> Iterator[Member]:
+        """Members in scope (as :meth:`official_registrations`, unmasked) whose community is
+        the directory's name once resolved."""
+        directory = self.directory_refs()
+        for member in self.store.iter_members(self.actor, query or MemberQuery()):
+            ref = directory.get(member.community_id)
+            yield member if ref is None else attrs.evolve(member, community=ref)
 
     def feedback_sheets(
         self,
@@ -967,6 +1006,7 @@ class Workspace:
             )
         }
         tree = self.org_tree
+        directory = self.directory_refs()
         for member in list(people):
             unit_row = tree.find(member.unit_code)
             info = stored.get(member.id)
@@ -978,13 +1018,29 @@ class Workspace:
                 phone=member.phone,
                 unit_code=member.unit_code,
                 unit_name=unit_row.name if unit_row else str(member.unit_code),
-                community=member.community,
+                community=directory.get(member.community_id, member.community),
                 activities=tuple(self.store.member_activities(actor, member.id, year=year)),
                 status=SheetStatus.CONFIRMED if confirmed else SheetStatus.DRAFT,
                 confirmed_by=info.confirmed_by if info is not None else "",
                 confirmed_on=info.confirmed_on if info is not None else None,
                 stamp=info.stamp if info is not None else "",
             )
+
+    # -- issued documents (check codes) ------------------------------------------------------
+
+    def issue_feedback_sheet(self, sheet: FeedbackSheet) -> str:
+        """Record a confirmed, numbered 附表3 as issued and return its check code (what the
+        printed sheet shows beside its number; decision 0068)."""
+        document = self.store.issue_document(self.actor, documents.feedback_document(sheet))
+        return document.code(self.store.document_key())
+
+    def verify_document(self, serial: str, code: str) -> IssuedDocument | None:
+        """The issued document ``serial`` when ``code`` is its check code, else ``None``
+        (anyone may verify: no scope, no personal data beyond what the paper shows)."""
+        document = self.store.find_document(serial.strip())
+        if not documents.verify(self.store.document_key(), document, code):
+            return None
+        return document
 
     # -- batches, audit, settings -----------------------------------------------------------
 
@@ -1154,8 +1210,9 @@ class Workspace:
         """An instructor named by id or by name."""
         text = text.strip()
         found = self.store.instructors()
-        if text.isdigit():
-            match = [i for i in found if i.id == int(text)]
+        number = record_id(text)
+        if number is not None:
+            match = [i for i in found if i.id == number]
         else:
             match = [i for i in found if i.name == text]
         if not match:
@@ -1396,7 +1453,7 @@ class Workspace:
         set``), else the calendar stored when the year was opened (``partyreg year open``),
         else the shared month-days (``partyreg year calendar``) applied to the year, else the
         seed's (08-30, 09-10, 09-20, 12-20)."""
-        year = year or self.today().year
+        year = year or self.default_year()
         value = self.store.get_setting(progress.calendar_setting_key(year))
         if value is not None:
             return progress.calendar_from_setting(year, value)
@@ -1470,7 +1527,7 @@ class Workspace:
         """Declare how many members ``unit`` expects to register in ``year`` (a unit its own; a
         district or the city for units below). Returns the previous count."""
         code = self.code(unit).code
-        year = year or self.today().year
+        year = year or self.default_year()
         before = self.store.set_expected(self.actor, code, year, expected)
         self._changed(
             "progress.expect",
@@ -1482,7 +1539,7 @@ class Workspace:
 
     def expectations(self, year: int | None = None) -> dict[OrgCode, int]:
         """The expected counts declared for ``year``."""
-        return self.store.expectations(self.actor, year or self.today().year)
+        return self.store.expectations(self.actor, year or self.default_year())
 
     def progress(
         self,
@@ -1514,8 +1571,15 @@ class Workspace:
                 names[str(community.id)] = community.label
                 districts[str(community.id)] = str(community.district_code)
         scope = actor.scope
+        # a roll-up's completion rate sums its units' bases: grouped otherwise, count by unit too
+        unit_counts = (
+            None
+            if grouping is ProgressBy.UNIT
+            else self.store.progress_counts(actor, ProgressBy.UNIT, calendar, on)
+        )
         return progress.build_report(
             by=grouping,
+            unit_counts=unit_counts,
             counts=counts,
             calendar=calendar,
             on=on,
@@ -1986,8 +2050,9 @@ class Workspace:
 
     def _service_community(self, community: str | int) -> Community:
         text = str(community).strip()
-        if text.isdigit():
-            return self.store.service_community(int(text))
+        number = record_id(text)
+        if number is not None:
+            return self.store.service_community(number)
         return self.community(text)
 
     def _post_for(self, community: Community, text: str) -> Post:
@@ -2039,7 +2104,7 @@ class Workspace:
         need = check_need(
             Need(
                 community_id=found.id,
-                year=year or (start.year if start else self.today().year),
+                year=year or (start.year if start else self.default_year()),
                 post_code=code,
                 people=people,
                 purpose=purpose,
@@ -2097,7 +2162,7 @@ class Workspace:
         """Publish the community's needs list of ``year``: records the date and emits
         ``needs.published`` (the notifications tell the community's members and units)."""
         found = self._service_community(community)
-        the_year = year or self.today().year
+        the_year = year or self.default_year()
         published = self.store.publish_needs(self.actor, found.id, the_year, on or self.today())
         self._changed(
             "needs.published",
@@ -2209,7 +2274,7 @@ class Workspace:
         """:meth:`assign` for many communities (default: every one the operator looks after),
         read and written in one transaction each."""
         found = self.service_communities(communities, district=district)
-        the_year = year or self.today().year
+        the_year = year or self.default_year()
         ids = [c.id for c in found]
         rosters = self.store.service_rosters(self.actor, ids)
         needs = self.store.needs_of(self.actor, ids, the_year)
@@ -2266,7 +2331,7 @@ class Workspace:
     def assignments(self, community: str | int, *, year: int | None = None) -> list[Assignment]:
         """The community's stored post assignment of ``year``."""
         found = self._service_community(community)
-        return self.store.assignments(self.actor, found.id, year or self.today().year)
+        return self.store.assignments(self.actor, found.id, year or self.default_year())
 
     def group(
         self,
@@ -2295,7 +2360,7 @@ class Workspace:
         """:meth:`group` for many communities (default: every one the operator looks after),
         read and written in one transaction each."""
         found = self.service_communities(communities, district=district)
-        the_year = year or self.today().year
+        the_year = year or self.default_year()
         the_rule = tuple(rule) if rule else self.leader_rule()
         the_bounds = bounds or SizeBounds()
         ids = [c.id for c in found]
@@ -2367,7 +2432,7 @@ class Workspace:
     def groups(self, community: str | int, *, year: int | None = None) -> list[Group]:
         """The community's stored groups of ``year``, leader first in each."""
         found = self._service_community(community)
-        return self.store.groups(self.actor, found.id, year or self.today().year)
+        return self.store.groups(self.actor, found.id, year or self.default_year())
 
     # -- orgchanges --
 
@@ -2431,7 +2496,8 @@ class Workspace:
         return plan
 
     def read_change_file(self, path: Path) -> list[OrgChange]:
-        """The changes of a change file (CSV, UTF-8 with or without BOM, or GB18030; see
+        """The changes of a change file (CSV in any encoding the one detector reads: UTF-8
+        with or without BOM, UTF-16 with BOM, GB18030; see
         ``docs/orgchanges.md``); a bad line refuses the whole file, naming the line."""
         try:
             data = path.read_bytes()
@@ -2445,14 +2511,7 @@ class Workspace:
             raise ValidationError(
                 "file.too_large", f"调整文件 {path.name} 超过 1 MB：调整文件应只有几十行。"
             )
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:  # pragma: no cover - gb18030 decodes nearly anything
-            raise ValidationError("file.encoding", f"{path.name} 不是 UTF-8 或 GB18030 文本。")
+        text = decode_text(data, path.name)
         if "\x00" in text:
             raise ValidationError(
                 "file.not_text", f"{path.name} 不是文本文件：调整文件应是 CSV（逗号分隔）。"
@@ -2610,8 +2669,17 @@ class Workspace:
     def _check_entries(self, entries: Sequence[ServiceEntry], year: int | None) -> None:
         today = self.today()
         kinds = self.activity_kinds()
-        for entry in entries:  # the year recorded: the current one unless named
-            check_entry(entry, year=year or today.year, today=today, kinds=kinds)
+        chosen = year or self.default_year()
+        # the year lock first: a closed --year, or a date in a closed year, is refused the
+        # same way (code and text) as the import refuses such a row
+        newest = self.store.locked_before()
+        for entry in entries:
+            if newest is not None and entry.day.year < newest:
+                name = self.store.get_member(self.actor, entry.member_id).name
+                refuse_closed_year(entry.day.year, newest, name=name)
+        refuse_closed_year(chosen, newest)
+        for entry in entries:  # the year recorded: the campaign year unless named
+            check_entry(entry, year=chosen, today=today, kinds=kinds)
 
     def pending_activities(self, community: str | None = None) -> list[PendingActivity]:
         """Self-reported activities waiting for confirmation, within scope."""
@@ -2648,7 +2716,7 @@ class Workspace:
         routed members' sheets that have none yet)."""
         return self.store.feedback_sheet_list(
             self.actor,
-            year or self.today().year,
+            year or self.default_year(),
             member_id=member_id,
             unit=self._code(unit) if unit is not None else None,
             community_id=self.community(community).id if community else None,
@@ -2668,7 +2736,9 @@ class Workspace:
         if community is not None:
             drafts = [
                 s.number
-                for s in self.sheets(year or day.year, community=community)
+                for s in self.sheets(
+                    year or (on.year if on else self.default_year()), community=community
+                )
                 if s.state.value == "draft"
             ]
             wanted = drafts
@@ -2712,13 +2782,14 @@ class Workspace:
         """Mark a unit's confirmed sheets of the year delivered to its ledger (台帐)."""
         day = on or self.today()
         code = self.code(unit).code
-        done = self.store.deliver_sheets(self.actor, code, year or day.year, day)
+        year = year or (on.year if on else self.default_year())
+        done = self.store.deliver_sheets(self.actor, code, year, day)
         if done:
             self._changed(
                 "feedback.delivered",
                 f"unit:{code}",
                 None,
-                {"numbers": [s.number for s in done], "year": year or day.year},
+                {"numbers": [s.number for s in done], "year": year},
             )
         return done
 
@@ -2773,7 +2844,7 @@ class Workspace:
         """Model members (``of="member"``) or model collectives (``"community"``) of a year,
         scored with the stated weights."""
         chosen = weights or self.ranking_weights()
-        day_year = year or self.today().year
+        day_year = year or self.default_year()
         if of == "member":
             rows = [r for r in self.feedback_summary("member", year=day_year) if r.activities]
             return rank(rows, chosen.member_score, top)
@@ -2799,7 +2870,7 @@ class Workspace:
         """A unit's ledger (台帐) for the year: every member of the unit's subtree with their
         service and their feedback sheet (number, state, confirmation, delivery)."""
         code = self.code(unit).code
-        day_year = year or self.today().year
+        day_year = year or self.default_year()
         day = min(date(day_year, 12, 31), self.today())
         # the members the unit had at the year's end, under that day's codes: the 2014 ledger
         # of 清河区's units, asked after the 2016 merge, still lists their members
@@ -2991,6 +3062,15 @@ def _reason(reason: str, what: str) -> str:
     if not value:
         raise ValidationError("member.reason", f"办理{what}需要说明原因：--reason …。")
     return value
+
+
+def _masks(exporter: Exporter, workspace: Workspace, options: Mapping[str, Any]) -> bool:
+    """Whether an export hides phone digits and house numbers: the exporter says, where it
+    decides by role (``masks``); else ``--mask``."""
+    decide = getattr(exporter, "masks", None)
+    if callable(decide):
+        return bool(decide(workspace, options))
+    return bool(options.get("mask"))
 
 
 def _check_enabled(operator: Operator) -> None:

@@ -17,6 +17,7 @@ from partyreg_cli.app import App
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_core.forms import FormKind
 from partyreg_core.importing import ImportProgress, ImportReport, ImportRequest
+from partyreg_core.workspace import LOCAL_ZONE
 
 KINDS = {k.value: k for k in FormKind}
 KIND_LABELS = {
@@ -31,6 +32,16 @@ MAX_ISSUES_SHOWN = 50
 class _ImportGroup(click.Group):
     """``import FILE`` and ``import undo|list``: a first argument that is not a subcommand is
     the file to import."""
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # ``import --help`` is asked by someone about to import a file: show that command's
+        # options here, not only the group's
+        super().format_help(ctx, formatter)
+        file_command = self.commands["file"]
+        with formatter.section("导入文件的选项（partyreg import 文件 [选项]）"):
+            options = [p for p in file_command.params if isinstance(p, click.Option)]
+            records = [o.get_help_record(ctx) for o in options]
+            formatter.write_dl([r for r in records if r is not None])
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         first = next((a for a in args if not a.startswith("-")), None)
@@ -210,5 +221,5 @@ def list_batches(app: App, as_json: bool) -> None:
 
 def _batch_row(b: Any) -> tuple[object, ...]:
     status = "已撤销" if b.undone_at else ""
-    at = b.at.strftime("%Y-%m-%d %H:%M")
+    at = f"{b.at.astimezone(LOCAL_ZONE):%Y-%m-%d %H:%M}"  # Beijing time, as operators read it
     return (b.id, b.kind.value, b.file, b.operator, at, b.rows, b.written, status)

@@ -14,7 +14,7 @@ from partyreg_cli.streaming import stream_json_list
 from partyreg_core.errors import NotFoundError, ValidationError
 from partyreg_core.members import Member, MemberQuery, MemberStatus
 from partyreg_core.normalize import normalize_date
-from partyreg_core.records import RowIssue
+from partyreg_core.records import RowIssue, record_id
 from partyreg_core.workspace import Workspace, parse_community
 
 
@@ -58,8 +58,9 @@ def _query(
     if community is None:
         return MemberQuery(unit=unit_code, status=MemberStatus(status) if status else None)
     text = community.strip()
-    if text.isdigit():
-        return MemberQuery(unit=unit_code, community_id=int(text), status=_status(status))
+    number = record_id(text)
+    if number is not None:
+        return MemberQuery(unit=unit_code, community_id=number, status=_status(status))
     return MemberQuery(unit=unit_code, community=parse_community(text), status=_status(status))
 
 
@@ -68,8 +69,9 @@ def _status(status: str | None) -> MemberStatus | None:
 
 
 def _one(ws: Workspace, who: str, phone: str | None) -> Member:
-    if who.isdigit():
-        return ws.member(int(who))
+    number = record_id(who)
+    if number is not None:
+        return ws.member(number)
     found = ws.find_member(who.strip(), phone)
     if not found:
         raise NotFoundError("member.not_found", f"没有找到党员 {who}（或不在你的范围内）。")

@@ -12,8 +12,10 @@ from partyreg_cli.commands.dates import DAY
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_cli.streaming import stream_json_list
 from partyreg_core.progress import (
+    COMPLETION_RULE,
     MILESTONE_LABELS,
     MILESTONES,
+    UNDECLARED,
     OverdueMember,
     ProgressBy,
     ProgressReport,
@@ -78,7 +80,7 @@ def _table(rows: tuple[ProgressRow, ...] | list[ProgressRow], first: str) -> Non
             (
                 r.key or "—",
                 r.name,
-                "" if r.expected is None else r.expected,
+                UNDECLARED if r.expected is None else r.expected,
                 r.registered,
                 r.routed,
                 r.reported_in,
@@ -104,11 +106,11 @@ def _print_report(report: ProgressReport) -> None:
         _table(report.districts, "代码")
     t = report.total
     click.echo(
-        f"\n{t.name}：预计 {'未申报' if t.expected is None else f'{t.expected} 人'}，已登记 {t.registered}，"
+        f"\n{t.name}：预计 {UNDECLARED if t.expected is None else f'{t.expected} 人'}，已登记 {t.registered}，"
         f"已分流 {t.routed}，已报到 {t.reported_in}（按时 {t.report_in.on_time}，"
         f"逾期未报到 {t.report_in.overdue}），完成率 {_percent(t.completion)}。"
     )
-    click.echo("说明：迟 = 截止日期之后才完成；逾期 = 截止日期已过仍未完成。")
+    click.echo(f"说明：{COMPLETION_RULE}迟 = 截止日期之后才完成；逾期 = 截止日期已过仍未完成。")
 
 
 @click.group(invoke_without_command=True)

@@ -32,6 +32,7 @@ from partyreg_core.feedback import (
 )
 from partyreg_core.operators import Actor, Role
 from partyreg_core.orgcodes import OrgCode, parse_code
+from partyreg_core.years import refuse_closed_year
 from partyreg_plugins.sqlstore.bulk import fetch_rows
 from partyreg_plugins.sqlstore.history import (
     activity_district_on_day,
@@ -45,6 +46,7 @@ from partyreg_plugins.sqlstore.schema import (
     NO_DISTRICT,
     activities,
     assignments,
+    campaign_years,
     claims,
     communities,
     feedback_sheets,
@@ -171,6 +173,9 @@ class FeedbackStoreMixin:
                             f"党员 {found[member_id].name}（编号 {member_id}）不在你负责的社区："
                             "只能为本社区的党员记录活动。",
                         )
+            newest = conn.execute(sa.select(sa.func.max(campaign_years.c.year))).scalar()
+            for entry in entries:  # the year lock, as the import applies it (decision 0073)
+                refuse_closed_year(entry.day.year, newest, name=found[entry.member_id].name)
             years = sorted({e.day.year for e in entries})
             locked = set(
                 (int(m), int(y))

@@ -78,6 +78,7 @@ from partyreg_plugins.sqlstore.bulk import (
     sqlite_date,
     sqlite_datetime,
 )
+from partyreg_plugins.sqlstore.documents import DocumentsStoreMixin
 from partyreg_plugins.sqlstore.engine import (
     WRITE_OPTION,
     make_engine,
@@ -254,6 +255,7 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
 
 
 class SqlStore(
+    DocumentsStoreMixin,
     RoutingStore,
     ProgressStore,
     NotifyStoreMixin,

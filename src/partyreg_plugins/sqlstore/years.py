@@ -31,10 +31,12 @@ from partyreg_core.retention import (
     scrub,
 )
 from partyreg_core.years import (
+    MONTH_DAYS_SETTING,
     CampaignYear,
     UnitConfirmation,
     YearOpening,
     YearStatus,
+    calendar_for,
     calendar_from_json,
     calendar_json,
     year_closed_message,
@@ -45,6 +47,7 @@ from partyreg_plugins.sqlstore.schema import (
     activities,
     audit_log,
     campaign_years,
+    import_batches,
     members,
     org_units,
     year_confirmations,
@@ -116,14 +119,14 @@ class YearsStore:
         _city_only(actor, "开启新的活动年度")
         with self._tx(actor, write=True) as conn:
             newest = conn.execute(sa.select(sa.func.max(campaign_years.c.year))).scalar()
-            if self._year_row(conn, year) is not None:
-                raise ConflictError(
-                    "year.exists", f"{year} 年度已经开启：用 partyreg year show {year} 查看。"
-                )
             if newest is not None and year < newest:
                 raise ConflictError(
                     "year.order",
                     f"已开启 {newest} 年度，不能再开启更早的 {year} 年度：年度只能向后切换。",
+                )
+            if self._year_row(conn, year) is not None:
+                raise ConflictError(
+                    "year.exists", f"{year} 年度已经开启：用 partyreg year show {year} 查看。"
                 )
             closing = [
                 r[0]
@@ -133,6 +136,28 @@ class YearsStore:
                     )
                 )
             ]
+            # the years the store holds data for but never opened (a store that began in 2014
+            # and opened 2015 first): recorded as opened and closed now, so that they show as
+            # closed (year show 2014) like any other past year (decision 0073)
+            first = self._first_data_year(conn)
+            if newest is None and first is not None and first < year:
+                month_days = self.get_setting(MONTH_DAYS_SETTING)  # type: ignore[attr-defined]
+                conn.execute(
+                    sa.insert(campaign_years),
+                    [
+                        {
+                            "year": y,
+                            "status": "closed",
+                            "calendar": calendar_json(calendar_for(y, month_days)),
+                            "opened_on": on,
+                            "opened_by": actor.real_name,
+                            "closed_on": on,
+                            "closed_by": actor.real_name,
+                        }
+                        for y in range(first, year)
+                    ],
+                )
+                closing = [*range(first, year), *closing]
             if closing:
                 conn.execute(
                     sa.update(campaign_years)
@@ -269,6 +294,33 @@ class YearsStore:
                 .where(key)
             ).one()
             return _confirmation(saved)
+
+    def _first_data_year(self, conn: sa.Connection) -> int | None:
+        """The earliest year the store holds data for: its first batch's business date or its
+        first activity."""
+        first = conn.execute(
+            sa.select(
+                sa.func.min(import_batches.c.on_date),
+                sa.func.min(import_batches.c.at),
+                sa.select(sa.func.min(activities.c.day)).scalar_subquery(),
+            )
+        ).one()
+        years = [v.year for v in first if v is not None]
+        return min(years) if years else None
+
+    def latest_data_year(self) -> int | None:
+        """The latest year the store holds data for (the business date of its newest batch),
+        or ``None`` for an empty store: the campaign year while no year was opened."""
+        with self._tx(None) as conn:
+            # the business date of the newest batch (a batch without one counts for its day)
+            row = conn.execute(
+                sa.select(import_batches.c.on_date, import_batches.c.at)
+                .order_by(import_batches.c.at.desc())
+                .limit(1)
+            ).first()
+            if row is None:
+                return None
+            return (row.on_date or row.at).year
 
     def locked_before(self) -> int | None:
         """Activities dated before this year are refused: the newest opened year (opening it

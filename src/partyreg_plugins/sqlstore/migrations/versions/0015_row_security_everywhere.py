@@ -14,9 +14,12 @@ and ``community_districts``. Now:
   kept for the sheets they signed).
 - ``community_districts``: the history of a community's district codes, written when the city
   (or that district) re-codes a district.
+- ``documents`` (revision 0013): everyone reads (``partyreg verify``); a document is issued or
+  re-issued only under the issuing login's own name; none deletes. (``document_keys`` stays
+  readable by every operator's role: partyreg computes check codes in the client.)
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-07
 """
 
@@ -27,7 +30,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0015"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -66,6 +69,11 @@ POLICIES = (
     " USING (true)",
     "CREATE POLICY community_districts_insert ON partyreg.community_districts FOR INSERT"
     f" WITH CHECK ({IS_CITY} OR ({ROLE} = 'district' AND district_code = {CODE}))",
+    "ALTER TABLE partyreg.documents ENABLE ROW LEVEL SECURITY",
+    "CREATE POLICY documents_read ON partyreg.documents FOR SELECT USING (true)",
+    f"CREATE POLICY documents_insert ON partyreg.documents FOR INSERT WITH CHECK (issued_by = {NAME})",
+    "CREATE POLICY documents_reissue ON partyreg.documents FOR UPDATE USING (true)"
+    f" WITH CHECK (issued_by = {NAME})",
 )
 
 GRANTS = f"""
@@ -75,6 +83,7 @@ BEGIN
     EXECUTE format('REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON partyreg.posts FROM %I', app);
     EXECUTE format('REVOKE DELETE, TRUNCATE ON partyreg.import_batches FROM %I', app);
     EXECUTE format('REVOKE DELETE, TRUNCATE ON partyreg.instructors FROM %I', app);
+    EXECUTE format('REVOKE DELETE, TRUNCATE ON partyreg.documents FROM %I', app);
     EXECUTE format('REVOKE TRUNCATE ON ALL TABLES IN SCHEMA partyreg FROM %I', app);
 END $$;
 """
@@ -101,8 +110,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
-    for table in ("import_batches", "instructors", "community_districts"):
+    for table in ("import_batches", "instructors", "community_districts", "documents"):
         op.execute(f"ALTER TABLE partyreg.{table} DISABLE ROW LEVEL SECURITY")
-        for suffix in ("read", "insert", "undo", "recode"):
+        for suffix in ("read", "insert", "undo", "recode", "reissue"):
             op.execute(f"DROP POLICY IF EXISTS {table}_{suffix} ON partyreg.{table}")
     op.execute(UNGRANTS)

@@ -1,0 +1,139 @@
+"""Issue 15: one place per rule, and every path that writes shows the same refusal (the CLI
+through CliRunner, the import, and the TUI form where there is one)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from partyreg_core.errors import PartyregError
+from partyreg_core.feedback import ServiceEntry
+from partyreg_core.members import MemberQuery, Route
+from partyreg_core.records import Rating
+from partyreg_core.workspace import Workspace
+from partyreg_core.years import year_closed_message
+from tests.cli.test_import import DIRECTORY, FORM1_HEADER, GOOD, write_xlsx
+from tests.cli.test_years import ACTIVITIES, Runner, _activities_csv
+
+
+@pytest.fixture
+def run(tmp_path: Path) -> Runner:
+    """The store of ``tests/cli/test_years.py``: three members of 008.010, routed, with 2014
+    activities imported on 2015-01-10 (the store's data are dated 2014/2015)."""
+    r = Runner(tmp_path)
+    r.ok("init")
+    r.json("import", str(write_xlsx(tmp_path / "dir.xlsx", DIRECTORY)), "--date", "2014-08-20")
+    r.json(
+        "import",
+        str(write_xlsx(tmp_path / "f1.xlsx", [FORM1_HEADER, *GOOD])),
+        "--date",
+        "2014-08-28",
+    )
+    ws = Workspace(r.db)
+    ws.route_members(
+        [
+            Route(m.id, m.district_code, m.community_id)  # type: ignore[arg-type]
+            for m in ws.iter_members(MemberQuery())
+        ]
+    )
+    ws.close()
+    rows = [a for a in ACTIVITIES if a[2].startswith("2014")]
+    report = r.json(
+        "import", str(_activities_csv(tmp_path / "a.csv", rows)), "--date", "2014-12-10"
+    )
+    assert report["rows_written"] == len(rows), report["errors"]
+    return r
+
+
+def refusal(run: Runner, *args: str) -> PartyregError:
+    result = run(*args)
+    assert isinstance(result.exception, PartyregError), (result.output, result.exception)
+    return result.exception
+
+
+# -- closed years -------------------------------------------------------------------------------
+
+
+def test_a_store_whose_data_start_in_2014_opens_and_closes_2014(run: Runner) -> None:
+    opened = run.json("year", "open", "2014", "--date", "2014-08-01")
+    assert opened["status"] == "open"
+    assert run.json("year", "open", "2015", "--date", "2014-12-28")["closed_years"] == [2014]
+    shown = run.json("year", "show", "2014")
+    assert (shown["status"], shown["locked"]) == ("closed", True)
+
+
+def test_opening_a_later_year_first_records_the_data_years_as_closed(run: Runner) -> None:
+    # the demo's way: 2014's data, then 2015 opened without 2014 ever being opened
+    nxt = run.json("year", "open", "2015", "--date", "2014-12-28")
+    assert nxt["closed_years"] == [2014]
+    shown = run.json("year", "show", "2014")
+    assert (shown["status"], shown["closed_on"]) == ("closed", "2014-12-28")
+
+
+def test_a_write_into_a_closed_year_is_refused_the_same_way_on_every_path(run: Runner) -> None:
+    run.json("year", "open", "2015", "--date", "2014-12-28")
+    expected = ("activity.year_closed", year_closed_message("王建伟", 2014))
+    record = ("--hours", "1", "--content", "补录", "--rating", "优")
+    # the CLI, with a date in the closed year, with and without --year
+    by_date = refusal(run, "activity", "add", "王建伟", "--date", "2014-12-01", *record)
+    assert (by_date.code, by_date.message) == expected
+    by_year = refusal(
+        run, "activity", "add", "王建伟", "--date", "2014-12-01", "--year", "2014", *record
+    )
+    assert (by_year.code, by_year.message) == expected
+    # a date in the open year under a closed --year: the year is refused
+    under = refusal(
+        run, "activity", "add", "王建伟", "--date", "2015-01-02", "--year", "2014", *record
+    )
+    assert (under.code, under.message) == ("activity.year_closed", year_closed_message(None, 2014))
+    # the import refuses the row with the same code and text
+    late = _activities_csv(
+        run.tmp / "late.csv",
+        [["王建伟", "13912345678", "2014-12-01", "补录", "河下社区", "", "1", "优"]],
+    )
+    result = run("import", str(late), "--json")
+    assert result.return_value == 1
+    [error] = json.loads(result.output)["errors"]
+    assert (error["code"], error["message"]) == expected
+    # the store refuses it too when a caller skips the workspace's check
+    ws = Workspace(run.db)
+    try:
+        member = ws.find_member("王建伟")[0]
+        entry = ServiceEntry(
+            member_id=member.id,
+            day=date(2014, 12, 1),
+            content="补录",
+            hours=1,
+            rating=Rating("优"),
+        )
+        with pytest.raises(PartyregError) as direct:
+            ws.store.record_activities(ws.actor, [entry], subject="member:x")
+        assert (direct.value.code, direct.value.message) == expected
+    finally:
+        ws.close()
+    # nothing of 2014-12-01 was written by any of them
+    listed = run.json("feedback", "sheets", "--year", "2014")
+    assert listed  # the year stays readable
+
+
+# -- defaults follow the campaign ---------------------------------------------------------------
+
+
+def test_commands_default_to_the_campaign_year_not_the_calendar_year(run: Runner) -> None:
+    # no year opened: the store's data are of 2014, so 2014 is the campaign year
+    done = run.json(
+        "activity", "add", "李娜", "--date", "2014-10-02", "--hours", "1", "--content", "义诊",
+        "--rating", "优",
+    )  # fmt: skip
+    assert done["ids"]
+    need = run.json("needs", "add", "淮安区/淮城街道/河下社区", "--post", "8", "--people", "2",
+                    "--purpose", "义诊")  # fmt: skip
+    assert need["year"] == 2014
+    # once 2015 is opened, it is the default
+    run.json("year", "open", "2015", "--date", "2014-12-28")
+    need = run.json("needs", "add", "淮安区/淮城街道/河下社区", "--post", "8", "--people", "2",
+                    "--purpose", "义诊")  # fmt: skip
+    assert need["year"] == 2015
