@@ -28,6 +28,9 @@ class App:
         #: set by the set-up commands (init, operator add|disable|enable|scope) before the
         #: workspace is opened: on PostgreSQL they need the admin login, daily work refuses it
         self.administration = False
+        #: set by the commands whose writes cross scopes (decision 0081): they also take the
+        #: admin login on PostgreSQL
+        self.admin_login_ok = False
         self.json = False
 
     @cached_property
@@ -44,4 +47,5 @@ class App:
             plugin_manager=self.pm,
             identity=self.identity,
             administration=self.administration,
+            admin_login_ok=self.admin_login_ok,
         )

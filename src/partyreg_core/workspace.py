@@ -242,12 +242,16 @@ class Workspace:
         os_user: str | None = None,
         clock: Callable[[], datetime] | None = None,
         administration: bool = False,
+        admin_login_ok: bool = False,
     ) -> None:
         self.db_url = db_url
         self.operator = operator
         #: set-up work (``init``, ``operator add|disable|enable|scope``): on PostgreSQL it needs
         #: the admin login (CREATEROLE) and refuses an operator's own; daily work the reverse.
         self.administration = administration
+        #: daily work that carries rows across scopes (transfers, org changes, retention):
+        #: on PostgreSQL it may also run with the admin login, as the OS user's account
+        self.admin_login_ok = admin_login_ok
         self.pm = plugin_manager if plugin_manager is not None else make_plugin_manager()
         if identity is None:
             identity = FixedIdentity(os_user) if os_user is not None else OsIdentity()
@@ -390,6 +394,8 @@ class Workspace:
                 "（--db postgresql://管理员@…，见 docs/storage.md）。",
             )
         if login.kind is LoginKind.OPERATOR:
+            return login
+        if login.kind is LoginKind.ADMIN and self.admin_login_ok:
             return login
         if login.kind is LoginKind.SUPERUSER:
             message = (

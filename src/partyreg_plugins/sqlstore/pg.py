@@ -156,6 +156,22 @@ def set_role(conn: sa.Connection, roles: Roles, role: str) -> None:
     conn.exec_driver_sql(f"SET LOCAL ROLE {_quote(conn, role)}")
 
 
+def require_owner_membership(conn: sa.Connection, roles: Roles) -> None:
+    """Refuse, naming the fix, when this login cannot become the store's owner: the writes
+    that carry rows across scopes (transfers, org changes, retention) run as the owner after
+    the store has checked them, so on PostgreSQL they need the admin login."""
+    row = conn.exec_driver_sql(
+        "SELECT pg_has_role(session_user, %s, 'MEMBER')", (roles.owner,)
+    ).one()
+    if not row[0]:
+        raise NotPermittedError(
+            "store.needs_admin",
+            "这项操作会把数据移出你的范围（转出到范围外的单位、调整代码、个人信息到期清除），在 "
+            "PostgreSQL 上须用管理员用户登录执行：partyreg --db postgresql://管理员@… --as 你的账号 …"
+            "（见 docs/storage.md）。",
+        )
+
+
 def session_login(conn: sa.Connection) -> tuple[str, bool, bool, bool]:
     """The login of this connection: ``(session_user, superuser, bypassrls, createrole)``."""
     row = conn.exec_driver_sql(
