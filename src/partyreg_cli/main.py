@@ -116,7 +116,14 @@ def _usage_in_chinese(command: click.Command) -> None:
             _usage_in_chinese(sub)
 
 
+MAX_MESSAGE = 600
+"""The longest error line printed: a message that echoes something huge an operator typed is
+cut (each message cuts what it echoes with :func:`partyreg_core.text.shown`; this is the net)."""
+
+
 def _fail(code: str, message: str, exit_code: int, want_json: bool) -> int:
+    if len(message) > MAX_MESSAGE:
+        message = f"{message[:MAX_MESSAGE]}…（信息过长，已截断）"
     if want_json:
         click.echo(json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=False))
     click.echo(f"partyreg: {message}", err=True)

@@ -12,6 +12,7 @@ import io
 import logging
 import os
 import secrets
+import shlex
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -351,7 +352,7 @@ class Workspace:
                     NotPermittedError(
                         "operator.unknown",
                         f"系统用户 {me} 不是 partyreg 操作员：请市级操作员运行 "
-                        f"partyreg operator add {me} --role … --scope … 添加。",
+                        f"partyreg operator add {shlex.quote(me)} --role … --scope … 添加。",
                     )
                 )
             self._check_enabled(own)
@@ -622,7 +623,7 @@ class Workspace:
         if self.store.find_operator(name) is not None:
             raise ConflictError(
                 "operator.exists",
-                f"操作员 {name} 已存在：要改范围请用 partyreg operator scope {name} …。",
+                f"操作员 {name} 已存在：要改范围请用 partyreg operator scope {shlex.quote(name)} …。",
             )
         saved = self.store.save_operator(self.actor, Operator(name, self.parse_scope(role, scope)))
         self._changed("operator.add", f"operator:{name}", None, {"role": saved.role.value})
@@ -927,6 +928,8 @@ class Workspace:
             known = "、".join(sorted(exporters)) or "（没有）"
             raise NotFoundError("export.unknown", f"没有名为 {name} 的导出：可用的有 {known}。")
         actor = self.actor
+        if reason is not None:  # an exporter may require one (附表1 with --full)
+            options = {**options, "reason": reason}
         with private_output(target, force=force, protected=self.store.files()) as partial:
             count = exporters[name].export(self, partial, options)
         details = {k: str(v) for k, v in options.items()}
@@ -1636,9 +1639,11 @@ class Workspace:
             None,
             {"on": on.isoformat(), "days": days, "orgs": [e["code"] for e in events]},
         )
+        before = dict(self.outbox_tally)
         for event in events:
             self._changed("progress.remind", f"org:{event['code']}", None, dict(event))
-        return Reminders(on, days, deadline, events)
+        queued = {k: v - before[k] for k, v in self.outbox_tally.items()}
+        return Reminders(on, days, deadline, events, queued)
 
     # -- notifications --
 
@@ -1805,11 +1810,31 @@ class Workspace:
                     )
                 )
         added = self.store.enqueue_messages(self.actor, rows, self.now())
+        self._tally_outbox(rows, added)
         channels_used = {r.channel for r in rows if r.status is OutboxStatus.PENDING}
         # a channel found down earlier in this command is not tried again by it
         if added and channels_used - self._notify_down and self.notify_config.deliver_immediately:
             self._deliver_soon(added)
         return added
+
+    @cached_property
+    def outbox_tally(self) -> dict[str, int]:
+        """What :meth:`notify` has put in the outbox through this workspace: ``pending`` (to
+        be sent), ``skipped`` (no channel for the target), ``duplicate`` (already there), so a
+        command can say what it really queued."""
+        return {"pending": 0, "skipped": 0, "duplicate": 0}
+
+    def _tally_outbox(self, rows: Sequence[NewMessage], added: Sequence[int]) -> None:
+        tally = self.outbox_tally
+        if len(added) == len(rows):
+            for row in rows:
+                tally["skipped" if row.status is OutboxStatus.SKIPPED else "pending"] += 1
+            return
+        # some were in the outbox already (the same event again): which ones the store knows;
+        # the added are counted as pending unless every row was a skip
+        skipped_only = all(r.status is OutboxStatus.SKIPPED for r in rows)
+        tally["skipped" if skipped_only else "pending"] += len(added)
+        tally["duplicate"] += len(rows) - len(added)
 
     def _channels_of(
         self, targets: Sequence[Target], located: Mapping[str, TargetPlace]
@@ -3007,6 +3032,12 @@ class Reminders:
     days: int
     deadline: Deadline | None
     events: tuple[Mapping[str, object], ...]
+    #: the outbox rows the events became: ``pending`` (to be sent), ``skipped`` (the target
+    #: has no channel), ``duplicate`` (already in the outbox); all 0 without the notification
+    #: plugin
+    queued: Mapping[str, int] = attrs.field(
+        factory=lambda: {"pending": 0, "skipped": 0, "duplicate": 0}
+    )
 
 
 #: The shared setting overriding or extending the specialty map: ``{word: [post codes]}``.

@@ -14,13 +14,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import make_url
 
 from partyreg_cli.app import App
 from partyreg_cli.main import INTERRUPTED, run
+from partyreg_core.errors import NotPermittedError
 from partyreg_core.hookspecs import hookimpl
 from partyreg_core.plugins import make_plugin_manager
 from partyreg_core.workspace import Workspace
 from tests.cli.test_import import DIRECTORY, FORM1_HEADER, GOOD, Cli, write_xlsx
+from tests.plugins.storage.support import PG_URL, pg_unreachable
 
 HUGE = "99999999999999999999"  # beyond SQLite's INTEGER and PostgreSQL's bigint
 
@@ -184,3 +187,40 @@ def test_import_list_prints_beijing_time(cli: Cli) -> None:
     code, out, _ = cli("import", "list")
     assert code == 0
     assert f"{at:%Y-%m-%d %H:%M}" in out
+
+
+def test_a_huge_name_is_echoed_cut(cli: Cli) -> None:
+    code, _, err = cli("members", "show", "张" * 100_000)
+    assert code == 2
+    line = one_line(err)
+    assert len(line) < 200
+    assert "（共 100000 字）" in line
+
+
+def test_a_suggested_command_quotes_what_it_echoes(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 's.db'}"
+    assert run(["--db", db, "init"]) == 0
+    ws = Workspace(db, os_user="zhang; rm -rf ~")
+    with pytest.raises(NotPermittedError) as refused:
+        ws.actor  # noqa: B018
+    ws.close()
+    assert "partyreg operator add 'zhang; rm -rf ~' --role" in refused.value.message
+
+
+def test_a_postgresql_server_that_refuses_the_login_says_so(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    why = pg_unreachable()
+    if why is not None:
+        pytest.skip(why)
+    url = make_url(PG_URL).set(username="partyreg_no_such_login")
+    code = run(["--db", url.render_as_string(hide_password=False), "members", "list"])
+    assert code == 2  # not 3: retrying will not help
+    line = one_line(capsys.readouterr().err)
+    assert "PostgreSQL 服务器拒绝了登录" in line and "无法连接" not in line
+
+
+def test_a_postgresql_server_that_is_down_is_temporary(capsys: pytest.CaptureFixture[str]) -> None:
+    code = run(["--db", "postgresql://postgres@127.0.0.1:1/test", "members", "list"])
+    assert code == 3
+    assert "无法连接 PostgreSQL 服务器" in one_line(capsys.readouterr().err)

@@ -26,7 +26,6 @@ from partyreg_cli.params import RECORD_ID
     "--full", is_flag=True,
     help="附表1：县区、市级导出完整联系方式和住址（默认部分隐藏；须同时写 --reason）。",
 )  # fmt: skip
-@click.option("--reason", metavar="用途", help="导出的用途（记入审计日志；--full 时必须写明）。")
 @click.option(
     "--with-members", "with_members", is_flag=True,
     help="template activities：预先填好本社区党员的编号和姓名。",
@@ -48,6 +47,10 @@ from partyreg_cli.params import RECORD_ID
     help="附表1 加上每名党员的服务时长、活动次数和评价（--year 年度，默认今年）。",
 )  # fmt: skip
 @click.option("--force", is_flag=True, help="输出文件已存在时覆盖它。")
+@click.option(
+    "--reason", metavar="用途",
+    help="导出的用途（记入审计日志），如：报送区委组织部；--full 必须写明。",
+)  # fmt: skip
 @click.option("--list", "list_only", is_flag=True, help="列出可用的导出。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj

@@ -24,6 +24,7 @@ from partyreg_core.feedback import (
 )
 from partyreg_core.normalize import normalize_date, normalize_hours
 from partyreg_core.records import record_id
+from partyreg_core.text import shown
 from partyreg_core.workspace import Workspace
 
 
@@ -33,11 +34,11 @@ def _member_id(ws: Workspace, who: str, phone: str | None) -> int:
         return number
     found = ws.find_member(who.strip(), phone)
     if not found:
-        raise NotFoundError("member.not_found", f"没有找到党员 {who}（或不在你的范围内）。")
+        raise NotFoundError("member.not_found", f"没有找到党员“{shown(who)}”（或不在你的范围内）。")
     if len(found) > 1:
         raise ValidationError(
             "member.ambiguous",
-            f"有 {len(found)} 名党员叫 {who}：请用 --phone 或党员编号（members list 可查）指明。",
+            f"有 {len(found)} 名党员叫“{shown(who)}”：请用 --phone 或党员编号（members list 可查）指明。",
         )
     return found[0].id
 

@@ -156,7 +156,12 @@ def _print_report(report: ImportReport) -> None:
         f"新增 {report.rows_new}，变更 {report.rows_changed}，无变化 {report.rows_unchanged}。"
     )
     if report.change_requests:
-        click.echo(f"其中 {report.change_requests} 人的报到社区有变化，已生成变更社区申请。")
+        if report.dry_run:
+            click.echo(
+                f"其中 {report.change_requests} 人的报到社区有变化，正式导入时将生成变更社区申请。"
+            )
+        else:
+            click.echo(f"其中 {report.change_requests} 人的报到社区有变化，已生成变更社区申请。")
     for title, issues in (("错误", report.errors), ("提示", report.warnings)):
         if not issues:
             continue

@@ -15,6 +15,7 @@ from partyreg_core.errors import NotFoundError, ValidationError
 from partyreg_core.members import Member, MemberQuery, MemberStatus
 from partyreg_core.normalize import normalize_date
 from partyreg_core.records import RowIssue, record_id
+from partyreg_core.text import shown
 from partyreg_core.workspace import Workspace, parse_community
 
 
@@ -74,11 +75,11 @@ def _one(ws: Workspace, who: str, phone: str | None) -> Member:
         return ws.member(number)
     found = ws.find_member(who.strip(), phone)
     if not found:
-        raise NotFoundError("member.not_found", f"没有找到党员 {who}（或不在你的范围内）。")
+        raise NotFoundError("member.not_found", f"没有找到党员“{shown(who)}”（或不在你的范围内）。")
     if len(found) > 1:
         raise ValidationError(
             "member.ambiguous",
-            f"有 {len(found)} 名党员叫 {who}：请用 --phone 或党员编号（members list 可查）指明。",
+            f"有 {len(found)} 名党员叫“{shown(who)}”：请用 --phone 或党员编号（members list 可查）指明。",
         )
     return found[0]
 

@@ -3,6 +3,7 @@ lists and reminders (decision 0026)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 import click
@@ -204,6 +205,21 @@ def overdue(app: App, on: date | None, year: int | None, as_json: bool) -> None:
     click.echo(f"共 {len(rows)} 人。")
 
 
+def _queued_line(queued: Mapping[str, int]) -> str:
+    """What the reminders really became in the outbox."""
+    pending, skipped, duplicate = queued["pending"], queued["skipped"], queued["duplicate"]
+    if not (pending or skipped or duplicate):
+        return "没有提醒进入通知发件箱（没有落后的单位，或未启用通知插件）。"
+    parts = [f"待发送 {pending} 条"]
+    if skipped:
+        parts.append(
+            f"{skipped} 条因对方未设置通知渠道而未发送（partyreg notify channel add 设置）"
+        )
+    if duplicate:
+        parts.append(f"{duplicate} 条今天已在发件箱中，未重复加入")
+    return f"通知发件箱：{'；'.join(parts)}。发送情况用 partyreg notify list 查看。"
+
+
 @progress.command("remind")
 @click.option("--days", required=True, type=click.IntRange(min=0), help="提前天数。")
 @click.option("--on", "on", type=DAY, help="今天的日期（默认今天）。")
@@ -227,6 +243,7 @@ def remind(app: App, days: int, on: date | None, year: int | None, as_json: bool
                     "due": deadline.due.isoformat(),
                 },
                 "reminders": [dict(e) for e in result.events],
+                "queued": dict(result.queued),
             }
         )
         return
@@ -235,8 +252,9 @@ def remind(app: App, days: int, on: date | None, year: int | None, as_json: bool
         return
     click.echo(
         f"{deadline.due.isoformat()}（还有 {(deadline.due - result.on).days} 天）"
-        f"{MILESTONE_LABELS[deadline.key]}截止：向 {len(result.events)} 个落后的单位和县区发出提醒。"
+        f"{MILESTONE_LABELS[deadline.key]}截止：落后的单位和县区 {len(result.events)} 个。"
     )
+    click.echo(_queued_line(result.queued))
     if result.events:
         emit_table(
             ["代码", "名称", "预计", "已登记", "已分流", "已报到"],
