@@ -127,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         help="run on PostgreSQL: with this superuser login, make a fresh database and an admin "
         "role (CREATEROLE) for the demo; every operator then logs in as their own role",
     )
+    parser.add_argument("--pg-database", default=demo_pg.DATABASE, help="the demo's database")
     args = parser.parse_args(argv)
     if args.members_per_unit < 10:
         parser.error(
@@ -140,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(out / "导出", ignore_errors=True)
     files = democity.build(out / "表格", members_per_unit=args.members_per_unit)
     files["fixes"].unlink(missing_ok=True)
-    demo = Demo(out, pg_admin=demo_pg.prepare(args.pg) if args.pg else None)
+    demo = Demo(out, pg_admin=demo_pg.prepare(args.pg, args.pg_database) if args.pg else None)
 
     demo.step("1. 创建存储：载入附表2 代码表和 15 个服务岗位；当前系统用户成为市级操作员")
     demo.cli("init")
