@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -21,9 +21,12 @@ import attrs
 
 from partyreg_core.activities import ActivityContext, KnownMember, MemberIndex, validate_activities
 from partyreg_core.batches import Batch, BatchKind, Rejection
+from partyreg_core.communities import Community, FieldEdit
+from partyreg_core.converter import BEIJING
 from partyreg_core.directory import DirectoryIndex, validate_directory
 from partyreg_core.errors import PartyregError, ValidationError
 from partyreg_core.forms import (
+    DIRECTORY_FORM,
     REGISTRATION_FORM,
     DataRow,
     FormKind,
@@ -36,7 +39,7 @@ from partyreg_core.operators import Actor, Role
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgTree, OrgUnit, check_table, parse_code
 from partyreg_core.ports import RawRow, ReadLimits, Store, TableFormat
 from partyreg_core.posts import PostCatalog
-from partyreg_core.records import RowIssue, Severity
+from partyreg_core.records import CommunityRef, DirectoryEntry, RowIssue, Severity
 from partyreg_core.registrations import RegistrationContext, validate_registrations
 
 _R = TypeVar("_R", covariant=True)
@@ -87,6 +90,9 @@ class ImportRequest:
     limits: ReadLimits = attrs.field(factory=ReadLimits)
     #: replace an existing ``errors_out`` file (``--force``)
     force: bool = False
+    #: take the file's directory contacts even where they were edited by hand since the last
+    #: import (``--overwrite-edits``); by default the newer hand edit is kept, with a warning
+    overwrite_edits: bool = False
 
 
 @attrs.frozen
@@ -620,10 +626,13 @@ def _directory(
     request: ImportRequest, ctx: ImportContext, rows: Iterator[DataRow], tally: _Tally
 ) -> _Outcome:
     known = {c.ref: c for c in ctx.store.communities()}
-    entries = []
+    judged: list[tuple[int, DirectoryEntry]] = []
     for result in validate_directory(rows, ctx.tree, today=request.on):
         if tally.judge(result.row, result.issues) and result.entry is not None:
-            entries.append(result.entry)
+            judged.append((result.row, result.entry))
+    if not request.overwrite_edits:
+        judged = _keep_hand_edits(judged, known, ctx, tally)
+    entries = [entry for _row, entry in judged]
     new = sum(1 for e in entries if e.ref not in known)
     unchanged = sum(1 for e in entries if e.ref in known and known[e.ref].entry == e)
     changed = len(entries) - new - unchanged
@@ -632,6 +641,51 @@ def _directory(
     batch = ctx.batch(request, BatchKind.DIRECTORY, tally.total)
     ctx.store.save_communities(ctx.actor, batch, entries)
     return _Outcome(new + changed, new, changed, unchanged, batch.id)
+
+
+_DIRECTORY_LABELS = {c.key: c.label for c in DIRECTORY_FORM.columns}
+_EDITABLE = ("phone", "qq_group", "secretary", "mobile", "address")
+
+
+def _keep_hand_edits(
+    judged: list[tuple[int, DirectoryEntry]],
+    known: Mapping[CommunityRef, Community],
+    ctx: ImportContext,
+    tally: _Tally,
+) -> list[tuple[int, DirectoryEntry]]:
+    """A contact edited by hand since the directory was last imported is newer than the file:
+    keep it, and warn naming the row, the field, both values and how to take the file's."""
+    ids = [known[e.ref].id for _r, e in judged if e.ref in known and known[e.ref].entry != e]
+    edits = ctx.store.directory_edits(ctx.actor, ids) if ids else {}
+    if not edits:
+        return judged
+    kept: list[tuple[int, DirectoryEntry]] = []
+    for row, entry in judged:
+        current = known.get(entry.ref)
+        newest: dict[str, FieldEdit] = {}
+        for made in edits.get(current.id, []) if current is not None else []:
+            newest.setdefault(made.field, made)  # newest first
+        keep: dict[str, Any] = {}
+        for field in _EDITABLE:
+            edit = newest.get(field)
+            stored = getattr(current, field, "")
+            if edit is None or getattr(entry, field) == stored:
+                continue
+            keep[field] = stored
+            day = edit.at.astimezone(BEIJING).date().isoformat()
+            label = _DIRECTORY_LABELS.get(field, field)
+            column = tally.header.written(field) if field in tally.header.columns else label
+            tally.warnings.append(
+                RowIssue(
+                    row, column, getattr(entry, field), "directory.edited",
+                    f"{entry.community}的“{label}”已于 {day} 由 {edit.actor} 改为“{stored}”，"
+                    f"表中是“{getattr(entry, field)}”：保留较新的修改；如要用表中的值，"
+                    "导入时加 --overwrite-edits。",
+                    Severity.WARNING,
+                )
+            )  # fmt: skip
+        kept.append((row, attrs.evolve(entry, **keep) if keep else entry))
+    return kept
 
 
 _DISTRICT_SUFFIXES = ("区委", "县委", "市委")

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from partyreg_core.batches import ActivityWrite, Batch, RegistrationWrite, UndoReport
     from partyreg_core.calendar import CampaignCalendar
     from partyreg_core.changes import ChangeRequest, ChangeStatus
-    from partyreg_core.communities import Community
+    from partyreg_core.communities import Community, FieldEdit
     from partyreg_core.documents import IssuedDocument
     from partyreg_core.feedback import (
         PendingActivity,
@@ -210,6 +210,13 @@ class Store(Protocol):
     ) -> list[Community]:
         """Add or update directory entries (matched by district, street and community name);
         each entry's district must be in the actor's scope."""
+
+    def directory_edits(
+        self, actor: Actor, community_ids: Sequence[int]
+    ) -> dict[int, list[FieldEdit]]:
+        """The contact fields of these communities edited by hand (``community edit``) since an
+        import last wrote them, newest first per field: what a re-import must not silently
+        revert."""
 
     # -- members ----------------------------------------------------------------------------
 

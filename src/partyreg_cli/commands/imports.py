@@ -105,6 +105,11 @@ def _progress(enabled: bool) -> Any:
 )
 @click.option("--force", is_flag=True, help="--errors-out 的文件已存在时覆盖它。")
 @click.option(
+    "--overwrite-edits",
+    is_flag=True,
+    help="社区通讯录（附表4）：上次导入后手工修改过的联系方式也用表中的值（默认保留较新的修改）。",
+)
+@click.option(
     "--date",
     "on",
     type=DAY,
@@ -121,6 +126,7 @@ def import_file(
     skip_invalid: bool,
     errors_out: Path | None,
     force: bool,
+    overwrite_edits: bool,
     on: Any,
     as_json: bool,
 ) -> int:
@@ -137,6 +143,7 @@ def import_file(
         skip_invalid=skip_invalid,
         errors_out=errors_out,
         force=force,
+        overwrite_edits=overwrite_edits,
     )
     show_progress = not as_json and sys.stderr.isatty()
     report = app.workspace.import_file(request, progress=_progress(show_progress))

@@ -35,7 +35,7 @@ from partyreg_core.batches import (
     RowChange,
     UndoReport,
 )
-from partyreg_core.communities import Community, community_key
+from partyreg_core.communities import Community, FieldEdit, community_key
 from partyreg_core.converter import unstructure
 from partyreg_core.errors import (
     ConflictError,
@@ -1010,6 +1010,45 @@ class SqlStore(
             rows = conn.execute(sa.select(communities).where(communities.c.id.in_(saved_ids)))
             by_id = {r.id: _community(r) for r in rows}
             return [by_id[i] for i in saved_ids]
+
+    def directory_edits(
+        self, actor: Actor, community_ids: Sequence[int]
+    ) -> dict[int, list[FieldEdit]]:
+        """Hand edits (``community.edit`` audit entries) of these communities made after the
+        import batch that last wrote each of them, newest first."""
+        if not community_ids:
+            return {}
+        edits: dict[int, list[FieldEdit]] = {}
+        with self._tx(actor) as conn:
+            written = {
+                r.id: r.at
+                for r in conn.execute(
+                    sa.select(communities.c.id, import_batches.c.at)
+                    .select_from(
+                        communities.outerjoin(
+                            import_batches, import_batches.c.id == communities.c.batch_id
+                        )
+                    )
+                    .where(communities.c.id.in_(list(community_ids)))
+                )
+            }
+            subjects = [f"community:{i}" for i in written]
+            entries = conn.execute(
+                sa.select(audit_log.c.subject, audit_log.c.at, audit_log.c.actor, audit_log.c.after)
+                .where(audit_log.c.action == "community.edit", audit_log.c.subject.in_(subjects))
+                .order_by(audit_log.c.id.desc())
+            )
+            for subject, at, who, after in entries:
+                community_id = int(subject.split(":", 1)[1])
+                since = written.get(community_id)
+                at = _utc(at) or at
+                if since is not None and at <= (_utc(since) or since):
+                    continue
+                for field, value in (after or {}).items():
+                    edits.setdefault(community_id, []).append(
+                        FieldEdit(field, "" if value is None else str(value), at, who)
+                    )
+        return edits
 
     def _community_index(self, conn: sa.Connection) -> dict[tuple[str, str], int]:
         return {
