@@ -29,9 +29,15 @@ class TerminalProblem:
 
     what: str
     fix: str
+    #: the same in one Chinese line, for a terminal that can show it (UTF-8 output)
+    chinese: str = ""
 
-    def text(self) -> str:
-        """The message ``partyreg tui`` prints (ASCII only, one problem, one fix)."""
+    def text(self, encoding: str | None = None) -> str:
+        """The message ``partyreg tui`` prints: one Chinese line where the output is UTF-8
+        and the problem has one, else ASCII (one problem, one fix), which every terminal
+        shows."""
+        if self.chinese and _utf8(encoding):
+            return f"partyreg: {self.chinese}\n"
         return (
             f"partyreg tui: {self.what}\n"
             f"  To fix: {self.fix}\n"
@@ -59,6 +65,9 @@ def locale_problem(env: Mapping[str, str], encoding: str | None) -> TerminalProb
             f"the terminal type (TERM) is {shown}, which cannot draw screens.",
             "export TERM=xterm-256color  (PuTTY: Connection > Data > Terminal-type string: "
             "xterm-256color)",
+            f"终端类型（TERM）是 {term or '未设置'}，不能显示界面：请先运行 "
+            "export TERM=xterm-256color（PuTTY：Connection > Data > Terminal-type string 填 "
+            "xterm-256color），再运行 partyreg tui；命令行的各条命令不受影响。",
         )
     if not _utf8(encoding):
         name = next((env[k] for k in ("LC_ALL", "LC_CTYPE", "LANG") if env.get(k)), "not set")
@@ -67,6 +76,26 @@ def locale_problem(env: Mapping[str, str], encoding: str | None) -> TerminalProb
             f"(output encoding: {encoding or 'unknown'}).",
             "export LANG=zh_CN.UTF-8  (or C.UTF-8; add it to ~/.bashrc to keep it)",
         )
+    return None
+
+
+def stream_problem() -> TerminalProblem | None:
+    """The TUI reads keys from a terminal and draws on one: standard input and output must
+    both be terminals (not a file, a pipe, ``</dev/null`` or closed)."""
+    stdin, stdout = sys.stdin, sys.stdout
+    for name, stream in (("input", stdin), ("output", stdout)):
+        try:
+            usable = stream is not None and not stream.closed and stream.isatty()
+        except (OSError, ValueError):
+            usable = False
+        if not usable:
+            where = "输入" if name == "input" else "输出"
+            return TerminalProblem(
+                f"standard {name} is not a terminal, so the screen cannot run.",
+                "run partyreg tui in an SSH or terminal window, without < or > redirection",
+                f"标准{where}不是终端（被重定向或已关闭），界面无法运行：请在 SSH 或终端窗口中"
+                "直接运行 partyreg tui，不要用 < 或 > 重定向；脚本请用命令行的各条命令。",
+            )
     return None
 
 
@@ -150,11 +179,15 @@ def check_terminal(
     encoding: str | None = None,
     *,
     probe: bool = True,
+    streams: bool = True,
 ) -> TerminalProblem | None:
-    """The first problem with this terminal, or ``None`` when Chinese can be shown."""
+    """The first problem with this terminal, or ``None`` when Chinese can be shown
+    (``streams``: check that standard input and output are terminals)."""
     env = os.environ if env is None else env
     encoding = encoding if encoding is not None else getattr(sys.stdout, "encoding", None)
-    problem = locale_problem(env, encoding)
+    problem = stream_problem() if streams else None
+    if problem is None:
+        problem = locale_problem(env, encoding)
     if problem is None and probe:
         problem = probe_problem(measure_advance())
     return problem

@@ -60,7 +60,31 @@ def test_tui_exits_2_on_a_dumb_terminal(
     assert run(["--db", f"sqlite:///{tmp_path / 'x.db'}", "tui"]) == 2
     out, err = capsys.readouterr()
     assert out == ""
-    assert err.isascii() and "TERM" in err and "Traceback" not in err
+    # the output is UTF-8 here: one Chinese line with the setting to change
+    assert err.startswith("partyreg: 终端类型（TERM）是 dumb，不能显示界面")
+    assert "export TERM=xterm-256color" in err and err.count("\n") == 1
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("redirect", ["</dev/null", "<&-", ">/dev/null"])
+def test_tui_without_a_terminal_refuses_at_once_in_one_chinese_line(
+    tmp_path: Path, redirect: str
+) -> None:
+    """``partyreg tui </dev/null`` (a cron job, a script) must neither spin nor write escape
+    codes: one line on stderr, exit 2, at once."""
+    city_db = tmp_path / "s.db"
+    assert run(["--db", f"sqlite:///{city_db}", "init"]) == 0  # this OS user: a city operator
+    env = {"PATH": "/usr/bin:/bin", "TERM": "xterm-256color", "LANG": "C.UTF-8"}
+    command = f'"$@" tui --no-probe {redirect}'
+    done = subprocess.run(
+        ["bash", "-c", command, "partyreg", sys.executable, "-m", "partyreg_cli",
+         "--db", f"sqlite:///{city_db}"],
+        capture_output=True, text=True, timeout=120, env=env, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "\x1b" not in done.stdout and "\x1b" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "不是终端" in lines[0], done.stderr
 
 
 def test_tui_names_partyreg_init_when_the_store_is_missing(

@@ -26,12 +26,17 @@ def tui(app: App, no_probe: bool) -> int:
     """终端界面：总览、党员、导入、批次、审计日志（键盘操作，适合 SSH）。"""
     from partyreg_tui.startup import check_terminal
 
-    problem = check_terminal(probe=not no_probe)
+    # the terminal's type and locale first, then the store and the operator, then whether
+    # the keyboard and the screen really are a terminal (and the probe): each a line, exit 2
+    problem = check_terminal(probe=False, streams=False)
+    if problem is None:
+        workspace = app.workspace
+        workspace.actor  # noqa: B018 — an unknown operator or a missing store: one line, exit 2
+        problem = check_terminal(probe=not no_probe)
     if problem is not None:
-        sys.stderr.write(problem.text())  # ASCII: readable whatever the terminal's charset
+        # Chinese where the output can show it, ASCII otherwise
+        sys.stderr.write(problem.text(getattr(sys.stderr, "encoding", None)))
         return 2
-    workspace = app.workspace
-    workspace.actor  # noqa: B018 — an unknown operator or a missing store: one line, exit 2
     from partyreg_tui.app import PartyregApp
 
     result = PartyregApp(workspace).run()
