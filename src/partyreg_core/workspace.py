@@ -106,6 +106,8 @@ from partyreg_core.members import (
     MemberQuery,
     MemberStatus,
     Route,
+    refuse_routed_community_edit,
+    refuse_unit_edit,
 )
 from partyreg_core.normalize import normalize_name, normalize_phone
 from partyreg_core.notices import (
@@ -617,12 +619,42 @@ class Workspace:
                 "member.nothing", "没有要修改的字段：请给出如 --phone 13912345678。"
             )
         current = self.store.get_member(self.actor, member_id)
-        registration, warnings = self.registration_from_fields(
-            {**registration_cells(current), **changes}
-        )
+        if "unit_code" in changes:  # before the row is judged: whatever code it names
+            refuse_unit_edit(current, self._code(changes["unit_code"]))
+        cells = {**registration_cells(current), **changes}
+        if "community" in changes:
+            cells.update(self._community_cells(changes["community"]))
+        registration, warnings = self.registration_from_fields(cells)
+        # the rules of an edit, the same for the CLI and the terminal UI's form (decision 0074)
+        refuse_unit_edit(current, registration.unit_code)
+        if {"community", "street", "district"} & set(changes):
+            refuse_routed_community_edit(current, registration.community)
+        else:  # untouched: kept exactly as stored, however the row re-normalises
+            registration = attrs.evolve(registration, community=current.community)
         saved = self.store.update_member(self.actor, member_id, registration)
         self._changed("member.edit", f"member:{member_id}", None, dict(changes))
         return self._masked(saved), warnings
+
+    def _community_cells(self, text: str) -> dict[str, str]:
+        """A community given to an edit as ``县区/街道/社区``, a directory id or a name, as the
+        three cells of 附表1: a path or an id is found in the directory (as the import and
+        ``change request`` find it); a name names the directory community of that name when
+        there is exactly one, else it stays a name within the member's street and district."""
+        text = text.strip()
+        if text.isdigit():
+            found = self.community(text)
+        elif "/" in text or "／" in text:
+            try:
+                found = self.community(text)
+            except NotFoundError:  # not in the directory: it waits in the route queue
+                ref = parse_community(text)
+                return {"community": ref.community, "street": ref.street, "district": ref.district}
+        else:
+            named = [c for c in self.store.communities() if c.name == text]
+            if len(named) != 1:
+                return {"community": text}
+            found = named[0]
+        return {"community": found.name, "street": found.street, "district": found.district}
 
     def remove_member(self, member_id: int, reason: str) -> Member:
         """Remove a member nothing has been built on yet."""

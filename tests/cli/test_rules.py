@@ -137,3 +137,49 @@ def test_commands_default_to_the_campaign_year_not_the_calendar_year(run: Runner
     need = run.json("needs", "add", "淮安区/淮城街道/河下社区", "--post", "8", "--people", "2",
                     "--purpose", "义诊")  # fmt: skip
     assert need["year"] == 2015
+
+
+# -- a member's unit and a routed member's community ----------------------------------------------
+
+
+def test_members_edit_does_not_move_a_member_to_another_unit(run: Runner) -> None:
+    before = run.json("members", "show", "王建伟")
+    refused = refusal(run, "members", "edit", "王建伟", "--unit", "008.010.001")
+    assert refused.code == "member.unit_by_transfer"
+    assert f"partyreg members transfer {before['id']} --to 008.010.001" in refused.message
+    assert run.json("members", "show", "王建伟") == before
+
+
+def test_members_edit_of_a_routed_members_community_names_the_change_request(
+    run: Runner,
+) -> None:
+    before = run.json("members", "show", "王建伟")
+    assert before["status"] == "routed"
+    refused = refusal(run, "members", "edit", "王建伟", "--community", "淮阴区/王营街道/承德路社区")
+    assert refused.code == "member.community_by_change"
+    command = f"partyreg change request {before['id']} --to '淮阴区/王营街道/承德路社区'"
+    assert command in refused.message
+    assert run.json("members", "show", "王建伟") == before
+    # the command it names works
+    run.ok("change", "request", str(before["id"]), "--to", "淮阴区/王营街道/承德路社区",
+           "--reason", "搬家")  # fmt: skip
+
+
+def test_a_community_given_by_path_name_or_id_is_found_in_the_directory(tmp_path: Path) -> None:
+    r = Runner(tmp_path)
+    r.ok("init")
+    r.json("import", str(write_xlsx(tmp_path / "dir.xlsx", DIRECTORY)))
+    r.json("import", str(write_xlsx(tmp_path / "f1.xlsx", [FORM1_HEADER, *GOOD])))
+    # not routed yet: an edit of the community is a correction of the registration
+    edited = r.json("members", "edit", "王建伟", "--community", "淮阴区/王营街道/承德路社区")
+    assert edited["community"] == "淮阴区/王营街道/承德路社区"  # not nested in the old path
+    # by name (one directory community of that name) and by directory id
+    edited = r.json("members", "edit", "王建伟", "--community", "河下社区")
+    assert edited["community"] == "淮安区/淮城街道/河下社区"
+    listed = r.json("members", "list")
+    routed_to = {m["community_id"] for m in listed} - {None}
+    assert routed_to  # the import resolved the directory communities
+    other = next(m for m in listed if m["name"] == "赵六")["community_id"]
+    edited = r.json("members", "edit", "王建伟", "--community", str(other))
+    assert edited["community"] == "淮阴区/王营街道/承德路社区"
+    assert edited["community_id"] == other

@@ -51,6 +51,8 @@ from partyreg_core.members import (
     MemberQuery,
     MemberStatus,
     Route,
+    refuse_routed_community_edit,
+    refuse_unit_edit,
     registration_changes,
 )
 from partyreg_core.operators import Actor, Operator, Role, Scope
@@ -1162,6 +1164,10 @@ class SqlStore(
         with self._tx(actor, write=True) as conn:
             row = self._visible_member(conn, actor, member_id)
             current = _member(row)
+            # the edit rules as constraints (decision 0074): a transfer moves a member, a
+            # change request a routed member's community
+            refuse_unit_edit(current, registration.unit_code)
+            refuse_routed_community_edit(current, registration.community)
             for code in (current.unit_code, registration.unit_code):
                 if not actor.scope.may_register(code):
                     raise NotPermittedError(
