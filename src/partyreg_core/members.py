@@ -114,6 +114,17 @@ def registration_changes(old: Registration, new: Registration) -> dict[str, tupl
     return changes
 
 
+def serves_in(member: Member, year: int | None = None) -> bool:
+    """Whether ``member`` takes part in current work (decision 0075): the rosters that
+    assignments and groups are made of, and — for ``year`` — the year's feedback sheets. A
+    member who left (or was anonymised) is out of current work; for a year, one who left
+    during it still has that year's sheet. Stores apply the same rule in SQL
+    (``partyreg_plugins.sqlstore.scoping.serving``)."""
+    if member.left_on is None:
+        return True
+    return year is not None and member.left_on.year >= year
+
+
 # -- the rules an edit obeys on every path (decision 0074) ------------------------------------
 
 

@@ -183,3 +183,26 @@ def test_a_community_given_by_path_name_or_id_is_found_in_the_directory(tmp_path
     edited = r.json("members", "edit", "王建伟", "--community", str(other))
     assert edited["community"] == "淮阴区/王营街道/承德路社区"
     assert edited["community_id"] == other
+
+
+# -- members who left stay out of current work ------------------------------------------------------
+
+
+def test_a_member_who_left_is_out_of_assignments_groups_and_later_sheets(run: Runner) -> None:
+    zhao = run.json("members", "show", "赵六")
+    community = str(zhao["community_id"])
+    run.json("needs", "add", community, "--post", "5", "--people", "3", "--purpose", "环境整治",
+             "--year", "2015")  # fmt: skip
+    before = run.json("assign", community, "--year", "2015", "--dry-run")
+    assert before["candidates"] == 1  # 赵六 is the community's one member
+    run.ok("members", "leave", "赵六", "--on", "2014-11-01", "--reason", "调离本市")
+    after = run.json("assign", community, "--year", "2015")
+    assert after["candidates"] == 0 and after["assigned"] == 0
+    grouped = run.json("group", community, "--year", "2015")
+    assert grouped["groups"] == []
+    # the year they left in keeps their sheet; the next year has none for them
+    assert "赵六" in {s["name"] for s in run.json("feedback", "sheets", "--year", "2014")}
+    later = {s["name"] for s in run.json("feedback", "sheets", "--year", "2015")}
+    assert "赵六" not in later and {"王建伟", "李娜"} <= later
+    confirmed = run.json("feedback", "confirm", "--community", community, "--all", "--year", "2015")
+    assert confirmed == [] or all(s["name"] != "赵六" for s in confirmed)

@@ -105,7 +105,7 @@ _RECORD_OPTIONS = [
     ),
     click.option("--place", default="", help="服务地点。"),
     click.option("--participants", default="", help="参加人员。"),
-    click.option("--year", type=int, help="记录的年度（默认今年；补录往年时写明）。"),
+    click.option("--year", type=int, help="记录的年度（默认当前活动年度；补录往年时写明）。"),
     click.option("--json", "as_json", is_flag=True, help="输出 JSON。"),
 ]
 
@@ -277,7 +277,7 @@ def feedback() -> None:
 @click.option("--community", metavar="县区/街道/社区|编号", help="只列出该社区。")
 @click.option("--unit", metavar="CODE", help="只列出该单位（含下级）。")
 @click.option("--member", type=int, help="只列出该党员。")
-@click.option("--year", type=int, help="年度（默认今年）。")
+@click.option("--year", type=int, help="年度（默认当前活动年度）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON（完整）。")
 @click.pass_obj
 def sheets(
@@ -307,7 +307,7 @@ def sheets(
     "--community", metavar="县区/街道/社区|编号", help="与 --all 一起：该社区的全部待确认反馈单。"
 )
 @click.option("--all", "all_", is_flag=True, help="确认该社区全部待确认的反馈单。")
-@click.option("--year", type=int, help="年度（与 --all 一起，默认今年）。")
+@click.option("--year", type=int, help="年度（与 --all 一起，默认当前活动年度）。")
 @click.option("--date", "on", help="确认日期（默认今天）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
@@ -349,7 +349,7 @@ def reopen(app: App, number: str, reason: str, as_json: bool) -> None:
 
 @feedback.command("deliver")
 @click.option("--unit", required=True, metavar="CODE", help="单位代码（含下级单位）。")
-@click.option("--year", type=int, help="年度（默认今年）。")
+@click.option("--year", type=int, help="年度（默认当前活动年度）。")
 @click.option("--date", "on", help="交付日期（默认今天）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
@@ -395,7 +395,7 @@ def _ranked_json(r: Ranked) -> dict[str, Any]:
 @feedback.command("ranking")
 @click.option("--of", "of", type=click.Choice(["member", "community"]), default="member",
               help="member 先进个人（默认）；community 先进集体（社区）。")  # fmt: skip
-@click.option("--year", type=int, help="年度（默认今年）。")
+@click.option("--year", type=int, help="年度（默认当前活动年度）。")
 @click.option("--top", type=int, default=20, show_default=True, help="列出前几名（0 为全部）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
@@ -406,7 +406,7 @@ def ranking(app: App, of: str, year: int | None, top: int, as_json: bool) -> Non
     ranked = ws.ranking(of, year=year, top=top or None, weights=weights)
     if as_json:
         emit_json(
-            {"of": of, "year": year or ws.today().year, "weights": weights,
+            {"of": of, "year": year or ws.default_year(), "weights": weights,
              "rows": [_ranked_json(r) for r in ranked]}
         )  # fmt: skip
         return

@@ -141,14 +141,14 @@ def progress(ctx: click.Context, on: date | None, by: str, year: int | None, as_
 @progress.command("expect")
 @click.argument("unit", metavar="单位代码")
 @click.argument("count", metavar="人数", type=click.IntRange(min=0))
-@click.option("--year", type=int, help="年度（默认今年）。")
+@click.option("--year", type=int, help="年度（默认当前活动年度）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
 def expect(app: App, unit: str, count: int, year: int | None, as_json: bool) -> None:
     """申报单位预计参加人数（单位报本单位的；县区、市级可为下级单位设置）。"""
     ws = app.workspace
     code = ws.code(unit)
-    year = year or ws.today().year
+    year = year or ws.default_year()
     before = ws.set_expected(code.code, count, year=year)
     if as_json:
         emit_json({"code": str(code.code), "year": year, "expected": count, "before": before})

@@ -73,7 +73,7 @@ def _need_options(f: Any) -> Any:
             click.option("--purpose", help="用途（做什么），最多 200 字。"),
             click.option("--start", type=DAY, help="开始日期 YYYY-MM-DD。"),
             click.option("--end", type=DAY, help="结束日期 YYYY-MM-DD。"),
-            click.option("--year", type=int, help="年度（默认开始日期所在年，否则今年）。"),
+            click.option("--year", type=int, help="年度（默认开始日期所在年，否则当前活动年度）。"),
             click.option("--json", "as_json", is_flag=True, help="输出 JSON。"),
         ]
     ):
@@ -156,7 +156,7 @@ def needs_list(app: App, community: str, year: int | None, as_json: bool) -> Non
 
 @needs.command("publish")
 @click.argument("community", metavar=COMMUNITY)
-@click.option("--year", type=int, help="年度（默认今年）。")
+@click.option("--year", type=int, help="年度（默认当前活动年度）。")
 @click.option("--date", "on", type=DAY, help="发布日期 YYYY-MM-DD（默认今天）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
@@ -248,7 +248,7 @@ def _which(community: str | None, every: bool, district: str | None) -> list[str
 @click.argument("community", metavar=COMMUNITY, required=False)
 @click.option("--all", "every", is_flag=True, help="管理范围内的所有社区。")
 @click.option("--district", metavar="CODE", help="该县区的所有社区。")
-@click.option("--year", type=int, help="年度（默认今年）：用该年度的需求清单。")
+@click.option("--year", type=int, help="年度（默认当前活动年度）：用该年度的需求清单。")
 @click.option("--dry-run", is_flag=True, help="只计算并显示，不保存。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON（完整）。")
 @click.pass_obj
@@ -353,7 +353,7 @@ def grouping_json(ws: Workspace, run: GroupingRun) -> dict[str, Any]:
 @click.option("--min", "minimum", type=int, help="每组最少人数（默认 3）。")
 @click.option("--max", "maximum", type=int, help="每组最多人数（默认 10）。")
 @click.option("--rule", help="组长规则，如 rank,hours（职级、上年服务时长、志愿顺序 wish）。")
-@click.option("--year", type=int, help="年度（默认今年）：按该年度的岗位分配编组。")
+@click.option("--year", type=int, help="年度（默认当前活动年度）：按该年度的岗位分配编组。")
 @click.option("--dry-run", is_flag=True, help="只计算并显示，不保存。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON（完整）。")
 @click.pass_obj

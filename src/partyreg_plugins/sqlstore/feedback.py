@@ -62,6 +62,7 @@ from partyreg_plugins.sqlstore.scoping import (
     activity_write_condition,
     member_condition,
     service_condition,
+    serving,
     subtree,
     where,
 )
@@ -463,7 +464,10 @@ class FeedbackStoreMixin:
         )
         statement = where(
             sa.select(members.c.id, members.c.community_id, members.c.unit_code).where(
-                members.c.community_id.is_not(None), members.c.status != "registered", ~have
+                members.c.community_id.is_not(None),
+                members.c.status != "registered",
+                serving(year),  # no sheet for a year a member had left before
+                ~have,
             ),
             member_condition(actor.scope),
         ).order_by(members.c.community_id, members.c.id)
