@@ -19,6 +19,8 @@ class BatchKind(StrEnum):
     CODES = "codes"
     DIRECTORY = "directory"
     ACTIVITIES = "activities"
+    #: a bulk action (decision 0077): ``feedback confirm --all`` stamps many sheets at once
+    FEEDBACK = "feedback"
 
 
 @attrs.frozen

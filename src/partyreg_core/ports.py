@@ -219,9 +219,9 @@ class Store(Protocol):
     def batches(self, actor: Actor) -> list[Batch]:
         """The import batches the actor may see, newest first."""
 
-    def undo_batch(self, actor: Actor, batch_id: str) -> UndoReport:
-        """Revert a batch nothing has built on yet; :class:`ConflictError` saying what blocks
-        it otherwise."""
+    def undo_batch(self, actor: Actor, batch_id: str, reason: str = "") -> UndoReport:
+        """Revert a batch nothing has built on yet (``reason`` goes to the audit log);
+        :class:`ConflictError` saying what blocks it otherwise."""
 
     def append_audit(
         self,
@@ -581,9 +581,16 @@ class Store(Protocol):
         """The year's feedback sheets in scope, numbering the routed members' missing ones."""
 
     def confirm_sheets(
-        self, actor: Actor, numbers: Sequence[str], on: date, *, skip_confirmed: bool = False
+        self,
+        actor: Actor,
+        numbers: Sequence[str],
+        on: date,
+        *,
+        skip_confirmed: bool = False,
+        batch: Batch | None = None,
     ) -> list[SheetInfo]:
-        """Confirm (stamp and lock) sheets, all or none; audited."""
+        """Confirm (stamp and lock) sheets, all or none; audited. With ``batch`` the
+        confirmations are one batch that ``undo_batch`` takes back in one step."""
 
     def reopen_sheet(self, actor: Actor, number: str, reason: str, on: date) -> SheetInfo:
         """Reopen a confirmed sheet for a correction, with a reason; audited."""
@@ -613,10 +620,17 @@ class Store(Protocol):
         """Campaign year ``year``, or ``None`` when it was never opened."""
 
     def open_year(
-        self, actor: Actor, year: int, calendar: CampaignCalendar, on: date
+        self,
+        actor: Actor,
+        year: int,
+        calendar: CampaignCalendar,
+        on: date,
+        *,
+        dry_run: bool = False,
     ) -> YearOpening:
         """Open ``year`` with ``calendar`` (city only; audited): close every earlier open year
-        and carry each unit's standing registrations over for it to confirm."""
+        and carry each unit's standing registrations over for it to confirm (``dry_run``:
+        what it would do, rolled back)."""
 
     def year_confirmations(
         self, actor: Actor, year: int, *, pending_only: bool = False

@@ -108,6 +108,7 @@ from partyreg_core.members import (
     Route,
     refuse_routed_community_edit,
     refuse_unit_edit,
+    serves_in,
 )
 from partyreg_core.normalize import normalize_name, normalize_phone
 from partyreg_core.notices import (
@@ -816,9 +817,10 @@ class Workspace:
         """The import batches the operator may see, newest first."""
         return self.store.batches(self.actor)
 
-    def undo_batch(self, batch_id: str) -> UndoReport:
-        """Revert a batch nothing has built on yet."""
-        report = self.store.undo_batch(self.actor, batch_id.strip())
+    def undo_batch(self, batch_id: str, reason: str = "") -> UndoReport:
+        """Revert a batch nothing has built on yet: an import, or a bulk action's batch
+        (``partyreg undo BATCH --reason …``; the reason goes to the audit log)."""
+        report = self.store.undo_batch(self.actor, batch_id.strip(), reason.strip())
         self._changed("import.undo", f"batch:{batch_id}", None, {"removed": report.removed})
         return report
 
@@ -1184,22 +1186,33 @@ class Workspace:
         return result
 
     def confirm_community_report_in(
-        self, community: str, *, except_ids: Sequence[int] = (), on: date | None = None
+        self,
+        community: str,
+        *,
+        except_ids: Sequence[int] = (),
+        on: date | None = None,
+        dry_run: bool = False,
     ) -> ReportInResult:
         """Confirm report-in of every member routed to ``community`` who has not reported in
-        yet, except ``except_ids`` (``report-in confirm --community X --all --except …``)."""
+        yet and is in current work, except ``except_ids`` (``report-in confirm --community X
+        --all --except …``). A dry run lists them as ``confirmed`` and writes nothing."""
+        ids = self.report_in_candidates(community, except_ids=except_ids)
+        if dry_run or not ids:
+            return ReportInResult(on or self.today(), confirmed=tuple(ids) if dry_run else ())
+        return self.confirm_report_in(ids, on=on)
+
+    def report_in_candidates(self, community: str, *, except_ids: Sequence[int] = ()) -> list[int]:
+        """The members ``report-in confirm --all`` would confirm: routed to ``community``, not
+        reported in, not left (decision 0075), not in ``except_ids``."""
         target = self.community(community)
         skip = set(except_ids)
-        ids = [
+        return [
             m.id
             for m in self.store.iter_members(
                 self.actor, MemberQuery(community_id=target.id, status=MemberStatus.ROUTED)
             )
-            if m.id not in skip and m.community_id == target.id
+            if m.id not in skip and m.community_id == target.id and serves_in(m)
         ]
-        if not ids:
-            return ReportInResult(on or self.today())
-        return self.confirm_report_in(ids, on=on)
 
     def report_in_members(
         self, *, community: str | None = None, status: MemberStatus | None = None
@@ -1359,11 +1372,19 @@ class Workspace:
         calendar = self.calendar(year or on.year)
         return self.store.overdue_members(self.actor, calendar, on)
 
-    def remind(self, days: int, *, on: date | None = None, year: int | None = None) -> Reminders:
+    def remind(
+        self,
+        days: int,
+        *,
+        on: date | None = None,
+        year: int | None = None,
+        dry_run: bool = False,
+    ) -> Reminders:
         """Remind the lagging: when the next deadline falls within ``days`` days of ``on``, one
         ``progress.remind`` event per lagging unit and per lagging district (never one per
         member); districts and the city only. The notification plugin turns the events into
-        messages; the reminder run itself is audited."""
+        messages; the reminder run itself is audited. A dry run returns the reminders it
+        would send and writes nothing."""
         if self.actor.scope.role not in (Role.CITY, Role.DISTRICT):
             raise NotPermittedError(
                 "progress.remind_denied",
@@ -1383,6 +1404,8 @@ class Workspace:
             if r.key and r.key not in units and progress.is_lagging(r, deadline.key)
         ]
         events = tuple(progress.reminder(r, deadline, on) for r in lagging)
+        if dry_run:  # who would be reminded; nothing audited, no message queued
+            return Reminders(on, days, deadline, events)
         self.store.append_audit(
             self.actor,
             "progress.remind",
@@ -1616,6 +1639,14 @@ class Workspace:
         """Outbox messages within the operator's scope (of ``ids``), newest first."""
         wanted = None if status is None else _outbox_status(status)
         return self.store.outbox_messages(self.actor, status=wanted, limit=limit, ids=ids)
+
+    def due_notifications(self, now: datetime | None = None) -> list[OutboxMessage]:
+        """The pending messages :meth:`deliver_notifications` would send at ``now`` (a dry run
+        of ``notify flush``; nothing is claimed or written), oldest first."""
+        at = now or self.now()
+        pending = self.notifications(OutboxStatus.PENDING)
+        due = [m for m in pending if m.next_attempt_at is None or m.next_attempt_at <= at]
+        return sorted(due, key=lambda m: m.id)
 
     def notification_counts(self) -> dict[OutboxStatus, int]:
         """How many outbox messages within the scope are pending, sent, failed and skipped."""
@@ -2496,22 +2527,38 @@ class Workspace:
         on: date | None = None,
     ) -> list[SheetInfo]:
         """Confirm (stamp and lock) sheets by number, or every draft sheet of a community for
-        the year; emits ``feedback.confirmed`` for each."""
-        day = on or self.today()
+        the year (as one batch: :meth:`confirm_community_feedback`); emits
+        ``feedback.confirmed`` for each."""
         if community is not None:
-            drafts = [
-                s.number
-                for s in self.sheets(
-                    year or (on.year if on else self.default_year()), community=community
-                )
-                if s.state.value == "draft"
-            ]
-            wanted = drafts
-        else:
-            wanted = [self._sheet_number(n) for n in numbers]
+            return self.confirm_community_feedback(community, year=year, on=on)[1]
+        wanted = [self._sheet_number(n) for n in numbers]
         if not wanted:
             return []
-        done = self.store.confirm_sheets(self.actor, wanted, day)
+        return self._confirmed(self.store.confirm_sheets(self.actor, wanted, on or self.today()))
+
+    def confirm_community_feedback(
+        self,
+        community: str,
+        *,
+        year: int | None = None,
+        on: date | None = None,
+        dry_run: bool = False,
+    ) -> tuple[str | None, list[SheetInfo]]:
+        """Confirm every draft sheet of ``community`` for the year as one batch that
+        ``undo_batch`` takes back in one step (decision 0077): the batch id (``None`` when
+        nothing was written) and the sheets — in a dry run, the drafts it would confirm."""
+        day = on or self.today()
+        the_year = year or (on.year if on else self.default_year())
+        drafts = [s for s in self.sheets(the_year, community=community) if s.state.value == "draft"]
+        if dry_run or not drafts:
+            return None, drafts
+        batch = self._batch(
+            BatchKind.FEEDBACK, f"feedback confirm --all {community} {the_year}", len(drafts), day
+        )
+        done = self.store.confirm_sheets(self.actor, [s.number for s in drafts], day, batch=batch)
+        return (batch.id if done else None), self._confirmed(done)
+
+    def _confirmed(self, done: list[SheetInfo]) -> list[SheetInfo]:
         for sheet in done:
             self._changed(
                 "feedback.confirmed",
@@ -2684,12 +2731,16 @@ class Workspace:
             )
         return found
 
-    def open_year(self, year: int, *, on: date | None = None) -> YearOpening:
+    def open_year(self, year: int, *, on: date | None = None, dry_run: bool = False) -> YearOpening:
         """Open campaign ``year`` (city operators): its calendar from the shared month-days,
         earlier years closed (readable, no new activities), standing registrations carried
         over for each unit to confirm."""
         calendar = self.calendar(check_year(year))
-        opening = self.store.open_year(self.actor, year, calendar, on or self.today())
+        opening = self.store.open_year(
+            self.actor, year, calendar, on or self.today(), dry_run=dry_run
+        )
+        if dry_run:
+            return opening
         self._changed(
             "year.open",
             f"year:{year}",

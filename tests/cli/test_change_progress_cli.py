@@ -351,7 +351,7 @@ def test_reminders_are_one_event_per_lagging_unit_and_district(
 ) -> None:
     events: Events = city["events"]
     nothing = json.loads(
-        invoke(city, "progress", "remind", "--days", "1", "--on", "2024-09-17", "--json")
+        invoke(city, "progress", "remind", "--yes", "--days", "1", "--on", "2024-09-17", "--json")
     )
     assert (
         nothing["deadline"] is None
@@ -359,7 +359,7 @@ def test_reminders_are_one_event_per_lagging_unit_and_district(
         and not events.of("progress.remind")
     )
     sent = json.loads(
-        invoke(city, "progress", "remind", "--days", "3", "--on", "2024-09-17", "--json")
+        invoke(city, "progress", "remind", "--yes", "--days", "3", "--on", "2024-09-17", "--json")
     )
     assert sent["deadline"]["key"] == "report_in" and sent["deadline"]["due"] == "2024-09-20"
     raw = _raw(city)
@@ -386,6 +386,7 @@ def test_reminders_are_one_event_per_lagging_unit_and_district(
             city,
             "progress",
             "remind",
+            "--yes",
             "--days",
             "3",
             "--on",

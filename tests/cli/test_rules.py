@@ -4,6 +4,7 @@ through CliRunner, the import, and the TUI form where there is one)."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -58,23 +59,25 @@ def refusal(run: Runner, *args: str) -> PartyregError:
 
 
 def test_a_store_whose_data_start_in_2014_opens_and_closes_2014(run: Runner) -> None:
-    opened = run.json("year", "open", "2014", "--date", "2014-08-01")
+    opened = run.json("year", "open", "--yes", "2014", "--date", "2014-08-01")
     assert opened["status"] == "open"
-    assert run.json("year", "open", "2015", "--date", "2014-12-28")["closed_years"] == [2014]
+    assert run.json("year", "open", "--yes", "2015", "--date", "2014-12-28")["closed_years"] == [
+        2014
+    ]
     shown = run.json("year", "show", "2014")
     assert (shown["status"], shown["locked"]) == ("closed", True)
 
 
 def test_opening_a_later_year_first_records_the_data_years_as_closed(run: Runner) -> None:
     # the demo's way: 2014's data, then 2015 opened without 2014 ever being opened
-    nxt = run.json("year", "open", "2015", "--date", "2014-12-28")
+    nxt = run.json("year", "open", "--yes", "2015", "--date", "2014-12-28")
     assert nxt["closed_years"] == [2014]
     shown = run.json("year", "show", "2014")
     assert (shown["status"], shown["closed_on"]) == ("closed", "2014-12-28")
 
 
 def test_a_write_into_a_closed_year_is_refused_the_same_way_on_every_path(run: Runner) -> None:
-    run.json("year", "open", "2015", "--date", "2014-12-28")
+    run.json("year", "open", "--yes", "2015", "--date", "2014-12-28")
     expected = ("activity.year_closed", year_closed_message("王建伟", 2014))
     record = ("--hours", "1", "--content", "补录", "--rating", "优")
     # the CLI, with a date in the closed year, with and without --year
@@ -133,7 +136,7 @@ def test_commands_default_to_the_campaign_year_not_the_calendar_year(run: Runner
                     "--purpose", "义诊")  # fmt: skip
     assert need["year"] == 2014
     # once 2015 is opened, it is the default
-    run.json("year", "open", "2015", "--date", "2014-12-28")
+    run.json("year", "open", "--yes", "2015", "--date", "2014-12-28")
     need = run.json("needs", "add", "淮安区/淮城街道/河下社区", "--post", "8", "--people", "2",
                     "--purpose", "义诊")  # fmt: skip
     assert need["year"] == 2015
@@ -206,3 +209,77 @@ def test_a_member_who_left_is_out_of_assignments_groups_and_later_sheets(run: Ru
     assert "赵六" not in later and {"王建伟", "李娜"} <= later
     confirmed = run.json("feedback", "confirm", "--community", community, "--all", "--year", "2015")
     assert confirmed == [] or all(s["name"] != "赵六" for s in confirmed)
+
+
+# -- bulk actions: preview first, then one undo ------------------------------------------------------
+
+HEXIA = "淮安区/淮城街道/河下社区"
+
+
+def _dump(run: Runner) -> list[str]:
+    """Every row of the store, as SQL (a dry run must leave it byte for byte the same)."""
+    connection = sqlite3.connect(run.db.removeprefix("sqlite:///"))
+    try:
+        return list(connection.iterdump())
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("feedback", "confirm", "--community", HEXIA, "--all", "--year", "2014"),
+        ("report-in", "confirm", "--community", HEXIA, "--all"),
+        ("assign", HEXIA, "--year", "2014"),
+        ("group", HEXIA, "--year", "2014"),
+        ("route", "--on", "2014-09-05"),
+        ("progress", "remind", "--days", "30", "--on", "2014-09-01", "--year", "2014"),
+        ("notify", "flush"),
+        ("retention", "run", "--on", "2030-01-01"),
+        ("year", "open", "2015", "--date", "2014-12-28"),
+    ],
+    ids=lambda a: " ".join(a[:2]),
+)
+def test_a_bulk_dry_run_writes_nothing_and_a_script_needs_yes(
+    run: Runner, args: tuple[str, ...]
+) -> None:
+    run.ok(
+        "needs", "add", HEXIA, "--post", "3", "--people", "2", "--purpose", "普法", "--year", "2014"
+    )
+    run.ok("assign", HEXIA, "--year", "2014", "--yes")
+    run.ok("members", "leave", "赵六", "--on", "2015-06-01", "--reason", "调离本市")
+    run.json("feedback", "sheets", "--year", "2014")  # listing numbers the sheets once
+    before = _dump(run)
+    previewed = run.ok(*args, "--dry-run")
+    assert "试运行" in previewed or "将" in previewed, previewed
+    assert _dump(run) == before
+    # without a terminal and without --yes, a run touching several records is refused
+    result = run(*args)
+    if args[0] in ("feedback", "report-in", "year"):  # these touch several records here
+        assert isinstance(result.exception, PartyregError), result.output
+    if isinstance(result.exception, PartyregError):
+        assert result.exception.code == "bulk.confirm"
+        assert "--yes" in result.exception.message
+        assert _dump(run) == before
+
+
+def test_feedback_confirm_all_is_one_batch_that_undo_takes_back(run: Runner) -> None:
+    drafts = [s for s in run.json("feedback", "sheets", "--year", "2014", "--community", HEXIA)]
+    assert len(drafts) == 2 and all(s["state"] == "draft" for s in drafts)
+    done = run.json("feedback", "confirm", "--community", HEXIA, "--all", "--year", "2014",
+                    "--yes")  # fmt: skip
+    assert len(done) == 2
+    batch = done[0]["batch_id"]
+    assert batch and {d["batch_id"] for d in done} == {batch}
+    assert [b["kind"] for b in run.json("import", "list") if b["id"] == batch] == ["feedback"]
+    # the undo needs a reason, and takes the two confirmations back in one step
+    assert refusal(run, "undo", batch, "--reason", " ").code == "batch.reason"
+    undone = run.json("undo", batch, "--reason", "确认错了社区")
+    assert undone["restored"] == 2
+    again = run.json("feedback", "sheets", "--year", "2014", "--community", HEXIA)
+    assert [s["state"] for s in again] == ["draft", "draft"]
+    assert refusal(run, "undo", batch, "--reason", "再撤一次").code == "batch.undone"
+    reopened = [
+        e for e in run.json("audit", "--action", "feedback.reopen") if e.get("batch_id") == batch
+    ]
+    assert len(reopened) == 2

@@ -10,6 +10,7 @@ import attrs
 import click
 
 from partyreg_cli.app import App
+from partyreg_cli.bulk import bulk_options, confirm_bulk, undo_hint
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_core.errors import NotFoundError, ValidationError
 from partyreg_core.feedback import (
@@ -309,6 +310,7 @@ def sheets(
 @click.option("--all", "all_", is_flag=True, help="确认该社区全部待确认的反馈单。")
 @click.option("--year", type=int, help="年度（与 --all 一起，默认当前活动年度）。")
 @click.option("--date", "on", help="确认日期（默认今天）。")
+@bulk_options("盖章确认")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
 def confirm_sheets(
@@ -318,19 +320,48 @@ def confirm_sheets(
     all_: bool,
     year: int | None,
     on: str | None,
+    dry_run: bool,
+    yes: bool,
     as_json: bool,
 ) -> None:
-    """盖章确认反馈单：确认后锁定，该党员该年度不能再增改活动。"""
+    """盖章确认反馈单：确认后锁定，该党员该年度不能再增改活动。
+
+    用 --all 确认整个社区时写成一个批次，可用 partyreg undo 批次号 --reason … 一次撤销。
+    """
     ws = app.workspace
     if all_ != (community is not None) or (all_ and numbers) or (not all_ and not numbers):
         raise click.UsageError("请给出反馈单编号，或用 --community 社区 --all 确认整个社区。")
-    done = ws.confirm_feedback(numbers, community=community, year=year, on=_day(ws, on))
+    day = _day(ws, on)
+    batch_id = None
+    if community is not None:
+        _none, drafts = ws.confirm_community_feedback(community, year=year, on=day, dry_run=True)
+        if dry_run:
+            _print_sheets(drafts, as_json, "将盖章确认", dry_run=True)
+            return
+        confirm_bulk(len(drafts), "盖章确认反馈单", yes=yes)
+        batch_id, done = ws.confirm_community_feedback(community, year=year, on=day)
+    else:
+        if dry_run:
+            raise click.UsageError("--dry-run 与 --community 社区 --all 一起用。")
+        done = ws.confirm_feedback(numbers, on=day)
     if as_json:
-        emit_json([_sheet_json(s) for s in done])
+        emit_json([{**_sheet_json(s), "batch_id": batch_id} for s in done])
         return
-    click.echo(f"已盖章确认 {len(done)} 份反馈单。")
-    for s in done:
-        click.echo(f"  {s.number}  {s.name}  {s.hours:g} 小时  {s.stamp}")
+    _print_sheets(done, False, "已盖章确认")
+    undo_hint(batch_id)
+
+
+def _print_sheets(
+    sheets: list[SheetInfo], as_json: bool, verb: str, *, dry_run: bool = False
+) -> None:
+    if as_json:
+        emit_json([_sheet_json(s) for s in sheets])
+        return
+    click.echo(f"{verb} {len(sheets)} 份反馈单。")
+    for s in sheets:
+        click.echo(f"  {s.number}  {s.name}  {s.hours:g} 小时  {s.stamp}".rstrip())
+    if dry_run:
+        click.echo("试运行（--dry-run）：没有写入任何数据。")
 
 
 @feedback.command("reopen")

@@ -8,6 +8,7 @@ from datetime import date
 import click
 
 from partyreg_cli.app import App
+from partyreg_cli.bulk import ask_first, bulk_options
 from partyreg_cli.commands.dates import DAY
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_cli.streaming import stream_json_list
@@ -206,11 +207,22 @@ def overdue(app: App, on: date | None, year: int | None, as_json: bool) -> None:
 @click.option("--days", required=True, type=click.IntRange(min=0), help="提前天数。")
 @click.option("--on", "on", type=DAY, help="今天的日期（默认今天）。")
 @click.option("--year", type=int, help="年度（默认所在年）。")
+@bulk_options("发出提醒")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
-def remind(app: App, days: int, on: date | None, year: int | None, as_json: bool) -> None:
+def remind(
+    app: App, days: int, on: date | None, year: int | None, dry_run: bool, yes: bool,
+    as_json: bool,
+) -> None:  # fmt: skip
     """截止日期在 N 天内时，给每个落后的单位和县区发一条催办提醒（不是每人一条）。"""
-    result = app.workspace.remind(days, on=on, year=year)
+    ws = app.workspace
+    ask_first(
+        "发出催办提醒",
+        lambda: len(ws.remind(days, on=on, year=year, dry_run=True).events),
+        dry_run=dry_run,
+        yes=yes,
+    )
+    result = ws.remind(days, on=on, year=year, dry_run=dry_run)
     deadline = result.deadline
     if as_json:
         emit_json(
@@ -225,6 +237,7 @@ def remind(app: App, days: int, on: date | None, year: int | None, as_json: bool
                     "due": deadline.due.isoformat(),
                 },
                 "reminders": [dict(e) for e in result.events],
+                "dry_run": dry_run,
             }
         )
         return
@@ -233,7 +246,8 @@ def remind(app: App, days: int, on: date | None, year: int | None, as_json: bool
         return
     click.echo(
         f"{deadline.due.isoformat()}（还有 {(deadline.due - result.on).days} 天）"
-        f"{MILESTONE_LABELS[deadline.key]}截止：向 {len(result.events)} 个落后的单位和县区发出提醒。"
+        f"{MILESTONE_LABELS[deadline.key]}截止："
+        f"{'将' if dry_run else ''}向 {len(result.events)} 个落后的单位和县区发出提醒。"
     )
     if result.events:
         emit_table(
@@ -250,3 +264,5 @@ def remind(app: App, days: int, on: date | None, year: int | None, as_json: bool
                 for e in result.events
             ],
         )
+    if dry_run:
+        click.echo("试运行（--dry-run）：没有写入任何数据，也没有发出提醒。")

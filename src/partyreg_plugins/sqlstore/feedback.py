@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from partyreg_core.batches import Batch
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
 from partyreg_core.feedback import (
     PendingActivity,
@@ -46,6 +47,7 @@ from partyreg_plugins.sqlstore.schema import (
     NO_DISTRICT,
     activities,
     assignments,
+    audit_log,
     campaign_years,
     claims,
     communities,
@@ -600,7 +602,13 @@ class FeedbackStoreMixin:
             )
 
     def confirm_sheets(
-        self, actor: Actor, numbers: Sequence[str], on: date, *, skip_confirmed: bool = False
+        self,
+        actor: Actor,
+        numbers: Sequence[str],
+        on: date,
+        *,
+        skip_confirmed: bool = False,
+        batch: Batch | None = None,
     ) -> list[SheetInfo]:
         """Confirm (stamp) sheets, all or none: each is locked from then on. A sheet with
         self-reports still waiting is refused (decide them first)."""
@@ -666,9 +674,54 @@ class FeedbackStoreMixin:
                         "stamp": stamp,
                     },
                     community_id=sheet.community_id,
+                    batch_id=batch.id if batch is not None else None,
                 )
                 done.append(number)
+            if batch is not None and done:
+                self._insert_batch(conn, actor, batch, len(done))  # type: ignore[attr-defined]
             return list(self._sheet_rows(conn, actor, done).values()) if done else []
+
+    def _undo_feedback(
+        self, conn: sa.Connection, actor: Actor, batch_id: str, reason: str, on: date
+    ) -> int:
+        """Take back a batch of confirmations (decision 0077): every sheet it stamped goes back
+        to draft, unless one has since been delivered or reopened (then nothing is undone)."""
+        subjects = conn.execute(
+            sa.select(audit_log.c.subject).where(
+                audit_log.c.batch_id == batch_id, audit_log.c.action == "feedback.confirm"
+            )
+        ).scalars()
+        numbers = [s.removeprefix("feedback:") for s in subjects]
+        found = self._sheet_rows(conn, actor, numbers)
+        moved = [n for n in numbers if found[n].state is not SheetState.CONFIRMED]
+        if moved:
+            raise ConflictError(
+                "batch.in_use",
+                f"批次 {batch_id} 不能撤销：反馈单 {'、'.join(moved[:5])} 已交付或已退回。"
+                "请逐张用 partyreg feedback reopen 处理。",
+            )
+        for number in numbers:
+            sheet = found[number]
+            self._require_confirmer(conn, actor, sheet)
+            conn.execute(
+                sa.update(feedback_sheets)
+                .where(feedback_sheets.c.number == number)
+                .values(
+                    status="draft", confirmed_by="", confirmed_on=None, stamp="",
+                    reopened_reason=reason,
+                )
+            )  # fmt: skip
+            self._audit(
+                conn,
+                actor,
+                "feedback.reopen",
+                f"feedback:{number}",
+                before={"status": "confirmed", "confirmed_on": str(sheet.confirmed_on)},
+                after={"status": "draft", "reason": reason, "on": on.isoformat()},
+                community_id=sheet.community_id,
+                batch_id=batch_id,
+            )
+        return len(numbers)
 
     def reopen_sheet(self, actor: Actor, number: str, reason: str, on: date) -> SheetInfo:
         """Reopen a confirmed sheet for a correction (the reason goes to the audit log)."""

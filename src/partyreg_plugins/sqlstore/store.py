@@ -1733,8 +1733,8 @@ class SqlStore(
 
     # -- undo -------------------------------------------------------------------------------
 
-    def undo_batch(self, actor: Actor, batch_id: str) -> UndoReport:
-        """Revert a registrations or activities batch nothing has built on yet."""
+    def undo_batch(self, actor: Actor, batch_id: str, reason: str = "") -> UndoReport:
+        """Revert a registrations, activities or bulk-action batch nothing has built on yet."""
         with self._tx(actor, write=True) as conn:
             row = conn.execute(
                 sa.select(import_batches).where(import_batches.c.id == batch_id)
@@ -1750,6 +1750,9 @@ class SqlStore(
                 removed, restored = self._undo_registrations(conn, actor, batch)
             elif batch.kind is BatchKind.ACTIVITIES:
                 removed, restored = self._undo_activities(conn, actor, batch), 0
+            elif batch.kind is BatchKind.FEEDBACK:
+                restored = self._undo_feedback(conn, actor, batch_id, reason, _now().date())
+                removed = 0
             else:
                 raise ValidationError(
                     "batch.undo_kind",
@@ -1765,7 +1768,12 @@ class SqlStore(
                 actor,
                 "import.undo",
                 f"batch:{batch_id}",
-                after={"kind": batch.kind.value, "removed": removed, "restored": restored},
+                after={
+                    "kind": batch.kind.value,
+                    "removed": removed,
+                    "restored": restored,
+                    "reason": reason,
+                },
                 batch_id=batch_id,
                 unit_code=actor.scope.code if actor.scope.role is not Role.DISTRICT else None,
                 district_code=actor.scope.code if actor.scope.role is Role.DISTRICT else None,

@@ -110,7 +110,13 @@ class YearsStore:
             return None if row is None else self._campaign_year(conn, row)
 
     def open_year(
-        self, actor: Actor, year: int, calendar: CampaignCalendar, on: date
+        self,
+        actor: Actor,
+        year: int,
+        calendar: CampaignCalendar,
+        on: date,
+        *,
+        dry_run: bool = False,
     ) -> YearOpening:
         """Open ``year`` (city operators): store its calendar, close every earlier open year,
         and carry each unit's standing registrations (members who have not left by ``on``)
@@ -202,9 +208,12 @@ class YearsStore:
             )
             opened = self._year_row(conn, year)
             assert opened is not None
-            return YearOpening(
+            result = YearOpening(
                 self._campaign_year(conn, opened), tuple(closing), len(per_unit), carried
             )
+            if dry_run:  # everything above, taken back: the preview is the real computation
+                conn.get_transaction().rollback()  # type: ignore[union-attr]
+            return result
 
     def year_confirmations(
         self, actor: Actor, year: int, *, pending_only: bool = False
