@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         PendingActivity,
         ServiceEntry,
         SheetInfo,
+        StoredActivity,
         SummaryBy,
         SummaryRow,
     )
@@ -557,6 +558,26 @@ class Store(Protocol):
 
     def group_roster(self, actor: Actor, group_id: int) -> tuple[int, list[int]]:
         """A service group's community id and its members' ids (the group in scope)."""
+
+    def list_activities(
+        self,
+        actor: Actor,
+        *,
+        member_id: int | None = None,
+        community_id: int | None = None,
+        year: int | None = None,
+        activity_id: int | None = None,
+    ) -> list[StoredActivity]:
+        """Activities visible in the scope (of a member, a community, a year; one by id), by
+        day and id."""
+
+    def change_activity(
+        self, actor: Actor, activity_id: int, entry: ServiceEntry | None, reason: str
+    ) -> StoredActivity:
+        """Correct an activity to ``entry`` (``None``: remove it), audited with ``reason``: in
+        the actor's communities only, never on a confirmed sheet (``activity.locked``) nor in
+        a closed year (``activity.year_closed``), at most 24 hours that day. Returns the
+        activity as it was."""
 
     def pending_activities(
         self, actor: Actor, *, community_id: int | None = None

@@ -66,6 +66,7 @@ from partyreg_core.feedback import (
     RankingWeights,
     ServiceEntry,
     SheetInfo,
+    StoredActivity,
     SummaryBy,
     SummaryRow,
     TierLine,
@@ -2477,6 +2478,66 @@ class Workspace:
         for entry in entries:  # the year recorded: the campaign year unless named
             check_entry(entry, year=chosen, today=today, kinds=kinds)
 
+    def activities(
+        self,
+        *,
+        member_id: int | None = None,
+        community: str | None = None,
+        year: int | None = None,
+    ) -> list[StoredActivity]:
+        """Activities within scope (``activity list``): of a member, a community, a year."""
+        return self.store.list_activities(
+            self.actor,
+            member_id=member_id,
+            community_id=self.community(community).id if community else None,
+            year=year,
+        )
+
+    def activity(self, activity_id: int) -> StoredActivity:
+        """One activity within scope (``activity.not_found`` otherwise)."""
+        found = self.store.list_activities(self.actor, activity_id=activity_id)
+        if not found:
+            raise NotFoundError(
+                "activity.not_found",
+                f"没有编号为 {activity_id} 的活动（或不在你的范围内）：用 partyreg activity list 查看。",
+            )
+        return found[0]
+
+    def edit_activity(
+        self, activity_id: int, changes: Mapping[str, Any], reason: str = ""
+    ) -> StoredActivity:
+        """Correct an activity (``day``, ``hours``, ``content``, ``rating``, ``kind``,
+        ``place``, ``participants``): judged again as ``activity add`` judges it, then written
+        with the store's rules (decision 0078). Returns the activity as it is now."""
+        unknown = sorted(set(changes) - _ACTIVITY_FIELDS)
+        if unknown:
+            raise ValidationError("activity.field", f"不能修改的字段：{', '.join(unknown)}。")
+        if not changes:
+            raise ValidationError(
+                "activity.nothing", "没有要修改的内容：请给出如 --hours 2 或 --date 2014-10-01。"
+            )
+        current = self.activity(activity_id)
+        values = dict(changes)
+        if "rating" in values:
+            values["rating"] = Rating(values["rating"])
+        entry = attrs.evolve(current.entry, **values)
+        newest = self.store.locked_before()
+        for day in (current.day, entry.day):
+            refuse_closed_year(day.year, newest, name=current.name)
+        check_entry(entry, year=entry.day.year, today=self.today(), kinds=self.activity_kinds())
+        self.store.change_activity(self.actor, activity_id, entry, reason.strip())
+        self._changed("activity.edit", f"activity:{activity_id}", None, dict(changes))
+        return self.activity(activity_id)
+
+    def remove_activity(self, activity_id: int, reason: str) -> StoredActivity:
+        """Remove a recorded activity (the reason is required and audited; refused in a
+        closed year or on a confirmed sheet, saying what to do). Returns it as it was."""
+        if not reason.strip():
+            raise ValidationError("activity.reason", "删除活动需要说明原因：--reason “重复录入”。")
+        removed = self.store.change_activity(self.actor, activity_id, None, reason.strip())
+        self._changed("activity.remove", f"activity:{activity_id}", None, {"reason": reason})
+        return removed
+
     def pending_activities(self, community: str | None = None) -> list[PendingActivity]:
         """Self-reported activities waiting for confirmation, within scope."""
         community_id = self.community(community).id if community else None
@@ -2919,6 +2980,9 @@ def registration_cells(member: Member) -> dict[str, str]:
         "rank": member.rank,
     }
 
+
+#: The fields ``activity edit`` may change.
+_ACTIVITY_FIELDS = frozenset({"day", "hours", "content", "rating", "kind", "place", "participants"})
 
 #: The environment variable naming the deployment's TOML file.
 CONFIG_ENV = "PARTYREG_CONFIG"

@@ -283,3 +283,43 @@ def test_feedback_confirm_all_is_one_batch_that_undo_takes_back(run: Runner) -> 
         e for e in run.json("audit", "--action", "feedback.reopen") if e.get("batch_id") == batch
     ]
     assert len(reopened) == 2
+
+
+# -- activities: list, correct, remove ----------------------------------------------------------------
+
+
+def test_activities_are_listed_corrected_and_removed_with_the_rules(run: Runner) -> None:
+    wang = run.json("members", "show", "王建伟")["id"]
+    listed = run.json("activity", "list", "--member", str(wang), "--year", "2014")
+    assert [a["day"] for a in listed] == ["2014-09-25", "2014-10-12", "2014-11-02"]
+    assert {a["name"] for a in run.json("activity", "list", "--community", HEXIA)} == {
+        "王建伟",
+        "李娜",
+    }
+    first = listed[0]["id"]
+    edited = run.json("activity", "edit", str(first), "--hours", "3", "--reason", "时长录错")
+    assert (edited["hours"], edited["content"]) == (3, "社区法律咨询")
+    # the rules of activity add hold for an edit: 24 hours a day, a plausible date
+    future = refusal(run, "activity", "edit", str(first), "--date", "2099-01-01")
+    assert future.code == "date.future"  # the date parser of activity add refuses it first
+    too_long = refusal(run, "activity", "edit", str(first), "--date", "2014-10-12", "--hours", "21")
+    assert too_long.code == "activity.hours_day"
+    removed = run.json("activity", "remove", str(listed[2]["id"]), "--reason", "重复录入")
+    assert removed["day"] == "2014-11-02"
+    assert len(run.json("activity", "list", "--member", str(wang))) == 2
+    audit = {e["action"] for e in run.json("audit", "--action", "activity.edit")} | {
+        e["action"] for e in run.json("audit", "--action", "activity.remove")
+    }
+    assert audit == {"activity.edit", "activity.remove"}
+    # a confirmed sheet: refused, saying to reopen it first
+    run.json("feedback", "confirm", "--community", HEXIA, "--all", "--year", "2014", "--yes")
+    locked = refusal(run, "activity", "remove", str(first), "--reason", "x")
+    assert locked.code == "activity.locked" and "feedback reopen" in locked.message
+    # a closed year: refused the way activity add and the import refuse it
+    run.json("year", "open", "--yes", "2015", "--date", "2014-12-28")
+    closed = refusal(run, "activity", "edit", str(listed[1]["id"]), "--hours", "1")
+    assert (closed.code, closed.message) == (
+        "activity.year_closed",
+        year_closed_message("王建伟", 2014),
+    )
+    assert len(run.json("activity", "list", "--member", str(wang))) == 2

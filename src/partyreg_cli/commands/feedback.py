@@ -18,6 +18,7 @@ from partyreg_core.feedback import (
     PendingActivity,
     Ranked,
     SheetInfo,
+    StoredActivity,
     SummaryBy,
     SummaryRow,
     parse_rating,
@@ -202,6 +203,119 @@ def group(
         emit_json({"group_id": group_id, "ids": ids, "absent": sorted(absent)})
         return
     click.echo(f"已为服务小组 {group_id} 的 {len(ids)} 名党员记录活动（未参加 {len(absent)} 人）。")
+
+
+def _activity_json(a: StoredActivity) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "member_id": a.member_id,
+        "name": a.name,
+        "community_id": a.community_id,
+        "day": a.day.isoformat(),
+        "year": a.day.year,
+        "content": a.content,
+        "hours": a.hours,
+        "rating": a.rating.value,
+        "kind": a.kind,
+        "place": a.place,
+        "participants": a.participants,
+        "self_reported": a.self_reported,
+        "confirmed": a.confirmed,
+        "group_id": a.group_id,
+        "batch_id": a.batch_id,
+    }
+
+
+@activity.command("list")
+@click.option("--member", "member", metavar="党员编号|姓名", help="只列出该党员的活动。")
+@click.option("--phone", help="同名时用联系方式区分。")
+@click.option("--community", metavar="县区/街道/社区|编号", help="只列出该社区的活动。")
+@click.option("--year", type=int, help="只列出该年度的活动。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON（完整）。")
+@click.pass_obj
+def list_activities(
+    app: App,
+    member: str | None,
+    phone: str | None,
+    community: str | None,
+    year: int | None,
+    as_json: bool,
+) -> None:
+    """列出你范围内的活动（可按党员、社区、年度筛选），编号用于 activity edit/remove。"""
+    ws = app.workspace
+    member_id = _member_id(ws, member, phone) if member else None
+    rows = ws.activities(member_id=member_id, community=community, year=year)
+    if as_json:
+        emit_json([_activity_json(a) for a in rows])
+        return
+    emit_table(
+        ["编号", "党员", "日期", "内容", "小时", "评价", "类型", "状态"],
+        [
+            (a.id, f"{a.name}（{a.member_id}）", a.day.isoformat(), a.content, f"{a.hours:g}",
+             a.rating.value, a.kind, "已计入" if a.confirmed else "自报待确认")
+            for a in rows
+        ],
+    )  # fmt: skip
+    click.echo(f"共 {len(rows)} 条。")
+
+
+@activity.command("edit")
+@click.argument("activity_id", type=int)
+@click.option("--date", "day", help="改为该日期。")
+@click.option("--hours", help="改为该服务时间（小时），大于 0、不超过 24。")
+@click.option("--content", help="改为该服务（活动）内容。")
+@click.option("--rating", help="改为该评价：优、良 或 一般。")
+@click.option("--kind", help="改为该活动类型。")
+@click.option("--place", help="改为该服务地点。")
+@click.option("--participants", help="改为该参加人员。")
+@click.option("--reason", default="", help="修改原因（记入审计日志）。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
+@click.pass_obj
+def edit_activity(
+    app: App,
+    activity_id: int,
+    day: str | None,
+    hours: str | None,
+    content: str | None,
+    rating: str | None,
+    kind: str | None,
+    place: str | None,
+    participants: str | None,
+    reason: str,
+    as_json: bool,
+) -> None:
+    """更正一条活动（只改给出的栏目；已关闭的年度、已盖章的反馈单不能改）。"""
+    ws = app.workspace
+    changes: dict[str, Any] = {}
+    if day is not None:
+        changes["day"] = _day(ws, day)
+    if hours is not None:
+        changes["hours"] = normalize_hours(hours)
+    if rating is not None:
+        changes["rating"] = parse_rating(rating)
+    for key, value in (("content", content), ("kind", kind), ("place", place),
+                       ("participants", participants)):  # fmt: skip
+        if value is not None:
+            changes[key] = value.strip()
+    updated = ws.edit_activity(activity_id, changes, reason)
+    if as_json:
+        emit_json(_activity_json(updated))
+        return
+    click.echo(f"已修改活动 {updated.id}（{updated.name} {updated.day}，{updated.hours:g} 小时）。")
+
+
+@activity.command("remove")
+@click.argument("activity_id", type=int)
+@click.option("--reason", required=True, help="删除原因（记入审计日志）。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
+@click.pass_obj
+def remove_activity(app: App, activity_id: int, reason: str, as_json: bool) -> None:
+    """删除一条录错的活动（原因记入审计日志；已关闭的年度、已盖章的反馈单不能删）。"""
+    removed = app.workspace.remove_activity(activity_id, reason)
+    if as_json:
+        emit_json(_activity_json(removed))
+        return
+    click.echo(f"已删除活动 {removed.id}（{removed.name} {removed.day} {removed.content}）。")
 
 
 @activity.command("pending")
