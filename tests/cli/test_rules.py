@@ -323,3 +323,32 @@ def test_activities_are_listed_corrected_and_removed_with_the_rules(run: Runner)
         year_closed_message("王建伟", 2014),
     )
     assert len(run.json("activity", "list", "--member", str(wang))) == 2
+
+
+# -- an erased person is not re-created from an old 附表1 -------------------------------------------
+
+
+def test_reimporting_an_old_form1_does_not_bring_back_an_anonymised_person(run: Runner) -> None:
+    old_sheet = write_xlsx(run.tmp / "old-f1.xlsx", [FORM1_HEADER, *GOOD])
+    run.ok("members", "leave", "赵六", "--on", "2015-06-01", "--reason", "调离本市")
+    run.ok("retention", "run", "--on", "2019-01-01", "--yes")
+    names = {m["name"] for m in run.json("members", "list")}
+    assert "赵六" not in names
+    before = _dump(run)
+    result = run("import", str(old_sheet), "--json")
+    assert result.return_value == 1
+    report = json.loads(result.output)
+    assert [(e["code"], e["column"]) for e in report["errors"]] == [("member.erased", "姓名")]
+    assert "赵六" in report["errors"][0]["message"] and "匿名化" in report["errors"][0]["message"]
+    assert _dump(run) == before  # nothing half-written
+    # the digests reveal nobody: neither the name nor the phone is stored again
+    assert not any("赵六" in line or "83601234" in line for line in _dump(run)
+                   if "erased_people" in line)  # fmt: skip
+    # --skip-invalid writes the others (unchanged) and still not the erased person
+    result = run("import", str(old_sheet), "--skip-invalid", "--json")
+    assert "赵六" not in {m["name"] for m in run.json("members", "list")}
+    # members add refuses the same way
+    add = refusal(run, "members", "add", "--unit", "008.010", "--name", "赵六", "--gender", "女",
+                  "--title", "市教育局", "--posts", "5", "--phone", "0517-83601234",
+                  "--community", "承德路社区", "--street", "王营街道", "--district", "淮阴区")  # fmt: skip
+    assert add.code == "member.erased"

@@ -68,6 +68,7 @@ from partyreg_core.records import (
     Registration,
     ReportType,
 )
+from partyreg_core.retention import erased_message
 from partyreg_plugins.sqlstore import migrate, pg
 from partyreg_plugins.sqlstore.bulk import (
     JOINED_ACTIVITY_COLUMNS,
@@ -133,7 +134,7 @@ from partyreg_plugins.sqlstore.scoping import (
 )
 from partyreg_plugins.sqlstore.search import scan_order, text_condition, unit_prefix
 from partyreg_plugins.sqlstore.service import ServiceStoreMixin
-from partyreg_plugins.sqlstore.years import YearsStore
+from partyreg_plugins.sqlstore.years import YearsStore, erased_among
 
 #: Mode of a new SQLite store file: read and write for its owner, read for its group.
 SQLITE_FILE_MODE = 0o640
@@ -2004,6 +2005,17 @@ class _RegistrationWriter:
                 rejected.append(_repeat(i, reg, earlier))
             else:
                 self._compare(i, reg, row)
+        # a person anonymised by retention is not registered again from an old sheet
+        erased = erased_among(conn, [reg.person_key for _i, reg in new])
+        if erased:
+            for i, reg in new:
+                if reg.person_key in erased:
+                    rejected.append(
+                        Rejection(
+                            i, "member.erased", erased_message(*reg.person_key), "姓名", reg.name
+                        )
+                    )
+            new = [(i, reg) for i, reg in new if reg.person_key not in erased]
         if not new:
             return
         batch = self.batch
