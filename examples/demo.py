@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     exports = out / "导出"
     exports.mkdir(exist_ok=True)
     demo.cli("export", "form1", "-o", str(exports / "附表1-市民政局机关党委.xlsx"), "--scope",
-             "008.010.001", "--date", "2014-08-30")  # fmt: skip
+             "008.010.001", "--date", "2014-08-30", "--full", "--reason", "退回单位核对后再报")  # fmt: skip
     demo.cli("export", "form2", "-o", str(exports / "附表2-单位党组织代码表.xlsx"))
     demo.cli("export", "form4", "-o", str(exports / "附表4-社区通讯录-通报用.xlsx"), "--mask")
     demo.cli("import", str(exports / "附表1-市民政局机关党委.xlsx"), "--dry-run")

@@ -73,10 +73,10 @@ def run(demo: Any) -> None:
     demo.cli("--as", COMMUNITY_OPERATOR, "import", str(sheet), "--date", "2014-12-10")
     ledger = out / f"附表1-带服务情况-{UNIT}.xlsx"
     demo.cli("export", "form1", "--with-service", "--year", "2014", "--scope", UNIT,
-             "-o", str(ledger), "--date", "2014-12-20")  # fmt: skip
+             "-o", str(ledger), "--date", "2014-12-20", "--full", "--reason", "单位核对服务情况")  # fmt: skip
     served = [
         r for r in openpyxl.load_workbook(ledger).active.iter_rows(min_row=4, values_only=True)
-        if len(r) > 6 and r[-4] not in (None, "0")
+        if len(r) > 6 and r[-4] not in (None, 0)
     ]  # fmt: skip
     for r in served:
         print(f"  {r[0]} {r[1]}：{r[-6]} 年 {r[-5]} 小时，{r[-4]} 次活动"

@@ -15,7 +15,7 @@ import attrs
 
 from partyreg_core.errors import ValidationError
 from partyreg_core.orgcodes import OrgCode
-from partyreg_core.records import CommunityRef
+from partyreg_core.records import CommunityRef, record_id
 from partyreg_core.text import nfkc
 
 
@@ -84,8 +84,9 @@ def parse_target(text: str) -> int | CommunityRef:
 
     Raises :class:`ValidationError` for anything else."""
     value = nfkc(text).strip()
-    if value.isdigit():
-        return int(value)
+    number = record_id(value)
+    if number is not None:
+        return number
     parts = [p for p in _SEPARATORS.split(value) if p]
     if len(parts) != 3:
         raise ValidationError(

@@ -6,8 +6,9 @@ Every (un)structuring of core values (JSON output, storage rows, plugin payloads
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import cattrs
 
@@ -21,10 +22,24 @@ def register_hooks(conv: cattrs.Converter) -> None:
     """Teach ``conv`` partyreg's scalar types."""
     conv.register_unstructure_hook(OrgCode, str)
     conv.register_structure_hook(OrgCode, lambda value, _t: parse_code(str(value)))
+    # a time is ISO 8601 in Beijing time with its offset (stored times are UTC); registered
+    # before ``date``, of which ``datetime`` is a subclass, so that it keeps its time of day
+    conv.register_unstructure_hook(datetime, _beijing_time)
+    conv.register_structure_hook(
+        datetime,
+        lambda value, _t: value if isinstance(value, datetime) else datetime.fromisoformat(value),
+    )
     conv.register_unstructure_hook(date, date.isoformat)
     conv.register_structure_hook(
         date, lambda value, _t: value if isinstance(value, date) else date.fromisoformat(value)
     )
+
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+def _beijing_time(value: datetime) -> str:
+    return (value.astimezone(BEIJING) if value.tzinfo is not None else value).isoformat()
 
 
 converter = cattrs.Converter()

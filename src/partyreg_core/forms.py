@@ -175,7 +175,17 @@ ACTIVITY_FORM = Form(
         Column("self_reported", "自报", ("是否自报",), required=False),
     ),
     # The printed 附表3 ends with a total line and the secretary's signature line.
-    note_prefixes=("注", "说明", "填表人", "审核人", "联系电话", "社区党组织书记", "合计"),
+    # The system's line under it (decision 0068) starts with the sheet's 编号.
+    note_prefixes=(
+        "注",
+        "说明",
+        "填表人",
+        "审核人",
+        "联系电话",
+        "社区党组织书记",
+        "合计",
+        "编号",
+    ),
 )
 
 FORMS: Mapping[FormKind, Form] = MappingProxyType(

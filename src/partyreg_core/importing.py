@@ -78,6 +78,8 @@ class ImportRequest:
     skip_invalid: bool = False
     errors_out: Path | None = None
     limits: ReadLimits = attrs.field(factory=ReadLimits)
+    #: replace an existing ``errors_out`` file (``--force``)
+    force: bool = False
 
 
 @attrs.frozen

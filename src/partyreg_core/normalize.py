@@ -416,6 +416,8 @@ def normalize_date(text: str, *, today: date, earliest: date | None = None) -> d
 
 MAX_HOURS = 24.0
 _HOURS = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(?:个?小时|h|hr|hrs)?", re.IGNORECASE)
+# a number all the same (a sign, an exponent), but never a count of hours in one day
+_OTHER_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?", re.IGNORECASE)
 
 
 def normalize_hours(text: str) -> float:
@@ -425,6 +427,11 @@ def normalize_hours(text: str) -> float:
     if not value:
         raise ValidationError("hours.missing", "服务时间为空：请填写小时数，如 2 或 1.5。")
     match = _HOURS.fullmatch(value)
+    if match is None and _OTHER_NUMBER.fullmatch(value):
+        raise ValidationError(
+            "hours.invalid",
+            f"服务时间“{text}”应在 0 到 24 小时之间：请填写一天内实际的小时数，如 2 或 1.5。",
+        )
     if match is None:
         raise ValidationError(
             "hours.invalid", f"服务时间“{text}”不是数字：请只填写小时数，如 2 或 1.5。"

@@ -24,6 +24,7 @@ import attrs
 from partyreg_core.errors import ValidationError
 from partyreg_core.masking import mask_phone
 from partyreg_core.orgcodes import OrgCode, parse_code
+from partyreg_core.records import MAX_RECORD_ID
 
 # ---------------------------------------------------------------------------------------------
 # Targets
@@ -154,7 +155,7 @@ def parse_target(text: str) -> Target:
         return Target.org(parse_code(rest))
     if kind is TargetKind.MEMBERS:
         return Target.members(parse_code(rest))
-    if not rest.isascii() or not rest.isdigit() or int(rest) <= 0:
+    if not rest.isascii() or not rest.isdigit() or not 0 < int(rest) <= MAX_RECORD_ID:
         raise ValidationError(
             "notify.target",
             f"通知对象“{text}”中的编号应是正整数（如 {kind.value}:12）。",

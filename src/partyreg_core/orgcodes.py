@@ -118,6 +118,15 @@ def looks_like_excel_number(text: str) -> bool:
     return bool(re.fullmatch(r"[1-9]\d?(\.\d+)?", value))
 
 
+def restore_excel_code(value: str) -> str:
+    """The code Excel turned into the number ``value``: the zeros before it put back (``8`` →
+    ``008``) and those after the decimal point too, which a number drops as well (``8.01`` →
+    ``008.010``, ``8.1`` → ``008.100``)."""
+    whole, _, fraction = value.partition(".")
+    code = whole.zfill(3)
+    return f"{code}.{fraction.ljust(3, '0')}" if fraction else code
+
+
 def parse_code(text: str) -> OrgCode:
     """Parse ``text`` into an :class:`OrgCode`, accepting full-width digits, ``．``/``。`` for the
     dot and stray spaces. Raise :class:`ValidationError` naming the fix otherwise."""
@@ -135,10 +144,11 @@ def _parse_code(text: str) -> OrgCode:
     if all(_SEGMENT.match(s) for s in segments):
         return OrgCode(segments)
     if looks_like_excel_number(value):
+        restored = restore_excel_code(value)
         raise ValidationError(
             "code.numeric",
-            f"单位代码“{text}”像是被 Excel 当成了数字（丢了前导 0）："
-            "请把该列设为“文本”格式后重新输入，如 008.001。",
+            f"单位代码“{text}”像是被 Excel 当成了数字（丢了前导 0）：应为 {restored}，"
+            "请把该列设为“文本”格式后重新输入。",
         )
     raise ValidationError(
         "code.invalid",
@@ -181,6 +191,18 @@ class OrgUnit:
         if self.valid_from is not None and day < self.valid_from:
             return False
         return self.retired_on is None or day < self.retired_on
+
+
+def issuing_body(unit: OrgUnit, day: date | None = None) -> str:
+    """The name of the body that issues a form for ``unit``'s scope, as the form's 单位 line
+    writes it on ``day``: the city's organisation department (中共淮安市委组织部), a 县区委's
+    (淮阴区委组织部), else the unit's own official name (a 市直党工委, a 功能区, a unit)."""
+    name = unit.name_on(day)
+    if unit.kind is OrgKind.CITY:
+        return f"中共{name}委组织部"
+    if unit.kind is OrgKind.DISTRICT:
+        return f"{name}组织部" if name.endswith("委") else f"{name}委组织部"
+    return name
 
 
 @attrs.frozen

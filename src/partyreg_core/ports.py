@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from partyreg_core.calendar import CampaignCalendar
     from partyreg_core.changes import ChangeRequest, ChangeStatus
     from partyreg_core.communities import Community
+    from partyreg_core.documents import IssuedDocument
     from partyreg_core.feedback import (
         PendingActivity,
         ServiceEntry,
@@ -107,6 +108,9 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+
+    def files(self) -> tuple[Path, ...]:
+        """The files the store lives in (none for a server): an export never replaces them."""
 
     # -- operators --------------------------------------------------------------------------
 
@@ -234,10 +238,28 @@ class Store(Protocol):
     ) -> AuditEntry:
         """Record a change made outside the store's own write methods (one transaction)."""
 
+    def record_refusal(
+        self, *, os_user: str, action: str, subject: str, details: Mapping[str, Any]
+    ) -> None:
+        """Record that ``os_user`` was refused (an unknown or disabled account, a forbidden
+        ``--as``) in the audit log, where the store's permissions let that user append to it."""
+
     def audit(self, actor: Actor, query: AuditQuery) -> Iterator[AuditEntry]:
         """Audit entries within the scope (city: all; others: their own and those about their
         units, district or communities), oldest first (newest first, and before an id, as the
         query says)."""
+
+    # -- issued documents (partyreg_core.documents) -----------------------------------------
+
+    def document_key(self) -> bytes:
+        """The store's secret key of check codes (never exported)."""
+
+    def issue_document(self, actor: Actor, document: IssuedDocument) -> IssuedDocument:
+        """Record ``document`` as issued (replacing an earlier one of the same serial with
+        other content); returns it as recorded."""
+
+    def find_document(self, serial: str) -> IssuedDocument | None:
+        """The issued document ``serial``, or ``None``."""
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -699,12 +721,19 @@ class ReadLimits:
     ``streaming_threshold_bytes`` is compared with the uncompressed size of a workbook's sheets
     and shared strings: the fast reader holds a whole sheet in memory (about 1.7 times its XML),
     the streaming reader a row at a time.
+
+    ``max_rows`` and ``max_columns`` bound where a sheet's last cell with content may be (its
+    real extent, scanned from the sheet's XML, not what its ``<dimension>`` claims): rows up to
+    Excel's own 1,048,576, columns up to 256 (IV; the forms have under 30) — a cell beyond is a
+    note typed far away and the sheet is refused, naming it (decision 0065).
     """
 
     max_file_bytes: int = 1_000_000_000
     max_uncompressed_bytes: int = 2_000_000_000
     max_ratio: float = 100.0
     streaming_threshold_bytes: int = 128 * 1024 * 1024
+    max_rows: int = 1_048_576
+    max_columns: int = 256
 
 
 @attrs.frozen

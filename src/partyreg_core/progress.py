@@ -62,6 +62,16 @@ class ProgressBy(StrEnum):
         return {"unit": "单位", "district": "县区/市直党工委", "community": "社区"}[self.value]
 
 
+#: The completion rate as every report states it (``progress``, the circular, the TUI):
+#: one definition, :func:`completion_base` and :func:`build_report` (decision 0069).
+COMPLETION_RULE = (
+    "完成率＝已报到人数÷基数，按单位计算后汇总：每个单位的基数是它申报的预计人数，"
+    "未申报的按它的已登记人数计，县区和全市的基数是所属各单位基数之和；"
+    "按时＝在截止日期当天或之前完成；逾期未报到＝报到截止日期已过仍未报到的人数。"
+)
+#: What a report prints for an expected count nobody declared.
+UNDECLARED = "未申报"
+
 #: Depth of the org code a unit row stands for: the units directly under an aggregator (the
 #: ones that report upward to it, 附表2), each with the units below it.
 UNIT_DEPTH = 3
@@ -186,6 +196,8 @@ class ProgressRow:
     report_in: Stage
     confirmation: Stage
     completion: float
+    #: the completion rate's denominator (:func:`completion_base`, summed per unit)
+    base: int = 0
 
     def stage(self, key: str) -> Stage:
         """The milestone named ``key``."""
@@ -199,10 +211,21 @@ def _stage(done: int, on_time: int, missing: int, due: date, on: date) -> Stage:
     return Stage(done, on_time, done - on_time, max(missing, 0) if on > due else 0)
 
 
+def completion_base(registered: int, expected: int | None) -> int:
+    """One unit's denominator: its declared expected count (when above 0), else its members
+    registered. A roll-up's denominator is the sum of its units' (never its own sum of
+    declarations, which would drop the units that declared nothing)."""
+    return expected if expected else registered
+
+
 def completion_rate(reported_in: int, registered: int, expected: int | None) -> float:
-    """Reported in over the expected count (when declared and above 0), else over those
-    registered; 0 for an empty group, at most 1."""
-    base = expected if expected else registered
+    """One unit's rate: reported in over :func:`completion_base`; 0 for an empty group, at
+    most 1."""
+    return rate(reported_in, completion_base(registered, expected))
+
+
+def rate(reported_in: int, base: int) -> float:
+    """Reported in over ``base``; 0 when the base is 0, at most 1."""
     if base <= 0:
         return 0.0
     return min(1.0, reported_in / base)
@@ -216,9 +239,12 @@ def evaluate(
     name: str = "",
     district_code: str | None = None,
     expected: int | None = None,
+    base: int | None = None,
 ) -> ProgressRow:
-    """A group's row as of ``on`` from its counts."""
+    """A group's row as of ``on`` from its counts; ``base`` is a roll-up's denominator (the
+    sum of its units' :func:`completion_base`), a unit's own by default."""
     registered = count.registered
+    base = completion_base(registered, expected) if base is None else base
     return ProgressRow(
         key=count.key,
         name=name,
@@ -252,7 +278,8 @@ def evaluate(
             calendar.confirmation_due,
             on,
         ),
-        completion=completion_rate(count.reported_in, registered, expected),
+        completion=rate(count.reported_in, base),
+        base=base,
     )
 
 
@@ -318,6 +345,13 @@ class Expectations:
 def cut(code_text: str, depth: int) -> str:
     """An org code's text cut to ``depth`` segments (a shorter code stays as it is)."""
     return ".".join(code_text.split(".")[:depth])
+
+
+def _unit_expected(key: str, index: Expectations, visible: Callable[[OrgCode], bool]) -> int | None:
+    if not key:
+        return None
+    code = OrgCode(tuple(key.split(".")))
+    return index.of(code) if visible(code) else None
 
 
 # -- ranking, lagging, reminders -------------------------------------------------------------
@@ -461,10 +495,15 @@ def build_report(
     expected_visible: Callable[[OrgCode], bool] = lambda _code: True,
     community_districts: Mapping[str, str] | None = None,
     total_name: str = "合计",
+    unit_counts: Sequence[ProgressCount] | None = None,
 ) -> ProgressReport:
     """The report from the store's counts: rows (with the units and districts that declared an
     expected count but have no member yet), the districts' roll-up, the total. An expected
-    count is shown only where ``expected_visible`` says the reader is responsible for it."""
+    count is shown only where ``expected_visible`` says the reader is responsible for it.
+
+    The completion rate is a unit's by :func:`completion_base`, and a roll-up's (a district,
+    the total) the sum of its units' reported-in over the sum of their bases; grouped by
+    district or community, ``unit_counts`` (the same counts by unit) give those bases."""
 
     index = Expectations(expectations)
 
@@ -487,6 +526,32 @@ def build_report(
                 key = cut(str(code), depth)
                 by_key.setdefault(key, ProgressCount(key))
     ordered = [by_key[k] for k in sorted(by_key)]
+    # the denominators, per unit by the rule and then summed (decision 0069)
+    units = ordered if by is ProgressBy.UNIT else list(unit_counts or ())
+    unit_keys = {c.key for c in units}
+    if by is not ProgressBy.UNIT:
+        for code in expectations:
+            if code.depth >= UNIT_DEPTH and expected_visible(code):
+                key = cut(str(code), UNIT_DEPTH)
+                if key not in unit_keys:
+                    units.append(ProgressCount(key))
+                    unit_keys.add(key)
+    unit_base = {
+        c.key: completion_base(c.registered, _unit_expected(c.key, index, expected_visible))
+        for c in units
+    }
+    district_base: dict[str, int] = {}
+    for key, value in unit_base.items():
+        district = cut(key, DISTRICT_DEPTH) if key else ""
+        district_base[district] = district_base.get(district, 0) + value
+
+    def row_base(key: str, count: ProgressCount) -> int | None:
+        if by is ProgressBy.UNIT:
+            return None  # the unit's own
+        if by is ProgressBy.DISTRICT and unit_counts is not None:
+            return district_base.get(key, count.registered)
+        return count.registered  # a community: its members registered
+
     rows = tuple(
         evaluate(
             c,
@@ -495,6 +560,7 @@ def build_report(
             name=names.get(c.key, c.key or "（报到社区未匹配）"),
             district_code=district_of(c.key) or None,
             expected=expected(c.key),
+            base=row_base(c.key, c),
         )
         for c in ordered
     )
@@ -507,6 +573,7 @@ def build_report(
             name=names.get(c.key, c.key or "（县区未确定）"),
             district_code=c.key or None,
             expected=expected(c.key) if by is not ProgressBy.COMMUNITY else None,
+            base=(district_base.get(c.key, 0) if by is not ProgressBy.COMMUNITY else c.registered),
         )
         for c in district_counts.values()
     )
@@ -516,6 +583,11 @@ def build_report(
         calendar,
         on,
         name=total_name,
-        expected=sum_expected(d.expected for d in districts),
+        expected=sum_expected(d.expected for d in districts)
+        if by is not ProgressBy.COMMUNITY
+        else sum_expected(_unit_expected(c.key, index, expected_visible) for c in units),
+        base=sum(unit_base.values())
+        if (by is ProgressBy.UNIT or unit_counts is not None)
+        else None,
     )
     return ProgressReport(calendar.year, on, by, calendar, rows, districts, total_row)

@@ -17,7 +17,9 @@ from enum import StrEnum
 
 import attrs
 
+from partyreg_core.errors import NotFoundError
 from partyreg_core.orgcodes import OrgCode
+from partyreg_core.text import shown
 
 
 class Severity(StrEnum):
@@ -194,3 +196,26 @@ class FeedbackSheet:
     def locked(self) -> bool:
         """Confirmed sheets take no changes until reopened with a reason."""
         return self.status is SheetStatus.CONFIRMED
+
+
+MAX_RECORD_ID = 2**63 - 1
+"""The largest id a store keeps (SQLite's INTEGER and PostgreSQL's bigint)."""
+
+
+def record_id(text: str) -> int | None:
+    """The record id ``text`` names (``17``, full-width ``１７`` too), or ``None`` when it is not a
+    number at all; a number no store could hold is not found (``NotFoundError``), never a
+    database overflow."""
+    value = text.strip()
+    if not value.isdigit():
+        return None
+    try:
+        number = int(value)
+    except ValueError:  # digits of other scripts that int() does not read
+        return None
+    if number > MAX_RECORD_ID:
+        raise NotFoundError(
+            "record.not_found",
+            f"没有编号为 {shown(value, 24)} 的记录：编号超出了范围，请核对后再输入。",
+        )
+    return number

@@ -62,3 +62,16 @@ def header_key(value: str) -> str:
 def display_width(value: str) -> int:
     """Terminal/spreadsheet width of ``value``: East Asian wide and full-width count as two."""
     return sum(2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1 for ch in value)
+
+
+SHOWN_LIMIT = 40
+
+
+def shown(value: str, limit: int = SHOWN_LIMIT) -> str:
+    """``value`` as a message may echo it back: control characters shown as escapes, and cut
+    to ``limit`` characters with the full length said, so that a 100,000-character name typed
+    by mistake gives a one-line message rather than a 100 KB one."""
+    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in value)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}…（共 {len(value)} 字）"

@@ -8,11 +8,11 @@ values and raises :class:`partyreg_core.errors.PartyregError`; it never formats 
 from __future__ import annotations
 
 import csv
-import getpass
 import io
 import logging
 import os
 import secrets
+import shlex
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
-from partyreg_core import builtin, progress
+from partyreg_core import builtin, documents, progress
 from partyreg_core.assignment import (
     DEFAULT_SPECIALTY_MAP,
     AssignmentSolver,
@@ -47,6 +47,7 @@ from partyreg_core.calendar import CampaignCalendar, Deadline
 from partyreg_core.changes import ChangeRequest, ChangeStatus, clean_reason, parse_target
 from partyreg_core.communities import Community, community_key
 from partyreg_core.directory import DirectoryIndex, validate_directory_entry
+from partyreg_core.documents import IssuedDocument
 from partyreg_core.errors import (
     ConflictError,
     NotFoundError,
@@ -90,11 +91,14 @@ from partyreg_core.grouping import (
     plan_groups,
 )
 from partyreg_core.hours import ActivityTotal, RollupKey
+from partyreg_core.identity import FixedIdentity, Identity, IdentityProvider, OsIdentity
 from partyreg_core.importing import (
+    ErrorWriter,
     ImportContext,
     ImportReport,
     ImportRequest,
     Progress,
+    RejectedRow,
     import_file,
 )
 from partyreg_core.instructors import Instructor
@@ -138,6 +142,7 @@ from partyreg_core.notices import (
 from partyreg_core.operators import Actor, Operator, Role, Scope, parse_role
 from partyreg_core.orgchanges import OrgChange, OrgChangeRecord, OrgPlan, parse_change_rows
 from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit, TableProblem, check_table, parse_code
+from partyreg_core.outputs import check_target, private_output
 from partyreg_core.plugins import (
     PluginInfo,
     PluginManager,
@@ -170,6 +175,7 @@ from partyreg_core.records import (
     RowIssue,
     Severity,
     SheetStatus,
+    record_id,
 )
 from partyreg_core.registrations import RegistrationContext, validate_registration
 from partyreg_core.retention import RETENTION_SETTING, RetentionReport, retention_years
@@ -191,6 +197,7 @@ from partyreg_core.service import (
     Need,
     check_need,
 )
+from partyreg_core.textencoding import decode_text
 from partyreg_core.years import (
     MONTH_DAYS_SETTING,
     CampaignYear,
@@ -216,7 +223,9 @@ class Workspace:
     :param db_url: the store URL (``sqlite:///path`` or ``postgresql://…``).
     :param operator: the account to act as (``--as``; ``None``: the OS user's own account).
     :param plugin_manager: a prepared manager (tests pass one with extra plugins).
-    :param os_user: the OS user at the keyboard (default :func:`getpass.getuser`).
+    :param identity: who is at the keyboard (default :class:`~partyreg_core.identity.OsIdentity`,
+        the process's user id); an embedding system passes its own authenticated user.
+    :param os_user: shorthand for ``identity=FixedIdentity(os_user)`` (embedders, tests).
     :param clock: the current time (default: the system clock, UTC).
 
     Every read and write of campaign data goes through the store as the acting operator and
@@ -230,14 +239,27 @@ class Workspace:
         *,
         operator: str | None = None,
         plugin_manager: PluginManager | None = None,
+        identity: IdentityProvider | None = None,
         os_user: str | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.db_url = db_url
         self.operator = operator
         self.pm = plugin_manager if plugin_manager is not None else make_plugin_manager()
-        self.os_user = os_user if os_user is not None else getpass.getuser()
+        if identity is None:
+            identity = FixedIdentity(os_user) if os_user is not None else OsIdentity()
+        self._identity_provider = identity
         self._clock = clock or (lambda: datetime.now(UTC))
+
+    @cached_property
+    def identity(self) -> Identity:
+        """The person at the keyboard (asked of the identity provider once)."""
+        return self._identity_provider.identify()
+
+    @property
+    def os_user(self) -> str:
+        """The name of the person at the keyboard (the account they are tied to)."""
+        return self.identity.name
 
     def now(self) -> datetime:
         """The current time (UTC)."""
@@ -297,23 +319,30 @@ class Workspace:
 
     @cached_property
     def actor(self) -> Actor:
-        """The acting operator: the OS user's account, or with ``--as`` (city operators only)
-        the account named."""
+        """The acting operator: the account of the person at the keyboard (:attr:`identity`),
+        or with ``--as`` (city operators only) the account named. A refusal is recorded in the
+        audit log where the store can take it."""
         store = self.store
-        own = store.find_operator(self.os_user)
-        if self.operator is None or self.operator == self.os_user:
+        me = self.os_user
+        own = store.find_operator(me)
+        if self.operator is None or self.operator == me:
             if own is None:
-                raise NotPermittedError(
-                    "operator.unknown",
-                    f"系统用户 {self.os_user} 不是 partyreg 操作员：请市级操作员运行 "
-                    f"partyreg operator add {self.os_user} --role … --scope … 添加。",
+                raise self._refused(
+                    NotPermittedError(
+                        "operator.unknown",
+                        f"系统用户 {me} 不是 partyreg 操作员：请市级操作员运行 "
+                        f"partyreg operator add {shlex.quote(me)} --role … --scope … 添加。",
+                    )
                 )
-            _check_enabled(own)
-            return Actor(own, self.os_user)
+            self._check_enabled(own)
+            return Actor(own, me)
         if own is None or own.disabled or own.role is not Role.CITY:
-            raise NotPermittedError(
-                "operator.as_denied",
-                f"只有市级操作员可以用 --as 以其他操作员身份操作：系统用户 {self.os_user} 不是市级操作员。",
+            raise self._refused(
+                NotPermittedError(
+                    "operator.as_denied",
+                    f"只有市级操作员可以用 --as 以其他操作员身份操作：系统用户 {me} 不是市级操作员。",
+                ),
+                as_name=self.operator,
             )
         other = store.find_operator(self.operator)
         if other is None:
@@ -321,8 +350,49 @@ class Workspace:
                 "operator.unknown",
                 f"没有操作员 {self.operator}：用 partyreg operator list 查看已有的操作员。",
             )
-        _check_enabled(other)
-        return Actor(other, self.os_user, real=own)
+        self._check_enabled(other)
+        return Actor(other, me, real=own)
+
+    def _check_enabled(self, operator: Operator) -> None:
+        try:
+            _check_enabled(operator)
+        except NotPermittedError as exc:
+            raise self._refused(exc, account=operator.name) from None
+
+    def _refused(
+        self, error: PartyregError, *, as_name: str | None = None, account: str | None = None
+    ) -> PartyregError:
+        """Record a refused attempt to act (who tried, as whom, why) and return ``error``."""
+        try:
+            self.store.record_refusal(
+                os_user=self.os_user,
+                action=f"denied.{error.code}",
+                subject=f"operator:{account or as_name or self.os_user}",
+                details={"as": as_name, "source": self.identity.source, "message": error.message},
+            )
+        except PartyregError as exc:  # the refusal stands even where it cannot be recorded
+            log.info("refusal not recorded: %s", exc.message)
+        return error
+
+    def check_still_enabled(self) -> None:
+        """Refuse (and forget the cached actor) when the acting account was disabled since
+        this workspace looked it up: a long-running TUI asks before every action."""
+        if "actor" not in self.__dict__:
+            return
+        actor: Actor = self.__dict__["actor"]
+        for account in (actor.operator, actor.real):
+            if account is None:
+                continue
+            now = self.store.find_operator(account.name)
+            if now is None or now.disabled:
+                self.__dict__.pop("actor", None)
+                raise self._refused(
+                    NotPermittedError(
+                        "operator.disabled",
+                        f"操作员 {account.name} 已被停用：本次操作未执行。请联系市级操作员。",
+                    ),
+                    account=account.name,
+                )
 
     # -- plugins --------------------------------------------------------------------------
 
@@ -444,7 +514,7 @@ class Workspace:
         if self.store.find_operator(name) is not None:
             raise ConflictError(
                 "operator.exists",
-                f"操作员 {name} 已存在：要改范围请用 partyreg operator scope {name} …。",
+                f"操作员 {name} 已存在：要改范围请用 partyreg operator scope {shlex.quote(name)} …。",
             )
         saved = self.store.save_operator(self.actor, Operator(name, self.parse_scope(role, scope)))
         self._changed("operator.add", f"operator:{name}", None, {"role": saved.role.value})
@@ -478,9 +548,10 @@ class Workspace:
         """A community named by its id or as ``县区/街道/社区``."""
         text = text.strip()
         found = self.store.communities()
-        if text.isdigit():
+        number = record_id(text)
+        if number is not None:
             for item in found:
-                if item.id == int(text):
+                if item.id == number:
                     return item
             raise NotFoundError(
                 "community.unknown", f"没有编号为 {text} 的社区：用社区通讯录核对。"
@@ -710,10 +781,10 @@ class Workspace:
             posts=self.post_catalog,
             formats=collect_formats(self.pm),
             new_batch=lambda kind, file, on, rows: self._batch(kind, file, rows, on),
-            write_errors=lambda target, headers, rows: self.pm.hook.partyreg_write_rejected_rows(
-                target=target, headers=headers, rows=rows
-            ),
+            write_errors=self._error_writer(request),
         )
+        if request.errors_out is not None:  # refused before anything is written to the store
+            check_target(request.errors_out, force=request.force, protected=self.store.files())
         report = import_file(request, context, progress)
         if report.batch_id is not None and not report.dry_run:
             self.__dict__.pop("org_tree", None)  # a code table import adds units
@@ -723,35 +794,88 @@ class Workspace:
             self._notify_imported(outcome)
         return report
 
+    def _error_writer(self, request: ImportRequest) -> ErrorWriter:
+        """The ``--errors-out`` writer: the rejected rows (with their phones and addresses) go
+        through :func:`private_output` like any export, and into the audit log."""
+
+        def write(target: Path, headers: Sequence[str], rows: Sequence[RejectedRow]) -> int | None:
+            with private_output(target, force=request.force, protected=self.store.files()) as f:
+                written: int | None = self.pm.hook.partyreg_write_rejected_rows(
+                    target=f, headers=headers, rows=rows
+                )
+                if written is None:
+                    return None
+            self.store.append_audit(
+                self.actor,
+                "export.errors_out",
+                target.name,
+                None,
+                {
+                    "records": written,
+                    "source": request.path.name,
+                    **self._leaving(target, None, False, None),
+                },
+            )
+            return written
+
+        return write
+
     # -- exports ----------------------------------------------------------------------------
 
     def exporters(self) -> list[Exporter]:
         """The exports plugins provide (the official forms and others), by name."""
         return sorted(collect_exporters(self.pm).values(), key=lambda e: e.name)
 
-    def export(self, name: str, target: Path, options: Mapping[str, Any]) -> int:
+    def export(
+        self,
+        name: str,
+        target: Path,
+        options: Mapping[str, Any],
+        *,
+        force: bool = False,
+        reason: str | None = None,
+    ) -> int:
         """Write export ``name`` to ``target`` and return how many records it holds.
 
-        The file is written beside ``target`` and moved into place when complete, so a failed
-        export never leaves half a file; the export is recorded in the audit log (personal data
-        leaving the store).
+        The file goes through :func:`partyreg_core.outputs.private_output`: created 0600, never
+        over an existing file without ``force``, never through a symlink, never over the store;
+        written beside ``target`` and moved into place when complete, so a failed export never
+        leaves half a file. The export is recorded in the audit log (personal data leaving the
+        store: who, what, where, the scope, masked or not, and the ``reason`` given).
         """
         exporters = collect_exporters(self.pm)
         if name not in exporters:
             known = "、".join(sorted(exporters)) or "（没有）"
             raise NotFoundError("export.unknown", f"没有名为 {name} 的导出：可用的有 {known}。")
         actor = self.actor
-        partial = target.with_name(f".{target.name}.partial{target.suffix}")
-        try:
+        if reason is not None:  # an exporter may require one (附表1 with --full)
+            options = {**options, "reason": reason}
+        with private_output(target, force=force, protected=self.store.files()) as partial:
             count = exporters[name].export(self, partial, options)
-            os.replace(partial, target)
-        finally:
-            partial.unlink(missing_ok=True)
         details = {k: str(v) for k, v in options.items()}
         self.store.append_audit(
-            actor, f"export.{name}", target.name, None, {"records": count, **details}
+            actor,
+            f"export.{name}",
+            target.name,
+            None,
+            {
+                "records": count,
+                **details,
+                **self._leaving(target, options.get("scope"), bool(options.get("mask")), reason),
+            },
         )
         return count
+
+    def _leaving(
+        self, target: Path, scope: object, masked: bool, reason: str | None
+    ) -> dict[str, Any]:
+        """What the audit log says of a file carrying personal data out of the store."""
+        return {
+            "file": os.path.abspath(target),
+            "scope": str(scope) if scope else self.actor.scope.label,
+            "masked": masked,
+            "reason": reason.strip() if reason and reason.strip() else None,
+        }
 
     def official_registrations(self, query: MemberQuery | None = None) -> Iterator[Registration]:
         """Members' rows of 附表1 in full, within the scope, for the official forms.
@@ -761,6 +885,19 @@ class Workspace:
         """
         for member in self.store.iter_members(self.actor, query or MemberQuery()):
             yield member.registration
+
+    def directory_refs(self) -> dict[int | None, CommunityRef]:
+        """Each directory community's id and its name as the directory writes it: forms print
+        the resolved community (文渠社区), not what a unit typed (文渠居委会)."""
+        return {c.id: c.ref for c in self.store.communities()}
+
+    def resolved_registrations(self, query: MemberQuery | None = None) -> Iterator[Member]:
+        """Members in scope (as :meth:`official_registrations`, unmasked) whose community is
+        the directory's name once resolved."""
+        directory = self.directory_refs()
+        for member in self.store.iter_members(self.actor, query or MemberQuery()):
+            ref = directory.get(member.community_id)
+            yield member if ref is None else attrs.evolve(member, community=ref)
 
     def feedback_sheets(
         self,
@@ -793,6 +930,7 @@ class Workspace:
             )
         }
         tree = self.org_tree
+        directory = self.directory_refs()
         for member in list(people):
             unit_row = tree.find(member.unit_code)
             info = stored.get(member.id)
@@ -804,13 +942,29 @@ class Workspace:
                 phone=member.phone,
                 unit_code=member.unit_code,
                 unit_name=unit_row.name if unit_row else str(member.unit_code),
-                community=member.community,
+                community=directory.get(member.community_id, member.community),
                 activities=tuple(self.store.member_activities(actor, member.id, year=year)),
                 status=SheetStatus.CONFIRMED if confirmed else SheetStatus.DRAFT,
                 confirmed_by=info.confirmed_by if info is not None else "",
                 confirmed_on=info.confirmed_on if info is not None else None,
                 stamp=info.stamp if info is not None else "",
             )
+
+    # -- issued documents (check codes) ------------------------------------------------------
+
+    def issue_feedback_sheet(self, sheet: FeedbackSheet) -> str:
+        """Record a confirmed, numbered 附表3 as issued and return its check code (what the
+        printed sheet shows beside its number; decision 0068)."""
+        document = self.store.issue_document(self.actor, documents.feedback_document(sheet))
+        return document.code(self.store.document_key())
+
+    def verify_document(self, serial: str, code: str) -> IssuedDocument | None:
+        """The issued document ``serial`` when ``code`` is its check code, else ``None``
+        (anyone may verify: no scope, no personal data beyond what the paper shows)."""
+        document = self.store.find_document(serial.strip())
+        if not documents.verify(self.store.document_key(), document, code):
+            return None
+        return document
 
     # -- batches, audit, settings -----------------------------------------------------------
 
@@ -981,8 +1135,9 @@ class Workspace:
         """An instructor named by id or by name."""
         text = text.strip()
         found = self.store.instructors()
-        if text.isdigit():
-            match = [i for i in found if i.id == int(text)]
+        number = record_id(text)
+        if number is not None:
+            match = [i for i in found if i.id == number]
         else:
             match = [i for i in found if i.name == text]
         if not match:
@@ -1352,8 +1507,15 @@ class Workspace:
                 names[str(community.id)] = community.label
                 districts[str(community.id)] = str(community.district_code)
         scope = actor.scope
+        # a roll-up's completion rate sums its units' bases: grouped otherwise, count by unit too
+        unit_counts = (
+            None
+            if grouping is ProgressBy.UNIT
+            else self.store.progress_counts(actor, ProgressBy.UNIT, calendar, on)
+        )
         return progress.build_report(
             by=grouping,
+            unit_counts=unit_counts,
             counts=counts,
             calendar=calendar,
             on=on,
@@ -1414,9 +1576,11 @@ class Workspace:
             None,
             {"on": on.isoformat(), "days": days, "orgs": [e["code"] for e in events]},
         )
+        before = dict(self.outbox_tally)
         for event in events:
             self._changed("progress.remind", f"org:{event['code']}", None, dict(event))
-        return Reminders(on, days, deadline, events)
+        queued = {k: v - before[k] for k, v in self.outbox_tally.items()}
+        return Reminders(on, days, deadline, events, queued)
 
     # -- notifications --
 
@@ -1583,11 +1747,31 @@ class Workspace:
                     )
                 )
         added = self.store.enqueue_messages(self.actor, rows, self.now())
+        self._tally_outbox(rows, added)
         channels_used = {r.channel for r in rows if r.status is OutboxStatus.PENDING}
         # a channel found down earlier in this command is not tried again by it
         if added and channels_used - self._notify_down and self.notify_config.deliver_immediately:
             self._deliver_soon(added)
         return added
+
+    @cached_property
+    def outbox_tally(self) -> dict[str, int]:
+        """What :meth:`notify` has put in the outbox through this workspace: ``pending`` (to
+        be sent), ``skipped`` (no channel for the target), ``duplicate`` (already there), so a
+        command can say what it really queued."""
+        return {"pending": 0, "skipped": 0, "duplicate": 0}
+
+    def _tally_outbox(self, rows: Sequence[NewMessage], added: Sequence[int]) -> None:
+        tally = self.outbox_tally
+        if len(added) == len(rows):
+            for row in rows:
+                tally["skipped" if row.status is OutboxStatus.SKIPPED else "pending"] += 1
+            return
+        # some were in the outbox already (the same event again): which ones the store knows;
+        # the added are counted as pending unless every row was a skip
+        skipped_only = all(r.status is OutboxStatus.SKIPPED for r in rows)
+        tally["skipped" if skipped_only else "pending"] += len(added)
+        tally["duplicate"] += len(rows) - len(added)
 
     def _channels_of(
         self, targets: Sequence[Target], located: Mapping[str, TargetPlace]
@@ -1842,8 +2026,9 @@ class Workspace:
 
     def _service_community(self, community: str | int) -> Community:
         text = str(community).strip()
-        if text.isdigit():
-            return self.store.service_community(int(text))
+        number = record_id(text)
+        if number is not None:
+            return self.store.service_community(number)
         return self.community(text)
 
     def _post_for(self, community: Community, text: str) -> Post:
@@ -2287,7 +2472,8 @@ class Workspace:
         return plan
 
     def read_change_file(self, path: Path) -> list[OrgChange]:
-        """The changes of a change file (CSV, UTF-8 with or without BOM, or GB18030; see
+        """The changes of a change file (CSV in any encoding the one detector reads: UTF-8
+        with or without BOM, UTF-16 with BOM, GB18030; see
         ``docs/orgchanges.md``); a bad line refuses the whole file, naming the line."""
         try:
             data = path.read_bytes()
@@ -2301,14 +2487,7 @@ class Workspace:
             raise ValidationError(
                 "file.too_large", f"调整文件 {path.name} 超过 1 MB：调整文件应只有几十行。"
             )
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:  # pragma: no cover - gb18030 decodes nearly anything
-            raise ValidationError("file.encoding", f"{path.name} 不是 UTF-8 或 GB18030 文本。")
+        text = decode_text(data, path.name)
         if "\x00" in text:
             raise ValidationError(
                 "file.not_text", f"{path.name} 不是文本文件：调整文件应是 CSV（逗号分隔）。"
@@ -2878,6 +3057,12 @@ class Reminders:
     days: int
     deadline: Deadline | None
     events: tuple[Mapping[str, object], ...]
+    #: the outbox rows the events became: ``pending`` (to be sent), ``skipped`` (the target
+    #: has no channel), ``duplicate`` (already in the outbox); all 0 without the notification
+    #: plugin
+    queued: Mapping[str, int] = attrs.field(
+        factory=lambda: {"pending": 0, "skipped": 0, "duplicate": 0}
+    )
 
 
 #: The shared setting overriding or extending the specialty map: ``{word: [post codes]}``.

@@ -20,8 +20,17 @@ from xlsxwriter.worksheet import Worksheet
 from partyreg_core.errors import ValidationError
 from partyreg_core.hookspecs import hookimpl
 from partyreg_core.ports import Exporter
-from partyreg_core.progress import MILESTONE_LABELS, ProgressBy, ProgressReport, ProgressRow, ranked
+from partyreg_core.progress import (
+    COMPLETION_RULE,
+    MILESTONE_LABELS,
+    UNDECLARED,
+    ProgressBy,
+    ProgressReport,
+    ProgressRow,
+    ranked,
+)
 from partyreg_core.workspace import Workspace
+from partyreg_plugins import pagesetup
 from partyreg_plugins.official_forms import FONT, WORKBOOK_OPTIONS, Style, put
 
 CIRCULAR_TITLE = "“在职党员回社区 亮明身份作表率”活动进度通报"
@@ -34,11 +43,7 @@ UNIT_HEADERS = (
     "按时报到", "逾期未报到", "完成率",
 )  # fmt: skip
 UNIT_WIDTHS = (6, 34, 24, 10, 9, 9, 9, 10, 11, 9)
-NOTE = (
-    "说明：完成率＝已报到人数÷预计人数（单位未申报预计人数的，按已登记人数计）；"
-    "按时＝在截止日期当天或之前完成；逾期未报到＝报到截止日期已过仍未报到的人数。"
-    "本通报只含人数和组织名称，不含党员个人信息。"
-)
+NOTE = f"说明：{COMPLETION_RULE}本通报只含人数和组织名称，不含党员个人信息。"
 
 
 def _chinese_date(day: date) -> str:
@@ -76,12 +81,9 @@ def write_circular(
         number = wb.add_format(border)
         percent = wb.add_format({**border, "num_format": "0.0%"})
         ws: Worksheet = wb.add_worksheet("进度通报")
-        ws.set_paper(9)  # A4
-        ws.set_landscape()
-        ws.fit_to_pages(1, 0)
         last = len(UNIT_HEADERS) - 1
-        for col, width in enumerate(UNIT_WIDTHS):
-            ws.set_column(col, col, width)
+        # the one page set-up; the units table's header repeats (set below), not the title
+        used = pagesetup.apply(ws, pagesetup.PageSetup(UNIT_WIDTHS, landscape=True))
 
         def merged_line(row: int, text: str, style: Style, height: float = 20) -> None:
             ws.set_row(row, height)
@@ -97,7 +99,7 @@ def write_circular(
         )
         merged_line(2, f"年度日程：{dues}", line, 32)
         t = report.total
-        expected = "未申报" if t.expected is None else f"{t.expected}人"
+        expected = UNDECLARED if t.expected is None else f"{t.expected}人"
         merged_line(
             3,
             f"{scope_label}预计{expected}，已登记{t.registered}人，已分流{t.routed}人，"
@@ -115,10 +117,11 @@ def write_circular(
         row += 1
         put(ws, row, 0, "二、各单位进度排名（按完成率）", heading)
         row += 1
+        ws.repeat_rows(row)  # the units table's header on every page
         row = _table(ws, row, UNIT_HEADERS, units, header, cell, left, number, percent, names.get)
         row += 1
-        merged_line(row, NOTE, line, 48)
-        ws.repeat_rows(0, 1)
+        merged_line(row, NOTE, line, pagesetup.text_height(NOTE, used, 11))
+        pagesetup.print_area(ws, row, len(UNIT_HEADERS))
     finally:
         wb.close()
     return len(units)
@@ -151,7 +154,7 @@ def _table(
             col += 1
         for value in _counts(item):
             if value is None:
-                put(ws, row, col, "未申报", cell)
+                put(ws, row, col, UNDECLARED, cell)
             else:
                 ws.write_number(row, col, value, number)
             col += 1
@@ -173,13 +176,13 @@ class CircularExporter:
         if target.suffix.lower() != ".xlsx":
             raise ValidationError(
                 "export.format",
-                f"进度通报导出为 Excel 工作簿：请把文件名改为 .xlsx（而不是 {target.name}）。",
+                f"进度通报导出为 Excel 工作簿：请把文件名改为以 .xlsx 结尾（而不是 {target.suffix or '无扩展名'}）。",
             )
         on = options.get("on")
         day = on if isinstance(on, date) else workspace.today()
         year = options.get("year")
         report = workspace.progress(ProgressBy.UNIT, on=day, year=int(year) if year else None)
-        names = {str(u.code): u.name for u in workspace.codes()}
+        names = {str(u.code): u.name_on(day) for u in workspace.codes()}  # that day's names
         return write_circular(target, report, scope_label=report.total.name, names=names)
 
 

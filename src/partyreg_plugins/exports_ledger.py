@@ -36,7 +36,7 @@ class LedgerExporter:
         if target.suffix.lower() != ".xlsx":
             raise ValidationError(
                 "export.format",
-                f"台帐导出为 Excel 工作簿：请把文件名改为 .xlsx（而不是 {target.name}）。",
+                f"台帐导出为 Excel 工作簿：请把文件名改为以 .xlsx 结尾（而不是 {target.suffix or '无扩展名'}）。",
             )
         text = options.get("unit") or options.get("scope")
         if not text:
@@ -52,7 +52,7 @@ class LedgerExporter:
         columns = len(LEDGER_HEADERS)
         forms._setup(ws, LEDGER_WIDTHS, 2, landscape=True)
         forms._title(ws, st, f"{unit.name}{year}年度党员回社区活动台帐", columns)
-        forms.merged(ws, 1, 0, 5, f"单位：{unit.name}（{unit.code}）", st.line)
+        forms.merged(ws, 1, 0, 5, f"单位：{unit.name_on(day)}", st.line)
         forms.merged(ws, 1, 6, columns - 1, forms._date_line(day), st.line_right)
         ws.set_row(2, 32)
         forms._row(ws, 2, LEDGER_HEADERS, st.header)
@@ -60,20 +60,26 @@ class LedgerExporter:
         for line in lines:
             forms._row(
                 ws, row,
-                (line.unit_code, line.name, line.community, str(line.activities),
-                 f"{line.hours:g}", str(line.excellent), str(line.good), str(line.fair),
+                (line.unit_code, line.name, line.community, "", "", "", "", "",
                  line.number, line.state, line.confirmed_by,
                  line.confirmed_on.isoformat() if line.confirmed_on else "",
                  line.delivered_on.isoformat() if line.delivered_on else ""),
                 st.body,
             )  # fmt: skip
+            for col, value in enumerate(
+                (line.activities, line.hours, line.excellent, line.good, line.fair), start=3
+            ):
+                ws.write_number(row, col, value, st.number)
             row += 1
         total = round(sum(line.hours for line in lines), 2)
         forms.put(ws, row, 0, "合计", st.header)
         forms._row(
-            ws, row, ("合计", f"{len(lines)} 人", "", str(sum(x.activities for x in lines)),
-                      f"{total:g}", "", "", "", "", "", "", "", ""), st.body,
+            ws, row, ("合计", f"{len(lines)} 人", "", "", "", "", "", "", "", "", "", "", ""),
+            st.body,
         )  # fmt: skip
+        ws.write_number(row, 3, sum(x.activities for x in lines), st.number)
+        ws.write_number(row, 4, total, st.number)
+        forms.pagesetup.print_area(ws, row, columns)
         wb.close()
         return len(lines)
 

@@ -92,7 +92,7 @@ class NeedsExporter:
         if target.suffix.lower() != ".xlsx":
             raise ValidationError(
                 "export.format",
-                f"需求清单导出为 Excel 工作簿：请把文件名改为 .xlsx（而不是 {target.name}）。",
+                f"需求清单导出为 Excel 工作簿：请把文件名改为以 .xlsx 结尾（而不是 {target.suffix or '无扩展名'}）。",
             )
         text = options.get("community")
         if not text:

@@ -142,12 +142,129 @@ def looks_like_text(head: bytes) -> bool:
 
 
 @attrs.frozen
+class SheetExtent:
+    """How far a worksheet's XML reaches, found cheaply while the package is inflated (the
+    ``<dimension>`` element is not trusted).
+
+    ``max_row`` is the highest ``<row r=…>`` (an empty styled row counts: an overestimate,
+    which only ever sends a sheet to the sparse reader); ``cells`` counts the values
+    (``<v>``, inline ``<is>``). ``far_column`` and ``far_row`` name the first cell *with
+    content* beyond ``max_columns`` columns or ``max_rows`` rows (empty styled cells such as
+    ``<c r="XFD9" s="1"/>`` are harmless and skipped), with how far it is. Cells written
+    without a reference are not counted: a reader places them one after another, so they
+    cannot reach further than the XML is long."""
+
+    cells: int = 0
+    max_row: int = 0
+    max_column: int = 0
+    far_column: str | None = None
+    far_row: str | None = None
+    scanned: bool = True  # False: the part is UTF-16 and its extent is not known
+
+    @property
+    def rectangle(self) -> int:
+        """The cells of the rectangle from A1 to the furthest row and column (an upper bound
+        of what a dense reader holds)."""
+        return self.max_row * max(self.max_column, 1)
+
+
+# Rare matches only, so a million-row sheet is scanned at the speed of the regex engine: row
+# elements, references of two or more letters (column AA and beyond), references of seven or
+# more digits (row 1,000,000 and beyond). Group 3 is "/" for an empty (self-closing) cell.
+_ROW = re.compile(rb"row\s[^>]*?\br=[\"']([0-9]+)")
+_WIDE_REF = re.compile(rb"r=[\"']([A-Za-z]{2,})([0-9]+)[\"'][^>]*?(/?)>")
+_DEEP_REF = re.compile(rb"r=[\"']([A-Za-z]+)([0-9]{7,})[\"'][^>]*?(/?)>")
+_SPACE = b" \t\r\n"
+# Where a chunk may be cut inside a tag: only the text after the last "<" is carried over.
+_TAG_TAIL = 4096
+
+
+def _references(view: bytes, pattern: re.Pattern[bytes]) -> Iterator[tuple[str, str]]:
+    """(letters, digits) of the cells with content whose ``r`` attribute ``pattern`` finds
+    (the attribute really is ``r``: whitespace before it)."""
+    for match in pattern.finditer(view):
+        at = match.start()
+        if at and view[at - 1] in _SPACE and not match.group(3):
+            yield match.group(1).decode(), match.group(2).decode()
+
+
+def column_number(letters: str) -> int:
+    """A = 1, Z = 26, AA = 27, XFD = 16384."""
+    number = 0
+    for ch in letters.upper():
+        number = number * 26 + ord(ch) - 64
+    return number
+
+
+class ExtentScanner:
+    """Finds a worksheet's extent while its XML is inflated, chunk by chunk; ``max_rows`` and
+    ``max_columns`` say which cells are "far"."""
+
+    def __init__(self, max_rows: int = 1_048_576, max_columns: int = 256) -> None:
+        self._limits = (max_rows, max_columns)
+        self._tail = b""
+        self._started = False
+        self.scanned = True
+        self.cells = 0
+        self.max_row = 0
+        self.max_column = 0
+        self.far_column: str | None = None
+        self.far_row: str | None = None
+
+    def feed(self, data: bytes) -> None:
+        if not self.scanned:
+            return
+        if not self._started and data:
+            self._started = True
+            if b"\x00" in data[:4] or data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                # UTF-16 XML: not scanned here; the sheet goes to the streaming reader,
+                # which reads sparse cells.
+                self.scanned = False
+                return
+        buffer = self._tail + data
+        cut = buffer.rfind(b"<")
+        if cut < 0 or buffer.find(b">", cut) >= 0 or len(buffer) - cut > _TAG_TAIL:
+            cut = len(buffer)
+        self._tail = buffer[cut:]
+        view = buffer[:cut]
+        self.cells += view.count(b"<v>") + view.count(b"<is>") + view.count(b":v>")
+        rows = _ROW.findall(view)
+        if rows:
+            self.max_row = max(self.max_row, max(map(int, rows)))
+        max_rows, max_columns = self._limits
+        for letters, digits in _references(view, _WIDE_REF):
+            column = column_number(letters) if len(letters) < 8 else 10**12
+            self.max_column = max(self.max_column, column)
+            if column > max_columns and self.far_column is None:
+                self.far_column = letters + digits
+        for letters, digits in _references(view, _DEEP_REF):
+            if int(digits) > max_rows and self.far_row is None:
+                self.far_row = letters + digits
+            self.max_row = max(self.max_row, int(digits))
+
+    def extent(self) -> SheetExtent:
+        self.feed(b"")
+        # Without a reference of two or more letters, the cells are within A–Z.
+        self.max_column = max(self.max_column, 26 if self.cells else 0)
+        return SheetExtent(
+            self.cells,
+            self.max_row,
+            self.max_column,
+            self.far_column,
+            self.far_row,
+            self.scanned,
+        )
+
+
+@attrs.frozen
 class ZipSummary:
-    """What the pre-parse scan learnt about a zip package."""
+    """What the pre-parse scan learnt about a zip package: its members, their sizes, and the
+    real extent of every worksheet part (``xl/worksheets/*.xml``)."""
 
     members: tuple[str, ...]
     uncompressed_bytes: dict[str, int]
     total_uncompressed: int
+    extents: dict[str, SheetExtent] = attrs.field(factory=dict)
 
 
 def zip_entry_count(path: Path) -> int | None:
@@ -215,13 +332,22 @@ def check_zip(path: Path, limits: ReadLimits, required: tuple[str, ...], kind: s
         if total >= RATIO_MIN_BYTES and total / max(compressed, 1) > limits.max_ratio:
             raise _bomb(path, f"整体压缩比达 {total / max(compressed, 1):.0f}:1")
         scanned = 0
+        extents: dict[str, SheetExtent] = {}
         for info in infos:
             if info.is_dir() or info.filename.lower().endswith(_BINARY_SUFFIXES):
                 continue
+            extent = _is_worksheet(info.filename)
+            scanner = ExtentScanner(limits.max_rows, limits.max_columns) if extent else None
             scanned += _scan_member(
-                path, raw, info, limits, limits.max_uncompressed_bytes - scanned
+                path, raw, info, limits, limits.max_uncompressed_bytes - scanned, scanner
             )
-    return ZipSummary(tuple(i.filename for i in infos), sizes, total)
+            if scanner is not None:
+                extents[info.filename] = scanner.extent()
+    return ZipSummary(tuple(i.filename for i in infos), sizes, total, extents)
+
+
+def _is_worksheet(name: str) -> bool:
+    return name.startswith("xl/worksheets/") and name.count("/") == 2 and name.endswith(".xml")
 
 
 def _check_declared(path: Path, info: zipfile.ZipInfo, limits: ReadLimits) -> None:
@@ -234,10 +360,16 @@ def _check_declared(path: Path, info: zipfile.ZipInfo, limits: ReadLimits) -> No
 
 
 def _scan_member(
-    path: Path, raw: BinaryIO, info: zipfile.ZipInfo, limits: ReadLimits, budget: int
+    path: Path,
+    raw: BinaryIO,
+    info: zipfile.ZipInfo,
+    limits: ReadLimits,
+    budget: int,
+    extent: ExtentScanner | None = None,
 ) -> int:
     """Inflate one member in bounded chunks; refuse a size lie, a ratio or total over the
-    limits, or a declaration (DTD, entity) in it. Returns the bytes that came out."""
+    limits, or a declaration (DTD, entity) in it; feed ``extent`` (a worksheet's) as it goes.
+    Returns the bytes that came out."""
     produced = 0
     scanner = _DeclarationScanner()
     for piece in _inflate(path, raw, info):
@@ -252,6 +384,8 @@ def _scan_member(
                 f"文件 {path.name} 的 {info.filename} 含有 DTD/实体声明（<!DOCTYPE 或 <!ENTITY），"
                 "这种写法可被用来攻击程序，已拒绝读取：请在 Excel/WPS 中打开后另存为新的 .xlsx 再导入。",
             )
+        if extent is not None:
+            extent.feed(piece)
     return produced
 
 

@@ -1,14 +1,7 @@
 """The built-in CSV reader (DESIGN.md §6): the text files Excel and WPS save on Chinese Windows.
 
-Encodings, tried in this order without a third-party detector:
-
-1. a byte-order mark: UTF-8 (Excel's "CSV UTF-8"), UTF-16 LE/BE (Excel's "Unicode 文本", which is
-   tab-separated);
-2. strict UTF-8 over the whole file;
-3. GB18030 (a superset of GBK: Excel's and WPS's plain "CSV" on Chinese Windows).
-
-A file none of these decodes is refused, and so is one that starts as UTF-8 and then is not (two
-files pasted together), rather than guessing and reading mojibake. The delimiter is one of
+The encoding is found by the one detector of :mod:`partyreg_core.textencoding` over the whole
+file (a BOM, strict UTF-8, GB18030; a file that really switches encoding part-way is refused). The delimiter is one of
 ``,`` ``\\t`` ``;`` ``|``, chosen from a sample. The row number is the record number as a
 spreadsheet shows it: a quoted field with a newline inside is one record.
 """
@@ -24,6 +17,7 @@ from pathlib import Path
 
 import attrs
 
+from partyreg_core import textencoding
 from partyreg_core.hookspecs import hookimpl
 from partyreg_core.ports import RawRow, RawSheet, ReadLimits, TableFormat
 from partyreg_plugins import filesafety
@@ -38,13 +32,6 @@ _SAMPLE_BYTES = 64 * 1024
 _SAMPLE_RECORDS = 50
 _SNIFFER_CHARS = 4096
 _CHUNK = 1 << 20
-# (mark, codec to read with, codec to check with, bytes the check skips, name)
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8-sig", "utf-8", len(codecs.BOM_UTF8), "UTF-8"),
-    (codecs.BOM_UTF16_LE, "utf-16", "utf-16", 0, "UTF-16"),
-    (codecs.BOM_UTF16_BE, "utf-16", "utf-16", 0, "UTF-16"),
-)
-_UTF32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
 
 
 @attrs.frozen
@@ -99,81 +86,32 @@ def _check_lines(path: Path, chunks: Iterator[bytes]) -> Iterator[bytes]:
     raise _not_csv(path, f"有一行超过 {MAX_LINE_BYTES // (1 << 20)} MB")
 
 
-def _decodes(path: Path, encoding: str, skip: int) -> tuple[bool, bool, int]:
-    """Decode the whole file strictly: (decoded, saw non-ASCII before failing, failing offset).
-    Also refuses NUL characters and overlong lines (binary content)."""
-    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    offset = skip
-    saw_non_ascii = False
-    chunk = b""
-    try:
-        for chunk in _check_lines(path, _chunks(path, skip)):
-            text = decoder.decode(chunk)
-            if "\x00" in text:
-                raise _not_csv(path, "含有 NUL 字节，是二进制文件")
-            saw_non_ascii = saw_non_ascii or not chunk.isascii()
-            offset += len(chunk)
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError as exc:
-        # exc.start counts from the bytes the decoder held back plus this chunk: close enough
-        # to name the line.
-        before = chunk[: max(exc.start, 0)]
-        return False, saw_non_ascii or not before.isascii(), offset + exc.start
-    return True, saw_non_ascii, offset
-
-
-def _line_at(path: Path, offset: int) -> int:
-    line = 1
-    done = 0
-    for chunk in _chunks(path):
-        if done + len(chunk) >= offset:
-            return line + chunk.count(b"\n", 0, offset - done)
-        line += chunk.count(b"\n")
-        done += len(chunk)
-    return line
+def _text_chunks(path: Path) -> Iterator[bytes]:
+    """The file's bytes for the encoding detector, refusing overlong lines and (outside
+    UTF-16, where a NUL byte is a NUL character) NUL bytes: binary content."""
+    utf16 = filesafety.read_head(path, 2) in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+    for chunk in _check_lines(path, _chunks(path)):
+        if not utf16 and b"\x00" in chunk:
+            raise _not_csv(path, "含有 NUL 字节，是二进制文件")
+        yield chunk
 
 
 def detect_encoding(path: Path) -> tuple[str, str]:
-    """(Python codec, human name) for ``path``; refuses binary content and undecodable text."""
+    """(Python codec, human name) for ``path``, by the one detector
+    (:func:`partyreg_core.textencoding.detect_encoding`); refuses binary content first."""
     head = filesafety.read_head(path, 4096)
-    if head.startswith(_UTF32_BOMS):
-        raise refuse(
-            "encoding",
-            f"文件 {path.name} 是 UTF-32 编码，不受支持：请用 Excel/WPS 另存为“CSV UTF-8”后再导入。",
-        )
-    for bom, codec, check_codec, skip, name in _BOMS:
-        if head.startswith(bom):
-            decoded, _, at = _decodes(path, check_codec, skip)
-            if not decoded:
-                raise _undecodable(path, name, at)
-            return codec, name
-    if b"\x00" in head:
-        raise _not_csv(path, "含有 NUL 字节，是二进制文件")
-    if not filesafety.looks_like_text(head):
-        raise _not_csv(path, "含有大量控制字符，是二进制文件")
-    decoded, saw_non_ascii, at = _decodes(path, "utf-8", 0)
-    if decoded:
-        return "utf-8", "UTF-8"
-    if saw_non_ascii:
-        # The file read as UTF-8 Chinese text, then stopped being UTF-8: two encodings pasted
-        # together. GB18030 would "decode" the UTF-8 part as mojibake, so refuse instead.
-        raise refuse(
-            "encoding",
-            f"文件 {path.name} 前面是 UTF-8 编码，第 {_line_at(path, at)} 行起却不是：像是两个文件拼在一起。"
-            "请在 Excel/WPS 中打开，检查这一行后，另存为“CSV UTF-8”再导入。",
-        )
-    decoded, _, at = _decodes(path, "gb18030", 0)
-    if decoded:
-        return "gb18030", "GB18030/GBK"
-    raise _undecodable(path, "UTF-8 或 GBK/GB18030", at)
-
-
-def _undecodable(path: Path, tried: str, offset: int) -> Exception:
-    return refuse(
-        "encoding",
-        f"文件 {path.name} 第 {_line_at(path, offset)} 行无法按 {tried} 编码读取："
-        "请在 Excel/WPS 中打开，另存为“CSV UTF-8（逗号分隔）”后再导入。",
-    )
+    if not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        if b"\x00" in head:
+            raise _not_csv(path, "含有 NUL 字节，是二进制文件")
+        if not filesafety.looks_like_text(head):
+            raise _not_csv(path, "含有大量控制字符，是二进制文件")
+    found = textencoding.detect_encoding(lambda: _text_chunks(path), path.name)
+    if found.codec == "utf-16":
+        with path.open(encoding="utf-16", errors="strict", newline="") as text:
+            while piece := text.read(_CHUNK):
+                if "\x00" in piece:
+                    raise _not_csv(path, "含有 NUL 字符，是二进制文件")
+    return found.codec, found.name
 
 
 # ---------------------------------------------------------------------------------------------

@@ -690,19 +690,86 @@ class XlsxFormat:
         """The visible worksheets of ``path`` in workbook order; refuses the file (before
         returning) when it is unsafe or has no visible worksheet."""
         summary = self._check(path, limits)
-        if self._streams(summary, limits):
-            names, rows = streaming_sheet_names(path), streaming_rows
-        else:
-            names, rows = calamine_sheet_names(path), calamine_rows
+        streams = self._streams(summary, limits)
+        names = streaming_sheet_names(path) if streams else calamine_sheet_names(path)
         if not names:
             raise refuse(
                 "no_visible_sheet",
                 f"文件 {path.name} 没有可见的工作表（全部被隐藏）：请在 Excel/WPS 中右键工作表标签，"
                 "选择“取消隐藏”，保存后再导入。",
             )
-        return iter(
-            [RawSheet(name, _bind(rows, path, name), _bind_last(path, name)) for name in names]
+        parts = {name: part for name, _visible, part in _workbook_info(path).sheets}
+        sheets = []
+        for name in names:
+            extent = summary.extents.get(parts.get(name, ""))
+            if extent is not None:
+                check_extent(path, name, extent, limits)
+            rows = streaming_rows if streams or not _dense_fits(extent) else calamine_rows
+            last = (
+                _constant(extent.max_row or None)
+                if extent is not None and extent.scanned
+                else _bind_last(path, name)
+            )
+            sheets.append(RawSheet(name, _bind(rows, path, name), last))
+        return iter(sheets)
+
+
+# calamine holds a sheet as the rectangle from its first to its last cell with content (about
+# 32 bytes a cell, empty or not). When the sheet's rectangle exceeds four times its values plus
+# this many cells (about 128 MB), the sparse streaming reader is used instead.
+DENSE_SLACK_CELLS = 4_000_000
+
+
+def _dense_fits(extent: filesafety.SheetExtent | None) -> bool:
+    """Whether calamine may read a sheet of ``extent`` (unknown: no)."""
+    if extent is None or not extent.scanned:
+        return False
+    return extent.rectangle <= 4 * extent.cells + DENSE_SLACK_CELLS
+
+
+def check_extent(
+    path: Path, sheet: str, extent: filesafety.SheetExtent, limits: ReadLimits
+) -> None:
+    """Refuse a sheet with a cell beyond ``limits.max_rows`` or ``limits.max_columns``, naming
+    the cell and how to remove it."""
+    where = f"文件 {path.name} 的工作表“{sheet}”"
+    find = (
+        "请在 Excel/WPS 中打开这个工作表，按 Ctrl+End 跳到最后一个有内容的单元格，"
+        "删除多余的内容（或删除多余的行、列），保存后再导入。"
+    )
+    if extent.far_column is not None:
+        raise refuse(
+            "sheet_too_wide",
+            f"{where}在单元格 {extent.far_column} 还有内容，超出了可读的范围"
+            f"（最多 {limits.max_columns} 列，即到 {column_letters(limits.max_columns)} 列）："
+            f"这多半是误输入到远处的备注。{find}",
         )
+    if extent.far_row is not None:
+        raise refuse(
+            "sheet_too_long",
+            f"{where}在单元格 {extent.far_row} 还有内容，超出了可读的范围"
+            f"（最多 {limits.max_rows:,} 行）：{find}",
+        )
+
+
+def column_letters(number: int) -> str:
+    """1 → A, 256 → IV, 16384 → XFD."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _workbook_info(path: Path) -> WorkbookInfo:
+    try:
+        return read_workbook_info(path)
+    except Exception as exc:
+        raise _unreadable(path, exc) from exc
+
+
+def _constant(value: int | None) -> Callable[[], int | None]:
+    return lambda: value
 
 
 _DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"(?:[A-Z]+\d+:)?[A-Z]+(\d+)\"")

@@ -16,7 +16,7 @@ before its cells.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,14 @@ from xlsxwriter.worksheet import Worksheet
 from partyreg_core.ledger import SERVICE_HEADERS, MemberService
 from partyreg_core.masking import mask_address, mask_phone
 from partyreg_core.orgcodes import OrgUnit
-from partyreg_core.records import DirectoryEntry, FeedbackSheet, Registration, ReportType
+from partyreg_core.records import (
+    CommunityRef,
+    DirectoryEntry,
+    FeedbackSheet,
+    Registration,
+    ReportType,
+)
+from partyreg_plugins import pagesetup
 from partyreg_plugins.cellsafety import ERROR_VALUES, FORMULA_START, is_dangerous
 
 CAMPAIGN = "全市“在职党员回社区，亮明身份作表率”"
@@ -56,10 +63,19 @@ FORM4_HEADERS = (
 )  # fmt: skip
 FORM4_WIDTHS = (12, 16, 16, 16, 14, 12, 15, 36)
 
+#: The seed's 说明 of 附表1, word for word (its two “3、” included).
 FORM1_NOTE = (
-    "说明：1、本表按党组织隶属关系逐层填写上报。2、单位代码即单位党组织代码，由县区委组织部和市直党工委"
-    "参照附表2统一编写。3、认领岗位只需填写代码，多个岗位用顿号分隔，岗位及代码如下：{posts}"
+    "说明：1、本表WORD版仅用于文件印刷，各单位党组织填写时请使用EXCEL版，EXCEL版可从上级党组织处获取。"
+    "2、本表按党组织隶属关系逐层填写上报。3、单位代码即单位党组织代码，由县区委组织部和市直党工委根据党内"
+    "统计系统代码参照附表2统一编写。3、认领岗位只需填写代码，岗位及代码如下：1、党建工作指导岗；"
+    "2、社会组织服务岗；3、社情民意收集岗；4、便民服务奉献岗；5、帮困助残关爱岗；6、就业援助指导岗；"
+    "7、法制宣传教育岗；8、医疗卫生保健岗；9、环境卫生保洁岗；10公共设施维护岗；11、社会治安维护岗；"
+    "12、民事纠纷调解岗；13、矫正对象帮教岗；14、文明新风倡导岗；15、文体娱乐实践岗"
 )
+#: The 15 posts the seed's 说明 lists: local posts beyond them are added after it.
+SEED_POST_CODES = tuple(str(n) for n in range(1, 16))
+MASKED_NOTE = "本表联系方式、住址已部分隐藏"
+OTHER_DISTRICTS_SHEET = "回本区社区报到的外区单位党员"
 FORM2_NOTE = (
     "说明：各地组织部门和市直党工委参照上表编写规则，为本地本单位下辖党组织编相关代码，"
     "确保与党内统计代码次序保持一致。"
@@ -70,6 +86,8 @@ FORM3_NOTE = (
 )
 
 FONT = "宋体"
+#: The 说明's font size (points).
+NOTE_PT = 10
 # Never let XlsxWriter turn text into a formula, a number or a link, whichever call writes it.
 WORKBOOK_OPTIONS: dict[str, Any] = {
     "strings_to_formulas": False,
@@ -134,6 +152,17 @@ class _Styles:
                  "valign": "vcenter"},
         )  # fmt: skip
         self.line = Style(wb, {"font_name": FONT, "font_size": 11, "valign": "vcenter"})
+        self.line_wrap = Style(
+            wb, {"font_name": FONT, "font_size": 11, "valign": "vcenter", "text_wrap": True}
+        )
+        self.system = Style(
+            wb, {"font_name": FONT, "font_size": 9, "valign": "vcenter", "text_wrap": True,
+                 "top": 1},
+        )  # fmt: skip
+        self.body_center = Style(
+            wb, {"font_name": FONT, "font_size": 10, "align": "center", "valign": "vcenter",
+                 "text_wrap": True, "border": 1},
+        )  # fmt: skip
         self.line_right = Style(
             wb, {"font_name": FONT, "font_size": 11, "align": "right", "valign": "vcenter"}
         )
@@ -145,8 +174,12 @@ class _Styles:
             wb, {"font_name": FONT, "font_size": 10, "align": "left", "valign": "vcenter",
                  "text_wrap": True, "border": 1},
         )  # fmt: skip
+        self.number = wb.add_format(
+            {"font_name": FONT, "font_size": 10, "align": "right", "valign": "vcenter",
+             "border": 1, "num_format": "General"},
+        )  # fmt: skip
         self.note = Style(
-            wb, {"font_name": FONT, "font_size": 10, "align": "left", "valign": "top",
+            wb, {"font_name": FONT, "font_size": NOTE_PT, "align": "left", "valign": "top",
                  "text_wrap": True},
         )  # fmt: skip
 
@@ -155,22 +188,22 @@ def _workbook(target: Path) -> Workbook:
     return Workbook(str(target), {"constant_memory": True, **WORKBOOK_OPTIONS})
 
 
-def _setup(ws: Worksheet, widths: Sequence[int], header_row: int, *, landscape: bool) -> None:
-    """Column widths and A4 print setup; ``header_row`` is 0-based."""
-    for index, width in enumerate(widths):
-        ws.set_column(index, index, width)
-    ws.set_paper(9)  # A4
-    if landscape:
-        ws.set_landscape()
-    else:
-        ws.set_portrait()
-    ws.fit_to_pages(1, 0)
-    ws.center_horizontally()
-    ws.set_margins(left=0.5, right=0.5, top=1.0, bottom=1.0)
-    ws.set_header("", margin=0.5)
-    ws.set_footer("", margin=0.5)
-    ws.repeat_rows(header_row)
-    ws.freeze_panes(header_row + 1, 0)
+def _setup(
+    ws: Worksheet,
+    widths: Sequence[float],
+    header_row: int,
+    *,
+    landscape: bool,
+    repeat_from: int = 0,
+) -> tuple[float, ...]:
+    """Columns and the one page set-up (:mod:`partyreg_plugins.pagesetup`): rows
+    ``repeat_from``..``header_row`` (0-based) repeat on every page."""
+    return pagesetup.apply(
+        ws,
+        pagesetup.PageSetup(
+            tuple(widths), landscape, repeat=(repeat_from, header_row), freeze_row=header_row + 1
+        ),
+    )
 
 
 def _row(ws: Worksheet, row: int, values: Iterable[object], style: Style) -> None:
@@ -214,6 +247,14 @@ class ServiceColumns:
         return found.cells()
 
 
+def form1_note(post_names: Mapping[str, str]) -> str:
+    """附表1's 说明 as the seed writes it, with any local posts beyond the seed's 15 added."""
+    extra = [(c, n) for c, n in post_names.items() if c not in SEED_POST_CODES]
+    if not extra:
+        return FORM1_NOTE
+    return FORM1_NOTE + "；" + "；".join(f"{code}、{name}" for code, name in extra)
+
+
 def write_form1(
     target: Path,
     registrations: Iterable[Registration],
@@ -223,35 +264,69 @@ def write_form1(
     post_names: dict[str, str],
     mask: bool = False,
     service: ServiceColumns | None = None,
+    others: Iterable[Registration] = (),
 ) -> int:
-    """Write 附表1 (党员信息登记表) and return the number of members written.
+    """Write 附表1 (党员信息登记表) and return the number of members on its first sheet.
 
     ``报到类型`` and ``职级`` columns are added after the form's eleven when any member needs
     them, so the export imports again without a change. ``service`` adds the service columns
-    (:data:`~partyreg_core.ledger.SERVICE_HEADERS`) last; the import skips them.
+    (:data:`~partyreg_core.ledger.SERVICE_HEADERS`) last; the import skips them. ``mask`` masks
+    phones and addresses and says so in the header. ``others`` (a district's export: members of
+    other districts' units who report to its communities) go on a second sheet, not counted.
     """
     rows = list(registrations)
-    extra = any(r.report_type is not ReportType.RESIDENCE or r.rank for r in rows)
-    headers = FORM1_HEADERS + (FORM1_OPTIONAL if extra else ())
-    widths = FORM1_WIDTHS + ((10, 12) if extra else ())
-    if service is not None:
-        headers += SERVICE_HEADERS
-        widths += (10, 12, 10, 10, 10, 10)
-    columns = len(headers)
+    outside = list(others)
+    everyone = rows + outside
+    extra = any(r.report_type is not ReportType.RESIDENCE or r.rank for r in everyone)
     wb = _workbook(target)
     st = _Styles(wb)
-    ws = wb.add_worksheet("附表1")
-    _setup(ws, widths, 2, landscape=True)
+    _form1_sheet(
+        wb, st, "附表1", rows, unit_name=unit_name, day=day, post_names=post_names, mask=mask,
+        service=service, extra=extra,
+    )  # fmt: skip
+    if outside:
+        _form1_sheet(
+            wb, st, OTHER_DISTRICTS_SHEET, outside, unit_name=f"{unit_name}（{OTHER_DISTRICTS_SHEET}）",
+            day=day, post_names=post_names, mask=mask, service=service, extra=extra,
+        )  # fmt: skip
+    wb.close()
+    return len(rows)
+
+
+def _form1_sheet(
+    wb: Workbook,
+    st: _Styles,
+    name: str,
+    rows: Sequence[Registration],
+    *,
+    unit_name: str,
+    day: date,
+    post_names: dict[str, str],
+    mask: bool,
+    service: ServiceColumns | None,
+    extra: bool,
+) -> None:
+    headers = FORM1_HEADERS + (FORM1_OPTIONAL if extra else ())
+    widths: tuple[float, ...] = FORM1_WIDTHS + ((10, 12) if extra else ())
+    if service is not None:
+        headers += SERVICE_HEADERS
+        widths += (8, 10, 8, 6, 6, 6)
+    columns = len(headers)
+    ws = wb.add_worksheet(name)
+    used = _setup(ws, widths, 2, landscape=True)
     _title(ws, st, FORM1_TITLE, columns)
-    merged(ws, 1, 0, 3, f"单位：{unit_name}", st.line)
-    merged(ws, 1, columns - 3, columns - 1, _date_line(day), st.line_right)
+    split = max(columns - 3, 4)
+    unit_line = f"单位：{unit_name}" + (f"    （{MASKED_NOTE}）" if mask else "")
+    merged(ws, 1, 0, split - 1, unit_line, st.line)
+    merged(ws, 1, split, columns - 1, _date_line(day), st.line_right)
     ws.set_row(2, 32)
     _row(ws, 2, headers, st.header)
     body = st.body
     row = 3
+    service_from = columns - len(SERVICE_HEADERS) if service is not None else columns
     for reg in rows:
         community = reg.community
-        values = [
+        values: list[object] = [
             str(reg.unit_code),
             reg.name,
             reg.gender.value,
@@ -266,16 +341,26 @@ def write_form1(
         ]
         if extra:
             values += [reg.report_type.value, reg.rank]
-        if service is not None:
-            values += service.cells(reg.name, reg.phone)
         for col, value in enumerate(values):
             put(ws, row, col, value, body)
+        if service is not None:
+            for col, cell in enumerate(service.cells(reg.name, reg.phone), start=service_from):
+                number_cell(ws, row, col, cell, st)
         row += 1
-    ws.set_row(row, 60)
-    posts = "；".join(f"{code}、{name}" for code, name in post_names.items())
-    merged(ws, row, 0, columns - 1, FORM1_NOTE.format(posts=posts), st.note)
-    wb.close()
-    return len(rows)
+    note = form1_note(post_names)
+    ws.set_row(row, pagesetup.text_height(note, used, NOTE_PT))
+    merged(ws, row, 0, columns - 1, note, st.note)
+    pagesetup.print_area(ws, row, columns)
+
+
+def number_cell(ws: Worksheet, row: int, col: int, value: object, st: _Styles) -> None:
+    """A count or hours as a number in the cell (text that is not a number stays text)."""
+    try:
+        number = float(str(value))
+    except ValueError:
+        put(ws, row, col, value, st.body)
+        return
+    ws.write_number(row, col, number, st.number)
 
 
 def write_form2(target: Path, units: Iterable[OrgUnit], *, title_parent: str = "") -> int:
@@ -286,78 +371,120 @@ def write_form2(target: Path, units: Iterable[OrgUnit], *, title_parent: str = "
     wb = _workbook(target)
     st = _Styles(wb)
     ws = wb.add_worksheet("附表2")
-    _setup(ws, (34, 16, 34, 16), 1, landscape=False)
+    used = _setup(ws, (34, 16, 34, 16), 1, landscape=False)
     _title(ws, st, f"{title_parent}{FORM2_TITLE}", 4)
     _row(ws, 1, ("单位党组织", "代码", "单位党组织", "代码"), st.header)
     for i in range(half):
         pair = [left[i].name, str(left[i].code)]
         pair += [right[i].name, str(right[i].code)] if i < len(right) else ["", ""]
         _row(ws, 2 + i, pair, st.body)
-    ws.set_row(half + 2, 36)
+    ws.set_row(half + 2, pagesetup.text_height(FORM2_NOTE, used, NOTE_PT))
     merged(ws, half + 2, 0, 3, FORM2_NOTE, st.note)
+    pagesetup.print_area(ws, half + 2, 4)
     wb.close()
     return len(entries)
 
 
-def write_form3(target: Path, sheets: Iterable[FeedbackSheet], *, mask: bool = False) -> int:
+def community_line(community: CommunityRef) -> str:
+    """附表3's header line: the district, street and community as the directory names them,
+    each followed by the form's label only when the name lacks it (淮阴区, not 淮阴区 区（县）)."""
+
+    def part(name: str, endings: tuple[str, ...], label: str) -> str:
+        if not name:
+            return f"        {label}"
+        return name if name.endswith(endings) else f"{name} {label}"
+
+    return (
+        f"{part(community.district, ('区', '县', '市'), '区（县）')}    "
+        f"{part(community.street, ('街道', '乡', '镇'), '街道（乡镇）')}    "
+        f"{part(community.community, ('社区', '村'), '社区')}（盖章）"
+    )
+
+
+def write_form3(
+    target: Path,
+    sheets: Iterable[FeedbackSheet],
+    *,
+    mask: bool = False,
+    check_code: Callable[[FeedbackSheet], str] | None = None,
+) -> int:
     """Write 附表3 (实绩反馈单): one printable sheet per member, with the member line that the
-    printed form leaves to handwriting (姓名、单位、联系方式), so the export imports again."""
+    printed form leaves to handwriting (姓名、单位、联系方式), so the export imports again.
+
+    The signature, the 社区党组织（盖章） space and the date stay blank for ink and stamp; the
+    system's part is printed apart from them: the sheet number, ``系统确认于 YYYY-MM-DD`` and the
+    check code ``check_code(sheet)`` gives for a confirmed sheet (decision 0068)."""
     wb = _workbook(target)
     st = _Styles(wb)
     used: set[str] = set()
     count = 0
+    columns = len(FORM3_HEADERS)
     for sheet in sheets:
         count += 1
         ws = wb.add_worksheet(_safe_sheet_title(f"{sheet.name}-{sheet.year}", used))
-        _setup(ws, FORM3_WIDTHS, 3, landscape=False)
-        _title(ws, st, FORM3_TITLE, 6)
-        community = sheet.community
-        merged(
-            ws, 1, 0, 5,
-            f"{community.district}  区（县）    {community.street}  街道（乡镇）    "
-            f"{community.community}  社区（盖章）",
-            st.line,
-        )  # fmt: skip
+        widths = _setup(ws, FORM3_WIDTHS, 3, landscape=False)
+        _title(ws, st, FORM3_TITLE, columns)
+        merged(ws, 1, 0, 5, community_line(sheet.community), st.line)
         phone = mask_phone(sheet.phone) if mask else sheet.phone
-        put(ws, 2, 0, f"姓名：{sheet.name}", st.line)
-        put(ws, 2, 1, f"单位：{sheet.unit_name}", st.line)
-        merged(ws, 2, 2, 3, f"联系方式：{phone}", st.line)
+        ws.set_row(2, 30)
+        put(ws, 2, 0, f"姓名：{sheet.name}", st.line_wrap)
+        put(ws, 2, 1, f"单位：{sheet.unit_name}", st.line_wrap)
+        merged(ws, 2, 2, 3, f"联系方式：{phone}", st.line_wrap)
         merged(ws, 2, 4, 5, f"编号：{sheet.number or '（未编号）'}", st.line_right)
         ws.set_row(3, 32)
         _row(ws, 3, FORM3_HEADERS, st.header)
         row = 4
         for activity in sheet.activities:
-            ws.set_row(row, 24)
+            # no fixed height: the row grows with wrapped content
             _row(
                 ws, row,
                 (activity.day.isoformat(), activity.content, activity.place,
-                 activity.participants, f"{activity.hours:g}", activity.rating.value),
+                 activity.participants),
                 st.body,
             )  # fmt: skip
+            ws.write_number(row, 4, activity.hours, st.number)
+            put(ws, row, 5, activity.rating.value, st.body_center)
             row += 1
         for _ in range(max(FORM3_MIN_ROWS - len(sheet.activities), 0)):
             ws.set_row(row, 24)  # the printed form's empty lines, bordered
-            _row(ws, row, ("",) * len(FORM3_HEADERS), st.body)
+            _row(ws, row, ("",) * columns, st.body)
             row += 1
         ws.set_row(row, 24)
         put(ws, row, 0, "合计", st.header)
-        for col, value in enumerate(
-            (f"共 {len(sheet.activities)} 次活动", "", "", f"{sheet.total_hours:g}", ""), start=1
-        ):
-            put(ws, row, col, value, st.body)
-        signed = ""
-        if sheet.locked and sheet.confirmed_on is not None:
-            signed = f"{sheet.confirmed_by}    {_date_line(sheet.confirmed_on)}（已盖章确认）"
-            if sheet.stamp:
-                signed += f"    {sheet.stamp}"
-        merged(ws, row + 1, 0, 5, f"社区党组织书记认证签字：{signed}", st.line)
-        ws.set_row(row + 2, 42)
-        merged(ws, row + 2, 0, 5, FORM3_NOTE, st.note)
+        put(ws, row, 1, f"共 {len(sheet.activities)} 次活动", st.body)
+        put(ws, row, 2, "", st.body)
+        put(ws, row, 3, "", st.body)
+        ws.write_number(row, 4, sheet.total_hours, st.number)
+        put(ws, row, 5, "", st.body)
+        row += 1
+        ws.set_row(row, 36)
+        merged(ws, row, 0, 2, "社区党组织书记认证签字：", st.line)
+        merged(ws, row, 3, 5, "社区党组织（盖章）        年    月    日", st.line)
+        row += 1
+        ws.set_row(row, 30)
+        merged(ws, row, 0, 5, _system_line(sheet, check_code), st.system)
+        row += 1
+        ws.set_row(row, pagesetup.text_height(FORM3_NOTE, widths, NOTE_PT))
+        merged(ws, row, 0, 5, FORM3_NOTE, st.note)
+        pagesetup.print_area(ws, row, columns)
     if count == 0:
         ws = wb.add_worksheet("附表3")
         put(ws, 0, 0, "（没有符合条件的实绩反馈单）", st.line)
     wb.close()
     return count
+
+
+def _system_line(sheet: FeedbackSheet, check_code: Callable[[FeedbackSheet], str] | None) -> str:
+    """The system's part of 附表3: number, the day it recorded the confirmation, the check
+    code; never a login name (the people sign and stamp above it)."""
+    number = f"编号：{sheet.number or '（未编号）'}"
+    if not (sheet.locked and sheet.confirmed_on is not None and sheet.number):
+        return f"{number}    系统记录：尚未确认（本单不作凭证）"
+    code = check_code(sheet) if check_code is not None else ""
+    line = f"{number}    系统确认于 {sheet.confirmed_on.isoformat()}"
+    if code:
+        line += f"    校验码：{code}（partyreg verify {sheet.number} {code} 可核验）"
+    return line
 
 
 def write_form4(target: Path, entries: Iterable[DirectoryEntry], *, mask: bool = False) -> int:
@@ -374,12 +501,13 @@ def write_form4(target: Path, entries: Iterable[DirectoryEntry], *, mask: bool =
         _row(
             ws, count + 2,
             (entry.district, entry.street, entry.community,
-             mask_phone(entry.phone) if mask and entry.phone else entry.phone,
+             entry.phone,  # the community's public report-in phone, never masked
              entry.qq_group, entry.secretary,
              mask_phone(entry.mobile) if mask and entry.mobile else entry.mobile,
              entry.address),
             st.body,
         )  # fmt: skip
         count += 1
+    pagesetup.print_area(ws, count + 1, len(FORM4_HEADERS))
     wb.close()
     return count

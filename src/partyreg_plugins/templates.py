@@ -39,7 +39,7 @@ from partyreg_core.ports import Exporter
 from partyreg_core.posts import Post
 from partyreg_core.records import Gender, Rating, ReportType
 from partyreg_core.workspace import Workspace
-from partyreg_plugins import official_forms
+from partyreg_plugins import official_forms, pagesetup
 from partyreg_plugins.official_forms import (
     FORM1_TITLE,
     FORM3_TITLE,
@@ -68,6 +68,7 @@ ACTIVITY_KINDS = ("日常服务", "党员示范岗", "党员奉献日", "服务�
 REPORT_TYPES = tuple(t.value for t in ReportType)
 
 LISTS_SHEET = "选项"
+GUIDE_PT = 11
 GUIDE_SHEET = "填表说明"
 
 
@@ -168,7 +169,10 @@ class _Book:
         self.number_cell = self.wb.add_format(
             {**props, "font_size": 10, "num_format": "General", "border": 1, "valign": "vcenter"}
         )
-        self.guide = Style(self.wb, {**props, "font_size": 11, "text_wrap": True, "valign": "top"})
+        self.filled_border = self.wb.add_format({"border": 1})
+        self.guide = Style(
+            self.wb, {**props, "font_size": GUIDE_PT, "text_wrap": True, "valign": "top"}
+        )
         self.lists: Worksheet | None = None
         self._list_col = 0
 
@@ -216,15 +220,11 @@ def _prepare(
     """Title, the line under it, the header and ``rows`` empty bordered input rows; returns the
     0-based first and last input rows."""
     columns = len(headers)
-    for index, width in enumerate(widths):
-        ws.set_column(index, index, width, book.text_column if index in text_columns else None)
-    ws.set_paper(9)
-    ws.set_landscape()
-    ws.fit_to_pages(1, 0)
-    ws.center_horizontally()
-    ws.set_margins(left=0.5, right=0.5, top=1.0, bottom=1.0)
-    ws.repeat_rows(2)
-    ws.freeze_panes(3, 0)
+    pagesetup.apply(
+        ws,
+        pagesetup.PageSetup(tuple(widths), landscape=True, repeat=(0, 2), freeze_row=3),
+        column_formats=[book.text_column if i in text_columns else None for i in range(columns)],
+    )
     ws.set_row(0, 30)
     merged(ws, 0, 0, columns - 1, title, book.title)
     merged(ws, 1, 0, 4, line_left, book.line)
@@ -233,12 +233,22 @@ def _prepare(
     for col, header in enumerate(headers):
         put(ws, 2, col, header, book.header)
     first, last = 3, 3 + rows - 1
-    # print the header and the first rows as an empty form (blank cells are not printed else)
-    ws.print_area(0, 0, min(last, first + PRINTED_ROWS - 1), columns - 1)
-    for row in range(first, last + 1):
+    # No print area: what prints is what is filled in. The first rows are bordered (the empty
+    # form prints them); the rows below get their borders once something is typed in them
+    # (a conditional format), so a filled template prints every member and a blank one
+    # prints no empty pages (decision 0067).
+    for row in range(first, min(last, first + PRINTED_ROWS - 1) + 1):
         for col in range(columns):
             fmt = book.text_cell if col in text_columns else book.number_cell
             ws.write_blank(row, col, None, fmt)
+    if last >= first + PRINTED_ROWS:
+        top = first + PRINTED_ROWS
+        end = _column_letter(columns - 1)
+        ws.conditional_format(
+            top, 0, last, columns - 1,
+            {"type": "formula", "criteria": f"=COUNTA($A{top + 1}:${end}{top + 1})>0",
+             "format": book.filled_border},
+        )  # fmt: skip
     return first, last
 
 
@@ -282,14 +292,12 @@ def _guide(
     book: _Book, lines: Sequence[str], table: Sequence[Sequence[str]], head: Sequence[str]
 ) -> None:
     ws = book.sheet(GUIDE_SHEET)
-    ws.set_column(0, 0, 14)
-    ws.set_column(1, 1, 30)
-    ws.set_column(2, 2, 40)
+    widths = pagesetup.apply(ws, pagesetup.PageSetup((14, 30, 40), landscape=False))
     merged(ws, 0, 0, 2, "填表说明", book.title)
     ws.set_row(0, 30)
     row = 1
     for line in lines:
-        ws.set_row(row, 48)
+        ws.set_row(row, pagesetup.text_height(line, widths, GUIDE_PT))  # never cut
         merged(ws, row, 0, 2, line, book.guide)
         row += 1
     if table:
@@ -351,7 +359,10 @@ def write_form1_template(
     scope = {None: "全市通用"}
     _guide(
         book,
-        [line.format(unit=unit.name, code=unit.code) for line in FORM1_GUIDE],
+        [
+            official_forms.form1_note({p.code: p.name for p in posts}),
+            *(line.format(unit=unit.name, code=unit.code) for line in FORM1_GUIDE),
+        ],
         [(p.code, p.name, scope.get(None) if p.district is None else f"{p.district} 地方岗位")
          for p in posts],
         ("岗位代码", "岗位名称", "适用范围"),
@@ -405,7 +416,10 @@ def write_activity_template(
             _validate(ws, col, span, hint)
     _guide(
         book,
-        [line.format(community=community) for line in ACTIVITY_GUIDE],
+        [
+            official_forms.FORM3_NOTE,
+            *(line.format(community=community) for line in ACTIVITY_GUIDE),
+        ],
         (),
         (),
     )
@@ -500,7 +514,7 @@ class TemplateExporter:
         if target.suffix.lower() != ".xlsx":
             raise ValidationError(
                 "export.format",
-                f"模板是 Excel 工作簿：请把文件名改为 .xlsx（而不是 {target.name}）。",
+                f"模板是 Excel 工作簿：请把文件名改为以 .xlsx 结尾（而不是 {target.suffix or '无扩展名'}）。",
             )
         kind = options.get("kind")
         if kind not in TEMPLATES:

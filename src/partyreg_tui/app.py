@@ -11,13 +11,16 @@ from __future__ import annotations
 import os
 import tempfile
 import traceback
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import ClassVar
 
 from textual import work
+from textual.actions import ActionParseResult
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 
 from partyreg_core.errors import PartyregError
 from partyreg_core.search import initial_chars
@@ -97,6 +100,27 @@ class PartyregApp(App[int]):
         initial_chars("a")
 
     # -- actions ------------------------------------------------------------------------------
+
+    #: Actions that touch no data: they run even for an operator disabled meanwhile.
+    UNGUARDED_ACTIONS: ClassVar[frozenset[str]] = frozenset({"quit", "toggle_theme", "bell"})
+
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Refuse every action that reads or writes data once the operator is disabled (a
+        session can outlive a person's role: ``partyreg operator disable`` takes effect at
+        the next key), with a clear message; the refusal is audited."""
+        name = action if isinstance(action, str) else action[1]
+        if name.split("(")[0].rsplit(".", 1)[-1] not in self.UNGUARDED_ACTIONS:
+            try:
+                self.workspace.check_still_enabled()  # one indexed lookup
+            except PartyregError as exc:
+                self.show_error(exc)
+                return True
+        return await super().run_action(action, default_namespace, namespaces)
 
     def action_toggle_theme(self) -> None:
         """Dark ↔ light, within the same family (truecolour or the terminal's 16 colours)."""

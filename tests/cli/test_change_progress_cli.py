@@ -438,3 +438,21 @@ def test_the_circular_ranks_districts_and_units_and_holds_no_personal_data(
     district_header = cells.index(next(r for r in cells if r[0] == "名次"))
     first_district = cells[district_header + 1]
     assert first_district[1] in ("清河区委", "淮安市市级机关工委")
+
+
+def test_reminders_say_what_the_outbox_really_got(city: dict[str, Any]) -> None:
+    # no organisation has a channel here: every reminder is a skipped row, none is sent
+    sent = json.loads(
+        invoke(city, "progress", "remind", "--days", "3", "--on", "2024-09-17", "--json")
+    )
+    lagging = len(sent["reminders"])
+    assert lagging > 0
+    assert sent["queued"] == {"pending": 0, "skipped": lagging, "duplicate": 0}
+    again = invoke(city, "progress", "remind", "--days", "3", "--on", "2024-09-17")
+    assert f"落后的单位和县区 {lagging} 个" in again
+    assert "待发送 0 条" in again and f"{lagging} 条今天已在发件箱中" in again
+    assert "发出提醒" not in again
+    ws = Workspace(city["db"])
+    counts = {s.value: n for s, n in ws.notification_counts().items()}
+    ws.close()
+    assert counts["skipped"] == lagging and counts["pending"] == 0

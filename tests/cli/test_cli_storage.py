@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
+import pwd
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from partyreg_cli.main import run
+from partyreg_core.identity import Identity, OsIdentity
 from tests.plugins.storage import support
 
 FIELDS_OF_FORM_1 = {
@@ -132,13 +136,42 @@ def test_as_is_for_city_operators_and_is_audited_with_both_names(
     [entry] = json.loads(out)
     assert entry["actor"] == getpass.getuser() and entry["on_behalf_of"] == "minzheng"
     assert entry["after"]["new"] == [1]
-    monkeypatch.setenv("LOGNAME", "minzheng")
+    # the kernel says minzheng (a district operator) runs partyreg
+    monkeypatch.setattr(OsIdentity, "identify", lambda self: Identity("minzheng", "os"))
     code, out, err = call(capsys, "--db", db, "--as", "qinghe", "members", "list", "--json")
     assert code == 2 and "只有市级操作员" in one_line(err)
     assert json.loads(out)["error"]["code"] == "operator.as_denied"
-    monkeypatch.setenv("LOGNAME", "stranger")
+    monkeypatch.setattr(OsIdentity, "identify", lambda self: Identity("stranger", "os"))
     code, _, err = call(capsys, "--db", db, "members", "list")
     assert code == 2 and "operator add stranger" in one_line(err)
+    monkeypatch.undo()
+    refused = [e for e in _audit(capsys, db) if e["action"].startswith("denied.")]
+    assert [(e["actor"], e["action"], e["subject"]) for e in refused] == [
+        ("minzheng", "denied.operator.as_denied", "operator:qinghe"),
+        ("stranger", "denied.operator.unknown", "operator:stranger"),
+    ]
+
+
+def _audit(capsys: pytest.CaptureFixture[str], db: str) -> list[dict[str, Any]]:
+    code, out, _ = call(capsys, "--db", db, "audit", "--json")
+    assert code == 0
+    entries: list[dict[str, Any]] = json.loads(out)
+    return entries
+
+
+def test_the_environment_does_not_name_the_operator(
+    capsys: pytest.CaptureFixture[str], db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _setup(capsys, db)
+    me = pwd.getpwuid(os.geteuid()).pw_name
+    for variable in ("USER", "LOGNAME", "LNAME", "USERNAME"):
+        monkeypatch.setenv(variable, "minzheng")
+    code, _, err = call(
+        capsys, "--db", db, "operator", "add", "evil", "--role", "unit", "--scope", "008.010"
+    )
+    assert code == 0, err
+    [added] = [e for e in _audit(capsys, db) if e["subject"] == "operator:evil"]
+    assert added["actor"] == me and added["os_user"] == me
 
 
 def test_members_edit_and_remove_are_audited(capsys: pytest.CaptureFixture[str], db: str) -> None:

@@ -3,6 +3,7 @@ self-reports, the sheet lifecycle, summaries, rankings, tiers, pairing and the l
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -156,7 +157,7 @@ def test_sheet_lifecycle_number_confirm_lock_reopen_deliver(cli: Cli) -> None:
     assert code == 0 and result["records"] == 3
     ws = openpyxl.load_workbook(target).active
     lines = {r[1]: r for r in ws.iter_rows(min_row=4, max_row=6, values_only=True)}
-    assert lines["王建伟"][4] == "4" and lines["王建伟"][8] == numbers["王建伟"]
+    assert lines["王建伟"][4] == 4 and lines["王建伟"][8] == numbers["王建伟"]
     assert lines["王建伟"][9] == "已交单位台帐" and lines["赵六"][8] == "2014-0002-0001"
     # form3 prints the stored numbers and the confirmation
     form3 = cli.tmp / "form3.xlsx"
@@ -165,10 +166,21 @@ def test_sheet_lifecycle_number_confirm_lock_reopen_deliver(cli: Cli) -> None:
     wb = openpyxl.load_workbook(form3)
     sheet = next(s for s in wb.worksheets if s["A3"].value == "姓名：王建伟")
     assert sheet["E3"].value == f"编号：{numbers['王建伟']}"
-    signed = [
-        c.value for row in sheet.iter_rows() for c in row if c.value and "认证签字" in str(c.value)
-    ]
-    assert "2014 年 12 月 19 日（已盖章确认）" in signed[0]
+    texts = [str(c.value) for row in sheet.iter_rows() for c in row if c.value]
+    # the signature, stamp and date are left for ink; the system's part is apart
+    assert "社区党组织书记认证签字：" in texts
+    assert not any("已盖章确认" in t for t in texts)
+    system = next(t for t in texts if t.startswith("编号：") and "系统确认于" in t)
+    assert "系统确认于 2014-12-19" in system
+    found = re.search(r"校验码：([A-Z0-9]{4}-[A-Z0-9]{4})", system)
+    assert found is not None
+    check = found.group(1)
+    # the check code verifies; a changed one or an unknown serial does not
+    code, result = cli.json("verify", numbers["王建伟"], check.lower().replace("-", ""))
+    assert code == 0 and result["genuine"] and "王建伟" in result["certifies"]
+    wrong = ("2" if check[0] != "2" else "3") + check[1:]
+    assert cli.json("verify", numbers["王建伟"], wrong)[0] == 1
+    assert cli.json("verify", "2099-9999-9999", check)[0] == 1
 
 
 def test_feedback_confirmed_event_follows_the_contract(cli: Cli) -> None:

@@ -251,3 +251,36 @@ def test_a_missing_file_exits_2(cli: Cli) -> None:
     code, out, err = cli("import", str(cli.tmp / "nope.xlsx"))
     assert out == ""
     assert code == 2 and "nope.xlsx" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "职工在职党员信息登记表（附表1），请于9月15日前报送",
+        "“在职党员回社区 亮明身份作表率”党员信息登记表，淮安市",
+    ],
+)
+def test_a_gbk_csv_saved_by_wps_with_its_title_line_imports(cli: Cli, title: str) -> None:
+    """Excel/WPS "CSV (逗号分隔)" on Chinese Windows: GB18030/GBK, CRLF, the form's title (with
+    “” and ，) on the first line; a name only GB18030 holds (䶮) comes through unchanged."""
+    path = cli.tmp / "附表1.csv"
+    rows = [[title], ["单位：淮安市市级机关工委"], FORM1_HEADER, *GOOD]
+    rows[3] = [*GOOD[0][:1], "刘䶮", *GOOD[0][2:]]
+    with path.open("w", encoding="gb18030", newline="") as f:
+        csv.writer(f, lineterminator="\r\n").writerows(rows)
+    code, report = cli.json("import", str(path))
+    assert code == 0, report
+    assert report["rows_written"] == 3
+    assert "刘䶮" in {m["name"] for m in members(cli)}
+
+
+def test_a_csv_that_switches_encoding_part_way_is_refused(cli: Cli) -> None:
+    path = cli.tmp / "拼接.csv"
+    head = [FORM1_HEADER, GOOD[0]]
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(head)
+    with path.open("a", encoding="gbk", newline="") as f:
+        csv.writer(f).writerows(GOOD[1:])
+    code, _out, err = cli("import", str(path))
+    assert code == 2
+    assert "前面是 UTF-8 编码，第 4 行起却是 GB18030/GBK" in err and "拼在一起" in err

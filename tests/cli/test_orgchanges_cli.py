@@ -148,6 +148,16 @@ def test_a_bad_line_refuses_the_whole_file(
     gbk = tmp_path / "gbk.csv"
     gbk.write_bytes(EXAMPLE.read_text("utf-8").encode("gb18030"))
     assert as_json(db, "codes", "apply", str(gbk), "--dry-run")["dry_run"] is True  # type: ignore[index]
+    # the change file goes through the one encoding detector: UTF-16 with a BOM reads, and a
+    # file that switches from UTF-8 to GBK part-way is refused naming the line
+    utf16 = tmp_path / "utf16.csv"
+    utf16.write_bytes(EXAMPLE.read_text("utf-8").encode("utf-16"))
+    assert as_json(db, "codes", "apply", str(utf16), "--dry-run")["dry_run"] is True  # type: ignore[index]
+    joined = tmp_path / "joined.csv"
+    lines = EXAMPLE.read_text("utf-8").splitlines(keepends=True)
+    joined.write_bytes("".join(lines[:3]).encode() + "".join(lines[3:]).encode("gbk"))
+    assert run(["--db", db, "codes", "apply", str(joined), "--dry-run"]) == 2
+    assert "拼在一起" in capsys.readouterr().err
 
 
 def test_member_lifecycle_commands(

@@ -560,3 +560,19 @@ def test_enum_garbage_never_crashes(normalizer: Callable[[str], object], text: s
     else:
         if value is not None and not isinstance(value, bool):
             assert normalizer(str(value)) == value
+
+
+@pytest.mark.parametrize("typed", ["-1", "1e9", "+30", "-0.5", "2E2"])
+def test_hours_that_are_numbers_out_of_range_say_the_range(typed: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        normalize_hours(typed)
+    assert "应在 0 到 24 小时之间" in caught.value.message
+    assert "不是数字" not in caught.value.message
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False).filter(lambda v: not 0 < v <= 24))
+def test_any_number_out_of_range_is_refused_with_the_range(value: float) -> None:
+    with pytest.raises(ValidationError) as caught:
+        normalize_hours(repr(value))
+    assert caught.value.code == "hours.invalid"
+    assert "不是数字" not in caught.value.message

@@ -204,3 +204,13 @@ def test_tree_add_needs_the_parent_first() -> None:
     with pytest.raises(ValidationError) as info:
         tree.add(OrgUnit(parse_code("008.001.001"), "孙级"))
     assert info.value.code == "code.parent_missing"
+
+
+@given(st.integers(1, 99), st.integers(1, 999))
+def test_the_hint_for_a_code_excel_made_a_number_restores_the_code(whole: int, part: int) -> None:
+    code = f"{whole:03d}.{part:03d}"
+    typed = str(float(code))  # what Excel keeps of it: 8.01 for 008.010
+    with pytest.raises(ValidationError) as caught:
+        parse_code(typed)
+    assert caught.value.code == "code.numeric"
+    assert f"应为 {code}，" in caught.value.message

@@ -12,8 +12,10 @@ import partyreg_core
 
 CORE = Path(partyreg_core.__file__).parent
 # Modules that are allowed to touch the outside world: the ports and plugin machinery, the facade,
-# and the one reader of the shipped package data.
-NOT_DOMAIN = {"hookspecs", "plugins", "workspace", "builtin", "ports", "importing"}
+# the one reader of the shipped package data, and the one reader of the OS identity.
+NOT_DOMAIN = {
+    "hookspecs", "plugins", "workspace", "builtin", "ports", "importing", "identity", "outputs",
+}  # fmt: skip
 THIRD_PARTY_ALLOWED = {"attrs", "cattrs", "pypinyin"}
 FORBIDDEN_STDLIB = {
     "os", "io", "pathlib", "shutil", "tempfile", "glob", "socket", "ssl", "subprocess", "sqlite3",

@@ -56,3 +56,23 @@ async def test_a_unit_operator_sees_its_own_scope_only(city_db, app: PartyregApp
         assert seen == allowed
         everything = {e.id for e in support.open_workspace(city_db).audit()}
         assert allowed < everything
+
+
+async def test_disabling_an_operator_stops_a_running_session_at_the_next_key(city_db) -> None:  # type: ignore[no-untyped-def]
+    from tests.tui import support
+
+    session = support.open_workspace(city_db, operator="unit_op", later=True)
+    app = PartyregApp(session)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        admin = support.open_workspace(city_db, later=True)
+        admin.disable_operator("unit_op")
+        await pilot.press("f6")
+        await settle(pilot)
+        assert not isinstance(app.screen, AuditScreen)  # the action did not run
+        [note] = [n for n in app._notifications if "已被停用" in n.message]
+        assert "unit_op" in note.message
+        refused = [e for e in admin.audit() if e.action == "denied.operator.disabled"]
+        assert [(e.actor, e.subject) for e in refused] == [(support.OS_USER, "operator:unit_op")]
+        admin.close()
+    session.close()

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from partyreg_cli.main import run
+from partyreg_core.identity import Identity, OsIdentity
 from partyreg_tui import startup
 from tests.tui import support
 
@@ -76,7 +77,7 @@ def test_tui_refuses_an_unknown_operator_in_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], city_db: Path
 ) -> None:
     monkeypatch.setenv("TERM", "xterm-256color")
-    monkeypatch.setattr("getpass.getuser", lambda: support.OS_USER)
+    monkeypatch.setattr(OsIdentity, "identify", lambda self: Identity(support.OS_USER, "os"))
     assert run(["--db", f"sqlite:///{city_db}", "--as", "nobody", "tui", "--no-probe"]) == 2
     err = capsys.readouterr().err
     assert "没有操作员 nobody" in err and "Traceback" not in err
@@ -87,7 +88,7 @@ def test_tui_tells_an_os_user_without_an_account_whom_to_ask(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], city_db: Path
 ) -> None:
     monkeypatch.setenv("TERM", "xterm-256color")
-    monkeypatch.setattr("getpass.getuser", lambda: "newcomer")
+    monkeypatch.setattr(OsIdentity, "identify", lambda self: Identity("newcomer", "os"))
     assert run(["--db", f"sqlite:///{city_db}", "tui", "--no-probe"]) == 2
     err = capsys.readouterr().err
     assert "系统用户 newcomer 不是 partyreg 操作员" in err and "partyreg operator add" in err

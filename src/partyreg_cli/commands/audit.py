@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import date
 
 import click
@@ -40,7 +41,7 @@ def _summary(entry: AuditEntry) -> str:
 @click.command()
 @click.option("--since", metavar="DATE", help="只列出该日（含）以后的记录，如 2024-09-01。")
 @click.option("--action", metavar="ACTION", help="只列出该类操作，如 member 或 member.edit。")
-@click.option("--limit", type=click.IntRange(min=1), help="最多列出多少条。")
+@click.option("--limit", type=click.IntRange(min=1), help="只列出最新的 N 条（仍按时间先后排列）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON（完整，不截断）。")
 @click.pass_obj
 def audit(
@@ -51,7 +52,13 @@ def audit(
     since_day: date | None = None
     if since is not None:
         since_day = normalize_date(since, today=date.max)  # a future date simply finds nothing
-    entries = ws.audit(since=since_day, action=action, limit=limit)
+    entries: Iterable[AuditEntry]
+    if limit is None:
+        entries = ws.audit(since=since_day, action=action)
+    else:  # the newest N, shown in the order they happened like the full listing
+        entries = reversed(
+            list(ws.audit(since=since_day, action=action, limit=limit, newest_first=True))
+        )
     if as_json:
         stream_json_list(entry_json(e) for e in entries)
         return

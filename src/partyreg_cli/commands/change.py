@@ -10,6 +10,7 @@ from partyreg_cli.app import App
 from partyreg_cli.commands.dates import DAY
 from partyreg_cli.commands.members import _one
 from partyreg_cli.output import emit_json, emit_table
+from partyreg_cli.params import RECORD_ID
 from partyreg_core.changes import ChangeRequest, ChangeStatus
 
 
@@ -97,7 +98,7 @@ def list_requests(app: App, status: str | None, as_json: bool) -> None:
 
 
 @change.command("approve")
-@click.argument("request_id", metavar="申请编号", type=int)
+@click.argument("request_id", metavar="申请编号", type=RECORD_ID)
 @click.option("--note", help="审批意见（可选）。")
 @click.option("--date", "on", type=DAY, help="审批日期（默认今天）：原社区的分流记录在这天结束。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
@@ -109,7 +110,7 @@ def approve(app: App, request_id: int, note: str | None, on: date | None, as_jso
 
 
 @change.command("reject")
-@click.argument("request_id", metavar="申请编号", type=int)
+@click.argument("request_id", metavar="申请编号", type=RECORD_ID)
 @click.option("--reason", required=True, help="驳回理由。")
 @click.option("--date", "on", type=DAY, help="审批日期（默认今天）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")

@@ -10,6 +10,7 @@ import click
 
 from partyreg_cli.app import App
 from partyreg_cli.output import emit_json, emit_table
+from partyreg_cli.params import RECORD_ID
 
 
 @click.command("export")
@@ -22,11 +23,19 @@ from partyreg_cli.output import emit_json, emit_table
 @click.option("--scope", metavar="CODE", help="单位或县区代码：只导出该范围。")
 @click.option("--mask", is_flag=True, help="隐去手机号中间四位和门牌号（用于通报）。")
 @click.option(
+    "--full", is_flag=True,
+    help="附表1：县区、市级导出完整联系方式和住址（默认部分隐藏；须同时写 --reason）。",
+)  # fmt: skip
+@click.option(
+    "--with-members", "with_members", is_flag=True,
+    help="template activities：预先填好本社区党员的编号和姓名。",
+)  # fmt: skip
+@click.option(
     "--date", "--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]),
     help="表头日期 YYYY-MM-DD（默认今天；进度通报：截至该日）。",
 )  # fmt: skip
 @click.option("--year", type=int, help="年度（附表3，默认当前活动年度）。")
-@click.option("--member", type=int, help="党员编号（附表3：只导出此人）。")
+@click.option("--member", type=RECORD_ID, help="党员编号（附表3：只导出此人）。")
 @click.option("--community", metavar="县区/街道/社区", help="社区（附表3：只导出该社区）。")
 @click.option(
     "--unit", metavar="CODE",
@@ -37,6 +46,11 @@ from partyreg_cli.output import emit_json, emit_table
     "--with-service", "with_service", is_flag=True,
     help="附表1 加上每名党员的服务时长、活动次数和评价（--year 年度，默认当前活动年度）。",
 )  # fmt: skip
+@click.option("--force", is_flag=True, help="输出文件已存在时覆盖它。")
+@click.option(
+    "--reason", metavar="用途",
+    help="导出的用途（记入审计日志），如：报送区委组织部；--full 必须写明。",
+)  # fmt: skip
 @click.option("--list", "list_only", is_flag=True, help="列出可用的导出。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
@@ -44,6 +58,8 @@ def export(
     app: App,
     name: str | None,
     target: Path | None,
+    force: bool,
+    reason: str | None,
     list_only: bool,
     as_json: bool,
     **options: Any,
@@ -73,7 +89,9 @@ def export(
         )
     if options.get("on") is not None:
         options["on"] = options["on"].date()
-    count = app.workspace.export(name, target, {k: v for k, v in options.items() if v})
+    count = app.workspace.export(
+        name, target, {k: v for k, v in options.items() if v}, force=force, reason=reason
+    )
     if as_json:
         emit_json({"export": name, "file": str(target), "records": count})
         return

@@ -12,6 +12,7 @@ import click
 from partyreg_cli.app import App
 from partyreg_cli.bulk import bulk_options, confirm_bulk, undo_hint
 from partyreg_cli.output import emit_json, emit_table
+from partyreg_cli.params import RECORD_ID
 from partyreg_core.errors import NotFoundError, ValidationError
 from partyreg_core.feedback import (
     TIER_HOURS,
@@ -24,19 +25,22 @@ from partyreg_core.feedback import (
     parse_rating,
 )
 from partyreg_core.normalize import normalize_date, normalize_hours
+from partyreg_core.records import record_id
+from partyreg_core.text import shown
 from partyreg_core.workspace import Workspace
 
 
 def _member_id(ws: Workspace, who: str, phone: str | None) -> int:
-    if who.strip().isdigit():
-        return int(who.strip())
+    number = record_id(who)
+    if number is not None:
+        return number
     found = ws.find_member(who.strip(), phone)
     if not found:
-        raise NotFoundError("member.not_found", f"没有找到党员 {who}（或不在你的范围内）。")
+        raise NotFoundError("member.not_found", f"没有找到党员“{shown(who)}”（或不在你的范围内）。")
     if len(found) > 1:
         raise ValidationError(
             "member.ambiguous",
-            f"有 {len(found)} 名党员叫 {who}：请用 --phone 或党员编号（members list 可查）指明。",
+            f"有 {len(found)} 名党员叫“{shown(who)}”：请用 --phone 或党员编号（members list 可查）指明。",
         )
     return found[0].id
 
@@ -167,8 +171,10 @@ def add(
 
 
 @activity.command("group")
-@click.argument("group_id", type=int)
-@click.option("--except", "absent", multiple=True, type=int, help="未参加的党员编号（可重复）。")
+@click.argument("group_id", type=RECORD_ID)
+@click.option(
+    "--except", "absent", multiple=True, type=RECORD_ID, help="未参加的党员编号（可重复）。"
+)
 @_record_options
 @click.pass_obj
 def group(
@@ -336,7 +342,7 @@ def pending(app: App, community: str | None, as_json: bool) -> None:
 
 
 @activity.command("confirm")
-@click.argument("ids", nargs=-1, type=int, required=True)
+@click.argument("ids", nargs=-1, type=RECORD_ID, required=True)
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
 def confirm(app: App, ids: tuple[int, ...], as_json: bool) -> None:
@@ -349,7 +355,7 @@ def confirm(app: App, ids: tuple[int, ...], as_json: bool) -> None:
 
 
 @activity.command("reject")
-@click.argument("ids", nargs=-1, type=int, required=True)
+@click.argument("ids", nargs=-1, type=RECORD_ID, required=True)
 @click.option("--reason", required=True, help="退回原因（记入审计日志）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
@@ -391,7 +397,7 @@ def feedback() -> None:
 @feedback.command("sheets")
 @click.option("--community", metavar="县区/街道/社区|编号", help="只列出该社区。")
 @click.option("--unit", metavar="CODE", help="只列出该单位（含下级）。")
-@click.option("--member", type=int, help="只列出该党员。")
+@click.option("--member", type=RECORD_ID, help="只列出该党员。")
 @click.option("--year", type=int, help="年度（默认当前活动年度）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON（完整）。")
 @click.pass_obj

@@ -18,6 +18,7 @@ from partyreg_cli.output import emit_json, emit_table
 from partyreg_core.errors import ValidationError
 from partyreg_core.forms import FormKind
 from partyreg_core.importing import ImportProgress, ImportReport, ImportRequest
+from partyreg_core.workspace import LOCAL_ZONE
 
 KINDS = {k.value: k for k in FormKind}
 KIND_LABELS = {
@@ -32,6 +33,16 @@ MAX_ISSUES_SHOWN = 50
 class _ImportGroup(click.Group):
     """``import FILE`` and ``import undo|list``: a first argument that is not a subcommand is
     the file to import."""
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # ``import --help`` is asked by someone about to import a file: show that command's
+        # options here, not only the group's
+        super().format_help(ctx, formatter)
+        file_command = self.commands["file"]
+        with formatter.section("导入文件的选项（partyreg import 文件 [选项]）"):
+            options = [p for p in file_command.params if isinstance(p, click.Option)]
+            records = [o.get_help_record(ctx) for o in options]
+            formatter.write_dl([r for r in records if r is not None])
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         first = next((a for a in args if not a.startswith("-")), None)
@@ -92,6 +103,7 @@ def _progress(enabled: bool) -> Any:
     type=click.Path(path_type=Path, dir_okay=False),
     help="把有错误的行写成工作簿（.xlsx），改正后可直接再导入。",
 )
+@click.option("--force", is_flag=True, help="--errors-out 的文件已存在时覆盖它。")
 @click.option(
     "--date",
     "on",
@@ -108,6 +120,7 @@ def import_file(
     dry_run: bool,
     skip_invalid: bool,
     errors_out: Path | None,
+    force: bool,
     on: Any,
     as_json: bool,
 ) -> int:
@@ -123,6 +136,7 @@ def import_file(
         dry_run=dry_run,
         skip_invalid=skip_invalid,
         errors_out=errors_out,
+        force=force,
     )
     show_progress = not as_json and sys.stderr.isatty()
     report = app.workspace.import_file(request, progress=_progress(show_progress))
@@ -143,7 +157,12 @@ def _print_report(report: ImportReport) -> None:
         f"新增 {report.rows_new}，变更 {report.rows_changed}，无变化 {report.rows_unchanged}。"
     )
     if report.change_requests:
-        click.echo(f"其中 {report.change_requests} 人的报到社区有变化，已生成变更社区申请。")
+        if report.dry_run:
+            click.echo(
+                f"其中 {report.change_requests} 人的报到社区有变化，正式导入时将生成变更社区申请。"
+            )
+        else:
+            click.echo(f"其中 {report.change_requests} 人的报到社区有变化，已生成变更社区申请。")
     for title, issues in (("错误", report.errors), ("提示", report.warnings)):
         if not issues:
             continue
@@ -226,5 +245,5 @@ def list_batches(app: App, as_json: bool) -> None:
 
 def _batch_row(b: Any) -> tuple[object, ...]:
     status = "已撤销" if b.undone_at else ""
-    at = b.at.strftime("%Y-%m-%d %H:%M")
+    at = f"{b.at.astimezone(LOCAL_ZONE):%Y-%m-%d %H:%M}"  # Beijing time, as operators read it
     return (b.id, b.kind.value, b.file, b.operator, at, b.rows, b.written, status)

@@ -14,7 +14,8 @@ from partyreg_cli.streaming import stream_json_list
 from partyreg_core.errors import NotFoundError, ValidationError
 from partyreg_core.members import Member, MemberQuery, MemberStatus
 from partyreg_core.normalize import normalize_date
-from partyreg_core.records import RowIssue
+from partyreg_core.records import RowIssue, record_id
+from partyreg_core.text import shown
 from partyreg_core.workspace import Workspace, parse_community
 
 
@@ -58,8 +59,9 @@ def _query(
     if community is None:
         return MemberQuery(unit=unit_code, status=MemberStatus(status) if status else None)
     text = community.strip()
-    if text.isdigit():
-        return MemberQuery(unit=unit_code, community_id=int(text), status=_status(status))
+    number = record_id(text)
+    if number is not None:
+        return MemberQuery(unit=unit_code, community_id=number, status=_status(status))
     return MemberQuery(unit=unit_code, community=parse_community(text), status=_status(status))
 
 
@@ -68,15 +70,16 @@ def _status(status: str | None) -> MemberStatus | None:
 
 
 def _one(ws: Workspace, who: str, phone: str | None) -> Member:
-    if who.isdigit():
-        return ws.member(int(who))
+    number = record_id(who)
+    if number is not None:
+        return ws.member(number)
     found = ws.find_member(who.strip(), phone)
     if not found:
-        raise NotFoundError("member.not_found", f"没有找到党员 {who}（或不在你的范围内）。")
+        raise NotFoundError("member.not_found", f"没有找到党员“{shown(who)}”（或不在你的范围内）。")
     if len(found) > 1:
         raise ValidationError(
             "member.ambiguous",
-            f"有 {len(found)} 名党员叫 {who}：请用 --phone 或党员编号（members list 可查）指明。",
+            f"有 {len(found)} 名党员叫“{shown(who)}”：请用 --phone 或党员编号（members list 可查）指明。",
         )
     return found[0]
 

@@ -11,6 +11,7 @@ import click
 from partyreg_cli.app import App
 from partyreg_cli.bulk import bulk_options, confirm_bulk, list_preview
 from partyreg_cli.output import emit_json, emit_table
+from partyreg_cli.params import RECORD_ID
 from partyreg_core.errors import ValidationError
 from partyreg_core.notices import (
     Attempt,
@@ -397,7 +398,7 @@ def flush(app: App, now_text: str | None, dry_run: bool, yes: bool, as_json: boo
 
 
 @notify.command("retry")
-@click.argument("message_id", type=int)
+@click.argument("message_id", type=RECORD_ID)
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
 def retry(app: App, message_id: int, as_json: bool) -> None:

@@ -3,6 +3,7 @@ lists and reminders (decision 0026)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 import click
@@ -13,8 +14,10 @@ from partyreg_cli.commands.dates import DAY
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_cli.streaming import stream_json_list
 from partyreg_core.progress import (
+    COMPLETION_RULE,
     MILESTONE_LABELS,
     MILESTONES,
+    UNDECLARED,
     OverdueMember,
     ProgressBy,
     ProgressReport,
@@ -79,7 +82,7 @@ def _table(rows: tuple[ProgressRow, ...] | list[ProgressRow], first: str) -> Non
             (
                 r.key or "—",
                 r.name,
-                "" if r.expected is None else r.expected,
+                UNDECLARED if r.expected is None else r.expected,
                 r.registered,
                 r.routed,
                 r.reported_in,
@@ -105,11 +108,11 @@ def _print_report(report: ProgressReport) -> None:
         _table(report.districts, "代码")
     t = report.total
     click.echo(
-        f"\n{t.name}：预计 {'未申报' if t.expected is None else f'{t.expected} 人'}，已登记 {t.registered}，"
+        f"\n{t.name}：预计 {UNDECLARED if t.expected is None else f'{t.expected} 人'}，已登记 {t.registered}，"
         f"已分流 {t.routed}，已报到 {t.reported_in}（按时 {t.report_in.on_time}，"
         f"逾期未报到 {t.report_in.overdue}），完成率 {_percent(t.completion)}。"
     )
-    click.echo("说明：迟 = 截止日期之后才完成；逾期 = 截止日期已过仍未完成。")
+    click.echo(f"说明：{COMPLETION_RULE}迟 = 截止日期之后才完成；逾期 = 截止日期已过仍未完成。")
 
 
 @click.group(invoke_without_command=True)
@@ -203,6 +206,21 @@ def overdue(app: App, on: date | None, year: int | None, as_json: bool) -> None:
     click.echo(f"共 {len(rows)} 人。")
 
 
+def _queued_line(queued: Mapping[str, int]) -> str:
+    """What the reminders really became in the outbox."""
+    pending, skipped, duplicate = queued["pending"], queued["skipped"], queued["duplicate"]
+    if not (pending or skipped or duplicate):
+        return "没有提醒进入通知发件箱（没有落后的单位，或未启用通知插件）。"
+    parts = [f"待发送 {pending} 条"]
+    if skipped:
+        parts.append(
+            f"{skipped} 条因对方未设置通知渠道而未发送（partyreg notify channel add 设置）"
+        )
+    if duplicate:
+        parts.append(f"{duplicate} 条今天已在发件箱中，未重复加入")
+    return f"通知发件箱：{'；'.join(parts)}。发送情况用 partyreg notify list 查看。"
+
+
 @progress.command("remind")
 @click.option("--days", required=True, type=click.IntRange(min=0), help="提前天数。")
 @click.option("--on", "on", type=DAY, help="今天的日期（默认今天）。")
@@ -237,6 +255,7 @@ def remind(
                     "due": deadline.due.isoformat(),
                 },
                 "reminders": [dict(e) for e in result.events],
+                "queued": dict(result.queued),
                 "dry_run": dry_run,
             }
         )
@@ -246,9 +265,12 @@ def remind(
         return
     click.echo(
         f"{deadline.due.isoformat()}（还有 {(deadline.due - result.on).days} 天）"
-        f"{MILESTONE_LABELS[deadline.key]}截止："
-        f"{'将' if dry_run else ''}向 {len(result.events)} 个落后的单位和县区发出提醒。"
+        f"{MILESTONE_LABELS[deadline.key]}截止：落后的单位和县区 {len(result.events)} 个。"
     )
+    if dry_run:
+        click.echo(f"将向这 {len(result.events)} 个单位和县区发出提醒：")
+    else:
+        click.echo(_queued_line(result.queued))
     if result.events:
         emit_table(
             ["代码", "名称", "预计", "已登记", "已分流", "已报到"],

@@ -21,8 +21,9 @@ from partyreg_core.instructors import Instructor
 from partyreg_core.members import MemberQuery, MemberStatus
 from partyreg_core.normalize import normalize_date
 from partyreg_core.orgcodes import OrgCode
-from partyreg_core.records import RowIssue
+from partyreg_core.records import RowIssue, record_id
 from partyreg_core.routing import QueueGroup, ReportInResult, RouteOutcome, RoutingRun
+from partyreg_core.text import shown
 from partyreg_core.workspace import Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -532,11 +533,13 @@ def _ids(values: tuple[str, ...], what: str) -> list[int]:
             part = part.strip()
             if not part:
                 continue
-            if not part.isdigit():
+            number = record_id(part)
+            if number is None:
                 raise ValidationError(
-                    "member.id", f"{what}“{part}”不是党员编号：请用 report-in list 查看编号。"
+                    "member.id",
+                    f"{what}“{shown(part)}”不是党员编号：请用 report-in list 查看编号。",
                 )
-            out.append(int(part))
+            out.append(number)
     return out
 
 

@@ -11,6 +11,7 @@ import click
 from partyreg_cli.app import App
 from partyreg_cli.bulk import ask_first, bulk_options
 from partyreg_cli.output import emit_json, emit_table
+from partyreg_cli.params import RECORD_ID
 from partyreg_core.grouping import SizeBounds, describe_rule, parse_leader_rule
 from partyreg_core.service import AssignmentRun, GroupingRun, Need
 from partyreg_core.workspace import Workspace
@@ -105,7 +106,7 @@ def needs_add(app: App, community: str, post: str | None, people: int | None,
 
 @needs.command("edit")
 @click.argument("community", metavar=COMMUNITY)
-@click.argument("need_id", type=int, metavar="编号")
+@click.argument("need_id", type=RECORD_ID, metavar="编号")
 @_need_options
 @click.pass_obj
 def needs_edit(app: App, community: str, need_id: int, post: str | None, people: int | None,
@@ -125,7 +126,7 @@ def needs_edit(app: App, community: str, need_id: int, post: str | None, people:
 
 @needs.command("remove")
 @click.argument("community", metavar=COMMUNITY)
-@click.argument("need_id", type=int, metavar="编号")
+@click.argument("need_id", type=RECORD_ID, metavar="编号")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
 def needs_remove(app: App, community: str, need_id: int, as_json: bool) -> None:

@@ -172,11 +172,13 @@ def _translate(url: URL, exc: sa.exc.DBAPIError) -> PartyregError:
             f"PostgreSQL 数据库不存在（{where}）：请先创建数据库（createdb），再运行 partyreg init。",
         )
     if isinstance(orig, pg.InvalidAuthorizationSpecification | pg.InvalidPassword) or (
-        isinstance(orig, psycopg.OperationalError)
-        and ("password authentication failed" in text or "no pg_hba.conf entry" in text)
+        _login_refused(orig, text)
     ):
+        said = text.split("FATAL:", 1)[-1].strip()[:200]
         return NotPermittedError(
-            "store.login", f"PostgreSQL 拒绝登录（{where}）：请检查 --db 中的用户名和密码。"
+            "store.login",
+            f"PostgreSQL 服务器拒绝了登录（{where}；服务器说：{said}）：请检查 --db 中的用户名"
+            "（须是 partyreg 操作员的数据库角色）和密码，或请管理员检查 pg_hba.conf。",
         )
     if isinstance(
         orig,
@@ -202,3 +204,17 @@ def _translate(url: URL, exc: sa.exc.DBAPIError) -> PartyregError:
             f"无法连接 PostgreSQL 服务器（{where}）：请确认服务器已启动、地址和端口正确后重试。",
         )
     return ValidationError("store.error", f"PostgreSQL 存储出错：{text}。")
+
+
+# what a server that is up says at connect time when it is only busy: try again (exit 3)
+_SERVER_BUSY = ("starting up", "shutting down", "in recovery", "too many", "connection slots")
+
+
+def _login_refused(orig: BaseException, text: str) -> bool:
+    """A connection the server answered and refused (an unknown role, a failed password, peer
+    or certificate check, no pg_hba.conf line): the login is wrong, retrying will not help."""
+    import psycopg
+
+    if not isinstance(orig, psycopg.OperationalError) or "FATAL:" not in text:
+        return False
+    return not any(word in text for word in _SERVER_BUSY)

@@ -10,6 +10,7 @@ scope covers their target. Delivery claims a row by moving its ``next_attempt_at
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -264,7 +265,7 @@ class NotifyStoreMixin:
                 raise ConflictError(
                     "notify.channel_exists",
                     f"渠道名 {channel.name} 已被使用：请换一个名字（--name），"
-                    f"或先 partyreg notify channel remove {channel.name}。",
+                    f"或先 partyreg notify channel remove {shlex.quote(channel.name)}。",
                 )
             now = datetime.now(UTC)
             target = channel.target

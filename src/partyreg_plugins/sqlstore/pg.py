@@ -128,6 +128,25 @@ def set_role(conn: sa.Connection, roles: Roles, role: str) -> None:
     conn.exec_driver_sql(f"SET LOCAL ROLE {_quote(conn, role)}")
 
 
+def session_login(conn: sa.Connection) -> tuple[str, bool, bool, bool]:
+    """The login of this connection: ``(session_user, superuser, bypassrls, createrole)``."""
+    row = conn.exec_driver_sql(
+        "SELECT rolname, rolsuper, rolbypassrls, rolcreaterole FROM pg_roles"
+        " WHERE rolname = session_user"
+    ).one()
+    return str(row[0]), bool(row[1]), bool(row[2]), bool(row[3])
+
+
+def enter_session_role(conn: sa.Connection, roles: Roles) -> bool:
+    """``SET LOCAL ROLE`` back to the login when it is one of the store's operator roles;
+    ``False`` (nothing set) otherwise."""
+    login = session_login(conn)[0]
+    if not roles.is_operator_role(login):
+        return False
+    set_role(conn, roles, login)
+    return True
+
+
 def check_row_security(conn: sa.Connection, roles: Roles, tables: tuple[str, ...]) -> None:
     """Refuse to go on unless row-level security really applies to the current role: it is on
     for every scoped table, the role is neither a superuser nor BYPASSRLS nor the owner, and

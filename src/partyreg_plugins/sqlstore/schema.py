@@ -614,6 +614,28 @@ year_confirmations = sa.Table(
     sa.Index(None, "unit_code"),
 )
 
+#: The store's secret key of check codes (one row, made with the store; never exported,
+#: decision 0068).
+document_keys = sa.Table(
+    "document_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("secret", sa.LargeBinary, nullable=False),
+)
+
+#: Documents the system issued (a confirmed 附表3 …): serial, canonical content, summary;
+#: ``partyreg verify`` checks a printed check code against them (decision 0068).
+documents = sa.Table(
+    "documents",
+    metadata,
+    sa.Column("serial", sa.String(64), primary_key=True),
+    sa.Column("kind", SHORT, nullable=False),
+    sa.Column("issued_on", sa.Date, nullable=False),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("issued_by", NAME, nullable=False),
+)
+
 #: Tables holding members' personal data: scoped by row-level security on PostgreSQL.
 MEMBER_TABLES = (
     "members",

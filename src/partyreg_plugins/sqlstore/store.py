@@ -8,6 +8,7 @@ the operator's own database role, so row-level security applies the same rule in
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from array import array
@@ -80,6 +81,7 @@ from partyreg_plugins.sqlstore.bulk import (
     sqlite_date,
     sqlite_datetime,
 )
+from partyreg_plugins.sqlstore.documents import DocumentsStoreMixin
 from partyreg_plugins.sqlstore.engine import (
     WRITE_OPTION,
     make_engine,
@@ -256,6 +258,7 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
 
 
 class SqlStore(
+    DocumentsStoreMixin,
     RoutingStore,
     ProgressStore,
     NotifyStoreMixin,
@@ -296,6 +299,13 @@ class SqlStore(
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+
+    def files(self) -> tuple[Path, ...]:
+        """The SQLite file and its journals (none on PostgreSQL)."""
+        if not self._sqlite:
+            return ()
+        path = sqlite_path(self._url)
+        return tuple(path.with_name(path.name + s) for s in ("", "-wal", "-shm", "-journal"))
 
     @property
     def _sqlite(self) -> bool:
@@ -454,6 +464,18 @@ class SqlStore(
                 unit_code=scope.code if scope.role is not Role.DISTRICT else None,
                 district_code=scope.code if scope.role is Role.DISTRICT else None,
             )
+
+    def record_refusal(
+        self, *, os_user: str, action: str, subject: str, details: Mapping[str, Any]
+    ) -> None:
+        """Record a refused attempt by ``os_user`` (actor: that name; no account in effect).
+
+        On PostgreSQL the audit policy lets a login append only under its own operator name, so
+        the entry is written as the session's own operator role when it has one."""
+        with self._tx(None, write=True) as conn:
+            if self._roles is not None and not pg.enter_session_role(conn, self._roles):
+                return
+            self._audit(conn, None, action, subject, after=dict(details), os_user=os_user)
 
     def audit(self, actor: Actor, query: AuditQuery) -> Iterator[AuditEntry]:
         """Audit entries within the actor's scope, oldest first (streamed)."""
@@ -2369,6 +2391,9 @@ def _create_sqlite_file(target: Path) -> bool:
     """Create an empty SQLite store file readable by its owner and group only; ``False`` if it
     exists already."""
     if target.exists():
+        if target.is_file() and target.stat().st_size == 0:  # made empty beforehand (touch)
+            with contextlib.suppress(PermissionError):  # not ours: its owner decides
+                os.chmod(target, SQLITE_FILE_MODE)
         return False
     if not target.parent.exists():
         raise ValidationError(

@@ -28,6 +28,7 @@ from partyreg_core.errors import PartyregError
 from partyreg_core.members import MemberQuery, MemberStatus
 from partyreg_core.operators import Role
 from partyreg_core.orgcodes import OrgCode
+from partyreg_core.progress import COMPLETION_RULE, ProgressBy, ProgressRow
 from partyreg_core.workspace import Workspace
 from partyreg_tui.screens.base import PartyregScreen
 from partyreg_tui.text import fit, legend, literal, local_time, number, status_bar
@@ -76,6 +77,9 @@ class DashboardData:
     group_label: str
     unresolved: int
     batches: tuple[Batch, ...]
+    #: the core's progress rows by group key and its total (one completion rate everywhere)
+    rates: dict[str, ProgressRow] = attrs.field(factory=dict)
+    total: ProgressRow | None = None
 
 
 def group_depth(workspace: Workspace) -> int:
@@ -120,9 +124,23 @@ def load_dashboard(workspace: Workspace) -> DashboardData:
     unresolved = workspace.members(MemberQuery(community_resolved=False, limit=0)).total
     batches = tuple(workspace.batches()[:RECENT_BATCHES])
     label = "县区 / 市直党工委" if depth == 2 and actor.scope.role is Role.CITY else "单位"
+    rates, total = completion_rates(workspace, today, depth)
     return DashboardData(
-        today, deadline, days_left, totals, tuple(groups), label, unresolved, batches
+        today, deadline, days_left, totals, tuple(groups), label, unresolved, batches, rates, total
     )
+
+
+def completion_rates(
+    workspace: Workspace, on: date, depth: int
+) -> tuple[dict[str, ProgressRow], ProgressRow | None]:
+    """The completion rate of each bar's group and of the scope, as ``partyreg progress`` and
+    the circular give them (:func:`partyreg_core.progress.build_report`)."""
+    try:
+        report = workspace.progress(ProgressBy.DISTRICT if depth <= 2 else ProgressBy.UNIT, on=on)
+    except PartyregError:
+        return {}, None
+    rows = {r.key: r for r in (*report.districts, *report.rows) if r.key}
+    return rows, report.total
 
 
 class DashboardScreen(PartyregScreen):
@@ -152,6 +170,7 @@ class DashboardScreen(PartyregScreen):
             yield Static("正在读取…", id="deadline", markup=False)
             yield Static("", id="totals", markup=False)
             yield Static(legend(), id="legend", markup=False)
+            yield Static(f"说明：{COMPLETION_RULE}", id="rule", markup=False)
             table: DataTable[object] = DataTable(id="groups", cursor_type="row")
             table.border_title = "进度"
             yield table
@@ -200,6 +219,13 @@ class DashboardScreen(PartyregScreen):
                 )
             )
         )
+        if data.total is not None:
+            t = data.total
+            totals.append(
+                f"\n完成率 {t.completion * 100:.1f}%（已报到 {number(t.reported_in)}，"
+                f"基数 {number(t.base)}；按时 {number(t.report_in.on_time)}，"
+                f"逾期未报到 {number(t.report_in.overdue)}）"
+            )
         self.query_one("#totals", Static).update(totals)
         self._fill_groups(data)
         self._fill_queues(data)
@@ -229,11 +255,11 @@ class DashboardScreen(PartyregScreen):
         table.add_column(data.group_label, width=name_width, key="name")
         table.add_column(Text("人数", justify="right"), width=8, key="total")
         table.add_column("进度", width=bar_width, key="bar")
-        table.add_column(Text("已报到", justify="right"), width=8, key="done")
+        table.add_column(Text("完成率", justify="right"), width=8, key="done")
         scale = max((g.total for g in data.groups), default=0)
         for group in data.groups:
-            done = group.counts.get(MemberStatus.REPORTED_IN, 0)
-            share = f"{done * 100 // group.total}%" if group.total else "-"
+            row = data.rates.get(str(group.code)) if group.code is not None else None
+            share = f"{row.completion * 100:.1f}%" if row is not None else "-"
             table.add_row(
                 literal(fit(group.name, name_width)),
                 Text(number(group.total), justify="right"),

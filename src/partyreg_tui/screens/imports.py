@@ -257,8 +257,8 @@ class ImportScreen(PartyregScreen):
             self.notify("这个文件没有错误的行。", markup=False)
             return
 
-        def write(target: Path) -> None:
-            request = self._request(dry_run=True, errors_out=target)
+        def write(target: Path, force: bool = False) -> None:
+            request = self._request(dry_run=True, errors_out=target, force=force)
             if request is not None:
                 self.start(request, "正在写错误工作簿")
 
@@ -278,7 +278,7 @@ class ImportScreen(PartyregScreen):
             body.append(" 已经存在。覆盖它吗？（里面已改正的内容会丢失）")
             self.app.push_screen(
                 ConfirmDialog("文件已存在", body, yes="覆盖"),
-                lambda yes: write(target) if yes else None,
+                lambda yes: write(target, force=True) if yes else None,
             )
 
         self.app.push_screen(

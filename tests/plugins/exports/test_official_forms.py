@@ -74,11 +74,11 @@ def test_form1_layout(tmp_path: Path) -> None:
     assert ws["G5"].value == "0517-83601234"
     assert all(c.data_type == "s" for c in ws[4])
     assert ws["A6"].value.startswith("说明：") and "15、文体娱乐实践岗" in ws["A6"].value
-    assert ws.print_title_rows == "$3:$3"
+    assert ws.print_title_rows == "$1:$3"  # title, 单位 line and header on every page
     assert int(ws.page_setup.paperSize) == 9 and ws.page_setup.orientation == "landscape"
     assert "A1:K1" in {str(r) for r in ws.merged_cells.ranges}
     assert ws["A4"].border.left.style == "thin"
-    assert ws.column_dimensions["H"].width >= 30
+    assert ws.column_dimensions["H"].width >= 20  # the widest column, fitted to A4
 
 
 def test_form1_adds_report_type_and_rank_only_when_needed(tmp_path: Path) -> None:
@@ -151,15 +151,20 @@ def test_form3_one_sheet_per_member_with_member_line(tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(target)
     assert wb.sheetnames == ["王建伟-2014", "王建伟-2014-2"]
     ws = wb["王建伟-2014"]
-    assert ws["A2"].value.startswith("清河区  区（县）")
+    assert ws["A2"].value == "清河区    长东街道    水渡口社区（盖章）"  # not 清河区 区（县）
     assert ws["A3"].value == "姓名：王建伟"
     assert ws["C3"].value == "联系方式：13912345678"
     assert tuple(c.value for c in ws[4]) == FORM3_HEADERS
-    assert [c.value for c in ws[5]] == ["2014-09-01", "活动0", "社区", None, "1.5", "良"]
-    assert ws["A17"].value == "合计" and ws["E17"].value == "4.5"  # 12 printed lines
-    assert "刘书记" in ws["A18"].value and "已盖章确认" in ws["A18"].value
+    assert [c.value for c in ws[5]] == ["2014-09-01", "活动0", "社区", None, 1.5, "良"]
+    assert ws["A17"].value == "合计" and ws["E17"].value == 4.5  # 12 printed lines, numbers
+    # people sign and stamp; the system's part is apart, and never a login name
+    assert ws["A18"].value == "社区党组织书记认证签字："
+    assert ws["D18"].value.startswith("社区党组织（盖章）")
+    texts = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value)
+    assert "刘书记" not in texts and "已盖章确认" not in texts
+    assert "系统确认于 " in ws["A19"].value
     long = wb["王建伟-2014-2"]
-    assert long["A20"].value == "合计" and long["E20"].value == "22.5"
+    assert long["A20"].value == "合计" and long["E20"].value == 22.5
     assert long["A21"].value == "社区党组织书记认证签字："
 
 
@@ -171,7 +176,7 @@ def test_form4_directory(tmp_path: Path) -> None:
     ws = openpyxl.load_workbook(target).active
     assert tuple(c.value for c in ws[2]) == FORM4_HEADERS
     assert [c.value for c in ws[3]] == [
-        "清河区", "长东街道", "水渡口社区", "0517-****1234", "123456789", "刘书记", "139****5678",
+        "清河区", "长东街道", "水渡口社区", "0517-83601234", "123456789", "刘书记", "139****5678",
         "水渡口大街1号",
     ]  # fmt: skip
 

@@ -315,3 +315,48 @@ def replace_part(path: Path, name: str, data: bytes) -> Path:
         for part, content in parts.items():
             out.writestr(part, content)
     return path
+
+
+def inline_cell(ref: str, text: str) -> str:
+    """A cell holding ``text`` as an inline string."""
+    return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{escape(text)}</t></is></c>'
+
+
+def far_cell_workbook(
+    path: Path,
+    rows: Iterable[tuple[int, Sequence[str]]],
+    extra: Iterable[str] = (),
+    *,
+    dimension: str | None = None,
+) -> Path:
+    """A one-sheet workbook whose sheet XML is written here: ``rows`` as inline strings from
+    column A, then the raw ``extra`` XML inside <sheetData> (a far cell, empty styled rows),
+    and a ``<dimension ref=…>`` when given — the "stray cell far away" family of hostile files.
+    The extra XML is streamed into the part, so a million rows are never held at once."""
+    write_xlsx(path, [Sheet("附表1", [(1, ["姓名"])])], inline_strings=True)
+    with zipfile.ZipFile(path) as src:
+        parts = {i.filename: src.read(i.filename) for i in src.infolist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, content in parts.items():
+            if name != sheet:
+                out.writestr(name, content)
+        with out.open(sheet, "w", force_zip64=True) as part:
+            dim = f'<dimension ref="{dimension}"/>' if dimension else ""
+            part.write(f"{_DECL}<worksheet {_NS} {_RNS}>{dim}<sheetData>".encode())
+            for number, cells in rows:
+                xml = "".join(
+                    inline_cell(f"{column_letter(i)}{number}", str(c))
+                    for i, c in enumerate(cells)
+                    if c is not None and c != ""
+                )
+                part.write(f'<row r="{number}">{xml}</row>'.encode())
+            buffer: list[str] = []
+            for piece in extra:
+                buffer.append(piece)
+                if len(buffer) > 4096:
+                    part.write("".join(buffer).encode())
+                    buffer.clear()
+            part.write("".join(buffer).encode())
+            part.write(b"</sheetData></worksheet>")
+    return path

@@ -6,6 +6,7 @@ from __future__ import annotations
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,15 @@ from partyreg_plugins import filesafety
 from partyreg_plugins.formats_csv import CsvFormat
 from partyreg_plugins.formats_xlsx import XlsxFormat
 
-from .builders import Raw, Sheet, form1_rows, replace_part, write_xlsx
+from .builders import (
+    Raw,
+    Sheet,
+    far_cell_workbook,
+    form1_rows,
+    inline_cell,
+    replace_part,
+    write_xlsx,
+)
 
 DATA = Path(__file__).parent / "data"
 LIMITS = ReadLimits()
@@ -362,3 +371,95 @@ def test_entry_count_of_a_zip64_archive(tmp_path: Path) -> None:
         for n in range(70_000):  # more than a 16-bit count: zip64 end records
             zf.writestr(f"{n}", b"")
     assert filesafety.zip_entry_count(path) == 70_000
+
+
+# ---------------------------------------------------------------------------------------------
+# A stray cell far away: the real extent is checked before a reader sees the sheet
+# ---------------------------------------------------------------------------------------------
+
+FAR_ROWS = [(1, ["姓名", "电话"]), (2, ["张三", "13912345678"])]
+
+
+def empty_styled_rows(first: int, last: int) -> Iterator[str]:
+    for number in range(first, last + 1):
+        yield f'<row r="{number}" s="1" customFormat="1" ht="15" customHeight="1"/>'
+
+
+@pytest.mark.parametrize("reader", ["auto", "calamine", "streaming"])
+@pytest.mark.parametrize(
+    ("extra", "cell"),
+    [
+        (['<row r="1048576">' + inline_cell("XFD1048576", "备注") + "</row>"], "XFD1048576"),
+        (['<row r="2">' + inline_cell("XFD2", "x") + "</row>"], "XFD2"),
+        (['<row r="30">' + inline_cell("IW30", "x") + "</row>"], "IW30"),
+    ],
+    ids=["corner", "far-right", "just-past-IV"],
+)
+def test_a_cell_beyond_the_column_limit_is_refused(
+    tmp_path: Path, reader: str, extra: list[str], cell: str
+) -> None:
+    path = far_cell_workbook(tmp_path / "far.xlsx", FAR_ROWS, extra)
+    error = refused_sheets(XlsxFormat(reader), path)  # type: ignore[arg-type]
+    assert error.code == "file.sheet_too_wide"
+    assert cell in error.message and "Ctrl+End" in error.message and "256 列" in error.message
+
+
+def refused_sheets(fmt: XlsxFormat, path: Path) -> ValidationError:
+    fmt.sniff(path, LIMITS)  # the package itself is sound
+    with pytest.raises(ValidationError) as caught:
+        fmt.sheets(path, LIMITS)
+    return caught.value
+
+
+def test_a_row_beyond_excels_last_row_is_refused(tmp_path: Path) -> None:
+    extra = ['<row r="2000000">' + inline_cell("A2000000", "x") + "</row>"]
+    path = far_cell_workbook(tmp_path / "long.xlsx", FAR_ROWS, extra)
+    error = refused_sheets(XlsxFormat(), path)
+    assert error.code == "file.sheet_too_long" and "A2000000" in error.message
+
+
+def read_all(fmt: XlsxFormat, path: Path) -> list[tuple[int, tuple[str, ...]]]:
+    (sheet,) = fmt.sheets(path, LIMITS)
+    return [(r.number, r.cells) for r in sheet.rows()]
+
+
+@pytest.mark.parametrize("reader", ["auto", "calamine", "streaming"])
+@pytest.mark.parametrize(
+    "case", ["huge-dimension", "styled-empty-corner", "million-styled-rows", "note-far-down"]
+)
+def test_harmless_far_things_read_only_the_real_cells(
+    tmp_path: Path, reader: str, case: str
+) -> None:
+    expected = [(1, ("姓名", "电话")), (2, ("张三", "13912345678"))]
+    dimension = None
+    extra: Iterable[str] = ()
+    if case == "huge-dimension":
+        dimension = "A1:XFD1048576"
+    elif case == "styled-empty-corner":
+        extra = ['<row r="1048576"><c r="XFD1048576" s="1"/></row>']
+    elif case == "million-styled-rows":
+        extra = empty_styled_rows(3, 1_000_002)
+    else:  # a note at the bottom: within the limits, read sparse (not a million-row rectangle)
+        extra = ['<row r="1048576">' + inline_cell("K1048576", "注：办公室填") + "</row>"]
+        expected.append((1048576, ("",) * 10 + ("注：办公室填",)))
+    path = far_cell_workbook(tmp_path / f"{case}.xlsx", FAR_ROWS, extra, dimension=dimension)
+    fmt = XlsxFormat(reader)  # type: ignore[arg-type]
+    assert read_all(fmt, path) == expected
+    if case == "huge-dimension":  # the progress estimate does not believe <dimension> either
+        (sheet,) = fmt.sheets(path, LIMITS)
+        assert sheet.last_row is not None and sheet.last_row() == 2
+
+
+def test_the_extent_scanner_across_chunk_boundaries() -> None:
+    xml = (
+        '<row r="1">' + inline_cell("A1", "x") + '<c r="ZZZ1" s="2"/>' + inline_cell("AC7", "y")
+        + '<x:row spans="1:3"\nr="9">' + '<c\tr="IW1234567" t="s"><v>1</v></c></x:row>'
+    )  # fmt: skip
+    data = xml.encode()
+    for size in (1, 2, 3, 5, 8, 13, len(data)):
+        scanner = filesafety.ExtentScanner()
+        for i in range(0, len(data), size):
+            scanner.feed(data[i : i + size])
+        extent = scanner.extent()
+        assert (extent.cells, extent.max_row, extent.max_column) == (3, 1234567, 257)
+        assert (extent.far_column, extent.far_row) == ("IW1234567", "IW1234567")
