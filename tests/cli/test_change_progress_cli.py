@@ -443,12 +443,12 @@ def test_the_circular_ranks_districts_and_units_and_holds_no_personal_data(
 def test_reminders_say_what_the_outbox_really_got(city: dict[str, Any]) -> None:
     # no organisation has a channel here: every reminder is a skipped row, none is sent
     sent = json.loads(
-        invoke(city, "progress", "remind", "--days", "3", "--on", "2024-09-17", "--json")
+        invoke(city, "progress", "remind", "--yes", "--days", "3", "--on", "2024-09-17", "--json")
     )
     lagging = len(sent["reminders"])
     assert lagging > 0
     assert sent["queued"] == {"pending": 0, "skipped": lagging, "duplicate": 0}
-    again = invoke(city, "progress", "remind", "--days", "3", "--on", "2024-09-17")
+    again = invoke(city, "progress", "remind", "--yes", "--days", "3", "--on", "2024-09-17")
     assert f"落后的单位和县区 {lagging} 个" in again
     assert "待发送 0 条" in again and f"{lagging} 条今天已在发件箱中" in again
     assert "发出提醒" not in again
