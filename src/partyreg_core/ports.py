@@ -316,10 +316,11 @@ class Store(Protocol):
         with an unknown 县区, registered without a district."""
 
     def confirm_report_in(
-        self, actor: Actor, member_ids: Sequence[int], on: date
+        self, actor: Actor, member_ids: Sequence[int], on: date, *, batch: Batch | None = None
     ) -> ReportInResult:
         """Confirm report-in of routed members at the community they were routed to (only its
-        operators, instructors, district or the city); all or nothing; audited per community."""
+        operators, instructors, district or the city); all or nothing; audited per community
+        (with ``batch``: written as that batch, which ``undo_batch`` takes back)."""
 
     # -- progress -----------------------------------------------------------------------------
 

@@ -1324,13 +1324,15 @@ class Workspace:
             )
 
     def confirm_report_in(
-        self, member_ids: Sequence[int], *, on: date | None = None
+        self, member_ids: Sequence[int], *, on: date | None = None, batch: Batch | None = None
     ) -> ReportInResult:
         """Confirm that members reported in at the community they were routed to
         (``report-in confirm``); all or nothing: with a refusal nothing is written."""
         if not member_ids:
             raise ValidationError("report_in.nobody", "请给出党员编号，或用 --community X --all。")
-        result = self.store.confirm_report_in(self.actor, member_ids, on or self.today())
+        result = self.store.confirm_report_in(
+            self.actor, member_ids, on or self.today(), batch=batch
+        )
         if result.ok:
             for member_id in result.confirmed:
                 self._changed(
@@ -1355,7 +1357,10 @@ class Workspace:
         ids = self.report_in_candidates(community, except_ids=except_ids)
         if dry_run or not ids:
             return ReportInResult(on or self.today(), confirmed=tuple(ids) if dry_run else ())
-        return self.confirm_report_in(ids, on=on)
+        batch = self._batch(
+            BatchKind.REPORT_IN, f"report-in confirm --all {community}", len(ids), on
+        )
+        return self.confirm_report_in(ids, on=on, batch=batch)
 
     def report_in_candidates(self, community: str, *, except_ids: Sequence[int] = ()) -> list[int]:
         """The members ``report-in confirm --all`` would confirm: routed to ``community``, not

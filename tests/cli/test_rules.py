@@ -352,3 +352,16 @@ def test_reimporting_an_old_form1_does_not_bring_back_an_anonymised_person(run: 
                   "--title", "市教育局", "--posts", "5", "--phone", "0517-83601234",
                   "--community", "承德路社区", "--street", "王营街道", "--district", "淮阴区")  # fmt: skip
     assert add.code == "member.erased"
+
+
+def test_report_in_confirm_all_is_one_batch_that_undo_takes_back(run: Runner) -> None:
+    done = run.json("report-in", "confirm", "--community", HEXIA, "--all",
+                    "--yes")  # fmt: skip
+    assert len(done["confirmed"]) == 2 and done["batch_id"]
+    statuses = {m["name"]: m["status"] for m in run.json("members", "list")}
+    assert statuses["王建伟"] == statuses["李娜"] == "reported_in"
+    undone = run.json("undo", done["batch_id"], "--reason", "确认早了")
+    assert undone["restored"] == 2
+    statuses = {m["name"]: m["status"] for m in run.json("members", "list")}
+    assert statuses["王建伟"] == statuses["李娜"] == "routed"
+    assert refusal(run, "undo", done["batch_id"], "--reason", "再撤").code == "batch.undone"

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from partyreg_cli.app import App
-from partyreg_cli.bulk import ask_first, bulk_options, list_preview
+from partyreg_cli.bulk import ask_first, bulk_options, list_preview, undo_hint
 from partyreg_cli.commands.members import member_json
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_cli.streaming import stream_json_list
@@ -518,6 +518,7 @@ def report_json(result: ReportInResult) -> dict[str, Any]:
         "refused": [
             {"member_id": r.member_id, "code": r.code, "message": r.message} for r in result.refused
         ],
+        "batch_id": result.batch_id,
     }
 
 
@@ -617,6 +618,7 @@ def report_in_confirm(
         f"已确认报到 {len(result.confirmed)} 人（{result.on.isoformat()}）"
         + (f"，另有 {len(result.already)} 人此前已报到。" if result.already else "。")
     )
+    undo_hint(result.batch_id)
     return 0
 
 

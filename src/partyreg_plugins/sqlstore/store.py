@@ -1773,6 +1773,8 @@ class SqlStore(
                 removed, restored = self._undo_registrations(conn, actor, batch)
             elif batch.kind is BatchKind.ACTIVITIES:
                 removed, restored = self._undo_activities(conn, actor, batch), 0
+            elif batch.kind is BatchKind.REPORT_IN:
+                restored, removed = self._undo_report_in(conn, actor, batch_id), 0
             elif batch.kind is BatchKind.FEEDBACK:
                 restored = self._undo_feedback(conn, actor, batch_id, reason, _now().date())
                 removed = 0
