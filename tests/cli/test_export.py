@@ -132,3 +132,93 @@ def test_the_audit_log_masks_what_the_role_sees_masked(cli: Cli) -> None:
     assert full[-1]["after"]["phone"] == "13800001111"  # the unit sees its members' phones
     _, masked = cli.json("--as", "quxian", "audit", "--action", "member.edit")
     assert masked and "13800001111" not in str(masked) and "138****1111" in str(masked)
+
+
+ACTIVITY_HEADER = ["姓名", "联系方式", "年月日", "服务（活动）内容", "服务地点", "参加人员",
+                   "服务时间（小时）", "评价（优/良/一般）"]  # fmt: skip
+
+
+def test_every_visible_sheet_of_a_form3_workbook_imports(cli: Cli) -> None:
+    """A community's 附表3 workbook, one sheet per member: every visible activity sheet is read
+    into one batch; a hidden sheet is skipped and the report says so; a bad row is named by
+    its sheet and its row as that sheet shows it; a sheet of notes is not an activity table."""
+    route_everyone(cli)
+    wb = openpyxl.Workbook()
+    first = wb.active
+    assert first is not None
+    first.title = "王建伟"
+    first.append(["“在职党员回社区 亮明身份作表率”活动实绩反馈单"])
+    first.append(ACTIVITY_HEADER)
+    first.append(["王建伟", "13912345678", "2014-09-25", "社区法律咨询", "河下社区", "", "2", "优"])
+    second = wb.create_sheet("赵六")
+    second.append(ACTIVITY_HEADER)
+    second.append(
+        ["赵六", "0517-83601234", "2014/10/1", "走访困难家庭", "承德路社区", "", "1.5", "一般"]
+    )
+    second.append(["赵六", "0517-83601234", "2014-13-40", "清扫楼道", "承德路社区", "", "1", "良"])
+    hidden = wb.create_sheet("草稿")
+    hidden.append(ACTIVITY_HEADER)
+    hidden.append(["王建伟", "13912345678", "2014-10-02", "不该导入", "河下社区", "", "9", "优"])
+    hidden.sheet_state = "hidden"
+    notes = wb.create_sheet("填表说明")
+    notes.append(["说明：每名党员一张反馈单，由社区党组织盖章确认。"])
+    path = cli.tmp / "附表3-河下社区.xlsx"
+    wb.save(path)
+
+    code, report = cli.json("import", str(path), "--date", "2014-12-15", "--skip-invalid")
+    assert code == 1  # one bad row, the good ones written
+    assert report["kind"] == "activities"
+    assert report["sheets"] == ["王建伟", "赵六"] and report["hidden_sheets"] == ["草稿"]
+    assert (report["rows_total"], report["rows_written"]) == (3, 2)
+    (error,) = report["errors"]
+    assert (error["sheet"], error["row"], error["code"]) == ("赵六", 3, "date.invalid")
+    code, out, _err = cli("import", str(path), "--date", "2014-12-15", "--dry-run")
+    assert "工作表“王建伟”“赵六”共 2 个" in out and "已跳过隐藏的工作表“草稿”" in out
+    assert "工作表  行" in out and "赵六    3   年月日" in out  # the error table names the sheet
+
+
+def test_a_named_sheet_reads_that_sheet_only(cli: Cli) -> None:
+    route_everyone(cli)
+    wb = openpyxl.Workbook()
+    first = wb.active
+    assert first is not None
+    first.append(ACTIVITY_HEADER)
+    first.append(["王建伟", "13912345678", "2014-09-25", "社区法律咨询", "河下社区", "", "2", "优"])
+    second = wb.create_sheet("赵六")
+    second.append(ACTIVITY_HEADER)
+    second.append(
+        ["赵六", "0517-83601234", "2014-10-01", "走访困难家庭", "承德路社区", "", "1", "良"]
+    )
+    path = cli.tmp / "acts.xlsx"
+    wb.save(path)
+    code, report = cli.json("import", str(path), "--sheet", "赵六", "--date", "2014-12-15")
+    assert code == 0 and report["sheets"] == ["赵六"] and report["rows_written"] == 1
+
+
+def test_form2_on_a_date_is_the_code_table_of_that_day(cli: Cli) -> None:
+    change = cli.tmp / "rename.csv"
+    change.write_text(
+        "生效日期,调整,代码,名称,上级,类别,原因\n2016-10-01,更名,008.006,洪泽区委,,,区划调整\n",
+        encoding="utf-8",
+    )
+    assert cli("codes", "apply", str(change))[0] == 0
+
+    def names(*args: str) -> set[str]:
+        target = cli.tmp / f"form2-{'-'.join(args) or 'now'}.xlsx"
+        target.unlink(missing_ok=True)
+        assert cli.json("export", "form2", "-o", str(target), *args)[0] == 0
+        ws = openpyxl.load_workbook(target).active
+        return {str(c) for row in ws.iter_rows(min_row=3, values_only=True) for c in row if c}
+
+    then = names("--on", "2014-09-01")
+    assert "洪泽县委" in then and "洪泽区委" not in then
+    assert "洪泽区委" in names()
+
+
+def test_form4_masked_keeps_the_public_report_in_phone(cli: Cli) -> None:
+    target = cli.tmp / "form4.xlsx"
+    assert cli.json("export", "form4", "-o", str(target), "--mask")[0] == 0
+    ws = openpyxl.load_workbook(target).active
+    rows = [r for r in ws.iter_rows(min_row=3, values_only=True) if r[0]]
+    assert rows and all("****" not in (r[3] or "") for r in rows)  # 接收报到电话: public
+    assert all("****" in r[6] for r in rows if r[6])  # the secretary's mobile: masked

@@ -12,6 +12,7 @@ import click
 
 from partyreg_cli.app import App
 from partyreg_cli.bulk import ask_first, bulk_options, list_preview, undo_hint
+from partyreg_cli.commands.dates import DAY, up_to
 from partyreg_cli.commands.members import member_json
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_cli.streaming import stream_json_list
@@ -19,7 +20,6 @@ from partyreg_core.communities import Community
 from partyreg_core.errors import ValidationError
 from partyreg_core.instructors import Instructor
 from partyreg_core.members import MemberQuery, MemberStatus
-from partyreg_core.normalize import normalize_date
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.records import RowIssue, record_id
 from partyreg_core.routing import QueueGroup, ReportInResult, RouteOutcome, RoutingRun
@@ -29,8 +29,8 @@ from partyreg_core.workspace import Workspace
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _day(ws: Workspace, text: str | None) -> date | None:
-    return normalize_date(text, today=ws.today()) if text else None
+def _day(ws: Workspace, day: date | None) -> date | None:
+    return up_to(ws.today(), day)
 
 
 def _warn(issues: list[RowIssue]) -> None:
@@ -402,14 +402,14 @@ def _print_run(ws: Workspace, run: RoutingRun) -> None:
 
 
 @click.group(invoke_without_command=True)
-@click.option("--on", "on", metavar="DATE", help="分流日期（默认今天）。")
+@click.option("--on", "on", type=DAY, help="分流日期（默认今天）。")
 @bulk_options("分流")
 @click.option("--unit", metavar="CODE", help="只分流该单位（含下级）的党员。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_context
 def route(
     ctx: click.Context,
-    on: str | None,
+    on: date | None,
     dry_run: bool,
     yes: bool,
     unit: str | None,
@@ -488,12 +488,12 @@ def route_queue(app: App, district: str | None, as_json: bool) -> None:
 @route.command("resolve")
 @click.argument("written", metavar="填写的县区/街道/社区")
 @click.option("--to", "to", required=True, metavar="编号|县区/街道/社区", help="通讯录中的社区。")
-@click.option("--on", "on", metavar="DATE", help="分流日期（默认今天）。")
+@click.option("--on", "on", type=DAY, help="分流日期（默认今天）。")
 @click.option("--dry-run", is_flag=True, help="只显示将分流谁，不写入。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
 def route_resolve(
-    app: App, written: str, to: str, on: str | None, dry_run: bool, as_json: bool
+    app: App, written: str, to: str, on: date | None, dry_run: bool, as_json: bool
 ) -> None:
     """认定：把队列中这样填写社区的党员（写法相同的全部）认定为通讯录中的社区并分流。"""
     ws = app.workspace
@@ -557,7 +557,7 @@ def _ids(values: tuple[str, ...], what: str) -> list[int]:
     metavar="编号",
     help="与 --all 一起：除去这些党员（可多次）。",
 )
-@click.option("--on", "on", metavar="DATE", help="报到日期（默认今天）。")
+@click.option("--on", "on", type=DAY, help="报到日期（默认今天）。")
 @bulk_options("确认报到")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
@@ -567,7 +567,7 @@ def report_in_confirm(
     community: str | None,
     everyone: bool,
     exceptions: tuple[str, ...],
-    on: str | None,
+    on: date | None,
     dry_run: bool,
     yes: bool,
     as_json: bool,

@@ -1,12 +1,11 @@
 """erased people: a keyed hash of each anonymised person's name + phone (decision 0079)
 
-PostgreSQL: like ``community_districts``, the table holds no personal data (digests only) and
-is readable by every operator, whose registration writes check it; it is written by the
-retention run (city operators). The app role gets the privileges the grants of revision 0002
-gave the tables that existed then.
+PostgreSQL: like ``community_districts`` (revision 0015), the table holds no personal data
+(digests only) and is readable by every operator, whose registration writes check it; row-level
+security lets only the city insert (the retention run), and no operator updates or deletes.
 
 Revision ID: 0014
-Revises: 0013
+Revises: 0015
 Create Date: 2026-12-07
 """
 
@@ -18,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014"
-down_revision: str | None = "0013"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -32,6 +31,13 @@ BEGIN
 END $$;
 """
 
+POLICIES = (
+    "ALTER TABLE partyreg.erased_people ENABLE ROW LEVEL SECURITY",
+    "CREATE POLICY erased_people_read ON partyreg.erased_people FOR SELECT USING (true)",
+    "CREATE POLICY erased_people_insert ON partyreg.erased_people FOR INSERT"
+    " WITH CHECK ((SELECT partyreg.pr_role()) = 'city')",
+)
+
 
 def upgrade() -> None:
     op.create_table(
@@ -42,6 +48,8 @@ def upgrade() -> None:
     )
     if op.get_bind().dialect.name == "postgresql":
         op.execute(GRANTS)
+        for statement in POLICIES:
+            op.execute(statement)
 
 
 def downgrade() -> None:
