@@ -68,7 +68,7 @@ def run(demo: Any) -> None:
 
     demo.step("实绩反馈单（附表3）：编号、社区盖章确认、锁定、退回更正、交单位台帐")
     demo.cli("feedback", "sheets", "--community", label, "--year", str(YEAR))
-    demo.cli("feedback", "confirm", "--community", label, "--all", "--year", str(YEAR),
+    demo.cli("feedback", "confirm", "--community", label, "--all", "--yes", "--year", str(YEAR),
              "--date", f"{YEAR}-12-18")  # fmt: skip
     sheets = demo.json("feedback", "sheets", "--community", label, "--year", str(YEAR))
     number = sheets[0]["number"]

@@ -78,13 +78,13 @@ def run(demo: Any) -> None:
         demo.cli("notify", "channel", "list")
     print("  （接收方暂时停机：下面的提醒先写入发送队列）")
     demo.step("催办提醒：报到截止日期（9月20日）前 3 天，每个落后的单位和县区一条提醒")
-    demo.cli("progress", "remind", "--days", "3", "--on", "2014-09-17", "--year", "2014")
+    demo.cli("progress", "remind", "--yes", "--days", "3", "--on", "2014-09-17", "--year", "2014")
     demo.cli("notify", "list", "--status", "pending")
     with serving(port) as receiver:
         later = (Workspace(demo.db).now() + timedelta(minutes=2)).astimezone(LOCAL_ZONE)
         print("  （接收方恢复；演示中用 --now 代替等待重试时间）")
-        demo.cli("notify", "flush", "--now", f"{later:%Y-%m-%d %H:%M}")
-        demo.cli("notify", "flush", "--now", f"{later:%Y-%m-%d %H:%M}")  # nothing twice
+        demo.cli("notify", "flush", "--yes", "--now", f"{later:%Y-%m-%d %H:%M}")
+        demo.cli("notify", "flush", "--yes", "--now", f"{later:%Y-%m-%d %H:%M}")  # nothing twice
         demo.cli("notify", "list", "--status", "sent")
         print(f"  本机接收方收到 {len(receiver.received)} 条：")
         for path, body in receiver.received:

@@ -26,7 +26,7 @@ def run(demo: Any) -> None:
     demo.cli("--as", "huaian_zzb", "community", "show", WENQU)
 
     demo.step("分流 2. 市级机关工委分流本系统党员：住在哪个县区，就经哪个县区分到社区")
-    demo.cli("--as", "shiji_gw", "route", "--on", "2014-09-05")
+    demo.cli("--as", "shiji_gw", "route", "--yes", "--on", "2014-09-05")
     seen = demo.json("--as", "huaian_zzb", "members", "list")
     city_level = [m for m in seen if m["unit_code"].startswith("008.010.")]
     print(
@@ -36,8 +36,8 @@ def run(demo: Any) -> None:
     )
 
     demo.step("分流 3. 各县区分流本县区单位的党员（含住在其他县区的）")
-    demo.cli("--as", "huaian_zzb", "route", "--on", "2014-09-06")
-    totals = demo.json("route", "--on", "2014-09-08")
+    demo.cli("--as", "huaian_zzb", "route", "--yes", "--on", "2014-09-06")
+    totals = demo.json("route", "--yes", "--on", "2014-09-08")
     print(f"  市级操作员分流其余：{totals['routed']} 人到社区，"
           f"{totals['queued']} 人在县区待认定队列，{totals['waiting']} 人县区不明。")  # fmt: skip
 
@@ -53,7 +53,7 @@ def run(demo: Any) -> None:
     demo.cli("operator", "add", "wenqu_sq", "--role", "community", "--scope", WENQU)
     listed = demo.json("--as", "wenqu_sq", "report-in", "list")
     ids = [str(m["id"]) for m in listed]
-    demo.cli("--as", "wenqu_sq", "report-in", "confirm", "--community", WENQU, "--all",
+    demo.cli("--as", "wenqu_sq", "report-in", "confirm", "--community", WENQU, "--all", "--yes",
              "--except", ids[0], "--on", "2014-09-15")  # fmt: skip
     demo.cli("--as", "wenqu_sq", "report-in", "confirm", ids[0], "--on", "2014-09-19")
     other = demo.json("--as", "huaian_zzb", "report-in", "list", "--status", "routed")

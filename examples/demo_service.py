@@ -35,9 +35,9 @@ def run(demo: Any) -> None:
 
     demo.step("岗位分配：按志愿和特长安排到需求岗位（名额以内），逐人说明理由")
     demo.cli("specialties", "list", show=False)
-    demo.cli("assign", community, "--year", "2014")
+    demo.cli("assign", "--yes", community, "--year", "2014")
 
     demo.step(
         "编组：每个岗位分成人数均衡的小组，按规则确定组长（县处级以上优先，再看上年服务时长）"
     )
-    demo.cli("group", community, "--year", "2014", "--min", "2", "--max", "4")
+    demo.cli("group", "--yes", community, "--year", "2014", "--min", "2", "--max", "4")

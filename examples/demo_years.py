@@ -53,7 +53,7 @@ def run(demo: Any) -> None:
 
     demo.step("指导员的活动记录模板：填好后导入，再导出带服务情况的附表1（台帐）")
     community = communities[0]["community_id"]
-    demo.cli("route", "--on", "2014-11-05")  # the two members the template brought in
+    demo.cli("route", "--yes", "--on", "2014-11-05")  # the two members the template brought in
     demo.cli("operator", "add", COMMUNITY_OPERATOR, "--role", "community", "--scope",
              str(community), show=False)  # fmt: skip
     sheet = out / "模板-活动记录.xlsx"
@@ -84,7 +84,7 @@ def run(demo: Any) -> None:
     demo.cli("import", str(ledger), "--dry-run")
 
     demo.step("年度切换：开启 2015 年度，2014 年度关闭（只读），各单位确认沿用的登记")
-    demo.cli("year", "open", "2015", "--date", "2014-12-28")
+    demo.cli("year", "open", "--yes", "2015", "--date", "2014-12-28")
     demo.cli("--as", UNIT_OPERATOR, "year", "confirm", "--unit", UNIT, "--date", "2015-01-05")
     pending = demo.json("year", "pending")
     assert isinstance(pending, list)
@@ -100,5 +100,5 @@ def retention(demo: Any) -> None:
     demo.step("个人信息保留期限：离开满 3 年的党员匿名化（先试运行），统计数字不变")
     demo.cli("retention", "period")
     demo.cli("retention", "run", "--on", "2020-07-01", "--dry-run")
-    demo.cli("retention", "run", "--on", "2020-07-01")
+    demo.cli("retention", "run", "--yes", "--on", "2020-07-01")
     demo.cli("members", "count", "--on", "2016-12-31", "--under", "008.006", "--depth", "3")

@@ -19,6 +19,10 @@ class BatchKind(StrEnum):
     CODES = "codes"
     DIRECTORY = "directory"
     ACTIVITIES = "activities"
+    #: a bulk action (decision 0077): ``feedback confirm --all`` stamps many sheets at once
+    FEEDBACK = "feedback"
+    #: ``report-in confirm --all``: a community's report-ins confirmed at once
+    REPORT_IN = "report_in"
 
 
 @attrs.frozen

@@ -146,6 +146,44 @@ class PendingActivity:
     participants: str = ""
 
 
+@attrs.frozen
+class StoredActivity:
+    """An activity as stored (``activity list``): its id, the member, the day, what was done
+    and how, whether it was self-reported and whether it counts yet (confirmed)."""
+
+    id: int
+    member_id: int
+    name: str
+    community_id: int | None
+    day: date
+    content: str
+    hours: float
+    rating: Rating
+    kind: str = ""
+    place: str = ""
+    participants: str = ""
+    self_reported: bool = False
+    confirmed: bool = True
+    group_id: int | None = None
+    batch_id: str | None = None
+
+    @property
+    def entry(self) -> ServiceEntry:
+        """The activity as an entry (what ``activity edit`` changes and checks again)."""
+        return ServiceEntry(
+            member_id=self.member_id,
+            day=self.day,
+            content=self.content,
+            hours=self.hours,
+            rating=self.rating,
+            kind=self.kind,
+            place=self.place,
+            participants=self.participants,
+            self_reported=self.self_reported,
+            group_id=self.group_id,
+        )
+
+
 # -- feedback sheets --------------------------------------------------------------------------
 
 _NUMBER = re.compile(r"^(\d{4})-(\d{4,})-(\d{4,})$")

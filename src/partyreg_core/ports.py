@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         PendingActivity,
         ServiceEntry,
         SheetInfo,
+        StoredActivity,
         SummaryBy,
         SummaryRow,
     )
@@ -298,9 +299,9 @@ class Store(Protocol):
     def batches(self, actor: Actor) -> list[Batch]:
         """The import batches the actor may see, newest first."""
 
-    def undo_batch(self, actor: Actor, batch_id: str) -> UndoReport:
-        """Revert a batch nothing has built on yet; :class:`ConflictError` saying what blocks
-        it otherwise."""
+    def undo_batch(self, actor: Actor, batch_id: str, reason: str = "") -> UndoReport:
+        """Revert a batch nothing has built on yet (``reason`` goes to the audit log);
+        :class:`ConflictError` saying what blocks it otherwise."""
 
     def append_audit(
         self,
@@ -390,10 +391,11 @@ class Store(Protocol):
         with an unknown 县区, registered without a district."""
 
     def confirm_report_in(
-        self, actor: Actor, member_ids: Sequence[int], on: date
+        self, actor: Actor, member_ids: Sequence[int], on: date, *, batch: Batch | None = None
     ) -> ReportInResult:
         """Confirm report-in of routed members at the community they were routed to (only its
-        operators, instructors, district or the city); all or nothing; audited per community."""
+        operators, instructors, district or the city); all or nothing; audited per community
+        (with ``batch``: written as that batch, which ``undo_batch`` takes back)."""
 
     # -- progress -----------------------------------------------------------------------------
 
@@ -655,6 +657,26 @@ class Store(Protocol):
     def group_roster(self, actor: Actor, group_id: int) -> tuple[int, list[int]]:
         """A service group's community id and its members' ids (the group in scope)."""
 
+    def list_activities(
+        self,
+        actor: Actor,
+        *,
+        member_id: int | None = None,
+        community_id: int | None = None,
+        year: int | None = None,
+        activity_id: int | None = None,
+    ) -> list[StoredActivity]:
+        """Activities visible in the scope (of a member, a community, a year; one by id), by
+        day and id."""
+
+    def change_activity(
+        self, actor: Actor, activity_id: int, entry: ServiceEntry | None, reason: str
+    ) -> StoredActivity:
+        """Correct an activity to ``entry`` (``None``: remove it), audited with ``reason``: in
+        the actor's communities only, never on a confirmed sheet (``activity.locked``) nor in
+        a closed year (``activity.year_closed``), at most 24 hours that day. Returns the
+        activity as it was."""
+
     def pending_activities(
         self, actor: Actor, *, community_id: int | None = None
     ) -> list[PendingActivity]:
@@ -678,9 +700,16 @@ class Store(Protocol):
         """The year's feedback sheets in scope, numbering the routed members' missing ones."""
 
     def confirm_sheets(
-        self, actor: Actor, numbers: Sequence[str], on: date, *, skip_confirmed: bool = False
+        self,
+        actor: Actor,
+        numbers: Sequence[str],
+        on: date,
+        *,
+        skip_confirmed: bool = False,
+        batch: Batch | None = None,
     ) -> list[SheetInfo]:
-        """Confirm (stamp and lock) sheets, all or none; audited."""
+        """Confirm (stamp and lock) sheets, all or none; audited. With ``batch`` the
+        confirmations are one batch that ``undo_batch`` takes back in one step."""
 
     def reopen_sheet(self, actor: Actor, number: str, reason: str, on: date) -> SheetInfo:
         """Reopen a confirmed sheet for a correction, with a reason; audited."""
@@ -710,10 +739,17 @@ class Store(Protocol):
         """Campaign year ``year``, or ``None`` when it was never opened."""
 
     def open_year(
-        self, actor: Actor, year: int, calendar: CampaignCalendar, on: date
+        self,
+        actor: Actor,
+        year: int,
+        calendar: CampaignCalendar,
+        on: date,
+        *,
+        dry_run: bool = False,
     ) -> YearOpening:
         """Open ``year`` with ``calendar`` (city only; audited): close every earlier open year
-        and carry each unit's standing registrations over for it to confirm."""
+        and carry each unit's standing registrations over for it to confirm (``dry_run``:
+        what it would do, rolled back)."""
 
     def year_confirmations(
         self, actor: Actor, year: int, *, pending_only: bool = False

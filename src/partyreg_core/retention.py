@@ -12,6 +12,8 @@ Pure: the rules and the scrubbing of JSON values; the store applies them.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Collection, Mapping
 from datetime import date
 from typing import Any
@@ -27,6 +29,25 @@ DEFAULT_YEARS = 3
 #: What replaces a personal text value.
 ANONYMOUS = "（已匿名）"
 ANONYMOUS_NAME = "已匿名"
+
+#: The setting holding the key of the erased people's digests (hex; made by the first run).
+ERASURE_KEY_SETTING = "retention.erasure_key"
+
+
+def erased_digest(key: str, name: str, phone: str) -> str:
+    """The keyed hash an anonymised person is remembered by (decision 0079): HMAC-SHA256 of
+    name + phone under the store's own key, so the digests alone reveal nobody."""
+    message = f"{name}\x1f{phone}".encode()
+    return hmac.new(bytes.fromhex(key), message, hashlib.sha256).hexdigest()
+
+
+def erased_message(name: str, phone: str) -> str:
+    """The refusal of a registration of a person whose data were erased by retention."""
+    return (
+        f"{name}（{phone}）离开后已超过保留期限，个人信息已按规定匿名化：不能从旧登记表重新登记。"
+        "如该党员确实重新参加活动，请由所在单位核实后联系市级操作员。"
+    )
+
 
 #: The member fields that are personal information (by the names the store and audit use).
 PERSONAL_FIELDS = frozenset({"name", "phone", "address", "unit_and_title", "specialty"})

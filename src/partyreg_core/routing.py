@@ -457,6 +457,8 @@ class ReportInResult:
     confirmed: tuple[int, ...] = ()
     already: tuple[int, ...] = ()
     refused: tuple[ReportInRefusal, ...] = ()
+    #: the batch the confirmations were written as (``report-in confirm --all``), for undo
+    batch_id: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -67,6 +67,7 @@ from partyreg_core.feedback import (
     RankingWeights,
     ServiceEntry,
     SheetInfo,
+    StoredActivity,
     SummaryBy,
     SummaryRow,
     TierLine,
@@ -110,6 +111,9 @@ from partyreg_core.members import (
     MemberQuery,
     MemberStatus,
     Route,
+    refuse_routed_community_edit,
+    refuse_unit_edit,
+    serves_in,
 )
 from partyreg_core.normalize import normalize_name, normalize_phone
 from partyreg_core.notices import (
@@ -801,12 +805,42 @@ class Workspace:
                 "member.nothing", "没有要修改的字段：请给出如 --phone 13912345678。"
             )
         current = self.store.get_member(self.actor, member_id)
-        registration, warnings = self.registration_from_fields(
-            {**registration_cells(current), **changes}
-        )
+        if "unit_code" in changes:  # before the row is judged: whatever code it names
+            refuse_unit_edit(current, self._code(changes["unit_code"]))
+        cells = {**registration_cells(current), **changes}
+        if "community" in changes:
+            cells.update(self._community_cells(changes["community"]))
+        registration, warnings = self.registration_from_fields(cells)
+        # the rules of an edit, the same for the CLI and the terminal UI's form (decision 0074)
+        refuse_unit_edit(current, registration.unit_code)
+        if {"community", "street", "district"} & set(changes):
+            refuse_routed_community_edit(current, registration.community)
+        else:  # untouched: kept exactly as stored, however the row re-normalises
+            registration = attrs.evolve(registration, community=current.community)
         saved = self.store.update_member(self.actor, member_id, registration)
         self._changed("member.edit", f"member:{member_id}", None, dict(changes))
         return self._masked(saved), warnings
+
+    def _community_cells(self, text: str) -> dict[str, str]:
+        """A community given to an edit as ``县区/街道/社区``, a directory id or a name, as the
+        three cells of 附表1: a path or an id is found in the directory (as the import and
+        ``change request`` find it); a name names the directory community of that name when
+        there is exactly one, else it stays a name within the member's street and district."""
+        text = text.strip()
+        if text.isdigit():
+            found = self.community(text)
+        elif "/" in text or "／" in text:
+            try:
+                found = self.community(text)
+            except NotFoundError:  # not in the directory: it waits in the route queue
+                ref = parse_community(text)
+                return {"community": ref.community, "street": ref.street, "district": ref.district}
+        else:
+            named = [c for c in self.store.communities() if c.name == text]
+            if len(named) != 1:
+                return {"community": text}
+            found = named[0]
+        return {"community": found.name, "street": found.street, "district": found.district}
 
     def remove_member(self, member_id: int, reason: str) -> Member:
         """Remove a member nothing has been built on yet."""
@@ -1057,9 +1091,10 @@ class Workspace:
         """The import batches the operator may see, newest first."""
         return self.store.batches(self.actor)
 
-    def undo_batch(self, batch_id: str) -> UndoReport:
-        """Revert a batch nothing has built on yet."""
-        report = self.store.undo_batch(self.actor, batch_id.strip())
+    def undo_batch(self, batch_id: str, reason: str = "") -> UndoReport:
+        """Revert a batch nothing has built on yet: an import, or a bulk action's batch
+        (``partyreg undo BATCH --reason …``; the reason goes to the audit log)."""
+        report = self.store.undo_batch(self.actor, batch_id.strip(), reason.strip())
         self._changed("import.undo", f"batch:{batch_id}", None, {"removed": report.removed})
         return report
 
@@ -1408,13 +1443,15 @@ class Workspace:
             )
 
     def confirm_report_in(
-        self, member_ids: Sequence[int], *, on: date | None = None
+        self, member_ids: Sequence[int], *, on: date | None = None, batch: Batch | None = None
     ) -> ReportInResult:
         """Confirm that members reported in at the community they were routed to
         (``report-in confirm``); all or nothing: with a refusal nothing is written."""
         if not member_ids:
             raise ValidationError("report_in.nobody", "请给出党员编号，或用 --community X --all。")
-        result = self.store.confirm_report_in(self.actor, member_ids, on or self.today())
+        result = self.store.confirm_report_in(
+            self.actor, member_ids, on or self.today(), batch=batch
+        )
         if result.ok:
             for member_id in result.confirmed:
                 self._changed(
@@ -1426,22 +1463,36 @@ class Workspace:
         return result
 
     def confirm_community_report_in(
-        self, community: str, *, except_ids: Sequence[int] = (), on: date | None = None
+        self,
+        community: str,
+        *,
+        except_ids: Sequence[int] = (),
+        on: date | None = None,
+        dry_run: bool = False,
     ) -> ReportInResult:
         """Confirm report-in of every member routed to ``community`` who has not reported in
-        yet, except ``except_ids`` (``report-in confirm --community X --all --except …``)."""
+        yet and is in current work, except ``except_ids`` (``report-in confirm --community X
+        --all --except …``). A dry run lists them as ``confirmed`` and writes nothing."""
+        ids = self.report_in_candidates(community, except_ids=except_ids)
+        if dry_run or not ids:
+            return ReportInResult(on or self.today(), confirmed=tuple(ids) if dry_run else ())
+        batch = self._batch(
+            BatchKind.REPORT_IN, f"report-in confirm --all {community}", len(ids), on
+        )
+        return self.confirm_report_in(ids, on=on, batch=batch)
+
+    def report_in_candidates(self, community: str, *, except_ids: Sequence[int] = ()) -> list[int]:
+        """The members ``report-in confirm --all`` would confirm: routed to ``community``, not
+        reported in, not left (decision 0075), not in ``except_ids``."""
         target = self.community(community)
         skip = set(except_ids)
-        ids = [
+        return [
             m.id
             for m in self.store.iter_members(
                 self.actor, MemberQuery(community_id=target.id, status=MemberStatus.ROUTED)
             )
-            if m.id not in skip and m.community_id == target.id
+            if m.id not in skip and m.community_id == target.id and serves_in(m)
         ]
-        if not ids:
-            return ReportInResult(on or self.today())
-        return self.confirm_report_in(ids, on=on)
 
     def report_in_members(
         self, *, community: str | None = None, status: MemberStatus | None = None
@@ -1608,11 +1659,19 @@ class Workspace:
         calendar = self.calendar(year or on.year)
         return self.store.overdue_members(self.actor, calendar, on)
 
-    def remind(self, days: int, *, on: date | None = None, year: int | None = None) -> Reminders:
+    def remind(
+        self,
+        days: int,
+        *,
+        on: date | None = None,
+        year: int | None = None,
+        dry_run: bool = False,
+    ) -> Reminders:
         """Remind the lagging: when the next deadline falls within ``days`` days of ``on``, one
         ``progress.remind`` event per lagging unit and per lagging district (never one per
         member); districts and the city only. The notification plugin turns the events into
-        messages; the reminder run itself is audited."""
+        messages; the reminder run itself is audited. A dry run returns the reminders it
+        would send and writes nothing."""
         if self.actor.scope.role not in (Role.CITY, Role.DISTRICT):
             raise NotPermittedError(
                 "progress.remind_denied",
@@ -1632,6 +1691,8 @@ class Workspace:
             if r.key and r.key not in units and progress.is_lagging(r, deadline.key)
         ]
         events = tuple(progress.reminder(r, deadline, on) for r in lagging)
+        if dry_run:  # who would be reminded; nothing audited, no message queued
+            return Reminders(on, days, deadline, events)
         self.store.append_audit(
             self.actor,
             "progress.remind",
@@ -1887,6 +1948,14 @@ class Workspace:
         """Outbox messages within the operator's scope (of ``ids``), newest first."""
         wanted = None if status is None else _outbox_status(status)
         return self.store.outbox_messages(self.actor, status=wanted, limit=limit, ids=ids)
+
+    def due_notifications(self, now: datetime | None = None) -> list[OutboxMessage]:
+        """The pending messages :meth:`deliver_notifications` would send at ``now`` (a dry run
+        of ``notify flush``; nothing is claimed or written), oldest first."""
+        at = now or self.now()
+        pending = self.notifications(OutboxStatus.PENDING)
+        due = [m for m in pending if m.next_attempt_at is None or m.next_attempt_at <= at]
+        return sorted(due, key=lambda m: m.id)
 
     def notification_counts(self) -> dict[OutboxStatus, int]:
         """How many outbox messages within the scope are pending, sent, failed and skipped."""
@@ -2712,6 +2781,66 @@ class Workspace:
         for entry in entries:  # the year recorded: the campaign year unless named
             check_entry(entry, year=chosen, today=today, kinds=kinds)
 
+    def activities(
+        self,
+        *,
+        member_id: int | None = None,
+        community: str | None = None,
+        year: int | None = None,
+    ) -> list[StoredActivity]:
+        """Activities within scope (``activity list``): of a member, a community, a year."""
+        return self.store.list_activities(
+            self.actor,
+            member_id=member_id,
+            community_id=self.community(community).id if community else None,
+            year=year,
+        )
+
+    def activity(self, activity_id: int) -> StoredActivity:
+        """One activity within scope (``activity.not_found`` otherwise)."""
+        found = self.store.list_activities(self.actor, activity_id=activity_id)
+        if not found:
+            raise NotFoundError(
+                "activity.not_found",
+                f"没有编号为 {activity_id} 的活动（或不在你的范围内）：用 partyreg activity list 查看。",
+            )
+        return found[0]
+
+    def edit_activity(
+        self, activity_id: int, changes: Mapping[str, Any], reason: str = ""
+    ) -> StoredActivity:
+        """Correct an activity (``day``, ``hours``, ``content``, ``rating``, ``kind``,
+        ``place``, ``participants``): judged again as ``activity add`` judges it, then written
+        with the store's rules (decision 0078). Returns the activity as it is now."""
+        unknown = sorted(set(changes) - _ACTIVITY_FIELDS)
+        if unknown:
+            raise ValidationError("activity.field", f"不能修改的字段：{', '.join(unknown)}。")
+        if not changes:
+            raise ValidationError(
+                "activity.nothing", "没有要修改的内容：请给出如 --hours 2 或 --date 2014-10-01。"
+            )
+        current = self.activity(activity_id)
+        values = dict(changes)
+        if "rating" in values:
+            values["rating"] = Rating(values["rating"])
+        entry = attrs.evolve(current.entry, **values)
+        newest = self.store.locked_before()
+        for day in (current.day, entry.day):
+            refuse_closed_year(day.year, newest, name=current.name)
+        check_entry(entry, year=entry.day.year, today=self.today(), kinds=self.activity_kinds())
+        self.store.change_activity(self.actor, activity_id, entry, reason.strip())
+        self._changed("activity.edit", f"activity:{activity_id}", None, dict(changes))
+        return self.activity(activity_id)
+
+    def remove_activity(self, activity_id: int, reason: str) -> StoredActivity:
+        """Remove a recorded activity (the reason is required and audited; refused in a
+        closed year or on a confirmed sheet, saying what to do). Returns it as it was."""
+        if not reason.strip():
+            raise ValidationError("activity.reason", "删除活动需要说明原因：--reason “重复录入”。")
+        removed = self.store.change_activity(self.actor, activity_id, None, reason.strip())
+        self._changed("activity.remove", f"activity:{activity_id}", None, {"reason": reason})
+        return removed
+
     def pending_activities(self, community: str | None = None) -> list[PendingActivity]:
         """Self-reported activities waiting for confirmation, within scope."""
         community_id = self.community(community).id if community else None
@@ -2762,22 +2891,38 @@ class Workspace:
         on: date | None = None,
     ) -> list[SheetInfo]:
         """Confirm (stamp and lock) sheets by number, or every draft sheet of a community for
-        the year; emits ``feedback.confirmed`` for each."""
-        day = on or self.today()
+        the year (as one batch: :meth:`confirm_community_feedback`); emits
+        ``feedback.confirmed`` for each."""
         if community is not None:
-            drafts = [
-                s.number
-                for s in self.sheets(
-                    year or (on.year if on else self.default_year()), community=community
-                )
-                if s.state.value == "draft"
-            ]
-            wanted = drafts
-        else:
-            wanted = [self._sheet_number(n) for n in numbers]
+            return self.confirm_community_feedback(community, year=year, on=on)[1]
+        wanted = [self._sheet_number(n) for n in numbers]
         if not wanted:
             return []
-        done = self.store.confirm_sheets(self.actor, wanted, day)
+        return self._confirmed(self.store.confirm_sheets(self.actor, wanted, on or self.today()))
+
+    def confirm_community_feedback(
+        self,
+        community: str,
+        *,
+        year: int | None = None,
+        on: date | None = None,
+        dry_run: bool = False,
+    ) -> tuple[str | None, list[SheetInfo]]:
+        """Confirm every draft sheet of ``community`` for the year as one batch that
+        ``undo_batch`` takes back in one step (decision 0077): the batch id (``None`` when
+        nothing was written) and the sheets — in a dry run, the drafts it would confirm."""
+        day = on or self.today()
+        the_year = year or (on.year if on else self.default_year())
+        drafts = [s for s in self.sheets(the_year, community=community) if s.state.value == "draft"]
+        if dry_run or not drafts:
+            return None, drafts
+        batch = self._batch(
+            BatchKind.FEEDBACK, f"feedback confirm --all {community} {the_year}", len(drafts), day
+        )
+        done = self.store.confirm_sheets(self.actor, [s.number for s in drafts], day, batch=batch)
+        return (batch.id if done else None), self._confirmed(done)
+
+    def _confirmed(self, done: list[SheetInfo]) -> list[SheetInfo]:
         for sheet in done:
             self._changed(
                 "feedback.confirmed",
@@ -2950,12 +3095,16 @@ class Workspace:
             )
         return found
 
-    def open_year(self, year: int, *, on: date | None = None) -> YearOpening:
+    def open_year(self, year: int, *, on: date | None = None, dry_run: bool = False) -> YearOpening:
         """Open campaign ``year`` (city operators): its calendar from the shared month-days,
         earlier years closed (readable, no new activities), standing registrations carried
         over for each unit to confirm."""
         calendar = self.calendar(check_year(year))
-        opening = self.store.open_year(self.actor, year, calendar, on or self.today())
+        opening = self.store.open_year(
+            self.actor, year, calendar, on or self.today(), dry_run=dry_run
+        )
+        if dry_run:
+            return opening
         self._changed(
             "year.open",
             f"year:{year}",
@@ -3149,6 +3298,9 @@ def registration_cells(member: Member) -> dict[str, str]:
         "rank": member.rank,
     }
 
+
+#: The fields ``activity edit`` may change.
+_ACTIVITY_FIELDS = frozenset({"day", "hours", "content", "rating", "kind", "place", "participants"})
 
 #: The environment variable naming the deployment's TOML file.
 CONFIG_ENV = "PARTYREG_CONFIG"

@@ -102,7 +102,7 @@ class NeedsExporter:
         community = workspace.community(str(text))
         on = options.get("on")
         year = int(
-            options.get("year") or (on.year if isinstance(on, date) else workspace.today().year)
+            options.get("year") or (on.year if isinstance(on, date) else workspace.default_year())
         )
         needs = workspace.needs(community.id, year=year)
         published = [n.published_on for n in needs if n.published_on]

@@ -499,7 +499,7 @@ def _activities(workspace: Workspace, target: Path, options: Any) -> int:
         for m in workspace.iter_members(MemberQuery(community_id=community.id))
         if m.status is not MemberStatus.REGISTERED
     ]
-    year = int(options.get("year") or workspace.today().year)
+    year = int(options.get("year") or workspace.default_year())
     return write_activity_template(
         target,
         community=f"{community.district}{community.street}{community.name}",

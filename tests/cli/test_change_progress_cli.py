@@ -351,7 +351,7 @@ def test_reminders_are_one_event_per_lagging_unit_and_district(
 ) -> None:
     events: Events = city["events"]
     nothing = json.loads(
-        invoke(city, "progress", "remind", "--days", "1", "--on", "2024-09-17", "--json")
+        invoke(city, "progress", "remind", "--yes", "--days", "1", "--on", "2024-09-17", "--json")
     )
     assert (
         nothing["deadline"] is None
@@ -359,7 +359,7 @@ def test_reminders_are_one_event_per_lagging_unit_and_district(
         and not events.of("progress.remind")
     )
     sent = json.loads(
-        invoke(city, "progress", "remind", "--days", "3", "--on", "2024-09-17", "--json")
+        invoke(city, "progress", "remind", "--yes", "--days", "3", "--on", "2024-09-17", "--json")
     )
     assert sent["deadline"]["key"] == "report_in" and sent["deadline"]["due"] == "2024-09-20"
     raw = _raw(city)
@@ -386,6 +386,7 @@ def test_reminders_are_one_event_per_lagging_unit_and_district(
             city,
             "progress",
             "remind",
+            "--yes",
             "--days",
             "3",
             "--on",
@@ -558,12 +559,12 @@ def test_an_export_outside_the_scope_is_refused(
 def test_reminders_say_what_the_outbox_really_got(city: dict[str, Any]) -> None:
     # no organisation has a channel here: every reminder is a skipped row, none is sent
     sent = json.loads(
-        invoke(city, "progress", "remind", "--days", "3", "--on", "2024-09-17", "--json")
+        invoke(city, "progress", "remind", "--yes", "--days", "3", "--on", "2024-09-17", "--json")
     )
     lagging = len(sent["reminders"])
     assert lagging > 0
     assert sent["queued"] == {"pending": 0, "skipped": lagging, "duplicate": 0}
-    again = invoke(city, "progress", "remind", "--days", "3", "--on", "2024-09-17")
+    again = invoke(city, "progress", "remind", "--yes", "--days", "3", "--on", "2024-09-17")
     assert f"落后的单位和县区 {lagging} 个" in again
     assert "待发送 0 条" in again and f"{lagging} 条今天已在发件箱中" in again
     assert "发出提醒" not in again

@@ -122,12 +122,12 @@ def test_sheet_lifecycle_number_confirm_lock_reopen_deliver(cli: Cli) -> None:
     assert numbers["李娜"] == f"2014-{hexia:04d}-0002"
     assert cli.json("feedback", "sheets", "--year", "2014")[1] == sheets  # numbers are stable
     # a pending self-report blocks the whole community's confirmation (all or none)
-    code, out = cli.json("feedback", "confirm", "--community", HEXIA, "--all", "--year", "2014",
+    code, out = cli.json("feedback", "confirm", "--community", HEXIA, "--all", "--yes", "--year", "2014",
                          "--date", "2014-12-18")  # fmt: skip
     assert code == 2 and out["error"]["code"] == "feedback.pending"
     pending = cli.json("activity", "pending")[1]
     assert cli.json("activity", "confirm", str(pending[0]["id"]))[0] == 0
-    code, done = cli.json("feedback", "confirm", "--community", HEXIA, "--all", "--year", "2014",
+    code, done = cli.json("feedback", "confirm", "--community", HEXIA, "--all", "--yes", "--year", "2014",
                           "--date", "2014-12-18")  # fmt: skip
     assert code == 0 and sorted(s["name"] for s in done) == ["李娜", "王建伟"]
     assert all(s["state"] == "confirmed" and s["confirmed_on"] == "2014-12-18" for s in done)

@@ -228,7 +228,7 @@ def test_routing_before_and_after_the_change_date(db: str, city: dict[str, list[
                     "--name", "文渠社区", "--phone", "0517-83601234")  # fmt: skip
     assert isinstance(added, dict)
     community = added["id"]
-    before = as_json(db, "route", "--on", "2014-09-05")
+    before = as_json(db, "route", "--yes", "--on", "2014-09-05")
     assert isinstance(before, dict)
     registered = sum(len(ids) for ids in city.values())
     assert before["routed"] == registered
@@ -246,7 +246,7 @@ def test_routing_before_and_after_the_change_date(db: str, city: dict[str, list[
                   date(2017, 3, 1), 1)  # fmt: skip
     assert store.write_registrations(me, batch, [late]).new == 1
     store.close()
-    after = as_json(db, "route", "--on", "2017-03-02")
+    after = as_json(db, "route", "--yes", "--on", "2017-03-02")
     assert isinstance(after, dict) and after["routed"] == 1
     assert {d["code"]: d["routed"] for d in after["by_district"]} == {"008.028": 1}
     assert [(c["community_id"], c["district_code"], c["count"]) for c in after["by_community"]] == [
@@ -315,7 +315,7 @@ def test_service_summaries_group_each_activity_under_its_days_codes(db: str) -> 
                   date(2014, 8, 28), len(regs))  # fmt: skip
     assert store.write_registrations(me, batch, regs).new == len(regs)
     store.close()
-    assert as_json(db, "route", "--on", "2014-09-05")["routed"] == len(regs)  # type: ignore[index]
+    assert as_json(db, "route", "--yes", "--on", "2014-09-05")["routed"] == len(regs)  # type: ignore[index]
 
     def record(day: date, stamp: str) -> str:
         acts = [support.activity(who, day, hours=1.5 + i % 4) for i, (_, who) in enumerate(people)]

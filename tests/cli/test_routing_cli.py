@@ -122,7 +122,7 @@ def test_route_queue_resolve_and_report_in(db: str) -> None:
     dry = ok(db, "--as", "shiji", "route", "--dry-run", "--on", "2014-09-05", "--json")
     assert (dry["dry_run"], dry["pending"], dry["routed"], dry["waiting"]) == (True, 3, 2, 1)
     assert ok(db, "--as", "shiji", "route", "--dry-run", "--json")["routed"] == 2  # nothing written
-    done = ok(db, "--as", "shiji", "route", "--on", "2014-09-05", "--json")
+    done = ok(db, "--as", "shiji", "route", "--yes", "--on", "2014-09-05", "--json")
     assert [(x["code"], x["routed"], x["waiting"]) for x in done["by_aggregator"]] == [
         ("008.010", 2, 1)
     ]
@@ -132,7 +132,7 @@ def test_route_queue_resolve_and_report_in(db: str) -> None:
     assert done["waiting_by_aggregator"] == [
         {"code": "008.010", "name": "淮安市市级机关工委", "count": 1}
     ]
-    mine = ok(db, "--as", "huaian", "route", "--on", "2014-09-06", "--json")
+    mine = ok(db, "--as", "huaian", "route", "--yes", "--on", "2014-09-06", "--json")
     assert (mine["routed"], mine["queued"]) == (1, 1)
     queue = ok(db, "--as", "huaian", "route", "queue", "--json")
     assert [(q["community"], q["count"], q["member_ids"], q["reason"]) for q in queue] == [
@@ -157,7 +157,7 @@ def test_route_queue_resolve_and_report_in(db: str) -> None:
     code, _out, err = invoke(db, "--as", "huaian", "report-in", "confirm", str(b))
     assert code == 1 and "不在你的范围内" in err
     ok(db, "operator", "add", "wenqu", "--role", "community", "--scope", WENQU)
-    confirmed = ok(db, "--as", "wenqu", "report-in", "confirm", "--community", WENQU, "--all",
+    confirmed = ok(db, "--as", "wenqu", "report-in", "confirm", "--community", WENQU, "--all", "--yes",
                    "--except", str(d), "--on", "2014-09-15", "--json")  # fmt: skip
     assert sorted(confirmed["confirmed"]) == sorted([a, c])
     listed = ok(db, "--as", "wenqu", "report-in", "list", "--status", "routed", "--json")

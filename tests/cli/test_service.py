@@ -132,8 +132,8 @@ def test_assign_explains_each_member_and_group_picks_leaders_by_the_rule(
         invoke(city, "needs", "add", label, "--post", post, "--people", people, "--year", "2014")
     dry = as_json(city, "assign", label, "--year", "2014", "--dry-run")
     assert dry["written"] == 0 and dry["dry_run"] is True
-    assert as_json(city, "group", label, "--year", "2014")["groups"] == []
-    run_ = as_json(city, "assign", label, "--year", "2014")
+    assert as_json(city, "group", "--yes", label, "--year", "2014")["groups"] == []
+    run_ = as_json(city, "assign", "--yes", label, "--year", "2014")
     got = {p["member_id"]: p["post_code"] for p in run_["placements"]}
     # 8 has one place and three first wishes: ids[0] has a second wish (7), so moving them there
     # keeps two wishes met; ids[2] fits 12 through the plugin's word 网格员
@@ -147,9 +147,9 @@ def test_assign_explains_each_member_and_group_picks_leaders_by_the_rule(
         == "认领的岗位（社情民意收集岗）无空缺，按特长“网格员”安排到对口的民事纠纷调解岗"
     )
     assert run_ == {**dry, "dry_run": False, "written": 4}
-    text = invoke(city, "assign", label, "--year", "2014")
+    text = invoke(city, "assign", "--yes", label, "--year", "2014")
     assert "按志愿安排 3 人（志愿顺序之和 4），特长对口 3 人" in text and "已保存 4 条" in text
-    groups = as_json(city, "group", label, "--year", "2014", "--size", "1")
+    groups = as_json(city, "group", "--yes", label, "--year", "2014", "--size", "1")
     assert [(g["post_code"], g["leader_id"], g["size"]) for g in groups["groups"]] == [
         ("7", ids[0], 1), ("8", ids[1], 1), ("12", ids[2], 1), ("15", ids[3], 1),
     ]  # fmt: skip
@@ -163,8 +163,8 @@ def test_groups_are_balanced_with_the_leader_level_member_leading(city: dict[str
     ids = city["ids"]
     label = city["community"].label
     invoke(city, "needs", "add", label, "--post", "8", "--people", "5", "--year", "2014")
-    invoke(city, "assign", label, "--year", "2014")
-    out = as_json(city, "group", label, "--year", "2014", "--min", "1", "--max", "2",
+    invoke(city, "assign", "--yes", label, "--year", "2014")
+    out = as_json(city, "group", "--yes", label, "--year", "2014", "--min", "1", "--max", "2",
                   "--rule", "hours,rank")  # fmt: skip
     groups = out["groups"]
     # three members wished for 8 (the others neither wished for nor fit it)
@@ -172,7 +172,7 @@ def test_groups_are_balanced_with_the_leader_level_member_leading(city: dict[str
     # nobody has hours: rank decides, then member id; the third member joins the first group
     assert [g["leader_id"] for g in groups] == [ids[4], ids[0]]
     assert [m["id"] for m in groups[0]["members"]] == [ids[4], ids[1]]
-    stored = as_json(city, "group", label, "--year", "2014", "--max", "5")
+    stored = as_json(city, "group", "--yes", label, "--year", "2014", "--max", "5")
     assert [(g["size"], g["leader_id"]) for g in stored["groups"]] == [(3, ids[4])]
     assert all(g["id"] is not None for g in stored["groups"])
 
@@ -185,16 +185,18 @@ def test_every_community_is_assigned_and_grouped_at_once_like_one_by_one(
     for post, people in (("8", "1"), ("7", "1"), ("12", "1"), ("15", "2")):
         invoke(city, "needs", "add", label, "--post", post, "--people", people, "--year", "2014")
     one = as_json(city, "assign", label, "--year", "2014", "--dry-run")
-    every = as_json(city, "assign", "--all", "--year", "2014")
+    every = as_json(city, "assign", "--all", "--yes", "--year", "2014")
     assert [r["community_id"] for r in every] == [c.id for c in city["district"].communities]
     assert every[0] == {**one, "dry_run": False, "written": 4}
     assert every[1]["candidates"] == 0 and every[1]["posts"] == []
-    text = invoke(city, "assign", "--district", str(city["district"].code), "--year", "2014")
+    text = invoke(
+        city, "assign", "--yes", "--district", str(city["district"].code), "--year", "2014"
+    )
     assert "2 个社区，共安排 4 人（已保存）" in text
-    groups = as_json(city, "group", "--all", "--year", "2014", "--size", "1")
+    groups = as_json(city, "group", "--all", "--yes", "--year", "2014", "--size", "1")
     assert [g["leader_id"] for g in groups[0]["groups"]] == [ids[0], ids[1], ids[2], ids[3]]
     assert groups[1]["groups"] == []
-    alone = as_json(city, "group", label, "--year", "2014", "--size", "1")["groups"]
+    alone = as_json(city, "group", "--yes", label, "--year", "2014", "--size", "1")["groups"]
     shape = [(g["name"], g["leader_id"], g["size"], g["leader_reason"]) for g in alone]
     assert shape == [
         (g["name"], g["leader_id"], g["size"], g["leader_reason"]) for g in groups[0]["groups"]

@@ -120,9 +120,9 @@ def test_form1_with_service_adds_each_members_totals_and_reimports_unchanged(run
 
 def test_opening_the_next_year_confirming_and_the_lock(run: Runner) -> None:
     assert run.json("year", "list") == []
-    opened = run.json("year", "open", "2014", "--date", "2014-08-01")
+    opened = run.json("year", "open", "--yes", "2014", "--date", "2014-08-01")
     assert opened["status"] == "open" and opened["units_to_confirm"] == 1
-    nxt = run.json("year", "open", "2015", "--date", "2014-12-28")
+    nxt = run.json("year", "open", "--yes", "2015", "--date", "2014-12-28")
     assert nxt["closed_years"] == [2014] and nxt["members_carried"] == 3
     assert nxt["calendar"]["registration"]["due"] == "2015-08-30"
     assert [(y["year"], y["status"], y["locked"]) for y in run.json("year", "list")] == [
@@ -167,10 +167,10 @@ def test_opening_the_next_year_confirming_and_the_lock(run: Runner) -> None:
 def test_year_commands_refuse_what_cannot_be_done(run: Runner) -> None:
     result = run("year", "pending")
     assert getattr(result.exception, "code", "") == "year.none"  # no year opened yet
-    run.json("year", "open", "2016")
-    again = run("year", "open", "2016")
+    run.json("year", "open", "--yes", "2016")
+    again = run("year", "open", "--yes", "2016")
     assert again.exception is not None and getattr(again.exception, "code", "") == "year.exists"
-    result = run("year", "open", "1999")
+    result = run("year", "open", "--yes", "1999")
     assert getattr(result.exception, "code", "") == "year.invalid"
     result = run("year", "calendar", "registration=12-30")
     assert getattr(result.exception, "code", "") == "calendar.order"
@@ -180,7 +180,7 @@ def test_the_calendar_setting_shapes_the_next_year(run: Runner) -> None:
     shown = run.json("year", "calendar", "registration=08-25", "confirmation=12-15")
     assert shown == {"registration": "08-25", "routing": "09-10", "report_in": "09-20",
                      "confirmation": "12-15"}  # fmt: skip
-    opened = run.json("year", "open", "2027")
+    opened = run.json("year", "open", "--yes", "2027")
     assert opened["calendar"]["registration"]["due"] == "2027-08-25"
     assert opened["calendar"]["confirmation"]["due"] == "2027-12-15"
 

@@ -40,7 +40,7 @@ def calendar() -> None:
 
 
 @calendar.command("show")
-@click.option("--year", type=int, help="年度（默认今年）。")
+@click.option("--year", type=int, help="年度（默认当前活动年度）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
 def show(app: App, year: int | None, as_json: bool) -> None:
@@ -49,7 +49,7 @@ def show(app: App, year: int | None, as_json: bool) -> None:
 
 
 @calendar.command("set")
-@click.option("--year", type=int, help="年度（默认今年）。")
+@click.option("--year", type=int, help="年度（默认当前活动年度）。")
 @click.option("--registration", type=DAY, help="单位登记上报截止日期。")
 @click.option("--routing", type=DAY, help="县区梳理分类截止日期。")
 @click.option("--report-in", "report_in", type=DAY, help="社区报到截止日期。")
@@ -67,4 +67,4 @@ def set_dates(
     if not changes:
         raise click.UsageError("请至少给出一个截止日期，如 --report-in 2024-09-25。")
     ws = app.workspace
-    _print(ws.set_calendar(year or ws.today().year, changes), as_json)
+    _print(ws.set_calendar(year or ws.default_year(), changes), as_json)

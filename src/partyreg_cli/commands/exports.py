@@ -35,7 +35,7 @@ from partyreg_cli.params import RECORD_ID
     "--date", "--on", "on", type=DAY,
     help="表头日期，如 2014-09-15 或 2014/9/15（默认今天；进度通报：截至该日）。",
 )  # fmt: skip
-@click.option("--year", type=int, help="年度（附表3，默认今年）。")
+@click.option("--year", type=int, help="年度（附表3，默认当前活动年度）。")
 @click.option("--member", type=RECORD_ID, help="党员编号（附表3：只导出此人）。")
 @click.option("--community", metavar="县区/街道/社区", help="社区（附表3：只导出该社区）。")
 @click.option(
@@ -45,7 +45,7 @@ from partyreg_cli.params import RECORD_ID
 @click.option("--rows", type=int, help="模板预留的填写行数（template，默认 200）。")
 @click.option(
     "--with-service", "with_service", is_flag=True,
-    help="附表1 加上每名党员的服务时长、活动次数和评价（--year 年度，默认今年）。",
+    help="附表1 加上每名党员的服务时长、活动次数和评价（--year 年度，默认当前活动年度）。",
 )  # fmt: skip
 @click.option("--force", is_flag=True, help="输出文件已存在时覆盖它。")
 @click.option(

@@ -10,6 +10,7 @@ import attrs
 import click
 
 from partyreg_cli.app import App
+from partyreg_cli.bulk import bulk_options, confirm_bulk, undo_hint
 from partyreg_cli.commands.dates import DAY
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_cli.params import RECORD_ID
@@ -20,6 +21,7 @@ from partyreg_core.feedback import (
     PendingActivity,
     Ranked,
     SheetInfo,
+    StoredActivity,
     SummaryBy,
     SummaryRow,
     parse_rating,
@@ -115,7 +117,7 @@ _RECORD_OPTIONS = [
     ),
     click.option("--place", default="", help="服务地点。"),
     click.option("--participants", default="", help="参加人员。"),
-    click.option("--year", type=int, help="记录的年度（默认今年；补录往年时写明）。"),
+    click.option("--year", type=int, help="记录的年度（默认当前活动年度；补录往年时写明）。"),
     click.option("--json", "as_json", is_flag=True, help="输出 JSON。"),
 ]
 
@@ -215,6 +217,119 @@ def group(
     click.echo(f"已为服务小组 {group_id} 的 {len(ids)} 名党员记录活动（未参加 {len(absent)} 人）。")
 
 
+def _activity_json(a: StoredActivity) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "member_id": a.member_id,
+        "name": a.name,
+        "community_id": a.community_id,
+        "day": a.day.isoformat(),
+        "year": a.day.year,
+        "content": a.content,
+        "hours": a.hours,
+        "rating": a.rating.value,
+        "kind": a.kind,
+        "place": a.place,
+        "participants": a.participants,
+        "self_reported": a.self_reported,
+        "confirmed": a.confirmed,
+        "group_id": a.group_id,
+        "batch_id": a.batch_id,
+    }
+
+
+@activity.command("list")
+@click.option("--member", "member", metavar="党员编号|姓名", help="只列出该党员的活动。")
+@click.option("--phone", help="同名时用联系方式区分。")
+@click.option("--community", metavar="县区/街道/社区|编号", help="只列出该社区的活动。")
+@click.option("--year", type=int, help="只列出该年度的活动。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON（完整）。")
+@click.pass_obj
+def list_activities(
+    app: App,
+    member: str | None,
+    phone: str | None,
+    community: str | None,
+    year: int | None,
+    as_json: bool,
+) -> None:
+    """列出你范围内的活动（可按党员、社区、年度筛选），编号用于 activity edit/remove。"""
+    ws = app.workspace
+    member_id = _member_id(ws, member, phone) if member else None
+    rows = ws.activities(member_id=member_id, community=community, year=year)
+    if as_json:
+        emit_json([_activity_json(a) for a in rows])
+        return
+    emit_table(
+        ["编号", "党员", "日期", "内容", "小时", "评价", "类型", "状态"],
+        [
+            (a.id, f"{a.name}（{a.member_id}）", a.day.isoformat(), a.content, f"{a.hours:g}",
+             a.rating.value, a.kind, "已计入" if a.confirmed else "自报待确认")
+            for a in rows
+        ],
+    )  # fmt: skip
+    click.echo(f"共 {len(rows)} 条。")
+
+
+@activity.command("edit")
+@click.argument("activity_id", type=int)
+@click.option("--date", "day", type=DAY, help="改为该日期。")
+@click.option("--hours", help="改为该服务时间（小时），大于 0、不超过 24。")
+@click.option("--content", help="改为该服务（活动）内容。")
+@click.option("--rating", help="改为该评价：优、良 或 一般。")
+@click.option("--kind", help="改为该活动类型。")
+@click.option("--place", help="改为该服务地点。")
+@click.option("--participants", help="改为该参加人员。")
+@click.option("--reason", default="", help="修改原因（记入审计日志）。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
+@click.pass_obj
+def edit_activity(
+    app: App,
+    activity_id: int,
+    day: date | None,
+    hours: str | None,
+    content: str | None,
+    rating: str | None,
+    kind: str | None,
+    place: str | None,
+    participants: str | None,
+    reason: str,
+    as_json: bool,
+) -> None:
+    """更正一条活动（只改给出的栏目；已关闭的年度、已盖章的反馈单不能改）。"""
+    ws = app.workspace
+    changes: dict[str, Any] = {}
+    if day is not None:
+        changes["day"] = _day(ws, day)
+    if hours is not None:
+        changes["hours"] = normalize_hours(hours)
+    if rating is not None:
+        changes["rating"] = parse_rating(rating)
+    for key, value in (("content", content), ("kind", kind), ("place", place),
+                       ("participants", participants)):  # fmt: skip
+        if value is not None:
+            changes[key] = value.strip()
+    updated = ws.edit_activity(activity_id, changes, reason)
+    if as_json:
+        emit_json(_activity_json(updated))
+        return
+    click.echo(f"已修改活动 {updated.id}（{updated.name} {updated.day}，{updated.hours:g} 小时）。")
+
+
+@activity.command("remove")
+@click.argument("activity_id", type=int)
+@click.option("--reason", required=True, help="删除原因（记入审计日志）。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
+@click.pass_obj
+def remove_activity(app: App, activity_id: int, reason: str, as_json: bool) -> None:
+    """删除一条录错的活动（原因记入审计日志；已关闭的年度、已盖章的反馈单不能删）。"""
+    removed = app.workspace.remove_activity(activity_id, reason)
+    if as_json:
+        emit_json(_activity_json(removed))
+        return
+    click.echo(f"已删除活动 {removed.id}（{removed.name} {removed.day} {removed.content}）。")
+
+
 @activity.command("pending")
 @click.option("--community", metavar="县区/街道/社区|编号", help="只列出该社区。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
@@ -289,7 +404,7 @@ def feedback() -> None:
 @click.option("--community", metavar="县区/街道/社区|编号", help="只列出该社区。")
 @click.option("--unit", metavar="CODE", help="只列出该单位（含下级）。")
 @click.option("--member", type=RECORD_ID, help="只列出该党员。")
-@click.option("--year", type=int, help="年度（默认今年）。")
+@click.option("--year", type=int, help="年度（默认当前活动年度）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON（完整）。")
 @click.pass_obj
 def sheets(
@@ -319,8 +434,9 @@ def sheets(
     "--community", metavar="县区/街道/社区|编号", help="与 --all 一起：该社区的全部待确认反馈单。"
 )
 @click.option("--all", "all_", is_flag=True, help="确认该社区全部待确认的反馈单。")
-@click.option("--year", type=int, help="年度（与 --all 一起，默认今年）。")
+@click.option("--year", type=int, help="年度（与 --all 一起，默认当前活动年度）。")
 @click.option("--date", "on", type=DAY, help="确认日期（默认今天）。")
+@bulk_options("盖章确认")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
 def confirm_sheets(
@@ -330,19 +446,48 @@ def confirm_sheets(
     all_: bool,
     year: int | None,
     on: date | None,
+    dry_run: bool,
+    yes: bool,
     as_json: bool,
 ) -> None:
-    """盖章确认反馈单：确认后锁定，该党员该年度不能再增改活动。"""
+    """盖章确认反馈单：确认后锁定，该党员该年度不能再增改活动。
+
+    用 --all 确认整个社区时写成一个批次，可用 partyreg undo 批次号 --reason … 一次撤销。
+    """
     ws = app.workspace
     if all_ != (community is not None) or (all_ and numbers) or (not all_ and not numbers):
         raise click.UsageError("请给出反馈单编号，或用 --community 社区 --all 确认整个社区。")
-    done = ws.confirm_feedback(numbers, community=community, year=year, on=_day(ws, on))
+    day = _day(ws, on)
+    batch_id = None
+    if community is not None:
+        _none, drafts = ws.confirm_community_feedback(community, year=year, on=day, dry_run=True)
+        if dry_run:
+            _print_sheets(drafts, as_json, "将盖章确认", dry_run=True)
+            return
+        confirm_bulk(len(drafts), "盖章确认反馈单", yes=yes)
+        batch_id, done = ws.confirm_community_feedback(community, year=year, on=day)
+    else:
+        if dry_run:
+            raise click.UsageError("--dry-run 与 --community 社区 --all 一起用。")
+        done = ws.confirm_feedback(numbers, on=day)
     if as_json:
-        emit_json([_sheet_json(s) for s in done])
+        emit_json([{**_sheet_json(s), "batch_id": batch_id} for s in done])
         return
-    click.echo(f"已盖章确认 {len(done)} 份反馈单。")
-    for s in done:
-        click.echo(f"  {s.number}  {s.name}  {s.hours:g} 小时  {s.stamp}")
+    _print_sheets(done, False, "已盖章确认")
+    undo_hint(batch_id)
+
+
+def _print_sheets(
+    sheets: list[SheetInfo], as_json: bool, verb: str, *, dry_run: bool = False
+) -> None:
+    if as_json:
+        emit_json([_sheet_json(s) for s in sheets])
+        return
+    click.echo(f"{verb} {len(sheets)} 份反馈单。")
+    for s in sheets:
+        click.echo(f"  {s.number}  {s.name}  {s.hours:g} 小时  {s.stamp}".rstrip())
+    if dry_run:
+        click.echo("试运行（--dry-run）：没有写入任何数据。")
 
 
 @feedback.command("reopen")
@@ -361,7 +506,7 @@ def reopen(app: App, number: str, reason: str, as_json: bool) -> None:
 
 @feedback.command("deliver")
 @click.option("--unit", required=True, metavar="CODE", help="单位代码（含下级单位）。")
-@click.option("--year", type=int, help="年度（默认今年）。")
+@click.option("--year", type=int, help="年度（默认当前活动年度）。")
 @click.option("--date", "on", type=DAY, help="交付日期（默认今天）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
@@ -407,7 +552,7 @@ def _ranked_json(r: Ranked) -> dict[str, Any]:
 @feedback.command("ranking")
 @click.option("--of", "of", type=click.Choice(["member", "community"]), default="member",
               help="member 先进个人（默认）；community 先进集体（社区）。")  # fmt: skip
-@click.option("--year", type=int, help="年度（默认今年）。")
+@click.option("--year", type=int, help="年度（默认当前活动年度）。")
 @click.option("--top", type=int, default=20, show_default=True, help="列出前几名（0 为全部）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
@@ -418,7 +563,7 @@ def ranking(app: App, of: str, year: int | None, top: int, as_json: bool) -> Non
     ranked = ws.ranking(of, year=year, top=top or None, weights=weights)
     if as_json:
         emit_json(
-            {"of": of, "year": year or ws.today().year, "weights": weights,
+            {"of": of, "year": year or ws.default_year(), "weights": weights,
              "rows": [_ranked_json(r) for r in ranked]}
         )  # fmt: skip
         return

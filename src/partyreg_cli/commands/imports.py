@@ -16,6 +16,7 @@ import click
 from partyreg_cli.app import App
 from partyreg_cli.commands.dates import DAY
 from partyreg_cli.output import emit_json, emit_table
+from partyreg_core.errors import ValidationError
 from partyreg_core.forms import FormKind
 from partyreg_core.importing import ImportProgress, ImportReport, ImportRequest
 from partyreg_core.workspace import LOCAL_ZONE
@@ -235,6 +236,24 @@ def _print_report(report: ImportReport) -> None:
 def undo(app: App, batch_id: str, as_json: bool) -> None:
     """撤销一个导入批次（尚未被后续操作使用时）。"""
     result = app.workspace.undo_batch(batch_id)
+    if as_json:
+        emit_json(result)
+        return
+    click.echo(
+        f"已撤销批次 {result.batch_id}：删除 {result.removed} 行，恢复 {result.restored} 行。"
+    )
+
+
+@click.command("undo")
+@click.argument("batch_id")
+@click.option("--reason", required=True, help="撤销原因（记入审计日志）。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
+@click.pass_obj
+def undo_command(app: App, batch_id: str, reason: str, as_json: bool) -> None:
+    """一步撤销一个批次：导入，或批量操作（如 feedback confirm --all）写下的批次。"""
+    if not reason.strip():
+        raise ValidationError("batch.reason", "撤销批次需要说明原因：--reason “确认错了社区”。")
+    result = app.workspace.undo_batch(batch_id, reason)
     if as_json:
         emit_json(result)
         return

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from partyreg_cli.app import App
+from partyreg_cli.bulk import bulk_options, confirm_bulk, list_preview
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_cli.params import RECORD_ID
 from partyreg_core.errors import ValidationError
@@ -371,12 +372,24 @@ def _print_report(report: DeliveryReport) -> None:
     metavar="日期时间",
     help="把当前时间视为此时刻（北京时间，如 2024-09-08 10:30；补发或检查用）。",
 )
+@bulk_options("发送")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
-def flush(app: App, now_text: str | None, as_json: bool) -> None:
-    """发送发送队列中已到期的消息（失败的按退避时间稍后重试）。"""
+def flush(app: App, now_text: str | None, dry_run: bool, yes: bool, as_json: bool) -> None:
+    """发送发送队列中已到期的消息（失败的按退避时间稍后重试）。定时任务请加 --yes。"""
     workspace = app.workspace
     now = parse_now(now_text) or workspace.now()
+    if dry_run or not yes:
+        due = workspace.due_notifications(now)
+        if dry_run:
+            if as_json:
+                emit_json({"dry_run": True, "due": [message_json(m) for m in due]})
+                return
+            click.echo(f"将发送 {len(due)} 条到期的消息：")
+            list_preview([f"{m.id}  {m.target}  {m.subject}" for m in due])
+            click.echo("试运行（--dry-run）：没有发送，也没有写入任何数据。")
+            return
+        confirm_bulk(len(due), "发送消息", yes=yes)
     report = workspace.deliver_notifications(now=now)
     if as_json:
         emit_json(report_json(report, now))

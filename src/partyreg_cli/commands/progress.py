@@ -9,6 +9,7 @@ from datetime import date
 import click
 
 from partyreg_cli.app import App
+from partyreg_cli.bulk import ask_first, bulk_options
 from partyreg_cli.commands.dates import DAY
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_cli.streaming import stream_json_list
@@ -145,14 +146,14 @@ def progress(ctx: click.Context, on: date | None, by: str, year: int | None, as_
 @progress.command("expect")
 @click.argument("unit", metavar="单位代码")
 @click.argument("count", metavar="人数", type=click.IntRange(min=0))
-@click.option("--year", type=int, help="年度（默认今年）。")
+@click.option("--year", type=int, help="年度（默认当前活动年度）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
 def expect(app: App, unit: str, count: int, year: int | None, as_json: bool) -> None:
     """申报单位预计参加人数（单位报本单位的；县区、市级可为下级单位设置）。"""
     ws = app.workspace
     code = ws.code(unit)
-    year = year or ws.today().year
+    year = year or ws.default_year()
     before = ws.set_expected(code.code, count, year=year)
     if as_json:
         emit_json({"code": str(code.code), "year": year, "expected": count, "before": before})
@@ -225,11 +226,22 @@ def _queued_line(queued: Mapping[str, int]) -> str:
 @click.option("--days", required=True, type=click.IntRange(min=0), help="提前天数。")
 @click.option("--on", "on", type=DAY, help="今天的日期（默认今天）。")
 @click.option("--year", type=int, help="年度（默认所在年）。")
+@bulk_options("发出提醒")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
-def remind(app: App, days: int, on: date | None, year: int | None, as_json: bool) -> None:
+def remind(
+    app: App, days: int, on: date | None, year: int | None, dry_run: bool, yes: bool,
+    as_json: bool,
+) -> None:  # fmt: skip
     """截止日期在 N 天内时，给每个落后的单位和县区发一条催办提醒（不是每人一条）。"""
-    result = app.workspace.remind(days, on=on, year=year)
+    ws = app.workspace
+    ask_first(
+        "发出催办提醒",
+        lambda: len(ws.remind(days, on=on, year=year, dry_run=True).events),
+        dry_run=dry_run,
+        yes=yes,
+    )
+    result = ws.remind(days, on=on, year=year, dry_run=dry_run)
     deadline = result.deadline
     if as_json:
         emit_json(
@@ -245,6 +257,7 @@ def remind(app: App, days: int, on: date | None, year: int | None, as_json: bool
                 },
                 "reminders": [dict(e) for e in result.events],
                 "queued": dict(result.queued),
+                "dry_run": dry_run,
             }
         )
         return
@@ -255,7 +268,10 @@ def remind(app: App, days: int, on: date | None, year: int | None, as_json: bool
         f"{deadline.due.isoformat()}（还有 {(deadline.due - result.on).days} 天）"
         f"{MILESTONE_LABELS[deadline.key]}截止：落后的单位和县区 {len(result.events)} 个。"
     )
-    click.echo(_queued_line(result.queued))
+    if dry_run:
+        click.echo(f"将向这 {len(result.events)} 个单位和县区发出提醒：")
+    else:
+        click.echo(_queued_line(result.queued))
     if result.events:
         emit_table(
             ["代码", "名称", "预计", "已登记", "已分流", "已报到"],
@@ -271,3 +287,5 @@ def remind(app: App, days: int, on: date | None, year: int | None, as_json: bool
                 for e in result.events
             ],
         )
+    if dry_run:
+        click.echo("试运行（--dry-run）：没有写入任何数据，也没有发出提醒。")

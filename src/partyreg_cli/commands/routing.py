@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from partyreg_cli.app import App
+from partyreg_cli.bulk import ask_first, bulk_options, list_preview, undo_hint
 from partyreg_cli.commands.dates import DAY, up_to
 from partyreg_cli.commands.members import member_json
 from partyreg_cli.output import emit_json, emit_table
@@ -402,12 +403,17 @@ def _print_run(ws: Workspace, run: RoutingRun) -> None:
 
 @click.group(invoke_without_command=True)
 @click.option("--on", "on", type=DAY, help="分流日期（默认今天）。")
-@click.option("--dry-run", is_flag=True, help="只显示将如何分流，不写入。")
+@bulk_options("分流")
 @click.option("--unit", metavar="CODE", help="只分流该单位（含下级）的党员。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_context
 def route(
-    ctx: click.Context, on: date | None, dry_run: bool, unit: str | None, as_json: bool
+    ctx: click.Context,
+    on: date | None,
+    dry_run: bool,
+    yes: bool,
+    unit: str | None,
+    as_json: bool,
 ) -> None:
     """分流：把你范围内待分流的党员，经所在县区分到报到社区及其指导员。
 
@@ -417,7 +423,14 @@ def route(
         return
     app: App = ctx.obj
     ws = app.workspace
-    run = ws.route(on=_day(ws, on), dry_run=dry_run, unit=unit)
+    day = _day(ws, on)
+    ask_first(
+        "分流党员",
+        lambda: len(ws.route(on=day, dry_run=True, unit=unit).members),
+        dry_run=dry_run,
+        yes=yes,
+    )
+    run = ws.route(on=day, dry_run=dry_run, unit=unit)
     if as_json:
         emit_json(run_json(ws, run))
         return
@@ -505,6 +518,7 @@ def report_json(result: ReportInResult) -> dict[str, Any]:
         "refused": [
             {"member_id": r.member_id, "code": r.code, "message": r.message} for r in result.refused
         ],
+        "batch_id": result.batch_id,
     }
 
 
@@ -544,6 +558,7 @@ def _ids(values: tuple[str, ...], what: str) -> list[int]:
     help="与 --all 一起：除去这些党员（可多次）。",
 )
 @click.option("--on", "on", type=DAY, help="报到日期（默认今天）。")
+@bulk_options("确认报到")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
 def report_in_confirm(
@@ -553,6 +568,8 @@ def report_in_confirm(
     everyone: bool,
     exceptions: tuple[str, ...],
     on: date | None,
+    dry_run: bool,
+    yes: bool,
     as_json: bool,
 ) -> int:
     """确认党员已到社区报到（只能确认分流到本社区的党员；有一人不能确认则全部不写入）。"""
@@ -563,14 +580,31 @@ def report_in_confirm(
             raise ValidationError(
                 "report_in.usage", "--all 需要与 --community 一起使用，且不再列出党员编号。"
             )
-        result = ws.confirm_community_report_in(
-            community, except_ids=_ids(exceptions, "--except"), on=day
+        skip = _ids(exceptions, "--except")
+        if dry_run:
+            result = ws.confirm_community_report_in(community, except_ids=skip, on=day,
+                                                    dry_run=True)  # fmt: skip
+            if as_json:
+                emit_json({**report_json(result), "dry_run": True})
+                return 0
+            click.echo(f"将确认报到 {len(result.confirmed)} 人：")
+            list_preview([str(i) for i in result.confirmed])
+            click.echo("试运行（--dry-run）：没有写入任何数据。")
+            return 0
+        ask_first(
+            "确认报到",
+            lambda: len(ws.report_in_candidates(community, except_ids=skip)),
+            dry_run=dry_run,
+            yes=yes,
         )
+        result = ws.confirm_community_report_in(community, except_ids=skip, on=day)
     else:
         if community is not None or exceptions:
             raise ValidationError(
                 "report_in.usage", "--community 和 --except 要与 --all 一起用；或直接列出党员编号。"
             )
+        if dry_run:
+            raise click.UsageError("--dry-run 与 --community 社区 --all 一起用。")
         result = ws.confirm_report_in(_ids(member_ids, "党员编号"), on=day)
     if as_json:
         emit_json(report_json(result))
@@ -584,6 +618,7 @@ def report_in_confirm(
         f"已确认报到 {len(result.confirmed)} 人（{result.on.isoformat()}）"
         + (f"，另有 {len(result.already)} 人此前已报到。" if result.already else "。")
     )
+    undo_hint(result.batch_id)
     return 0
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from partyreg_cli.app import App
+from partyreg_cli.bulk import ask_first, bulk_options
 from partyreg_cli.commands.dates import DAY
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_cli.params import RECORD_ID
@@ -157,7 +158,7 @@ def needs_list(app: App, community: str, year: int | None, as_json: bool) -> Non
 
 @needs.command("publish")
 @click.argument("community", metavar=COMMUNITY)
-@click.option("--year", type=int, help="年度（默认今年）。")
+@click.option("--year", type=int, help="年度（默认当前活动年度）。")
 @click.option("--date", "on", type=DAY, help="发布日期（默认今天）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
@@ -249,15 +250,25 @@ def _which(community: str | None, every: bool, district: str | None) -> list[str
 @click.argument("community", metavar=COMMUNITY, required=False)
 @click.option("--all", "every", is_flag=True, help="管理范围内的所有社区。")
 @click.option("--district", metavar="CODE", help="该县区的所有社区。")
-@click.option("--year", type=int, help="年度（默认今年）：用该年度的需求清单。")
-@click.option("--dry-run", is_flag=True, help="只计算并显示，不保存。")
+@click.option("--year", type=int, help="年度（默认当前活动年度）：用该年度的需求清单。")
+@bulk_options("安排岗位")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON（完整）。")
 @click.pass_obj
 def assign(app: App, community: str | None, every: bool, district: str | None,
-           year: int | None, dry_run: bool, as_json: bool) -> None:  # fmt: skip
+           year: int | None, dry_run: bool, yes: bool, as_json: bool) -> None:  # fmt: skip
     """按志愿和特长把社区党员安排到需求清单的岗位（名额以内），并说明理由。"""
     named = _which(community, every, district)
-    runs = app.workspace.assign_many(named, district=district, year=year, dry_run=dry_run)
+    ws = app.workspace
+    ask_first(
+        "保存岗位分配",
+        lambda: sum(
+            len(r.result.placements)
+            for r in ws.assign_many(named, district=district, year=year, dry_run=True)
+        ),
+        dry_run=dry_run,
+        yes=yes,
+    )
+    runs = ws.assign_many(named, district=district, year=year, dry_run=dry_run)
     if named is None:
         if as_json:
             emit_json([assignment_json(r) for r in runs])
@@ -354,13 +365,13 @@ def grouping_json(ws: Workspace, run: GroupingRun) -> dict[str, Any]:
 @click.option("--min", "minimum", type=int, help="每组最少人数（默认 3）。")
 @click.option("--max", "maximum", type=int, help="每组最多人数（默认 10）。")
 @click.option("--rule", help="组长规则，如 rank,hours（职级、上年服务时长、志愿顺序 wish）。")
-@click.option("--year", type=int, help="年度（默认今年）：按该年度的岗位分配编组。")
-@click.option("--dry-run", is_flag=True, help="只计算并显示，不保存。")
+@click.option("--year", type=int, help="年度（默认当前活动年度）：按该年度的岗位分配编组。")
+@bulk_options("编组")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON（完整）。")
 @click.pass_obj
 def group(app: App, community: str | None, every: bool, district: str | None, size: int | None,
           minimum: int | None, maximum: int | None, rule: str | None, year: int | None,
-          dry_run: bool, as_json: bool) -> None:  # fmt: skip
+          dry_run: bool, yes: bool, as_json: bool) -> None:  # fmt: skip
     """按岗位把已分配的党员编成人数均衡的小组，并按规则确定组长。"""
     if size is not None and (minimum is not None or maximum is not None):
         raise click.UsageError("--size 与 --min/--max 只能选一种。")
@@ -371,8 +382,20 @@ def group(app: App, community: str | None, every: bool, district: str | None, si
     )
     named = _which(community, every, district)
     ws = app.workspace
+    leader_rule = parse_leader_rule(rule) if rule else None
+    ask_first(
+        "保存服务小组",
+        lambda: sum(
+            len(r.planned)
+            for r in ws.group_many(
+                named, district=district, year=year, bounds=bounds, rule=leader_rule, dry_run=True
+            )
+        ),
+        dry_run=dry_run,
+        yes=yes,
+    )
     runs = ws.group_many(named, district=district, year=year, bounds=bounds,
-                         rule=parse_leader_rule(rule) if rule else None, dry_run=dry_run)  # fmt: skip
+                         rule=leader_rule, dry_run=dry_run)  # fmt: skip
     if named is None:
         if as_json:
             emit_json([grouping_json(ws, r) for r in runs])

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from partyreg_cli.app import App
+from partyreg_cli.bulk import ask_first, bulk_options
 from partyreg_cli.commands.dates import DAY
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_core.calendar import CampaignCalendar
@@ -84,12 +85,22 @@ def year_group() -> None:
 @year_group.command("open")
 @click.argument("year", type=int)
 @click.option("--date", "on", type=_DATE, help="开启日期（默认今天）。")
+@bulk_options("关闭和沿用")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
-def open_year(app: App, year: int, on: date | None, as_json: bool) -> None:
+def open_year(
+    app: App, year: int, on: date | None, dry_run: bool, yes: bool, as_json: bool
+) -> None:
     """开启 YEAR 年度（市级操作员）：按月日设置生成当年日程，关闭以前各年度，
     各单位现有登记沿用到新年度，待单位确认。"""
-    opening = app.workspace.open_year(year, on=_day(on))
+    ws = app.workspace
+    ask_first(
+        "开启年度并沿用各单位的登记",
+        lambda: ws.open_year(year, on=_day(on), dry_run=True).members,
+        dry_run=dry_run,
+        yes=yes,
+    )
+    opening = ws.open_year(year, on=_day(on), dry_run=dry_run)
     if as_json:
         emit_json(
             {
@@ -97,18 +108,22 @@ def open_year(app: App, year: int, on: date | None, as_json: bool) -> None:
                 "closed_years": list(opening.closed_years),
                 "units_to_confirm": opening.units,
                 "members_carried": opening.members,
+                "dry_run": dry_run,
             }
         )
         return
-    click.echo(f"已开启 {year} 年度。")
+    will = "将" if dry_run else "已"
+    click.echo(f"{will}开启 {year} 年度。")
     if opening.closed_years:
         years = "、".join(str(y) for y in opening.closed_years)
-        click.echo(f"已关闭 {years} 年度：可以查看和导出，不能再添加活动。")
+        click.echo(f"{will}关闭 {years} 年度：可以查看和导出，不能再添加活动。")
     click.echo(
-        f"{opening.units} 个单位的 {opening.members} 名党员登记沿用到 {year} 年度，"
-        f"待各单位核对后确认（partyreg year confirm --unit 单位代码）。"
+        f"{opening.units} 个单位的 {opening.members} 名党员登记{'将' if dry_run else ''}沿用到 "
+        f"{year} 年度，待各单位核对后确认（partyreg year confirm --unit 单位代码）。"
     )
     _show_calendar(opening.year.calendar)
+    if dry_run:
+        click.echo("试运行（--dry-run）：没有写入任何数据。")
 
 
 @year_group.command("list")
@@ -282,13 +297,22 @@ def retention_group() -> None:
 
 @retention_group.command("run")
 @click.option("--on", "on", type=_DATE, help="按哪一天计算（默认今天）。")
-@click.option("--dry-run", is_flag=True, help="只列出将匿名化的党员，不写入。")
+@bulk_options("匿名化")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
-def run_retention(app: App, on: date | None, dry_run: bool, as_json: bool) -> None:
-    """把离开超过保留期限的党员匿名化，并清除审计日志中他们的个人信息（市级操作员）。"""
+def run_retention(app: App, on: date | None, dry_run: bool, yes: bool, as_json: bool) -> None:
+    """把离开超过保留期限的党员匿名化，并清除审计日志中他们的个人信息（市级操作员）。
+
+    匿名化不能撤销：先用 --dry-run 核对名单。"""
     app.admin_login_ok = True  # rewrites the append-only audit log
-    report = app.workspace.run_retention(on=_day(on), dry_run=dry_run)
+    ws = app.workspace
+    ask_first(
+        "匿名化党员（不能撤销）",
+        lambda: ws.run_retention(on=_day(on), dry_run=True).members,
+        dry_run=dry_run,
+        yes=yes,
+    )
+    report = ws.run_retention(on=_day(on), dry_run=dry_run)
     if as_json:
         emit_json(retention_json(report))
         return

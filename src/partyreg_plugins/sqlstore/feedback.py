@@ -19,17 +19,20 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from partyreg_core.batches import Batch
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
 from partyreg_core.feedback import (
     PendingActivity,
     ServiceEntry,
     SheetInfo,
     SheetState,
+    StoredActivity,
     SummaryBy,
     SummaryRow,
     sheet_number,
     stamp_text,
 )
+from partyreg_core.normalize import MAX_HOURS
 from partyreg_core.operators import Actor, Role
 from partyreg_core.orgcodes import OrgCode, parse_code
 from partyreg_core.years import refuse_closed_year
@@ -46,6 +49,7 @@ from partyreg_plugins.sqlstore.schema import (
     NO_DISTRICT,
     activities,
     assignments,
+    audit_log,
     campaign_years,
     claims,
     communities,
@@ -62,6 +66,7 @@ from partyreg_plugins.sqlstore.scoping import (
     activity_write_condition,
     member_condition,
     service_condition,
+    serving,
     subtree,
     where,
 )
@@ -358,6 +363,136 @@ class FeedbackStoreMixin:
         with self._tx(actor) as conn:
             return [_pending(r) for r in conn.execute(statement)]
 
+    def list_activities(
+        self,
+        actor: Actor,
+        *,
+        member_id: int | None = None,
+        community_id: int | None = None,
+        year: int | None = None,
+        activity_id: int | None = None,
+    ) -> list[StoredActivity]:
+        """Activities visible in the scope (of a member, a community, a year; one by id), by
+        day and id."""
+        statement = where(
+            sa.select(activities, members.c.name)
+            .join(members, members.c.id == activities.c.member_id)
+            .order_by(activities.c.day, activities.c.id),
+            activity_condition(actor.scope),
+        )
+        if member_id is not None:
+            statement = statement.where(activities.c.member_id == member_id)
+        if community_id is not None:
+            statement = statement.where(activities.c.community_id == community_id)
+        if year is not None:
+            statement = statement.where(activities.c.year == year)
+        if activity_id is not None:
+            statement = statement.where(activities.c.id == activity_id)
+        with self._tx(actor) as conn:
+            return [_stored(r) for r in conn.execute(statement)]
+
+    def change_activity(
+        self, actor: Actor, activity_id: int, entry: ServiceEntry | None, reason: str
+    ) -> StoredActivity:
+        """Correct (``entry``) or remove (``None``) one activity, audited with ``reason``
+        (decision 0078): only where the actor may record activities, never on a confirmed
+        sheet nor in a closed year (old date and new), at most 24 hours that day."""
+        scope = actor.scope
+        if not scope.may_record_activities():
+            raise NotPermittedError(
+                "activity.denied",
+                "单位党组织不能修改活动：由社区、社区工作指导员或其县区修改。",
+            )
+        with self._tx(actor, write=True) as conn:
+            statement = where(
+                sa.select(activities, members.c.name)
+                .join(members, members.c.id == activities.c.member_id)
+                .where(activities.c.id == activity_id),
+                activity_condition(scope),
+            )
+            write = activity_write_condition(scope)
+            if write is not None:
+                statement = statement.where(write)
+            row = conn.execute(statement).first()
+            if row is None:
+                raise NotFoundError(
+                    "activity.not_found",
+                    f"没有编号为 {activity_id} 的活动（或不在你负责的社区）：用 partyreg activity list 查看。",
+                )
+            current = _stored(row)
+            newest = conn.execute(sa.select(sa.func.max(campaign_years.c.year))).scalar()
+            days = [current.day] if entry is None else [current.day, entry.day]
+            for day in days:
+                refuse_closed_year(day.year, newest, name=current.name)
+            for year in sorted({d.year for d in days}):
+                locked = conn.execute(
+                    sa.select(feedback_sheets.c.number).where(
+                        feedback_sheets.c.member_id == current.member_id,
+                        feedback_sheets.c.year == year,
+                        feedback_sheets.c.status == "confirmed",
+                    )
+                ).scalar()
+                if locked is not None:
+                    raise ConflictError(
+                        "activity.locked",
+                        f"{current.name} {year} 年的实绩反馈单 {locked} 已盖章确认：要改活动，"
+                        f"请先退回反馈单（partyreg feedback reopen {locked} --reason …），改后再确认。",
+                    )
+            if entry is None:
+                conn.execute(sa.delete(activities).where(activities.c.id == activity_id))
+                after: dict[str, Any] = {"removed": True, "reason": reason}
+            else:
+                others = conn.execute(
+                    sa.select(sa.func.coalesce(sa.func.sum(activities.c.hours), 0)).where(
+                        activities.c.member_id == current.member_id,
+                        activities.c.day == entry.day,
+                        activities.c.id != activity_id,
+                    )
+                ).scalar_one()
+                if float(others) + entry.hours > MAX_HOURS:
+                    raise ValidationError(
+                        "activity.hours_day",
+                        f"{current.name} 在 {entry.day} 的服务时间合计将超过 24 小时：请核对时长。",
+                    )
+                values = {
+                    "day": entry.day,
+                    "year": entry.day.year,
+                    "content": entry.content,
+                    "hours": entry.hours,
+                    "rating": entry.rating.value,
+                    "kind": entry.kind,
+                    "place": entry.place,
+                    "participants": entry.participants,
+                }
+                same = conn.execute(
+                    sa.select(activities.c.id).where(
+                        activities.c.member_id == current.member_id,
+                        activities.c.id != activity_id,
+                        activities.c.self_reported == current.self_reported,
+                        *(activities.c[k] == v for k, v in values.items() if k != "year"),
+                    )
+                ).first()
+                if same is not None:  # the table's key: two identical rows are one activity
+                    raise ConflictError(
+                        "activity.duplicate",
+                        f"{current.name} 在 {entry.day} 已有一条完全相同的活动（编号 {same[0]}）："
+                        "不需要再改成这样，可删除本条。",
+                    )
+                conn.execute(
+                    sa.update(activities).where(activities.c.id == activity_id).values(**values)
+                )
+                after = {**_stored_json(entry), "reason": reason}
+            self._audit(
+                conn,
+                actor,
+                "activity.remove" if entry is None else "activity.edit",
+                f"activity:{activity_id}",
+                before=_stored_json(current.entry),
+                after=after,
+                community_id=current.community_id,
+            )
+            return current
+
     def decide_self_reports(
         self, actor: Actor, activity_ids: Sequence[int], *, confirm: bool, reason: str = ""
     ) -> list[PendingActivity]:
@@ -463,7 +598,10 @@ class FeedbackStoreMixin:
         )
         statement = where(
             sa.select(members.c.id, members.c.community_id, members.c.unit_code).where(
-                members.c.community_id.is_not(None), members.c.status != "registered", ~have
+                members.c.community_id.is_not(None),
+                members.c.status != "registered",
+                serving(year),  # no sheet for a year a member had left before
+                ~have,
             ),
             member_condition(actor.scope),
         ).order_by(members.c.community_id, members.c.id)
@@ -596,7 +734,13 @@ class FeedbackStoreMixin:
             )
 
     def confirm_sheets(
-        self, actor: Actor, numbers: Sequence[str], on: date, *, skip_confirmed: bool = False
+        self,
+        actor: Actor,
+        numbers: Sequence[str],
+        on: date,
+        *,
+        skip_confirmed: bool = False,
+        batch: Batch | None = None,
     ) -> list[SheetInfo]:
         """Confirm (stamp) sheets, all or none: each is locked from then on. A sheet with
         self-reports still waiting is refused (decide them first)."""
@@ -662,9 +806,54 @@ class FeedbackStoreMixin:
                         "stamp": stamp,
                     },
                     community_id=sheet.community_id,
+                    batch_id=batch.id if batch is not None else None,
                 )
                 done.append(number)
+            if batch is not None and done:
+                self._insert_batch(conn, actor, batch, len(done))  # type: ignore[attr-defined]
             return list(self._sheet_rows(conn, actor, done).values()) if done else []
+
+    def _undo_feedback(
+        self, conn: sa.Connection, actor: Actor, batch_id: str, reason: str, on: date
+    ) -> int:
+        """Take back a batch of confirmations (decision 0077): every sheet it stamped goes back
+        to draft, unless one has since been delivered or reopened (then nothing is undone)."""
+        subjects = conn.execute(
+            sa.select(audit_log.c.subject).where(
+                audit_log.c.batch_id == batch_id, audit_log.c.action == "feedback.confirm"
+            )
+        ).scalars()
+        numbers = [s.removeprefix("feedback:") for s in subjects]
+        found = self._sheet_rows(conn, actor, numbers)
+        moved = [n for n in numbers if found[n].state is not SheetState.CONFIRMED]
+        if moved:
+            raise ConflictError(
+                "batch.in_use",
+                f"批次 {batch_id} 不能撤销：反馈单 {'、'.join(moved[:5])} 已交付或已退回。"
+                "请逐张用 partyreg feedback reopen 处理。",
+            )
+        for number in numbers:
+            sheet = found[number]
+            self._require_confirmer(conn, actor, sheet)
+            conn.execute(
+                sa.update(feedback_sheets)
+                .where(feedback_sheets.c.number == number)
+                .values(
+                    status="draft", confirmed_by="", confirmed_on=None, stamp="",
+                    reopened_reason=reason,
+                )
+            )  # fmt: skip
+            self._audit(
+                conn,
+                actor,
+                "feedback.reopen",
+                f"feedback:{number}",
+                before={"status": "confirmed", "confirmed_on": str(sheet.confirmed_on)},
+                after={"status": "draft", "reason": reason, "on": on.isoformat()},
+                community_id=sheet.community_id,
+                batch_id=batch_id,
+            )
+        return len(numbers)
 
     def reopen_sheet(self, actor: Actor, number: str, reason: str, on: date) -> SheetInfo:
         """Reopen a confirmed sheet for a correction (the reason goes to the audit log)."""
@@ -1124,6 +1313,41 @@ def _pending(row: Any) -> PendingActivity:
         place=row.place,
         participants=row.participants,
     )
+
+
+def _stored(row: Any) -> StoredActivity:
+    from partyreg_core.records import Rating
+
+    return StoredActivity(
+        id=row.id,
+        member_id=row.member_id,
+        name=row.name,
+        community_id=row.community_id,
+        day=_day(row.day),
+        content=row.content,
+        hours=row.hours,
+        rating=Rating(row.rating),
+        kind=row.kind,
+        place=row.place,
+        participants=row.participants,
+        self_reported=bool(row.self_reported),
+        confirmed=bool(row.confirmed),
+        group_id=row.group_id,
+        batch_id=row.batch_id,
+    )
+
+
+def _stored_json(e: ServiceEntry) -> dict[str, Any]:
+    return {
+        "member_id": e.member_id,
+        "day": e.day.isoformat(),
+        "content": e.content,
+        "hours": e.hours,
+        "rating": e.rating.value,
+        "kind": e.kind,
+        "place": e.place,
+        "participants": e.participants,
+    }
 
 
 def _pending_json(p: PendingActivity) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 import sqlalchemy as sa
 
+from partyreg_core.batches import Batch
 from partyreg_core.communities import Community, community_key
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
 from partyreg_core.instructors import Instructor
@@ -42,6 +43,7 @@ from partyreg_plugins.sqlstore.bulk import fetch_rows, in_values
 from partyreg_plugins.sqlstore.rows import community as _community
 from partyreg_plugins.sqlstore.rows import now as _now
 from partyreg_plugins.sqlstore.schema import (
+    audit_log,
     communities,
     instructor_communities,
     instructors,
@@ -578,7 +580,12 @@ class RoutingStore:
     # -- report-in ------------------------------------------------------------------------------
 
     def confirm_report_in(
-        self: SqlStore, actor: Actor, member_ids: Sequence[int], on: date
+        self: SqlStore,
+        actor: Actor,
+        member_ids: Sequence[int],
+        on: date,
+        *,
+        batch: Batch | None = None,
     ) -> ReportInResult:
         """Confirm that members reported in at the community they were routed to, on ``on``:
         only that community's operators, its instructors, its district or the city may; all
@@ -682,8 +689,49 @@ class RoutingStore:
                     after={"on": on.isoformat(), "members": ids},
                     district_code=parse_code(districts[community_id]),
                     community_id=community_id,
+                    batch_id=batch.id if batch is not None else None,
                 )
+            if batch is not None:
+                self._insert_batch(conn, actor, batch, len(confirmed))
+                result = attrs.evolve(result, batch_id=batch.id)
             return result
+
+    def _undo_report_in(self: SqlStore, conn: sa.Connection, actor: Actor, batch_id: str) -> int:
+        """Take back a batch of report-in confirmations (decision 0077): its members go back to
+        routed, unless one has since moved on (changed community, left) — then nothing is."""
+        entries = conn.execute(
+            sa.select(audit_log.c.after).where(
+                audit_log.c.batch_id == batch_id, audit_log.c.action == "report_in.confirm"
+            )
+        ).scalars()
+        ids = sorted({int(i) for after in entries for i in (after or {}).get("members", [])})
+        if not ids:
+            return 0
+        current = {
+            r.id: r
+            for chunk in _chunked(ids)
+            for r in conn.execute(
+                where(
+                    sa.select(members.c.id, members.c.status, members.c.community_id).where(
+                        members.c.id.in_(chunk)
+                    ),
+                    member_condition(actor.scope),
+                )
+            )
+        }
+        moved = [i for i in ids if i not in current or current[i].status != "reported_in"]
+        if moved:
+            raise ConflictError(
+                "batch.in_use",
+                f"批次 {batch_id} 不能撤销：党员 {'、'.join(map(str, moved[:5]))} 的报到情况之后已有变化。",
+            )
+        for chunk in _chunked(ids):
+            conn.execute(
+                sa.update(members)
+                .where(members.c.id.in_(chunk))
+                .values(status=MemberStatus.ROUTED.value, reported_on=None, updated_at=_now())
+            )
+        return len(ids)
 
 
 @attrs.frozen

@@ -649,3 +649,13 @@ MEMBER_TABLES = (
     "feedback_sheets",
     "change_requests",
 )
+
+# a person anonymised by retention, as a keyed hash of name + phone (decision 0079): a re-import
+# of an old 附表1 is refused instead of bringing the erased person back; the key is the setting
+# ``retention.erasure_key`` (written by the first retention run)
+erased_people = sa.Table(
+    "erased_people",
+    metadata,
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("erased_on", sa.Date, nullable=False),
+)

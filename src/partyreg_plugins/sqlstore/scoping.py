@@ -7,6 +7,8 @@ database to hide rows.
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -21,6 +23,17 @@ def subtree(column: sa.ColumnElement[str], code: OrgCode) -> Condition:
     """``column`` holds ``code`` or a code below it."""
     text = str(code)
     return sa.or_(column == text, column.like(text + ".%"))
+
+
+def serving(year: int | None = None) -> Condition:
+    """Members in current work (:func:`partyreg_core.members.serves_in`): not left and not
+    anonymised; for ``year``, also those who left during that year."""
+    if year is None:
+        return sa.and_(members.c.left_on.is_(None), members.c.anonymised_on.is_(None))
+    return sa.and_(
+        sa.or_(members.c.left_on.is_(None), members.c.left_on >= date(year, 1, 1)),
+        members.c.anonymised_on.is_(None),
+    )
 
 
 def _community_part(

@@ -32,7 +32,7 @@ from partyreg_plugins.sqlstore.schema import (
     members,
     needs,
 )
-from partyreg_plugins.sqlstore.scoping import activity_condition, member_condition, where
+from partyreg_plugins.sqlstore.scoping import activity_condition, member_condition, serving, where
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -246,7 +246,11 @@ class ServiceStoreMixin:
             sa.select(
                 members.c.id, members.c.name, members.c.posts, members.c.specialty, members.c.rank
             )
-            .where(members.c.community_id == community_id, members.c.status != "registered")
+            .where(
+                members.c.community_id == community_id,
+                members.c.status != "registered",
+                serving(),
+            )
             .order_by(members.c.id),
             member_condition(actor.scope),
         )
@@ -276,6 +280,7 @@ class ServiceStoreMixin:
                     .where(
                         in_values(self.dialect, members.c.community_id, chunk),
                         members.c.status != "registered",
+                        serving(),  # who left is out of current work (decision 0075)
                     )
                     .order_by(members.c.id),
                     member_condition(actor.scope),
@@ -393,6 +398,7 @@ class ServiceStoreMixin:
                     in_values(self.dialect, members.c.id, chunk),
                     members.c.community_id == community_id,
                     members.c.status != "registered",
+                    serving(),
                 ),
                 member_condition(actor.scope),
             )

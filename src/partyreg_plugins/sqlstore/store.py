@@ -53,6 +53,8 @@ from partyreg_core.members import (
     MemberQuery,
     MemberStatus,
     Route,
+    refuse_routed_community_edit,
+    refuse_unit_edit,
     registration_changes,
 )
 from partyreg_core.operators import Actor, Operator, Role, Scope
@@ -68,6 +70,7 @@ from partyreg_core.records import (
     Registration,
     ReportType,
 )
+from partyreg_core.retention import erased_message
 from partyreg_plugins.sqlstore import migrate, pg, sharing
 from partyreg_plugins.sqlstore.bulk import (
     JOINED_ACTIVITY_COLUMNS,
@@ -134,7 +137,7 @@ from partyreg_plugins.sqlstore.scoping import (
 )
 from partyreg_plugins.sqlstore.search import scan_order, text_condition, unit_prefix
 from partyreg_plugins.sqlstore.service import ServiceStoreMixin
-from partyreg_plugins.sqlstore.years import YearsStore
+from partyreg_plugins.sqlstore.years import YearsStore, erased_among
 
 #: Mode of a new SQLite store file: read and write for its owner, read for its group.
 SQLITE_FILE_MODE = 0o640
@@ -1314,6 +1317,10 @@ class SqlStore(
         with self._tx(actor, write=True) as conn:
             row = self._visible_member(conn, actor, member_id)
             current = _member(row)
+            # the edit rules as constraints (decision 0074): a transfer moves a member, a
+            # change request a routed member's community
+            refuse_unit_edit(current, registration.unit_code)
+            refuse_routed_community_edit(current, registration.community)
             for code in (current.unit_code, registration.unit_code):
                 if not actor.scope.may_register(code):
                     raise NotPermittedError(
@@ -1879,8 +1886,8 @@ class SqlStore(
 
     # -- undo -------------------------------------------------------------------------------
 
-    def undo_batch(self, actor: Actor, batch_id: str) -> UndoReport:
-        """Revert a registrations or activities batch nothing has built on yet."""
+    def undo_batch(self, actor: Actor, batch_id: str, reason: str = "") -> UndoReport:
+        """Revert a registrations, activities or bulk-action batch nothing has built on yet."""
         with self._tx(actor, write=True) as conn:
             row = conn.execute(
                 sa.select(import_batches).where(import_batches.c.id == batch_id)
@@ -1896,6 +1903,11 @@ class SqlStore(
                 removed, restored = self._undo_registrations(conn, actor, batch)
             elif batch.kind is BatchKind.ACTIVITIES:
                 removed, restored = self._undo_activities(conn, actor, batch), 0
+            elif batch.kind is BatchKind.REPORT_IN:
+                restored, removed = self._undo_report_in(conn, actor, batch_id), 0
+            elif batch.kind is BatchKind.FEEDBACK:
+                restored = self._undo_feedback(conn, actor, batch_id, reason, _now().date())
+                removed = 0
             else:
                 raise ValidationError(
                     "batch.undo_kind",
@@ -1911,7 +1923,12 @@ class SqlStore(
                 actor,
                 "import.undo",
                 f"batch:{batch_id}",
-                after={"kind": batch.kind.value, "removed": removed, "restored": restored},
+                after={
+                    "kind": batch.kind.value,
+                    "removed": removed,
+                    "restored": restored,
+                    "reason": reason,
+                },
                 batch_id=batch_id,
                 unit_code=actor.scope.code if actor.scope.role is not Role.DISTRICT else None,
                 district_code=actor.scope.code if actor.scope.role is Role.DISTRICT else None,
@@ -2143,6 +2160,17 @@ class _RegistrationWriter:
                 rejected.append(_repeat(i, reg, earlier))
             else:
                 self._compare(i, reg, row)
+        # a person anonymised by retention is not registered again from an old sheet
+        erased = erased_among(conn, [reg.person_key for _i, reg in new])
+        if erased:
+            for i, reg in new:
+                if reg.person_key in erased:
+                    rejected.append(
+                        Rejection(
+                            i, "member.erased", erased_message(*reg.person_key), "姓名", reg.name
+                        )
+                    )
+            new = [(i, reg) for i, reg in new if reg.person_key not in erased]
         if not new:
             return
         batch = self.batch

@@ -7,9 +7,10 @@ audit and scope helpers. See ``docs/years.md`` and decisions 0055–0059.
 
 from __future__ import annotations
 
+import secrets
 from collections import Counter
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import attrs
@@ -23,10 +24,12 @@ from partyreg_core.operators import Actor, Role
 from partyreg_core.orgcodes import OrgCode, parse_code
 from partyreg_core.records import Activity, Rating
 from partyreg_core.retention import (
+    ERASURE_KEY_SETTING,
     MEMBER_ID_ACTIONS,
     RetentionReport,
     anonymised_values,
     cutoff,
+    erased_digest,
     member_subject,
     scrub,
 )
@@ -47,9 +50,11 @@ from partyreg_plugins.sqlstore.schema import (
     activities,
     audit_log,
     campaign_years,
+    erased_people,
     import_batches,
     members,
     org_units,
+    settings,
     year_confirmations,
 )
 from partyreg_plugins.sqlstore.scoping import activity_condition, subtree, where
@@ -110,7 +115,13 @@ class YearsStore:
             return None if row is None else self._campaign_year(conn, row)
 
     def open_year(
-        self, actor: Actor, year: int, calendar: CampaignCalendar, on: date
+        self,
+        actor: Actor,
+        year: int,
+        calendar: CampaignCalendar,
+        on: date,
+        *,
+        dry_run: bool = False,
     ) -> YearOpening:
         """Open ``year`` (city operators): store its calendar, close every earlier open year,
         and carry each unit's standing registrations (members who have not left by ``on``)
@@ -202,9 +213,12 @@ class YearsStore:
             )
             opened = self._year_row(conn, year)
             assert opened is not None
-            return YearOpening(
+            result = YearOpening(
                 self._campaign_year(conn, opened), tuple(closing), len(per_unit), carried
             )
+            if dry_run:  # everything above, taken back: the preview is the real computation
+                conn.get_transaction().rollback()  # type: ignore[union-attr]
+            return result
 
     def year_confirmations(
         self, actor: Actor, year: int, *, pending_only: bool = False
@@ -441,7 +455,7 @@ class YearsStore:
         due_by = cutoff(on, years)
         with self._tx(actor, write=True) as conn:
             due = conn.execute(
-                sa.select(members.c.id, members.c.unit_code)
+                sa.select(members.c.id, members.c.unit_code, members.c.name, members.c.phone)
                 .where(
                     members.c.left_on.is_not(None),
                     members.c.left_on <= due_by,
@@ -482,6 +496,18 @@ class YearsStore:
             )
             if changes:
                 self._scrub_audit(conn, actor, changes)
+            key = _erasure_key(conn, actor)
+            digests = {erased_digest(key, r.name, r.phone) for r in due}
+            known = set(
+                conn.execute(
+                    sa.select(erased_people.c.digest).where(erased_people.c.digest.in_(digests))
+                ).scalars()
+            )
+            if digests - known:
+                conn.execute(
+                    sa.insert(erased_people),
+                    [{"digest": d, "erased_on": on} for d in sorted(digests - known)],
+                )
             self._record_retention(conn, actor, report)
             return report
 
@@ -558,6 +584,47 @@ class YearsStore:
                 "ALTER TABLE partyreg.audit_log ENABLE TRIGGER audit_log_no_change"
             )
             self._enter_role(conn, actor)
+
+
+def _erasure_key(conn: sa.Connection, actor: Actor) -> str:
+    """The store's key of the erased people's digests, made on first use (city operators
+    run retention, and only they write settings)."""
+    key = conn.execute(
+        sa.select(settings.c.value).where(settings.c.key == ERASURE_KEY_SETTING)
+    ).scalar()
+    if isinstance(key, str) and key:
+        return key
+    key = secrets.token_hex(32)
+    conn.execute(
+        sa.insert(settings).values(
+            key=ERASURE_KEY_SETTING, value=key, updated_at=datetime.now(UTC),
+            updated_by=actor.real_name,
+        )
+    )  # fmt: skip
+    return key
+
+
+def erased_among(conn: sa.Connection, people: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of ``people`` (name, phone) were anonymised by retention (decision 0079)."""
+    if not people or conn.execute(sa.select(erased_people.c.digest).limit(1)).first() is None:
+        return set()
+    key = conn.execute(
+        sa.select(settings.c.value).where(settings.c.key == ERASURE_KEY_SETTING)
+    ).scalar()
+    if not isinstance(key, str) or not key:
+        return set()
+    by_digest = {erased_digest(key, name, phone): (name, phone) for name, phone in people}
+    found: set[tuple[str, str]] = set()
+    digests = sorted(by_digest)
+    for start in range(0, len(digests), _CHUNK):
+        chunk = digests[start : start + _CHUNK]
+        found.update(
+            by_digest[d]
+            for d in conn.execute(
+                sa.select(erased_people.c.digest).where(erased_people.c.digest.in_(chunk))
+            ).scalars()
+        )
+    return found
 
 
 def _no_year(year: int) -> NotFoundError:

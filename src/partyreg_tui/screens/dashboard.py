@@ -92,10 +92,11 @@ def group_depth(workspace: Workspace) -> int:
 def load_dashboard(workspace: Workspace) -> DashboardData:
     """Read what the dashboard shows (in a worker thread)."""
     today = workspace.today()
-    calendar = campaign_calendar(workspace, today.year)
+    year = workspace.default_year()  # the campaign year, not the calendar's (decision 0073)
+    calendar = campaign_calendar(workspace, year)
     deadline = calendar.next_deadline(today)
-    if deadline is None:  # the year is over: the next one's first deadline
-        calendar = campaign_calendar(workspace, today.year + 1)
+    if deadline is None and year >= today.year:  # the year is over: the next one's first
+        calendar = campaign_calendar(workspace, year + 1)
         deadline = calendar.next_deadline(today)
     days_left = None if deadline is None else (deadline.due - today).days
     actor = workspace.actor

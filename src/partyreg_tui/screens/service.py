@@ -82,7 +82,7 @@ class ServiceScreen(PartyregScreen):
             yield Static("", id="service-detail", markup=False)
 
     def on_mount(self) -> None:
-        self.year = self.workspace.today().year
+        self.year = self.workspace.default_year()
         table = self.query_one("#service-table", DataTable)
         table.add_column("代码", width=12, key="key")
         table.add_column("名称", width=self._label_width(), key="label")
@@ -164,7 +164,7 @@ class ServiceScreen(PartyregScreen):
 
     def action_year(self, step: int) -> None:
         """The year before or after the one shown (from all years: this year)."""
-        today = self.workspace.today().year
+        today = self.workspace.default_year()
         self.year = today if self.year is None else self.year + step
         self.load()
 
