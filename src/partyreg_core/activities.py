@@ -16,7 +16,7 @@ Rules (DESIGN.md §6, §9):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from typing import Generic, Protocol, TypeVar
 
@@ -80,6 +80,9 @@ class ActivityContext:
     members: MemberLookup
     today: date
     earliest: date = CAMPAIGN_START
+    #: members by 党员编号, for sheets that name members by number and name (a pre-filled
+    #: activity template: a masked phone would not identify anyone)
+    by_number: Mapping[int, KnownMember] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -163,7 +166,20 @@ class _Cells:
 def _validate_activity(row: DataRow, ctx: ActivityContext, cells: _Cells) -> ActivityResult:
     check = RowChecker(row)
     name = check.cell("name", normalize_name)
-    phone = check.cell("phone", normalize_phone)
+    number = row.get("member").strip()
+    if number:
+        # named by 党员编号 and 姓名: the phone is the member's own, whatever the cell shows
+        found = ctx.by_number.get(int(number)) if number.isdigit() else None
+        phone = found.phone if found is not None and found.name == name else None
+        if phone is None:
+            check.add(
+                "member", "member.number",
+                f"党员编号 {number} 与姓名“{name or ''}”不符，或不在你的范围内："
+                "请核对编号和姓名（与登记表一致），或删去编号改填联系方式。",
+                value=number,
+            )  # fmt: skip
+    else:
+        phone = check.cell("phone", normalize_phone)
     day = check.cell("day", cells.day)
     content = check.required(
         "content", cells.text, "服务（活动）内容为空：请简要填写做了什么，如 入户走访困难家庭。"
@@ -176,7 +192,7 @@ def _validate_activity(row: DataRow, ctx: ActivityContext, cells: _Cells) -> Act
     self_reported = check.cell("self_reported", cells.flag)
     if name is not None and phone is not None:
         member = ctx.members.find_member(name, phone)
-        if member is None:
+        if member is None and not number:
             check.add(
                 None,
                 "member.unknown",
@@ -184,7 +200,7 @@ def _validate_activity(row: DataRow, ctx: ActivityContext, cells: _Cells) -> Act
                 "请核对姓名和联系方式是否与党员信息登记表一致。",
                 value=f"{name} {phone}",
             )
-        elif day is not None and day.year in member.locked_years:
+        elif member is not None and day is not None and day.year in member.locked_years:
             check.add(
                 "day",
                 "activity.locked",

@@ -173,6 +173,7 @@ ACTIVITY_FORM = Form(
         Column("rating", "评价（优/良/一般）", ("评价",)),
         Column("kind", "活动类型", required=False),
         Column("self_reported", "自报", ("是否自报",), required=False),
+        Column("member", "党员编号", required=False),
     ),
     # The printed 附表3 ends with a total line and the secretary's signature line.
     # The system's line under it (decision 0068) starts with the sheet's 编号.

@@ -23,7 +23,14 @@ from partyreg_core.activities import ActivityContext, KnownMember, MemberIndex, 
 from partyreg_core.batches import Batch, BatchKind, Rejection
 from partyreg_core.directory import DirectoryIndex, validate_directory
 from partyreg_core.errors import PartyregError, ValidationError
-from partyreg_core.forms import DataRow, FormKind, HeaderMap, data_rows, find_header
+from partyreg_core.forms import (
+    REGISTRATION_FORM,
+    DataRow,
+    FormKind,
+    HeaderMap,
+    data_rows,
+    find_header,
+)
 from partyreg_core.members import MemberQuery
 from partyreg_core.operators import Actor, Role
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgTree, OrgUnit, check_table, parse_code
@@ -92,6 +99,16 @@ class RejectedRow:
 
 
 @attrs.frozen
+class ChangedRow:
+    """A row of the sheet that changes (or in a dry run would change) a stored member: the
+    sheet's row number, the member's number and the Chinese labels of the fields that differ."""
+
+    row: int
+    member_id: int
+    fields: tuple[str, ...]
+
+
+@attrs.frozen
 class ImportReport:
     """The import report of DESIGN.md §5 and §9 (``to_json`` gives its JSON object)."""
 
@@ -112,6 +129,7 @@ class ImportReport:
     format: str = ""
     errors_out: str | None = None
     change_requests: int = 0
+    changes: tuple[ChangedRow, ...] = ()
     sheets: tuple[str, ...] = ()
     hidden_sheets: tuple[str, ...] = ()
 
@@ -139,6 +157,10 @@ class ImportReport:
             "rows_changed": self.rows_changed,
             "rows_unchanged": self.rows_unchanged,
             "change_requests": self.change_requests,
+            "changed_rows": [
+                {"row": c.row, "member_id": c.member_id, "fields": list(c.fields)}
+                for c in self.changes
+            ],
             "errors_out": self.errors_out,
             "errors": [_issue_json(i) for i in self.errors],
             "warnings": [_issue_json(i) for i in self.warnings],
@@ -458,6 +480,7 @@ def import_file(
         format=table.format,
         errors_out=errors_out,
         change_requests=outcome.change_requests,
+        changes=tuple(sorted(outcome.changes, key=lambda c: c.row)),
         sheets=tuple(t.sheet for t in tables),
         hidden_sheets=table.hidden,
     )
@@ -495,6 +518,7 @@ class _Outcome:
     unchanged: int = 0
     batch_id: str | None = None
     change_requests: int = 0
+    changes: tuple[ChangedRow, ...] = ()
 
 
 def _hold_back(request: ImportRequest, tally: _Tally) -> bool:
@@ -546,20 +570,38 @@ def _registrations(
         batch_rows=lambda: tally.total,
     )
     tally.reject_all(write.rejected)
+    labels = {c.key: c.label for c in REGISTRATION_FORM.columns}
+    changes = tuple(
+        ChangedRow(tally.kept[c.index], c.member_id, tuple(labels.get(f, f) for f in c.fields))
+        for c in write.changes
+    )
     return _Outcome(
         write.written, write.new, write.changed, write.unchanged,
-        write.batch_id if write.committed else None, write.change_requests,
+        write.batch_id if write.committed else None, write.change_requests, changes,
     )  # fmt: skip
+
+
+#: The columns of an activity row besides who: a pre-filled row with none of them is blank.
+_ACTIVITY_CELLS = ("day", "content", "place", "participants", "hours", "rating", "kind")
+
+
+def _filled(rows: Iterator[DataRow]) -> Iterator[DataRow]:
+    """The rows of an activity sheet without the pre-filled ones nobody filled in (党员编号
+    and 姓名 only, from ``export template activities --with-members``)."""
+    for row in rows:
+        if row.get("member").strip() and not any(row.get(k).strip() for k in _ACTIVITY_CELLS):
+            continue
+        yield row
 
 
 def _activities(
     request: ImportRequest, ctx: ImportContext, rows: Iterator[DataRow], tally: _Tally
 ) -> _Outcome:
-    members = MemberIndex(
-        KnownMember(m.name, m.phone) for m in ctx.store.iter_members(ctx.actor, MemberQuery())
-    )
-    context = ActivityContext(members, request.on)
-    records = _judged(validate_activities(rows, context), tally)
+    known = {
+        m.id: KnownMember(m.name, m.phone) for m in ctx.store.iter_members(ctx.actor, MemberQuery())
+    }
+    context = ActivityContext(MemberIndex(known.values()), request.on, by_number=known)
+    records = _judged(validate_activities(_filled(rows), context), tally)
     write = ctx.store.write_activities(
         ctx.actor,
         ctx.batch(request, BatchKind.ACTIVITIES, tally.total),

@@ -86,8 +86,9 @@ FORM3_NOTE = (
 )
 
 FONT = "宋体"
-#: The 说明's font size (points).
+#: The 说明's and the table body's font sizes (points).
 NOTE_PT = 10
+BODY_PT = 10
 # Never let XlsxWriter turn text into a formula, a number or a link, whichever call writes it.
 WORKBOOK_OPTIONS: dict[str, Any] = {
     "strings_to_formulas": False,
@@ -315,7 +316,9 @@ def _form1_sheet(
     ws = wb.add_worksheet(name)
     used = _setup(ws, widths, 2, landscape=True)
     _title(ws, st, FORM1_TITLE, columns)
-    split = max(columns - 3, 4)
+    split = columns - 1
+    while split > 4 and sum(used[split:]) < 24:  # room for the date
+        split -= 1
     unit_line = f"单位：{unit_name}" + (f"    （{MASKED_NOTE}）" if mask else "")
     merged(ws, 1, 0, split - 1, unit_line, st.line)
     merged(ws, 1, split, columns - 1, _date_line(day), st.line_right)
@@ -341,6 +344,7 @@ def _form1_sheet(
         ]
         if extra:
             values += [reg.report_type.value, reg.rank]
+        ws.set_row(row, pagesetup.row_height(values, used, BODY_PT))  # grows with its text
         for col, value in enumerate(values):
             put(ws, row, col, value, body)
         if service is not None:
@@ -435,7 +439,9 @@ def write_form3(
         _row(ws, 3, FORM3_HEADERS, st.header)
         row = 4
         for activity in sheet.activities:
-            # no fixed height: the row grows with wrapped content
+            texts = (activity.day.isoformat(), activity.content, activity.place,
+                     activity.participants)  # fmt: skip
+            ws.set_row(row, pagesetup.row_height(texts, widths, BODY_PT, minimum=24))  # grows
             _row(
                 ws, row,
                 (activity.day.isoformat(), activity.content, activity.place,

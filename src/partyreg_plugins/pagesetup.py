@@ -121,3 +121,23 @@ def text_height(text: str, widths: Sequence[float], font_pt: float) -> float:
     for part in text.split("\n"):
         lines += max(1, -(-len(part) // per_line))
     return round(lines * font_pt * 1.45 + 6, 1)
+
+
+def _text_px(text: str, font_pt: float) -> float:
+    em = font_pt * 96 / 72
+    return sum(em if ord(ch) > 0x2E7F else em * 0.5 for ch in text)
+
+
+def row_height(
+    values: Sequence[object], widths: Sequence[float], font_pt: float, *, minimum: float = 15
+) -> float:
+    """The height (points) a row of wrapped cells needs so that nothing is cut: renderers keep
+    a row's stored height, so the row grows here (at least ``minimum``)."""
+    lines = 1
+    for value, width in zip(values, widths, strict=False):
+        text = "" if value is None else str(value)
+        if not text:
+            continue
+        room = max(width * _CHAR_PX + _PADDING_PX - 3, 1.0)
+        lines = max(lines, int(-(-_text_px(text, font_pt) // room)))
+    return max(minimum, round(lines * font_pt * 1.4 + 4, 1))

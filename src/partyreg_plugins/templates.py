@@ -59,9 +59,9 @@ FORM1_TEMPLATE_HEADERS = (*official_forms.FORM1_HEADERS, *official_forms.FORM1_O
 FORM1_TEMPLATE_WIDTHS = (*official_forms.FORM1_WIDTHS, 10, 12)
 ACTIVITY_TEMPLATE_HEADERS = (
     "姓名", "联系方式", "年月日", "服务（活动）内容", "服务地点", "参加人员", "服务时间（小时）",
-    "评价\n（优/良/一般）", "活动类型",
+    "评价\n（优/良/一般）", "活动类型", "党员编号",
 )  # fmt: skip
-ACTIVITY_TEMPLATE_WIDTHS = (10, 15, 13, 34, 18, 18, 16, 14, 16)
+ACTIVITY_TEMPLATE_WIDTHS = (10, 15, 13, 34, 18, 18, 16, 14, 16, 10)
 
 #: The seed's themed activities (三、（三）3), offered on the activity sheet's 活动类型.
 ACTIVITY_KINDS = ("日常服务", "党员示范岗", "党员奉献日", "服务居民楼幢竞赛", "其他")
@@ -117,6 +117,7 @@ ACTIVITY_HINTS = (
     Hint("服务时间（小时）", "填写数字，大于 0、不超过 24，如 2 或 1.5。"),
     Hint("评价", "从下拉列表选择：优、良 或 一般。"),
     Hint("活动类型", "选填，从下拉列表选择，或输入其他主题活动名称。"),
+    Hint("党员编号", "选填：填了党员编号（见“本社区党员”表）时，联系方式可以不填。"),
 )
 
 FORM1_GUIDE = (
@@ -170,6 +171,10 @@ class _Book:
             {**props, "font_size": 10, "num_format": "General", "border": 1, "valign": "vcenter"}
         )
         self.filled_border = self.wb.add_format({"border": 1})
+        self.line_cell = Style(
+            self.wb,
+            {**props, "font_size": 10, "border": 1, "valign": "vcenter"},
+        )
         self.guide = Style(
             self.wb, {**props, "font_size": GUIDE_PT, "text_wrap": True, "valign": "top"}
         )
@@ -376,14 +381,20 @@ def write_activity_template(
     *,
     community: str,
     community_line: str,
-    people: Sequence[tuple[str, str]],
+    people: Sequence[tuple[int, str, str]],
     year: int,
     rows: int = DEFAULT_ROWS,
+    prefill: bool = False,
 ) -> int:
-    """A blank activity sheet (rows of 附表3 with 姓名 and 联系方式) for one community."""
+    """A blank activity sheet (rows of 附表3 with 姓名 and 联系方式) for one community;
+    ``prefill`` writes one row per member (``people``: 党员编号, 姓名, 联系方式) with the
+    number and name, which identify the member on import for every role (a masked phone
+    would not)."""
     book = _Book(target)
     ws = book.sheet("附表3")
-    text_columns = (0, 1, 2, 3, 4, 5, 7, 8)  # 服务时间 stays a number
+    text_columns = (0, 1, 2, 3, 4, 5, 7, 8, 9)  # 服务时间 stays a number
+    if prefill:
+        rows = max(rows, len(people))
     span = _prepare(
         book, ws, ACTIVITY_TEMPLATE_HEADERS, ACTIVITY_TEMPLATE_WIDTHS,
         title=FORM3_TITLE, line_left=community_line, line_right=f"{year} 年度",
@@ -392,7 +403,7 @@ def write_activity_template(
     for col, hint in enumerate(ACTIVITY_HINTS):
         if col == 0 and people:
             _validate(
-                ws, col, span, hint, source=book.list_range([n for n, _p in people]),
+                ws, col, span, hint, source=book.list_range([n for _i, n, _p in people]),
                 alert="warning", error="姓名不在本社区党员名单中，请核对。",
             )  # fmt: skip
         elif col == 6:
@@ -423,14 +434,21 @@ def write_activity_template(
         (),
         (),
     )
+    if prefill:
+        for offset, (number, name, _phone) in enumerate(people):
+            put(ws, span[0] + offset, 0, name, book.line_cell)
+            put(ws, span[0] + offset, 9, str(number), book.line_cell)
     members_ws = book.sheet("本社区党员")
     members_ws.set_column(0, 0, 12)
     members_ws.set_column(1, 1, 16)
+    members_ws.set_column(2, 2, 10)
     put(members_ws, 0, 0, "姓名", book.header)
     put(members_ws, 0, 1, "联系方式", book.header)
-    for row, (name, phone) in enumerate(people, start=1):
+    put(members_ws, 0, 2, "党员编号", book.header)
+    for row, (number, name, phone) in enumerate(people, start=1):
         put(members_ws, row, 0, name, book.line)
         put(members_ws, row, 1, phone, book.line)
+        put(members_ws, row, 2, str(number), book.line)
     book.close()
     return rows
 
@@ -477,7 +495,7 @@ def _activities(workspace: Workspace, target: Path, options: Any) -> int:
         )
     community = workspace.community(str(text))
     people = [
-        (m.name, m.phone)
+        (m.id, m.name, m.phone)
         for m in workspace.iter_members(MemberQuery(community_id=community.id))
         if m.status is not MemberStatus.REGISTERED
     ]
@@ -492,6 +510,7 @@ def _activities(workspace: Workspace, target: Path, options: Any) -> int:
         people=people,
         year=year,
         rows=_rows(options),
+        prefill=bool(options.get("with_members")),
     )
 
 

@@ -439,6 +439,122 @@ def test_the_circular_ranks_districts_and_units_and_holds_no_personal_data(
     assert first_district[1] in ("清河区委", "淮安市市级机关工委")
 
 
+# -- one rate everywhere -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("declared", [True, False])
+@pytest.mark.parametrize("on", [date(2024, 9, 15), date(2024, 9, 21)])
+def test_progress_the_circular_and_the_tui_give_the_same_rates(
+    city: dict[str, Any], tmp_path: Path, declared: bool, on: date
+) -> None:
+    from partyreg_core.progress import COMPLETION_RULE
+    from partyreg_tui.screens.dashboard import completion_rates
+
+    if not declared:
+        with sqlite3.connect(city["path"]) as conn:
+            conn.execute("DELETE FROM unit_expectations")
+    raw = _raw(city)
+    expected = {U1: 8, U2: 4, U3: None} if declared else {U1: None, U2: None, U3: None}
+
+    def counts(unit: str) -> tuple[int, int]:
+        mine = [r for r in raw if r[0] == unit and r[1] <= on]
+        return sum(1 for r in mine if r[3] is not None and r[3] <= on), len(mine)
+
+    def base(unit: str) -> int:
+        return expected[unit] or counts(unit)[1]
+
+    # the rule, computed here: per unit, then summed
+    want_unit = {u: min(1.0, counts(u)[0] / base(u)) for u in expected}
+    qinghe = [U1, U2]
+    want_qinghe = sum(counts(u)[0] for u in qinghe) / sum(base(u) for u in qinghe)
+    want_total = sum(counts(u)[0] for u in expected) / sum(base(u) for u in expected)
+    # the CLI
+    report = json.loads(invoke(city, "progress", "--on", on.isoformat(), "--json"))
+    cli_unit = {r["key"]: r["completion"] for r in report["rows"]}
+    cli_district = {r["key"]: r for r in report["districts"]}
+    assert cli_unit == {u: round(v, 4) for u, v in want_unit.items()}
+    assert cli_district["008.001"]["completion"] == round(want_qinghe, 4)
+    assert report["total"]["completion"] == round(want_total, 4)
+    by_district = json.loads(
+        invoke(city, "progress", "--on", on.isoformat(), "--by", "district", "--json")
+    )
+    assert {r["key"]: r["completion"] for r in by_district["rows"]} == {
+        k: v["completion"] for k, v in cli_district.items()
+    }
+    assert by_district["total"]["completion"] == report["total"]["completion"]
+    text = invoke(city, "progress", "--on", on.isoformat())
+    assert COMPLETION_RULE in text
+    assert ("未申报" in text) is (not declared or expected[U3] is None)
+    # the circular
+    target = tmp_path / "通报.xlsx"
+    invoke(city, "export", "circular", "-o", str(target), "--on", on.isoformat(), "--year", "2024")
+    cells = [list(r) for r in openpyxl.load_workbook(target).active.iter_rows(values_only=True)]
+    names = {U1: "清河区民政局", U2: "清河区教育局", U3: "市民政局机关党委"}
+    header = cells.index(next(r for r in cells if r[0] == "名次" and r[1] == "单位"))
+    units = {r[1]: r for r in cells[header + 1 :] if isinstance(r[0], int)}
+    for unit, name in names.items():
+        assert units[name][9] == pytest.approx(want_unit[unit])
+        assert units[name][8] == next(
+            r["report_in"]["overdue"] for r in report["rows"] if r["key"] == unit
+        )
+    districts = {r[1]: r for r in cells[:header] if isinstance(r[0], int)}
+    assert districts["清河区委"][8] == pytest.approx(want_qinghe)
+    assert any(COMPLETION_RULE in str(c) for row in cells for c in row if c)
+    # the TUI's data source
+    ws = Workspace(city["db"], plugin_manager=city["pm"])
+    try:
+        rows, total = completion_rates(ws, on, 2)
+    finally:
+        ws.close()
+    assert total is not None and total.completion == pytest.approx(want_total)
+    assert rows["008.001"].completion == pytest.approx(want_qinghe)
+    assert rows["008.001"].report_in.overdue == cli_district["008.001"]["report_in"]["overdue"]
+
+
+# -- 附表1 for the supervisors ------------------------------------------------------------------
+
+
+def test_a_districts_form1_is_masked_and_lists_other_districts_units_apart(
+    city: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "附表1.xlsx"
+    out = invoke(city, "export", "form1", "-o", str(target), operator="qinghe")
+    assert "10 条记录" in out  # 清河区's own units: U1 6 + U2 4, not the 3 routed in
+    wb = openpyxl.load_workbook(target)
+    assert wb.sheetnames == ["附表1", "回本区社区报到的外区单位党员"]
+    own, others = wb["附表1"], wb["回本区社区报到的外区单位党员"]
+    assert own["A2"].value.startswith("单位：清河区委组织部")  # the exporting body
+    assert "本表联系方式、住址已部分隐藏" in own["A2"].value
+    units = [r[0] for r in own.iter_rows(min_row=4, values_only=True) if r[1]]
+    assert sorted(set(units)) == [U1, U2] and len(units) == 10
+    assert {r[0] for r in others.iter_rows(min_row=4, max_row=6, values_only=True)} == {U3}
+    phones = [r[6] for r in own.iter_rows(min_row=4, max_row=13, values_only=True)]
+    assert all("****" in p for p in phones)
+    # in full only with a reason, and the reason is audited
+    full = tmp_path / "附表1-完整.xlsx"
+    code_, err = exit_code(city, capsys, "--as", "qinghe", "export", "form1", "-o",
+                           str(full), "--full")  # fmt: skip
+    assert code_ == 2 and "--reason" in err
+    invoke(city, "export", "form1", "-o", str(full), "--full", "--reason", "核对联系方式",
+           operator="qinghe")  # fmt: skip
+    phones = [r[6] for r in openpyxl.load_workbook(full)["附表1"].iter_rows(
+        min_row=4, max_row=13, values_only=True)]  # fmt: skip
+    assert not any("****" in p for p in phones)
+    audit = json.loads(invoke(city, "audit", "--action", "export.form1", "--json"))
+    assert any(e["after"].get("reason") == "核对联系方式" for e in audit)
+
+
+def test_an_export_outside_the_scope_is_refused(
+    city: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "x.xlsx"
+    for form in ("form1", "form3"):
+        code_, err = exit_code(
+            city, capsys, "--as", "minzheng", "export", form, "-o", str(target), "--scope", U2
+        )
+        assert code_ == 2 and "不在你的范围内" in err and not target.exists()
+
+
 def test_reminders_say_what_the_outbox_really_got(city: dict[str, Any]) -> None:
     # no organisation has a channel here: every reminder is a skipped row, none is sent
     sent = json.loads(
@@ -455,3 +571,31 @@ def test_reminders_say_what_the_outbox_really_got(city: dict[str, Any]) -> None:
     counts = {s.value: n for s, n in ws.notification_counts().items()}
     ws.close()
     assert counts["skipped"] == lagging and counts["pending"] == 0
+
+
+def test_every_table_of_a_circular_uses_the_names_of_its_day(
+    city: dict[str, Any], tmp_path: Path
+) -> None:
+    change = tmp_path / "rename.csv"
+    change.write_text(
+        "生效日期,调整,代码,名称,上级,类别,原因\n2025-01-01,更名,008.001,清江浦区委,,,区划调整\n",
+        encoding="utf-8",
+    )
+    invoke(city, "codes", "apply", str(change))
+    target = tmp_path / "通报-2024.xlsx"
+    invoke(city, "export", "circular", "-o", str(target), "--on", "2024-09-21", "--year", "2024")
+    ws = openpyxl.load_workbook(target).active
+    text = [str(c) for row in ws.iter_rows(values_only=True) for c in row if c is not None]
+    assert "清江浦区委" not in " ".join(text)
+    rows = list(ws.iter_rows(values_only=True))
+    at = next(i for i, r in enumerate(rows) if r[0] == "名次" and r[1] == "单位")
+    assert rows[at][2] == "所属县区（市直党工委）"
+    units = [r for r in rows[at + 1 :] if isinstance(r[0], int)]
+    districts = [r for r in rows[:at] if isinstance(r[0], int)]
+    assert "清河区委" in {r[1] for r in districts}
+    assert {r[2] for r in units if str(r[1]).startswith("清河区")} == {"清河区委"}
+    # the circular repeats its units table's header on every page, not its title
+    header_row = next(
+        c.row for c in ws["A"] if c.value == "名次" and ws[f"B{c.row}"].value == "单位"
+    )
+    assert ws.print_title_rows == f"${header_row}:${header_row}"

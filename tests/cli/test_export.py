@@ -193,3 +193,32 @@ def test_a_named_sheet_reads_that_sheet_only(cli: Cli) -> None:
     wb.save(path)
     code, report = cli.json("import", str(path), "--sheet", "赵六", "--date", "2014-12-15")
     assert code == 0 and report["sheets"] == ["赵六"] and report["rows_written"] == 1
+
+
+def test_form2_on_a_date_is_the_code_table_of_that_day(cli: Cli) -> None:
+    change = cli.tmp / "rename.csv"
+    change.write_text(
+        "生效日期,调整,代码,名称,上级,类别,原因\n2016-10-01,更名,008.006,洪泽区委,,,区划调整\n",
+        encoding="utf-8",
+    )
+    assert cli("codes", "apply", str(change))[0] == 0
+
+    def names(*args: str) -> set[str]:
+        target = cli.tmp / f"form2-{'-'.join(args) or 'now'}.xlsx"
+        target.unlink(missing_ok=True)
+        assert cli.json("export", "form2", "-o", str(target), *args)[0] == 0
+        ws = openpyxl.load_workbook(target).active
+        return {str(c) for row in ws.iter_rows(min_row=3, values_only=True) for c in row if c}
+
+    then = names("--on", "2014-09-01")
+    assert "洪泽县委" in then and "洪泽区委" not in then
+    assert "洪泽区委" in names()
+
+
+def test_form4_masked_keeps_the_public_report_in_phone(cli: Cli) -> None:
+    target = cli.tmp / "form4.xlsx"
+    assert cli.json("export", "form4", "-o", str(target), "--mask")[0] == 0
+    ws = openpyxl.load_workbook(target).active
+    rows = [r for r in ws.iter_rows(min_row=3, values_only=True) if r[0]]
+    assert rows and all("****" not in (r[3] or "") for r in rows)  # 接收报到电话: public
+    assert all("****" in r[6] for r in rows if r[6])  # the secretary's mobile: masked

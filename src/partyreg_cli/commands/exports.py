@@ -60,7 +60,6 @@ def export(
     name: str | None,
     target: Path | None,
     force: bool,
-    reason: str | None,
     list_only: bool,
     as_json: bool,
     **options: Any,
@@ -88,9 +87,7 @@ def export(
         raise click.UsageError(
             f"{name} 后面不需要再写“{options['kind']}”（只有 template 要写模板名：form1 或 activities）。"
         )
-    count = app.workspace.export(
-        name, target, {k: v for k, v in options.items() if v}, force=force, reason=reason
-    )
+    count = app.workspace.export(name, target, {k: v for k, v in options.items() if v}, force=force)
     if as_json:
         emit_json({"export": name, "file": str(target), "records": count})
         return

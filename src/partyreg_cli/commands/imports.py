@@ -149,6 +149,17 @@ def import_file(
     return report.exit_code
 
 
+def _print_changes(report: ImportReport) -> None:
+    """Which rows change whom, and in what: an operator checks these before trusting 变更 N."""
+    verb = "将变更" if report.dry_run else "已变更"
+    click.echo(f"{verb}的行（{len(report.changes)} 行）：")
+    for change in report.changes[:MAX_ISSUES_SHOWN]:
+        fields = "、".join(change.fields)
+        click.echo(f"  第 {change.row} 行（党员编号 {change.member_id}）：{fields}")
+    if len(report.changes) > MAX_ISSUES_SHOWN:
+        click.echo(f"  ……另有 {len(report.changes) - MAX_ISSUES_SHOWN} 行，用 --json 查看全部。")
+
+
 def _print_report(report: ImportReport) -> None:
     kind = KIND_LABELS.get(FormKind(report.kind), report.kind)
     sheets = report.sheets or (report.sheet,)
@@ -162,6 +173,8 @@ def _print_report(report: ImportReport) -> None:
         f"共 {report.rows_total} 行：合格 {report.rows_valid}，有错误 {report.rows_rejected}；"
         f"新增 {report.rows_new}，变更 {report.rows_changed}，无变化 {report.rows_unchanged}。"
     )
+    if report.changes:
+        _print_changes(report)
     if report.change_requests:
         if report.dry_run:
             click.echo(

