@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 from collections.abc import Sequence
@@ -38,12 +37,14 @@ MIN_FOLD = 8
 
 
 def terminal_width() -> int | None:
-    """The width tables must fit: ``COLUMNS`` when set (what a test or ``COLUMNS=80 partyreg …``
-    asks for), else the terminal's when stdout is one, else ``None`` (a pipe or a file gets
-    whole rows: ``--json`` is the machine format, but nobody's ``grep`` should lose columns)."""
-    env = os.environ.get("COLUMNS", "").strip()
-    if env.isdigit() and int(env) > 0:
-        return int(env)
+    """The width tables must fit: the click context's ``terminal_width`` when one is given
+    (``CliRunner().invoke(cli, args, terminal_width=80)`` in tests), else the terminal's when
+    stdout is one (``COLUMNS`` overrides it, as ``shutil`` reads it), else ``None``: a pipe or a
+    file gets whole rows (``--json`` is the machine format, but nobody's ``grep`` should lose
+    columns)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.terminal_width:
+        return ctx.terminal_width
     if sys.stdout.isatty():
         return shutil.get_terminal_size().columns
     return None

@@ -190,6 +190,9 @@ def test_outbox_list_flush_retry(
     # a bad --now is one line, exit 2
     code, _out, err = call(capsys, db, "notify", "flush", "--now", "明天")
     assert code == 2 and "--now" in one_line(err)
+    # a date alone is read by the one date parser
+    code, _out, err = call(capsys, db, "notify", "flush", "--now", "2024年9月8日")
+    assert code == 0, err
 
 
 def test_list_says_which_messages_had_no_channel(

@@ -1,6 +1,6 @@
 """CLI tables: columns aligned by display width (a Chinese character takes two cells), and at
 80 columns a table folds its long text and drops its least important columns instead of
-wrapping mid-row (CliRunner at a fixed width)."""
+wrapping mid-row (CliRunner at a fixed ``terminal_width``; a pipe gets whole rows)."""
 
 from __future__ import annotations
 
@@ -74,8 +74,8 @@ def db(tmp_path: Path) -> str:
     return store_with_directory(tmp_path, members=True)
 
 
-def invoke(db: str, columns: str | None, *args: str) -> list[str]:
-    result = CliRunner().invoke(cli, ["--db", db, *args], env={"COLUMNS": columns})
+def invoke(db: str, columns: int | None, *args: str) -> list[str]:
+    result = CliRunner().invoke(cli, ["--db", db, *args], terminal_width=columns)
     assert result.exit_code == 0, result.output
     return result.output.splitlines()
 
@@ -83,7 +83,7 @@ def invoke(db: str, columns: str | None, *args: str) -> list[str]:
 def test_members_list_at_80_columns_drops_its_least_important_columns(db: str) -> None:
     full = invoke(db, None, "members", "list")
     assert cell_len(full[0]) > 80 and "性别" in full[0] and "认领岗位" in full[0]
-    narrow = invoke(db, "80", "members", "list")
+    narrow = invoke(db, 80, "members", "list")
     assert all(cell_len(line) <= 80 for line in narrow), narrow
     assert "性别" not in narrow[0] and "报到社区" in narrow[0] and "状态" in narrow[0]
     assert narrow[-1].startswith("（终端宽 80 列，省略了：性别")
@@ -100,7 +100,7 @@ def test_progress_at_80_columns_keeps_name_and_rate(db: str) -> None:
 
     full = table(invoke(db, None, "progress", "--by", "district"))
     assert len(full) > 2 and cell_len(full[0]) > 80
-    narrow = table(invoke(db, "80", "progress", "--by", "district"))
+    narrow = table(invoke(db, 80, "progress", "--by", "district"))
     header = narrow[0]
     assert "名称" in header and "已报到" in header and "完成率" in header
     assert "分流迟/逾期" not in header
@@ -112,7 +112,7 @@ def test_progress_at_80_columns_keeps_name_and_rate(db: str) -> None:
 
 def test_import_errors_fold_the_explanation_under_its_column(db: str, tmp_path: Path) -> None:
     bad = write_xlsx(tmp_path / "bad.xlsx", [FORM1_HEADER, [*GOOD[0][:6], "12345", *GOOD[0][7:]]])
-    result = CliRunner().invoke(cli, ["--db", db, "import", str(bad)], env={"COLUMNS": "80"})
+    result = CliRunner().invoke(cli, ["--db", db, "import", str(bad)], terminal_width=80)
     assert "错误（1 条）" in result.output  # (exit codes are run()'s; CliRunner calls cli)
     lines = result.output.splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("行"))

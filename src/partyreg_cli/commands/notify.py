@@ -3,7 +3,7 @@ outbox (list, flush, retry). See docs/notifications.md."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import click
@@ -12,6 +12,7 @@ from partyreg_cli.app import App
 from partyreg_cli.bulk import bulk_options, confirm_bulk, list_preview
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_cli.params import RECORD_ID
+from partyreg_core.dates import parse_date
 from partyreg_core.errors import ValidationError
 from partyreg_core.notices import (
     Attempt,
@@ -115,17 +116,17 @@ def parse_now(text: str | None) -> datetime | None:
     if text is None:
         return None
     value = text.strip().replace("T", " ")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
+    if ":" not in value:  # a date alone, as the one date parser reads it (2024/9/8, 2024年9月8日)
+        day = parse_date(value, what="--now 的日期")
+        parsed = datetime(day.year, day.month, day.day)
+    else:
         try:
-            day = date.fromisoformat(value)
+            parsed = datetime.fromisoformat(value)
         except ValueError:
             raise ValidationError(
                 "notify.now",
                 f"--now 的取值“{text}”不是日期时间：应写成 2024-09-08 或 2024-09-08 10:30。",
             ) from None
-        parsed = datetime(day.year, day.month, day.day)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=LOCAL_ZONE)
     return parsed.astimezone(UTC)
