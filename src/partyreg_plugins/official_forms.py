@@ -58,6 +58,8 @@ FORM3_HEADERS = (
     "年月日", "服务（活动）内容", "服务地点", "参加人员", "服务时间（小时）", "评价\n（优/良/一般）",
 )  # fmt: skip
 FORM3_WIDTHS = (13, 34, 18, 18, 12, 14)
+#: What 附表3's columns keep on portrait A4: the content stays the widest.
+FORM3_MINIMUMS = (8, 19, 10, 10, 6, 7)
 FORM3_MIN_ROWS = 12  # the printed form has twelve lines
 FORM4_HEADERS = (
     "县区", "街道", "社区", "接收报到\n电话", "接收报到\nQQ群号", "党组织书记\n姓  名", "手机",
@@ -433,7 +435,7 @@ def write_form3(
     for sheet in sheets:
         count += 1
         ws = wb.add_worksheet(_safe_sheet_title(f"{sheet.name}-{sheet.year}", used))
-        widths = _setup(ws, FORM3_WIDTHS, 3, landscape=False)
+        widths = _setup(ws, FORM3_WIDTHS, 3, landscape=False, minimums=FORM3_MINIMUMS)
         _title(ws, st, FORM3_TITLE, columns)
         merged(ws, 1, 0, 5, community_line(sheet.community), st.line)
         phone = mask_phone(sheet.phone) if mask else sheet.phone
@@ -442,7 +444,7 @@ def write_form3(
         put(ws, 2, 1, f"单位：{sheet.unit_name}", st.line_wrap)
         merged(ws, 2, 2, 3, f"联系方式：{phone}", st.line_wrap)
         merged(ws, 2, 4, 5, f"编号：{sheet.number or '（未编号）'}", st.line_right)
-        ws.set_row(3, 32)
+        ws.set_row(3, max(32, pagesetup.row_height(FORM3_HEADERS, widths, 11)))  # never cut
         _row(ws, 3, FORM3_HEADERS, st.header)
         row = 4
         for activity in sheet.activities:
