@@ -173,5 +173,6 @@ def row_height(
         if not text:
             continue
         room = max(width * _CHAR_PX + _PADDING_PX - 3, 1.0)
-        lines = max(lines, int(-(-_text_px(text, font_pt) // room)))
+        needed = sum(max(1, int(-(-_text_px(part, font_pt) // room))) for part in text.split("\n"))
+        lines = max(lines, needed)
     return max(minimum, round(lines * font_pt * 1.4 + 4, 1))
