@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_DIR ?= demo-out
 
-.PHONY: demo test lint typecheck pytest bench clean install forms-png
+.PHONY: demo demo-pg test lint typecheck pytest bench clean install forms-png
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,12 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py --out $(DEMO_DIR)
+
+# The same flow on PostgreSQL, each operator logged in as their own role (the superuser URL
+# only makes the demo's database and admin role).
+DEMO_PG ?= postgresql://postgres@127.0.0.1:5432/test
+demo-pg: $(STAMP)
+	$(BIN)/python examples/demo.py --out $(DEMO_DIR)-pg --pg $(DEMO_PG)
 
 LINT_DIRS := $(wildcard src tests examples bench)
 

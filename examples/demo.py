@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import pwd
 import re
+import shutil
 import sys
 from contextlib import redirect_stdout
 from io import StringIO
@@ -21,20 +24,69 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import demo_feedback
 import demo_notify
 import demo_orgchanges
+import demo_pg
 import demo_progress
 import demo_routing
 import demo_service
 import demo_years
 import democity
+from sqlalchemy.engine import make_url
 
 from partyreg_cli.main import run
+from partyreg_plugins.sqlstore.store import SqlStore
+
+#: Set-up commands: on PostgreSQL they run with the admin login (decision 0081).
+SETUP = {("init",), ("operator", "add"), ("operator", "disable"), ("operator", "enable"),
+         ("operator", "scope")}  # fmt: skip
+
+
+#: Writes that carry rows across scopes: on PostgreSQL with the admin login, ``--as`` kept.
+CROSS_SCOPE = {("codes", "apply"), ("members", "transfer"), ("retention", "run")}
 
 
 class Demo:
-    def __init__(self, out: Path) -> None:
+    """Runs partyreg commands as operators would. On SQLite (``make demo``) the city operator
+    is the OS user and the others are reached with ``--as``; on PostgreSQL (``--pg``, ``make
+    demo-pg``) set-up runs with the admin login and every other command with the acting
+    operator's own database login — ``--as NAME`` becomes NAME's login."""
+
+    def __init__(self, out: Path, pg_admin: str | None = None) -> None:
         self.out = out
-        self.db = f"sqlite:///{out / 'partyreg.db'}"
+        self.pg_admin = pg_admin
+        self.sqlite = f"sqlite:///{out / 'partyreg.db'}"
         self.steps = 0
+
+    @property
+    def db(self) -> str:
+        """The URL the city operator (the OS user running the demo) works with."""
+        if self.pg_admin is None:
+            return self.sqlite
+        return self.login_url(pwd.getpwuid(os.geteuid()).pw_name)
+
+    def login_url(self, name: str) -> str:
+        """Operator ``name``'s own PostgreSQL login (the demo server trusts it locally)."""
+        assert self.pg_admin is not None
+        store = SqlStore(self.pg_admin)
+        try:
+            found = store.find_operator(name)
+        finally:
+            store.close()
+        if found is None or found.db_role is None:
+            raise SystemExit(f"demo: no operator {name} in the PostgreSQL store")
+        return make_url(self.pg_admin).set(username=found.db_role).render_as_string(False)
+
+    def _route(self, args: tuple[str, ...]) -> tuple[str, tuple[str, ...], str]:
+        if self.pg_admin is None:
+            return self.sqlite, args, ""
+        if args[:1] in SETUP or args[:2] in SETUP:
+            return self.pg_admin, args, "（管理员登录）"
+        command = args[2:4] if args[:1] == ("--as",) else args[:2]
+        if command in CROSS_SCOPE and "--dry-run" not in args:
+            return self.pg_admin, args, "（跨范围改动：管理员登录）"
+        if args[:1] == ("--as",):
+            name, rest = args[1], args[2:]
+            return self.login_url(name), rest, f"（{name} 的数据库用户登录）"
+        return self.db, args, ""
 
     def step(self, title: str) -> None:
         """Start the next numbered step (a number written in ``title`` is replaced)."""
@@ -44,11 +96,12 @@ class Demo:
         print(f"\n\033[1m== {title}\033[0m" if sys.stdout.isatty() else f"\n== {title}")
 
     def cli(self, *args: str, expect: int = 0, show: bool = True) -> str:
+        url, args, login = self._route(args)
         shown = " ".join(a if " " not in a else f"'{a}'" for a in args)
-        print(f"$ partyreg {shown}")
+        print(f"$ partyreg {shown}{'  ' + login if login else ''}")
         buffer = StringIO()
         with redirect_stdout(buffer):
-            code = run(["--db", self.db, *args])
+            code = run(["--db", url, *args])
         text = buffer.getvalue()
         if show:
             lines = text.rstrip("\n").splitlines()
@@ -68,6 +121,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("demo-out"))
     parser.add_argument("--members-per-unit", type=int, default=40)
+    parser.add_argument(
+        "--pg",
+        metavar="SUPERUSER_URL",
+        help="run on PostgreSQL: with this superuser login, make a fresh database and an admin "
+        "role (CREATEROLE) for the demo; every operator then logs in as their own role",
+    )
+    parser.add_argument("--pg-database", default=demo_pg.DATABASE, help="the demo's database")
     args = parser.parse_args(argv)
     if args.members_per_unit < 10:
         parser.error(
@@ -77,8 +137,11 @@ def main(argv: list[str] | None = None) -> int:
     if out.exists():
         for old in out.glob("partyreg.db*"):
             old.unlink()
+        # exports never replace a file (decision 0083): a second run starts from no exports
+        shutil.rmtree(out / "导出", ignore_errors=True)
     files = democity.build(out / "表格", members_per_unit=args.members_per_unit)
-    demo = Demo(out)
+    files["fixes"].unlink(missing_ok=True)
+    demo = Demo(out, pg_admin=demo_pg.prepare(args.pg, args.pg_database) if args.pg else None)
 
     demo.step("1. 创建存储：载入附表2 代码表和 15 个服务岗位；当前系统用户成为市级操作员")
     demo.cli("init")
@@ -143,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     demo.step("9. 审计日志：谁、何时、做了什么")
     demo.cli("audit", "--limit", "12")
 
-    print(f"\ndemo: 完成。存储 {out / 'partyreg.db'}，表格在 {out / '表格'}，导出在 {exports}。")
+    where = out / "partyreg.db" if demo.pg_admin is None else demo.pg_admin
+    print(f"\ndemo: 完成。存储 {where}，表格在 {out / '表格'}，导出在 {exports}。")
     print(f"      再看看：partyreg --db {demo.db} members list")
     return 0
 

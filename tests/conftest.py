@@ -8,7 +8,17 @@ time; a deadline there fails a correct test. Slowness is measured by the benchma
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import settings
 
 settings.register_profile("partyreg", deadline=None)
 settings.load_profile("partyreg")
+
+
+@pytest.fixture(autouse=True)
+def _no_inherited_terminal_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CLI tables fit ``COLUMNS`` when it is set; a test that wants a width passes it itself,
+    so a width left in the environment (by the shell, or by a terminal library in another test
+    of the same worker) never decides what a test sees."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -26,3 +28,30 @@ def test_the_demo_runs_the_flow_and_its_export_reimports(tmp_path: Path) -> None
     ws = openpyxl.load_workbook(form1).active
     assert ws["A2"].value == "单位：市民政局机关党委"
     assert (out / "partyreg.db").exists()
+
+
+@pytest.mark.postgres
+def test_the_demo_runs_on_postgresql_with_each_operator_logged_in_as_itself(
+    tmp_path: Path,
+) -> None:
+    from tests.plugins.storage import support
+
+    reason = support.pg_unreachable()
+    if reason is not None:
+        pytest.skip(reason)
+    sys.path.insert(0, str(ROOT / "examples"))
+    import demo_pg
+
+    database = f"partyreg_demo_{uuid.uuid4().hex[:8]}"
+    try:
+        proc = subprocess.run(
+            [sys.executable, str(ROOT / "examples" / "demo.py"), "--out", str(tmp_path / "demo"),
+             "--members-per-unit", "10", "--pg", support.PG_URL, "--pg-database", database],
+            capture_output=True, text=True, check=False, cwd=tmp_path,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+        assert "Traceback" not in proc.stdout + proc.stderr and "demo: 完成" in proc.stdout
+        assert "（minzheng_dw 的数据库用户登录）" in proc.stdout
+        assert "（管理员登录）" in proc.stdout
+    finally:
+        demo_pg.remove(support.PG_URL, database)

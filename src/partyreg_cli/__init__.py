@@ -1,7 +1,1 @@
 """The ``partyreg`` command line (click). Thin: parses, calls the facade, prints."""
-
-from partyreg_cli import zh
-
-# before any command module builds its parameter types: click names them ("file", "directory")
-# when they are constructed
-zh.install()

@@ -1,5 +1,5 @@
 """``python -m partyreg_cli`` runs the ``partyreg`` command."""
 
-from partyreg_cli.main import main
+from partyreg_cli.entry import main
 
 main()

@@ -25,6 +25,12 @@ class App:
         self._pm = pm
         # who is at the keyboard: the kernel's user id, never USER/LOGNAME
         self.identity = identity if identity is not None else OsIdentity()
+        #: set by the set-up commands (init, operator add|disable|enable|scope) before the
+        #: workspace is opened: on PostgreSQL they need the admin login, daily work refuses it
+        self.administration = False
+        #: set by the commands whose writes cross scopes (decision 0081): they also take the
+        #: admin login on PostgreSQL
+        self.admin_login_ok = False
         self.json = False
 
     @cached_property
@@ -36,5 +42,10 @@ class App:
     def workspace(self) -> Workspace:
         """The facade, bound to ``--db`` and ``--as``."""
         return Workspace(
-            self.db_url, operator=self.operator, plugin_manager=self.pm, identity=self.identity
+            self.db_url,
+            operator=self.operator,
+            plugin_manager=self.pm,
+            identity=self.identity,
+            administration=self.administration,
+            admin_login_ok=self.admin_login_ok,
         )

@@ -21,6 +21,7 @@ from partyreg_cli.commands import (
     calendar,
     change,
     codes,
+    doctor,
     exports,
     feedback,
     imports,
@@ -39,7 +40,7 @@ from partyreg_cli.commands import (
     years,
 )
 from partyreg_core.audit import AuditEntry
-from partyreg_core.errors import PartyregError
+from partyreg_core.errors import NotPermittedError, PartyregError
 from partyreg_core.workspace import DEFAULT_DB
 
 
@@ -73,6 +74,7 @@ cli.add_command(posts.posts)
 cli.add_command(codes.codes)
 cli.add_command(plugins.plugins)
 cli.add_command(init.init)
+cli.add_command(doctor.doctor)
 cli.add_command(operator.operator)
 cli.add_command(members.members)
 cli.add_command(audit.audit)
@@ -128,6 +130,31 @@ def _fail(code: str, message: str, exit_code: int, want_json: bool) -> int:
     return exit_code
 
 
+def _record(app: App, error: NotPermittedError, argv: Sequence[str]) -> None:
+    """A refused command goes into the audit log (who tried what), where the store lets the
+    user append to it; never a second error."""
+    if "workspace" not in app.__dict__:
+        return
+    try:
+        app.workspace.record_refusal(error, _command_words(argv))
+    except Exception:  # the refusal itself is what the operator must see
+        return
+
+
+def _command_words(argv: Sequence[str]) -> str:
+    """The command as typed up to its first option (no option values: they may be secrets),
+    without the global ``--db``/``--as`` (recorded elsewhere)."""
+    words = list(argv)
+    while words and words[0] in ("--db", "--as"):
+        words = words[2:]
+    kept = []
+    for word in words:
+        if word.startswith("-"):
+            break
+        kept.append(word)
+    return " ".join(["partyreg", *kept])
+
+
 INTERRUPTED = 130
 """The exit code of a command stopped with Ctrl-C, however early (the shell's 128 + SIGINT)."""
 
@@ -180,6 +207,8 @@ def run(args: Sequence[str] | None = None, app: App | None = None) -> int:
         sys.stdout.flush()  # a reader that went away shows here, not after the exit code is set
         return result if isinstance(result, int) else 0
     except PartyregError as exc:
+        if isinstance(exc, NotPermittedError) and app is not None:
+            _record(app, exc, argv)
         return _fail(exc.code, exc.message, exc.exit_code, want_json)
     except click.exceptions.Exit as exc:
         return exc.exit_code

@@ -63,6 +63,16 @@ class Rejection:
 
 
 @attrs.frozen
+class RowChange:
+    """A row that changes a stored member: ``index`` into the rows given (0-based), the member,
+    and the fields of 附表1 that differ (their keys, in the form's order)."""
+
+    index: int
+    member_id: int
+    fields: tuple[str, ...]
+
+
+@attrs.frozen
 class RegistrationWrite:
     """What writing registrations did — or, in a dry run or when rows were refused and not
     skipped, would do. ``written`` is 0 unless the batch was committed."""
@@ -76,6 +86,7 @@ class RegistrationWrite:
     change_requests: int = 0
     written: int = 0
     dry_run: bool = False
+    changes: tuple[RowChange, ...] = ()
 
     @property
     def committed(self) -> bool:

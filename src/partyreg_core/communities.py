@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import attrs
 
 from partyreg_core.directory import place_key
@@ -13,6 +15,16 @@ def community_key(street: str, community: str) -> str:
     """The key a community is matched by within its district: street and community names as
     :func:`partyreg_core.directory.place_key` compares them (``清河 街道`` is ``清河街道``)."""
     return f"{place_key(street)}/{place_key(community)}"
+
+
+@attrs.frozen
+class FieldEdit:
+    """A field of a record changed by hand: which, to what, when and by whom."""
+
+    field: str
+    value: str
+    at: datetime
+    actor: str
 
 
 @attrs.frozen

@@ -35,7 +35,11 @@ class ConflictError(PartyregError):
 
 
 class NotPermittedError(PartyregError):
-    """The acting operator may not do this."""
+    """The acting operator may not do this.
+
+    ``recorded`` is set once the refusal is in the audit log, so it is recorded only once."""
+
+    recorded = False
 
 
 class PluginError(PartyregError):

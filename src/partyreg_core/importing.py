@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -21,15 +21,25 @@ import attrs
 
 from partyreg_core.activities import ActivityContext, KnownMember, MemberIndex, validate_activities
 from partyreg_core.batches import Batch, BatchKind, Rejection
+from partyreg_core.communities import Community, FieldEdit
+from partyreg_core.converter import BEIJING
 from partyreg_core.directory import DirectoryIndex, validate_directory
 from partyreg_core.errors import PartyregError, ValidationError
-from partyreg_core.forms import DataRow, FormKind, HeaderMap, data_rows, find_header
+from partyreg_core.forms import (
+    DIRECTORY_FORM,
+    REGISTRATION_FORM,
+    DataRow,
+    FormKind,
+    HeaderMap,
+    data_rows,
+    find_header,
+)
 from partyreg_core.members import MemberQuery
 from partyreg_core.operators import Actor, Role
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgTree, OrgUnit, check_table, parse_code
 from partyreg_core.ports import RawRow, ReadLimits, Store, TableFormat
 from partyreg_core.posts import PostCatalog
-from partyreg_core.records import RowIssue, Severity
+from partyreg_core.records import CommunityRef, DirectoryEntry, RowIssue, Severity
 from partyreg_core.registrations import RegistrationContext, validate_registrations
 
 _R = TypeVar("_R", covariant=True)
@@ -80,6 +90,9 @@ class ImportRequest:
     limits: ReadLimits = attrs.field(factory=ReadLimits)
     #: replace an existing ``errors_out`` file (``--force``)
     force: bool = False
+    #: take the file's directory contacts even where they were edited by hand since the last
+    #: import (``--overwrite-edits``); by default the newer hand edit is kept, with a warning
+    overwrite_edits: bool = False
 
 
 @attrs.frozen
@@ -89,6 +102,16 @@ class RejectedRow:
     number: int
     cells: tuple[str, ...]
     issues: tuple[RowIssue, ...]
+
+
+@attrs.frozen
+class ChangedRow:
+    """A row of the sheet that changes (or in a dry run would change) a stored member: the
+    sheet's row number, the member's number and the Chinese labels of the fields that differ."""
+
+    row: int
+    member_id: int
+    fields: tuple[str, ...]
 
 
 @attrs.frozen
@@ -112,6 +135,9 @@ class ImportReport:
     format: str = ""
     errors_out: str | None = None
     change_requests: int = 0
+    changes: tuple[ChangedRow, ...] = ()
+    sheets: tuple[str, ...] = ()
+    hidden_sheets: tuple[str, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -126,6 +152,8 @@ class ImportReport:
             "dry_run": self.dry_run,
             "batch_id": self.batch_id,
             "sheet": self.sheet,
+            "sheets": list(self.sheets or (self.sheet,)),
+            "hidden_sheets": list(self.hidden_sheets),
             "format": self.format,
             "rows_total": self.rows_total,
             "rows_valid": self.rows_valid,
@@ -135,6 +163,10 @@ class ImportReport:
             "rows_changed": self.rows_changed,
             "rows_unchanged": self.rows_unchanged,
             "change_requests": self.change_requests,
+            "changed_rows": [
+                {"row": c.row, "member_id": c.member_id, "fields": list(c.fields)}
+                for c in self.changes
+            ],
             "errors_out": self.errors_out,
             "errors": [_issue_json(i) for i in self.errors],
             "warnings": [_issue_json(i) for i in self.warnings],
@@ -142,13 +174,16 @@ class ImportReport:
 
 
 def _issue_json(issue: RowIssue) -> dict[str, Any]:
-    return {
+    shown = {
         "row": issue.row,
         "column": issue.column,
         "value": issue.value,
         "code": issue.code,
         "message": issue.message,
     }
+    if issue.sheet:
+        shown["sheet"] = issue.sheet
+    return shown
 
 
 @contextmanager
@@ -182,6 +217,23 @@ class OpenedTable:
     header: HeaderMap
     rows: Callable[[], Iterator[RawRow]]
     last_row: Callable[[], int | None] | None = None
+    # Further sheets of the same kind read with this one (every visible 附表3 sheet), and
+    # the hidden sheets skipped.
+    more: tuple[OpenedTable, ...] = ()
+    hidden: tuple[str, ...] = ()
+
+    @property
+    def tables(self) -> tuple[OpenedTable, ...]:
+        """This sheet and the further ones, in workbook order."""
+        return (self, *self.more)
+
+
+# Forms whose every visible sheet is read: a community's 附表3 workbook holds one sheet per
+# member (or per month); 附表1, 附表2 and 附表4 are one table each.
+EVERY_SHEET_KINDS = frozenset({FormKind.ACTIVITIES})
+# Row numbers of later sheets are kept apart while the rows are judged (sheet n adds n times
+# this); the report gives each issue its sheet and its row as the sheet shows it.
+_SHEET_STRIDE = 100_000_000
 
 
 def choose_format(path: Path, formats: Sequence[TableFormat], limits: ReadLimits) -> TableFormat:
@@ -236,14 +288,32 @@ def open_table(
                 f"{path.name} 中没有名为“{sheet}”的可见工作表：可选的有 {names}。",
             )
         sheets = chosen
+    hidden_of = getattr(fmt, "hidden_sheets", None)
+    hidden = tuple(hidden_of(path)) if callable(hidden_of) else ()
     first_error: ValidationError | None = None
-    for candidate in sheets:
+    for index, candidate in enumerate(sheets):
         try:
             header = find_header(candidate.rows(), kind)
         except ValidationError as exc:
             first_error = first_error or exc
             continue
-        return OpenedTable(fmt.name, candidate.name, header, candidate.rows, candidate.last_row)
+        more: list[OpenedTable] = []
+        if sheet is None and header.kind in EVERY_SHEET_KINDS:
+            for other in sheets[index + 1 :]:
+                try:
+                    found = find_header(other.rows(), header.kind)
+                except ValidationError:
+                    continue  # a sheet of notes or totals: not an activity table
+                more.append(OpenedTable(fmt.name, other.name, found, other.rows, other.last_row))
+        return OpenedTable(
+            fmt.name,
+            candidate.name,
+            header,
+            candidate.rows,
+            candidate.last_row,
+            tuple(more),
+            hidden,
+        )
     assert first_error is not None
     if len(sheets) > 1:
         raise ValidationError(
@@ -347,21 +417,45 @@ def import_file(
     if not header.ok:
         details = "；".join(i.message for i in header.errors)
         raise ValidationError(header.errors[0].code, f"{request.path.name}：{details}")
+    tables = table.tables
+    for extra in table.more:
+        if not extra.header.ok:
+            details = "；".join(i.message for i in extra.header.errors)
+            raise ValidationError(
+                extra.header.errors[0].code,
+                f"{request.path.name} 的工作表“{extra.sheet}”：{details}",
+            )
     tally = _Tally(header)
     tally.warnings.extend(header.warnings)
+    for index, extra in enumerate(table.more, start=1):
+        tally.warnings.extend(
+            attrs.evolve(w, row=w.row + _SHEET_STRIDE * index) for w in extra.header.warnings
+        )
     last_row = table.last_row() if progress is not None and table.last_row is not None else None
-    rows = _counted(data_rows(table.rows(), header), progress, last_row)
+    rows = _counted(_all_rows(tables), progress, last_row)
     with no_gc():
         outcome = _WRITERS[header.kind](request, ctx, rows, tally)
+    if table.more:
+        tally.errors = [_on_sheet(i, tables) for i in tally.errors]
+        tally.warnings = [_on_sheet(i, tables) for i in tally.warnings]
     errors_out = None
     if request.errors_out is not None and tally.rejected and ctx.write_errors is not None:
         columns = [c.key for c in header.form.columns if c.key in header.columns]
         issues: dict[int, list[RowIssue]] = {}
         for issue in tally.errors:
             issues.setdefault(issue.row, []).append(issue)
+        if table.more:
+            issues = {}
+            for issue in tally.errors:
+                key = issue.row + _SHEET_STRIDE * _sheet_index(issue, tables)
+                issues.setdefault(key, []).append(issue)
         rejected = [
-            RejectedRow(row.number, tuple(row.get(k) for k in columns), tuple(issues[row.number]))
-            for row in data_rows(table.rows(), header)
+            RejectedRow(
+                row.number % _SHEET_STRIDE,
+                tuple(row.get(k) for k in columns),
+                tuple(issues[row.number]),
+            )
+            for row in _all_rows(tables)
             if row.number in tally.rejected
         ]
         written = ctx.write_errors(
@@ -385,14 +479,41 @@ def import_file(
         rows_new=outcome.new,
         rows_changed=outcome.changed,
         rows_unchanged=outcome.unchanged,
-        errors=tuple(sorted(tally.errors, key=lambda i: i.row)),
-        warnings=tuple(sorted(tally.warnings, key=lambda i: i.row)),
+        errors=tuple(sorted(tally.errors, key=lambda i: (_sheet_index(i, tables), i.row))),
+        warnings=tuple(sorted(tally.warnings, key=lambda i: (_sheet_index(i, tables), i.row))),
         batch_id=outcome.batch_id,
         sheet=table.sheet,
         format=table.format,
         errors_out=errors_out,
         change_requests=outcome.change_requests,
+        changes=tuple(sorted(outcome.changes, key=lambda c: c.row)),
+        sheets=tuple(t.sheet for t in tables),
+        hidden_sheets=table.hidden,
     )
+
+
+def _all_rows(tables: Sequence[OpenedTable]) -> Iterator[DataRow]:
+    """The records of every table in turn; those of the n-th table numbered n strides on."""
+    for index, table in enumerate(tables):
+        rows = data_rows(table.rows(), table.header)
+        if not index:
+            yield from rows
+            continue
+        offset = _SHEET_STRIDE * index
+        for row in rows:
+            yield attrs.evolve(row, number=row.number + offset)
+
+
+def _on_sheet(issue: RowIssue, tables: Sequence[OpenedTable]) -> RowIssue:
+    """``issue`` with its sheet named and its row as that sheet shows it."""
+    index = min(issue.row // _SHEET_STRIDE, len(tables) - 1)
+    return attrs.evolve(issue, row=issue.row % _SHEET_STRIDE, sheet=tables[index].sheet)
+
+
+def _sheet_index(issue: RowIssue, tables: Sequence[OpenedTable]) -> int:
+    if not issue.sheet:
+        return 0
+    return next((i for i, t in enumerate(tables) if t.sheet == issue.sheet), 0)
 
 
 @attrs.frozen
@@ -403,6 +524,7 @@ class _Outcome:
     unchanged: int = 0
     batch_id: str | None = None
     change_requests: int = 0
+    changes: tuple[ChangedRow, ...] = ()
 
 
 def _hold_back(request: ImportRequest, tally: _Tally) -> bool:
@@ -454,9 +576,14 @@ def _registrations(
         batch_rows=lambda: tally.total,
     )
     tally.reject_all(write.rejected)
+    labels = {c.key: c.label for c in REGISTRATION_FORM.columns}
+    changes = tuple(
+        ChangedRow(tally.kept[c.index], c.member_id, tuple(labels.get(f, f) for f in c.fields))
+        for c in write.changes
+    )
     return _Outcome(
         write.written, write.new, write.changed, write.unchanged,
-        write.batch_id if write.committed else None, write.change_requests,
+        write.batch_id if write.committed else None, write.change_requests, changes,
     )  # fmt: skip
 
 
@@ -499,10 +626,13 @@ def _directory(
     request: ImportRequest, ctx: ImportContext, rows: Iterator[DataRow], tally: _Tally
 ) -> _Outcome:
     known = {c.ref: c for c in ctx.store.communities()}
-    entries = []
+    judged: list[tuple[int, DirectoryEntry]] = []
     for result in validate_directory(rows, ctx.tree, today=request.on):
         if tally.judge(result.row, result.issues) and result.entry is not None:
-            entries.append(result.entry)
+            judged.append((result.row, result.entry))
+    if not request.overwrite_edits:
+        judged = _keep_hand_edits(judged, known, ctx, tally)
+    entries = [entry for _row, entry in judged]
     new = sum(1 for e in entries if e.ref not in known)
     unchanged = sum(1 for e in entries if e.ref in known and known[e.ref].entry == e)
     changed = len(entries) - new - unchanged
@@ -511,6 +641,51 @@ def _directory(
     batch = ctx.batch(request, BatchKind.DIRECTORY, tally.total)
     ctx.store.save_communities(ctx.actor, batch, entries)
     return _Outcome(new + changed, new, changed, unchanged, batch.id)
+
+
+_DIRECTORY_LABELS = {c.key: c.label for c in DIRECTORY_FORM.columns}
+_EDITABLE = ("phone", "qq_group", "secretary", "mobile", "address")
+
+
+def _keep_hand_edits(
+    judged: list[tuple[int, DirectoryEntry]],
+    known: Mapping[CommunityRef, Community],
+    ctx: ImportContext,
+    tally: _Tally,
+) -> list[tuple[int, DirectoryEntry]]:
+    """A contact edited by hand since the directory was last imported is newer than the file:
+    keep it, and warn naming the row, the field, both values and how to take the file's."""
+    ids = [known[e.ref].id for _r, e in judged if e.ref in known and known[e.ref].entry != e]
+    edits = ctx.store.directory_edits(ctx.actor, ids) if ids else {}
+    if not edits:
+        return judged
+    kept: list[tuple[int, DirectoryEntry]] = []
+    for row, entry in judged:
+        current = known.get(entry.ref)
+        newest: dict[str, FieldEdit] = {}
+        for made in edits.get(current.id, []) if current is not None else []:
+            newest.setdefault(made.field, made)  # newest first
+        keep: dict[str, Any] = {}
+        for field in _EDITABLE:
+            edit = newest.get(field)
+            stored = getattr(current, field, "")
+            if edit is None or getattr(entry, field) == stored:
+                continue
+            keep[field] = stored
+            day = edit.at.astimezone(BEIJING).date().isoformat()
+            label = _DIRECTORY_LABELS.get(field, field)
+            column = tally.header.written(field) if field in tally.header.columns else label
+            tally.warnings.append(
+                RowIssue(
+                    row, column, getattr(entry, field), "directory.edited",
+                    f"{entry.community}的“{label}”已于 {day} 由 {edit.actor} 改为“{stored}”，"
+                    f"表中是“{getattr(entry, field)}”：保留较新的修改；如要用表中的值，"
+                    "导入时加 --overwrite-edits。",
+                    Severity.WARNING,
+                )
+            )  # fmt: skip
+        kept.append((row, attrs.evolve(entry, **keep) if keep else entry))
+    return kept
 
 
 _DISTRICT_SUFFIXES = ("区委", "县委", "市委")

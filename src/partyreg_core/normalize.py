@@ -22,6 +22,7 @@ import unicodedata
 from datetime import date
 from enum import StrEnum
 
+from partyreg_core.dates import not_after, parse_date
 from partyreg_core.errors import ValidationError
 from partyreg_core.records import Gender, Rating, ReportType
 from partyreg_core.text import clean, nfkc, remove_whitespace
@@ -359,53 +360,17 @@ def normalize_qq_group(text: str) -> str:
 # Dates, hours, ratings
 # ---------------------------------------------------------------------------------------------
 
-_DATE_SEPARATED = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})")
-_DATE_CHINESE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})[日号]?")
-_DATE_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
-# A date cell read with its time part (``2024-03-05 00:00:00``): the day is what counts.
-_TIME_PART = re.compile(r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)$")
-
 
 def normalize_date(text: str, *, today: date, earliest: date | None = None) -> date:
-    """A date: a date cell (read as ISO text) or ``2024-03-05``, ``2024/3/5``, ``2024.3.5``,
-    ``2024年3月5日`` (full-width digits too); a real calendar date, not after ``today`` and not
-    before ``earliest`` when given.
+    """An activity's date (附表3 日期 column): read by the one parser
+    (:func:`partyreg_core.dates.parse_date`, Excel serials included), not after ``today`` and
+    not before ``earliest`` when given.
 
     Codes: ``date.missing``, ``date.invalid`` (not a date, or no such day), ``date.future``,
     ``date.too_early``.
     """
-    value = clean(text).replace("。", ".")
-    value = _TIME_PART.sub("", value).strip()
-    value = remove_whitespace(value)
-    if not value:
-        raise ValidationError("date.missing", "日期为空：请填写活动日期，如 2024-03-05。")
-    match = (
-        _DATE_SEPARATED.fullmatch(value)
-        or _DATE_CHINESE.fullmatch(value)
-        or _DATE_COMPACT.fullmatch(value)
-    )
-    if match is None:
-        serial = re.fullmatch(r"\d{5}(\.\d+)?", value) is not None
-        fix = (
-            "它像是 Excel 的日期序号，请把单元格设为“日期”格式，或直接写成" if serial else "请写成"
-        )
-        raise ValidationError(
-            "date.invalid",
-            f"日期“{text}”无法识别：{fix} 2024-03-05、2024/3/5 或 2024年3月5日。",
-        )
-    numbers = [g for g in match.groups() if g.isdigit()]
-    year, month, day = (int(n) for n in numbers)
-    try:
-        value_date = date(year, month, day)
-    except ValueError:
-        raise ValidationError(
-            "date.invalid", f"日期“{text}”不存在（{year} 年 {month} 月没有 {day} 日）：请核对。"
-        ) from None
-    if value_date > today:
-        raise ValidationError(
-            "date.future",
-            f"日期 {value_date.isoformat()} 晚于今天（{today.isoformat()}）：活动只能在发生后记录，请核对年份。",
-        )
+    value_date = parse_date(text, serial=True)
+    not_after(value_date, today, fix="活动只能在发生后记录，请核对年份")
     if earliest is not None and value_date < earliest:
         raise ValidationError(
             "date.too_early",
@@ -436,10 +401,11 @@ def normalize_hours(text: str) -> float:
         raise ValidationError(
             "hours.invalid", f"服务时间“{text}”不是数字：请只填写小时数，如 2 或 1.5。"
         )
-    hours = round(float(match.group(1)), 2)
+    exact = float(match.group(1))
+    hours = round(exact, 2)
     if hours <= 0:
         raise ValidationError("hours.invalid", f"服务时间“{text}”应大于 0：请填写实际小时数。")
-    if hours > MAX_HOURS:
+    if exact > MAX_HOURS:  # before rounding: 24.004 is over 24, not 24
         raise ValidationError(
             "hours.invalid",
             f"服务时间“{text}”超过 24 小时：一行只记一天内的活动，跨天的活动请按天分行。",

@@ -20,6 +20,7 @@ from enum import StrEnum
 
 import attrs
 
+from partyreg_core.dates import parse_date
 from partyreg_core.errors import PartyregError, ValidationError
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgTree, OrgUnit, parse_code
 from partyreg_core.text import (
@@ -475,18 +476,9 @@ def _headers(row: Sequence[str], line: int) -> dict[str, int]:
 
 
 def parse_day(text: str) -> date:
-    """A date as typed: ``2016-10-01``, ``2016/10/1``, ``2016.10.1``, ``2016年10月1日``
-    (full-width digits too)."""
-    value = clean(text).translate(str.maketrans("年月/.", "----", "日"))
-    parts = value.rstrip("-").split("-")
-    try:
-        if len(parts) != 3 or not all(p.isdigit() and p.isascii() for p in parts):
-            raise ValueError(value)
-        return date(int(parts[0]), int(parts[1]), int(parts[2]))
-    except ValueError:
-        raise ValidationError(
-            "date.invalid", f"日期“{text}”不对：请写成 2016-10-01 这样的日期。"
-        ) from None
+    """A change's 生效日期 as typed, read by the one parser (Excel serials too: it is a sheet
+    column)."""
+    return parse_date(text, what="生效日期", serial=True)
 
 
 def parse_change_rows(rows: Iterable[tuple[int, Sequence[str]]]) -> list[OrgChange]:

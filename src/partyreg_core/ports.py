@@ -5,6 +5,7 @@ core never imports a plugin.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
     from partyreg_core.batches import ActivityWrite, Batch, RegistrationWrite, UndoReport
     from partyreg_core.calendar import CampaignCalendar
     from partyreg_core.changes import ChangeRequest, ChangeStatus
-    from partyreg_core.communities import Community
+    from partyreg_core.communities import Community, FieldEdit
     from partyreg_core.documents import IssuedDocument
     from partyreg_core.feedback import (
         PendingActivity,
@@ -78,6 +79,62 @@ class InitReport:
         )
 
 
+@attrs.frozen
+class StoreFile:
+    """A file (or the folder) a SQLite store lives in, as ``partyreg doctor`` shows it."""
+
+    path: Path
+    mode: int
+    owner: str
+    group: str
+    is_dir: bool = False
+
+
+@attrs.frozen
+class StoreFinding:
+    """Something ``partyreg doctor`` found wrong or worth knowing (a stable code, Chinese
+    text saying what to do)."""
+
+    code: str
+    message: str
+
+
+@attrs.frozen
+class StoreCheck:
+    """What ``partyreg doctor`` reports: the store's files (SQLite) or the login (PostgreSQL:
+    its name, whether it is an operator's own role, a superuser or BYPASSRLS), and warnings."""
+
+    url: str
+    files: tuple[StoreFile, ...] = ()
+    login: str | None = None
+    login_kind: str | None = None
+    warnings: tuple[StoreFinding, ...] = ()
+
+
+class LoginKind(enum.Enum):
+    """What the store's own login is, which decides what partyreg may do with it."""
+
+    FILE = "file"  #: SQLite: no login; the file's permissions decide who may open it
+    OPERATOR = "operator"  #: an operator's own database role (daily work)
+    ADMIN = "admin"  #: CREATEROLE, not a superuser: set-up only (init, operator add|disable)
+    SUPERUSER = "superuser"  #: superuser or BYPASSRLS: never for daily work
+    OTHER = "other"  #: a login that is none of these
+
+
+@attrs.frozen
+class Login:
+    """Who the store's connections log in as (``session_user`` on PostgreSQL).
+
+    :param kind: see :class:`LoginKind`.
+    :param name: the database login (``None`` for SQLite).
+    :param operator: for an operator's own role, the account it belongs to.
+    """
+
+    kind: LoginKind
+    name: str | None = None
+    operator: str | None = None
+
+
 @runtime_checkable
 class Store(Protocol):
     """A campaign store, chosen by the ``--db`` URL.
@@ -111,6 +168,17 @@ class Store(Protocol):
     def files(self) -> tuple[Path, ...]:
         """The files the store lives in (none for a server): an export never replaces them."""
 
+    def share_with_group(self, group: str, *, check_only: bool = False) -> None:
+        """Make a SQLite store, its journals and its folder group-writable for ``group`` and
+        closed to others (setgid folder, so new WAL/SHM files take the group too);
+        ``check_only``: refuse now what would be refused, changing nothing."""
+
+    def check(self) -> StoreCheck:
+        """Permissions and login as ``partyreg doctor`` reports them."""
+
+    def login(self) -> Login:
+        """Who this store's connections log in as."""
+
     # -- operators --------------------------------------------------------------------------
 
     def find_operator(self, name: str) -> Operator | None:
@@ -142,6 +210,13 @@ class Store(Protocol):
     ) -> list[Community]:
         """Add or update directory entries (matched by district, street and community name);
         each entry's district must be in the actor's scope."""
+
+    def directory_edits(
+        self, actor: Actor, community_ids: Sequence[int]
+    ) -> dict[int, list[FieldEdit]]:
+        """The contact fields of these communities edited by hand (``community edit``) since an
+        import last wrote them, newest first per field: what a re-import must not silently
+        revert."""
 
     # -- members ----------------------------------------------------------------------------
 
@@ -759,7 +834,11 @@ class Exporter(Protocol):
     title: str
 
     def export(self, workspace: Any, target: Path, options: Mapping[str, Any]) -> int:
-        """Write the export to ``target`` and return how many records it holds."""
+        """Write the export to ``target`` and return how many records it holds.
+
+        An exporter that masks by role may also define ``masks(workspace, options) -> bool``
+        (whether phones and addresses come out masked), which the audit entry records; without
+        it, ``--mask`` decides."""
 
 
 # ---------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from typing import Any
 import attrs
 
 from partyreg_core.calendar import CampaignCalendar, Deadline
+from partyreg_core.dates import parse_date
 from partyreg_core.errors import ValidationError
 from partyreg_core.orgcodes import OrgCode
 
@@ -124,13 +125,8 @@ def with_dues(calendar: CampaignCalendar, changes: Mapping[str, date]) -> Campai
 
 
 def parse_day(text: str, what: str = "日期") -> date:
-    """A date as ``YYYY-MM-DD``."""
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise ValidationError(
-            "date.invalid", f"{what}“{text}”不是有效日期：请写成 YYYY-MM-DD。"
-        ) from None
+    """A date as typed (the one parser, :func:`partyreg_core.dates.parse_date`)."""
+    return parse_date(text, what=what)
 
 
 # -- counts and rows -------------------------------------------------------------------------

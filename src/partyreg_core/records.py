@@ -33,7 +33,8 @@ class Severity(StrEnum):
 class RowIssue:
     """One problem in an input: ``row`` as the spreadsheet shows it, ``column`` the header as
     written in the file (``None`` when no single cell is meant), the cell ``value``, a stable
-    dotted ``code`` (``phone.invalid``) and a Chinese ``message`` saying how to fix it."""
+    dotted ``code`` (``phone.invalid``) and a Chinese ``message`` saying how to fix it.
+    ``sheet`` names the worksheet when an import read several (``""`` otherwise)."""
 
     row: int
     column: str | None
@@ -41,6 +42,7 @@ class RowIssue:
     code: str
     message: str
     severity: Severity = Severity.ERROR
+    sheet: str = ""
 
 
 class Gender(StrEnum):

@@ -155,9 +155,12 @@ from partyreg_core.ports import (
     Exporter,
     ImportOutcome,
     InitReport,
+    Login,
+    LoginKind,
     Message,
     Notifier,
     Store,
+    StoreCheck,
 )
 from partyreg_core.posts import Post, PostCatalog
 from partyreg_core.progress import OverdueMember, ProgressBy, ProgressReport
@@ -223,6 +226,7 @@ class Workspace:
         the process's user id); an embedding system passes its own authenticated user.
     :param os_user: shorthand for ``identity=FixedIdentity(os_user)`` (embedders, tests).
     :param clock: the current time (default: the system clock, UTC).
+    :param administration: set-up work on PostgreSQL (see :meth:`check_login`).
 
     Every read and write of campaign data goes through the store as the acting operator and
     stays within its scope; phones and addresses come back masked for the roles that do not
@@ -238,9 +242,17 @@ class Workspace:
         identity: IdentityProvider | None = None,
         os_user: str | None = None,
         clock: Callable[[], datetime] | None = None,
+        administration: bool = False,
+        admin_login_ok: bool = False,
     ) -> None:
         self.db_url = db_url
         self.operator = operator
+        #: set-up work (``init``, ``operator add|disable|enable|scope``): on PostgreSQL it needs
+        #: the admin login (CREATEROLE) and refuses an operator's own; daily work the reverse.
+        self.administration = administration
+        #: daily work that carries rows across scopes (transfers, org changes, retention):
+        #: on PostgreSQL it may also run with the admin login, as the OS user's account
+        self.admin_login_ok = admin_login_ok
         self.pm = plugin_manager if plugin_manager is not None else make_plugin_manager()
         if identity is None:
             identity = FixedIdentity(os_user) if os_user is not None else OsIdentity()
@@ -298,10 +310,13 @@ class Workspace:
         if "store" in self.__dict__:
             self.store.close()
 
-    def init(self) -> InitReport:
+    def init(self, *, group: str | None = None) -> InitReport:
         """Create or upgrade the store, load the code table and the posts, and make the OS
         user a city operator of a new store (``partyreg init``; running it again changes
-        nothing)."""
+        nothing). ``group``: a SQLite store shared by that Unix group (see
+        :meth:`partyreg_core.ports.Store.share_with_group`)."""
+        if group is not None:
+            self.store.share_with_group(group, check_only=True)
         report = self.store.initialise(
             os_user=self.os_user,
             org_tree=builtin.code_table(),
@@ -309,7 +324,14 @@ class Workspace:
         )
         self.__dict__.pop("org_tree", None)
         self.__dict__.pop("actor", None)
+        if group is not None:
+            self.store.share_with_group(group)
         return report
+
+    def check_store(self) -> StoreCheck:
+        """What ``partyreg doctor`` reports: the store's files and their permissions (SQLite)
+        or its login (PostgreSQL), with warnings."""
+        return self.store.check()
 
     # -- who is acting ----------------------------------------------------------------------
 
@@ -320,6 +342,9 @@ class Workspace:
         audit log where the store can take it."""
         store = self.store
         me = self.os_user
+        login = self.check_login()
+        if login.kind is LoginKind.OPERATOR and not self.administration:
+            return self._logged_in_actor(login)
         own = store.find_operator(me)
         if self.operator is None or self.operator == me:
             if own is None:
@@ -349,6 +374,76 @@ class Workspace:
         self._check_enabled(other)
         return Actor(other, me, real=own)
 
+    def check_login(self) -> Login:
+        """The store's login, refused where it does not fit the work (PostgreSQL).
+
+        Daily work needs an operator's own role (whose policies then apply in the database,
+        whatever the client); a superuser or BYPASSRLS login would see past every policy and
+        an admin login could act as anyone, so both are refused. Set-up work
+        (:attr:`administration`) needs the admin login, since it creates and alters roles."""
+        login = self.store.login()
+        if login.kind is LoginKind.FILE:
+            return login
+        name = login.name
+        if self.administration:
+            if login.kind in (LoginKind.ADMIN, LoginKind.SUPERUSER):
+                return login
+            raise NotPermittedError(
+                "store.login_not_admin",
+                f"PostgreSQL 登录用户 {name} 不能创建或修改数据库角色：partyreg init 和 operator "
+                "add|disable|enable|scope 须用有 CREATEROLE 权限的管理员用户登录"
+                "（--db postgresql://管理员@…，见 docs/storage.md）。",
+            )
+        if login.kind is LoginKind.OPERATOR:
+            return login
+        if login.kind is LoginKind.ADMIN and self.admin_login_ok:
+            return login
+        if login.kind is LoginKind.SUPERUSER:
+            message = (
+                f"PostgreSQL 登录用户 {name} 是超级用户或可绕过行级安全（BYPASSRLS），"
+                "不能用于日常操作：请以操作员自己的数据库用户登录（见 docs/storage.md）。"
+            )
+        elif login.kind is LoginKind.ADMIN:
+            message = (
+                f"PostgreSQL 登录用户 {name} 是管理员用户，只能用于 partyreg init 和 operator "
+                "add|disable|enable|scope：日常操作请以操作员自己的数据库用户登录。"
+            )
+        else:
+            message = (
+                f"PostgreSQL 登录用户 {name} 不是这个存储的操作员：请市级操作员运行 partyreg "
+                "operator add，再以它给出的数据库用户登录。"
+            )
+        raise NotPermittedError(f"store.login_{login.kind.value}", message)
+
+    def _logged_in_actor(self, login: Login) -> Actor:
+        """The actor of an operator's own PostgreSQL login: that account, whoever the OS user
+        (the database authenticated the login; the OS user is recorded beside it)."""
+        assert login.operator is not None
+        own = self.store.find_operator(login.operator)
+        if own is None:
+            raise NotPermittedError(
+                "operator.unknown", f"登录用户 {login.name} 对应的操作员已不存在。"
+            )
+        self._check_enabled(own)
+        if self.operator is not None and self.operator != own.name:
+            if own.role is not Role.CITY:
+                raise self._refused(
+                    NotPermittedError(
+                        "operator.as_denied",
+                        f"只有市级操作员可以用 --as 以其他操作员身份操作：{own.name} 不是市级操作员。",
+                    ),
+                    as_name=self.operator,
+                )
+            raise self._refused(
+                NotPermittedError(
+                    "operator.as_postgresql",
+                    "PostgreSQL 存储上每位操作员以自己的数据库用户登录，--as 不可用："
+                    f"请以 {self.operator} 的数据库用户登录。",
+                ),
+                as_name=self.operator,
+            )
+        return Actor(own, self.os_user)
+
     def _check_enabled(self, operator: Operator) -> None:
         try:
             _check_enabled(operator)
@@ -356,19 +451,37 @@ class Workspace:
             raise self._refused(exc, account=operator.name) from None
 
     def _refused(
-        self, error: PartyregError, *, as_name: str | None = None, account: str | None = None
-    ) -> PartyregError:
-        """Record a refused attempt to act (who tried, as whom, why) and return ``error``."""
+        self,
+        error: NotPermittedError,
+        *,
+        as_name: str | None = None,
+        account: str | None = None,
+        command: str | None = None,
+    ) -> NotPermittedError:
+        """Record a refused attempt (who tried, as whom, what, why) and return ``error``."""
+        if error.recorded:
+            return error
+        error.recorded = True
         try:
             self.store.record_refusal(
                 os_user=self.os_user,
                 action=f"denied.{error.code}",
                 subject=f"operator:{account or as_name or self.os_user}",
-                details={"as": as_name, "source": self.identity.source, "message": error.message},
+                details={
+                    "as": as_name if as_name is not None else self.operator,
+                    "source": self.identity.source,
+                    "command": command,
+                    "message": error.message,
+                },
             )
         except PartyregError as exc:  # the refusal stands even where it cannot be recorded
             log.info("refusal not recorded: %s", exc.message)
         return error
+
+    def record_refusal(self, error: NotPermittedError, command: str) -> None:
+        """Record in the audit log that ``command`` was refused with ``error`` (the CLI's
+        boundary calls this for every refusal not recorded yet)."""
+        self._refused(error, command=command)
 
     def check_still_enabled(self) -> None:
         """Refuse (and forget the cached actor) when the acting account was disabled since
@@ -801,7 +914,8 @@ class Workspace:
         force: bool = False,
         reason: str | None = None,
     ) -> int:
-        """Write export ``name`` to ``target`` and return how many records it holds.
+        """Write export ``name`` to ``target`` and return how many records it holds
+        (``reason``: default ``options["reason"]``).
 
         The file goes through :func:`partyreg_core.outputs.private_output`: created 0600, never
         over an existing file without ``force``, never through a symlink, never over the store;
@@ -827,7 +941,12 @@ class Workspace:
             {
                 "records": count,
                 **details,
-                **self._leaving(target, options.get("scope"), bool(options.get("mask")), reason),
+                **self._leaving(
+                    target,
+                    options.get("scope"),
+                    _masks(exporters[name], self, options),
+                    reason if reason is not None else options.get("reason"),
+                ),
             },
         )
         return count
@@ -2980,6 +3099,15 @@ def _reason(reason: str, what: str) -> str:
     if not value:
         raise ValidationError("member.reason", f"办理{what}需要说明原因：--reason …。")
     return value
+
+
+def _masks(exporter: Exporter, workspace: Workspace, options: Mapping[str, Any]) -> bool:
+    """Whether an export hides phone digits and house numbers: the exporter says, where it
+    decides by role (``masks``); else ``--mask``."""
+    decide = getattr(exporter, "masks", None)
+    if callable(decide):
+        return bool(decide(workspace, options))
+    return bool(options.get("mask"))
 
 
 def _check_enabled(operator: Operator) -> None:

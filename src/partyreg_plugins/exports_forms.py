@@ -91,6 +91,10 @@ class Form1Exporter:
     name: str = "form1"
     title: str = "附表1 参与党员信息登记表"
 
+    def masks(self, workspace: Workspace, options: Mapping[str, Any]) -> bool:
+        """Whether the export masks phones and addresses (for the audit entry)."""
+        return _masking(workspace, options)
+
     def export(self, workspace: Workspace, target: Path, options: Mapping[str, Any]) -> int:
         """Write the members of the scope's units, ordered by unit code; a district's members
         of other districts' units who report to its communities go on a second sheet."""

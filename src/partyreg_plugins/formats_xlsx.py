@@ -686,6 +686,11 @@ class XlsxFormat:
         )
         return content > limits.streaming_threshold_bytes
 
+    def hidden_sheets(self, path: Path) -> list[str]:
+        """The hidden (and very hidden) worksheets of ``path``, which are never read: an import
+        report names them so an operator knows what was left out."""
+        return [name for name, visible, _part in _workbook_info(path).sheets if not visible]
+
     def sheets(self, path: Path, limits: ReadLimits) -> Iterator[RawSheet]:
         """The visible worksheets of ``path`` in workbook order; refuses the file (before
         returning) when it is unsafe or has no visible worksheet."""

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from partyreg_cli.main import run
 from partyreg_core.identity import Identity, OsIdentity
@@ -290,35 +291,30 @@ def test_audit_since(capsys: pytest.CaptureFixture[str], db: str) -> None:
 
 
 @pytest.mark.postgres
-def test_init_on_a_postgresql_server_as_a_new_user_would(
+def test_on_postgresql_the_admin_sets_up_and_each_operator_logs_in_as_itself(
     capsys: pytest.CaptureFixture[str], db: str
 ) -> None:
     reason = support.pg_unreachable()
     if reason is not None:
         pytest.skip(reason)
-    name = support.create_pg_database()
-    url = support.pg_url(name)
-    try:
-        code, out, err = call(capsys, "--db", url, "init")
+    with support.pg_database_with_admin() as (name, admin):
+        code, out, err = call(capsys, "--db", admin, "init")
         assert code == 0 and "已创建存储" in out, err
-        code, out, _ = call(capsys, "--db", url, "init")
+        code, out, _ = call(capsys, "--db", admin, "init")
         assert code == 0 and "没有需要改动的内容" in out
-        assert (
-            call(
-                capsys,
-                "--db",
-                url,
-                "operator",
-                "add",
-                "qinghe",
-                "--role",
-                "district",
-                "--scope",
-                "008.001",
-            )[0]
-            == 0
-        )
-        code, out, err = call(capsys, "--db", url, "members", "list", "--json")
+        add = ("operator", "add", "qinghe", "--role", "district", "--scope", "008.001")
+        code, out, err = call(capsys, "--db", admin, *add)
+        assert code == 0, err
+        role = support.Roles(name).operator(2)
+        assert f"partyreg  qinghe  {role}" in out and "peer map=partyreg" in out
+        # daily work refuses the admin and the superuser, in one line each
+        code, _, err = call(capsys, "--db", admin, "members", "list")
+        assert code == 2 and "管理员用户" in one_line(err)
+        code, _, err = call(capsys, "--db", support.pg_url(name), "members", "list")
+        assert code == 2 and "超级用户" in one_line(err)
+        # the operator's own login works, and set-up from it is refused, saying why
+        own = make_url(admin).set(username=role).render_as_string(hide_password=False)
+        code, out, err = call(capsys, "--db", own, "members", "list", "--json")
         assert code == 0 and json.loads(out) == [], err
-    finally:
-        support.drop_pg_database(name)
+        code, _, err = call(capsys, "--db", own, "operator", "add", "x", "--role", "city")
+        assert code == 2 and "CREATEROLE" in one_line(err)

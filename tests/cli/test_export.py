@@ -134,6 +134,67 @@ def test_the_audit_log_masks_what_the_role_sees_masked(cli: Cli) -> None:
     assert masked and "13800001111" not in str(masked) and "138****1111" in str(masked)
 
 
+ACTIVITY_HEADER = ["姓名", "联系方式", "年月日", "服务（活动）内容", "服务地点", "参加人员",
+                   "服务时间（小时）", "评价（优/良/一般）"]  # fmt: skip
+
+
+def test_every_visible_sheet_of_a_form3_workbook_imports(cli: Cli) -> None:
+    """A community's 附表3 workbook, one sheet per member: every visible activity sheet is read
+    into one batch; a hidden sheet is skipped and the report says so; a bad row is named by
+    its sheet and its row as that sheet shows it; a sheet of notes is not an activity table."""
+    route_everyone(cli)
+    wb = openpyxl.Workbook()
+    first = wb.active
+    assert first is not None
+    first.title = "王建伟"
+    first.append(["“在职党员回社区 亮明身份作表率”活动实绩反馈单"])
+    first.append(ACTIVITY_HEADER)
+    first.append(["王建伟", "13912345678", "2014-09-25", "社区法律咨询", "河下社区", "", "2", "优"])
+    second = wb.create_sheet("赵六")
+    second.append(ACTIVITY_HEADER)
+    second.append(
+        ["赵六", "0517-83601234", "2014/10/1", "走访困难家庭", "承德路社区", "", "1.5", "一般"]
+    )
+    second.append(["赵六", "0517-83601234", "2014-13-40", "清扫楼道", "承德路社区", "", "1", "良"])
+    hidden = wb.create_sheet("草稿")
+    hidden.append(ACTIVITY_HEADER)
+    hidden.append(["王建伟", "13912345678", "2014-10-02", "不该导入", "河下社区", "", "9", "优"])
+    hidden.sheet_state = "hidden"
+    notes = wb.create_sheet("填表说明")
+    notes.append(["说明：每名党员一张反馈单，由社区党组织盖章确认。"])
+    path = cli.tmp / "附表3-河下社区.xlsx"
+    wb.save(path)
+
+    code, report = cli.json("import", str(path), "--date", "2014-12-15", "--skip-invalid")
+    assert code == 1  # one bad row, the good ones written
+    assert report["kind"] == "activities"
+    assert report["sheets"] == ["王建伟", "赵六"] and report["hidden_sheets"] == ["草稿"]
+    assert (report["rows_total"], report["rows_written"]) == (3, 2)
+    (error,) = report["errors"]
+    assert (error["sheet"], error["row"], error["code"]) == ("赵六", 3, "date.invalid")
+    code, out, _err = cli("import", str(path), "--date", "2014-12-15", "--dry-run")
+    assert "工作表“王建伟”“赵六”共 2 个" in out and "已跳过隐藏的工作表“草稿”" in out
+    assert "工作表  行" in out and "赵六    3   年月日" in out  # the error table names the sheet
+
+
+def test_a_named_sheet_reads_that_sheet_only(cli: Cli) -> None:
+    route_everyone(cli)
+    wb = openpyxl.Workbook()
+    first = wb.active
+    assert first is not None
+    first.append(ACTIVITY_HEADER)
+    first.append(["王建伟", "13912345678", "2014-09-25", "社区法律咨询", "河下社区", "", "2", "优"])
+    second = wb.create_sheet("赵六")
+    second.append(ACTIVITY_HEADER)
+    second.append(
+        ["赵六", "0517-83601234", "2014-10-01", "走访困难家庭", "承德路社区", "", "1", "良"]
+    )
+    path = cli.tmp / "acts.xlsx"
+    wb.save(path)
+    code, report = cli.json("import", str(path), "--sheet", "赵六", "--date", "2014-12-15")
+    assert code == 0 and report["sheets"] == ["赵六"] and report["rows_written"] == 1
+
+
 def test_form2_on_a_date_is_the_code_table_of_that_day(cli: Cli) -> None:
     change = cli.tmp / "rename.csv"
     change.write_text(

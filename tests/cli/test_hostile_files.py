@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from partyreg_cli.main import run
-from tests.cli.test_import import DIRECTORY, FORM1_HEADER, GOOD, write_xlsx
+from tests.cli.test_import import FORM1_HEADER, GOOD, store_with_directory
 from tests.plugins.formats.builders import far_cell_workbook, inline_cell
 
 
@@ -28,10 +27,7 @@ def partyreg(db: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def db(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'store.db'}"
-    assert run(["--db", url, "init"]) == 0
-    assert run(["--db", url, "import", str(write_xlsx(tmp_path / "dir.xlsx", DIRECTORY))]) == 0
-    return url
+    return store_with_directory(tmp_path)
 
 
 def form1(path: Path, extra: Iterable[str] = (), dimension: str | None = None) -> Path:

@@ -49,6 +49,18 @@ def write_xlsx(path: Path, rows: list[list[Any]], *, title: str | None = None) -
     return path
 
 
+def store_with_directory(tmp_path: Path, *, members: bool = False) -> str:
+    """A new SQLite store under ``tmp_path`` holding :data:`DIRECTORY` (and the :data:`GOOD`
+    members of 附表1 when ``members``); its URL."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    assert run(["--db", url, "init"]) == 0
+    assert run(["--db", url, "import", str(write_xlsx(tmp_path / "dir.xlsx", DIRECTORY))]) == 0
+    if members:
+        form1 = write_xlsx(tmp_path / "f1.xlsx", [FORM1_HEADER, *GOOD])
+        assert run(["--db", url, "import", str(form1)]) == 0
+    return url
+
+
 class Cli:
     def __init__(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
         self.db = f"sqlite:///{tmp_path / 'store.db'}"

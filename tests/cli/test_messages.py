@@ -224,3 +224,38 @@ def test_a_postgresql_server_that_is_down_is_temporary(capsys: pytest.CaptureFix
     code = run(["--db", "postgresql://postgres@127.0.0.1:1/test", "members", "list"])
     assert code == 3
     assert "无法连接 PostgreSQL 服务器" in one_line(capsys.readouterr().err)
+
+
+def test_a_changed_row_is_named_with_the_fields_that_change(cli: Cli) -> None:
+    edited = [list(r) for r in GOOD]
+    edited[1][4] = "法律"  # 李娜's specialty…
+    edited[1][7] = "河下古镇5号"  # …and address
+    path = write_xlsx(cli.tmp / "again.xlsx", [FORM1_HEADER, *edited])
+    code, report = cli.json("import", str(path), "--dry-run")
+    assert code == 0 and report["rows_changed"] == 1
+    [change] = report["changed_rows"]
+    assert change["row"] == 3 and change["fields"] == ["特长", "常住住址"]
+    code, out, _ = cli("import", str(path))
+    assert code == 0
+    assert f"第 3 行（党员编号 {change['member_id']}）：特长、常住住址" in out
+    assert "已变更的行（1 行）" in out
+
+
+def test_a_directory_reimport_keeps_a_phone_edited_since_and_says_so(cli: Cli) -> None:
+    directory = cli.tmp / "dir.xlsx"  # the file imported by the fixture
+    code, _, err = cli("community", "edit", "淮安区/淮城街道/河下社区", "--phone", "0517-85990000")
+    assert code == 0, err
+    code, report = cli.json("import", str(directory))
+    assert code == 0
+    [warning] = [w for w in report["warnings"] if w["code"] == "directory.edited"]
+    assert warning["row"] == 2 and warning["value"] == "0517-85912345"
+    assert "改为“0517-85990000”" in warning["message"] and "--overwrite-edits" in warning["message"]
+    [hexia] = [c for c in cli.json("community", "list")[1] if c["name"] == "河下社区"]
+    assert hexia["phone"] == "0517-85990000"  # the newer hand edit stays
+    # asked for, the file wins; and once imported, the file is the newest again: no warning
+    code, report = cli.json("import", str(directory), "--overwrite-edits")
+    assert code == 0 and not [w for w in report["warnings"] if w["code"] == "directory.edited"]
+    [hexia] = [c for c in cli.json("community", "list")[1] if c["name"] == "河下社区"]
+    assert hexia["phone"] == "0517-85912345"
+    code, report = cli.json("import", str(directory))
+    assert not [w for w in report["warnings"] if w["code"] == "directory.edited"]

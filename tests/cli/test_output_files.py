@@ -102,13 +102,18 @@ def test_the_audit_log_says_who_what_where_scope_masked_and_why(cli: Cli) -> Non
     target = cli.tmp / "masked.xlsx"
     args = ("export", "form1", "-o", str(target), "--mask", "--scope", "008.010")
     assert cli(*args, "--reason", "报送市委组织部")[0] == 0
-    assert cli("export", "form1", "-o", str(cli.tmp / "full.xlsx"))[0] == 0
+    assert cli("export", "form1", "-o", str(cli.tmp / "default.xlsx"))[0] == 0
+    assert (
+        cli("export", "form1", "-o", str(cli.tmp / "full.xlsx"), "--full", "--reason", "核对")[0]
+        == 0
+    )
     code, entries = cli.json("audit", "--action", "export")
     assert code == 0
-    masked, full = entries
+    masked, default, full = entries
+    assert default["after"]["masked"] is True  # the city's 附表1 is masked unless --full
     assert masked["after"]["file"] == str(target) and masked["after"]["scope"] == "008.010"
     assert masked["after"]["masked"] is True and masked["after"]["reason"] == "报送市委组织部"
-    assert full["after"]["masked"] is False and full["after"]["reason"] is None
+    assert full["after"]["masked"] is False and full["after"]["reason"] == "核对"
     assert full["after"]["scope"] == "市级"
     assert masked["actor"] == full["actor"] != ""
 

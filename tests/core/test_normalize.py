@@ -424,7 +424,8 @@ def test_date_formats(typed: str) -> None:
         ("2024-13-01", "date.invalid"),
         ("2024-3/5", "date.invalid"),
         ("24-3-5", "date.invalid"),
-        ("45356", "date.invalid"),
+        ("12345678", "date.invalid"),
+        ("4535", "date.invalid"),
         ("三月五日", "date.invalid"),
         ("2024-06-02", "date.future"),
         ("2025-01-01", "date.future"),
@@ -443,9 +444,10 @@ def test_today_is_allowed_and_earliest_is_enforced() -> None:
     )
 
 
-def test_excel_serial_gets_the_hint() -> None:
-    with pytest.raises(ValidationError, match="Excel 的日期序号"):
-        normalize_date("45356", today=TODAY)
+def test_an_excel_serial_in_a_sheet_cell_is_a_date() -> None:
+    # A date cell formatted as a number shows its serial: 45356 is 2024-03-05.
+    assert normalize_date("45356", today=TODAY) == date(2024, 3, 5)
+    assert normalize_date("45356.5", today=TODAY) == date(2024, 3, 5)
 
 
 days = st.dates(min_value=date(2014, 1, 1), max_value=TODAY)

@@ -9,10 +9,10 @@ from datetime import date
 import click
 
 from partyreg_cli.app import App
+from partyreg_cli.commands.dates import DAY
 from partyreg_cli.output import emit_table
 from partyreg_cli.streaming import stream_json_list
 from partyreg_core.audit import AuditEntry
-from partyreg_core.normalize import normalize_date
 from partyreg_core.workspace import LOCAL_ZONE
 
 
@@ -39,19 +39,17 @@ def _summary(entry: AuditEntry) -> str:
 
 
 @click.command()
-@click.option("--since", metavar="DATE", help="只列出该日（含）以后的记录，如 2024-09-01。")
+@click.option("--since", type=DAY, help="只列出该日（含）以后的记录，如 2024-09-01。")
 @click.option("--action", metavar="ACTION", help="只列出该类操作，如 member 或 member.edit。")
 @click.option("--limit", type=click.IntRange(min=1), help="只列出最新的 N 条（仍按时间先后排列）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON（完整，不截断）。")
 @click.pass_obj
 def audit(
-    app: App, since: str | None, action: str | None, limit: int | None, as_json: bool
+    app: App, since: date | None, action: str | None, limit: int | None, as_json: bool
 ) -> None:
     """审计日志：谁、何时、做了什么、改动前后（只能追加，不能修改或删除）。"""
     ws = app.workspace
-    since_day: date | None = None
-    if since is not None:
-        since_day = normalize_date(since, today=date.max)  # a future date simply finds nothing
+    since_day = since  # a future date simply finds nothing
     entries: Iterable[AuditEntry]
     if limit is None:
         entries = ws.audit(since=since_day, action=action)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import click
 
 from partyreg_cli.app import App
+from partyreg_cli.commands.dates import DAY
 from partyreg_cli.commands.orgchanges import record_json
 from partyreg_cli.output import emit_json, emit_table
-from partyreg_core.orgchanges import parse_day
 from partyreg_core.orgcodes import OrgUnit
 
 _KIND_LABELS = {
@@ -42,12 +44,12 @@ def codes() -> None:
 
 @codes.command("list")
 @click.option("--parent", metavar="CODE", help="只列出该代码的直接下级。")
-@click.option("--on", "on", metavar="DATE", help="列出这一天使用的代码和当时的名称。")
+@click.option("--on", "on", type=DAY, help="列出这一天使用的代码和当时的名称。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
-def list_codes(app: App, parent: str | None, on: str | None, as_json: bool) -> None:
+def list_codes(app: App, parent: str | None, on: date | None, as_json: bool) -> None:
     """列出代码表（--on：某一天的代码表）。"""
-    units = app.workspace.codes_on(parse_day(on), parent) if on else app.workspace.codes(parent)
+    units = app.workspace.codes_on(on, parent) if on else app.workspace.codes(parent)
     if as_json:
         emit_json([unit_json(u) for u in units])
         return
@@ -62,13 +64,13 @@ def list_codes(app: App, parent: str | None, on: str | None, as_json: bool) -> N
 
 @codes.command("show")
 @click.argument("code")
-@click.option("--on", "on", metavar="DATE", help="显示这一天的情况（当时的名称和下级）。")
+@click.option("--on", "on", type=DAY, help="显示这一天的情况（当时的名称和下级）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
-def show_code(app: App, code: str, on: str | None, as_json: bool) -> None:
+def show_code(app: App, code: str, on: date | None, as_json: bool) -> None:
     """显示一个代码：名称、上级、所属汇总单位（县区委或市直党工委）、下级、调整记录。"""
     ws = app.workspace
-    day = parse_day(on) if on else None
+    day = on
     if day is not None:
         unit = ws.code_on(code, day)
         children = ws.codes_on(day, unit.code)

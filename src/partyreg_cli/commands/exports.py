@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from partyreg_cli.app import App
+from partyreg_cli.commands.dates import DAY
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_cli.params import RECORD_ID
 
@@ -31,8 +32,8 @@ from partyreg_cli.params import RECORD_ID
     help="template activities：预先填好本社区党员的编号和姓名。",
 )  # fmt: skip
 @click.option(
-    "--date", "--on", "on", type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="表头日期 YYYY-MM-DD（默认今天；进度通报：截至该日）。",
+    "--date", "--on", "on", type=DAY,
+    help="表头日期，如 2014-09-15 或 2014/9/15（默认今天；进度通报：截至该日）。",
 )  # fmt: skip
 @click.option("--year", type=int, help="年度（附表3，默认今年）。")
 @click.option("--member", type=RECORD_ID, help="党员编号（附表3：只导出此人）。")
@@ -59,7 +60,6 @@ def export(
     name: str | None,
     target: Path | None,
     force: bool,
-    reason: str | None,
     list_only: bool,
     as_json: bool,
     **options: Any,
@@ -87,11 +87,7 @@ def export(
         raise click.UsageError(
             f"{name} 后面不需要再写“{options['kind']}”（只有 template 要写模板名：form1 或 activities）。"
         )
-    if options.get("on") is not None:
-        options["on"] = options["on"].date()
-    count = app.workspace.export(
-        name, target, {k: v for k, v in options.items() if v}, force=force, reason=reason
-    )
+    count = app.workspace.export(name, target, {k: v for k, v in options.items() if v}, force=force)
     if as_json:
         emit_json({"export": name, "file": str(target), "records": count})
         return

@@ -10,8 +10,10 @@ import attrs
 import click
 
 from partyreg_cli.app import App
+from partyreg_cli.commands.dates import DAY
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_cli.params import RECORD_ID
+from partyreg_core.dates import not_after
 from partyreg_core.errors import NotFoundError, ValidationError
 from partyreg_core.feedback import (
     TIER_HOURS,
@@ -22,7 +24,7 @@ from partyreg_core.feedback import (
     SummaryRow,
     parse_rating,
 )
-from partyreg_core.normalize import normalize_date, normalize_hours
+from partyreg_core.normalize import normalize_hours
 from partyreg_core.records import record_id
 from partyreg_core.text import shown
 from partyreg_core.workspace import Workspace
@@ -43,10 +45,10 @@ def _member_id(ws: Workspace, who: str, phone: str | None) -> int:
     return found[0].id
 
 
-def _day(ws: Workspace, text: str | None) -> date:
-    if text is None:
+def _day(ws: Workspace, day: date | None) -> date:
+    if day is None:
         return ws.today()
-    return normalize_date(text, today=ws.today())
+    return not_after(day, ws.today(), fix="活动和确认只能在发生后记录，请核对年份")
 
 
 def _pending_json(p: PendingActivity) -> dict[str, Any]:
@@ -99,7 +101,11 @@ def _summary_json(r: SummaryRow) -> dict[str, Any]:
 
 _RECORD_OPTIONS = [
     click.option(
-        "--date", "day", required=True, help="活动日期，如 2014-10-12（或 2014年10月12日）。"
+        "--date",
+        "day",
+        type=DAY,
+        required=True,
+        help="活动日期，如 2014-10-12（或 2014年10月12日）。",
     ),
     click.option("--hours", required=True, help="服务时间（小时），大于 0、不超过 24。"),
     click.option("--content", required=True, help="服务（活动）内容。"),
@@ -136,7 +142,7 @@ def add(
     member: str,
     phone: str | None,
     self_reported: bool,
-    day: str,
+    day: date,
     hours: str,
     content: str,
     rating: str,
@@ -179,7 +185,7 @@ def group(
     app: App,
     group_id: int,
     absent: tuple[int, ...],
-    day: str,
+    day: date,
     hours: str,
     content: str,
     rating: str,
@@ -314,7 +320,7 @@ def sheets(
 )
 @click.option("--all", "all_", is_flag=True, help="确认该社区全部待确认的反馈单。")
 @click.option("--year", type=int, help="年度（与 --all 一起，默认今年）。")
-@click.option("--date", "on", help="确认日期（默认今天）。")
+@click.option("--date", "on", type=DAY, help="确认日期（默认今天）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
 def confirm_sheets(
@@ -323,7 +329,7 @@ def confirm_sheets(
     community: str | None,
     all_: bool,
     year: int | None,
-    on: str | None,
+    on: date | None,
     as_json: bool,
 ) -> None:
     """盖章确认反馈单：确认后锁定，该党员该年度不能再增改活动。"""
@@ -356,10 +362,10 @@ def reopen(app: App, number: str, reason: str, as_json: bool) -> None:
 @feedback.command("deliver")
 @click.option("--unit", required=True, metavar="CODE", help="单位代码（含下级单位）。")
 @click.option("--year", type=int, help="年度（默认今年）。")
-@click.option("--date", "on", help="交付日期（默认今天）。")
+@click.option("--date", "on", type=DAY, help="交付日期（默认今天）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
-def deliver(app: App, unit: str, year: int | None, on: str | None, as_json: bool) -> None:
+def deliver(app: App, unit: str, year: int | None, on: date | None, as_json: bool) -> None:
     """把单位已确认的反馈单交单位台帐（标记为已交付）；台帐用 export ledger 导出。"""
     ws = app.workspace
     done = ws.deliver_feedback(unit, year=year, on=_day(ws, on))

@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from partyreg_cli.app import App
+from partyreg_cli.commands.dates import DAY
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_core.forms import FormKind
 from partyreg_core.importing import ImportProgress, ImportReport, ImportRequest
@@ -104,10 +105,15 @@ def _progress(enabled: bool) -> Any:
 )
 @click.option("--force", is_flag=True, help="--errors-out 的文件已存在时覆盖它。")
 @click.option(
+    "--overwrite-edits",
+    is_flag=True,
+    help="社区通讯录（附表4）：上次导入后手工修改过的联系方式也用表中的值（默认保留较新的修改）。",
+)
+@click.option(
     "--date",
     "on",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="业务日期 YYYY-MM-DD（默认今天，北京时间）。",
+    type=DAY,
+    help="业务日期，如 2014-09-15 或 2014/9/15（默认今天，北京时间）。",
 )
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON 报告。")
 @click.pass_obj
@@ -120,13 +126,14 @@ def import_file(
     skip_invalid: bool,
     errors_out: Path | None,
     force: bool,
+    overwrite_edits: bool,
     on: Any,
     as_json: bool,
 ) -> int:
     """导入一个表格文件。"""
     if errors_out is not None and errors_out.suffix.lower() != ".xlsx":
         raise click.BadParameter("错误工作簿须为 .xlsx 文件。", param_hint="--errors-out")
-    day: date = on.date() if on is not None else app.workspace.today()
+    day: date = on if on is not None else app.workspace.today()
     request = ImportRequest(
         path=path,
         on=day,
@@ -136,6 +143,7 @@ def import_file(
         skip_invalid=skip_invalid,
         errors_out=errors_out,
         force=force,
+        overwrite_edits=overwrite_edits,
     )
     show_progress = not as_json and sys.stderr.isatty()
     report = app.workspace.import_file(request, progress=_progress(show_progress))
@@ -148,13 +156,32 @@ def import_file(
     return report.exit_code
 
 
+def _print_changes(report: ImportReport) -> None:
+    """Which rows change whom, and in what: an operator checks these before trusting 变更 N."""
+    verb = "将变更" if report.dry_run else "已变更"
+    click.echo(f"{verb}的行（{len(report.changes)} 行）：")
+    for change in report.changes[:MAX_ISSUES_SHOWN]:
+        fields = "、".join(change.fields)
+        click.echo(f"  第 {change.row} 行（党员编号 {change.member_id}）：{fields}")
+    if len(report.changes) > MAX_ISSUES_SHOWN:
+        click.echo(f"  ……另有 {len(report.changes) - MAX_ISSUES_SHOWN} 行，用 --json 查看全部。")
+
+
 def _print_report(report: ImportReport) -> None:
     kind = KIND_LABELS.get(FormKind(report.kind), report.kind)
-    click.echo(f"文件：{report.file}（工作表“{report.sheet}”，{kind}）")
+    sheets = report.sheets or (report.sheet,)
+    named = "".join(f"“{name}”" for name in sheets)
+    count = f"共 {len(sheets)} 个" if len(sheets) > 1 else ""
+    click.echo(f"文件：{report.file}（工作表{named}{count}，{kind}）")
+    if report.hidden_sheets:
+        hidden = "".join(f"“{name}”" for name in report.hidden_sheets)
+        click.echo(f"已跳过隐藏的工作表{hidden}：隐藏的工作表不导入，要导入请先取消隐藏。")
     click.echo(
         f"共 {report.rows_total} 行：合格 {report.rows_valid}，有错误 {report.rows_rejected}；"
         f"新增 {report.rows_new}，变更 {report.rows_changed}，无变化 {report.rows_unchanged}。"
     )
+    if report.changes:
+        _print_changes(report)
     if report.change_requests:
         if report.dry_run:
             click.echo(
@@ -166,13 +193,20 @@ def _print_report(report: ImportReport) -> None:
         if not issues:
             continue
         click.echo(f"\n{title}（{len(issues)} 条）：")
-        emit_table(
-            ["行", "列", "内容", "说明"],
-            [
-                (i.row, " ".join((i.column or "").split()), i.value, i.message)
-                for i in issues[:MAX_ISSUES_SHOWN]
-            ],
-        )
+        shown = issues[:MAX_ISSUES_SHOWN]
+        if any(i.sheet for i in shown):
+            emit_table(
+                ["工作表", "行", "列", "内容", "说明"],
+                [
+                    (i.sheet, i.row, " ".join((i.column or "").split()), i.value, i.message)
+                    for i in shown
+                ],
+            )
+        else:
+            emit_table(
+                ["行", "列", "内容", "说明"],
+                [(i.row, " ".join((i.column or "").split()), i.value, i.message) for i in shown],
+            )
         if len(issues) > MAX_ISSUES_SHOWN:
             click.echo(
                 f"……另有 {len(issues) - MAX_ISSUES_SHOWN} 条，用 --json 或 --errors-out 查看全部。"

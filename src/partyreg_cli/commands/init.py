@@ -9,14 +9,19 @@ from partyreg_cli.output import emit_json
 
 
 @click.command()
+@click.option(
+    "--group", metavar="GROUP",
+    help="SQLite：把存储交给该系统用户组共享（组内可读写，其他人不可读；文件夹设 setgid）。",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
-def init(app: App, as_json: bool) -> None:
+def init(app: App, group: str | None, as_json: bool) -> None:
     """创建或升级存储，载入单位党组织代码表和服务岗位（重复运行不会改动任何内容）。
 
-    新建存储时，当前系统用户成为市级操作员。
+    新建存储时，当前系统用户成为市级操作员。PostgreSQL 存储须用管理员用户（CREATEROLE）登录运行。
     """
-    report = app.workspace.init()
+    app.administration = True
+    report = app.workspace.init(group=group)
     if as_json:
         emit_json(
             {

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import date
 from typing import Any, TypeVar
 
 import attrs
 import click
 
 from partyreg_cli.app import App
+from partyreg_cli.commands.dates import DAY, up_to
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_cli.streaming import stream_json_list
 from partyreg_core.errors import NotFoundError, ValidationError
 from partyreg_core.members import Member, MemberQuery, MemberStatus
-from partyreg_core.normalize import normalize_date
 from partyreg_core.records import RowIssue, record_id
 from partyreg_core.text import shown
 from partyreg_core.workspace import Workspace, parse_community
@@ -128,6 +129,7 @@ def list_members(
             )
             for m in found
         ],
+        drop=(3, 4, 1),  # at 80 columns: 性别, 认领岗位, 单位代码 go first
     )
 
 
@@ -212,13 +214,13 @@ def _warn(issues: list[RowIssue]) -> None:
 
 @members.command("add")
 @_field_options(required=True)
-@click.option("--date", "on", metavar="DATE", help="登记日期（默认今天）。")
+@click.option("--date", "on", type=DAY, help="登记日期（默认今天）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
-def add(app: App, /, on: str | None, as_json: bool, **fields: str | None) -> None:
+def add(app: App, /, on: date | None, as_json: bool, **fields: str | None) -> None:
     """登记一名党员（与导入附表1 的规则相同）。"""
     ws = app.workspace
-    day = normalize_date(on, today=ws.today()) if on else None
+    day = up_to(ws.today(), on, "登记日期")
     registration, warnings = ws.registration_from_fields(
         {k: v for k, v in fields.items() if v is not None}, on=day
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import click
 
 from partyreg_cli.app import App
@@ -45,12 +47,39 @@ def operator() -> None:
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
 def add(app: App, name: str, role: str, scope: tuple[str, ...], as_json: bool) -> None:
-    """添加操作员 NAME（NAME 是其登录系统的用户名）。"""
+    """添加操作员 NAME（NAME 是其登录系统的用户名）。
+
+    PostgreSQL 存储须用管理员用户（CREATEROLE）登录运行；会为该操作员建一个登录角色，并给出
+    数据库管理员要加到 pg_hba.conf 和 pg_ident.conf 的行。
+    """
+    app.administration = True
     saved = app.workspace.add_operator(name, role, scope)
     if as_json:
         emit_json(operator_json(saved))
         return
     click.echo(f"已添加操作员 {_describe(saved)}。")
+    if saved.db_role:
+        for line in login_setup(app.db_url, saved.name, saved.db_role):
+            click.echo(line)
+
+
+def login_setup(db_url: str, os_user: str, db_role: str) -> list[str]:
+    """The lines the database administrator adds so that ``os_user`` logs in as ``db_role``
+    (peer over the Unix socket, mapped; SCRAM from elsewhere)."""
+    database = urlsplit(db_url).path.lstrip("/") or "partyreg"
+    app_role = db_role.rsplit("_op", 1)[0] + "_app"
+    return [
+        f"该操作员的数据库登录角色是 {db_role}。请数据库管理员：",
+        "  1. 在 pg_ident.conf 中加入（系统用户 → 数据库角色）：",
+        f"       partyreg  {os_user}  {db_role}",
+        "  2. 在 pg_hba.conf 中加入（每个存储一次即可；本机 SSH 用户走 Unix 套接字 peer 认证）：",
+        f"       local    {database}  +{app_role}  peer map=partyreg",
+        f"       hostssl  {database}  +{app_role}  0.0.0.0/0  scram-sha-256",
+        "     然后 SELECT pg_reload_conf();",
+        f"  3. 该操作员使用：PARTYREG_DB=postgresql://{db_role}@/{database}?host=/var/run/postgresql",
+        f"     （远程用密码：ALTER ROLE {db_role} PASSWORD '…'，"
+        f"postgresql://{db_role}@服务器/{database}?sslmode=require）",
+    ]
 
 
 @operator.command("list")
@@ -79,6 +108,7 @@ def list_operators(app: App, as_json: bool) -> None:
 
 
 def _switch(app: App, name: str, as_json: bool, *, enable: bool) -> None:
+    app.administration = True
     saved = app.workspace.disable_operator(name, enable=enable)
     if as_json:
         emit_json(operator_json(saved))
@@ -112,6 +142,7 @@ def enable(app: App, name: str, as_json: bool) -> None:
 @click.pass_obj
 def set_scope(app: App, name: str, role: str, scope: tuple[str, ...], as_json: bool) -> None:
     """修改操作员 NAME 的角色和范围。"""
+    app.administration = True
     saved = app.workspace.set_operator_scope(name, role, scope)
     if as_json:
         emit_json(operator_json(saved))

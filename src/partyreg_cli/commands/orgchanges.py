@@ -12,26 +12,25 @@ from pathlib import Path
 import click
 
 from partyreg_cli.app import App
+from partyreg_cli.commands.dates import DAY, up_to
 from partyreg_cli.commands.members import _one, member_json
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_core.members import Member, MemberStatus
-from partyreg_core.normalize import normalize_date
 from partyreg_core.orgchanges import (
     AppliedChange,
     ChangeKind,
     OrgChange,
     OrgChangeRecord,
     OrgPlan,
-    parse_day,
     parse_org_kind,
 )
 from partyreg_core.orgcodes import parse_code
 from partyreg_core.workspace import Workspace
 
 
-def _on(ws: Workspace, text: str | None) -> date:
-    """An effective date as typed (default today; never after today)."""
-    return normalize_date(text, today=ws.today()) if text else ws.today()
+def _on(ws: Workspace, day: date | None) -> date:
+    """An effective date (default today; never after today)."""
+    return up_to(ws.today(), day, "生效日期") or ws.today()
 
 
 def applied_json(applied: AppliedChange) -> dict[str, object]:
@@ -75,12 +74,13 @@ def _report(plan: OrgPlan, dry_run: bool, as_json: bool, file: str | None = None
 
 
 def _run(app: App, change: OrgChange, dry_run: bool, as_json: bool) -> None:
+    app.admin_login_ok = True  # a re-code carries rows across scopes
     plan = app.workspace.apply_org_changes([change], dry_run=dry_run)
     _report(plan, dry_run, as_json)
 
 
 _common = [
-    click.option("--on", "on", metavar="DATE", help="生效日期（默认今天，不能晚于今天）。"),
+    click.option("--on", "on", type=DAY, help="生效日期（默认今天，不能晚于今天）。"),
     click.option("--reason", required=True, help="调整原因或依据（记入审计日志）。"),
     click.option("--dry-run", is_flag=True, help="只检查并显示将做的调整，不写入。"),
     click.option("--json", "as_json", is_flag=True, help="输出 JSON。"),
@@ -104,7 +104,7 @@ def add_unit(
     parent: str,
     name: str,
     org_kind: str | None,
-    on: str | None,
+    on: date | None,
     reason: str,
     dry_run: bool,
     as_json: bool,
@@ -128,7 +128,7 @@ def add_unit(
 @_options
 @click.pass_obj
 def rename_unit(
-    app: App, code: str, name: str, on: str | None, reason: str, dry_run: bool, as_json: bool
+    app: App, code: str, name: str, on: date | None, reason: str, dry_run: bool, as_json: bool
 ) -> None:
     """单位更名（代码不变；生效日期之前仍显示原名称）。"""
     ws = app.workspace
@@ -146,7 +146,7 @@ def rename_unit(
 @_options
 @click.pass_obj
 def move_unit(
-    app: App, code: str, to: str, on: str | None, reason: str, dry_run: bool, as_json: bool
+    app: App, code: str, to: str, on: date | None, reason: str, dry_run: bool, as_json: bool
 ) -> None:
     """单位调整隶属：在新上级下取新代码，下级单位、党员、分流和活动记录一并改用新代码。"""
     ws = app.workspace
@@ -158,7 +158,7 @@ def move_unit(
 @_options
 @click.pass_obj
 def retire_unit(
-    app: App, code: str, on: str | None, reason: str, dry_run: bool, as_json: bool
+    app: App, code: str, on: date | None, reason: str, dry_run: bool, as_json: bool
 ) -> None:
     """撤销单位（须已没有下级单位和党员；代码保留，不再使用）。"""
     ws = app.workspace
@@ -171,7 +171,7 @@ def retire_unit(
 @_options
 @click.pass_obj
 def merge_unit(
-    app: App, code: str, into: str, on: str | None, reason: str, dry_run: bool, as_json: bool
+    app: App, code: str, into: str, on: date | None, reason: str, dry_run: bool, as_json: bool
 ) -> None:
     """把单位合并到另一单位：其党员归入该单位，下级单位在其下取新代码。"""
     ws = app.workspace
@@ -188,6 +188,7 @@ def merge_unit(
 def apply_file(app: App, file: Path, dry_run: bool, as_json: bool) -> None:
     """按调整文件（CSV：生效日期,调整,代码,名称,上级,类别,原因）一次完成一批组织调整；
     任何一行有错，整个文件都不执行，并指明是第几行。"""
+    app.admin_login_ok = True  # a re-code carries rows across scopes
     ws = app.workspace
     changes = ws.read_change_file(file)
     plan = ws.apply_org_changes(changes, file=file.name, dry_run=dry_run)
@@ -256,14 +257,15 @@ def _done(member: Member, text: str, as_json: bool) -> None:
 @click.argument("who", metavar="编号|姓名")
 @click.option("--phone", help="同名时用联系方式区分。")
 @click.option("--to", "to", required=True, metavar="单位代码", help="转入的单位。")
-@click.option("--on", "on", metavar="DATE", help="转出日期（默认今天）。")
+@click.option("--on", "on", type=DAY, help="转出日期（默认今天）。")
 @click.option("--reason", required=True, help="原因（记入审计日志）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
 def transfer(
-    app: App, who: str, phone: str | None, to: str, on: str | None, reason: str, as_json: bool
+    app: App, who: str, phone: str | None, to: str, on: date | None, reason: str, as_json: bool
 ) -> None:
     """党员转到另一单位（由原单位或其上级办理）：新单位接管，报到社区、活动和记录都保留。"""
+    app.admin_login_ok = True  # the member leaves the operator's scope
     ws = app.workspace
     member = _one(ws, who, phone)
     moved = ws.transfer_member(member.id, to, reason=reason, on=_on(ws, on))
@@ -278,7 +280,7 @@ def transfer(
 @click.command("retire")
 @click.argument("who", metavar="编号|姓名")
 @click.option("--phone", help="同名时用联系方式区分。")
-@click.option("--on", "on", metavar="DATE", help="退休日期（默认今天）。")
+@click.option("--on", "on", type=DAY, help="退休日期（默认今天）。")
 @click.option("--stay", is_flag=True, help="退休后自愿继续参加活动（离退休党员）。")
 @click.option("--reason", default="", help="说明（记入审计日志）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
@@ -287,7 +289,7 @@ def retire(
     app: App,
     who: str,
     phone: str | None,
-    on: str | None,
+    on: date | None,
     stay: bool,
     reason: str,
     as_json: bool,
@@ -305,12 +307,12 @@ def retire(
 @click.command("leave")
 @click.argument("who", metavar="编号|姓名")
 @click.option("--phone", help="同名时用联系方式区分。")
-@click.option("--on", "on", metavar="DATE", help="离开日期（默认今天）。")
+@click.option("--on", "on", type=DAY, help="离开日期（默认今天）。")
 @click.option("--reason", required=True, help="离开原因（记入审计日志）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
 def leave(
-    app: App, who: str, phone: str | None, on: str | None, reason: str, as_json: bool
+    app: App, who: str, phone: str | None, on: date | None, reason: str, as_json: bool
 ) -> None:
     """登记党员离开（调离本市、组织关系转出等）：不再列入当前名单，往年统计仍计入。"""
     ws = app.workspace
@@ -322,17 +324,17 @@ def leave(
 
 
 @click.command("count")
-@click.option("--on", "on", metavar="DATE", help="按这一天的代码和名单统计（默认今天）。")
+@click.option("--on", "on", type=DAY, help="按这一天的代码和名单统计（默认今天）。")
 @click.option("--depth", type=click.IntRange(2, 8), default=2, show_default=True,
               help="按几级代码汇总（2：县区和市直党工委；3：其下单位）。")  # fmt: skip
 @click.option("--under", metavar="CODE", help="只统计该代码及其下级。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
-def count(app: App, on: str | None, depth: int, under: str | None, as_json: bool) -> None:
+def count(app: App, on: date | None, depth: int, under: str | None, as_json: bool) -> None:
     """按单位统计党员人数（已登记/已分流/已报到）；--on 给出某一天的情况（当时的代码和名称，
     当时在册的党员，含后来离开的）。"""
     ws = app.workspace
-    day = parse_day(on) if on else ws.today()
+    day = on or ws.today()
     counts = ws.member_counts_on(day, depth=depth, under=under)
     by_code: dict[str, dict[str, int]] = {}
     for c in counts:

@@ -92,6 +92,7 @@ def _table(rows: tuple[ProgressRow, ...] | list[ProgressRow], first: str) -> Non
             )
             for r in rows
         ],
+        drop=(7, 6, 4, 2),  # at 80 columns: 分流迟/逾期, 登记逾期, 已分流, 预计 go first
     )  # fmt: skip
 
 

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from partyreg_cli.app import App
+from partyreg_cli.commands.dates import DAY, up_to
 from partyreg_cli.commands.members import member_json
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_cli.streaming import stream_json_list
@@ -18,7 +19,6 @@ from partyreg_core.communities import Community
 from partyreg_core.errors import ValidationError
 from partyreg_core.instructors import Instructor
 from partyreg_core.members import MemberQuery, MemberStatus
-from partyreg_core.normalize import normalize_date
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.records import RowIssue, record_id
 from partyreg_core.routing import QueueGroup, ReportInResult, RouteOutcome, RoutingRun
@@ -28,8 +28,8 @@ from partyreg_core.workspace import Workspace
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _day(ws: Workspace, text: str | None) -> date | None:
-    return normalize_date(text, today=ws.today()) if text else None
+def _day(ws: Workspace, day: date | None) -> date | None:
+    return up_to(ws.today(), day)
 
 
 def _warn(issues: list[RowIssue]) -> None:
@@ -401,13 +401,13 @@ def _print_run(ws: Workspace, run: RoutingRun) -> None:
 
 
 @click.group(invoke_without_command=True)
-@click.option("--on", "on", metavar="DATE", help="分流日期（默认今天）。")
+@click.option("--on", "on", type=DAY, help="分流日期（默认今天）。")
 @click.option("--dry-run", is_flag=True, help="只显示将如何分流，不写入。")
 @click.option("--unit", metavar="CODE", help="只分流该单位（含下级）的党员。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_context
 def route(
-    ctx: click.Context, on: str | None, dry_run: bool, unit: str | None, as_json: bool
+    ctx: click.Context, on: date | None, dry_run: bool, unit: str | None, as_json: bool
 ) -> None:
     """分流：把你范围内待分流的党员，经所在县区分到报到社区及其指导员。
 
@@ -475,12 +475,12 @@ def route_queue(app: App, district: str | None, as_json: bool) -> None:
 @route.command("resolve")
 @click.argument("written", metavar="填写的县区/街道/社区")
 @click.option("--to", "to", required=True, metavar="编号|县区/街道/社区", help="通讯录中的社区。")
-@click.option("--on", "on", metavar="DATE", help="分流日期（默认今天）。")
+@click.option("--on", "on", type=DAY, help="分流日期（默认今天）。")
 @click.option("--dry-run", is_flag=True, help="只显示将分流谁，不写入。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
 def route_resolve(
-    app: App, written: str, to: str, on: str | None, dry_run: bool, as_json: bool
+    app: App, written: str, to: str, on: date | None, dry_run: bool, as_json: bool
 ) -> None:
     """认定：把队列中这样填写社区的党员（写法相同的全部）认定为通讯录中的社区并分流。"""
     ws = app.workspace
@@ -543,7 +543,7 @@ def _ids(values: tuple[str, ...], what: str) -> list[int]:
     metavar="编号",
     help="与 --all 一起：除去这些党员（可多次）。",
 )
-@click.option("--on", "on", metavar="DATE", help="报到日期（默认今天）。")
+@click.option("--on", "on", type=DAY, help="报到日期（默认今天）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
 def report_in_confirm(
@@ -552,7 +552,7 @@ def report_in_confirm(
     community: str | None,
     everyone: bool,
     exceptions: tuple[str, ...],
-    on: str | None,
+    on: date | None,
     as_json: bool,
 ) -> int:
     """确认党员已到社区报到（只能确认分流到本社区的党员；有一人不能确认则全部不写入）。"""

@@ -3,24 +3,24 @@ assignment and the groups with leaders."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import click
 
 from partyreg_cli.app import App
+from partyreg_cli.commands.dates import DAY
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_cli.params import RECORD_ID
 from partyreg_core.grouping import SizeBounds, describe_rule, parse_leader_rule
 from partyreg_core.service import AssignmentRun, GroupingRun, Need
 from partyreg_core.workspace import Workspace
 
-DAY = click.DateTime(formats=["%Y-%m-%d"])
 COMMUNITY = "县区/街道/社区|编号"
 
 
-def _day(value: datetime | None) -> date | None:
-    return value.date() if value is not None else None
+def _day(value: date | None) -> date | None:
+    return value
 
 
 def need_json(ws: Workspace, need: Need, district: Any) -> dict[str, Any]:
@@ -72,8 +72,8 @@ def _need_options(f: Any) -> Any:
             click.option("--post", metavar="岗位", help="岗位代码或名称（本县区可用的岗位）。"),
             click.option("--people", type=int, help="需要的人数。"),
             click.option("--purpose", help="用途（做什么），最多 200 字。"),
-            click.option("--start", type=DAY, help="开始日期 YYYY-MM-DD。"),
-            click.option("--end", type=DAY, help="结束日期 YYYY-MM-DD。"),
+            click.option("--start", type=DAY, help="开始日期，如 2014-09-15。"),
+            click.option("--end", type=DAY, help="结束日期，如 2014-09-15。"),
             click.option("--year", type=int, help="年度（默认开始日期所在年，否则今年）。"),
             click.option("--json", "as_json", is_flag=True, help="输出 JSON。"),
         ]
@@ -87,7 +87,7 @@ def _need_options(f: Any) -> Any:
 @_need_options
 @click.pass_obj
 def needs_add(app: App, community: str, post: str | None, people: int | None,
-              purpose: str | None, start: datetime | None, end: datetime | None,
+              purpose: str | None, start: date | None, end: date | None,
               year: int | None, as_json: bool) -> None:  # fmt: skip
     """在社区需求清单中添加一行：partyreg needs add 社区 --post 8 --people 3 --purpose …。"""
     if post is None or people is None:
@@ -109,7 +109,7 @@ def needs_add(app: App, community: str, post: str | None, people: int | None,
 @_need_options
 @click.pass_obj
 def needs_edit(app: App, community: str, need_id: int, post: str | None, people: int | None,
-               purpose: str | None, start: datetime | None, end: datetime | None,
+               purpose: str | None, start: date | None, end: date | None,
                year: int | None, as_json: bool) -> None:  # fmt: skip
     """修改需求清单中的一行（只改给出的字段；修改历史记在审计日志中）。"""
     ws = app.workspace
@@ -158,11 +158,11 @@ def needs_list(app: App, community: str, year: int | None, as_json: bool) -> Non
 @needs.command("publish")
 @click.argument("community", metavar=COMMUNITY)
 @click.option("--year", type=int, help="年度（默认今年）。")
-@click.option("--date", "on", type=DAY, help="发布日期 YYYY-MM-DD（默认今天）。")
+@click.option("--date", "on", type=DAY, help="发布日期（默认今天）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
 def needs_publish(
-    app: App, community: str, year: int | None, on: datetime | None, as_json: bool
+    app: App, community: str, year: int | None, on: date | None, as_json: bool
 ) -> None:
     """发布社区某年度的需求清单：记下发布日期，并通知本社区党员及其单位。"""
     ws = app.workspace

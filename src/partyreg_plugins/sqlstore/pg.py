@@ -7,13 +7,17 @@ names carry a prefix derived from ``D``: ``pr_<md5(D)[:10]>``):
   as it;
 - ``<prefix>_app`` (NOLOGIN) holds the table privileges; it owns nothing and does not bypass
   row-level security;
-- ``<prefix>_op<id>`` (NOLOGIN; LOGIN if an administrator grants it) per operator, a member of
-  ``app``. The policies find the operator, and so the scope, from the role name.
+- ``<prefix>_op<id>`` per operator: a LOGIN role (NOLOGIN while the operator is disabled), a
+  member of ``app``. The policies find the operator, and so the scope, from the role name.
 
-partyreg connects with the ``--db`` URL's login (the *connector*) and, in every transaction,
-``SET LOCAL ROLE``\\s to the acting operator's role, so the database applies that operator's
-policies. The connector must be a member of those roles: ``init`` and ``operator add`` grant
-it. Before the first scoped statement the store checks that row-level security is really on.
+Operators log in as their own role (peer over the Unix socket, mapped from the OS user in
+``pg_ident.conf``, or SCRAM): the facade takes the acting operator from ``session_user`` and
+refuses a superuser, BYPASSRLS, admin or foreign login for daily work (decision 0081). Set-up
+— ``init``, ``operator add|disable|enable|scope``, migrations — runs with an admin login
+(CREATEROLE, not a superuser), which ``init`` and ``operator add`` make a member of the
+store's roles. Every transaction ``SET LOCAL ROLE``\\s to the acting operator's role (its own
+login's, in daily work), so the database applies that operator's policies whatever the client.
+Before the first scoped statement the store checks that row-level security is really on.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import re
 import sqlalchemy as sa
 
 from partyreg_core.errors import NotPermittedError, ValidationError
+from partyreg_core.ports import LoginKind, StoreFinding
 
 SCHEMA = "partyreg"
 
@@ -65,11 +70,12 @@ def _connector_is_superuser(conn: sa.Connection) -> bool:
     return bool(row[0])
 
 
-def _create_role(conn: sa.Connection, role: str) -> None:
+def _create_role(conn: sa.Connection, role: str, *, login: bool = False) -> None:
     try:
         with conn.begin_nested():
             conn.exec_driver_sql(
-                f"CREATE ROLE {_quote(conn, role)} NOLOGIN NOSUPERUSER NOBYPASSRLS"
+                f"CREATE ROLE {_quote(conn, role)} {'LOGIN' if login else 'NOLOGIN'}"
+                " NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOCREATEDB"
             )
     except sa.exc.ProgrammingError as exc:
         if "permission denied" in str(exc.orig):
@@ -110,15 +116,37 @@ def ensure_store_roles(conn: sa.Connection, roles: Roles) -> None:
     )
 
 
-def ensure_operator_role(conn: sa.Connection, roles: Roles, operator_id: int) -> str:
-    """Create the role of operator ``operator_id`` if missing, a member of the app role and
-    usable by the connector. Runs as the connector."""
+def ensure_operator_role(
+    conn: sa.Connection, roles: Roles, operator_id: int, *, login: bool = True
+) -> str:
+    """Create the role of operator ``operator_id`` if missing — a LOGIN role (the operator
+    logs in as it; ``login=False`` for a disabled one), a member of the app role, usable by
+    the admin login that runs set-up. Runs as that login (CREATEROLE)."""
     role = roles.operator(operator_id)
     if not _exists(conn, role):
-        _create_role(conn, role)
-        conn.exec_driver_sql(f"GRANT {_quote(conn, roles.app)} TO {_quote(conn, role)}")
+        _create_role(conn, role, login=login)
+    set_login(conn, role, login)
+    conn.exec_driver_sql(f"GRANT {_quote(conn, roles.app)} TO {_quote(conn, role)}")
     _grant_to_connector(conn, role)
     return role
+
+
+def set_login(conn: sa.Connection, role: str, login: bool) -> None:
+    """Let the operator's role log in, or not (a disabled operator); INHERIT, so that it has
+    the app role's table privileges without ``SET ROLE``."""
+    try:
+        with conn.begin_nested():
+            conn.exec_driver_sql(
+                f"ALTER ROLE {_quote(conn, role)} {'LOGIN' if login else 'NOLOGIN'} INHERIT"
+            )
+    except sa.exc.ProgrammingError as exc:
+        if "permission denied" in str(exc.orig) or "must have" in str(exc.orig):
+            raise NotPermittedError(
+                "store.createrole",
+                "连接 PostgreSQL 的用户不能修改操作员的登录角色：请用有 CREATEROLE 权限的管理员"
+                "用户运行（见 docs/storage.md）。",
+            ) from None
+        raise
 
 
 def set_role(conn: sa.Connection, roles: Roles, role: str) -> None:
@@ -128,6 +156,22 @@ def set_role(conn: sa.Connection, roles: Roles, role: str) -> None:
     conn.exec_driver_sql(f"SET LOCAL ROLE {_quote(conn, role)}")
 
 
+def require_owner_membership(conn: sa.Connection, roles: Roles) -> None:
+    """Refuse, naming the fix, when this login cannot become the store's owner: the writes
+    that carry rows across scopes (transfers, org changes, retention) run as the owner after
+    the store has checked them, so on PostgreSQL they need the admin login."""
+    row = conn.exec_driver_sql(
+        "SELECT pg_has_role(session_user, %s, 'MEMBER')", (roles.owner,)
+    ).one()
+    if not row[0]:
+        raise NotPermittedError(
+            "store.needs_admin",
+            "这项操作会把数据移出你的范围（转出到范围外的单位、调整代码、个人信息到期清除），在 "
+            "PostgreSQL 上须用管理员用户登录执行：partyreg --db postgresql://管理员@… --as 你的账号 …"
+            "（见 docs/storage.md）。",
+        )
+
+
 def session_login(conn: sa.Connection) -> tuple[str, bool, bool, bool]:
     """The login of this connection: ``(session_user, superuser, bypassrls, createrole)``."""
     row = conn.exec_driver_sql(
@@ -135,6 +179,49 @@ def session_login(conn: sa.Connection) -> tuple[str, bool, bool, bool]:
         " WHERE rolname = session_user"
     ).one()
     return str(row[0]), bool(row[1]), bool(row[2]), bool(row[3])
+
+
+def classify_login(conn: sa.Connection, roles: Roles) -> tuple[LoginKind, str, int | None]:
+    """What the login of this connection is: an operator role of this store (with its
+    operator id), an admin (CREATEROLE), a superuser or BYPASSRLS login, or something else."""
+    name, superuser, bypassrls, createrole = session_login(conn)
+    if superuser or bypassrls:
+        return LoginKind.SUPERUSER, name, None
+    if roles.is_operator_role(name):
+        return LoginKind.OPERATOR, name, int(name.rsplit("_op", 1)[1])
+    if createrole:
+        return LoginKind.ADMIN, name, None
+    return LoginKind.OTHER, name, None
+
+
+def login_findings(kind: LoginKind, name: str) -> list[StoreFinding]:
+    """What ``partyreg doctor`` says of a PostgreSQL login."""
+    if kind is LoginKind.SUPERUSER:
+        return [
+            StoreFinding(
+                "store.login_superuser",
+                f"登录用户 {name} 是超级用户或可绕过行级安全（BYPASSRLS）：只可用于数据库维护，"
+                "partyreg 的日常操作会拒绝它。请为 partyreg 建一个只有 CREATEROLE 的管理员用户"
+                "（见 docs/storage.md）。",
+            )
+        ]
+    if kind is LoginKind.ADMIN:
+        return [
+            StoreFinding(
+                "store.login_admin",
+                f"登录用户 {name} 是管理员用户：只用于 partyreg init 和 operator add|disable|"
+                "enable|scope；日常操作请以操作员自己的数据库用户登录。",
+            )
+        ]
+    if kind is LoginKind.OTHER:
+        return [
+            StoreFinding(
+                "store.login_other",
+                f"登录用户 {name} 不是这个存储的操作员：请市级操作员运行 partyreg operator add，"
+                "再以它给出的数据库用户登录。",
+            )
+        ]
+    return []
 
 
 def enter_session_role(conn: sa.Connection, roles: Roles) -> bool:

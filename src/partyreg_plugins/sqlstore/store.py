@@ -32,9 +32,10 @@ from partyreg_core.batches import (
     BatchKind,
     RegistrationWrite,
     Rejection,
+    RowChange,
     UndoReport,
 )
-from partyreg_core.communities import Community, community_key
+from partyreg_core.communities import Community, FieldEdit, community_key
 from partyreg_core.converter import unstructure
 from partyreg_core.errors import (
     ConflictError,
@@ -56,7 +57,7 @@ from partyreg_core.members import (
 )
 from partyreg_core.operators import Actor, Operator, Role, Scope
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgTree, OrgUnit, parse_code
-from partyreg_core.ports import InitReport
+from partyreg_core.ports import InitReport, Login, LoginKind, StoreCheck
 from partyreg_core.posts import Post
 from partyreg_core.records import (
     Activity,
@@ -67,7 +68,7 @@ from partyreg_core.records import (
     Registration,
     ReportType,
 )
-from partyreg_plugins.sqlstore import migrate, pg
+from partyreg_plugins.sqlstore import migrate, pg, sharing
 from partyreg_plugins.sqlstore.bulk import (
     JOINED_ACTIVITY_COLUMNS,
     fetch_rows,
@@ -304,6 +305,51 @@ class SqlStore(
         path = sqlite_path(self._url)
         return tuple(path.with_name(path.name + s) for s in ("", "-wal", "-shm", "-journal"))
 
+    def share_with_group(self, group: str, *, check_only: bool = False) -> None:
+        """Make the SQLite store the group's (see :mod:`sharing`); refused on PostgreSQL."""
+        if not self._sqlite:
+            raise ValidationError(
+                "store.group_sqlite_only",
+                "--group 只用于 SQLite 存储；PostgreSQL 存储由每位操作员自己的数据库用户登录"
+                "（见 docs/storage.md）。",
+            )
+        sharing.share(sqlite_path(self._url), group, check_only=check_only)
+
+    def check(self) -> StoreCheck:
+        """The store's files and their permissions (SQLite), or the login (PostgreSQL)."""
+        described = self._url.render_as_string(hide_password=True).replace("+psycopg", "")
+        if self._sqlite:
+            path = sqlite_path(self._url)
+            if not self._file_exists():
+                raise self._missing_store()
+            files, warnings = sharing.findings(path)
+            return StoreCheck(described, tuple(files), warnings=tuple(warnings))
+        login = self.login()
+        assert login.name is not None
+        return StoreCheck(
+            described,
+            login=login.name,
+            login_kind=login.kind.value,
+            warnings=tuple(pg.login_findings(login.kind, login.name)),
+        )
+
+    def login(self) -> Login:
+        """SQLite: no login; PostgreSQL: ``session_user`` and what it is for this store."""
+        if self._roles is None:
+            return Login(LoginKind.FILE)
+        self._ensure_ready()
+        with translated_errors(self._url), self.engine.connect() as conn, conn.begin():
+            kind, name, operator_id = pg.classify_login(conn, self._roles)
+            account = None
+            if operator_id is not None:
+                pg.set_role(conn, self._roles, self._roles.app)
+                account = conn.execute(
+                    sa.select(operators.c.name).where(operators.c.id == operator_id)
+                ).scalar()
+                if account is None:
+                    kind = LoginKind.OTHER
+        return Login(kind, name, account)
+
     @property
     def _sqlite(self) -> bool:
         return self.dialect == "sqlite"
@@ -313,6 +359,22 @@ class SqlStore(
 
     def _datetime(self, value: datetime | None) -> Any:
         return sqlite_datetime(value) if self._sqlite else value
+
+    def _file_exists(self) -> bool:
+        """Whether the SQLite file exists; refused, naming the fix, when its folder is closed
+        to this user (a store shared by a group the user is not in)."""
+        path = sqlite_path(self._url)
+        try:
+            os.stat(path)
+        except FileNotFoundError:
+            return False
+        except PermissionError:
+            raise NotPermittedError(
+                "store.no_access",
+                f"没有打开存储 {path} 的权限：请系统管理员把你加入存储文件夹所属的用户组"
+                "（partyreg doctor 可查看该组）。",
+            ) from None
+        return True
 
     def _missing_store(self) -> PartyregError:
         if self._sqlite:
@@ -346,7 +408,7 @@ class SqlStore(
         """Whether the store exists and its schema is current."""
         if self._ready:
             return True
-        if self._sqlite and not sqlite_path(self._url).exists():
+        if self._sqlite and not self._file_exists():
             return False
         try:
             with translated_errors(self._url), self.engine.connect() as conn, conn.begin():
@@ -367,7 +429,7 @@ class SqlStore(
     @contextmanager
     def _tx(self, actor: Actor | None, *, write: bool = False) -> Iterator[sa.Connection]:
         """One transaction, as ``actor`` (``None``: unscoped reads of shared tables)."""
-        if self._sqlite and not sqlite_path(self._url).exists():
+        if self._sqlite and not self._file_exists():
             raise self._missing_store()  # SQLite would create an empty file on connect
         self._ensure_ready()
         with translated_errors(self._url), self.engine.connect() as conn:
@@ -408,11 +470,12 @@ class SqlStore(
         district_code: OrgCode | None = None,
         community_id: int | None = None,
         os_user: str | None = None,
+        actor_name: str | None = None,
     ) -> AuditEntry:
         at = _now()
         values: dict[str, Any] = {
             "at": at,
-            "actor": actor.real_name if actor is not None else (os_user or ""),
+            "actor": actor.real_name if actor is not None else (actor_name or os_user or ""),
             "on_behalf_of": actor.on_behalf_of if actor is not None else None,
             "os_user": actor.os_user if actor is not None else (os_user or ""),
             "action": action,
@@ -470,9 +533,21 @@ class SqlStore(
         On PostgreSQL the audit policy lets a login append only under its own operator name, so
         the entry is written as the session's own operator role when it has one."""
         with self._tx(None, write=True) as conn:
-            if self._roles is not None and not pg.enter_session_role(conn, self._roles):
-                return
-            self._audit(conn, None, action, subject, after=dict(details), os_user=os_user)
+            actor_name = os_user
+            if self._roles is not None:
+                if not pg.enter_session_role(conn, self._roles):
+                    return
+                # the policy lets a login append under its own operator's name only
+                actor_name = conn.exec_driver_sql("SELECT partyreg.pr_name()").scalar() or ""
+            self._audit(
+                conn,
+                None,
+                action,
+                subject,
+                after=dict(details),
+                os_user=os_user,
+                actor_name=actor_name,
+            )
 
     def audit(self, actor: Actor, query: AuditQuery) -> Iterator[AuditEntry]:
         """Audit entries within the actor's scope, oldest first (streamed)."""
@@ -541,6 +616,8 @@ class SqlStore(
                 operator_created = None
                 if not has_operators:
                     operator_created = self._first_operator(conn, os_user)
+                elif self._roles is not None:
+                    self._ensure_login_roles(conn)
                 report = InitReport(
                     url=self._url.render_as_string(hide_password=True).replace("+psycopg", ""),
                     created=created_file or before is None,
@@ -570,6 +647,16 @@ class SqlStore(
                         os_user=os_user,
                     )
         return report
+
+    def _ensure_login_roles(self, conn: sa.Connection) -> None:
+        """Every operator's role a LOGIN role unless the operator is disabled (stores made
+        before operators logged in as themselves had NOLOGIN roles). Runs as the owner."""
+        assert self._roles is not None
+        accounts = conn.execute(sa.select(operators.c.id, operators.c.disabled)).all()
+        conn.exec_driver_sql("RESET ROLE")
+        for account in accounts:
+            pg.ensure_operator_role(conn, self._roles, account.id, login=not account.disabled)
+        pg.set_role(conn, self._roles, self._roles.owner)
 
     def _require_city(self, conn: sa.Connection, os_user: str) -> None:
         row = conn.execute(
@@ -720,6 +807,10 @@ class SqlStore(
                 conn.execute(
                     sa.update(operators).where(operators.c.id == operator_id).values(**values)
                 )
+                if self._roles is not None and bool(row.disabled) != operator.disabled:
+                    conn.exec_driver_sql("RESET ROLE")  # ALTER ROLE needs the admin login
+                    pg.set_login(conn, self._roles.operator(operator_id), not operator.disabled)
+                    self._enter_role(conn, actor)
             conn.execute(
                 sa.delete(operator_communities).where(
                     operator_communities.c.operator_id == operator_id
@@ -919,6 +1010,45 @@ class SqlStore(
             rows = conn.execute(sa.select(communities).where(communities.c.id.in_(saved_ids)))
             by_id = {r.id: _community(r) for r in rows}
             return [by_id[i] for i in saved_ids]
+
+    def directory_edits(
+        self, actor: Actor, community_ids: Sequence[int]
+    ) -> dict[int, list[FieldEdit]]:
+        """Hand edits (``community.edit`` audit entries) of these communities made after the
+        import batch that last wrote each of them, newest first."""
+        if not community_ids:
+            return {}
+        edits: dict[int, list[FieldEdit]] = {}
+        with self._tx(actor) as conn:
+            written = {
+                r.id: r.at
+                for r in conn.execute(
+                    sa.select(communities.c.id, import_batches.c.at)
+                    .select_from(
+                        communities.outerjoin(
+                            import_batches, import_batches.c.id == communities.c.batch_id
+                        )
+                    )
+                    .where(communities.c.id.in_(list(community_ids)))
+                )
+            }
+            subjects = [f"community:{i}" for i in written]
+            entries = conn.execute(
+                sa.select(audit_log.c.subject, audit_log.c.at, audit_log.c.actor, audit_log.c.after)
+                .where(audit_log.c.action == "community.edit", audit_log.c.subject.in_(subjects))
+                .order_by(audit_log.c.id.desc())
+            )
+            for subject, at, who, after in entries:
+                community_id = int(subject.split(":", 1)[1])
+                since = written.get(community_id)
+                at = _utc(at) or at
+                if since is not None and at <= (_utc(since) or since):
+                    continue
+                for field, value in (after or {}).items():
+                    edits.setdefault(community_id, []).append(
+                        FieldEdit(field, "" if value is None else str(value), at, who)
+                    )
+        return edits
 
     def _community_index(self, conn: sa.Connection) -> dict[tuple[str, str], int]:
         return {
@@ -1938,6 +2068,7 @@ class _RegistrationWriter:
         self.seen_unseen: dict[tuple[str, str], int] = {}
         self.last_id = 0
         self.updates: list[tuple[sa.Row[Any], Registration, dict[str, tuple[object, object]]]] = []
+        self.changed_rows: list[RowChange] = []
         self.moves: list[tuple[sa.Row[Any], Registration]] = []
         self.unchanged = 0
         self.count = 0
@@ -2076,6 +2207,7 @@ class _RegistrationWriter:
         if not changes:
             self.unchanged += 1
             return
+        self.changed_rows.append(RowChange(i, row.id, tuple(changes)))
         if "community" in changes and current.status is not MemberStatus.REGISTERED:
             self.moves.append((row, reg))
             changes.pop("community")
@@ -2100,6 +2232,7 @@ class _RegistrationWriter:
             rejected=tuple(rejected),
             change_requests=len(moves),
             dry_run=dry_run,
+            changes=tuple(self.changed_rows),
         )
         if dry_run or (rejected and not skip_rejected) or not (new or changed):
             return outcome  # rolled back: a re-import of the same rows changes nothing at all
@@ -2173,6 +2306,7 @@ class _RegistrationWriter:
             rejected=tuple(rejected),
             change_requests=filed,
             written=written,
+            changes=tuple(self.changed_rows),
         )
 
 

@@ -536,6 +536,7 @@ class YearsStore:
             conn.exec_driver_sql("DROP TRIGGER audit_log_no_update")
         else:
             assert self._roles is not None
+            pg.require_owner_membership(conn, self._roles)
             pg.set_role(conn, self._roles, self._roles.owner)
             conn.exec_driver_sql(
                 "ALTER TABLE partyreg.audit_log DISABLE TRIGGER audit_log_no_change"

@@ -377,7 +377,8 @@ class ImportScreen(PartyregScreen):
             return
         kind, issue = self.issues[int(key)]
         text = Text(end="")
-        text.append(f"{kind} 第 {issue.row} 行", style="bold")
+        where = f"工作表“{printable(issue.sheet)}” " if issue.sheet else ""
+        text.append(f"{kind} {where}第 {issue.row} 行", style="bold")
         if issue.column:
             text.append(" ")
             text.append_text(literal(header_text(issue.column), "bold"))

@@ -10,6 +10,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from partyreg_core.errors import ValidationError
 from partyreg_core.ports import ReadLimits
@@ -20,6 +22,7 @@ from partyreg_plugins.formats_xlsx import XlsxFormat
 from .builders import (
     Raw,
     Sheet,
+    column_letter,
     far_cell_workbook,
     form1_rows,
     inline_cell,
@@ -463,3 +466,46 @@ def test_the_extent_scanner_across_chunk_boundaries() -> None:
         extent = scanner.extent()
         assert (extent.cells, extent.max_row, extent.max_column) == (3, 1234567, 257)
         assert (extent.far_column, extent.far_row) == ("IW1234567", "IW1234567")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    cells=st.lists(
+        st.tuples(
+            st.integers(min_value=1, max_value=16384),
+            st.integers(min_value=1, max_value=2_000_000),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    chunk=st.integers(min_value=1, max_value=64),
+)
+def test_the_extent_scanner_finds_every_far_cell_with_content(
+    cells: list[tuple[int, int, bool]], chunk: int
+) -> None:
+    """Whatever the cells and however the XML is cut into chunks: the first cell with content
+    past 256 columns or 1,048,576 rows is named, empty styled cells never are, and the highest
+    row element is the last row."""
+    xml = "".join(
+        f'<row r="{row}">'
+        + (
+            f'<c r="{column_letter(col - 1)}{row}" s="1"/>'
+            if empty
+            else inline_cell(f"{column_letter(col - 1)}{row}", "x")
+        )
+        + "</row>"
+        for col, row, empty in cells
+    ).encode()
+    scanner = filesafety.ExtentScanner()
+    for i in range(0, len(xml), chunk):
+        scanner.feed(xml[i : i + chunk])
+    extent = scanner.extent()
+    full = [(col, row) for col, row, empty in cells if not empty]
+    wide = [f"{column_letter(c - 1)}{r}" for c, r in full if c > 256]
+    deep = [f"{column_letter(c - 1)}{r}" for c, r in full if r > 1_048_576]
+    assert extent.far_column == (wide[0] if wide else None)
+    assert extent.far_row == (deep[0] if deep else None)
+    assert extent.cells == len(full)
+    assert extent.max_row == max(row for _c, row, _e in cells)
+    assert extent.rectangle >= max((c * r for c, r in full), default=0)

@@ -35,7 +35,7 @@ from partyreg_core.records import (
     Rating,
     Registration,
 )
-from partyreg_plugins.sqlstore.pg import drop_store_roles
+from partyreg_plugins.sqlstore.pg import Roles, drop_store_roles
 from partyreg_plugins.sqlstore.store import SqlStore
 
 #: The PostgreSQL server the suite uses (trust auth, a superuser); override with this variable.
@@ -72,6 +72,30 @@ def pg_url(database: str) -> str:
     return _admin_dsn(database)
 
 
+def login_url(store_url: str, store: SqlStore, name: str) -> str:
+    """The URL operator ``name`` works with: on PostgreSQL its own login role (the test server
+    trusts 127.0.0.1, so no password), on SQLite the store's own."""
+    if store.dialect == "sqlite":
+        return store_url
+    from sqlalchemy.engine import make_url
+
+    operator = store.find_operator(name)
+    assert operator is not None and operator.id is not None
+    url = make_url(store_url)
+    role = Roles(url.database or "").operator(operator.id)
+    return url.set(username=role).render_as_string(hide_password=False)
+
+
+def operator_workspace(store_url: str, store: SqlStore, name: str, **options: Any) -> Any:
+    """A facade acting as operator ``name``: on SQLite the city's OS user with ``--as``; on
+    PostgreSQL logged in as the operator's own role (``--as`` is for SQLite only there)."""
+    from partyreg_core.workspace import Workspace
+
+    if store.dialect == "sqlite":
+        return Workspace(store_url, operator=name, os_user=OS_USER, **options)
+    return Workspace(login_url(store_url, store, name), os_user=name, **options)
+
+
 def create_pg_database() -> str:
     """A fresh database on the test server; returns its name."""
     import psycopg
@@ -94,6 +118,28 @@ def drop_pg_database(name: str) -> None:
     with engine.begin() as conn:
         drop_store_roles(conn, name)
     engine.dispose()
+
+
+@contextmanager
+def pg_database_with_admin() -> Iterator[tuple[str, str]]:
+    """A fresh database and an admin login for it as docs/storage.md makes one (LOGIN
+    CREATEROLE, no superuser, CREATE on the database); yields ``(database, admin URL)`` and
+    drops the database, the store's roles and the admin afterwards."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = create_pg_database()
+    admin = f"pr_admin_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(_admin_dsn(), autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{admin}" LOGIN CREATEROLE NOSUPERUSER NOBYPASSRLS')
+        conn.execute(f'GRANT CONNECT, CREATE ON DATABASE "{name}" TO "{admin}"')
+    url = make_url(_admin_dsn(name)).set(username=admin).render_as_string(hide_password=False)
+    try:
+        yield name, url
+    finally:
+        drop_pg_database(name)
+        with psycopg.connect(_admin_dsn(), autocommit=True) as conn:
+            conn.execute(f'DROP ROLE IF EXISTS "{admin}"')
 
 
 @contextmanager

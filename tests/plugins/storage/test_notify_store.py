@@ -294,7 +294,8 @@ def test_a_unit_operators_change_notifies_communities_beyond_its_scope_under_rls
             Channel(f"b-{b.communities[0].id}", Target.community(b.communities[0].id), "webhook",
                     {"url": server.url + "/b"}),
         )  # fmt: skip
-        ws = Workspace(support.pg_url(pg_database), os_user=unit_a.name, clock=lambda: NOW)
+        url = support.login_url(support.pg_url(pg_database), pg_store, unit_a.name)
+        ws = Workspace(url, os_user=unit_a.name, clock=lambda: NOW)
         ws.notify_config = NotifyConfig(deliver_immediately=True)  # type: ignore[misc]
         ws._changed(
             "change.requested",

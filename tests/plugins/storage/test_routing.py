@@ -368,11 +368,8 @@ def test_routing_emits_the_contracted_events(store_url: str, store: SqlStore) ->
     ids = register(store, city, regs)
     op = support.add_operator(store, Role.DISTRICT, committee)
     events = _Events()
-    ws = Workspace(
-        store_url,
-        operator=op.name,
-        os_user=support.OS_USER,
-        plugin_manager=make_plugin_manager([events]),
+    ws = support.operator_workspace(
+        store_url, store, op.name, plugin_manager=make_plugin_manager([events])
     )
     try:
         ws.route(on=ON)

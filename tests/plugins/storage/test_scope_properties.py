@@ -164,7 +164,7 @@ def test_no_query_leaks_outside_the_scope(store: SqlStore, store_url: str, pm, p
             scope = Scope(Role.CITY)
         name = f"prop{support.person()[1]}"
         store.save_operator(city, Operator(name, scope))
-        ws = Workspace(store_url, operator=name, os_user=support.OS_USER, plugin_manager=pm)
+        ws = support.operator_workspace(store_url, store, name, plugin_manager=pm)
         try:
             _check(ws, scope, model, hours, district_of, year)
         finally:
