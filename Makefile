@@ -30,8 +30,11 @@ demo-pg: $(STAMP)
 LINT_DIRS := $(wildcard src tests examples bench)
 
 # the first page of every form as printed (LibreOffice), from the demo store: docs/forms/*.png
-forms-png: demo
-	$(BIN)/python examples/forms_png.py --demo $(DEMO_DIR) --out docs/forms
+FORMS_DEMO := $(DEMO_DIR)-forms
+forms-png: $(STAMP)
+	rm -rf $(FORMS_DEMO)
+	$(BIN)/python examples/demo.py --out $(FORMS_DEMO) > $(FORMS_DEMO).log
+	$(BIN)/python examples/forms_png.py --demo $(FORMS_DEMO) --out docs/forms
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_DIRS)
@@ -49,4 +52,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DIR) $(DEMO_DIR)-forms $(DEMO_DIR)-forms.log .pytest_cache .mypy_cache .ruff_cache

@@ -51,11 +51,15 @@ FORM1_HEADERS = (
     "报到\n社区", "社区所属街道、乡镇", "所属",
 )  # fmt: skip
 FORM1_WIDTHS = (14, 10, 6, 28, 16, 14, 16, 34, 16, 18, 12)
+#: What 附表1's columns keep when fitted to A4: a code, a name, a phone on one line.
+FORM1_MINIMUMS = (11.5, 7, 4.5, 8, 5, 5, 12, 8, 7, 7, 6)
 FORM1_OPTIONAL = ("报到类型", "职级")
 FORM3_HEADERS = (
     "年月日", "服务（活动）内容", "服务地点", "参加人员", "服务时间（小时）", "评价\n（优/良/一般）",
 )  # fmt: skip
 FORM3_WIDTHS = (13, 34, 18, 18, 12, 14)
+#: What 附表3's columns keep on portrait A4: the content stays the widest.
+FORM3_MINIMUMS = (8, 19, 10, 10, 6, 7)
 FORM3_MIN_ROWS = 12  # the printed form has twelve lines
 FORM4_HEADERS = (
     "县区", "街道", "社区", "接收报到\n电话", "接收报到\nQQ群号", "党组织书记\n姓  名", "手机",
@@ -196,13 +200,18 @@ def _setup(
     *,
     landscape: bool,
     repeat_from: int = 0,
+    minimums: Sequence[float] = (),
 ) -> tuple[float, ...]:
     """Columns and the one page set-up (:mod:`partyreg_plugins.pagesetup`): rows
     ``repeat_from``..``header_row`` (0-based) repeat on every page."""
     return pagesetup.apply(
         ws,
         pagesetup.PageSetup(
-            tuple(widths), landscape, repeat=(repeat_from, header_row), freeze_row=header_row + 1
+            tuple(widths),
+            landscape,
+            repeat=(repeat_from, header_row),
+            freeze_row=header_row + 1,
+            minimums=tuple(minimums),
         ),
     )
 
@@ -314,15 +323,15 @@ def _form1_sheet(
         widths += (8, 10, 8, 6, 6, 6)
     columns = len(headers)
     ws = wb.add_worksheet(name)
-    used = _setup(ws, widths, 2, landscape=True)
+    used = _setup(ws, widths, 2, landscape=True, minimums=FORM1_MINIMUMS)
     _title(ws, st, FORM1_TITLE, columns)
-    split = columns - 1
+    split = columns - 3
     while split > 4 and sum(used[split:]) < 24:  # room for the date
         split -= 1
     unit_line = f"单位：{unit_name}" + (f"    （{MASKED_NOTE}）" if mask else "")
     merged(ws, 1, 0, split - 1, unit_line, st.line)
     merged(ws, 1, split, columns - 1, _date_line(day), st.line_right)
-    ws.set_row(2, 32)
+    ws.set_row(2, max(32, pagesetup.row_height(headers, used, 11)))  # headers never cut
     _row(ws, 2, headers, st.header)
     body = st.body
     row = 3
@@ -426,7 +435,7 @@ def write_form3(
     for sheet in sheets:
         count += 1
         ws = wb.add_worksheet(_safe_sheet_title(f"{sheet.name}-{sheet.year}", used))
-        widths = _setup(ws, FORM3_WIDTHS, 3, landscape=False)
+        widths = _setup(ws, FORM3_WIDTHS, 3, landscape=False, minimums=FORM3_MINIMUMS)
         _title(ws, st, FORM3_TITLE, columns)
         merged(ws, 1, 0, 5, community_line(sheet.community), st.line)
         phone = mask_phone(sheet.phone) if mask else sheet.phone
@@ -435,7 +444,7 @@ def write_form3(
         put(ws, 2, 1, f"单位：{sheet.unit_name}", st.line_wrap)
         merged(ws, 2, 2, 3, f"联系方式：{phone}", st.line_wrap)
         merged(ws, 2, 4, 5, f"编号：{sheet.number or '（未编号）'}", st.line_right)
-        ws.set_row(3, 32)
+        ws.set_row(3, max(32, pagesetup.row_height(FORM3_HEADERS, widths, 11)))  # never cut
         _row(ws, 3, FORM3_HEADERS, st.header)
         row = 4
         for activity in sheet.activities:

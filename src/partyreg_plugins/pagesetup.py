@@ -7,12 +7,13 @@ the print area following the data, and ``第 N 页 共 M 页`` in the footer (de
 Fitting to the width must never shrink the text below :data:`MIN_PRINT_PT`: the columns'
 widths are given as the form wants them and :func:`fit_widths` narrows them, where needed, so
 that the table fits the printable width at 100 % (wrapped cells then grow their rows). Column
-widths are Excel's character units; at the default font one unit is 7 px plus 5 px of padding
-per column, at 96 px to the inch.
+widths are Excel's character units: one unit is 7 px plus 5 px of padding per column, and
+LibreOffice prints a pixel as a point (:func:`printable_px`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import attrs
@@ -32,14 +33,18 @@ A4 = (8.27, 11.69)
 #: What is left for the cells of a column besides its width in characters (px).
 _PADDING_PX = 5
 _CHAR_PX = 7
+#: Column pixels to the printed inch (see :func:`printable_px`); a point is one pixel.
+_PX_PER_INCH = 72
 #: Keep this much of the printable width free: renderers measure columns slightly differently.
 _SLACK = 0.96
 
 
 def printable_px(*, landscape: bool) -> float:
-    """The printable width of an A4 page in pixels (96 dpi) at 100 %."""
+    """The printable width of an A4 page in column units' pixels at 100 %. LibreOffice prints
+    a column unit's 7 pixels as 7 points (measured: a table of 985 such pixels prints 985 pt
+    wide), so the page is counted at 72 to the inch; Excel's 96 leaves it room to spare."""
     width = A4[1] if landscape else A4[0]
-    return (width - 2 * SIDE_MARGIN) * 96 * _SLACK
+    return (width - 2 * SIDE_MARGIN) * _PX_PER_INCH * _SLACK
 
 
 def width_px(widths: Sequence[float]) -> float:
@@ -47,20 +52,47 @@ def width_px(widths: Sequence[float]) -> float:
     return sum(w * _CHAR_PX + _PADDING_PX for w in widths)
 
 
-def fit_widths(widths: Sequence[float], *, landscape: bool, floor: float = 4) -> tuple[float, ...]:
-    """``widths`` narrowed in proportion (none below ``floor``) so that they fit the printable
-    width of the page at 100 %; unchanged when they already fit."""
+def fit_widths(
+    widths: Sequence[float],
+    *,
+    landscape: bool,
+    floor: float = 4,
+    minimums: Sequence[float] = (),
+) -> tuple[float, ...]:
+    """``widths`` narrowed so that they fit the printable width of the page at 100 %;
+    unchanged when they already fit. The widest columns give way first (a cap on every
+    width, the largest that fits, never below a column's ``minimums`` entry or ``floor``), so
+    codes, phones and numbers keep their room while long texts (addresses, titles) wrap; only
+    if that is not enough are all columns narrowed in proportion."""
     room = printable_px(landscape=landscape)
     if width_px(widths) <= room:
         return tuple(widths)
-    factor = 1.0
-    fitted = tuple(widths)
-    for _ in range(20):  # the floor takes some room back: a few rounds settle it
-        factor *= room / width_px(fitted)
-        fitted = tuple(max(floor, round(w * factor, 1)) for w in widths)
-        if width_px(fitted) <= room:
-            break
-    return fitted
+    least = [
+        min(w, max(floor, minimums[i] if i < len(minimums) else floor))
+        for i, w in enumerate(widths)
+    ]
+
+    def capped(cap: float) -> list[float]:
+        return [max(lo, min(w, cap)) for w, lo in zip(widths, least, strict=True)]
+
+    low, high = 0.0, max(widths)
+    if width_px(least) > room:  # every column at its least is still too wide: shrink them all
+        fitted = list(least)
+        for _ in range(30):
+            text_px = sum(w * _CHAR_PX for w in fitted)
+            over = width_px(fitted) - room
+            if over <= 0 or text_px <= 0:
+                break
+            factor = max(text_px - over, 0.0) / text_px
+            fitted = [min(w, max(1.0, math.floor(w * factor * 10) / 10)) for w in fitted]
+        return tuple(fitted)
+    for _ in range(40):  # the largest cap that fits
+        middle = (low + high) / 2
+        if width_px(capped(middle)) <= room:
+            low = middle
+        else:
+            high = middle
+    return tuple(min(w, math.floor(c * 10) / 10) for w, c in zip(widths, capped(low), strict=True))
 
 
 @attrs.frozen
@@ -72,6 +104,8 @@ class PageSetup:
     landscape: bool
     repeat: tuple[int, int] | None = None
     freeze_row: int | None = None
+    #: the narrowest each column may become when the widths are fitted to the page
+    minimums: tuple[float, ...] = ()
 
 
 def apply(
@@ -82,7 +116,7 @@ def apply(
 ) -> tuple[float, ...]:
     """Set ``ws``'s columns and page as ``setup`` says; returns the widths used. Call
     :func:`print_area` once the last row is known."""
-    widths = fit_widths(setup.widths, landscape=setup.landscape)
+    widths = fit_widths(setup.widths, landscape=setup.landscape, minimums=setup.minimums)
     for index, width in enumerate(widths):
         fmt = column_formats[index] if index < len(column_formats) else None
         ws.set_column(index, index, width, fmt)
@@ -114,7 +148,7 @@ def print_area(ws: Worksheet, last_row: int, columns: int) -> None:
 def text_height(text: str, widths: Sequence[float], font_pt: float) -> float:
     """The row height (points) a wrapped ``text`` at ``font_pt`` needs across columns of
     ``widths``: renderers size rows of merged cells by hand, not to their text."""
-    char_px = font_pt * 96 / 72  # a Chinese character is one em wide
+    char_px = font_pt * _PX_PER_INCH / 72  # a Chinese character is one em wide
     room = max(width_px(widths) - 8, char_px)
     per_line = max(int(room // char_px), 1)
     lines = 0
@@ -124,7 +158,7 @@ def text_height(text: str, widths: Sequence[float], font_pt: float) -> float:
 
 
 def _text_px(text: str, font_pt: float) -> float:
-    em = font_pt * 96 / 72
+    em = font_pt * _PX_PER_INCH / 72
     return sum(em if ord(ch) > 0x2E7F else em * 0.5 for ch in text)
 
 
@@ -139,5 +173,6 @@ def row_height(
         if not text:
             continue
         room = max(width * _CHAR_PX + _PADDING_PX - 3, 1.0)
-        lines = max(lines, int(-(-_text_px(text, font_pt) // room)))
+        needed = sum(max(1, int(-(-_text_px(part, font_pt) // room))) for part in text.split("\n"))
+        lines = max(lines, needed)
     return max(minimum, round(lines * font_pt * 1.4 + 4, 1))

@@ -503,10 +503,7 @@ def _activities(workspace: Workspace, target: Path, options: Any) -> int:
     return write_activity_template(
         target,
         community=f"{community.district}{community.street}{community.name}",
-        community_line=(
-            f"{community.district}  区（县）    {community.street}  街道（乡镇）    "
-            f"{community.name}  社区（盖章）"
-        ),
+        community_line=official_forms.community_line(community.ref),
         people=people,
         year=year,
         rows=_rows(options),

@@ -4,6 +4,7 @@ read back with poppler (decision 0067)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from datetime import date
@@ -12,12 +13,14 @@ from pathlib import Path
 import attrs
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from partyreg_core import builtin
 from partyreg_core.orgcodes import OrgUnit, parse_code
 from partyreg_core.records import Activity, Rating, SheetStatus
 from partyreg_plugins import pagesetup
-from partyreg_plugins.official_forms import write_form1, write_form3
+from partyreg_plugins.official_forms import ServiceColumns, write_form1, write_form3
 from partyreg_plugins.templates import write_form1_template
 from tests.plugins.exports.test_official_forms import POSTS, registration, sheet_of
 
@@ -79,7 +82,32 @@ def printed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         ws.cell(4 + i, 2, name)
     filled = tmp / "filled.xlsx"
     wb.save(filled)
-    return _pdfs([form1, form3, template, filled], tmp)
+    wide = tmp / "wide.xlsx"
+    write_form1(
+        wide, [registration(name, f"139{i:08d}") for i, name in enumerate(NAMES[:5])],
+        unit_name="淮安市民政局", day=date(2014, 12, 20), post_names=POSTS,
+        service=ServiceColumns(2014, {}),
+    )  # fmt: skip
+    return _pdfs([form1, form3, template, filled, wide], tmp)
+
+
+def _smallest_pt(pdf: Path) -> float:
+    """The smallest printed size of Chinese text on the pages (points per character of every
+    word made of Chinese characters only)."""
+    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True)
+    sizes = [
+        (float(b) - float(a)) / len(word)
+        for a, b, word in re.findall(
+            r'xMin="([\d.]+)"[^>]*xMax="([\d.]+)"[^>]*>([\u4e00-\u9fff]{2,})</word>', out.stdout
+        )
+    ]
+    assert sizes
+    return min(sizes)
+
+
+@pytest.mark.parametrize("form", ["form1", "wide", "form3", "filled"])
+def test_nothing_prints_below_9_pt(printed: dict[str, Path], form: str) -> None:
+    assert _smallest_pt(printed[form]) >= pagesetup.MIN_PRINT_PT - 0.2
 
 
 def test_a_long_form_prints_every_member_with_header_and_page_numbers(
@@ -128,3 +156,21 @@ def test_fonts_are_readable_and_the_columns_fit_without_shrinking(tmp_path: Path
     assert len(widths) == len([c for c in ws[3] if c.value]) > len(FORM1_WIDTHS)
     # fitted to the width at 100 %: fit-to-page never scales the text below MIN_PRINT_PT
     assert pagesetup.width_px(widths) <= pagesetup.printable_px(landscape=True) * 1.02
+
+
+@given(
+    st.lists(st.floats(1, 60), min_size=1, max_size=24),
+    st.lists(st.floats(1, 14), max_size=24),
+    st.booleans(),
+)
+def test_fitted_widths_fit_the_page_and_keep_what_they_can(
+    widths: list[float], minimums: list[float], landscape: bool
+) -> None:
+    fitted = pagesetup.fit_widths(widths, landscape=landscape, minimums=minimums)
+    room = pagesetup.printable_px(landscape=landscape)
+    assert len(fitted) == len(widths)
+    if pagesetup.width_px(widths) <= room:
+        assert fitted == tuple(widths)
+        return
+    assert pagesetup.width_px(fitted) <= room + 1
+    assert all(f <= w + 0.01 for f, w in zip(fitted, widths, strict=True))
