@@ -254,4 +254,14 @@ def run(args: Sequence[str] | None = None, app: App | None = None) -> int:
 
 def main() -> None:
     """Console-script entry point."""
-    sys.exit(run())
+    code = run()
+    if code == INTERRUPTED:
+        # Python remembers an interrupt that reached code it ran through its C API (imports,
+        # generated code) and, even after the interrupt was handled here, turns the exit status
+        # into "killed by SIGINT" at shutdown; the line is printed and every write is
+        # committed or rolled back by now, so leave with the one documented code
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)
