@@ -8,12 +8,13 @@ import io
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from partyreg_core.errors import ValidationError
 from partyreg_core.ports import RawRow, ReadLimits, TableFormat
 from partyreg_plugins import formats_csv
+from partyreg_plugins.cellsafety import unescape_csv
 from partyreg_plugins.formats_csv import CsvDialect, CsvFormat, detect_delimiter, read_rows
 
 LIMITS = ReadLimits()
@@ -236,9 +237,12 @@ _ALPHABET = st.one_of(
 
 
 def _expected(rows: list[list[str]]) -> list[RawRow]:
+    # what the reader gives back: every cell as written, except that the ``'`` partyreg's own
+    # CSV exports put before a formula-like value is taken off again (cellsafety.unescape_csv),
+    # so a cell written as ``'=`` reads as ``=``
     out = []
     for number, row in enumerate(rows, start=1):
-        cells = list(row)
+        cells = [unescape_csv(c) for c in row]
         while cells and not cells[-1]:
             cells.pop()
         if cells:
@@ -268,6 +272,7 @@ def _write(path: Path, text: str, encoding: str) -> None:
     encoding=st.sampled_from(["utf-8", "utf-8-bom", "gb18030", "utf-16-le-bom", "utf-16-be-bom"]),
     delimiter=st.sampled_from([",", "\t", ";", "|"]),
 )
+@example(rows=[["'=", "'+1", "''=x"]], encoding="utf-8", delimiter=",")
 def test_reader_reads_back_any_table(
     tmp_path: Path, rows: list[list[str]], encoding: str, delimiter: str
 ) -> None:
