@@ -112,6 +112,9 @@ def test_an_interrupt_after_the_commit_says_what_was_written(
     assert f"已中断，但中断前已写入（批次号 {batch.id}）" in line
 
 
+CHARS = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红玲斌波辉鹏飞宇浩凯健俊帆帅旭宁龙林欣晨瑞博文昊天浩然子轩梓涵一诺"
+
+
 def test_a_real_ctrl_c_during_an_import_tells_the_truth(tmp_path: Path) -> None:
     """SIGINT while a large import runs: whatever moment it lands, the line says what the store
     holds — rolled back and no batch, or written with the batch that is there."""
@@ -122,13 +125,22 @@ def test_a_real_ctrl_c_during_an_import_tells_the_truth(tmp_path: Path) -> None:
     with big.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(FORM1_HEADER)
-        for n in range(60_000):
+        for n in range(200_000):  # long enough that the signal lands while it runs
             row = list(GOOD[0])
-            row[1], row[6] = f"王{n:05d}", f"139{n:08d}"
+            a, b, c = n % 60, n // 60 % 60, n // 3600
+            row[1] = f"王{CHARS[a]}{CHARS[b]}{CHARS[c]}"
+            row[6] = f"139{n:08d}"
             writer.writerow(row)
     command = [sys.executable, "-m", "partyreg_cli", "--db", db, "import", str(big)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(3)
+    # wait until the import writes (its journal appears), or at most 20 s, then press Ctrl-C
+    journal = tmp_path / "s.db-wal"
+    start = journal.stat().st_size if journal.exists() else 0
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and process.poll() is None:
+        if journal.exists() and journal.stat().st_size > start:
+            break
+        time.sleep(0.05)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=120)
     assert process.returncode == INTERRUPTED, (out, err)
