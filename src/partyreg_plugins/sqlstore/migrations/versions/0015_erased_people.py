@@ -1,11 +1,11 @@
 """erased people: a keyed hash of each anonymised person's name + phone (decision 0079)
 
-PostgreSQL: like ``community_districts`` (revision 0015), the table holds no personal data
+PostgreSQL: like ``community_districts`` (revision 0014), the table holds no personal data
 (digests only) and is readable by every operator, whose registration writes check it; row-level
 security lets only the city insert (the retention run), and no operator updates or deletes.
 
-Revision ID: 0014
-Revises: 0015
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-07
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014"
-down_revision: str | None = "0015"
+revision: str = "0015"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -18,7 +18,7 @@ and ``community_districts``. Now:
   re-issued only under the issuing login's own name; none deletes. (``document_keys`` stays
   readable by every operator's role: partyreg computes check codes in the client.)
 
-Revision ID: 0015
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-07
 """
@@ -29,7 +29,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0015"
+revision: str = "0014"
 down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
