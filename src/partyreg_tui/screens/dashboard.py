@@ -226,7 +226,7 @@ class DashboardScreen(PartyregScreen):
             rule = (
                 f"完成率 {t.completion * 100:.1f}%（已报到 {number(t.reported_in)}，"
                 f"基数 {number(t.base)}；按时 {number(t.report_in.on_time)}，"
-                f"逾期未报到 {number(t.report_in.overdue)}）。{rule}"
+                f"逾期未报到 {number(t.report_in.overdue)}）。\n{rule}"  # the rule on a line of its own
             )
         self.query_one("#rule", Static).update(rule)
         self._fill_groups(data)
