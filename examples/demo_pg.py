@@ -36,19 +36,11 @@ def remove(superuser_url: str, database: str) -> None:
 def prepare(superuser_url: str, database: str = DATABASE) -> str:
     """Make the demo's database (``database``) and its admin role afresh; return the admin's
     URL."""
-    admin_role = ADMIN if database == DATABASE else f"{database}_admin"
+    remove(superuser_url, database)  # what an earlier demo left
+    admin_role = f"{database}_admin"  # ADMIN for the default database
     url = make_url(superuser_url)
     dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    import sqlalchemy as sa
-
-    engine = sa.create_engine(url.set(drivername="postgresql+psycopg"))
-    with engine.begin() as conn:
-        drop_store_roles(conn, database)
-    engine.dispose()
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'DROP ROLE IF EXISTS "{admin_role}"')
         conn.execute(f'CREATE ROLE "{admin_role}" LOGIN CREATEROLE NOSUPERUSER NOBYPASSRLS')
         conn.execute(f'CREATE DATABASE "{database}"')
         conn.execute(f'GRANT CONNECT, CREATE ON DATABASE "{database}" TO "{admin_role}"')

@@ -115,9 +115,9 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 def install() -> None:
     """Make click speak Chinese (idempotent)."""
+    replacements: dict[str, Callable[..., str]] = {"_": gettext, "ngettext": ngettext}
     for name in CLICK_MODULES:
         module = importlib.import_module(name)
-        replacements: dict[str, Callable[..., str]] = {"_": gettext, "ngettext": ngettext}
         for attr, function in replacements.items():
             if hasattr(module, attr):
                 setattr(module, attr, function)

@@ -130,8 +130,8 @@ def check_entry(entry: ServiceEntry, *, year: int, today: date, kinds: Sequence[
 
 
 @attrs.frozen
-class PendingActivity:
-    """A self-reported activity (stored, waiting for the instructor's confirmation)."""
+class ActivityRecord:
+    """What every stored activity shows: its id, the member, the day, what was done and how."""
 
     id: int
     member_id: int
@@ -147,21 +147,15 @@ class PendingActivity:
 
 
 @attrs.frozen
-class StoredActivity:
-    """An activity as stored (``activity list``): its id, the member, the day, what was done
-    and how, whether it was self-reported and whether it counts yet (confirmed)."""
+class PendingActivity(ActivityRecord):
+    """A self-reported activity (stored, waiting for the instructor's confirmation)."""
 
-    id: int
-    member_id: int
-    name: str
-    community_id: int | None
-    day: date
-    content: str
-    hours: float
-    rating: Rating
-    kind: str = ""
-    place: str = ""
-    participants: str = ""
+
+@attrs.frozen
+class StoredActivity(ActivityRecord):
+    """An activity as stored (``activity list``): besides what every activity shows, whether
+    it was self-reported and whether it counts yet (confirmed)."""
+
     self_reported: bool = False
     confirmed: bool = True
     group_id: int | None = None

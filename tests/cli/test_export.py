@@ -10,16 +10,12 @@ import pytest
 
 from partyreg_core.members import MemberQuery, Route
 from partyreg_core.workspace import Workspace
-from tests.cli.test_import import DIRECTORY, FORM1_HEADER, GOOD, Cli, write_xlsx
+from tests.cli.test_import import Cli, registered
 
 
 @pytest.fixture
 def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
-    c = Cli(tmp_path, capsys)
-    assert c("init")[0] == 0
-    assert c.json("import", str(write_xlsx(tmp_path / "dir.xlsx", DIRECTORY)))[0] == 0
-    assert c.json("import", str(write_xlsx(tmp_path / "f1.xlsx", [FORM1_HEADER, *GOOD])))[0] == 0
-    return c
+    return registered(tmp_path, capsys)
 
 
 def route_everyone(cli: Cli) -> None:

@@ -14,17 +14,14 @@ import sqlalchemy as sa
 from partyreg_core.workspace import Workspace
 from partyreg_plugins.sqlstore.schema import group_members, groups
 from tests.cli.test_export import route_everyone
-from tests.cli.test_import import DIRECTORY, FORM1_HEADER, GOOD, Cli, write_xlsx
+from tests.cli.test_import import Cli, registered
 
 HEXIA = "淮安区/淮城街道/河下社区"
 
 
 @pytest.fixture
 def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
-    c = Cli(tmp_path, capsys)
-    assert c("init")[0] == 0
-    assert c.json("import", str(write_xlsx(tmp_path / "dir.xlsx", DIRECTORY)))[0] == 0
-    assert c.json("import", str(write_xlsx(tmp_path / "f1.xlsx", [FORM1_HEADER, *GOOD])))[0] == 0
+    c = registered(tmp_path, capsys)
     route_everyone(c)
     return c
 

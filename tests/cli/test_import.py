@@ -78,6 +78,15 @@ class Cli:
         return code, json.loads(out)
 
 
+def registered(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """A new store with the directory and the three good members of 附表1 imported."""
+    c = Cli(tmp_path, capsys)
+    assert c("init")[0] == 0
+    assert c.json("import", str(write_xlsx(tmp_path / "dir.xlsx", DIRECTORY)))[0] == 0
+    assert c.json("import", str(write_xlsx(tmp_path / "f1.xlsx", [FORM1_HEADER, *GOOD])))[0] == 0
+    return c
+
+
 @pytest.fixture
 def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
     c = Cli(tmp_path, capsys)

@@ -22,7 +22,7 @@ from partyreg_core.errors import NotPermittedError
 from partyreg_core.hookspecs import hookimpl
 from partyreg_core.plugins import make_plugin_manager
 from partyreg_core.workspace import Workspace
-from tests.cli.test_import import DIRECTORY, FORM1_HEADER, GOOD, Cli, write_xlsx
+from tests.cli.test_import import DIRECTORY, FORM1_HEADER, GOOD, Cli, registered, write_xlsx
 from tests.plugins.storage.support import PG_URL, pg_unreachable
 
 HUGE = "99999999999999999999"  # beyond SQLite's INTEGER and PostgreSQL's bigint
@@ -30,11 +30,7 @@ HUGE = "99999999999999999999"  # beyond SQLite's INTEGER and PostgreSQL's bigint
 
 @pytest.fixture
 def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
-    c = Cli(tmp_path, capsys)
-    assert c("init")[0] == 0
-    assert c.json("import", str(write_xlsx(tmp_path / "dir.xlsx", DIRECTORY)))[0] == 0
-    assert c.json("import", str(write_xlsx(tmp_path / "f1.xlsx", [FORM1_HEADER, *GOOD])))[0] == 0
-    return c
+    return registered(tmp_path, capsys)
 
 
 def one_line(err: str) -> str:

@@ -13,16 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_import import BAD, DIRECTORY, FORM1_HEADER, GOOD, Cli, write_xlsx
+from tests.cli.test_import import BAD, FORM1_HEADER, GOOD, Cli, registered, write_xlsx
 
 
 @pytest.fixture
 def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
-    c = Cli(tmp_path, capsys)
-    assert c("init")[0] == 0
-    assert c.json("import", str(write_xlsx(tmp_path / "dir.xlsx", DIRECTORY)))[0] == 0
-    assert c.json("import", str(write_xlsx(tmp_path / "f1.xlsx", [FORM1_HEADER, *GOOD])))[0] == 0
-    return c
+    return registered(tmp_path, capsys)
 
 
 @pytest.fixture

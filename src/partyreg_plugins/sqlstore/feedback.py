@@ -17,6 +17,7 @@ from contextlib import AbstractContextManager
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import sqlalchemy as sa
 
 from partyreg_core.batches import Batch
@@ -1316,20 +1317,9 @@ def _pending(row: Any) -> PendingActivity:
 
 
 def _stored(row: Any) -> StoredActivity:
-    from partyreg_core.records import Rating
-
+    # the fields a pending activity has, read once (_pending), plus what only a stored one says
     return StoredActivity(
-        id=row.id,
-        member_id=row.member_id,
-        name=row.name,
-        community_id=row.community_id,
-        day=_day(row.day),
-        content=row.content,
-        hours=row.hours,
-        rating=Rating(row.rating),
-        kind=row.kind,
-        place=row.place,
-        participants=row.participants,
+        **attrs.asdict(_pending(row), recurse=False),
         self_reported=bool(row.self_reported),
         confirmed=bool(row.confirmed),
         group_id=row.group_id,
