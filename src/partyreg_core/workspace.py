@@ -111,6 +111,7 @@ from partyreg_core.members import (
     MemberQuery,
     MemberStatus,
     Route,
+    refuse_departed_edit,
     refuse_routed_community_edit,
     refuse_unit_edit,
     serves_in,
@@ -807,6 +808,7 @@ class Workspace:
                 "member.nothing", "没有要修改的字段：请给出如 --phone 13912345678。"
             )
         current = self.store.get_member(self.actor, member_id)
+        refuse_departed_edit(current)
         if "unit_code" in changes:  # before the row is judged: whatever code it names
             refuse_unit_edit(current, self._code(changes["unit_code"]))
         cells = {**registration_cells(current), **changes}
