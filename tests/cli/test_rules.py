@@ -373,7 +373,7 @@ def test_an_edit_of_a_member_who_left_is_refused_on_the_cli_and_the_import(run: 
     refused = refusal(run, "members", "edit", "赵六", "--address", "新住址1号")
     assert refused.code == "member.left" and "已于 2014-11-01 离开" in refused.message
     assert run.json("members", "show", "赵六") == zhao
-    changed = [row[:7] + ["新住址1号"] + row[8:] if row[1] == "赵六" else row for row in GOOD]
+    changed = [[*row[:7], "新住址1号", *row[8:]] if row[1] == "赵六" else row for row in GOOD]
     sheet = write_xlsx(run.tmp / "again.xlsx", [FORM1_HEADER, *changed])
     result = run("import", str(sheet), "--json")
     assert result.return_value == 1
