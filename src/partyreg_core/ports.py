@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from partyreg_core.retention import RetentionReport
     from partyreg_core.routing import QueuedMember, ReportInResult, Router, RoutingRun
     from partyreg_core.service import Assignment, Group, Need, RosterEntry
+    from partyreg_core.signin.port import SigninStore
     from partyreg_core.years import CampaignYear, UnitConfirmation, YearOpening
 
 # ---------------------------------------------------------------------------------------------
@@ -151,6 +152,10 @@ class Store(Protocol):
 
     url: str
     dialect: str
+
+    @property
+    def signin(self) -> SigninStore:
+        """The one-time sign-in tokens and the site's session key (decision 0115)."""
 
     # -- set-up -----------------------------------------------------------------------------
 

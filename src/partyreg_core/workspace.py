@@ -7,6 +7,7 @@ values and raises :class:`partyreg_core.errors.PartyregError`; it never formats 
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import logging
@@ -200,6 +201,7 @@ from partyreg_core.service import (
     Need,
     check_need,
 )
+from partyreg_core.signin.service import SigninService
 from partyreg_core.textencoding import decode_text
 from partyreg_core.years import (
     MONTH_DAYS_SETTING,
@@ -507,6 +509,24 @@ class Workspace:
                     account=account.name,
                 )
 
+    # -- the members' site -------------------------------------------------------------------
+
+    @cached_property
+    def signin(self) -> SigninService:
+        """One-time sign-in links and the site's session key (decision 0115)."""
+        return SigninService(self, self.store.signin)
+
+    def for_member(self, member_id: int) -> Workspace:
+        """This workspace acting for the signed-in member ``member_id`` (the members' site):
+        the same store and account, the audit log's actor ``member:ID`` (decision 0116).
+        Everything it does is judged by the same rules as the operator's own commands."""
+        child = copy.copy(self)
+        child.__dict__ = {
+            k: v for k, v in self.__dict__.items() if k not in ("actor", "signin", "outbox_tally")
+        }
+        child.__dict__["actor"] = attrs.evolve(self.actor, member=member_id)
+        return child
+
     # -- plugins --------------------------------------------------------------------------
 
     def plugins(self) -> list[PluginInfo]:
@@ -700,6 +720,8 @@ class Workspace:
     # -- members ----------------------------------------------------------------------------
 
     def _masked(self, member: Member) -> Member:
+        if self.actor.member is not None and self.actor.member == member.id:
+            return member  # a signed-in member sees their own record in full
         scope = self.actor.scope
         if scope.sees_full_phone and scope.sees_full_address:
             return member

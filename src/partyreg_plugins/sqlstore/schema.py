@@ -659,3 +659,29 @@ erased_people = sa.Table(
     sa.Column("digest", sa.String(64), primary_key=True),
     sa.Column("erased_on", sa.Date, nullable=False),
 )
+
+# ---------------------------------------------------------------------------------------------
+# The members' site (decision 0115)
+# ---------------------------------------------------------------------------------------------
+
+#: One-time sign-in links, by the SHA-256 digest of their token (the token itself is never
+#: stored): whose, made when and by whom, expiring when, used when.
+signin_tokens = sa.Table(
+    "signin_tokens",
+    metadata,
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("member_id", BIGINT, sa.ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("created_by", NAME, nullable=False),
+    sa.Index(None, "member_id"),
+)
+
+#: The store's secret key that signs the site's session cookies (one row; never exported).
+web_keys = sa.Table(
+    "web_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("secret", sa.LargeBinary, nullable=False),
+)

@@ -9,6 +9,7 @@ the operator's own database role, so row-level security applies the same rule in
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 from array import array
@@ -137,6 +138,7 @@ from partyreg_plugins.sqlstore.scoping import (
 )
 from partyreg_plugins.sqlstore.search import scan_order, text_condition, unit_prefix
 from partyreg_plugins.sqlstore.service import ServiceStoreMixin
+from partyreg_plugins.sqlstore.signin import SigninRepository
 from partyreg_plugins.sqlstore.years import YearsStore, erased_among
 
 #: Mode of a new SQLite store file: read and write for its owner, read for its group.
@@ -273,6 +275,11 @@ class SqlStore(
     Opening one does not connect; the first call does. :meth:`initialise` creates the store;
     every other method needs an initialised, current one and says how to get it otherwise.
     """
+
+    @functools.cached_property
+    def signin(self) -> SigninRepository:
+        """The members' site's one-time tokens and session key (decision 0115)."""
+        return SigninRepository(self)
 
     def __init__(self, url: str) -> None:
         self.url = url
