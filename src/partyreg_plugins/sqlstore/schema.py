@@ -660,6 +660,21 @@ erased_people = sa.Table(
     sa.Column("erased_on", sa.Date, nullable=False),
 )
 
+# what a bulk action changed (revision 0016, decision 0109): per row its key and its values
+# before (``None``: inserted) and after (``None``: deleted), so that ``partyreg undo BATCH``
+# puts the rows back; the ids of the messages a reminder queued or a flush sent
+batch_rows = sa.Table(
+    "batch_rows",
+    metadata,
+    _id(),
+    sa.Column("batch_id", BATCH_ID, sa.ForeignKey("import_batches.id"), nullable=False),
+    sa.Column("table_name", sa.String(64), nullable=False),
+    sa.Column("row_key", sa.JSON, nullable=False),
+    sa.Column("before", sa.JSON, nullable=True),
+    sa.Column("after", sa.JSON, nullable=True),
+    sa.Index(None, "batch_id"),
+)
+
 # ---------------------------------------------------------------------------------------------
 # The members' site (decision 0115)
 # ---------------------------------------------------------------------------------------------
