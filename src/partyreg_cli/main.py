@@ -34,6 +34,7 @@ from partyreg_cli.commands import (
     posts,
     progress,
     routing,
+    serve,
     service,
     tui,
     verify,
@@ -100,6 +101,7 @@ cli.add_command(feedback.feedback)
 cli.add_command(years.year_group)
 cli.add_command(years.retention_group)
 cli.add_command(verify.verify)
+cli.add_command(serve.serve)
 
 
 def _register_plugin_commands(app: App) -> None:
