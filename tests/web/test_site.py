@@ -155,7 +155,7 @@ def test_the_form_reports_too_and_shows_a_refusal_with_what_was_typed(
             "hours": "25",
             "content": "打扫楼道",
             "place": "",
-        },  # fmt: skip
+        },
     )
     assert bad.status_code == 400 and "超过 24 小时" in bad.text and "打扫楼道" in bad.text
     done = client.post(
@@ -166,7 +166,7 @@ def test_the_form_reports_too_and_shows_a_refusal_with_what_was_typed(
             "hours": "1.5小时",
             "content": "打扫楼道",
             "place": "3 栋",
-        },  # fmt: skip
+        },
         follow_redirects=False,
     )
     assert done.status_code == 303
@@ -262,7 +262,7 @@ def test_a_closed_year_is_refused_as_the_cli_refuses_it(run: Runner, client: Tes
             "补录",
             "--rating",
             "良",
-        ],  # fmt: skip
+        ],
         {"date": "2014-12-01", "hours": "1", "content": "补录"},
     )
 
@@ -289,7 +289,7 @@ def test_more_than_24_hours_a_day_is_refused_as_the_cli_refuses_it(
             "再值守",
             "--rating",
             "良",
-        ],  # fmt: skip
+        ],
         {"date": "2014-10-05", "hours": "5", "content": "再值守"},
     )
 
@@ -312,7 +312,7 @@ def test_a_future_date_is_refused_as_the_cli_refuses_it(run: Runner, client: Tes
             "x",
             "--rating",
             "良",
-        ],  # fmt: skip
+        ],
         {"date": "2099-01-01", "hours": "1", "content": "x"},
         same_text=False,  # the CLI names its option (--date), the site its field
     )
