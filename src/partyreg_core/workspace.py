@@ -1388,9 +1388,26 @@ class Workspace:
         )
         if batch is not None and any(m.changed for m in run.members):
             run = attrs.evolve(run, batch_id=batch.id)
-        if not dry_run:
+            with self._queued_by(batch):  # the route's messages are part of its batch
+                self._route_events(run)
+        elif not dry_run:
             self._route_events(run)
         return run
+
+    @contextmanager
+    def _queued_by(self, batch: Batch) -> Iterator[list[int]]:
+        """Collect the outbox messages queued inside the block and record them under
+        ``batch`` (an undo withdraws those not yet sent; decision 0109)."""
+        outer, self._enqueued = self._enqueued, []
+        collected = self._enqueued
+        try:
+            yield collected
+        finally:
+            self._enqueued = outer
+        if outer is not None:
+            outer.extend(collected)
+        if collected:
+            self.store.record_message_batch(self.actor, batch, collected)
 
     def route_queue(self, district: OrgCode | str | None = None) -> list[QueueGroup]:
         """The queue within the scope (``partyreg route queue``): members waiting for their
@@ -1729,20 +1746,13 @@ class Workspace:
             {"on": on.isoformat(), "days": days, "orgs": [e["code"] for e in events]},
         )
         before = dict(self.outbox_tally)
-        self._enqueued = []
-        try:
+        # decision 0109: one batch, whose undo withdraws the reminders not yet sent
+        batch = self._batch(BatchKind.REMIND, f"progress remind {deadline.key}", len(events), on)
+        with self._queued_by(batch) as added:
             for event in events:
                 self._changed("progress.remind", f"org:{event['code']}", None, dict(event))
-            added, self._enqueued = self._enqueued, None
-        finally:
-            self._enqueued = None
         queued = {k: v - before[k] for k, v in self.outbox_tally.items()}
-        batch_id = None
-        if added:  # decision 0109: undo withdraws the reminders not yet sent
-            batch = self._batch(BatchKind.REMIND, f"progress remind {deadline.key}", len(added), on)
-            self.store.record_message_batch(self.actor, batch, added)
-            batch_id = batch.id
-        return Reminders(on, days, deadline, events, queued, batch_id)
+        return Reminders(on, days, deadline, events, queued, batch.id if added else None)
 
     # -- notifications --
 
@@ -2466,18 +2476,19 @@ class Workspace:
                 self.today(),
                 batch=batch,
             )
-            for c, result, _people in results:
-                self._changed(
-                    "assign.replace",
-                    f"community:{c.id}",
-                    None,
-                    {
-                        "community_id": c.id,
-                        "year": the_year,
-                        "assigned": written[c.id],
-                        "left_over": len(result.left_over),
-                    },
-                )
+            with self._queued_by(batch):
+                for c, result, _people in results:
+                    self._changed(
+                        "assign.replace",
+                        f"community:{c.id}",
+                        None,
+                        {
+                            "community_id": c.id,
+                            "year": the_year,
+                            "assigned": written[c.id],
+                            "left_over": len(result.left_over),
+                        },
+                    )
         return [
             AssignmentRun(c, the_year, result, dry_run, written.get(c.id, 0), len(people), batch_id)
             for c, result, people in results
@@ -2569,13 +2580,14 @@ class Workspace:
                 },
                 batch=batch,
             )
-            for c, _planned in plans:
-                self._changed(
-                    "group.replace",
-                    f"community:{c.id}",
-                    None,
-                    {"community_id": c.id, "year": the_year, "groups": len(stored[c.id])},
-                )
+            with self._queued_by(batch):
+                for c, _planned in plans:
+                    self._changed(
+                        "group.replace",
+                        f"community:{c.id}",
+                        None,
+                        {"community_id": c.id, "year": the_year, "groups": len(stored[c.id])},
+                    )
         return [
             GroupingRun(
                 c,
@@ -3169,19 +3181,20 @@ class Workspace:
         )
         if dry_run:
             return opening
-        if batch is not None:
-            opening = attrs.evolve(opening, batch_id=batch.id)
-        self._changed(
-            "year.open",
-            f"year:{year}",
-            None,
-            {
-                "year": year,
-                "closed_years": list(opening.closed_years),
-                "units": opening.units,
-                "members": opening.members,
-            },
-        )
+        assert batch is not None
+        opening = attrs.evolve(opening, batch_id=batch.id)
+        with self._queued_by(batch):
+            self._changed(
+                "year.open",
+                f"year:{year}",
+                None,
+                {
+                    "year": year,
+                    "closed_years": list(opening.closed_years),
+                    "units": opening.units,
+                    "members": opening.members,
+                },
+            )
         return opening
 
     def year_confirmations(

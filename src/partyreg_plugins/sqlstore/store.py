@@ -1098,10 +1098,15 @@ class SqlStore(
         )
 
     def record_message_batch(self, actor: Actor, batch: Batch, message_ids: Sequence[int]) -> None:
-        """Record the messages a reminder queued or a flush tried as one batch (decision
-        0109): ``undo_batch`` withdraws those not yet sent."""
+        """Record the messages a bulk action queued (or a flush tried) under its batch, made
+        now when it has no row yet (decision 0109): ``undo_batch`` withdraws those not yet
+        sent."""
         with self._tx(actor, write=True) as conn:
-            self._insert_batch(conn, actor, batch, len(message_ids))
+            known = conn.execute(
+                sa.select(import_batches.c.id).where(import_batches.c.id == batch.id)
+            ).first()
+            if known is None:
+                self._insert_batch(conn, actor, batch, len(message_ids))
             for chunk in _chunks(sorted(set(message_ids))):
                 conn.execute(
                     sa.insert(batch_rows),
@@ -1944,9 +1949,10 @@ class SqlStore(
             elif batch.kind in JOURNALED:
                 if batch.kind is BatchKind.YEAR:
                     self._year_undo_allowed(conn, actor, batch)
-                rows = journal_of(conn, batch_id)
-                removed = sum(1 for r in rows if r.before is None)
+                rows = [r for r in journal_of(conn, batch_id) if r.table_name != "outbox"]
+                removed = sum(1 for r in rows if r.before is None and r.after is not None)
                 restored = restore(conn, rows, batch_id, JOURNALED[batch.kind]) - removed
+                _gone, _withdrawn, unrecalled = self._undo_messages(conn, batch, reason)
             elif batch.kind in (BatchKind.REMIND, BatchKind.FLUSH):
                 removed, restored, unrecalled = self._undo_messages(conn, batch, reason)
             elif batch.kind is BatchKind.RETENTION:
@@ -1988,7 +1994,7 @@ class SqlStore(
         """A reminder's or a flush's messages: those never tried are deleted (a reminder's:
         the same reminder may be queued again), those waiting for a retry are withdrawn
         (failed, ``withdrawn``); those sent cannot be recalled and are counted."""
-        ids = [int(r.row_key["id"]) for r in journal_of(conn, batch.id)]
+        ids = [int(r.row_key["id"]) for r in journal_of(conn, batch.id) if r.table_name == "outbox"]
         removed = withdrawn = sent = 0
         for chunk in _chunks(ids):
             rows = conn.execute(
@@ -1999,7 +2005,7 @@ class SqlStore(
             fresh = [r.id for r in rows if r.status in ("pending", "skipped") and not r.attempts]
             waiting = [r.id for r in rows if r.status == "pending" and r.attempts]
             sent += sum(1 for r in rows if r.status == "sent")
-            if fresh and batch.kind is BatchKind.REMIND:
+            if fresh and batch.kind is not BatchKind.FLUSH:
                 removed += conn.execute(sa.delete(outbox).where(outbox.c.id.in_(fresh))).rowcount
             else:
                 waiting += fresh
