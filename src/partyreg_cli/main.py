@@ -22,6 +22,7 @@ from partyreg_cli.commands import (
     change,
     codes,
     doctor,
+    events,
     exports,
     feedback,
     imports,
@@ -100,6 +101,7 @@ cli.add_command(feedback.feedback)
 cli.add_command(years.year_group)
 cli.add_command(years.retention_group)
 cli.add_command(verify.verify)
+cli.add_command(events.event_group)
 
 
 def _register_plugin_commands(app: App) -> None:

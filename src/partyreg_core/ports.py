@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from partyreg_core.changes import ChangeRequest, ChangeStatus
     from partyreg_core.communities import Community, FieldEdit
     from partyreg_core.documents import IssuedDocument
+    from partyreg_core.events.port import EventRepository
     from partyreg_core.feedback import (
         PendingActivity,
         ServiceEntry,
@@ -150,6 +151,8 @@ class Store(Protocol):
     """
 
     url: str
+    #: community events and check-in (:mod:`partyreg_core.events`)
+    events: EventRepository
     dialect: str
 
     # -- set-up -----------------------------------------------------------------------------

@@ -57,6 +57,7 @@ from partyreg_core.errors import (
     TemporaryError,
     ValidationError,
 )
+from partyreg_core.events.service import EventService
 from partyreg_core.feedback import (
     KINDS_SETTING,
     WEIGHTS_SETTING,
@@ -1068,6 +1069,22 @@ class Workspace:
                 confirmed_on=info.confirmed_on if info is not None else None,
                 stamp=info.stamp if info is not None else "",
             )
+
+    # -- community events (partyreg_core.events) ---------------------------------------------
+
+    @cached_property
+    def events(self) -> EventService:
+        """Community events with check-in (``event …`` and the members' check-in page)."""
+        return EventService(
+            repo=self.store.events,
+            now=self.now,
+            zone=LOCAL_ZONE,
+            actor=lambda: self.actor,
+            community=self.community,
+            refuse_closed_year=self.refuse_closed_year,
+            check_entries=self._check_entries,
+            member=self.member,
+        )
 
     # -- issued documents (check codes) ------------------------------------------------------
 

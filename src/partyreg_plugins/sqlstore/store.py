@@ -9,6 +9,7 @@ the operator's own database role, so row-level security applies the same rule in
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 from array import array
@@ -90,6 +91,7 @@ from partyreg_plugins.sqlstore.engine import (
     sqlite_path,
     translated_errors,
 )
+from partyreg_plugins.sqlstore.events import SqlEventRepository
 from partyreg_plugins.sqlstore.feedback import FeedbackStoreMixin
 from partyreg_plugins.sqlstore.history import (
     activity_district_on_day,
@@ -282,6 +284,11 @@ class SqlStore(
         self._ready = False
         self._roles = pg.Roles(self._url.database or "") if self.dialect == "postgresql" else None
         self._checked_roles: set[str] = set()
+
+    @functools.cached_property
+    def events(self) -> SqlEventRepository:
+        """Community events and check-in (decision 0125)."""
+        return SqlEventRepository(self)
 
     def __repr__(self) -> str:
         return f"SqlStore({self._url.render_as_string(hide_password=True)!r})"
