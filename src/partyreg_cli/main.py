@@ -19,6 +19,7 @@ from partyreg_cli.app import App
 from partyreg_cli.commands import (
     audit,
     calendar,
+    certificate,
     change,
     codes,
     doctor,
@@ -102,6 +103,7 @@ cli.add_command(years.year_group)
 cli.add_command(years.retention_group)
 cli.add_command(verify.verify)
 cli.add_command(events.event_group)
+cli.add_command(certificate.certificate)
 
 
 def _register_plugin_commands(app: App) -> None:

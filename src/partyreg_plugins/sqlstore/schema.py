@@ -640,6 +640,7 @@ documents = sa.Table(
     sa.Column("replaced_by", sa.String(64), nullable=True),
     sa.Column("revoked_on", sa.Date, nullable=True),
     sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("changed_by", NAME, nullable=True),  # who revoked or superseded it
     # the member a document is about (a report-in certificate), to find their latest
     sa.Column("member_id", BIGINT, nullable=True),
     sa.CheckConstraint(_in("status", ("valid", "revoked", "superseded")), name="status"),

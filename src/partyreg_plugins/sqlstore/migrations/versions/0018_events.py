@@ -3,7 +3,7 @@
 ``events`` holds a community's events (day, local start and end, content, place, the
 six-digit check-in code, open or closed) and ``event_attendance`` who checked in and out
 (decision 0125). ``documents`` gains ``status`` (valid, revoked, superseded), ``replaced_by``,
-``revoked_on``, ``reason`` and ``member_id``, so that a report-in certificate issued again, or
+``revoked_on``, ``reason``, ``changed_by`` and ``member_id``, so that a report-in certificate issued again, or
 withdrawn, verifies as genuine but says it no longer holds (decision 0127).
 
 PostgreSQL: events hold no personal data, every operator reads them; they are written by the
@@ -50,7 +50,13 @@ ATTENDANCE_SCOPE = (
     f" AND ({_community_write('e.community_id')}))"
 )
 
+NAME = "(SELECT partyreg.pr_name())"
+
 POLICIES = (
+    # revoking or superseding a document: any operator, under their own name (revision
+    # 0014's documents_reissue keeps the issuer's own name for a re-issue)
+    "CREATE POLICY documents_standing ON partyreg.documents FOR UPDATE USING (true)"
+    f" WITH CHECK (changed_by = {NAME})",
     "ALTER TABLE partyreg.events ENABLE ROW LEVEL SECURITY",
     "CREATE POLICY events_read ON partyreg.events FOR SELECT USING (true)",
     f"CREATE POLICY events_insert ON partyreg.events FOR INSERT WITH CHECK ({EVENT_WRITE})",
@@ -83,6 +89,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("replaced_by", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("revoked_on", sa.Date(), nullable=True))
         batch_op.add_column(sa.Column("reason", sa.Text(), server_default="", nullable=False))
+        batch_op.add_column(sa.Column("changed_by", sa.String(length=200), nullable=True))
         batch_op.add_column(
             sa.Column(
                 "member_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
@@ -116,7 +123,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_events_community_id_events_status"), ["community_id", "status"], unique=False
+            batch_op.f("ix_events_community_id_events_status"),
+            ["community_id", "status"],
+            unique=False,
         )
     op.create_table(
         "event_attendance",
@@ -148,6 +157,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP POLICY IF EXISTS documents_standing ON partyreg.documents")
     op.drop_table("event_attendance")
     with op.batch_alter_table("events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_events_community_id_events_status"))
@@ -156,6 +167,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_documents_member_id_documents_kind"))
         batch_op.drop_constraint("status", type_="check")
         batch_op.drop_column("member_id")
+        batch_op.drop_column("changed_by")
         batch_op.drop_column("reason")
         batch_op.drop_column("revoked_on")
         batch_op.drop_column("replaced_by")
