@@ -36,6 +36,7 @@ from partyreg_cli.commands import (
     posts,
     progress,
     routing,
+    serve,
     service,
     tui,
     verify,
@@ -104,6 +105,7 @@ cli.add_command(years.retention_group)
 cli.add_command(verify.verify)
 cli.add_command(events.event_group)
 cli.add_command(certificate.certificate)
+cli.add_command(serve.serve)
 
 
 def _register_plugin_commands(app: App) -> None:

@@ -191,6 +191,8 @@ class RetentionReport:
     member_ids: tuple[int, ...]
     audit_entry_ids: tuple[int, ...]
     by_unit: Mapping[str, int] = attrs.field(factory=dict)
+    #: the batch that ``partyreg undo`` takes back (``None``: nothing written)
+    batch_id: str | None = None
 
     @property
     def members(self) -> int:
