@@ -136,173 +136,181 @@ class FeedbackStoreMixin:
             )
         if not entries:
             return []
-        ids = sorted({e.member_id for e in entries})
         with self._tx(actor, write=True) as conn:
-            condition = activity_write_condition(scope)
-            found = {
-                r.id: r
-                for r in conn.execute(
-                    where(
-                        sa.select(
-                            members.c.id,
-                            members.c.name,
-                            members.c.status,
-                            members.c.community_id,
-                            members.c.unit_code,
-                            members.c.district_code,
-                        ).where(members.c.id.in_(ids)),
-                        member_condition(scope),
-                    )
+            return self.record_activities_in(conn, actor, entries, subject=subject)
+
+    def record_activities_in(
+        self, conn: sa.Connection, actor: Actor, entries: Sequence[ServiceEntry], *, subject: str
+    ) -> list[int]:
+        """:meth:`record_activities` within a transaction already open (closing an event
+        records its activities and marks it closed in one)."""
+        scope = actor.scope
+        ids = sorted({e.member_id for e in entries})
+        condition = activity_write_condition(scope)
+        found = {
+            r.id: r
+            for r in conn.execute(
+                where(
+                    sa.select(
+                        members.c.id,
+                        members.c.name,
+                        members.c.status,
+                        members.c.community_id,
+                        members.c.unit_code,
+                        members.c.district_code,
+                    ).where(members.c.id.in_(ids)),
+                    member_condition(scope),
                 )
-            }
+            )
+        }
+        for member_id in ids:
+            row = found.get(member_id)
+            if row is None:
+                raise NotFoundError(
+                    "member.not_found", f"没有编号为 {member_id} 的党员（或不在你的范围内）。"
+                )
+            if row.community_id is None or row.status == "registered":
+                raise ValidationError(
+                    "activity.no_community",
+                    f"党员 {row.name}（编号 {member_id}）还没有分流到社区：分流后才能记录活动。",
+                )
+        if condition is not None:
+            allowed = set(
+                conn.execute(
+                    sa.select(members.c.id).where(members.c.id.in_(ids), condition)
+                ).scalars()
+            )
             for member_id in ids:
-                row = found.get(member_id)
-                if row is None:
-                    raise NotFoundError(
-                        "member.not_found", f"没有编号为 {member_id} 的党员（或不在你的范围内）。"
+                if member_id not in allowed:
+                    raise NotPermittedError(
+                        "scope.denied",
+                        f"党员 {found[member_id].name}（编号 {member_id}）不在你负责的社区："
+                        "只能为本社区的党员记录活动。",
                     )
-                if row.community_id is None or row.status == "registered":
-                    raise ValidationError(
-                        "activity.no_community",
-                        f"党员 {row.name}（编号 {member_id}）还没有分流到社区：分流后才能记录活动。",
-                    )
-            if condition is not None:
-                allowed = set(
-                    conn.execute(
-                        sa.select(members.c.id).where(members.c.id.in_(ids), condition)
-                    ).scalars()
+        newest = conn.execute(sa.select(sa.func.max(campaign_years.c.year))).scalar()
+        for entry in entries:  # the year lock, as the import applies it (decision 0073)
+            refuse_closed_year(entry.day.year, newest, name=found[entry.member_id].name)
+        years = sorted({e.day.year for e in entries})
+        locked = set(
+            (int(m), int(y))
+            for m, y in conn.execute(
+                sa.select(feedback_sheets.c.member_id, feedback_sheets.c.year).where(
+                    feedback_sheets.c.member_id.in_(ids),
+                    feedback_sheets.c.year.in_(years),
+                    feedback_sheets.c.status == "confirmed",
                 )
-                for member_id in ids:
-                    if member_id not in allowed:
-                        raise NotPermittedError(
-                            "scope.denied",
-                            f"党员 {found[member_id].name}（编号 {member_id}）不在你负责的社区："
-                            "只能为本社区的党员记录活动。",
-                        )
-            newest = conn.execute(sa.select(sa.func.max(campaign_years.c.year))).scalar()
-            for entry in entries:  # the year lock, as the import applies it (decision 0073)
-                refuse_closed_year(entry.day.year, newest, name=found[entry.member_id].name)
-            years = sorted({e.day.year for e in entries})
-            locked = set(
-                (int(m), int(y))
-                for m, y in conn.execute(
-                    sa.select(feedback_sheets.c.member_id, feedback_sheets.c.year).where(
-                        feedback_sheets.c.member_id.in_(ids),
-                        feedback_sheets.c.year.in_(years),
-                        feedback_sheets.c.status == "confirmed",
-                    )
-                ).all()
-            )
-            days = sorted({e.day for e in entries})
-            stored = conn.execute(
-                sa.select(
-                    activities.c.member_id,
-                    activities.c.day,
-                    activities.c.hours,
-                    activities.c.content,
-                    activities.c.place,
-                    activities.c.participants,
-                    activities.c.rating,
-                    activities.c.kind,
-                    activities.c.self_reported,
-                ).where(activities.c.member_id.in_(ids), activities.c.day.in_(days))
             ).all()
-            totals: dict[tuple[int, date], float] = defaultdict(float)
-            keys = set()
-            for r in stored:
-                totals[(r.member_id, _day(r.day))] += r.hours
-                keys.add(
-                    (
-                        r.member_id,
-                        _day(r.day),
-                        r.content,
-                        r.place,
-                        r.participants,
-                        r.hours,
-                        r.rating,
-                        r.kind,
-                        bool(r.self_reported),
-                    )
+        )
+        days = sorted({e.day for e in entries})
+        stored = conn.execute(
+            sa.select(
+                activities.c.member_id,
+                activities.c.day,
+                activities.c.hours,
+                activities.c.content,
+                activities.c.place,
+                activities.c.participants,
+                activities.c.rating,
+                activities.c.kind,
+                activities.c.self_reported,
+            ).where(activities.c.member_id.in_(ids), activities.c.day.in_(days))
+        ).all()
+        totals: dict[tuple[int, date], float] = defaultdict(float)
+        keys = set()
+        for r in stored:
+            totals[(r.member_id, _day(r.day))] += r.hours
+            keys.add(
+                (
+                    r.member_id,
+                    _day(r.day),
+                    r.content,
+                    r.place,
+                    r.participants,
+                    r.hours,
+                    r.rating,
+                    r.kind,
+                    bool(r.self_reported),
                 )
-            if any(e.group_id is not None for e in entries):
-                self._check_groups(conn, actor, entries, found)
-            values = []
-            for e in entries:
-                member = found[e.member_id]
-                if (e.member_id, e.day.year) in locked:
-                    raise ConflictError(
-                        "activity.locked",
-                        f"{member.name} {e.day.year} 年的实绩反馈单已盖章确认，不能再添加该年的活动："
-                        "如确需补录，请社区先退回该反馈单（feedback reopen）。",
-                    )
-                full = (e.member_id, e.day, e.content, e.place, e.participants, e.hours)
-                full += (e.rating.value, e.kind, e.self_reported)
-                if full in keys:
-                    raise ConflictError(
-                        "activity.duplicate",
-                        f"{member.name} 在 {e.day.isoformat()} 已有一条完全相同的活动：不用重复记录。",
-                    )
-                key = (e.member_id, e.day)
-                if totals[key] + e.hours > _LIMIT:
-                    raise ValidationError(
-                        "activity.hours_day",
-                        f"{member.name} 在 {e.day.isoformat()} 已记 {totals[key]:g} 小时，"
-                        f"再加 {e.hours:g} 小时超过每天 24 小时：请核对时长和日期。",
-                    )
-                totals[key] += e.hours
-                keys.add(full)
-                values.append(
-                    {
-                        "member_id": e.member_id,
-                        "community_id": member.community_id,
-                        "unit_code": member.unit_code,
-                        "district_code": member.district_code,
-                        "day": e.day,
-                        "year": e.day.year,
-                        "content": e.content,
-                        "place": e.place,
-                        "participants": e.participants,
-                        "hours": e.hours,
-                        "rating": e.rating.value,
-                        "kind": e.kind,
-                        "self_reported": e.self_reported,
-                        "confirmed": not e.self_reported,
-                        "group_id": e.group_id,
-                    }
-                )
-            new_ids = [
-                int(
-                    conn.execute(
-                        sa.insert(activities).values(**v).returning(activities.c.id)
-                    ).scalar_one()
-                )
-                for v in values
-            ]
-            first = found[entries[0].member_id]
-            self._audit(
-                conn,
-                actor,
-                "activity.record",
-                subject,
-                after={
-                    "activities": [
-                        {
-                            "id": i,
-                            "member_id": v["member_id"],
-                            "name": found[v["member_id"]].name,
-                            "day": v["day"].isoformat(),
-                            "hours": v["hours"],
-                            "content": v["content"],
-                            "rating": v["rating"],
-                            "kind": v["kind"],
-                            "self_reported": v["self_reported"],
-                        }
-                        for i, v in zip(new_ids, values, strict=True)
-                    ]
-                },
-                community_id=first.community_id,
             )
-            return new_ids
+        if any(e.group_id is not None for e in entries):
+            self._check_groups(conn, actor, entries, found)
+        values = []
+        for e in entries:
+            member = found[e.member_id]
+            if (e.member_id, e.day.year) in locked:
+                raise ConflictError(
+                    "activity.locked",
+                    f"{member.name} {e.day.year} 年的实绩反馈单已盖章确认，不能再添加该年的活动："
+                    "如确需补录，请社区先退回该反馈单（feedback reopen）。",
+                )
+            full = (e.member_id, e.day, e.content, e.place, e.participants, e.hours)
+            full += (e.rating.value, e.kind, e.self_reported)
+            if full in keys:
+                raise ConflictError(
+                    "activity.duplicate",
+                    f"{member.name} 在 {e.day.isoformat()} 已有一条完全相同的活动：不用重复记录。",
+                )
+            key = (e.member_id, e.day)
+            if totals[key] + e.hours > _LIMIT:
+                raise ValidationError(
+                    "activity.hours_day",
+                    f"{member.name} 在 {e.day.isoformat()} 已记 {totals[key]:g} 小时，"
+                    f"再加 {e.hours:g} 小时超过每天 24 小时：请核对时长和日期。",
+                )
+            totals[key] += e.hours
+            keys.add(full)
+            values.append(
+                {
+                    "member_id": e.member_id,
+                    "community_id": member.community_id,
+                    "unit_code": member.unit_code,
+                    "district_code": member.district_code,
+                    "day": e.day,
+                    "year": e.day.year,
+                    "content": e.content,
+                    "place": e.place,
+                    "participants": e.participants,
+                    "hours": e.hours,
+                    "rating": e.rating.value,
+                    "kind": e.kind,
+                    "self_reported": e.self_reported,
+                    "confirmed": not e.self_reported,
+                    "group_id": e.group_id,
+                }
+            )
+        new_ids = [
+            int(
+                conn.execute(
+                    sa.insert(activities).values(**v).returning(activities.c.id)
+                ).scalar_one()
+            )
+            for v in values
+        ]
+        first = found[entries[0].member_id]
+        self._audit(
+            conn,
+            actor,
+            "activity.record",
+            subject,
+            after={
+                "activities": [
+                    {
+                        "id": i,
+                        "member_id": v["member_id"],
+                        "name": found[v["member_id"]].name,
+                        "day": v["day"].isoformat(),
+                        "hours": v["hours"],
+                        "content": v["content"],
+                        "rating": v["rating"],
+                        "kind": v["kind"],
+                        "self_reported": v["self_reported"],
+                    }
+                    for i, v in zip(new_ids, values, strict=True)
+                ]
+            },
+            community_id=first.community_id,
+        )
+        return new_ids
 
     def _check_groups(
         self, conn: sa.Connection, actor: Actor, entries: Sequence[ServiceEntry], found: Any

@@ -92,6 +92,7 @@ from partyreg_plugins.sqlstore.engine import (
     sqlite_path,
     translated_errors,
 )
+from partyreg_plugins.sqlstore.events import SqlEventRepository
 from partyreg_plugins.sqlstore.feedback import FeedbackStoreMixin
 from partyreg_plugins.sqlstore.history import (
     activity_district_on_day,
@@ -293,6 +294,11 @@ class SqlStore(
         self._ready = False
         self._roles = pg.Roles(self._url.database or "") if self.dialect == "postgresql" else None
         self._checked_roles: set[str] = set()
+
+    @functools.cached_property
+    def events(self) -> SqlEventRepository:
+        """Community events and check-in (decision 0125)."""
+        return SqlEventRepository(self)
 
     def __repr__(self) -> str:
         return f"SqlStore({self._url.render_as_string(hide_password=True)!r})"
