@@ -201,6 +201,7 @@ class WishService:
         text = check_note(reason, field="取消原因", code="wish.reason", required=True)
         current = self.repository.get(actor, wish_id)
         check_step(current, "cancel")
+        check_step_day(current, day, "cancel")
         wish = self.repository.cancel(actor, wish_id, text, day)
         self.changed(
             "wish.cancel",
