@@ -36,6 +36,7 @@ from partyreg_cli.commands import (
     posts,
     progress,
     routing,
+    serve,
     service,
     tui,
     verify,
@@ -106,6 +107,7 @@ cli.add_command(years.retention_group)
 cli.add_command(verify.verify)
 cli.add_command(wishes.wishes)
 cli.add_command(points.points)
+cli.add_command(serve.serve)
 
 
 def _register_plugin_commands(app: App) -> None:

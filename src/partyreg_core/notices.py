@@ -410,6 +410,8 @@ class DeliveryReport:
     #: messages left pending because their channel was found down earlier in this run or the
     #: time budget was spent
     deferred: int = 0
+    #: the batch that ``partyreg undo`` takes back (``None``: nothing written)
+    batch_id: str | None = None
 
     def count(self, outcome: Outcome) -> int:
         """How many attempts ended with ``outcome``."""

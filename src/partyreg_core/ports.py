@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from partyreg_core.retention import RetentionReport
     from partyreg_core.routing import QueuedMember, ReportInResult, Router, RoutingRun
     from partyreg_core.service import Assignment, Group, Need, RosterEntry
+    from partyreg_core.signin.port import SigninStore
     from partyreg_core.wishes.port import WishRepository
     from partyreg_core.years import CampaignYear, UnitConfirmation, YearOpening
 
@@ -158,6 +159,10 @@ class Store(Protocol):
     wishes: WishRepository
     points: PointsRepository
     nudges: NudgeRepository
+
+    @property
+    def signin(self) -> SigninStore:
+        """The one-time sign-in tokens and the site's session key (decision 0115)."""
 
     # -- set-up -----------------------------------------------------------------------------
 
@@ -310,6 +315,10 @@ class Store(Protocol):
         """Revert a batch nothing has built on yet (``reason`` goes to the audit log);
         :class:`ConflictError` saying what blocks it otherwise."""
 
+    def record_message_batch(self, actor: Actor, batch: Batch, message_ids: Sequence[int]) -> None:
+        """Record the outbox messages a reminder queued or a flush tried as one batch, which
+        :meth:`undo_batch` takes back as far as messages can be (decision 0109)."""
+
     def append_audit(
         self,
         actor: Actor,
@@ -387,6 +396,7 @@ class Store(Protocol):
         unit: OrgCode | None = None,
         only: CommunityRef | None = None,
         dry_run: bool = False,
+        batch: Batch | None = None,
     ) -> RoutingRun:
         """Route every pending member within the scope (registered, or waiting in a district's
         queue) as ``router`` plans, set-based; district and city operators only. ``unit``
@@ -577,8 +587,11 @@ class Store(Protocol):
         year: int,
         by_community: Mapping[int, Sequence[Assignment]],
         on: date,
+        *,
+        batch: Batch | None = None,
     ) -> dict[int, int]:
-        """:meth:`replace_assignments` for many communities in one transaction."""
+        """:meth:`replace_assignments` for many communities in one transaction (with ``batch``:
+        one batch that :meth:`undo_batch` takes back)."""
 
     def groups(self, actor: Actor, community_id: int, year: int) -> list[Group]:
         """The community's groups of ``year``, leader first in each."""
@@ -590,9 +603,15 @@ class Store(Protocol):
         group; audited with before and after)."""
 
     def replace_groups_many(
-        self, actor: Actor, year: int, by_community: Mapping[int, Sequence[Group]]
+        self,
+        actor: Actor,
+        year: int,
+        by_community: Mapping[int, Sequence[Group]],
+        *,
+        batch: Batch | None = None,
     ) -> dict[int, list[Group]]:
-        """:meth:`replace_groups` for many communities in one transaction."""
+        """:meth:`replace_groups` for many communities in one transaction (with ``batch``: one
+        batch that :meth:`undo_batch` takes back)."""
 
     # -- orgchanges --
 
@@ -753,6 +772,7 @@ class Store(Protocol):
         on: date,
         *,
         dry_run: bool = False,
+        batch: Batch | None = None,
     ) -> YearOpening:
         """Open ``year`` with ``calendar`` (city only; audited): close every earlier open year
         and carry each unit's standing registrations over for it to confirm (``dry_run``:
@@ -780,7 +800,7 @@ class Store(Protocol):
         """Each visible member's confirmed service in ``year`` (hours, count, ratings)."""
 
     def run_retention(
-        self, actor: Actor, on: date, years: int, *, dry_run: bool
+        self, actor: Actor, on: date, years: int, *, dry_run: bool, batch: Batch | None = None
     ) -> RetentionReport:
         """Anonymise members who left ``years`` years before ``on`` or earlier, scrub the audit
         log's values about them, and log the run (city only; a dry run writes nothing)."""

@@ -200,6 +200,9 @@ class RetentionReport:
         """How many wishes' residents are (or would be) erased."""
         return len(self.wish_ids)
 
+    #: the batch that ``partyreg undo`` takes back (``None``: nothing written)
+    batch_id: str | None = None
+
     @property
     def members(self) -> int:
         """How many members are (or would be) anonymised."""

@@ -7,6 +7,7 @@ values and raises :class:`partyreg_core.errors.PartyregError`; it never formats 
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import logging
@@ -202,6 +203,7 @@ from partyreg_core.service import (
     Need,
     check_need,
 )
+from partyreg_core.signin.service import SigninService
 from partyreg_core.textencoding import decode_text
 from partyreg_core.wishes.service import WishService
 from partyreg_core.years import (
@@ -265,6 +267,8 @@ class Workspace:
             identity = FixedIdentity(os_user) if os_user is not None else OsIdentity()
         self._identity_provider = identity
         self._clock = clock or (lambda: datetime.now(UTC))
+        #: the outbox ids queued while a reminder runs (the messages of its batch)
+        self._enqueued: list[int] | None = None
 
     @cached_property
     def identity(self) -> Identity:
@@ -510,6 +514,24 @@ class Workspace:
                     account=account.name,
                 )
 
+    # -- the members' site -------------------------------------------------------------------
+
+    @cached_property
+    def signin(self) -> SigninService:
+        """One-time sign-in links and the site's session key (decision 0115)."""
+        return SigninService(self, self.store.signin)
+
+    def for_member(self, member_id: int) -> Workspace:
+        """This workspace acting for the signed-in member ``member_id`` (the members' site):
+        the same store and account, the audit log's actor ``member:ID`` (decision 0116).
+        Everything it does is judged by the same rules as the operator's own commands."""
+        child = copy.copy(self)
+        child.__dict__ = {
+            k: v for k, v in self.__dict__.items() if k not in ("actor", "signin", "outbox_tally")
+        }
+        child.__dict__["actor"] = attrs.evolve(self.actor, member=member_id)
+        return child
+
     # -- plugins --------------------------------------------------------------------------
 
     def plugins(self) -> list[PluginInfo]:
@@ -703,6 +725,8 @@ class Workspace:
     # -- members ----------------------------------------------------------------------------
 
     def _masked(self, member: Member) -> Member:
+        if self.actor.member is not None and self.actor.member == member.id:
+            return member  # a signed-in member sees their own record in full
         scope = self.actor.scope
         if scope.sees_full_phone and scope.sees_full_address:
             return member
@@ -1415,9 +1439,13 @@ class Workspace:
         community not in the directory to the district's queue; an unknown 县区 waits at the
         aggregator. Emits ``route.routed`` per community and ``route.queued`` per queue."""
         unit_code = self.code(unit).code if unit is not None else None
+        day = on or self.today()
+        batch = None if dry_run else self._batch(BatchKind.ROUTE, "route", 0, day)
         run = self.store.route_pending(
-            self.actor, self.router(), on or self.today(), unit=unit_code, dry_run=dry_run
+            self.actor, self.router(), day, unit=unit_code, dry_run=dry_run, batch=batch
         )
+        if batch is not None and any(m.changed for m in run.members):
+            run = attrs.evolve(run, batch_id=batch.id)
         if not dry_run:
             self._route_events(run)
         return run
@@ -1759,10 +1787,20 @@ class Workspace:
             {"on": on.isoformat(), "days": days, "orgs": [e["code"] for e in events]},
         )
         before = dict(self.outbox_tally)
-        for event in events:
-            self._changed("progress.remind", f"org:{event['code']}", None, dict(event))
+        self._enqueued = []
+        try:
+            for event in events:
+                self._changed("progress.remind", f"org:{event['code']}", None, dict(event))
+            added, self._enqueued = self._enqueued, None
+        finally:
+            self._enqueued = None
         queued = {k: v - before[k] for k, v in self.outbox_tally.items()}
-        return Reminders(on, days, deadline, events, queued)
+        batch_id = None
+        if added:  # decision 0109: undo withdraws the reminders not yet sent
+            batch = self._batch(BatchKind.REMIND, f"progress remind {deadline.key}", len(added), on)
+            self.store.record_message_batch(self.actor, batch, added)
+            batch_id = batch.id
+        return Reminders(on, days, deadline, events, queued, batch_id)
 
     # -- notifications --
 
@@ -1930,6 +1968,8 @@ class Workspace:
                 )
         added = self.store.enqueue_messages(self.actor, rows, self.now())
         self._tally_outbox(rows, added)
+        if self._enqueued is not None:
+            self._enqueued.extend(added)
         channels_used = {r.channel for r in rows if r.status is OutboxStatus.PENDING}
         # a channel found down earlier in this command is not tried again by it
         if added and channels_used - self._notify_down and self.notify_config.deliver_immediately:
@@ -2063,7 +2103,13 @@ class Workspace:
                     down.add(message.channel)  # not tried again in this run
             self.store.record_attempts(self.actor, [attempt], at)
             attempts.append(attempt)
-        return DeliveryReport(tuple(attempts), deferred)
+        batch_id = None
+        tried = [a.message_id for a in attempts]
+        if tried and ids is None:  # a flush: one batch (decision 0109)
+            batch = self._batch(BatchKind.FLUSH, "notify flush", len(tried), None)
+            self.store.record_message_batch(self.actor, batch, tried)
+            batch_id = batch.id
+        return DeliveryReport(tuple(attempts), deferred, batch_id)
 
     def _claimed(self, at: datetime, ids: Sequence[int] | None) -> Iterator[OutboxMessage]:
         """Due messages, claimed a few at a time (each chunk with a fresh lease, so a long
@@ -2456,7 +2502,15 @@ class Workspace:
                 (c, assign_posts(candidates, openings, specialties, solver, post_names), people)
             )
         written: dict[int, int] = {}
+        batch_id = None
         if not dry_run:
+            batch = self._batch(
+                BatchKind.ASSIGN,
+                f"assign {the_year}",
+                sum(len(r.placements) for _c, r, _p in results),
+                None,
+            )
+            batch_id = batch.id
             written = self.store.replace_assignments_many(
                 self.actor,
                 the_year,
@@ -2468,6 +2522,7 @@ class Workspace:
                     for c, result, _people in results
                 },
                 self.today(),
+                batch=batch,
             )
             for c, result, _people in results:
                 self._changed(
@@ -2482,7 +2537,7 @@ class Workspace:
                     },
                 )
         return [
-            AssignmentRun(c, the_year, result, dry_run, written.get(c.id, 0), len(people))
+            AssignmentRun(c, the_year, result, dry_run, written.get(c.id, 0), len(people), batch_id)
             for c, result, people in results
         ]
 
@@ -2554,7 +2609,12 @@ class Workspace:
             }
             plans.append((c, plan_groups(to_group, the_bounds, the_rule, names)))
         stored: dict[int, list[Group]] = {}
+        batch_id = None
         if not dry_run:
+            batch = self._batch(
+                BatchKind.GROUP, f"group {the_year}", sum(len(p) for _c, p in plans), None
+            )
+            batch_id = batch.id
             stored = self.store.replace_groups_many(
                 self.actor,
                 the_year,
@@ -2565,6 +2625,7 @@ class Workspace:
                     ]
                     for c, planned in plans
                 },
+                batch=batch,
             )
             for c, _planned in plans:
                 self._changed(
@@ -2583,6 +2644,7 @@ class Workspace:
                 the_rule,
                 dry_run,
                 {m.member_id: m.name for m in rosters.get(c.id, [])},
+                batch_id,
             )
             for c, planned in plans
         ]
@@ -3158,11 +3220,15 @@ class Workspace:
         earlier years closed (readable, no new activities), standing registrations carried
         over for each unit to confirm."""
         calendar = self.calendar(check_year(year))
+        day = on or self.today()
+        batch = None if dry_run else self._batch(BatchKind.YEAR, f"year open {year}", 1, day)
         opening = self.store.open_year(
-            self.actor, year, calendar, on or self.today(), dry_run=dry_run
+            self.actor, year, calendar, day, dry_run=dry_run, batch=batch
         )
         if dry_run:
             return opening
+        if batch is not None:
+            opening = attrs.evolve(opening, batch_id=batch.id)
         self._changed(
             "year.open",
             f"year:{year}",
@@ -3217,9 +3283,13 @@ class Workspace:
     def run_retention(self, *, on: date | None = None, dry_run: bool = False) -> RetentionReport:
         """Anonymise the members who left more than the retention period before ``on``
         (city operators; a dry run writes nothing)."""
+        day = on or self.today()
+        batch = None if dry_run else self._batch(BatchKind.RETENTION, "retention run", 0, day)
         report = self.store.run_retention(
-            self.actor, on or self.today(), self.retention_years(), dry_run=dry_run
+            self.actor, day, self.retention_years(), dry_run=dry_run, batch=batch
         )
+        if batch is not None and report.members:
+            report = attrs.evolve(report, batch_id=batch.id)
         if not dry_run:
             self._changed(
                 "retention.run",
@@ -3245,6 +3315,8 @@ class Reminders:
     queued: Mapping[str, int] = attrs.field(
         factory=lambda: {"pending": 0, "skipped": 0, "duplicate": 0}
     )
+    #: the batch that ``partyreg undo`` takes back (``None``: nothing written)
+    batch_id: str | None = None
 
 
 #: The shared setting overriding or extending the specialty map: ``{word: [post codes]}``.

@@ -16,6 +16,7 @@ import click
 from partyreg_cli.app import App
 from partyreg_cli.commands.dates import DAY
 from partyreg_cli.output import emit_json, emit_table
+from partyreg_core.batches import BatchKind
 from partyreg_core.errors import ValidationError
 from partyreg_core.forms import FormKind
 from partyreg_core.importing import ImportProgress, ImportReport, ImportRequest
@@ -259,8 +260,17 @@ def undo_command(app: App, batch_id: str, reason: str, as_json: bool) -> None:
     if as_json:
         emit_json(result)
         return
+    if result.kind in (BatchKind.REMIND, BatchKind.FLUSH):
+        click.echo(
+            f"已撤销批次 {result.batch_id}（{result.kind.label}）：撤回尚未发出的消息 "
+            f"{result.removed + result.restored} 条。"
+        )
+        if result.unrecalled:
+            click.echo(f"另有 {result.unrecalled} 条已经发出，无法撤回：如需更正请另行通知。")
+        return
     click.echo(
-        f"已撤销批次 {result.batch_id}：删除 {result.removed} 行，恢复 {result.restored} 行。"
+        f"已撤销批次 {result.batch_id}（{result.kind.label}）：删除 {result.removed} 行，"
+        f"恢复 {result.restored} 行。"
     )
 
 

@@ -660,6 +660,47 @@ erased_people = sa.Table(
     sa.Column("erased_on", sa.Date, nullable=False),
 )
 
+# what a bulk action changed (revision 0016, decision 0109): per row its key and its values
+# before (``None``: inserted) and after (``None``: deleted), so that ``partyreg undo BATCH``
+# puts the rows back; the ids of the messages a reminder queued or a flush sent
+batch_rows = sa.Table(
+    "batch_rows",
+    metadata,
+    _id(),
+    sa.Column("batch_id", BATCH_ID, sa.ForeignKey("import_batches.id"), nullable=False),
+    sa.Column("table_name", sa.String(64), nullable=False),
+    sa.Column("row_key", sa.JSON, nullable=False),
+    sa.Column("before", sa.JSON, nullable=True),
+    sa.Column("after", sa.JSON, nullable=True),
+    sa.Index(None, "batch_id"),
+)
+
+# ---------------------------------------------------------------------------------------------
+# The members' site (decision 0115)
+# ---------------------------------------------------------------------------------------------
+
+#: One-time sign-in links, by the SHA-256 digest of their token (the token itself is never
+#: stored): whose, made when and by whom, expiring when, used when.
+signin_tokens = sa.Table(
+    "signin_tokens",
+    metadata,
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("member_id", BIGINT, sa.ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("created_by", NAME, nullable=False),
+    sa.Index(None, "member_id"),
+)
+
+#: The store's secret key that signs the site's session cookies (one row; never exported).
+web_keys = sa.Table(
+    "web_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("secret", sa.LargeBinary, nullable=False),
+)
+
 # ---------------------------------------------------------------------------------------------
 # Residents' wishes, the points ledger, nudges (revision 0019; decisions 0130–0136)
 # ---------------------------------------------------------------------------------------------

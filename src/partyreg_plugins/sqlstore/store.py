@@ -9,6 +9,7 @@ the operator's own database role, so row-level security applies the same rule in
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 from array import array
@@ -28,6 +29,7 @@ from sqlalchemy.engine import Engine
 
 from partyreg_core.audit import AuditEntry, AuditQuery
 from partyreg_core.batches import (
+    RETENTION_IRREVERSIBLE,
     ActivityWrite,
     Batch,
     BatchKind,
@@ -99,6 +101,7 @@ from partyreg_plugins.sqlstore.history import (
     activity_unit_on_day,
     changed_after,
 )
+from partyreg_plugins.sqlstore.journal import journal_of, restore
 from partyreg_plugins.sqlstore.notify import NotifyStoreMixin
 from partyreg_plugins.sqlstore.nudges import SqlNudges
 from partyreg_plugins.sqlstore.orgchanges import OrgChangesMixin
@@ -116,6 +119,7 @@ from partyreg_plugins.sqlstore.schema import (
     activities,
     assignments,
     audit_log,
+    batch_rows,
     change_requests,
     claims,
     communities,
@@ -128,6 +132,7 @@ from partyreg_plugins.sqlstore.schema import (
     operator_communities,
     operators,
     org_units,
+    outbox,
     points_entries,
     posts,
     routes,
@@ -144,6 +149,7 @@ from partyreg_plugins.sqlstore.scoping import (
 )
 from partyreg_plugins.sqlstore.search import scan_order, text_condition, unit_prefix
 from partyreg_plugins.sqlstore.service import ServiceStoreMixin
+from partyreg_plugins.sqlstore.signin import SigninRepository
 from partyreg_plugins.sqlstore.wishes import SqlWishes
 from partyreg_plugins.sqlstore.years import YearsStore, erased_among
 
@@ -281,6 +287,11 @@ class SqlStore(
     Opening one does not connect; the first call does. :meth:`initialise` creates the store;
     every other method needs an initialised, current one and says how to get it otherwise.
     """
+
+    @functools.cached_property
+    def signin(self) -> SigninRepository:
+        """The members' site's one-time tokens and session key (decision 0115)."""
+        return SigninRepository(self)
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -1103,6 +1114,27 @@ class SqlStore(
                 scope_code=str(actor.scope.code) if actor.scope.code else None,
             )
         )
+
+    def _batch_written(self, conn: sa.Connection, batch_id: str, written: int) -> None:
+        conn.execute(
+            sa.update(import_batches)
+            .where(import_batches.c.id == batch_id)
+            .values(rows_written=written)
+        )
+
+    def record_message_batch(self, actor: Actor, batch: Batch, message_ids: Sequence[int]) -> None:
+        """Record the messages a reminder queued or a flush tried as one batch (decision
+        0109): ``undo_batch`` withdraws those not yet sent."""
+        with self._tx(actor, write=True) as conn:
+            self._insert_batch(conn, actor, batch, len(message_ids))
+            for chunk in _chunks(sorted(set(message_ids))):
+                conn.execute(
+                    sa.insert(batch_rows),
+                    [
+                        {"batch_id": batch.id, "table_name": "outbox", "row_key": {"id": i}}
+                        for i in chunk
+                    ],
+                )
 
     def batches(self, actor: Actor) -> list[Batch]:
         """The batches the actor may see (city: all; others: their own and their scope's),
@@ -1944,6 +1976,7 @@ class SqlStore(
 
     def undo_batch(self, actor: Actor, batch_id: str, reason: str = "") -> UndoReport:
         """Revert a registrations, activities or bulk-action batch nothing has built on yet."""
+        unrecalled = 0
         with self._tx(actor, write=True) as conn:
             row = conn.execute(
                 sa.select(import_batches).where(import_batches.c.id == batch_id)
@@ -1964,6 +1997,20 @@ class SqlStore(
             elif batch.kind is BatchKind.FEEDBACK:
                 restored = self._undo_feedback(conn, actor, batch_id, reason, _now().date())
                 removed = 0
+            elif batch.kind in JOURNALED:
+                if batch.kind is BatchKind.YEAR:
+                    self._year_undo_allowed(conn, actor, batch)
+                rows = journal_of(conn, batch_id)
+                removed = sum(1 for r in rows if r.before is None)
+                restored = restore(conn, rows, batch_id, JOURNALED[batch.kind]) - removed
+            elif batch.kind in (BatchKind.REMIND, BatchKind.FLUSH):
+                removed, restored, unrecalled = self._undo_messages(conn, batch, reason)
+            elif batch.kind is BatchKind.RETENTION:
+                raise ValidationError(
+                    "batch.irreversible",
+                    f"批次 {batch_id}（匿名化 {batch.written} 名党员）不能撤销。"
+                    + RETENTION_IRREVERSIBLE,
+                )
             else:
                 raise ValidationError(
                     "batch.undo_kind",
@@ -1989,7 +2036,41 @@ class SqlStore(
                 unit_code=actor.scope.code if actor.scope.role is not Role.DISTRICT else None,
                 district_code=actor.scope.code if actor.scope.role is Role.DISTRICT else None,
             )
-            return UndoReport(batch_id, batch.kind, removed, restored)
+            return UndoReport(batch_id, batch.kind, removed, restored, unrecalled)
+
+    def _undo_messages(
+        self, conn: sa.Connection, batch: Batch, reason: str
+    ) -> tuple[int, int, int]:
+        """A reminder's or a flush's messages: those never tried are deleted (a reminder's:
+        the same reminder may be queued again), those waiting for a retry are withdrawn
+        (failed, ``withdrawn``); those sent cannot be recalled and are counted."""
+        ids = [int(r.row_key["id"]) for r in journal_of(conn, batch.id)]
+        removed = withdrawn = sent = 0
+        for chunk in _chunks(ids):
+            rows = conn.execute(
+                sa.select(outbox.c.id, outbox.c.status, outbox.c.attempts).where(
+                    outbox.c.id.in_(chunk)
+                )
+            ).all()
+            fresh = [r.id for r in rows if r.status in ("pending", "skipped") and not r.attempts]
+            waiting = [r.id for r in rows if r.status == "pending" and r.attempts]
+            sent += sum(1 for r in rows if r.status == "sent")
+            if fresh and batch.kind is BatchKind.REMIND:
+                removed += conn.execute(sa.delete(outbox).where(outbox.c.id.in_(fresh))).rowcount
+            else:
+                waiting += fresh
+            if waiting:
+                withdrawn += conn.execute(
+                    sa.update(outbox)
+                    .where(outbox.c.id.in_(waiting))
+                    .values(
+                        status="failed",
+                        next_attempt_at=None,
+                        error_code="withdrawn",
+                        last_error=f"已撤回（撤销批次 {batch.id}：{reason}）"[:500],
+                    )
+                ).rowcount
+        return removed, withdrawn, sent
 
     def _undo_registrations(
         self, conn: sa.Connection, actor: Actor, batch: Batch
@@ -2124,6 +2205,15 @@ class SqlStore(
 
 # -- helpers ---------------------------------------------------------------------------------
 
+
+#: The bulk actions whose batch journal (``batch_rows``) ``undo_batch`` restores, with what
+#: their rows are called in a refusal.
+JOURNALED = {
+    BatchKind.ASSIGN: "岗位分配",
+    BatchKind.GROUP: "服务小组",
+    BatchKind.ROUTE: "分流结果",
+    BatchKind.YEAR: "年度和各单位的确认",
+}
 
 REGISTRATION_CHUNK = 20_000
 """Registrations classified and inserted at a time by :meth:`SqlStore.write_registrations`."""
