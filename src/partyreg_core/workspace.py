@@ -141,6 +141,7 @@ from partyreg_core.notices import (
 from partyreg_core.notices import (
     parse_target as parse_notify_target,
 )
+from partyreg_core.nudges.service import NudgeService
 from partyreg_core.operators import Actor, Operator, Role, Scope, parse_role
 from partyreg_core.orgchanges import OrgChange, OrgChangeRecord, OrgPlan, parse_change_rows
 from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit, TableProblem, check_table, parse_code
@@ -156,6 +157,7 @@ from partyreg_core.plugins import (
     list_plugins,
     make_plugin_manager,
 )
+from partyreg_core.points.service import PointsService
 from partyreg_core.ports import (
     Change,
     Exporter,
@@ -204,6 +206,7 @@ from partyreg_core.service import (
 )
 from partyreg_core.signin.service import SigninService
 from partyreg_core.textencoding import decode_text
+from partyreg_core.wishes.service import WishService
 from partyreg_core.years import (
     MONTH_DAYS_SETTING,
     CampaignYear,
@@ -1302,6 +1305,61 @@ class Workspace:
             self.pm.hook.partyreg_on_changed(workspace=self, change=change)
         except Exception:  # an event handler must not undo or hide a committed change
             log.exception("partyreg_on_changed handler failed for %s", subject)
+
+    # -- residents' wishes, points, nudges (feature packages, wired here only) -------------
+
+    @cached_property
+    def wishes(self) -> WishService:
+        """Residents' wishes (:mod:`partyreg_core.wishes`)."""
+        return WishService(
+            repository=self.store.wishes,
+            actor=lambda: self.actor,
+            today=self.today,
+            community=lambda text: self._service_community(text),
+            post=lambda community, text: self._post_for(community, text).code,
+            check_entries=self._check_entries,
+            changed=self._changed_event,
+        )
+
+    @cached_property
+    def points(self) -> PointsService:
+        """The points ledger (:mod:`partyreg_core.points`)."""
+        return PointsService(
+            repository=self.store.points,
+            actor=lambda: self.actor,
+            today=self.today,
+            default_year=self.default_year,
+            refuse_closed_year=lambda year: self.refuse_closed_year(year),
+            changed=self._changed_event,
+        )
+
+    @cached_property
+    def nudges(self) -> NudgeService:
+        """Nudges to individuals (:mod:`partyreg_core.nudges`)."""
+        return NudgeService(
+            repository=self.store.nudges,
+            actor=lambda: self.actor,
+            now=self.now,
+            setting=self.setting,
+            set_setting=self.set_setting,
+            feedback_deadline=lambda year: self.calendar(year).confirmation_due,
+            notify=self.notify,
+            changed=self._changed_event,
+        )
+
+    def _changed_event(
+        self,
+        action: str,
+        subject: str,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any] | None,
+    ) -> None:
+        self._changed(
+            action,
+            subject,
+            dict(before) if before is not None else None,
+            dict(after) if after is not None else None,
+        )
 
     # -- routing --------------------------------------------------------------------------
 
