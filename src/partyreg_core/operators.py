@@ -209,12 +209,15 @@ class Actor:
     """Who is acting: the operator account in effect and the OS user behind it.
 
     ``real`` is the OS user's own account when a city operator acts as another one with
-    ``--as``; the audit log records both.
+    ``--as``; the audit log records both. ``member`` is the member signed in on the members'
+    site: the site's own account (``operator``) acts for them, and the audit log records
+    ``member:ID`` as the actor and the site's account as acted through (decision 0116).
     """
 
     operator: Operator
     os_user: str
     real: Operator | None = None
+    member: int | None = None
 
     @property
     def scope(self) -> Scope:
@@ -228,12 +231,15 @@ class Actor:
 
     @property
     def on_behalf_of(self) -> str | None:
-        """The account acted as, when it is not the OS user's own (``--as``)."""
-        return self.operator.name if self.real is not None else None
+        """The account acted as, when it is not the OS user's own (``--as``), or the site's
+        account a signed-in member acts through."""
+        return self.operator.name if self.real is not None or self.member is not None else None
 
     @property
     def real_name(self) -> str:
-        """The account of the person at the keyboard."""
+        """The account of the person at the keyboard (``member:ID`` for a signed-in member)."""
+        if self.member is not None:
+            return f"member:{self.member}"
         return (self.real or self.operator).name
 
 

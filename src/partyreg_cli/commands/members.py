@@ -269,3 +269,59 @@ def remove(app: App, who: str, phone: str | None, reason: str, as_json: bool) ->
         emit_json(member_json(removed))
         return
     click.echo(f"已删除党员 {removed.name}（编号 {removed.id}）。")
+
+
+@members.command("invite")
+@click.argument("who", metavar="编号|姓名")
+@click.option("--phone", help="同名时用联系方式区分。")
+@click.option(
+    "--hours",
+    type=click.FloatRange(min=0.02, max=168),
+    default=24.0,
+    show_default=True,
+    help="链接的有效期（小时）。",
+)
+@click.option(
+    "--base-url", metavar="URL", help="网站地址（默认 partyreg serve --public-url 设定的）。"
+)
+@click.option("--no-send", is_flag=True, help="只生成链接，不经通知发件箱发给党员。")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON（键 url、expires_at、queued）。")
+@click.pass_obj
+def invite(
+    app: App,
+    who: str,
+    phone: str | None,
+    hours: float,
+    base_url: str | None,
+    no_send: bool,
+    as_json: bool,
+) -> None:
+    """生成党员服务网站的一次性登录链接，并发到党员登记的手机（已配置短信通道时）。"""
+    from datetime import timedelta
+
+    ws = app.workspace
+    member = _one(ws, who, phone)
+    made = ws.signin.invite(
+        member.id, base_url=base_url, ttl=timedelta(hours=hours), send=not no_send
+    )
+    if as_json:
+        emit_json(
+            {
+                "member_id": made.member_id,
+                "url": made.url,
+                "expires_at": made.expires_at.isoformat(),
+                "queued": made.queued,
+            }
+        )
+        return
+    click.echo(
+        f"{member.name} 的登录链接（只能用一次，{made.expires_at:%Y-%m-%d %H:%M} UTC 前有效）："
+    )
+    click.echo(made.url)
+    if made.queued:
+        click.echo(f"已放入通知发件箱，发往党员登记的手机（{made.queued} 条）。")
+    elif not no_send:
+        click.echo(
+            "没有可发给党员的通道（notify channel add members:… --type sms）：请把链接当面或"
+            "电话告知本人，勿发到群里。"
+        )

@@ -60,6 +60,7 @@ from partyreg_plugins.sqlstore.schema import (
     year_confirmations,
 )
 from partyreg_plugins.sqlstore.scoping import activity_condition, subtree, where
+from partyreg_plugins.sqlstore.wishes import erase_residents
 
 _CHUNK = 500
 
@@ -509,6 +510,7 @@ class YearsStore:
             ids = [r[0] for r in due]
             by_unit = dict(sorted(Counter(str(r[1]) for r in due).items()))
             changes = self._audit_scrubs(conn, set(ids)) if ids else []
+            wish_ids = erase_residents(conn, due_by, on, dry_run=dry_run)
             report = RetentionReport(
                 on=on,
                 years=years,
@@ -517,6 +519,7 @@ class YearsStore:
                 member_ids=tuple(ids),
                 audit_entry_ids=tuple(entry_id for entry_id, _b, _a in changes),
                 by_unit=by_unit,
+                wish_ids=tuple(wish_ids),
             )
             if dry_run or not ids:
                 if not dry_run:
@@ -577,6 +580,7 @@ class YearsStore:
                 "member_ids": list(report.member_ids),
                 "by_unit": dict(report.by_unit),
                 "audit_entries": report.audit_entries,
+                "wishes": report.wishes,
                 "audit_entry_ids": list(report.audit_entry_ids),
             },
         )

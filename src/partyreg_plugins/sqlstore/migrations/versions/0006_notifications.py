@@ -12,7 +12,7 @@ channels are readable by all (delivery reads them for any target; they hold no s
 written only within the writer's scope.
 
 Revision ID: 0006
-Revises: 0003
+Revises: 0005
 Create Date: 2026-11-26
 """
 

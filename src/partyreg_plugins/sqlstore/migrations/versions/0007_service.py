@@ -10,7 +10,7 @@ may read them (they hold no personal data; group members are in ``group_members`
 member like the other member tables).
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0006
 Create Date: 2026-11-26
 """
 

@@ -1,7 +1,7 @@
 """feedback sheets: sequence, stamp line and delivery; indexes for numbering and the ledger
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0007
 Create Date: 2026-11-26
 """
 

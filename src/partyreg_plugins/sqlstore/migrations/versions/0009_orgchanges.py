@@ -5,7 +5,7 @@ PostgreSQL: ``member_units`` holds members' data and gets the member-child polic
 readable by all, written by the city or within the writer's code.
 
 Revision ID: 0009
-Revises: 0003
+Revises: 0008
 Create Date: 2026-11-26
 """
 

@@ -6,7 +6,7 @@ the city or by a district or unit operator whose scope covers the unit. The app 
 privileges the grants of revision 0002 gave the tables that existed then.
 
 Revision ID: 0010
-Revises: 0003
+Revises: 0009
 Create Date: 2026-11-26
 """
 
