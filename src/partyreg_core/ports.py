@@ -42,9 +42,11 @@ if TYPE_CHECKING:
         Target,
         TargetPlace,
     )
+    from partyreg_core.nudges.port import NudgeRepository
     from partyreg_core.operators import Actor, Operator
     from partyreg_core.orgchanges import OrgChange, OrgChangeRecord, OrgPlan
     from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit
+    from partyreg_core.points.port import PointsRepository
     from partyreg_core.posts import Post
     from partyreg_core.progress import OverdueMember, ProgressBy, ProgressCount
     from partyreg_core.records import Activity, CommunityRef, DirectoryEntry, Registration
@@ -52,6 +54,7 @@ if TYPE_CHECKING:
     from partyreg_core.routing import QueuedMember, ReportInResult, Router, RoutingRun
     from partyreg_core.service import Assignment, Group, Need, RosterEntry
     from partyreg_core.signin.port import SigninStore
+    from partyreg_core.wishes.port import WishRepository
     from partyreg_core.years import CampaignYear, UnitConfirmation, YearOpening
 
 # ---------------------------------------------------------------------------------------------
@@ -155,6 +158,10 @@ class Store(Protocol):
     #: community events and check-in (:mod:`partyreg_core.events`)
     events: EventRepository
     dialect: str
+    #: the feature repositories (each a small Protocol of its own package)
+    wishes: WishRepository
+    points: PointsRepository
+    nudges: NudgeRepository
 
     @property
     def signin(self) -> SigninStore:

@@ -141,6 +141,7 @@ from partyreg_core.notices import (
 from partyreg_core.notices import (
     parse_target as parse_notify_target,
 )
+from partyreg_core.nudges.service import NudgeService
 from partyreg_core.operators import Actor, Operator, Role, Scope, parse_role
 from partyreg_core.orgchanges import OrgChange, OrgChangeRecord, OrgPlan, parse_change_rows
 from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit, TableProblem, check_table, parse_code
@@ -156,6 +157,7 @@ from partyreg_core.plugins import (
     list_plugins,
     make_plugin_manager,
 )
+from partyreg_core.points.service import PointsService
 from partyreg_core.ports import (
     Change,
     Exporter,
@@ -204,6 +206,7 @@ from partyreg_core.service import (
 )
 from partyreg_core.signin.service import SigninService
 from partyreg_core.textencoding import decode_text
+from partyreg_core.wishes.service import WishService
 from partyreg_core.years import (
     MONTH_DAYS_SETTING,
     CampaignYear,
@@ -1303,6 +1306,61 @@ class Workspace:
         except Exception:  # an event handler must not undo or hide a committed change
             log.exception("partyreg_on_changed handler failed for %s", subject)
 
+    # -- residents' wishes, points, nudges (feature packages, wired here only) -------------
+
+    @cached_property
+    def wishes(self) -> WishService:
+        """Residents' wishes (:mod:`partyreg_core.wishes`)."""
+        return WishService(
+            repository=self.store.wishes,
+            actor=lambda: self.actor,
+            today=self.today,
+            community=lambda text: self._service_community(text),
+            post=lambda community, text: self._post_for(community, text).code,
+            check_entries=self._check_entries,
+            changed=self._changed_event,
+        )
+
+    @cached_property
+    def points(self) -> PointsService:
+        """The points ledger (:mod:`partyreg_core.points`)."""
+        return PointsService(
+            repository=self.store.points,
+            actor=lambda: self.actor,
+            today=self.today,
+            default_year=self.default_year,
+            refuse_closed_year=lambda year: self.refuse_closed_year(year),
+            changed=self._changed_event,
+        )
+
+    @cached_property
+    def nudges(self) -> NudgeService:
+        """Nudges to individuals (:mod:`partyreg_core.nudges`)."""
+        return NudgeService(
+            repository=self.store.nudges,
+            actor=lambda: self.actor,
+            now=self.now,
+            setting=self.setting,
+            set_setting=self.set_setting,
+            feedback_deadline=lambda year: self.calendar(year).confirmation_due,
+            notify=self.notify,
+            changed=self._changed_event,
+        )
+
+    def _changed_event(
+        self,
+        action: str,
+        subject: str,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any] | None,
+    ) -> None:
+        self._changed(
+            action,
+            subject,
+            dict(before) if before is not None else None,
+            dict(after) if after is not None else None,
+        )
+
     # -- routing --------------------------------------------------------------------------
 
     def directory_entry(
@@ -1479,9 +1537,26 @@ class Workspace:
         )
         if batch is not None and any(m.changed for m in run.members):
             run = attrs.evolve(run, batch_id=batch.id)
-        if not dry_run:
+            with self._queued_by(batch):  # the route's messages are part of its batch
+                self._route_events(run)
+        elif not dry_run:
             self._route_events(run)
         return run
+
+    @contextmanager
+    def _queued_by(self, batch: Batch) -> Iterator[list[int]]:
+        """Collect the outbox messages queued inside the block and record them under
+        ``batch`` (an undo withdraws those not yet sent; decision 0109)."""
+        outer, self._enqueued = self._enqueued, []
+        collected = self._enqueued
+        try:
+            yield collected
+        finally:
+            self._enqueued = outer
+        if outer is not None:
+            outer.extend(collected)
+        if collected:
+            self.store.record_message_batch(self.actor, batch, collected)
 
     def route_queue(self, district: OrgCode | str | None = None) -> list[QueueGroup]:
         """The queue within the scope (``partyreg route queue``): members waiting for their
@@ -1820,20 +1895,13 @@ class Workspace:
             {"on": on.isoformat(), "days": days, "orgs": [e["code"] for e in events]},
         )
         before = dict(self.outbox_tally)
-        self._enqueued = []
-        try:
+        # decision 0109: one batch, whose undo withdraws the reminders not yet sent
+        batch = self._batch(BatchKind.REMIND, f"progress remind {deadline.key}", len(events), on)
+        with self._queued_by(batch) as added:
             for event in events:
                 self._changed("progress.remind", f"org:{event['code']}", None, dict(event))
-            added, self._enqueued = self._enqueued, None
-        finally:
-            self._enqueued = None
         queued = {k: v - before[k] for k, v in self.outbox_tally.items()}
-        batch_id = None
-        if added:  # decision 0109: undo withdraws the reminders not yet sent
-            batch = self._batch(BatchKind.REMIND, f"progress remind {deadline.key}", len(added), on)
-            self.store.record_message_batch(self.actor, batch, added)
-            batch_id = batch.id
-        return Reminders(on, days, deadline, events, queued, batch_id)
+        return Reminders(on, days, deadline, events, queued, batch.id if added else None)
 
     # -- notifications --
 
@@ -2557,18 +2625,19 @@ class Workspace:
                 self.today(),
                 batch=batch,
             )
-            for c, result, _people in results:
-                self._changed(
-                    "assign.replace",
-                    f"community:{c.id}",
-                    None,
-                    {
-                        "community_id": c.id,
-                        "year": the_year,
-                        "assigned": written[c.id],
-                        "left_over": len(result.left_over),
-                    },
-                )
+            with self._queued_by(batch):
+                for c, result, _people in results:
+                    self._changed(
+                        "assign.replace",
+                        f"community:{c.id}",
+                        None,
+                        {
+                            "community_id": c.id,
+                            "year": the_year,
+                            "assigned": written[c.id],
+                            "left_over": len(result.left_over),
+                        },
+                    )
         return [
             AssignmentRun(c, the_year, result, dry_run, written.get(c.id, 0), len(people), batch_id)
             for c, result, people in results
@@ -2660,13 +2729,14 @@ class Workspace:
                 },
                 batch=batch,
             )
-            for c, _planned in plans:
-                self._changed(
-                    "group.replace",
-                    f"community:{c.id}",
-                    None,
-                    {"community_id": c.id, "year": the_year, "groups": len(stored[c.id])},
-                )
+            with self._queued_by(batch):
+                for c, _planned in plans:
+                    self._changed(
+                        "group.replace",
+                        f"community:{c.id}",
+                        None,
+                        {"community_id": c.id, "year": the_year, "groups": len(stored[c.id])},
+                    )
         return [
             GroupingRun(
                 c,
@@ -3260,19 +3330,20 @@ class Workspace:
         )
         if dry_run:
             return opening
-        if batch is not None:
-            opening = attrs.evolve(opening, batch_id=batch.id)
-        self._changed(
-            "year.open",
-            f"year:{year}",
-            None,
-            {
-                "year": year,
-                "closed_years": list(opening.closed_years),
-                "units": opening.units,
-                "members": opening.members,
-            },
-        )
+        assert batch is not None
+        opening = attrs.evolve(opening, batch_id=batch.id)
+        with self._queued_by(batch):
+            self._changed(
+                "year.open",
+                f"year:{year}",
+                None,
+                {
+                    "year": year,
+                    "closed_years": list(opening.closed_years),
+                    "units": opening.units,
+                    "members": opening.members,
+                },
+            )
         return opening
 
     def year_confirmations(

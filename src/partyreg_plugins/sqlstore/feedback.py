@@ -36,6 +36,7 @@ from partyreg_core.feedback import (
 from partyreg_core.normalize import MAX_HOURS
 from partyreg_core.operators import Actor, Role
 from partyreg_core.orgcodes import OrgCode, parse_code
+from partyreg_core.points.model import Earning, PointsSource
 from partyreg_core.years import refuse_closed_year
 from partyreg_plugins.sqlstore.bulk import fetch_rows
 from partyreg_plugins.sqlstore.history import (
@@ -45,6 +46,7 @@ from partyreg_plugins.sqlstore.history import (
     district_code_on,
     unit_code_on,
 )
+from partyreg_plugins.sqlstore.points import earn, reverse
 from partyreg_plugins.sqlstore.schema import (
     NO_COMMUNITY,
     NO_DISTRICT,
@@ -61,6 +63,7 @@ from partyreg_plugins.sqlstore.schema import (
     members,
     org_units,
     posts,
+    wishes,
 )
 from partyreg_plugins.sqlstore.scoping import (
     activity_condition,
@@ -140,11 +143,22 @@ class FeedbackStoreMixin:
             return self.record_activities_in(conn, actor, entries, subject=subject)
 
     def record_activities_in(
-        self, conn: sa.Connection, actor: Actor, entries: Sequence[ServiceEntry], *, subject: str
+        self,
+        conn: sa.Connection,
+        actor: Actor,
+        entries: Sequence[ServiceEntry],
+        *,
+        subject: str,
     ) -> list[int]:
-        """:meth:`record_activities` within a transaction already open (closing an event
-        records its activities and marks it closed in one)."""
+        """:meth:`record_activities` inside the caller's transaction (closing an event records
+        its activities and marks it closed in one; a wish recorded as an activity links it in
+        the same one); the confirmed activities earn their points here."""
         scope = actor.scope
+        if not scope.may_record_activities():
+            raise NotPermittedError(
+                "activity.denied",
+                "单位党组织不能录入活动：活动由社区、社区工作指导员或其县区录入。",
+            )
         ids = sorted({e.member_id for e in entries})
         condition = activity_write_condition(scope)
         found = {
@@ -310,6 +324,23 @@ class FeedbackStoreMixin:
             },
             community_id=first.community_id,
         )
+        earn(
+            conn,
+            [
+                Earning(
+                    member_id=v["member_id"],
+                    day=v["day"],
+                    source=PointsSource.ACTIVITY,
+                    source_id=i,
+                    hours=v["hours"],
+                    kind=v["kind"],
+                    what=v["content"][:40],
+                )
+                for i, v in zip(new_ids, values, strict=True)
+                if v["confirmed"]
+            ],
+            recorded_by=actor.name,
+        )
         return new_ids
 
     def _check_groups(
@@ -448,7 +479,19 @@ class FeedbackStoreMixin:
                         f"请先退回反馈单（partyreg feedback reopen {locked} --reason …），改后再确认。",
                     )
             if entry is None:
+                conn.execute(
+                    sa.update(wishes)
+                    .where(wishes.c.activity_id == activity_id)
+                    .values(activity_id=None)
+                )
                 conn.execute(sa.delete(activities).where(activities.c.id == activity_id))
+                reverse(
+                    conn,
+                    PointsSource.ACTIVITY,
+                    [activity_id],
+                    reason=f"活动 {activity_id} 已删除",
+                    recorded_by=actor.name,
+                )
                 after: dict[str, Any] = {"removed": True, "reason": reason}
             else:
                 others = conn.execute(
@@ -490,6 +533,29 @@ class FeedbackStoreMixin:
                 conn.execute(
                     sa.update(activities).where(activities.c.id == activity_id).values(**values)
                 )
+                if row.confirmed:  # priced again as corrected (on the rules of its new day)
+                    reverse(
+                        conn,
+                        PointsSource.ACTIVITY,
+                        [activity_id],
+                        reason=f"活动 {activity_id} 已修改",
+                        recorded_by=actor.name,
+                    )
+                    earn(
+                        conn,
+                        [
+                            Earning(
+                                member_id=current.member_id,
+                                day=entry.day,
+                                source=PointsSource.ACTIVITY,
+                                source_id=activity_id,
+                                hours=entry.hours,
+                                kind=entry.kind,
+                                what=entry.content[:40],
+                            )
+                        ],
+                        recorded_by=actor.name,
+                    )
                 after = {**_stored_json(entry), "reason": reason}
             self._audit(
                 conn,
@@ -554,6 +620,21 @@ class FeedbackStoreMixin:
                         sa.update(activities)
                         .where(activities.c.id == activity_id)
                         .values(confirmed=True)
+                    )
+                    earn(
+                        conn,
+                        [
+                            Earning(
+                                member_id=row.member_id,
+                                day=_day(row.day),
+                                source=PointsSource.ACTIVITY,
+                                source_id=activity_id,
+                                hours=row.hours,
+                                kind=row.kind,
+                                what=row.content[:40],
+                            )
+                        ],
+                        recorded_by=actor.name,
                     )
                 else:
                     conn.execute(sa.delete(activities).where(activities.c.id == activity_id))

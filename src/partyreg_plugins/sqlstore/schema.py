@@ -749,3 +749,106 @@ web_keys = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("secret", sa.LargeBinary, nullable=False),
 )
+
+# ---------------------------------------------------------------------------------------------
+# Residents' wishes, the points ledger, nudges (revision 0019; decisions 0130–0136)
+# ---------------------------------------------------------------------------------------------
+
+WISH_STATUSES = ("open", "claimed", "done", "rated", "cancelled")
+WISH_VERDICTS = ("满意", "基本满意", "不满意")
+POINTS_SOURCES = ("activity", "wish", "rating", "event", "adjustment")
+
+#: A resident's wish (微心愿) in a community: the resident's name and phone are personal data,
+#: blanked by retention (``erased_on``); ``member_unit_code`` (the claiming member's unit)
+#: lets the unit read the wishes its members did.
+wishes = sa.Table(
+    "wishes",
+    metadata,
+    _id(),
+    sa.Column("community_id", BIGINT, sa.ForeignKey("communities.id"), nullable=False),
+    sa.Column("district_code", CODE, nullable=True),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("resident_name", NAME, nullable=False, server_default=""),
+    sa.Column("resident_phone", sa.String(32), nullable=False, server_default=""),
+    sa.Column("post_code", SHORT, nullable=False, server_default=""),
+    sa.Column("due", sa.Date, nullable=True),
+    sa.Column("source", sa.String(64), nullable=False, server_default=""),
+    sa.Column("received_on", sa.Date, nullable=False),
+    sa.Column("status", SHORT, nullable=False, server_default="open"),
+    sa.Column("member_id", BIGINT, sa.ForeignKey("members.id"), nullable=True),
+    sa.Column("member_unit_code", CODE, nullable=True),
+    sa.Column("claimed_on", sa.Date, nullable=True),
+    sa.Column("done_on", sa.Date, nullable=True),
+    sa.Column("done_note", sa.Text, nullable=False, server_default=""),
+    sa.Column("rating", sa.String(16), nullable=True),
+    sa.Column("rating_comment", sa.Text, nullable=False, server_default=""),
+    sa.Column("rated_on", sa.Date, nullable=True),
+    sa.Column("cancelled_on", sa.Date, nullable=True),
+    sa.Column("cancel_reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("activity_id", BIGINT, sa.ForeignKey("activities.id"), nullable=True),
+    sa.Column("batch_id", BATCH_ID, nullable=True),
+    sa.Column("created_by", NAME, nullable=False, server_default=""),
+    sa.Column("erased_on", sa.Date, nullable=True),
+    sa.CheckConstraint(_in("status", WISH_STATUSES), name="status"),
+    sa.CheckConstraint(f"rating IS NULL OR {_in('rating', WISH_VERDICTS)}", name="rating"),
+    # a claimed, done or rated wish has its member (the rule of wishes/rules.py)
+    sa.CheckConstraint(
+        "status IN ('open', 'cancelled') OR member_id IS NOT NULL", name="claimed_member"
+    ),
+    sa.Index(None, "community_id", "status"),
+    sa.Index(None, "district_code", "year"),
+    sa.Index(None, "member_id"),
+)
+
+#: The points ledger: append-only (triggers refuse UPDATE and DELETE); scoped like activities
+#: by the member's unit, district and community at the time of the entry.
+points_entries = sa.Table(
+    "points_entries",
+    metadata,
+    _id(),
+    sa.Column("member_id", BIGINT, sa.ForeignKey("members.id"), nullable=False),
+    sa.Column("unit_code", CODE, nullable=False),
+    sa.Column("district_code", CODE, nullable=True),
+    sa.Column("community_id", BIGINT, nullable=True),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("points", sa.Float, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("source", SHORT, nullable=False),
+    sa.Column("source_id", BIGINT, nullable=True),
+    sa.Column("rule_id", BIGINT, nullable=True),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("recorded_by", NAME, nullable=False, server_default=""),
+    sa.CheckConstraint(_in("source", POINTS_SOURCES), name="source"),
+    sa.Index("ix_points_member_year_day", "member_id", "year", "day"),
+    sa.Index("ix_points_unit_year", "unit_code", "year"),
+    sa.Index("ix_points_community_year", "community_id", "year"),
+    sa.Index("ix_points_source", "source", "source_id"),
+)
+
+#: Versions of the points rules: the city's (``district_code`` NULL, complete) and districts'
+#: (their own keys), each applying from ``effective_from``; never changed once written.
+points_rules = sa.Table(
+    "points_rules",
+    metadata,
+    _id(),
+    sa.Column("district_code", CODE, nullable=True),
+    sa.Column("effective_from", sa.Date, nullable=False),
+    sa.Column("spec", sa.JSON, nullable=False),
+    sa.Column("set_by", NAME, nullable=False),
+    sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_points_rules_district_from", "district_code", "effective_from"),
+)
+
+#: A member's opt-out of nudges (all of them, ``*``, or the kinds listed, comma-separated).
+nudge_optouts = sa.Table(
+    "nudge_optouts",
+    metadata,
+    sa.Column(
+        "member_id", BIGINT, sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("kinds", sa.String(200), nullable=False, server_default="*"),
+    sa.Column("since", sa.Date, nullable=False),
+    sa.Column("set_by", NAME, nullable=False),
+)
