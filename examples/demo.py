@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import demo_events
 import demo_feedback
 import demo_notify
 import demo_orgchanges
@@ -198,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     demo_progress.run(demo)
     demo_notify.run(demo)
     demo_service.run(demo)
+    demo_events.run(demo)
     demo_feedback.run(demo)
     demo_years.run(demo)
     demo_orgchanges.run(demo)
