@@ -91,11 +91,12 @@ def registration_json(ws: Workspace, member: Member) -> dict[str, Any]:
     }
 
 
-def my_record(ws: Workspace, member_id: int) -> dict[str, Any]:
+def my_record(ws: Workspace, member_id: int, year: int | None = None) -> dict[str, Any]:
     """What ``/api/me`` answers: registration, unit, community and contacts, claimed posts,
-    groups and leader, assigned posts, this year's activities and hours."""
+    groups and leader, assigned posts, the activities and hours of ``year`` (default: the
+    campaign year)."""
     member = ws.member(member_id)
-    year = ws.default_year()
+    year = year or ws.default_year()
     today = ws.today()
     try:
         unit_name = ws.code(member.unit_code).name

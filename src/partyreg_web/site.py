@@ -21,6 +21,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from partyreg_core.errors import (
+    ConflictError,
+    NotFoundError,
+    NotPermittedError,
+    PartyregError,
+    TemporaryError,
+)
 from partyreg_core.workspace import Workspace
 from partyreg_web.limits import Limit, RateLimiter, SiteLimits
 
@@ -56,6 +63,24 @@ class SiteSettings:
     limits: SiteLimits = attrs.field(factory=SiteLimits)
 
 
+def status_of(error: PartyregError) -> int:
+    """The HTTP status of a refusal from the facade."""
+    if isinstance(error, NotFoundError):
+        return 404
+    if isinstance(error, NotPermittedError):
+        return 403
+    if isinstance(error, ConflictError):
+        return 409
+    if isinstance(error, TemporaryError):
+        return 503
+    return 400
+
+
+def hours_text(value: float) -> str:
+    """Hours as people write them: ``2``, ``1.5``, ``0.25``."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
 def is_api(request: Request) -> bool:
     """Whether the request is for the JSON API."""
     return request.url.path.startswith("/api/")
@@ -79,6 +104,7 @@ class Site:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self.templates.filters["hours"] = hours_text
 
     @staticmethod
     def of(request: Request) -> Site:
