@@ -152,6 +152,7 @@ def create_app(
     chosen = settings or SiteSettings()
     workspace = workspace_factory()
     workspace.actor  # noqa: B018 — an unknown account or a missing store fails here, once
+    workspace.org_tree  # noqa: B018 — read once, shared by the members' requests
     site = Site(workspace, chosen)
     key = workspace.signin.session_key()
 

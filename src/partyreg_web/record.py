@@ -57,12 +57,14 @@ def need_json(ws: Workspace, need: Need, community: Community) -> dict[str, Any]
     }
 
 
-def open_needs(ws: Workspace, community: Community, year: int, today: date) -> list[Need]:
-    """The community's published needs of ``year`` that have not ended."""
+def open_needs(
+    ws: Workspace, community: Community, year: int, today: date, read: list[Need] | None = None
+) -> list[Need]:
+    """The community's published needs of ``year`` that have not ended (of ``read``, the
+    needs list already read, when given)."""
+    found = read if read is not None else ws.needs(community.id, year=year)
     return [
-        n
-        for n in ws.needs(community.id, year=year)
-        if n.published_on is not None and (n.end_on is None or n.end_on >= today)
+        n for n in found if n.published_on is not None and (n.end_on is None or n.end_on >= today)
     ]
 
 
@@ -149,7 +151,7 @@ def my_record(ws: Workspace, member_id: int, year: int | None = None) -> dict[st
                 }
             )
         record["open_needs"] = [
-            need_json(ws, n, community) for n in open_needs(ws, community, year, today)
+            need_json(ws, n, community) for n in open_needs(ws, community, year, today, needs)
         ]
     activities = ws.activities(member_id=member_id, year=year)
     record["activities"] = [
