@@ -29,6 +29,7 @@ import demo_pg
 import demo_progress
 import demo_routing
 import demo_service
+import demo_web
 import demo_years
 import democity
 from sqlalchemy.engine import make_url
@@ -204,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     demo_years.run(demo)
     demo_orgchanges.run(demo)
     demo_years.retention(demo)
+
+    demo_web.run(demo)
 
     demo.step("9. 审计日志：谁、何时、做了什么")
     demo.cli("audit", "--limit", "12")

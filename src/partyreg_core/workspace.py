@@ -528,11 +528,20 @@ class Workspace:
         the same store and account, the audit log's actor ``member:ID`` (decision 0116).
         Everything it does is judged by the same rules as the operator's own commands."""
         child = copy.copy(self)
+        # what this workspace read once (the org tree, the posts) is shared; what is the
+        # acting identity's own is not
         child.__dict__ = {
             k: v for k, v in self.__dict__.items() if k not in ("actor", "signin", "outbox_tally")
         }
         child.__dict__["actor"] = attrs.evolve(self.actor, member=member_id)
         return child
+
+    def refresh(self) -> None:
+        """Forget what this workspace read once and keeps (the org tree, the acting account),
+        so the next use reads it again: a long-running frontend (the members' site) calls it
+        now and then, so that renamed units and disabled accounts take effect."""
+        for name in ("org_tree", "actor"):
+            self.__dict__.pop(name, None)
 
     # -- plugins --------------------------------------------------------------------------
 
