@@ -47,7 +47,7 @@ def run(demo: Any) -> None:
             "--source",
             source,
             *extra,
-        )["id"]  # fmt: skip
+        )["id"]
         for title, who, phone, day, source, extra in (
             ("帮独居老人更换楼道灯泡", "王桂英", "13905170001", f"{YEAR}-10-08", "走访", ()),
             (
