@@ -30,6 +30,7 @@ import demo_progress
 import demo_routing
 import demo_service
 import demo_web
+import demo_wishes
 import demo_years
 import democity
 from sqlalchemy.engine import make_url
@@ -201,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     demo_notify.run(demo)
     demo_service.run(demo)
     demo_events.run(demo)
+    demo_wishes.run(demo)
     demo_feedback.run(demo)
     demo_years.run(demo)
     demo_orgchanges.run(demo)

@@ -1089,6 +1089,7 @@ class Workspace:
         }
         tree = self.org_tree
         directory = self.directory_refs()
+        balances = self.points.balances(year)
         for member in list(people):
             unit_row = tree.find(member.unit_code)
             info = stored.get(member.id)
@@ -1106,6 +1107,7 @@ class Workspace:
                 confirmed_by=info.confirmed_by if info is not None else "",
                 confirmed_on=info.confirmed_on if info is not None else None,
                 stamp=info.stamp if info is not None else "",
+                points=balances.get(member.id, 0.0),
             )
 
     # -- community events (partyreg_core.events) ---------------------------------------------
@@ -3292,7 +3294,11 @@ class Workspace:
             self.actor, SummaryBy.MEMBER, year=day_year, unit=within
         )
         sheets = self.store.sheets_iter(self.actor, day_year, unit=within)
-        return ledger_lines(by_member, sheets, units)
+        points = self.points.balances(day_year)
+        return [
+            attrs.evolve(line, points=points.get(line.member_id, 0.0))
+            for line in ledger_lines(by_member, sheets, units)
+        ]
 
     def set_activity_kinds(self, kinds: Sequence[str]) -> tuple[str, ...]:
         """Set the city's own activity types (city operators; audited)."""

@@ -2231,6 +2231,7 @@ JOURNALED = {
     BatchKind.GROUP: "服务小组",
     BatchKind.ROUTE: "分流结果",
     BatchKind.YEAR: "年度和各单位的确认",
+    BatchKind.WISHES: "微心愿",
 }
 
 REGISTRATION_CHUNK = 20_000
