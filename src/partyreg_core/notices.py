@@ -328,6 +328,8 @@ class Notice:
     #: the org unit the message is about, for scoping (an org target's own code; a member's
     #: unit for a member target)
     org_code: OrgCode | None = None
+    #: not to be sent before this time (a nudge planned in quiet hours waits for their end)
+    not_before: datetime | None = None
 
 
 @attrs.frozen

@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from partyreg_core.changes import ChangeRequest
-from partyreg_core.dates import parse_date
+from partyreg_core.dates import not_after, parse_date
 from partyreg_core.errors import NotFoundError, ValidationError
+from partyreg_core.feedback import ACTIVITY_DATE_FIX
 from partyreg_core.normalize import normalize_hours
 from partyreg_core.records import Rating
 from partyreg_core.workspace import Workspace
@@ -33,7 +34,9 @@ def _text(fields: Mapping[str, Any], key: str) -> str:
 def report_activity(ws: Workspace, member_id: int, fields: Mapping[str, Any]) -> int:
     """Self-report an activity (``date``, ``hours``, ``content``, ``place``): stored as
     pending until the community confirms it. Returns its id."""
+    # the date as activity add reads it: the one parser, then not after today
     day = parse_date(_text(fields, "date"), what="活动日期")
+    day = not_after(day, ws.today(), what="活动日期", fix=ACTIVITY_DATE_FIX)
     hours = normalize_hours(_text(fields, "hours"))
     content = _text(fields, "content").strip()
     if not content:
@@ -98,3 +101,15 @@ def request_change(ws: Workspace, member_id: int, fields: Mapping[str, Any]) -> 
 def my_changes(ws: Workspace, member_id: int) -> list[ChangeRequest]:
     """The member's own change requests, newest first."""
     return [c for c in ws.change_requests() if c.member_id == member_id]
+
+
+def claim_wish(ws: Workspace, member_id: int, wish_id: int) -> int:
+    """Claim an open resident's wish of the member's own community, as ``wishes claim ID
+    --member ID`` claims it (the member must serve there). Returns the wish's id."""
+    member = ws.member(member_id)
+    if member.community_id is None:
+        raise NotFoundError("wish.not_found", "你还没有分配到社区：分配后才能认领社区的微心愿。")
+    open_ids = {w.id for w in ws.wishes.find(community=str(member.community_id), statuses=["open"])}
+    if wish_id not in open_ids:
+        raise NotFoundError("wish.not_found", f"你所在社区没有编号为 {wish_id} 的待认领微心愿。")
+    return ws.wishes.claim(wish_id, member_id).id

@@ -36,12 +36,12 @@ STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "partyreg_session"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
-#: what every response carries: no framing, no sniffing, no referrer (a sign-in link's token
+#: what every response carries: no framing, no sniffing, no referrer to other sites (a sign-in link's token
 #: must not leak to another site), scripts and styles from the site only
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
+    (b"referrer-policy", b"same-origin"),
     (
         b"content-security-policy",
         b"default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; "

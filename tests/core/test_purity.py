@@ -30,9 +30,11 @@ CLOCK_CALLS = {
     ("datetime", "utcnow"),
 }
 
-DOMAIN_MODULES = sorted(
-    p for p in CORE.glob("*.py") if p.stem not in NOT_DOMAIN and p.stem != "__init__"
-)
+DOMAIN_MODULES = (
+    sorted(p for p in CORE.glob("*.py") if p.stem not in NOT_DOMAIN and p.stem != "__init__")
+    + sorted(CORE.glob("*/model.py"))
+    + sorted(CORE.glob("*/rules.py"))
+)  # feature packages
 
 
 def test_there_are_domain_modules_to_check() -> None:

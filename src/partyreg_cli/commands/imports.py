@@ -28,6 +28,7 @@ KIND_LABELS = {
     FormKind.CODES: "单位党组织代码表（附表2）",
     FormKind.DIRECTORY: "社区通讯录（附表4）",
     FormKind.ACTIVITIES: "活动记录（附表3）",
+    FormKind.WISHES: "居民微心愿",
 }
 MAX_ISSUES_SHOWN = 50
 
@@ -61,6 +62,7 @@ def import_group() -> None:
     类别（--kind）不填时按表头自动识别：
       registrations 党员信息登记表（附表1）   codes 单位党组织代码表（附表2）
       directory     社区通讯录（附表4）       activities 活动记录（附表3）
+      wishes        居民微心愿
     """
 
 

@@ -291,6 +291,8 @@ def retention_json(report: RetentionReport) -> dict[str, Any]:
         "by_unit": dict(report.by_unit),
         "audit_entries": report.audit_entries,
         "audit_entry_ids": list(report.audit_entry_ids),
+        "wishes": report.wishes,
+        "wish_ids": list(report.wish_ids),
     }
 
 
@@ -312,7 +314,7 @@ def run_retention(app: App, on: date | None, dry_run: bool, yes: bool, as_json: 
     ws = app.workspace
     ask_first(
         "匿名化党员",
-        lambda: ws.run_retention(on=_day(on), dry_run=True).members,
+        lambda: (lambda r: r.members + r.wishes)(ws.run_retention(on=_day(on), dry_run=True)),
         dry_run=dry_run,
         yes=yes,
         warning=RETENTION_IRREVERSIBLE,
@@ -331,6 +333,11 @@ def run_retention(app: App, on: date | None, dry_run: bool, yes: bool, as_json: 
         f"{verb} {report.members} 名党员，{'将' if dry_run else '已'}清除 "
         f"{report.audit_entries} 条审计记录中的个人信息。"
     )
+    if report.wishes:
+        click.echo(
+            f"{'将' if dry_run else '已'}清除 {report.wishes} 个已办结微心愿中居民的姓名和电话"
+            f"（{report.cutoff} 及以前办结）。"
+        )
     if report.by_unit:
         emit_table(["单位代码", "人数"], list(report.by_unit.items()))
     if dry_run:

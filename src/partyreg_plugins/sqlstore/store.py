@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -61,6 +62,7 @@ from partyreg_core.members import (
 )
 from partyreg_core.operators import Actor, Operator, Role, Scope
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgTree, OrgUnit, parse_code
+from partyreg_core.points.model import Earning, PointsSource
 from partyreg_core.ports import InitReport, Login, LoginKind, StoreCheck
 from partyreg_core.posts import Post
 from partyreg_core.records import (
@@ -74,6 +76,7 @@ from partyreg_core.records import (
 )
 from partyreg_core.retention import erased_message
 from partyreg_plugins.sqlstore import migrate, pg, sharing
+from partyreg_plugins.sqlstore import points as ledger
 from partyreg_plugins.sqlstore.bulk import (
     JOINED_ACTIVITY_COLUMNS,
     fetch_rows,
@@ -92,6 +95,7 @@ from partyreg_plugins.sqlstore.engine import (
     sqlite_path,
     translated_errors,
 )
+from partyreg_plugins.sqlstore.events import SqlEventRepository
 from partyreg_plugins.sqlstore.feedback import FeedbackStoreMixin
 from partyreg_plugins.sqlstore.history import (
     activity_district_on_day,
@@ -100,7 +104,9 @@ from partyreg_plugins.sqlstore.history import (
 )
 from partyreg_plugins.sqlstore.journal import journal_of, restore
 from partyreg_plugins.sqlstore.notify import NotifyStoreMixin
+from partyreg_plugins.sqlstore.nudges import SqlNudges
 from partyreg_plugins.sqlstore.orgchanges import OrgChangesMixin
+from partyreg_plugins.sqlstore.points import SqlPoints
 from partyreg_plugins.sqlstore.progress import ProgressStore
 from partyreg_plugins.sqlstore.routing import RoutingStore
 from partyreg_plugins.sqlstore.rows import code as _code
@@ -128,9 +134,11 @@ from partyreg_plugins.sqlstore.schema import (
     operators,
     org_units,
     outbox,
+    points_entries,
     posts,
     routes,
     settings,
+    wishes,
 )
 from partyreg_plugins.sqlstore.scoping import (
     activity_condition,
@@ -143,6 +151,7 @@ from partyreg_plugins.sqlstore.scoping import (
 from partyreg_plugins.sqlstore.search import scan_order, text_condition, unit_prefix
 from partyreg_plugins.sqlstore.service import ServiceStoreMixin
 from partyreg_plugins.sqlstore.signin import SigninRepository
+from partyreg_plugins.sqlstore.wishes import SqlWishes
 from partyreg_plugins.sqlstore.years import YearsStore, erased_among
 
 #: Mode of a new SQLite store file: read and write for its owner, read for its group.
@@ -294,8 +303,30 @@ class SqlStore(
         self._roles = pg.Roles(self._url.database or "") if self.dialect == "postgresql" else None
         self._checked_roles: set[str] = set()
 
+    @functools.cached_property
+    def events(self) -> SqlEventRepository:
+        """Community events and check-in (decision 0125)."""
+        return SqlEventRepository(self)
+
     def __repr__(self) -> str:
         return f"SqlStore({self._url.render_as_string(hide_password=True)!r})"
+
+    # -- feature repositories (composed, one module each) -------------------------------------
+
+    @cached_property
+    def wishes(self) -> SqlWishes:
+        """Residents' wishes (:mod:`.wishes`)."""
+        return SqlWishes(self)
+
+    @cached_property
+    def points(self) -> SqlPoints:
+        """The points ledger (:mod:`.points`)."""
+        return SqlPoints(self)
+
+    @cached_property
+    def nudges(self) -> SqlNudges:
+        """The facts of nudges (:mod:`.nudges`)."""
+        return SqlNudges(self)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -1098,10 +1129,15 @@ class SqlStore(
         )
 
     def record_message_batch(self, actor: Actor, batch: Batch, message_ids: Sequence[int]) -> None:
-        """Record the messages a reminder queued or a flush tried as one batch (decision
-        0109): ``undo_batch`` withdraws those not yet sent."""
+        """Record the messages a bulk action queued (or a flush tried) under its batch, made
+        now when it has no row yet (decision 0109): ``undo_batch`` withdraws those not yet
+        sent."""
         with self._tx(actor, write=True) as conn:
-            self._insert_batch(conn, actor, batch, len(message_ids))
+            known = conn.execute(
+                sa.select(import_batches.c.id).where(import_batches.c.id == batch.id)
+            ).first()
+            if known is None:
+                self._insert_batch(conn, actor, batch, len(message_ids))
             for chunk in _chunks(sorted(set(message_ids))):
                 conn.execute(
                     sa.insert(batch_rows),
@@ -1448,6 +1484,8 @@ class SqlStore(
             ("实绩反馈单", feedback_sheets.c.member_id),
             ("岗位安排", assignments.c.member_id),
             ("编组", group_members.c.member_id),
+            ("积分", points_entries.c.member_id),
+            ("微心愿", wishes.c.member_id),
         )
         for label, column in checks:
             for chunk in _chunks(list(member_ids)):
@@ -1669,6 +1707,35 @@ class SqlStore(
     ) -> None:
         scope = actor.scope
         self._insert_batch(conn, actor, batch, written)
+        if written:  # the batch's confirmed activities earn their points with it
+            earned = conn.execute(
+                sa.select(
+                    activities.c.id,
+                    activities.c.member_id,
+                    activities.c.day,
+                    activities.c.hours,
+                    activities.c.kind,
+                    activities.c.content,
+                )
+                .where(activities.c.batch_id == batch.id, activities.c.confirmed.is_(True))
+                .order_by(activities.c.id)
+            ).all()
+            ledger.earn(
+                conn,
+                [
+                    Earning(
+                        member_id=r.member_id,
+                        day=r.day if isinstance(r.day, date) else date.fromisoformat(str(r.day)),
+                        source=PointsSource.ACTIVITY,
+                        source_id=r.id,
+                        hours=r.hours,
+                        kind=r.kind,
+                        what=r.content[:40],
+                    )
+                    for r in earned
+                ],
+                recorded_by=actor.name,
+            )
         self._audit(
             conn,
             actor,
@@ -1944,9 +2011,10 @@ class SqlStore(
             elif batch.kind in JOURNALED:
                 if batch.kind is BatchKind.YEAR:
                     self._year_undo_allowed(conn, actor, batch)
-                rows = journal_of(conn, batch_id)
-                removed = sum(1 for r in rows if r.before is None)
+                rows = [r for r in journal_of(conn, batch_id) if r.table_name != "outbox"]
+                removed = sum(1 for r in rows if r.before is None and r.after is not None)
                 restored = restore(conn, rows, batch_id, JOURNALED[batch.kind]) - removed
+                _gone, _withdrawn, unrecalled = self._undo_messages(conn, batch, reason)
             elif batch.kind in (BatchKind.REMIND, BatchKind.FLUSH):
                 removed, restored, unrecalled = self._undo_messages(conn, batch, reason)
             elif batch.kind is BatchKind.RETENTION:
@@ -1988,7 +2056,7 @@ class SqlStore(
         """A reminder's or a flush's messages: those never tried are deleted (a reminder's:
         the same reminder may be queued again), those waiting for a retry are withdrawn
         (failed, ``withdrawn``); those sent cannot be recalled and are counted."""
-        ids = [int(r.row_key["id"]) for r in journal_of(conn, batch.id)]
+        ids = [int(r.row_key["id"]) for r in journal_of(conn, batch.id) if r.table_name == "outbox"]
         removed = withdrawn = sent = 0
         for chunk in _chunks(ids):
             rows = conn.execute(
@@ -1999,7 +2067,7 @@ class SqlStore(
             fresh = [r.id for r in rows if r.status in ("pending", "skipped") and not r.attempts]
             waiting = [r.id for r in rows if r.status == "pending" and r.attempts]
             sent += sum(1 for r in rows if r.status == "sent")
-            if fresh and batch.kind is BatchKind.REMIND:
+            if fresh and batch.kind is not BatchKind.FLUSH:
                 removed += conn.execute(sa.delete(outbox).where(outbox.c.id.in_(fresh))).rowcount
             else:
                 waiting += fresh
@@ -2100,6 +2168,21 @@ class SqlStore(
                 "batch.in_use",
                 f"批次 {batch.id} 不能撤销：其中 {len(locked)} 名党员的实绩反馈单已盖章确认。",
             )
+        undone = list(
+            conn.execute(
+                where(
+                    sa.select(activities.c.id).where(activities.c.batch_id == batch.id),
+                    condition,
+                )
+            ).scalars()
+        )
+        ledger.reverse(
+            conn,
+            PointsSource.ACTIVITY,
+            undone,
+            reason=f"导入批次 {batch.id} 已撤销",
+            recorded_by=actor.name,
+        )
         statement = sa.delete(activities).where(activities.c.batch_id == batch.id)
         if condition is not None:
             statement = statement.where(condition)

@@ -60,6 +60,7 @@ from partyreg_plugins.sqlstore.schema import (
     year_confirmations,
 )
 from partyreg_plugins.sqlstore.scoping import activity_condition, subtree, where
+from partyreg_plugins.sqlstore.wishes import erase_residents
 
 _CHUNK = 500
 
@@ -237,13 +238,11 @@ class YearsStore:
         dated in it, or a later year opened."""
         _city_only(actor, "撤销开启年度")
         opened = conn.execute(
-            sa.select(batch_rows.c.row_key).where(
-                batch_rows.c.batch_id == batch.id,
-                batch_rows.c.table_name == "campaign_years",
-                batch_rows.c.before.is_(None),
+            sa.select(batch_rows.c.row_key, batch_rows.c.before).where(
+                batch_rows.c.batch_id == batch.id, batch_rows.c.table_name == "campaign_years"
             )
-        ).scalars()
-        years = sorted(int(k["year"]) for k in opened)
+        ).all()
+        years = sorted(int(r.row_key["year"]) for r in opened if r.before is None)
         if not years:
             return
         year = years[-1]
@@ -511,6 +510,7 @@ class YearsStore:
             ids = [r[0] for r in due]
             by_unit = dict(sorted(Counter(str(r[1]) for r in due).items()))
             changes = self._audit_scrubs(conn, set(ids)) if ids else []
+            wish_ids = erase_residents(conn, due_by, on, dry_run=dry_run)
             report = RetentionReport(
                 on=on,
                 years=years,
@@ -519,6 +519,7 @@ class YearsStore:
                 member_ids=tuple(ids),
                 audit_entry_ids=tuple(entry_id for entry_id, _b, _a in changes),
                 by_unit=by_unit,
+                wish_ids=tuple(wish_ids),
             )
             if dry_run or not ids:
                 if not dry_run:
@@ -579,6 +580,7 @@ class YearsStore:
                 "member_ids": list(report.member_ids),
                 "by_unit": dict(report.by_unit),
                 "audit_entries": report.audit_entries,
+                "wishes": report.wishes,
                 "audit_entry_ids": list(report.audit_entry_ids),
             },
         )
