@@ -114,9 +114,22 @@ def load_todo(workspace: Workspace, year: int) -> tuple[ToDo, ...]:
         "changes", "社区变更申请", lambda: len(workspace.change_requests("pending")),
         "件待审批（报到屏幕，v 切换）", "report_in",
     )  # fmt: skip
+    from partyreg_tui.screens.feedback import Waiting, read_waiting
+
+    waiting = [Waiting()]
+
+    def reports() -> int:
+        waiting[0] = read_waiting(workspace)
+        return len(waiting[0].reports)
+
+    add("self_reports", "自报活动", reports, "条待确认（反馈屏幕，v 切换）", "feedback")
     add(
-        "self_reports", "自报活动", lambda: len(workspace.pending_activities()),
-        "条待确认（反馈屏幕，v 切换）", "feedback",
+        "checkins", "活动签到待记录", lambda: len(waiting[0].events),
+        "场活动已结束（反馈屏幕，v 切换）", "feedback",
+    )  # fmt: skip
+    add(
+        "wishes", "微心愿待记录", lambda: len(waiting[0].wishes),
+        "件已完成、待记为活动（反馈屏幕，v 切换）", "feedback",
     )  # fmt: skip
     sheets: list[SheetInfo] = []
 
@@ -361,7 +374,7 @@ class DashboardScreen(PartyregScreen):
                 queues.add_row(
                     Text(item.label, style="bold"),
                     Text(f"{number(item.count)} {item.detail}", style="bold"),
-                    key=f"todo:{item.mode}",
+                    key=f"todo:{item.mode}:{item.key}",
                 )
         if not data.batches:
             queues.add_row(Text("最近导入", style="dim"), Text("还没有导入过表格", style="dim"))
@@ -400,7 +413,7 @@ class DashboardScreen(PartyregScreen):
         elif key.startswith("batch:"):
             self.app.switch_mode("batches")
         elif key.startswith("todo:"):
-            self.app.switch_mode(key.removeprefix("todo:"))
+            self.app.switch_mode(key.split(":")[1])
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
