@@ -2085,6 +2085,8 @@ class SqlStore(
             sent += sum(1 for r in rows if r.status == "sent")
             if fresh and batch.kind is not BatchKind.FLUSH:
                 removed += conn.execute(sa.delete(outbox).where(outbox.c.id.in_(fresh))).rowcount
+                left = conn.execute(sa.select(outbox.c.id).where(outbox.c.id.in_(fresh)))
+                waiting += list(left.scalars())  # not deletable here (row security): withdrawn
             else:
                 waiting += fresh
             if waiting:
