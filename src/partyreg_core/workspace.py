@@ -2593,6 +2593,7 @@ class Workspace:
         read and written in one transaction each."""
         found = self.service_communities(communities, district=district)
         the_year = year or self.default_year()
+        self.refuse_closed_year(the_year)  # a dry run says so too (decision 0073)
         ids = [c.id for c in found]
         rosters = self.store.service_rosters(self.actor, ids)
         needs = self.store.needs_of(self.actor, ids, the_year)
@@ -2689,6 +2690,7 @@ class Workspace:
         read and written in one transaction each."""
         found = self.service_communities(communities, district=district)
         the_year = year or self.default_year()
+        self.refuse_closed_year(the_year)  # a dry run says so too (decision 0073)
         the_rule = tuple(rule) if rule else self.leader_rule()
         the_bounds = bounds or SizeBounds()
         ids = [c.id for c in found]

@@ -389,3 +389,26 @@ def test_an_edit_to_an_erased_persons_name_and_phone_is_refused(run: Runner) -> 
     refused = refusal(run, "members", "edit", "李娜", "--name", "赵六", "--phone", "0517-83601234")
     assert refused.code == "member.erased" and "匿名化" in refused.message
     assert run.json("members", "show", "李娜") == li
+
+
+def test_needs_assignments_and_groups_of_a_closed_year_are_refused_the_same_way(
+    run: Runner,
+) -> None:
+    run.ok("needs", "add", HEXIA, "--post", "3", "--people", "2", "--purpose", "普法",
+           "--year", "2014")  # fmt: skip
+    assigned = run.json("assign", HEXIA, "--year", "2014", "--yes")
+    run.json("year", "open", "--yes", "2015", "--date", "2014-12-28")
+    expected = ("activity.year_closed", year_closed_message(None, 2014))
+    before = _dump(run)
+    for args in (
+        ("needs", "add", HEXIA, "--post", "8", "--people", "1", "--purpose", "义诊",
+         "--year", "2014"),
+        ("assign", HEXIA, "--year", "2014", "--yes"),
+        ("assign", HEXIA, "--year", "2014", "--dry-run"),
+        ("group", HEXIA, "--year", "2014", "--yes"),
+        ("group", HEXIA, "--year", "2014", "--dry-run"),
+        ("undo", assigned["batch_id"], "--reason", "分错了"),
+    ):  # fmt: skip
+        refused = refusal(run, *args)
+        assert (refused.code, refused.message) == expected, args
+    assert _dump(run) == before

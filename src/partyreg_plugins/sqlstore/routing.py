@@ -472,7 +472,7 @@ class RoutingStore:
                 return run
             journal = None
             if batch is not None:  # decision 0109: what undo_batch puts back
-                self._insert_batch(conn, actor, batch, len(writes))
+                self._insert_batch(conn, actor, attrs.evolve(batch, rows=len(writes)), len(writes))
                 journal = RowJournal(conn, batch.id)
                 routed_ids = [w[0] for w in writes]
                 journal.watch(

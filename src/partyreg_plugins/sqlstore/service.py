@@ -23,11 +23,13 @@ from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError
 from partyreg_core.operators import Actor
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.service import Assignment, Group, Need, RosterEntry
+from partyreg_core.years import refuse_closed_year
 from partyreg_plugins.sqlstore.bulk import fetch_rows, in_values
 from partyreg_plugins.sqlstore.journal import RowJournal
 from partyreg_plugins.sqlstore.schema import (
     activities,
     assignments,
+    campaign_years,
     communities,
     group_members,
     groups,
@@ -96,6 +98,13 @@ class ServiceStoreMixin:
 
         def _batch_written(self, conn: sa.Connection, batch_id: str, written: int) -> None: ...
 
+    def _refuse_closed(self, conn: sa.Connection, *years: int) -> None:
+        """The year lock (decision 0073) on needs, assignments and groups: nothing of a closed
+        year is written, as an activity of it is not."""
+        newest = conn.execute(sa.select(sa.func.max(campaign_years.c.year))).scalar()
+        for year in years:
+            refuse_closed_year(year, newest)
+
     # -- scope ------------------------------------------------------------------------------
 
     def _service_community(
@@ -148,6 +157,7 @@ class ServiceStoreMixin:
         publication date (the list must be published again). Audited with before and after."""
         with self._tx(actor, write=True) as conn:
             district = self._service_community(conn, actor, need.community_id, write=True)
+            self._refuse_closed(conn, need.year)
             values = {
                 "community_id": need.community_id,
                 "year": need.year,
@@ -173,6 +183,7 @@ class ServiceStoreMixin:
                         "needs.not_found",
                         f"社区 {need.community_id} 的需求清单中没有编号 {need.id}：用 partyreg needs list 查看。",
                     )
+                self._refuse_closed(conn, old.year)
                 before = _need_json(_need(old))
                 conn.execute(sa.update(needs).where(needs.c.id == need.id).values(**values))
                 new_id = need.id
@@ -203,6 +214,7 @@ class ServiceStoreMixin:
                     f"社区 {community_id} 的需求清单中没有编号 {need_id}：用 partyreg needs list 查看。",
                 )
             need = _need(old)
+            self._refuse_closed(conn, need.year)
             conn.execute(sa.delete(needs).where(needs.c.id == need_id))
             self._audit(
                 conn,
@@ -220,6 +232,7 @@ class ServiceStoreMixin:
         list as published). An empty list cannot be published."""
         with self._tx(actor, write=True) as conn:
             district = self._service_community(conn, actor, community_id, write=True)
+            self._refuse_closed(conn, year)
             where_list = sa.and_(needs.c.community_id == community_id, needs.c.year == year)
             if conn.execute(sa.select(sa.func.count()).where(where_list)).scalar_one() == 0:
                 raise ValidationError(
@@ -441,6 +454,7 @@ class ServiceStoreMixin:
         per community); returns how many were stored per community. With ``batch``, one batch
         that ``undo_batch`` takes back (decision 0109)."""
         with self._tx(actor, write=True) as conn:
+            self._refuse_closed(conn, year)
             journal = None
             if batch is not None:
                 self._insert_batch(conn, actor, batch, 0)
@@ -589,6 +603,7 @@ class ServiceStoreMixin:
         """:meth:`replace_groups` for many communities in one transaction (one audit entry per
         community). With ``batch``, one batch that ``undo_batch`` takes back (decision 0109)."""
         with self._tx(actor, write=True) as conn:
+            self._refuse_closed(conn, year)
             journal = None
             if batch is not None:
                 self._insert_batch(conn, actor, batch, 0)

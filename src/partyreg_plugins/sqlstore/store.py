@@ -2018,6 +2018,16 @@ class SqlStore(
                 if batch.kind is BatchKind.YEAR:
                     self._year_undo_allowed(conn, actor, batch)
                 rows = [r for r in journal_of(conn, batch_id) if r.table_name != "outbox"]
+                if batch.kind in (BatchKind.ASSIGN, BatchKind.GROUP):  # the year lock
+                    self._refuse_closed(
+                        conn,
+                        *{
+                            int(v["year"])
+                            for r in rows
+                            for v in (r.before, r.after)
+                            if v and "year" in v
+                        },
+                    )
                 removed = sum(1 for r in rows if r.before is None and r.after is not None)
                 restored = restore(conn, rows, batch_id, JOURNALED[batch.kind]) - removed
                 _gone, _withdrawn, unrecalled = self._undo_messages(conn, batch, reason)
@@ -2075,6 +2085,8 @@ class SqlStore(
             sent += sum(1 for r in rows if r.status == "sent")
             if fresh and batch.kind is not BatchKind.FLUSH:
                 removed += conn.execute(sa.delete(outbox).where(outbox.c.id.in_(fresh))).rowcount
+                left = conn.execute(sa.select(outbox.c.id).where(outbox.c.id.in_(fresh)))
+                waiting += list(left.scalars())  # not deletable here (row security): withdrawn
             else:
                 waiting += fresh
             if waiting:

@@ -543,7 +543,9 @@ class YearsStore:
             if changes:
                 self._scrub_audit(conn, actor, changes)
             if batch is not None:  # whom it erased, by id; undo_batch refuses it (decision 0109)
-                self._insert_batch(conn, actor, batch, len(ids))  # type: ignore[attr-defined]
+                self._insert_batch(  # type: ignore[attr-defined]
+                    conn, actor, attrs.evolve(batch, rows=len(ids)), len(ids)
+                )
                 conn.execute(
                     sa.insert(batch_rows),
                     [

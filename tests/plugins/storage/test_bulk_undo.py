@@ -15,6 +15,7 @@ import pytest
 
 from partyreg_core.batches import RETENTION_IRREVERSIBLE, BatchKind
 from partyreg_core.errors import ConflictError, ValidationError
+from partyreg_core.operators import Role
 from partyreg_core.workspace import Workspace
 from partyreg_plugins.sqlstore.store import SqlStore
 from tests.plugins.storage import support
@@ -250,3 +251,24 @@ def test_a_draft_sheet_numbered_before_the_rule_drops_out_once_its_member_left(
     assert batch and {s.number for s in confirmed} == {s.number for s in sheets[1:]}
     # the year they left in keeps its sheet
     assert gone.member_id in {s.member_id for s in ws.sheets(2024, community=str(community.id))}
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_a_district_routes_and_undoes_within_its_scope(
+    backend: str, own: tuple[SqlStore, str], city: tuple[Workspace, SqlStore]
+) -> None:
+    ws, store = city
+    _store, url = own
+    district = ws.district  # type: ignore[attr-defined]
+    operator = support.add_operator(store, Role.DISTRICT, district.code)
+    mine = support.operator_workspace(url, store, operator.name)
+    try:
+        before = dump(store)
+        run = mine.route(on=date(2024, 9, 5))
+        assert run.batch_id and sum(m.changed for m in run.members) == 3
+        mine.undo_batch(run.batch_id, "分错了")
+        assert dump(store) == before
+    finally:
+        mine.close()

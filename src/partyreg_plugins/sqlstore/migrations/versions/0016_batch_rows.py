@@ -3,7 +3,8 @@
 PostgreSQL: an operator reads and adds the rows of the batches in their scope (the batch's own
 operator, the city, or a scope holding the batch's); none updates or deletes them. Undoing
 ``year open`` deletes the year it opened and its units' confirmations: the city (the only one
-who opens years) may now delete them.
+who opens years) may now delete them. An operator may delete the outbox messages they queued
+that were never tried (an undo withdrawing them).
 
 Revision ID: 0016
 Revises: 0015
@@ -40,6 +41,9 @@ POLICIES = (
     f"CREATE POLICY batch_rows_read ON partyreg.batch_rows FOR SELECT USING ({BATCH_VISIBLE})",
     "CREATE POLICY batch_rows_insert ON partyreg.batch_rows FOR INSERT"
     f" WITH CHECK ({BATCH_VISIBLE})",
+    # an undo takes back the messages its batch queued that were never tried (their creator's)
+    "CREATE POLICY outbox_undo ON partyreg.outbox FOR DELETE"
+    f" USING (created_by = {NAME} AND attempts = 0 AND status IN ('pending', 'skipped'))",
     f"CREATE POLICY campaign_years_undo ON partyreg.campaign_years FOR DELETE USING ({IS_CITY})",
     "CREATE POLICY year_confirmations_undo ON partyreg.year_confirmations FOR DELETE"
     f" USING ({IS_CITY})",
@@ -83,6 +87,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP POLICY IF EXISTS outbox_undo ON partyreg.outbox")
         op.execute("DROP POLICY IF EXISTS campaign_years_undo ON partyreg.campaign_years")
         op.execute("DROP POLICY IF EXISTS year_confirmations_undo ON partyreg.year_confirmations")
     with op.batch_alter_table("batch_rows", schema=None) as batch_op:

@@ -1,0 +1,109 @@
+"""How long ``partyreg`` takes to start: ``python -m bench cli_start [-- --runs N]``.
+
+Each figure is a fresh process, timed from outside (median of N runs), side by side with the
+floor measured in the same run — the interpreter starting and doing nothing
+(``python -c pass``). Measured: ``partyreg --help`` (target < 150 ms), ``partyreg members
+count`` on a small fresh SQLite store (target < 300 ms), and where ``--help``'s time goes: the
+modules that cost most to import (``python -X importtime``, cumulative, self-inclusive).
+
+Results go to the ``cli_start`` section of ``bench/RESULTS.md`` (issue 21).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.results import write_section
+
+PARTYREG = [sys.executable, "-m", "partyreg_cli"]
+
+
+def timed(argv: list[str], runs: int, env: dict[str, str]) -> tuple[float, float]:
+    """Median wall seconds of ``runs`` fresh processes, and the largest peak RSS (MB)."""
+    seconds = []
+    peak = 0.0
+    for _ in range(runs):
+        started = time.perf_counter()
+        done = subprocess.run(argv, env=env, capture_output=True, check=False)
+        seconds.append(time.perf_counter() - started)
+        if done.returncode != 0:
+            raise SystemExit(f"{argv} exited {done.returncode}: {done.stderr.decode()[:500]}")
+        peak = max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+    return statistics.median(seconds), peak
+
+
+def heaviest_imports(env: dict[str, str], top: int = 12) -> list[tuple[str, float]]:
+    """The top-level-ish modules ``partyreg --help`` spends most import time in (ms)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "partyreg_cli", "--help"],
+        env=env,
+        capture_output=True,
+        check=False,
+        text=True,
+    )
+    costs: dict[str, float] = {}
+    for line in done.stderr.splitlines():
+        match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
+        if match and len(match.group(3)) <= 5:  # depth ≤ 2: what the CLI itself pulls in
+            costs[match.group(4)] = max(costs.get(match.group(4), 0.0), int(match.group(2)) / 1000)
+    return sorted(costs.items(), key=lambda kv: -kv[1])[:top]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARTYREG_")}
+    with tempfile.TemporaryDirectory() as tmp:
+        db = f"sqlite:///{Path(tmp) / 'store.db'}"
+        subprocess.run([*PARTYREG, "--db", db, "init"], env=env, capture_output=True, check=True)
+        floor, floor_rss = timed([sys.executable, "-c", "pass"], args.runs, env)
+        helped, help_rss = timed([*PARTYREG, "--help"], args.runs, env)
+        counted, count_rss = timed([*PARTYREG, "--db", db, "members", "count"], args.runs, env)
+        imports = heaviest_imports(env)
+    load = os.getloadavg()[0]
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    rows = [
+        ("`python -c pass` (floor)", floor, floor_rss, ""),
+        ("`partyreg --help`", helped, help_rss, "< 0.150"),
+        ("`partyreg members count` (empty SQLite store)", counted, count_rss, "< 0.300"),
+    ]
+    body = [
+        f"Measured {when} on {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, median of {args.runs} fresh processes each, load average "
+        f"{load:.1f} when it ended (other jobs share the cores: compare the ratios).",
+        "",
+        "| what | seconds | × floor | peak MB | target (s) |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
+    for what, seconds, rss, target in rows:
+        body.append(f"| {what} | {seconds:.3f} | {seconds / floor:.1f} | {rss:.0f} | {target} |")
+    body += [
+        "",
+        "Where `--help`'s time goes (`python -X importtime`, cumulative ms, modules two levels "
+        "deep or less):",
+        "",
+        "| module | ms |",
+        "| --- | ---: |",
+        *(f"| `{name}` | {ms:.0f} |" for name, ms in imports),
+    ]
+    write_section("cli_start", "CLI start-up (issue 21)", "\n".join(body))
+    print("\n".join(body))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
