@@ -11,9 +11,10 @@ import argparse
 import shutil
 import sys
 import threading
-import time
-from datetime import date
+import time as clock
+from datetime import date, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import uvicorn
 from playwright.sync_api import Page, sync_playwright
@@ -32,13 +33,15 @@ def _serve(db: str, port: int) -> uvicorn.Server:
     for _ in range(500):
         if server.started:
             return server
-        time.sleep(0.01)
+        clock.sleep(0.01)
     raise SystemExit("web-png: the site did not start")
 
 
-def _prepare(db: str) -> tuple[int, int | None, str, int]:
+def _prepare(db: str) -> tuple[int, int | None, str, int, dict[str, str]]:
     """A reported-in member with a community, one confirmed activity of the campaign year and
-    a published need there; returns the member, the community and a sign-in link's path."""
+    a published need there, an event of the community today and the member's report-in
+    certificate; returns the member, the community, a sign-in link's path, the year and the
+    event's code with the certificate's serial and check code."""
     ws = Workspace(db)
     try:
         year = ws.default_year()
@@ -54,7 +57,21 @@ def _prepare(db: str) -> tuple[int, int | None, str, int]:
             ws.add_need(member.community_id, "14", 2, purpose="文明养犬宣传", year=year)
             ws.publish_needs(member.community_id, year=year)
         url = ws.signin.invite(member.id, send=False).url
-        return member.id, member.community_id, url.split("://", 1)[1].split("/", 1)[1], year
+        now = ws.now().astimezone(ZoneInfo("Asia/Shanghai"))
+        start = max(now - timedelta(minutes=20), now.replace(hour=0, minute=0))
+        end = min(now + timedelta(hours=2), now.replace(hour=23, minute=59))
+        event = ws.events.add(
+            str(member.community_id), ws.today(), time(start.hour, start.minute),
+            time(end.hour, end.minute), "党员奉献日：清理楼道小广告", place="社区活动室",
+        )  # fmt: skip
+        _cert, document, code = ws.report_in_certificate(member.id)
+        # a member whose 附表3 of an earlier year is confirmed, for the download page
+        stamped = [i.member_id for y in (year - 1, year) for i in ws.sheets(y) if i.confirmed_on]
+        other = ws.signin.invite(stamped[0] if stamped else member.id, send=False).url
+        papers = {"code": event.code, "serial": document.serial, "check": code,
+                  "form3": other.split("://", 1)[1].split("/", 1)[1]}  # fmt: skip
+        path = url.split("://", 1)[1].split("/", 1)[1]
+        return member.id, member.community_id, path, year, papers
     finally:
         ws.close()
 
@@ -75,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(exist_ok=True)
     shutil.copy(args.demo / "partyreg.db", work / "partyreg.db")
     db = f"sqlite:///{work / 'partyreg.db'}"
-    _member, community, link, year = _prepare(db)
+    _member, community, link, year, papers = _prepare(db)
     server = _serve(db, args.port)
     base = f"http://127.0.0.1:{args.port}"
     args.out.mkdir(parents=True, exist_ok=True)
@@ -113,6 +130,17 @@ def main(argv: list[str] | None = None) -> int:
             _shot(page, args.out, "change")
             page.goto(f"{base}/communities/{community}")
             _shot(page, args.out, "community")
+            page.goto(f"{base}/checkin?code={papers['code']}")
+            _shot(page, args.out, "checkin")
+            page.get_by_role("button", name="签到").click()
+            _shot(page, args.out, "checkin-done")
+            stamped = browser.new_context(viewport=VIEWPORT, locale="zh-CN").new_page()
+            stamped.goto(f"{base}/{papers['form3']}")
+            stamped.get_by_role("button", name="登录").click()
+            stamped.goto(f"{base}/me/form3")
+            _shot(stamped, args.out, "form3")
+            page.goto(f"{base}/verify?serial={papers['serial']}&code={papers['check']}")
+            _shot(page, args.out, "verify")
             other = browser.new_context(viewport=VIEWPORT, locale="zh-CN").new_page()
             other.goto(f"{base}/{link}")
             other.get_by_role("button", name="登录").click()

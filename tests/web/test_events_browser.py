@@ -1,11 +1,10 @@
 """Check-in, the 附表3 download and ``/verify`` in a real browser: Debian's Chromium
 (``/usr/bin/chromium``) driven by Playwright, the app under uvicorn on a free loopback port,
-a phone-sized page without JavaScript. The pages are also saved at 390×844 into ``docs/web/``
-(``PARTYREG_SCREENSHOTS=1``) — what the documentation shows is what this test saw."""
+a phone-sized page without JavaScript (``make web-png`` saves the same pages into
+``docs/web/``)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -21,7 +20,6 @@ from tests.cli.test_years import Runner
 from tests.web.conftest import Served, invite, member_id
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "web"
 HEXIA = "淮安区/淮城街道/河下社区"
 AT = datetime(2014, 10, 12, 1, 5, tzinfo=UTC)  # 09:05 in Beijing, during the event
 
@@ -60,11 +58,6 @@ def _phone(browser: Any) -> Any:
     return context.new_page()
 
 
-def _shot(page: Any, name: str) -> None:
-    if os.environ.get("PARTYREG_SCREENSHOTS"):
-        page.screenshot(path=str(DOCS / name))
-
-
 def test_check_in_download_form3_and_verify_a_certificate(
     run: Runner, site: Served, browser: Any, tmp_path: Path
 ) -> None:
@@ -80,14 +73,12 @@ def test_check_in_download_form3_and_verify_a_certificate(
     page.get_by_role("link", name="签到", exact=True).click()
     assert "清理楼道小广告" in page.locator("main").inner_text()
     page.get_by_label("签到码").fill(event["code"])
-    _shot(page, "checkin.png")
     page.get_by_role("button", name="签到").click()
     assert "签到成功" in page.locator(".notice").inner_text()
     shown = run.json("event", "show", str(event["id"]))
     assert [a["name"] for a in shown["attendance"]] == ["王建伟"]
     # the confirmed 附表3 of 2014
     page.get_by_role("link", name="反馈单", exact=True).click()
-    _shot(page, "form3.png")
     with page.expect_download() as caught:
         page.get_by_role("link", name="下载 2014 年反馈单").click()
     saved = tmp_path / "form3.xlsx"
@@ -103,4 +94,3 @@ def test_check_in_download_form3_and_verify_a_certificate(
     other.get_by_role("button", name="核验").click()
     text = other.locator("main").inner_text()
     assert "核验通过" in text and "王建伟" in text and "淮安区淮城街道河下社区" in text
-    _shot(other, "verify.png")
