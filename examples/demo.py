@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import demo_events
 import demo_feedback
 import demo_notify
 import demo_orgchanges
@@ -29,6 +30,7 @@ import demo_progress
 import demo_routing
 import demo_service
 import demo_web
+import demo_wishes
 import demo_years
 import democity
 from sqlalchemy.engine import make_url
@@ -199,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
     demo_progress.run(demo)
     demo_notify.run(demo)
     demo_service.run(demo)
+    demo_events.run(demo)
+    demo_wishes.run(demo)
     demo_feedback.run(demo)
     demo_years.run(demo)
     demo_orgchanges.run(demo)

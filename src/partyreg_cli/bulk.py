@@ -29,24 +29,26 @@ def bulk_options(what: str) -> Callable[[F], F]:
     return decorate
 
 
-def confirm_bulk(count: int, what: str, *, yes: bool) -> None:
+def confirm_bulk(count: int, what: str, *, yes: bool, warning: str = "") -> None:
     """Ask before a write that touches ``count`` records (more than one): on a terminal a
-    yes/no question, otherwise a refusal saying to add ``--yes`` (``bulk.confirm``)."""
+    yes/no question, otherwise a refusal saying to add ``--yes`` (``bulk.confirm``).
+    ``warning`` (e.g. that it cannot be undone) comes first in both."""
     if count <= 1 or yes:
         return
     if not sys.stdin.isatty():
         raise ValidationError(
             "bulk.confirm",
-            f"这一步将{what} {count} 条记录：确认无误请加 --yes 再运行（可先加 --dry-run 查看）。",
+            f"{warning}这一步将{what} {count} 条记录：确认无误请加 --yes 再运行（可先加 --dry-run 查看）。",
         )
-    if not click.confirm(f"将{what} {count} 条记录，确定吗？", default=False, err=True):
+    if not click.confirm(f"{warning}将{what} {count} 条记录，确定吗？", default=False, err=True):
         raise ValidationError("bulk.cancelled", "已取消，没有写入任何数据。")
 
 
-def undo_hint(batch_id: str | None) -> None:
-    """Print the batch a bulk action wrote and the command that takes it back."""
+def undo_hint(batch_id: str | None, note: str = "") -> None:
+    """Print the batch a bulk action wrote and the command that takes it back (``note``:
+    what the undo cannot take back)."""
     if batch_id:
-        click.echo(f"批次号 {batch_id}；撤销：partyreg undo {batch_id} --reason 撤销原因")
+        click.echo(f"批次号 {batch_id}；撤销：partyreg undo {batch_id} --reason 撤销原因{note}")
 
 
 def list_preview(rows: Sequence[str], limit: int = 20) -> None:
@@ -57,9 +59,11 @@ def list_preview(rows: Sequence[str], limit: int = 20) -> None:
         click.echo(f"  …另有 {len(rows) - limit} 条（--json 列出全部）")
 
 
-def ask_first(what: str, count: Callable[[], int], *, dry_run: bool, yes: bool) -> None:
+def ask_first(
+    what: str, count: Callable[[], int], *, dry_run: bool, yes: bool, warning: str = ""
+) -> None:
     """Before a real run without ``--yes``: preview it (``count`` runs the dry run and counts
     the records it would touch) and :func:`confirm_bulk`."""
     if dry_run or yes:
         return
-    confirm_bulk(count(), what, yes=False)
+    confirm_bulk(count(), what, yes=False, warning=warning)

@@ -19,18 +19,22 @@ from partyreg_cli.app import App
 from partyreg_cli.commands import (
     audit,
     calendar,
+    certificate,
     change,
     codes,
     doctor,
+    events,
     exports,
     feedback,
     imports,
     init,
     members,
     notify,
+    nudges,
     operator,
     orgchanges,
     plugins,
+    points,
     posts,
     progress,
     routing,
@@ -38,6 +42,7 @@ from partyreg_cli.commands import (
     service,
     tui,
     verify,
+    wishes,
     years,
 )
 from partyreg_core.audit import AuditEntry
@@ -91,6 +96,7 @@ cli.add_command(change.change)
 cli.add_command(calendar.calendar)
 cli.add_command(progress.progress)
 cli.add_command(notify.notify)
+assert nudges.nudge  # the nudge commands join the notify group
 cli.add_command(service.needs)
 cli.add_command(service.assign)
 cli.add_command(service.group)
@@ -101,6 +107,10 @@ cli.add_command(feedback.feedback)
 cli.add_command(years.year_group)
 cli.add_command(years.retention_group)
 cli.add_command(verify.verify)
+cli.add_command(events.event_group)
+cli.add_command(certificate.certificate)
+cli.add_command(wishes.wishes)
+cli.add_command(points.points)
 cli.add_command(serve.serve)
 
 

@@ -23,6 +23,49 @@ class BatchKind(StrEnum):
     FEEDBACK = "feedback"
     #: ``report-in confirm --all``: a community's report-ins confirmed at once
     REPORT_IN = "report_in"
+    #: bulk actions whose rows ``undo_batch`` puts back from the batch's journal (decision 0109)
+    ASSIGN = "assign"
+    GROUP = "group"
+    ROUTE = "route"
+    YEAR = "year"
+    #: ``progress remind``: the messages it queued; an undo withdraws those not yet sent
+    REMIND = "remind"
+    #: ``notify flush``: the messages it sent cannot be recalled; an undo withdraws those it
+    #: left waiting for a retry
+    FLUSH = "flush"
+    #: ``retention run``: anonymising cannot be undone (the batch says whom it erased)
+    RETENTION = "retention"
+    #: residents' wishes imported from a sheet (an undo removes those still untouched)
+    WISHES = "wishes"
+
+    @property
+    def label(self) -> str:
+        """What the batch wrote, in Chinese."""
+        return BATCH_LABELS.get(self.value, self.value)
+
+
+BATCH_LABELS = {
+    "registrations": "附表1导入",
+    "codes": "代码表导入",
+    "directory": "通讯录导入",
+    "activities": "活动导入",
+    "feedback": "反馈单确认",
+    "report_in": "报到确认",
+    "assign": "岗位分配",
+    "group": "服务小组",
+    "route": "分流",
+    "year": "开启年度",
+    "remind": "催办提醒",
+    "flush": "发送消息",
+    "retention": "匿名化",
+    "wishes": "微心愿导入",
+}
+
+#: Why a retention batch cannot be undone (shown by its dry run, its question and the undo).
+RETENTION_IRREVERSIBLE = (
+    "匿名化不能撤销：姓名、电话、地址等个人信息会被永久清除（按保存期限的规定，不留副本），"
+    "撤销批次也无法恢复。"
+)
 
 
 @attrs.frozen
@@ -120,3 +163,5 @@ class UndoReport:
     kind: BatchKind
     removed: int
     restored: int
+    #: messages of the batch already sent, which no undo can recall
+    unrecalled: int = 0

@@ -44,6 +44,7 @@ class FormKind(StrEnum):
     CODES = "codes"
     DIRECTORY = "directory"
     ACTIVITIES = "activities"
+    WISHES = "wishes"
 
     @property
     def label(self) -> str:
@@ -189,8 +190,26 @@ ACTIVITY_FORM = Form(
     ),
 )
 
+#: Residents' wishes (微心愿) as a community collects them in a sheet (decision 0130).
+WISH_FORM = Form(
+    FormKind.WISHES,
+    "居民微心愿登记表",
+    (
+        Column("district", "县区", ("所属县区",)),
+        Column("street", "街道", ("街道（乡镇）", "社区所属街道、乡镇")),
+        Column("community", "社区", ("社区名称",)),
+        Column("title", "心愿内容", ("微心愿", "心愿", "需求内容", "群众需求")),
+        Column("resident_name", "居民姓名", ("群众姓名",), required=False),
+        Column("resident_phone", "居民电话", ("联系电话", "电话"), required=False),
+        Column("post", "岗位", ("服务岗位",), required=False),
+        Column("received_on", "登记日期", ("日期",), required=False),
+        Column("due", "期限", ("完成期限", "希望完成日期"), required=False),
+        Column("source", "来源", required=False),
+    ),
+)
+
 FORMS: Mapping[FormKind, Form] = MappingProxyType(
-    {f.kind: f for f in (REGISTRATION_FORM, CODES_FORM, DIRECTORY_FORM, ACTIVITY_FORM)}
+    {f.kind: f for f in (REGISTRATION_FORM, CODES_FORM, DIRECTORY_FORM, ACTIVITY_FORM, WISH_FORM)}
 )
 
 # How many non-blank rows above the header (titles, the 单位：年 月 日 line, a member line) are

@@ -10,6 +10,7 @@ a dry run, or when rows were rejected without ``skip_invalid``. This module orch
 from __future__ import annotations
 
 import gc
+import itertools
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -41,6 +42,7 @@ from partyreg_core.ports import RawRow, ReadLimits, Store, TableFormat
 from partyreg_core.posts import PostCatalog
 from partyreg_core.records import CommunityRef, DirectoryEntry, RowIssue, Severity
 from partyreg_core.registrations import RegistrationContext, validate_registrations
+from partyreg_core.wishes.rules import WishContext, validate_wish_rows
 
 _R = TypeVar("_R", covariant=True)
 
@@ -263,6 +265,32 @@ def choose_format(path: Path, formats: Sequence[TableFormat], limits: ReadLimits
     raise refusal
 
 
+class _OnePass:
+    """A sheet's rows for the header search and then for the import, read once: the rows the
+    search took are kept and given again before the rest. A reader such as calamine loads the
+    whole sheet on every read, so a second read cost as much as the first; a later call reads
+    afresh."""
+
+    def __init__(self, read: Callable[[], Iterator[RawRow]]) -> None:
+        self._read = read
+        self._rest: Iterator[RawRow] | None = None
+        self._taken: list[RawRow] = []
+
+    def head(self) -> Iterator[RawRow]:
+        """The rows from the first, each kept for :meth:`__call__`."""
+        self._rest = iter(self._read())
+        for row in self._rest:
+            self._taken.append(row)
+            yield row
+
+    def __call__(self) -> Iterator[RawRow]:
+        if self._rest is None:
+            return iter(self._read())
+        rest, taken = self._rest, self._taken
+        self._rest, self._taken = None, []
+        return itertools.chain(taken, rest)
+
+
 def open_table(
     path: Path,
     formats: Sequence[TableFormat],
@@ -292,8 +320,9 @@ def open_table(
     hidden = tuple(hidden_of(path)) if callable(hidden_of) else ()
     first_error: ValidationError | None = None
     for index, candidate in enumerate(sheets):
+        rows = _OnePass(candidate.rows)
         try:
-            header = find_header(candidate.rows(), kind)
+            header = find_header(rows.head(), kind)
         except ValidationError as exc:
             first_error = first_error or exc
             continue
@@ -309,7 +338,7 @@ def open_table(
             fmt.name,
             candidate.name,
             header,
-            candidate.rows,
+            rows,
             candidate.last_row,
             tuple(more),
             hidden,
@@ -788,10 +817,51 @@ def _parent_known(code_text: str, tree: OrgTree) -> bool:
     return parent is not None and parent in tree
 
 
+def _wishes(
+    request: ImportRequest, ctx: ImportContext, rows: Iterator[DataRow], tally: _Tally
+) -> _Outcome:
+    """Residents' wishes: each row names its community (县区/街道/社区, within scope); all or
+    none unless ``--skip-invalid`` (decision 0130)."""
+    scope = ctx.actor.scope
+    places = {
+        (c.district, c.street, c.name): c
+        for c in ctx.store.communities()
+        if scope.covers_community(c.id, c.district_code)
+    }
+    by_id = {c.id: c for c in places.values()}
+
+    def find_community(district: str, street: str, name: str) -> int | None:
+        found = places.get((district, street, name))
+        return found.id if found is not None else None
+
+    def find_post(community_id: int, text: str) -> str:
+        district = by_id[community_id].district_code
+        post = ctx.posts.get(text.strip(), district)
+        if post is None:
+            post = next(
+                (p for p in ctx.posts.for_district(district) if p.name == text.strip()), None
+            )
+        if post is None:
+            raise ValidationError(
+                "wish.post",
+                f"岗位“{text.strip()}”不是该县区可用的岗位：用 partyreg posts list 查看岗位代码。",
+            )
+        return post.code
+
+    context = WishContext(find_community, find_post, request.on)
+    records = _judged(validate_wish_rows(rows, context), tally)
+    if _hold_back(request, tally) or not records:
+        return _Outcome(0, len(records))
+    batch = ctx.batch(request, BatchKind.WISHES, tally.total)
+    ids = ctx.store.wishes.add(ctx.actor, records, batch=batch)
+    return _Outcome(len(ids), len(ids), batch_id=batch.id)
+
+
 _Writer = Callable[[ImportRequest, ImportContext, Iterator[DataRow], _Tally], _Outcome]
 _WRITERS: dict[FormKind, _Writer] = {
     FormKind.REGISTRATIONS: _registrations,
     FormKind.ACTIVITIES: _activities,
     FormKind.DIRECTORY: _directory,
     FormKind.CODES: _codes,
+    FormKind.WISHES: _wishes,
 }

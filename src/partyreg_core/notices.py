@@ -328,6 +328,8 @@ class Notice:
     #: the org unit the message is about, for scoping (an org target's own code; a member's
     #: unit for a member target)
     org_code: OrgCode | None = None
+    #: not to be sent before this time (a nudge planned in quiet hours waits for their end)
+    not_before: datetime | None = None
 
 
 @attrs.frozen
@@ -408,6 +410,8 @@ class DeliveryReport:
     #: messages left pending because their channel was found down earlier in this run or the
     #: time budget was spent
     deferred: int = 0
+    #: the batch that ``partyreg undo`` takes back (``None``: nothing written)
+    batch_id: str | None = None
 
     def count(self, outcome: Outcome) -> int:
         """How many attempts ended with ``outcome``."""

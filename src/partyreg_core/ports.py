@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from partyreg_core.changes import ChangeRequest, ChangeStatus
     from partyreg_core.communities import Community, FieldEdit
     from partyreg_core.documents import IssuedDocument
+    from partyreg_core.events.port import EventRepository
     from partyreg_core.feedback import (
         PendingActivity,
         ServiceEntry,
@@ -41,9 +42,11 @@ if TYPE_CHECKING:
         Target,
         TargetPlace,
     )
+    from partyreg_core.nudges.port import NudgeRepository
     from partyreg_core.operators import Actor, Operator
     from partyreg_core.orgchanges import OrgChange, OrgChangeRecord, OrgPlan
     from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit
+    from partyreg_core.points.port import PointsRepository
     from partyreg_core.posts import Post
     from partyreg_core.progress import OverdueMember, ProgressBy, ProgressCount
     from partyreg_core.records import Activity, CommunityRef, DirectoryEntry, Registration
@@ -51,6 +54,7 @@ if TYPE_CHECKING:
     from partyreg_core.routing import QueuedMember, ReportInResult, Router, RoutingRun
     from partyreg_core.service import Assignment, Group, Need, RosterEntry
     from partyreg_core.signin.port import SigninStore
+    from partyreg_core.wishes.port import WishRepository
     from partyreg_core.years import CampaignYear, UnitConfirmation, YearOpening
 
 # ---------------------------------------------------------------------------------------------
@@ -151,7 +155,13 @@ class Store(Protocol):
     """
 
     url: str
+    #: community events and check-in (:mod:`partyreg_core.events`)
+    events: EventRepository
     dialect: str
+    #: the feature repositories (each a small Protocol of its own package)
+    wishes: WishRepository
+    points: PointsRepository
+    nudges: NudgeRepository
 
     @property
     def signin(self) -> SigninStore:
@@ -308,6 +318,10 @@ class Store(Protocol):
         """Revert a batch nothing has built on yet (``reason`` goes to the audit log);
         :class:`ConflictError` saying what blocks it otherwise."""
 
+    def record_message_batch(self, actor: Actor, batch: Batch, message_ids: Sequence[int]) -> None:
+        """Record the outbox messages a reminder queued or a flush tried as one batch, which
+        :meth:`undo_batch` takes back as far as messages can be (decision 0109)."""
+
     def append_audit(
         self,
         actor: Actor,
@@ -334,12 +348,21 @@ class Store(Protocol):
     def document_key(self) -> bytes:
         """The store's secret key of check codes (never exported)."""
 
-    def issue_document(self, actor: Actor, document: IssuedDocument) -> IssuedDocument:
+    def issue_document(
+        self, actor: Actor, document: IssuedDocument, *, replaces: str | None = None
+    ) -> IssuedDocument:
         """Record ``document`` as issued (replacing an earlier one of the same serial with
-        other content); returns it as recorded."""
+        other content; ``replaces``: the serial of a valid document it supersedes); returns
+        it as recorded."""
 
     def find_document(self, serial: str) -> IssuedDocument | None:
         """The issued document ``serial``, or ``None``."""
+
+    def latest_document(self, member_id: int, kind: str) -> IssuedDocument | None:
+        """The newest revision of a member's document of ``kind``, or ``None``."""
+
+    def revoke_document(self, actor: Actor, serial: str, reason: str, on: date) -> IssuedDocument:
+        """Revoke a valid document (audited); returns it as it is now."""
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -385,6 +408,7 @@ class Store(Protocol):
         unit: OrgCode | None = None,
         only: CommunityRef | None = None,
         dry_run: bool = False,
+        batch: Batch | None = None,
     ) -> RoutingRun:
         """Route every pending member within the scope (registered, or waiting in a district's
         queue) as ``router`` plans, set-based; district and city operators only. ``unit``
@@ -575,8 +599,11 @@ class Store(Protocol):
         year: int,
         by_community: Mapping[int, Sequence[Assignment]],
         on: date,
+        *,
+        batch: Batch | None = None,
     ) -> dict[int, int]:
-        """:meth:`replace_assignments` for many communities in one transaction."""
+        """:meth:`replace_assignments` for many communities in one transaction (with ``batch``:
+        one batch that :meth:`undo_batch` takes back)."""
 
     def groups(self, actor: Actor, community_id: int, year: int) -> list[Group]:
         """The community's groups of ``year``, leader first in each."""
@@ -588,9 +615,15 @@ class Store(Protocol):
         group; audited with before and after)."""
 
     def replace_groups_many(
-        self, actor: Actor, year: int, by_community: Mapping[int, Sequence[Group]]
+        self,
+        actor: Actor,
+        year: int,
+        by_community: Mapping[int, Sequence[Group]],
+        *,
+        batch: Batch | None = None,
     ) -> dict[int, list[Group]]:
-        """:meth:`replace_groups` for many communities in one transaction."""
+        """:meth:`replace_groups` for many communities in one transaction (with ``batch``: one
+        batch that :meth:`undo_batch` takes back)."""
 
     # -- orgchanges --
 
@@ -751,6 +784,7 @@ class Store(Protocol):
         on: date,
         *,
         dry_run: bool = False,
+        batch: Batch | None = None,
     ) -> YearOpening:
         """Open ``year`` with ``calendar`` (city only; audited): close every earlier open year
         and carry each unit's standing registrations over for it to confirm (``dry_run``:
@@ -778,7 +812,7 @@ class Store(Protocol):
         """Each visible member's confirmed service in ``year`` (hours, count, ratings)."""
 
     def run_retention(
-        self, actor: Actor, on: date, years: int, *, dry_run: bool
+        self, actor: Actor, on: date, years: int, *, dry_run: bool, batch: Batch | None = None
     ) -> RetentionReport:
         """Anonymise members who left ``years`` years before ``on`` or earlier, scrub the audit
         log's values about them, and log the run (city only; a dry run writes nothing)."""

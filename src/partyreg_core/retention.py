@@ -191,6 +191,17 @@ class RetentionReport:
     member_ids: tuple[int, ...]
     audit_entry_ids: tuple[int, ...]
     by_unit: Mapping[str, int] = attrs.field(factory=dict)
+    #: residents' wishes closed before the cutoff whose resident's name and phone are (or
+    #: would be) blanked (decision 0130)
+    wish_ids: tuple[int, ...] = ()
+
+    @property
+    def wishes(self) -> int:
+        """How many wishes' residents are (or would be) erased."""
+        return len(self.wish_ids)
+
+    #: the batch that ``partyreg undo`` takes back (``None``: nothing written)
+    batch_id: str | None = None
 
     @property
     def members(self) -> int:

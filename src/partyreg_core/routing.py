@@ -307,6 +307,8 @@ class RoutingRun:
     dry_run: bool
     members: tuple[RoutedMember, ...] = ()
     skipped: int = 0
+    #: the batch that ``partyreg undo`` takes back (``None``: nothing written)
+    batch_id: str | None = None
 
     def count(self, outcome: RouteOutcome) -> int:
         """How many members ended with ``outcome``."""

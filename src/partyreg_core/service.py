@@ -116,6 +116,8 @@ class AssignmentRun:
     dry_run: bool
     written: int
     candidates: int
+    #: the batch that ``partyreg undo`` takes back (``None``: nothing written)
+    batch_id: str | None = None
 
 
 @attrs.frozen
@@ -131,3 +133,5 @@ class GroupingRun:
     rule: tuple[LeaderCriterion, ...]
     dry_run: bool
     names: Mapping[int, str] = attrs.field(factory=dict)
+    #: the batch that ``partyreg undo`` takes back (``None``: nothing written)
+    batch_id: str | None = None

@@ -58,6 +58,7 @@ from partyreg_core.errors import (
     TemporaryError,
     ValidationError,
 )
+from partyreg_core.events.service import EventService
 from partyreg_core.feedback import (
     KINDS_SETTING,
     WEIGHTS_SETTING,
@@ -112,6 +113,7 @@ from partyreg_core.members import (
     MemberQuery,
     MemberStatus,
     Route,
+    refuse_departed_edit,
     refuse_routed_community_edit,
     refuse_unit_edit,
     serves_in,
@@ -140,6 +142,7 @@ from partyreg_core.notices import (
 from partyreg_core.notices import (
     parse_target as parse_notify_target,
 )
+from partyreg_core.nudges.service import NudgeService
 from partyreg_core.operators import Actor, Operator, Role, Scope, parse_role
 from partyreg_core.orgchanges import OrgChange, OrgChangeRecord, OrgPlan, parse_change_rows
 from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit, TableProblem, check_table, parse_code
@@ -155,6 +158,7 @@ from partyreg_core.plugins import (
     list_plugins,
     make_plugin_manager,
 )
+from partyreg_core.points.service import PointsService
 from partyreg_core.ports import (
     Change,
     Exporter,
@@ -203,6 +207,7 @@ from partyreg_core.service import (
 )
 from partyreg_core.signin.service import SigninService
 from partyreg_core.textencoding import decode_text
+from partyreg_core.wishes.service import WishService
 from partyreg_core.years import (
     MONTH_DAYS_SETTING,
     CampaignYear,
@@ -264,6 +269,8 @@ class Workspace:
             identity = FixedIdentity(os_user) if os_user is not None else OsIdentity()
         self._identity_provider = identity
         self._clock = clock or (lambda: datetime.now(UTC))
+        #: the outbox ids queued while a reminder runs (the messages of its batch)
+        self._enqueued: list[int] | None = None
 
     @cached_property
     def identity(self) -> Identity:
@@ -836,6 +843,7 @@ class Workspace:
                 "member.nothing", "没有要修改的字段：请给出如 --phone 13912345678。"
             )
         current = self.store.get_member(self.actor, member_id)
+        refuse_departed_edit(current)
         if "unit_code" in changes:  # before the row is judged: whatever code it names
             refuse_unit_edit(current, self._code(changes["unit_code"]))
         cells = {**registration_cells(current), **changes}
@@ -1081,6 +1089,7 @@ class Workspace:
         }
         tree = self.org_tree
         directory = self.directory_refs()
+        balances = self.points.balances(year)
         for member in list(people):
             unit_row = tree.find(member.unit_code)
             info = stored.get(member.id)
@@ -1098,7 +1107,25 @@ class Workspace:
                 confirmed_by=info.confirmed_by if info is not None else "",
                 confirmed_on=info.confirmed_on if info is not None else None,
                 stamp=info.stamp if info is not None else "",
+                points=balances.get(member.id, 0.0),
             )
+
+    # -- community events (partyreg_core.events) ---------------------------------------------
+
+    @property
+    def events(self) -> EventService:
+        """Community events with check-in (``event …`` and the members' check-in page); made
+        on each use, so that a workspace acting for a member (:meth:`for_member`) acts as them."""
+        return EventService(
+            repo=self.store.events,
+            now=self.now,
+            zone=LOCAL_ZONE,
+            actor=lambda: self.actor,
+            community=self.community,
+            refuse_closed_year=self.refuse_closed_year,
+            check_entries=self._check_entries,
+            member=self.member,
+        )
 
     # -- issued documents (check codes) ------------------------------------------------------
 
@@ -1110,11 +1137,84 @@ class Workspace:
 
     def verify_document(self, serial: str, code: str) -> IssuedDocument | None:
         """The issued document ``serial`` when ``code`` is its check code, else ``None``
-        (anyone may verify: no scope, no personal data beyond what the paper shows)."""
-        document = self.store.find_document(serial.strip())
+        (anyone may verify: no scope, no personal data beyond what the paper shows). A
+        genuine document that was revoked or superseded is returned too: its ``holds`` is
+        false and :meth:`IssuedDocument.standing` says why (decision 0127)."""
+        document = self.store.find_document(serial.strip().upper())
         if not documents.verify(self.store.document_key(), document, code):
             return None
         return document
+
+    def verified_facts(self, document: IssuedDocument) -> documents.VerifiedFacts:
+        """What a public check shows of a genuine document: kind, name, unit (by name),
+        community and day — nothing else (the members' site's ``/verify``)."""
+        facts = document.facts()
+        unit = self.org_tree.find(parse_code(facts.unit)) if _is_code(facts.unit) else None
+        return attrs.evolve(facts, unit=unit.name) if unit is not None else facts
+
+    def report_in_certificate(
+        self, member_id: int
+    ) -> tuple[documents.ReportInCertificate, IssuedDocument, str]:
+        """The report-in certificate (报到证 and its 回执) of a member routed to a community:
+        issued the first time, the same document while nothing it certifies changed, and a
+        new revision superseding the earlier one when something did (decision 0127).
+        Returns the certificate, the document as recorded and its check code."""
+        member = self.store.get_member(self.actor, member_id)
+        if member.community_id is None or member.status is MemberStatus.REGISTERED:
+            raise ValidationError(
+                "certificate.not_routed",
+                f"{member.name}（编号 {member_id}）还没有分流到社区：分流后才能出具报到证。",
+            )
+        community = self.community(str(member.community_id))
+        unit = self.org_tree.find(member.unit_code)
+        cert = documents.ReportInCertificate(
+            member_id=member.id,
+            name=member.name,
+            gender=member.gender.value,
+            unit_and_title=member.unit_and_title,
+            unit_code=str(member.unit_code),
+            unit_name=unit.name if unit is not None else str(member.unit_code),
+            district=community.district,
+            street=community.street,
+            community=community.name,
+            report_type=member.report_type.value,
+            posts=tuple(self.post_name(p, community.district_code) for p in member.posts),
+            routed_on=member.routed_on or self.today(),
+            reported_on=member.reported_on,
+            community_phone=community.phone,
+            community_qq=community.qq_group,
+            community_address=community.address,
+        )
+        today = self.today()
+        latest = self.store.latest_document(member_id, documents.CERTIFICATE_KIND)
+        if latest is not None and latest.holds:
+            again = documents.certificate_document(cert, latest.serial, latest.issued_on)
+            if documents.same_certificate(latest, again):
+                return cert, latest, latest.code(self.store.document_key())
+        revision = documents.certificate_revision(latest.serial) + 1 if latest else 1
+        year = today.year
+        serial = documents.certificate_serial(member_id, year, revision)
+        document = self.store.issue_document(
+            self.actor,
+            documents.certificate_document(cert, serial, today),
+            replaces=latest.serial if latest is not None and latest.holds else None,
+        )
+        return cert, document, document.code(self.store.document_key())
+
+    def revoke_certificate(self, member_id: int, reason: str) -> IssuedDocument:
+        """Withdraw a member's report-in certificate (the reason is required and audited);
+        the paper then verifies as revoked."""
+        if not reason.strip():
+            raise ValidationError(
+                "certificate.reason", "作废报到证需要说明原因：--reason “调离本市”。"
+            )
+        self.store.get_member(self.actor, member_id)  # within scope
+        latest = self.store.latest_document(member_id, documents.CERTIFICATE_KIND)
+        if latest is None or not latest.holds:
+            raise NotFoundError(
+                "certificate.none", f"党员 {member_id} 没有有效的报到证：不用作废。"
+            )
+        return self.store.revoke_document(self.actor, latest.serial, reason.strip(), self.today())
 
     # -- batches, audit, settings -----------------------------------------------------------
 
@@ -1218,6 +1318,61 @@ class Workspace:
             self.pm.hook.partyreg_on_changed(workspace=self, change=change)
         except Exception:  # an event handler must not undo or hide a committed change
             log.exception("partyreg_on_changed handler failed for %s", subject)
+
+    # -- residents' wishes, points, nudges (feature packages, wired here only) -------------
+
+    @cached_property
+    def wishes(self) -> WishService:
+        """Residents' wishes (:mod:`partyreg_core.wishes`)."""
+        return WishService(
+            repository=self.store.wishes,
+            actor=lambda: self.actor,
+            today=self.today,
+            community=lambda text: self._service_community(text),
+            post=lambda community, text: self._post_for(community, text).code,
+            check_entries=self._check_entries,
+            changed=self._changed_event,
+        )
+
+    @cached_property
+    def points(self) -> PointsService:
+        """The points ledger (:mod:`partyreg_core.points`)."""
+        return PointsService(
+            repository=self.store.points,
+            actor=lambda: self.actor,
+            today=self.today,
+            default_year=self.default_year,
+            refuse_closed_year=lambda year: self.refuse_closed_year(year),
+            changed=self._changed_event,
+        )
+
+    @cached_property
+    def nudges(self) -> NudgeService:
+        """Nudges to individuals (:mod:`partyreg_core.nudges`)."""
+        return NudgeService(
+            repository=self.store.nudges,
+            actor=lambda: self.actor,
+            now=self.now,
+            setting=self.setting,
+            set_setting=self.set_setting,
+            feedback_deadline=lambda year: self.calendar(year).confirmation_due,
+            notify=self.notify,
+            changed=self._changed_event,
+        )
+
+    def _changed_event(
+        self,
+        action: str,
+        subject: str,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any] | None,
+    ) -> None:
+        self._changed(
+            action,
+            subject,
+            dict(before) if before is not None else None,
+            dict(after) if after is not None else None,
+        )
 
     # -- routing --------------------------------------------------------------------------
 
@@ -1388,12 +1543,33 @@ class Workspace:
         community not in the directory to the district's queue; an unknown 县区 waits at the
         aggregator. Emits ``route.routed`` per community and ``route.queued`` per queue."""
         unit_code = self.code(unit).code if unit is not None else None
+        day = on or self.today()
+        batch = None if dry_run else self._batch(BatchKind.ROUTE, "route", 0, day)
         run = self.store.route_pending(
-            self.actor, self.router(), on or self.today(), unit=unit_code, dry_run=dry_run
+            self.actor, self.router(), day, unit=unit_code, dry_run=dry_run, batch=batch
         )
-        if not dry_run:
+        if batch is not None and any(m.changed for m in run.members):
+            run = attrs.evolve(run, batch_id=batch.id)
+            with self._queued_by(batch):  # the route's messages are part of its batch
+                self._route_events(run)
+        elif not dry_run:
             self._route_events(run)
         return run
+
+    @contextmanager
+    def _queued_by(self, batch: Batch) -> Iterator[list[int]]:
+        """Collect the outbox messages queued inside the block and record them under
+        ``batch`` (an undo withdraws those not yet sent; decision 0109)."""
+        outer, self._enqueued = self._enqueued, []
+        collected = self._enqueued
+        try:
+            yield collected
+        finally:
+            self._enqueued = outer
+        if outer is not None:
+            outer.extend(collected)
+        if collected:
+            self.store.record_message_batch(self.actor, batch, collected)
 
     def route_queue(self, district: OrgCode | str | None = None) -> list[QueueGroup]:
         """The queue within the scope (``partyreg route queue``): members waiting for their
@@ -1732,10 +1908,13 @@ class Workspace:
             {"on": on.isoformat(), "days": days, "orgs": [e["code"] for e in events]},
         )
         before = dict(self.outbox_tally)
-        for event in events:
-            self._changed("progress.remind", f"org:{event['code']}", None, dict(event))
+        # decision 0109: one batch, whose undo withdraws the reminders not yet sent
+        batch = self._batch(BatchKind.REMIND, f"progress remind {deadline.key}", len(events), on)
+        with self._queued_by(batch) as added:
+            for event in events:
+                self._changed("progress.remind", f"org:{event['code']}", None, dict(event))
         queued = {k: v - before[k] for k, v in self.outbox_tally.items()}
-        return Reminders(on, days, deadline, events, queued)
+        return Reminders(on, days, deadline, events, queued, batch.id if added else None)
 
     # -- notifications --
 
@@ -1903,6 +2082,8 @@ class Workspace:
                 )
         added = self.store.enqueue_messages(self.actor, rows, self.now())
         self._tally_outbox(rows, added)
+        if self._enqueued is not None:
+            self._enqueued.extend(added)
         channels_used = {r.channel for r in rows if r.status is OutboxStatus.PENDING}
         # a channel found down earlier in this command is not tried again by it
         if added and channels_used - self._notify_down and self.notify_config.deliver_immediately:
@@ -2036,7 +2217,13 @@ class Workspace:
                     down.add(message.channel)  # not tried again in this run
             self.store.record_attempts(self.actor, [attempt], at)
             attempts.append(attempt)
-        return DeliveryReport(tuple(attempts), deferred)
+        batch_id = None
+        tried = [a.message_id for a in attempts]
+        if tried and ids is None:  # a flush: one batch (decision 0109)
+            batch = self._batch(BatchKind.FLUSH, "notify flush", len(tried), None)
+            self.store.record_message_batch(self.actor, batch, tried)
+            batch_id = batch.id
+        return DeliveryReport(tuple(attempts), deferred, batch_id)
 
     def _claimed(self, at: datetime, ids: Sequence[int] | None) -> Iterator[OutboxMessage]:
         """Due messages, claimed a few at a time (each chunk with a fresh lease, so a long
@@ -2429,7 +2616,15 @@ class Workspace:
                 (c, assign_posts(candidates, openings, specialties, solver, post_names), people)
             )
         written: dict[int, int] = {}
+        batch_id = None
         if not dry_run:
+            batch = self._batch(
+                BatchKind.ASSIGN,
+                f"assign {the_year}",
+                sum(len(r.placements) for _c, r, _p in results),
+                None,
+            )
+            batch_id = batch.id
             written = self.store.replace_assignments_many(
                 self.actor,
                 the_year,
@@ -2441,21 +2636,23 @@ class Workspace:
                     for c, result, _people in results
                 },
                 self.today(),
+                batch=batch,
             )
-            for c, result, _people in results:
-                self._changed(
-                    "assign.replace",
-                    f"community:{c.id}",
-                    None,
-                    {
-                        "community_id": c.id,
-                        "year": the_year,
-                        "assigned": written[c.id],
-                        "left_over": len(result.left_over),
-                    },
-                )
+            with self._queued_by(batch):
+                for c, result, _people in results:
+                    self._changed(
+                        "assign.replace",
+                        f"community:{c.id}",
+                        None,
+                        {
+                            "community_id": c.id,
+                            "year": the_year,
+                            "assigned": written[c.id],
+                            "left_over": len(result.left_over),
+                        },
+                    )
         return [
-            AssignmentRun(c, the_year, result, dry_run, written.get(c.id, 0), len(people))
+            AssignmentRun(c, the_year, result, dry_run, written.get(c.id, 0), len(people), batch_id)
             for c, result, people in results
         ]
 
@@ -2527,7 +2724,12 @@ class Workspace:
             }
             plans.append((c, plan_groups(to_group, the_bounds, the_rule, names)))
         stored: dict[int, list[Group]] = {}
+        batch_id = None
         if not dry_run:
+            batch = self._batch(
+                BatchKind.GROUP, f"group {the_year}", sum(len(p) for _c, p in plans), None
+            )
+            batch_id = batch.id
             stored = self.store.replace_groups_many(
                 self.actor,
                 the_year,
@@ -2538,14 +2740,16 @@ class Workspace:
                     ]
                     for c, planned in plans
                 },
+                batch=batch,
             )
-            for c, _planned in plans:
-                self._changed(
-                    "group.replace",
-                    f"community:{c.id}",
-                    None,
-                    {"community_id": c.id, "year": the_year, "groups": len(stored[c.id])},
-                )
+            with self._queued_by(batch):
+                for c, _planned in plans:
+                    self._changed(
+                        "group.replace",
+                        f"community:{c.id}",
+                        None,
+                        {"community_id": c.id, "year": the_year, "groups": len(stored[c.id])},
+                    )
         return [
             GroupingRun(
                 c,
@@ -2556,6 +2760,7 @@ class Workspace:
                 the_rule,
                 dry_run,
                 {m.member_id: m.name for m in rosters.get(c.id, [])},
+                batch_id,
             )
             for c, planned in plans
         ]
@@ -3089,7 +3294,11 @@ class Workspace:
             self.actor, SummaryBy.MEMBER, year=day_year, unit=within
         )
         sheets = self.store.sheets_iter(self.actor, day_year, unit=within)
-        return ledger_lines(by_member, sheets, units)
+        points = self.points.balances(day_year)
+        return [
+            attrs.evolve(line, points=points.get(line.member_id, 0.0))
+            for line in ledger_lines(by_member, sheets, units)
+        ]
 
     def set_activity_kinds(self, kinds: Sequence[str]) -> tuple[str, ...]:
         """Set the city's own activity types (city operators; audited)."""
@@ -3131,22 +3340,27 @@ class Workspace:
         earlier years closed (readable, no new activities), standing registrations carried
         over for each unit to confirm."""
         calendar = self.calendar(check_year(year))
+        day = on or self.today()
+        batch = None if dry_run else self._batch(BatchKind.YEAR, f"year open {year}", 1, day)
         opening = self.store.open_year(
-            self.actor, year, calendar, on or self.today(), dry_run=dry_run
+            self.actor, year, calendar, day, dry_run=dry_run, batch=batch
         )
         if dry_run:
             return opening
-        self._changed(
-            "year.open",
-            f"year:{year}",
-            None,
-            {
-                "year": year,
-                "closed_years": list(opening.closed_years),
-                "units": opening.units,
-                "members": opening.members,
-            },
-        )
+        assert batch is not None
+        opening = attrs.evolve(opening, batch_id=batch.id)
+        with self._queued_by(batch):
+            self._changed(
+                "year.open",
+                f"year:{year}",
+                None,
+                {
+                    "year": year,
+                    "closed_years": list(opening.closed_years),
+                    "units": opening.units,
+                    "members": opening.members,
+                },
+            )
         return opening
 
     def year_confirmations(
@@ -3190,9 +3404,13 @@ class Workspace:
     def run_retention(self, *, on: date | None = None, dry_run: bool = False) -> RetentionReport:
         """Anonymise the members who left more than the retention period before ``on``
         (city operators; a dry run writes nothing)."""
+        day = on or self.today()
+        batch = None if dry_run else self._batch(BatchKind.RETENTION, "retention run", 0, day)
         report = self.store.run_retention(
-            self.actor, on or self.today(), self.retention_years(), dry_run=dry_run
+            self.actor, day, self.retention_years(), dry_run=dry_run, batch=batch
         )
+        if batch is not None and report.members:
+            report = attrs.evolve(report, batch_id=batch.id)
         if not dry_run:
             self._changed(
                 "retention.run",
@@ -3218,6 +3436,8 @@ class Reminders:
     queued: Mapping[str, int] = attrs.field(
         factory=lambda: {"pending": 0, "skipped": 0, "duplicate": 0}
     )
+    #: the batch that ``partyreg undo`` takes back (``None``: nothing written)
+    batch_id: str | None = None
 
 
 #: The shared setting overriding or extending the specialty map: ``{word: [post codes]}``.
@@ -3248,6 +3468,10 @@ def parse_community(text: str) -> CommunityRef:
             f"社区“{text}”应写成 县区/街道/社区（如 清河区/清河街道/A社区）或社区编号。",
         )
     return CommunityRef(*parts)
+
+
+def _is_code(text: str) -> bool:
+    return bool(text) and all(part.isdigit() for part in text.split("."))
 
 
 def _one_district(tree: OrgTree, name: str) -> OrgCode | None:

@@ -179,6 +179,8 @@ class YearOpening:
     closed_years: tuple[int, ...]
     units: int
     members: int
+    #: the batch that ``partyreg undo`` takes back (``None``: nothing written)
+    batch_id: str | None = None
 
 
 def year_closed_message(name: str | None, year: int) -> str:

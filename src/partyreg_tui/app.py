@@ -28,22 +28,45 @@ from partyreg_core.workspace import Workspace
 from partyreg_tui.screens.audit import AuditScreen
 from partyreg_tui.screens.batches import BatchesScreen
 from partyreg_tui.screens.dashboard import DashboardScreen
+from partyreg_tui.screens.feedback import FeedbackScreen
 from partyreg_tui.screens.imports import ImportScreen
 from partyreg_tui.screens.members import MembersScreen
+from partyreg_tui.screens.notify import NotifyScreen
+from partyreg_tui.screens.progress import ProgressScreen
+from partyreg_tui.screens.report_in import ReportInScreen
+from partyreg_tui.screens.routing import RoutingScreen
 from partyreg_tui.screens.service import ServiceScreen
+from partyreg_tui.screens.work import CommunityWorkScreen
 
 #: Themes in pairs (dark, light): the ANSI pair uses the terminal's own 16 colours.
 THEME_PAIRS = (("textual-dark", "textual-light"), ("ansi-dark", "ansi-light"))
 
-#: The top-level screens: mode name → (key, label).
+#: The top-level screens with a function key of their own: mode name → (key, label).
 NAVIGATION = (
     ("dashboard", "f2", "总览"),
     ("members", "f3", "党员"),
     ("import", "f4", "导入"),
     ("batches", "f5", "批次"),
     ("audit", "f6", "日志"),
-    ("service", "f7", "服务"),
+    ("service", "f7", "汇总"),
 )
+#: Every top-level screen in the campaign's order, as the switcher (F8) lists them: mode name
+#: → (key in the switcher, label). The first six also have their function key.
+SCREENS = (
+    ("dashboard", "1", "总览"),
+    ("members", "2", "党员"),
+    ("import", "3", "导入"),
+    ("routing", "4", "分流"),
+    ("report_in", "5", "报到"),
+    ("progress", "6", "进度"),
+    ("notify", "7", "通知"),
+    ("work", "8", "服务"),
+    ("feedback", "9", "反馈"),
+    ("service", "0", "汇总"),
+    ("batches", "b", "批次"),
+    ("audit", "l", "日志"),
+)
+SCREEN_LABELS = {mode: label for mode, _key, label in SCREENS}
 
 
 def default_theme(env: dict[str, str] | None = None) -> str:
@@ -72,12 +95,19 @@ class PartyregApp(App[int]):
         "batches": BatchesScreen,
         "audit": AuditScreen,
         "service": ServiceScreen,
+        "routing": RoutingScreen,
+        "report_in": ReportInScreen,
+        "progress": ProgressScreen,
+        "notify": NotifyScreen,
+        "work": CommunityWorkScreen,
+        "feedback": FeedbackScreen,
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
             Binding(key, f"switch_mode('{mode}')", label, show=False, priority=True)
             for mode, key, label in NAVIGATION
         ),
+        Binding("f8", "switcher", "转到", show=False, priority=True),
         Binding("f9", "toggle_theme", "明暗", show=False, priority=True),
         Binding("f10", "quit", "退出", show=False, priority=True),
         Binding("ctrl+q", "quit", "退出", show=False, priority=True),
@@ -102,7 +132,9 @@ class PartyregApp(App[int]):
     # -- actions ------------------------------------------------------------------------------
 
     #: Actions that touch no data: they run even for an operator disabled meanwhile.
-    UNGUARDED_ACTIONS: ClassVar[frozenset[str]] = frozenset({"quit", "toggle_theme", "bell"})
+    UNGUARDED_ACTIONS: ClassVar[frozenset[str]] = frozenset(
+        {"quit", "toggle_theme", "bell", "switcher"}
+    )
 
     async def run_action(
         self,
@@ -132,6 +164,32 @@ class PartyregApp(App[int]):
                 self.theme = dark
                 return
         self.theme = "textual-dark"
+
+    def action_switcher(self) -> None:
+        """Every top-level screen in a list: a digit or letter, or the arrows and Enter."""
+        from partyreg_tui.dialogs.choose import ChooseDialog
+
+        if isinstance(self.screen, ChooseDialog) and self.screen.id == "switcher":
+            self.screen.dismiss(None)
+            return
+        keys = {mode: key for mode, key, _label in NAVIGATION}
+        choices = [
+            (mode, f"{label}" + (f"（{keys[mode].upper()}）" if mode in keys else ""))
+            for mode, _key, label in SCREENS
+        ]
+
+        def chosen(mode: str | None) -> None:
+            if mode:
+                self.switch_mode(mode)
+
+        dialog = ChooseDialog(
+            "转到屏幕",
+            choices,
+            keys=[key for _m, key, _l in SCREENS],
+            hint="按数字或字母，Esc 取消。",
+        )
+        dialog.id = "switcher"
+        self.push_screen(dialog, chosen)
 
     def open_members(self, **filters: object) -> None:
         """Switch to the members screen with ``filters`` applied (from the dashboard)."""

@@ -104,3 +104,15 @@ def request_change(ws: Workspace, member_id: int, fields: Mapping[str, Any]) -> 
 def my_changes(ws: Workspace, member_id: int) -> list[ChangeRequest]:
     """The member's own change requests, newest first."""
     return [c for c in ws.change_requests() if c.member_id == member_id]
+
+
+def claim_wish(ws: Workspace, member_id: int, wish_id: int) -> int:
+    """Claim an open resident's wish of the member's own community, as ``wishes claim ID
+    --member ID`` claims it (the member must serve there). Returns the wish's id."""
+    member = ws.member(member_id)
+    if member.community_id is None:
+        raise NotFoundError("wish.not_found", "你还没有分配到社区：分配后才能认领社区的微心愿。")
+    open_ids = {w.id for w in ws.wishes.find(community=str(member.community_id), statuses=["open"])}
+    if wish_id not in open_ids:
+        raise NotFoundError("wish.not_found", f"你所在社区没有编号为 {wish_id} 的待认领微心愿。")
+    return ws.wishes.claim(wish_id, member_id).id

@@ -13,6 +13,7 @@ from partyreg_core.communities import Community
 from partyreg_core.errors import NotFoundError
 from partyreg_core.members import Member, MemberStatus
 from partyreg_core.service import Need
+from partyreg_core.wishes.model import Wish
 from partyreg_core.workspace import Workspace
 
 STATUS_LABELS = {
@@ -54,6 +55,21 @@ def need_json(ws: Workspace, need: Need, community: Community) -> dict[str, Any]
         "start_on": _day(need.start_on),
         "end_on": _day(need.end_on),
         "published_on": _day(need.published_on),
+    }
+
+
+def wish_json(ws: Workspace, wish: Wish, community: Community) -> dict[str, Any]:
+    """A resident's wish as a member sees it: what, which post, by when, where it stands —
+    never the resident's name or phone (the community contacts the resident; decision 0130)."""
+    return {
+        "id": wish.id,
+        "title": wish.title,
+        "post": ws.post_name(wish.post_code, community.district_code) if wish.post_code else None,
+        "due": _day(wish.due),
+        "received_on": _day(wish.received_on),
+        "status": wish.status.value,
+        "status_label": wish.status.label,
+        "rating": wish.rating.value if wish.rating else None,
     }
 
 
@@ -112,6 +128,8 @@ def my_record(ws: Workspace, member_id: int, year: int | None = None) -> dict[st
         "groups": [],
         "assignments": [],
         "open_needs": [],
+        "open_wishes": [],
+        "my_wishes": [],
     }
     if member.community_id is not None:
         community = ws.service_communities([member.community_id])[0]
@@ -152,6 +170,15 @@ def my_record(ws: Workspace, member_id: int, year: int | None = None) -> dict[st
             )
         record["open_needs"] = [
             need_json(ws, n, community) for n in open_needs(ws, community, year, today, needs)
+        ]
+        record["open_wishes"] = [
+            wish_json(ws, w, community)
+            for w in ws.wishes.find(community=str(community.id), statuses=["open"])
+        ]
+        record["my_wishes"] = [
+            wish_json(ws, w, community)
+            for w in ws.wishes.find(member_id=member_id)
+            if w.community_id == community.id
         ]
     activities = ws.activities(member_id=member_id, year=year)
     record["activities"] = [

@@ -26,10 +26,12 @@ from partyreg_core.feedback import (
     SummaryBy,
     SummaryRow,
     parse_rating,
+    rank,
 )
 from partyreg_core.normalize import normalize_hours
 from partyreg_core.records import record_id
 from partyreg_core.text import shown
+from partyreg_core.wishes.model import WishTally
 from partyreg_core.workspace import Workspace
 
 
@@ -534,9 +536,15 @@ def summary(app: App, by: str, year: int | None, unit: str | None, as_json: bool
     按岗位汇总时，活动计入其服务小组的岗位；不是小组活动的，计入党员该年度分配的岗位；
     未分配的，计入党员认领的第一个岗位。
     """
-    rows = app.workspace.feedback_summary(by, year=year, unit=unit)
+    ws = app.workspace
+    rows = ws.feedback_summary(by, year=year, unit=unit)
+    # residents' wishes are counted per community and district (not per unit or member)
+    tallies = ws.wishes.tally(by, year=year) if by in ("community", "district") else None
     if as_json:
-        emit_json({"by": by, "year": year, "rows": [_summary_json(r) for r in rows]})
+        data: dict[str, Any] = {"by": by, "year": year, "rows": [_summary_json(r) for r in rows]}
+        if tallies is not None:
+            data["wishes"] = [wish_tally_json(t) for t in tallies]
+        emit_json(data)
         return
     emit_table(
         ["键", "名称", "时长", "次数", "优", "良", "一般", "党员数", "尚无活动"],
@@ -544,10 +552,47 @@ def summary(app: App, by: str, year: int | None, unit: str | None, as_json: bool
           "" if r.members is None else r.members, "" if r.idle is None else r.idle)
          for r in rows],
     )  # fmt: skip
+    if tallies:
+        click.echo("居民微心愿：")
+        print_wish_tallies(tallies)
 
 
-def _ranked_json(r: Ranked) -> dict[str, Any]:
-    return {"rank": r.rank, "score": r.score, **_summary_json(r.row)}
+def wish_tally_json(t: WishTally) -> dict[str, Any]:
+    """One line of wish counts (``feedback summary --json``'s ``wishes``)."""
+    rate = t.satisfaction_rate
+    return {
+        "key": t.key,
+        "label": t.label,
+        "received": t.received,
+        "claimed": t.claimed,
+        "done": t.done,
+        "rated": t.rated,
+        "ratings": {"满意": t.satisfied, "基本满意": t.basic, "不满意": t.unsatisfied},
+        "cancelled": t.cancelled,
+        "satisfaction_rate": None if rate is None else round(rate, 4),
+    }
+
+
+def print_wish_tallies(tallies: list[WishTally]) -> None:
+    """Wish counts as a table: received, claimed, done, rated and the satisfaction rate."""
+    emit_table(
+        ["键", "名称", "收到", "已认领", "已完成", "已评价", "满意率", "已取消"],
+        [
+            (
+                t.key, t.label, t.received, t.claimed, t.done, t.rated,
+                "" if t.satisfaction_rate is None else f"{t.satisfaction_rate:.0%}",
+                t.cancelled,
+            )
+            for t in tallies
+        ],
+    )  # fmt: skip
+
+
+def _ranked_json(r: Ranked, points: dict[int, float] | None = None) -> dict[str, Any]:
+    data = {"rank": r.rank, "score": r.score, **_summary_json(r.row)}
+    if points is not None:
+        data["points"] = points.get(int(r.row.key), 0.0) if r.row.key.isdigit() else None
+    return data
 
 
 @feedback.command("ranking")
@@ -555,20 +600,34 @@ def _ranked_json(r: Ranked) -> dict[str, Any]:
               help="member 先进个人（默认）；community 先进集体（社区）。")  # fmt: skip
 @click.option("--year", type=int, help="年度（默认当前活动年度）。")
 @click.option("--top", type=int, default=20, show_default=True, help="列出前几名（0 为全部）。")
+@click.option("--by", "by", type=click.Choice(["score", "points"]), default="score",
+              help="score 按得分（默认）；points 按积分（先进个人）。")  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON。")
 @click.pass_obj
-def ranking(app: App, of: str, year: int | None, top: int, as_json: bool) -> None:
-    """先进个人、先进集体排名；权重可由市级操作员在设置 ranking_weights 中修改。"""
+def ranking(app: App, of: str, year: int | None, top: int, by: str, as_json: bool) -> None:
+    """先进个人、先进集体排名（先进个人另列积分）；权重可由市级操作员在设置 ranking_weights 中修改。"""
     ws = app.workspace
     weights = ws.ranking_weights()
-    ranked = ws.ranking(of, year=year, top=top or None, weights=weights)
+    chosen = year or ws.default_year()
+    points = ws.points.balances(chosen) if of == "member" else None
+    if by == "points" and points is not None:
+        table = points
+        ranked = rank(
+            [r for r in ws.feedback_summary("member", year=chosen) if r.activities],
+            lambda r: table.get(int(r.key), 0.0),
+            top or None,
+        )
+    else:
+        ranked = ws.ranking(of, year=year, top=top or None, weights=weights)
     if as_json:
         emit_json(
-            {"of": of, "year": year or ws.default_year(), "weights": weights,
-             "rows": [_ranked_json(r) for r in ranked]}
+            {"of": of, "year": chosen, "by": by, "weights": weights,
+             "rows": [_ranked_json(r, points) for r in ranked]}
         )  # fmt: skip
         return
-    if of == "member":
+    if by == "points":
+        click.echo("按积分排名（得分即积分）。")
+    elif of == "member":
         click.echo(
             f"得分 = 时长×{weights.hours:g} + 次数×{weights.activity:g} + 优×{weights.excellent:g}"
             f" + 良×{weights.good:g} + 一般×{weights.fair:g}"
@@ -578,6 +637,14 @@ def ranking(app: App, of: str, year: int | None, top: int, as_json: bool) -> Non
             f"得分 = 人均时长×{weights.hours:g} + 参与率(%)×{weights.participation:g}"
             f" + 优秀率(%)×{weights.excellence:g}"
         )
+    if points is not None:
+        emit_table(
+            ["名次", "名称", "得分", "时长", "积分", "次数", "优", "良", "一般"],
+            [(r.rank, r.row.label, f"{r.score:g}", f"{r.row.hours:g}",
+              f"{points.get(int(r.row.key), 0.0):g}", r.row.activities,
+              r.row.excellent, r.row.good, r.row.fair) for r in ranked],
+        )  # fmt: skip
+        return
     emit_table(
         ["名次", "名称", "得分", "时长", "次数", "优", "良", "一般"],
         [(r.rank, r.row.label, f"{r.score:g}", f"{r.row.hours:g}", r.row.activities,

@@ -16,6 +16,7 @@ import click
 from partyreg_cli.app import App
 from partyreg_cli.commands.dates import DAY
 from partyreg_cli.output import emit_json, emit_table
+from partyreg_core.batches import BatchKind
 from partyreg_core.errors import ValidationError
 from partyreg_core.forms import FormKind
 from partyreg_core.importing import ImportProgress, ImportReport, ImportRequest
@@ -27,6 +28,7 @@ KIND_LABELS = {
     FormKind.CODES: "单位党组织代码表（附表2）",
     FormKind.DIRECTORY: "社区通讯录（附表4）",
     FormKind.ACTIVITIES: "活动记录（附表3）",
+    FormKind.WISHES: "居民微心愿",
 }
 MAX_ISSUES_SHOWN = 50
 
@@ -60,6 +62,7 @@ def import_group() -> None:
     类别（--kind）不填时按表头自动识别：
       registrations 党员信息登记表（附表1）   codes 单位党组织代码表（附表2）
       directory     社区通讯录（附表4）       activities 活动记录（附表3）
+      wishes        居民微心愿
     """
 
 
@@ -257,9 +260,22 @@ def undo_command(app: App, batch_id: str, reason: str, as_json: bool) -> None:
     if as_json:
         emit_json(result)
         return
+    if result.kind in (BatchKind.REMIND, BatchKind.FLUSH):
+        click.echo(
+            f"已撤销批次 {result.batch_id}（{result.kind.label}）：撤回尚未发出的消息 "
+            f"{result.removed + result.restored} 条。"
+        )
+        if result.unrecalled:
+            click.echo(f"另有 {result.unrecalled} 条已经发出，无法撤回：如需更正请另行通知。")
+        return
     click.echo(
-        f"已撤销批次 {result.batch_id}：删除 {result.removed} 行，恢复 {result.restored} 行。"
+        f"已撤销批次 {result.batch_id}（{result.kind.label}）：删除 {result.removed} 行，"
+        f"恢复 {result.restored} 行。"
     )
+    if result.unrecalled:
+        click.echo(
+            f"这一批次发出的通知中有 {result.unrecalled} 条已经发出，无法撤回：如需更正请另行通知。"
+        )
 
 
 @import_group.command("list")
@@ -280,4 +296,4 @@ def list_batches(app: App, as_json: bool) -> None:
 def _batch_row(b: Any) -> tuple[object, ...]:
     status = "已撤销" if b.undone_at else ""
     at = f"{b.at.astimezone(LOCAL_ZONE):%Y-%m-%d %H:%M}"  # Beijing time, as operators read it
-    return (b.id, b.kind.value, b.file, b.operator, at, b.rows, b.written, status)
+    return (b.id, b.kind.label, b.file, b.operator, at, b.rows, b.written, status)

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from partyreg_cli.app import App
-from partyreg_cli.bulk import bulk_options, confirm_bulk, list_preview
+from partyreg_cli.bulk import bulk_options, confirm_bulk, list_preview, undo_hint
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_cli.params import RECORD_ID
 from partyreg_core.dates import parse_date
@@ -107,6 +107,7 @@ def report_json(report: DeliveryReport, now: datetime) -> dict[str, Any]:
         "retrying": report.count(Outcome.RETRY) - report.deferred,
         "failed": report.count(Outcome.FAILED),
         "deferred": report.deferred,
+        "batch_id": report.batch_id,
         "attempts": [attempt_json(a) for a in report.attempts],
     }
 
@@ -388,14 +389,19 @@ def flush(app: App, now_text: str | None, dry_run: bool, yes: bool, as_json: boo
                 return
             click.echo(f"将发送 {len(due)} 条到期的消息：")
             list_preview([f"{m.id}  {m.target}  {m.subject}" for m in due])
-            click.echo("试运行（--dry-run）：没有发送，也没有写入任何数据。")
+            click.echo(f"{UNSENDABLE}试运行（--dry-run）：没有发送，也没有写入任何数据。")
             return
-        confirm_bulk(len(due), "发送消息", yes=yes)
+        confirm_bulk(len(due), "发送消息", yes=yes, warning=UNSENDABLE)
     report = workspace.deliver_notifications(now=now)
     if as_json:
         emit_json(report_json(report, now))
         return
     _print_report(report)
+    undo_hint(report.batch_id, "（只撤回尚未送达、等待重试的消息；已发出的无法撤回）")
+
+
+#: What a flush's question and dry run say first.
+UNSENDABLE = "消息一经发出不能撤回（partyreg undo 只能撤回尚未送达的）。"
 
 
 @notify.command("retry")

@@ -9,7 +9,7 @@ from datetime import date
 import click
 
 from partyreg_cli.app import App
-from partyreg_cli.bulk import ask_first, bulk_options
+from partyreg_cli.bulk import ask_first, bulk_options, undo_hint
 from partyreg_cli.commands.dates import DAY
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_cli.streaming import stream_json_list
@@ -258,6 +258,7 @@ def remind(
                 "reminders": [dict(e) for e in result.events],
                 "queued": dict(result.queued),
                 "dry_run": dry_run,
+                "batch_id": result.batch_id,
             }
         )
         return
@@ -289,3 +290,5 @@ def remind(
         )
     if dry_run:
         click.echo("试运行（--dry-run）：没有写入任何数据，也没有发出提醒。")
+    else:
+        undo_hint(result.batch_id, "（撤回尚未发出的提醒；已发出的无法撤回）")

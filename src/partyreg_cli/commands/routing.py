@@ -321,6 +321,7 @@ def run_json(ws: Workspace, run: RoutingRun) -> dict[str, Any]:
     return {
         "on": run.on.isoformat(),
         "dry_run": run.dry_run,
+        "batch_id": run.batch_id,
         "pending": len(run.members),
         "routed": run.count(RouteOutcome.ROUTED),
         "queued": run.count(RouteOutcome.QUEUED),
@@ -435,6 +436,7 @@ def route(
         emit_json(run_json(ws, run))
         return
     _print_run(ws, run)
+    undo_hint(run.batch_id, "（分流发出的通知不能撤回）")
 
 
 def queue_json(group: QueueGroup) -> dict[str, Any]:

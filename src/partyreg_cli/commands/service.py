@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from partyreg_cli.app import App
-from partyreg_cli.bulk import ask_first, bulk_options
+from partyreg_cli.bulk import ask_first, bulk_options, undo_hint
 from partyreg_cli.commands.dates import DAY
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_cli.params import RECORD_ID
@@ -200,6 +200,7 @@ def assignment_json(run: AssignmentRun) -> dict[str, Any]:
         "community": run.community.label,
         "year": run.year,
         "dry_run": run.dry_run,
+        "batch_id": run.batch_id,
         "candidates": run.candidates,
         "assigned": len(result.placements),
         "written": run.written,
@@ -281,6 +282,8 @@ def assign(app: App, community: str | None, every: bool, district: str | None,
         placed = sum(len(r.result.placements) for r in runs)
         state = "试运行：没有保存" if dry_run else "已保存"
         click.echo(f"{len(runs)} 个社区，共安排 {placed} 人（{state}）。逐人理由请对单个社区运行。")
+        if runs and not dry_run:
+            undo_hint(runs[0].batch_id)
         return
     run = runs[0]
     if as_json:
@@ -322,6 +325,7 @@ def assign(app: App, community: str | None, every: bool, district: str | None,
     else:
         click.echo(f"\n已保存 {run.written} 条岗位分配（替换本社区 {run.year} 年原有的分配）；"
                    "如已编组，请重新运行 partyreg group。")  # fmt: skip
+        undo_hint(run.batch_id)
 
 
 # -- group ---------------------------------------------------------------------------------------
@@ -335,6 +339,7 @@ def grouping_json(ws: Workspace, run: GroupingRun) -> dict[str, Any]:
         "community": run.community.label,
         "year": run.year,
         "dry_run": run.dry_run,
+        "batch_id": run.batch_id,
         "bounds": {"min": run.bounds.minimum, "max": run.bounds.maximum},
         "rule": [c.value for c in run.rule],
         "rule_text": describe_rule(run.rule),
@@ -409,6 +414,8 @@ def group(app: App, community: str | None, every: bool, district: str | None, si
         click.echo(
             f"{len(runs)} 个社区，共 {sum(len(r.planned) for r in runs)} 个小组（{state}）。"
         )
+        if runs and not dry_run:
+            undo_hint(runs[0].batch_id)
         return
     run = runs[0]
     if as_json:
@@ -440,6 +447,7 @@ def group(app: App, community: str | None, every: bool, district: str | None, si
         click.echo("\n试运行：没有保存。")
     else:
         click.echo(f"\n已保存 {len(run.stored)} 个小组（替换本社区 {run.year} 年原有的编组）。")
+        undo_hint(run.batch_id)
 
 
 # -- specialties ---------------------------------------------------------------------------------

@@ -9,9 +9,10 @@ from typing import Any
 import click
 
 from partyreg_cli.app import App
-from partyreg_cli.bulk import ask_first, bulk_options
+from partyreg_cli.bulk import ask_first, bulk_options, undo_hint
 from partyreg_cli.commands.dates import DAY
 from partyreg_cli.output import emit_json, emit_table
+from partyreg_core.batches import RETENTION_IRREVERSIBLE
 from partyreg_core.calendar import CampaignCalendar
 from partyreg_core.errors import ValidationError
 from partyreg_core.retention import RETENTION_SETTING, RetentionReport, retention_years
@@ -109,6 +110,7 @@ def open_year(
                 "units_to_confirm": opening.units,
                 "members_carried": opening.members,
                 "dry_run": dry_run,
+                "batch_id": opening.batch_id,
             }
         )
         return
@@ -124,6 +126,8 @@ def open_year(
     _show_calendar(opening.year.calendar)
     if dry_run:
         click.echo("试运行（--dry-run）：没有写入任何数据。")
+    else:
+        undo_hint(opening.batch_id, "（录入该年度的数据之前）")
 
 
 @year_group.command("list")
@@ -287,6 +291,8 @@ def retention_json(report: RetentionReport) -> dict[str, Any]:
         "by_unit": dict(report.by_unit),
         "audit_entries": report.audit_entries,
         "audit_entry_ids": list(report.audit_entry_ids),
+        "wishes": report.wishes,
+        "wish_ids": list(report.wish_ids),
     }
 
 
@@ -307,15 +313,18 @@ def run_retention(app: App, on: date | None, dry_run: bool, yes: bool, as_json: 
     app.admin_login_ok = True  # rewrites the append-only audit log
     ws = app.workspace
     ask_first(
-        "匿名化党员（不能撤销）",
-        lambda: ws.run_retention(on=_day(on), dry_run=True).members,
+        "匿名化党员",
+        lambda: (lambda r: r.members + r.wishes)(ws.run_retention(on=_day(on), dry_run=True)),
         dry_run=dry_run,
         yes=yes,
+        warning=RETENTION_IRREVERSIBLE,
     )
     report = ws.run_retention(on=_day(on), dry_run=dry_run)
     if as_json:
-        emit_json(retention_json(report))
+        emit_json({**retention_json(report), "batch_id": report.batch_id, "undoable": False})
         return
+    if dry_run and report.members:
+        click.echo(RETENTION_IRREVERSIBLE)
     click.echo(
         f"保留期限 {report.years} 年：{report.cutoff} 及以前离开的党员到期（按 {report.on} 计算）。"
     )
@@ -324,10 +333,17 @@ def run_retention(app: App, on: date | None, dry_run: bool, yes: bool, as_json: 
         f"{verb} {report.members} 名党员，{'将' if dry_run else '已'}清除 "
         f"{report.audit_entries} 条审计记录中的个人信息。"
     )
+    if report.wishes:
+        click.echo(
+            f"{'将' if dry_run else '已'}清除 {report.wishes} 个已办结微心愿中居民的姓名和电话"
+            f"（{report.cutoff} 及以前办结）。"
+        )
     if report.by_unit:
         emit_table(["单位代码", "人数"], list(report.by_unit.items()))
     if dry_run:
         click.echo("试运行（--dry-run）：没有写入任何数据。")
+    elif report.batch_id:
+        click.echo(f"批次号 {report.batch_id}（记录匿名化了哪些党员；匿名化不能撤销）。")
 
 
 @retention_group.command("period")

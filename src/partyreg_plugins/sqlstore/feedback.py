@@ -36,6 +36,7 @@ from partyreg_core.feedback import (
 from partyreg_core.normalize import MAX_HOURS
 from partyreg_core.operators import Actor, Role
 from partyreg_core.orgcodes import OrgCode, parse_code
+from partyreg_core.points.model import Earning, PointsSource
 from partyreg_core.years import refuse_closed_year
 from partyreg_plugins.sqlstore.bulk import fetch_rows
 from partyreg_plugins.sqlstore.history import (
@@ -45,6 +46,7 @@ from partyreg_plugins.sqlstore.history import (
     district_code_on,
     unit_code_on,
 )
+from partyreg_plugins.sqlstore.points import earn, reverse
 from partyreg_plugins.sqlstore.schema import (
     NO_COMMUNITY,
     NO_DISTRICT,
@@ -61,6 +63,7 @@ from partyreg_plugins.sqlstore.schema import (
     members,
     org_units,
     posts,
+    wishes,
 )
 from partyreg_plugins.sqlstore.scoping import (
     activity_condition,
@@ -136,173 +139,209 @@ class FeedbackStoreMixin:
             )
         if not entries:
             return []
-        ids = sorted({e.member_id for e in entries})
         with self._tx(actor, write=True) as conn:
-            condition = activity_write_condition(scope)
-            found = {
-                r.id: r
-                for r in conn.execute(
-                    where(
-                        sa.select(
-                            members.c.id,
-                            members.c.name,
-                            members.c.status,
-                            members.c.community_id,
-                            members.c.unit_code,
-                            members.c.district_code,
-                        ).where(members.c.id.in_(ids)),
-                        member_condition(scope),
-                    )
+            return self.record_activities_in(conn, actor, entries, subject=subject)
+
+    def record_activities_in(
+        self,
+        conn: sa.Connection,
+        actor: Actor,
+        entries: Sequence[ServiceEntry],
+        *,
+        subject: str,
+    ) -> list[int]:
+        """:meth:`record_activities` inside the caller's transaction (closing an event records
+        its activities and marks it closed in one; a wish recorded as an activity links it in
+        the same one); the confirmed activities earn their points here."""
+        scope = actor.scope
+        if not scope.may_record_activities():
+            raise NotPermittedError(
+                "activity.denied",
+                "单位党组织不能录入活动：活动由社区、社区工作指导员或其县区录入。",
+            )
+        ids = sorted({e.member_id for e in entries})
+        condition = activity_write_condition(scope)
+        found = {
+            r.id: r
+            for r in conn.execute(
+                where(
+                    sa.select(
+                        members.c.id,
+                        members.c.name,
+                        members.c.status,
+                        members.c.community_id,
+                        members.c.unit_code,
+                        members.c.district_code,
+                    ).where(members.c.id.in_(ids)),
+                    member_condition(scope),
                 )
-            }
+            )
+        }
+        for member_id in ids:
+            row = found.get(member_id)
+            if row is None:
+                raise NotFoundError(
+                    "member.not_found", f"没有编号为 {member_id} 的党员（或不在你的范围内）。"
+                )
+            if row.community_id is None or row.status == "registered":
+                raise ValidationError(
+                    "activity.no_community",
+                    f"党员 {row.name}（编号 {member_id}）还没有分流到社区：分流后才能记录活动。",
+                )
+        if condition is not None:
+            allowed = set(
+                conn.execute(
+                    sa.select(members.c.id).where(members.c.id.in_(ids), condition)
+                ).scalars()
+            )
             for member_id in ids:
-                row = found.get(member_id)
-                if row is None:
-                    raise NotFoundError(
-                        "member.not_found", f"没有编号为 {member_id} 的党员（或不在你的范围内）。"
+                if member_id not in allowed:
+                    raise NotPermittedError(
+                        "scope.denied",
+                        f"党员 {found[member_id].name}（编号 {member_id}）不在你负责的社区："
+                        "只能为本社区的党员记录活动。",
                     )
-                if row.community_id is None or row.status == "registered":
-                    raise ValidationError(
-                        "activity.no_community",
-                        f"党员 {row.name}（编号 {member_id}）还没有分流到社区：分流后才能记录活动。",
-                    )
-            if condition is not None:
-                allowed = set(
-                    conn.execute(
-                        sa.select(members.c.id).where(members.c.id.in_(ids), condition)
-                    ).scalars()
+        newest = conn.execute(sa.select(sa.func.max(campaign_years.c.year))).scalar()
+        for entry in entries:  # the year lock, as the import applies it (decision 0073)
+            refuse_closed_year(entry.day.year, newest, name=found[entry.member_id].name)
+        years = sorted({e.day.year for e in entries})
+        locked = set(
+            (int(m), int(y))
+            for m, y in conn.execute(
+                sa.select(feedback_sheets.c.member_id, feedback_sheets.c.year).where(
+                    feedback_sheets.c.member_id.in_(ids),
+                    feedback_sheets.c.year.in_(years),
+                    feedback_sheets.c.status == "confirmed",
                 )
-                for member_id in ids:
-                    if member_id not in allowed:
-                        raise NotPermittedError(
-                            "scope.denied",
-                            f"党员 {found[member_id].name}（编号 {member_id}）不在你负责的社区："
-                            "只能为本社区的党员记录活动。",
-                        )
-            newest = conn.execute(sa.select(sa.func.max(campaign_years.c.year))).scalar()
-            for entry in entries:  # the year lock, as the import applies it (decision 0073)
-                refuse_closed_year(entry.day.year, newest, name=found[entry.member_id].name)
-            years = sorted({e.day.year for e in entries})
-            locked = set(
-                (int(m), int(y))
-                for m, y in conn.execute(
-                    sa.select(feedback_sheets.c.member_id, feedback_sheets.c.year).where(
-                        feedback_sheets.c.member_id.in_(ids),
-                        feedback_sheets.c.year.in_(years),
-                        feedback_sheets.c.status == "confirmed",
-                    )
-                ).all()
-            )
-            days = sorted({e.day for e in entries})
-            stored = conn.execute(
-                sa.select(
-                    activities.c.member_id,
-                    activities.c.day,
-                    activities.c.hours,
-                    activities.c.content,
-                    activities.c.place,
-                    activities.c.participants,
-                    activities.c.rating,
-                    activities.c.kind,
-                    activities.c.self_reported,
-                ).where(activities.c.member_id.in_(ids), activities.c.day.in_(days))
             ).all()
-            totals: dict[tuple[int, date], float] = defaultdict(float)
-            keys = set()
-            for r in stored:
-                totals[(r.member_id, _day(r.day))] += r.hours
-                keys.add(
-                    (
-                        r.member_id,
-                        _day(r.day),
-                        r.content,
-                        r.place,
-                        r.participants,
-                        r.hours,
-                        r.rating,
-                        r.kind,
-                        bool(r.self_reported),
-                    )
+        )
+        days = sorted({e.day for e in entries})
+        stored = conn.execute(
+            sa.select(
+                activities.c.member_id,
+                activities.c.day,
+                activities.c.hours,
+                activities.c.content,
+                activities.c.place,
+                activities.c.participants,
+                activities.c.rating,
+                activities.c.kind,
+                activities.c.self_reported,
+            ).where(activities.c.member_id.in_(ids), activities.c.day.in_(days))
+        ).all()
+        totals: dict[tuple[int, date], float] = defaultdict(float)
+        keys = set()
+        for r in stored:
+            totals[(r.member_id, _day(r.day))] += r.hours
+            keys.add(
+                (
+                    r.member_id,
+                    _day(r.day),
+                    r.content,
+                    r.place,
+                    r.participants,
+                    r.hours,
+                    r.rating,
+                    r.kind,
+                    bool(r.self_reported),
                 )
-            if any(e.group_id is not None for e in entries):
-                self._check_groups(conn, actor, entries, found)
-            values = []
-            for e in entries:
-                member = found[e.member_id]
-                if (e.member_id, e.day.year) in locked:
-                    raise ConflictError(
-                        "activity.locked",
-                        f"{member.name} {e.day.year} 年的实绩反馈单已盖章确认，不能再添加该年的活动："
-                        "如确需补录，请社区先退回该反馈单（feedback reopen）。",
-                    )
-                full = (e.member_id, e.day, e.content, e.place, e.participants, e.hours)
-                full += (e.rating.value, e.kind, e.self_reported)
-                if full in keys:
-                    raise ConflictError(
-                        "activity.duplicate",
-                        f"{member.name} 在 {e.day.isoformat()} 已有一条完全相同的活动：不用重复记录。",
-                    )
-                key = (e.member_id, e.day)
-                if totals[key] + e.hours > _LIMIT:
-                    raise ValidationError(
-                        "activity.hours_day",
-                        f"{member.name} 在 {e.day.isoformat()} 已记 {totals[key]:g} 小时，"
-                        f"再加 {e.hours:g} 小时超过每天 24 小时：请核对时长和日期。",
-                    )
-                totals[key] += e.hours
-                keys.add(full)
-                values.append(
-                    {
-                        "member_id": e.member_id,
-                        "community_id": member.community_id,
-                        "unit_code": member.unit_code,
-                        "district_code": member.district_code,
-                        "day": e.day,
-                        "year": e.day.year,
-                        "content": e.content,
-                        "place": e.place,
-                        "participants": e.participants,
-                        "hours": e.hours,
-                        "rating": e.rating.value,
-                        "kind": e.kind,
-                        "self_reported": e.self_reported,
-                        "confirmed": not e.self_reported,
-                        "group_id": e.group_id,
-                    }
-                )
-            new_ids = [
-                int(
-                    conn.execute(
-                        sa.insert(activities).values(**v).returning(activities.c.id)
-                    ).scalar_one()
-                )
-                for v in values
-            ]
-            first = found[entries[0].member_id]
-            self._audit(
-                conn,
-                actor,
-                "activity.record",
-                subject,
-                after={
-                    "activities": [
-                        {
-                            "id": i,
-                            "member_id": v["member_id"],
-                            "name": found[v["member_id"]].name,
-                            "day": v["day"].isoformat(),
-                            "hours": v["hours"],
-                            "content": v["content"],
-                            "rating": v["rating"],
-                            "kind": v["kind"],
-                            "self_reported": v["self_reported"],
-                        }
-                        for i, v in zip(new_ids, values, strict=True)
-                    ]
-                },
-                community_id=first.community_id,
             )
-            return new_ids
+        if any(e.group_id is not None for e in entries):
+            self._check_groups(conn, actor, entries, found)
+        values = []
+        for e in entries:
+            member = found[e.member_id]
+            if (e.member_id, e.day.year) in locked:
+                raise ConflictError(
+                    "activity.locked",
+                    f"{member.name} {e.day.year} 年的实绩反馈单已盖章确认，不能再添加该年的活动："
+                    "如确需补录，请社区先退回该反馈单（feedback reopen）。",
+                )
+            full = (e.member_id, e.day, e.content, e.place, e.participants, e.hours)
+            full += (e.rating.value, e.kind, e.self_reported)
+            if full in keys:
+                raise ConflictError(
+                    "activity.duplicate",
+                    f"{member.name} 在 {e.day.isoformat()} 已有一条完全相同的活动：不用重复记录。",
+                )
+            key = (e.member_id, e.day)
+            if totals[key] + e.hours > _LIMIT:
+                raise ValidationError(
+                    "activity.hours_day",
+                    f"{member.name} 在 {e.day.isoformat()} 已记 {totals[key]:g} 小时，"
+                    f"再加 {e.hours:g} 小时超过每天 24 小时：请核对时长和日期。",
+                )
+            totals[key] += e.hours
+            keys.add(full)
+            values.append(
+                {
+                    "member_id": e.member_id,
+                    "community_id": member.community_id,
+                    "unit_code": member.unit_code,
+                    "district_code": member.district_code,
+                    "day": e.day,
+                    "year": e.day.year,
+                    "content": e.content,
+                    "place": e.place,
+                    "participants": e.participants,
+                    "hours": e.hours,
+                    "rating": e.rating.value,
+                    "kind": e.kind,
+                    "self_reported": e.self_reported,
+                    "confirmed": not e.self_reported,
+                    "group_id": e.group_id,
+                }
+            )
+        new_ids = [
+            int(
+                conn.execute(
+                    sa.insert(activities).values(**v).returning(activities.c.id)
+                ).scalar_one()
+            )
+            for v in values
+        ]
+        first = found[entries[0].member_id]
+        self._audit(
+            conn,
+            actor,
+            "activity.record",
+            subject,
+            after={
+                "activities": [
+                    {
+                        "id": i,
+                        "member_id": v["member_id"],
+                        "name": found[v["member_id"]].name,
+                        "day": v["day"].isoformat(),
+                        "hours": v["hours"],
+                        "content": v["content"],
+                        "rating": v["rating"],
+                        "kind": v["kind"],
+                        "self_reported": v["self_reported"],
+                    }
+                    for i, v in zip(new_ids, values, strict=True)
+                ]
+            },
+            community_id=first.community_id,
+        )
+        earn(
+            conn,
+            [
+                Earning(
+                    member_id=v["member_id"],
+                    day=v["day"],
+                    source=PointsSource.ACTIVITY,
+                    source_id=i,
+                    hours=v["hours"],
+                    kind=v["kind"],
+                    what=v["content"][:40],
+                )
+                for i, v in zip(new_ids, values, strict=True)
+                if v["confirmed"]
+            ],
+            recorded_by=actor.name,
+        )
+        return new_ids
 
     def _check_groups(
         self, conn: sa.Connection, actor: Actor, entries: Sequence[ServiceEntry], found: Any
@@ -440,7 +479,19 @@ class FeedbackStoreMixin:
                         f"请先退回反馈单（partyreg feedback reopen {locked} --reason …），改后再确认。",
                     )
             if entry is None:
+                conn.execute(
+                    sa.update(wishes)
+                    .where(wishes.c.activity_id == activity_id)
+                    .values(activity_id=None)
+                )
                 conn.execute(sa.delete(activities).where(activities.c.id == activity_id))
+                reverse(
+                    conn,
+                    PointsSource.ACTIVITY,
+                    [activity_id],
+                    reason=f"活动 {activity_id} 已删除",
+                    recorded_by=actor.name,
+                )
                 after: dict[str, Any] = {"removed": True, "reason": reason}
             else:
                 others = conn.execute(
@@ -482,6 +533,29 @@ class FeedbackStoreMixin:
                 conn.execute(
                     sa.update(activities).where(activities.c.id == activity_id).values(**values)
                 )
+                if row.confirmed:  # priced again as corrected (on the rules of its new day)
+                    reverse(
+                        conn,
+                        PointsSource.ACTIVITY,
+                        [activity_id],
+                        reason=f"活动 {activity_id} 已修改",
+                        recorded_by=actor.name,
+                    )
+                    earn(
+                        conn,
+                        [
+                            Earning(
+                                member_id=current.member_id,
+                                day=entry.day,
+                                source=PointsSource.ACTIVITY,
+                                source_id=activity_id,
+                                hours=entry.hours,
+                                kind=entry.kind,
+                                what=entry.content[:40],
+                            )
+                        ],
+                        recorded_by=actor.name,
+                    )
                 after = {**_stored_json(entry), "reason": reason}
             self._audit(
                 conn,
@@ -546,6 +620,21 @@ class FeedbackStoreMixin:
                         sa.update(activities)
                         .where(activities.c.id == activity_id)
                         .values(confirmed=True)
+                    )
+                    earn(
+                        conn,
+                        [
+                            Earning(
+                                member_id=row.member_id,
+                                day=_day(row.day),
+                                source=PointsSource.ACTIVITY,
+                                source_id=activity_id,
+                                hours=row.hours,
+                                kind=row.kind,
+                                what=row.content[:40],
+                            )
+                        ],
+                        recorded_by=actor.name,
                     )
                 else:
                     conn.execute(sa.delete(activities).where(activities.c.id == activity_id))
@@ -692,6 +781,19 @@ class FeedbackStoreMixin:
             .order_by(f.number)
         )
         statement = where(statement, member_condition(actor.scope))
+        # a draft of a year the member had left before (numbered by a store older than the
+        # rule, decision 0110) is out of current work like the member: only confirmed sheets
+        # of such years stay, as the record they are
+        m = members.c
+        statement = statement.where(
+            sa.or_(
+                f.status != "draft",
+                sa.and_(
+                    m.anonymised_on.is_(None),
+                    sa.or_(m.left_on.is_(None), sa.extract("year", m.left_on) >= f.year),
+                ),
+            )
+        )
         if year is not None:
             statement = statement.where(f.year == year)
         if member_id is not None:

@@ -444,7 +444,13 @@ class NotifyStoreMixin:
                     "body": notice.body,
                     "created_at": stamp,
                     "attempts": 0,
-                    "next_attempt_at": stamp if item.status is OutboxStatus.PENDING else None,
+                    "next_attempt_at": (
+                        max(stamp, notice.not_before.astimezone(UTC))
+                        if item.status is OutboxStatus.PENDING and notice.not_before is not None
+                        else stamp
+                        if item.status is OutboxStatus.PENDING
+                        else None
+                    ),
                     "status": item.status.value,
                     "target": str(target),
                     "idempotency_key": item.key,

@@ -40,6 +40,7 @@ from partyreg_core.routing import (
     spelling_key,
 )
 from partyreg_plugins.sqlstore.bulk import fetch_rows, in_values
+from partyreg_plugins.sqlstore.journal import RowJournal
 from partyreg_plugins.sqlstore.rows import community as _community
 from partyreg_plugins.sqlstore.rows import now as _now
 from partyreg_plugins.sqlstore.schema import (
@@ -48,6 +49,7 @@ from partyreg_plugins.sqlstore.schema import (
     instructor_communities,
     instructors,
     members,
+    routes,
 )
 from partyreg_plugins.sqlstore.scoping import member_condition, subtree, where
 
@@ -385,6 +387,7 @@ class RoutingStore:
         unit: OrgCode | None = None,
         only: CommunityRef | None = None,
         dry_run: bool = False,
+        batch: Batch | None = None,
     ) -> RoutingRun:
         """Route every pending member within the scope (registered, or waiting in a queue) as
         ``router`` plans: to a community (status ``routed``), to a district's queue (status
@@ -467,7 +470,18 @@ class RoutingStore:
             run = RoutingRun(on, dry_run, tuple(planned), skipped)
             if dry_run or not writes:
                 return run
+            journal = None
+            if batch is not None:  # decision 0109: what undo_batch puts back
+                self._insert_batch(conn, actor, batch, len(writes))
+                journal = RowJournal(conn, batch.id)
+                routed_ids = [w[0] for w in writes]
+                journal.watch(
+                    members, column=members.c.id, values=routed_ids, columns=ROUTE_COLUMNS
+                )
+                journal.watch(routes, column=routes.c.member_id, values=routed_ids)
             self._apply_routes(conn, actor, writes, on)
+            if journal is not None:
+                journal.record()
             routed: dict[str, list[int]] = defaultdict(list)
             queued: dict[str, list[int]] = defaultdict(list)
             for m in planned:
@@ -732,6 +746,10 @@ class RoutingStore:
                 .values(status=MemberStatus.ROUTED.value, reported_on=None, updated_at=_now())
             )
         return len(ids)
+
+
+#: The member columns a route writes (and its undo puts back).
+ROUTE_COLUMNS = ("status", "district_code", "community_id", "routed_on", "updated_at")
 
 
 @attrs.frozen

@@ -634,6 +634,55 @@ documents = sa.Table(
     sa.Column("content", sa.Text, nullable=False),
     sa.Column("summary", sa.Text, nullable=False),
     sa.Column("issued_by", NAME, nullable=False),
+    # valid, revoked or superseded (revision 0018, decision 0127): a revoked or superseded
+    # paper still verifies as genuine but says it no longer holds
+    sa.Column("status", SHORT, nullable=False, server_default="valid"),
+    sa.Column("replaced_by", sa.String(64), nullable=True),
+    sa.Column("revoked_on", sa.Date, nullable=True),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("changed_by", NAME, nullable=True),  # who revoked or superseded it
+    # the member a document is about (a report-in certificate), to find their latest
+    sa.Column("member_id", BIGINT, nullable=True),
+    sa.CheckConstraint(_in("status", ("valid", "revoked", "superseded")), name="status"),
+    sa.Index(None, "member_id", "kind"),
+)
+
+# ---------------------------------------------------------------------------------------------
+# Community events and check-in (revision 0018, decision 0125)
+# ---------------------------------------------------------------------------------------------
+
+#: A community's event: day, local start and end (``HH:MM``), content, place and the six-digit
+#: check-in code; open while it takes check-ins, closed once its activities are recorded.
+events = sa.Table(
+    "events",
+    metadata,
+    _id(),
+    sa.Column("community_id", BIGINT, sa.ForeignKey("communities.id"), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("start_at", sa.String(5), nullable=False),
+    sa.Column("end_at", sa.String(5), nullable=False),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("place", sa.Text, nullable=False, server_default=""),
+    sa.Column("code", sa.String(6), nullable=False),
+    sa.Column("status", SHORT, nullable=False, server_default="open"),
+    sa.Column("created_by", NAME, nullable=False),
+    sa.Column("closed_on", sa.Date, nullable=True),
+    sa.CheckConstraint(_in("status", ("open", "closed")), name="status"),
+    sa.CheckConstraint("start_at < end_at", name="window"),
+    sa.Index(None, "community_id", "status"),
+)
+
+#: Who checked in (and out) at an event; the activity closing it recorded.
+event_attendance = sa.Table(
+    "event_attendance",
+    metadata,
+    sa.Column("event_id", BIGINT, sa.ForeignKey("events.id"), primary_key=True),
+    sa.Column(
+        "member_id", BIGINT, sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("checked_in_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("checked_out_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("activity_id", BIGINT, nullable=True),
 )
 
 #: Tables holding members' personal data: scoped by row-level security on PostgreSQL.
@@ -660,6 +709,21 @@ erased_people = sa.Table(
     sa.Column("erased_on", sa.Date, nullable=False),
 )
 
+# what a bulk action changed (revision 0016, decision 0109): per row its key and its values
+# before (``None``: inserted) and after (``None``: deleted), so that ``partyreg undo BATCH``
+# puts the rows back; the ids of the messages a reminder queued or a flush sent
+batch_rows = sa.Table(
+    "batch_rows",
+    metadata,
+    _id(),
+    sa.Column("batch_id", BATCH_ID, sa.ForeignKey("import_batches.id"), nullable=False),
+    sa.Column("table_name", sa.String(64), nullable=False),
+    sa.Column("row_key", sa.JSON, nullable=False),
+    sa.Column("before", sa.JSON, nullable=True),
+    sa.Column("after", sa.JSON, nullable=True),
+    sa.Index(None, "batch_id"),
+)
+
 # ---------------------------------------------------------------------------------------------
 # The members' site (decision 0115)
 # ---------------------------------------------------------------------------------------------
@@ -684,4 +748,107 @@ web_keys = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("secret", sa.LargeBinary, nullable=False),
+)
+
+# ---------------------------------------------------------------------------------------------
+# Residents' wishes, the points ledger, nudges (revision 0019; decisions 0130–0136)
+# ---------------------------------------------------------------------------------------------
+
+WISH_STATUSES = ("open", "claimed", "done", "rated", "cancelled")
+WISH_VERDICTS = ("满意", "基本满意", "不满意")
+POINTS_SOURCES = ("activity", "wish", "rating", "event", "adjustment")
+
+#: A resident's wish (微心愿) in a community: the resident's name and phone are personal data,
+#: blanked by retention (``erased_on``); ``member_unit_code`` (the claiming member's unit)
+#: lets the unit read the wishes its members did.
+wishes = sa.Table(
+    "wishes",
+    metadata,
+    _id(),
+    sa.Column("community_id", BIGINT, sa.ForeignKey("communities.id"), nullable=False),
+    sa.Column("district_code", CODE, nullable=True),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("resident_name", NAME, nullable=False, server_default=""),
+    sa.Column("resident_phone", sa.String(32), nullable=False, server_default=""),
+    sa.Column("post_code", SHORT, nullable=False, server_default=""),
+    sa.Column("due", sa.Date, nullable=True),
+    sa.Column("source", sa.String(64), nullable=False, server_default=""),
+    sa.Column("received_on", sa.Date, nullable=False),
+    sa.Column("status", SHORT, nullable=False, server_default="open"),
+    sa.Column("member_id", BIGINT, sa.ForeignKey("members.id"), nullable=True),
+    sa.Column("member_unit_code", CODE, nullable=True),
+    sa.Column("claimed_on", sa.Date, nullable=True),
+    sa.Column("done_on", sa.Date, nullable=True),
+    sa.Column("done_note", sa.Text, nullable=False, server_default=""),
+    sa.Column("rating", sa.String(16), nullable=True),
+    sa.Column("rating_comment", sa.Text, nullable=False, server_default=""),
+    sa.Column("rated_on", sa.Date, nullable=True),
+    sa.Column("cancelled_on", sa.Date, nullable=True),
+    sa.Column("cancel_reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("activity_id", BIGINT, sa.ForeignKey("activities.id"), nullable=True),
+    sa.Column("batch_id", BATCH_ID, nullable=True),
+    sa.Column("created_by", NAME, nullable=False, server_default=""),
+    sa.Column("erased_on", sa.Date, nullable=True),
+    sa.CheckConstraint(_in("status", WISH_STATUSES), name="status"),
+    sa.CheckConstraint(f"rating IS NULL OR {_in('rating', WISH_VERDICTS)}", name="rating"),
+    # a claimed, done or rated wish has its member (the rule of wishes/rules.py)
+    sa.CheckConstraint(
+        "status IN ('open', 'cancelled') OR member_id IS NOT NULL", name="claimed_member"
+    ),
+    sa.Index(None, "community_id", "status"),
+    sa.Index(None, "district_code", "year"),
+    sa.Index(None, "member_id"),
+)
+
+#: The points ledger: append-only (triggers refuse UPDATE and DELETE); scoped like activities
+#: by the member's unit, district and community at the time of the entry.
+points_entries = sa.Table(
+    "points_entries",
+    metadata,
+    _id(),
+    sa.Column("member_id", BIGINT, sa.ForeignKey("members.id"), nullable=False),
+    sa.Column("unit_code", CODE, nullable=False),
+    sa.Column("district_code", CODE, nullable=True),
+    sa.Column("community_id", BIGINT, nullable=True),
+    sa.Column("year", sa.Integer, nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("points", sa.Float, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("source", SHORT, nullable=False),
+    sa.Column("source_id", BIGINT, nullable=True),
+    sa.Column("rule_id", BIGINT, nullable=True),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("recorded_by", NAME, nullable=False, server_default=""),
+    sa.CheckConstraint(_in("source", POINTS_SOURCES), name="source"),
+    sa.Index("ix_points_member_year_day", "member_id", "year", "day"),
+    sa.Index("ix_points_unit_year", "unit_code", "year"),
+    sa.Index("ix_points_community_year", "community_id", "year"),
+    sa.Index("ix_points_source", "source", "source_id"),
+)
+
+#: Versions of the points rules: the city's (``district_code`` NULL, complete) and districts'
+#: (their own keys), each applying from ``effective_from``; never changed once written.
+points_rules = sa.Table(
+    "points_rules",
+    metadata,
+    _id(),
+    sa.Column("district_code", CODE, nullable=True),
+    sa.Column("effective_from", sa.Date, nullable=False),
+    sa.Column("spec", sa.JSON, nullable=False),
+    sa.Column("set_by", NAME, nullable=False),
+    sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_points_rules_district_from", "district_code", "effective_from"),
+)
+
+#: A member's opt-out of nudges (all of them, ``*``, or the kinds listed, comma-separated).
+nudge_optouts = sa.Table(
+    "nudge_optouts",
+    metadata,
+    sa.Column(
+        "member_id", BIGINT, sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("kinds", sa.String(200), nullable=False, server_default="*"),
+    sa.Column("since", sa.Date, nullable=False),
+    sa.Column("set_by", NAME, nullable=False),
 )

@@ -14,7 +14,14 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from partyreg_core.operators import Actor, Role, Scope
 from partyreg_core.orgcodes import OrgCode
-from partyreg_plugins.sqlstore.schema import activities, audit_log, member_service, members
+from partyreg_plugins.sqlstore.schema import (
+    activities,
+    audit_log,
+    member_service,
+    members,
+    points_entries,
+    wishes,
+)
 
 Condition = ColumnElement[bool]
 
@@ -88,6 +95,25 @@ def service_condition(scope: Scope) -> Condition | None:
     (their NULLs stored as sentinels that match no scope, as NULL matches none)."""
     s = member_service.c
     return _activity_rule(scope, s.unit_code, s.district_code, s.community_id)
+
+
+def ledger_condition(scope: Scope) -> Condition | None:
+    """Points entries visible in ``scope`` (``None``: all): the rule of activities."""
+    p = points_entries.c
+    return _activity_rule(scope, p.unit_code, p.district_code, p.community_id)
+
+
+def wish_condition(scope: Scope, *, write: bool = False) -> Condition | None:
+    """Wishes visible in ``scope`` (``None``: all): the community's own, its district's, the
+    city's; a unit reads (``write`` false) the wishes its members claimed."""
+    if scope.role is Role.CITY:
+        return None
+    by_community = _community_part(scope, wishes.c.district_code, wishes.c.community_id)
+    if by_community is not None:
+        return by_community
+    if scope.role is Role.UNIT and scope.code is not None and not write:
+        return subtree(wishes.c.member_unit_code, scope.code)
+    return sa.false()
 
 
 def activity_write_condition(scope: Scope) -> Condition | None:

@@ -17,12 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from partyreg_core.batches import Batch
 from partyreg_core.communities import Community
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
 from partyreg_core.operators import Actor
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.service import Assignment, Group, Need, RosterEntry
 from partyreg_plugins.sqlstore.bulk import fetch_rows, in_values
+from partyreg_plugins.sqlstore.journal import RowJournal
 from partyreg_plugins.sqlstore.schema import (
     activities,
     assignments,
@@ -87,6 +89,12 @@ class ServiceStoreMixin:
 
         def _audit(self, conn: sa.Connection, actor: Actor | None, action: str, subject: str,
                    **kwargs: Any) -> Any: ...  # fmt: skip
+
+        def _insert_batch(
+            self, conn: sa.Connection, actor: Actor, batch: Batch, written: int
+        ) -> None: ...
+
+        def _batch_written(self, conn: sa.Connection, batch_id: str, written: int) -> None: ...
 
     # -- scope ------------------------------------------------------------------------------
 
@@ -426,14 +434,34 @@ class ServiceStoreMixin:
         year: int,
         by_community: Mapping[int, Sequence[Assignment]],
         on: date,
+        *,
+        batch: Batch | None = None,
     ) -> dict[int, int]:
         """:meth:`replace_assignments` for many communities in one transaction (one audit entry
-        per community); returns how many were stored per community."""
+        per community); returns how many were stored per community. With ``batch``, one batch
+        that ``undo_batch`` takes back (decision 0109)."""
         with self._tx(actor, write=True) as conn:
-            return {
+            journal = None
+            if batch is not None:
+                self._insert_batch(conn, actor, batch, 0)
+                journal = RowJournal(conn, batch.id)
+                placed = sorted({a.member_id for rows in by_community.values() for a in rows})
+                in_year = assignments.c.year == year
+                journal.watch(
+                    assignments,
+                    in_year,
+                    column=assignments.c.member_id,
+                    values=placed,
+                    also=sa.and_(in_year, assignments.c.community_id.in_(list(by_community))),
+                )
+            written = {
                 cid: self._replace_assignments(conn, actor, cid, year, rows, on)
                 for cid, rows in by_community.items()
             }
+            if journal is not None and batch is not None:
+                journal.record()
+                self._batch_written(conn, batch.id, sum(written.values()))
+            return written
 
     def _replace_assignments(
         self,
@@ -551,15 +579,34 @@ class ServiceStoreMixin:
         return self.replace_groups_many(actor, year, {community_id: planned})[community_id]
 
     def replace_groups_many(
-        self, actor: Actor, year: int, by_community: Mapping[int, Sequence[Group]]
+        self,
+        actor: Actor,
+        year: int,
+        by_community: Mapping[int, Sequence[Group]],
+        *,
+        batch: Batch | None = None,
     ) -> dict[int, list[Group]]:
         """:meth:`replace_groups` for many communities in one transaction (one audit entry per
-        community)."""
+        community). With ``batch``, one batch that ``undo_batch`` takes back (decision 0109)."""
         with self._tx(actor, write=True) as conn:
-            return {
+            journal = None
+            if batch is not None:
+                self._insert_batch(conn, actor, batch, 0)
+                journal = RowJournal(conn, batch.id)
+                mine = sa.and_(groups.c.community_id.in_(list(by_community)), groups.c.year == year)
+                journal.watch(groups, mine)
+                journal.watch(
+                    group_members,
+                    group_members.c.group_id.in_(sa.select(groups.c.id).where(mine)),
+                )
+            stored = {
                 cid: self._replace_groups(conn, actor, cid, year, planned)
                 for cid, planned in by_community.items()
             }
+            if journal is not None and batch is not None:
+                journal.record()
+                self._batch_written(conn, batch.id, sum(len(g) for g in stored.values()))
+            return stored
 
     def _replace_groups(
         self,

@@ -18,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,6 +29,7 @@ from sqlalchemy.engine import Engine
 
 from partyreg_core.audit import AuditEntry, AuditQuery
 from partyreg_core.batches import (
+    RETENTION_IRREVERSIBLE,
     ActivityWrite,
     Batch,
     BatchKind,
@@ -54,12 +56,14 @@ from partyreg_core.members import (
     MemberQuery,
     MemberStatus,
     Route,
+    refuse_departed_edit,
     refuse_routed_community_edit,
     refuse_unit_edit,
     registration_changes,
 )
 from partyreg_core.operators import Actor, Operator, Role, Scope
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgTree, OrgUnit, parse_code
+from partyreg_core.points.model import Earning, PointsSource
 from partyreg_core.ports import InitReport, Login, LoginKind, StoreCheck
 from partyreg_core.posts import Post
 from partyreg_core.records import (
@@ -73,6 +77,7 @@ from partyreg_core.records import (
 )
 from partyreg_core.retention import erased_message
 from partyreg_plugins.sqlstore import migrate, pg, sharing
+from partyreg_plugins.sqlstore import points as ledger
 from partyreg_plugins.sqlstore.bulk import (
     JOINED_ACTIVITY_COLUMNS,
     fetch_rows,
@@ -91,14 +96,18 @@ from partyreg_plugins.sqlstore.engine import (
     sqlite_path,
     translated_errors,
 )
+from partyreg_plugins.sqlstore.events import SqlEventRepository
 from partyreg_plugins.sqlstore.feedback import FeedbackStoreMixin
 from partyreg_plugins.sqlstore.history import (
     activity_district_on_day,
     activity_unit_on_day,
     changed_after,
 )
+from partyreg_plugins.sqlstore.journal import journal_of, restore
 from partyreg_plugins.sqlstore.notify import NotifyStoreMixin
+from partyreg_plugins.sqlstore.nudges import SqlNudges
 from partyreg_plugins.sqlstore.orgchanges import OrgChangesMixin
+from partyreg_plugins.sqlstore.points import SqlPoints
 from partyreg_plugins.sqlstore.progress import ProgressStore
 from partyreg_plugins.sqlstore.routing import RoutingStore
 from partyreg_plugins.sqlstore.rows import code as _code
@@ -112,6 +121,7 @@ from partyreg_plugins.sqlstore.schema import (
     activities,
     assignments,
     audit_log,
+    batch_rows,
     change_requests,
     claims,
     communities,
@@ -124,9 +134,12 @@ from partyreg_plugins.sqlstore.schema import (
     operator_communities,
     operators,
     org_units,
+    outbox,
+    points_entries,
     posts,
     routes,
     settings,
+    wishes,
 )
 from partyreg_plugins.sqlstore.scoping import (
     activity_condition,
@@ -139,6 +152,7 @@ from partyreg_plugins.sqlstore.scoping import (
 from partyreg_plugins.sqlstore.search import scan_order, text_condition, unit_prefix
 from partyreg_plugins.sqlstore.service import ServiceStoreMixin
 from partyreg_plugins.sqlstore.signin import SigninRepository
+from partyreg_plugins.sqlstore.wishes import SqlWishes
 from partyreg_plugins.sqlstore.years import YearsStore, erased_among
 
 #: Mode of a new SQLite store file: read and write for its owner, read for its group.
@@ -290,8 +304,30 @@ class SqlStore(
         self._roles = pg.Roles(self._url.database or "") if self.dialect == "postgresql" else None
         self._checked_roles: set[str] = set()
 
+    @functools.cached_property
+    def events(self) -> SqlEventRepository:
+        """Community events and check-in (decision 0125)."""
+        return SqlEventRepository(self)
+
     def __repr__(self) -> str:
         return f"SqlStore({self._url.render_as_string(hide_password=True)!r})"
+
+    # -- feature repositories (composed, one module each) -------------------------------------
+
+    @cached_property
+    def wishes(self) -> SqlWishes:
+        """Residents' wishes (:mod:`.wishes`)."""
+        return SqlWishes(self)
+
+    @cached_property
+    def points(self) -> SqlPoints:
+        """The points ledger (:mod:`.points`)."""
+        return SqlPoints(self)
+
+    @cached_property
+    def nudges(self) -> SqlNudges:
+        """The facts of nudges (:mod:`.nudges`)."""
+        return SqlNudges(self)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -1086,6 +1122,32 @@ class SqlStore(
             )
         )
 
+    def _batch_written(self, conn: sa.Connection, batch_id: str, written: int) -> None:
+        conn.execute(
+            sa.update(import_batches)
+            .where(import_batches.c.id == batch_id)
+            .values(rows_written=written)
+        )
+
+    def record_message_batch(self, actor: Actor, batch: Batch, message_ids: Sequence[int]) -> None:
+        """Record the messages a bulk action queued (or a flush tried) under its batch, made
+        now when it has no row yet (decision 0109): ``undo_batch`` withdraws those not yet
+        sent."""
+        with self._tx(actor, write=True) as conn:
+            known = conn.execute(
+                sa.select(import_batches.c.id).where(import_batches.c.id == batch.id)
+            ).first()
+            if known is None:
+                self._insert_batch(conn, actor, batch, len(message_ids))
+            for chunk in _chunks(sorted(set(message_ids))):
+                conn.execute(
+                    sa.insert(batch_rows),
+                    [
+                        {"batch_id": batch.id, "table_name": "outbox", "row_key": {"id": i}}
+                        for i in chunk
+                    ],
+                )
+
     def batches(self, actor: Actor) -> list[Batch]:
         """The batches the actor may see (city: all; others: their own and their scope's),
         newest first."""
@@ -1325,7 +1387,8 @@ class SqlStore(
             row = self._visible_member(conn, actor, member_id)
             current = _member(row)
             # the edit rules as constraints (decision 0074): a transfer moves a member, a
-            # change request a routed member's community
+            # change request a routed member's community; one who left is history
+            refuse_departed_edit(current)
             refuse_unit_edit(current, registration.unit_code)
             refuse_routed_community_edit(current, registration.community)
             for code in (current.unit_code, registration.unit_code):
@@ -1354,6 +1417,10 @@ class SqlStore(
                     raise ConflictError(
                         "member.conflict",
                         f"{registration.name}（{registration.phone}）已登记为另一名党员：请核对后再改。",
+                    )
+                if erased_among(conn, [registration.person_key]):  # decision 0079
+                    raise ConflictError(
+                        "member.erased", erased_message(registration.name, registration.phone)
                     )
             values = self._member_values(registration, None, _now())
             if "community" in changes:
@@ -1423,6 +1490,8 @@ class SqlStore(
             ("实绩反馈单", feedback_sheets.c.member_id),
             ("岗位安排", assignments.c.member_id),
             ("编组", group_members.c.member_id),
+            ("积分", points_entries.c.member_id),
+            ("微心愿", wishes.c.member_id),
         )
         for label, column in checks:
             for chunk in _chunks(list(member_ids)):
@@ -1644,6 +1713,35 @@ class SqlStore(
     ) -> None:
         scope = actor.scope
         self._insert_batch(conn, actor, batch, written)
+        if written:  # the batch's confirmed activities earn their points with it
+            earned = conn.execute(
+                sa.select(
+                    activities.c.id,
+                    activities.c.member_id,
+                    activities.c.day,
+                    activities.c.hours,
+                    activities.c.kind,
+                    activities.c.content,
+                )
+                .where(activities.c.batch_id == batch.id, activities.c.confirmed.is_(True))
+                .order_by(activities.c.id)
+            ).all()
+            ledger.earn(
+                conn,
+                [
+                    Earning(
+                        member_id=r.member_id,
+                        day=r.day if isinstance(r.day, date) else date.fromisoformat(str(r.day)),
+                        source=PointsSource.ACTIVITY,
+                        source_id=r.id,
+                        hours=r.hours,
+                        kind=r.kind,
+                        what=r.content[:40],
+                    )
+                    for r in earned
+                ],
+                recorded_by=actor.name,
+            )
         self._audit(
             conn,
             actor,
@@ -1895,6 +1993,7 @@ class SqlStore(
 
     def undo_batch(self, actor: Actor, batch_id: str, reason: str = "") -> UndoReport:
         """Revert a registrations, activities or bulk-action batch nothing has built on yet."""
+        unrecalled = 0
         with self._tx(actor, write=True) as conn:
             row = conn.execute(
                 sa.select(import_batches).where(import_batches.c.id == batch_id)
@@ -1915,6 +2014,21 @@ class SqlStore(
             elif batch.kind is BatchKind.FEEDBACK:
                 restored = self._undo_feedback(conn, actor, batch_id, reason, _now().date())
                 removed = 0
+            elif batch.kind in JOURNALED:
+                if batch.kind is BatchKind.YEAR:
+                    self._year_undo_allowed(conn, actor, batch)
+                rows = [r for r in journal_of(conn, batch_id) if r.table_name != "outbox"]
+                removed = sum(1 for r in rows if r.before is None and r.after is not None)
+                restored = restore(conn, rows, batch_id, JOURNALED[batch.kind]) - removed
+                _gone, _withdrawn, unrecalled = self._undo_messages(conn, batch, reason)
+            elif batch.kind in (BatchKind.REMIND, BatchKind.FLUSH):
+                removed, restored, unrecalled = self._undo_messages(conn, batch, reason)
+            elif batch.kind is BatchKind.RETENTION:
+                raise ValidationError(
+                    "batch.irreversible",
+                    f"批次 {batch_id}（匿名化 {batch.written} 名党员）不能撤销。"
+                    + RETENTION_IRREVERSIBLE,
+                )
             else:
                 raise ValidationError(
                     "batch.undo_kind",
@@ -1940,7 +2054,41 @@ class SqlStore(
                 unit_code=actor.scope.code if actor.scope.role is not Role.DISTRICT else None,
                 district_code=actor.scope.code if actor.scope.role is Role.DISTRICT else None,
             )
-            return UndoReport(batch_id, batch.kind, removed, restored)
+            return UndoReport(batch_id, batch.kind, removed, restored, unrecalled)
+
+    def _undo_messages(
+        self, conn: sa.Connection, batch: Batch, reason: str
+    ) -> tuple[int, int, int]:
+        """A reminder's or a flush's messages: those never tried are deleted (a reminder's:
+        the same reminder may be queued again), those waiting for a retry are withdrawn
+        (failed, ``withdrawn``); those sent cannot be recalled and are counted."""
+        ids = [int(r.row_key["id"]) for r in journal_of(conn, batch.id) if r.table_name == "outbox"]
+        removed = withdrawn = sent = 0
+        for chunk in _chunks(ids):
+            rows = conn.execute(
+                sa.select(outbox.c.id, outbox.c.status, outbox.c.attempts).where(
+                    outbox.c.id.in_(chunk)
+                )
+            ).all()
+            fresh = [r.id for r in rows if r.status in ("pending", "skipped") and not r.attempts]
+            waiting = [r.id for r in rows if r.status == "pending" and r.attempts]
+            sent += sum(1 for r in rows if r.status == "sent")
+            if fresh and batch.kind is not BatchKind.FLUSH:
+                removed += conn.execute(sa.delete(outbox).where(outbox.c.id.in_(fresh))).rowcount
+            else:
+                waiting += fresh
+            if waiting:
+                withdrawn += conn.execute(
+                    sa.update(outbox)
+                    .where(outbox.c.id.in_(waiting))
+                    .values(
+                        status="failed",
+                        next_attempt_at=None,
+                        error_code="withdrawn",
+                        last_error=f"已撤回（撤销批次 {batch.id}：{reason}）"[:500],
+                    )
+                ).rowcount
+        return removed, withdrawn, sent
 
     def _undo_registrations(
         self, conn: sa.Connection, actor: Actor, batch: Batch
@@ -2026,6 +2174,21 @@ class SqlStore(
                 "batch.in_use",
                 f"批次 {batch.id} 不能撤销：其中 {len(locked)} 名党员的实绩反馈单已盖章确认。",
             )
+        undone = list(
+            conn.execute(
+                where(
+                    sa.select(activities.c.id).where(activities.c.batch_id == batch.id),
+                    condition,
+                )
+            ).scalars()
+        )
+        ledger.reverse(
+            conn,
+            PointsSource.ACTIVITY,
+            undone,
+            reason=f"导入批次 {batch.id} 已撤销",
+            recorded_by=actor.name,
+        )
         statement = sa.delete(activities).where(activities.c.batch_id == batch.id)
         if condition is not None:
             statement = statement.where(condition)
@@ -2060,6 +2223,16 @@ class SqlStore(
 
 # -- helpers ---------------------------------------------------------------------------------
 
+
+#: The bulk actions whose batch journal (``batch_rows``) ``undo_batch`` restores, with what
+#: their rows are called in a refusal.
+JOURNALED = {
+    BatchKind.ASSIGN: "岗位分配",
+    BatchKind.GROUP: "服务小组",
+    BatchKind.ROUTE: "分流结果",
+    BatchKind.YEAR: "年度和各单位的确认",
+    BatchKind.WISHES: "微心愿",
+}
 
 REGISTRATION_CHUNK = 20_000
 """Registrations classified and inserted at a time by :meth:`SqlStore.write_registrations`."""
@@ -2241,6 +2414,11 @@ class _RegistrationWriter:
         changes = registration_changes(current.registration, reg)
         if not changes:
             self.unchanged += 1
+            return
+        try:  # the rule of every edit path (decision 0074): one who left is history
+            refuse_departed_edit(current)
+        except ConflictError as refused:
+            self.rejected.append(Rejection(i, refused.code, refused.message, "姓名", reg.name))
             return
         self.changed_rows.append(RowChange(i, row.id, tuple(changes)))
         if "community" in changes and current.status is not MemberStatus.REGISTERED:

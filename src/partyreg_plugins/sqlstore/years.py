@@ -46,9 +46,11 @@ from partyreg_core.years import (
 )
 from partyreg_plugins.sqlstore import pg
 from partyreg_plugins.sqlstore.bulk import fetch_rows, in_values
+from partyreg_plugins.sqlstore.journal import RowJournal
 from partyreg_plugins.sqlstore.schema import (
     activities,
     audit_log,
+    batch_rows,
     campaign_years,
     erased_people,
     import_batches,
@@ -58,6 +60,7 @@ from partyreg_plugins.sqlstore.schema import (
     year_confirmations,
 )
 from partyreg_plugins.sqlstore.scoping import activity_condition, subtree, where
+from partyreg_plugins.sqlstore.wishes import erase_residents
 
 _CHUNK = 500
 
@@ -122,13 +125,21 @@ class YearsStore:
         on: date,
         *,
         dry_run: bool = False,
+        batch: Batch | None = None,
     ) -> YearOpening:
         """Open ``year`` (city operators): store its calendar, close every earlier open year,
         and carry each unit's standing registrations (members who have not left by ``on``)
         over for the unit to confirm. Refuses a year already opened, or one not after the
-        newest opened year."""
+        newest opened year. With ``batch`` (not in a dry run), one batch that ``undo_batch``
+        takes back (decision 0109)."""
         _city_only(actor, "开启新的活动年度")
         with self._tx(actor, write=True) as conn:
+            journal = None
+            if batch is not None and not dry_run:
+                self._insert_batch(conn, actor, batch, 1)  # type: ignore[attr-defined]
+                journal = RowJournal(conn, batch.id)
+                journal.watch(campaign_years, sa.true())
+                journal.watch(year_confirmations, year_confirmations.c.year == year)
             newest = conn.execute(sa.select(sa.func.max(campaign_years.c.year))).scalar()
             if newest is not None and year < newest:
                 raise ConflictError(
@@ -218,7 +229,40 @@ class YearsStore:
             )
             if dry_run:  # everything above, taken back: the preview is the real computation
                 conn.get_transaction().rollback()  # type: ignore[union-attr]
+            elif journal is not None:
+                journal.record()
             return result
+
+    def _year_undo_allowed(self, conn: sa.Connection, actor: Actor, batch: Batch) -> None:
+        """Undoing ``year open`` (city only) is refused once the year holds data: activities
+        dated in it, or a later year opened."""
+        _city_only(actor, "撤销开启年度")
+        opened = conn.execute(
+            sa.select(batch_rows.c.row_key, batch_rows.c.before).where(
+                batch_rows.c.batch_id == batch.id, batch_rows.c.table_name == "campaign_years"
+            )
+        ).all()
+        years = sorted(int(r.row_key["year"]) for r in opened if r.before is None)
+        if not years:
+            return
+        year = years[-1]
+        later = conn.execute(
+            sa.select(sa.func.max(campaign_years.c.year)).where(campaign_years.c.year > year)
+        ).scalar()
+        if later is not None:
+            raise ConflictError(
+                "batch.in_use",
+                f"批次 {batch.id} 不能撤销：之后又开启了 {later} 年度，请先撤销开启 {later} 年度的批次。",
+            )
+        used = conn.execute(
+            sa.select(sa.func.count()).where(activities.c.year == year)
+        ).scalar_one()
+        if used:
+            raise ConflictError(
+                "batch.in_use",
+                f"批次 {batch.id} 不能撤销：{year} 年度已有 {used} 条活动记录。"
+                "开启年度只能在录入数据之前撤销。",
+            )
 
     def year_confirmations(
         self, actor: Actor, year: int, *, pending_only: bool = False
@@ -445,7 +489,7 @@ class YearsStore:
     # -- retention --------------------------------------------------------------------------
 
     def run_retention(
-        self, actor: Actor, on: date, years: int, *, dry_run: bool
+        self, actor: Actor, on: date, years: int, *, dry_run: bool, batch: Batch | None = None
     ) -> RetentionReport:
         """Anonymise the members who left ``years`` or more years before ``on`` and scrub the
         audit log's before/after values about them (city operators; see decision 0057).
@@ -466,6 +510,7 @@ class YearsStore:
             ids = [r[0] for r in due]
             by_unit = dict(sorted(Counter(str(r[1]) for r in due).items()))
             changes = self._audit_scrubs(conn, set(ids)) if ids else []
+            wish_ids = erase_residents(conn, due_by, on, dry_run=dry_run)
             report = RetentionReport(
                 on=on,
                 years=years,
@@ -474,6 +519,7 @@ class YearsStore:
                 member_ids=tuple(ids),
                 audit_entry_ids=tuple(entry_id for entry_id, _b, _a in changes),
                 by_unit=by_unit,
+                wish_ids=tuple(wish_ids),
             )
             if dry_run or not ids:
                 if not dry_run:
@@ -496,6 +542,15 @@ class YearsStore:
             )
             if changes:
                 self._scrub_audit(conn, actor, changes)
+            if batch is not None:  # whom it erased, by id; undo_batch refuses it (decision 0109)
+                self._insert_batch(conn, actor, batch, len(ids))  # type: ignore[attr-defined]
+                conn.execute(
+                    sa.insert(batch_rows),
+                    [
+                        {"batch_id": batch.id, "table_name": "members", "row_key": {"id": i}}
+                        for i in ids
+                    ],
+                )
             key = _erasure_key(conn, actor)
             digests = {erased_digest(key, r.name, r.phone) for r in due}
             known = set(
@@ -525,6 +580,7 @@ class YearsStore:
                 "member_ids": list(report.member_ids),
                 "by_unit": dict(report.by_unit),
                 "audit_entries": report.audit_entries,
+                "wishes": report.wishes,
                 "audit_entry_ids": list(report.audit_entry_ids),
             },
         )

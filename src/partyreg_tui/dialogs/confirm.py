@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
@@ -20,6 +20,8 @@ class ConfirmDialog(ModalScreen[bool]):
         Binding("y", "answer(True)", "确定"),
         Binding("n", "answer(False)", "取消"),
         Binding("escape", "answer(False)", "取消", show=False),
+        Binding("pagedown", "scroll(1)", "下页", show=False),
+        Binding("pageup", "scroll(-1)", "上页", show=False),
     ]
 
     def __init__(self, title: str, body: Text | str, *, yes: str = "确定") -> None:
@@ -31,13 +33,22 @@ class ConfirmDialog(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog confirm-dialog"):
             yield Static(self.title_text, classes="dialog-title", markup=False)
-            yield Static(self.body, classes="dialog-body", markup=False)
+            with VerticalScroll(id="confirm-scroll"):
+                yield Static(self.body, classes="dialog-body", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.yes} (y)", id="yes", variant="warning", compact=True)
                 yield Button("取消 (n)", id="no", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()  # Enter on the default does nothing harmful
+
+    def action_scroll(self, pages: int) -> None:
+        """A long body (a preview) scrolls with PgUp/PgDn while the buttons keep the focus."""
+        scroll = self.query_one("#confirm-scroll", VerticalScroll)
+        if pages > 0:
+            scroll.scroll_page_down()
+        else:
+            scroll.scroll_page_up()
 
     def action_answer(self, answer: bool) -> None:
         """Close with ``answer``."""

@@ -1,10 +1,19 @@
-"""What every partyreg screen shares: the top bar, the footer, and the workspace."""
+"""What every partyreg screen shares: the top bar, the footer, the workspace, the help (``?``)
+and, for the screens of the campaign's work, a busy line with a progress bar while a worker
+runs (the operator keeps typing meanwhile)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import DataTable, Footer, ProgressBar, Static
 
 from partyreg_core.workspace import Workspace
 from partyreg_tui.widgets.topbar import TopBar
@@ -12,9 +21,14 @@ from partyreg_tui.widgets.topbar import TopBar
 
 class PartyregScreen(Screen[None]):
     """A top-level screen: subclasses name their ``MODE`` and yield their body from
-    :meth:`compose_body`; slow work goes to thread workers that post a message back."""
+    :meth:`compose_body`; slow work goes to thread workers that post a message back. ``HELP``
+    is what ``?`` shows above the screen's keys."""
 
     MODE = ""
+    HELP = ""
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "帮助", key_display="?"),
+    ]
 
     @property
     def workspace(self) -> Workspace:
@@ -33,3 +47,128 @@ class PartyregScreen(Screen[None]):
     def show_error(self, error: BaseException) -> None:
         """A failed action as a notification (thread-safe)."""
         self.app.show_error(error)  # type: ignore[attr-defined]
+
+    def key_help(self) -> list[tuple[str, str]]:
+        """The screen's keys as ``(key, label)``, as the footer names them."""
+        seen: list[tuple[str, str]] = []
+        for _key, bindings in self._bindings.key_to_bindings.items():
+            for binding in bindings:
+                if not binding.description:
+                    continue
+                key = binding.key_display or self.app.get_key_display(binding)
+                if (key, binding.description) not in seen:
+                    seen.append((key, binding.description))
+        return seen
+
+    def action_help(self) -> None:
+        """Show the screen's help and keys."""
+        from partyreg_tui.app import SCREEN_LABELS
+        from partyreg_tui.dialogs.help import HelpDialog
+
+        body = self.HELP or (self.__doc__ or "").strip()
+        self.app.push_screen(HelpDialog(SCREEN_LABELS.get(self.MODE, ""), body, self.key_help()))
+
+
+class WorkScreen(PartyregScreen):
+    """A screen of the campaign's work: :meth:`run` does the core's work in a thread worker
+    while a progress bar says what is running, then hands the result to a callback on the
+    screen's thread; errors become one Chinese line (:meth:`show_error`)."""
+
+    def compose(self) -> ComposeResult:
+        yield TopBar(self.MODE)
+        yield from self.compose_body()
+        with Horizontal(id="busy", classes="busy"):
+            yield Static("", id="busy-label", markup=False)
+            yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="busy-bar")
+        yield Footer(show_command_palette=False)
+
+    tasks = 0  #: tasks started and not finished yet (the busy line shows while any runs)
+
+    def on_mount(self) -> None:
+        self.query_one("#busy").display = False
+        self.mount_body()
+
+    def mount_body(self) -> None:
+        """Set up the tables (columns) and read the first data."""
+
+    @property
+    def busy(self) -> bool:
+        """Whether a task of this screen is running."""
+        return self.tasks > 0
+
+    def run(
+        self,
+        label: str,
+        task: Callable[[], Any],
+        done: Callable[[Any], None] | None = None,
+    ) -> None:
+        """Run ``task`` (the core's work) in a worker, ``label`` beside the progress bar;
+        ``done(result)`` afterwards on the screen's thread."""
+        self.query_one("#busy-label", Static).update(Text(label, style="bold"))
+        self.query_one("#busy").display = True
+        self.tasks += 1
+        self._work(task, done)
+
+    @work(thread=True, group="task", exit_on_error=False)
+    def _work(self, task: Callable[[], Any], done: Callable[[Any], None] | None) -> None:
+        try:
+            result = task()
+        except Exception as error:
+            self.app.call_from_thread(self._finished, None, None)
+            self.show_error(error)
+            return
+        self.app.call_from_thread(self._finished, done, result)
+
+    def _finished(self, done: Callable[[Any], None] | None, result: Any) -> None:
+        self.tasks -= 1
+        if self.tasks <= 0:
+            self.tasks = 0
+            self.query_one("#busy").display = False
+        if done is not None:
+            done(result)
+
+    # -- small helpers the screens share ------------------------------------------------------
+
+    def ask(
+        self, title: str, body: Text | str, then: Callable[[], None], *, yes: str = "确定"
+    ) -> None:
+        """Ask yes/no; ``then()`` on yes."""
+        from partyreg_tui.dialogs.confirm import ConfirmDialog
+
+        def answered(answer: bool | None) -> None:
+            if answer:
+                then()
+
+        self.app.push_screen(ConfirmDialog(title, body, yes=yes), answered)
+
+    def ask_text(
+        self, title: str, then: Callable[[str], None], *, value: str = "", hint: str = ""
+    ) -> None:
+        """Ask for one line; ``then(text)`` unless cancelled or empty."""
+        from partyreg_tui.dialogs.confirm import InputDialog
+
+        def answered(answer: str | None) -> None:
+            if answer:
+                then(answer)
+
+        self.app.push_screen(InputDialog(title, value, hint), answered)
+
+    def show_text(self, title: str, body: Text | str) -> None:
+        """A long text (a preview) in a scrolling dialog."""
+        from partyreg_tui.dialogs.text import TextDialog
+
+        self.app.push_screen(TextDialog(title, body))
+
+
+def row_key(table: DataTable[Any]) -> str | None:
+    """The key of the row under the cursor (``None`` on an empty table)."""
+    if not table.row_count:
+        return None
+    value = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+    return None if value is None else str(value)
+
+
+def keep_cursor(table: DataTable[Any], row: int) -> None:
+    """Put the cursor back near ``row`` after the table was filled again."""
+    if table.row_count:
+        table.move_cursor(row=min(row, table.row_count - 1))

@@ -57,12 +57,20 @@ class TopBar(Vertical):
         who.append(day_text(ws.today()), style="dim")
         yield Static(who, id="who", markup=False)
         nav = []
+        keyed = {mode for mode, _key, _label in NAVIGATION}
         for mode, key, label in NAVIGATION:
             text = f"{key.upper()} {label}"
             if mode == self.current:
                 nav.append(f"[reverse b]\\[{text}][/]")
             else:
                 nav.append(f"[@click=app.switch_mode('{mode}')] {text} [/]")
-        nav.append("[@click=app.toggle_theme] F9 明暗 [/]")
+        if self.current in keyed or not self.current:
+            nav.append("[@click=app.switcher] F8 转到… [/]")
+        else:
+            from partyreg_tui.app import SCREEN_LABELS
+
+            nav.append(f"[reverse b]\\[F8 {SCREEN_LABELS.get(self.current, '')}][/]")
+        if app.size.width >= 100:
+            nav.append("[@click=app.toggle_theme] F9 明暗 [/]")
         nav.append("[@click=app.quit] F10 退出 [/]")
         yield Static("".join(nav), id="nav")

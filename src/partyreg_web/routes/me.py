@@ -37,7 +37,11 @@ async def me_page(request: Request) -> Response:
     site = Site.of(request)
     member_id, ws = site.member(request)
     record = await site.run(my_record, ws, member_id, _year(request))
-    notice = {"reported": "已提交，待社区确认后计入服务时长。", "changed": "已提交变更申请。"}
+    notice = {
+        "reported": "已提交，待社区确认后计入服务时长。",
+        "changed": "已提交变更申请。",
+        "wish": "已认领微心愿：请与社区联系，了解居民的具体情况。",
+    }
     return site.render(
         request,
         "me.html",
@@ -164,6 +168,31 @@ async def api_claim_need(request: Request) -> Response:
     return JSONResponse({"posts": posts})
 
 
+def _wish_id(request: Request) -> int:
+    try:
+        return int(request.path_params["wish_id"])
+    except ValueError:
+        raise NotFoundError("wish.not_found", "没有这个微心愿。") from None
+
+
+async def claim_wish(request: Request) -> Response:
+    """``POST /me/wishes/ID/claim``: claim an open resident's wish of one's community."""
+    site = Site.of(request)
+    member_id, ws = site.member(request)
+    await site.form(request)
+    await site.run(actions.claim_wish, ws, member_id, _wish_id(request))
+    return RedirectResponse("/me?done=wish", status_code=303)
+
+
+async def api_claim_wish(request: Request) -> Response:
+    """``POST /api/me/wishes/ID/claim``: the wish, now claimed (resident not shown)."""
+    site = Site.of(request)
+    member_id, ws = site.member(request)
+    await site.body(request)
+    wish_id = await site.run(actions.claim_wish, ws, member_id, _wish_id(request))
+    return JSONResponse({"id": wish_id, "status": "claimed"})
+
+
 def _change_context(ws: Any, member_id: int) -> dict[str, Any]:
     member = ws.member(member_id)
     return {
@@ -217,6 +246,7 @@ routes = [
     Route("/me/posts", posts_page, methods=["GET"]),
     Route("/me/posts", change_post, methods=["POST"]),
     Route("/me/needs/{need_id}/claim", claim_need, methods=["POST"]),
+    Route("/me/wishes/{wish_id}/claim", claim_wish, methods=["POST"]),
     Route("/me/change", change_page, methods=["GET"]),
     Route("/me/change", request_change, methods=["POST"]),
     Route("/api/me", api_me, methods=["GET"]),
@@ -224,6 +254,7 @@ routes = [
     Route("/api/me/activities", api_report_activity, methods=["POST"]),
     Route("/api/me/posts", api_change_post, methods=["POST"]),
     Route("/api/me/needs/{need_id}/claim", api_claim_need, methods=["POST"]),
+    Route("/api/me/wishes/{wish_id}/claim", api_claim_wish, methods=["POST"]),
     Route("/api/me/change", api_request_change, methods=["POST"]),
     Route("/api/me/changes", api_changes, methods=["GET"]),
 ]
