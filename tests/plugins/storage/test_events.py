@@ -79,9 +79,7 @@ def test_check_in_out_and_close_in_one_transaction(store: SqlStore) -> None:
     came = store.events.record_check(site, ids[0], event, at, out=False)
     assert came.checked_in_at == at and came.checked_out_at is None
     later = datetime(2024, 10, 12, 2, 30, tzinfo=UTC)
-    assert (
-        store.events.record_check(site, ids[0], event, later, out=True).checked_out_at == later
-    )
+    assert store.events.record_check(site, ids[0], event, later, out=True).checked_out_at == later
     store.events.record_check(district, ids[1], event, at, out=False)
     seen = store.events.attendance(district, event.id or 0)
     assert [(a.member_id, bool(a.name)) for a in seen] == [(ids[0], True), (ids[1], True)]
