@@ -262,8 +262,12 @@ def main() -> int:
         "| store | think | req/s | /api/me | p50 | p95 | max | self-reports | p50 | p95 | max "
         "| errors |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
         "Goal: p95 < 200 ms and no errors. With every member asking again the moment an answer "
-        "arrives, the p95 is the queue in front of one worker process: it grows with the "
-        "concurrency divided by the throughput (Little's law), not with the store's size.\n"
+        "arrives (think 0), the p95 is the queue in front of one worker process: about the "
+        "concurrency divided by the throughput (Little's law), not the store's size. With a "
+        "think time the offered load is about concurrency / (think + latency) requests a "
+        "second; the p95 stays low only while that is below the throughput of the think-0 "
+        "row. The machine is shared (other work ran beside the benchmark), so the throughput "
+        "is a floor, not a capacity.\n"
     )
     write_section("web", "Members' site: 200 members at once (bench/web_bench.py)", body)
     return 0
