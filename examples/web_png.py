@@ -82,7 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
-            context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", java_script_enabled=False)
+            context = browser.new_context(
+                viewport=VIEWPORT, locale="zh-CN", java_script_enabled=False
+            )
             page = context.new_page()
             page.goto(f"{base}/signin")
             _shot(page, args.out, "signin")
