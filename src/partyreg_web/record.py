@@ -6,6 +6,7 @@ it. Nothing here decides what the member may see beyond choosing their own rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -109,10 +110,62 @@ def registration_json(ws: Workspace, member: Member) -> dict[str, Any]:
     }
 
 
-def my_record(ws: Workspace, member_id: int, year: int | None = None) -> dict[str, Any]:
+def rejected_reports(ws: Workspace, member_id: int, year: int) -> list[dict[str, Any]]:
+    """The member's self-reports of ``year`` the community rejected, with its reason: a
+    rejected report is removed (decision 0046), so the audit log is where it is kept."""
+    found = []
+    for entry in ws.audit(action="activity.reject", since=date(year, 1, 1)):
+        before, after = entry.before or {}, entry.after or {}
+        if before.get("member_id") != member_id or not str(before.get("day", "")).startswith(
+            str(year)
+        ):
+            continue
+        found.append(
+            {
+                "id": int(entry.subject.partition(":")[2] or 0),
+                "date": before.get("day"),
+                "content": before.get("content", ""),
+                "hours": before.get("hours"),
+                "reason": after.get("reason", ""),
+                "status": "rejected",
+                "status_label": "已退回",
+                "rejected_on": entry.at.date().isoformat(),
+            }
+        )
+    return found
+
+
+#: How a community's shared part of a record is read: ``(ws, community_id, year, today)``.
+CommunityView = Callable[[Workspace, int, int, date], dict[str, Any]]
+
+
+def community_view(ws: Workspace, community_id: int, year: int, today: date) -> dict[str, Any]:
+    """What every member of a community sees alike and only its operators change: the
+    community and its contacts, its needs list, assignment, groups and open needs of ``year``
+    (the site keeps it a few seconds for all of them)."""
+    community = ws.service_communities([community_id])[0]
+    needs = ws.needs(community.id, year=year)
+    return {
+        "community": community,
+        "json": community_json(community),
+        "post_names": {
+            p.code: p.name for p in ws.post_catalog.for_district(community.district_code)
+        },
+        "needs": needs,
+        "assignments": ws.assignments(community.id, year=year),
+        "groups": ws.groups(community.id, year=year),
+        "open_needs": [
+            need_json(ws, n, community) for n in open_needs(ws, community, year, today, needs)
+        ],
+    }
+
+
+def my_record(
+    ws: Workspace, member_id: int, year: int | None = None, view: CommunityView | None = None
+) -> dict[str, Any]:
     """What ``/api/me`` answers: registration, unit, community and contacts, claimed posts,
     groups and leader, assigned posts, the activities and hours of ``year`` (default: the
-    campaign year)."""
+    campaign year). ``view`` reads the community's shared part (default: now)."""
     member = ws.member(member_id)
     year = year or ws.default_year()
     today = ws.today()
@@ -132,11 +185,12 @@ def my_record(ws: Workspace, member_id: int, year: int | None = None) -> dict[st
         "my_wishes": [],
     }
     if member.community_id is not None:
-        community = ws.service_communities([member.community_id])[0]
-        record["community"] = community_json(community)
-        post_names = {p.code: p.name for p in ws.post_catalog.for_district(community.district_code)}
-        needs = ws.needs(community.id, year=year)
-        for assignment in ws.assignments(community.id, year=year):
+        shared = (view or community_view)(ws, member.community_id, year, today)
+        community: Community = shared["community"]
+        post_names: dict[str, str] = shared["post_names"]
+        needs: list[Need] = shared["needs"]
+        record["community"] = shared["json"]
+        for assignment in shared["assignments"]:
             if assignment.member_id != member_id:
                 continue
             of_post = [n for n in needs if n.post_code == assignment.post_code]
@@ -149,7 +203,7 @@ def my_record(ws: Workspace, member_id: int, year: int | None = None) -> dict[st
                     "needs": [need_json(ws, n, community) for n in of_post],
                 }
             )
-        for group in ws.groups(community.id, year=year):
+        for group in shared["groups"]:
             if member_id not in group.member_ids:
                 continue
             leader = None
@@ -168,9 +222,8 @@ def my_record(ws: Workspace, member_id: int, year: int | None = None) -> dict[st
                     "leader": leader,
                 }
             )
-        record["open_needs"] = [
-            need_json(ws, n, community) for n in open_needs(ws, community, year, today, needs)
-        ]
+        record["open_needs"] = shared["open_needs"]
+        # members claim wishes: read now, never kept
         record["open_wishes"] = [
             wish_json(ws, w, community)
             for w in ws.wishes.find(community=str(community.id), statuses=["open"])
@@ -196,6 +249,7 @@ def my_record(ws: Workspace, member_id: int, year: int | None = None) -> dict[st
         }
         for a in activities
     ]
+    record["rejected"] = rejected_reports(ws, member_id, year)
     record["hours"] = {
         "confirmed": round(sum(a.hours for a in activities if a.confirmed), 2),
         "pending": round(sum(a.hours for a in activities if not a.confirmed), 2),

@@ -14,6 +14,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -36,8 +37,11 @@ from partyreg_web.limits import Limit, RateLimiter, SiteLimits
 T = TypeVar("T")
 
 TEMPLATES = Path(__file__).parent / "templates"
-#: How long the org tree and the site's account are kept between reads.
+#: How long the org tree, the site's account and the campaign year are kept between reads.
 REFRESH_SECONDS = 60.0
+#: How long a community's shared part of its members' records (needs, groups, contacts) is
+#: kept: a change by the community shows within this many seconds (decision 0120).
+COMMUNITY_SECONDS = 10.0
 SESSION_MEMBER = "m"
 SESSION_CSRF = "csrf"
 CSRF_FIELD = "csrf"
@@ -104,6 +108,8 @@ class Site:
         self.limiter = RateLimiter()
         self._refreshed = time.monotonic()
         self._refresh_lock = threading.Lock()
+        self._cache: dict[object, tuple[float, Any]] = {}
+        self._cache_lock = threading.Lock()
         self.templates = Environment(
             loader=FileSystemLoader(TEMPLATES),
             autoescape=select_autoescape(["html"]),
@@ -127,6 +133,38 @@ class Site:
             return fn(*args, **kwargs)
 
         return await run_in_threadpool(call)
+
+    def cached(self, key: object, seconds: float, read: Callable[[], T]) -> T:
+        """``read()``, kept ``seconds`` under ``key`` (shared reads only, never a member's
+        own data)."""
+        now = time.monotonic()
+        with self._cache_lock:
+            hit = self._cache.get(key)
+        if hit is not None and now - hit[0] < seconds:
+            value: T = hit[1]
+            return value
+        value = read()
+        with self._cache_lock:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[key] = (now, value)
+        return value
+
+    def campaign_year(self) -> int:
+        """The store's campaign year (kept :data:`REFRESH_SECONDS`)."""
+        return self.cached("year", REFRESH_SECONDS, self.workspace.default_year)
+
+    def community_view(
+        self, ws: Workspace, community_id: int, year: int, today: date
+    ) -> dict[str, Any]:
+        """:func:`partyreg_web.record.community_view`, kept :data:`COMMUNITY_SECONDS`."""
+        from partyreg_web.record import community_view
+
+        return self.cached(
+            ("community", community_id, year),
+            COMMUNITY_SECONDS,
+            lambda: community_view(ws, community_id, year, today),
+        )
 
     # -- the session ------------------------------------------------------------------------
 

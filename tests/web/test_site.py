@@ -137,9 +137,16 @@ def test_a_self_report_is_pending_until_the_community_confirms_it(
     me = client.get("/api/me").json()
     assert me["activities"][0]["status"] == "confirmed"
     assert me["hours"] == {"confirmed": 2.0, "pending": 0}
+    # a rejected one is shown as such, with the community's reason
+    other = post_json(client, "/api/me/activities",
+                      {"date": "2014-10-03", "hours": "1", "content": "重复上报"})  # fmt: skip
+    run.ok("activity", "reject", str(other.json()["id"]), "--reason", "与10月2日重复")
+    rejected = client.get("/api/me").json()["rejected"]
+    assert [(r["content"], r["reason"]) for r in rejected] == [("重复上报", "与10月2日重复")]
+    assert "与10月2日重复" in client.get("/me").text
     # the audit log names the member as the actor of the report
-    [entry] = [e for e in run.json("audit", "--action", "activity.record")]
-    assert entry["actor"] == f"member:{member_id(run, '王建伟')}"
+    entries = run.json("audit", "--action", "activity.record")
+    assert {e["actor"] for e in entries} == {f"member:{member_id(run, '王建伟')}"}
 
 
 def test_the_form_reports_too_and_shows_a_refusal_with_what_was_typed(

@@ -67,4 +67,7 @@ def serve(
         proxy_headers=True,
         forwarded_allow_ips=forwarded_allow_ips,
         log_level="info",
+        # longer than nginx's upstream keep-alive and a member reading a page: an idle
+        # connection closed by the site while a client reuses it would fail that request
+        timeout_keep_alive=75,
     )

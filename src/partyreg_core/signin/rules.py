@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from partyreg_core.errors import NotPermittedError, ValidationError
 from partyreg_core.signin.model import SigninToken
@@ -21,6 +21,8 @@ SIGNIN_PATH = "/s/"
 #: The setting holding the site's public address (``partyreg serve --public-url``).
 BASE_URL_SETTING = "web.base_url"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
+
+_BASE_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%/-]*)?")
 
 INVALID = "登录链接无效：请检查链接是否完整，或在登录页用姓名和手机号重新获取。"
 USED = "这个登录链接已经用过了：每个链接只能用一次，请在登录页用姓名和手机号重新获取。"
@@ -56,8 +58,7 @@ def check_base_url(text: str) -> str:
     """The site's public address as given (``https://dangyuan.example.cn``), without a
     trailing slash; refused unless it is an http(s) URL with a host and no query."""
     value = text.strip().rstrip("/")
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+    if not _BASE_URL.fullmatch(value):
         raise ValidationError(
             "signin.base_url",
             f"网站地址“{text}”不可用：应为 https://域名 形式（如 https://dangyuan.example.cn）。",

@@ -14,6 +14,12 @@ from partyreg_web.record import my_record
 from partyreg_web.site import Site, status_of
 
 
+def _record(site: Site, ws: Any, member_id: int, year: int | None) -> dict[str, Any]:
+    """The member's record of ``year`` (default: the campaign year), the community's shared
+    part kept a few seconds for all its members."""
+    return my_record(ws, member_id, year or site.campaign_year(), site.community_view)
+
+
 def _year(request: Request) -> int | None:
     """``?year=2014``: another campaign year's activities (default: the current one)."""
     text = request.query_params.get("year", "")
@@ -36,7 +42,7 @@ async def me_page(request: Request) -> Response:
     """我的登记: the member's record."""
     site = Site.of(request)
     member_id, ws = site.member(request)
-    record = await site.run(my_record, ws, member_id, _year(request))
+    record = await site.run(_record, site, ws, member_id, _year(request))
     notice = {
         "reported": "已提交，待社区确认后计入服务时长。",
         "changed": "已提交变更申请。",
@@ -54,7 +60,7 @@ async def api_me(request: Request) -> Response:
     API's writes send back in ``X-CSRF-Token``."""
     site = Site.of(request)
     member_id, ws = site.member(request)
-    record = await site.run(my_record, ws, member_id, _year(request))
+    record = await site.run(_record, site, ws, member_id, _year(request))
     return JSONResponse({**record, "csrf": site.csrf_token(request)})
 
 
@@ -68,7 +74,7 @@ async def api_member(request: Request) -> Response:
         wanted = -1
     if wanted != member_id:
         raise NotFoundError("member.not_found", "没有这个党员的记录。")
-    return JSONResponse(await site.run(my_record, ws, member_id))
+    return JSONResponse(await site.run(_record, site, ws, member_id, None))
 
 
 async def new_activity_page(request: Request) -> Response:
