@@ -19,9 +19,11 @@ from partyreg_cli.app import App
 from partyreg_cli.commands import (
     audit,
     calendar,
+    certificate,
     change,
     codes,
     doctor,
+    events,
     exports,
     feedback,
     imports,
@@ -105,6 +107,8 @@ cli.add_command(feedback.feedback)
 cli.add_command(years.year_group)
 cli.add_command(years.retention_group)
 cli.add_command(verify.verify)
+cli.add_command(events.event_group)
+cli.add_command(certificate.certificate)
 cli.add_command(wishes.wishes)
 cli.add_command(points.points)
 cli.add_command(serve.serve)

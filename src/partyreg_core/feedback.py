@@ -45,6 +45,9 @@ BUILTIN_KINDS: tuple[str, ...] = (
 )
 
 #: The settings key holding a city's own activity types (a list of names).
+#: What a date after today is told to do, wherever an activity is recorded (the CLI and the
+#: members' site refuse it alike with ``date.future``).
+ACTIVITY_DATE_FIX = "活动和确认只能在发生后记录，请核对年份"
 KINDS_SETTING = "activity_kinds"
 #: The settings key holding the ranking weights (an object, see :class:`RankingWeights`).
 WEIGHTS_SETTING = "ranking_weights"

@@ -10,6 +10,7 @@ a dry run, or when rows were rejected without ``skip_invalid``. This module orch
 from __future__ import annotations
 
 import gc
+import itertools
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -264,6 +265,32 @@ def choose_format(path: Path, formats: Sequence[TableFormat], limits: ReadLimits
     raise refusal
 
 
+class _OnePass:
+    """A sheet's rows for the header search and then for the import, read once: the rows the
+    search took are kept and given again before the rest. A reader such as calamine loads the
+    whole sheet on every read, so a second read cost as much as the first; a later call reads
+    afresh."""
+
+    def __init__(self, read: Callable[[], Iterator[RawRow]]) -> None:
+        self._read = read
+        self._rest: Iterator[RawRow] | None = None
+        self._taken: list[RawRow] = []
+
+    def head(self) -> Iterator[RawRow]:
+        """The rows from the first, each kept for :meth:`__call__`."""
+        self._rest = iter(self._read())
+        for row in self._rest:
+            self._taken.append(row)
+            yield row
+
+    def __call__(self) -> Iterator[RawRow]:
+        if self._rest is None:
+            return iter(self._read())
+        rest, taken = self._rest, self._taken
+        self._rest, self._taken = None, []
+        return itertools.chain(taken, rest)
+
+
 def open_table(
     path: Path,
     formats: Sequence[TableFormat],
@@ -293,8 +320,9 @@ def open_table(
     hidden = tuple(hidden_of(path)) if callable(hidden_of) else ()
     first_error: ValidationError | None = None
     for index, candidate in enumerate(sheets):
+        rows = _OnePass(candidate.rows)
         try:
-            header = find_header(candidate.rows(), kind)
+            header = find_header(rows.head(), kind)
         except ValidationError as exc:
             first_error = first_error or exc
             continue
@@ -310,7 +338,7 @@ def open_table(
             fmt.name,
             candidate.name,
             header,
-            candidate.rows,
+            rows,
             candidate.last_row,
             tuple(more),
             hidden,

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from partyreg_core.changes import ChangeRequest, ChangeStatus
     from partyreg_core.communities import Community, FieldEdit
     from partyreg_core.documents import IssuedDocument
+    from partyreg_core.events.port import EventRepository
     from partyreg_core.feedback import (
         PendingActivity,
         ServiceEntry,
@@ -154,6 +155,8 @@ class Store(Protocol):
     """
 
     url: str
+    #: community events and check-in (:mod:`partyreg_core.events`)
+    events: EventRepository
     dialect: str
     #: the feature repositories (each a small Protocol of its own package)
     wishes: WishRepository
@@ -345,12 +348,21 @@ class Store(Protocol):
     def document_key(self) -> bytes:
         """The store's secret key of check codes (never exported)."""
 
-    def issue_document(self, actor: Actor, document: IssuedDocument) -> IssuedDocument:
+    def issue_document(
+        self, actor: Actor, document: IssuedDocument, *, replaces: str | None = None
+    ) -> IssuedDocument:
         """Record ``document`` as issued (replacing an earlier one of the same serial with
-        other content); returns it as recorded."""
+        other content; ``replaces``: the serial of a valid document it supersedes); returns
+        it as recorded."""
 
     def find_document(self, serial: str) -> IssuedDocument | None:
         """The issued document ``serial``, or ``None``."""
+
+    def latest_document(self, member_id: int, kind: str) -> IssuedDocument | None:
+        """The newest revision of a member's document of ``kind``, or ``None``."""
+
+    def revoke_document(self, actor: Actor, serial: str, reason: str, on: date) -> IssuedDocument:
+        """Revoke a valid document (audited); returns it as it is now."""
 
     # -- settings ---------------------------------------------------------------------------
 

@@ -6,10 +6,11 @@ matches is decided by its shape:
 
 - text with a Chinese character (or ``·``): the name contains it (``建伟``);
 - ASCII letters: the name's first characters have those pinyin initials, in any of their
-  readings (``wjw`` → 王建伟, ``sx`` → 单雪 read shàn or dān), or a Latin name contains them
-  (any case);
-- digits (``-`` allowed, as in ``0517-8360``): the phone contains them, or the unit code starts
-  with them;
+  readings (``wjw`` → 王建伟, ``sx`` → 单雪 read shàn or dān), or are spelt by them in full
+  pinyin, whole syllables and initials mixed (``wang`` → 王…, ``zhangwei`` → 张伟,
+  ``wangjw`` → 王建伟; :func:`pinyin_splits`), or a Latin name contains them (any case);
+- digits (``-`` allowed, as in ``0517-8360``): the phone contains them (a phone's last digits
+  too), the unit code starts with them, or they are the member's number;
 - digits with dots (``008.010``; ``。`` and full-width digits count): the unit code starts with them.
 
 Stores implement the matching in their query language (``MemberQuery.text``); this module holds
@@ -97,6 +98,66 @@ def initial_chars(letter: str) -> frozenset[str]:
     reading starts with (``v``) gives an empty set.
     """
     return _by_initial().get(letter.lower(), frozenset())
+
+
+def syllable_chars(piece: str) -> frozenset[str]:
+    """The characters ``piece`` spells: a single letter as an initial (:func:`initial_chars`),
+    a longer piece as a whole toneless syllable (``wei`` → 伟, 为, 魏, …; ``lv`` or ``lu`` for
+    ``lü``). Unknown pieces spell nothing."""
+    if len(piece) == 1:
+        return initial_chars(piece)
+    return _by_syllable().get(piece.lower(), frozenset())
+
+
+def pinyin_splits(letters: str, *, limit: int = 12) -> list[tuple[str, ...]]:
+    """The ways ``letters`` read as the pinyin of a name's first characters, one piece per
+    character, each a whole syllable or a single initial (``zhangwei`` → ``("zhang", "wei")``,
+    ``("zhang", "w", "e", "i")``, …), with at least one whole syllable (all initials is the
+    plain initials search) and at most :data:`MAX_INITIALS` pieces; the fewest pieces first,
+    at most ``limit`` of them."""
+    text = letters.lower()
+    syllables = _by_syllable()
+    longest = max((len(k) for k in syllables), default=1)
+    found: list[tuple[str, ...]] = []
+
+    def walk(start: int, pieces: tuple[str, ...]) -> None:
+        if len(pieces) > MAX_INITIALS:
+            return
+        if start == len(text):
+            if any(len(p) > 1 for p in pieces):
+                found.append(pieces)
+            return
+        for end in range(min(len(text), start + longest), start, -1):
+            piece = text[start:end]
+            if (len(piece) == 1 and initial_chars(piece)) or piece in syllables:
+                walk(end, (*pieces, piece))
+
+    if text.isascii() and text.isalpha():
+        walk(0, ())
+    found.sort(key=len)
+    return found[:limit]
+
+
+def _toneless(reading: str) -> str:
+    """``lǘ`` → ``lv``, ``wáng`` → ``wang``."""
+    base = unicodedata.normalize("NFKD", reading.strip().lower()).replace("u\u0308", "v")
+    return "".join(ch for ch in base if ch.isascii() and ch.isalpha())
+
+
+@cache
+def _by_syllable() -> dict[str, frozenset[str]]:
+    """Toneless syllable → the characters with that reading (``lv`` also as ``lu``)."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    sets: dict[str, set[str]] = {}
+    for codepoint, readings in pinyin_dict.items():
+        for reading in readings.split(","):
+            word = _toneless(reading)
+            if len(word) > 1:
+                sets.setdefault(word, set()).add(chr(codepoint))
+                if "v" in word:
+                    sets.setdefault(word.replace("v", "u"), set()).add(chr(codepoint))
+    return {word: frozenset(chars) for word, chars in sets.items()}
 
 
 @cache

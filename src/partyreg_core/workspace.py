@@ -58,6 +58,7 @@ from partyreg_core.errors import (
     TemporaryError,
     ValidationError,
 )
+from partyreg_core.events.service import EventService
 from partyreg_core.feedback import (
     KINDS_SETTING,
     WEIGHTS_SETTING,
@@ -112,6 +113,7 @@ from partyreg_core.members import (
     MemberQuery,
     MemberStatus,
     Route,
+    refuse_departed_edit,
     refuse_routed_community_edit,
     refuse_unit_edit,
     serves_in,
@@ -526,11 +528,20 @@ class Workspace:
         the same store and account, the audit log's actor ``member:ID`` (decision 0116).
         Everything it does is judged by the same rules as the operator's own commands."""
         child = copy.copy(self)
+        # what this workspace read once (the org tree, the posts) is shared; what is the
+        # acting identity's own is not
         child.__dict__ = {
             k: v for k, v in self.__dict__.items() if k not in ("actor", "signin", "outbox_tally")
         }
         child.__dict__["actor"] = attrs.evolve(self.actor, member=member_id)
         return child
+
+    def refresh(self) -> None:
+        """Forget what this workspace read once and keeps (the org tree, the acting account),
+        so the next use reads it again: a long-running frontend (the members' site) calls it
+        now and then, so that renamed units and disabled accounts take effect."""
+        for name in ("org_tree", "actor"):
+            self.__dict__.pop(name, None)
 
     # -- plugins --------------------------------------------------------------------------
 
@@ -832,6 +843,7 @@ class Workspace:
                 "member.nothing", "没有要修改的字段：请给出如 --phone 13912345678。"
             )
         current = self.store.get_member(self.actor, member_id)
+        refuse_departed_edit(current)
         if "unit_code" in changes:  # before the row is judged: whatever code it names
             refuse_unit_edit(current, self._code(changes["unit_code"]))
         cells = {**registration_cells(current), **changes}
@@ -1098,6 +1110,23 @@ class Workspace:
                 points=balances.get(member.id, 0.0),
             )
 
+    # -- community events (partyreg_core.events) ---------------------------------------------
+
+    @property
+    def events(self) -> EventService:
+        """Community events with check-in (``event …`` and the members' check-in page); made
+        on each use, so that a workspace acting for a member (:meth:`for_member`) acts as them."""
+        return EventService(
+            repo=self.store.events,
+            now=self.now,
+            zone=LOCAL_ZONE,
+            actor=lambda: self.actor,
+            community=self.community,
+            refuse_closed_year=self.refuse_closed_year,
+            check_entries=self._check_entries,
+            member=self.member,
+        )
+
     # -- issued documents (check codes) ------------------------------------------------------
 
     def issue_feedback_sheet(self, sheet: FeedbackSheet) -> str:
@@ -1108,11 +1137,84 @@ class Workspace:
 
     def verify_document(self, serial: str, code: str) -> IssuedDocument | None:
         """The issued document ``serial`` when ``code`` is its check code, else ``None``
-        (anyone may verify: no scope, no personal data beyond what the paper shows)."""
-        document = self.store.find_document(serial.strip())
+        (anyone may verify: no scope, no personal data beyond what the paper shows). A
+        genuine document that was revoked or superseded is returned too: its ``holds`` is
+        false and :meth:`IssuedDocument.standing` says why (decision 0127)."""
+        document = self.store.find_document(serial.strip().upper())
         if not documents.verify(self.store.document_key(), document, code):
             return None
         return document
+
+    def verified_facts(self, document: IssuedDocument) -> documents.VerifiedFacts:
+        """What a public check shows of a genuine document: kind, name, unit (by name),
+        community and day — nothing else (the members' site's ``/verify``)."""
+        facts = document.facts()
+        unit = self.org_tree.find(parse_code(facts.unit)) if _is_code(facts.unit) else None
+        return attrs.evolve(facts, unit=unit.name) if unit is not None else facts
+
+    def report_in_certificate(
+        self, member_id: int
+    ) -> tuple[documents.ReportInCertificate, IssuedDocument, str]:
+        """The report-in certificate (报到证 and its 回执) of a member routed to a community:
+        issued the first time, the same document while nothing it certifies changed, and a
+        new revision superseding the earlier one when something did (decision 0127).
+        Returns the certificate, the document as recorded and its check code."""
+        member = self.store.get_member(self.actor, member_id)
+        if member.community_id is None or member.status is MemberStatus.REGISTERED:
+            raise ValidationError(
+                "certificate.not_routed",
+                f"{member.name}（编号 {member_id}）还没有分流到社区：分流后才能出具报到证。",
+            )
+        community = self.community(str(member.community_id))
+        unit = self.org_tree.find(member.unit_code)
+        cert = documents.ReportInCertificate(
+            member_id=member.id,
+            name=member.name,
+            gender=member.gender.value,
+            unit_and_title=member.unit_and_title,
+            unit_code=str(member.unit_code),
+            unit_name=unit.name if unit is not None else str(member.unit_code),
+            district=community.district,
+            street=community.street,
+            community=community.name,
+            report_type=member.report_type.value,
+            posts=tuple(self.post_name(p, community.district_code) for p in member.posts),
+            routed_on=member.routed_on or self.today(),
+            reported_on=member.reported_on,
+            community_phone=community.phone,
+            community_qq=community.qq_group,
+            community_address=community.address,
+        )
+        today = self.today()
+        latest = self.store.latest_document(member_id, documents.CERTIFICATE_KIND)
+        if latest is not None and latest.holds:
+            again = documents.certificate_document(cert, latest.serial, latest.issued_on)
+            if documents.same_certificate(latest, again):
+                return cert, latest, latest.code(self.store.document_key())
+        revision = documents.certificate_revision(latest.serial) + 1 if latest else 1
+        year = today.year
+        serial = documents.certificate_serial(member_id, year, revision)
+        document = self.store.issue_document(
+            self.actor,
+            documents.certificate_document(cert, serial, today),
+            replaces=latest.serial if latest is not None and latest.holds else None,
+        )
+        return cert, document, document.code(self.store.document_key())
+
+    def revoke_certificate(self, member_id: int, reason: str) -> IssuedDocument:
+        """Withdraw a member's report-in certificate (the reason is required and audited);
+        the paper then verifies as revoked."""
+        if not reason.strip():
+            raise ValidationError(
+                "certificate.reason", "作废报到证需要说明原因：--reason “调离本市”。"
+            )
+        self.store.get_member(self.actor, member_id)  # within scope
+        latest = self.store.latest_document(member_id, documents.CERTIFICATE_KIND)
+        if latest is None or not latest.holds:
+            raise NotFoundError(
+                "certificate.none", f"党员 {member_id} 没有有效的报到证：不用作废。"
+            )
+        return self.store.revoke_document(self.actor, latest.serial, reason.strip(), self.today())
 
     # -- batches, audit, settings -----------------------------------------------------------
 
@@ -1448,9 +1550,26 @@ class Workspace:
         )
         if batch is not None and any(m.changed for m in run.members):
             run = attrs.evolve(run, batch_id=batch.id)
-        if not dry_run:
+            with self._queued_by(batch):  # the route's messages are part of its batch
+                self._route_events(run)
+        elif not dry_run:
             self._route_events(run)
         return run
+
+    @contextmanager
+    def _queued_by(self, batch: Batch) -> Iterator[list[int]]:
+        """Collect the outbox messages queued inside the block and record them under
+        ``batch`` (an undo withdraws those not yet sent; decision 0109)."""
+        outer, self._enqueued = self._enqueued, []
+        collected = self._enqueued
+        try:
+            yield collected
+        finally:
+            self._enqueued = outer
+        if outer is not None:
+            outer.extend(collected)
+        if collected:
+            self.store.record_message_batch(self.actor, batch, collected)
 
     def route_queue(self, district: OrgCode | str | None = None) -> list[QueueGroup]:
         """The queue within the scope (``partyreg route queue``): members waiting for their
@@ -1789,20 +1908,13 @@ class Workspace:
             {"on": on.isoformat(), "days": days, "orgs": [e["code"] for e in events]},
         )
         before = dict(self.outbox_tally)
-        self._enqueued = []
-        try:
+        # decision 0109: one batch, whose undo withdraws the reminders not yet sent
+        batch = self._batch(BatchKind.REMIND, f"progress remind {deadline.key}", len(events), on)
+        with self._queued_by(batch) as added:
             for event in events:
                 self._changed("progress.remind", f"org:{event['code']}", None, dict(event))
-            added, self._enqueued = self._enqueued, None
-        finally:
-            self._enqueued = None
         queued = {k: v - before[k] for k, v in self.outbox_tally.items()}
-        batch_id = None
-        if added:  # decision 0109: undo withdraws the reminders not yet sent
-            batch = self._batch(BatchKind.REMIND, f"progress remind {deadline.key}", len(added), on)
-            self.store.record_message_batch(self.actor, batch, added)
-            batch_id = batch.id
-        return Reminders(on, days, deadline, events, queued, batch_id)
+        return Reminders(on, days, deadline, events, queued, batch.id if added else None)
 
     # -- notifications --
 
@@ -2526,18 +2638,19 @@ class Workspace:
                 self.today(),
                 batch=batch,
             )
-            for c, result, _people in results:
-                self._changed(
-                    "assign.replace",
-                    f"community:{c.id}",
-                    None,
-                    {
-                        "community_id": c.id,
-                        "year": the_year,
-                        "assigned": written[c.id],
-                        "left_over": len(result.left_over),
-                    },
-                )
+            with self._queued_by(batch):
+                for c, result, _people in results:
+                    self._changed(
+                        "assign.replace",
+                        f"community:{c.id}",
+                        None,
+                        {
+                            "community_id": c.id,
+                            "year": the_year,
+                            "assigned": written[c.id],
+                            "left_over": len(result.left_over),
+                        },
+                    )
         return [
             AssignmentRun(c, the_year, result, dry_run, written.get(c.id, 0), len(people), batch_id)
             for c, result, people in results
@@ -2629,13 +2742,14 @@ class Workspace:
                 },
                 batch=batch,
             )
-            for c, _planned in plans:
-                self._changed(
-                    "group.replace",
-                    f"community:{c.id}",
-                    None,
-                    {"community_id": c.id, "year": the_year, "groups": len(stored[c.id])},
-                )
+            with self._queued_by(batch):
+                for c, _planned in plans:
+                    self._changed(
+                        "group.replace",
+                        f"community:{c.id}",
+                        None,
+                        {"community_id": c.id, "year": the_year, "groups": len(stored[c.id])},
+                    )
         return [
             GroupingRun(
                 c,
@@ -3233,19 +3347,20 @@ class Workspace:
         )
         if dry_run:
             return opening
-        if batch is not None:
-            opening = attrs.evolve(opening, batch_id=batch.id)
-        self._changed(
-            "year.open",
-            f"year:{year}",
-            None,
-            {
-                "year": year,
-                "closed_years": list(opening.closed_years),
-                "units": opening.units,
-                "members": opening.members,
-            },
-        )
+        assert batch is not None
+        opening = attrs.evolve(opening, batch_id=batch.id)
+        with self._queued_by(batch):
+            self._changed(
+                "year.open",
+                f"year:{year}",
+                None,
+                {
+                    "year": year,
+                    "closed_years": list(opening.closed_years),
+                    "units": opening.units,
+                    "members": opening.members,
+                },
+            )
         return opening
 
     def year_confirmations(
@@ -3353,6 +3468,10 @@ def parse_community(text: str) -> CommunityRef:
             f"社区“{text}”应写成 县区/街道/社区（如 清河区/清河街道/A社区）或社区编号。",
         )
     return CommunityRef(*parts)
+
+
+def _is_code(text: str) -> bool:
+    return bool(text) and all(part.isdigit() for part in text.split("."))
 
 
 def _one_district(tree: OrgTree, name: str) -> OrgCode | None:

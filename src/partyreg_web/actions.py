@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from partyreg_core.changes import ChangeRequest
-from partyreg_core.dates import parse_date
+from partyreg_core.dates import not_after, parse_date
 from partyreg_core.errors import NotFoundError, ValidationError
+from partyreg_core.feedback import ACTIVITY_DATE_FIX
 from partyreg_core.normalize import normalize_hours
 from partyreg_core.records import Rating
 from partyreg_core.workspace import Workspace
@@ -33,7 +34,9 @@ def _text(fields: Mapping[str, Any], key: str) -> str:
 def report_activity(ws: Workspace, member_id: int, fields: Mapping[str, Any]) -> int:
     """Self-report an activity (``date``, ``hours``, ``content``, ``place``): stored as
     pending until the community confirms it. Returns its id."""
+    # the date as activity add reads it: the one parser, then not after today
     day = parse_date(_text(fields, "date"), what="活动日期")
+    day = not_after(day, ws.today(), what="活动日期", fix=ACTIVITY_DATE_FIX)
     hours = normalize_hours(_text(fields, "hours"))
     content = _text(fields, "content").strip()
     if not content:
@@ -46,6 +49,9 @@ def report_activity(ws: Workspace, member_id: int, fields: Mapping[str, Any]) ->
         SELF_REPORT_RATING,
         place=_text(fields, "place"),
         self_reported=True,
+        # the year the activity happened in (``activity add --year`` of its date): a member
+        # reports a day, not a campaign year; a closed year is still refused
+        year=day.year,
     )
     return ids[0]
 

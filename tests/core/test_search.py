@@ -69,3 +69,46 @@ def test_a_names_initials_find_its_characters(name: str) -> None:
 def test_every_reading_counts() -> None:
     assert "单" in initial_chars("s") and "单" in initial_chars("d")
     assert initial_chars("v") == frozenset()
+
+
+def _spelling(name: str) -> str:
+    from pypinyin import Style, lazy_pinyin
+
+    return "".join(lazy_pinyin(name, style=Style.NORMAL, v_to_u=False)).replace("ü", "v")
+
+
+@given(
+    st.text(
+        alphabet="王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗建伟芳娜秀英敏静丽强磊军",
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_a_names_full_pinyin_reads_back_to_its_characters(name: str) -> None:
+    from partyreg_core.search import pinyin_splits, syllable_chars
+
+    spelt = _spelling(name)
+    readings = pinyin_splits(spelt, limit=1000)
+    assert any(
+        len(pieces) == len(name)
+        and all(ch in syllable_chars(p) for ch, p in zip(name, pieces, strict=True))
+        for pieces in readings
+    ), (name, spelt, readings[:5])
+
+
+@given(st.text(max_size=20))
+def test_splitting_letters_never_crashes_and_keeps_the_text(typed: str) -> None:
+    from partyreg_core.search import MAX_INITIALS, pinyin_splits
+
+    for pieces in pinyin_splits(typed):
+        assert "".join(pieces) == typed.lower()
+        assert len(pieces) <= MAX_INITIALS and any(len(p) > 1 for p in pieces)
+
+
+def test_whole_syllables_and_initials_mix() -> None:
+    from partyreg_core.search import pinyin_splits, syllable_chars
+
+    assert ("zhang", "wei") in pinyin_splits("zhangwei")
+    assert ("wang", "j", "w") in pinyin_splits("wangjw")
+    assert pinyin_splits("wjw") == []  # all initials: the initials search
+    assert "吕" in syllable_chars("lv") and "吕" in syllable_chars("lu")

@@ -76,3 +76,30 @@ async def test_disabling_an_operator_stops_a_running_session_at_the_next_key(cit
         assert [(e.actor, e.subject) for e in refused] == [(support.OS_USER, "operator:unit_op")]
         admin.close()
     session.close()
+
+
+def test_actions_and_changes_read_in_chinese() -> None:
+    from datetime import UTC, datetime
+
+    from partyreg_core.audit import AuditEntry
+    from partyreg_tui.screens.audit import action_label, entry_text, summary
+
+    assert action_label("member.edit") == "修改党员"
+    assert action_label("change.approved") == "通过社区变更申请"
+    assert action_label("route.routed") == "分流到社区"
+    assert action_label("wish.claim") == "认领微心愿"
+    assert action_label("feedback.delivered") == "交付反馈单"
+    assert action_label("zzz.unknown") == "zzz.unknown"
+    at = datetime(2014, 8, 28, 2, tzinfo=UTC)
+    edit = AuditEntry(
+        1, at, "tester", "member.edit", "member:7", {"phone": "13900000000", "name": "王建伟"},
+        {"phone": "13900000001", "name": "王建伟"},
+    )  # fmt: skip
+    assert summary(edit) == "联系方式 13900000000→13900000001"
+    routed = AuditEntry(
+        2, at, "tester", "route.routed", "community:1", None,
+        {"community": "淮安区 淮城街道 河下社区", "count": 3, "members": [1, 2, 3, 4, 5, 6]},
+    )  # fmt: skip
+    assert summary(routed) == "社区 淮安区 淮城街道 河下社区；人数 3；党员 6 项"
+    text = str(entry_text(routed))
+    assert "改动后：" in text and "  社区：淮安区 淮城街道 河下社区" in text and "{" not in text

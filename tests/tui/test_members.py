@@ -228,3 +228,37 @@ async def test_detail_shows_the_members_history_with_an_edit_before_and_after(
         assert change == "特长 书法→摄影"
         assert rows[-1][2] == "登记"
         assert found.batch_id is not None and found.batch_id in rows[-1][3]
+
+
+async def test_rows_show_the_number_and_a_unique_community_and_search_takes_full_pinyin(
+    app: PartyregApp, workspace: Workspace
+) -> None:
+    # a second 河下社区, in another district: rows must say which one
+    workspace.add_community(
+        {
+            "district": "淮阴区",
+            "street": "王营街道",
+            "community": "河下社区",
+            "phone": "0517-84900000",
+        }
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _open(pilot, app)
+        screen = _members(app)
+        await settle(pilot, lambda: bool(screen.repeated))
+        await _type(pilot, app, "wangjianwei")
+        assert _names(app) == ["王建伟"]
+        table = screen.query_one("#member-table", DataTable)
+        wang = screen.page.members[0]  # type: ignore[union-attr]
+        cells = [str(c) for c in table.get_row_at(0)]
+        assert cells[0] == str(wang.id)
+        assert "淮安区·河下社区" in cells
+        # 'x' clears the filters; '/' then starts a search instead of typing a slash
+        await pilot.press("escape", "x")
+        await settle(pilot, lambda: screen.wanted.text == "")
+        table.focus()
+        await pilot.press("slash", *"wang")
+        await settle(pilot, lambda: screen.wanted.text == "wang" and screen.page is not None)
+        assert {m.name[0] for m in screen.page.members} == {"王"}  # type: ignore[union-attr]
+        await _enter(pilot, app, str(wang.id))
+        assert wang.name in _names(app)

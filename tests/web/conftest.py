@@ -83,13 +83,14 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-def sign_in(client: TestClient, token: str) -> None:
+def sign_in(client: TestClient, token: str) -> Any:
     """Open the link, press 登录: the session cookie is set."""
     page = client.get(f"/s/{token}")
     assert page.status_code == 200
     done = client.post(f"/s/{token}", data={"csrf": csrf_of(page.text)}, follow_redirects=False)
     assert done.status_code == 303, done.text
     assert done.headers["location"] == "/me"
+    return done
 
 
 def api_csrf(client: TestClient) -> str:

@@ -17,6 +17,7 @@ from partyreg_cli.params import RECORD_ID
 from partyreg_core.dates import not_after
 from partyreg_core.errors import NotFoundError, ValidationError
 from partyreg_core.feedback import (
+    ACTIVITY_DATE_FIX,
     TIER_HOURS,
     PendingActivity,
     Ranked,
@@ -52,7 +53,7 @@ def _member_id(ws: Workspace, who: str, phone: str | None) -> int:
 def _day(ws: Workspace, day: date | None) -> date:
     if day is None:
         return ws.today()
-    return not_after(day, ws.today(), fix="活动和确认只能在发生后记录，请核对年份")
+    return not_after(day, ws.today(), fix=ACTIVITY_DATE_FIX)
 
 
 def _pending_json(p: PendingActivity) -> dict[str, Any]:

@@ -84,10 +84,10 @@ def judge(found: SigninToken | None, now: datetime) -> int:
 
 def invitation_text(name: str, url: str, expires: datetime) -> tuple[str, str]:
     """The subject and body of the message carrying a link to ``name``."""
-    subject = "在职党员服务网站登录链接"
+    subject = "党员服务网站登录"
+    # the link first: an SMS gateway cuts long texts at the end
     body = (
-        f"{name}同志：请用下面的链接登录在职党员服务网站（查看登记、报到、岗位和服务时长，"
-        f"自报活动）：{url} 。链接只能用一次，{expires:%m月%d日%H:%M}（UTC）前有效；"
-        "请勿转发他人。"
+        f"{url} （{name}同志：用此链接登录在职党员服务网站，只能用一次，"
+        f"{expires:%m月%d日%H:%M}（UTC）前有效，请勿转发）"
     )
     return subject, body

@@ -140,9 +140,9 @@ class FeedbackStoreMixin:
         if not entries:
             return []
         with self._tx(actor, write=True) as conn:
-            return self._record_activities_in(conn, actor, entries, subject=subject)
+            return self.record_activities_in(conn, actor, entries, subject=subject)
 
-    def _record_activities_in(
+    def record_activities_in(
         self,
         conn: sa.Connection,
         actor: Actor,
@@ -150,8 +150,9 @@ class FeedbackStoreMixin:
         *,
         subject: str,
     ) -> list[int]:
-        """:meth:`record_activities` inside the caller's transaction (a wish recorded as an
-        activity links it in the same one); the confirmed activities earn their points here."""
+        """:meth:`record_activities` inside the caller's transaction (closing an event records
+        its activities and marks it closed in one; a wish recorded as an activity links it in
+        the same one); the confirmed activities earn their points here."""
         scope = actor.scope
         if not scope.may_record_activities():
             raise NotPermittedError(
@@ -780,6 +781,19 @@ class FeedbackStoreMixin:
             .order_by(f.number)
         )
         statement = where(statement, member_condition(actor.scope))
+        # a draft of a year the member had left before (numbered by a store older than the
+        # rule, decision 0110) is out of current work like the member: only confirmed sheets
+        # of such years stay, as the record they are
+        m = members.c
+        statement = statement.where(
+            sa.or_(
+                f.status != "draft",
+                sa.and_(
+                    m.anonymised_on.is_(None),
+                    sa.or_(m.left_on.is_(None), sa.extract("year", m.left_on) >= f.year),
+                ),
+            )
+        )
         if year is not None:
             statement = statement.where(f.year == year)
         if member_id is not None:

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from partyreg_core.errors import ConflictError
-from partyreg_plugins.sqlstore.schema import batch_rows, metadata
+from partyreg_plugins.sqlstore.schema import batch_rows, import_batches, metadata
 
 _CHUNK = 5_000
 
@@ -87,10 +87,11 @@ class RowJournal:
         column: sa.Column[Any] | None = None,
         values: Sequence[Any] = (),
         columns: Sequence[str] | None = None,
+        also: sa.ColumnElement[bool] | None = None,
     ) -> None:
         """Watch the rows of ``table`` matching ``condition`` (and, given ``column``, those whose
-        ``column`` is one of ``values``, read in chunks); ``columns``: the ones kept (the
-        primary key always is; default all)."""
+        ``column`` is one of ``values``, read in chunks; and those matching ``also``);
+        ``columns``: the ones kept (the primary key always is; default all)."""
         names = [c.name for c in table.columns] if columns is None else list(columns)
         for c in table.primary_key.columns:
             if c.name not in names:
@@ -102,14 +103,19 @@ class RowJournal:
                 conditions = [sa.and_(c, condition) for c in conditions]
         elif condition is not None:
             conditions.append(condition)
+        if also is not None:
+            conditions.append(also)
         found = _Watch(table, conditions, names)
         found.before = found.read(self.conn)
         self.watches.append(found)
 
     def record(self) -> int:
-        """Keep every watched row that changed, with its values before and after; returns
-        how many."""
+        """Keep every watched row with its values before and after — those it left as they
+        were too, so that undoing an earlier batch that wrote them is refused while this one
+        stands (a store that reuses ids can write a row again exactly as it was); returns how
+        many changed."""
         out: list[dict[str, Any]] = []
+        changed = 0
         for w in self.watches:
             after = w.read(self.conn)
             gone = [k for k in w.before if k not in after]
@@ -119,8 +125,7 @@ class RowJournal:
             pk = [c.name for c in w.table.primary_key.columns]
             for key in sorted(set(w.before) | set(after), key=repr):
                 old, new = w.before.get(key), after.get(key)
-                if old == new:
-                    continue
+                changed += old != new
                 out.append(
                     {
                         "batch_id": self.batch_id,
@@ -132,7 +137,7 @@ class RowJournal:
                 )
         for chunk in _chunks(out):
             self.conn.execute(sa.insert(batch_rows), list(chunk))
-        return len(out)
+        return changed
 
     def _by_key(
         self, w: _Watch, keys: Sequence[tuple[Any, ...]]
@@ -179,11 +184,46 @@ def changed_since(conn: sa.Connection, rows: Sequence[sa.Row[Any]]) -> dict[str,
     return changed
 
 
+def later_batches(conn: sa.Connection, rows: Sequence[sa.Row[Any]], batch_id: str) -> list[str]:
+    """The batches after ``batch_id``, not undone, that changed one of its rows again (in a
+    store that reuses ids, a row written again the same way looks unchanged)."""
+    if not rows:
+        return []
+    mine = {(r.table_name, _frozen(r.row_key)) for r in rows}
+    at = sa.select(import_batches.c.at).where(import_batches.c.id == batch_id).scalar_subquery()
+    statement = (
+        sa.select(batch_rows.c.batch_id, batch_rows.c.table_name, batch_rows.c.row_key)
+        .join(import_batches, import_batches.c.id == batch_rows.c.batch_id)
+        .where(
+            batch_rows.c.batch_id != batch_id,
+            batch_rows.c.table_name.in_(sorted({t for t, _k in mine})),
+            import_batches.c.undone_at.is_(None),
+            import_batches.c.at >= at,
+        )
+    )
+    found = {
+        r.batch_id for r in conn.execute(statement) if (r.table_name, _frozen(r.row_key)) in mine
+    }
+    return sorted(found)
+
+
+def _frozen(key: Mapping[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted(key.items()))
+
+
 def restore(conn: sa.Connection, rows: Sequence[sa.Row[Any]], batch_id: str, what: str) -> int:
-    """Put back the rows a batch changed (refused with ``batch.in_use`` when one has changed
-    since): rows it inserted are deleted (last table first, for the foreign keys), rows it
-    deleted inserted again and rows it updated set back (first table first). Returns how
-    many rows were put back."""
+    """Put back the rows a batch changed (refused with ``batch.in_use`` when a later batch
+    changed them again, or they changed since): rows it inserted are deleted (last table
+    first, for the foreign keys), rows it deleted inserted again and rows it updated set back
+    (first table first). Returns how many rows were put back."""
+    later = later_batches(conn, rows, batch_id)
+    if later:
+        raise ConflictError(
+            "batch.in_use",
+            f"批次 {batch_id} 不能撤销：之后的批次 {'、'.join(later[:3])} 又修改了它写下的{what}。"
+            f"请先撤销之后的批次（partyreg undo {later[-1]} --reason …）。",
+        )
+    rows = [r for r in rows if r.before != r.after]  # the rows it only watched stay as they are
     changed = changed_since(conn, rows)
     if changed:
         count = sum(changed.values())

@@ -634,6 +634,55 @@ documents = sa.Table(
     sa.Column("content", sa.Text, nullable=False),
     sa.Column("summary", sa.Text, nullable=False),
     sa.Column("issued_by", NAME, nullable=False),
+    # valid, revoked or superseded (revision 0018, decision 0127): a revoked or superseded
+    # paper still verifies as genuine but says it no longer holds
+    sa.Column("status", SHORT, nullable=False, server_default="valid"),
+    sa.Column("replaced_by", sa.String(64), nullable=True),
+    sa.Column("revoked_on", sa.Date, nullable=True),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("changed_by", NAME, nullable=True),  # who revoked or superseded it
+    # the member a document is about (a report-in certificate), to find their latest
+    sa.Column("member_id", BIGINT, nullable=True),
+    sa.CheckConstraint(_in("status", ("valid", "revoked", "superseded")), name="status"),
+    sa.Index(None, "member_id", "kind"),
+)
+
+# ---------------------------------------------------------------------------------------------
+# Community events and check-in (revision 0018, decision 0125)
+# ---------------------------------------------------------------------------------------------
+
+#: A community's event: day, local start and end (``HH:MM``), content, place and the six-digit
+#: check-in code; open while it takes check-ins, closed once its activities are recorded.
+events = sa.Table(
+    "events",
+    metadata,
+    _id(),
+    sa.Column("community_id", BIGINT, sa.ForeignKey("communities.id"), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("start_at", sa.String(5), nullable=False),
+    sa.Column("end_at", sa.String(5), nullable=False),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("place", sa.Text, nullable=False, server_default=""),
+    sa.Column("code", sa.String(6), nullable=False),
+    sa.Column("status", SHORT, nullable=False, server_default="open"),
+    sa.Column("created_by", NAME, nullable=False),
+    sa.Column("closed_on", sa.Date, nullable=True),
+    sa.CheckConstraint(_in("status", ("open", "closed")), name="status"),
+    sa.CheckConstraint("start_at < end_at", name="window"),
+    sa.Index(None, "community_id", "status"),
+)
+
+#: Who checked in (and out) at an event; the activity closing it recorded.
+event_attendance = sa.Table(
+    "event_attendance",
+    metadata,
+    sa.Column("event_id", BIGINT, sa.ForeignKey("events.id"), primary_key=True),
+    sa.Column(
+        "member_id", BIGINT, sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("checked_in_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("checked_out_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("activity_id", BIGINT, nullable=True),
 )
 
 #: Tables holding members' personal data: scoped by row-level security on PostgreSQL.

@@ -14,7 +14,15 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from partyreg_core.operators import Scope
-from partyreg_core.search import MAX_INITIALS, SearchTerm, TermKind, initial_chars, parse_search
+from partyreg_core.search import (
+    MAX_INITIALS,
+    SearchTerm,
+    TermKind,
+    initial_chars,
+    parse_search,
+    pinyin_splits,
+    syllable_chars,
+)
 from partyreg_plugins.sqlstore.schema import members
 
 Condition = ColumnElement[bool]
@@ -47,6 +55,23 @@ def _initials(term: SearchTerm) -> Condition | None:
             return None
         parts.append(sa.func.substr(members.c.name, position, 1).in_(sorted(chars)))
     return sa.and_(*parts)
+
+
+def _full_pinyin(term: SearchTerm) -> Condition | None:
+    """The name's first characters are spelt by the term in full pinyin, whole syllables and
+    initials mixed (``zhangwei``, ``wangjw``): one condition per reading of the letters."""
+    readings: list[Condition] = []
+    for pieces in pinyin_splits(term.text):
+        parts = [
+            sa.func.substr(members.c.name, position, 1).in_(sorted(syllable_chars(piece)))
+            for position, piece in enumerate(pieces, start=1)
+        ]
+        readings.append(sa.and_(*parts))
+    return sa.or_(*readings) if readings else None
+
+
+#: The largest member number a search term of digits is also read as.
+MAX_MEMBER_ID = 2**31 - 1
 
 
 def _phone(term: SearchTerm, scope: Scope) -> Condition | None:
@@ -88,6 +113,8 @@ def term_condition(term: SearchTerm, scope: Scope, dialect: str = "sqlite") -> C
         return _starts(c.unit_code, term.text)
     if term.kind is TermKind.DIGITS:
         parts = [_starts(c.unit_code, term.text)]
+        if term.text.isdigit() and int(term.text) <= MAX_MEMBER_ID:
+            parts.append(c.id == int(term.text))  # the member's number
         phone = _phone(term, scope)
         if phone is not None:
             parts.append(phone)
@@ -97,6 +124,9 @@ def term_condition(term: SearchTerm, scope: Scope, dialect: str = "sqlite") -> C
     initials = _initials(term)
     if initials is not None:
         parts.append(initials)
+    spelt = _full_pinyin(term)
+    if spelt is not None:
+        parts.append(spelt)
     return sa.or_(*parts)
 
 

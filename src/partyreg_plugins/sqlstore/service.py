@@ -449,9 +449,11 @@ class ServiceStoreMixin:
                 in_year = assignments.c.year == year
                 journal.watch(
                     assignments,
-                    sa.and_(in_year, assignments.c.community_id.in_(list(by_community))),
+                    in_year,
+                    column=assignments.c.member_id,
+                    values=placed,
+                    also=sa.and_(in_year, assignments.c.community_id.in_(list(by_community))),
                 )
-                journal.watch(assignments, in_year, column=assignments.c.member_id, values=placed)
             written = {
                 cid: self._replace_assignments(conn, actor, cid, year, rows, on)
                 for cid, rows in by_community.items()

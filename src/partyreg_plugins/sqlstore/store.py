@@ -56,6 +56,7 @@ from partyreg_core.members import (
     MemberQuery,
     MemberStatus,
     Route,
+    refuse_departed_edit,
     refuse_routed_community_edit,
     refuse_unit_edit,
     registration_changes,
@@ -95,6 +96,7 @@ from partyreg_plugins.sqlstore.engine import (
     sqlite_path,
     translated_errors,
 )
+from partyreg_plugins.sqlstore.events import SqlEventRepository
 from partyreg_plugins.sqlstore.feedback import FeedbackStoreMixin
 from partyreg_plugins.sqlstore.history import (
     activity_district_on_day,
@@ -301,6 +303,11 @@ class SqlStore(
         self._ready = False
         self._roles = pg.Roles(self._url.database or "") if self.dialect == "postgresql" else None
         self._checked_roles: set[str] = set()
+
+    @functools.cached_property
+    def events(self) -> SqlEventRepository:
+        """Community events and check-in (decision 0125)."""
+        return SqlEventRepository(self)
 
     def __repr__(self) -> str:
         return f"SqlStore({self._url.render_as_string(hide_password=True)!r})"
@@ -1123,10 +1130,15 @@ class SqlStore(
         )
 
     def record_message_batch(self, actor: Actor, batch: Batch, message_ids: Sequence[int]) -> None:
-        """Record the messages a reminder queued or a flush tried as one batch (decision
-        0109): ``undo_batch`` withdraws those not yet sent."""
+        """Record the messages a bulk action queued (or a flush tried) under its batch, made
+        now when it has no row yet (decision 0109): ``undo_batch`` withdraws those not yet
+        sent."""
         with self._tx(actor, write=True) as conn:
-            self._insert_batch(conn, actor, batch, len(message_ids))
+            known = conn.execute(
+                sa.select(import_batches.c.id).where(import_batches.c.id == batch.id)
+            ).first()
+            if known is None:
+                self._insert_batch(conn, actor, batch, len(message_ids))
             for chunk in _chunks(sorted(set(message_ids))):
                 conn.execute(
                     sa.insert(batch_rows),
@@ -1375,7 +1387,8 @@ class SqlStore(
             row = self._visible_member(conn, actor, member_id)
             current = _member(row)
             # the edit rules as constraints (decision 0074): a transfer moves a member, a
-            # change request a routed member's community
+            # change request a routed member's community; one who left is history
+            refuse_departed_edit(current)
             refuse_unit_edit(current, registration.unit_code)
             refuse_routed_community_edit(current, registration.community)
             for code in (current.unit_code, registration.unit_code):
@@ -1404,6 +1417,10 @@ class SqlStore(
                     raise ConflictError(
                         "member.conflict",
                         f"{registration.name}（{registration.phone}）已登记为另一名党员：请核对后再改。",
+                    )
+                if erased_among(conn, [registration.person_key]):  # decision 0079
+                    raise ConflictError(
+                        "member.erased", erased_message(registration.name, registration.phone)
                     )
             values = self._member_values(registration, None, _now())
             if "community" in changes:
@@ -2000,9 +2017,10 @@ class SqlStore(
             elif batch.kind in JOURNALED:
                 if batch.kind is BatchKind.YEAR:
                     self._year_undo_allowed(conn, actor, batch)
-                rows = journal_of(conn, batch_id)
-                removed = sum(1 for r in rows if r.before is None)
+                rows = [r for r in journal_of(conn, batch_id) if r.table_name != "outbox"]
+                removed = sum(1 for r in rows if r.before is None and r.after is not None)
                 restored = restore(conn, rows, batch_id, JOURNALED[batch.kind]) - removed
+                _gone, _withdrawn, unrecalled = self._undo_messages(conn, batch, reason)
             elif batch.kind in (BatchKind.REMIND, BatchKind.FLUSH):
                 removed, restored, unrecalled = self._undo_messages(conn, batch, reason)
             elif batch.kind is BatchKind.RETENTION:
@@ -2044,7 +2062,7 @@ class SqlStore(
         """A reminder's or a flush's messages: those never tried are deleted (a reminder's:
         the same reminder may be queued again), those waiting for a retry are withdrawn
         (failed, ``withdrawn``); those sent cannot be recalled and are counted."""
-        ids = [int(r.row_key["id"]) for r in journal_of(conn, batch.id)]
+        ids = [int(r.row_key["id"]) for r in journal_of(conn, batch.id) if r.table_name == "outbox"]
         removed = withdrawn = sent = 0
         for chunk in _chunks(ids):
             rows = conn.execute(
@@ -2055,7 +2073,7 @@ class SqlStore(
             fresh = [r.id for r in rows if r.status in ("pending", "skipped") and not r.attempts]
             waiting = [r.id for r in rows if r.status == "pending" and r.attempts]
             sent += sum(1 for r in rows if r.status == "sent")
-            if fresh and batch.kind is BatchKind.REMIND:
+            if fresh and batch.kind is not BatchKind.FLUSH:
                 removed += conn.execute(sa.delete(outbox).where(outbox.c.id.in_(fresh))).rowcount
             else:
                 waiting += fresh
@@ -2396,6 +2414,11 @@ class _RegistrationWriter:
         changes = registration_changes(current.registration, reg)
         if not changes:
             self.unchanged += 1
+            return
+        try:  # the rule of every edit path (decision 0074): one who left is history
+            refuse_departed_edit(current)
+        except ConflictError as refused:
+            self.rejected.append(Rejection(i, refused.code, refused.message, "姓名", reg.name))
             return
         self.changed_rows.append(RowChange(i, row.id, tuple(changes)))
         if "community" in changes and current.status is not MemberStatus.REGISTERED:

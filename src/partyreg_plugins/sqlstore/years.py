@@ -238,13 +238,11 @@ class YearsStore:
         dated in it, or a later year opened."""
         _city_only(actor, "撤销开启年度")
         opened = conn.execute(
-            sa.select(batch_rows.c.row_key).where(
-                batch_rows.c.batch_id == batch.id,
-                batch_rows.c.table_name == "campaign_years",
-                batch_rows.c.before.is_(None),
+            sa.select(batch_rows.c.row_key, batch_rows.c.before).where(
+                batch_rows.c.batch_id == batch.id, batch_rows.c.table_name == "campaign_years"
             )
-        ).scalars()
-        years = sorted(int(k["year"]) for k in opened)
+        ).all()
+        years = sorted(int(r.row_key["year"]) for r in opened if r.before is None)
         if not years:
             return
         year = years[-1]

@@ -9,6 +9,7 @@ read in one worker; the screen is drawn first and filled when the numbers arrive
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import date
 from typing import ClassVar
 
@@ -25,7 +26,9 @@ from textual.widgets import DataTable, Static
 from partyreg_core.batches import Batch
 from partyreg_core.calendar import CampaignCalendar, Deadline
 from partyreg_core.errors import PartyregError
+from partyreg_core.feedback import SheetInfo, SheetState
 from partyreg_core.members import MemberQuery, MemberStatus
+from partyreg_core.notices import OutboxStatus
 from partyreg_core.operators import Role
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.progress import COMPLETION_RULE, ProgressBy, ProgressRow
@@ -80,6 +83,74 @@ class DashboardData:
     #: the core's progress rows by group key and its total (one completion rate everywhere)
     rates: dict[str, ProgressRow] = attrs.field(factory=dict)
     total: ProgressRow | None = None
+    #: what waits on the operator beyond the queue: (key, label, count, detail, screen)
+    todo: tuple[ToDo, ...] = ()
+
+
+@attrs.frozen
+class ToDo:
+    """One line of the to-do list: what waits, how many, and the screen that handles it."""
+
+    key: str
+    label: str
+    count: int
+    detail: str
+    mode: str
+
+
+def load_todo(workspace: Workspace, year: int) -> tuple[ToDo, ...]:
+    """What waits on the operator, each counted by the core within the operator's scope: change
+    requests to decide, self-reported activities to confirm, the year's sheets to confirm or
+    deliver, messages that failed. A part the operator may not see is left out."""
+    items: list[ToDo] = []
+
+    def add(key: str, label: str, count: Callable[[], int], detail: str, mode: str) -> None:
+        try:
+            items.append(ToDo(key, label, count(), detail, mode))
+        except PartyregError:
+            return  # not within this operator's role
+
+    add(
+        "changes", "社区变更申请", lambda: len(workspace.change_requests("pending")),
+        "件待审批（报到屏幕，v 切换）", "report_in",
+    )  # fmt: skip
+    from partyreg_tui.screens.feedback import Waiting, read_waiting
+
+    waiting = [Waiting()]
+
+    def reports() -> int:
+        waiting[0] = read_waiting(workspace)
+        return len(waiting[0].reports)
+
+    add("self_reports", "自报活动", reports, "条待确认（反馈屏幕，v 切换）", "feedback")
+    add(
+        "checkins", "活动签到待记录", lambda: len(waiting[0].events),
+        "场活动已结束（反馈屏幕，v 切换）", "feedback",
+    )  # fmt: skip
+    add(
+        "wishes", "微心愿待记录", lambda: len(waiting[0].wishes),
+        "件已完成、待记为活动（反馈屏幕，v 切换）", "feedback",
+    )  # fmt: skip
+    sheets: list[SheetInfo] = []
+
+    def ready() -> int:
+        sheets.extend(workspace.sheets(year))
+        return sum(1 for s in sheets if s.state is SheetState.DRAFT and s.activities)
+
+    add(
+        "sheets", "反馈单待确认", ready, f"份 {year} 年度有活动、待盖章确认（反馈屏幕）", "feedback"
+    )
+    add(
+        "deliver", "反馈单待交付",
+        lambda: sum(1 for s in sheets if s.state is SheetState.CONFIRMED),
+        "份已确认、待交单位台帐（反馈屏幕，d）", "feedback",
+    )  # fmt: skip
+    add(
+        "failed", "发送失败的消息",
+        lambda: workspace.notification_counts().get(OutboxStatus.FAILED, 0),
+        "条（通知屏幕，f 筛选、t 重发）", "notify",
+    )  # fmt: skip
+    return tuple(items)
 
 
 def group_depth(workspace: Workspace) -> int:
@@ -126,7 +197,17 @@ def load_dashboard(workspace: Workspace) -> DashboardData:
     label = "县区 / 市直党工委" if depth == 2 and actor.scope.role is Role.CITY else "单位"
     rates, total = completion_rates(workspace, today, depth)
     return DashboardData(
-        today, deadline, days_left, totals, tuple(groups), label, unresolved, batches, rates, total
+        today,
+        deadline,
+        days_left,
+        totals,
+        tuple(groups),
+        label,
+        unresolved,
+        batches,
+        rates,
+        total,
+        load_todo(workspace, year),
     )
 
 
@@ -288,6 +369,13 @@ class DashboardScreen(PartyregScreen):
             ),
             key="unresolved",
         )
+        for item in data.todo:
+            if item.count:
+                queues.add_row(
+                    Text(item.label, style="bold"),
+                    Text(f"{number(item.count)} {item.detail}", style="bold"),
+                    key=f"todo:{item.mode}:{item.key}",
+                )
         if not data.batches:
             queues.add_row(Text("最近导入", style="dim"), Text("还没有导入过表格", style="dim"))
         for index, batch in enumerate(data.batches):
@@ -324,6 +412,8 @@ class DashboardScreen(PartyregScreen):
             self.action_unresolved()
         elif key.startswith("batch:"):
             self.app.switch_mode("batches")
+        elif key.startswith("todo:"):
+            self.app.switch_mode(key.split(":")[1])
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

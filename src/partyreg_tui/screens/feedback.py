@@ -5,8 +5,10 @@ waiting on the operator that the members' own reports add (self-reported activit
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar
 
+import attrs
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -14,11 +16,15 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from partyreg_core.communities import Community
+from partyreg_core.events.model import Event, EventStatus
 from partyreg_core.feedback import PendingActivity, SheetInfo, SheetState
 from partyreg_core.masking import mask_phone
 from partyreg_core.records import FeedbackSheet
+from partyreg_core.wishes.model import Wish, WishStatus
+from partyreg_core.workspace import LOCAL_ZONE, Workspace
 from partyreg_plugins.official_forms import FORM3_HEADERS, FORM3_NOTE, FORM3_TITLE, community_line
 from partyreg_tui.screens.base import WorkScreen, keep_cursor, row_key
+from partyreg_tui.screens.work import hours_of
 from partyreg_tui.text import fit, literal, number
 
 #: The status filter, in the order ``s`` steps through it.
@@ -28,6 +34,37 @@ STATES: tuple[SheetState | None, ...] = (
     SheetState.CONFIRMED,
     SheetState.DELIVERED,
 )
+
+
+@attrs.frozen
+class Waiting:
+    """What waits on the community before its sheets are complete: self-reported activities to
+    confirm, events that ended with check-ins still to record, wishes done and not yet recorded
+    as activities — each decided by the core when the operator confirms it."""
+
+    reports: tuple[PendingActivity, ...] = ()
+    events: tuple[Event, ...] = ()
+    wishes: tuple[Wish, ...] = ()
+
+    def __len__(self) -> int:
+        return len(self.reports) + len(self.events) + len(self.wishes)
+
+
+def read_waiting(ws: Workspace, community: str | None = None) -> Waiting:
+    """The waiting confirmations within the operator's scope (of one community): events over
+    and still open, wishes done without their activity, self-reports."""
+    now = ws.now().astimezone(LOCAL_ZONE)
+    ended = [
+        e
+        for e in ws.events.list_events(community, status=EventStatus.OPEN)
+        if datetime.combine(e.day, e.end, tzinfo=LOCAL_ZONE) <= now
+    ]
+    done = [
+        w
+        for w in ws.wishes.find(community=community, statuses=[WishStatus.DONE, WishStatus.RATED])
+        if w.activity_id is None
+    ]
+    return Waiting(tuple(ws.pending_activities(community)), tuple(ended), tuple(done))
 
 
 def sheet_text(sheet: FeedbackSheet) -> Text:
@@ -70,7 +107,9 @@ Enter 或 p 预览光标所在党员的反馈单（附表3，打印出来的样�
 A 确认该社区全部待确认的反馈单（写成一个批次，可在“批次”屏幕撤销）；o 退回已确认的
 反馈单（须说明原因）；d 把光标所在党员单位的已确认反馈单交单位台帐。
 
-v 切换到待确认的自报活动（党员在网站上自己填报的）：y 确认，j 退回（须说明原因）。
+v 切换到待确认的事项：党员在网站上自报的活动（y 确认，j 退回并说明原因）；已结束、
+还没记录的社区活动签到（y 结束活动，为每位签到者记录一次活动）；党员已完成、还没记为活动
+的居民微心愿（y 填写时长后记为活动）。
 """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "community", "社区"),
@@ -94,7 +133,7 @@ v 切换到待确认的自报活动（党员在网站上自己填报的）：y �
         self.state: SheetState | None = None
         self.community: Community | None = None
         self.sheets: list[SheetInfo] | None = None
-        self.pending: list[PendingActivity] | None = None
+        self.pending: Waiting | None = None
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="feedback", classes="work"):
@@ -114,10 +153,10 @@ v 切换到待确认的自报活动（党员在网站上自己填报的）：y �
         sheets.add_column(Text("时长", justify="right"), width=6, key="hours")
         sheets.add_column("状态", width=12, key="state")
         pending = self.query_one("#pending-table", DataTable)
-        pending.add_column("编号", width=6, key="id")
+        pending.add_column("待确认", width=8, key="kind")
         pending.add_column("日期", width=10, key="day")
         pending.add_column("党员", width=12, key="member")
-        pending.add_column("内容", width=max(12, width - 6 - 10 - 12 - 6 - 14), key="content")
+        pending.add_column("内容", width=max(12, width - 8 - 10 - 12 - 6 - 14), key="content")
         pending.add_column(Text("时长", justify="right"), width=6, key="hours")
         pending.display = False
         sheets.focus()
@@ -143,14 +182,12 @@ v 切换到待确认的自报活动（党员在网站上自己填报的）：y �
         if community is None:
             return
 
-        def read() -> tuple[list[SheetInfo], list[PendingActivity]]:
-            return ws.sheets(year, community=str(community.id)), ws.pending_activities(
-                str(community.id)
-            )
+        def read() -> tuple[list[SheetInfo], Waiting]:
+            return ws.sheets(year, community=str(community.id)), read_waiting(ws, str(community.id))
 
         self.run("正在读取反馈单……", read, self._loaded)
 
-    def _loaded(self, result: tuple[list[SheetInfo], list[PendingActivity]]) -> None:
+    def _loaded(self, result: tuple[list[SheetInfo], Waiting]) -> None:
         self.sheets, self.pending = result
         table = self.query_one("#sheets-table", DataTable)
         row = table.cursor_row
@@ -173,17 +210,36 @@ v 切换到待确认的自报活动（党员在网站上自己填报的）：y �
         pending = self.query_one("#pending-table", DataTable)
         pending.clear()
         width = pending.columns["content"].width  # type: ignore[index]
-        for a in self.pending:
+        waiting = self.pending
+        for a in waiting.reports:
             pending.add_row(
-                Text(str(a.id)),
+                Text("自报活动"),
                 Text(a.day.isoformat()),
                 literal(fit(f"{a.name}({a.member_id})", 12)),
                 literal(fit(a.content, width)),
                 Text(f"{a.hours:g}", justify="right"),
-                key=str(a.id),
+                key=f"report:{a.id}",
             )
-        if not self.pending:
-            pending.add_row("", "", Text("没有待确认的自报活动", style="dim"), "", "")
+        for e in waiting.events:
+            pending.add_row(
+                Text("活动签到"),
+                Text(e.day.isoformat()),
+                Text(f"活动 {e.id}"),
+                literal(fit(f"{e.content}（{e.window}，已结束，确认后为签到者记录活动）", width)),
+                Text(""),
+                key=f"event:{e.id}",
+            )
+        for w in waiting.wishes:
+            pending.add_row(
+                Text("居民微心愿"),
+                Text(w.done_on.isoformat() if w.done_on else ""),
+                literal(fit(f"{w.member_name}({w.member_id})", 12)),
+                literal(fit(f"{w.title}：{w.done_note}", width)),
+                Text(""),
+                key=f"wish:{w.id}",
+            )
+        if not len(waiting):
+            pending.add_row("", "", Text("没有待确认的事项", style="dim"), "", "")
         self._title()
 
     def _title(self) -> None:
@@ -192,16 +248,14 @@ v 切换到待确认的自报活动（党员在网站上自己填报的）：y �
             state: sum(1 for s in self.sheets or [] if s.state is state) for state in SheetState
         }
         if self.view == "pending":
-            text = (
-                f"{where} · 待确认的自报活动 {len(self.pending or [])} 条（y 确认，j 退回，v 返回）"
-            )
+            text = f"{where} · 待确认 {len(self.pending or ())} 项（y 确认，j 退回自报，v 返回）"
         else:
             state = self.state.label if self.state else "全部"
             text = f"{where} · {self.year} 年度反馈单（{state}）"
         self.query_one("#feedback-title", Static).update(Text(text, style="bold"))
         summary = "，".join(f"{s.label} {number(n)}" for s, n in counts.items())
         self.query_one("#feedback-detail", Static).update(
-            Text(f"{summary}；自报活动待确认 {len(self.pending or [])} 条（v）", style="dim")
+            Text(f"{summary}；待确认 {len(self.pending or ())} 项（v）", style="dim")
         )
 
     def _sheet(self) -> SheetInfo | None:
@@ -395,11 +449,52 @@ v 切换到待确认的自报活动（党员在网站上自己填报的）：y �
             self._decide_pending(confirm=False)
 
     def _decide_pending(self, *, confirm: bool) -> None:
-        key = row_key(self.query_one("#pending-table", DataTable))
-        found = [a for a in self.pending or [] if str(a.id) == key]
+        key = row_key(self.query_one("#pending-table", DataTable)) or ""
+        waiting = self.pending or Waiting()
+        kind, _sep, ident = key.partition(":")
+        ws = self.workspace
+        if kind == "event":
+            event = next(e for e in waiting.events if str(e.id) == ident)
+            if not confirm:
+                self.notify("活动签到不能退回：不记录时保持不动即可。", markup=False)
+                return
+            self.ask(
+                "结束活动并记录？",
+                f"活动 {event.id}：{event.day} {event.window} {event.content}\n为每位签到的党员记录一次活动。",
+                lambda: self.run(
+                    "正在记录签到者的活动……",
+                    lambda: ws.events.close(event.id or 0),
+                    lambda closing: (
+                        self.notify(
+                            f"已为 {len(closing.attended)} 名签到者记录活动。", markup=False
+                        ),
+                        self.load(),
+                    ),
+                ),
+            )
+            return
+        if kind == "wish":
+            wish = next(w for w in waiting.wishes if str(w.id) == ident)
+            if not confirm:
+                self.notify(
+                    "已完成的微心愿不能在这里退回：用 partyreg wish 命令处理。", markup=False
+                )
+                return
+            self.ask_text(
+                f"把微心愿“{wish.title}”记为 {wish.member_name} 的活动：时长（小时）",
+                lambda hours: self.run(
+                    "正在记录……",
+                    lambda: ws.wishes.record_activity(wish.id, hours_of(hours)),
+                    lambda _id: (self.notify("已记为活动。", markup=False), self.load()),
+                ),
+                value="1",
+                hint="0 到 24 之间的小时数，Enter 确认。",
+            )
+            return
+        found = [a for a in waiting.reports if str(a.id) == ident]
         if not found:
             return
-        item, ws = found[0], self.workspace
+        item = found[0]
         what = f"{item.name} {item.day} {item.content} {item.hours:g} 小时"
         if confirm:
             self.ask(

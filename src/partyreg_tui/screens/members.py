@@ -90,7 +90,7 @@ class MembersScreen(PartyregScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "详情", show=False),
         Binding("e", "edit", "修改"),
-        Binding("slash", "focus_search", "搜索"),
+        Binding("slash", "focus_search", "搜索", priority=True),
         Binding("g", "post_filter", "岗位"),
         Binding("x", "clear_filters", "清除筛选"),
         Binding("escape", "focus_table", "到列表", show=False),
@@ -108,9 +108,10 @@ class MembersScreen(PartyregScreen):
     class CommunitiesLoaded(Message):
         """The community directory (for the filter) was read."""
 
-        def __init__(self, communities: list[Community]) -> None:
+        def __init__(self, communities: list[Community], repeated: frozenset[str]) -> None:
             super().__init__()
             self.communities = communities
+            self.repeated = repeated
 
     def __init__(self) -> None:
         super().__init__()
@@ -123,6 +124,9 @@ class MembersScreen(PartyregScreen):
         self._communities_loaded = False
         self._page_step = 0
         self._pending: dict[str, object] | None = None
+        #: Community names the directory holds more than once (健康社区 in three districts):
+        #: rows name those with their 县区.
+        self.repeated: frozenset[str] = frozenset()
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="members"):
@@ -263,15 +267,23 @@ class MembersScreen(PartyregScreen):
                 found = ws.communities()
                 if scope.role.needs_communities:
                     found = [c for c in found if c.id in scope.communities]
+            seen: dict[str, int] = {}
+            for community in ws.communities():
+                seen[community.name] = seen.get(community.name, 0) + 1
+            repeated = frozenset(name for name, count in seen.items() if count > 1)
         except Exception as error:
             self.show_error(error)
             return
-        self.post_message(self.CommunitiesLoaded(found))
+        self.post_message(self.CommunitiesLoaded(found, repeated))
 
     def on_members_screen_communities_loaded(self, message: CommunitiesLoaded) -> None:
         select = self.query_one("#community", Select)
         select.set_options(community_options(message.communities))
         self._communities_loaded = True
+        if message.repeated != self.repeated:
+            self.repeated = message.repeated
+            if self.page is not None:
+                self._fill(self.page)
         if self.wanted.community == UNRESOLVED:
             select.value = UNRESOLVED
 
@@ -289,34 +301,48 @@ class MembersScreen(PartyregScreen):
         table = self.query_one("#member-table", PagedTable)
         self._wide = self.size.width >= WIDE
         table.clear(columns=True)
+        table.add_column(Text("编号", justify="right"), width=6, key="id")
         table.add_column("单位代码", width=11, key="unit")
         table.add_column("姓名", width=self._name_width(), key="name")
-        table.add_column("性别", width=4, key="gender")
         if self._wide:
+            table.add_column("性别", width=4, key="gender")
             table.add_column("单位及职务", width=22, key="title")
             table.add_column("认领岗位", width=8, key="posts")
         table.add_column("联系方式", width=13, key="phone")
-        table.add_column("报到社区", width=22 if self._wide else 18, key="community")
+        table.add_column("报到社区", width=self._community_width(), key="community")
         table.add_column("状态", width=6, key="status")
 
     def _name_width(self) -> int:
         # four Chinese characters at 80 columns, six when wide; longer names end in "…"
         return 12 if self._wide else 10
 
+    def _community_width(self) -> int:
+        return 22 if self._wide else 16
+
+    def community_text(self, member: Member) -> str:
+        """The community's name, unique: with its 县区 when the directory has the name more than
+        once; ``?`` marks one not in the directory yet (a sign, not colour)."""
+        written = member.community
+        name = written.community
+        if name in self.repeated or (member.community_id is None and written.district):
+            name = f"{written.district}·{name}" if written.district else name
+        return name if member.community_id is not None else "?" + name
+
     def _row(self, member: Member) -> list[Text]:
-        community = member.community.community
-        if member.community_id is None:
-            community = "?" + community  # not in the directory yet: marked by a sign, not colour
         cells = [
+            Text(str(member.id), justify="right"),
             literal(member.unit_code),
             literal(fit(member.name, self._name_width())),
-            literal(member.gender.value),
         ]
         if self._wide:
-            cells += [literal(fit(member.unit_and_title, 22)), literal("、".join(member.posts))]
+            cells += [
+                literal(member.gender.value),
+                literal(fit(member.unit_and_title, 22)),
+                literal("、".join(member.posts)),
+            ]
         cells += [
             literal(member.phone),
-            literal(fit(community, 22 if self._wide else 18)),
+            literal(fit(self.community_text(member), self._community_width())),
             literal(member.status.label),
         ]
         return cells

@@ -76,6 +76,7 @@ x 立即发送所有到期的待发送消息。
         self.messages: list[OutboxMessage] | None = None
         self.counts: dict[OutboxStatus, int] = {}
         self.channels: list[Channel] | None = None
+        self.places: dict[int, str] = {}
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="notify", classes="work"):
@@ -87,14 +88,14 @@ x 立即发送所有到期的待发送消息。
         width = self.app.size.width
         outbox = self.query_one("#outbox-table", DataTable)
         outbox.add_column("编号", width=6, key="id")
-        outbox.add_column("时间", width=16, key="at")
+        outbox.add_column("时间", width=11, key="at")
         outbox.add_column("状态", width=6, key="status")
-        outbox.add_column("发往", width=14, key="target")
+        outbox.add_column("发往", width=self._target_width(), key="target")
         if width >= 100:
             outbox.add_column("渠道", width=12, key="channel")
-        outbox.add_column(
-            "主题", width=max(12, width - 62 - (14 if width >= 100 else 0)), key="subject"
-        )
+        used = 6 + 11 + 6 + self._target_width() + (12 if width >= 100 else 0)
+        columns = 6 if width >= 100 else 5
+        outbox.add_column("主题", width=max(12, width - used - columns * 2 - 4), key="subject")
         channels = self.query_one("#channels-table", DataTable)
         channels.add_column("名称", width=16, key="name")
         channels.add_column("类型", width=10, key="kind")
@@ -107,12 +108,22 @@ x 立即发送所有到期的待发送消息。
     def on_screen_resume(self) -> None:
         self.load()
 
+    def _target_width(self) -> int:
+        return 30 if self.app.size.width >= 100 else 14
+
+    def _target(self, message: OutboxMessage) -> str:
+        """Where a message goes; a community by its unique three-part name."""
+        if message.target.kind.value == "community" and message.target.id in self.places:
+            return f"社区 {self.places[message.target.id]}"
+        return message.target.label
+
     def load(self) -> None:
         """Read the outbox (of the status chosen), its counts and the channels."""
         ws = self.workspace
         status = FILTERS[self.only][0]
 
         def read() -> tuple[list[OutboxMessage], dict[OutboxStatus, int], list[Channel]]:
+            self.places = {c.id: c.label for c in ws.communities()}
             return (
                 ws.notifications(status, limit=OUTBOX_ROWS),
                 ws.notification_counts(),
@@ -133,9 +144,9 @@ x 立即发送所有到期的待发送消息。
         for m in self.messages:
             outbox.add_row(
                 Text(str(m.id)),
-                Text(local_time(m.created_at)),
+                Text(local_time(m.created_at)[5:]),
                 Text(m.status.label, style="bold" if m.status is OutboxStatus.FAILED else ""),
-                literal(fit(m.target.label, 14)),
+                literal(fit(self._target(m), self._target_width())),
                 *([literal(fit(m.channel, 12))] if wide else []),
                 literal(fit(m.subject, width)),
                 key=str(m.id),

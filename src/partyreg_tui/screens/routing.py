@@ -83,9 +83,9 @@ class RoutingScreen(WorkScreen):
         pending.add_column("去向", width=self._place_width(), key="place")
         pending.add_column(Text("人数", justify="right"), width=6, key="count")
         queue = self.query_one("#queue-table", DataTable)
-        queue.add_column("填写的社区", width=self._place_width() - 14, key="written")
+        queue.add_column("填写的社区", width=self._written_width(), key="written")
         queue.add_column(Text("人数", justify="right"), width=4, key="count")
-        queue.add_column("名录中相近的社区", width=20 if not wide else 40, key="suggestion")
+        queue.add_column("名录中相近的社区", width=self._suggestion_width(), key="suggestion")
         queue.focus()
         self.load()
 
@@ -93,7 +93,15 @@ class RoutingScreen(WorkScreen):
         self.load()
 
     def _place_width(self) -> int:
-        return max(30, self.app.size.width - 8 - 6 - 12 - (2 if self.app.size.width < 100 else 4))
+        # what the district and count columns, their padding and the scroll bar leave
+        district = 10 if self.app.size.width >= 100 else 8
+        return max(24, self.app.size.width - district - 6 - 3 * 2 - 2 - 2)
+
+    def _suggestion_width(self) -> int:
+        return 40 if self.app.size.width >= 100 else 24
+
+    def _written_width(self) -> int:
+        return max(20, self.app.size.width - 4 - self._suggestion_width() - 3 * 2 - 2 - 2)
 
     def load(self) -> None:
         """Read the preview and the queue again."""
@@ -116,7 +124,8 @@ class RoutingScreen(WorkScreen):
         row = pending.cursor_row
         pending.clear()
         counts: Counter[tuple[str, str]] = Counter()
-        for member in self.preview.members:
+        changing = [m for m in self.preview.members if m.changed]
+        for member in changing:
             route = member.route
             district = route.district_code or route.aggregator
             unit = tree.find(district)
@@ -125,7 +134,7 @@ class RoutingScreen(WorkScreen):
                 community = self.communities.get(route.community_id)
                 place = community.label if community else str(route.community_id)
             else:
-                place = f"（{route.outcome.label}，见下方队列）"
+                place = f"（{route.outcome.label}：分流后进入下方队列）"
             counts[(name, place)] += 1
         width = self._place_width()
         for (district, place), count in sorted(counts.items()):
@@ -137,7 +146,7 @@ class RoutingScreen(WorkScreen):
         if not counts:
             pending.add_row("", Text("没有待分流的登记", style="dim"), "")
         keep_cursor(pending, row)
-        title = f"待分流 {number(len(self.preview.members))} 人（试运行预览）：{run_summary(self.preview)}"
+        title = f"待分流 {number(len(changing))} 人（试运行预览）：{run_summary(self.preview)}"
         self.query_one("#routing-title", Static).update(Text(title, style="bold"))
         queue = self.query_one("#queue-table", DataTable)
         row = queue.cursor_row
@@ -149,9 +158,9 @@ class RoutingScreen(WorkScreen):
             if group.district_code is None:
                 suggestions = "（县区不明：请先补充代码表）"
             queue.add_row(
-                literal(fit(group.community.label, width - 14)),
+                literal(fit(group.community.label, self._written_width())),
                 Text(number(group.count), justify="right"),
-                literal(fit(suggestions, 40)),
+                literal(fit(suggestions, self._suggestion_width())),
                 key=str(index),
             )
         if not self.queue:
@@ -181,8 +190,8 @@ class RoutingScreen(WorkScreen):
         """Route every pending registration in scope, after a confirmation showing the preview."""
         if self.preview is None:
             return
-        if not self.preview.members:
-            self.notify("没有待分流的登记。", markup=False)
+        if not any(m.changed for m in self.preview.members):
+            self.notify("没有待分流的登记（队列中的党员在认定社区后分流）。", markup=False)
             return
         body = f"将{run_summary(self.preview)}。\n分流后各社区可确认报到；每次分流记入审计日志。"
 

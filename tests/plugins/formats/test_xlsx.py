@@ -11,6 +11,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import attrs
 import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -610,3 +611,36 @@ def test_libreoffice_output_today(tmp_path: Path) -> None:
     )
     for reader in READERS:
         assert rows_of(tmp_path / "libreoffice.xlsx", reader) == LIBREOFFICE_ROWS
+
+
+def test_the_header_search_and_the_import_share_one_read(
+    tmp_path: Path, reader: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """calamine loads a whole sheet per read: finding the header must not cost a second one,
+    and the rows the search took still reach the import, in order."""
+    from partyreg_core.importing import open_table
+
+    from .builders import form1_rows
+
+    path = write_xlsx(tmp_path / "f1.xlsx", [Sheet("登记表", list(form1_rows(5, start_row=3)))])
+    fmt = XlsxFormat(reader)  # type: ignore[arg-type]
+    reads: list[str] = []
+    original = type(fmt).sheets
+
+    def counting(self: XlsxFormat, p: Path, limits: ReadLimits):  # type: ignore[no-untyped-def]
+        for sheet in original(self, p, limits):
+            opener = sheet.rows
+
+            def rows(opener=opener, name=sheet.name):  # type: ignore[no-untyped-def]
+                reads.append(name)
+                return opener()
+
+            yield attrs.evolve(sheet, rows=rows)
+
+    monkeypatch.setattr(type(fmt), "sheets", counting)
+    table = open_table(path, [fmt], LIMITS)
+    numbers = [row.number for row in table.rows()]
+    assert reads == ["登记表"]
+    assert numbers == [2, 3, 4, 5, 6, 7]
+    assert [row.number for row in table.rows()] == numbers  # a later read starts afresh
+    assert reads == ["登记表", "登记表"]

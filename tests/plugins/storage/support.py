@@ -303,3 +303,18 @@ def activity(
     return Activity(
         name=who[0], phone=who[1], day=day, content=content, hours=hours, rating=Rating.GOOD
     )
+
+
+def dump_store(store: SqlStore, *, leave_out: Sequence[str] = ()) -> dict[str, list[str]]:
+    """Every row of every table of the store (but ``leave_out``), read with plain SQL and
+    sorted: the same before and after a dry run, or before a bulk action and after its undo."""
+    from partyreg_plugins.sqlstore.schema import metadata
+
+    out: dict[str, list[str]] = {}
+    with raw_sql(store) as conn:
+        for name in sorted(metadata.tables):
+            if name in leave_out:
+                continue
+            rows = conn.execute(f'SELECT * FROM "{name}"').fetchall()
+            out[name] = sorted(repr(tuple(row)) for row in rows)
+    return out

@@ -46,6 +46,16 @@ def test_text_finds_by_name_initials_phone_and_code(store: SqlStore) -> None:
     assert find(f"{d.units[1]} s") == ["单雪"]  # every term must match
     assert find("") == ["Tom Li", "单雪", "吴佳文", "王建伟"]
     assert find("100%") == []  # LIKE wildcards are text
+    # full pinyin, whole syllables and initials mixed
+    assert find("wang") == ["王建伟"]
+    assert find("wangjianwei") == ["王建伟"]
+    assert find("wangjw") == ["王建伟"]
+    assert find("wujiawen") == ["吴佳文"]
+    assert find("shanxue") == ["单雪"] and find("danx") == ["单雪"]
+    assert find("zhangwei") == []
+    # the member's number
+    wang = next(m for m in store.list_members(city, mine).members if m.name == "王建伟")
+    assert "王建伟" in find(str(wang.id))
 
 
 def test_unit_operators_find_by_any_digits_of_the_phone(store: SqlStore) -> None:
