@@ -200,4 +200,5 @@ def my_record(ws: Workspace, member_id: int, year: int | None = None) -> dict[st
         "confirmed": round(sum(a.hours for a in activities if a.confirmed), 2),
         "pending": round(sum(a.hours for a in activities if not a.confirmed), 2),
     }
+    record["points"] = ws.points.show(member_id, year=year).balance
     return record
