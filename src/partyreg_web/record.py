@@ -254,4 +254,5 @@ def my_record(
         "confirmed": round(sum(a.hours for a in activities if a.confirmed), 2),
         "pending": round(sum(a.hours for a in activities if not a.confirmed), 2),
     }
+    record["points"] = ws.points.show(member_id, year=year).balance
     return record

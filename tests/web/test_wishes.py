@@ -4,6 +4,8 @@ rules as ``wishes claim``, and the wish is then the member's (page and ``/api/``
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.testclient import TestClient
 
 from tests.cli.test_years import Runner
@@ -37,7 +39,7 @@ def test_a_member_claims_an_open_wish_of_their_community(run: Runner, client: Te
     )
     assert done.status_code == 303 and done.headers["location"] == "/me?done=wish"
     record = client.get("/api/me").json()
-    assert record["open_wishes"] == []
+    assert record["open_wishes"] == [] and record["points"] == 0
     assert [(w["id"], w["status"]) for w in record["my_wishes"]] == [(mine, "claimed")]
     listed = run.json("wishes", "list", "--status", "claimed")
     assert [(w["id"], w["member_id"]) for w in listed] == [(mine, member_id(run, "王建伟"))]
@@ -55,3 +57,42 @@ def test_claiming_needs_the_csrf_token(run: Runner, client: TestClient) -> None:
     refused = client.post(f"/me/wishes/{wish}/claim", data={"csrf": "wrong"})
     assert refused.status_code == 403
     assert run.json("wishes", "list", "--status", "open")[0]["id"] == wish
+
+
+def test_in_a_real_browser_the_member_presses_claim(run: Runner, tmp_path: Any) -> None:
+    import os
+    import shutil
+
+    import pytest
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("no Chromium installed (apt-get install chromium; .ci/run does)")
+    from playwright.sync_api import sync_playwright
+
+    from tests.web.conftest import Served, make_app
+
+    _wish(run, HEXIA, "帮独居老人换灯泡")
+    token = invite(run, "王建伟")
+    with Served(make_app(run.db)) as site, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_context(
+                viewport={"width": 390, "height": 844}, locale="zh-CN", java_script_enabled=False
+            ).new_page()
+            page.goto(f"{site.url}/s/{token}")
+            page.get_by_role("button", name="登录").click()
+            section = page.locator("section", has_text="居民微心愿")
+            assert "帮独居老人换灯泡" in section.inner_text()
+            assert "王大妈" not in page.content()
+            shot = os.environ.get("PARTYREG_SHOT_DIR")
+            if shot:
+                section.screenshot(path=f"{shot}/wishes-before.png")
+            section.get_by_role("button", name="认领").click()
+            assert page.url.endswith("/me?done=wish")
+            section = page.locator("section", has_text="居民微心愿")
+            assert "已认领" in section.inner_text()
+            if shot:
+                page.screenshot(path=f"{shot}/wishes-after.png", full_page=True)
+        finally:
+            browser.close()

@@ -15,6 +15,7 @@ class NudgeKind(StrEnum):
     """What a nudge is about (also the word a member opts out of)."""
 
     NEED_TOMORROW = "need_tomorrow"
+    EVENT_TOMORROW = "event_tomorrow"
     WISH_UNCLAIMED = "wish_unclaimed"
     SELF_REPORT = "self_report"
     SHEET_DEADLINE = "sheet_deadline"
@@ -26,6 +27,7 @@ class NudgeKind(StrEnum):
         """The kind in Chinese."""
         return {
             "need_tomorrow": "明日服务提醒",
+            "event_tomorrow": "明日活动提醒",
             "wish_unclaimed": "微心愿待认领",
             "self_report": "自报活动待确认",
             "sheet_deadline": "反馈单待确认",
@@ -124,6 +126,24 @@ class NeedTomorrow:
     post_code: str
     purpose: str
     start_on: date
+
+
+@attrs.frozen
+class EventTomorrow:
+    """A member serving in a community whose event (still open) is on the day."""
+
+    member_id: int
+    name: str
+    unit_code: OrgCode
+    community_id: int
+    district_code: OrgCode | None
+    community: str
+    event_id: int
+    content: str
+    place: str
+    day: date
+    start: str
+    end: str
 
 
 @attrs.frozen

@@ -7,7 +7,13 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Protocol
 
-from partyreg_core.nudges.model import CommunityFacts, IdleMember, NeedTomorrow, UnclaimedWish
+from partyreg_core.nudges.model import (
+    CommunityFacts,
+    EventTomorrow,
+    IdleMember,
+    NeedTomorrow,
+    UnclaimedWish,
+)
 from partyreg_core.operators import Actor
 
 
@@ -16,6 +22,10 @@ class NudgeRepository(Protocol):
 
     def needs_starting(self, actor: Actor, day: date) -> list[NeedTomorrow]:
         """Members assigned to a post whose need in their community starts on ``day``."""
+        ...
+
+    def events_starting(self, actor: Actor, day: date) -> list[EventTomorrow]:
+        """Members serving in a community whose open event is on ``day``."""
         ...
 
     def idle_members(self, actor: Actor, on: date, days: int) -> list[IdleMember]:

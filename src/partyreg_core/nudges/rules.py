@@ -20,6 +20,7 @@ from partyreg_core.notices import Target, TargetKind
 from partyreg_core.nudges.model import (
     Candidate,
     CommunityFacts,
+    EventTomorrow,
     IdleMember,
     NeedTomorrow,
     NudgeKind,
@@ -248,6 +249,24 @@ def need_tomorrow(fact: NeedTomorrow) -> Candidate:
         f"{fact.name}同志：明天（{fact.start_on:%m月%d日}）{fact.community}有“{what}”的服务，"
         "您认领了这个岗位，请按时参加。如不能参加，请提前告知社区。",
         f"need:{fact.need_id}:{fact.member_id}:{fact.start_on.isoformat()}",
+        member_id=fact.member_id,
+        community_id=fact.community_id,
+        district_code=fact.district_code,
+        org_code=fact.unit_code,
+    )
+
+
+def event_tomorrow(fact: EventTomorrow) -> Candidate:
+    """The day before a community event: to each member serving in the community."""
+    place = f"，地点：{fact.place}" if fact.place else ""
+    return Candidate(
+        NudgeKind.EVENT_TOMORROW,
+        Target(TargetKind.MEMBER, id=fact.member_id),
+        fact.name,
+        f"【明日活动】{fact.community}：{fact.content[:20]}",
+        f"{fact.name}同志：明天（{fact.day:%m月%d日} {fact.start}–{fact.end}）{fact.community}举办"
+        f"“{fact.content}”{place}。欢迎参加，到场后请用社区公布的签到码签到。",
+        f"event:{fact.event_id}:{fact.member_id}",
         member_id=fact.member_id,
         community_id=fact.community_id,
         district_code=fact.district_code,

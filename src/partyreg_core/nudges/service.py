@@ -24,6 +24,7 @@ from partyreg_core.nudges.rules import (
     NudgeSettings,
     digest,
     due_every,
+    event_tomorrow,
     need_tomorrow,
     no_service,
     parse_kinds,
@@ -89,6 +90,10 @@ class NudgeService:
         found: list[Candidate] = []
         if NudgeKind.NEED_TOMORROW not in s.off:
             found += [need_tomorrow(f) for f in repo.needs_starting(actor, on + timedelta(days=1))]
+        if NudgeKind.EVENT_TOMORROW not in s.off:
+            found += [
+                event_tomorrow(f) for f in repo.events_starting(actor, on + timedelta(days=1))
+            ]
         if NudgeKind.WISH_UNCLAIMED not in s.off:
             for wish in repo.unclaimed_wishes(actor, on, s.wish_days):
                 if due_every((on - wish.received_on).days, s.wish_days):

@@ -18,6 +18,8 @@ from partyreg_core.errors import ConflictError, NotFoundError
 from partyreg_core.events.model import Absentee, Attendance, Event, EventStatus
 from partyreg_core.feedback import ServiceEntry
 from partyreg_core.operators import Actor
+from partyreg_core.points.model import Earning, PointsSource
+from partyreg_plugins.sqlstore.points import earn
 from partyreg_plugins.sqlstore.rows import utc
 from partyreg_plugins.sqlstore.schema import communities, event_attendance, events, members
 from partyreg_plugins.sqlstore.scoping import member_condition, serving, where
@@ -248,6 +250,31 @@ class SqlEventRepository:
                         )
                         .values(activity_id=activity_id)
                     )
+            attended = sorted(
+                {
+                    int(m)
+                    for m in conn.execute(
+                        sa.select(event_attendance.c.member_id).where(
+                            event_attendance.c.event_id == event.id
+                        )
+                    ).scalars()
+                }
+            )
+            assert event.id is not None
+            earn(
+                conn,
+                [
+                    Earning(
+                        member_id=m,
+                        day=event.day,
+                        source=PointsSource.EVENT,
+                        source_id=event.id,
+                        what=event.content[:40],
+                    )
+                    for m in attended
+                ],
+                recorded_by=actor.name,
+            )
             store._audit(
                 conn, actor, "event.close", f"event:{event.id}",
                 after={"activities": ids, "on": on.isoformat()},

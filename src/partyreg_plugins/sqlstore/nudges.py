@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from partyreg_core.errors import NotFoundError
-from partyreg_core.nudges.model import CommunityFacts, IdleMember, NeedTomorrow, UnclaimedWish
+from partyreg_core.nudges.model import (
+    CommunityFacts,
+    EventTomorrow,
+    IdleMember,
+    NeedTomorrow,
+    UnclaimedWish,
+)
 from partyreg_core.operators import Actor, Role
 from partyreg_plugins.sqlstore.notify import _outbox_condition
 from partyreg_plugins.sqlstore.rows import code as _code
@@ -24,6 +30,7 @@ from partyreg_plugins.sqlstore.schema import (
     activities,
     assignments,
     communities,
+    events,
     feedback_sheets,
     instructor_communities,
     members,
@@ -106,6 +113,54 @@ class SqlNudges:
                 r.post_code,
                 r.purpose or "",
                 _day(r.start_on),
+            )
+            for r in rows
+        ]
+
+    def events_starting(self, actor: Actor, day: date) -> list[EventTomorrow]:
+        """Members serving in a community whose open event is on ``day``."""
+        m, e, c = members.c, events.c, communities.c
+        statement = (
+            sa.select(
+                m.id,
+                m.name,
+                m.unit_code,
+                m.community_id,
+                m.district_code,
+                c.district,
+                c.street,
+                c.name.label("cname"),
+                e.id.label("event_id"),
+                e.content,
+                e.place,
+                e.day,
+                e.start_at,
+                e.end_at,
+            )
+            .select_from(
+                events.join(members, m.community_id == e.community_id).join(
+                    communities, c.id == e.community_id
+                )
+            )
+            .where(e.day == day, e.status == "open", m.status != "registered", serving())
+            .order_by(e.id, m.id)
+        )
+        with self._store._tx(actor) as conn:
+            rows = conn.execute(where(statement, member_condition(actor.scope))).all()
+        return [
+            EventTomorrow(
+                r.id,
+                r.name,
+                _code(r.unit_code),
+                r.community_id,
+                opt_code(r.district_code),
+                _label(r.district, r.street, r.cname),
+                r.event_id,
+                r.content,
+                r.place or "",
+                _day(r.day),
+                r.start_at,
+                r.end_at,
             )
             for r in rows
         ]

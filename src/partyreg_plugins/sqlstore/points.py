@@ -189,17 +189,19 @@ def reverse(
             )
             .order_by(points_entries.c.id)
         ).all()
-        nets: dict[int, float] = defaultdict(float)
-        first: dict[int, Any] = {}
+        # per source and member: an event's points are one source shared by its attendees
+        nets: dict[tuple[int, int], float] = defaultdict(float)
+        first: dict[tuple[int, int], Any] = {}
         for r in found:
             if r.source_id is None:
                 continue
-            nets[r.source_id] += float(r.points)
-            first.setdefault(r.source_id, r)
-        for source_id, net in nets.items():
+            key = (int(r.source_id), int(r.member_id))
+            nets[key] += float(r.points)
+            first.setdefault(key, r)
+        for (source_id, _member), net in nets.items():
             if abs(net) < 0.005:
                 continue
-            r = first[source_id]
+            r = first[(source_id, _member)]
             rows.append(
                 {
                     "member_id": r.member_id,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 import attrs
@@ -217,3 +217,30 @@ def test_retention_blanks_the_residents_of_closed_wishes(place: Place) -> None:
         row = conn.execute(f"SELECT resident_phone, erased_on FROM wishes WHERE id = {wish}")
         phone, erased_on = row.fetchone()
     assert phone == "" and str(erased_on) == "2030-01-01"
+
+
+def test_an_event_nudges_the_day_before_and_earns_points_when_closed(place: Place) -> None:
+    first, second, _third = place.members
+    ws = place.ws()
+    event = ws.events.add(str(place.community), date(2024, 10, 6), time(9, 0), time(11, 0),
+                          "党员奉献日：义务理发", place="社区服务中心")  # fmt: skip
+    plan = ws.nudges.plan()  # 2024-10-05, the day before
+    told = {n.candidate.member_id for n in plan.nudges
+            if n.candidate.kind is NudgeKind.EVENT_TOMORROW}  # fmt: skip
+    assert set(place.members) <= told
+    text = next(n.candidate.body for n in plan.nudges if n.candidate.member_id == first)
+    assert "义务理发" in text and "09:00–11:00" in text
+    during = place.ws(clock=datetime(2024, 10, 6, 1, 30, tzinfo=UTC))  # 09:30 in Beijing
+    during.events.check_in(first, event.code)
+    after = place.ws(clock=datetime(2024, 10, 6, 4, 0, tzinfo=UTC))  # 12:00
+    closing = after.events.close(event.id)
+    assert [a.member_id for a in closing.attended] == [first]
+    entries = after.points.show(first, year=2024).entries
+    assert sorted((e.source.value, e.points) for e in entries) == [
+        ("activity", 2.0),
+        ("event", 2.0),
+    ]
+    assert after.points.show(second, year=2024).balance == 0
+    # the plan of the event's own day no longer announces it (closed)
+    assert not [n for n in after.nudges.plan(date(2024, 10, 5)).nudges
+                if n.candidate.kind is NudgeKind.EVENT_TOMORROW]  # fmt: skip
