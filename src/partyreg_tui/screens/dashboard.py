@@ -41,6 +41,15 @@ BATCH_KIND_LABELS = {
     "codes": "代码表",
     "directory": "通讯录",
     "activities": "活动",
+    "feedback": "确认反馈单",
+    "report_in": "确认报到",
+    "assign": "岗位分配",
+    "group": "服务小组",
+    "route": "分流",
+    "year": "开启年度",
+    "remind": "催办",
+    "flush": "发送通知",
+    "retention": "到期清理",
 }
 RECENT_BATCHES = 3
 
