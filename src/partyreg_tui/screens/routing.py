@@ -182,6 +182,12 @@ class RoutingScreen(WorkScreen):
             return None
         return self.queue[int(key)]
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row (or a click on a selected row)."""
+        event.stop()
+        if event.data_table.id == "#queue-table".lstrip("#"):
+            self.action_resolve()
+
     def action_refresh(self) -> None:
         """Read again."""
         self.load()
