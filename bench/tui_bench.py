@@ -162,7 +162,9 @@ async def redraws(db: Path) -> list[tuple[str, str, float]]:
             await pilot.press(screen_key)
             await _until(pilot, lambda: isinstance(app.screen, WorkScreen), 120)
             screen = app.screen
+            await pilot.pause(0.5)  # the screen's first reads have started
             await _until(pilot, lambda s=screen: not s.busy, 300)  # type: ignore[attr-defined]
+            await app.workers.wait_for_complete()
             label = SCREEN_LABELS[screen.MODE]  # type: ignore[attr-defined]
             for key in keys:
                 start = time.perf_counter()
