@@ -278,7 +278,9 @@ def main() -> int:
     body = (
         f"`python bench/tui_bench.py`: {members:,} members in SQLite, terminal 80x24, "
         f"{platform.machine()}, {os.cpu_count()} cores (shared), Python "
-        f"{platform.python_version()}; measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC.\n\n"
+        f"{platform.python_version()}; measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; "
+        f"load average at the end {os.getloadavg()[0]:.1f} (the machine is shared: above "
+        f"{os.cpu_count()} the other work slows every number here).\n\n"
         "| measurement | result | target |\n| --- | ---: | --- |\n"
         f"| first screen (dashboard with its numbers), in process, best / median of "
         f"{FIRST_SCREEN_RUNS} | {min(firsts):.2f} s / {statistics.median(firsts):.2f} s "
