@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_DIR ?= demo-out
 
-.PHONY: demo demo-pg test lint typecheck pytest bench clean install forms-png
+.PHONY: demo demo-pg test lint typecheck pytest bench clean install forms-png web-png
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,13 @@ forms-png: $(STAMP)
 	$(BIN)/python examples/demo.py --out $(FORMS_DEMO) > $(FORMS_DEMO).log
 	$(BIN)/python examples/forms_png.py --demo $(FORMS_DEMO) --out docs/forms
 
+# every page of the members' site as a phone shows it (390×844, Debian's Chromium): docs/web/*.png
+WEB_DEMO := $(DEMO_DIR)-web
+web-png: $(STAMP)
+	rm -rf $(WEB_DEMO)
+	$(BIN)/python examples/demo.py --out $(WEB_DEMO) > $(WEB_DEMO).log
+	$(BIN)/python examples/web_png.py --demo $(WEB_DEMO) --out docs/web
+
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_DIRS)
 	$(BIN)/ruff format --check $(LINT_DIRS)
@@ -52,4 +59,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) $(DEMO_DIR)-forms $(DEMO_DIR)-forms.log .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DIR) $(DEMO_DIR)-forms $(DEMO_DIR)-forms.log $(DEMO_DIR)-web $(DEMO_DIR)-web.log .pytest_cache .mypy_cache .ruff_cache

@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import demo_events
 import demo_feedback
 import demo_notify
 import demo_orgchanges
@@ -28,6 +29,8 @@ import demo_pg
 import demo_progress
 import demo_routing
 import demo_service
+import demo_web
+import demo_wishes
 import demo_years
 import democity
 from sqlalchemy.engine import make_url
@@ -198,10 +201,14 @@ def main(argv: list[str] | None = None) -> int:
     demo_progress.run(demo)
     demo_notify.run(demo)
     demo_service.run(demo)
+    demo_events.run(demo)
+    demo_wishes.run(demo)
     demo_feedback.run(demo)
     demo_years.run(demo)
     demo_orgchanges.run(demo)
     demo_years.retention(demo)
+
+    demo_web.run(demo)
 
     demo.step("9. 审计日志：谁、何时、做了什么")
     demo.cli("audit", "--limit", "12")

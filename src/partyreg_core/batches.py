@@ -35,6 +35,8 @@ class BatchKind(StrEnum):
     FLUSH = "flush"
     #: ``retention run``: anonymising cannot be undone (the batch says whom it erased)
     RETENTION = "retention"
+    #: residents' wishes imported from a sheet (an undo removes those still untouched)
+    WISHES = "wishes"
 
     @property
     def label(self) -> str:
@@ -56,6 +58,7 @@ BATCH_LABELS = {
     "remind": "催办提醒",
     "flush": "发送消息",
     "retention": "匿名化",
+    "wishes": "微心愿导入",
 }
 
 #: Why a retention batch cannot be undone (shown by its dry run, its question and the undo).

@@ -461,6 +461,8 @@ class LedgerLine:
     confirmed_by: str = ""
     confirmed_on: date | None = None
     delivered_on: date | None = None
+    #: the member's points balance of the year (:mod:`partyreg_core.points`)
+    points: float = 0.0
 
 
 def ledger_lines(

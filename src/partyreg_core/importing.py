@@ -852,8 +852,9 @@ def _wishes(
     records = _judged(validate_wish_rows(rows, context), tally)
     if _hold_back(request, tally) or not records:
         return _Outcome(0, len(records))
-    ids = ctx.store.wishes.add(ctx.actor, records, file=request.path.name)
-    return _Outcome(len(ids), len(ids))
+    batch = ctx.batch(request, BatchKind.WISHES, tally.total)
+    ids = ctx.store.wishes.add(ctx.actor, records, batch=batch)
+    return _Outcome(len(ids), len(ids), batch_id=batch.id)
 
 
 _Writer = Callable[[ImportRequest, ImportContext, Iterator[DataRow], _Tally], _Outcome]

@@ -16,6 +16,7 @@ import attrs
 from partyreg_core.errors import ConflictError
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.records import CommunityRef, Gender, Registration, ReportType
+from partyreg_core.retention import ANONYMOUS_NAME
 
 
 class MemberStatus(StrEnum):
@@ -141,6 +142,26 @@ def refuse_unit_edit(member: Member, new_unit: OrgCode) -> None:
             f"党员 {member.name}（编号 {member.id}）的单位不能直接修改：调动请用 "
             f"{command} --reason 调动原因（记录调动日期、原因和历史）。",
         )
+
+
+def refuse_departed_edit(member: Member) -> None:
+    """A member who left is out of current work (decision 0075) and their registration is
+    history — last year's sheets and ledger were made from it: an edit on any path (the
+    command line, the terminal UI's form, an import) is refused (``member.left``), as a
+    transfer or a second leaving is; an anonymised member's row can never be filled in again
+    (decision 0079)."""
+    if member.left_on is None:
+        return
+    if member.name == ANONYMOUS_NAME:
+        raise ConflictError(
+            "member.left",
+            f"编号 {member.id} 的党员离开后已超过保留期限，个人信息已按规定匿名化：不能再修改或填回。",
+        )
+    raise ConflictError(
+        "member.left",
+        f"{member.name}（编号 {member.id}）已于 {member.left_on} 离开（{member.left_reason}）："
+        "登记不再修改（往年的反馈单和台账按原样保留）。",
+    )
 
 
 def refuse_routed_community_edit(member: Member, new_community: CommunityRef) -> None:

@@ -188,6 +188,8 @@ class FeedbackSheet:
     confirmed_by: str = ""
     confirmed_on: date | None = None
     stamp: str = ""
+    #: the member's points balance of the year, printed on the total line (``None``: not shown)
+    points: float | None = None
 
     @property
     def total_hours(self) -> float:

@@ -113,6 +113,7 @@ from partyreg_core.members import (
     MemberQuery,
     MemberStatus,
     Route,
+    refuse_departed_edit,
     refuse_routed_community_edit,
     refuse_unit_edit,
     serves_in,
@@ -527,11 +528,20 @@ class Workspace:
         the same store and account, the audit log's actor ``member:ID`` (decision 0116).
         Everything it does is judged by the same rules as the operator's own commands."""
         child = copy.copy(self)
+        # what this workspace read once (the org tree, the posts) is shared; what is the
+        # acting identity's own is not
         child.__dict__ = {
             k: v for k, v in self.__dict__.items() if k not in ("actor", "signin", "outbox_tally")
         }
         child.__dict__["actor"] = attrs.evolve(self.actor, member=member_id)
         return child
+
+    def refresh(self) -> None:
+        """Forget what this workspace read once and keeps (the org tree, the acting account),
+        so the next use reads it again: a long-running frontend (the members' site) calls it
+        now and then, so that renamed units and disabled accounts take effect."""
+        for name in ("org_tree", "actor"):
+            self.__dict__.pop(name, None)
 
     # -- plugins --------------------------------------------------------------------------
 
@@ -833,6 +843,7 @@ class Workspace:
                 "member.nothing", "没有要修改的字段：请给出如 --phone 13912345678。"
             )
         current = self.store.get_member(self.actor, member_id)
+        refuse_departed_edit(current)
         if "unit_code" in changes:  # before the row is judged: whatever code it names
             refuse_unit_edit(current, self._code(changes["unit_code"]))
         cells = {**registration_cells(current), **changes}
@@ -1078,6 +1089,7 @@ class Workspace:
         }
         tree = self.org_tree
         directory = self.directory_refs()
+        balances = self.points.balances(year)
         for member in list(people):
             unit_row = tree.find(member.unit_code)
             info = stored.get(member.id)
@@ -1095,6 +1107,7 @@ class Workspace:
                 confirmed_by=info.confirmed_by if info is not None else "",
                 confirmed_on=info.confirmed_on if info is not None else None,
                 stamp=info.stamp if info is not None else "",
+                points=balances.get(member.id, 0.0),
             )
 
     # -- community events (partyreg_core.events) ---------------------------------------------
@@ -3281,7 +3294,11 @@ class Workspace:
             self.actor, SummaryBy.MEMBER, year=day_year, unit=within
         )
         sheets = self.store.sheets_iter(self.actor, day_year, unit=within)
-        return ledger_lines(by_member, sheets, units)
+        points = self.points.balances(day_year)
+        return [
+            attrs.evolve(line, points=points.get(line.member_id, 0.0))
+            for line in ledger_lines(by_member, sheets, units)
+        ]
 
     def set_activity_kinds(self, kinds: Sequence[str]) -> tuple[str, ...]:
         """Set the city's own activity types (city operators; audited)."""

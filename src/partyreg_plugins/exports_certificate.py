@@ -33,12 +33,10 @@ MARGIN = 20
 WIDTH = 210 - 2 * MARGIN
 
 
-def verify_text(site_url: object, serial: str, code: str) -> str:
-    """What the certificate's QR code holds: the site's ``/verify`` page with the serial and
-    the code filled in when the site's address is set, else the command to check it."""
-    if isinstance(site_url, str) and site_url.strip():
-        return f"{site_url.strip().rstrip('/')}/verify?serial={serial}&code={code}"
-    return f"partyreg verify {serial} {code}"
+def verify_url(base_url: str, serial: str, code: str) -> str:
+    """What the certificate's QR code holds: the members' site's ``/verify`` page (at its
+    public address, the setting ``web.base_url``) with the serial and the code filled in."""
+    return f"{base_url.rstrip('/')}/verify?serial={serial}&code={code}"
 
 
 def _day(day: date | None) -> str:
@@ -172,7 +170,7 @@ class CertificateExporter:
         if not isinstance(member, int):
             raise ValidationError("certificate.member", "请用 --member 指定党员编号。")
         cert, document, code = workspace.report_in_certificate(member)
-        qr = verify_text(workspace.setting("site.url"), document.serial, code)
+        qr = verify_url(workspace.signin.base_url(), document.serial, code)
         write_certificate(target, cert, document, code, qr_text=qr)
         return 1
 

@@ -29,6 +29,7 @@ from partyreg_core.progress import (
     ProgressRow,
     ranked,
 )
+from partyreg_core.wishes.model import WishTally
 from partyreg_core.workspace import Workspace
 from partyreg_plugins import pagesetup
 from partyreg_plugins.official_forms import FONT, WORKBOOK_OPTIONS, Style, put
@@ -61,11 +62,19 @@ def _counts(row: ProgressRow) -> tuple[int | None, ...]:
     )
 
 
+WISH_HEADERS = ("县区", "收到微心愿", "已认领", "已完成", "已评价", "满意率")
+
+
 def write_circular(
-    target: Path, report: ProgressReport, *, scope_label: str, names: Mapping[str, str]
+    target: Path,
+    report: ProgressReport,
+    *,
+    scope_label: str,
+    names: Mapping[str, str],
+    wishes: Sequence[WishTally] = (),
 ) -> int:
-    """Write the circular of ``report`` (rows by unit) to ``target``; returns how many units it
-    ranks."""
+    """Write the circular of ``report`` (rows by unit) to ``target``, and the residents' wishes
+    of the year per district (counts only); returns how many units it ranks."""
     units = ranked([r for r in report.rows if r.key])
     districts = ranked([r for r in report.districts if r.key])
     wb = Workbook(str(target), WORKBOOK_OPTIONS)
@@ -120,6 +129,26 @@ def write_circular(
         ws.repeat_rows(row)  # the units table's header on every page
         row = _table(ws, row, UNIT_HEADERS, units, header, cell, left, number, percent, names.get)
         row += 1
+        if wishes:
+            put(ws, row, 0, "三、居民微心愿办理情况（各县区）", heading)
+            row += 1
+            ws.set_row(row, 30)
+            for col, text in enumerate(WISH_HEADERS):
+                put(ws, row, col, text, header)
+            row += 1
+            for tally in wishes:
+                put(ws, row, 0, names.get(tally.key, tally.label), left)
+                for col, value in enumerate(
+                    (tally.received, tally.claimed, tally.done, tally.rated), start=1
+                ):
+                    ws.write_number(row, col, value, number)
+                rate = tally.satisfaction_rate
+                if rate is None:
+                    put(ws, row, 5, "—", cell)
+                else:
+                    ws.write_number(row, 5, rate, percent)
+                row += 1
+            row += 1
         merged_line(row, NOTE, line, pagesetup.text_height(NOTE, used, 11))
         pagesetup.print_area(ws, row, len(UNIT_HEADERS))
     finally:
@@ -183,7 +212,10 @@ class CircularExporter:
         year = options.get("year")
         report = workspace.progress(ProgressBy.UNIT, on=day, year=int(year) if year else None)
         names = {str(u.code): u.name_on(day) for u in workspace.codes()}  # that day's names
-        return write_circular(target, report, scope_label=report.total.name, names=names)
+        tallies = workspace.wishes.tally("district", year=report.year)
+        return write_circular(
+            target, report, scope_label=report.total.name, names=names, wishes=tallies
+        )
 
 
 @hookimpl

@@ -1,6 +1,7 @@
 """``partyreg export ledger --unit CODE [--year Y]``: a unit's ledger (台帐) of its members'
-community service for a year — hours, activities, ratings and each member's feedback sheet
-(number, state, who confirmed it and when, delivery) — laid out like the official forms."""
+community service for a year — hours, activities, ratings, each member's feedback sheet
+(number, state, who confirmed it and when, delivery) and the year's points — laid out like the
+official forms."""
 
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ from partyreg_plugins import official_forms as forms
 
 LEDGER_HEADERS = (
     "单位代码", "姓名", "报到社区", "服务次数", "服务时间（小时）", "优", "良", "一般",
-    "反馈单编号", "状态", "确认人", "确认日期", "交付日期",
+    "反馈单编号", "状态", "确认人", "确认日期", "交付日期", "积分",
 )  # fmt: skip
-LEDGER_WIDTHS = (12, 10, 30, 10, 14, 6, 6, 6, 18, 14, 10, 12, 12)
+LEDGER_WIDTHS = (12, 10, 30, 10, 14, 6, 6, 6, 18, 14, 10, 12, 12, 8)
 
 
 @attrs.frozen
@@ -63,9 +64,10 @@ class LedgerExporter:
                 (line.unit_code, line.name, line.community, "", "", "", "", "",
                  line.number, line.state, line.confirmed_by,
                  line.confirmed_on.isoformat() if line.confirmed_on else "",
-                 line.delivered_on.isoformat() if line.delivered_on else ""),
+                 line.delivered_on.isoformat() if line.delivered_on else "", ""),
                 st.body,
             )  # fmt: skip
+            ws.write_number(row, 13, line.points, st.number)
             for col, value in enumerate(
                 (line.activities, line.hours, line.excellent, line.good, line.fair), start=3
             ):
@@ -74,9 +76,10 @@ class LedgerExporter:
         total = round(sum(line.hours for line in lines), 2)
         forms.put(ws, row, 0, "合计", st.header)
         forms._row(
-            ws, row, ("合计", f"{len(lines)} 人", "", "", "", "", "", "", "", "", "", "", ""),
+            ws, row, ("合计", f"{len(lines)} 人", "", "", "", "", "", "", "", "", "", "", "", ""),
             st.body,
         )  # fmt: skip
+        ws.write_number(row, 13, round(sum(x.points for x in lines), 2), st.number)
         ws.write_number(row, 3, sum(x.activities for x in lines), st.number)
         ws.write_number(row, 4, total, st.number)
         forms.pagesetup.print_area(ws, row, columns)

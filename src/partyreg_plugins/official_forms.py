@@ -467,8 +467,11 @@ def write_form3(
         ws.set_row(row, 24)
         put(ws, row, 0, "合计", st.header)
         put(ws, row, 1, f"共 {len(sheet.activities)} 次活动", st.body)
-        put(ws, row, 2, "", st.body)
-        put(ws, row, 3, "", st.body)
+        if sheet.points is None:
+            put(ws, row, 2, "", st.body)
+            put(ws, row, 3, "", st.body)
+        else:  # on the total line: the printed page keeps its rows
+            merged(ws, row, 2, 3, f"本年度积分：{sheet.points:g} 分", st.body)
         ws.write_number(row, 4, sheet.total_hours, st.number)
         put(ws, row, 5, "", st.body)
         row += 1

@@ -49,6 +49,9 @@ def report_activity(ws: Workspace, member_id: int, fields: Mapping[str, Any]) ->
         SELF_REPORT_RATING,
         place=_text(fields, "place"),
         self_reported=True,
+        # the year the activity happened in (``activity add --year`` of its date): a member
+        # reports a day, not a campaign year; a closed year is still refused
+        year=day.year,
     )
     return ids[0]
 

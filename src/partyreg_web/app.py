@@ -19,16 +19,12 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from partyreg_core.errors import (
-    ConflictError,
-    NotFoundError,
-    NotPermittedError,
     PartyregError,
-    TemporaryError,
 )
 from partyreg_core.signin.rules import SIGNIN_PATH
 from partyreg_core.workspace import Workspace
 from partyreg_web.routes import collect_routes
-from partyreg_web.site import Refused, SignedOut, Site, SiteSettings, is_api
+from partyreg_web.site import Refused, SignedOut, Site, SiteSettings, is_api, status_of
 
 log = logging.getLogger("partyreg_web")
 
@@ -48,18 +44,6 @@ SECURITY_HEADERS = [
         b"form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     ),
 ]
-
-
-def _status(error: PartyregError) -> int:
-    if isinstance(error, NotFoundError):
-        return 404
-    if isinstance(error, NotPermittedError):
-        return 403
-    if isinstance(error, ConflictError):
-        return 409
-    if isinstance(error, TemporaryError):
-        return 503
-    return 400
 
 
 def logged_path(path: str) -> str:
@@ -168,12 +152,13 @@ def create_app(
     chosen = settings or SiteSettings()
     workspace = workspace_factory()
     workspace.actor  # noqa: B018 — an unknown account or a missing store fails here, once
+    workspace.org_tree  # noqa: B018 — read once, shared by the members' requests
     site = Site(workspace, chosen)
     key = workspace.signin.session_key()
 
     async def partyreg_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, PartyregError)
-        return site.error(request, _status(exc), exc.code, exc.message)
+        return site.error(request, status_of(exc), exc.code, exc.message)
 
     async def refused(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Refused)

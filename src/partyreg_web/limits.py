@@ -26,11 +26,14 @@ class Limit:
 @attrs.frozen
 class SiteLimits:
     """The site's limits: sign-in attempts per client address, link requests per client
-    address, and writes per signed-in member."""
+    address, writes per signed-in member, check-in codes entered per member (a six-digit
+    code must not be guessed) and certificate checks per client address."""
 
     signin: Limit = attrs.field(factory=lambda: Limit(10, 60.0))
     link_request: Limit = attrs.field(factory=lambda: Limit(5, 600.0))
     write: Limit = attrs.field(factory=lambda: Limit(30, 60.0))
+    check_in: Limit = attrs.field(factory=lambda: Limit(10, 600.0))
+    verify: Limit = attrs.field(factory=lambda: Limit(20, 60.0))
 
 
 class RateLimiter:

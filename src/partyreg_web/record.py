@@ -73,12 +73,14 @@ def wish_json(ws: Workspace, wish: Wish, community: Community) -> dict[str, Any]
     }
 
 
-def open_needs(ws: Workspace, community: Community, year: int, today: date) -> list[Need]:
-    """The community's published needs of ``year`` that have not ended."""
+def open_needs(
+    ws: Workspace, community: Community, year: int, today: date, read: list[Need] | None = None
+) -> list[Need]:
+    """The community's published needs of ``year`` that have not ended (of ``read``, the
+    needs list already read, when given)."""
+    found = read if read is not None else ws.needs(community.id, year=year)
     return [
-        n
-        for n in ws.needs(community.id, year=year)
-        if n.published_on is not None and (n.end_on is None or n.end_on >= today)
+        n for n in found if n.published_on is not None and (n.end_on is None or n.end_on >= today)
     ]
 
 
@@ -107,11 +109,12 @@ def registration_json(ws: Workspace, member: Member) -> dict[str, Any]:
     }
 
 
-def my_record(ws: Workspace, member_id: int) -> dict[str, Any]:
+def my_record(ws: Workspace, member_id: int, year: int | None = None) -> dict[str, Any]:
     """What ``/api/me`` answers: registration, unit, community and contacts, claimed posts,
-    groups and leader, assigned posts, this year's activities and hours."""
+    groups and leader, assigned posts, the activities and hours of ``year`` (default: the
+    campaign year)."""
     member = ws.member(member_id)
-    year = ws.default_year()
+    year = year or ws.default_year()
     today = ws.today()
     try:
         unit_name = ws.code(member.unit_code).name
@@ -166,7 +169,7 @@ def my_record(ws: Workspace, member_id: int) -> dict[str, Any]:
                 }
             )
         record["open_needs"] = [
-            need_json(ws, n, community) for n in open_needs(ws, community, year, today)
+            need_json(ws, n, community) for n in open_needs(ws, community, year, today, needs)
         ]
         record["open_wishes"] = [
             wish_json(ws, w, community)

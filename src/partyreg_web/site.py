@@ -11,6 +11,8 @@ from __future__ import annotations
 import hmac
 import json
 import secrets
+import threading
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,12 +23,21 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from partyreg_core.errors import (
+    ConflictError,
+    NotFoundError,
+    NotPermittedError,
+    PartyregError,
+    TemporaryError,
+)
 from partyreg_core.workspace import Workspace
 from partyreg_web.limits import Limit, RateLimiter, SiteLimits
 
 T = TypeVar("T")
 
 TEMPLATES = Path(__file__).parent / "templates"
+#: How long the org tree and the site's account are kept between reads.
+REFRESH_SECONDS = 60.0
 SESSION_MEMBER = "m"
 SESSION_CSRF = "csrf"
 CSRF_FIELD = "csrf"
@@ -56,6 +67,24 @@ class SiteSettings:
     limits: SiteLimits = attrs.field(factory=SiteLimits)
 
 
+def status_of(error: PartyregError) -> int:
+    """The HTTP status of a refusal from the facade."""
+    if isinstance(error, NotFoundError):
+        return 404
+    if isinstance(error, NotPermittedError):
+        return 403
+    if isinstance(error, ConflictError):
+        return 409
+    if isinstance(error, TemporaryError):
+        return 503
+    return 400
+
+
+def hours_text(value: float) -> str:
+    """Hours as people write them: ``2``, ``1.5``, ``0.25``."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
 def is_api(request: Request) -> bool:
     """Whether the request is for the JSON API."""
     return request.url.path.startswith("/api/")
@@ -73,12 +102,15 @@ class Site:
         self.workspace = workspace
         self.settings = settings
         self.limiter = RateLimiter()
+        self._refreshed = time.monotonic()
+        self._refresh_lock = threading.Lock()
         self.templates = Environment(
             loader=FileSystemLoader(TEMPLATES),
             autoescape=select_autoescape(["html"]),
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self.templates.filters["hours"] = hours_text
 
     @staticmethod
     def of(request: Request) -> Site:
@@ -87,8 +119,14 @@ class Site:
         return site
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a blocking workspace call in the thread pool."""
-        return await run_in_threadpool(fn, *args, **kwargs)
+        """Run a blocking workspace call in the thread pool (the shared reads refreshed first
+        when they are due)."""
+
+        def call() -> T:
+            self.fresh_workspace()
+            return fn(*args, **kwargs)
+
+        return await run_in_threadpool(call)
 
     # -- the session ------------------------------------------------------------------------
 
@@ -103,6 +141,19 @@ class Site:
         if member_id is None:
             raise SignedOut
         return member_id, self.workspace.for_member(member_id)
+
+    def fresh_workspace(self) -> None:
+        """Read the org tree and the site's account again every :data:`REFRESH_SECONDS`
+        (renamed units, a disabled account); in between the members' requests share them."""
+        if time.monotonic() - self._refreshed < REFRESH_SECONDS:
+            return
+        with self._refresh_lock:
+            if time.monotonic() - self._refreshed < REFRESH_SECONDS:
+                return
+            self.workspace.refresh()
+            self.workspace.actor  # noqa: B018 — a disabled account is refused here
+            self.workspace.org_tree  # noqa: B018
+            self._refreshed = time.monotonic()
 
     def sign_in(self, request: Request, member_id: int) -> None:
         """Start a session for ``member_id`` (a fresh CSRF token with it)."""

@@ -63,7 +63,7 @@ def test_an_event_gets_a_code_and_a_qr_code(cli: Cli) -> None:
 
 def test_the_site_url_goes_into_the_qr_code(cli: Cli) -> None:
     ws = Workspace(cli.db)
-    ws.set_setting("site.url", "https://dangyuan.example.cn/")
+    ws.set_setting("web.base_url", "https://dangyuan.example.cn/")
     ws.close()
     event = add_event(cli)
     assert event["qr_text"] == f"https://dangyuan.example.cn/checkin?code={event['code']}"

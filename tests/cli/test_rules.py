@@ -365,3 +365,27 @@ def test_report_in_confirm_all_is_one_batch_that_undo_takes_back(run: Runner) ->
     statuses = {m["name"]: m["status"] for m in run.json("members", "list")}
     assert statuses["王建伟"] == statuses["李娜"] == "routed"
     assert refusal(run, "undo", done["batch_id"], "--reason", "再撤").code == "batch.undone"
+
+
+def test_an_edit_of_a_member_who_left_is_refused_on_the_cli_and_the_import(run: Runner) -> None:
+    run.ok("members", "leave", "赵六", "--on", "2014-11-01", "--reason", "调离本市")
+    zhao = run.json("members", "show", "赵六")
+    refused = refusal(run, "members", "edit", "赵六", "--address", "新住址1号")
+    assert refused.code == "member.left" and "已于 2014-11-01 离开" in refused.message
+    assert run.json("members", "show", "赵六") == zhao
+    changed = [[*row[:7], "新住址1号", *row[8:]] if row[1] == "赵六" else row for row in GOOD]
+    sheet = write_xlsx(run.tmp / "again.xlsx", [FORM1_HEADER, *changed])
+    result = run("import", str(sheet), "--json")
+    assert result.return_value == 1
+    errors = json.loads(result.output)["errors"]
+    assert [(e["code"], e["message"]) for e in errors] == [(refused.code, refused.message)]
+    assert run.json("members", "show", "赵六") == zhao
+
+
+def test_an_edit_to_an_erased_persons_name_and_phone_is_refused(run: Runner) -> None:
+    run.ok("members", "leave", "赵六", "--on", "2015-06-01", "--reason", "调离本市")
+    run.ok("retention", "run", "--on", "2019-01-01", "--yes")
+    li = run.json("members", "show", "李娜")
+    refused = refusal(run, "members", "edit", "李娜", "--name", "赵六", "--phone", "0517-83601234")
+    assert refused.code == "member.erased" and "匿名化" in refused.message
+    assert run.json("members", "show", "李娜") == li

@@ -146,7 +146,8 @@ def test_assign_explains_each_member_and_group_picks_leaders_by_the_rule(
         reasons[ids[2]]
         == "认领的岗位（社情民意收集岗）无空缺，按特长“网格员”安排到对口的民事纠纷调解岗"
     )
-    assert run_ == {**dry, "dry_run": False, "written": 4}
+    assert run_["batch_id"] and dry["batch_id"] is None
+    assert run_ == {**dry, "dry_run": False, "written": 4, "batch_id": run_["batch_id"]}
     text = invoke(city, "assign", "--yes", label, "--year", "2014")
     assert "按志愿安排 3 人（志愿顺序之和 4），特长对口 3 人" in text and "已保存 4 条" in text
     groups = as_json(city, "group", "--yes", label, "--year", "2014", "--size", "1")
@@ -187,7 +188,8 @@ def test_every_community_is_assigned_and_grouped_at_once_like_one_by_one(
     one = as_json(city, "assign", label, "--year", "2014", "--dry-run")
     every = as_json(city, "assign", "--all", "--yes", "--year", "2014")
     assert [r["community_id"] for r in every] == [c.id for c in city["district"].communities]
-    assert every[0] == {**one, "dry_run": False, "written": 4}
+    assert every[0]["batch_id"] and {r["batch_id"] for r in every} == {every[0]["batch_id"]}
+    assert every[0] == {**one, "dry_run": False, "written": 4, "batch_id": every[0]["batch_id"]}
     assert every[1]["candidates"] == 0 and every[1]["posts"] == []
     text = invoke(
         city, "assign", "--yes", "--district", str(city["district"].code), "--year", "2014"

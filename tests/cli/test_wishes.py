@@ -163,6 +163,15 @@ def test_importing_wishes_names_row_and_column_and_writes_nothing_on_error(cli: 
     listed = cli.json("wishes", "list", "--status", "open")[1]
     assert sorted(w["title"] for w in listed) == ["代买药品", "修理水管"]
     assert {w["post_code"] for w in listed} == {"8", None}
+    # the import is a batch: undone while nobody worked on its wishes, refused after
+    code, undone = cli.json("undo", report["batch_id"], "--reason", "导错了文件")
+    assert code == 0, undone
+    assert cli.json("wishes", "list")[1] == []
+    code, again = cli.json("import", str(good), "--kind", "wishes")
+    first = cli.json("wishes", "list")[1][0]
+    assert cli.json("wishes", "claim", str(first["id"]), "--member", "王建伟")[0] == 0
+    code, refused = cli.json("undo", again["batch_id"], "--reason", "导错了文件")
+    assert code == 2 and refused["error"]["code"] == "batch.in_use"
 
 
 def test_retention_erases_the_residents_of_wishes_closed_long_ago(cli: Cli) -> None:
@@ -238,3 +247,35 @@ def test_adjustments_need_a_reason_are_audited_and_show_in_rankings(cli: Cli) ->
     assert code == 0 and "积分" in out
     _, by_points = cli.json("feedback", "ranking", "--year", "2014", "--by", "points")
     assert by_points["rows"][0]["key"] == who and by_points["rows"][0]["score"] == 7.0
+
+
+def test_points_on_form3_and_the_ledger_wishes_on_the_circular(cli: Cli) -> None:
+    import openpyxl
+
+    wish = add_wish(cli)
+    for step in (("claim", "--member", "王建伟", "--date", "2014-10-02"),
+                 ("done", "--note", "已换好", "--date", "2014-10-03"),
+                 ("rate", "--rating", "不满意", "--date", "2014-10-04")):  # fmt: skip
+        assert cli.json("wishes", step[0], str(wish["id"]), *step[1:])[0] == 0
+    assert cli.json("wishes", "record", str(wish["id"]), "--hours", "2")[0] == 0
+    form3 = cli.tmp / "form3.xlsx"
+    assert cli.json("export", "form3", "-o", str(form3), "--year", "2014",
+                    "--community", HEXIA)[0] == 0  # fmt: skip
+    sheet = next(
+        s for s in openpyxl.load_workbook(form3).worksheets if s["A3"].value == "姓名：王建伟"
+    )
+    texts = [str(c.value) for row in sheet.iter_rows() for c in row if c.value]
+    assert "本年度积分：7 分" in texts  # 5 for the wish, 0 for 不满意, 2 hours
+    ledger = cli.tmp / "ledger.xlsx"
+    assert cli.json("export", "ledger", "-o", str(ledger), "--unit", "008.010",
+                    "--year", "2014")[0] == 0  # fmt: skip
+    sheet = openpyxl.load_workbook(ledger).active
+    assert sheet.cell(3, 14).value == "积分"
+    lines = {r[1]: r for r in sheet.iter_rows(min_row=4, max_row=6, values_only=True)}
+    assert lines["王建伟"][13] == 7 and lines["李娜"][13] == 0
+    circular = cli.tmp / "circular.xlsx"
+    assert cli.json("export", "circular", "-o", str(circular), "--year", "2014")[0] == 0
+    texts = [str(c.value) for row in openpyxl.load_workbook(circular).active.iter_rows()
+             for c in row if c.value is not None]  # fmt: skip
+    assert "三、居民微心愿办理情况（各县区）" in texts
+    assert "王大妈" not in " ".join(texts)

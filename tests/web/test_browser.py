@@ -83,7 +83,7 @@ def test_a_member_signs_in_reports_claims_and_sees_the_confirmation(
     page.goto(f"{site.url}/me")
     text = page.locator("main").inner_text()
     assert "已确认" in text and "待社区确认" not in text
-    assert page.locator(".hours strong").inner_text() == "2.0"
+    assert page.locator(".hours strong").inner_text() == "2"
 
 
 def test_a_used_link_shows_why_in_the_browser(run: Runner, site: Served, browser: Any) -> None:

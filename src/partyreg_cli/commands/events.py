@@ -20,7 +20,7 @@ from partyreg_cli.commands.dates import DAY
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_cli.params import RECORD_ID
 from partyreg_core.events.model import Attended, Event, EventClosing, EventStatus
-from partyreg_core.events.rules import check_in_text, parse_clock
+from partyreg_core.events.rules import check_in_url, parse_clock
 from partyreg_core.outputs import private_output
 from partyreg_core.records import Rating
 
@@ -72,7 +72,7 @@ def _attended_json(a: Attended) -> dict[str, Any]:
 
 
 def _qr(app: App, event: Event) -> segno.QRCode:
-    return segno.make(check_in_text(app.workspace.setting("site.url"), event.code), error="m")
+    return segno.make(check_in_url(app.workspace.signin.base_url(), event.code), error="m")
 
 
 @click.group("event")
@@ -108,7 +108,7 @@ def event_add(app: App, community: str, day: date, start: time, end: time, conte
         with private_output(target, force=force, protected=ws.store.files()) as partial:
             qr.save(str(partial), kind="png", scale=10, border=4)
     if as_json:
-        emit_json({**event_json(event), "qr_text": check_in_text(ws.setting("site.url"), event.code),
+        emit_json({**event_json(event), "qr_text": check_in_url(ws.signin.base_url(), event.code),
                    "qr_file": str(target) if target else None})  # fmt: skip
         return
     click.echo(f"已发布活动 {event.id}：{event.community_name} {event.window} {event.content}")

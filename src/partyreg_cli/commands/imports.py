@@ -272,6 +272,10 @@ def undo_command(app: App, batch_id: str, reason: str, as_json: bool) -> None:
         f"已撤销批次 {result.batch_id}（{result.kind.label}）：删除 {result.removed} 行，"
         f"恢复 {result.restored} 行。"
     )
+    if result.unrecalled:
+        click.echo(
+            f"这一批次发出的通知中有 {result.unrecalled} 条已经发出，无法撤回：如需更正请另行通知。"
+        )
 
 
 @import_group.command("list")
@@ -292,4 +296,4 @@ def list_batches(app: App, as_json: bool) -> None:
 def _batch_row(b: Any) -> tuple[object, ...]:
     status = "已撤销" if b.undone_at else ""
     at = f"{b.at.astimezone(LOCAL_ZONE):%Y-%m-%d %H:%M}"  # Beijing time, as operators read it
-    return (b.id, b.kind.value, b.file, b.operator, at, b.rows, b.written, status)
+    return (b.id, b.kind.label, b.file, b.operator, at, b.rows, b.written, status)

@@ -167,9 +167,7 @@ def refuse_early_close(event: Event, now: datetime) -> None:
         )
 
 
-def check_in_text(site_url: object, code: str) -> str:
-    """What the event's QR code holds: the members' site's check-in page with the code filled
-    in when the site's address is set (setting ``site.url``), else the code in words."""
-    if isinstance(site_url, str) and site_url.strip():
-        return f"{site_url.strip().rstrip('/')}/checkin?code={code}"
-    return f"在职党员回社区活动签到码 {code}"
+def check_in_url(base_url: str, code: str) -> str:
+    """What the event's QR code holds: the members' site's check-in page (at its public
+    address, the setting ``web.base_url``) with the code filled in."""
+    return f"{base_url.rstrip('/')}/checkin?code={code}"

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Protocol
 
+from partyreg_core.batches import Batch
 from partyreg_core.feedback import ServiceEntry
 from partyreg_core.operators import Actor
 from partyreg_core.wishes.model import NewWish, Verdict, Wish, WishQuery, WishTally
@@ -16,8 +17,12 @@ class WishRepository(Protocol):
     scope: communities (and their instructors) work on their own wishes, a district on its
     communities', the city on all; a unit only reads the wishes its members claimed."""
 
-    def add(self, actor: Actor, wishes: Sequence[NewWish], *, file: str = "") -> list[int]:
-        """Store new wishes (all or none); returns their ids in order."""
+    def add(
+        self, actor: Actor, wishes: Sequence[NewWish], *, batch: Batch | None = None
+    ) -> list[int]:
+        """Store new wishes (all or none); returns their ids in order. With ``batch`` (an
+        import), the batch is recorded with its rows, so ``partyreg undo`` takes back the
+        wishes nobody has worked on yet."""
         ...
 
     def get(self, actor: Actor, wish_id: int) -> Wish:

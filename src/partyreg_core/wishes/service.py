@@ -114,12 +114,6 @@ class WishService:
         self.changed("wish.add", f"wish:{wish_id}", None, _event(wish, place))
         return self.get(wish_id)
 
-    def add_many(self, wishes: Sequence[NewWish], *, file: str = "") -> list[int]:
-        """Store judged wishes (an import), all or none."""
-        today = self.today()
-        checked = [check_new_wish(w, today=today) for w in wishes]
-        return self.repository.add(self.actor(), checked, file=file)
-
     def get(self, wish_id: int) -> Wish:
         """One wish within scope, masked as the role requires."""
         actor = self.actor()

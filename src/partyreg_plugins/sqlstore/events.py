@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError
+from partyreg_core.errors import ConflictError, NotFoundError
 from partyreg_core.events.model import Absentee, Attendance, Event, EventStatus
 from partyreg_core.feedback import ServiceEntry
 from partyreg_core.operators import Actor
@@ -238,11 +238,6 @@ class SqlEventRepository:
                 )
             ids: list[int] = []
             if entries:
-                if not actor.scope.may_record_activities():
-                    raise NotPermittedError(
-                        "activity.denied",
-                        "单位党组织不能录入活动：活动由社区、社区工作指导员或其县区录入。",
-                    )
                 ids = store.record_activities_in(conn, actor, entries, subject=f"event:{event.id}")
                 for entry, activity_id in zip(entries, ids, strict=True):
                     conn.execute(

@@ -781,6 +781,19 @@ class FeedbackStoreMixin:
             .order_by(f.number)
         )
         statement = where(statement, member_condition(actor.scope))
+        # a draft of a year the member had left before (numbered by a store older than the
+        # rule, decision 0110) is out of current work like the member: only confirmed sheets
+        # of such years stay, as the record they are
+        m = members.c
+        statement = statement.where(
+            sa.or_(
+                f.status != "draft",
+                sa.and_(
+                    m.anonymised_on.is_(None),
+                    sa.or_(m.left_on.is_(None), sa.extract("year", m.left_on) >= f.year),
+                ),
+            )
+        )
         if year is not None:
             statement = statement.where(f.year == year)
         if member_id is not None:

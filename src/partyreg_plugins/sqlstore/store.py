@@ -56,6 +56,7 @@ from partyreg_core.members import (
     MemberQuery,
     MemberStatus,
     Route,
+    refuse_departed_edit,
     refuse_routed_community_edit,
     refuse_unit_edit,
     registration_changes,
@@ -1386,7 +1387,8 @@ class SqlStore(
             row = self._visible_member(conn, actor, member_id)
             current = _member(row)
             # the edit rules as constraints (decision 0074): a transfer moves a member, a
-            # change request a routed member's community
+            # change request a routed member's community; one who left is history
+            refuse_departed_edit(current)
             refuse_unit_edit(current, registration.unit_code)
             refuse_routed_community_edit(current, registration.community)
             for code in (current.unit_code, registration.unit_code):
@@ -1415,6 +1417,10 @@ class SqlStore(
                     raise ConflictError(
                         "member.conflict",
                         f"{registration.name}（{registration.phone}）已登记为另一名党员：请核对后再改。",
+                    )
+                if erased_among(conn, [registration.person_key]):  # decision 0079
+                    raise ConflictError(
+                        "member.erased", erased_message(registration.name, registration.phone)
                     )
             values = self._member_values(registration, None, _now())
             if "community" in changes:
@@ -2225,6 +2231,7 @@ JOURNALED = {
     BatchKind.GROUP: "服务小组",
     BatchKind.ROUTE: "分流结果",
     BatchKind.YEAR: "年度和各单位的确认",
+    BatchKind.WISHES: "微心愿",
 }
 
 REGISTRATION_CHUNK = 20_000
@@ -2407,6 +2414,11 @@ class _RegistrationWriter:
         changes = registration_changes(current.registration, reg)
         if not changes:
             self.unchanged += 1
+            return
+        try:  # the rule of every edit path (decision 0074): one who left is history
+            refuse_departed_edit(current)
+        except ConflictError as refused:
+            self.rejected.append(Rejection(i, refused.code, refused.message, "姓名", reg.name))
             return
         self.changed_rows.append(RowChange(i, row.id, tuple(changes)))
         if "community" in changes and current.status is not MemberStatus.REGISTERED:

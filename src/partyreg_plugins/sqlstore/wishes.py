@@ -17,14 +17,22 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from partyreg_core.batches import Batch
 from partyreg_core.errors import NotFoundError, NotPermittedError, ValidationError
 from partyreg_core.feedback import ServiceEntry
 from partyreg_core.operators import Actor, Role
 from partyreg_core.points.model import Earning, PointsSource
 from partyreg_core.wishes.model import Verdict, Wish, WishQuery, WishStatus, WishTally
+from partyreg_plugins.sqlstore.journal import _encode as journal_encode
 from partyreg_plugins.sqlstore.points import earn
 from partyreg_plugins.sqlstore.rows import opt_code
-from partyreg_plugins.sqlstore.schema import communities, members, org_units, wishes
+from partyreg_plugins.sqlstore.schema import (
+    batch_rows,
+    communities,
+    members,
+    org_units,
+    wishes,
+)
 from partyreg_plugins.sqlstore.scoping import (
     activity_write_condition,
     member_condition,
@@ -143,8 +151,9 @@ class SqlWishes:
 
     # -- writing ------------------------------------------------------------------------------
 
-    def add(self, actor: Actor, new: Sequence[Any], *, file: str = "") -> list[int]:
-        """Store new wishes, all or none (their communities within the actor's scope)."""
+    def add(self, actor: Actor, new: Sequence[Any], *, batch: Batch | None = None) -> list[int]:
+        """Store new wishes, all or none (their communities within the actor's scope); an
+        import's ``batch`` is recorded with a journal of its rows (``partyreg undo``)."""
         _refuse_units(actor, "登记微心愿")
         if not new:
             return []
@@ -187,18 +196,36 @@ class SqlWishes:
                                 received_on=w.received_on,
                                 status=WishStatus.OPEN.value,
                                 created_by=actor.name,
+                                batch_id=batch.id if batch is not None else None,
                             )
                             .returning(wishes.c.id)
                         ).scalar_one()
                     )
                 )
+            if batch is not None:
+                self._store._insert_batch(conn, actor, batch, len(ids))
+                stored = conn.execute(sa.select(wishes).where(wishes.c.id.in_(ids))).all()
+                columns = [c.name for c in wishes.columns]
+                conn.execute(
+                    sa.insert(batch_rows),
+                    [
+                        {
+                            "batch_id": batch.id,
+                            "table_name": "wishes",
+                            "row_key": {"id": r.id},
+                            "before": None,
+                            "after": journal_encode(wishes, r._mapping, columns),
+                        }
+                        for r in stored
+                    ],
+                )
             self._store._audit(
                 conn,
                 actor,
-                "wish.import" if file else "wish.add",
-                f"wish:{ids[0]}" if len(ids) == 1 else f"wishes:{file or 'add'}",
+                "wish.import" if batch is not None else "wish.add",
+                f"batch:{batch.id}" if batch is not None else f"wish:{ids[0]}",
                 after={
-                    "file": file or None,
+                    "file": batch.file if batch is not None else None,
                     "wishes": [
                         {
                             "id": i,
@@ -212,6 +239,7 @@ class SqlWishes:
                 },
                 community_id=new[0].community_id if len(wanted) == 1 else None,
                 district_code=opt_code(places[new[0].community_id].district_code),
+                batch_id=batch.id if batch is not None else None,
             )
         return ids
 

@@ -8,7 +8,7 @@ import importlib
 from starlette.routing import BaseRoute
 
 #: The router modules of :mod:`partyreg_web.routes`, in the order their routes are tried.
-ROUTERS: tuple[str, ...] = ("health", "signin", "me", "communities")
+ROUTERS: tuple[str, ...] = ("health", "signin", "me", "communities", "events")
 
 
 def collect_routes() -> list[BaseRoute]:

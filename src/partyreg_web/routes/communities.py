@@ -39,12 +39,12 @@ async def community_page(request: Request) -> Response:
     """``GET /communities/ID``."""
     site = Site.of(request)
     data = await site.run(_public, site, _community_id(request))
-    mine = None
+    mine, posts = None, set()
     member_id = site.member_id(request)
     if member_id is not None:
         member = await site.run(site.workspace.for_member(member_id).member, member_id)
-        mine = member.community_id
-    return site.render(request, "community.html", {**data, "my_community": mine})
+        mine, posts = member.community_id, set(member.posts)
+    return site.render(request, "community.html", {**data, "my_community": mine, "my_posts": posts})
 
 
 async def api_community(request: Request) -> Response:

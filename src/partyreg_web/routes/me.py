@@ -11,7 +11,13 @@ from starlette.routing import Route
 from partyreg_core.errors import NotFoundError, PartyregError
 from partyreg_web import actions
 from partyreg_web.record import my_record
-from partyreg_web.site import Site
+from partyreg_web.site import Site, status_of
+
+
+def _year(request: Request) -> int | None:
+    """``?year=2014``: another campaign year's activities (default: the current one)."""
+    text = request.query_params.get("year", "")
+    return int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else None
 
 
 def _change_json(c: Any) -> dict[str, Any]:
@@ -30,7 +36,7 @@ async def me_page(request: Request) -> Response:
     """我的登记: the member's record."""
     site = Site.of(request)
     member_id, ws = site.member(request)
-    record = await site.run(my_record, ws, member_id)
+    record = await site.run(my_record, ws, member_id, _year(request))
     notice = {
         "reported": "已提交，待社区确认后计入服务时长。",
         "changed": "已提交变更申请。",
@@ -48,7 +54,7 @@ async def api_me(request: Request) -> Response:
     API's writes send back in ``X-CSRF-Token``."""
     site = Site.of(request)
     member_id, ws = site.member(request)
-    record = await site.run(my_record, ws, member_id)
+    record = await site.run(my_record, ws, member_id, _year(request))
     return JSONResponse({**record, "csrf": site.csrf_token(request)})
 
 
@@ -85,7 +91,7 @@ async def report_activity(request: Request) -> Response:
             request,
             "activity_new.html",
             {"today": ws.today().isoformat(), "form": form, "error": exc.message},
-            status=400,
+            status=status_of(exc),
         )
     return RedirectResponse("/me?done=reported", status_code=303)
 
@@ -187,20 +193,32 @@ async def api_claim_wish(request: Request) -> Response:
     return JSONResponse({"id": wish_id, "status": "claimed"})
 
 
+def _change_context(ws: Any, member_id: int) -> dict[str, Any]:
+    member = ws.member(member_id)
+    return {
+        "current": member.community.label,
+        "changes": [_change_json(c) for c in actions.my_changes(ws, member_id)],
+    }
+
+
 async def change_page(request: Request) -> Response:
     """The change-of-community form and the member's requests."""
     site = Site.of(request)
     member_id, ws = site.member(request)
-    changes = await site.run(actions.my_changes, ws, member_id)
-    return site.render(request, "change.html", {"changes": [_change_json(c) for c in changes]})
+    return site.render(request, "change.html", await site.run(_change_context, ws, member_id))
 
 
 async def request_change(request: Request) -> Response:
-    """``POST /me/change`` (``to``, ``reason``)."""
+    """``POST /me/change`` (``to``, ``reason``); a refusal shows the form again with it."""
     site = Site.of(request)
     member_id, ws = site.member(request)
     form = await site.form(request)
-    await site.run(actions.request_change, ws, member_id, form)
+    try:
+        await site.run(actions.request_change, ws, member_id, form)
+    except PartyregError as exc:
+        context = await site.run(_change_context, ws, member_id)
+        values = {**context, "form": form, "error": exc.message}
+        return site.render(request, "change.html", values, status=status_of(exc))
     return RedirectResponse("/me?done=changed", status_code=303)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, date, datetime, time
 
+import attrs
 import pytest
 
 from partyreg_core.audit import AuditQuery
@@ -73,12 +74,12 @@ def test_check_in_out_and_close_in_one_transaction(store: SqlStore) -> None:
     district = support.add_operator(store, Role.DISTRICT, d.code)
     event = store.events.add_event(district, _event(cid))
     at = datetime(2024, 10, 12, 1, 0, tzinfo=UTC)  # 09:00 in Beijing
-    came = store.events.record_check(district, ids[0], event, at, out=False)
+    # the members' site acts through its own account for the signed-in member (member:ID)
+    site = attrs.evolve(district, member=ids[0])
+    came = store.events.record_check(site, ids[0], event, at, out=False)
     assert came.checked_in_at == at and came.checked_out_at is None
     later = datetime(2024, 10, 12, 2, 30, tzinfo=UTC)
-    assert (
-        store.events.record_check(district, ids[0], event, later, out=True).checked_out_at == later
-    )
+    assert store.events.record_check(site, ids[0], event, later, out=True).checked_out_at == later
     store.events.record_check(district, ids[1], event, at, out=False)
     seen = store.events.attendance(district, event.id or 0)
     assert [(a.member_id, bool(a.name)) for a in seen] == [(ids[0], True), (ids[1], True)]
@@ -112,6 +113,7 @@ def test_check_in_out_and_close_in_one_transaction(store: SqlStore) -> None:
         for e in store.audit(support.city(store), AuditQuery())
         if e.subject == f"event:{event.id}"
     ]
-    assert ("event.check_in", district.real_name) in actions
-    assert ("event.check_out", district.real_name) in actions
+    assert ("event.check_in", f"member:{ids[0]}") in actions
+    assert ("event.check_out", f"member:{ids[0]}") in actions
+    assert ("event.check_in", district.real_name) in actions  # ids[1], recorded by the district
     assert ("event.close", district.real_name) in actions

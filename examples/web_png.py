@@ -1,0 +1,127 @@
+"""Screenshots of the members' site as a phone shows it (``make web-png``): 390×844, Debian's
+Chromium through Playwright, over a copy of the demo's store.
+
+One demo member signs in with a one-time link, self-reports an activity (the community confirms
+another), and every page is saved as ``docs/web/NAME.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+import uvicorn
+from playwright.sync_api import Page, sync_playwright
+
+from partyreg_core.members import MemberQuery, MemberStatus
+from partyreg_core.workspace import Workspace
+from partyreg_web.app import create_app
+
+VIEWPORT = {"width": 390, "height": 844}
+
+
+def _serve(db: str, port: int) -> uvicorn.Server:
+    app = create_app(lambda: Workspace(db))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    for _ in range(500):
+        if server.started:
+            return server
+        time.sleep(0.01)
+    raise SystemExit("web-png: the site did not start")
+
+
+def _prepare(db: str) -> tuple[int, int | None, str, int]:
+    """A reported-in member with a community, one confirmed activity of the campaign year and
+    a published need there; returns the member, the community and a sign-in link's path."""
+    ws = Workspace(db)
+    try:
+        year = ws.default_year()
+        members = list(ws.iter_members(MemberQuery(status=MemberStatus.REPORTED_IN)))
+        member = next(m for m in members if m.community_id is not None)
+        ws.record_activity(
+            member.id, date(year, 3, 5), "学雷锋志愿服务：为社区老人测量血压", 2, "优",
+            place="社区卫生服务站", year=year,
+        )  # fmt: skip
+        assert member.community_id is not None
+        if not [n for n in ws.needs(member.community_id, year=year) if n.published_on]:
+            ws.add_need(member.community_id, "4", 3, purpose="为独居老人代购生活用品", year=year)
+            ws.add_need(member.community_id, "14", 2, purpose="文明养犬宣传", year=year)
+            ws.publish_needs(member.community_id, year=year)
+        url = ws.signin.invite(member.id, send=False).url
+        return member.id, member.community_id, url.split("://", 1)[1].split("/", 1)[1], year
+    finally:
+        ws.close()
+
+
+def _shot(page: Page, out: Path, name: str) -> None:
+    page.screenshot(path=str(out / f"{name}.png"), full_page=True)
+    print(f"web-png: {out / name}.png")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--demo", type=Path, required=True, help="a demo's output folder")
+    parser.add_argument("--out", type=Path, default=Path("docs/web"))
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
+    args = parser.parse_args(argv)
+    work = args.demo / "web"
+    work.mkdir(exist_ok=True)
+    shutil.copy(args.demo / "partyreg.db", work / "partyreg.db")
+    db = f"sqlite:///{work / 'partyreg.db'}"
+    _member, community, link, year = _prepare(db)
+    server = _serve(db, args.port)
+    base = f"http://127.0.0.1:{args.port}"
+    args.out.mkdir(parents=True, exist_ok=True)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=args.chromium, args=["--no-sandbox"])
+            context = browser.new_context(
+                viewport=VIEWPORT, locale="zh-CN", java_script_enabled=False
+            )
+            page = context.new_page()
+            page.goto(f"{base}/signin")
+            _shot(page, args.out, "signin")
+            page.get_by_label("姓名").fill("张三")
+            page.get_by_label("登记的手机号").fill("13900000000")
+            page.get_by_role("button", name="发送登录链接").click()
+            _shot(page, args.out, "link-sent")
+            page.goto(f"{base}/{link}")
+            _shot(page, args.out, "link")
+            page.get_by_role("button", name="登录").click()
+            page.goto(f"{base}/me/activities/new")
+            page.get_by_label("服务时间（小时）").fill("26")
+            page.get_by_label("活动内容").fill("清理楼道小广告")
+            page.get_by_role("button", name="提交").click()
+            _shot(page, args.out, "activity-refused")
+            page.get_by_label("日期").fill(f"{year}-12-01")
+            page.get_by_label("服务时间（小时）").fill("1.5")
+            page.get_by_label("地点").fill("3 号楼")
+            page.get_by_role("button", name="提交").click()
+            _shot(page, args.out, "me")
+            page.goto(f"{base}/me/activities/new")
+            _shot(page, args.out, "activity")
+            page.goto(f"{base}/me/posts")
+            _shot(page, args.out, "posts")
+            page.goto(f"{base}/me/change")
+            _shot(page, args.out, "change")
+            page.goto(f"{base}/communities/{community}")
+            _shot(page, args.out, "community")
+            other = browser.new_context(viewport=VIEWPORT, locale="zh-CN").new_page()
+            other.goto(f"{base}/{link}")
+            other.get_by_role("button", name="登录").click()
+            _shot(other, args.out, "link-used")
+            browser.close()
+    finally:
+        server.should_exit = True
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
