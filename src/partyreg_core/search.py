@@ -109,13 +109,16 @@ def syllable_chars(piece: str) -> frozenset[str]:
     return _by_syllable().get(piece.lower(), frozenset())
 
 
-def pinyin_splits(letters: str, *, limit: int = 12) -> list[tuple[str, ...]]:
+def pinyin_splits(letters: str, *, limit: int = 3) -> list[tuple[str, ...]]:
     """The ways ``letters`` read as the pinyin of a name's first characters, one piece per
-    character, each a whole syllable or a single initial (``zhangwei`` → ``("zhang", "wei")``,
-    ``("zhang", "w", "e", "i")``, …), with at least one whole syllable (all initials is the
-    plain initials search) and at most :data:`MAX_INITIALS` pieces; the fewest pieces first,
-    at most ``limit`` of them."""
+    character: whole toneless syllables, then (optionally) single initials for the rest, as
+    operators type a name (``zhangwei`` → ``("zhang", "wei")``; ``wangjw`` →
+    ``("wang", "j", "w")``). At least one whole syllable (all initials is the plain initials
+    search), at most :data:`MAX_INITIALS` pieces; the fewest pieces first, at most ``limit``
+    readings (each becomes a condition of the query)."""
     text = letters.lower()
+    if not (text.isascii() and text.isalpha()):
+        return []
     syllables = _by_syllable()
     longest = max((len(k) for k in syllables), default=1)
     found: list[tuple[str, ...]] = []
@@ -124,18 +127,21 @@ def pinyin_splits(letters: str, *, limit: int = 12) -> list[tuple[str, ...]]:
         if len(pieces) > MAX_INITIALS:
             return
         if start == len(text):
-            if any(len(p) > 1 for p in pieces):
+            if pieces:
                 found.append(pieces)
             return
-        for end in range(min(len(text), start + longest), start, -1):
-            piece = text[start:end]
-            if (len(piece) == 1 and initial_chars(piece)) or piece in syllables:
-                walk(end, (*pieces, piece))
+        for end in range(min(len(text), start + longest), start + 1, -1):
+            if text[start:end] in syllables:
+                walk(end, (*pieces, text[start:end]))
+        # the rest as initials, one a character
+        rest = text[start:]
+        fits = pieces and len(pieces) + len(rest) <= MAX_INITIALS
+        if fits and all(initial_chars(ch) for ch in rest):
+            found.append((*pieces, *rest))
 
-    if text.isascii() and text.isalpha():
-        walk(0, ())
-    found.sort(key=len)
-    return found[:limit]
+    walk(0, ())
+    unique = sorted(set(found), key=lambda p: (len(p), p))
+    return unique[:limit]
 
 
 def _toneless(reading: str) -> str:
@@ -153,7 +159,8 @@ def _by_syllable() -> dict[str, frozenset[str]]:
     for codepoint, readings in pinyin_dict.items():
         for reading in readings.split(","):
             word = _toneless(reading)
-            if len(word) > 1:
+            # syllables without a vowel (ng, hm: interjections) only make spurious readings
+            if len(word) > 1 and any(v in word for v in "aeiouv"):
                 sets.setdefault(word, set()).add(chr(codepoint))
                 if "v" in word:
                     sets.setdefault(word.replace("v", "u"), set()).add(chr(codepoint))

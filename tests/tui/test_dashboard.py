@@ -114,7 +114,9 @@ async def test_u_returns_to_the_list_when_details_were_left_open(app: PartyregAp
 
 async def test_the_to_do_list_counts_what_waits_and_opens_its_screen(app: PartyregApp) -> None:
     ws = app.workspace
-    support.serve(ws)  # routed, 60 members with 2014 service: 60 sheets to confirm
+    support.serve(
+        ws
+    )  # routed, 60 members with 2014 service: every routed member's sheet to confirm
     member = next(m for m in ws.iter_members() if m.community_id == 1)
     ws.request_change(member.id, 2, "搬家到府前路")
     async with app.run_test(size=(80, 24)) as pilot:
@@ -122,8 +124,10 @@ async def test_the_to_do_list_counts_what_waits_and_opens_its_screen(app: Partyr
         screen = app.screen
         assert isinstance(screen, DashboardScreen)
         todo = {t.key: t.count for t in screen.data.todo}  # type: ignore[union-attr]
-        assert todo["changes"] == 1 and todo["sheets"] == 60
-        assert todo["deliver"] == 0 and todo["failed"] == 0 and todo["self_reports"] == 0
+        routed = sum(1 for m in ws.iter_members() if m.status is not MemberStatus.REGISTERED)
+        assert routed == support.MEMBERS + 1  # the queued ones too: their sheets are due as well
+        assert todo["changes"] == 1 and todo["sheets"] == routed
+        assert todo["failed"] == 0 and todo["self_reports"] == 0
         queues = screen.query_one("#queues", DataTable)
         rows = [str(queues.get_row_at(i)[0]) for i in range(queues.row_count)]
         assert "社区变更申请" in rows and "反馈单待确认" in rows and "发送失败的消息" not in rows

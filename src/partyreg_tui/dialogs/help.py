@@ -14,6 +14,7 @@ from textual.widgets import Static
 #: How to move around, the same on every screen.
 MOVING = (
     "F2–F7 直接切换常用屏幕，F8 打开屏幕列表（按数字选择）；F9 明暗，F10 或 Ctrl+Q 退出。\n"
+    "? 或 F1 显示帮助（在输入框里用 F1）。\n"
     "方向键、PgUp/PgDn 在表格中移动；Tab 在区域之间切换；Esc 关闭对话框。鼠标可选。"
 )
 
@@ -34,6 +35,7 @@ class HelpDialog(ModalScreen[None]):
         Binding("escape", "close", "关闭"),
         Binding("enter", "close", "关闭", show=False),
         Binding("question_mark", "close", "关闭", show=False),
+        Binding("f1", "close", "关闭", show=False),
     ]
 
     def __init__(self, title: str, body: str, bindings: list[tuple[str, str]]) -> None:

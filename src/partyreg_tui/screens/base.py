@@ -28,6 +28,8 @@ class PartyregScreen(Screen[None]):
     HELP = ""
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "帮助", key_display="?"),
+        # the same from a text field, where '?' is typed
+        Binding("f1", "help", "帮助", show=False, priority=True),
     ]
 
     @property

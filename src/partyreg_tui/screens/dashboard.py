@@ -26,7 +26,6 @@ from textual.widgets import DataTable, Static
 from partyreg_core.batches import Batch
 from partyreg_core.calendar import CampaignCalendar, Deadline
 from partyreg_core.errors import PartyregError
-from partyreg_core.feedback import SheetInfo, SheetState
 from partyreg_core.members import MemberQuery, MemberStatus
 from partyreg_core.notices import OutboxStatus
 from partyreg_core.operators import Role
@@ -41,6 +40,15 @@ BATCH_KIND_LABELS = {
     "codes": "代码表",
     "directory": "通讯录",
     "activities": "活动",
+    "feedback": "确认反馈单",
+    "report_in": "确认报到",
+    "assign": "岗位分配",
+    "group": "服务小组",
+    "route": "分流",
+    "year": "开启年度",
+    "remind": "催办",
+    "flush": "发送通知",
+    "retention": "到期清理",
 }
 RECENT_BATCHES = 3
 
@@ -98,10 +106,13 @@ class ToDo:
     mode: str
 
 
-def load_todo(workspace: Workspace, year: int) -> tuple[ToDo, ...]:
+def load_todo(
+    workspace: Workspace, year: int, total: ProgressRow | None = None
+) -> tuple[ToDo, ...]:
     """What waits on the operator, each counted by the core within the operator's scope: change
-    requests to decide, self-reported activities to confirm, the year's sheets to confirm or
-    deliver, messages that failed. A part the operator may not see is left out."""
+    requests to decide, self-reported activities, events and wishes to record, the year's
+    sheets still to confirm (from the progress report's ``total``: routed members whose sheet
+    is not confirmed), messages that failed. A part the operator may not see is left out."""
     items: list[ToDo] = []
 
     def add(key: str, label: str, count: Callable[[], int], detail: str, mode: str) -> None:
@@ -131,20 +142,11 @@ def load_todo(workspace: Workspace, year: int) -> tuple[ToDo, ...]:
         "wishes", "微心愿待记录", lambda: len(waiting[0].wishes),
         "件已完成、待记为活动（反馈屏幕，v 切换）", "feedback",
     )  # fmt: skip
-    sheets: list[SheetInfo] = []
-
-    def ready() -> int:
-        sheets.extend(workspace.sheets(year))
-        return sum(1 for s in sheets if s.state is SheetState.DRAFT and s.activities)
-
-    add(
-        "sheets", "反馈单待确认", ready, f"份 {year} 年度有活动、待盖章确认（反馈屏幕）", "feedback"
-    )
-    add(
-        "deliver", "反馈单待交付",
-        lambda: sum(1 for s in sheets if s.state is SheetState.CONFIRMED),
-        "份已确认、待交单位台帐（反馈屏幕，d）", "feedback",
-    )  # fmt: skip
+    if total is not None:  # the progress report's own counts: no sheet is read
+        due = max(0, total.routed - total.confirmed)
+        items.append(
+            ToDo("sheets", "反馈单待确认", due, f"份 {year} 年度待盖章确认（反馈屏幕）", "feedback")
+        )
     add(
         "failed", "发送失败的消息",
         lambda: workspace.notification_counts().get(OutboxStatus.FAILED, 0),
@@ -207,7 +209,7 @@ def load_dashboard(workspace: Workspace) -> DashboardData:
         batches,
         rates,
         total,
-        load_todo(workspace, year),
+        load_todo(workspace, year, total),
     )
 
 

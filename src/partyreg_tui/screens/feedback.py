@@ -265,6 +265,12 @@ v 切换到待确认的事项：党员在网站上自报的活动（y 确认，j
             self.notify("请先选中一份反馈单。", markup=False)
         return found[0] if found else None
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row (or a click on a selected row)."""
+        event.stop()
+        if event.data_table.id == "#sheets-table".lstrip("#"):
+            self.action_preview()
+
     # -- actions --------------------------------------------------------------------------------
 
     def action_community(self) -> None:

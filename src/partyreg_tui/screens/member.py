@@ -146,6 +146,9 @@ class MemberScreen(PartyregScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("e", "edit", "修改"),
         Binding("escape", "back", "返回"),
+        # the whole page scrolls, whichever table has the cursor (no Tab needed)
+        Binding("pagedown", "page(1)", "翻页", key_display="PgDn", priority=True),
+        Binding("pageup", "page(-1)", "上页", key_display="PgUp", priority=True, show=False),
     ]
 
     class Loaded(Message):
@@ -173,6 +176,14 @@ class MemberScreen(PartyregScreen):
             yield Static("历史记录（最新在前）", id="member-history-title", markup=False)
             history: DataTable[object] = DataTable(id="member-history", cursor_type="row")
             yield history
+
+    def action_page(self, pages: int) -> None:
+        """Scroll the member's page (fields and history) by a screenful."""
+        scroll = self.query_one("#member", VerticalScroll)
+        if pages > 0:
+            scroll.scroll_page_down()
+        else:
+            scroll.scroll_page_up()
 
     def on_mount(self) -> None:
         table = self.query_one("#member-fields", DataTable)

@@ -68,6 +68,10 @@ def community_options(communities: list[Community]) -> list[tuple[str, int | str
     return options
 
 
+#: How much of ``3 社情民意收集岗`` the post drop-down shows on one line.
+POST_LABEL_WIDTH = 11
+
+
 def post_options(posts: list[Post]) -> list[tuple[str, str]]:
     """The post filter's choices: ``3 社情民意收集岗`` by code (city posts first; districts'
     local posts that share a code are listed under it once, their names joined)."""
@@ -238,8 +242,11 @@ class MembersScreen(PartyregScreen):
         ws = self.workspace
         scope = ws.actor.scope
         if scope.role is Role.DISTRICT and scope.code is not None:
-            return post_options(ws.posts(scope.code))
-        return post_options(ws.posts(all_districts=True))
+            options = post_options(ws.posts(scope.code))
+        else:
+            options = post_options(ws.posts(all_districts=True))
+        # one line a post in the narrow drop-down: the code and as much of the name as fits
+        return [(fit(label, POST_LABEL_WIDTH), code) for label, code in options]
 
     # -- queries ------------------------------------------------------------------------------
 

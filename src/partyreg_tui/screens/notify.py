@@ -186,6 +186,12 @@ x 立即发送所有到期的待发送消息。
         found = [m for m in self.messages or [] if str(m.id) == key]
         return found[0] if found else None
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row (or a click on a selected row)."""
+        event.stop()
+        if event.data_table.id == "#outbox-table".lstrip("#"):
+            self.action_show()
+
     # -- actions --------------------------------------------------------------------------------
 
     def action_only(self, key: str) -> None:

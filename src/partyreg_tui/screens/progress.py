@@ -211,6 +211,11 @@ m 列出截止日期临近时将发出的催办提醒，确认后发出（县区
             )
         )
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row (or a click on a selected row)."""
+        event.stop()
+        self.action_open()
+
     # -- actions --------------------------------------------------------------------------------
 
     def action_by(self, by: str) -> None:

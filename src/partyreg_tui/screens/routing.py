@@ -49,7 +49,7 @@ class RoutingScreen(WorkScreen):
     MODE = "routing"
     HELP = """
 上表是待分流的党员：按县区和将分去的社区列出，是试运行（不写入）的结果；按 g 执行分流，
-确认后写入（每个社区的分流记入审计日志）。
+确认后写入（写成一个批次，可在“批次”屏幕撤销）。
 
 下表是待认定队列：党员填写的社区在社区名录中找不到（或县区不明）。选中一行按 Enter，
 从名录的相近社区中选一个认定；或按 a 把该社区加入名录（填写接收报到电话等）后认定。
@@ -182,6 +182,12 @@ class RoutingScreen(WorkScreen):
             return None
         return self.queue[int(key)]
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row (or a click on a selected row)."""
+        event.stop()
+        if event.data_table.id == "#queue-table".lstrip("#"):
+            self.action_resolve()
+
     def action_refresh(self) -> None:
         """Read again."""
         self.load()
@@ -193,7 +199,7 @@ class RoutingScreen(WorkScreen):
         if not any(m.changed for m in self.preview.members):
             self.notify("没有待分流的登记（队列中的党员在认定社区后分流）。", markup=False)
             return
-        body = f"将{run_summary(self.preview)}。\n分流后各社区可确认报到；每次分流记入审计日志。"
+        body = f"将{run_summary(self.preview)}。\n写成一个批次，可在“批次”屏幕撤销。"
 
         def go() -> None:
             self.run("正在分流……", lambda: self.workspace.route(), self._routed)
