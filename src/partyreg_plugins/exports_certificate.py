@@ -33,6 +33,17 @@ MARGIN = 20
 WIDTH = 210 - 2 * MARGIN
 
 
+#: endings of a unit's name that already name a party body (清河区委, 机关党委, 民政局党支部)
+PARTY_BODY_ENDINGS = ("委", "党支部", "支部", "党总支", "党组织", "党组")
+
+
+def party_body(unit_name: str) -> str:
+    """The unit's party organisation as the certificate addresses it: the name itself when it
+    already names one (“清河区委办党支部”), else the name with 党组织 (“市民政局党组织”)."""
+    name = unit_name.strip()
+    return name if name.endswith(PARTY_BODY_ENDINGS) else f"{name}党组织"
+
+
 def verify_url(base_url: str, serial: str, code: str) -> str:
     """What the certificate's QR code holds: the members' site's ``/verify`` page (at its
     public address, the setting ``web.base_url``) with the serial and the code filled in."""
@@ -94,7 +105,7 @@ def write_certificate(
     )
     paragraph("　　请予接洽，并将回执交回我单位党组织。")
     pdf.ln(8)
-    right(f"{cert.unit_name}党组织（盖章）")
+    right(f"{party_body(cert.unit_name)}（盖章）")
     pdf.ln(2)
     right(_day(None))
     pdf.ln(4)
@@ -131,7 +142,7 @@ def write_certificate(
     pdf.set_font(FONT, size=10)
     pdf.cell(WIDTH, 6, f"编号：{document.serial}", align="R", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
-    paragraph(f"{cert.unit_name}党组织：")
+    paragraph(f"{party_body(cert.unit_name)}：")
     paragraph(
         f"　　你单位在职党员{cert.name}同志已于{_day(cert.reported_on)}到我社区报到，"
         f"认领服务岗位：________________________，编入服务小组：______________。"

@@ -53,6 +53,8 @@ def test_the_certificate_is_an_a4_pdf_with_the_font_embedded_and_what_it_says(
                   "王建伟", "淮安市市级机关工委", out["serial"], out["check_code"], "（盖章）"):  # fmt: skip
         assert words in text, words
     assert "13912345678" not in text  # the member's phone is not on the certificate
+    # a unit named as a party body is not given a second 党组织
+    assert "淮安市市级机关工委（盖章）" in text and "工委党组织" not in text
     info = subprocess.run(["pdfinfo", str(target)], capture_output=True, text=True, check=True)
     assert "pts (A4)" in info.stdout
 
@@ -95,3 +97,19 @@ def test_a_member_not_routed_gets_no_certificate(
     code, out = c.json("certificate", str(member), "-o", str(tmp_path / "x.pdf"))
     assert code == 2 and out["error"]["code"] == "certificate.not_routed"
     assert not (tmp_path / "x.pdf").exists()
+
+
+@pytest.mark.parametrize(
+    ("unit", "addressed"),
+    [
+        ("清河区委办党支部", "清河区委办党支部"),
+        ("淮安市市级机关工委", "淮安市市级机关工委"),
+        ("市民政局机关党委", "市民政局机关党委"),
+        ("市交通局党总支", "市交通局党总支"),
+        ("市民政局", "市民政局党组织"),
+    ],
+)
+def test_the_unit_is_addressed_as_its_party_body(unit: str, addressed: str) -> None:
+    from partyreg_plugins.exports_certificate import party_body
+
+    assert party_body(unit) == addressed
