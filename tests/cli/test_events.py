@@ -155,6 +155,10 @@ def test_an_event_cannot_close_before_it_ends_nor_in_a_closed_year(cli: Cli) -> 
     assert code == 0, opened
     code, out = cli.json("event", "close", str(event["id"]))
     assert code == 2 and out["error"]["code"] == "activity.year_closed"
+    wang = people(cli)["王建伟"]["id"]
+    with pytest.raises(ValidationError) as locked:
+        site(cli, local("2014-10-12T09:00")).events.check_in(wang, event["code"])
+    assert locked.value.code == "activity.year_closed"
     code, out = cli.json("event", "add", HEXIA, "--date", "2014-11-01", "--start", "09:00",
                          "--end", "10:00", "--content", "x")  # fmt: skip
     assert code == 2 and out["error"]["code"] == "activity.year_closed"

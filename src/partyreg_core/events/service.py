@@ -132,6 +132,7 @@ class EventService:
                 rules.refuse_not_member(member.name)
             rules.refuse_wrong_code(code)
         assert event is not None
+        self.refuse_closed_year(event.year)  # its activities could never be recorded
         now = self._local_now()
         attended = {a.member_id: a for a in self.repo.attendance(actor, event.id or 0)}
         out = rules.check_kind_at(event, attended.get(member_id), now)
