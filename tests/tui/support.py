@@ -164,8 +164,10 @@ def _busy(app: Any) -> bool:
     return any(w.is_running for w in app.workers if w.group not in ENDLESS_GROUPS)
 
 
-async def settle(pilot: Any, until: Callable[[], bool] | None = None, timeout: float = 10) -> None:
-    """Let workers finish and messages arrive (and ``until`` hold)."""
+async def settle(pilot: Any, until: Callable[[], bool] | None = None, timeout: float = 30) -> None:
+    """Let workers finish and messages arrive (and ``until`` hold). The deadline is only a
+    guard against a screen that never gets there: generous, since a CI machine running the
+    suite on two workers can take seconds for a store query."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
