@@ -332,21 +332,7 @@ class SqlWishes:
                 {"status": "done", "note": note, "on": on.isoformat()},
                 WishStatus.CLAIMED,
             )
-            assert wish.member_id is not None
-            earn(
-                conn,
-                [
-                    Earning(
-                        member_id=wish.member_id,
-                        day=on,
-                        source=PointsSource.WISH,
-                        source_id=wish.id,
-                        post_code=wish.post_code,
-                        what=wish.title[:40],
-                    )
-                ],
-                recorded_by=actor.name,
-            )
+            _earn(conn, actor, wish, on, PointsSource.WISH, post_code=wish.post_code)
             return self._get(conn, actor, wish_id, write=True)
 
     def rate(self, actor: Actor, wish_id: int, verdict: Verdict, comment: str, on: date) -> Wish:
@@ -368,21 +354,7 @@ class SqlWishes:
                 {"status": "rated", "rating": verdict.value, "on": on.isoformat()},
                 WishStatus.DONE,
             )
-            assert wish.member_id is not None
-            earn(
-                conn,
-                [
-                    Earning(
-                        member_id=wish.member_id,
-                        day=on,
-                        source=PointsSource.RATING,
-                        source_id=wish.id,
-                        verdict=verdict.value,
-                        what=wish.title[:40],
-                    )
-                ],
-                recorded_by=actor.name,
-            )
+            _earn(conn, actor, wish, on, PointsSource.RATING, verdict=verdict.value)
             return self._get(conn, actor, wish_id, write=True)
 
     def cancel(self, actor: Actor, wish_id: int, reason: str, on: date) -> Wish:
@@ -522,3 +494,24 @@ def erase_residents(
             .values(resident_name="", resident_phone="", erased_on=on)
         )
     return due
+
+
+def _earn(
+    conn: sa.Connection,
+    actor: Actor,
+    wish: Wish,
+    on: date,
+    source: PointsSource,
+    **detail: Any,
+) -> None:
+    """The claiming member's points for a step of ``wish`` (done, rated), in its transaction."""
+    assert wish.member_id is not None
+    earning = Earning(
+        member_id=wish.member_id,
+        day=on,
+        source=source,
+        source_id=wish.id,
+        what=wish.title[:40],
+        **detail,
+    )
+    earn(conn, [earning], recorded_by=actor.name)
