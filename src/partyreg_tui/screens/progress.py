@@ -138,6 +138,7 @@ m 列出截止日期临近时将发出的催办提醒，确认后发出（县区
             "正在统计进度……",
             lambda: ws.progress(by, on=on, year=year),
             self._loaded,
+            latest="report",
         )
 
     def _rows(self) -> list[ProgressRow]:
@@ -273,6 +274,7 @@ m 列出截止日期临近时将发出的催办提醒，确认后发出（县区
             "正在生成通报预览……",
             self._unit_report(),
             lambda report: self.show_text("进度通报预览", circular_text(report)),
+            latest="preview",
         )
 
     def action_export(self) -> None:
@@ -324,7 +326,7 @@ m 列出截止日期临近时将发出的催办提醒，确认后发出（县区
                 )
             self.show_text("逾期名单", text)
 
-        self.run("正在列出逾期的党员……", read, done)
+        self.run("正在列出逾期的党员……", read, done, latest="preview")
 
     def action_remind(self) -> None:
         """The reminders that would go out, and sending them after a confirmation."""
@@ -368,4 +370,5 @@ m 列出截止日期临近时将发出的催办提醒，确认后发出（县区
             "正在找出落后的单位……",
             lambda: ws.remind(REMIND_DAYS, on=on, year=year, dry_run=True),
             preview,
+            latest="preview",
         )

@@ -111,7 +111,7 @@ class ReportInScreen(WorkScreen):
             communities = {c.id: c for c in ws.communities()}
             return counts, communities, ws.change_requests("pending")
 
-        self.run("正在读取各社区的报到情况……", read, self._loaded)
+        self.run("正在读取各社区的报到情况……", read, self._loaded, latest="counts")
 
     def _loaded(
         self,
@@ -195,7 +195,7 @@ class ReportInScreen(WorkScreen):
                 self.waiting = result[1]
                 self._fill_waiting()
 
-        self.run("正在读取待报到的党员……", read, done)
+        self.run("正在读取待报到的党员……", read, done, latest="waiting")
 
     def _fill_waiting(self) -> None:
         table = self.query_one("#waiting-table", DataTable)
@@ -328,6 +328,7 @@ class ReportInScreen(WorkScreen):
             "正在列出待报到的党员……",
             lambda: ws.confirm_community_report_in(str(cid), dry_run=True),
             preview,
+            latest="preview",
         )
 
     def _change(self) -> ChangeRequest | None:
