@@ -32,7 +32,14 @@ if TYPE_CHECKING:
     from partyreg_core.hours import ActivityTotal, RollupKey
     from partyreg_core.instructors import Instructor
     from partyreg_core.ledger import MemberService
-    from partyreg_core.members import Member, MemberCount, MemberPage, MemberQuery, Route
+    from partyreg_core.members import (
+        Member,
+        MemberCount,
+        MemberPage,
+        MemberQuery,
+        MemberStatus,
+        Route,
+    )
     from partyreg_core.notices import (
         Attempt,
         Channel,
@@ -269,6 +276,14 @@ class Store(Protocol):
         code cut to ``depth`` segments (2: by aggregator, 3: by the units under them), in
         code order; ``offset``/``limit`` of the query are ignored. One query, not one per
         unit: the dashboard's progress bars over 100,000 members."""
+
+    def count_members_by_community(
+        self, actor: Actor, query: MemberQuery
+    ) -> list[tuple[int, MemberStatus, int]]:
+        """How many members matching ``query`` within the scope have each status, by the
+        community they were routed to (``(community id, status, count)`` in id order; members
+        without a community are left out; ``offset``/``limit`` ignored). One grouped query:
+        the 报到 screen's counts over 100,000 members."""
 
     def get_member(self, actor: Actor, member_id: int) -> Member:
         """One member; :class:`NotFoundError` if there is none within the scope."""

@@ -15,6 +15,7 @@ import os
 import secrets
 import shlex
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -1711,6 +1712,16 @@ class Workspace:
         for member in self.iter_members(query):
             if member.status is not MemberStatus.REGISTERED:
                 yield member
+
+    def report_in_counts(self) -> dict[int, Counter[MemberStatus]]:
+        """For each community in the scope with members routed to it, how many of those
+        members (who have not left) have each status — counted by the store in one grouped
+        query, as ``report_in_members`` would list them."""
+        counts: dict[int, Counter[MemberStatus]] = {}
+        for cid, status, count in self.store.count_members_by_community(self.actor, MemberQuery()):
+            if status is not MemberStatus.REGISTERED:
+                counts.setdefault(cid, Counter())[status] += count
+        return counts
 
     # -- progress -----------------------------------------------------------------------------
 

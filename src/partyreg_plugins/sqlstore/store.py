@@ -1364,6 +1364,25 @@ class SqlStore(
                 for unit, status, count in conn.execute(statement)
             ]
 
+    def count_members_by_community(
+        self, actor: Actor, query: MemberQuery
+    ) -> list[tuple[int, MemberStatus, int]]:
+        """Members matching ``query`` within the scope, counted by community and status in
+        one grouped query (members with no community are left out)."""
+        with self._tx(actor) as conn:
+            matching = self._member_statement(actor, query, conn).subquery()
+            community = matching.c.community_id
+            statement = (
+                sa.select(community, matching.c.status, sa.func.count())
+                .where(community.is_not(None))
+                .group_by(community, matching.c.status)
+                .order_by(community, matching.c.status)
+            )
+            return [
+                (int(cid), MemberStatus(status), count)
+                for cid, status, count in conn.execute(statement)
+            ]
+
     def _visible_member(self, conn: sa.Connection, actor: Actor, member_id: int) -> sa.Row[Any]:
         row = conn.execute(
             where(

@@ -104,10 +104,8 @@ class ReportInScreen(WorkScreen):
         def read() -> tuple[
             dict[int, Counter[MemberStatus]], dict[int, Community], list[ChangeRequest]
         ]:
-            counts: dict[int, Counter[MemberStatus]] = {}
-            for member in ws.report_in_members():
-                if member.community_id is not None and member.left_on is None:
-                    counts.setdefault(member.community_id, Counter())[member.status] += 1
+            # counted by the store in one grouped query, never member by member here
+            counts = ws.report_in_counts()
             communities = {c.id: c for c in ws.communities()}
             return counts, communities, ws.change_requests("pending")
 
