@@ -471,11 +471,18 @@ class Store(Protocol):
         """Every expected count declared for ``year``."""
 
     def progress_counts(
-        self, actor: Actor, by: ProgressBy, calendar: CampaignCalendar, on: date
+        self,
+        actor: Actor,
+        by: ProgressBy,
+        calendar: CampaignCalendar,
+        on: date,
+        *,
+        within: OrgCode | None = None,
     ) -> list[ProgressCount]:
         """Members within the scope counted as of ``on`` per unit (code cut to 3 segments),
         district (2 segments) or community: registered, and per later milestone done and done
-        on time; one grouped query, in key order."""
+        on time; one grouped query, in key order. ``within``: only the members whose unit
+        code on ``on`` is that code or below it (a unit's members by community)."""
 
     def overdue_members(
         self, actor: Actor, calendar: CampaignCalendar, on: date

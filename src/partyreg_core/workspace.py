@@ -1825,10 +1825,12 @@ class Workspace:
         *,
         on: date | None = None,
         year: int | None = None,
+        unit: str | None = None,
     ) -> ProgressReport:
         """Progress within the scope as of ``on`` (default today) against ``year``'s deadlines
         (default ``on``'s year): per unit, district or community, with the districts' roll-up
-        and the total (see :mod:`partyreg_core.progress`)."""
+        and the total (see :mod:`partyreg_core.progress`). ``unit``: only the members of that
+        unit (its code on ``on``) and the units below it — a unit's members by community."""
         try:
             grouping = ProgressBy(by)
         except ValueError:
@@ -1838,7 +1840,9 @@ class Workspace:
         on = on or self.today()
         calendar = self.calendar(year or on.year)
         actor = self.actor
-        counts = self.store.progress_counts(actor, grouping, calendar, on)
+        # a code of the day (a 2014 report after the 2016 changes): parsed, not looked up
+        within = self._code(unit) if unit is not None else None
+        counts = self.store.progress_counts(actor, grouping, calendar, on, within=within)
         tree = self.org_tree
         # the units as they were on the day (codes and names: a 2014 report after the 2016
         # changes shows 清河区委 and 洪泽县委)
@@ -1853,7 +1857,7 @@ class Workspace:
         unit_counts = (
             None
             if grouping is ProgressBy.UNIT
-            else self.store.progress_counts(actor, ProgressBy.UNIT, calendar, on)
+            else self.store.progress_counts(actor, ProgressBy.UNIT, calendar, on, within=within)
         )
         return progress.build_report(
             by=grouping,
@@ -1865,7 +1869,9 @@ class Workspace:
             expectations=self.expectations(calendar.year),
             expected_visible=scope.covers_unit,
             community_districts=districts,
-            total_name=_scope_name(scope, tree),
+            total_name=_scope_name(scope, tree)
+            if within is None
+            else names.get(str(within), str(within)),
         )
 
     def overdue(

@@ -1,13 +1,17 @@
-"""The 报到 screen's counts: members by community and status in one grouped query, on every
-backend, equal to counting the listed members one by one, within the operator's scope."""
+"""Counts the TUI's screens ask the store for, on every backend: the 报到 screen's members by
+community and status in one grouped query (equal to counting the listed members one by one,
+within the operator's scope), and the 进度 screen's drill-down from a unit to the communities
+its members report in at."""
 
 from __future__ import annotations
 
 from collections import Counter
 from datetime import date
 
+from partyreg_core.calendar import CampaignCalendar
 from partyreg_core.members import MemberQuery, MemberStatus
 from partyreg_core.operators import Role
+from partyreg_core.progress import ProgressBy
 from partyreg_plugins.sqlstore.store import SqlStore
 from tests.plugins.storage import support
 from tests.plugins.storage.support import make_district, register, registration
@@ -66,3 +70,41 @@ def test_counts_stay_within_the_operators_scope(store: SqlStore) -> None:
         (first, 2),
         (second, 1),
     }
+
+
+def test_a_units_progress_by_community(store: SqlStore) -> None:
+    d = make_district(store, units=2, communities=2)
+    city = support.city(store)
+    first, second = (str(c.id) for c in d.communities)
+    places = [(0, 0), (0, 0), (0, 0), (0, 1), (1, 1), (1, 1)]  # (unit, community) per member
+    regs = [registration(d.units[u], d.communities[k]) for u, k in places]
+    store.write_registrations(city, support.batch(rows=len(regs), on=date(2024, 8, 1)), regs)
+    ids = [
+        store.list_members(city, MemberQuery(name=r.name, phone=r.phone)).members[0].id
+        for r in regs
+    ]
+    support.route(store, ids[:2], d, 0)
+    support.route(store, ids[4:5], d, 1)
+    calendar = CampaignCalendar.default(2024)
+    on = date(2024, 9, 30)
+
+    def counts(within: object = None) -> dict[str, tuple[int, int]]:
+        found = store.progress_counts(
+            city,
+            ProgressBy.COMMUNITY,
+            calendar,
+            on,
+            within=within,  # type: ignore[arg-type]
+        )
+        return {c.key: (c.registered, c.routed) for c in found}
+
+    assert counts(d.units[0]) == {first: (3, 2), second: (1, 0)}
+    assert counts(d.units[1]) == {second: (2, 1)}
+    assert counts(d.code) == {first: (3, 2), second: (3, 1)}
+    everyone = counts()
+    assert {k: everyone[k] for k in (first, second)} == counts(d.code)
+    by_unit = store.progress_counts(city, ProgressBy.UNIT, calendar, on, within=d.units[1])
+    assert [(c.key, c.registered) for c in by_unit] == [(str(d.units[1]), 2)]
+    unit_op = support.add_operator(store, Role.UNIT, d.units[1])
+    found = store.progress_counts(unit_op, ProgressBy.COMMUNITY, calendar, on, within=d.units[0])
+    assert found == []  # another unit's members stay out of sight
