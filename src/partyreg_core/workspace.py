@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+import partyreg_core
 from partyreg_core import builtin, documents, progress
 from partyreg_core.assignment import (
     DEFAULT_SPECIALTY_MAP,
@@ -225,7 +226,7 @@ log = logging.getLogger(__name__)
 #: "Today" for operators is the date in Asia/Shanghai (DESIGN.md §9).
 LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 
-DEFAULT_DB = "sqlite:///partyreg.db"
+DEFAULT_DB = partyreg_core.DEFAULT_DB
 
 
 class Workspace:

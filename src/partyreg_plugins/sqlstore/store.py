@@ -99,6 +99,7 @@ from partyreg_plugins.sqlstore.engine import (
 from partyreg_plugins.sqlstore.events import SqlEventRepository
 from partyreg_plugins.sqlstore.feedback import FeedbackStoreMixin
 from partyreg_plugins.sqlstore.history import (
+    DayCodes,
     activity_district_on_day,
     activity_unit_on_day,
     changed_after,
@@ -1955,17 +1956,26 @@ class SqlStore(
         a = activities.c
         with self._tx(actor) as conn:
             key: Any = rollup_column(by)
-            if year is not None and changed_after(conn, date(year, 1, 1)):
+            day: DayCodes | None = None
+            if (
+                year is not None
+                and by in (RollupKey.UNIT, RollupKey.DISTRICT)
+                and changed_after(conn, date(year, 1, 1))
+            ):
+                # the histories joined once where they allow it, else looked up per activity
+                day = DayCodes() if DayCodes.exact(conn) else None
                 if by is RollupKey.UNIT:
-                    key = activity_unit_on_day()
-                elif by is RollupKey.DISTRICT:
-                    key = activity_district_on_day()
+                    key = day.unit() if day is not None else activity_unit_on_day()
+                else:
+                    key = day.district() if day is not None else activity_district_on_day()
             statement = (
                 sa.select(key, sa.func.sum(a.hours), sa.func.count())
                 .where(a.confirmed == sa.true())
                 .group_by(key)
                 .order_by(key)
             )
+            if day is not None:
+                statement = statement.select_from(day.source)
             statement = where(statement, activity_condition(actor.scope))
             if year is not None:
                 statement = statement.where(a.year == year)
