@@ -214,7 +214,7 @@ async def pinyin_keys(db: Path) -> list[tuple[str, float, int]]:
 def prepare_work(db: Path) -> None:
     """Route the store and confirm half the communities' report-in (untimed, once): the work
     screens then have something to show."""
-    from partyreg_core.members import MemberQuery, MemberStatus
+    from partyreg_core.members.model import MemberQuery, MemberStatus
 
     ws = _workspace(db)
     if ws.members(MemberQuery(status=MemberStatus.REGISTERED, limit=0)).total:

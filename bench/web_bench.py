@@ -66,7 +66,7 @@ def _free_port() -> int:
 
 
 def _tokens(db: str, count: int) -> list[str]:
-    from partyreg_core.members import MemberQuery
+    from partyreg_core.members.model import MemberQuery
     from partyreg_core.workspace import Workspace
 
     ws = Workspace(db)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from partyreg_core.members import MemberStatus
+from partyreg_core.members.model import MemberStatus
 from partyreg_core.workspace import Workspace
 
 UNIT = "008.010.001"  # 市民政局机关党委, whose operator is minzheng_dw

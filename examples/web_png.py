@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import uvicorn
 from playwright.sync_api import Page, sync_playwright
 
-from partyreg_core.members import MemberQuery, MemberStatus
+from partyreg_core.members.model import MemberQuery, MemberStatus
 from partyreg_core.workspace import Workspace
 from partyreg_web.app import create_app
 

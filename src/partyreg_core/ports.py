@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from partyreg_core.hours import ActivityTotal, RollupKey
     from partyreg_core.instructors import Instructor
     from partyreg_core.ledger import MemberService
-    from partyreg_core.members import Member, MemberCount, MemberPage, MemberQuery, Route
+    from partyreg_core.members.model import Member, MemberCount, MemberPage, MemberQuery, Route
     from partyreg_core.notices import (
         Attempt,
         Channel,

@@ -83,7 +83,7 @@ from partyreg_core.feedback import (
     suggest_pairings,
     tier_lines,
 )
-from partyreg_core.forms import REGISTRATION_FORM, DataRow, FormKind
+from partyreg_core.forms import DataRow, FormKind
 from partyreg_core.grouping import (
     DEFAULT_LEADER_RULE,
     GroupMember,
@@ -106,13 +106,16 @@ from partyreg_core.importing import (
 from partyreg_core.instructors import Instructor
 from partyreg_core.ledger import MemberService
 from partyreg_core.masking import mask_fields
-from partyreg_core.members import (
+from partyreg_core.members.fields import FIELD_KEYS, registration_cells
+from partyreg_core.members.model import (
     Member,
     MemberCount,
     MemberPage,
     MemberQuery,
     MemberStatus,
     Route,
+)
+from partyreg_core.members.rules import (
     refuse_departed_edit,
     refuse_routed_community_edit,
     refuse_unit_edit,
@@ -835,7 +838,7 @@ class Workspace:
         (``phone``, ``posts``, ``community``, …): the other fields are kept, the whole row is
         judged again like an import, and the change is audited. Returns the member and the
         warnings."""
-        unknown = sorted(set(changes) - set(REGISTRATION_COLUMNS))
+        unknown = sorted(set(changes) - set(FIELD_KEYS))
         if unknown:
             raise ValidationError("member.field", f"不能修改的字段：{', '.join(unknown)}。")
         if not changes:
@@ -3531,29 +3534,6 @@ def _operator_name(name: str) -> str:
             f"操作员名“{name}”不可用：应是该操作员登录系统的用户名（不含空格，最多 64 个字符）。",
         )
     return value
-
-
-#: The canonical 附表1 columns a member's fields are typed in (``partyreg members add|edit``).
-REGISTRATION_COLUMNS = tuple(column.key for column in REGISTRATION_FORM.columns)
-
-
-def registration_cells(member: Member) -> dict[str, str]:
-    """A member's 附表1 cells as text by canonical column (what an export would write)."""
-    return {
-        "unit_code": str(member.unit_code),
-        "name": member.name,
-        "gender": member.gender.value,
-        "unit_and_title": member.unit_and_title,
-        "specialty": member.specialty,
-        "posts": "、".join(member.posts),
-        "phone": member.phone,
-        "address": member.address,
-        "community": member.community.community,
-        "street": member.community.street,
-        "district": member.community.district,
-        "report_type": member.report_type.value,
-        "rank": member.rank,
-    }
 
 
 #: The fields ``activity edit`` may change.

@@ -12,7 +12,7 @@ from typing import Any
 
 from partyreg_core.communities import Community
 from partyreg_core.errors import NotFoundError
-from partyreg_core.members import Member, MemberStatus
+from partyreg_core.members.model import Member, MemberStatus
 from partyreg_core.service import Need
 from partyreg_core.wishes.model import Wish
 from partyreg_core.workspace import Workspace

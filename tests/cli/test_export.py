@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from partyreg_core.members import MemberQuery, Route
+from partyreg_core.members.model import MemberQuery, Route
 from partyreg_core.workspace import Workspace
 from tests.cli.test_import import Cli, registered
 

@@ -12,7 +12,7 @@ import pytest
 
 from partyreg_core.errors import PartyregError
 from partyreg_core.feedback import ServiceEntry
-from partyreg_core.members import MemberQuery, Route
+from partyreg_core.members.model import MemberQuery, Route
 from partyreg_core.records import Rating
 from partyreg_core.workspace import Workspace
 from partyreg_core.years import year_closed_message

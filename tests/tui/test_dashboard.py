@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Static
 
-from partyreg_core.members import MemberStatus
+from partyreg_core.members.model import MemberStatus
 from partyreg_tui.app import PartyregApp
 from partyreg_tui.screens.dashboard import DashboardScreen
 from partyreg_tui.screens.members import UNRESOLVED, MembersScreen

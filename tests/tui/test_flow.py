@@ -9,7 +9,7 @@ import pytest
 from textual.widgets import DataTable, Input
 
 from partyreg_core.feedback import SheetState
-from partyreg_core.members import MemberStatus
+from partyreg_core.members.model import MemberStatus
 from partyreg_core.workspace import Workspace
 from partyreg_tui.app import PartyregApp
 from partyreg_tui.dialogs.choose import ChooseDialog

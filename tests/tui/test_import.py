@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from textual.widgets import DataTable, Static
 
-from partyreg_core.members import MemberQuery
+from partyreg_core.members.model import MemberQuery
 from partyreg_core.workspace import Workspace
 from partyreg_tui.app import PartyregApp
 from partyreg_tui.dialogs.confirm import ConfirmDialog, InputDialog

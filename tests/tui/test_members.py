@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Static
 
-from partyreg_core.members import MemberQuery
+from partyreg_core.members.model import MemberQuery
 from partyreg_core.workspace import Workspace
 from partyreg_tui.app import PartyregApp
 from partyreg_tui.dialogs.edit_member import EditMemberDialog
@@ -104,7 +104,7 @@ async def test_filter_by_status_and_community(app: PartyregApp) -> None:
         expected = app.workspace.members(MemberQuery(community_id=hexia.id, limit=0)).total
         assert screen.page.total == expected > 0  # type: ignore[union-attr]
         assert {m.community_id for m in screen.page.members} == {hexia.id}  # type: ignore[union-attr]
-        from partyreg_core.members import MemberStatus
+        from partyreg_core.members.model import MemberStatus
 
         screen.query_one("#status").value = MemberStatus.REPORTED_IN  # type: ignore[attr-defined]
         await settle(pilot, lambda: screen.wanted.status is MemberStatus.REPORTED_IN)

@@ -17,7 +17,7 @@ import pytest
 import uvicorn
 from starlette.testclient import TestClient
 
-from partyreg_core.members import MemberQuery, Route
+from partyreg_core.members.model import MemberQuery, Route
 from partyreg_core.workspace import Workspace
 from partyreg_web.app import create_app
 from partyreg_web.site import SiteSettings

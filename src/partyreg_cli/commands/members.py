@@ -13,8 +13,11 @@ from partyreg_cli.app import App
 from partyreg_cli.commands.dates import DAY, up_to
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_cli.streaming import stream_json_list
+from partyreg_core.converter import unstructure
 from partyreg_core.errors import NotFoundError, ValidationError
-from partyreg_core.members import Member, MemberQuery, MemberStatus
+from partyreg_core.members.fields import MEMBER_FIELDS
+from partyreg_core.members.fields import labels as labels_of
+from partyreg_core.members.model import Member, MemberQuery, MemberStatus
 from partyreg_core.records import RowIssue, record_id
 from partyreg_core.text import shown
 from partyreg_core.workspace import Workspace, parse_community
@@ -22,35 +25,9 @@ from partyreg_core.workspace import Workspace, parse_community
 
 def member_json(member: Member) -> dict[str, object]:
     """A member as ``members list/show --json`` writes it: every field of 附表1 (normalised)
-    and where the registration stands."""
-    ref = member.community
-    return {
-        "id": member.id,
-        "unit_code": str(member.unit_code),
-        "name": member.name,
-        "gender": member.gender.value,
-        "unit_and_title": member.unit_and_title,
-        "specialty": member.specialty,
-        "posts": list(member.posts),
-        "phone": member.phone,
-        "address": member.address,
-        "community": ref.label,
-        "community_name": ref.community,
-        "street": ref.street,
-        "district": ref.district,
-        "report_type": member.report_type.value,
-        "rank": member.rank,
-        "status": member.status.value,
-        "community_id": member.community_id,
-        "district_code": str(member.district_code) if member.district_code else None,
-        "registered_on": member.registered_on.isoformat() if member.registered_on else None,
-        "routed_on": member.routed_on.isoformat() if member.routed_on else None,
-        "reported_on": member.reported_on.isoformat() if member.reported_on else None,
-        "batch_id": member.batch_id,
-        "retired_on": member.retired_on.isoformat() if member.retired_on else None,
-        "left_on": member.left_on.isoformat() if member.left_on else None,
-        "left_reason": member.left_reason or None,
-    }
+    and where the registration stands — the converter's form, keys from the field table."""
+    data: dict[str, object] = unstructure(member)
+    return data
 
 
 def _query(
@@ -146,17 +123,7 @@ def show(app: App, who: str, phone: str | None, as_json: bool) -> None:
         return
     labels = {
         "id": "编号",
-        "unit_code": "单位代码",
-        "name": "姓名",
-        "gender": "性别",
-        "unit_and_title": "单位及职务",
-        "specialty": "特长",
-        "posts": "认领岗位",
-        "phone": "联系方式",
-        "address": "常住住址",
-        "community": "报到社区",
-        "report_type": "报到类型",
-        "rank": "职级",
+        **labels_of(f for f in MEMBER_FIELDS if f.key not in ("street", "district")),
         "status": "状态",
         "registered_on": "登记日期",
         "routed_on": "分流日期",
@@ -177,31 +144,14 @@ def show(app: App, who: str, phone: str | None, as_json: bool) -> None:
             click.echo(f"{label}：{data[key]}")
 
 
-_FIELD_OPTIONS = (
-    ("unit_code", "--unit", "单位代码，如 008.001.003。"),
-    ("name", "--name", "姓名。"),
-    ("gender", "--gender", "性别：男 或 女。"),
-    ("unit_and_title", "--title", "单位及职务，如 市民政局 科员。"),
-    ("specialty", "--specialty", "特长。"),
-    ("posts", "--posts", "认领岗位代码，如 3、8。"),
-    ("phone", "--phone", "联系方式：手机或带区号的座机。"),
-    ("address", "--address", "常住住址。"),
-    ("community", "--community", "报到社区（社区名）。"),
-    ("street", "--street", "社区所属街道、乡镇。"),
-    ("district", "--district", "所属县区。"),
-    ("report_type", "--report-type", "报到类型：居住地、工作地、其他、联系点。"),
-    ("rank", "--rank", "职级（县处级及以上填写）。"),
-)
-
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _field_options(required: bool) -> Callable[[F], F]:
     def decorate(function: F) -> F:
-        for key, flag, help_text in reversed(_FIELD_OPTIONS):
-            needed = required and key not in ("specialty", "address", "report_type", "rank")
-            function = click.option(flag, key, required=needed, help=help_text)(function)
+        for spec in reversed(MEMBER_FIELDS):
+            needed = required and spec.value_required
+            function = click.option(spec.flag, spec.key, required=needed, help=spec.help)(function)
         return function
 
     return decorate

@@ -15,7 +15,7 @@ from partyreg_cli.app import App
 from partyreg_cli.commands.dates import DAY, up_to
 from partyreg_cli.commands.members import _one, member_json
 from partyreg_cli.output import emit_json, emit_table
-from partyreg_core.members import Member, MemberStatus
+from partyreg_core.members.model import Member, MemberStatus
 from partyreg_core.orgchanges import (
     AppliedChange,
     ChangeKind,

@@ -19,7 +19,7 @@ from partyreg_cli.streaming import stream_json_list
 from partyreg_core.communities import Community
 from partyreg_core.errors import ValidationError
 from partyreg_core.instructors import Instructor
-from partyreg_core.members import MemberQuery, MemberStatus
+from partyreg_core.members.model import MemberQuery, MemberStatus
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.records import RowIssue, record_id
 from partyreg_core.routing import QueueGroup, ReportInResult, RouteOutcome, RoutingRun

@@ -14,9 +14,9 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from partyreg_core.members import Member
+from partyreg_core.members.fields import registration_cells
+from partyreg_core.members.model import Member
 from partyreg_core.records import RowIssue
-from partyreg_core.workspace import registration_cells
 from partyreg_tui.screens.member import FIELD_LABELS
 from partyreg_tui.text import literal, printable
 

@@ -26,7 +26,7 @@ from textual.widgets import DataTable, Static
 from partyreg_core.batches import Batch
 from partyreg_core.calendar import CampaignCalendar, Deadline
 from partyreg_core.errors import PartyregError
-from partyreg_core.members import MemberQuery, MemberStatus
+from partyreg_core.members.model import MemberQuery, MemberStatus
 from partyreg_core.notices import OutboxStatus
 from partyreg_core.operators import Role
 from partyreg_core.orgcodes import OrgCode

@@ -21,7 +21,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Select, Static
 
 from partyreg_core.communities import Community
-from partyreg_core.members import Member, MemberPage, MemberQuery, MemberStatus
+from partyreg_core.members.model import Member, MemberPage, MemberQuery, MemberStatus
 from partyreg_core.operators import Role
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.posts import Post

@@ -14,7 +14,7 @@ import pytest
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from partyreg_core.members import MemberQuery, Route
+from partyreg_core.members.model import MemberQuery, Route
 from partyreg_core.workspace import Workspace
 from partyreg_plugins.templates import (
     ACTIVITY_KINDS,

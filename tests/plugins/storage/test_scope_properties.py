@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from partyreg_core.batches import BatchKind
 from partyreg_core.errors import NotFoundError
 from partyreg_core.hours import RollupKey
-from partyreg_core.members import MemberQuery, MemberStatus, Route
+from partyreg_core.members.model import MemberQuery, MemberStatus, Route
 from partyreg_core.operators import Operator, Role, Scope
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgUnit
 from partyreg_core.plugins import make_plugin_manager
