@@ -217,7 +217,7 @@ def prepare_work(db: Path) -> None:
     from partyreg_core.members.model import MemberQuery, MemberStatus
 
     ws = _workspace(db)
-    if ws.members(MemberQuery(status=MemberStatus.REGISTERED, limit=0)).total:
+    if ws.members.page(MemberQuery(status=MemberStatus.REGISTERED, limit=0)).total:
         ws.route()
         for community in ws.communities()[::2]:
             ws.confirm_community_report_in(str(community.id))
@@ -261,7 +261,7 @@ def main() -> int:
             folder.mkdir(parents=True, exist_ok=True)
             print(f"building a store of {args.rows:,} members in {folder} (not timed)…")
             db = build_store(folder, args.rows)
-        members = _workspace(db).members().total
+        members = _workspace(db).members.page().total
         firsts = [asyncio.run(first_screen(db)) for _ in range(FIRST_SCREEN_RUNS)]
         fresh = first_screen_fresh_process(db)
         keys = asyncio.run(keystrokes(db))

@@ -71,7 +71,7 @@ def _tokens(db: str, count: int) -> list[str]:
 
     ws = Workspace(db)
     try:
-        ids = [m.id for m in ws.iter_members(MemberQuery()) if m.community_id is not None]
+        ids = [m.id for m in ws.members.iter(MemberQuery()) if m.community_id is not None]
         chosen = random.Random(7).sample(ids, count)
         return [ws.signin.invite(i, send=False).url.rsplit("/s/", 1)[1] for i in chosen]
     finally:

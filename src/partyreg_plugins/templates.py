@@ -496,7 +496,7 @@ def _activities(workspace: Workspace, target: Path, options: Any) -> int:
     community = workspace.community(str(text))
     people = [
         (m.id, m.name, m.phone)
-        for m in workspace.iter_members(MemberQuery(community_id=community.id))
+        for m in workspace.members.iter(MemberQuery(community_id=community.id))
         if m.status is not MemberStatus.REGISTERED
     ]
     year = int(options.get("year") or workspace.default_year())

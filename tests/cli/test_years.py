@@ -77,7 +77,7 @@ def run(tmp_path: Path) -> Runner:
     ws.route_members(
         [
             Route(m.id, m.district_code, m.community_id)  # type: ignore[arg-type]
-            for m in ws.iter_members(MemberQuery())
+            for m in ws.members.iter(MemberQuery())
         ]
     )
     ws.close()

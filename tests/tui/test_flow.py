@@ -60,7 +60,7 @@ async def test_from_registrations_to_delivered_sheets(
         routing = app.screen
         assert isinstance(routing, RoutingScreen) and routing.preview is not None
         assert len(routing.preview.members) == support.MEMBERS + 1  # nothing written yet
-        assert all(m.status is MemberStatus.REGISTERED for m in ws.iter_members())
+        assert all(m.status is MemberStatus.REGISTERED for m in ws.members.iter())
         await pilot.press("g")
         await settle(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("y")
@@ -87,7 +87,7 @@ async def test_from_registrations_to_delivered_sheets(
             await settle(
                 pilot, lambda n=left: routing.queue is not None and len(routing.queue) == n
             )  # type: ignore[misc]
-        assert all(m.status is not MemberStatus.REGISTERED for m in ws.iter_members())
+        assert all(m.status is not MemberStatus.REGISTERED for m in ws.members.iter())
 
         # -- 报到: every community's waiting members, all at once ------------------------------
         await pilot.press("f8", "5")
@@ -126,7 +126,7 @@ async def test_from_registrations_to_delivered_sheets(
                 # runs at once): an operator presses A again, and so does the test, twice at most
                 retries += 1
                 assert retries <= 2, "confirming a community's report-in never took effect"
-        assert all(m.status is MemberStatus.REPORTED_IN for m in ws.iter_members())
+        assert all(m.status is MemberStatus.REPORTED_IN for m in ws.members.iter())
 
         # -- 服务: a need, the assignment, the groups, an activity for a whole group -----------
         await pilot.press("f8", "8")

@@ -20,7 +20,8 @@ from partyreg_core.members.fields import labels as labels_of
 from partyreg_core.members.model import Member, MemberQuery, MemberStatus
 from partyreg_core.records import RowIssue, record_id
 from partyreg_core.text import shown
-from partyreg_core.workspace import Workspace, parse_community
+from partyreg_core.records import parse_community
+from partyreg_core.workspace import Workspace
 
 
 def member_json(member: Member) -> dict[str, object]:
@@ -50,8 +51,8 @@ def _status(status: str | None) -> MemberStatus | None:
 def _one(ws: Workspace, who: str, phone: str | None) -> Member:
     number = record_id(who)
     if number is not None:
-        return ws.member(number)
-    found = ws.find_member(who.strip(), phone)
+        return ws.members.get(number)
+    found = ws.members.find(who.strip(), phone)
     if not found:
         raise NotFoundError("member.not_found", f"没有找到党员“{shown(who)}”（或不在你的范围内）。")
     if len(found) > 1:
@@ -87,7 +88,7 @@ def list_members(
     """列出党员：附表1 的全部字段和登记状态（已离开的党员加 --include-left 才列出）。"""
     ws = app.workspace
     query = attrs.evolve(_query(ws, unit, community, status), include_left=include_left)
-    found: Iterator[Member] = ws.iter_members(query)
+    found: Iterator[Member] = ws.members.iter(query)
     if as_json:
         stream_json_list(member_json(m) for m in found)
         return
@@ -171,10 +172,10 @@ def add(app: App, /, on: date | None, as_json: bool, **fields: str | None) -> No
     """登记一名党员（与导入附表1 的规则相同）。"""
     ws = app.workspace
     day = up_to(ws.today(), on, "登记日期")
-    registration, warnings = ws.registration_from_fields(
+    registration, warnings = ws.members.from_fields(
         {k: v for k, v in fields.items() if v is not None}, on=day
     )
-    member = ws.add_member(registration, on=day)
+    member = ws.members.add(registration, on=day)
     _warn(warnings)
     if as_json:
         emit_json(member_json(member))
@@ -194,7 +195,7 @@ def edit(
     """修改一名党员的登记信息（只改给出的字段，改动记入审计日志）。"""
     ws = app.workspace
     member = _one(ws, who, match_phone)
-    updated, warnings = ws.edit_member(
+    updated, warnings = ws.members.edit(
         member.id, {k: v for k, v in fields.items() if v is not None}
     )
     _warn(warnings)
@@ -214,7 +215,7 @@ def remove(app: App, who: str, phone: str | None, reason: str, as_json: bool) ->
     """删除一名误登记的党员（已分流或已有活动记录的不能删除）。"""
     ws = app.workspace
     member = _one(ws, who, phone)
-    removed = ws.remove_member(member.id, reason)
+    removed = ws.members.remove(member.id, reason)
     if as_json:
         emit_json(member_json(removed))
         return

@@ -127,7 +127,7 @@ def community_show(app: App, which: str, as_json: bool) -> None:
     found = ws.community(which)
     data = community_json(found, ws.instructors())
     counts = {s.value: 0 for s in (MemberStatus.ROUTED, MemberStatus.REPORTED_IN)}
-    for member in ws.iter_members(MemberQuery(community_id=found.id)):
+    for member in ws.members.iter(MemberQuery(community_id=found.id)):
         if member.status.value in counts:
             counts[member.status.value] += 1
     data["members"] = counts

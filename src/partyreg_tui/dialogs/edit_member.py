@@ -99,7 +99,7 @@ class EditMemberDialog(ModalScreen[Member | None]):
     def save(self, changes: dict[str, str]) -> None:
         """Write the edit through the facade (worker thread)."""
         try:
-            member, warnings = self.app.workspace.edit_member(  # type: ignore[attr-defined]
+            member, warnings = self.app.workspace.members.edit(  # type: ignore[attr-defined]
                 self.member.id, changes
             )
         except Exception as error:

@@ -190,7 +190,7 @@ class MemberScreen(PartyregScreen):
         """Read the member (worker thread)."""
         ws = self.workspace
         try:
-            member = ws.member(self.member_id)
+            member = ws.members.get(self.member_id)
             unit = ws.org_tree.find(member.unit_code)
             history = list(
                 ws.audit(subject=f"member:{member.id}", newest_first=True, limit=HISTORY_LIMIT)

@@ -256,7 +256,7 @@ class MembersScreen(PartyregScreen):
         wanted = self.wanted
         started = time.perf_counter()
         try:
-            page = self.workspace.members(wanted.query())
+            page = self.workspace.members.page(wanted.query())
         except Exception as error:
             self.show_error(error)
             return

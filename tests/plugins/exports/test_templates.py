@@ -144,7 +144,7 @@ def _route_everyone(cli: Cli) -> None:
     ws = Workspace(cli.db)
     routes = [
         Route(m.id, m.district_code, m.community_id)  # type: ignore[arg-type]
-        for m in ws.iter_members(MemberQuery())
+        for m in ws.members.iter(MemberQuery())
         if m.community_id is not None
     ]
     ws.route_members(routes)
