@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from partyreg_core.hours import ActivityTotal, RollupKey
     from partyreg_core.instructors import Instructor
     from partyreg_core.ledger import MemberService
+<<<<<<< HEAD
     from partyreg_core.members import (
         Member,
         MemberCount,
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
         MemberStatus,
         Route,
     )
+=======
+    from partyreg_core.members.model import Member, MemberCount, MemberPage, MemberQuery, Route
+>>>>>>> h4-members
     from partyreg_core.notices import (
         Attempt,
         Channel,

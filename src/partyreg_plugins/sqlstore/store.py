@@ -49,13 +49,15 @@ from partyreg_core.errors import (
 )
 from partyreg_core.hours import ActivityTotal, RollupKey
 from partyreg_core.importing import no_gc
-from partyreg_core.members import (
+from partyreg_core.members.model import (
     Member,
     MemberCount,
     MemberPage,
     MemberQuery,
     MemberStatus,
     Route,
+)
+from partyreg_core.members.rules import (
     refuse_departed_edit,
     refuse_routed_community_edit,
     refuse_unit_edit,
