@@ -124,7 +124,7 @@ m 列出截止日期临近时将发出的催办提醒，确认后发出（县区
         table.focus()
         self.load()
 
-    def on_screen_resume(self) -> None:
+    def on_return(self) -> None:
         self.load()
 
     def _name_width(self) -> int:
