@@ -8,7 +8,7 @@ from __future__ import annotations
 from textual.widgets import DataTable, Input
 
 from partyreg_core.feedback import SheetState
-from partyreg_core.members import MemberStatus
+from partyreg_core.members.model import MemberStatus
 from partyreg_core.workspace import Workspace
 from partyreg_tui.app import PartyregApp
 from partyreg_tui.dialogs.choose import ChooseDialog
@@ -54,7 +54,7 @@ async def test_from_registrations_to_delivered_sheets(
         routing = app.screen
         assert isinstance(routing, RoutingScreen) and routing.preview is not None
         assert len(routing.preview.members) == support.MEMBERS + 1  # nothing written yet
-        assert all(m.status is MemberStatus.REGISTERED for m in ws.iter_members())
+        assert all(m.status is MemberStatus.REGISTERED for m in ws.members.iter())
         await pilot.press("g")
         await settle(pilot, lambda: isinstance(app.screen, ConfirmDialog))
         await pilot.press("y")
@@ -81,7 +81,7 @@ async def test_from_registrations_to_delivered_sheets(
             await settle(
                 pilot, lambda n=left: routing.queue is not None and len(routing.queue) == n
             )  # type: ignore[misc]
-        assert all(m.status is not MemberStatus.REGISTERED for m in ws.iter_members())
+        assert all(m.status is not MemberStatus.REGISTERED for m in ws.members.iter())
 
         # -- 报到: every community's waiting members, all at once ------------------------------
         await pilot.press("f8", "5")
@@ -111,7 +111,7 @@ async def test_from_registrations_to_delivered_sheets(
             await settle(pilot, lambda: isinstance(app.screen, ConfirmDialog))
             await pilot.press("y")
             await settle(pilot, lambda b=before: waiting() < b)  # type: ignore[misc]
-        assert all(m.status is MemberStatus.REPORTED_IN for m in ws.iter_members())
+        assert all(m.status is MemberStatus.REPORTED_IN for m in ws.members.iter())
 
         # -- 服务: a need, the assignment, the groups, an activity for a whole group -----------
         await pilot.press("f8", "8")

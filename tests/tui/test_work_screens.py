@@ -69,7 +69,7 @@ async def test_progress_by_level_with_a_districts_units_and_the_circular(app: Pa
             lambda: screen.report is not None and screen.report.by is ProgressBy.COMMUNITY,
         )
         assert screen.unit == unit
-        members = list(ws.iter_members())
+        members = list(ws.members.iter())
         expected: dict[str, int] = {}
         for m in members:
             if str(m.unit_code).startswith(unit):  # "": those whose community is unresolved
@@ -107,7 +107,7 @@ async def test_a_refused_activity_is_one_chinese_line_and_nothing_is_written(
         )
         await pilot.press("4", "i")
         await settle(pilot, lambda: isinstance(app.screen, FormDialog))
-        member = next(m for m in ws.iter_members() if m.community_id == 1)
+        member = next(m for m in ws.members.iter() if m.community_id == 1)
         await pilot.press(*str(member.id), "tab", "tab", *"打扫楼道", "tab")
         app.screen.query_one("#field-hours").value = "30"  # type: ignore[attr-defined]
         await pilot.press("ctrl+s")

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from partyreg_core.calendar import CampaignCalendar
 from partyreg_core.changes import ChangeRequest, ChangeStatus
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
-from partyreg_core.members import MemberStatus
+from partyreg_core.members.model import MemberStatus
 from partyreg_core.operators import Actor, Role
 from partyreg_core.orgcodes import OrgCode, parse_code
 from partyreg_core.progress import (

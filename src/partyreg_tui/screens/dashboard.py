@@ -25,8 +25,8 @@ from textual.widgets import DataTable, Static
 from partyreg_core.batches import Batch
 from partyreg_core.calendar import CampaignCalendar, Deadline
 from partyreg_core.errors import PartyregError
-from partyreg_core.members import MemberQuery, MemberStatus
-from partyreg_core.notices import OutboxStatus
+from partyreg_core.members.model import MemberQuery, MemberStatus
+from partyreg_core.notify.model import OutboxStatus
 from partyreg_core.operators import Role
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.progress import COMPLETION_RULE, ProgressBy, ProgressRow
@@ -148,7 +148,7 @@ def load_todo(
         )
     add(
         "failed", "发送失败的消息",
-        lambda: workspace.notification_counts().get(OutboxStatus.FAILED, 0),
+        lambda: workspace.notify.counts().get(OutboxStatus.FAILED, 0),
         "条（通知屏幕，f 筛选、t 重发）", "notify",
     )  # fmt: skip
     return tuple(items)
@@ -179,7 +179,7 @@ def load_dashboard(workspace: Workspace) -> DashboardData:
         lambda: dict.fromkeys(MemberStatus, 0)
     )
     own = actor.scope.code
-    for count in workspace.member_counts(depth=depth):
+    for count in workspace.members.counts(depth=depth):
         totals[count.status] += count.count
         # members routed in from units outside the operator's own code share one line
         key = count.unit if own is None or count.unit.is_within(own) else None
@@ -193,7 +193,7 @@ def load_dashboard(workspace: Workspace) -> DashboardData:
             name = unit.name if unit is not None else str(code)
         groups.append(Group(code, name, counts))
     groups.sort(key=lambda g: (g.code is None, g.code.segments if g.code else ()))
-    unresolved = workspace.members(MemberQuery(community_resolved=False, limit=0)).total
+    unresolved = workspace.members.page(MemberQuery(community_resolved=False, limit=0)).total
     batches = tuple(workspace.batches()[:RECENT_BATCHES])
     label = "县区 / 市直党工委" if depth == 2 and actor.scope.role is Role.CITY else "单位"
     rates, total = completion_rates(workspace, today, depth)

@@ -14,7 +14,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Static
 
 from partyreg_core.audit import AuditEntry
-from partyreg_core.members import REGISTRATION_FIELDS, Member
+from partyreg_core.members.fields import MEMBER_FIELDS, REGISTRATION_FIELDS, labels
+from partyreg_core.members.model import Member
 from partyreg_core.operators import Scope
 from partyreg_core.posts import PostCatalog
 from partyreg_tui.screens.audit import action_label
@@ -24,22 +25,9 @@ from partyreg_tui.text import fit, literal, local_time
 #: How many of the member's audit entries the detail view shows.
 HISTORY_LIMIT = 50
 
-#: 附表1's columns in the form's order, as the detail view and the edit form label them.
-FIELD_LABELS = (
-    ("unit_code", "单位代码"),
-    ("name", "姓名"),
-    ("gender", "性别"),
-    ("unit_and_title", "单位及职务"),
-    ("specialty", "特长"),
-    ("posts", "认领岗位"),
-    ("phone", "联系方式"),
-    ("address", "常住住址"),
-    ("community", "报到社区"),
-    ("street", "社区所属街道、乡镇"),
-    ("district", "所属县区"),
-    ("report_type", "报到类型"),
-    ("rank", "职级"),
-)
+#: 附表1's columns in the form's order, as the detail view and the edit form label them
+#: (from the field table, :mod:`partyreg_core.members.fields`).
+FIELD_LABELS = tuple(labels().items())
 
 
 def post_names(member: Member, catalog: PostCatalog) -> str:
@@ -53,7 +41,6 @@ def post_names(member: Member, catalog: PostCatalog) -> str:
 
 def detail_rows(member: Member, catalog: PostCatalog, unit_name: str) -> list[tuple[str, Text]]:
     """The detail view's lines: label, value (literal)."""
-    ref = member.community
     if member.community_id is None:
         resolved = Text("? 不在社区通讯录中，待县区确认", style="bold")
     else:
@@ -63,24 +50,20 @@ def detail_rows(member: Member, catalog: PostCatalog, unit_name: str) -> list[tu
         ("分流日期", member.routed_on),
         ("报到日期", member.reported_on),
     ]
-    rows: list[tuple[str, Text]] = [
-        ("编号", literal(member.id)),
-        ("单位代码", literal(f"{member.unit_code} {unit_name}".strip())),
-        ("姓名", literal(member.name, "bold")),
-        ("性别", literal(member.gender.value)),
-        ("单位及职务", literal(member.unit_and_title)),
-        ("特长", literal(member.specialty)),
-        ("认领岗位", literal(post_names(member, catalog))),
-        ("联系方式", literal(member.phone)),
-        ("常住住址", literal(member.address)),
-        ("报到社区", literal(ref.community)),
-        ("社区所属街道、乡镇", literal(ref.street)),
-        ("所属县区", literal(ref.district)),
-        ("社区确认", resolved),
-        ("报到类型", literal(member.report_type.value)),
-        ("职级", literal(member.rank)),
-        ("状态", literal(member.status.label, "bold")),
-    ]
+    rows: list[tuple[str, Text]] = [("编号", literal(member.id))]
+    for spec in MEMBER_FIELDS:  # 附表1's fields in the form's order (the field table)
+        if spec.key == "unit_code":
+            value = literal(f"{member.unit_code} {unit_name}".strip())
+        elif spec.key == "name":
+            value = literal(member.name, "bold")
+        elif spec.key == "posts":
+            value = literal(post_names(member, catalog))
+        else:
+            value = literal(spec.cell(member))
+        rows.append((spec.shown_as, value))
+        if spec.key == "district":
+            rows.append(("社区确认", resolved))
+    rows.append(("状态", literal(member.status.label, "bold")))
     rows += [(label, literal(day.isoformat() if day else "")) for label, day in dates]
     rows.append(("导入批次", literal(member.batch_id or "")))
     return rows
@@ -210,7 +193,7 @@ class MemberScreen(PartyregScreen):
         """Read the member (worker thread)."""
         ws = self.workspace
         try:
-            member = ws.member(self.member_id)
+            member = ws.members.get(self.member_id)
             unit = ws.org_tree.find(member.unit_code)
             history = list(
                 ws.audit(subject=f"member:{member.id}", newest_first=True, limit=HISTORY_LIMIT)

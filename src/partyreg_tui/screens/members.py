@@ -24,7 +24,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Select, Static
 
 from partyreg_core.communities import Community
-from partyreg_core.members import Member, MemberPage, MemberQuery, MemberStatus
+from partyreg_core.members.model import Member, MemberPage, MemberQuery, MemberStatus
 from partyreg_core.operators import Role
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.posts import Post
@@ -271,7 +271,7 @@ class MembersScreen(PartyregScreen):
         started = time.perf_counter()
         page: MemberPage | None = None
         try:
-            page = self.workspace.members(wanted.query())
+            page = self.workspace.members.page(wanted.query())
         except Exception as error:
             self.show_error(error)
         self.post_message(self.Loaded(wanted, page, time.perf_counter() - started))

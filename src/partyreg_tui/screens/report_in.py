@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Static
 
 from partyreg_core.changes import ChangeRequest
 from partyreg_core.communities import Community
-from partyreg_core.members import Member, MemberStatus
+from partyreg_core.members.model import Member, MemberStatus
 from partyreg_core.routing import ReportInResult
 from partyreg_tui.screens.base import WorkScreen, keep_cursor, row_key
 from partyreg_tui.text import fit, literal, number
