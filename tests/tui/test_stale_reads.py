@@ -14,7 +14,7 @@ import asyncio
 import threading
 from typing import Any
 
-from partyreg_core.members import MemberStatus
+from partyreg_core.members.model import MemberStatus
 from partyreg_core.workspace import Workspace
 from partyreg_tui.app import PartyregApp
 from partyreg_tui.dialogs.confirm import ConfirmDialog

@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import date
 
 from partyreg_core.calendar import CampaignCalendar
-from partyreg_core.members import MemberQuery, MemberStatus
+from partyreg_core.members.model import MemberQuery, MemberStatus
 from partyreg_core.operators import Role
 from partyreg_core.progress import ProgressBy
 from partyreg_plugins.sqlstore.store import SqlStore
