@@ -263,7 +263,7 @@ class DashboardScreen(PartyregScreen):
     def on_mount(self) -> None:
         self.load()
 
-    def on_screen_resume(self) -> None:
+    def on_return(self) -> None:
         # back from an import or an undo: the numbers may have changed
         if self.data is not None:
             self.load()
