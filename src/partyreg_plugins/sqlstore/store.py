@@ -108,7 +108,7 @@ from partyreg_plugins.sqlstore.history import (
     changed_after,
 )
 from partyreg_plugins.sqlstore.journal import journal_of, restore
-from partyreg_plugins.sqlstore.notify import NotifyStoreMixin
+from partyreg_plugins.sqlstore.notify import SqlNotify
 from partyreg_plugins.sqlstore.nudges import SqlNudges
 from partyreg_plugins.sqlstore.orgchanges import OrgChangesMixin
 from partyreg_plugins.sqlstore.points import SqlPoints
@@ -282,7 +282,6 @@ class SqlStore(
     DocumentsStoreMixin,
     RoutingStore,
     ProgressStore,
-    NotifyStoreMixin,
     ServiceStoreMixin,
     FeedbackStoreMixin,
     OrgChangesMixin,
@@ -322,6 +321,11 @@ class SqlStore(
     def wishes(self) -> SqlWishes:
         """Residents' wishes (:mod:`.wishes`)."""
         return SqlWishes(self)
+
+    @cached_property
+    def notify(self) -> SqlNotify:
+        """Notification channels and the outbox (:mod:`.notify`)."""
+        return SqlNotify(self)
 
     @cached_property
     def points(self) -> SqlPoints:

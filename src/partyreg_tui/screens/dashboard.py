@@ -26,7 +26,7 @@ from partyreg_core.batches import Batch
 from partyreg_core.calendar import CampaignCalendar, Deadline
 from partyreg_core.errors import PartyregError
 from partyreg_core.members.model import MemberQuery, MemberStatus
-from partyreg_core.notices import OutboxStatus
+from partyreg_core.notify.model import OutboxStatus
 from partyreg_core.operators import Role
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.progress import COMPLETION_RULE, ProgressBy, ProgressRow
@@ -148,7 +148,7 @@ def load_todo(
         )
     add(
         "failed", "发送失败的消息",
-        lambda: workspace.notification_counts().get(OutboxStatus.FAILED, 0),
+        lambda: workspace.notify.counts().get(OutboxStatus.FAILED, 0),
         "条（通知屏幕，f 筛选、t 重发）", "notify",
     )  # fmt: skip
     return tuple(items)

@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from partyreg_core.notices import Channel, DeliveryReport, OutboxMessage, OutboxStatus, Outcome
+from partyreg_core.notify.model import Channel, DeliveryReport, OutboxMessage, OutboxStatus, Outcome
 from partyreg_tui.screens.base import WorkScreen, keep_cursor, row_key
 from partyreg_tui.text import fit, literal, local_time, number
 
@@ -127,9 +127,9 @@ x 立即发送所有到期的待发送消息。
         def read() -> Outbox:
             # the thread only reads: the screen's state changes in _loaded, on its own thread
             return (
-                ws.notifications(status, limit=OUTBOX_ROWS),
-                ws.notification_counts(),
-                ws.notify_channels(),
+                ws.notify.messages(status, limit=OUTBOX_ROWS),
+                ws.notify.counts(),
+                ws.notify.channels(),
                 {c.id: c.label for c in ws.communities()},
             )
 
@@ -231,7 +231,7 @@ x 立即发送所有到期的待发送消息。
         def go() -> None:
             self.run(
                 "正在重新排队……",
-                lambda: self.workspace.retry_notification(message.id),
+                lambda: self.workspace.notify.retry(message.id),
                 lambda queued: (
                     self.notify(f"已重新排队 {len(queued)} 条消息，按 x 立即发送。", markup=False),
                     self.load(),
@@ -250,7 +250,7 @@ x 立即发送所有到期的待发送消息。
                 return
 
             def go() -> None:
-                self.run("正在发送……", lambda: ws.deliver_notifications(timeout=10), self._sent)
+                self.run("正在发送……", lambda: ws.notify.deliver(timeout=10), self._sent)
 
             self.ask("立即发送？", f"将发送 {len(due)} 条到期的消息。", go, yes="发送")
 
