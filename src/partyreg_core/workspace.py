@@ -14,10 +14,9 @@ import logging
 import os
 import secrets
 import shlex
-import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any, cast
@@ -48,7 +47,7 @@ from partyreg_core.batches import (
 from partyreg_core.calendar import CampaignCalendar, Deadline
 from partyreg_core.changes import ChangeRequest, ChangeStatus, clean_reason, parse_target
 from partyreg_core.communities import Community, community_key
-from partyreg_core.directory import DirectoryIndex, validate_directory_entry
+from partyreg_core.directory import validate_directory_entry
 from partyreg_core.documents import IssuedDocument
 from partyreg_core.errors import (
     ConflictError,
@@ -56,7 +55,6 @@ from partyreg_core.errors import (
     NotPermittedError,
     PartyregError,
     PluginError,
-    TemporaryError,
     ValidationError,
 )
 from partyreg_core.events.service import EventService
@@ -84,7 +82,7 @@ from partyreg_core.feedback import (
     suggest_pairings,
     tier_lines,
 )
-from partyreg_core.forms import REGISTRATION_FORM, DataRow, FormKind
+from partyreg_core.forms import DataRow, FormKind
 from partyreg_core.grouping import (
     DEFAULT_LEADER_RULE,
     GroupMember,
@@ -105,44 +103,20 @@ from partyreg_core.importing import (
     import_file,
 )
 from partyreg_core.instructors import Instructor
-from partyreg_core.ledger import MemberService
+from partyreg_core.ledger import MemberService as ServiceRecord
 from partyreg_core.masking import mask_fields
-from partyreg_core.members import (
+from partyreg_core.members.model import (
     Member,
-    MemberCount,
-    MemberPage,
     MemberQuery,
     MemberStatus,
     Route,
-    refuse_departed_edit,
-    refuse_routed_community_edit,
-    refuse_unit_edit,
+)
+from partyreg_core.members.rules import (
     serves_in,
 )
+from partyreg_core.members.service import MemberService
 from partyreg_core.normalize import normalize_name, normalize_phone
-from partyreg_core.notices import (
-    Attempt,
-    Channel,
-    DeliveryReport,
-    NewMessage,
-    Notice,
-    NotifyConfig,
-    OutboxMessage,
-    OutboxStatus,
-    Outcome,
-    Target,
-    TargetKind,
-    TargetPlace,
-    check_channel_name,
-    check_stored_settings,
-    idempotency_key,
-    member_channel_targets,
-    parse_deployment,
-    resolve_settings,
-)
-from partyreg_core.notices import (
-    parse_target as parse_notify_target,
-)
+from partyreg_core.notify.service import NotifyService
 from partyreg_core.nudges.service import NudgeService
 from partyreg_core.operators import Actor, Operator, Role, Scope, parse_role
 from partyreg_core.orgchanges import OrgChange, OrgChangeRecord, OrgPlan, parse_change_rows
@@ -167,8 +141,6 @@ from partyreg_core.ports import (
     InitReport,
     Login,
     LoginKind,
-    Message,
-    Notifier,
     Store,
     StoreCheck,
 )
@@ -184,9 +156,9 @@ from partyreg_core.records import (
     RowIssue,
     Severity,
     SheetStatus,
+    parse_community,
     record_id,
 )
-from partyreg_core.registrations import RegistrationContext, validate_registration
 from partyreg_core.retention import RETENTION_SETTING, RetentionReport, retention_years
 from partyreg_core.routing import (
     QueueGroup,
@@ -270,8 +242,6 @@ class Workspace:
             identity = FixedIdentity(os_user) if os_user is not None else OsIdentity()
         self._identity_provider = identity
         self._clock = clock or (lambda: datetime.now(UTC))
-        #: the outbox ids queued while a reminder runs (the messages of its batch)
-        self._enqueued: list[int] | None = None
 
     @cached_property
     def identity(self) -> Identity:
@@ -532,7 +502,7 @@ class Workspace:
         # what this workspace read once (the org tree, the posts) is shared; what is the
         # acting identity's own is not
         child.__dict__ = {
-            k: v for k, v in self.__dict__.items() if k not in ("actor", "signin", "outbox_tally")
+            k: v for k, v in self.__dict__.items() if k not in ("actor", "signin", "notify")
         }
         child.__dict__["actor"] = attrs.evolve(self.actor, member=member_id)
         return child
@@ -736,42 +706,22 @@ class Workspace:
 
     # -- members ----------------------------------------------------------------------------
 
-    def _masked(self, member: Member) -> Member:
-        if self.actor.member is not None and self.actor.member == member.id:
-            return member  # a signed-in member sees their own record in full
-        scope = self.actor.scope
-        if scope.sees_full_phone and scope.sees_full_address:
-            return member
-        return attrs.evolve(
-            member, phone=scope.phone(member.phone), address=scope.address(member.address)
+    @cached_property
+    def members(self) -> MemberService:
+        """Members (:mod:`partyreg_core.members`): pages, counts, one member, registering,
+        editing, removing, transfer, retirement, leaving — masked as the role requires."""
+        return MemberService(
+            repository=self.store,
+            actor=lambda: self.actor,
+            today=self.today,
+            org_tree=lambda: self.org_tree,
+            post_catalog=lambda: self.post_catalog,
+            communities=lambda: self.store.communities(),
+            community=lambda text: self.community(text),
+            code=self._code,
+            write=self.write_registrations,
+            changed=self._changed_event,
         )
-
-    def members(self, query: MemberQuery | None = None) -> MemberPage:
-        """A page of members within the operator's scope (masked as the role requires)."""
-        page = self.store.list_members(self.actor, query or MemberQuery())
-        return attrs.evolve(page, members=tuple(self._masked(m) for m in page.members))
-
-    def iter_members(self, query: MemberQuery | None = None) -> Iterator[Member]:
-        """Every member matching ``query`` within the scope, streamed (for complete output)."""
-        for member in self.store.iter_members(self.actor, query or MemberQuery()):
-            yield self._masked(member)
-
-    def member_counts(
-        self, query: MemberQuery | None = None, *, depth: int = 2
-    ) -> list[MemberCount]:
-        """How many members matching ``query`` within the scope have each status, by unit code
-        cut to ``depth`` segments (2: by district or city work committee, 3: by their units)."""
-        return self.store.count_members(self.actor, query or MemberQuery(), depth)
-
-    def member(self, member_id: int) -> Member:
-        """One member within the scope (``NotFoundError`` otherwise, revealing nothing)."""
-        return self._masked(self.store.get_member(self.actor, member_id))
-
-    def find_member(self, name: str, phone: str | None = None) -> list[Member]:
-        """Members within the scope named ``name`` (and with ``phone``), those who left too."""
-        query = MemberQuery(name=name, phone=phone, include_left=True)
-        page = self.store.list_members(self.actor, query)
-        return [self._masked(m) for m in page.members]
 
     def write_registrations(
         self,
@@ -790,105 +740,6 @@ class Workspace:
         if result.committed:
             self._imported(batch, result.written)
         return result
-
-    def registration_from_fields(
-        self, fields: Mapping[str, str], *, on: date | None = None
-    ) -> tuple[Registration, list[RowIssue]]:
-        """Judge one member's 附表1 fields (canonical column → text as typed) by the same rules
-        as an import; return the registration and its warnings, or raise
-        :class:`ValidationError` naming every error."""
-        scope = self.actor.scope
-        codes = None if scope.role is Role.CITY else ([scope.code] if scope.code else [])
-        context = RegistrationContext(
-            tree=self.org_tree,
-            posts=self.post_catalog,
-            directory=DirectoryIndex(c.entry for c in self.communities()),
-            today=on or self.today(),
-            scope=codes,
-        )
-        result = validate_registration(DataRow.of(FormKind.REGISTRATIONS, 1, fields), context)
-        if result.record is None:
-            errors = result.errors
-            raise ValidationError(
-                errors[0].code if errors else "member.invalid",
-                "；".join(f"{i.column}：{i.message}" for i in errors) or "登记信息不完整。",
-            )
-        return result.record, list(result.warnings)
-
-    def add_member(self, registration: Registration, *, on: date | None = None) -> Member:
-        """Register one member by hand (``members add``)."""
-        result = self.write_registrations([registration], on=on)
-        if result.rejected:
-            rejection = result.rejected[0]
-            error = NotPermittedError if rejection.code == "scope.denied" else ConflictError
-            raise error(rejection.code, rejection.message)
-        if not result.new:
-            raise ConflictError(
-                "member.exists",
-                f"{registration.name}（{registration.phone}）已经登记过了：要修改请用 partyreg members edit。",
-            )
-        return self.find_member(registration.name, registration.phone)[0]
-
-    def edit_member(
-        self, member_id: int, changes: Mapping[str, str]
-    ) -> tuple[Member, list[RowIssue]]:
-        """Change fields of a member's 附表1 row, given as text by canonical column
-        (``phone``, ``posts``, ``community``, …): the other fields are kept, the whole row is
-        judged again like an import, and the change is audited. Returns the member and the
-        warnings."""
-        unknown = sorted(set(changes) - set(REGISTRATION_COLUMNS))
-        if unknown:
-            raise ValidationError("member.field", f"不能修改的字段：{', '.join(unknown)}。")
-        if not changes:
-            raise ValidationError(
-                "member.nothing", "没有要修改的字段：请给出如 --phone 13912345678。"
-            )
-        current = self.store.get_member(self.actor, member_id)
-        refuse_departed_edit(current)
-        if "unit_code" in changes:  # before the row is judged: whatever code it names
-            refuse_unit_edit(current, self._code(changes["unit_code"]))
-        cells = {**registration_cells(current), **changes}
-        if "community" in changes:
-            cells.update(self._community_cells(changes["community"]))
-        registration, warnings = self.registration_from_fields(cells)
-        # the rules of an edit, the same for the CLI and the terminal UI's form (decision 0074)
-        refuse_unit_edit(current, registration.unit_code)
-        if {"community", "street", "district"} & set(changes):
-            refuse_routed_community_edit(current, registration.community)
-        else:  # untouched: kept exactly as stored, however the row re-normalises
-            registration = attrs.evolve(registration, community=current.community)
-        saved = self.store.update_member(self.actor, member_id, registration)
-        self._changed("member.edit", f"member:{member_id}", None, dict(changes))
-        return self._masked(saved), warnings
-
-    def _community_cells(self, text: str) -> dict[str, str]:
-        """A community given to an edit as ``县区/街道/社区``, a directory id or a name, as the
-        three cells of 附表1: a path or an id is found in the directory (as the import and
-        ``change request`` find it); a name names the directory community of that name when
-        there is exactly one, else it stays a name within the member's street and district."""
-        text = text.strip()
-        if text.isdigit():
-            found = self.community(text)
-        elif "/" in text or "／" in text:
-            try:
-                found = self.community(text)
-            except NotFoundError:  # not in the directory: it waits in the route queue
-                ref = parse_community(text)
-                return {"community": ref.community, "street": ref.street, "district": ref.district}
-        else:
-            named = [c for c in self.store.communities() if c.name == text]
-            if len(named) != 1:
-                return {"community": text}
-            found = named[0]
-        return {"community": found.name, "street": found.street, "district": found.district}
-
-    def remove_member(self, member_id: int, reason: str) -> Member:
-        """Remove a member nothing has been built on yet."""
-        if not reason.strip():
-            raise ValidationError("member.reason", "删除党员需要说明原因：--reason …。")
-        removed = self.store.remove_member(self.actor, member_id, reason.strip())
-        self._changed("member.remove", f"member:{member_id}", {"name": removed.name}, None)
-        return self._masked(removed)
 
     def route_members(self, routes: Sequence[Route], *, on: date | None = None) -> int:
         """Route members to a district and community."""
@@ -1125,7 +976,7 @@ class Workspace:
             community=self.community,
             refuse_closed_year=self.refuse_closed_year,
             check_entries=self._check_entries,
-            member=self.member,
+            member=lambda member_id: self.members.get(member_id),
         )
 
     # -- issued documents (check codes) ------------------------------------------------------
@@ -1320,7 +1171,7 @@ class Workspace:
         except Exception:  # an event handler must not undo or hide a committed change
             log.exception("partyreg_on_changed handler failed for %s", subject)
 
-    # -- residents' wishes, points, nudges (feature packages, wired here only) -------------
+    # -- feature packages (wired here only) -------------
 
     @cached_property
     def wishes(self) -> WishService:
@@ -1333,6 +1184,22 @@ class Workspace:
             post=lambda community, text: self._post_for(community, text).code,
             check_entries=self._check_entries,
             changed=self._changed_event,
+        )
+
+    @cached_property
+    def notify(self) -> NotifyService:
+        """Notification channels and the outbox (:mod:`partyreg_core.notify`)."""
+        return NotifyService(
+            repository=self.store.notify,
+            actor=lambda: self.actor,
+            now=self.now,
+            notifiers=lambda: collect_notifiers(self.pm),
+            changed=self._changed_event,
+            audit=lambda action, subject, before, after: self.store.append_audit(
+                self.actor, action, subject, before, after
+            ),
+            batch=lambda kind, file, rows: self._batch(kind, file, rows, None),
+            record_batch=lambda batch, ids: self.store.record_message_batch(self.actor, batch, ids),
         )
 
     @cached_property
@@ -1357,7 +1224,7 @@ class Workspace:
             setting=self.setting,
             set_setting=self.set_setting,
             feedback_deadline=lambda year: self.calendar(year).confirmation_due,
-            notify=self.notify,
+            notify=self.notify.queue,
             changed=self._changed_event,
         )
 
@@ -1551,26 +1418,11 @@ class Workspace:
         )
         if batch is not None and any(m.changed for m in run.members):
             run = attrs.evolve(run, batch_id=batch.id)
-            with self._queued_by(batch):  # the route's messages are part of its batch
+            with self.notify.queued_by(batch):  # the route's messages are part of its batch
                 self._route_events(run)
         elif not dry_run:
             self._route_events(run)
         return run
-
-    @contextmanager
-    def _queued_by(self, batch: Batch) -> Iterator[list[int]]:
-        """Collect the outbox messages queued inside the block and record them under
-        ``batch`` (an undo withdraws those not yet sent; decision 0109)."""
-        outer, self._enqueued = self._enqueued, []
-        collected = self._enqueued
-        try:
-            yield collected
-        finally:
-            self._enqueued = outer
-        if outer is not None:
-            outer.extend(collected)
-        if collected:
-            self.store.record_message_batch(self.actor, batch, collected)
 
     def route_queue(self, district: OrgCode | str | None = None) -> list[QueueGroup]:
         """The queue within the scope (``partyreg route queue``): members waiting for their
@@ -1709,9 +1561,19 @@ class Workspace:
         community, with one status; registered members are not listed."""
         community_id = self.community(community).id if community is not None else None
         query = MemberQuery(community_id=community_id, status=status)
-        for member in self.iter_members(query):
+        for member in self.members.iter(query):
             if member.status is not MemberStatus.REGISTERED:
                 yield member
+
+    def report_in_counts(self) -> dict[int, Counter[MemberStatus]]:
+        """For each community in the scope with members routed to it, how many of those
+        members (who have not left) have each status — counted by the store in one grouped
+        query, as ``report_in_members`` would list them."""
+        counts: dict[int, Counter[MemberStatus]] = {}
+        for cid, status, count in self.store.count_members_by_community(self.actor, MemberQuery()):
+            if status is not MemberStatus.REGISTERED:
+                counts.setdefault(cid, Counter())[status] += count
+        return counts
 
     # -- progress -----------------------------------------------------------------------------
 
@@ -1815,10 +1677,12 @@ class Workspace:
         *,
         on: date | None = None,
         year: int | None = None,
+        unit: str | None = None,
     ) -> ProgressReport:
         """Progress within the scope as of ``on`` (default today) against ``year``'s deadlines
         (default ``on``'s year): per unit, district or community, with the districts' roll-up
-        and the total (see :mod:`partyreg_core.progress`)."""
+        and the total (see :mod:`partyreg_core.progress`). ``unit``: only the members of that
+        unit (its code on ``on``) and the units below it — a unit's members by community."""
         try:
             grouping = ProgressBy(by)
         except ValueError:
@@ -1828,7 +1692,9 @@ class Workspace:
         on = on or self.today()
         calendar = self.calendar(year or on.year)
         actor = self.actor
-        counts = self.store.progress_counts(actor, grouping, calendar, on)
+        # a code of the day (a 2014 report after the 2016 changes): parsed, not looked up
+        within = self._code(unit) if unit is not None else None
+        counts = self.store.progress_counts(actor, grouping, calendar, on, within=within)
         tree = self.org_tree
         # the units as they were on the day (codes and names: a 2014 report after the 2016
         # changes shows 清河区委 and 洪泽县委)
@@ -1843,7 +1709,7 @@ class Workspace:
         unit_counts = (
             None
             if grouping is ProgressBy.UNIT
-            else self.store.progress_counts(actor, ProgressBy.UNIT, calendar, on)
+            else self.store.progress_counts(actor, ProgressBy.UNIT, calendar, on, within=within)
         )
         return progress.build_report(
             by=grouping,
@@ -1855,7 +1721,9 @@ class Workspace:
             expectations=self.expectations(calendar.year),
             expected_visible=scope.covers_unit,
             community_districts=districts,
-            total_name=_scope_name(scope, tree),
+            total_name=_scope_name(scope, tree)
+            if within is None
+            else names.get(str(within), str(within)),
         )
 
     def overdue(
@@ -1908,462 +1776,14 @@ class Workspace:
             None,
             {"on": on.isoformat(), "days": days, "orgs": [e["code"] for e in events]},
         )
-        before = dict(self.outbox_tally)
+        before = dict(self.notify.tally)
         # decision 0109: one batch, whose undo withdraws the reminders not yet sent
         batch = self._batch(BatchKind.REMIND, f"progress remind {deadline.key}", len(events), on)
-        with self._queued_by(batch) as added:
+        with self.notify.queued_by(batch) as added:
             for event in events:
                 self._changed("progress.remind", f"org:{event['code']}", None, dict(event))
-        queued = {k: v - before[k] for k, v in self.outbox_tally.items()}
+        queued = {k: v - before[k] for k, v in self.notify.tally.items()}
         return Reminders(on, days, deadline, events, queued, batch.id if added else None)
-
-    # -- notifications --
-
-    @cached_property
-    def notify_config(self) -> NotifyConfig:
-        """The deployment's notification settings: the ``[notify]`` section of the TOML file
-        named by ``PARTYREG_CONFIG`` (retries, immediate delivery, channels' secrets), or the
-        defaults when it is not set."""
-        path = os.environ.get(CONFIG_ENV, "").strip()
-        if not path:
-            return NotifyConfig()
-        try:
-            text = Path(path).read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or type(exc).__name__
-            raise ValidationError(
-                "config.unreadable",
-                f"读不了 {CONFIG_ENV} 指定的配置文件 {path}（{reason}）：请检查路径、权限和编码（UTF-8）。",
-            ) from None
-        return parse_deployment(text, source=path)
-
-    def notify_channel_types(self) -> list[str]:
-        """The channel types the plugins provide (``smtp``, ``webhook``, ``wecom``, …)."""
-        return sorted(collect_notifiers(self.pm))
-
-    def notify_channels(self, target: Target | str | None = None) -> list[Channel]:
-        """The channels configured for targets within the operator's scope (or for one)."""
-        found = None if target is None else _target(target)
-        return self.store.channels(self.actor, found)
-
-    def add_notify_channel(
-        self,
-        target: Target | str,
-        kind: str,
-        settings: Mapping[str, str],
-        *,
-        name: str | None = None,
-        enabled: bool = True,
-    ) -> Channel:
-        """Configure a channel for a target within the operator's scope (audited).
-
-        Settings are checked before anything is stored: the channel is built once with the
-        deployment's secrets, so a misspelt setting or a missing environment variable is found
-        now, not when the first message fails. A secret given in clear text is refused
-        (decision 0031)."""
-        found = _target(target)
-        if found.kind is TargetKind.MEMBER:
-            raise ValidationError(
-                "notify.member_channel",
-                "党员个人的通知渠道按所在单位配置：请为 members:单位代码 添加渠道"
-                "（如 partyreg notify channel add members:008 --type sms …），"
-                "消息发到党员本人登记的手机。",
-            )
-        factories = collect_notifiers(self.pm)
-        if kind not in factories:
-            known = "、".join(sorted(factories)) or "（没有加载通知插件）"
-            raise ValidationError(
-                "notify.kind", f"没有名为 {kind} 的通知渠道类型：可用的有 {known}。"
-            )
-        stored = check_stored_settings(settings)
-        if kind == "smtp" and not stored.get("to"):
-            raise ValidationError(
-                "notify.settings",
-                "邮件渠道需要收件人：请加上 --set to=地址（多个用逗号分隔）。",
-            )
-        channel_name = check_channel_name(name or default_channel_name(found, kind))
-        channel = Channel(channel_name, found, kind, stored, enabled)
-        self._build_notifier(channel)
-        saved = self.store.save_channel(self.actor, channel)
-        self._changed(
-            "notify.channel.add",
-            f"channel:{channel_name}",
-            None,
-            {"target": str(found), "kind": kind},
-        )
-        return saved
-
-    def remove_notify_channel(self, name: str) -> tuple[Channel, int]:
-        """Remove a channel within the operator's scope (audited); its pending messages become
-        failed and can be retried once another channel is configured. Returns the channel and
-        how many pending messages it had."""
-        removed, pending = self.store.remove_channel(self.actor, name.strip())
-        self._changed(
-            "notify.channel.remove",
-            f"channel:{removed.name}",
-            {"target": str(removed.target), "kind": removed.kind},
-            None,
-        )
-        return removed, pending
-
-    def enable_notify_channel(self, name: str, *, enabled: bool = True) -> Channel:
-        """Enable (or disable) a channel within the operator's scope (audited). A disabled
-        channel gets no new messages; what is already queued for it is still sent."""
-        saved = self.store.set_channel_enabled(self.actor, name.strip(), enabled)
-        self._changed(
-            "notify.channel.enable" if enabled else "notify.channel.disable",
-            f"channel:{saved.name}",
-            None,
-            {"enabled": enabled},
-        )
-        return saved
-
-    def test_notify_channel(self, name: str) -> Channel:
-        """Send a test message through a channel within the operator's scope, directly (not
-        through the outbox); a failure raises the channel's error (Chinese, with the fix)."""
-        wanted = name.strip()
-        for channel in self.store.channels(self.actor):
-            if channel.name == wanted:
-                break
-        else:
-            raise NotFoundError(
-                "notify.channel_unknown",
-                f"没有名为 {wanted} 的通知渠道（或不在你的管理范围内）：用 partyreg notify channel list 查看。",
-            )
-        at = self.now().astimezone(LOCAL_ZONE)
-        self._build_notifier(channel).send(
-            Message(
-                "【测试】partyreg 通知渠道测试",
-                f"这是 partyreg 发出的测试消息（渠道 {channel.name}，{channel.target.label}，"
-                f"{at:%Y-%m-%d %H:%M}）。收到即说明渠道配置正确。",
-            )
-        )
-        self.store.append_audit(
-            self.actor, "notify.channel.test", f"channel:{channel.name}", None, {"sent": True}
-        )
-        return channel
-
-    def notify(self, notices: Sequence[Notice]) -> list[int]:
-        """Write messages to the outbox — one row per enabled channel of each notice's target,
-        one ``skipped`` row for a target without a channel (decision 0033) — and then try to
-        deliver them at once, best effort (decision 0034). A notice already in the outbox (the
-        same event handled twice) is not added again. Returns the ids of the rows added."""
-        if not notices:
-            return []
-        buffer = self.__dict__.get("_notice_buffer")
-        if buffer is not None:  # inside batched_notifications(): written once at its end
-            buffer.extend(notices)
-            return []
-        located = self.store.locate_targets((n.target for n in notices), self.actor)
-        by_target = self._channels_of([n.target for n in notices], located)
-        rows: list[NewMessage] = []
-        for notice in notices:
-            place = located.get(str(notice.target), TargetPlace())
-            placed = attrs.evolve(
-                notice,
-                community_id=(
-                    notice.community_id if notice.community_id is not None else place.community_id
-                ),
-                district_code=notice.district_code or place.district_code,
-                org_code=notice.org_code or place.org_code,
-            )
-            channels = by_target.get(str(notice.target), [])
-            if not channels:
-                rows.append(
-                    NewMessage(placed, "", OutboxStatus.SKIPPED, idempotency_key(placed, ""))
-                )
-            for channel in channels:
-                rows.append(
-                    NewMessage(
-                        placed,
-                        channel.name,
-                        OutboxStatus.PENDING,
-                        idempotency_key(placed, channel.name),
-                    )
-                )
-        added = self.store.enqueue_messages(self.actor, rows, self.now())
-        self._tally_outbox(rows, added)
-        if self._enqueued is not None:
-            self._enqueued.extend(added)
-        channels_used = {r.channel for r in rows if r.status is OutboxStatus.PENDING}
-        # a channel found down earlier in this command is not tried again by it
-        if added and channels_used - self._notify_down and self.notify_config.deliver_immediately:
-            self._deliver_soon(added)
-        return added
-
-    @cached_property
-    def outbox_tally(self) -> dict[str, int]:
-        """What :meth:`notify` has put in the outbox through this workspace: ``pending`` (to
-        be sent), ``skipped`` (no channel for the target), ``duplicate`` (already there), so a
-        command can say what it really queued."""
-        return {"pending": 0, "skipped": 0, "duplicate": 0}
-
-    def _tally_outbox(self, rows: Sequence[NewMessage], added: Sequence[int]) -> None:
-        tally = self.outbox_tally
-        if len(added) == len(rows):
-            for row in rows:
-                tally["skipped" if row.status is OutboxStatus.SKIPPED else "pending"] += 1
-            return
-        # some were in the outbox already (the same event again): which ones the store knows;
-        # the added are counted as pending unless every row was a skip
-        skipped_only = all(r.status is OutboxStatus.SKIPPED for r in rows)
-        tally["skipped" if skipped_only else "pending"] += len(added)
-        tally["duplicate"] += len(rows) - len(added)
-
-    def _channels_of(
-        self, targets: Sequence[Target], located: Mapping[str, TargetPlace]
-    ) -> dict[str, list[Channel]]:
-        """The enabled channels of each target; a member's are those of the nearest
-        ``members:`` target above the member's unit that has any (a member not found has
-        none)."""
-        nearest: dict[str, list[Target]] = {}
-        for target in targets:
-            unit = located.get(str(target), TargetPlace()).org_code
-            if target.kind is TargetKind.MEMBER and unit is not None:
-                nearest[str(target)] = member_channel_targets(unit)
-        others = [t for t in targets if t.kind is not TargetKind.MEMBER]
-        wanted = [*others, *(c for chain in nearest.values() for c in chain)]
-        found = self.store.channels_for(wanted) if wanted else {}
-        for key, chain in nearest.items():
-            found[key] = next((found[str(c)] for c in chain if found.get(str(c))), [])
-        return found
-
-    @contextmanager
-    def batched_notifications(self) -> Iterator[None]:
-        """Collect the messages of every change made inside the block and write them to the
-        outbox in one transaction at its end (then send them, best effort, as :meth:`notify`
-        does). For code that commits many changes in a loop — a routing run notifying 500
-        communities — so the outbox costs one write, not one per event. What was collected
-        is written even when the block fails: the changes before the failure are committed.
-        """
-        if self.__dict__.get("_notice_buffer") is not None:
-            yield  # already collecting: the outer block writes
-            return
-        collected: list[Notice] = []
-        self.__dict__["_notice_buffer"] = collected
-        try:
-            yield
-        finally:
-            del self.__dict__["_notice_buffer"]
-            if collected:
-                try:
-                    self.notify(collected)
-                except Exception:  # the changes are committed; say so, lose nothing silently
-                    log.exception("writing %d collected notifications failed", len(collected))
-
-    def notifications(
-        self,
-        status: OutboxStatus | str | None = None,
-        *,
-        limit: int | None = None,
-        ids: Sequence[int] | None = None,
-    ) -> list[OutboxMessage]:
-        """Outbox messages within the operator's scope (of ``ids``), newest first."""
-        wanted = None if status is None else _outbox_status(status)
-        return self.store.outbox_messages(self.actor, status=wanted, limit=limit, ids=ids)
-
-    def due_notifications(self, now: datetime | None = None) -> list[OutboxMessage]:
-        """The pending messages :meth:`deliver_notifications` would send at ``now`` (a dry run
-        of ``notify flush``; nothing is claimed or written), oldest first."""
-        at = now or self.now()
-        pending = self.notifications(OutboxStatus.PENDING)
-        due = [m for m in pending if m.next_attempt_at is None or m.next_attempt_at <= at]
-        return sorted(due, key=lambda m: m.id)
-
-    def notification_counts(self) -> dict[OutboxStatus, int]:
-        """How many outbox messages within the scope are pending, sent, failed and skipped."""
-        return self.store.outbox_counts(self.actor)
-
-    def deliver_notifications(
-        self,
-        *,
-        now: datetime | None = None,
-        ids: Sequence[int] | None = None,
-        timeout: float | None = None,
-        budget: float | None = None,
-        down: set[str] | None = None,
-    ) -> DeliveryReport:
-        """Deliver the pending messages due at ``now`` (default: the clock), within the scope
-        (``partyreg notify flush``).
-
-        Each message is claimed first, so two deliveries at once never send it twice. A
-        temporary failure schedules the next attempt with backoff (decision 0030), and the
-        channel is not tried again in this run; a permanent failure, or the last allowed
-        attempt, marks it failed. ``timeout`` shortens each send; a send that could not end
-        within ``budget`` seconds (counting its timeout) is not started: the rest stays
-        pending, due at once."""
-        at = now or self.now()
-        started = time.monotonic()
-        attempts: list[Attempt] = []
-        deferred = 0
-        notifiers: dict[str, Notifier] = {}
-        down = set() if down is None else down
-        for message in self._claimed(at, ids):
-            spent = time.monotonic() - started
-            # start a send only if it can end within the budget, even when it times out
-            worst = min(timeout, budget) if timeout is not None and budget is not None else 0.0
-            if message.channel in down or (budget is not None and spent + worst > budget):
-                attempt = Attempt(
-                    message.id,
-                    Outcome.RETRY,
-                    message.attempts,
-                    at,
-                    message.error_code,
-                    message.last_error,
-                )
-                deferred += 1
-            else:
-                attempt = self._attempt(message, at, notifiers, timeout)
-                if attempt.outcome is Outcome.RETRY:
-                    down.add(message.channel)  # not tried again in this run
-            self.store.record_attempts(self.actor, [attempt], at)
-            attempts.append(attempt)
-        batch_id = None
-        tried = [a.message_id for a in attempts]
-        if tried and ids is None:  # a flush: one batch (decision 0109)
-            batch = self._batch(BatchKind.FLUSH, "notify flush", len(tried), None)
-            self.store.record_message_batch(self.actor, batch, tried)
-            batch_id = batch.id
-        return DeliveryReport(tuple(attempts), deferred, batch_id)
-
-    def _claimed(self, at: datetime, ids: Sequence[int] | None) -> Iterator[OutboxMessage]:
-        """Due messages, claimed a few at a time (each chunk with a fresh lease, so a long
-        flush never holds a message past its lease), in id order."""
-        lease = timedelta(seconds=self.notify_config.lease_seconds)
-        started = time.monotonic()
-        after = 0
-        while True:
-            elapsed = timedelta(seconds=time.monotonic() - started)
-            chunk = self.store.claim_messages(
-                self.actor, at, at + elapsed + lease, ids=ids, after_id=after
-            )
-            if not chunk:
-                return
-            yield from chunk
-            after = chunk[-1].id
-
-    def retry_notification(self, message_id: int) -> list[OutboxMessage]:
-        """Queue a failed, pending or skipped message again by hand, due now with its attempts
-        counted from zero (audited); a skipped one goes out through the channels its target has
-        now. Returns the rows queued."""
-        current = self.store.outbox_messages(self.actor, ids=[message_id])
-        if not current:
-            raise NotFoundError(
-                "notify.message_unknown",
-                f"发送队列中没有编号为 {message_id} 的消息（或不在你的管理范围内）：用 partyreg notify list 查看。",
-            )
-        names: list[str] = []
-        if current[0].status is OutboxStatus.SKIPPED:
-            target = current[0].target
-            located = self.store.locate_targets([target], self.actor)
-            names = [c.name for c in self._channels_of([target], located).get(str(target), [])]
-        queued = self.store.requeue_message(self.actor, message_id, self.now(), names)
-        self._changed(
-            "notify.retry",
-            f"outbox:{message_id}",
-            {"status": current[0].status.value},
-            {"status": OutboxStatus.PENDING.value, "ids": [m.id for m in queued]},
-        )
-        return queued
-
-    @cached_property
-    def _notify_down(self) -> set[str]:
-        """Channels that failed temporarily during this workspace's life (not retried again
-        by it: a dead channel must not slow every later step of a command)."""
-        return set()
-
-    def _deliver_soon(self, ids: Sequence[int]) -> None:
-        """Best-effort delivery right after a committed change: short timeouts, a total time
-        budget per workspace, never an error (what is not sent stays in the outbox)."""
-        config = self.notify_config
-        spent = self.__dict__.get("_notify_spent", 0.0)
-        if spent >= config.immediate_budget:
-            return
-        started = time.monotonic()
-        try:
-            self.deliver_notifications(
-                ids=ids,
-                timeout=config.immediate_timeout,
-                budget=config.immediate_budget - spent,
-                down=self._notify_down,
-            )
-        except Exception:  # the change is committed; the messages wait in the outbox
-            log.warning("immediate delivery of %d messages failed", len(ids), exc_info=True)
-        finally:
-            self.__dict__["_notify_spent"] = spent + time.monotonic() - started
-
-    def _build_notifier(self, channel: Channel, timeout: float | None = None) -> Notifier:
-        factories = collect_notifiers(self.pm)
-        if channel.kind not in factories:
-            raise ValidationError(
-                "notify.kind",
-                f"渠道 {channel.name} 的类型 {channel.kind} 没有插件提供：请安装提供它的插件，或删除这个渠道。",
-            )
-        settings = resolve_settings(
-            channel.settings,
-            self.notify_config.channels.get(channel.name, {}),
-            os.environ,
-            channel=channel.name,
-        )
-        if timeout is not None:
-            try:
-                current = float(settings.get("timeout", "10"))
-            except ValueError:
-                current = timeout
-            shortened = {**settings, "timeout": f"{min(current, timeout):g}"}
-            try:
-                return factories[channel.kind](shortened)
-            except ValidationError:
-                pass  # a plugin's channel without a timeout setting: build it as configured
-        return factories[channel.kind](settings)
-
-    def _recipients(self, message: OutboxMessage) -> tuple[str, ...]:
-        """Whom a message goes to beyond its channel's own settings: a member's own phone."""
-        target = message.target
-        if target.kind is not TargetKind.MEMBER:
-            return ()
-        assert target.id is not None
-        phone = self.store.member_recipients(self.actor, [target.id]).get(target.id)
-        if phone is None:
-            raise NotFoundError(
-                "notify.member_gone",
-                f"党员 {target.id} 已退出活动、已匿名化或不在你的管理范围内：消息不再发送。",
-            )
-        return (phone,)
-
-    def _attempt(
-        self,
-        message: OutboxMessage,
-        at: datetime,
-        notifiers: dict[str, Notifier],
-        timeout: float | None,
-    ) -> Attempt:
-        policy = self.notify_config.policy
-        number = message.attempts + 1
-        try:
-            notifier = notifiers.get(message.channel)
-            if notifier is None:
-                channel = self.store.channel_by_name(message.channel)
-                if channel is None:
-                    raise NotFoundError(
-                        "notify.channel_removed",
-                        f"渠道 {message.channel} 已删除：配置新渠道后可用 partyreg notify retry 重新发送。",
-                    )
-                notifier = notifiers[message.channel] = self._build_notifier(channel, timeout)
-            notifier.send(Message(message.subject, message.body, self._recipients(message)))
-        except TemporaryError as exc:
-            outcome, next_at = policy.after_failure(
-                number, at, temporary=True, retry_after=getattr(exc, "retry_after", None)
-            )
-            return Attempt(message.id, outcome, number, next_at, exc.code, exc.message)
-        except PartyregError as exc:
-            return Attempt(message.id, Outcome.FAILED, number, None, exc.code, exc.message)
-        except Exception as exc:  # a plugin's unexpected error: retried, as if temporary
-            log.warning("channel %s raised %r", message.channel, exc)
-            outcome, next_at = policy.after_failure(number, at, temporary=True)
-            detail = f"渠道插件出错（{type(exc).__name__}）：{exc}"
-            return Attempt(message.id, outcome, number, next_at, "notify.plugin", detail)
-        return Attempt(message.id, Outcome.SENT, number)
 
     # -- service --
 
@@ -2640,7 +2060,7 @@ class Workspace:
                 self.today(),
                 batch=batch,
             )
-            with self._queued_by(batch):
+            with self.notify.queued_by(batch):
                 for c, result, _people in results:
                     self._changed(
                         "assign.replace",
@@ -2745,7 +2165,7 @@ class Workspace:
                 },
                 batch=batch,
             )
-            with self._queued_by(batch):
+            with self.notify.queued_by(batch):
                 for c, _planned in plans:
                     self._changed(
                         "group.replace",
@@ -2860,54 +2280,6 @@ class Workspace:
         for cells in reader:
             rows.append((reader.line_num, cells))
         return parse_change_rows(rows)
-
-    def member_counts_on(
-        self, day: date, *, depth: int = 2, under: OrgCode | str | None = None
-    ) -> list[MemberCount]:
-        """Members as they stood on ``day`` (registered by then and not yet left), by status
-        that day and by the unit code they had that day, cut to ``depth`` segments — so a
-        past year adds up under that year's codes after a merge."""
-        code = self._code(under) if under is not None else None
-        return self.store.count_members_on(self.actor, day, depth, code)
-
-    def transfer_member(
-        self, member_id: int, to: OrgCode | str, *, reason: str, on: date | None = None
-    ) -> Member:
-        """Transfer a member to another unit (the old unit or above does it; the new unit
-        takes over; community, activities and history stay)."""
-        reason = _reason(reason, "转出")
-        moved = self.store.transfer_member(
-            self.actor, member_id, self._code(to), on or self.today(), reason, self.today()
-        )
-        self._changed(
-            "member.transfer",
-            f"member:{member_id}",
-            None,
-            {"unit_code": str(moved.unit_code), "reason": reason},
-        )
-        return self._masked(moved)
-
-    def retire_member(
-        self, member_id: int, *, reason: str = "", on: date | None = None, stay: bool = False
-    ) -> Member:
-        """Record a member's retirement; with ``stay`` they stay on as a voluntary retired
-        member (离退休党员自愿参加), otherwise they leave the campaign that day."""
-        saved = self.store.retire_member(
-            self.actor, member_id, on or self.today(), reason.strip(), stay, self.today()
-        )
-        self._changed(
-            "member.retire", f"member:{member_id}", None, {"stay": stay, "reason": reason.strip()}
-        )
-        return self._masked(saved)
-
-    def leave_member(self, member_id: int, *, reason: str, on: date | None = None) -> Member:
-        """Record that a member left (they drop out of current lists; past years keep them)."""
-        reason = _reason(reason, "离开")
-        saved = self.store.leave_member(
-            self.actor, member_id, on or self.today(), reason, self.today()
-        )
-        self._changed("member.leave", f"member:{member_id}", None, {"reason": reason})
-        return self._masked(saved)
 
     # -- feedback --
 
@@ -3352,7 +2724,7 @@ class Workspace:
             return opening
         assert batch is not None
         opening = attrs.evolve(opening, batch_id=batch.id)
-        with self._queued_by(batch):
+        with self.notify.queued_by(batch):
             self._changed(
                 "year.open",
                 f"year:{year}",
@@ -3395,7 +2767,7 @@ class Workspace:
         years = self.store.campaign_years()
         return years[0].year if years else None
 
-    def member_service(self, year: int) -> list[MemberService]:
+    def member_service(self, year: int) -> list[ServiceRecord]:
         """Each member's confirmed service in ``year`` within scope (Table 1's service
         columns): hours, activities and ratings. Not masked: it feeds the official form."""
         return self.store.member_service(self.actor, check_year(year))
@@ -3462,17 +2834,6 @@ def _need_change(need: Need) -> dict[str, Any]:
     }
 
 
-def parse_community(text: str) -> CommunityRef:
-    """A community as typed: ``县区/街道/社区`` (the form JSON and messages use)."""
-    parts = [p.strip() for p in text.replace("／", "/").split("/")]
-    if len(parts) != 3 or not all(parts):
-        raise ValidationError(
-            "community.format",
-            f"社区“{text}”应写成 县区/街道/社区（如 清河区/清河街道/A社区）或社区编号。",
-        )
-    return CommunityRef(*parts)
-
-
 def _is_code(text: str) -> bool:
     return bool(text) and all(part.isdigit() for part in text.split("."))
 
@@ -3501,13 +2862,6 @@ def _scope_name(scope: Scope, tree: OrgTree) -> str:
 CHANGE_FILE_LIMIT = 1 << 20
 
 
-def _reason(reason: str, what: str) -> str:
-    value = reason.strip()
-    if not value:
-        raise ValidationError("member.reason", f"办理{what}需要说明原因：--reason …。")
-    return value
-
-
 def _masks(exporter: Exporter, workspace: Workspace, options: Mapping[str, Any]) -> bool:
     """Whether an export hides phone digits and house numbers: the exporter says, where it
     decides by role (``masks``); else ``--mask``."""
@@ -3534,53 +2888,5 @@ def _operator_name(name: str) -> str:
     return value
 
 
-#: The canonical 附表1 columns a member's fields are typed in (``partyreg members add|edit``).
-REGISTRATION_COLUMNS = tuple(column.key for column in REGISTRATION_FORM.columns)
-
-
-def registration_cells(member: Member) -> dict[str, str]:
-    """A member's 附表1 cells as text by canonical column (what an export would write)."""
-    return {
-        "unit_code": str(member.unit_code),
-        "name": member.name,
-        "gender": member.gender.value,
-        "unit_and_title": member.unit_and_title,
-        "specialty": member.specialty,
-        "posts": "、".join(member.posts),
-        "phone": member.phone,
-        "address": member.address,
-        "community": member.community.community,
-        "street": member.community.street,
-        "district": member.community.district,
-        "report_type": member.report_type.value,
-        "rank": member.rank,
-    }
-
-
 #: The fields ``activity edit`` may change.
 _ACTIVITY_FIELDS = frozenset({"day", "hours", "content", "rating", "kind", "place", "participants"})
-
-#: The environment variable naming the deployment's TOML file.
-CONFIG_ENV = "PARTYREG_CONFIG"
-
-
-def _target(target: Target | str) -> Target:
-    return target if isinstance(target, Target) else parse_notify_target(target)
-
-
-def _outbox_status(status: OutboxStatus | str) -> OutboxStatus:
-    if isinstance(status, OutboxStatus):
-        return status
-    try:
-        return OutboxStatus(status.strip().lower())
-    except ValueError:
-        names = "、".join(s.value for s in OutboxStatus)
-        raise ValidationError(
-            "notify.status", f"未知的状态“{status}”：应为 {names} 之一。"
-        ) from None
-
-
-def default_channel_name(target: Target, kind: str) -> str:
-    """A channel's name when none is given: ``wecom-org-008-001``, ``smtp-community-12``."""
-    text = str(target).replace(":", "-").replace(".", "-")
-    return f"{kind}-{text}"[:64]

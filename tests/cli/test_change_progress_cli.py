@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from partyreg_cli.app import App
 from partyreg_cli.main import cli, run
 from partyreg_core.hookspecs import hookimpl
-from partyreg_core.members import MemberQuery, Route
+from partyreg_core.members.model import MemberQuery, Route
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgUnit
 from partyreg_core.plugins import make_plugin_manager
 from partyreg_core.ports import Change
@@ -569,7 +569,7 @@ def test_reminders_say_what_the_outbox_really_got(city: dict[str, Any]) -> None:
     assert "待发送 0 条" in again and f"{lagging} 条今天已在发件箱中" in again
     assert "发出提醒" not in again
     ws = Workspace(city["db"])
-    counts = {s.value: n for s, n in ws.notification_counts().items()}
+    counts = {s.value: n for s, n in ws.notify.counts().items()}
     ws.close()
     assert counts["skipped"] == lagging and counts["pending"] == 0
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from partyreg_core.errors import ConflictError, ValidationError
 from partyreg_core.normalize import normalize_name, normalize_phone
-from partyreg_core.notices import Notice, Target
+from partyreg_core.notify.model import Notice, Target
 from partyreg_core.signin.model import Invitation, SigninToken
 from partyreg_core.signin.port import SigninStore
 from partyreg_core.signin.rules import (
@@ -51,7 +51,7 @@ class SigninService:
         """Make a one-time link for a member within scope and (``send``) queue it to the
         member's channel through the outbox. A member who left gets none (decision 0075)."""
         ws = self._ws
-        member = ws.member(member_id)
+        member = ws.members.get(member_id)
         if member.left_on is not None:
             raise ConflictError(
                 "signin.member_left",
@@ -73,7 +73,7 @@ class SigninService:
         queued = 0
         if send:
             subject, body = invitation_text(member.name, url, stored.expires_at)
-            added = ws.notify(
+            added = ws.notify.queue(
                 [
                     Notice(
                         event="signin.link",
@@ -84,7 +84,7 @@ class SigninService:
                     )
                 ]
             )
-            queued = len(added) - ws.outbox_tally.get("skipped", 0) if added else 0
+            queued = len(added) - ws.notify.tally.get("skipped", 0) if added else 0
             queued = max(queued, 0)
         return Invitation(member_id, url, stored.expires_at, queued)
 
@@ -99,7 +99,7 @@ class SigninService:
             return False
         if not clean_name or not clean_phone:
             return False
-        found = [m for m in ws.find_member(clean_name, clean_phone) if m.left_on is None]
+        found = [m for m in ws.members.find(clean_name, clean_phone) if m.left_on is None]
         if len(found) != 1:
             return False
         member = ws.for_member(found[0].id)

@@ -49,13 +49,15 @@ from partyreg_core.errors import (
 )
 from partyreg_core.hours import ActivityTotal, RollupKey
 from partyreg_core.importing import no_gc
-from partyreg_core.members import (
+from partyreg_core.members.model import (
     Member,
     MemberCount,
     MemberPage,
     MemberQuery,
     MemberStatus,
     Route,
+)
+from partyreg_core.members.rules import (
     refuse_departed_edit,
     refuse_routed_community_edit,
     refuse_unit_edit,
@@ -105,7 +107,7 @@ from partyreg_plugins.sqlstore.history import (
     changed_after,
 )
 from partyreg_plugins.sqlstore.journal import journal_of, restore
-from partyreg_plugins.sqlstore.notify import NotifyStoreMixin
+from partyreg_plugins.sqlstore.notify import SqlNotify
 from partyreg_plugins.sqlstore.nudges import SqlNudges
 from partyreg_plugins.sqlstore.orgchanges import OrgChangesMixin
 from partyreg_plugins.sqlstore.points import SqlPoints
@@ -279,7 +281,6 @@ class SqlStore(
     DocumentsStoreMixin,
     RoutingStore,
     ProgressStore,
-    NotifyStoreMixin,
     ServiceStoreMixin,
     FeedbackStoreMixin,
     OrgChangesMixin,
@@ -319,6 +320,11 @@ class SqlStore(
     def wishes(self) -> SqlWishes:
         """Residents' wishes (:mod:`.wishes`)."""
         return SqlWishes(self)
+
+    @cached_property
+    def notify(self) -> SqlNotify:
+        """Notification channels and the outbox (:mod:`.notify`)."""
+        return SqlNotify(self)
 
     @cached_property
     def points(self) -> SqlPoints:
@@ -1363,6 +1369,25 @@ class SqlStore(
             return [
                 MemberCount(parse_code(unit), MemberStatus(status), count)
                 for unit, status, count in conn.execute(statement)
+            ]
+
+    def count_members_by_community(
+        self, actor: Actor, query: MemberQuery
+    ) -> list[tuple[int, MemberStatus, int]]:
+        """Members matching ``query`` within the scope, counted by community and status in
+        one grouped query (members with no community are left out)."""
+        with self._tx(actor) as conn:
+            matching = self._member_statement(actor, query, conn).subquery()
+            community = matching.c.community_id
+            statement = (
+                sa.select(community, matching.c.status, sa.func.count())
+                .where(community.is_not(None))
+                .group_by(community, matching.c.status)
+                .order_by(community, matching.c.status)
+            )
+            return [
+                (int(cid), MemberStatus(status), count)
+                for cid, status, count in conn.execute(statement)
             ]
 
     def _visible_member(self, conn: sa.Connection, actor: Actor, member_id: int) -> sa.Row[Any]:

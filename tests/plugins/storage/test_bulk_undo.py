@@ -166,8 +166,8 @@ def test_retention_dry_run_writes_nothing_and_its_batch_cannot_be_undone(
     backend: str, city: tuple[Workspace, SqlStore]
 ) -> None:
     ws, store = city
-    member = next(iter(ws.iter_members())).id
-    ws.leave_member(member, on=date(2020, 1, 1), reason="调离本市")
+    member = next(iter(ws.members.iter())).id
+    ws.members.leave(member, on=date(2020, 1, 1), reason="调离本市")
     before = dump(store)
     preview = ws.run_retention(on=date(2030, 1, 1), dry_run=True)
     assert preview.members == 1 and dump(store) == before
@@ -198,11 +198,11 @@ def test_a_flush_cannot_recall_what_it_sent_and_a_reminders_undo_says_so(
     district = ws.district  # type: ignore[attr-defined]
     with _serve_http() as server:
         for code in (district.code, district.units[0]):
-            ws.add_notify_channel(f"org:{code}", "webhook", {"url": f"{server.url}/hook"})
+            ws.notify.add_channel(f"org:{code}", "webhook", {"url": f"{server.url}/hook"})
         reminded = ws.remind(30, on=date(2027, 9, 1), year=2027)
         assert reminded.queued["pending"] == 2 and reminded.batch_id
         server.answer(200, {"ok": True})
-        flushed = ws.deliver_notifications()
+        flushed = ws.notify.deliver()
         assert len(flushed.attempts) == 2 and flushed.batch_id
         before = dump(store)
         nothing = ws.undo_batch(flushed.batch_id, "发错了")
