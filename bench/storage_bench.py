@@ -456,7 +456,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--members", type=int, default=20_000 if quick() else 100_000)
-    parser.add_argument("--activities", type=int, default=300_000 if quick() else 2_000_000)
+    parser.add_argument("--activities", type=int, default=100_000 if quick() else 2_000_000)
     parser.add_argument(
         "--backends", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"]
     )

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from partyreg_core.feedback import SummaryBy
 from partyreg_core.hours import RollupKey
-from partyreg_core.members import MemberQuery
+from partyreg_core.members.model import MemberQuery
 from partyreg_core.orgchanges import ChangeKind, OrgChange
 from partyreg_core.orgcodes import OrgKind
 from partyreg_plugins.sqlstore.history import DayCodes
