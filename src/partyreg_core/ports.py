@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
+from partyreg_core.members.port import MemberRepository
+
 if TYPE_CHECKING:
     from partyreg_core.audit import AuditEntry, AuditQuery
     from partyreg_core.batches import ActivityWrite, Batch, RegistrationWrite, UndoReport
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
     from partyreg_core.hours import ActivityTotal, RollupKey
     from partyreg_core.instructors import Instructor
     from partyreg_core.ledger import MemberService
-    from partyreg_core.members.model import Member, MemberCount, MemberPage, MemberQuery, Route
+    from partyreg_core.members.model import Route
     from partyreg_core.notices import (
         Attempt,
         Channel,
@@ -142,8 +144,11 @@ class Login:
 
 
 @runtime_checkable
-class Store(Protocol):
+class Store(MemberRepository, Protocol):
     """A campaign store, chosen by the ``--db`` URL.
+
+    The feature ports it is made of: :class:`~partyreg_core.members.port.MemberRepository`
+    (the member methods), and the repositories it holds as attributes (``wishes``, …).
 
     Every method that reads or writes campaign data takes the acting :class:`Actor` and works
     within its scope: rows outside it are neither returned nor changed, and a row named by id
@@ -257,27 +262,6 @@ class Store(Protocol):
         chunks, inside the one transaction, so the records are never all held). Once it is exhausted,
         ``commit_if`` (if given) decides: ``False`` rolls the batch back and the result is that
         of a dry run; ``batch_rows`` (if given) is the batch's final row count."""
-
-    def list_members(self, actor: Actor, query: MemberQuery) -> MemberPage:
-        """A page of the members matching ``query`` within the actor's scope."""
-
-    def iter_members(self, actor: Actor, query: MemberQuery) -> Iterator[Member]:
-        """Every member matching ``query`` within the scope, streamed (for complete output)."""
-
-    def count_members(self, actor: Actor, query: MemberQuery, depth: int) -> list[MemberCount]:
-        """How many members matching ``query`` within the scope have each status, by unit
-        code cut to ``depth`` segments (2: by aggregator, 3: by the units under them), in
-        code order; ``offset``/``limit`` of the query are ignored. One query, not one per
-        unit: the dashboard's progress bars over 100,000 members."""
-
-    def get_member(self, actor: Actor, member_id: int) -> Member:
-        """One member; :class:`NotFoundError` if there is none within the scope."""
-
-    def update_member(self, actor: Actor, member_id: int, registration: Registration) -> Member:
-        """Change a member's fields of 附表1 (audited with before and after)."""
-
-    def remove_member(self, actor: Actor, member_id: int, reason: str) -> Member:
-        """Remove a member nothing has been built on yet (no route, activity or sheet)."""
 
     def route_members(self, actor: Actor, routes: Sequence[Route], on: date) -> int:
         """Route members to a district (and community), marking them routed on ``on``."""
@@ -649,13 +633,6 @@ class Store(Protocol):
         merge target."""
         ...
 
-    def count_members_on(
-        self, actor: Actor, day: date, depth: int, under: OrgCode | None = None
-    ) -> list[MemberCount]:
-        """Members as they stood on ``day`` (registered, not yet left), by status that day and
-        by the unit code they had that day cut to ``depth`` segments, within the scope."""
-        ...
-
     def unit_members_on(self, actor: Actor, under: OrgCode, day: date) -> dict[int, str]:
         """Members within ``under`` under the codes of ``day`` (not gone before the day's year
         began): member id → the unit code they had that day, in scope."""
@@ -663,24 +640,6 @@ class Store(Protocol):
 
     def org_changed_after(self, day: date) -> bool:
         """Whether an org change took effect after ``day``."""
-        ...
-
-    def transfer_member(
-        self, actor: Actor, member_id: int, to: OrgCode, on: date, reason: str, today: date
-    ) -> Member:
-        """Move a member to unit ``to`` from ``on`` (the old unit's scope decides; audited)."""
-        ...
-
-    def retire_member(
-        self, actor: Actor, member_id: int, on: date, reason: str, stay: bool, today: date
-    ) -> Member:
-        """Record a retirement; without ``stay`` the member also leaves that day (audited)."""
-        ...
-
-    def leave_member(
-        self, actor: Actor, member_id: int, on: date, reason: str, today: date
-    ) -> Member:
-        """Record that a member left on ``on`` (audited)."""
         ...
 
     # -- feedback --
