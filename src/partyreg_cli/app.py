@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from partyreg_core.identity import IdentityProvider, OsIdentity
+from partyreg_core.operators.identity import IdentityProvider, OsIdentity
 from partyreg_core.plugins import PluginManager, make_plugin_manager
 from partyreg_core.workspace import Workspace
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import attrs
 
 from partyreg_core.members.port import MemberRepository
+from partyreg_core.operators.port import OperatorRepository
 
 if TYPE_CHECKING:
     from partyreg_core.audit import AuditEntry, AuditQuery
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
         TargetPlace,
     )
     from partyreg_core.nudges.port import NudgeRepository
-    from partyreg_core.operators import Actor, Operator
+    from partyreg_core.operators.model import Actor
     from partyreg_core.orgchanges import OrgChange, OrgChangeRecord, OrgPlan
     from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit
     from partyreg_core.points.port import PointsRepository
@@ -144,11 +145,12 @@ class Login:
 
 
 @runtime_checkable
-class Store(MemberRepository, Protocol):
+class Store(MemberRepository, OperatorRepository, Protocol):
     """A campaign store, chosen by the ``--db`` URL.
 
     The feature ports it is made of: :class:`~partyreg_core.members.port.MemberRepository`
-    (the member methods), and the repositories it holds as attributes (``wishes``, …).
+    and :class:`~partyreg_core.operators.port.OperatorRepository` (the member and operator
+    methods), and the repositories it holds as attributes (``wishes``, …).
 
     Every method that reads or writes campaign data takes the acting :class:`Actor` and works
     within its scope: rows outside it are neither returned nor changed, and a row named by id
@@ -196,22 +198,6 @@ class Store(MemberRepository, Protocol):
 
     def check(self) -> StoreCheck:
         """Permissions and login as ``partyreg doctor`` reports them."""
-
-    def login(self) -> Login:
-        """Who this store's connections log in as."""
-
-    # -- operators --------------------------------------------------------------------------
-
-    def find_operator(self, name: str) -> Operator | None:
-        """The operator account ``name`` (enabled or not), or ``None``. Not scoped: deciding
-        who is acting comes before any scoped call."""
-
-    def operators(self, actor: Actor) -> list[Operator]:
-        """Every operator account, by name (city operators only)."""
-
-    def save_operator(self, actor: Actor, operator: Operator) -> Operator:
-        """Add ``operator`` or change an existing one's scope or disabled flag (by name; city
-        operators only). Returns it as stored (with its id and database role)."""
 
     # -- org tree and directory -------------------------------------------------------------
 
@@ -315,12 +301,6 @@ class Store(MemberRepository, Protocol):
         after: Mapping[str, Any] | None = None,
     ) -> AuditEntry:
         """Record a change made outside the store's own write methods (one transaction)."""
-
-    def record_refusal(
-        self, *, os_user: str, action: str, subject: str, details: Mapping[str, Any]
-    ) -> None:
-        """Record that ``os_user`` was refused (an unknown or disabled account, a forbidden
-        ``--as``) in the audit log, where the store's permissions let that user append to it."""
 
     def audit(self, actor: Actor, query: AuditQuery) -> Iterator[AuditEntry]:
         """Audit entries within the scope (city: all; others: their own and those about their

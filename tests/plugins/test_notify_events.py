@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from partyreg_core.notices import NotifyConfig, OutboxStatus, Target, mask_phones_in_text
-from partyreg_core.operators import Role
+from partyreg_core.operators.model import Role
 from partyreg_core.ports import Change
 from partyreg_core.workspace import Workspace
 from partyreg_plugins.notify_events import notices_for

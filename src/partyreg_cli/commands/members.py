@@ -18,9 +18,8 @@ from partyreg_core.errors import NotFoundError, ValidationError
 from partyreg_core.members.fields import MEMBER_FIELDS
 from partyreg_core.members.fields import labels as labels_of
 from partyreg_core.members.model import Member, MemberQuery, MemberStatus
-from partyreg_core.records import RowIssue, record_id
+from partyreg_core.records import RowIssue, parse_community, record_id
 from partyreg_core.text import shown
-from partyreg_core.records import parse_community
 from partyreg_core.workspace import Workspace
 
 

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Protocol
 
 from partyreg_core.members.model import Member, MemberCount, MemberPage, MemberQuery
-from partyreg_core.operators import Actor
+from partyreg_core.operators.model import Actor
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.records import Registration
 

@@ -32,7 +32,7 @@ from partyreg_core.notices import (
     TargetPlace,
     parse_target,
 )
-from partyreg_core.operators import Actor, Role, Scope
+from partyreg_core.operators.model import Actor, Role, Scope
 from partyreg_plugins.sqlstore.rows import opt_code as _opt_code
 from partyreg_plugins.sqlstore.rows import utc as _utc
 from partyreg_plugins.sqlstore.schema import (
