@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.results import write_section
 from partyreg_core import builtin
-from partyreg_core.notices import NotifyConfig, OutboxStatus
+from partyreg_core.notify.model import NotifyConfig, OutboxStatus
 from partyreg_core.ports import Message
 from partyreg_core.workspace import Workspace
 from partyreg_plugins.notifiers import WebhookNotifier
@@ -97,14 +97,14 @@ def main(argv: list[str]) -> int:
         receiver = _receiver()
         hook = f"http://127.0.0.1:{receiver.server_address[1]}/hook"
         ws = Workspace(url, os_user=USER, clock=lambda: NOW)
-        ws.notify_config = NotifyConfig(deliver_immediately=False)  # type: ignore[misc]
-        ws.add_notify_channel("org:008.001", "webhook", {"url": hook}, name="bench")
+        ws.notify.config = NotifyConfig(deliver_immediately=False)
+        ws.notify.add_channel("org:008.001", "webhook", {"url": hook}, name="bench")
 
         started = time.perf_counter()
         for i in range(n):  # the same reminder again and again on one day: kept once
             _remind(ws, "008.001", i)
         enqueue_same = time.perf_counter() - started
-        assert len(ws.notifications()) == 1, "one reminder per unit per day (decision 0032)"
+        assert len(ws.notify.messages()) == 1, "one reminder per unit per day (decision 0032)"
 
         started = time.perf_counter()
         for i in range(n):
@@ -143,12 +143,12 @@ def main(argv: list[str]) -> int:
                 },
             )
         enqueue = time.perf_counter() - started
-        pending = ws.notification_counts()[OutboxStatus.PENDING]
+        pending = ws.notify.counts()[OutboxStatus.PENDING]
         assert pending == n, pending
 
         # the same n events inside batched_notifications(): one outbox write for all
         started = time.perf_counter()
-        with ws.batched_notifications():
+        with ws.notify.batched():
             for i in range(n):
                 due = (NOW + timedelta(days=3 + n + i)).date().isoformat()
                 ws._changed(
@@ -169,11 +169,11 @@ def main(argv: list[str]) -> int:
                     },
                 )
         batched = time.perf_counter() - started
-        assert ws.notification_counts()[OutboxStatus.PENDING] == 2 * n
+        assert ws.notify.counts()[OutboxStatus.PENDING] == 2 * n
         n2 = 2 * n
 
         started = time.perf_counter()
-        report = ws.deliver_notifications()
+        report = ws.notify.deliver()
         flush = time.perf_counter() - started
         assert len(report.attempts) == n2 and receiver.count == n2  # type: ignore[attr-defined]
 
@@ -187,8 +187,8 @@ def main(argv: list[str]) -> int:
             silent.bind(("127.0.0.1", 0))
             silent.listen(256)
             dead = Workspace(url, os_user=USER, clock=lambda: NOW)
-            dead.notify_config = NotifyConfig()  # type: ignore[misc]
-            dead.add_notify_channel(
+            dead.notify.config = NotifyConfig()
+            dead.notify.add_channel(
                 "org:008.002",
                 "webhook",
                 {"url": f"http://127.0.0.1:{silent.getsockname()[1]}/"},
@@ -215,8 +215,8 @@ def main(argv: list[str]) -> int:
                     },
                 )
             dead_time = time.perf_counter() - started
-            trying = dead.__dict__.get("_notify_spent", 0.0)
-            left = sum(1 for m in dead.notifications(OutboxStatus.PENDING) if m.channel == "dead")
+            trying = dead.notify._spent
+            left = sum(1 for m in dead.notify.messages(OutboxStatus.PENDING) if m.channel == "dead")
         receiver.shutdown()
     per_event = enqueue / n
     body = f"""`python -m bench notify` (`bench/notify_bench.py`): SQLite, 2 cores shared with other

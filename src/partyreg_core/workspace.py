@@ -13,10 +13,9 @@ import io
 import logging
 import os
 import secrets
-import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any, cast
@@ -25,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+import partyreg_core
 from partyreg_core import builtin, documents, progress
 from partyreg_core.assignment import (
     DEFAULT_SPECIALTY_MAP,
@@ -51,9 +51,7 @@ from partyreg_core.documents import IssuedDocument
 from partyreg_core.errors import (
     NotFoundError,
     NotPermittedError,
-    PartyregError,
     PluginError,
-    TemporaryError,
     ValidationError,
 )
 from partyreg_core.events.service import EventService
@@ -114,29 +112,7 @@ from partyreg_core.members.rules import (
 )
 from partyreg_core.members.service import MemberService
 from partyreg_core.normalize import normalize_name, normalize_phone
-from partyreg_core.notices import (
-    Attempt,
-    Channel,
-    DeliveryReport,
-    NewMessage,
-    Notice,
-    NotifyConfig,
-    OutboxMessage,
-    OutboxStatus,
-    Outcome,
-    Target,
-    TargetKind,
-    TargetPlace,
-    check_channel_name,
-    check_stored_settings,
-    idempotency_key,
-    member_channel_targets,
-    parse_deployment,
-    resolve_settings,
-)
-from partyreg_core.notices import (
-    parse_target as parse_notify_target,
-)
+from partyreg_core.notify.service import NotifyService
 from partyreg_core.nudges.service import NudgeService
 from partyreg_core.operators.identity import FixedIdentity, Identity, IdentityProvider, OsIdentity
 from partyreg_core.operators.model import Actor, Role, Scope
@@ -161,8 +137,6 @@ from partyreg_core.ports import (
     Exporter,
     ImportOutcome,
     InitReport,
-    Message,
-    Notifier,
     Store,
     StoreCheck,
 )
@@ -219,7 +193,7 @@ log = logging.getLogger(__name__)
 #: "Today" for operators is the date in Asia/Shanghai (DESIGN.md §9).
 LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 
-DEFAULT_DB = "sqlite:///partyreg.db"
+DEFAULT_DB = partyreg_core.DEFAULT_DB
 
 
 class Workspace:
@@ -264,8 +238,6 @@ class Workspace:
             identity = FixedIdentity(os_user) if os_user is not None else OsIdentity()
         self._identity_provider = identity
         self._clock = clock or (lambda: datetime.now(UTC))
-        #: the outbox ids queued while a reminder runs (the messages of its batch)
-        self._enqueued: list[int] | None = None
 
     @cached_property
     def identity(self) -> Identity:
@@ -345,7 +317,7 @@ class Workspace:
 
     @cached_property
     def operators(self) -> OperatorService:
-        """Operators (:mod:`partyreg_core.operators`): who is acting, and the accounts."""
+        """Operators (:mod:`partyreg_core.operators.model`): who is acting, and the accounts."""
         return OperatorService(
             repository=self.store,
             identity=lambda: self.identity,
@@ -987,7 +959,7 @@ class Workspace:
         except Exception:  # an event handler must not undo or hide a committed change
             log.exception("partyreg_on_changed handler failed for %s", subject)
 
-    # -- residents' wishes, points, nudges (feature packages, wired here only) -------------
+    # -- feature packages (wired here only) -------------
 
     @cached_property
     def wishes(self) -> WishService:
@@ -1000,6 +972,22 @@ class Workspace:
             post=lambda community, text: self._post_for(community, text).code,
             check_entries=self._check_entries,
             changed=self._changed_event,
+        )
+
+    @cached_property
+    def notify(self) -> NotifyService:
+        """Notification channels and the outbox (:mod:`partyreg_core.notify`)."""
+        return NotifyService(
+            repository=self.store.notify,
+            actor=lambda: self.actor,
+            now=self.now,
+            notifiers=lambda: collect_notifiers(self.pm),
+            changed=self._changed_event,
+            audit=lambda action, subject, before, after: self.store.append_audit(
+                self.actor, action, subject, before, after
+            ),
+            batch=lambda kind, file, rows: self._batch(kind, file, rows, None),
+            record_batch=lambda batch, ids: self.store.record_message_batch(self.actor, batch, ids),
         )
 
     @cached_property
@@ -1024,7 +1012,7 @@ class Workspace:
             setting=self.setting,
             set_setting=self.set_setting,
             feedback_deadline=lambda year: self.calendar(year).confirmation_due,
-            notify=self.notify,
+            notify=self.notify.queue,
             changed=self._changed_event,
         )
 
@@ -1218,26 +1206,11 @@ class Workspace:
         )
         if batch is not None and any(m.changed for m in run.members):
             run = attrs.evolve(run, batch_id=batch.id)
-            with self._queued_by(batch):  # the route's messages are part of its batch
+            with self.notify.queued_by(batch):  # the route's messages are part of its batch
                 self._route_events(run)
         elif not dry_run:
             self._route_events(run)
         return run
-
-    @contextmanager
-    def _queued_by(self, batch: Batch) -> Iterator[list[int]]:
-        """Collect the outbox messages queued inside the block and record them under
-        ``batch`` (an undo withdraws those not yet sent; decision 0109)."""
-        outer, self._enqueued = self._enqueued, []
-        collected = self._enqueued
-        try:
-            yield collected
-        finally:
-            self._enqueued = outer
-        if outer is not None:
-            outer.extend(collected)
-        if collected:
-            self.store.record_message_batch(self.actor, batch, collected)
 
     def route_queue(self, district: OrgCode | str | None = None) -> list[QueueGroup]:
         """The queue within the scope (``partyreg route queue``): members waiting for their
@@ -1380,6 +1353,16 @@ class Workspace:
             if member.status is not MemberStatus.REGISTERED:
                 yield member
 
+    def report_in_counts(self) -> dict[int, Counter[MemberStatus]]:
+        """For each community in the scope with members routed to it, how many of those
+        members (who have not left) have each status — counted by the store in one grouped
+        query, as ``report_in_members`` would list them."""
+        counts: dict[int, Counter[MemberStatus]] = {}
+        for cid, status, count in self.store.count_members_by_community(self.actor, MemberQuery()):
+            if status is not MemberStatus.REGISTERED:
+                counts.setdefault(cid, Counter())[status] += count
+        return counts
+
     # -- progress -----------------------------------------------------------------------------
 
     def calendar(self, year: int | None = None) -> CampaignCalendar:
@@ -1482,10 +1465,12 @@ class Workspace:
         *,
         on: date | None = None,
         year: int | None = None,
+        unit: str | None = None,
     ) -> ProgressReport:
         """Progress within the scope as of ``on`` (default today) against ``year``'s deadlines
         (default ``on``'s year): per unit, district or community, with the districts' roll-up
-        and the total (see :mod:`partyreg_core.progress`)."""
+        and the total (see :mod:`partyreg_core.progress`). ``unit``: only the members of that
+        unit (its code on ``on``) and the units below it — a unit's members by community."""
         try:
             grouping = ProgressBy(by)
         except ValueError:
@@ -1495,7 +1480,9 @@ class Workspace:
         on = on or self.today()
         calendar = self.calendar(year or on.year)
         actor = self.actor
-        counts = self.store.progress_counts(actor, grouping, calendar, on)
+        # a code of the day (a 2014 report after the 2016 changes): parsed, not looked up
+        within = self._code(unit) if unit is not None else None
+        counts = self.store.progress_counts(actor, grouping, calendar, on, within=within)
         tree = self.org_tree
         # the units as they were on the day (codes and names: a 2014 report after the 2016
         # changes shows 清河区委 and 洪泽县委)
@@ -1510,7 +1497,7 @@ class Workspace:
         unit_counts = (
             None
             if grouping is ProgressBy.UNIT
-            else self.store.progress_counts(actor, ProgressBy.UNIT, calendar, on)
+            else self.store.progress_counts(actor, ProgressBy.UNIT, calendar, on, within=within)
         )
         return progress.build_report(
             by=grouping,
@@ -1522,7 +1509,9 @@ class Workspace:
             expectations=self.expectations(calendar.year),
             expected_visible=scope.covers_unit,
             community_districts=districts,
-            total_name=_scope_name(scope, tree),
+            total_name=_scope_name(scope, tree)
+            if within is None
+            else names.get(str(within), str(within)),
         )
 
     def overdue(
@@ -1575,462 +1564,14 @@ class Workspace:
             None,
             {"on": on.isoformat(), "days": days, "orgs": [e["code"] for e in events]},
         )
-        before = dict(self.outbox_tally)
+        before = dict(self.notify.tally)
         # decision 0109: one batch, whose undo withdraws the reminders not yet sent
         batch = self._batch(BatchKind.REMIND, f"progress remind {deadline.key}", len(events), on)
-        with self._queued_by(batch) as added:
+        with self.notify.queued_by(batch) as added:
             for event in events:
                 self._changed("progress.remind", f"org:{event['code']}", None, dict(event))
-        queued = {k: v - before[k] for k, v in self.outbox_tally.items()}
+        queued = {k: v - before[k] for k, v in self.notify.tally.items()}
         return Reminders(on, days, deadline, events, queued, batch.id if added else None)
-
-    # -- notifications --
-
-    @cached_property
-    def notify_config(self) -> NotifyConfig:
-        """The deployment's notification settings: the ``[notify]`` section of the TOML file
-        named by ``PARTYREG_CONFIG`` (retries, immediate delivery, channels' secrets), or the
-        defaults when it is not set."""
-        path = os.environ.get(CONFIG_ENV, "").strip()
-        if not path:
-            return NotifyConfig()
-        try:
-            text = Path(path).read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = getattr(exc, "strerror", None) or type(exc).__name__
-            raise ValidationError(
-                "config.unreadable",
-                f"读不了 {CONFIG_ENV} 指定的配置文件 {path}（{reason}）：请检查路径、权限和编码（UTF-8）。",
-            ) from None
-        return parse_deployment(text, source=path)
-
-    def notify_channel_types(self) -> list[str]:
-        """The channel types the plugins provide (``smtp``, ``webhook``, ``wecom``, …)."""
-        return sorted(collect_notifiers(self.pm))
-
-    def notify_channels(self, target: Target | str | None = None) -> list[Channel]:
-        """The channels configured for targets within the operator's scope (or for one)."""
-        found = None if target is None else _target(target)
-        return self.store.channels(self.actor, found)
-
-    def add_notify_channel(
-        self,
-        target: Target | str,
-        kind: str,
-        settings: Mapping[str, str],
-        *,
-        name: str | None = None,
-        enabled: bool = True,
-    ) -> Channel:
-        """Configure a channel for a target within the operator's scope (audited).
-
-        Settings are checked before anything is stored: the channel is built once with the
-        deployment's secrets, so a misspelt setting or a missing environment variable is found
-        now, not when the first message fails. A secret given in clear text is refused
-        (decision 0031)."""
-        found = _target(target)
-        if found.kind is TargetKind.MEMBER:
-            raise ValidationError(
-                "notify.member_channel",
-                "党员个人的通知渠道按所在单位配置：请为 members:单位代码 添加渠道"
-                "（如 partyreg notify channel add members:008 --type sms …），"
-                "消息发到党员本人登记的手机。",
-            )
-        factories = collect_notifiers(self.pm)
-        if kind not in factories:
-            known = "、".join(sorted(factories)) or "（没有加载通知插件）"
-            raise ValidationError(
-                "notify.kind", f"没有名为 {kind} 的通知渠道类型：可用的有 {known}。"
-            )
-        stored = check_stored_settings(settings)
-        if kind == "smtp" and not stored.get("to"):
-            raise ValidationError(
-                "notify.settings",
-                "邮件渠道需要收件人：请加上 --set to=地址（多个用逗号分隔）。",
-            )
-        channel_name = check_channel_name(name or default_channel_name(found, kind))
-        channel = Channel(channel_name, found, kind, stored, enabled)
-        self._build_notifier(channel)
-        saved = self.store.save_channel(self.actor, channel)
-        self._changed(
-            "notify.channel.add",
-            f"channel:{channel_name}",
-            None,
-            {"target": str(found), "kind": kind},
-        )
-        return saved
-
-    def remove_notify_channel(self, name: str) -> tuple[Channel, int]:
-        """Remove a channel within the operator's scope (audited); its pending messages become
-        failed and can be retried once another channel is configured. Returns the channel and
-        how many pending messages it had."""
-        removed, pending = self.store.remove_channel(self.actor, name.strip())
-        self._changed(
-            "notify.channel.remove",
-            f"channel:{removed.name}",
-            {"target": str(removed.target), "kind": removed.kind},
-            None,
-        )
-        return removed, pending
-
-    def enable_notify_channel(self, name: str, *, enabled: bool = True) -> Channel:
-        """Enable (or disable) a channel within the operator's scope (audited). A disabled
-        channel gets no new messages; what is already queued for it is still sent."""
-        saved = self.store.set_channel_enabled(self.actor, name.strip(), enabled)
-        self._changed(
-            "notify.channel.enable" if enabled else "notify.channel.disable",
-            f"channel:{saved.name}",
-            None,
-            {"enabled": enabled},
-        )
-        return saved
-
-    def test_notify_channel(self, name: str) -> Channel:
-        """Send a test message through a channel within the operator's scope, directly (not
-        through the outbox); a failure raises the channel's error (Chinese, with the fix)."""
-        wanted = name.strip()
-        for channel in self.store.channels(self.actor):
-            if channel.name == wanted:
-                break
-        else:
-            raise NotFoundError(
-                "notify.channel_unknown",
-                f"没有名为 {wanted} 的通知渠道（或不在你的管理范围内）：用 partyreg notify channel list 查看。",
-            )
-        at = self.now().astimezone(LOCAL_ZONE)
-        self._build_notifier(channel).send(
-            Message(
-                "【测试】partyreg 通知渠道测试",
-                f"这是 partyreg 发出的测试消息（渠道 {channel.name}，{channel.target.label}，"
-                f"{at:%Y-%m-%d %H:%M}）。收到即说明渠道配置正确。",
-            )
-        )
-        self.store.append_audit(
-            self.actor, "notify.channel.test", f"channel:{channel.name}", None, {"sent": True}
-        )
-        return channel
-
-    def notify(self, notices: Sequence[Notice]) -> list[int]:
-        """Write messages to the outbox — one row per enabled channel of each notice's target,
-        one ``skipped`` row for a target without a channel (decision 0033) — and then try to
-        deliver them at once, best effort (decision 0034). A notice already in the outbox (the
-        same event handled twice) is not added again. Returns the ids of the rows added."""
-        if not notices:
-            return []
-        buffer = self.__dict__.get("_notice_buffer")
-        if buffer is not None:  # inside batched_notifications(): written once at its end
-            buffer.extend(notices)
-            return []
-        located = self.store.locate_targets((n.target for n in notices), self.actor)
-        by_target = self._channels_of([n.target for n in notices], located)
-        rows: list[NewMessage] = []
-        for notice in notices:
-            place = located.get(str(notice.target), TargetPlace())
-            placed = attrs.evolve(
-                notice,
-                community_id=(
-                    notice.community_id if notice.community_id is not None else place.community_id
-                ),
-                district_code=notice.district_code or place.district_code,
-                org_code=notice.org_code or place.org_code,
-            )
-            channels = by_target.get(str(notice.target), [])
-            if not channels:
-                rows.append(
-                    NewMessage(placed, "", OutboxStatus.SKIPPED, idempotency_key(placed, ""))
-                )
-            for channel in channels:
-                rows.append(
-                    NewMessage(
-                        placed,
-                        channel.name,
-                        OutboxStatus.PENDING,
-                        idempotency_key(placed, channel.name),
-                    )
-                )
-        added = self.store.enqueue_messages(self.actor, rows, self.now())
-        self._tally_outbox(rows, added)
-        if self._enqueued is not None:
-            self._enqueued.extend(added)
-        channels_used = {r.channel for r in rows if r.status is OutboxStatus.PENDING}
-        # a channel found down earlier in this command is not tried again by it
-        if added and channels_used - self._notify_down and self.notify_config.deliver_immediately:
-            self._deliver_soon(added)
-        return added
-
-    @cached_property
-    def outbox_tally(self) -> dict[str, int]:
-        """What :meth:`notify` has put in the outbox through this workspace: ``pending`` (to
-        be sent), ``skipped`` (no channel for the target), ``duplicate`` (already there), so a
-        command can say what it really queued."""
-        return {"pending": 0, "skipped": 0, "duplicate": 0}
-
-    def _tally_outbox(self, rows: Sequence[NewMessage], added: Sequence[int]) -> None:
-        tally = self.outbox_tally
-        if len(added) == len(rows):
-            for row in rows:
-                tally["skipped" if row.status is OutboxStatus.SKIPPED else "pending"] += 1
-            return
-        # some were in the outbox already (the same event again): which ones the store knows;
-        # the added are counted as pending unless every row was a skip
-        skipped_only = all(r.status is OutboxStatus.SKIPPED for r in rows)
-        tally["skipped" if skipped_only else "pending"] += len(added)
-        tally["duplicate"] += len(rows) - len(added)
-
-    def _channels_of(
-        self, targets: Sequence[Target], located: Mapping[str, TargetPlace]
-    ) -> dict[str, list[Channel]]:
-        """The enabled channels of each target; a member's are those of the nearest
-        ``members:`` target above the member's unit that has any (a member not found has
-        none)."""
-        nearest: dict[str, list[Target]] = {}
-        for target in targets:
-            unit = located.get(str(target), TargetPlace()).org_code
-            if target.kind is TargetKind.MEMBER and unit is not None:
-                nearest[str(target)] = member_channel_targets(unit)
-        others = [t for t in targets if t.kind is not TargetKind.MEMBER]
-        wanted = [*others, *(c for chain in nearest.values() for c in chain)]
-        found = self.store.channels_for(wanted) if wanted else {}
-        for key, chain in nearest.items():
-            found[key] = next((found[str(c)] for c in chain if found.get(str(c))), [])
-        return found
-
-    @contextmanager
-    def batched_notifications(self) -> Iterator[None]:
-        """Collect the messages of every change made inside the block and write them to the
-        outbox in one transaction at its end (then send them, best effort, as :meth:`notify`
-        does). For code that commits many changes in a loop — a routing run notifying 500
-        communities — so the outbox costs one write, not one per event. What was collected
-        is written even when the block fails: the changes before the failure are committed.
-        """
-        if self.__dict__.get("_notice_buffer") is not None:
-            yield  # already collecting: the outer block writes
-            return
-        collected: list[Notice] = []
-        self.__dict__["_notice_buffer"] = collected
-        try:
-            yield
-        finally:
-            del self.__dict__["_notice_buffer"]
-            if collected:
-                try:
-                    self.notify(collected)
-                except Exception:  # the changes are committed; say so, lose nothing silently
-                    log.exception("writing %d collected notifications failed", len(collected))
-
-    def notifications(
-        self,
-        status: OutboxStatus | str | None = None,
-        *,
-        limit: int | None = None,
-        ids: Sequence[int] | None = None,
-    ) -> list[OutboxMessage]:
-        """Outbox messages within the operator's scope (of ``ids``), newest first."""
-        wanted = None if status is None else _outbox_status(status)
-        return self.store.outbox_messages(self.actor, status=wanted, limit=limit, ids=ids)
-
-    def due_notifications(self, now: datetime | None = None) -> list[OutboxMessage]:
-        """The pending messages :meth:`deliver_notifications` would send at ``now`` (a dry run
-        of ``notify flush``; nothing is claimed or written), oldest first."""
-        at = now or self.now()
-        pending = self.notifications(OutboxStatus.PENDING)
-        due = [m for m in pending if m.next_attempt_at is None or m.next_attempt_at <= at]
-        return sorted(due, key=lambda m: m.id)
-
-    def notification_counts(self) -> dict[OutboxStatus, int]:
-        """How many outbox messages within the scope are pending, sent, failed and skipped."""
-        return self.store.outbox_counts(self.actor)
-
-    def deliver_notifications(
-        self,
-        *,
-        now: datetime | None = None,
-        ids: Sequence[int] | None = None,
-        timeout: float | None = None,
-        budget: float | None = None,
-        down: set[str] | None = None,
-    ) -> DeliveryReport:
-        """Deliver the pending messages due at ``now`` (default: the clock), within the scope
-        (``partyreg notify flush``).
-
-        Each message is claimed first, so two deliveries at once never send it twice. A
-        temporary failure schedules the next attempt with backoff (decision 0030), and the
-        channel is not tried again in this run; a permanent failure, or the last allowed
-        attempt, marks it failed. ``timeout`` shortens each send; a send that could not end
-        within ``budget`` seconds (counting its timeout) is not started: the rest stays
-        pending, due at once."""
-        at = now or self.now()
-        started = time.monotonic()
-        attempts: list[Attempt] = []
-        deferred = 0
-        notifiers: dict[str, Notifier] = {}
-        down = set() if down is None else down
-        for message in self._claimed(at, ids):
-            spent = time.monotonic() - started
-            # start a send only if it can end within the budget, even when it times out
-            worst = min(timeout, budget) if timeout is not None and budget is not None else 0.0
-            if message.channel in down or (budget is not None and spent + worst > budget):
-                attempt = Attempt(
-                    message.id,
-                    Outcome.RETRY,
-                    message.attempts,
-                    at,
-                    message.error_code,
-                    message.last_error,
-                )
-                deferred += 1
-            else:
-                attempt = self._attempt(message, at, notifiers, timeout)
-                if attempt.outcome is Outcome.RETRY:
-                    down.add(message.channel)  # not tried again in this run
-            self.store.record_attempts(self.actor, [attempt], at)
-            attempts.append(attempt)
-        batch_id = None
-        tried = [a.message_id for a in attempts]
-        if tried and ids is None:  # a flush: one batch (decision 0109)
-            batch = self._batch(BatchKind.FLUSH, "notify flush", len(tried), None)
-            self.store.record_message_batch(self.actor, batch, tried)
-            batch_id = batch.id
-        return DeliveryReport(tuple(attempts), deferred, batch_id)
-
-    def _claimed(self, at: datetime, ids: Sequence[int] | None) -> Iterator[OutboxMessage]:
-        """Due messages, claimed a few at a time (each chunk with a fresh lease, so a long
-        flush never holds a message past its lease), in id order."""
-        lease = timedelta(seconds=self.notify_config.lease_seconds)
-        started = time.monotonic()
-        after = 0
-        while True:
-            elapsed = timedelta(seconds=time.monotonic() - started)
-            chunk = self.store.claim_messages(
-                self.actor, at, at + elapsed + lease, ids=ids, after_id=after
-            )
-            if not chunk:
-                return
-            yield from chunk
-            after = chunk[-1].id
-
-    def retry_notification(self, message_id: int) -> list[OutboxMessage]:
-        """Queue a failed, pending or skipped message again by hand, due now with its attempts
-        counted from zero (audited); a skipped one goes out through the channels its target has
-        now. Returns the rows queued."""
-        current = self.store.outbox_messages(self.actor, ids=[message_id])
-        if not current:
-            raise NotFoundError(
-                "notify.message_unknown",
-                f"发送队列中没有编号为 {message_id} 的消息（或不在你的管理范围内）：用 partyreg notify list 查看。",
-            )
-        names: list[str] = []
-        if current[0].status is OutboxStatus.SKIPPED:
-            target = current[0].target
-            located = self.store.locate_targets([target], self.actor)
-            names = [c.name for c in self._channels_of([target], located).get(str(target), [])]
-        queued = self.store.requeue_message(self.actor, message_id, self.now(), names)
-        self._changed(
-            "notify.retry",
-            f"outbox:{message_id}",
-            {"status": current[0].status.value},
-            {"status": OutboxStatus.PENDING.value, "ids": [m.id for m in queued]},
-        )
-        return queued
-
-    @cached_property
-    def _notify_down(self) -> set[str]:
-        """Channels that failed temporarily during this workspace's life (not retried again
-        by it: a dead channel must not slow every later step of a command)."""
-        return set()
-
-    def _deliver_soon(self, ids: Sequence[int]) -> None:
-        """Best-effort delivery right after a committed change: short timeouts, a total time
-        budget per workspace, never an error (what is not sent stays in the outbox)."""
-        config = self.notify_config
-        spent = self.__dict__.get("_notify_spent", 0.0)
-        if spent >= config.immediate_budget:
-            return
-        started = time.monotonic()
-        try:
-            self.deliver_notifications(
-                ids=ids,
-                timeout=config.immediate_timeout,
-                budget=config.immediate_budget - spent,
-                down=self._notify_down,
-            )
-        except Exception:  # the change is committed; the messages wait in the outbox
-            log.warning("immediate delivery of %d messages failed", len(ids), exc_info=True)
-        finally:
-            self.__dict__["_notify_spent"] = spent + time.monotonic() - started
-
-    def _build_notifier(self, channel: Channel, timeout: float | None = None) -> Notifier:
-        factories = collect_notifiers(self.pm)
-        if channel.kind not in factories:
-            raise ValidationError(
-                "notify.kind",
-                f"渠道 {channel.name} 的类型 {channel.kind} 没有插件提供：请安装提供它的插件，或删除这个渠道。",
-            )
-        settings = resolve_settings(
-            channel.settings,
-            self.notify_config.channels.get(channel.name, {}),
-            os.environ,
-            channel=channel.name,
-        )
-        if timeout is not None:
-            try:
-                current = float(settings.get("timeout", "10"))
-            except ValueError:
-                current = timeout
-            shortened = {**settings, "timeout": f"{min(current, timeout):g}"}
-            try:
-                return factories[channel.kind](shortened)
-            except ValidationError:
-                pass  # a plugin's channel without a timeout setting: build it as configured
-        return factories[channel.kind](settings)
-
-    def _recipients(self, message: OutboxMessage) -> tuple[str, ...]:
-        """Whom a message goes to beyond its channel's own settings: a member's own phone."""
-        target = message.target
-        if target.kind is not TargetKind.MEMBER:
-            return ()
-        assert target.id is not None
-        phone = self.store.member_recipients(self.actor, [target.id]).get(target.id)
-        if phone is None:
-            raise NotFoundError(
-                "notify.member_gone",
-                f"党员 {target.id} 已退出活动、已匿名化或不在你的管理范围内：消息不再发送。",
-            )
-        return (phone,)
-
-    def _attempt(
-        self,
-        message: OutboxMessage,
-        at: datetime,
-        notifiers: dict[str, Notifier],
-        timeout: float | None,
-    ) -> Attempt:
-        policy = self.notify_config.policy
-        number = message.attempts + 1
-        try:
-            notifier = notifiers.get(message.channel)
-            if notifier is None:
-                channel = self.store.channel_by_name(message.channel)
-                if channel is None:
-                    raise NotFoundError(
-                        "notify.channel_removed",
-                        f"渠道 {message.channel} 已删除：配置新渠道后可用 partyreg notify retry 重新发送。",
-                    )
-                notifier = notifiers[message.channel] = self._build_notifier(channel, timeout)
-            notifier.send(Message(message.subject, message.body, self._recipients(message)))
-        except TemporaryError as exc:
-            outcome, next_at = policy.after_failure(
-                number, at, temporary=True, retry_after=getattr(exc, "retry_after", None)
-            )
-            return Attempt(message.id, outcome, number, next_at, exc.code, exc.message)
-        except PartyregError as exc:
-            return Attempt(message.id, Outcome.FAILED, number, None, exc.code, exc.message)
-        except Exception as exc:  # a plugin's unexpected error: retried, as if temporary
-            log.warning("channel %s raised %r", message.channel, exc)
-            outcome, next_at = policy.after_failure(number, at, temporary=True)
-            detail = f"渠道插件出错（{type(exc).__name__}）：{exc}"
-            return Attempt(message.id, outcome, number, next_at, "notify.plugin", detail)
-        return Attempt(message.id, Outcome.SENT, number)
 
     # -- service --
 
@@ -2307,7 +1848,7 @@ class Workspace:
                 self.today(),
                 batch=batch,
             )
-            with self._queued_by(batch):
+            with self.notify.queued_by(batch):
                 for c, result, _people in results:
                     self._changed(
                         "assign.replace",
@@ -2412,7 +1953,7 @@ class Workspace:
                 },
                 batch=batch,
             )
-            with self._queued_by(batch):
+            with self.notify.queued_by(batch):
                 for c, _planned in plans:
                     self._changed(
                         "group.replace",
@@ -2971,7 +2512,7 @@ class Workspace:
             return opening
         assert batch is not None
         opening = attrs.evolve(opening, batch_id=batch.id)
-        with self._queued_by(batch):
+        with self.notify.queued_by(batch):
             self._changed(
                 "year.open",
                 f"year:{year}",
@@ -3121,34 +2662,9 @@ def _masks(exporter: Exporter, workspace: Workspace, options: Mapping[str, Any])
 #: What a workspace keeps that is the acting identity's own (a copy acting for a member drops
 #: it): the actor and every service built around it.
 _ACTING = frozenset(
-    {"actor", "signin", "outbox_tally", "members", "operators", "wishes", "points", "nudges",
+    {"actor", "signin", "notify", "members", "operators", "wishes", "points", "nudges",
      "events"}
 )  # fmt: skip
 
 #: The fields ``activity edit`` may change.
 _ACTIVITY_FIELDS = frozenset({"day", "hours", "content", "rating", "kind", "place", "participants"})
-
-#: The environment variable naming the deployment's TOML file.
-CONFIG_ENV = "PARTYREG_CONFIG"
-
-
-def _target(target: Target | str) -> Target:
-    return target if isinstance(target, Target) else parse_notify_target(target)
-
-
-def _outbox_status(status: OutboxStatus | str) -> OutboxStatus:
-    if isinstance(status, OutboxStatus):
-        return status
-    try:
-        return OutboxStatus(status.strip().lower())
-    except ValueError:
-        names = "、".join(s.value for s in OutboxStatus)
-        raise ValidationError(
-            "notify.status", f"未知的状态“{status}”：应为 {names} 之一。"
-        ) from None
-
-
-def default_channel_name(target: Target, kind: str) -> str:
-    """A channel's name when none is given: ``wecom-org-008-001``, ``smtp-community-12``."""
-    text = str(target).replace(":", "-").replace(".", "-")
-    return f"{kind}-{text}"[:64]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -21,9 +21,11 @@ from partyreg_core.operators.model import Role
 from partyreg_core.orgcodes import OrgCode, issuing_body
 from partyreg_core.ports import Exporter
 from partyreg_core.records import FeedbackSheet, Registration
-from partyreg_core.workspace import Workspace
 from partyreg_plugins import official_forms
 from partyreg_plugins.official_forms import ServiceColumns
+
+if TYPE_CHECKING:  # annotations only: importing the plugin stays cheap (decision 0161)
+    from partyreg_core.workspace import Workspace
 
 
 def _scope_code(

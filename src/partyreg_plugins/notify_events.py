@@ -1,7 +1,7 @@
 """The built-in listener that turns committed changes into notifications.
 
 It implements ``partyreg_on_changed`` for the events of the campaign's workflow and writes one
-short Chinese message per target to the outbox (``Workspace.notify``), which stores it first
+short Chinese message per target to the outbox (``Workspace.notify.queue``), which stores it first
 and delivers it separately:
 
 | event | to |
@@ -26,7 +26,8 @@ from typing import Any
 
 from partyreg_core.errors import PartyregError
 from partyreg_core.hookspecs import hookimpl
-from partyreg_core.notices import Notice, Target, mask_phones_in_text, name_list
+from partyreg_core.notify.model import Notice, Target
+from partyreg_core.notify.rules import mask_phones_in_text, name_list
 from partyreg_core.orgcodes import parse_code
 from partyreg_core.ports import Change
 
@@ -295,4 +296,4 @@ def partyreg_on_changed(workspace: Any, change: Change) -> None:
         return
     notices = notices_for(change, workspace_names(workspace))
     if notices:
-        workspace.notify(notices)
+        workspace.notify.queue(notices)

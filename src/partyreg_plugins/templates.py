@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from xlsxwriter import Workbook
@@ -38,7 +38,6 @@ from partyreg_core.orgcodes import OrgUnit
 from partyreg_core.ports import Exporter
 from partyreg_core.posts import Post
 from partyreg_core.records import Gender, Rating, ReportType
-from partyreg_core.workspace import Workspace
 from partyreg_plugins import official_forms, pagesetup
 from partyreg_plugins.official_forms import (
     FORM1_TITLE,
@@ -48,6 +47,9 @@ from partyreg_plugins.official_forms import (
     merged,
     put,
 )
+
+if TYPE_CHECKING:  # annotations only: importing the plugin stays cheap (decision 0161)
+    from partyreg_core.workspace import Workspace
 
 #: Rows made ready (borders, text format, drop-downs) below the header.
 DEFAULT_ROWS = 200

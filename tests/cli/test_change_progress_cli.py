@@ -569,7 +569,7 @@ def test_reminders_say_what_the_outbox_really_got(city: dict[str, Any]) -> None:
     assert "待发送 0 条" in again and f"{lagging} 条今天已在发件箱中" in again
     assert "发出提醒" not in again
     ws = Workspace(city["db"])
-    counts = {s.value: n for s, n in ws.notification_counts().items()}
+    counts = {s.value: n for s, n in ws.notify.counts().items()}
     ws.close()
     assert counts["skipped"] == lagging and counts["pending"] == 0
 

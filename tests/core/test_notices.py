@@ -10,12 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from partyreg_core.errors import ValidationError
-from partyreg_core.notices import (
-    Notice,
-    Outcome,
-    RetryPolicy,
-    Target,
-    TargetKind,
+from partyreg_core.notify.model import Notice, Outcome, RetryPolicy, Target, TargetKind
+from partyreg_core.notify.rules import (
     check_stored_settings,
     idempotency_key,
     is_secret_setting,

@@ -12,7 +12,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from partyreg_core.notices import NotifyConfig, OutboxStatus, Target, mask_phones_in_text
+from partyreg_core.notify.model import NotifyConfig, OutboxStatus, Target
+from partyreg_core.notify.rules import mask_phones_in_text
 from partyreg_core.operators.model import Role
 from partyreg_core.ports import Change
 from partyreg_core.workspace import Workspace
@@ -207,7 +208,7 @@ def test_each_event_reaches_the_outbox_addressed_to_its_targets(tmp_path: Path) 
     d = support.make_district(store, units=2, communities=2)
     store.close()
     ws = Workspace(url, os_user=support.OS_USER, clock=lambda: AT)
-    ws.notify_config = NotifyConfig(deliver_immediately=False)  # type: ignore[misc]
+    ws.notify.config = NotifyConfig(deliver_immediately=False)
     c1, c2 = d.communities
     unit = str(d.units[0])
     events = [
@@ -229,7 +230,7 @@ def test_each_event_reaches_the_outbox_addressed_to_its_targets(tmp_path: Path) 
     ]
     for action, after in events:
         ws._changed(action, "subject", None, after)
-    messages = ws.notifications()
+    messages = ws.notify.messages()
     by_event: dict[str, list[str]] = {}
     for m in sorted(messages, key=lambda m: m.id):
         by_event.setdefault(m.event, []).append(str(m.target))
@@ -243,12 +244,12 @@ def test_each_event_reaches_the_outbox_addressed_to_its_targets(tmp_path: Path) 
     }
     # no channel anywhere: all skipped, and said so
     assert {m.status for m in messages} == {OutboxStatus.SKIPPED}
-    assert ws.notification_counts()[OutboxStatus.SKIPPED] == len(messages) == 10
+    assert ws.notify.counts()[OutboxStatus.SKIPPED] == len(messages) == 10
     # a district operator sees what is addressed within its district
     store = SqlStore(url)
     district_op = support.add_operator(store, Role.DISTRICT, d.code)
     store.close()
-    seen = Workspace(url, os_user=district_op.name, clock=lambda: AT).notifications()
+    seen = Workspace(url, os_user=district_op.name, clock=lambda: AT).notify.messages()
     assert {m.id for m in seen} >= {
         m.id for m in messages if m.district_code == d.code or str(m.target).startswith("org:")
     }

@@ -444,7 +444,7 @@ def test_a_link_asked_for_on_the_site_is_sent_never_shown(
     assert unknown.text == answer.text.replace(csrf, csrf)  # the same answer either way
     ws = Workspace(run.db)
     try:
-        ws.deliver_notifications()
+        ws.notify.deliver()
     finally:
         ws.close()
     sent = [r.json() for r in sms.requests]

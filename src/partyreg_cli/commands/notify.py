@@ -14,15 +14,15 @@ from partyreg_cli.output import emit_json, emit_table
 from partyreg_cli.params import RECORD_ID
 from partyreg_core.dates import parse_date
 from partyreg_core.errors import ValidationError
-from partyreg_core.notices import (
+from partyreg_core.notify.model import (
     Attempt,
     Channel,
     DeliveryReport,
     OutboxMessage,
     OutboxStatus,
     Outcome,
-    is_secret_setting,
 )
+from partyreg_core.notify.rules import is_secret_setting
 from partyreg_core.workspace import LOCAL_ZONE
 
 #: Messages the text listing shows when no --limit is given (--json is always complete).
@@ -187,7 +187,7 @@ def channel_add(
     as_json: bool,
 ) -> None:
     """为 TARGET 添加通知渠道（TARGET 如 org:008.001、community:12、instructor:3）。"""
-    saved = app.workspace.add_notify_channel(
+    saved = app.workspace.notify.add_channel(
         target, kind, _settings(pairs), name=name, enabled=not disabled
     )
     if as_json:
@@ -202,7 +202,7 @@ def channel_add(
 @click.pass_obj
 def channel_list(app: App, target: str | None, as_json: bool) -> None:
     """列出管理范围内的通知渠道（不显示任何机密）。"""
-    found = app.workspace.notify_channels(target)
+    found = app.workspace.notify.channels(target)
     if as_json:
         emit_json([channel_json(c) for c in found])
         return
@@ -230,7 +230,7 @@ def channel_list(app: App, target: str | None, as_json: bool) -> None:
 @click.pass_obj
 def channel_remove(app: App, name: str, as_json: bool) -> None:
     """删除通知渠道 NAME（其待发送消息标为失败，可在配置新渠道后重发）。"""
-    removed, pending = app.workspace.remove_notify_channel(name)
+    removed, pending = app.workspace.notify.remove_channel(name)
     if as_json:
         emit_json({"removed": channel_json(removed), "pending_failed": pending})
         return
@@ -239,7 +239,7 @@ def channel_remove(app: App, name: str, as_json: bool) -> None:
 
 
 def _switch(app: App, name: str, as_json: bool, *, enabled: bool) -> None:
-    saved = app.workspace.enable_notify_channel(name, enabled=enabled)
+    saved = app.workspace.notify.enable_channel(name, enabled=enabled)
     if as_json:
         emit_json(channel_json(saved))
         return
@@ -270,7 +270,7 @@ def channel_enable(app: App, name: str, as_json: bool) -> None:
 @click.pass_obj
 def channel_test(app: App, name: str, as_json: bool) -> None:
     """通过渠道 NAME 发送一条测试消息（直接发送，不进发送队列）。"""
-    tested = app.workspace.test_notify_channel(name)
+    tested = app.workspace.notify.test_channel(name)
     if as_json:
         emit_json({"channel": tested.name, "sent": True})
         return
@@ -293,8 +293,8 @@ def list_messages(app: App, status: str | None, limit: int | None, as_json: bool
     """列出发送队列中的消息（管理范围内），最新的在前。"""
     workspace = app.workspace
     shown = limit if limit is not None or as_json else TEXT_LIMIT
-    found = workspace.notifications(status, limit=shown)
-    counts = workspace.notification_counts()
+    found = workspace.notify.messages(status, limit=shown)
+    counts = workspace.notify.counts()
     if as_json:
         emit_json(
             {
@@ -382,7 +382,7 @@ def flush(app: App, now_text: str | None, dry_run: bool, yes: bool, as_json: boo
     workspace = app.workspace
     now = parse_now(now_text) or workspace.now()
     if dry_run or not yes:
-        due = workspace.due_notifications(now)
+        due = workspace.notify.due(now)
         if dry_run:
             if as_json:
                 emit_json({"dry_run": True, "due": [message_json(m) for m in due]})
@@ -392,7 +392,7 @@ def flush(app: App, now_text: str | None, dry_run: bool, yes: bool, as_json: boo
             click.echo(f"{UNSENDABLE}试运行（--dry-run）：没有发送，也没有写入任何数据。")
             return
         confirm_bulk(len(due), "发送消息", yes=yes, warning=UNSENDABLE)
-    report = workspace.deliver_notifications(now=now)
+    report = workspace.notify.deliver(now=now)
     if as_json:
         emit_json(report_json(report, now))
         return
@@ -411,9 +411,9 @@ UNSENDABLE = "消息一经发出不能撤回（partyreg undo 只能撤回尚未�
 def retry(app: App, message_id: int, as_json: bool) -> None:
     """重新发送消息 MESSAGE_ID（失败、待发送或无渠道的消息；尝试次数从零算起），并立即尝试发送。"""
     workspace = app.workspace
-    queued = workspace.retry_notification(message_id)
-    report = workspace.deliver_notifications(ids=[m.id for m in queued])
-    after = {m.id: m for m in workspace.notifications(ids=[m.id for m in queued])}
+    queued = workspace.notify.retry(message_id)
+    report = workspace.notify.deliver(ids=[m.id for m in queued])
+    after = {m.id: m for m in workspace.notify.messages(ids=[m.id for m in queued])}
     if as_json:
         emit_json({"messages": [message_json(after.get(m.id, m)) for m in queued]})
         return

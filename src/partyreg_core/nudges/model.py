@@ -7,7 +7,7 @@ from enum import StrEnum
 
 import attrs
 
-from partyreg_core.notices import Target
+from partyreg_core.notify.model import Target
 from partyreg_core.orgcodes import OrgCode
 
 

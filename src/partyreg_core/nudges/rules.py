@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import attrs
 
 from partyreg_core.errors import ValidationError
-from partyreg_core.notices import Target, TargetKind
+from partyreg_core.notify.model import Target, TargetKind
 from partyreg_core.nudges.model import (
     Candidate,
     CommunityFacts,

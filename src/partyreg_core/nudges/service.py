@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 
 from partyreg_core.errors import NotPermittedError
-from partyreg_core.notices import Notice
+from partyreg_core.notify.model import Notice
 from partyreg_core.nudges.model import (
     Candidate,
     NudgeKind,

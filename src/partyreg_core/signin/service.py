@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from partyreg_core.errors import ConflictError, ValidationError
 from partyreg_core.normalize import normalize_name, normalize_phone
-from partyreg_core.notices import Notice, Target
+from partyreg_core.notify.model import Notice, Target
 from partyreg_core.signin.model import Invitation, SigninToken
 from partyreg_core.signin.port import SigninStore
 from partyreg_core.signin.rules import (
@@ -73,7 +73,7 @@ class SigninService:
         queued = 0
         if send:
             subject, body = invitation_text(member.name, url, stored.expires_at)
-            added = ws.notify(
+            added = ws.notify.queue(
                 [
                     Notice(
                         event="signin.link",
@@ -84,7 +84,7 @@ class SigninService:
                     )
                 ]
             )
-            queued = len(added) - ws.outbox_tally.get("skipped", 0) if added else 0
+            queued = len(added) - ws.notify.tally.get("skipped", 0) if added else 0
             queued = max(queued, 0)
         return Invitation(member_id, url, stored.expires_at, queued)
 

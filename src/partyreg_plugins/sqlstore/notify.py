@@ -1,4 +1,4 @@
-"""Notification channels and the outbox in the SQL store (a mixin of :class:`SqlStore`).
+"""Notification channels and the outbox in the SQL store (``SqlStore.notify``).
 
 Channels are configured per target (an org unit, a community, an instructor) within the
 writer's scope and audited; they are readable by all (they hold no secret: decision 0031), so
@@ -10,17 +10,16 @@ scope covers their target. Delivery claims a row by moving its ``next_attempt_at
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg_dialect
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
-from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError
-from partyreg_core.notices import (
+from partyreg_core.errors import NotFoundError
+from partyreg_core.notify.model import (
     Attempt,
     Channel,
     NewMessage,
@@ -30,9 +29,20 @@ from partyreg_core.notices import (
     Target,
     TargetKind,
     TargetPlace,
+)
+from partyreg_core.notify.rules import (
+    CHANNEL_REMOVED,
+    channel_denied,
+    channel_exists,
+    channel_removed_text,
+    channel_unknown,
+    channel_write_allowed,
+    check_retry,
+    message_unknown,
     parse_target,
 )
 from partyreg_core.operators.model import Actor, Role, Scope
+from partyreg_plugins.sqlstore.db import Repository
 from partyreg_plugins.sqlstore.rows import opt_code as _opt_code
 from partyreg_plugins.sqlstore.rows import utc as _utc
 from partyreg_plugins.sqlstore.schema import (
@@ -45,11 +55,6 @@ from partyreg_plugins.sqlstore.schema import (
     outbox,
 )
 from partyreg_plugins.sqlstore.scoping import Condition, member_condition, subtree, where
-
-if TYPE_CHECKING:
-    from contextlib import AbstractContextManager
-
-    from partyreg_core.audit import AuditEntry
 
 
 def _channel(row: sa.Row[Any]) -> Channel:
@@ -122,36 +127,10 @@ def _outbox_condition(actor: Actor) -> Condition | None:
     return sa.or_(outbox.c.created_by == actor.name, condition)
 
 
-def _channel_write_allowed(scope: Scope, channel: Channel) -> bool:
-    """Whether ``scope`` may configure a channel for ``channel``'s target."""
-    target = channel.target
-    if scope.role is Role.CITY:
-        return True
-    if target.kind.has_code:
-        assert target.code is not None
-        return scope.code is not None and target.code.is_within(scope.code)
-    if target.kind is TargetKind.MEMBER:
-        return False  # a member is reached through the channels for members of their unit
-    if scope.role is Role.DISTRICT:
-        return channel.district_code is not None and channel.district_code == scope.code
-    if scope.role is Role.COMMUNITY and target.kind is TargetKind.COMMUNITY:
-        return target.id in scope.communities
-    return False
-
-
-class NotifyStoreMixin:
-    """Channels and the outbox (see the module docstring)."""
-
-    if TYPE_CHECKING:
-        dialect: str
-
-        def _tx(
-            self, actor: Actor | None, *, write: bool = False
-        ) -> AbstractContextManager[sa.Connection]: ...
-
-        def _audit(
-            self, conn: sa.Connection, actor: Actor | None, action: str, subject: str, **kw: Any
-        ) -> AuditEntry: ...
+class SqlNotify(Repository):
+    """Channels and the outbox of one :class:`~partyreg_plugins.sqlstore.store.SqlStore`
+    (``store.notify``, the :class:`~partyreg_core.notify.port.NotifyRepository`; see the
+    module docstring)."""
 
     # -- where a target lies ------------------------------------------------------------------
 
@@ -253,20 +232,12 @@ class NotifyStoreMixin:
                 district_code=district,
                 community_id=community,
             )
-            if not _channel_write_allowed(actor.scope, placed):
-                raise NotPermittedError(
-                    "scope.denied",
-                    f"{actor.name} 的管理范围（{actor.scope.label}）不包括 {channel.target.label}："
-                    "只能为自己范围内的单位、社区配置通知渠道。",
-                )
+            if not channel_write_allowed(actor.scope, placed):
+                raise channel_denied(actor, channel.target)
             if conn.execute(
                 sa.select(channels.c.id).where(channels.c.name == channel.name)
             ).first():
-                raise ConflictError(
-                    "notify.channel_exists",
-                    f"渠道名 {channel.name} 已被使用：请换一个名字（--name），"
-                    f"或先 partyreg notify channel remove {shlex.quote(channel.name)}。",
-                )
+                raise channel_exists(channel.name)
             now = datetime.now(UTC)
             target = channel.target
             channel_id = conn.execute(
@@ -310,18 +281,15 @@ class NotifyStoreMixin:
         with self._tx(actor, write=True) as conn:
             row = conn.execute(sa.select(channels).where(channels.c.name == name)).first()
             channel = _channel(row) if row is not None else None
-            if channel is None or not _channel_write_allowed(actor.scope, channel):
-                raise NotFoundError(
-                    "notify.channel_unknown",
-                    f"没有名为 {name} 的通知渠道（或不在你的管理范围内）：用 partyreg notify channel list 查看。",
-                )
+            if channel is None or not channel_write_allowed(actor.scope, channel):
+                raise channel_unknown(name)
             pending = conn.execute(
                 sa.update(outbox)
                 .where(outbox.c.channel == name, outbox.c.status == OutboxStatus.PENDING.value)
                 .values(
                     status=OutboxStatus.FAILED.value,
-                    error_code="notify.channel_removed",
-                    last_error=f"渠道 {name} 已删除：配置新渠道后可用 partyreg notify retry 重新发送。",
+                    error_code=CHANNEL_REMOVED,
+                    last_error=channel_removed_text(name),
                     next_attempt_at=None,
                 )
             ).rowcount
@@ -350,11 +318,8 @@ class NotifyStoreMixin:
         with self._tx(actor, write=True) as conn:
             row = conn.execute(sa.select(channels).where(channels.c.name == name)).first()
             channel = _channel(row) if row is not None else None
-            if channel is None or not _channel_write_allowed(actor.scope, channel):
-                raise NotFoundError(
-                    "notify.channel_unknown",
-                    f"没有名为 {name} 的通知渠道（或不在你的管理范围内）：用 partyreg notify channel list 查看。",
-                )
+            if channel is None or not channel_write_allowed(actor.scope, channel):
+                raise channel_unknown(name)
             conn.execute(
                 sa.update(channels)
                 .where(channels.c.id == channel.id)
@@ -597,16 +562,9 @@ class NotifyStoreMixin:
                 statement = statement.where(condition)
             row = conn.execute(statement).first()
             if row is None:
-                raise NotFoundError(
-                    "notify.message_unknown",
-                    f"发送队列中没有编号为 {message_id} 的消息（或不在你的管理范围内）：用 partyreg notify list 查看。",
-                )
+                raise message_unknown(message_id)
             message = _message(row)
-            if message.status is OutboxStatus.SENT:
-                raise ConflictError(
-                    "notify.already_sent",
-                    f"消息 {message_id} 已于 {message.sent_at:%Y-%m-%d %H:%M} 发送成功，不再重发。",
-                )
+            check_retry(message, channel_names)
             reset = {
                 "status": OutboxStatus.PENDING.value,
                 "attempts": 0,
@@ -616,12 +574,6 @@ class NotifyStoreMixin:
             }
             ids = [message_id]
             if message.status is OutboxStatus.SKIPPED or message.channel == "":
-                if not channel_names:
-                    raise ConflictError(
-                        "notify.no_channel",
-                        f"{message.target.label} 仍没有启用的通知渠道：请先用 partyreg notify channel add "
-                        f"{message.target} … 配置渠道，再重发。",
-                    )
                 first, *others = channel_names
                 reset["channel"] = first
                 for other in others:

@@ -101,12 +101,13 @@ from partyreg_plugins.sqlstore.engine import (
 from partyreg_plugins.sqlstore.events import SqlEventRepository
 from partyreg_plugins.sqlstore.feedback import FeedbackStoreMixin
 from partyreg_plugins.sqlstore.history import (
+    DayCodes,
     activity_district_on_day,
     activity_unit_on_day,
     changed_after,
 )
 from partyreg_plugins.sqlstore.journal import journal_of, restore
-from partyreg_plugins.sqlstore.notify import NotifyStoreMixin
+from partyreg_plugins.sqlstore.notify import SqlNotify
 from partyreg_plugins.sqlstore.nudges import SqlNudges
 from partyreg_plugins.sqlstore.orgchanges import OrgChangesMixin
 from partyreg_plugins.sqlstore.points import SqlPoints
@@ -280,7 +281,6 @@ class SqlStore(
     DocumentsStoreMixin,
     RoutingStore,
     ProgressStore,
-    NotifyStoreMixin,
     ServiceStoreMixin,
     FeedbackStoreMixin,
     OrgChangesMixin,
@@ -320,6 +320,11 @@ class SqlStore(
     def wishes(self) -> SqlWishes:
         """Residents' wishes (:mod:`.wishes`)."""
         return SqlWishes(self)
+
+    @cached_property
+    def notify(self) -> SqlNotify:
+        """Notification channels and the outbox (:mod:`.notify`)."""
+        return SqlNotify(self)
 
     @cached_property
     def points(self) -> SqlPoints:
@@ -1366,6 +1371,25 @@ class SqlStore(
                 for unit, status, count in conn.execute(statement)
             ]
 
+    def count_members_by_community(
+        self, actor: Actor, query: MemberQuery
+    ) -> list[tuple[int, MemberStatus, int]]:
+        """Members matching ``query`` within the scope, counted by community and status in
+        one grouped query (members with no community are left out)."""
+        with self._tx(actor) as conn:
+            matching = self._member_statement(actor, query, conn).subquery()
+            community = matching.c.community_id
+            statement = (
+                sa.select(community, matching.c.status, sa.func.count())
+                .where(community.is_not(None))
+                .group_by(community, matching.c.status)
+                .order_by(community, matching.c.status)
+            )
+            return [
+                (int(cid), MemberStatus(status), count)
+                for cid, status, count in conn.execute(statement)
+            ]
+
     def _visible_member(self, conn: sa.Connection, actor: Actor, member_id: int) -> sa.Row[Any]:
         row = conn.execute(
             where(
@@ -1938,17 +1962,26 @@ class SqlStore(
         a = activities.c
         with self._tx(actor) as conn:
             key: Any = rollup_column(by)
-            if year is not None and changed_after(conn, date(year, 1, 1)):
+            day: DayCodes | None = None
+            if (
+                year is not None
+                and by in (RollupKey.UNIT, RollupKey.DISTRICT)
+                and changed_after(conn, date(year, 1, 1))
+            ):
+                # the histories joined once where they allow it, else looked up per activity
+                day = DayCodes() if DayCodes.exact(conn) else None
                 if by is RollupKey.UNIT:
-                    key = activity_unit_on_day()
-                elif by is RollupKey.DISTRICT:
-                    key = activity_district_on_day()
+                    key = day.unit() if day is not None else activity_unit_on_day()
+                else:
+                    key = day.district() if day is not None else activity_district_on_day()
             statement = (
                 sa.select(key, sa.func.sum(a.hours), sa.func.count())
                 .where(a.confirmed == sa.true())
                 .group_by(key)
                 .order_by(key)
             )
+            if day is not None:
+                statement = statement.select_from(day.source)
             statement = where(statement, activity_condition(actor.scope))
             if year is not None:
                 statement = statement.where(a.year == year)

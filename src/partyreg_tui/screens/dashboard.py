@@ -20,19 +20,18 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from partyreg_core.batches import Batch
 from partyreg_core.calendar import CampaignCalendar, Deadline
 from partyreg_core.errors import PartyregError
 from partyreg_core.members.model import MemberQuery, MemberStatus
-from partyreg_core.notices import OutboxStatus
+from partyreg_core.notify.model import OutboxStatus
 from partyreg_core.operators.model import Role
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.progress import COMPLETION_RULE, ProgressBy, ProgressRow
 from partyreg_core.workspace import Workspace
-from partyreg_tui.screens.base import PartyregScreen
+from partyreg_tui.screens.base import PartyregScreen, Read
 from partyreg_tui.text import fit, legend, literal, local_time, number, status_bar
 
 BATCH_KIND_LABELS = {
@@ -149,7 +148,7 @@ def load_todo(
         )
     add(
         "failed", "发送失败的消息",
-        lambda: workspace.notification_counts().get(OutboxStatus.FAILED, 0),
+        lambda: workspace.notify.counts().get(OutboxStatus.FAILED, 0),
         "条（通知屏幕，f 筛选、t 重发）", "notify",
     )  # fmt: skip
     return tuple(items)
@@ -237,7 +236,7 @@ class DashboardScreen(PartyregScreen):
         Binding("tab", "app.focus_next", "切换", show=False),
     ]
 
-    class Loaded(Message):
+    class Loaded(Read):
         """The dashboard's numbers were read."""
 
         def __init__(self, data: DashboardData) -> None:
@@ -273,15 +272,21 @@ class DashboardScreen(PartyregScreen):
         if self.data is not None:
             self.show(self.data)
 
-    @work(thread=True, exclusive=True, group="dashboard", exit_on_error=False)
     def load(self) -> None:
+        """Read the numbers again (in a worker)."""
+        self._read(self.ticket("dashboard"))
+
+    @work(thread=True, group="dashboard", exit_on_error=False)
+    def _read(self, ticket: int) -> None:
         """Read the numbers (worker thread) and post them back."""
         try:
-            self.post_message(self.Loaded(load_dashboard(self.workspace)))
+            self.post_read("dashboard", ticket, self.Loaded(load_dashboard(self.workspace)))
         except Exception as error:
             self.show_error(error)
 
     def on_dashboard_screen_loaded(self, message: Loaded) -> None:
+        if not self.is_fresh(message):
+            return  # a newer read has started since this one
         self.data = message.data
         self.show(message.data)
 

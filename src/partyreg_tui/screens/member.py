@@ -11,7 +11,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from partyreg_core.audit import AuditEntry
@@ -20,7 +19,7 @@ from partyreg_core.members.model import Member
 from partyreg_core.operators.model import Scope
 from partyreg_core.posts import PostCatalog
 from partyreg_tui.screens.audit import action_label
-from partyreg_tui.screens.base import PartyregScreen
+from partyreg_tui.screens.base import PartyregScreen, Read
 from partyreg_tui.text import fit, literal, local_time
 
 #: How many of the member's audit entries the detail view shows.
@@ -134,7 +133,7 @@ class MemberScreen(PartyregScreen):
         Binding("pageup", "page(-1)", "上页", key_display="PgUp", priority=True, show=False),
     ]
 
-    class Loaded(Message):
+    class Loaded(Read):
         """The member was read."""
 
         def __init__(self, member: Member, unit_name: str, history: list[AuditEntry]) -> None:
@@ -185,8 +184,12 @@ class MemberScreen(PartyregScreen):
     def _change_width(self) -> int:
         return max(8, self.app.size.width - (16 + 10 + 8) - 4 * 2 - 2 - 2)
 
-    @work(thread=True, exclusive=True, group="member", exit_on_error=False)
     def load(self) -> None:
+        """Read the member again (in a worker)."""
+        self._read(self.ticket("member"))
+
+    @work(thread=True, group="member", exit_on_error=False)
+    def _read(self, ticket: int) -> None:
         """Read the member (worker thread)."""
         ws = self.workspace
         try:
@@ -198,9 +201,12 @@ class MemberScreen(PartyregScreen):
         except Exception as error:
             self.show_error(error)
             return
-        self.post_message(self.Loaded(member, unit.name if unit is not None else "", history))
+        loaded = self.Loaded(member, unit.name if unit is not None else "", history)
+        self.post_read("member", ticket, loaded)
 
     def on_member_screen_loaded(self, message: Loaded) -> None:
+        if not self.is_fresh(message):
+            return  # a newer read has started since this one
         self.member = message.member
         title = Text(no_wrap=True, end="")
         title.append("党员 ")

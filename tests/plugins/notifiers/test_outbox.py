@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from partyreg_core.errors import ValidationError
-from partyreg_core.notices import NotifyConfig, OutboxStatus, RetryPolicy
+from partyreg_core.notify.model import NotifyConfig, OutboxStatus, RetryPolicy
 from partyreg_core.workspace import Workspace
 from partyreg_plugins.sqlstore.store import SqlStore
 from tests.plugins.notifiers.conftest import RecordingServer, _Handler, _serve
@@ -65,7 +65,7 @@ class World:
         store.close()
         self.clock = Clock(START)
         self.ws = Workspace(self.url, os_user=support.OS_USER, clock=self.clock)
-        self.ws.notify_config = config  # type: ignore[misc]
+        self.ws.notify.config = config
 
     @property
     def community(self) -> int:
@@ -93,10 +93,10 @@ class World:
 
     def webhook(self, url: str, target: str | None = None) -> str:
         target = target or f"community:{self.community}"
-        return self.ws.add_notify_channel(target, "webhook", {"url": url}).name
+        return self.ws.notify.add_channel(target, "webhook", {"url": url}).name
 
     def messages(self, status: OutboxStatus | None = None) -> list[Any]:
-        return self.ws.notifications(status)
+        return self.ws.notify.messages(status)
 
 
 def config(**changes: Any) -> NotifyConfig:
@@ -122,28 +122,28 @@ def test_a_channel_that_is_down_loses_nothing_and_delivers_once_when_back(
     [message] = world.messages()
     assert message.status is OutboxStatus.PENDING and message.attempts == 0
 
-    first = world.ws.deliver_notifications()
+    first = world.ws.notify.deliver()
     assert [a.outcome.value for a in first.attempts] == ["retry"]
     [message] = world.messages()
     assert message.attempts == 1 and message.error_code == "notify.unreachable"
     assert message.next_attempt_at == START + timedelta(seconds=60)
 
     world.clock.advance(seconds=59)
-    assert world.ws.deliver_notifications().attempts == ()  # not due yet
+    assert world.ws.notify.deliver().attempts == ()  # not due yet
     world.clock.advance(seconds=1)
-    world.ws.deliver_notifications()
+    world.ws.notify.deliver()
     [message] = world.messages()
     assert message.attempts == 2
     assert message.next_attempt_at == world.clock.now + timedelta(seconds=120)  # doubled
 
     for server in serve_on(port):  # back up, on the same port
         world.clock.advance(seconds=120)
-        report = world.ws.deliver_notifications()
+        report = world.ws.notify.deliver()
         assert [a.outcome.value for a in report.attempts] == ["sent"]
         world.clock.advance(hours=5)
-        assert world.ws.deliver_notifications().attempts == ()
+        assert world.ws.notify.deliver().attempts == ()
         world.routed()  # the same event again: nothing new to send
-        assert world.ws.deliver_notifications().attempts == ()
+        assert world.ws.notify.deliver().attempts == ()
         assert len(server.requests) == 1
         body = server.requests[0].json()
         assert body["subject"].startswith("【新分流】2 名在职党员到")
@@ -162,22 +162,22 @@ def test_backoff_is_capped_and_the_last_attempt_marks_the_message_failed(
     world.routed()
     waits = []
     for _ in range(4):
-        world.ws.deliver_notifications()
+        world.ws.notify.deliver()
         [message] = world.messages()
         waits.append((message.next_attempt_at - world.clock.now).total_seconds())
         world.clock.now = message.next_attempt_at
     assert waits == [60, 120, 200, 200]
-    world.ws.deliver_notifications()
+    world.ws.notify.deliver()
     [message] = world.messages()
     assert message.status is OutboxStatus.FAILED and message.attempts == 5
     world.clock.advance(days=30)
-    assert world.ws.deliver_notifications().attempts == ()  # failed stays failed
+    assert world.ws.notify.deliver().attempts == ()  # failed stays failed
     assert [m.id for m in world.messages(OutboxStatus.FAILED)] == [message.id]
     # retried by hand once the channel is back
     for server in serve_on(closed_port):
-        [queued] = world.ws.retry_notification(message.id)
+        [queued] = world.ws.notify.retry(message.id)
         assert queued.attempts == 0 and queued.status is OutboxStatus.PENDING
-        world.ws.deliver_notifications()
+        world.ws.notify.deliver()
         assert len(server.requests) == 1
     assert world.messages()[0].status is OutboxStatus.SENT
     world.ws.close()
@@ -187,13 +187,13 @@ def test_a_permanent_error_fails_at_once(world: World, http_server: RecordingSer
     world.webhook(http_server.url + "/hook")
     http_server.answer(403, {"error": "forbidden"})
     world.routed()
-    report = world.ws.deliver_notifications()
+    report = world.ws.notify.deliver()
     assert [a.outcome.value for a in report.attempts] == ["failed"]
     [message] = world.messages()
     assert message.status is OutboxStatus.FAILED and message.attempts == 1
     assert message.error_code == "notify.auth"
     world.clock.advance(days=1)
-    assert world.ws.deliver_notifications().attempts == ()
+    assert world.ws.notify.deliver().attempts == ()
     assert len(http_server.requests) == 1
 
 
@@ -203,7 +203,7 @@ def test_retry_after_from_a_busy_server_is_honoured(
     world.webhook(http_server.url + "/hook")
     http_server.answer(429, {"error": "slow down"}, headers={"Retry-After": "600"})
     world.routed()
-    world.ws.deliver_notifications()
+    world.ws.notify.deliver()
     [message] = world.messages()
     assert message.error_code == "notify.busy"
     assert message.next_attempt_at == START + timedelta(seconds=600)
@@ -213,7 +213,7 @@ def test_every_channel_of_a_target_gets_the_message_and_targets_without_one_are_
     world: World, http_server: RecordingServer
 ) -> None:
     world.webhook(http_server.url + "/a")
-    world.ws.add_notify_channel(
+    world.ws.notify.add_channel(
         f"community:{world.community}", "webhook", {"url": http_server.url + "/b"}, name="second"
     )
     other = world.district.communities[1]
@@ -224,23 +224,23 @@ def test_every_channel_of_a_target_gets_the_message_and_targets_without_one_are_
         None,
         {"community_id": other.id, "community": other.name, "year": 2024, "needs": []},
     )
-    world.ws.deliver_notifications()
+    world.ws.notify.deliver()
     assert sorted(r.path for r in http_server.requests) == ["/a", "/b"]
-    counts = world.ws.notification_counts()
+    counts = world.ws.notify.counts()
     assert counts[OutboxStatus.SENT] == 2 and counts[OutboxStatus.SKIPPED] == 1
     [skipped] = world.messages(OutboxStatus.SKIPPED)
     assert skipped.target.id == other.id and skipped.channel == ""
     # configure a channel for it later, and send it by hand
     world.webhook(http_server.url + "/c", target=f"community:{other.id}")
-    world.ws.retry_notification(skipped.id)
-    world.ws.deliver_notifications()
+    world.ws.notify.retry(skipped.id)
+    world.ws.notify.deliver()
     assert sorted(r.path for r in http_server.requests) == ["/a", "/b", "/c"]
 
 
 def test_email_through_a_real_smtp_server(world: World, smtp_server: Any) -> None:
     server = smtp_server("plain")
     unit = world.district.units[0]
-    world.ws.add_notify_channel(
+    world.ws.notify.add_channel(
         f"org:{unit}",
         "smtp",
         {
@@ -265,7 +265,7 @@ def test_email_through_a_real_smtp_server(world: World, smtp_server: Any) -> Non
             "confirmed_by": "李书记",
         },
     )
-    world.ws.deliver_notifications()
+    world.ws.notify.deliver()
     [envelope] = server.inbox.envelopes
     assert envelope.rcpt_tos == ["dangjian@example.gov.cn"]
     mail = message_from_bytes(envelope.original_content)
@@ -287,7 +287,7 @@ def test_immediate_delivery_sends_at_once_and_a_hanging_channel_does_not_slow_th
     world.routed((1,))
     assert len(http_server.requests) == 1  # delivered by the change itself
     assert world.messages()[0].status is OutboxStatus.SENT
-    world.ws.remove_notify_channel(world.ws.notify_channels()[0].name)
+    world.ws.notify.remove_channel(world.ws.notify.channels()[0].name)
     world.webhook(f"http://127.0.0.1:{silent_port}/")
     started = time.monotonic()
     for i in range(2, 12):
@@ -305,24 +305,24 @@ def test_a_missing_environment_variable_is_found_when_the_channel_is_added(
 ) -> None:
     monkeypatch.delenv("PARTYREG_TEST_HOOK_SECRET", raising=False)
     with pytest.raises(ValidationError, match="PARTYREG_TEST_HOOK_SECRET"):
-        world.ws.add_notify_channel(
+        world.ws.notify.add_channel(
             f"community:{world.community}",
             "webhook",
             {"url": http_server.url, "secret": "env:PARTYREG_TEST_HOOK_SECRET"},
         )
     with pytest.raises(ValidationError, match="机密"):
-        world.ws.add_notify_channel(
+        world.ws.notify.add_channel(
             f"community:{world.community}", "webhook", {"url": http_server.url, "secret": "abc"}
         )
     monkeypatch.setenv("PARTYREG_TEST_HOOK_SECRET", "shared-hmac-secret")
-    channel = world.ws.add_notify_channel(
+    channel = world.ws.notify.add_channel(
         f"community:{world.community}",
         "webhook",
         {"url": http_server.url, "secret": "env:PARTYREG_TEST_HOOK_SECRET"},
     )
     assert channel.settings["secret"] == "env:PARTYREG_TEST_HOOK_SECRET"
     world.routed()
-    world.ws.deliver_notifications()
+    world.ws.notify.deliver()
     [request] = http_server.requests
     import hashlib
     import hmac
@@ -336,12 +336,12 @@ def test_batched_notifications_write_once_at_the_end_and_lose_nothing_on_failure
 ) -> None:
     world = World(tmp_path, NotifyConfig(deliver_immediately=True))
     world.webhook(http_server.url + "/batch")
-    with world.ws.batched_notifications():
+    with world.ws.notify.batched():
         for i in range(3):
             world.routed((i,))
         assert world.messages() == [] and http_server.requests == []
     assert len(world.messages(OutboxStatus.SENT)) == 3 and len(http_server.requests) == 3
-    with pytest.raises(RuntimeError), world.ws.batched_notifications():
+    with pytest.raises(RuntimeError), world.ws.notify.batched():
         world.routed((10,))
         raise RuntimeError("the loop failed after one committed change")
     assert len(world.messages()) == 4  # the committed change's message is there
@@ -352,21 +352,21 @@ def test_a_long_flush_claims_in_chunks_and_ends_with_the_channel_down(
     world: World, closed_port: int
 ) -> None:
     world.webhook(f"http://127.0.0.1:{closed_port}/")
-    with world.ws.batched_notifications():
+    with world.ws.notify.batched():
         for i in range(60):
             world.routed((i,))
-    report = world.ws.deliver_notifications()
+    report = world.ws.notify.deliver()
     assert len(report.attempts) == 60  # every message seen once, none twice
     assert report.deferred == 59 and len({a.message_id for a in report.attempts}) == 60
     pending = world.messages(OutboxStatus.PENDING)
     assert sorted(m.attempts for m in pending) == [0] * 59 + [1]
     # the deferred ones are due at once; the one tried waits for its backoff
-    again = world.ws.deliver_notifications()
+    again = world.ws.notify.deliver()
     assert len(again.attempts) == 59
 
 
 def _member_notice(member_id: int, identity: str = "1") -> Any:
-    from partyreg_core.notices import Notice, Target
+    from partyreg_core.notify.model import Notice, Target
 
     return Notice(
         "nudge.test", Target.member(member_id), "【提醒】明天义诊", "请准时到场。", identity
@@ -388,22 +388,22 @@ def test_a_member_is_reached_on_their_own_mobile_through_the_nearest_members_cha
         ],
     )
     # nothing configured for members: the message is kept as skipped, counted
-    world.ws.notify([_member_notice(first, "a")])
+    world.ws.notify.queue([_member_notice(first, "a")])
     [skipped] = world.messages(OutboxStatus.SKIPPED)
     assert str(skipped.target) == f"member:{first}"
     # the city's gateway serves every member; the first unit's district runs its own
-    world.ws.add_notify_channel("members:008", "sms", {"url": http_server.url + "/city"})
-    world.ws.add_notify_channel(
+    world.ws.notify.add_channel("members:008", "sms", {"url": http_server.url + "/city"})
+    world.ws.notify.add_channel(
         f"members:{unit}", "sms", {"url": http_server.url + "/unit", "sign": "测试"}
     )
-    world.ws.notify([_member_notice(first, "b"), _member_notice(second, "b")])
-    world.ws.deliver_notifications()
+    world.ws.notify.queue([_member_notice(first, "b"), _member_notice(second, "b")])
+    world.ws.notify.deliver()
     sent = {r.path: r.json() for r in http_server.requests}
     assert sent["/unit"] == {"phone": phone, "text": "【测试】【提醒】明天义诊：请准时到场。"}
     assert sent["/city"]["phone"] == other[1]
     # the skipped one goes out through the channel that serves the member now
-    world.ws.retry_notification(skipped.id)
-    world.ws.deliver_notifications()
+    world.ws.notify.retry(skipped.id)
+    world.ws.notify.deliver()
     assert [r.path for r in http_server.requests].count("/unit") == 2
     # the outbox row is about the member's unit, district and community (scoping)
     latest = world.messages(OutboxStatus.SENT)[0]
@@ -420,13 +420,13 @@ def test_a_member_who_left_is_not_messaged_and_member_channels_are_set_per_unit(
         support.city(store),
         [support.registration(world.district.units[0], world.district.communities[0])],
     )
-    world.ws.add_notify_channel("members:008", "sms", {"url": http_server.url})
-    world.ws.notify([_member_notice(member)])
+    world.ws.notify.add_channel("members:008", "sms", {"url": http_server.url})
+    world.ws.notify.queue([_member_notice(member)])
     world.ws.members.leave(member, reason="调离本市", on=START.date())
-    world.ws.deliver_notifications()
+    world.ws.notify.deliver()
     assert http_server.requests == []
     [failed] = world.messages(OutboxStatus.FAILED)
     assert failed.error_code == "notify.member_gone" and "已退出" in (failed.last_error or "")
     with pytest.raises(ValidationError) as caught:
-        world.ws.add_notify_channel(f"member:{member}", "sms", {"url": http_server.url})
+        world.ws.notify.add_channel(f"member:{member}", "sms", {"url": http_server.url})
     assert "members:单位代码" in caught.value.message

@@ -198,11 +198,11 @@ def test_a_flush_cannot_recall_what_it_sent_and_a_reminders_undo_says_so(
     district = ws.district  # type: ignore[attr-defined]
     with _serve_http() as server:
         for code in (district.code, district.units[0]):
-            ws.add_notify_channel(f"org:{code}", "webhook", {"url": f"{server.url}/hook"})
+            ws.notify.add_channel(f"org:{code}", "webhook", {"url": f"{server.url}/hook"})
         reminded = ws.remind(30, on=date(2027, 9, 1), year=2027)
         assert reminded.queued["pending"] == 2 and reminded.batch_id
         server.answer(200, {"ok": True})
-        flushed = ws.deliver_notifications()
+        flushed = ws.notify.deliver()
         assert len(flushed.attempts) == 2 and flushed.batch_id
         before = dump(store)
         nothing = ws.undo_batch(flushed.batch_id, "发错了")

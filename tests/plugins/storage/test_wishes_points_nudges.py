@@ -15,7 +15,7 @@ import attrs
 import pytest
 
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, PartyregError
-from partyreg_core.notices import NotifyConfig
+from partyreg_core.notify.model import NotifyConfig
 from partyreg_core.nudges.model import NudgeKind, NudgeStatus
 from partyreg_core.operators.model import Role
 from partyreg_plugins.sqlstore.store import SqlStore
@@ -46,7 +46,7 @@ class Place:
         ws = support.operator_workspace(
             self.url, self.store, name or self.operator, clock=lambda: clock
         )
-        ws.notify_config = NotifyConfig(deliver_immediately=False)
+        ws.notify.config = NotifyConfig(deliver_immediately=False)
         return ws
 
     def city(self, clock: datetime = MORNING) -> Any:
@@ -142,10 +142,10 @@ def test_a_district_sets_its_own_rules_only_where_the_city_allows(
 def _channels(place: Place, server: RecordingServer) -> None:
     tag = uuid.uuid4().hex[:6]
     city = place.city()
-    city.add_notify_channel(
+    city.notify.add_channel(
         f"members:{place.district.code}", "sms", {"url": server.url + "/sms"}, name=f"sms-{tag}"
     )
-    city.add_notify_channel(
+    city.notify.add_channel(
         f"community:{place.community}", "webhook", {"url": server.url + "/community"},
         name=f"hook-{tag}",
     )  # fmt: skip
@@ -181,7 +181,7 @@ def test_a_days_nudges_are_planned_capped_opted_out_queued_and_sent(
     assert {n.status for n in again.nudges} <= {
         NudgeStatus.QUEUED, NudgeStatus.OPTED_OUT, NudgeStatus.CAPPED,
     }  # fmt: skip
-    report = ws.deliver_notifications()
+    report = ws.notify.deliver()
     assert report.attempts and all(a.outcome.value == "sent" for a in report.attempts)
     paths = sorted(r.path for r in http_server.requests)
     assert paths.count("/community") == 2
@@ -200,10 +200,10 @@ def test_quiet_hours_defer_to_their_end(place: Place, http_server: RecordingServ
     assert wish.status is NudgeStatus.DEFERRED
     assert wish.send_at == datetime(2024, 10, 6, 0, 0, tzinfo=UTC)  # 08:00 in Beijing
     _plan, added = ws.nudges.enqueue()
-    message = next(m for m in ws.notifications(ids=added) if m.event == "nudge.wish_unclaimed")
+    message = next(m for m in ws.notify.messages(ids=added) if m.event == "nudge.wish_unclaimed")
     assert message.status.value == "pending"
     assert message.next_attempt_at == datetime(2024, 10, 6, 0, 0, tzinfo=UTC)
-    assert ws.due_notifications(EVENING) == []
+    assert ws.notify.due(EVENING) == []
 
 
 def test_retention_blanks_the_residents_of_closed_wishes(place: Place) -> None:

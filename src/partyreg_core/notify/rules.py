@@ -1,117 +1,37 @@
-"""Notifications as values: who a message is for (:class:`Target`), the channels configured for
-a target (:class:`Channel`), what waits in the outbox (:class:`OutboxMessage`), how failed
-deliveries are retried (:class:`RetryPolicy`), how secrets are kept out of the store
-(:func:`check_stored_settings`, :func:`resolve_settings`) and the deployment file's ``[notify]``
-section (:func:`parse_deployment`).
+"""The rules of notifications and their Chinese messages: parsing a target, keeping secrets
+out of the store (:func:`check_stored_settings`, :func:`resolve_settings`), a channel's name,
+the outbox key of a notice, the deployment file's ``[notify]`` section
+(:func:`parse_deployment`), and the refusals the store only guards (a channel name in use, a
+message already sent, a skipped message with no channel yet).
 
 Pure: no I/O and no clock. The facade reads the environment and the file named by
-``PARTYREG_CONFIG`` and hands their contents in; "now" is always a parameter.
-See ``docs/notifications.md`` and decisions 0030–0034.
+``PARTYREG_CONFIG`` and hands their contents in.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import shlex
 import tomllib
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
-import attrs
-
-from partyreg_core.errors import ValidationError
+from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
 from partyreg_core.masking import mask_phone
+from partyreg_core.notify.model import (
+    Channel,
+    Notice,
+    NotifyConfig,
+    OutboxMessage,
+    OutboxStatus,
+    RetryPolicy,
+    Target,
+    TargetKind,
+)
+from partyreg_core.operators.model import Actor, Role, Scope
 from partyreg_core.orgcodes import OrgCode, parse_code
 from partyreg_core.records import MAX_RECORD_ID
-
-# ---------------------------------------------------------------------------------------------
-# Targets
-# ---------------------------------------------------------------------------------------------
-
-
-class TargetKind(StrEnum):
-    """What a message is addressed to."""
-
-    ORG = "org"
-    COMMUNITY = "community"
-    INSTRUCTOR = "instructor"
-    #: one member (``member:12``): messages go through the channels for members of the
-    #: member's unit, to the member's own mobile
-    MEMBER = "member"
-    #: the members of the units under an org code (``members:008.003``): where the channels
-    #: that reach members one by one are configured (an SMS gateway)
-    MEMBERS = "members"
-
-    @property
-    def label(self) -> str:
-        """The kind in Chinese."""
-        return {
-            "org": "单位",
-            "community": "社区",
-            "instructor": "指导员",
-            "member": "党员",
-            "members": "党员（按单位）",
-        }[self.value]
-
-    @property
-    def has_code(self) -> bool:
-        """Whether targets of this kind are named by an org code (else by an id)."""
-        return self in (TargetKind.ORG, TargetKind.MEMBERS)
-
-
-@attrs.frozen
-class Target:
-    """An org unit (``org:008.001``), a community (``community:12``), an instructor
-    (``instructor:3``), a member (``member:12``) or the members of an org subtree
-    (``members:008.003``): whoever a channel is configured for and a message is addressed to.
-
-    Messages to a member go through the channels configured for ``members:<code>`` of the
-    nearest org unit above the member's unit that has one (:func:`member_channel_targets`)."""
-
-    kind: TargetKind
-    code: OrgCode | None = None
-    id: int | None = None
-
-    def __attrs_post_init__(self) -> None:
-        if self.kind.has_code != (self.code is not None):
-            raise ValueError("an org or members target has a code and nothing else")
-        if self.kind.has_code == (self.id is not None):
-            raise ValueError("a community, instructor or member target has an id")
-
-    @classmethod
-    def org(cls, code: OrgCode | str) -> Target:
-        """The org unit ``code``."""
-        return cls(TargetKind.ORG, code=code if isinstance(code, OrgCode) else parse_code(code))
-
-    @classmethod
-    def community(cls, community_id: int) -> Target:
-        """The community ``community_id``."""
-        return cls(TargetKind.COMMUNITY, id=community_id)
-
-    @classmethod
-    def instructor(cls, instructor_id: int) -> Target:
-        """The instructor ``instructor_id``."""
-        return cls(TargetKind.INSTRUCTOR, id=instructor_id)
-
-    @classmethod
-    def member(cls, member_id: int) -> Target:
-        """The member ``member_id``."""
-        return cls(TargetKind.MEMBER, id=member_id)
-
-    @classmethod
-    def members(cls, code: OrgCode | str) -> Target:
-        """The members of the units under ``code`` (where member channels are configured)."""
-        return cls(TargetKind.MEMBERS, code=code if isinstance(code, OrgCode) else parse_code(code))
-
-    def __str__(self) -> str:
-        return f"{self.kind.value}:{self.code if self.kind.has_code else self.id}"
-
-    @property
-    def label(self) -> str:
-        """The target in Chinese (``单位 008.001``, ``社区 12``, ``党员 12``)."""
-        return f"{self.kind.label} {self.code if self.kind.has_code else self.id}"
 
 
 def member_channel_targets(unit: OrgCode) -> list[Target]:
@@ -267,214 +187,11 @@ def resolve_settings(
     return resolved
 
 
-@attrs.frozen
-class Channel:
-    """A notification channel configured for a target: its unique ``name`` (which also names
-    its table in the deployment file), the channel type (``kind``: smtp, webhook, wecom,
-    dingtalk, or a plugin's), the settings kept in the store (secrets only as ``env:NAME``),
-    whether it is enabled, and who added it when.
-
-    ``district_code`` and ``community_id`` say where the target lies, for scoping."""
-
-    name: str
-    target: Target
-    kind: str
-    settings: Mapping[str, str] = attrs.field(factory=dict)
-    enabled: bool = True
-    id: int | None = None
-    created_by: str = ""
-    created_at: datetime | None = None
-    district_code: OrgCode | None = None
-    community_id: int | None = None
-
-
-# ---------------------------------------------------------------------------------------------
-# Messages and the outbox
-# ---------------------------------------------------------------------------------------------
-
-
-class OutboxStatus(StrEnum):
-    """Where a message stands."""
-
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"
-    #: the target had no enabled channel when the message was made (decision 0033)
-    SKIPPED = "skipped"
-
-    @property
-    def label(self) -> str:
-        """The status in Chinese."""
-        return {"pending": "待发送", "sent": "已发送", "failed": "失败", "skipped": "无渠道"}[
-            self.value
-        ]
-
-
-@attrs.frozen
-class Notice:
-    """A message an event produces for one target, before channels are chosen.
-
-    ``identity`` names the event so that handling it twice yields the same outbox rows
-    (decision 0032); ``community_id``/``district_code`` say what the message is about, for
-    scoping who may read it."""
-
-    event: str
-    target: Target
-    subject: str
-    body: str
-    identity: str
-    community_id: int | None = None
-    district_code: OrgCode | None = None
-    #: the org unit the message is about, for scoping (an org target's own code; a member's
-    #: unit for a member target)
-    org_code: OrgCode | None = None
-    #: not to be sent before this time (a nudge planned in quiet hours waits for their end)
-    not_before: datetime | None = None
-
-
-@attrs.frozen
-class TargetPlace:
-    """Where a target lies, for scoping its messages: the district, the community and the org
-    unit (an org target's own code, a member's unit)."""
-
-    district_code: OrgCode | None = None
-    community_id: int | None = None
-    org_code: OrgCode | None = None
-
-
 def idempotency_key(notice: Notice, channel: str) -> str:
     """The outbox key of ``notice`` sent through ``channel`` ('' when it has none): the same
     event, target and channel always give the same key."""
     text = "\x1f".join((notice.event, notice.identity, str(notice.target), channel))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:40]
-
-
-@attrs.frozen
-class OutboxMessage:
-    """One message in the outbox: for one target through one channel (none when skipped)."""
-
-    id: int
-    target: Target
-    channel: str
-    event: str
-    subject: str
-    body: str
-    status: OutboxStatus
-    created_at: datetime
-    attempts: int = 0
-    next_attempt_at: datetime | None = None
-    sent_at: datetime | None = None
-    last_error: str | None = None
-    error_code: str | None = None
-    created_by: str = ""
-    key: str = ""
-    community_id: int | None = None
-    district_code: OrgCode | None = None
-
-
-@attrs.frozen
-class NewMessage:
-    """A row to add to the outbox."""
-
-    notice: Notice
-    channel: str
-    status: OutboxStatus
-    key: str
-
-
-class Outcome(StrEnum):
-    """What one delivery attempt did."""
-
-    SENT = "sent"
-    RETRY = "retry"
-    FAILED = "failed"
-
-
-@attrs.frozen
-class Attempt:
-    """The result of one delivery attempt, as the outbox records it."""
-
-    message_id: int
-    outcome: Outcome
-    attempts: int
-    next_attempt_at: datetime | None = None
-    error_code: str | None = None
-    error: str | None = None
-
-
-@attrs.frozen
-class DeliveryReport:
-    """What one ``notify flush`` (or the best-effort delivery after a change) did."""
-
-    attempts: tuple[Attempt, ...] = ()
-    #: messages left pending because their channel was found down earlier in this run or the
-    #: time budget was spent
-    deferred: int = 0
-    #: the batch that ``partyreg undo`` takes back (``None``: nothing written)
-    batch_id: str | None = None
-
-    def count(self, outcome: Outcome) -> int:
-        """How many attempts ended with ``outcome``."""
-        return sum(1 for a in self.attempts if a.outcome is outcome)
-
-
-@attrs.frozen
-class RetryPolicy:
-    """Exponential backoff with a cap, and a maximum number of attempts (decision 0030).
-
-    After the ``n``-th failed attempt the next one is ``base * 2**(n-1)`` seconds later, at most
-    ``cap``; a channel's own ``retry_after`` (a robot saying "wait 10 minutes") is honoured up
-    to ``cap``. After ``max_attempts`` failed attempts the message is ``failed``."""
-
-    max_attempts: int = 8
-    base_seconds: float = 60.0
-    cap_seconds: float = 3600.0
-
-    def __attrs_post_init__(self) -> None:
-        if self.max_attempts < 1 or self.base_seconds <= 0 or self.cap_seconds < self.base_seconds:
-            raise ValidationError(
-                "config.notify",
-                "通知重试设置有误：max_attempts 至少为 1，backoff_base 大于 0，"
-                "backoff_cap 不小于 backoff_base。",
-            )
-
-    def delay(self, attempts: int, retry_after: float | None = None) -> timedelta:
-        """How long to wait after ``attempts`` failed attempts."""
-        seconds = min(self.base_seconds * 2 ** max(attempts - 1, 0), self.cap_seconds)
-        if retry_after is not None and retry_after > seconds:
-            seconds = min(retry_after, self.cap_seconds)
-        return timedelta(seconds=seconds)
-
-    def after_failure(
-        self, attempts: int, now: datetime, *, temporary: bool, retry_after: float | None = None
-    ) -> tuple[Outcome, datetime | None]:
-        """The outcome and next attempt time after failed attempt number ``attempts``."""
-        if not temporary or attempts >= self.max_attempts:
-            return Outcome.FAILED, None
-        return Outcome.RETRY, now + self.delay(attempts, retry_after)
-
-
-# ---------------------------------------------------------------------------------------------
-# The deployment file's [notify] section
-# ---------------------------------------------------------------------------------------------
-
-
-@attrs.frozen
-class NotifyConfig:
-    """Deployment settings for notifications (``[notify]`` of the ``PARTYREG_CONFIG`` file).
-
-    ``channels`` maps a channel name to the settings the deployment adds to it (its secrets);
-    ``deliver_immediately`` says whether a committed change tries to send its messages at
-    once, each send with at most ``immediate_timeout`` seconds and all of a command's sends
-    within ``immediate_budget`` seconds (decision 0034)."""
-
-    policy: RetryPolicy = RetryPolicy()
-    channels: Mapping[str, Mapping[str, str]] = attrs.field(factory=dict)
-    deliver_immediately: bool = True
-    immediate_timeout: float = 2.0
-    immediate_budget: float = 3.0
-    #: a claimed message not finished within this many seconds may be claimed again
-    lease_seconds: float = 600.0
 
 
 _NOTIFY_KEYS = {
@@ -575,3 +292,157 @@ def name_list(names: Sequence[str], limit: int = 20) -> str:
     if len(names) > limit:
         return f"{shown}等 {len(names)} 人"
     return shown
+
+
+# ---------------------------------------------------------------------------------------------
+# Channels: who may configure one, what a new one needs
+# ---------------------------------------------------------------------------------------------
+
+
+def channel_write_allowed(scope: Scope, channel: Channel) -> bool:
+    """Whether ``scope`` may configure a channel for ``channel``'s target (its
+    ``district_code``/``community_id`` say where the target lies): the city any; an operator
+    with a code the targets under it; a district the communities and instructors in it; a
+    community its own community. A member's channel is never configured one by one."""
+    target = channel.target
+    if scope.role is Role.CITY:
+        return True
+    if target.kind.has_code:
+        assert target.code is not None
+        return scope.code is not None and target.code.is_within(scope.code)
+    if target.kind is TargetKind.MEMBER:
+        return False  # a member is reached through the channels for members of their unit
+    if scope.role is Role.DISTRICT:
+        return channel.district_code is not None and channel.district_code == scope.code
+    if scope.role is Role.COMMUNITY and target.kind is TargetKind.COMMUNITY:
+        return target.id in scope.communities
+    return False
+
+
+def channel_denied(actor: Actor, target: Target) -> NotPermittedError:
+    """The refusal of a channel for a target outside the actor's scope."""
+    return NotPermittedError(
+        "scope.denied",
+        f"{actor.name} 的管理范围（{actor.scope.label}）不包括 {target.label}："
+        "只能为自己范围内的单位、社区配置通知渠道。",
+    )
+
+
+def check_new_channel(
+    target: Target, kind: str, settings: Mapping[str, str], kinds: Sequence[str]
+) -> dict[str, str]:
+    """The settings a new channel of ``kind`` for ``target`` keeps in the store (secrets only
+    as ``env:NAME``), or the refusal: a member's own channel, a type no plugin provides, a
+    mail channel without recipients, a secret in clear text."""
+    if target.kind is TargetKind.MEMBER:
+        raise ValidationError(
+            "notify.member_channel",
+            "党员个人的通知渠道按所在单位配置：请为 members:单位代码 添加渠道"
+            "（如 partyreg notify channel add members:008 --type sms …），"
+            "消息发到党员本人登记的手机。",
+        )
+    if kind not in kinds:
+        known = "、".join(sorted(kinds)) or "（没有加载通知插件）"
+        raise ValidationError("notify.kind", f"没有名为 {kind} 的通知渠道类型：可用的有 {known}。")
+    stored = check_stored_settings(settings)
+    if kind == "smtp" and not stored.get("to"):
+        raise ValidationError(
+            "notify.settings",
+            "邮件渠道需要收件人：请加上 --set to=地址（多个用逗号分隔）。",
+        )
+    return stored
+
+
+def default_channel_name(target: Target, kind: str) -> str:
+    """A channel's name when none is given: ``wecom-org-008-001``, ``smtp-community-12``."""
+    text = str(target).replace(":", "-").replace(".", "-")
+    return f"{kind}-{text}"[:64]
+
+
+def channel_exists(name: str) -> ConflictError:
+    """The refusal of a channel name already in use (the store's unique name guards it)."""
+    return ConflictError(
+        "notify.channel_exists",
+        f"渠道名 {name} 已被使用：请换一个名字（--name），"
+        f"或先 partyreg notify channel remove {shlex.quote(name)}。",
+    )
+
+
+def channel_unknown(name: str) -> NotFoundError:
+    """No channel of that name within the actor's scope."""
+    return NotFoundError(
+        "notify.channel_unknown",
+        f"没有名为 {name} 的通知渠道（或不在你的管理范围内）：用 partyreg notify channel list 查看。",
+    )
+
+
+def channel_kind_missing(channel: Channel) -> ValidationError:
+    """A stored channel whose type no loaded plugin provides."""
+    return ValidationError(
+        "notify.kind",
+        f"渠道 {channel.name} 的类型 {channel.kind} 没有插件提供：请安装提供它的插件，或删除这个渠道。",
+    )
+
+
+#: The error code of a message whose channel was removed before it was sent.
+CHANNEL_REMOVED = "notify.channel_removed"
+
+
+def channel_removed_text(name: str) -> str:
+    """Why a message of a removed channel was not sent, and the fix."""
+    return f"渠道 {name} 已删除：配置新渠道后可用 partyreg notify retry 重新发送。"
+
+
+def channel_removed(name: str) -> NotFoundError:
+    """A queued message whose channel was removed before it was sent."""
+    return NotFoundError(CHANNEL_REMOVED, channel_removed_text(name))
+
+
+# ---------------------------------------------------------------------------------------------
+# The outbox: listing, retrying by hand
+# ---------------------------------------------------------------------------------------------
+
+
+def parse_outbox_status(status: OutboxStatus | str) -> OutboxStatus:
+    """A status as typed (``pending``, ``sent``, ``failed``, ``skipped``)."""
+    if isinstance(status, OutboxStatus):
+        return status
+    try:
+        return OutboxStatus(status.strip().lower())
+    except ValueError:
+        names = "、".join(s.value for s in OutboxStatus)
+        raise ValidationError(
+            "notify.status", f"未知的状态“{status}”：应为 {names} 之一。"
+        ) from None
+
+
+def message_unknown(message_id: int) -> NotFoundError:
+    """No outbox message of that id within the actor's scope."""
+    return NotFoundError(
+        "notify.message_unknown",
+        f"发送队列中没有编号为 {message_id} 的消息（或不在你的管理范围内）：用 partyreg notify list 查看。",
+    )
+
+
+def check_retry(message: OutboxMessage, channel_names: Sequence[str]) -> None:
+    """Whether ``message`` may be sent again by hand through ``channel_names`` (its own
+    channel when empty): a sent one never; a skipped one only once its target has a channel."""
+    if message.status is OutboxStatus.SENT:
+        raise ConflictError(
+            "notify.already_sent",
+            f"消息 {message.id} 已于 {message.sent_at:%Y-%m-%d %H:%M} 发送成功，不再重发。",
+        )
+    if (message.status is OutboxStatus.SKIPPED or message.channel == "") and not channel_names:
+        raise ConflictError(
+            "notify.no_channel",
+            f"{message.target.label} 仍没有启用的通知渠道：请先用 partyreg notify channel add "
+            f"{message.target} … 配置渠道，再重发。",
+        )
+
+
+def member_gone(member_id: int) -> NotFoundError:
+    """A message to a member who left, was anonymised or is outside the sender's scope."""
+    return NotFoundError(
+        "notify.member_gone",
+        f"党员 {member_id} 已退出活动、已匿名化或不在你的管理范围内：消息不再发送。",
+    )
