@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from partyreg_core.audit import AuditEntry
 from partyreg_core.batches import Batch
-from partyreg_core.operators import Actor
+from partyreg_core.operators.model import Actor
 
 if TYPE_CHECKING:
     from partyreg_plugins.sqlstore.store import SqlStore

@@ -64,7 +64,7 @@ from partyreg_core.members.rules import (
     refuse_unit_edit,
     registration_changes,
 )
-from partyreg_core.operators import Actor, Operator, Role, Scope
+from partyreg_core.operators.model import Actor, Operator, Role, Scope
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgTree, OrgUnit, parse_code
 from partyreg_core.points.model import Earning, PointsSource
 from partyreg_core.ports import InitReport, Login, LoginKind, StoreCheck

@@ -27,7 +27,7 @@ from partyreg_core.calendar import CampaignCalendar, Deadline
 from partyreg_core.errors import PartyregError
 from partyreg_core.members.model import MemberQuery, MemberStatus
 from partyreg_core.notify.model import OutboxStatus
-from partyreg_core.operators import Role
+from partyreg_core.operators.model import Role
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.progress import COMPLETION_RULE, ProgressBy, ProgressRow
 from partyreg_core.workspace import Workspace
