@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Static
 from partyreg_core.changes import ChangeRequest
 from partyreg_core.communities import Community
 from partyreg_core.members import Member, MemberStatus
-from partyreg_core.routing import ReportInResult
+from partyreg_core.routing.model import ReportInResult
 from partyreg_tui.screens.base import WorkScreen, keep_cursor, row_key
 from partyreg_tui.text import fit, literal, number
 
@@ -105,11 +105,11 @@ class ReportInScreen(WorkScreen):
             dict[int, Counter[MemberStatus]], dict[int, Community], list[ChangeRequest]
         ]:
             counts: dict[int, Counter[MemberStatus]] = {}
-            for member in ws.report_in_members():
+            for member in ws.routing.report_in_members():
                 if member.community_id is not None and member.left_on is None:
                     counts.setdefault(member.community_id, Counter())[member.status] += 1
             communities = {c.id: c for c in ws.communities()}
-            return counts, communities, ws.change_requests("pending")
+            return counts, communities, ws.routing.change_requests("pending")
 
         self.run("正在读取各社区的报到情况……", read, self._loaded)
 
@@ -187,7 +187,7 @@ class ReportInScreen(WorkScreen):
         ws = self.workspace
 
         def read() -> tuple[int, list[Member]]:
-            found = ws.report_in_members(community=str(cid), status=MemberStatus.ROUTED)
+            found = ws.routing.report_in_members(community=str(cid), status=MemberStatus.ROUTED)
             return cid, [m for m in found if m.left_on is None]
 
         def done(result: tuple[int, list[Member]]) -> None:
@@ -279,7 +279,7 @@ class ReportInScreen(WorkScreen):
         def go() -> None:
             self.run(
                 "正在确认报到……",
-                lambda: self.workspace.confirm_report_in(ids),
+                lambda: self.workspace.routing.confirm_report_in(ids),
                 self._confirmed,
             )
 
@@ -312,7 +312,7 @@ class ReportInScreen(WorkScreen):
             def go() -> None:
                 self.run(
                     "正在确认整个社区的报到……",
-                    lambda: ws.confirm_community_report_in(str(cid)),
+                    lambda: ws.routing.confirm_community_report_in(str(cid)),
                     self._confirmed,
                 )
 
@@ -326,7 +326,7 @@ class ReportInScreen(WorkScreen):
 
         self.run(
             "正在列出待报到的党员……",
-            lambda: ws.confirm_community_report_in(str(cid), dry_run=True),
+            lambda: ws.routing.confirm_community_report_in(str(cid), dry_run=True),
             preview,
         )
 
@@ -345,7 +345,11 @@ class ReportInScreen(WorkScreen):
             return
 
         def go() -> None:
-            self.run("正在审批……", lambda: self.workspace.approve_change(change.id), self._decided)
+            self.run(
+                "正在审批……",
+                lambda: self.workspace.routing.approve_change(change.id),
+                self._decided,
+            )
 
         self.ask(
             "通过社区变更申请？",
@@ -362,7 +366,9 @@ class ReportInScreen(WorkScreen):
 
         def go(reason: str) -> None:
             self.run(
-                "正在驳回……", lambda: self.workspace.reject_change(change.id, reason), self._decided
+                "正在驳回……",
+                lambda: self.workspace.routing.reject_change(change.id, reason),
+                self._decided,
             )
 
         self.ask_text(
