@@ -159,7 +159,7 @@ def time_import(db: Path, path: Path) -> dict[str, float]:
 
 
 def time_exports(db: Path, folder: Path) -> tuple[float, float, int]:
-    from partyreg_core.members import MemberQuery
+    from partyreg_core.members.model import MemberQuery
 
     ws = workspace(db)
     registrations = list(ws.official_registrations(MemberQuery()))

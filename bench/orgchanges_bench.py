@@ -28,7 +28,7 @@ from bench.results import write_section
 from partyreg_core import builtin
 from partyreg_core.batches import Batch, BatchKind
 from partyreg_core.feedback import SummaryBy
-from partyreg_core.members import MemberQuery
+from partyreg_core.members.model import MemberQuery
 from partyreg_core.operators import Actor
 from partyreg_core.orgchanges import ChangeKind, OrgChange
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgUnit

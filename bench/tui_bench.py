@@ -214,10 +214,10 @@ async def pinyin_keys(db: Path) -> list[tuple[str, float, int]]:
 def prepare_work(db: Path) -> None:
     """Route the store and confirm half the communities' report-in (untimed, once): the work
     screens then have something to show."""
-    from partyreg_core.members import MemberQuery, MemberStatus
+    from partyreg_core.members.model import MemberQuery, MemberStatus
 
     ws = _workspace(db)
-    if ws.members(MemberQuery(status=MemberStatus.REGISTERED, limit=0)).total:
+    if ws.members.page(MemberQuery(status=MemberStatus.REGISTERED, limit=0)).total:
         ws.routing.route()
         for community in ws.communities()[::2]:
             ws.routing.confirm_community_report_in(str(community.id))
@@ -261,7 +261,7 @@ def main() -> int:
             folder.mkdir(parents=True, exist_ok=True)
             print(f"building a store of {args.rows:,} members in {folder} (not timed)…")
             db = build_store(folder, args.rows)
-        members = _workspace(db).members().total
+        members = _workspace(db).members.page().total
         firsts = [asyncio.run(first_screen(db)) for _ in range(FIRST_SCREEN_RUNS)]
         fresh = first_screen_fresh_process(db)
         keys = asyncio.run(keystrokes(db))

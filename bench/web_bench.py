@@ -66,12 +66,12 @@ def _free_port() -> int:
 
 
 def _tokens(db: str, count: int) -> list[str]:
-    from partyreg_core.members import MemberQuery
+    from partyreg_core.members.model import MemberQuery
     from partyreg_core.workspace import Workspace
 
     ws = Workspace(db)
     try:
-        ids = [m.id for m in ws.iter_members(MemberQuery()) if m.community_id is not None]
+        ids = [m.id for m in ws.members.iter(MemberQuery()) if m.community_id is not None]
         chosen = random.Random(7).sample(ids, count)
         return [ws.signin.invite(i, send=False).url.rsplit("/s/", 1)[1] for i in chosen]
     finally:

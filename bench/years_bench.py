@@ -26,7 +26,7 @@ from storage_bench import YEAR, City, _batch, _prepare, _raw
 from bench.results import write_section
 from partyreg_core.batches import BatchKind
 from partyreg_core.hours import RollupKey
-from partyreg_core.members import MemberQuery
+from partyreg_core.members.model import MemberQuery
 from partyreg_core.posts import PostCatalog
 from partyreg_core.years import calendar_for
 from partyreg_plugins.templates import write_form1_template

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from partyreg_core.members import MemberStatus
+from partyreg_core.members.model import MemberStatus
 from partyreg_core.workspace import Workspace
 
 UNIT = "008.010.001"  # 市民政局机关党委, whose operator is minzheng_dw
@@ -25,7 +25,7 @@ def run(demo: Any) -> None:
 
 
 def _run(demo: Any, ws: Workspace) -> None:
-    people = list(ws.iter_members())
+    people = list(ws.members.iter())
     year = "2014"
 
     demo.step("年度日程：默认为通知规定的 8月30日、9月10日、9月20日、12月20日（市级可调整）")
@@ -49,7 +49,7 @@ def _run(demo: Any, ws: Workspace) -> None:
 
     demo.step("变更报到社区：单位为搬家的党员提出申请，单位审批，原社区移交、新社区接收")
     mine = [
-        m for m in ws.iter_members()
+        m for m in ws.members.iter()
         if str(m.unit_code) == UNIT and m.status is not MemberStatus.REGISTERED and m.community_id
     ]  # fmt: skip
     if mine:

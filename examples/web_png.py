@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import uvicorn
 from playwright.sync_api import Page, sync_playwright
 
-from partyreg_core.members import MemberQuery, MemberStatus
+from partyreg_core.members.model import MemberQuery, MemberStatus
 from partyreg_core.workspace import Workspace
 from partyreg_web.app import create_app
 
@@ -45,7 +45,7 @@ def _prepare(db: str) -> tuple[int, int | None, str, int, dict[str, str]]:
     ws = Workspace(db)
     try:
         year = ws.default_year()
-        members = list(ws.iter_members(MemberQuery(status=MemberStatus.REPORTED_IN)))
+        members = list(ws.members.iter(MemberQuery(status=MemberStatus.REPORTED_IN)))
         member = next(m for m in members if m.community_id is not None)
         ws.record_activity(
             member.id, date(year, 3, 5), "学雷锋志愿服务：为社区老人测量血压", 2, "优",

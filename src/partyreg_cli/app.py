@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from partyreg_core.identity import IdentityProvider, OsIdentity
 from partyreg_core.plugins import PluginManager, make_plugin_manager
-from partyreg_core.workspace import Workspace
+
+if TYPE_CHECKING:  # the facade imports the whole core: only a command that opens it pays
+    from partyreg_core.workspace import Workspace
 
 
 class App:
@@ -41,6 +44,8 @@ class App:
     @cached_property
     def workspace(self) -> Workspace:
         """The facade, bound to ``--db`` and ``--as``."""
+        from partyreg_core.workspace import Workspace
+
         return Workspace(
             self.db_url,
             operator=self.operator,

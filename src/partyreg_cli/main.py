@@ -7,50 +7,209 @@ stderr, never a traceback); 3 temporary — try again. With ``--json``, exits 2 
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
 
-from partyreg_cli.app import App
-from partyreg_cli.commands import (
-    audit,
-    calendar,
-    certificate,
-    change,
-    codes,
-    doctor,
-    events,
-    exports,
-    feedback,
-    imports,
-    init,
-    members,
-    notify,
-    nudges,
-    operator,
-    orgchanges,
-    plugins,
-    points,
-    posts,
-    progress,
-    routing,
-    serve,
-    service,
-    tui,
-    verify,
-    wishes,
-    years,
-)
-from partyreg_core.audit import AuditEntry
+import partyreg_cli.commands  # noqa: F401  (click speaks Chinese before any help is made)
+from partyreg_core import DEFAULT_DB
 from partyreg_core.errors import NotPermittedError, PartyregError
-from partyreg_core.workspace import DEFAULT_DB
+
+if TYPE_CHECKING:
+    from partyreg_cli.app import App
+    from partyreg_core.audit import AuditEntry
+
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "posts": ("posts", "posts", "服务岗位目录。"),
+    "codes": ("codes", "codes", "单位党组织代码表（附表2）。"),
+    "plugins": ("plugins", "plugins", "列出已加载的插件、版本和实现的钩子。"),
+    "init": (
+        "init",
+        "init",
+        "创建或升级存储，载入单位党组织代码表和服务岗位（重复运行不会改动任何内容）。",
+    ),
+    "doctor": (
+        "doctor",
+        "doctor",
+        "检查存储的访问权限：文件的权限、所有者和用户组（SQLite），或登录用户（PostgreSQL）。",
+    ),
+    "operator": ("operator", "operator", "操作员账号：角色和管理范围（仅市级操作员）。"),
+    "members": ("members", "members", "在职党员登记信息（附表1），只含你管理范围内的党员。"),
+    "audit": (
+        "audit",
+        "audit",
+        "审计日志：谁、何时、做了什么、改动前后（只能追加，不能修改或删除）。",
+    ),
+    "import": (
+        "imports",
+        "import_group",
+        "导入表格：partyreg import 文件 [选项]；撤销：partyreg import undo 批次号。",
+    ),
+    "undo": (
+        "imports",
+        "undo_command",
+        "一步撤销一个批次：导入，或批量操作（如 feedback confirm --all）写下的批次。",
+    ),
+    "export": ("exports", "export", "导出正式表格：partyreg export 表格名 -o 文件.xlsx。"),
+    "tui": ("tui", "tui", "终端界面：总览、党员、导入、批次、审计日志（键盘操作，适合 SSH）。"),
+    "community": ("routing", "community", "社区通讯录（附表4）：查看，县区维护本县区的社区。"),
+    "instructor": ("routing", "instructor", "社区工作指导员：添加、查看，分配到社区。"),
+    "route": (
+        "routing",
+        "route",
+        "分流：把你范围内待分流的党员，经所在县区分到报到社区及其指导员。",
+    ),
+    "report-in": ("routing", "report_in", "报到：社区确认党员已来报到，查看报到情况。"),
+    "change": ("change", "change", "变更报到社区：党员居住地变化后向单位申请，单位审批。"),
+    "calendar": (
+        "calendar",
+        "calendar",
+        "年度日程：登记上报、梳理分类、社区报到、反馈单确认的截止日期。",
+    ),
+    "progress": (
+        "progress",
+        "progress",
+        "活动进度：各单位预计人数、已登记、已分流、已报到，按时与逾期（按年度截止日期）。",
+    ),
+    "notify": (
+        "notify",
+        "notify",
+        "通知：各单位、社区、指导员的通知渠道，以及发送队列（待发送、已发送、失败）。",
+    ),
+    "needs": ("service", "needs", "社区服务需求清单：岗位、人数、用途、时间；发布后通知社区党员。"),
+    "assign": (
+        "service",
+        "assign",
+        "按志愿和特长把社区党员安排到需求清单的岗位（名额以内），并说明理由。",
+    ),
+    "group": ("service", "group", "按岗位把已分配的党员编成人数均衡的小组，并按规则确定组长。"),
+    "specialties": ("service", "specialties", "特长与岗位的对应（岗位分配按特长安排时使用）。"),
+    "activity": (
+        "feedback",
+        "activity",
+        "服务活动：社区工作指导员逐条或按小组记录活动，确认党员自报的活动。",
+    ),
+    "feedback": (
+        "feedback",
+        "feedback",
+        "实绩反馈单（附表3）：编号、盖章确认、退回、交单位台帐；汇总统计、排名、星级、结对建议。",
+    ),
+    "year": ("years", "year_group", "活动年度：开启新年度、确认沿用的登记、查看往年（往年只读）。"),
+    "retention": (
+        "years",
+        "retention_group",
+        "个人信息保留期限：离开的党员超过保留期限后匿名化（统计数字不变）。",
+    ),
+    "verify": (
+        "verify",
+        "verify",
+        "核验纸质表格上的编号和校验码（如实绩反馈单）：partyreg verify 编号 校验码。",
+    ),
+    "event": (
+        "events",
+        "event_group",
+        "社区活动签到：发布活动（签到码和二维码）、查看签到、结束活动并记录活动时长。",
+    ),
+    "certificate": (
+        "certificate",
+        "certificate",
+        "出具在职党员到社区报到证（含社区回执）：partyreg certificate 党员编号 -o 报到证.pdf。",
+    ),
+    "wishes": (
+        "wishes",
+        "wishes",
+        "居民微心愿（群众需求）：登记 → 党员认领 → 完成 → 居民评价，可记为党员的服务活动。",
+    ),
+    "points": (
+        "points",
+        "points",
+        "党员积分：服务时长、完成微心愿、居民评价、参加活动都按规则记分，可人工调整（留痕）。",
+    ),
+    "serve": (
+        "serve",
+        "serve",
+        "运行党员服务网站（党员用一次性链接登录，查看登记、自报活动、认领岗位）。",
+    ),
+}
+"""The built-in commands: name → (module under ``partyreg_cli.commands``, attribute, the first
+paragraph of its help). ``partyreg --help`` lists them from this table without importing one;
+a command's module is imported when the command is invoked or its own help is asked for
+(decision 0160). tests/cli/test_lazy_commands.py compares the table with the commands."""
+
+EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "codes": ("orgchanges",),
+    "members": ("orgchanges",),
+    "notify": ("nudges",),
+}
+"""Modules that add subcommands to a built-in group: imported with it (the org-change commands
+join ``codes`` and ``members``, the nudge commands ``notify``)."""
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _extend(module: str) -> None:
+    loaded = importlib.import_module(f"partyreg_cli.commands.{module}")
+    if module == "orgchanges" and not getattr(loaded, "_attached", False):
+        codes = importlib.import_module("partyreg_cli.commands.codes")
+        members = importlib.import_module("partyreg_cli.commands.members")
+        loaded.attach(codes.codes, members.members)
+        loaded._attached = True  # type: ignore[attr-defined]
+
+
+class LazyGroup(click.Group):
+    """The root group: built-in commands are imported on first use, listed from
+    :data:`COMMANDS`; commands added with ``add_command`` (the plugins') are listed as usual."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = self.commands.get(cmd_name)
+        if command is None and cmd_name in COMMANDS:
+            command = self.load(cmd_name)
+        if command is not None and cmd_name in COMMANDS:
+            for module in EXTENSIONS.get(cmd_name, ()):
+                _extend(module)
+            _usage_in_chinese(command)
+        return command
+
+    def load(self, cmd_name: str) -> click.Command:
+        """Import the built-in command ``cmd_name`` and add it to the group."""
+        module, attribute, _help = COMMANDS[cmd_name]
+        command: click.Command = getattr(
+            importlib.import_module(f"partyreg_cli.commands.{module}"), attribute
+        )
+        self.add_command(command, cmd_name)
+        return command
+
+    def load_all(self) -> None:
+        """Import every built-in command (tests walking the whole tree)."""
+        ctx = click.Context(self)
+        for name in COMMANDS:
+            self.get_command(ctx, name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # click's own listing, with a stand-in carrying the table's help for each command not
+        # imported yet: its short help is made from that text exactly as from the command's
+        listed: list[tuple[str, click.Command]] = []
+        for name in self.list_commands(ctx):
+            command = self.commands.get(name)
+            if command is None:
+                command = click.Command(name, help=COMMANDS[name][2])
+            if not command.hidden:
+                listed.append((name, command))
+        if listed:
+            limit = formatter.width - 6 - max(len(name) for name, _c in listed)
+            rows = [(name, command.get_short_help_str(limit)) for name, command in listed]
+            with formatter.section(click.core._("Commands")):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
     "db_url",
@@ -71,47 +230,11 @@ from partyreg_core.workspace import DEFAULT_DB
 def cli(ctx: click.Context, db_url: str, operator: str | None) -> None:
     """partyreg — 在职党员回社区 亮明身份作表率 活动管理。"""
     if ctx.obj is None:
+        from partyreg_cli.app import App
+
         ctx.obj = App(db_url, operator)
     else:  # tests hand in an App with a prepared plugin manager
         ctx.obj.db_url, ctx.obj.operator = db_url, operator
-
-
-cli.add_command(posts.posts)
-cli.add_command(codes.codes)
-cli.add_command(plugins.plugins)
-cli.add_command(init.init)
-cli.add_command(doctor.doctor)
-cli.add_command(operator.operator)
-cli.add_command(members.members)
-cli.add_command(audit.audit)
-cli.add_command(imports.import_group)
-cli.add_command(imports.undo_command)
-cli.add_command(exports.export)
-cli.add_command(tui.tui)
-cli.add_command(routing.community)
-cli.add_command(routing.instructor)
-cli.add_command(routing.route)
-cli.add_command(routing.report_in)
-cli.add_command(change.change)
-cli.add_command(calendar.calendar)
-cli.add_command(progress.progress)
-cli.add_command(notify.notify)
-assert nudges.nudge  # the nudge commands join the notify group
-cli.add_command(service.needs)
-cli.add_command(service.assign)
-cli.add_command(service.group)
-cli.add_command(service.specialties)
-orgchanges.attach(codes.codes, members.members)
-cli.add_command(feedback.activity)
-cli.add_command(feedback.feedback)
-cli.add_command(years.year_group)
-cli.add_command(years.retention_group)
-cli.add_command(verify.verify)
-cli.add_command(events.event_group)
-cli.add_command(certificate.certificate)
-cli.add_command(wishes.wishes)
-cli.add_command(points.points)
-cli.add_command(serve.serve)
 
 
 def _register_plugin_commands(app: App) -> None:
@@ -214,7 +337,10 @@ def run(args: Sequence[str] | None = None, app: App | None = None) -> int:
             "output", "无法输出结果：标准输出已关闭。请去掉 >&-，或把输出重定向到文件。", 2, False
         )
     try:
-        app = app or App(os.environ.get("PARTYREG_DB", DEFAULT_DB), None)
+        if app is None:
+            from partyreg_cli.app import App
+
+            app = App(os.environ.get("PARTYREG_DB", DEFAULT_DB), None)
         _register_plugin_commands(app)
         result = cli.main(argv, prog_name="partyreg", standalone_mode=False, obj=app)
         sys.stdout.flush()  # a reader that went away shows here, not after the exit code is set

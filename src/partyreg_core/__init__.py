@@ -7,3 +7,6 @@ and embedders and frontends call the facade :class:`partyreg_core.workspace.Work
 """
 
 __version__ = "0.1.0"
+
+DEFAULT_DB = "sqlite:///partyreg.db"
+"""The store used when neither ``--db`` nor ``PARTYREG_DB`` names one."""

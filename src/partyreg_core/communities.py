@@ -7,7 +7,6 @@ from datetime import datetime
 import attrs
 
 from partyreg_core.directory import place_key
-from partyreg_core.errors import ValidationError
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.records import CommunityRef, DirectoryEntry
 
@@ -73,14 +72,3 @@ class Community:
             address=self.address,
             district_code=self.district_code,
         )
-
-
-def parse_community(text: str) -> CommunityRef:
-    """A community as typed: ``县区/街道/社区`` (the form JSON and messages use)."""
-    parts = [p.strip() for p in text.replace("／", "/").split("/")]
-    if len(parts) != 3 or not all(parts):
-        raise ValidationError(
-            "community.format",
-            f"社区“{text}”应写成 县区/街道/社区（如 清河区/清河街道/A社区）或社区编号。",
-        )
-    return CommunityRef(*parts)

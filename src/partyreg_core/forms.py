@@ -30,6 +30,7 @@ import attrs
 
 from partyreg_core.errors import ValidationError
 from partyreg_core.ledger import SERVICE_HEADERS
+from partyreg_core.members.fields import MEMBER_FIELDS
 from partyreg_core.ports import RawRow
 from partyreg_core.records import RowIssue, Severity
 from partyreg_core.text import clean, header_key
@@ -117,21 +118,7 @@ class Form:
 REGISTRATION_FORM = Form(
     FormKind.REGISTRATIONS,
     "参与党员信息登记表",
-    (
-        Column("unit_code", "单位代码", ("单位党组织代码",)),
-        Column("name", "姓名"),
-        Column("gender", "性别"),
-        Column("unit_and_title", "单位及职务"),
-        Column("specialty", "特长"),
-        Column("posts", "认领岗位"),
-        Column("phone", "联系方式", ("联系电话", "手机", "手机号码")),
-        Column("address", "常住住址"),
-        Column("community", "报到社区", ("报到社区名称",)),
-        Column("street", "社区所属街道、乡镇", ("街道", "街道（乡镇）", "社区所属街道（乡镇）")),
-        Column("district", "所属", ("所属县区", "县区")),
-        Column("report_type", "报到类型", required=False),
-        Column("rank", "职级", required=False),
-    ),
+    tuple(Column(f.key, f.label, f.aliases, f.header_required) for f in MEMBER_FIELDS),
 )
 
 CODES_FORM = Form(

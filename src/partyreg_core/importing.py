@@ -35,7 +35,7 @@ from partyreg_core.forms import (
     data_rows,
     find_header,
 )
-from partyreg_core.members import MemberQuery
+from partyreg_core.members.model import MemberQuery
 from partyreg_core.operators import Actor, Role
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgTree, OrgUnit, check_table, parse_code
 from partyreg_core.ports import RawRow, ReadLimits, Store, TableFormat

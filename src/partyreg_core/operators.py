@@ -23,7 +23,7 @@ import attrs
 
 from partyreg_core.errors import ValidationError
 from partyreg_core.masking import mask_address, mask_phone
-from partyreg_core.members import MemberStatus
+from partyreg_core.members.model import MemberStatus
 from partyreg_core.orgcodes import OrgCode
 
 ROLE_LABELS = {

@@ -9,15 +9,17 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Sequence
 from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import pluggy
 
 from partyreg_core import hookspecs
 from partyreg_core.errors import PluginError
-from partyreg_core.ports import Exporter, NotifierFactory, StoreOpener, TableFormat
-from partyreg_core.posts import Post, PostCatalog
+
+if TYPE_CHECKING:  # loading the plugins stays cheap: the CLI's --help loads them (decision 0161)
+    from partyreg_core.ports import Exporter, NotifierFactory, StoreOpener, TableFormat
+    from partyreg_core.posts import Post, PostCatalog
 
 ENTRY_POINT_GROUP = "partyreg"
 LOAD_ENV = "PARTYREG_LOAD_PLUGINS"
@@ -106,6 +108,8 @@ def collect_posts(pm: pluggy.PluginManager) -> PostCatalog:
 
     The plugin name is stamped on each post; a clash refuses start-up naming both plugins.
     """
+    from partyreg_core.posts import Post, PostCatalog
+
     catalog = PostCatalog()
     for plugin_name, function in _per_plugin(pm.hook.partyreg_register_posts):
 

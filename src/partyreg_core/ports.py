@@ -30,7 +30,14 @@ if TYPE_CHECKING:
     )
     from partyreg_core.hours import ActivityTotal, RollupKey
     from partyreg_core.ledger import MemberService
-    from partyreg_core.members import Member, MemberCount, MemberPage, MemberQuery, Route
+    from partyreg_core.members.model import (
+        Member,
+        MemberCount,
+        MemberPage,
+        MemberQuery,
+        MemberStatus,
+        Route,
+    )
     from partyreg_core.notify.port import NotifyRepository
     from partyreg_core.nudges.port import NudgeRepository
     from partyreg_core.operators import Actor, Operator
@@ -262,6 +269,14 @@ class Store(Protocol):
         code order; ``offset``/``limit`` of the query are ignored. One query, not one per
         unit: the dashboard's progress bars over 100,000 members."""
 
+    def count_members_by_community(
+        self, actor: Actor, query: MemberQuery
+    ) -> list[tuple[int, MemberStatus, int]]:
+        """How many members matching ``query`` within the scope have each status, by the
+        community they were routed to (``(community id, status, count)`` in id order; members
+        without a community are left out; ``offset``/``limit`` ignored). One grouped query:
+        the 报到 screen's counts over 100,000 members."""
+
     def get_member(self, actor: Actor, member_id: int) -> Member:
         """One member; :class:`NotFoundError` if there is none within the scope."""
 
@@ -374,11 +389,18 @@ class Store(Protocol):
         """Every expected count declared for ``year``."""
 
     def progress_counts(
-        self, actor: Actor, by: ProgressBy, calendar: CampaignCalendar, on: date
+        self,
+        actor: Actor,
+        by: ProgressBy,
+        calendar: CampaignCalendar,
+        on: date,
+        *,
+        within: OrgCode | None = None,
     ) -> list[ProgressCount]:
         """Members within the scope counted as of ``on`` per unit (code cut to 3 segments),
         district (2 segments) or community: registered, and per later milestone done and done
-        on time; one grouped query, in key order."""
+        on time; one grouped query, in key order. ``within``: only the members whose unit
+        code on ``on`` is that code or below it (a unit's members by community)."""
 
     def overdue_members(
         self, actor: Actor, calendar: CampaignCalendar, on: date

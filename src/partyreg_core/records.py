@@ -17,7 +17,7 @@ from enum import StrEnum
 
 import attrs
 
-from partyreg_core.errors import NotFoundError
+from partyreg_core.errors import NotFoundError, ValidationError
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.text import shown
 
@@ -82,6 +82,17 @@ class CommunityRef:
     def label(self) -> str:
         """``县区/街道/社区``, the form JSON and messages use."""
         return f"{self.district}/{self.street}/{self.community}"
+
+
+def parse_community(text: str) -> CommunityRef:
+    """A community as typed: ``县区/街道/社区`` (the form JSON and messages use)."""
+    parts = [p.strip() for p in text.replace("／", "/").split("/")]
+    if len(parts) != 3 or not all(parts):
+        raise ValidationError(
+            "community.format",
+            f"社区“{text}”应写成 县区/街道/社区（如 清河区/清河街道/A社区）或社区编号。",
+        )
+    return CommunityRef(*parts)
 
 
 @attrs.frozen

@@ -25,13 +25,14 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
 from partyreg_core.directory import DirectoryLookup
 from partyreg_core.errors import ValidationError
 from partyreg_core.forms import DataRow
+from partyreg_core.members.fields import MEMBER_FIELDS
 from partyreg_core.normalize import (
     Rank,
     is_normal_text,
@@ -424,7 +425,7 @@ class _RowJudge:
             district_cell,
             report_type_cell,
             rank_cell,
-        ) = cells
+        ) = cells[:13]
         # The 联系方式 header as written (DataRow.column without the call).
         phone_column = row.headers.get("phone") or row.column("phone")
         issues: list[RowIssue] | None = None
@@ -537,10 +538,19 @@ class _RowJudge:
             report_type,
             kind.stored_rank,
         )
+        if _EXTRA_FIELDS:
+            record, extra_issues = _with_extra_fields(record, row, cells[13:])
+            if extra_issues:
+                found = found + extra_issues
+                if any(i.severity is Severity.ERROR for i in extra_issues):
+                    return RegistrationResult(
+                        row.number, None, found, person, district, phone_column
+                    )
         return RegistrationResult(row.number, record, found, person, district, phone_column)
 
 
-_COLUMNS = (
+#: The columns the row judge reads by name, in the form's order (its own checks below).
+_JUDGED = (
     "unit_code",
     "name",
     "gender",
@@ -555,11 +565,32 @@ _COLUMNS = (
     "report_type",
     "rank",
 )
+#: Fields of the table (:mod:`partyreg_core.members.fields`) judged by their own normaliser
+#: alone: none of 附表1's own, every field added through the table.
+_EXTRA_FIELDS = tuple(f for f in MEMBER_FIELDS if f.key not in _JUDGED)
+_COLUMNS = _JUDGED + tuple(f.key for f in _EXTRA_FIELDS)
 _take_columns: Callable[[Mapping[str, str]], tuple[str, ...]] = operator.itemgetter(*_COLUMNS)
 
 _UNIT_AND_TITLE_MISSING = _Problem(
     "unit_and_title.missing", "单位及职务为空：请填写党员的工作单位和职务，如 市民政局 科员。"
 )
+
+
+def _with_extra_fields(
+    record: Registration, row: DataRow, cells: Sequence[str]
+) -> tuple[Registration, tuple[RowIssue, ...]]:
+    """``record`` with the table's added fields, each cell judged by its field's normaliser
+    (an empty optional cell keeps the attribute's default)."""
+    values: dict[str, Any] = {}
+    issues: list[RowIssue] | None = None
+    for spec, cell in zip(_EXTRA_FIELDS, cells, strict=True):
+        if cell == "" and not spec.value_required:
+            continue
+        try:
+            values[spec.key] = spec.normalise(cell) if spec.normalise is not None else cell
+        except ValidationError as exc:
+            issues = _add(issues, row, spec.key, exc)
+    return attrs.evolve(record, **values), tuple(issues or ())
 
 
 def _add(

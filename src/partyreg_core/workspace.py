@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+import partyreg_core
 from partyreg_core import builtin, documents, progress
 from partyreg_core.assignment import (
     DEFAULT_SPECIALTY_MAP,
@@ -43,8 +44,7 @@ from partyreg_core.batches import (
     new_batch_id,
 )
 from partyreg_core.calendar import CampaignCalendar, Deadline
-from partyreg_core.communities import Community, community_key, parse_community
-from partyreg_core.directory import DirectoryIndex
+from partyreg_core.communities import Community, community_key
 from partyreg_core.documents import IssuedDocument
 from partyreg_core.errors import (
     ConflictError,
@@ -79,7 +79,6 @@ from partyreg_core.feedback import (
     suggest_pairings,
     tier_lines,
 )
-from partyreg_core.forms import REGISTRATION_FORM, DataRow, FormKind
 from partyreg_core.grouping import (
     DEFAULT_LEADER_RULE,
     GroupMember,
@@ -99,18 +98,14 @@ from partyreg_core.importing import (
     RejectedRow,
     import_file,
 )
-from partyreg_core.ledger import MemberService
+from partyreg_core.ledger import MemberService as ServiceRecord
 from partyreg_core.masking import mask_fields
-from partyreg_core.members import (
+from partyreg_core.members.model import (
     Member,
-    MemberCount,
-    MemberPage,
     MemberQuery,
     MemberStatus,
-    refuse_departed_edit,
-    refuse_routed_community_edit,
-    refuse_unit_edit,
 )
+from partyreg_core.members.service import MemberService
 from partyreg_core.notify.service import NotifyService
 from partyreg_core.nudges.service import NudgeService
 from partyreg_core.operators import Actor, Operator, Role, Scope, parse_role
@@ -148,11 +143,10 @@ from partyreg_core.records import (
     FeedbackSheet,
     Rating,
     Registration,
-    RowIssue,
     SheetStatus,
+    parse_community,
     record_id,
 )
-from partyreg_core.registrations import RegistrationContext, validate_registration
 from partyreg_core.retention import RETENTION_SETTING, RetentionReport, retention_years
 from partyreg_core.routing.model import (
     RoutingCase,
@@ -187,7 +181,7 @@ log = logging.getLogger(__name__)
 #: "Today" for operators is the date in Asia/Shanghai (DESIGN.md §9).
 LOCAL_ZONE = ZoneInfo("Asia/Shanghai")
 
-DEFAULT_DB = "sqlite:///partyreg.db"
+DEFAULT_DB = partyreg_core.DEFAULT_DB
 
 
 class Workspace:
@@ -696,42 +690,22 @@ class Workspace:
 
     # -- members ----------------------------------------------------------------------------
 
-    def _masked(self, member: Member) -> Member:
-        if self.actor.member is not None and self.actor.member == member.id:
-            return member  # a signed-in member sees their own record in full
-        scope = self.actor.scope
-        if scope.sees_full_phone and scope.sees_full_address:
-            return member
-        return attrs.evolve(
-            member, phone=scope.phone(member.phone), address=scope.address(member.address)
+    @cached_property
+    def members(self) -> MemberService:
+        """Members (:mod:`partyreg_core.members`): pages, counts, one member, registering,
+        editing, removing, transfer, retirement, leaving — masked as the role requires."""
+        return MemberService(
+            repository=self.store,
+            actor=lambda: self.actor,
+            today=self.today,
+            org_tree=lambda: self.org_tree,
+            post_catalog=lambda: self.post_catalog,
+            communities=lambda: self.store.communities(),
+            community=lambda text: self.community(text),
+            code=self._code,
+            write=self.write_registrations,
+            changed=self._changed_event,
         )
-
-    def members(self, query: MemberQuery | None = None) -> MemberPage:
-        """A page of members within the operator's scope (masked as the role requires)."""
-        page = self.store.list_members(self.actor, query or MemberQuery())
-        return attrs.evolve(page, members=tuple(self._masked(m) for m in page.members))
-
-    def iter_members(self, query: MemberQuery | None = None) -> Iterator[Member]:
-        """Every member matching ``query`` within the scope, streamed (for complete output)."""
-        for member in self.store.iter_members(self.actor, query or MemberQuery()):
-            yield self._masked(member)
-
-    def member_counts(
-        self, query: MemberQuery | None = None, *, depth: int = 2
-    ) -> list[MemberCount]:
-        """How many members matching ``query`` within the scope have each status, by unit code
-        cut to ``depth`` segments (2: by district or city work committee, 3: by their units)."""
-        return self.store.count_members(self.actor, query or MemberQuery(), depth)
-
-    def member(self, member_id: int) -> Member:
-        """One member within the scope (``NotFoundError`` otherwise, revealing nothing)."""
-        return self._masked(self.store.get_member(self.actor, member_id))
-
-    def find_member(self, name: str, phone: str | None = None) -> list[Member]:
-        """Members within the scope named ``name`` (and with ``phone``), those who left too."""
-        query = MemberQuery(name=name, phone=phone, include_left=True)
-        page = self.store.list_members(self.actor, query)
-        return [self._masked(m) for m in page.members]
 
     def write_registrations(
         self,
@@ -750,105 +724,6 @@ class Workspace:
         if result.committed:
             self._imported(batch, result.written)
         return result
-
-    def registration_from_fields(
-        self, fields: Mapping[str, str], *, on: date | None = None
-    ) -> tuple[Registration, list[RowIssue]]:
-        """Judge one member's 附表1 fields (canonical column → text as typed) by the same rules
-        as an import; return the registration and its warnings, or raise
-        :class:`ValidationError` naming every error."""
-        scope = self.actor.scope
-        codes = None if scope.role is Role.CITY else ([scope.code] if scope.code else [])
-        context = RegistrationContext(
-            tree=self.org_tree,
-            posts=self.post_catalog,
-            directory=DirectoryIndex(c.entry for c in self.communities()),
-            today=on or self.today(),
-            scope=codes,
-        )
-        result = validate_registration(DataRow.of(FormKind.REGISTRATIONS, 1, fields), context)
-        if result.record is None:
-            errors = result.errors
-            raise ValidationError(
-                errors[0].code if errors else "member.invalid",
-                "；".join(f"{i.column}：{i.message}" for i in errors) or "登记信息不完整。",
-            )
-        return result.record, list(result.warnings)
-
-    def add_member(self, registration: Registration, *, on: date | None = None) -> Member:
-        """Register one member by hand (``members add``)."""
-        result = self.write_registrations([registration], on=on)
-        if result.rejected:
-            rejection = result.rejected[0]
-            error = NotPermittedError if rejection.code == "scope.denied" else ConflictError
-            raise error(rejection.code, rejection.message)
-        if not result.new:
-            raise ConflictError(
-                "member.exists",
-                f"{registration.name}（{registration.phone}）已经登记过了：要修改请用 partyreg members edit。",
-            )
-        return self.find_member(registration.name, registration.phone)[0]
-
-    def edit_member(
-        self, member_id: int, changes: Mapping[str, str]
-    ) -> tuple[Member, list[RowIssue]]:
-        """Change fields of a member's 附表1 row, given as text by canonical column
-        (``phone``, ``posts``, ``community``, …): the other fields are kept, the whole row is
-        judged again like an import, and the change is audited. Returns the member and the
-        warnings."""
-        unknown = sorted(set(changes) - set(REGISTRATION_COLUMNS))
-        if unknown:
-            raise ValidationError("member.field", f"不能修改的字段：{', '.join(unknown)}。")
-        if not changes:
-            raise ValidationError(
-                "member.nothing", "没有要修改的字段：请给出如 --phone 13912345678。"
-            )
-        current = self.store.get_member(self.actor, member_id)
-        refuse_departed_edit(current)
-        if "unit_code" in changes:  # before the row is judged: whatever code it names
-            refuse_unit_edit(current, self._code(changes["unit_code"]))
-        cells = {**registration_cells(current), **changes}
-        if "community" in changes:
-            cells.update(self._community_cells(changes["community"]))
-        registration, warnings = self.registration_from_fields(cells)
-        # the rules of an edit, the same for the CLI and the terminal UI's form (decision 0074)
-        refuse_unit_edit(current, registration.unit_code)
-        if {"community", "street", "district"} & set(changes):
-            refuse_routed_community_edit(current, registration.community)
-        else:  # untouched: kept exactly as stored, however the row re-normalises
-            registration = attrs.evolve(registration, community=current.community)
-        saved = self.store.update_member(self.actor, member_id, registration)
-        self._changed("member.edit", f"member:{member_id}", None, dict(changes))
-        return self._masked(saved), warnings
-
-    def _community_cells(self, text: str) -> dict[str, str]:
-        """A community given to an edit as ``县区/街道/社区``, a directory id or a name, as the
-        three cells of 附表1: a path or an id is found in the directory (as the import and
-        ``change request`` find it); a name names the directory community of that name when
-        there is exactly one, else it stays a name within the member's street and district."""
-        text = text.strip()
-        if text.isdigit():
-            found = self.community(text)
-        elif "/" in text or "／" in text:
-            try:
-                found = self.community(text)
-            except NotFoundError:  # not in the directory: it waits in the route queue
-                ref = parse_community(text)
-                return {"community": ref.community, "street": ref.street, "district": ref.district}
-        else:
-            named = [c for c in self.store.communities() if c.name == text]
-            if len(named) != 1:
-                return {"community": text}
-            found = named[0]
-        return {"community": found.name, "street": found.street, "district": found.district}
-
-    def remove_member(self, member_id: int, reason: str) -> Member:
-        """Remove a member nothing has been built on yet."""
-        if not reason.strip():
-            raise ValidationError("member.reason", "删除党员需要说明原因：--reason …。")
-        removed = self.store.remove_member(self.actor, member_id, reason.strip())
-        self._changed("member.remove", f"member:{member_id}", {"name": removed.name}, None)
-        return self._masked(removed)
 
     # -- activities -------------------------------------------------------------------------
 
@@ -1081,7 +956,7 @@ class Workspace:
             community=self.community,
             refuse_closed_year=self.refuse_closed_year,
             check_entries=self._check_entries,
-            member=self.member,
+            member=lambda member_id: self.members.get(member_id),
         )
 
     # -- issued documents (check codes) ------------------------------------------------------
@@ -1319,7 +1194,8 @@ class Workspace:
             code=self.code,
             community=self.community,
             communities=self.store.communities,
-            members=self.iter_members,
+            members=self.members.iter,
+            community_counts=lambda query: self.store.count_members_by_community(self.actor, query),
             plugin_rule=self._route_rule,
             assign_routes=lambda routes, on: self.store.route_members(self.actor, routes, on),
             batch=self._batch,
@@ -1430,10 +1306,12 @@ class Workspace:
         *,
         on: date | None = None,
         year: int | None = None,
+        unit: str | None = None,
     ) -> ProgressReport:
         """Progress within the scope as of ``on`` (default today) against ``year``'s deadlines
         (default ``on``'s year): per unit, district or community, with the districts' roll-up
-        and the total (see :mod:`partyreg_core.progress`)."""
+        and the total (see :mod:`partyreg_core.progress`). ``unit``: only the members of that
+        unit (its code on ``on``) and the units below it — a unit's members by community."""
         try:
             grouping = ProgressBy(by)
         except ValueError:
@@ -1443,7 +1321,9 @@ class Workspace:
         on = on or self.today()
         calendar = self.calendar(year or on.year)
         actor = self.actor
-        counts = self.store.progress_counts(actor, grouping, calendar, on)
+        # a code of the day (a 2014 report after the 2016 changes): parsed, not looked up
+        within = self._code(unit) if unit is not None else None
+        counts = self.store.progress_counts(actor, grouping, calendar, on, within=within)
         tree = self.org_tree
         # the units as they were on the day (codes and names: a 2014 report after the 2016
         # changes shows 清河区委 and 洪泽县委)
@@ -1458,7 +1338,7 @@ class Workspace:
         unit_counts = (
             None
             if grouping is ProgressBy.UNIT
-            else self.store.progress_counts(actor, ProgressBy.UNIT, calendar, on)
+            else self.store.progress_counts(actor, ProgressBy.UNIT, calendar, on, within=within)
         )
         return progress.build_report(
             by=grouping,
@@ -1470,7 +1350,9 @@ class Workspace:
             expectations=self.expectations(calendar.year),
             expected_visible=scope.covers_unit,
             community_districts=districts,
-            total_name=_scope_name(scope, tree),
+            total_name=_scope_name(scope, tree)
+            if within is None
+            else names.get(str(within), str(within)),
         )
 
     def overdue(
@@ -2028,54 +1910,6 @@ class Workspace:
             rows.append((reader.line_num, cells))
         return parse_change_rows(rows)
 
-    def member_counts_on(
-        self, day: date, *, depth: int = 2, under: OrgCode | str | None = None
-    ) -> list[MemberCount]:
-        """Members as they stood on ``day`` (registered by then and not yet left), by status
-        that day and by the unit code they had that day, cut to ``depth`` segments — so a
-        past year adds up under that year's codes after a merge."""
-        code = self._code(under) if under is not None else None
-        return self.store.count_members_on(self.actor, day, depth, code)
-
-    def transfer_member(
-        self, member_id: int, to: OrgCode | str, *, reason: str, on: date | None = None
-    ) -> Member:
-        """Transfer a member to another unit (the old unit or above does it; the new unit
-        takes over; community, activities and history stay)."""
-        reason = _reason(reason, "转出")
-        moved = self.store.transfer_member(
-            self.actor, member_id, self._code(to), on or self.today(), reason, self.today()
-        )
-        self._changed(
-            "member.transfer",
-            f"member:{member_id}",
-            None,
-            {"unit_code": str(moved.unit_code), "reason": reason},
-        )
-        return self._masked(moved)
-
-    def retire_member(
-        self, member_id: int, *, reason: str = "", on: date | None = None, stay: bool = False
-    ) -> Member:
-        """Record a member's retirement; with ``stay`` they stay on as a voluntary retired
-        member (离退休党员自愿参加), otherwise they leave the campaign that day."""
-        saved = self.store.retire_member(
-            self.actor, member_id, on or self.today(), reason.strip(), stay, self.today()
-        )
-        self._changed(
-            "member.retire", f"member:{member_id}", None, {"stay": stay, "reason": reason.strip()}
-        )
-        return self._masked(saved)
-
-    def leave_member(self, member_id: int, *, reason: str, on: date | None = None) -> Member:
-        """Record that a member left (they drop out of current lists; past years keep them)."""
-        reason = _reason(reason, "离开")
-        saved = self.store.leave_member(
-            self.actor, member_id, on or self.today(), reason, self.today()
-        )
-        self._changed("member.leave", f"member:{member_id}", None, {"reason": reason})
-        return self._masked(saved)
-
     # -- feedback --
 
     def activity_kinds(self) -> tuple[str, ...]:
@@ -2562,7 +2396,7 @@ class Workspace:
         years = self.store.campaign_years()
         return years[0].year if years else None
 
-    def member_service(self, year: int) -> list[MemberService]:
+    def member_service(self, year: int) -> list[ServiceRecord]:
         """Each member's confirmed service in ``year`` within scope (Table 1's service
         columns): hours, activities and ratings. Not masked: it feeds the official form."""
         return self.store.member_service(self.actor, check_year(year))
@@ -2650,13 +2484,6 @@ def _scope_name(scope: Scope, tree: OrgTree) -> str:
 CHANGE_FILE_LIMIT = 1 << 20
 
 
-def _reason(reason: str, what: str) -> str:
-    value = reason.strip()
-    if not value:
-        raise ValidationError("member.reason", f"办理{what}需要说明原因：--reason …。")
-    return value
-
-
 def _masks(exporter: Exporter, workspace: Workspace, options: Mapping[str, Any]) -> bool:
     """Whether an export hides phone digits and house numbers: the exporter says, where it
     decides by role (``masks``); else ``--mask``."""
@@ -2681,29 +2508,6 @@ def _operator_name(name: str) -> str:
             f"操作员名“{name}”不可用：应是该操作员登录系统的用户名（不含空格，最多 64 个字符）。",
         )
     return value
-
-
-#: The canonical 附表1 columns a member's fields are typed in (``partyreg members add|edit``).
-REGISTRATION_COLUMNS = tuple(column.key for column in REGISTRATION_FORM.columns)
-
-
-def registration_cells(member: Member) -> dict[str, str]:
-    """A member's 附表1 cells as text by canonical column (what an export would write)."""
-    return {
-        "unit_code": str(member.unit_code),
-        "name": member.name,
-        "gender": member.gender.value,
-        "unit_and_title": member.unit_and_title,
-        "specialty": member.specialty,
-        "posts": "、".join(member.posts),
-        "phone": member.phone,
-        "address": member.address,
-        "community": member.community.community,
-        "street": member.community.street,
-        "district": member.community.district,
-        "report_type": member.report_type.value,
-        "rank": member.rank,
-    }
 
 
 #: The fields ``activity edit`` may change.

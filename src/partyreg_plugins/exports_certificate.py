@@ -13,19 +13,18 @@ import io
 from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
-import segno
-from fpdf import FPDF
-from fpdf.enums import WrapMode
 
 from partyreg_core.documents import IssuedDocument, ReportInCertificate
 from partyreg_core.errors import ValidationError
 from partyreg_core.hookspecs import hookimpl
 from partyreg_core.ports import Exporter
-from partyreg_core.workspace import Workspace
 from partyreg_plugins.cjkfont import find_cjk_font
+
+if TYPE_CHECKING:  # annotations only: importing the plugin stays cheap (decision 0161)
+    from partyreg_core.workspace import Workspace
 
 FONT = "cjk"
 #: The page's margins and the width of its text, in millimetres.
@@ -63,6 +62,10 @@ def write_certificate(
     qr_text: str,
 ) -> None:
     """Write the certificate and its receipt to ``target`` (one A4 page)."""
+    import segno  # fpdf and segno load with the first certificate (decision 0161)
+    from fpdf import FPDF
+    from fpdf.enums import WrapMode
+
     font = find_cjk_font()
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_title(f"在职党员到社区报到证 {document.serial}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from xlsxwriter import Workbook
@@ -30,9 +30,11 @@ from partyreg_core.progress import (
     ranked,
 )
 from partyreg_core.wishes.model import WishTally
-from partyreg_core.workspace import Workspace
 from partyreg_plugins import pagesetup
 from partyreg_plugins.official_forms import FONT, WORKBOOK_OPTIONS, Style, put
+
+if TYPE_CHECKING:  # annotations only: importing the plugin stays cheap (decision 0161)
+    from partyreg_core.workspace import Workspace
 
 CIRCULAR_TITLE = "“在职党员回社区 亮明身份作表率”活动进度通报"
 DISTRICT_HEADERS = (

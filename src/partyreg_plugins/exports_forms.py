@@ -10,20 +10,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from partyreg_core.errors import NotPermittedError, ValidationError
 from partyreg_core.hookspecs import hookimpl
-from partyreg_core.members import MemberQuery
+from partyreg_core.members.model import MemberQuery
 from partyreg_core.operators import Role
 from partyreg_core.orgcodes import OrgCode, issuing_body
 from partyreg_core.ports import Exporter
 from partyreg_core.records import FeedbackSheet, Registration
-from partyreg_core.workspace import Workspace
 from partyreg_plugins import official_forms
 from partyreg_plugins.official_forms import ServiceColumns
+
+if TYPE_CHECKING:  # annotations only: importing the plugin stays cheap (decision 0161)
+    from partyreg_core.workspace import Workspace
 
 
 def _scope_code(

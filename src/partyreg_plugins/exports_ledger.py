@@ -8,15 +8,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from partyreg_core.errors import ValidationError
 from partyreg_core.hookspecs import hookimpl
 from partyreg_core.ports import Exporter
-from partyreg_core.workspace import Workspace
 from partyreg_plugins import official_forms as forms
+
+if TYPE_CHECKING:  # annotations only: importing the plugin stays cheap (decision 0161)
+    from partyreg_core.workspace import Workspace
 
 LEDGER_HEADERS = (
     "单位代码", "姓名", "报到社区", "服务次数", "服务时间（小时）", "优", "良", "一般",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -16,7 +16,6 @@ from partyreg_core.errors import ValidationError
 from partyreg_core.hookspecs import hookimpl
 from partyreg_core.ports import Exporter
 from partyreg_core.service import Need
-from partyreg_core.workspace import Workspace
 from partyreg_plugins.official_forms import (
     CAMPAIGN,
     _date_line,
@@ -28,6 +27,9 @@ from partyreg_plugins.official_forms import (
     merged,
     put,
 )
+
+if TYPE_CHECKING:  # annotations only: importing the plugin stays cheap (decision 0161)
+    from partyreg_core.workspace import Workspace
 
 NEEDS_TITLE = f"{CAMPAIGN}社区服务项目清单"
 NEEDS_HEADERS = ("序号", "服务岗位", "需要人数", "服务内容（用途）", "开始日期", "结束日期")

@@ -28,6 +28,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from partyreg_core.ledger import SERVICE_HEADERS, MemberService
 from partyreg_core.masking import mask_address, mask_phone
+from partyreg_core.members.fields import official_fields
 from partyreg_core.orgcodes import OrgUnit
 from partyreg_core.records import (
     CommunityRef,
@@ -46,14 +47,15 @@ FORM3_TITLE = f"{CAMPAIGN}实绩反馈单"
 FORM4_TITLE = "全市城市社区通讯录"
 
 # The column headers as the seed's forms write them (line breaks included).
-FORM1_HEADERS = (
-    "单位代码", "姓 名", "性别", "单位及职务", "特长", "认领岗位", "联系方式", "常住住址",
-    "报到\n社区", "社区所属街道、乡镇", "所属",
-)  # fmt: skip
-FORM1_WIDTHS = (14, 10, 6, 28, 16, 14, 16, 34, 16, 18, 12)
-#: What 附表1's columns keep when fitted to A4: a code, a name, a phone on one line.
-FORM1_MINIMUMS = (11.5, 7, 4.5, 8, 5, 5, 12, 8, 7, 7, 6)
-FORM1_OPTIONAL = ("报到类型", "职级")
+#: 附表1's printed columns, their widths and what each keeps when fitted to A4 (a code, a
+#: name, a phone on one line), then the optional columns: all from the field table.
+FORM1_FIELDS = official_fields()
+FORM1_HEADERS = tuple(f.header for f in FORM1_FIELDS)
+FORM1_WIDTHS = tuple(f.width for f in FORM1_FIELDS)
+FORM1_MINIMUMS = tuple(f.minimum for f in FORM1_FIELDS)
+FORM1_EXTRA_FIELDS = tuple(f for f in official_fields(extra=True) if not f.official)
+FORM1_OPTIONAL = tuple(f.header for f in FORM1_EXTRA_FIELDS)
+FORM1_OPTIONAL_WIDTHS = tuple(f.width for f in FORM1_EXTRA_FIELDS)
 FORM3_HEADERS = (
     "年月日", "服务（活动）内容", "服务地点", "参加人员", "服务时间（小时）", "评价\n（优/良/一般）",
 )  # fmt: skip
@@ -317,7 +319,10 @@ def _form1_sheet(
     extra: bool,
 ) -> None:
     headers = FORM1_HEADERS + (FORM1_OPTIONAL if extra else ())
-    widths: tuple[float, ...] = FORM1_WIDTHS + ((10, 12) if extra else ())
+    fields = FORM1_FIELDS + (FORM1_EXTRA_FIELDS if extra else ())
+    keys = [f.key for f in fields]
+    phone_at, address_at = keys.index("phone"), keys.index("address")
+    widths: tuple[float, ...] = FORM1_WIDTHS + (FORM1_OPTIONAL_WIDTHS if extra else ())
     if service is not None:
         headers += SERVICE_HEADERS
         widths += (8, 10, 8, 6, 6, 6)
@@ -337,22 +342,10 @@ def _form1_sheet(
     row = 3
     service_from = columns - len(SERVICE_HEADERS) if service is not None else columns
     for reg in rows:
-        community = reg.community
-        values: list[object] = [
-            str(reg.unit_code),
-            reg.name,
-            reg.gender.value,
-            reg.unit_and_title,
-            reg.specialty,
-            "、".join(reg.posts),
-            mask_phone(reg.phone) if mask else reg.phone,
-            mask_address(reg.address) if mask else reg.address,
-            community.community,
-            community.street,
-            community.district,
-        ]
-        if extra:
-            values += [reg.report_type.value, reg.rank]
+        values: list[object] = [f.cell(reg) for f in fields]
+        if mask:
+            values[phone_at] = mask_phone(reg.phone)
+            values[address_at] = mask_address(reg.address)
         ws.set_row(row, pagesetup.row_height(values, used, BODY_PT))  # grows with its text
         for col, value in enumerate(values):
             put(ws, row, col, value, body)

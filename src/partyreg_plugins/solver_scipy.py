@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-from scipy.optimize import linear_sum_assignment
-
 from partyreg_core.assignment import AssignmentSolver
 from partyreg_core.hookspecs import hookimpl
 
 
 def solve(weights: Sequence[Sequence[int]], capacities: Sequence[int]) -> list[int]:
     """For each member, the post index it gets or -1 (see :class:`AssignmentSolver`)."""
+    import numpy as np  # SciPy loads when a solve is first asked for (decision 0161)
+    from scipy.optimize import linear_sum_assignment
+
     rows = len(weights)
     if rows == 0 or not capacities:
         return [-1] * rows

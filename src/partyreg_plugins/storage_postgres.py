@@ -6,11 +6,12 @@ from collections.abc import Callable
 
 from partyreg_core.hookspecs import hookimpl
 from partyreg_core.ports import Store, StoreOpener
-from partyreg_plugins.sqlstore.store import SqlStore
 
 
 def open_store(url: str) -> Store:
     """Open (without connecting) the PostgreSQL store at ``url``."""
+    from partyreg_plugins.sqlstore.store import SqlStore  # sqlalchemy: on first open (0161)
+
     return SqlStore(url)
 
 

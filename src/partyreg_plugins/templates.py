@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 from xlsxwriter import Workbook
@@ -33,12 +33,11 @@ from xlsxwriter.worksheet import Worksheet
 
 from partyreg_core.errors import ValidationError
 from partyreg_core.hookspecs import hookimpl
-from partyreg_core.members import MemberQuery, MemberStatus
+from partyreg_core.members.model import MemberQuery, MemberStatus
 from partyreg_core.orgcodes import OrgUnit
 from partyreg_core.ports import Exporter
 from partyreg_core.posts import Post
 from partyreg_core.records import Gender, Rating, ReportType
-from partyreg_core.workspace import Workspace
 from partyreg_plugins import official_forms, pagesetup
 from partyreg_plugins.official_forms import (
     FORM1_TITLE,
@@ -49,6 +48,9 @@ from partyreg_plugins.official_forms import (
     put,
 )
 
+if TYPE_CHECKING:  # annotations only: importing the plugin stays cheap (decision 0161)
+    from partyreg_core.workspace import Workspace
+
 #: Rows made ready (borders, text format, drop-downs) below the header.
 DEFAULT_ROWS = 200
 MAX_ROWS = 5000
@@ -56,7 +58,7 @@ MAX_ROWS = 5000
 PRINTED_ROWS = 15
 
 FORM1_TEMPLATE_HEADERS = (*official_forms.FORM1_HEADERS, *official_forms.FORM1_OPTIONAL)
-FORM1_TEMPLATE_WIDTHS = (*official_forms.FORM1_WIDTHS, 10, 12)
+FORM1_TEMPLATE_WIDTHS = (*official_forms.FORM1_WIDTHS, *official_forms.FORM1_OPTIONAL_WIDTHS)
 ACTIVITY_TEMPLATE_HEADERS = (
     "姓名", "联系方式", "年月日", "服务（活动）内容", "服务地点", "参加人员", "服务时间（小时）",
     "评价\n（优/良/一般）", "活动类型", "党员编号",
@@ -496,7 +498,7 @@ def _activities(workspace: Workspace, target: Path, options: Any) -> int:
     community = workspace.community(str(text))
     people = [
         (m.id, m.name, m.phone)
-        for m in workspace.iter_members(MemberQuery(community_id=community.id))
+        for m in workspace.members.iter(MemberQuery(community_id=community.id))
         if m.status is not MemberStatus.REGISTERED
     ]
     year = int(options.get("year") or workspace.default_year())

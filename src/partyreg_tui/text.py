@@ -15,7 +15,7 @@ from datetime import date, datetime
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
-from partyreg_core.members import MemberStatus
+from partyreg_core.members.model import MemberStatus
 from partyreg_core.workspace import LOCAL_ZONE
 
 ELLIPSIS = "…"

@@ -59,7 +59,7 @@ def report_activity(ws: Workspace, member_id: int, fields: Mapping[str, Any]) ->
 def change_posts(ws: Workspace, member_id: int, post: str, *, claim: bool) -> list[str]:
     """Claim (``claim``) or drop a post: the member's 附表1 row is edited as ``members edit
     --posts`` edits it (at least one post, valid in the district). Returns the posts now."""
-    member = ws.member(member_id)
+    member = ws.members.get(member_id)
     found = ws.post_catalog.get(post, member.district_code)
     if found is None:
         raise ValidationError(
@@ -72,14 +72,14 @@ def change_posts(ws: Workspace, member_id: int, post: str, *, claim: bool) -> li
         if found.code not in posts:
             raise ValidationError("posts.not_claimed", f"你没有认领“{found.name}”。")
         posts.remove(found.code)
-    saved, _warnings = ws.edit_member(member_id, {"posts": "、".join(posts)})
+    saved, _warnings = ws.members.edit(member_id, {"posts": "、".join(posts)})
     return list(saved.posts)
 
 
 def claim_need(ws: Workspace, member_id: int, need_id: int) -> list[str]:
     """Claim an open need of the member's community: its post joins the posts the member
     claims, which the community's next assignment weighs (decision 0118)."""
-    member = ws.member(member_id)
+    member = ws.members.get(member_id)
     if member.community_id is None:
         raise NotFoundError("needs.not_found", "你还没有分配到社区：分配后才能认领社区的需求。")
     need = next(
@@ -109,7 +109,7 @@ def my_changes(ws: Workspace, member_id: int) -> list[ChangeRequest]:
 def claim_wish(ws: Workspace, member_id: int, wish_id: int) -> int:
     """Claim an open resident's wish of the member's own community, as ``wishes claim ID
     --member ID`` claims it (the member must serve there). Returns the wish's id."""
-    member = ws.member(member_id)
+    member = ws.members.get(member_id)
     if member.community_id is None:
         raise NotFoundError("wish.not_found", "你还没有分配到社区：分配后才能认领社区的微心愿。")
     open_ids = {w.id for w in ws.wishes.find(community=str(member.community_id), statuses=["open"])}

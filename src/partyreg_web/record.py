@@ -12,7 +12,7 @@ from typing import Any
 
 from partyreg_core.communities import Community
 from partyreg_core.errors import NotFoundError
-from partyreg_core.members import Member, MemberStatus
+from partyreg_core.members.model import Member, MemberStatus
 from partyreg_core.service import Need
 from partyreg_core.wishes.model import Wish
 from partyreg_core.workspace import Workspace
@@ -166,7 +166,7 @@ def my_record(
     """What ``/api/me`` answers: registration, unit, community and contacts, claimed posts,
     groups and leader, assigned posts, the activities and hours of ``year`` (default: the
     campaign year). ``view`` reads the community's shared part (default: now)."""
-    member = ws.member(member_id)
+    member = ws.members.get(member_id)
     year = year or ws.default_year()
     today = ws.today()
     try:
@@ -210,7 +210,7 @@ def my_record(
             if group.leader_id is not None:
                 leader = {
                     "id": group.leader_id,
-                    "name": ws.member(group.leader_id).name,
+                    "name": ws.members.get(group.leader_id).name,
                     "is_me": group.leader_id == member_id,
                 }
             record["groups"].append(

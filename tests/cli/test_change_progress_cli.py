@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from partyreg_cli.app import App
 from partyreg_cli.main import cli, run
 from partyreg_core.hookspecs import hookimpl
-from partyreg_core.members import MemberQuery, Route
+from partyreg_core.members.model import MemberQuery, Route
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgUnit
 from partyreg_core.plugins import make_plugin_manager
 from partyreg_core.ports import Change

@@ -28,6 +28,7 @@ def _options(command: click.Command, path: str) -> list[tuple[str, click.Option]
 
 
 def test_every_date_option_uses_the_one_date_type() -> None:
+    cli.load_all()  # the root imports its commands on first use (decision 0160)
     dated = [
         (path, option)
         for path, option in _options(cli, "partyreg")

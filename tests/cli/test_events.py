@@ -138,7 +138,7 @@ def test_a_member_who_left_cannot_check_in(cli: Cli) -> None:
     event = add_event(cli)
     wang = people(cli)["王建伟"]["id"]
     ws = Workspace(cli.db)
-    ws.leave_member(wang, reason="调离本市", on=date(2014, 10, 1))
+    ws.members.leave(wang, reason="调离本市", on=date(2014, 10, 1))
     ws.close()
     with pytest.raises(NotPermittedError) as refused:
         site(cli, local("2014-10-12T09:00")).events.check_in(wang, event["code"])

@@ -8,7 +8,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from partyreg_core.members import MemberQuery, Route
+from partyreg_core.members.model import MemberQuery, Route
 from partyreg_core.workspace import Workspace
 from tests.cli.test_import import Cli, registered
 
@@ -23,7 +23,7 @@ def route_everyone(cli: Cli) -> None:
     ws = Workspace(cli.db)
     routes = [
         Route(m.id, m.district_code, m.community_id)  # type: ignore[arg-type]
-        for m in ws.iter_members(MemberQuery())
+        for m in ws.members.iter(MemberQuery())
         if m.community_id is not None
     ]
     assert ws.routing.assign(routes) == 3

@@ -17,7 +17,7 @@ from partyreg_cli.app import App
 from partyreg_cli.main import cli, run
 from partyreg_core.batches import Batch, BatchKind
 from partyreg_core.hours import RollupKey
-from partyreg_core.members import MemberQuery
+from partyreg_core.members.model import MemberQuery
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.records import CommunityRef
 from partyreg_core.workspace import Workspace

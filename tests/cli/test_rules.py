@@ -12,7 +12,7 @@ import pytest
 
 from partyreg_core.errors import PartyregError
 from partyreg_core.feedback import ServiceEntry
-from partyreg_core.members import MemberQuery, Route
+from partyreg_core.members.model import MemberQuery, Route
 from partyreg_core.records import Rating
 from partyreg_core.workspace import Workspace
 from partyreg_core.years import year_closed_message
@@ -37,7 +37,7 @@ def run(tmp_path: Path) -> Runner:
     ws.routing.assign(
         [
             Route(m.id, m.district_code, m.community_id)  # type: ignore[arg-type]
-            for m in ws.iter_members(MemberQuery())
+            for m in ws.members.iter(MemberQuery())
         ]
     )
     ws.close()
@@ -104,7 +104,7 @@ def test_a_write_into_a_closed_year_is_refused_the_same_way_on_every_path(run: R
     # the store refuses it too when a caller skips the workspace's check
     ws = Workspace(run.db)
     try:
-        member = ws.find_member("王建伟")[0]
+        member = ws.members.find("王建伟")[0]
         entry = ServiceEntry(
             member_id=member.id,
             day=date(2014, 12, 1),

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from partyreg_cli.app import App
 from partyreg_cli.main import cli as root
 from partyreg_core.ledger import SERVICE_HEADERS
-from partyreg_core.members import MemberQuery, Route
+from partyreg_core.members.model import MemberQuery, Route
 from partyreg_core.workspace import Workspace
 from partyreg_plugins.sqlstore.schema import members
 from tests.cli.test_import import DIRECTORY, FORM1_HEADER, GOOD, write_xlsx
@@ -77,7 +77,7 @@ def run(tmp_path: Path) -> Runner:
     ws.routing.assign(
         [
             Route(m.id, m.district_code, m.community_id)  # type: ignore[arg-type]
-            for m in ws.iter_members(MemberQuery())
+            for m in ws.members.iter(MemberQuery())
         ]
     )
     ws.close()

@@ -39,6 +39,7 @@ DOMAIN_MODULES = sorted(
     [p for p in CORE.glob("*.py") if p.stem not in NOT_DOMAIN and p.stem != "__init__"]
     + list(CORE.glob("*/model.py"))
     + list(CORE.glob("*/rules.py"))
+    + list(CORE.glob("*/fields.py"))
     + [CORE / name / "service.py" for name in PURE_SERVICES]
 )
 

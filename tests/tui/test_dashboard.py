@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Static
 
-from partyreg_core.members import MemberStatus
+from partyreg_core.members.model import MemberStatus
 from partyreg_tui.app import PartyregApp
 from partyreg_tui.screens.dashboard import DashboardScreen
 from partyreg_tui.screens.members import UNRESOLVED, MembersScreen
@@ -117,14 +117,14 @@ async def test_the_to_do_list_counts_what_waits_and_opens_its_screen(app: Partyr
     support.serve(
         ws
     )  # routed, 60 members with 2014 service: every routed member's sheet to confirm
-    member = next(m for m in ws.iter_members() if m.community_id == 1)
+    member = next(m for m in ws.members.iter() if m.community_id == 1)
     ws.routing.request_change(member.id, 2, "搬家到府前路")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, lambda: _loaded(app))
         screen = app.screen
         assert isinstance(screen, DashboardScreen)
         todo = {t.key: t.count for t in screen.data.todo}  # type: ignore[union-attr]
-        routed = sum(1 for m in ws.iter_members() if m.status is not MemberStatus.REGISTERED)
+        routed = sum(1 for m in ws.members.iter() if m.status is not MemberStatus.REGISTERED)
         assert routed == support.MEMBERS + 1  # the queued ones too: their sheets are due as well
         assert todo["changes"] == 1 and todo["sheets"] == routed
         assert todo["failed"] == 0 and todo["self_reports"] == 0

@@ -20,7 +20,7 @@ async def test_waiting_confirmations_are_decided_on_the_feedback_screen(
 ) -> None:  # type: ignore[no-untyped-def]
     ws = app.workspace
     ws.routing.route(on=TODAY)
-    first, second, third = [m for m in ws.iter_members() if m.community_id == 1][:3]
+    first, second, third = [m for m in ws.members.iter() if m.community_id == 1][:3]
     ws.routing.confirm_community_report_in("1")
     report = ws.record_activity(
         first.id, date(2014, 8, 20), "自己打扫楼道", 2, "良", self_reported=True

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 from textual.widgets import DataTable, Static
 
-from partyreg_core.members import MemberQuery
+from partyreg_core.members.model import MemberQuery
 from partyreg_core.workspace import Workspace
 from partyreg_tui.app import PartyregApp
 from partyreg_tui.dialogs.confirm import ConfirmDialog, InputDialog
@@ -51,7 +51,7 @@ async def _dry_run(pilot, app: PartyregApp, path: str) -> None:  # type: ignore[
 
 
 def _count(ws: Workspace) -> int:
-    return ws.members(MemberQuery(limit=0)).total
+    return ws.members.page(MemberQuery(limit=0)).total
 
 
 async def test_dry_run_report_then_commit_the_good_rows(
@@ -85,8 +85,8 @@ async def test_dry_run_report_then_commit_the_good_rows(
         )  # type: ignore[union-attr]
         assert _import(app).report.rows_written == 2  # type: ignore[union-attr]
     assert _count(workspace) == before + 2
-    assert workspace.find_member("孙新一") and workspace.find_member("孙新二")
-    assert not workspace.find_member("钱错一")
+    assert workspace.members.find("孙新一") and workspace.members.find("孙新二")
+    assert not workspace.members.find("钱错一")
 
 
 async def test_error_workbook_is_written_beside_the_file(
@@ -160,4 +160,4 @@ async def test_undo_a_batch_after_confirming(
         await pilot.press("y")
         await settle(pilot, lambda: str(table.get_row_at(0)[5]) == "已撤销")
     assert _count(workspace) == before - 2
-    assert not workspace.find_member("孙新一")
+    assert not workspace.members.find("孙新一")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Static
 
-from partyreg_core.members import MemberQuery
+from partyreg_core.members.model import MemberQuery
 from partyreg_core.workspace import Workspace
 from partyreg_tui.app import PartyregApp
 from partyreg_tui.dialogs.edit_member import EditMemberDialog
@@ -101,10 +101,10 @@ async def test_filter_by_status_and_community(app: PartyregApp) -> None:
         community.value = hexia.id  # type: ignore[attr-defined]
         await settle(pilot, lambda: screen.wanted.community == hexia.id and screen.page is not None)
         await settle(pilot)
-        expected = app.workspace.members(MemberQuery(community_id=hexia.id, limit=0)).total
+        expected = app.workspace.members.page(MemberQuery(community_id=hexia.id, limit=0)).total
         assert screen.page.total == expected > 0  # type: ignore[union-attr]
         assert {m.community_id for m in screen.page.members} == {hexia.id}  # type: ignore[union-attr]
-        from partyreg_core.members import MemberStatus
+        from partyreg_core.members.model import MemberStatus
 
         screen.query_one("#status").value = MemberStatus.REPORTED_IN  # type: ignore[attr-defined]
         await settle(pilot, lambda: screen.wanted.status is MemberStatus.REPORTED_IN)
@@ -121,7 +121,7 @@ async def test_filter_by_status_and_community(app: PartyregApp) -> None:
 async def test_detail_shows_every_field_and_an_edit_changes_the_store(
     app: PartyregApp, workspace: Workspace
 ) -> None:
-    [found] = workspace.find_member("王建伟")
+    [found] = workspace.members.find("王建伟")
     member = workspace.store.get_member(workspace.actor, found.id)  # unmasked
     async with app.run_test(size=(80, 24)) as pilot:
         await _open(pilot, app)
@@ -160,7 +160,7 @@ async def test_detail_shows_every_field_and_an_edit_changes_the_store(
 async def test_a_refused_edit_says_why_in_chinese_and_changes_nothing(
     app: PartyregApp, workspace: Workspace
 ) -> None:
-    [found] = workspace.find_member("吴佳文")
+    [found] = workspace.members.find("吴佳文")
     member = workspace.store.get_member(workspace.actor, found.id)  # unmasked
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await _open(pilot, app)
@@ -181,7 +181,7 @@ async def test_filter_by_post_shows_exactly_the_members_who_claimed_it(
     app: PartyregApp, workspace: Workspace
 ) -> None:
     claimed = {
-        m.id for m in workspace.iter_members(MemberQuery()) if "5" in m.posts
+        m.id for m in workspace.members.iter(MemberQuery()) if "5" in m.posts
     }  # every third member of the city claimed post 5
     assert 0 < len(claimed) < support.MEMBERS
     async with app.run_test(size=(80, 24)) as pilot:
@@ -209,8 +209,8 @@ async def test_filter_by_post_shows_exactly_the_members_who_claimed_it(
 async def test_detail_shows_the_members_history_with_an_edit_before_and_after(
     app: PartyregApp, workspace: Workspace
 ) -> None:
-    [found] = workspace.find_member("王建伟")
-    workspace.edit_member(found.id, {"specialty": "摄影"})
+    [found] = workspace.members.find("王建伟")
+    workspace.members.edit(found.id, {"specialty": "摄影"})
     async with app.run_test(size=(120, 40)) as pilot:
         await _open(pilot, app)
         await _enter(pilot, app, "王建伟")

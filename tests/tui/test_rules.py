@@ -11,10 +11,11 @@ import pytest
 
 from partyreg_core.errors import PartyregError
 from partyreg_core.importing import ImportRequest
-from partyreg_core.members import Route
+from partyreg_core.members.fields import registration_cells
+from partyreg_core.members.model import Route
 from partyreg_core.orgcodes import parse_code
 from partyreg_core.records import CommunityRef
-from partyreg_core.workspace import Workspace, registration_cells
+from partyreg_core.workspace import Workspace
 from partyreg_core.years import year_closed_message
 from partyreg_tui.app import PartyregApp
 from partyreg_tui.dialogs.edit_member import EditMemberDialog
@@ -48,14 +49,14 @@ async def _edit(app: PartyregApp, name: str, field: str, value: str) -> list[str
 def _refusal(workspace: Workspace, member_id: int, changes: dict[str, str]) -> str:
     """What the facade (the CLI's path) says to the same edit."""
     with pytest.raises(PartyregError) as refused:
-        workspace.edit_member(member_id, changes)
+        workspace.members.edit(member_id, changes)
     return refused.value.message
 
 
 async def test_the_form_does_not_move_a_member_to_another_unit(
     app: PartyregApp, workspace: Workspace
 ) -> None:
-    [found] = workspace.find_member("王建伟")
+    [found] = workspace.members.find("王建伟")
     before = workspace.store.get_member(workspace.actor, found.id)
     expected = _refusal(workspace, found.id, {"unit_code": "008.010.002"})
     assert "members transfer" in expected
@@ -68,7 +69,7 @@ async def test_the_form_does_not_move_a_member_to_another_unit(
 async def test_the_form_does_not_change_a_routed_members_community(
     app: PartyregApp, workspace: Workspace
 ) -> None:
-    [found] = workspace.find_member("王建伟")
+    [found] = workspace.members.find("王建伟")
     member = workspace.store.get_member(workspace.actor, found.id)
     assert member.community_id is not None and member.district_code is not None
     workspace.routing.assign([Route(member.id, member.district_code, member.community_id)])
@@ -105,8 +106,8 @@ async def _edit_directly(app: PartyregApp, member_id: int, field: str, value: st
 async def test_the_form_refuses_to_edit_a_member_who_left_like_the_cli_and_the_import(
     app: PartyregApp, workspace: Workspace, tmp_path: Path
 ) -> None:
-    [found] = workspace.find_member("王建伟")
-    workspace.leave_member(found.id, reason="调离本市", on=date(2014, 8, 1))
+    [found] = workspace.members.find("王建伟")
+    workspace.members.leave(found.id, reason="调离本市", on=date(2014, 8, 1))
     before = workspace.store.get_member(workspace.actor, found.id)
     expected = _refusal(workspace, found.id, {"phone": "13900000000"})
     assert "已于 2014-08-01 离开" in expected
@@ -114,7 +115,7 @@ async def test_the_form_refuses_to_edit_a_member_who_left_like_the_cli_and_the_i
     assert expected in messages
     assert workspace.store.get_member(workspace.actor, found.id) == before
     # out of current work: the members list no longer shows them
-    assert all(m.id != found.id for m in workspace.members().members)
+    assert all(m.id != found.id for m in workspace.members.page().members)
     # the import refuses a changed row of theirs with the same code and text
     cells = {**registration_cells(before), "address": "新住址1号"}
     sheet = support.write_xlsx(
@@ -127,15 +128,15 @@ async def test_the_form_refuses_to_edit_a_member_who_left_like_the_cli_and_the_i
 async def test_the_form_refuses_the_name_and_phone_of_an_erased_person(
     app: PartyregApp, workspace: Workspace
 ) -> None:
-    [gone] = workspace.find_member("王建伟")
+    [gone] = workspace.members.find("王建伟")
     person = workspace.store.get_member(workspace.actor, gone.id)
-    workspace.leave_member(gone.id, reason="调离本市", on=date(2010, 1, 1))
+    workspace.members.leave(gone.id, reason="调离本市", on=date(2010, 1, 1))
     assert workspace.run_retention(on=date(2014, 8, 28)).members == 1
-    other = next(m for m in workspace.iter_members() if m.id != gone.id)
+    other = next(m for m in workspace.members.iter() if m.id != gone.id)
     before = workspace.store.get_member(workspace.actor, other.id)
     changes = {"name": person.name, "phone": person.phone}
     with pytest.raises(PartyregError) as refused:
-        workspace.edit_member(other.id, changes)
+        workspace.members.edit(other.id, changes)
     assert refused.value.code == "member.erased"
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await settle(pilot)
@@ -158,7 +159,7 @@ async def test_the_import_screen_refuses_activities_of_a_closed_year_like_the_cl
     app: PartyregApp, workspace: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     workspace.open_year(2015, on=date(2014, 8, 28))
-    member = next(iter(workspace.iter_members()))
+    member = next(iter(workspace.members.iter()))
     phone = workspace.store.get_member(workspace.actor, member.id).phone
     monkeypatch.chdir(tmp_path)
     _activities_csv(

@@ -60,6 +60,29 @@ async def test_progress_by_level_with_a_districts_units_and_the_circular(app: Pa
         )
         units = {str(table.get_row_at(i)[0]) for i in range(table.row_count)}
         assert units and all(u.startswith(first) for u in units)
+        # a unit opens onto the communities its members report in at
+        table.move_cursor(row=0)
+        unit = str(table.get_row_at(0)[0])
+        await pilot.press("enter")
+        await settle(
+            pilot,
+            lambda: screen.report is not None and screen.report.by is ProgressBy.COMMUNITY,
+        )
+        assert screen.unit == unit
+        members = list(ws.members.iter())
+        expected: dict[str, int] = {}
+        for m in members:
+            if str(m.unit_code).startswith(unit):  # "": those whose community is unresolved
+                key = "" if m.community_id is None else str(m.community_id)
+                expected[key] = expected.get(key, 0) + 1
+        shown = {r.key: r.registered for r in screen.report.rows}
+        assert shown == expected
+        assert unit in str(screen.query_one("#progress-title").render())
+        await pilot.press("backspace")
+        await settle(
+            pilot, lambda: screen.report is not None and screen.report.by is ProgressBy.UNIT
+        )
+        assert screen.district == first and screen.unit is None
         await pilot.press("backspace")
         await settle(
             pilot, lambda: screen.report is not None and screen.report.by is ProgressBy.DISTRICT
@@ -84,7 +107,7 @@ async def test_a_refused_activity_is_one_chinese_line_and_nothing_is_written(
         )
         await pilot.press("4", "i")
         await settle(pilot, lambda: isinstance(app.screen, FormDialog))
-        member = next(m for m in ws.iter_members() if m.community_id == 1)
+        member = next(m for m in ws.members.iter() if m.community_id == 1)
         await pilot.press(*str(member.id), "tab", "tab", *"打扫楼道", "tab")
         app.screen.query_one("#field-hours").value = "30"  # type: ignore[attr-defined]
         await pilot.press("ctrl+s")

@@ -17,7 +17,7 @@ import pytest
 import uvicorn
 from starlette.testclient import TestClient
 
-from partyreg_core.members import MemberQuery, Route
+from partyreg_core.members.model import MemberQuery, Route
 from partyreg_core.workspace import Workspace
 from partyreg_web.app import create_app
 from partyreg_web.site import SiteSettings
@@ -41,7 +41,7 @@ def prepare(run: Runner) -> Runner:
     ws.routing.assign(
         [
             Route(m.id, m.district_code, m.community_id)  # type: ignore[arg-type]
-            for m in ws.iter_members(MemberQuery())
+            for m in ws.members.iter(MemberQuery())
         ]
     )
     ws.close()
@@ -56,7 +56,7 @@ def run(tmp_path: Path) -> Runner:
 def member_id(run: Runner, name: str) -> int:
     ws = Workspace(run.db)
     try:
-        return ws.find_member(name)[0].id
+        return ws.members.find(name)[0].id
     finally:
         ws.close()
 

@@ -39,7 +39,7 @@ def _member_id(ws: Workspace, who: str, phone: str | None) -> int:
     number = record_id(who)
     if number is not None:
         return number
-    found = ws.find_member(who.strip(), phone)
+    found = ws.members.find(who.strip(), phone)
     if not found:
         raise NotFoundError("member.not_found", f"没有找到党员“{shown(who)}”（或不在你的范围内）。")
     if len(found) > 1:

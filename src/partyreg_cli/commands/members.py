@@ -13,44 +13,21 @@ from partyreg_cli.app import App
 from partyreg_cli.commands.dates import DAY, up_to
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_cli.streaming import stream_json_list
+from partyreg_core.converter import unstructure
 from partyreg_core.errors import NotFoundError, ValidationError
-from partyreg_core.members import Member, MemberQuery, MemberStatus
-from partyreg_core.records import RowIssue, record_id
+from partyreg_core.members.fields import MEMBER_FIELDS
+from partyreg_core.members.fields import labels as labels_of
+from partyreg_core.members.model import Member, MemberQuery, MemberStatus
+from partyreg_core.records import RowIssue, parse_community, record_id
 from partyreg_core.text import shown
-from partyreg_core.workspace import Workspace, parse_community
+from partyreg_core.workspace import Workspace
 
 
 def member_json(member: Member) -> dict[str, object]:
     """A member as ``members list/show --json`` writes it: every field of 附表1 (normalised)
-    and where the registration stands."""
-    ref = member.community
-    return {
-        "id": member.id,
-        "unit_code": str(member.unit_code),
-        "name": member.name,
-        "gender": member.gender.value,
-        "unit_and_title": member.unit_and_title,
-        "specialty": member.specialty,
-        "posts": list(member.posts),
-        "phone": member.phone,
-        "address": member.address,
-        "community": ref.label,
-        "community_name": ref.community,
-        "street": ref.street,
-        "district": ref.district,
-        "report_type": member.report_type.value,
-        "rank": member.rank,
-        "status": member.status.value,
-        "community_id": member.community_id,
-        "district_code": str(member.district_code) if member.district_code else None,
-        "registered_on": member.registered_on.isoformat() if member.registered_on else None,
-        "routed_on": member.routed_on.isoformat() if member.routed_on else None,
-        "reported_on": member.reported_on.isoformat() if member.reported_on else None,
-        "batch_id": member.batch_id,
-        "retired_on": member.retired_on.isoformat() if member.retired_on else None,
-        "left_on": member.left_on.isoformat() if member.left_on else None,
-        "left_reason": member.left_reason or None,
-    }
+    and where the registration stands — the converter's form, keys from the field table."""
+    data: dict[str, object] = unstructure(member)
+    return data
 
 
 def _query(
@@ -73,8 +50,8 @@ def _status(status: str | None) -> MemberStatus | None:
 def _one(ws: Workspace, who: str, phone: str | None) -> Member:
     number = record_id(who)
     if number is not None:
-        return ws.member(number)
-    found = ws.find_member(who.strip(), phone)
+        return ws.members.get(number)
+    found = ws.members.find(who.strip(), phone)
     if not found:
         raise NotFoundError("member.not_found", f"没有找到党员“{shown(who)}”（或不在你的范围内）。")
     if len(found) > 1:
@@ -110,7 +87,7 @@ def list_members(
     """列出党员：附表1 的全部字段和登记状态（已离开的党员加 --include-left 才列出）。"""
     ws = app.workspace
     query = attrs.evolve(_query(ws, unit, community, status), include_left=include_left)
-    found: Iterator[Member] = ws.iter_members(query)
+    found: Iterator[Member] = ws.members.iter(query)
     if as_json:
         stream_json_list(member_json(m) for m in found)
         return
@@ -146,17 +123,7 @@ def show(app: App, who: str, phone: str | None, as_json: bool) -> None:
         return
     labels = {
         "id": "编号",
-        "unit_code": "单位代码",
-        "name": "姓名",
-        "gender": "性别",
-        "unit_and_title": "单位及职务",
-        "specialty": "特长",
-        "posts": "认领岗位",
-        "phone": "联系方式",
-        "address": "常住住址",
-        "community": "报到社区",
-        "report_type": "报到类型",
-        "rank": "职级",
+        **labels_of(f for f in MEMBER_FIELDS if f.key not in ("street", "district")),
         "status": "状态",
         "registered_on": "登记日期",
         "routed_on": "分流日期",
@@ -177,31 +144,14 @@ def show(app: App, who: str, phone: str | None, as_json: bool) -> None:
             click.echo(f"{label}：{data[key]}")
 
 
-_FIELD_OPTIONS = (
-    ("unit_code", "--unit", "单位代码，如 008.001.003。"),
-    ("name", "--name", "姓名。"),
-    ("gender", "--gender", "性别：男 或 女。"),
-    ("unit_and_title", "--title", "单位及职务，如 市民政局 科员。"),
-    ("specialty", "--specialty", "特长。"),
-    ("posts", "--posts", "认领岗位代码，如 3、8。"),
-    ("phone", "--phone", "联系方式：手机或带区号的座机。"),
-    ("address", "--address", "常住住址。"),
-    ("community", "--community", "报到社区（社区名）。"),
-    ("street", "--street", "社区所属街道、乡镇。"),
-    ("district", "--district", "所属县区。"),
-    ("report_type", "--report-type", "报到类型：居住地、工作地、其他、联系点。"),
-    ("rank", "--rank", "职级（县处级及以上填写）。"),
-)
-
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _field_options(required: bool) -> Callable[[F], F]:
     def decorate(function: F) -> F:
-        for key, flag, help_text in reversed(_FIELD_OPTIONS):
-            needed = required and key not in ("specialty", "address", "report_type", "rank")
-            function = click.option(flag, key, required=needed, help=help_text)(function)
+        for spec in reversed(MEMBER_FIELDS):
+            needed = required and spec.value_required
+            function = click.option(spec.flag, spec.key, required=needed, help=spec.help)(function)
         return function
 
     return decorate
@@ -221,10 +171,10 @@ def add(app: App, /, on: date | None, as_json: bool, **fields: str | None) -> No
     """登记一名党员（与导入附表1 的规则相同）。"""
     ws = app.workspace
     day = up_to(ws.today(), on, "登记日期")
-    registration, warnings = ws.registration_from_fields(
+    registration, warnings = ws.members.from_fields(
         {k: v for k, v in fields.items() if v is not None}, on=day
     )
-    member = ws.add_member(registration, on=day)
+    member = ws.members.add(registration, on=day)
     _warn(warnings)
     if as_json:
         emit_json(member_json(member))
@@ -244,7 +194,7 @@ def edit(
     """修改一名党员的登记信息（只改给出的字段，改动记入审计日志）。"""
     ws = app.workspace
     member = _one(ws, who, match_phone)
-    updated, warnings = ws.edit_member(
+    updated, warnings = ws.members.edit(
         member.id, {k: v for k, v in fields.items() if v is not None}
     )
     _warn(warnings)
@@ -264,7 +214,7 @@ def remove(app: App, who: str, phone: str | None, reason: str, as_json: bool) ->
     """删除一名误登记的党员（已分流或已有活动记录的不能删除）。"""
     ws = app.workspace
     member = _one(ws, who, phone)
-    removed = ws.remove_member(member.id, reason)
+    removed = ws.members.remove(member.id, reason)
     if as_json:
         emit_json(member_json(removed))
         return

@@ -15,7 +15,7 @@ from partyreg_cli.app import App
 from partyreg_cli.commands.dates import DAY, up_to
 from partyreg_cli.commands.members import _one, member_json
 from partyreg_cli.output import emit_json, emit_table
-from partyreg_core.members import Member, MemberStatus
+from partyreg_core.members.model import Member, MemberStatus
 from partyreg_core.orgchanges import (
     AppliedChange,
     ChangeKind,
@@ -268,7 +268,7 @@ def transfer(
     app.admin_login_ok = True  # the member leaves the operator's scope
     ws = app.workspace
     member = _one(ws, who, phone)
-    moved = ws.transfer_member(member.id, to, reason=reason, on=_on(ws, on))
+    moved = ws.members.transfer(member.id, to, reason=reason, on=_on(ws, on))
     unit = ws.code(moved.unit_code)
     _done(
         moved,
@@ -297,7 +297,7 @@ def retire(
     """登记党员退休；加 --stay 表示自愿继续参加（仍在名单中），否则视为离开。"""
     ws = app.workspace
     member = _one(ws, who, phone)
-    saved = ws.retire_member(member.id, reason=reason, on=_on(ws, on), stay=stay)
+    saved = ws.members.retire(member.id, reason=reason, on=_on(ws, on), stay=stay)
     tail = "，自愿继续参加活动" if stay else "，不再列入当前名单（往年统计仍计入）"
     _done(
         saved, f"已登记 {saved.name}（编号 {saved.id}）于 {saved.retired_on} 退休{tail}。", as_json
@@ -317,7 +317,7 @@ def leave(
     """登记党员离开（调离本市、组织关系转出等）：不再列入当前名单，往年统计仍计入。"""
     ws = app.workspace
     member = _one(ws, who, phone)
-    saved = ws.leave_member(member.id, reason=reason, on=_on(ws, on))
+    saved = ws.members.leave(member.id, reason=reason, on=_on(ws, on))
     _done(
         saved, f"已登记 {saved.name}（编号 {saved.id}）于 {saved.left_on} 离开：{reason}。", as_json
     )
@@ -335,7 +335,7 @@ def count(app: App, on: date | None, depth: int, under: str | None, as_json: boo
     当时在册的党员，含后来离开的）。"""
     ws = app.workspace
     day = on or ws.today()
-    counts = ws.member_counts_on(day, depth=depth, under=under)
+    counts = ws.members.counts_on(day, depth=depth, under=under)
     by_code: dict[str, dict[str, int]] = {}
     for c in counts:
         by_code.setdefault(str(c.unit), {s.value: 0 for s in MemberStatus})[c.status.value] = (

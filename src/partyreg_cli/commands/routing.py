@@ -19,7 +19,7 @@ from partyreg_cli.streaming import stream_json_list
 from partyreg_core.communities import Community
 from partyreg_core.errors import ValidationError
 from partyreg_core.instructors import Instructor
-from partyreg_core.members import MemberQuery, MemberStatus
+from partyreg_core.members.model import MemberQuery, MemberStatus
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.records import RowIssue, record_id
 from partyreg_core.routing.model import QueueGroup, ReportInResult, RouteOutcome, RoutingRun
@@ -127,7 +127,7 @@ def community_show(app: App, which: str, as_json: bool) -> None:
     found = ws.community(which)
     data = community_json(found, ws.routing.instructors())
     counts = {s.value: 0 for s in (MemberStatus.ROUTED, MemberStatus.REPORTED_IN)}
-    for member in ws.iter_members(MemberQuery(community_id=found.id)):
+    for member in ws.members.iter(MemberQuery(community_id=found.id)):
         if member.status.value in counts:
             counts[member.status.value] += 1
     data["members"] = counts

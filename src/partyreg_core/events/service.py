@@ -25,7 +25,8 @@ from partyreg_core.events.model import (
 )
 from partyreg_core.events.port import EventRepository
 from partyreg_core.feedback import ServiceEntry
-from partyreg_core.members import Member, MemberStatus, serves_in
+from partyreg_core.members.model import Member, MemberStatus
+from partyreg_core.members.rules import serves_in
 from partyreg_core.operators import Actor
 from partyreg_core.records import Rating
 

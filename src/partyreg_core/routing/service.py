@@ -8,7 +8,8 @@ the ``partyreg_on_changed`` listeners (the notifications among them) hear every 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date
 from typing import Any
@@ -17,16 +18,24 @@ import attrs
 
 from partyreg_core.batches import Batch, BatchKind
 from partyreg_core.changes import ChangeRequest, ChangeStatus, clean_reason, parse_target
-from partyreg_core.communities import Community, parse_community
+from partyreg_core.communities import Community
 from partyreg_core.directory import validate_directory_entry
 from partyreg_core.errors import NotFoundError, ValidationError
 from partyreg_core.forms import DataRow, FormKind
 from partyreg_core.instructors import Instructor
-from partyreg_core.members import Member, MemberQuery, MemberStatus, Route, serves_in
+from partyreg_core.members.model import Member, MemberQuery, MemberStatus, Route
+from partyreg_core.members.rules import serves_in
 from partyreg_core.normalize import normalize_name, normalize_phone
 from partyreg_core.operators import Actor, Role
 from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit
-from partyreg_core.records import CommunityRef, DirectoryEntry, RowIssue, Severity, record_id
+from partyreg_core.records import (
+    CommunityRef,
+    DirectoryEntry,
+    RowIssue,
+    Severity,
+    parse_community,
+    record_id,
+)
 from partyreg_core.routing.model import QueueGroup, ReportInResult, RoutingRun
 from partyreg_core.routing.port import RoutingRepository
 from partyreg_core.routing.rules import Router, RoutingRule, group_queue, spelling_key
@@ -42,7 +51,8 @@ def _checked(parse: Callable[[str], str], text: str, label: str) -> str:
         raise ValidationError(exc.code, f"{label}：{exc.message}") from None
 
 
-@attrs.define
+# not slotted: a frontend's test may wrap one method of the instance it drives
+@attrs.define(slots=False)
 class RoutingService:
     """Routing for one acting operator.
 
@@ -54,6 +64,8 @@ class RoutingService:
     :param community: a community by ``县区/街道/社区`` or id, within scope.
     :param communities: the community directory.
     :param members: the members within scope matching a query (masked as the role requires).
+    :param community_counts: (community id, status, count) of the members within scope matching
+        a query, counted by the store in one grouped query.
     :param plugin_rule: the plugins' ``partyreg_route_member`` rule (``None``: none).
     :param assign_routes: writes routes given by hand (``route.assign``), returns the count.
     :param batch: a new batch of a kind, a file text, a row count and a business date.
@@ -69,6 +81,7 @@ class RoutingService:
     community: Callable[[str], Community]
     communities: Callable[[], list[Community]]
     members: Callable[[MemberQuery], Iterator[Member]]
+    community_counts: Callable[[MemberQuery], Iterable[tuple[int, MemberStatus, int]]]
     plugin_rule: Callable[[], RoutingRule | None]
     assign_routes: Callable[[Sequence[Route], date], int]
     batch: Callable[[BatchKind, str, int, date | None], Batch]
@@ -464,3 +477,13 @@ class RoutingService:
                 },
             )
         return count
+
+    def report_in_counts(self) -> dict[int, Counter[MemberStatus]]:
+        """For each community in the scope with members routed to it, how many of those
+        members (who have not left) have each status — counted by the store in one grouped
+        query, as :meth:`report_in_members` would list them."""
+        counts: dict[int, Counter[MemberStatus]] = {}
+        for cid, status, count in self.community_counts(MemberQuery()):
+            if status is not MemberStatus.REGISTERED:
+                counts.setdefault(cid, Counter())[status] += count
+        return counts

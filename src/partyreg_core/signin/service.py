@@ -51,7 +51,7 @@ class SigninService:
         """Make a one-time link for a member within scope and (``send``) queue it to the
         member's channel through the outbox. A member who left gets none (decision 0075)."""
         ws = self._ws
-        member = ws.member(member_id)
+        member = ws.members.get(member_id)
         if member.left_on is not None:
             raise ConflictError(
                 "signin.member_left",
@@ -99,7 +99,7 @@ class SigninService:
             return False
         if not clean_name or not clean_phone:
             return False
-        found = [m for m in ws.find_member(clean_name, clean_phone) if m.left_on is None]
+        found = [m for m in ws.members.find(clean_name, clean_phone) if m.left_on is None]
         if len(found) != 1:
             return False
         member = ws.for_member(found[0].id)

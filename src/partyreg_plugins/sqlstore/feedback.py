@@ -40,6 +40,7 @@ from partyreg_core.points.model import Earning, PointsSource
 from partyreg_core.years import refuse_closed_year
 from partyreg_plugins.sqlstore.bulk import fetch_rows
 from partyreg_plugins.sqlstore.history import (
+    DayCodes,
     activity_district_on_day,
     activity_unit_on_day,
     changed_after,
@@ -1055,7 +1056,10 @@ class FeedbackStoreMixin:
                 and changed_after(conn, date(year, 1, 1))
             ):
                 as_of = date(year, 12, 31)
-            statement = self._grouped(actor, by, year=year, unit=unit, as_of=as_of)
+            statement = self._grouped(
+                actor, by, year=year, unit=unit, as_of=as_of,
+                joined=as_of is not None and DayCodes.exact(conn),
+            )  # fmt: skip
             if by is SummaryBy.MEMBER:
                 return self._by_member(conn, actor, statement, unit)
             rows = fetch_rows(conn, statement)
@@ -1093,6 +1097,7 @@ class FeedbackStoreMixin:
         year: int | None,
         unit: OrgCode | None,
         as_of: date | None = None,
+        joined: bool = False,
     ) -> sa.Select[Any]:
         """The one place the summary's grouped statement is built, whatever its source: columns
         ``key, hours, n, excellent, good, fair`` (and, by community, unit and district, the
@@ -1102,7 +1107,9 @@ class FeedbackStoreMixin:
         decision 0061); by month and post, and by the codes as of each activity's day
         (``as_of`` set: decision 0062), the activities."""
         if by in (SummaryBy.MONTH, SummaryBy.POST) or as_of is not None:
-            return self._grouped_activities(actor, by, year=year, unit=unit, day_codes=as_of)
+            return self._grouped_activities(
+                actor, by, year=year, unit=unit, day_codes=as_of, joined=joined
+            )
         return self._grouped_service(actor, by, year=year, unit=unit)
 
     def _grouped_service(
@@ -1144,23 +1151,26 @@ class FeedbackStoreMixin:
         year: int | None,
         unit: OrgCode | None,
         day_codes: date | None = None,
+        joined: bool = False,
     ) -> sa.Select[Any]:
         """:meth:`_grouped` over the confirmed activities themselves (any ``by``); with
-        ``day_codes``, units and districts as they were on each activity's day."""
+        ``day_codes``, units and districts as they were on each activity's day: the histories
+        joined once (``joined``, :class:`DayCodes`), or looked up per activity."""
         a = activities.c
         rating_sums = [
             sa.func.sum(sa.case((a.rating == value, 1), else_=0)) for value in ("优", "良", "一般")
         ]
-        then = activity_unit_on_day() if day_codes is not None else None
+        day = DayCodes() if joined else None
+        then: Any = None
         key: Any
         if by is SummaryBy.POST:
             key = self._post_key()
         elif by is SummaryBy.MONTH:
             key = a.year * 100 + sa.extract("month", a.day)
-        elif then is not None and by is SummaryBy.UNIT:
-            key = then
-        elif then is not None and by is SummaryBy.DISTRICT:
-            key = activity_district_on_day()
+        elif day_codes is not None and by is SummaryBy.UNIT:
+            key = then = day.unit() if day is not None else activity_unit_on_day()
+        elif day_codes is not None and by is SummaryBy.DISTRICT:
+            key = day.district() if day is not None else activity_district_on_day()
         else:
             key = {
                 SummaryBy.MEMBER: a.member_id,
@@ -1176,7 +1186,11 @@ class FeedbackStoreMixin:
         ]
         if by in (SummaryBy.COMMUNITY, SummaryBy.UNIT, SummaryBy.DISTRICT):
             columns.append(sa.func.count(sa.distinct(a.member_id)))
+        if unit is not None and day_codes is not None and then is None:
+            then = day.unit() if day is not None else activity_unit_on_day()
         statement = sa.select(*columns).where(a.confirmed == sa.true()).group_by(key)
+        if day is not None:
+            statement = statement.select_from(day.source)
         statement = where(statement, activity_condition(actor.scope))
         if year is not None:
             statement = statement.where(a.year == year)

@@ -76,3 +76,85 @@ def changed_after(conn: sa.Connection, day: date) -> bool:
         sa.select(org_changes.c.id).where(org_changes.c.on_date > day).limit(1)
     ).first()
     return found is not None
+
+
+class DayCodes:
+    """The codes of each activity's own day, joined once (decision 0162).
+
+    :func:`activity_unit_on_day` and :func:`activity_district_on_day` look the history up once
+    per activity (a correlated subquery: ten times the plain ``GROUP BY`` over a city's year).
+    Here the histories are joined to the activities instead, as periods: a member's unit code
+    of ``member_units`` over ``[valid_from, valid_to)``, a community's district code of
+    ``community_districts`` from the end of the period before it (by ``valid_to``, then ``id``:
+    the row the subquery would pick) to its own ``valid_to``. A community's periods cannot
+    overlap, so the join meets at most the one row the subquery returns; a member's are written
+    back to back (:meth:`OrgChangesMixin._close_unit_interval`), and :meth:`exact` tells whether
+    the store holds any that overlap (then the caller keeps the subquery).
+
+    ``select_from`` starts from :data:`activities` and adds each join the first time its key
+    is asked for."""
+
+    def __init__(self) -> None:
+        self.source: Any = activities
+        self._unit: Any = None
+        self._district: Any = None
+
+    @staticmethod
+    def exact(conn: sa.Connection) -> bool:
+        """Whether no member has two unit periods (visible here) that overlap."""
+        one, two = member_units.alias("one"), member_units.alias("two")
+
+        def starts_before(start: Any, end: Any) -> Any:
+            return sa.or_(start.is_(None), start < end)
+
+        overlap = (
+            sa.select(one.c.id)
+            .join(two, sa.and_(two.c.member_id == one.c.member_id, two.c.id > one.c.id))
+            .where(
+                starts_before(one.c.valid_from, one.c.valid_to),
+                starts_before(two.c.valid_from, two.c.valid_to),
+                starts_before(one.c.valid_from, two.c.valid_to),
+                starts_before(two.c.valid_from, one.c.valid_to),
+            )
+            .limit(1)
+        )
+        return conn.execute(overlap).first() is None
+
+    def unit(self) -> Any:
+        """Each activity's unit code on its day."""
+        if self._unit is None:
+            a, h = activities.c, member_units.alias("day_unit")
+            self.source = self.source.outerjoin(
+                h,
+                sa.and_(
+                    h.c.member_id == a.member_id,
+                    sa.or_(h.c.valid_from.is_(None), h.c.valid_from <= a.day),
+                    h.c.valid_to > a.day,
+                ),
+            )
+            self._unit = sa.func.coalesce(h.c.unit_code, a.unit_code)
+        return self._unit
+
+    def district(self) -> Any:
+        """Each activity's district code on its day."""
+        if self._district is None:
+            a, c = activities.c, community_districts.c
+            periods = sa.select(
+                c.community_id,
+                c.district_code,
+                c.valid_to,
+                sa.func.lag(c.valid_to)
+                .over(partition_by=c.community_id, order_by=(c.valid_to, c.id))
+                .label("valid_from"),
+            ).subquery("day_district")
+            p = periods.c
+            self.source = self.source.outerjoin(
+                periods,
+                sa.and_(
+                    p.community_id == a.community_id,
+                    sa.or_(p.valid_from.is_(None), p.valid_from <= a.day),
+                    p.valid_to > a.day,
+                ),
+            )
+            self._district = sa.func.coalesce(p.district_code, a.district_code)
+        return self._district

@@ -37,7 +37,7 @@ from partyreg_plugins.sqlstore.schema import (
     routes,
     unit_expectations,
 )
-from partyreg_plugins.sqlstore.scoping import member_condition, where
+from partyreg_plugins.sqlstore.scoping import member_condition, subtree, where
 from partyreg_plugins.sqlstore.search import unit_prefix
 
 if TYPE_CHECKING:
@@ -160,7 +160,13 @@ class ProgressStore(_Base):
         return sa.and_(m.registered_on <= on, sa.or_(m.left_on.is_(None), m.left_on > on))
 
     def progress_counts(
-        self, actor: Actor, by: ProgressBy, calendar: CampaignCalendar, on: date
+        self,
+        actor: Actor,
+        by: ProgressBy,
+        calendar: CampaignCalendar,
+        on: date,
+        *,
+        within: OrgCode | None = None,
     ) -> list[ProgressCount]:
         """Members within the scope counted as of ``on`` per group (one grouped query): see
         :class:`partyreg_core.progress.ProgressCount`."""
@@ -188,8 +194,10 @@ class ProgressStore(_Base):
             .select_from(joined)
             .where(self._registered_by(on)),
             member_condition(actor.scope),
-        ).subquery()
-        c = inner.c
+        )
+        if within is not None:
+            inner = inner.where(subtree(unit_code_on(m.id, m.unit_code, on), within))
+        c = inner.subquery().c
         statement = (
             sa.select(
                 c.k,

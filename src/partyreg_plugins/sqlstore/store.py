@@ -49,13 +49,15 @@ from partyreg_core.errors import (
 )
 from partyreg_core.hours import ActivityTotal, RollupKey
 from partyreg_core.importing import no_gc
-from partyreg_core.members import (
+from partyreg_core.members.model import (
     Member,
     MemberCount,
     MemberPage,
     MemberQuery,
     MemberStatus,
     Route,
+)
+from partyreg_core.members.rules import (
     refuse_departed_edit,
     refuse_routed_community_edit,
     refuse_unit_edit,
@@ -99,6 +101,7 @@ from partyreg_plugins.sqlstore.engine import (
 from partyreg_plugins.sqlstore.events import SqlEventRepository
 from partyreg_plugins.sqlstore.feedback import FeedbackStoreMixin
 from partyreg_plugins.sqlstore.history import (
+    DayCodes,
     activity_district_on_day,
     activity_unit_on_day,
     changed_after,
@@ -1372,6 +1375,25 @@ class SqlStore(
                 for unit, status, count in conn.execute(statement)
             ]
 
+    def count_members_by_community(
+        self, actor: Actor, query: MemberQuery
+    ) -> list[tuple[int, MemberStatus, int]]:
+        """Members matching ``query`` within the scope, counted by community and status in
+        one grouped query (members with no community are left out)."""
+        with self._tx(actor) as conn:
+            matching = self._member_statement(actor, query, conn).subquery()
+            community = matching.c.community_id
+            statement = (
+                sa.select(community, matching.c.status, sa.func.count())
+                .where(community.is_not(None))
+                .group_by(community, matching.c.status)
+                .order_by(community, matching.c.status)
+            )
+            return [
+                (int(cid), MemberStatus(status), count)
+                for cid, status, count in conn.execute(statement)
+            ]
+
     def _visible_member(self, conn: sa.Connection, actor: Actor, member_id: int) -> sa.Row[Any]:
         row = conn.execute(
             where(
@@ -1944,17 +1966,26 @@ class SqlStore(
         a = activities.c
         with self._tx(actor) as conn:
             key: Any = rollup_column(by)
-            if year is not None and changed_after(conn, date(year, 1, 1)):
+            day: DayCodes | None = None
+            if (
+                year is not None
+                and by in (RollupKey.UNIT, RollupKey.DISTRICT)
+                and changed_after(conn, date(year, 1, 1))
+            ):
+                # the histories joined once where they allow it, else looked up per activity
+                day = DayCodes() if DayCodes.exact(conn) else None
                 if by is RollupKey.UNIT:
-                    key = activity_unit_on_day()
-                elif by is RollupKey.DISTRICT:
-                    key = activity_district_on_day()
+                    key = day.unit() if day is not None else activity_unit_on_day()
+                else:
+                    key = day.district() if day is not None else activity_district_on_day()
             statement = (
                 sa.select(key, sa.func.sum(a.hours), sa.func.count())
                 .where(a.confirmed == sa.true())
                 .group_by(key)
                 .order_by(key)
             )
+            if day is not None:
+                statement = statement.select_from(day.source)
             statement = where(statement, activity_condition(actor.scope))
             if year is not None:
                 statement = statement.where(a.year == year)

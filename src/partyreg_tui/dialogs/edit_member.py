@@ -14,9 +14,9 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
-from partyreg_core.members import Member
+from partyreg_core.members.fields import registration_cells
+from partyreg_core.members.model import Member
 from partyreg_core.records import RowIssue
-from partyreg_core.workspace import registration_cells
 from partyreg_tui.screens.member import FIELD_LABELS
 from partyreg_tui.text import literal, printable
 
@@ -99,7 +99,7 @@ class EditMemberDialog(ModalScreen[Member | None]):
     def save(self, changes: dict[str, str]) -> None:
         """Write the edit through the facade (worker thread)."""
         try:
-            member, warnings = self.app.workspace.edit_member(  # type: ignore[attr-defined]
+            member, warnings = self.app.workspace.members.edit(  # type: ignore[attr-defined]
                 self.member.id, changes
             )
         except Exception as error:

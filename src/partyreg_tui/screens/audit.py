@@ -9,11 +9,10 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from partyreg_core.audit import AuditEntry
-from partyreg_tui.screens.base import PartyregScreen
+from partyreg_tui.screens.base import PartyregScreen, Read
 from partyreg_tui.text import fit, literal, local_time, printable
 from partyreg_tui.widgets.paged_table import PagedTable
 
@@ -151,7 +150,7 @@ class AuditScreen(PartyregScreen):
         Binding("r", "refresh", "刷新"),
     ]
 
-    class Loaded(Message):
+    class Loaded(Read):
         """A page of entries was read (``before``: the id the page starts below)."""
 
         def __init__(self, entries: list[AuditEntry], before: int | None, more: bool) -> None:
@@ -187,8 +186,12 @@ class AuditScreen(PartyregScreen):
         self.starts = [None]
         self.load(None)
 
-    @work(thread=True, exclusive=True, group="audit", exit_on_error=False)
     def load(self, before: int | None) -> None:
+        """Read the page below ``before`` (in a worker)."""
+        self._read(before, self.ticket("audit"))
+
+    @work(thread=True, group="audit", exit_on_error=False)
+    def _read(self, before: int | None, ticket: int) -> None:
         """Read one page below ``before`` (worker thread); one extra entry says whether there
         is a next page."""
         try:
@@ -198,9 +201,12 @@ class AuditScreen(PartyregScreen):
         except Exception as error:
             self.show_error(error)
             return
-        self.post_message(self.Loaded(entries[:PAGE_SIZE], before, len(entries) > PAGE_SIZE))
+        page = self.Loaded(entries[:PAGE_SIZE], before, len(entries) > PAGE_SIZE)
+        self.post_read("audit", ticket, page)
 
     def on_audit_screen_loaded(self, message: Loaded) -> None:
+        if not self.is_fresh(message):
+            return  # a newer read has started since this one
         table = self.query_one("#audit-table", PagedTable)
         table.clear()
         self.entries = {e.id: e for e in message.entries}

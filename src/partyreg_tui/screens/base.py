@@ -12,11 +12,21 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, ProgressBar, Static
 
 from partyreg_core.workspace import Workspace
 from partyreg_tui.widgets.topbar import TopBar
+
+
+class Read(Message):
+    """What a read found, posted back from its worker thread. :meth:`PartyregScreen.post_read`
+    stamps it with the read's purpose and ticket; the handler drops it unless
+    :meth:`PartyregScreen.is_fresh` (a newer read for the same purpose has started since)."""
+
+    purpose = ""
+    ticket = 0
 
 
 class PartyregScreen(Screen[None]):
@@ -31,6 +41,33 @@ class PartyregScreen(Screen[None]):
         # the same from a text field, where '?' is typed
         Binding("f1", "help", "帮助", show=False, priority=True),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._tickets: dict[str, int] = {}
+
+    def ticket(self, purpose: str) -> int:
+        """A new read for ``purpose`` starts (on the screen's thread): from now on the result
+        of every earlier read for it is stale. Reads run in threads and may finish in any
+        order — a read started before a write committed can finish after the read the
+        write's own callback started — so only the newest read's result may reach the
+        screen (decision 0150)."""
+        self._tickets[purpose] = self._tickets.get(purpose, 0) + 1
+        return self._tickets[purpose]
+
+    def is_current(self, purpose: str, ticket: int) -> bool:
+        """Whether ``ticket`` is still the newest read for ``purpose``."""
+        return self._tickets.get(purpose) == ticket
+
+    def post_read(self, purpose: str, ticket: int, message: Read) -> None:
+        """Post a read's result from its worker thread (the screen's state is changed only
+        by the handler, on the screen's thread)."""
+        message.purpose, message.ticket = purpose, ticket
+        self.post_message(message)
+
+    def is_fresh(self, message: Read) -> bool:
+        """Whether a posted read is the newest for its purpose (else the handler drops it)."""
+        return self.is_current(message.purpose, message.ticket)
 
     @property
     def workspace(self) -> Workspace:
@@ -103,31 +140,47 @@ class WorkScreen(PartyregScreen):
         label: str,
         task: Callable[[], Any],
         done: Callable[[Any], None] | None = None,
+        *,
+        latest: str | None = None,
     ) -> None:
         """Run ``task`` (the core's work) in a worker, ``label`` beside the progress bar;
-        ``done(result)`` afterwards on the screen's thread."""
+        ``done(result)`` afterwards on the screen's thread.
+
+        ``latest`` names what a read is for (``"counts"``, ``"waiting"``…): when another
+        read for the same purpose starts before this one's result arrives, this result is
+        dropped (:meth:`ticket`). Writes pass no ``latest``: each one's result counts."""
         self.query_one("#busy-label", Static).update(Text(label, style="bold"))
         self.query_one("#busy").display = True
         self.tasks += 1
-        self._work(task, done)
+        ticket = self.ticket(latest) if latest is not None else 0
+        self._work(task, done, latest, ticket)
 
     @work(thread=True, group="task", exit_on_error=False)
-    def _work(self, task: Callable[[], Any], done: Callable[[Any], None] | None) -> None:
+    def _work(
+        self,
+        task: Callable[[], Any],
+        done: Callable[[Any], None] | None,
+        latest: str | None,
+        ticket: int,
+    ) -> None:
         try:
             result = task()
         except Exception as error:
-            self.app.call_from_thread(self._finished, None, None)
+            self.app.call_from_thread(self._finished, None, None, None, 0)
             self.show_error(error)
             return
-        self.app.call_from_thread(self._finished, done, result)
+        self.app.call_from_thread(self._finished, done, result, latest, ticket)
 
-    def _finished(self, done: Callable[[Any], None] | None, result: Any) -> None:
+    def _finished(
+        self, done: Callable[[Any], None] | None, result: Any, latest: str | None, ticket: int
+    ) -> None:
         self.tasks -= 1
         if self.tasks <= 0:
             self.tasks = 0
             self.query_one("#busy").display = False
-        if done is not None:
-            done(result)
+        if done is None or (latest is not None and not self.is_current(latest, ticket)):
+            return  # overtaken by a newer read for the same purpose
+        done(result)
 
     # -- small helpers the screens share ------------------------------------------------------
 

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Static
 
 from partyreg_core.batches import Batch, UndoReport
 from partyreg_tui.dialogs.confirm import ConfirmDialog
-from partyreg_tui.screens.base import PartyregScreen
+from partyreg_tui.screens.base import PartyregScreen, Read
 from partyreg_tui.screens.dashboard import BATCH_KIND_LABELS
 from partyreg_tui.text import fit, literal, local_time, number
 
@@ -31,7 +31,7 @@ class BatchesScreen(PartyregScreen):
         Binding("r", "refresh", "刷新"),
     ]
 
-    class Loaded(Message):
+    class Loaded(Read):
         """The batches were read."""
 
         def __init__(self, batches: list[Batch]) -> None:
@@ -74,17 +74,23 @@ class BatchesScreen(PartyregScreen):
     def on_screen_resume(self) -> None:
         self.load()
 
-    @work(thread=True, exclusive=True, group="batches", exit_on_error=False)
     def load(self) -> None:
+        """Read the batches again (in a worker)."""
+        self._read(self.ticket("batches"))
+
+    @work(thread=True, group="batches", exit_on_error=False)
+    def _read(self, ticket: int) -> None:
         """Read the batches (worker thread)."""
         try:
             batches = self.workspace.batches()
         except Exception as error:
             self.show_error(error)
             return
-        self.post_message(self.Loaded(batches))
+        self.post_read("batches", ticket, self.Loaded(batches))
 
     def on_batches_screen_loaded(self, message: Loaded) -> None:
+        if not self.is_fresh(message):
+            return  # a newer read has started since this one
         table = self.query_one("#batch-table", DataTable)
         row = table.cursor_row
         table.clear()

@@ -20,19 +20,18 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from partyreg_core.batches import Batch
 from partyreg_core.calendar import CampaignCalendar, Deadline
 from partyreg_core.errors import PartyregError
-from partyreg_core.members import MemberQuery, MemberStatus
+from partyreg_core.members.model import MemberQuery, MemberStatus
 from partyreg_core.notify.model import OutboxStatus
 from partyreg_core.operators import Role
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.progress import COMPLETION_RULE, ProgressBy, ProgressRow
 from partyreg_core.workspace import Workspace
-from partyreg_tui.screens.base import PartyregScreen
+from partyreg_tui.screens.base import PartyregScreen, Read
 from partyreg_tui.text import fit, legend, literal, local_time, number, status_bar
 
 BATCH_KIND_LABELS = {
@@ -180,7 +179,7 @@ def load_dashboard(workspace: Workspace) -> DashboardData:
         lambda: dict.fromkeys(MemberStatus, 0)
     )
     own = actor.scope.code
-    for count in workspace.member_counts(depth=depth):
+    for count in workspace.members.counts(depth=depth):
         totals[count.status] += count.count
         # members routed in from units outside the operator's own code share one line
         key = count.unit if own is None or count.unit.is_within(own) else None
@@ -194,7 +193,7 @@ def load_dashboard(workspace: Workspace) -> DashboardData:
             name = unit.name if unit is not None else str(code)
         groups.append(Group(code, name, counts))
     groups.sort(key=lambda g: (g.code is None, g.code.segments if g.code else ()))
-    unresolved = workspace.members(MemberQuery(community_resolved=False, limit=0)).total
+    unresolved = workspace.members.page(MemberQuery(community_resolved=False, limit=0)).total
     batches = tuple(workspace.batches()[:RECENT_BATCHES])
     label = "县区 / 市直党工委" if depth == 2 and actor.scope.role is Role.CITY else "单位"
     rates, total = completion_rates(workspace, today, depth)
@@ -237,7 +236,7 @@ class DashboardScreen(PartyregScreen):
         Binding("tab", "app.focus_next", "切换", show=False),
     ]
 
-    class Loaded(Message):
+    class Loaded(Read):
         """The dashboard's numbers were read."""
 
         def __init__(self, data: DashboardData) -> None:
@@ -273,15 +272,21 @@ class DashboardScreen(PartyregScreen):
         if self.data is not None:
             self.show(self.data)
 
-    @work(thread=True, exclusive=True, group="dashboard", exit_on_error=False)
     def load(self) -> None:
+        """Read the numbers again (in a worker)."""
+        self._read(self.ticket("dashboard"))
+
+    @work(thread=True, group="dashboard", exit_on_error=False)
+    def _read(self, ticket: int) -> None:
         """Read the numbers (worker thread) and post them back."""
         try:
-            self.post_message(self.Loaded(load_dashboard(self.workspace)))
+            self.post_read("dashboard", ticket, self.Loaded(load_dashboard(self.workspace)))
         except Exception as error:
             self.show_error(error)
 
     def on_dashboard_screen_loaded(self, message: Loaded) -> None:
+        if not self.is_fresh(message):
+            return  # a newer read has started since this one
         self.data = message.data
         self.show(message.data)
 

@@ -166,7 +166,7 @@ v 切换到待确认的事项：党员在网站上自报的活动（y 确认，j
             mine = ws.service_communities()
             return mine[0] if mine else None
 
-        self.run("正在读取社区……", first, self._chose)
+        self.run("正在读取社区……", first, self._chose, latest="community")
 
     def on_screen_resume(self) -> None:
         if self.community is not None:
@@ -185,7 +185,7 @@ v 切换到待确认的事项：党员在网站上自报的活动（y 确认，j
         def read() -> tuple[list[SheetInfo], Waiting]:
             return ws.sheets(year, community=str(community.id)), read_waiting(ws, str(community.id))
 
-        self.run("正在读取反馈单……", read, self._loaded)
+        self.run("正在读取反馈单……", read, self._loaded, latest="sheets")
 
     def _loaded(self, result: tuple[list[SheetInfo], Waiting]) -> None:
         self.sheets, self.pending = result
@@ -290,7 +290,7 @@ v 切换到待确认的事项：党员在网站上自报的活动（y 确认，j
                 chosen,
             )
 
-        self.run("正在读取社区……", self.workspace.service_communities, chosen_list)
+        self.run("正在读取社区……", self.workspace.service_communities, chosen_list, latest="choose")
 
     def action_state(self) -> None:
         """The next status filter."""
@@ -325,6 +325,7 @@ v 切换到待确认的事项：党员在网站上自报的活动（y 确认，j
                 "正在生成反馈单预览……",
                 self._printed(sheet),
                 lambda printed: self.show_text(f"反馈单 {sheet.number}", sheet_text(printed)),
+                latest="preview",
             )
 
     def action_confirm(self) -> None:
@@ -355,7 +356,7 @@ v 切换到待确认的事项：党员在网站上自报的活动（y 确认，j
                 yes="盖章确认",
             )
 
-        self.run("正在生成反馈单预览……", self._printed(sheet), preview)
+        self.run("正在生成反馈单预览……", self._printed(sheet), preview, latest="preview")
 
     def action_confirm_all(self) -> None:
         """Confirm every draft sheet of the community (the dry run's list first)."""
@@ -396,6 +397,7 @@ v 切换到待确认的事项：党员在网站上自报的活动（y 确认，j
             "正在列出待确认的反馈单……",
             lambda: ws.confirm_community_feedback(str(community.id), year=year, dry_run=True),
             preview,
+            latest="preview",
         )
 
     def action_reopen(self) -> None:

@@ -11,36 +11,23 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from partyreg_core.audit import AuditEntry
-from partyreg_core.members import REGISTRATION_FIELDS, Member
+from partyreg_core.members.fields import MEMBER_FIELDS, REGISTRATION_FIELDS, labels
+from partyreg_core.members.model import Member
 from partyreg_core.operators import Scope
 from partyreg_core.posts import PostCatalog
 from partyreg_tui.screens.audit import action_label
-from partyreg_tui.screens.base import PartyregScreen
+from partyreg_tui.screens.base import PartyregScreen, Read
 from partyreg_tui.text import fit, literal, local_time
 
 #: How many of the member's audit entries the detail view shows.
 HISTORY_LIMIT = 50
 
-#: 附表1's columns in the form's order, as the detail view and the edit form label them.
-FIELD_LABELS = (
-    ("unit_code", "单位代码"),
-    ("name", "姓名"),
-    ("gender", "性别"),
-    ("unit_and_title", "单位及职务"),
-    ("specialty", "特长"),
-    ("posts", "认领岗位"),
-    ("phone", "联系方式"),
-    ("address", "常住住址"),
-    ("community", "报到社区"),
-    ("street", "社区所属街道、乡镇"),
-    ("district", "所属县区"),
-    ("report_type", "报到类型"),
-    ("rank", "职级"),
-)
+#: 附表1's columns in the form's order, as the detail view and the edit form label them
+#: (from the field table, :mod:`partyreg_core.members.fields`).
+FIELD_LABELS = tuple(labels().items())
 
 
 def post_names(member: Member, catalog: PostCatalog) -> str:
@@ -54,7 +41,6 @@ def post_names(member: Member, catalog: PostCatalog) -> str:
 
 def detail_rows(member: Member, catalog: PostCatalog, unit_name: str) -> list[tuple[str, Text]]:
     """The detail view's lines: label, value (literal)."""
-    ref = member.community
     if member.community_id is None:
         resolved = Text("? 不在社区通讯录中，待县区确认", style="bold")
     else:
@@ -64,24 +50,20 @@ def detail_rows(member: Member, catalog: PostCatalog, unit_name: str) -> list[tu
         ("分流日期", member.routed_on),
         ("报到日期", member.reported_on),
     ]
-    rows: list[tuple[str, Text]] = [
-        ("编号", literal(member.id)),
-        ("单位代码", literal(f"{member.unit_code} {unit_name}".strip())),
-        ("姓名", literal(member.name, "bold")),
-        ("性别", literal(member.gender.value)),
-        ("单位及职务", literal(member.unit_and_title)),
-        ("特长", literal(member.specialty)),
-        ("认领岗位", literal(post_names(member, catalog))),
-        ("联系方式", literal(member.phone)),
-        ("常住住址", literal(member.address)),
-        ("报到社区", literal(ref.community)),
-        ("社区所属街道、乡镇", literal(ref.street)),
-        ("所属县区", literal(ref.district)),
-        ("社区确认", resolved),
-        ("报到类型", literal(member.report_type.value)),
-        ("职级", literal(member.rank)),
-        ("状态", literal(member.status.label, "bold")),
-    ]
+    rows: list[tuple[str, Text]] = [("编号", literal(member.id))]
+    for spec in MEMBER_FIELDS:  # 附表1's fields in the form's order (the field table)
+        if spec.key == "unit_code":
+            value = literal(f"{member.unit_code} {unit_name}".strip())
+        elif spec.key == "name":
+            value = literal(member.name, "bold")
+        elif spec.key == "posts":
+            value = literal(post_names(member, catalog))
+        else:
+            value = literal(spec.cell(member))
+        rows.append((spec.shown_as, value))
+        if spec.key == "district":
+            rows.append(("社区确认", resolved))
+    rows.append(("状态", literal(member.status.label, "bold")))
     rows += [(label, literal(day.isoformat() if day else "")) for label, day in dates]
     rows.append(("导入批次", literal(member.batch_id or "")))
     return rows
@@ -151,7 +133,7 @@ class MemberScreen(PartyregScreen):
         Binding("pageup", "page(-1)", "上页", key_display="PgUp", priority=True, show=False),
     ]
 
-    class Loaded(Message):
+    class Loaded(Read):
         """The member was read."""
 
         def __init__(self, member: Member, unit_name: str, history: list[AuditEntry]) -> None:
@@ -202,12 +184,16 @@ class MemberScreen(PartyregScreen):
     def _change_width(self) -> int:
         return max(8, self.app.size.width - (16 + 10 + 8) - 4 * 2 - 2 - 2)
 
-    @work(thread=True, exclusive=True, group="member", exit_on_error=False)
     def load(self) -> None:
+        """Read the member again (in a worker)."""
+        self._read(self.ticket("member"))
+
+    @work(thread=True, group="member", exit_on_error=False)
+    def _read(self, ticket: int) -> None:
         """Read the member (worker thread)."""
         ws = self.workspace
         try:
-            member = ws.member(self.member_id)
+            member = ws.members.get(self.member_id)
             unit = ws.org_tree.find(member.unit_code)
             history = list(
                 ws.audit(subject=f"member:{member.id}", newest_first=True, limit=HISTORY_LIMIT)
@@ -215,9 +201,12 @@ class MemberScreen(PartyregScreen):
         except Exception as error:
             self.show_error(error)
             return
-        self.post_message(self.Loaded(member, unit.name if unit is not None else "", history))
+        loaded = self.Loaded(member, unit.name if unit is not None else "", history)
+        self.post_read("member", ticket, loaded)
 
     def on_member_screen_loaded(self, message: Loaded) -> None:
+        if not self.is_fresh(message):
+            return  # a newer read has started since this one
         self.member = message.member
         title = Text(no_wrap=True, end="")
         title.append("党员 ")

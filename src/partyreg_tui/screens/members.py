@@ -1,9 +1,12 @@
 """Members in scope: search as you type, filter, page through, open one.
 
 The search box takes a name (``王建``), pinyin initials (``wjw``), digits of a phone or a unit
-code (``008.010``); words combine (``008.010 wj``). Every keystroke runs one query in a worker —
-a page of rows and the total, never the whole list — so 100,000 members stay quick. Results of a
-query overtaken by the next keystroke are dropped.
+code (``008.010``); words combine (``008.010 wj``). A keystroke starts one query in a worker — a
+page of rows and the total, never the whole list — so 100,000 members stay quick. At most one
+query runs at a time: keys typed meanwhile only change what is wanted, and when the running
+query ends one more starts for the latest text (its own result is then dropped). Typing never
+waits on the store, and fast typing does not pile up queries that compete with the screen
+(decision 0151).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Select, Static
 
 from partyreg_core.communities import Community
-from partyreg_core.members import Member, MemberPage, MemberQuery, MemberStatus
+from partyreg_core.members.model import Member, MemberPage, MemberQuery, MemberStatus
 from partyreg_core.operators import Role
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.posts import Post
@@ -101,9 +104,10 @@ class MembersScreen(PartyregScreen):
     ]
 
     class Loaded(Message):
-        """A page of members was read for ``wanted``, ``seconds`` after the keystroke."""
+        """A page of members was read for ``wanted`` in ``seconds`` (``page`` is ``None`` when
+        the query failed: the operator was told)."""
 
-        def __init__(self, wanted: MemberFilter, page: MemberPage, seconds: float) -> None:
+        def __init__(self, wanted: MemberFilter, page: MemberPage | None, seconds: float) -> None:
             super().__init__()
             self.wanted = wanted
             self.page = page
@@ -128,6 +132,9 @@ class MembersScreen(PartyregScreen):
         self._communities_loaded = False
         self._page_step = 0
         self._pending: dict[str, object] | None = None
+        #: A query is running; another was asked for meanwhile (see the module's docstring).
+        self._searching = False
+        self._search_again = False
         #: Community names the directory holds more than once (健康社区 in three districts):
         #: rows name those with their 县区.
         self.repeated: frozenset[str] = frozenset()
@@ -250,16 +257,23 @@ class MembersScreen(PartyregScreen):
 
     # -- queries ------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="members", exit_on_error=False)
     def search(self) -> None:
-        """Read the page the filters ask for (worker thread)."""
-        wanted = self.wanted
+        """Read the page the filters ask for: now, or when the query running ends."""
+        if self._searching:
+            self._search_again = True
+            return
+        self._searching = True
+        self._search(self.wanted)
+
+    @work(thread=True, group="members", exit_on_error=False)
+    def _search(self, wanted: MemberFilter) -> None:
+        """Read the page for ``wanted`` (worker thread) and post it back."""
         started = time.perf_counter()
+        page: MemberPage | None = None
         try:
-            page = self.workspace.members(wanted.query())
+            page = self.workspace.members.page(wanted.query())
         except Exception as error:
             self.show_error(error)
-            return
         self.post_message(self.Loaded(wanted, page, time.perf_counter() - started))
 
     @work(thread=True, exclusive=True, group="communities", exit_on_error=False)
@@ -295,8 +309,14 @@ class MembersScreen(PartyregScreen):
             select.value = UNRESOLVED
 
     def on_members_screen_loaded(self, message: Loaded) -> None:
-        if message.wanted != self.wanted:
-            return  # overtaken by a later keystroke
+        self._searching = False
+        if self._search_again:
+            # asked for again while this query ran (a key, an edit): its result may be stale
+            self._search_again = False
+            self.search()
+            return
+        if message.page is None or message.wanted != self.wanted:
+            return
         self.page = message.page
         self.last_seconds = message.seconds
         self._fill(message.page)

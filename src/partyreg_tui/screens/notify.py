@@ -18,6 +18,8 @@ from partyreg_tui.text import fit, literal, local_time, number
 
 #: The outbox shows the newest this many messages of the status chosen.
 OUTBOX_ROWS = 500
+#: What one read of the screen brings: messages, counts by status, channels, community names.
+Outbox = tuple[list[OutboxMessage], dict[OutboxStatus, int], list[Channel], dict[int, str]]
 #: The filters: key → (status or None for all, label).
 FILTERS = {
     "a": (None, "全部"),
@@ -122,20 +124,19 @@ x 立即发送所有到期的待发送消息。
         ws = self.workspace
         status = FILTERS[self.only][0]
 
-        def read() -> tuple[list[OutboxMessage], dict[OutboxStatus, int], list[Channel]]:
-            self.places = {c.id: c.label for c in ws.communities()}
+        def read() -> Outbox:
+            # the thread only reads: the screen's state changes in _loaded, on its own thread
             return (
                 ws.notify.messages(status, limit=OUTBOX_ROWS),
                 ws.notify.counts(),
                 ws.notify.channels(),
+                {c.id: c.label for c in ws.communities()},
             )
 
-        self.run("正在读取发件箱……", read, self._loaded)
+        self.run("正在读取发件箱……", read, self._loaded, latest="outbox")
 
-    def _loaded(
-        self, result: tuple[list[OutboxMessage], dict[OutboxStatus, int], list[Channel]]
-    ) -> None:
-        self.messages, self.counts, self.channels = result
+    def _loaded(self, result: Outbox) -> None:
+        self.messages, self.counts, self.channels, self.places = result
         outbox = self.query_one("#outbox-table", DataTable)
         row = outbox.cursor_row
         outbox.clear()
@@ -253,7 +254,7 @@ x 立即发送所有到期的待发送消息。
 
             self.ask("立即发送？", f"将发送 {len(due)} 条到期的消息。", go, yes="发送")
 
-        self.run("正在列出到期的消息……", ws.due_notifications, preview)
+        self.run("正在列出到期的消息……", ws.due_notifications, preview, latest="preview")
 
     def _sent(self, report: DeliveryReport) -> None:
         self.notify(

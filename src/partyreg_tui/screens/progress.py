@@ -1,5 +1,6 @@
 """进度 progress: the campaign's progress within the scope as of a date, by district, unit or
-community (a district opens onto its units), late and overdue against the year's deadlines; the
+community (a district opens onto its units, a unit onto the communities its members report in
+at), late and overdue against the year's deadlines; the
 circular's preview and export, the overdue members, and the reminders that would go out."""
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class ProgressScreen(WorkScreen):
     MODE = "progress"
     HELP = """
 按 d、u、c 分别按县区、单位、社区查看截至某日的进度；在县区一行按 Enter 看该县区的单位，
-Backspace 返回。t 输入截至日期，[ 和 ] 前后移一周。“迟”是截止日期后才完成，“逾期”是截止
+在单位一行按 Enter 看该单位的党员在各社区的报到情况，Backspace 返回上一层。t 输入截至日期，[ 和 ] 前后移一周。“迟”是截止日期后才完成，“逾期”是截止
 日期已过仍未完成；完成率按预计人数（未申报时按已登记人数）计算。
 
 p 预览进度通报（只含人数和组织名称），e 导出通报为 Excel；o 列出逾期的党员；
@@ -91,6 +92,7 @@ m 列出截止日期临近时将发出的催办提醒，确认后发出（县区
         self.on: date | None = None
         self.year: int | None = None
         self.district: str | None = None  # units of one district only
+        self.unit: str | None = None  # communities of one unit's members only
         self.report: ProgressReport | None = None
 
     def compose_body(self) -> ComposeResult:
@@ -133,11 +135,12 @@ m 列出截止日期临近时将发出的催办提醒，确认后发出（县区
 
     def load(self) -> None:
         """Read the report for the level and date chosen."""
-        ws, by, on, year = self.workspace, self.by, self.on, self.year
+        ws, by, on, year, unit = self.workspace, self.by, self.on, self.year, self.unit
         self.run(
             "正在统计进度……",
-            lambda: ws.progress(by, on=on, year=year),
+            lambda: ws.progress(by, on=on, year=year, unit=unit),
             self._loaded,
+            latest="report",
         )
 
     def _rows(self) -> list[ProgressRow]:
@@ -190,7 +193,11 @@ m 列出截止日期临近时将发出的催办提醒，确认后发出（县区
         if not rows:
             table.add_row("", Text("没有数据", style="dim"), *[""] * (len(table.columns) - 2))
         keep_cursor(table, row)
-        level = report.by.label + (f"（{self.district} 的单位）" if self.district else "")
+        level = report.by.label
+        if self.unit is not None:
+            level += f"（{self.unit} 的党员）"
+        elif self.district is not None:
+            level += f"（{self.district} 的单位）"
         self.query_one("#progress-title", Static).update(
             Text(f"{report.year} 年度进度 · 截至 {report.on.isoformat()} · 按{level}", style="bold")
         )
@@ -221,20 +228,31 @@ m 列出截止日期临近时将发出的催办提醒，确认后发出（县区
     def action_by(self, by: str) -> None:
         """Another level."""
         self.by = ProgressBy(by)
-        self.district = None
+        self.district = self.unit = None
         self.load()
 
     def action_open(self) -> None:
-        """From a district, its units."""
+        """From a district, its units; from a unit, the communities its members report in at."""
         key = row_key(self.query_one("#progress-table", DataTable))
-        if self.by is ProgressBy.DISTRICT and key and key != "-":
+        if not key or key == "-":
+            return
+        if self.by is ProgressBy.DISTRICT:
             self.by = ProgressBy.UNIT
             self.district = key
             self.load()
+        elif self.by is ProgressBy.UNIT:
+            self.by = ProgressBy.COMMUNITY
+            self.unit = key
+            self.load()
 
     def action_back(self) -> None:
-        """From a district's units back to the districts."""
-        if self.district is not None:
+        """One level up: from a unit's communities to the units, from a district's units to
+        the districts."""
+        if self.unit is not None:
+            self.by = ProgressBy.UNIT
+            self.unit = None
+            self.load()
+        elif self.district is not None:
             self.by = ProgressBy.DISTRICT
             self.district = None
             self.load()
@@ -273,6 +291,7 @@ m 列出截止日期临近时将发出的催办提醒，确认后发出（县区
             "正在生成通报预览……",
             self._unit_report(),
             lambda report: self.show_text("进度通报预览", circular_text(report)),
+            latest="preview",
         )
 
     def action_export(self) -> None:
@@ -324,7 +343,7 @@ m 列出截止日期临近时将发出的催办提醒，确认后发出（县区
                 )
             self.show_text("逾期名单", text)
 
-        self.run("正在列出逾期的党员……", read, done)
+        self.run("正在列出逾期的党员……", read, done, latest="preview")
 
     def action_remind(self) -> None:
         """The reminders that would go out, and sending them after a confirmation."""
@@ -368,4 +387,5 @@ m 列出截止日期临近时将发出的催办提醒，确认后发出（县区
             "正在找出落后的单位……",
             lambda: ws.remind(REMIND_DAYS, on=on, year=year, dry_run=True),
             preview,
+            latest="preview",
         )

@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Static
 
 from partyreg_core.changes import ChangeRequest
 from partyreg_core.communities import Community
-from partyreg_core.members import Member, MemberStatus
+from partyreg_core.members.model import Member, MemberStatus
 from partyreg_core.routing.model import ReportInResult
 from partyreg_tui.screens.base import WorkScreen, keep_cursor, row_key
 from partyreg_tui.text import fit, literal, number
@@ -104,14 +104,12 @@ class ReportInScreen(WorkScreen):
         def read() -> tuple[
             dict[int, Counter[MemberStatus]], dict[int, Community], list[ChangeRequest]
         ]:
-            counts: dict[int, Counter[MemberStatus]] = {}
-            for member in ws.routing.report_in_members():
-                if member.community_id is not None and member.left_on is None:
-                    counts.setdefault(member.community_id, Counter())[member.status] += 1
+            # counted by the store in one grouped query, never member by member here
+            counts = ws.routing.report_in_counts()
             communities = {c.id: c for c in ws.communities()}
             return counts, communities, ws.routing.change_requests("pending")
 
-        self.run("正在读取各社区的报到情况……", read, self._loaded)
+        self.run("正在读取各社区的报到情况……", read, self._loaded, latest="counts")
 
     def _loaded(
         self,
@@ -195,7 +193,7 @@ class ReportInScreen(WorkScreen):
                 self.waiting = result[1]
                 self._fill_waiting()
 
-        self.run("正在读取待报到的党员……", read, done)
+        self.run("正在读取待报到的党员……", read, done, latest="waiting")
 
     def _fill_waiting(self) -> None:
         table = self.query_one("#waiting-table", DataTable)
@@ -328,6 +326,7 @@ class ReportInScreen(WorkScreen):
             "正在列出待报到的党员……",
             lambda: ws.routing.confirm_community_report_in(str(cid), dry_run=True),
             preview,
+            latest="preview",
         )
 
     def _change(self) -> ChangeRequest | None:

@@ -114,7 +114,7 @@ class RoutingScreen(WorkScreen):
                 {c.id: c for c in ws.communities()},
             )
 
-        self.run("正在读取待分流的登记……", read, self._loaded)
+        self.run("正在读取待分流的登记……", read, self._loaded, latest="queue")
 
     def _loaded(self, result: tuple[RoutingRun, list[QueueGroup], dict[int, Community]]) -> None:
         self.preview, self.queue, self.communities = result

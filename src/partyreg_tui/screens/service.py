@@ -11,11 +11,10 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from partyreg_core.feedback import SummaryRow
-from partyreg_tui.screens.base import PartyregScreen
+from partyreg_tui.screens.base import PartyregScreen, Read
 from partyreg_tui.text import fit, literal, number
 
 #: The groupings: ``feedback summary --by`` value → (key, label).
@@ -60,7 +59,7 @@ class ServiceScreen(PartyregScreen):
         Binding("r", "refresh", "刷新"),
     ]
 
-    class Loaded(Message):
+    class Loaded(Read):
         """A summary was read."""
 
         def __init__(self, by: str, year: int | None, rows: list[SummaryRow]) -> None:
@@ -108,20 +107,23 @@ class ServiceScreen(PartyregScreen):
         columns = 9 if self._wide() else 6
         return max(8, self.app.size.width - others - columns * 2 - 2 - 2)
 
-    @work(thread=True, exclusive=True, group="service", exit_on_error=False)
     def load(self) -> None:
+        """Read the summary chosen again (in a worker)."""
+        self._read(self.by, self.year, self.ticket("summary"))
+
+    @work(thread=True, group="service", exit_on_error=False)
+    def _read(self, by: str, year: int | None, ticket: int) -> None:
         """Read the summary chosen (worker thread)."""
-        by, year = self.by, self.year
         try:
             rows = self.workspace.feedback_summary(by, year=year)
         except Exception as error:
             self.show_error(error)
             return
-        self.post_message(self.Loaded(by, year, rows))
+        self.post_read("summary", ticket, self.Loaded(by, year, rows))
 
     def on_service_screen_loaded(self, message: Loaded) -> None:
-        if (message.by, message.year) != (self.by, self.year):
-            return  # an older choice's answer
+        if not self.is_fresh(message):
+            return  # an older choice's answer, or a read overtaken by a newer one
         self.rows = message.rows
         table = self.query_one("#service-table", DataTable)
         table.clear()

@@ -151,7 +151,7 @@ c 选择社区，[ 和 ] 换年度（默认当前活动年度）。1 需求、2 
             mine = ws.service_communities()
             return mine[0] if mine else None
 
-        self.run("正在读取社区……", first, self._chose)
+        self.run("正在读取社区……", first, self._chose, latest="community")
 
     def on_screen_resume(self) -> None:
         if self.community is not None:
@@ -186,7 +186,7 @@ c 选择社区，[ 和 ] 换年度（默认当前活动年度）。1 需求、2 
                 rows = list(ws.activities(community=str(cid), year=year))
             return view, rows, names
 
-        self.run("正在读取……", read, self._loaded)
+        self.run("正在读取……", read, self._loaded, latest="rows")
 
     def _post(self, code: str) -> str:
         district = self.community.district_code if self.community else None
@@ -333,7 +333,7 @@ c 选择社区，[ 和 ] 换年度（默认当前活动年度）。1 需求、2 
                 chosen,
             )
 
-        self.run("正在读取社区……", self.workspace.service_communities, chosen_list)
+        self.run("正在读取社区……", self.workspace.service_communities, chosen_list, latest="choose")
 
     def _write(self, label: str, task: Any, message: str) -> None:
         def done(_result: Any) -> None:
@@ -363,7 +363,10 @@ c 选择社区，[ 和 ] 换年度（默认当前活动年度）。1 需求、2 
 
             self.view = "assign"
             self.run(
-                "正在试分配……", lambda: ws.assign(community.id, year=year, dry_run=True), preview
+                "正在试分配……",
+                lambda: ws.assign(community.id, year=year, dry_run=True),
+                preview,
+                latest="preview",
             )
         elif self.view == "groups":
 
@@ -383,6 +386,7 @@ c 选择社区，[ 和 ] 换年度（默认当前活动年度）。1 需求、2 
                 "正在试分组……",
                 lambda: ws.group(community.id, year=year, dry_run=True),
                 preview_groups,
+                latest="preview",
             )
         else:
             self.notify("试运行用于分配（2）和小组（3）。", markup=False)

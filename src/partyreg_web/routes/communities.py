@@ -42,7 +42,7 @@ async def community_page(request: Request) -> Response:
     mine, posts = None, set()
     member_id = site.member_id(request)
     if member_id is not None:
-        member = await site.run(site.workspace.for_member(member_id).member, member_id)
+        member = await site.run(site.workspace.for_member(member_id).members.get, member_id)
         mine, posts = member.community_id, set(member.posts)
     return site.render(request, "community.html", {**data, "my_community": mine, "my_posts": posts})
 

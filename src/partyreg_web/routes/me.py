@@ -118,7 +118,7 @@ async def posts_page(request: Request) -> Response:
     member_id, ws = site.member(request)
 
     def read() -> dict[str, Any]:
-        member = ws.member(member_id)
+        member = ws.members.get(member_id)
         return {
             "posts": ws.post_catalog.for_district(member.district_code),
             "mine": set(member.posts),
@@ -200,7 +200,7 @@ async def api_claim_wish(request: Request) -> Response:
 
 
 def _change_context(ws: Any, member_id: int) -> dict[str, Any]:
-    member = ws.member(member_id)
+    member = ws.members.get(member_id)
     return {
         "current": member.community.label,
         "changes": [_change_json(c) for c in actions.my_changes(ws, member_id)],

@@ -14,7 +14,7 @@ import pytest
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from partyreg_core.members import MemberQuery, Route
+from partyreg_core.members.model import MemberQuery, Route
 from partyreg_core.workspace import Workspace
 from partyreg_plugins.templates import (
     ACTIVITY_KINDS,
@@ -144,7 +144,7 @@ def _route_everyone(cli: Cli) -> None:
     ws = Workspace(cli.db)
     routes = [
         Route(m.id, m.district_code, m.community_id)  # type: ignore[arg-type]
-        for m in ws.iter_members(MemberQuery())
+        for m in ws.members.iter(MemberQuery())
         if m.community_id is not None
     ]
     ws.routing.assign(routes)

@@ -422,7 +422,7 @@ def test_a_member_who_left_is_not_messaged_and_member_channels_are_set_per_unit(
     )
     world.ws.notify.add_channel("members:008", "sms", {"url": http_server.url})
     world.ws.notify.queue([_member_notice(member)])
-    world.ws.leave_member(member, reason="调离本市", on=START.date())
+    world.ws.members.leave(member, reason="调离本市", on=START.date())
     world.ws.notify.deliver()
     assert http_server.requests == []
     [failed] = world.messages(OutboxStatus.FAILED)

@@ -24,7 +24,7 @@ import attrs
 from partyreg_core import builtin
 from partyreg_core.batches import Batch, BatchKind, new_batch_id
 from partyreg_core.communities import Community
-from partyreg_core.members import Route
+from partyreg_core.members.model import Route
 from partyreg_core.operators import Actor, Operator, Role, Scope
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgUnit
 from partyreg_core.records import (
@@ -272,7 +272,7 @@ def register(store: SqlStore, by: Actor, regs: Sequence[Registration]) -> list[i
     result = store.write_registrations(by, batch(rows=len(regs)), regs)
     assert not result.rejected, result.rejected
     assert result.new == len(regs), result
-    from partyreg_core.members import MemberQuery
+    from partyreg_core.members.model import MemberQuery
 
     ids = []
     for reg in regs:

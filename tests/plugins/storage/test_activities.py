@@ -155,7 +155,7 @@ def test_a_registrations_batch_can_be_undone_until_something_is_built_on_it(
     report = store.undo_batch(city, result.batch_id)
     assert (report.removed, report.restored) == (3, 1)
     assert support.count_rows(store, "members") == before
-    from partyreg_core.members import MemberQuery
+    from partyreg_core.members.model import MemberQuery
 
     [member] = store.list_members(city, MemberQuery(name=kept.name)).members
     assert member.posts == ("3", "8")

@@ -166,8 +166,8 @@ def test_retention_dry_run_writes_nothing_and_its_batch_cannot_be_undone(
     backend: str, city: tuple[Workspace, SqlStore]
 ) -> None:
     ws, store = city
-    member = next(iter(ws.iter_members())).id
-    ws.leave_member(member, on=date(2020, 1, 1), reason="调离本市")
+    member = next(iter(ws.members.iter())).id
+    ws.members.leave(member, on=date(2020, 1, 1), reason="调离本市")
     before = dump(store)
     preview = ws.run_retention(on=date(2030, 1, 1), dry_run=True)
     assert preview.members == 1 and dump(store) == before

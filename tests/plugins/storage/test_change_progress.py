@@ -16,7 +16,7 @@ from partyreg_core.audit import AuditQuery
 from partyreg_core.calendar import CampaignCalendar
 from partyreg_core.changes import ChangeStatus
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
-from partyreg_core.members import MemberQuery, MemberStatus, Route
+from partyreg_core.members.model import MemberQuery, MemberStatus, Route
 from partyreg_core.operators import Role
 from partyreg_core.progress import ProgressBy
 from partyreg_plugins.sqlstore.store import SqlStore

@@ -11,7 +11,7 @@ from alembic import command
 
 from partyreg_core import builtin
 from partyreg_core.audit import AuditQuery
-from partyreg_core.members import MemberQuery
+from partyreg_core.members.model import MemberQuery
 from partyreg_plugins.sqlstore import migrate
 from partyreg_plugins.sqlstore.store import SqlStore
 from tests.plugins.storage import support

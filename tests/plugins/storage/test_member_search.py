@@ -4,7 +4,7 @@ counts by unit and status, and the audit log newest first — on every backend."
 from __future__ import annotations
 
 from partyreg_core.audit import AuditQuery
-from partyreg_core.members import MemberQuery, MemberStatus
+from partyreg_core.members.model import MemberQuery, MemberStatus
 from partyreg_core.operators import Operator, Role, Scope
 from partyreg_core.records import CommunityRef
 from partyreg_plugins.sqlstore.store import SqlStore

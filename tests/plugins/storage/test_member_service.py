@@ -131,7 +131,7 @@ def _world(store: SqlStore) -> World:
         city, support.batch(rows=len(regs), on=date(YEAR - 1, 9, 1)), regs
     )
     assert result.new == len(regs)
-    from partyreg_core.members import MemberQuery
+    from partyreg_core.members.model import MemberQuery
 
     ids = [store.list_members(city, MemberQuery(name=n, phone=p)).members[0].id for n, p in people]
     support.route(store, ids[:3], d, 0)

@@ -64,3 +64,30 @@ def test_each_header_names_its_id_and_parent() -> None:
             f"{path.name}: header says Revises: {revises.group(1)}, code says {down}"
         )
         assert path.name.startswith(f"{rev}_"), path.name
+
+
+def test_the_cheap_version_check_agrees_with_alembic(store_url: str, tmp_path: Path) -> None:
+    """Opening a store reads the versions without Alembic (decision 0161): the same answers,
+    on an initialised store of each backend and on an empty database."""
+    import sqlalchemy as sa
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from partyreg_plugins.sqlstore import migrate
+
+    scripts = ScriptDirectory.from_config(migrate._config())
+    assert migrate.head() == scripts.get_current_head()
+    assert migrate.revisions() == {s.revision: s.down_revision for s in scripts.walk_revisions()}
+    assert not migrate.known("9999") and migrate.known("0001")
+    from partyreg_plugins.sqlstore.store import SqlStore
+
+    store = SqlStore(store_url)  # its engine, with the connection settings the store makes
+    empty = sa.create_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    try:
+        for engine, expected in ((store.engine, migrate.head()), (empty, None)):
+            with engine.connect() as conn:
+                assert MigrationContext.configure(conn).get_current_revision() == expected
+                assert migrate.current(conn) == expected
+    finally:
+        store.close()
+        empty.dispose()

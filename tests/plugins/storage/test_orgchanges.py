@@ -15,7 +15,7 @@ from partyreg_core.audit import AuditQuery
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
 from partyreg_core.feedback import SummaryBy
 from partyreg_core.hours import RollupKey
-from partyreg_core.members import MemberQuery
+from partyreg_core.members.model import MemberQuery
 from partyreg_core.operators import Actor, Role
 from partyreg_core.orgchanges import ChangeKind, OrgChange
 from partyreg_core.orgcodes import OrgCode, OrgKind

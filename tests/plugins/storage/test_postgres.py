@@ -13,7 +13,7 @@ import pytest
 from partyreg_core.batches import BatchKind
 from partyreg_core.errors import NotPermittedError, TemporaryError, ValidationError
 from partyreg_core.hours import RollupKey
-from partyreg_core.members import MemberQuery
+from partyreg_core.members.model import MemberQuery
 from partyreg_core.operators import Role
 from partyreg_plugins.sqlstore import pg
 from partyreg_plugins.sqlstore.store import SqlStore

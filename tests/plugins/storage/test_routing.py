@@ -13,7 +13,7 @@ from partyreg_core.audit import AuditQuery
 from partyreg_core.batches import BatchKind
 from partyreg_core.errors import ConflictError, NotPermittedError
 from partyreg_core.hookspecs import hookimpl
-from partyreg_core.members import MemberQuery, Route
+from partyreg_core.members.model import MemberQuery, Route
 from partyreg_core.operators import Role
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgUnit
 from partyreg_core.plugins import make_plugin_manager
@@ -414,9 +414,10 @@ def test_every_routing_step_fires_on_changed(store_url: str, store: SqlStore) ->
         registration(d1.units[0], unknown_place(d1, "新居委会")),
     ]
     by_hand, queued = register(store, city, regs)
+    op = support.add_operator(store, Role.DISTRICT, d1.code)  # other tests' members stay out
     events = _Events()
     ws = support.operator_workspace(
-        store_url, store, city.name, plugin_manager=make_plugin_manager([events])
+        store_url, store, op.name, plugin_manager=make_plugin_manager([events])
     )
     try:
         assert ws.routing.assign([Route(by_hand, d1.code, second.id)], on=ON) == 1

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from partyreg_core.batches import BatchKind
 from partyreg_core.errors import NotFoundError
 from partyreg_core.hours import RollupKey
-from partyreg_core.members import MemberQuery, MemberStatus, Route
+from partyreg_core.members.model import MemberQuery, MemberStatus, Route
 from partyreg_core.operators import Operator, Role, Scope
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgUnit
 from partyreg_core.plugins import make_plugin_manager
@@ -181,20 +181,20 @@ def _check(ws: Workspace, scope: Scope, model, hours, district_of, year: int) ->
             member.community_id,
         )
 
-    listed = list(ws.iter_members())
+    listed = list(ws.members.iter())
     # nothing returned is outside the scope (rows of other tests included)
     assert all(visible(m) for m in listed), [m for m in listed if not visible(m)]
     listed_ids = {m.id for m in listed}
     for member_id, (_unit, member) in model.items():
         assert (member_id in listed_ids) == visible(member), (scope, member)
         if visible(member):
-            assert ws.member(member_id).id == member_id
+            assert ws.members.get(member_id).id == member_id
         else:
             with pytest.raises(NotFoundError):
-                ws.member(member_id)
-    assert ws.members().total == len(listed)
+                ws.members.get(member_id)
+    assert ws.members.page().total == len(listed)
     for unit in {unit for unit, _member in model.values()}:
-        filtered = ws.members(MemberQuery(unit=OrgCode(tuple(unit.split(".")))))
+        filtered = ws.members.page(MemberQuery(unit=OrgCode(tuple(unit.split(".")))))
         assert all(visible(m) for m in filtered.members)
     # activities: totals include exactly the visible ones of this example's year
     want: dict[str, float] = defaultdict(float)

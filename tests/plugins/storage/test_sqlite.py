@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from partyreg_core.errors import NotFoundError, TemporaryError, ValidationError
-from partyreg_core.members import MemberQuery
+from partyreg_core.members.model import MemberQuery
 from partyreg_plugins.sqlstore.store import SqlStore
 from tests.plugins.storage import support
 from tests.plugins.storage.support import batch, make_district, registration

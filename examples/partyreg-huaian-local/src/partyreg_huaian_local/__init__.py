@@ -10,31 +10,36 @@ Install it with ``pip install -e examples/partyreg-huaian-local`` and check with
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from partyreg_core.hookspecs import hookimpl
-from partyreg_core.orgcodes import OrgCode
-from partyreg_core.ports import TableFormat
-from partyreg_core.posts import Post
-from partyreg_huaian_local.county_csv import HuaianCsvFormat
 
-HUAIAN_DISTRICT = OrgCode(("008", "003"))
+if TYPE_CHECKING:
+    from partyreg_core.ports import TableFormat
+    from partyreg_core.posts import Post
 
-LOCAL_POSTS = (
-    Post("101", "运河文化宣讲岗", HUAIAN_DISTRICT, description="向居民宣讲大运河文化与淮安历史。"),
-    Post(
-        "102", "周恩来精神传承岗", HUAIAN_DISTRICT, description="组织青少年参观学习，传承红色精神。"
-    ),
-)
+# Every ``partyreg`` command loads every plugin, ``partyreg --help`` included: a plugin module
+# imports only the hook markers, and what its hooks need when they are called.
 
 
 @hookimpl
 def partyreg_register_posts(register: Callable[[Post], None]) -> None:
     """Register 淮安区's two local posts."""
-    for post in LOCAL_POSTS:
-        register(post)
+    from partyreg_core.orgcodes import OrgCode
+    from partyreg_core.posts import Post
+
+    district = OrgCode(("008", "003"))
+    register(
+        Post("101", "运河文化宣讲岗", district, description="向居民宣讲大运河文化与淮安历史。")
+    )
+    register(
+        Post("102", "周恩来精神传承岗", district, description="组织青少年参观学习，传承红色精神。")
+    )
 
 
 @hookimpl(tryfirst=True)
 def partyreg_register_formats(register: Callable[[TableFormat], None]) -> None:
     """Register 淮安区's CSV layout, ahead of the built-in CSV reader."""
+    from partyreg_huaian_local.county_csv import HuaianCsvFormat
+
     register(HuaianCsvFormat())
