@@ -239,9 +239,9 @@ def prepare_work(db: Path) -> None:
 
     ws = _workspace(db)
     if ws.members.page(MemberQuery(status=MemberStatus.REGISTERED, limit=0)).total:
-        ws.route()
+        ws.routing.route()
         for community in ws.communities()[::2]:
-            ws.confirm_community_report_in(str(community.id))
+            ws.routing.confirm_community_report_in(str(community.id))
     ws.close()
 
 

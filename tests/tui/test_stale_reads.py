@@ -29,7 +29,7 @@ async def test_a_reload_started_before_the_write_cannot_overwrite_the_fresh_coun
     app: PartyregApp, workspace: Workspace
 ) -> None:
     ws = workspace
-    ws.route(on=support.TODAY)
+    ws.routing.route(on=support.TODAY)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("f8", "5")
@@ -54,8 +54,8 @@ async def test_a_reload_started_before_the_write_cannot_overwrite_the_fresh_coun
 
         stale_read = threading.Event()  # the resumed reload has read the old counts
         fresh_shown = threading.Event()  # the confirmation's reload is on screen
-        real_read = ws.report_in_counts
-        real_write = ws.confirm_community_report_in
+        real_read = ws.routing.report_in_counts
+        real_write = ws.routing.confirm_community_report_in
         calls = {"read": 0}
 
         def read(*args: Any, **kwargs: Any) -> Any:
@@ -70,8 +70,8 @@ async def test_a_reload_started_before_the_write_cannot_overwrite_the_fresh_coun
             assert stale_read.wait(GUARD)
             return real_write(*args, **kwargs)
 
-        ws.report_in_counts = read  # type: ignore[method-assign]
-        ws.confirm_community_report_in = write  # type: ignore[method-assign]
+        ws.routing.report_in_counts = read  # type: ignore[method-assign]
+        ws.routing.confirm_community_report_in = write  # type: ignore[method-assign]
         await pilot.press("y")  # the write starts, and waits until the stale read is done
         await pilot.press("r")
 

@@ -172,7 +172,7 @@ c 选择社区，[ 和 ] 换年度（默认当前活动年度）。1 需求、2 
         cid = community.id
 
         def read() -> tuple[str, list[Any], dict[int, str]]:
-            names = {m.id: m.name for m in ws.report_in_members(community=str(cid))}
+            names = {m.id: m.name for m in ws.routing.report_in_members(community=str(cid))}
             rows: list[Any]
             if view == "needs":
                 needs = ws.needs(cid, year=year)
