@@ -254,7 +254,7 @@ x 立即发送所有到期的待发送消息。
 
             self.ask("立即发送？", f"将发送 {len(due)} 条到期的消息。", go, yes="发送")
 
-        self.run("正在列出到期的消息……", ws.due_notifications, preview, latest="preview")
+        self.run("正在列出到期的消息……", ws.notify.due, preview, latest="preview")
 
     def _sent(self, report: DeliveryReport) -> None:
         self.notify(
