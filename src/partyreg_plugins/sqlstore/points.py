@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from partyreg_core.errors import NotFoundError, NotPermittedError
-from partyreg_core.operators import Actor, Role
+from partyreg_core.operators.model import Actor, Role
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.points.model import Award, Earning, PointsEntry, PointsSource
 from partyreg_core.points.rules import Earned, RuleVersion, price

@@ -64,7 +64,7 @@ from partyreg_core.members.rules import (
     refuse_unit_edit,
     registration_changes,
 )
-from partyreg_core.operators import Actor, Operator, Role, Scope
+from partyreg_core.operators.model import Actor, Operator, Role, Scope
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgTree, OrgUnit, parse_code
 from partyreg_core.points.model import Earning, PointsSource
 from partyreg_core.ports import InitReport, Login, LoginKind, StoreCheck
@@ -113,7 +113,7 @@ from partyreg_plugins.sqlstore.nudges import SqlNudges
 from partyreg_plugins.sqlstore.orgchanges import OrgChangesMixin
 from partyreg_plugins.sqlstore.points import SqlPoints
 from partyreg_plugins.sqlstore.progress import ProgressStore
-from partyreg_plugins.sqlstore.routing import RoutingStore
+from partyreg_plugins.sqlstore.routing import SqlRouting
 from partyreg_plugins.sqlstore.rows import code as _code
 from partyreg_plugins.sqlstore.rows import community as _community
 from partyreg_plugins.sqlstore.rows import now as _now
@@ -280,7 +280,6 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
 
 class SqlStore(
     DocumentsStoreMixin,
-    RoutingStore,
     ProgressStore,
     ServiceStoreMixin,
     FeedbackStoreMixin,
@@ -326,6 +325,11 @@ class SqlStore(
     def notify(self) -> SqlNotify:
         """Notification channels and the outbox (:mod:`.notify`)."""
         return SqlNotify(self)
+
+    @cached_property
+    def routing(self) -> SqlRouting:
+        """Directory upkeep, instructors, routing, report-in, changes (:mod:`.routing`)."""
+        return SqlRouting(self)
 
     @cached_property
     def points(self) -> SqlPoints:
@@ -2046,7 +2050,7 @@ class SqlStore(
             elif batch.kind is BatchKind.ACTIVITIES:
                 removed, restored = self._undo_activities(conn, actor, batch), 0
             elif batch.kind is BatchKind.REPORT_IN:
-                restored, removed = self._undo_report_in(conn, actor, batch_id), 0
+                restored, removed = self.routing._undo_report_in(conn, actor, batch_id), 0
             elif batch.kind is BatchKind.FEEDBACK:
                 restored = self._undo_feedback(conn, actor, batch_id, reason, _now().date())
                 removed = 0
