@@ -497,8 +497,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def figures(results: list[dict[str, Any]], activities: int) -> list[Figure]:
     """Every row of the report as a figure against its floor (the bare driver)."""
     rows = [
-        ("members", "bulk load: members", "bare executemany/COPY", 1.3),
-        ("activities", "bulk load: activities", "bare executemany/COPY", 1.3),
+        ("members", "bulk load: members", "bare executemany/COPY", BULK_TARGET),
+        ("activities", "bulk load: activities", "bare executemany/COPY", BULK_TARGET),
         (
             "rollup_district",
             f"roll-up by district, {activities:,} activities",
