@@ -38,7 +38,7 @@ import openpyxl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.results import peak_rss_mb, write_section  # noqa: E402
+from bench.results import Figure, peak_rss_mb, report, write_section  # noqa: E402
 
 DISTRICTS = [
     ("008.001", "清河区"), ("008.002", "清浦区"), ("008.003", "淮安区"), ("008.004", "淮阴区"),
@@ -356,6 +356,16 @@ def main() -> int:
     body += PROFILE
     print(body)
     write_section("import", "Import and export of 附表1", body)
+    floor_name = "python-calamine bare read"
+    figures = [
+        Figure(f"`partyreg import`, {args.rows:,} rows, SQLite", imported["seconds"],
+               floor_name, calamine_s, 2.5),
+        Figure("`export form1`", export_s, "bare write-only workbook", bare_s, 1.3),
+    ]  # fmt: skip
+    if pg is not None:
+        figures.insert(1, Figure(f"`partyreg import`, {args.rows:,} rows, PostgreSQL",
+                                 pg["seconds"], "the SQLite import", imported["seconds"], 1.5))  # fmt: skip
+    report("import", figures)
     return 0
 
 
