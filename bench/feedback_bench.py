@@ -56,7 +56,7 @@ from bench.storage_bench import (  # noqa: E402
 )
 from partyreg_core.batches import BatchKind  # noqa: E402
 from partyreg_core.feedback import SummaryBy  # noqa: E402
-from partyreg_core.operators import Actor  # noqa: E402
+from partyreg_core.operators.model import Actor  # noqa: E402
 from partyreg_plugins.sqlstore.store import SqlStore  # noqa: E402
 
 RUNS = 5

@@ -31,7 +31,7 @@ from partyreg_core import builtin
 from partyreg_core.batches import Batch, BatchKind
 from partyreg_core.feedback import SummaryBy
 from partyreg_core.members.model import MemberQuery
-from partyreg_core.operators import Actor
+from partyreg_core.operators.model import Actor
 from partyreg_core.orgchanges import ChangeKind, OrgChange
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgUnit
 from partyreg_core.records import CommunityRef, Gender, Registration

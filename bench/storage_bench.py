@@ -42,7 +42,7 @@ from bench.results import report as report_figures  # noqa: E402
 from partyreg_core import builtin  # noqa: E402
 from partyreg_core.batches import Batch, BatchKind, new_batch_id  # noqa: E402
 from partyreg_core.hours import RollupKey  # noqa: E402
-from partyreg_core.operators import Actor  # noqa: E402
+from partyreg_core.operators.model import Actor  # noqa: E402
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgUnit  # noqa: E402
 from partyreg_core.records import (  # noqa: E402
     Activity,

@@ -13,8 +13,6 @@ import io
 import logging
 import os
 import secrets
-import shlex
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from functools import cached_property
@@ -45,15 +43,11 @@ from partyreg_core.batches import (
     new_batch_id,
 )
 from partyreg_core.calendar import CampaignCalendar, Deadline
-from partyreg_core.changes import ChangeRequest, ChangeStatus, clean_reason, parse_target
 from partyreg_core.communities import Community, community_key
-from partyreg_core.directory import validate_directory_entry
 from partyreg_core.documents import IssuedDocument
 from partyreg_core.errors import (
-    ConflictError,
     NotFoundError,
     NotPermittedError,
-    PartyregError,
     PluginError,
     ValidationError,
 )
@@ -82,7 +76,6 @@ from partyreg_core.feedback import (
     suggest_pairings,
     tier_lines,
 )
-from partyreg_core.forms import DataRow, FormKind
 from partyreg_core.grouping import (
     DEFAULT_LEADER_RULE,
     GroupMember,
@@ -92,7 +85,6 @@ from partyreg_core.grouping import (
     plan_groups,
 )
 from partyreg_core.hours import ActivityTotal, RollupKey
-from partyreg_core.identity import FixedIdentity, Identity, IdentityProvider, OsIdentity
 from partyreg_core.importing import (
     ErrorWriter,
     ImportContext,
@@ -102,23 +94,19 @@ from partyreg_core.importing import (
     RejectedRow,
     import_file,
 )
-from partyreg_core.instructors import Instructor
 from partyreg_core.ledger import MemberService as ServiceRecord
 from partyreg_core.masking import mask_fields
 from partyreg_core.members.model import (
     Member,
     MemberQuery,
     MemberStatus,
-    Route,
-)
-from partyreg_core.members.rules import (
-    serves_in,
 )
 from partyreg_core.members.service import MemberService
-from partyreg_core.normalize import normalize_name, normalize_phone
 from partyreg_core.notify.service import NotifyService
 from partyreg_core.nudges.service import NudgeService
-from partyreg_core.operators import Actor, Operator, Role, Scope, parse_role
+from partyreg_core.operators.identity import FixedIdentity, Identity, IdentityProvider, OsIdentity
+from partyreg_core.operators.model import Actor, Role, Scope
+from partyreg_core.operators.service import OperatorService
 from partyreg_core.orgchanges import OrgChange, OrgChangeRecord, OrgPlan, parse_change_rows
 from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit, TableProblem, check_table, parse_code
 from partyreg_core.outputs import check_target, private_output
@@ -139,8 +127,6 @@ from partyreg_core.ports import (
     Exporter,
     ImportOutcome,
     InitReport,
-    Login,
-    LoginKind,
     Store,
     StoreCheck,
 )
@@ -153,23 +139,17 @@ from partyreg_core.records import (
     FeedbackSheet,
     Rating,
     Registration,
-    RowIssue,
-    Severity,
     SheetStatus,
     parse_community,
     record_id,
 )
 from partyreg_core.retention import RETENTION_SETTING, RetentionReport, retention_years
-from partyreg_core.routing import (
-    QueueGroup,
-    ReportInResult,
-    Router,
+from partyreg_core.routing.model import (
     RoutingCase,
     RoutingDecision,
-    RoutingRun,
-    group_queue,
-    spelling_key,
 )
+from partyreg_core.routing.rules import Router, RoutingRule
+from partyreg_core.routing.service import RoutingService
 from partyreg_core.service import (
     Assignment,
     AssignmentRun,
@@ -206,7 +186,7 @@ class Workspace:
     :param db_url: the store URL (``sqlite:///path`` or ``postgresql://…``).
     :param operator: the account to act as (``--as``; ``None``: the OS user's own account).
     :param plugin_manager: a prepared manager (tests pass one with extra plugins).
-    :param identity: who is at the keyboard (default :class:`~partyreg_core.identity.OsIdentity`,
+    :param identity: who is at the keyboard (default :class:`~partyreg_core.operators.identity.OsIdentity`,
         the process's user id); an embedding system passes its own authenticated user.
     :param os_user: shorthand for ``identity=FixedIdentity(os_user)`` (embedders, tests).
     :param clock: the current time (default: the system clock, UTC).
@@ -320,172 +300,36 @@ class Workspace:
     # -- who is acting ----------------------------------------------------------------------
 
     @cached_property
+    def operators(self) -> OperatorService:
+        """Operators (:mod:`partyreg_core.operators.model`): who is acting, and the accounts."""
+        return OperatorService(
+            repository=self.store,
+            identity=lambda: self.identity,
+            as_name=lambda: self.operator,
+            administration=lambda: self.administration,
+            admin_login_ok=lambda: self.admin_login_ok,
+            actor=lambda: self.actor,
+            unit=self.code,
+            community=self.community,
+            changed=self._changed_event,
+        )
+
+    @cached_property
     def actor(self) -> Actor:
-        """The acting operator: the account of the person at the keyboard (:attr:`identity`),
-        or with ``--as`` (city operators only) the account named. A refusal is recorded in the
-        audit log where the store can take it."""
-        store = self.store
-        me = self.os_user
-        login = self.check_login()
-        if login.kind is LoginKind.OPERATOR and not self.administration:
-            return self._logged_in_actor(login)
-        own = store.find_operator(me)
-        if self.operator is None or self.operator == me:
-            if own is None:
-                raise self._refused(
-                    NotPermittedError(
-                        "operator.unknown",
-                        f"系统用户 {me} 不是 partyreg 操作员：请市级操作员运行 "
-                        f"partyreg operator add {shlex.quote(me)} --role … --scope … 添加。",
-                    )
-                )
-            self._check_enabled(own)
-            return Actor(own, me)
-        if own is None or own.disabled or own.role is not Role.CITY:
-            raise self._refused(
-                NotPermittedError(
-                    "operator.as_denied",
-                    f"只有市级操作员可以用 --as 以其他操作员身份操作：系统用户 {me} 不是市级操作员。",
-                ),
-                as_name=self.operator,
-            )
-        other = store.find_operator(self.operator)
-        if other is None:
-            raise NotFoundError(
-                "operator.unknown",
-                f"没有操作员 {self.operator}：用 partyreg operator list 查看已有的操作员。",
-            )
-        self._check_enabled(other)
-        return Actor(other, me, real=own)
-
-    def check_login(self) -> Login:
-        """The store's login, refused where it does not fit the work (PostgreSQL).
-
-        Daily work needs an operator's own role (whose policies then apply in the database,
-        whatever the client); a superuser or BYPASSRLS login would see past every policy and
-        an admin login could act as anyone, so both are refused. Set-up work
-        (:attr:`administration`) needs the admin login, since it creates and alters roles."""
-        login = self.store.login()
-        if login.kind is LoginKind.FILE:
-            return login
-        name = login.name
-        if self.administration:
-            if login.kind in (LoginKind.ADMIN, LoginKind.SUPERUSER):
-                return login
-            raise NotPermittedError(
-                "store.login_not_admin",
-                f"PostgreSQL 登录用户 {name} 不能创建或修改数据库角色：partyreg init 和 operator "
-                "add|disable|enable|scope 须用有 CREATEROLE 权限的管理员用户登录"
-                "（--db postgresql://管理员@…，见 docs/storage.md）。",
-            )
-        if login.kind is LoginKind.OPERATOR:
-            return login
-        if login.kind is LoginKind.ADMIN and self.admin_login_ok:
-            return login
-        if login.kind is LoginKind.SUPERUSER:
-            message = (
-                f"PostgreSQL 登录用户 {name} 是超级用户或可绕过行级安全（BYPASSRLS），"
-                "不能用于日常操作：请以操作员自己的数据库用户登录（见 docs/storage.md）。"
-            )
-        elif login.kind is LoginKind.ADMIN:
-            message = (
-                f"PostgreSQL 登录用户 {name} 是管理员用户，只能用于 partyreg init 和 operator "
-                "add|disable|enable|scope：日常操作请以操作员自己的数据库用户登录。"
-            )
-        else:
-            message = (
-                f"PostgreSQL 登录用户 {name} 不是这个存储的操作员：请市级操作员运行 partyreg "
-                "operator add，再以它给出的数据库用户登录。"
-            )
-        raise NotPermittedError(f"store.login_{login.kind.value}", message)
-
-    def _logged_in_actor(self, login: Login) -> Actor:
-        """The actor of an operator's own PostgreSQL login: that account, whoever the OS user
-        (the database authenticated the login; the OS user is recorded beside it)."""
-        assert login.operator is not None
-        own = self.store.find_operator(login.operator)
-        if own is None:
-            raise NotPermittedError(
-                "operator.unknown", f"登录用户 {login.name} 对应的操作员已不存在。"
-            )
-        self._check_enabled(own)
-        if self.operator is not None and self.operator != own.name:
-            if own.role is not Role.CITY:
-                raise self._refused(
-                    NotPermittedError(
-                        "operator.as_denied",
-                        f"只有市级操作员可以用 --as 以其他操作员身份操作：{own.name} 不是市级操作员。",
-                    ),
-                    as_name=self.operator,
-                )
-            raise self._refused(
-                NotPermittedError(
-                    "operator.as_postgresql",
-                    "PostgreSQL 存储上每位操作员以自己的数据库用户登录，--as 不可用："
-                    f"请以 {self.operator} 的数据库用户登录。",
-                ),
-                as_name=self.operator,
-            )
-        return Actor(own, self.os_user)
-
-    def _check_enabled(self, operator: Operator) -> None:
-        try:
-            _check_enabled(operator)
-        except NotPermittedError as exc:
-            raise self._refused(exc, account=operator.name) from None
-
-    def _refused(
-        self,
-        error: NotPermittedError,
-        *,
-        as_name: str | None = None,
-        account: str | None = None,
-        command: str | None = None,
-    ) -> NotPermittedError:
-        """Record a refused attempt (who tried, as whom, what, why) and return ``error``."""
-        if error.recorded:
-            return error
-        error.recorded = True
-        try:
-            self.store.record_refusal(
-                os_user=self.os_user,
-                action=f"denied.{error.code}",
-                subject=f"operator:{account or as_name or self.os_user}",
-                details={
-                    "as": as_name if as_name is not None else self.operator,
-                    "source": self.identity.source,
-                    "command": command,
-                    "message": error.message,
-                },
-            )
-        except PartyregError as exc:  # the refusal stands even where it cannot be recorded
-            log.info("refusal not recorded: %s", exc.message)
-        return error
-
-    def record_refusal(self, error: NotPermittedError, command: str) -> None:
-        """Record in the audit log that ``command`` was refused with ``error`` (the CLI's
-        boundary calls this for every refusal not recorded yet)."""
-        self._refused(error, command=command)
+        """The acting operator, resolved once per session (:meth:`OperatorService.resolve`)."""
+        return self.operators.resolve()
 
     def check_still_enabled(self) -> None:
         """Refuse (and forget the cached actor) when the acting account was disabled since
         this workspace looked it up: a long-running TUI asks before every action."""
-        if "actor" not in self.__dict__:
+        actor = self.__dict__.get("actor")
+        if actor is None:
             return
-        actor: Actor = self.__dict__["actor"]
-        for account in (actor.operator, actor.real):
-            if account is None:
-                continue
-            now = self.store.find_operator(account.name)
-            if now is None or now.disabled:
-                self.__dict__.pop("actor", None)
-                raise self._refused(
-                    NotPermittedError(
-                        "operator.disabled",
-                        f"操作员 {account.name} 已被停用：本次操作未执行。请联系市级操作员。",
-                    ),
-                    account=account.name,
-                )
+        try:
+            self.operators.check_still_enabled(actor)
+        except NotPermittedError:
+            self.__dict__.pop("actor", None)
+            raise
 
     # -- the members' site -------------------------------------------------------------------
 
@@ -501,9 +345,7 @@ class Workspace:
         child = copy.copy(self)
         # what this workspace read once (the org tree, the posts) is shared; what is the
         # acting identity's own is not
-        child.__dict__ = {
-            k: v for k, v in self.__dict__.items() if k not in ("actor", "signin", "notify")
-        }
+        child.__dict__ = {k: v for k, v in self.__dict__.items() if k not in _ACTING}
         child.__dict__["actor"] = attrs.evolve(self.actor, member=member_id)
         return child
 
@@ -588,76 +430,6 @@ class Workspace:
             raise ValidationError("code.invalid", f"单位代码应为文本：{code!r}")
         return parse_code(code)
 
-    # -- operators --------------------------------------------------------------------------
-
-    def parse_scope(self, role: Role | str, scope: Sequence[str] = ()) -> Scope:
-        """A scope as typed on the command line: ``--scope CODE`` for district and unit
-        operators, one or more communities (id or ``县区/街道/社区``) for community and
-        instructor operators, nothing for the city."""
-        role = role if isinstance(role, Role) else parse_role(role)
-        texts = [t for part in scope for t in part.split(",") if t.strip()]
-        if role.needs_code:
-            if len(texts) != 1:
-                raise ValidationError(
-                    "scope.code_missing",
-                    f"{role.label}操作员需要且只需要一个单位代码作为范围：--scope 008.001。",
-                )
-            code = self.code(texts[0]).code
-            return Scope(role, code)
-        if role.needs_communities:
-            if not texts:
-                raise ValidationError(
-                    "scope.communities_missing",
-                    f"{role.label}操作员需要至少一个社区：--scope 县区/街道/社区 或社区编号。",
-                )
-            return Scope(role, communities=frozenset(self.community(t).id for t in texts))
-        if texts:
-            raise ValidationError("scope.code_unexpected", "市级操作员不需要 --scope：请去掉它。")
-        return Scope(role)
-
-    def operators(self) -> list[Operator]:
-        """Every operator account (city operators only)."""
-        return self.store.operators(self.actor)
-
-    def operator_account(self, name: str) -> Operator:
-        """One operator account (city operators only)."""
-        for operator in self.operators():
-            if operator.name == name:
-                return operator
-        raise NotFoundError(
-            "operator.unknown", f"没有操作员 {name}：用 partyreg operator list 查看。"
-        )
-
-    def add_operator(self, name: str, role: Role | str, scope: Sequence[str] = ()) -> Operator:
-        """Add an operator account tied to the OS user ``name`` (city operators only)."""
-        name = _operator_name(name)
-        if self.store.find_operator(name) is not None:
-            raise ConflictError(
-                "operator.exists",
-                f"操作员 {name} 已存在：要改范围请用 partyreg operator scope {shlex.quote(name)} …。",
-            )
-        saved = self.store.save_operator(self.actor, Operator(name, self.parse_scope(role, scope)))
-        self._changed("operator.add", f"operator:{name}", None, {"role": saved.role.value})
-        return saved
-
-    def set_operator_scope(
-        self, name: str, role: Role | str, scope: Sequence[str] = ()
-    ) -> Operator:
-        """Change an operator's role and scope (city operators only)."""
-        current = self.operator_account(name)
-        saved = self.store.save_operator(
-            self.actor, attrs.evolve(current, scope=self.parse_scope(role, scope))
-        )
-        self._changed("operator.change", f"operator:{name}", None, {"role": saved.role.value})
-        return saved
-
-    def disable_operator(self, name: str, *, enable: bool = False) -> Operator:
-        """Disable (or enable again) an operator account (city operators only)."""
-        current = self.operator_account(name)
-        saved = self.store.save_operator(self.actor, attrs.evolve(current, disabled=not enable))
-        self._changed("operator.change", f"operator:{name}", None, {"disabled": saved.disabled})
-        return saved
-
     # -- directory --------------------------------------------------------------------------
 
     def communities(self, district: OrgCode | str | None = None) -> list[Community]:
@@ -716,7 +488,7 @@ class Workspace:
             today=self.today,
             org_tree=lambda: self.org_tree,
             post_catalog=lambda: self.post_catalog,
-            communities=lambda: self.store.communities(),
+            communities=self.store.communities,
             community=lambda text: self.community(text),
             code=self._code,
             write=self.write_registrations,
@@ -740,10 +512,6 @@ class Workspace:
         if result.committed:
             self._imported(batch, result.written)
         return result
-
-    def route_members(self, routes: Sequence[Route], *, on: date | None = None) -> int:
-        """Route members to a district and community."""
-        return self.store.route_members(self.actor, routes, on or self.today())
 
     # -- activities -------------------------------------------------------------------------
 
@@ -1203,6 +971,39 @@ class Workspace:
         )
 
     @cached_property
+    def routing(self) -> RoutingService:
+        """Directory upkeep, instructors, routing, report-in and changes of community
+        (:mod:`partyreg_core.routing`)."""
+        return RoutingService(
+            repository=self.store.routing,
+            actor=lambda: self.actor,
+            today=self.today,
+            org_tree=lambda: self.org_tree,
+            code=self.code,
+            community=self.community,
+            communities=self.store.communities,
+            members=self.members.iter,
+            community_counts=lambda query: self.store.count_members_by_community(self.actor, query),
+            plugin_rule=self._route_rule,
+            assign_routes=lambda routes, on: self.store.route_members(self.actor, routes, on),
+            batch=self._batch,
+            queued_by=self.notify.queued_by,
+            changed=self._changed_event,
+        )
+
+    def _route_rule(self) -> RoutingRule | None:
+        """The plugins' ``partyreg_route_member`` rule, when one provides it."""
+        hook = self.pm.hook.partyreg_route_member
+        if not hook.get_hookimpls():
+            return None
+
+        def rule(case: RoutingCase, router: Router) -> RoutingDecision | None:
+            decided: RoutingDecision | None = hook(case=case, router=router)
+            return decided
+
+        return rule
+
+    @cached_property
     def points(self) -> PointsService:
         """The points ledger (:mod:`partyreg_core.points`)."""
         return PointsService(
@@ -1242,339 +1043,6 @@ class Workspace:
             dict(after) if after is not None else None,
         )
 
-    # -- routing --------------------------------------------------------------------------
-
-    def directory_entry(
-        self, fields: Mapping[str, str], *, on: date | None = None
-    ) -> tuple[DirectoryEntry, list[RowIssue]]:
-        """Judge one community's 附表4 cells (canonical column → text as typed: ``district``,
-        ``street``, ``community``, ``phone``, …) by the same rules as an import; return the
-        entry and its warnings, or raise :class:`ValidationError` naming every error."""
-        row = DataRow.of(FormKind.DIRECTORY, 1, {k: v for k, v in fields.items() if v is not None})
-        result = validate_directory_entry(row, self.org_tree, today=on or self.today())
-        errors = [i for i in result.issues if i.severity is Severity.ERROR]
-        if result.entry is None or errors:
-            raise ValidationError(
-                errors[0].code if errors else "community.invalid",
-                "；".join(f"{i.column}：{i.message}" for i in errors) or "社区信息不完整。",
-            )
-        warnings = [i for i in result.issues if i.severity is Severity.WARNING]
-        return result.entry, warnings
-
-    def add_community(self, fields: Mapping[str, str]) -> tuple[Community, list[RowIssue]]:
-        """Add one community to the directory (``community add``): judged like a 附表4 row;
-        a district adds to its own part only. Returns it and the warnings."""
-        entry, warnings = self.directory_entry(fields)
-        saved = self.store.add_community(self.actor, entry)
-        self._changed("community.add", f"community:{saved.id}", None, {"community": saved.label})
-        return saved, warnings
-
-    def edit_community(
-        self, community: str, changes: Mapping[str, str]
-    ) -> tuple[Community, list[RowIssue]]:
-        """Change a community's street, name or contact cells (``community edit``); the 县区
-        stays. Returns it and the warnings."""
-        allowed = ("street", "community", "phone", "qq_group", "secretary", "mobile", "address")
-        unknown = sorted(set(changes) - set(allowed))
-        if unknown:
-            raise ValidationError("community.field", f"不能修改的字段：{', '.join(unknown)}。")
-        if not changes:
-            raise ValidationError(
-                "community.nothing", "没有要修改的字段：请给出如 --phone 0517-83601234。"
-            )
-        current = self.community(community)
-        cells = {
-            "district": current.district,
-            "district_code": str(current.district_code),
-            "street": current.street,
-            "community": current.name,
-            "phone": current.phone,
-            "qq_group": current.qq_group,
-            "secretary": current.secretary,
-            "mobile": current.mobile,
-            "address": current.address,
-            **changes,
-        }
-        entry, warnings = self.directory_entry(cells)
-        saved = self.store.edit_community(self.actor, current.id, entry)
-        self._changed("community.edit", f"community:{saved.id}", None, dict(changes))
-        return saved, warnings
-
-    def instructors(self, district: OrgCode | str | None = None) -> list[Instructor]:
-        """Community work instructors, or a district's."""
-        return self.store.instructors(self.code(district).code if district is not None else None)
-
-    def instructor(self, text: str) -> Instructor:
-        """An instructor named by id or by name."""
-        text = text.strip()
-        found = self.store.instructors()
-        number = record_id(text)
-        if number is not None:
-            match = [i for i in found if i.id == number]
-        else:
-            match = [i for i in found if i.name == text]
-        if not match:
-            raise NotFoundError(
-                "instructor.unknown", f"没有指导员“{text}”：用 partyreg instructor list 查看。"
-            )
-        if len(match) > 1:
-            ids = "、".join(str(i.id) for i in match)
-            raise ValidationError(
-                "instructor.ambiguous", f"有 {len(match)} 名指导员叫 {text}：请用编号（{ids}）。"
-            )
-        return match[0]
-
-    def add_instructor(
-        self,
-        name: str,
-        phone: str,
-        *,
-        district: OrgCode | str | None = None,
-        communities: Sequence[str] = (),
-    ) -> Instructor:
-        """Add a community work instructor (name, phone), kept by ``district`` (a district
-        operator's own by default), and assign them to ``communities``."""
-        clean_name = _checked(normalize_name, name, "姓名")
-        clean_phone = _checked(normalize_phone, phone, "手机")
-        scope = self.actor.scope
-        if district is not None:
-            code = self.code(district).code
-        elif scope.role is Role.DISTRICT and scope.code is not None:
-            code = scope.code
-        else:
-            raise ValidationError(
-                "instructor.district", "请用 --district CODE 指明指导员所属的县区（如 008.003）。"
-            )
-        unit = self.org_tree.get(code)
-        if code.depth != 2 or not unit.kind.has_communities:
-            raise ValidationError(
-                "instructor.district",
-                f"{code}（{unit.name}）不是县区委或功能区党工委的代码：指导员属于管理社区的县区。",
-            )
-        ids = [self.community(c).id for c in communities]
-        saved = self.store.add_instructor(self.actor, clean_name, clean_phone, code)
-        self._changed("instructor.add", f"instructor:{saved.id}", None, {"name": saved.name})
-        if ids:
-            saved = self.store.set_instructor_communities(self.actor, saved.id, add=ids)
-            self._changed("instructor.assign", f"instructor:{saved.id}", None, {"communities": ids})
-        return saved
-
-    def assign_instructor(
-        self, who: str, communities: Sequence[str], *, remove: bool = False
-    ) -> Instructor:
-        """Assign an instructor to communities (or, with ``remove``, take them off)."""
-        instructor = self.instructor(who)
-        ids = [self.community(c).id for c in communities]
-        if not ids:
-            raise ValidationError(
-                "instructor.communities", "请给出至少一个社区（编号或 县区/街道/社区）。"
-            )
-        saved = self.store.set_instructor_communities(
-            self.actor, instructor.id, add=() if remove else ids, remove=ids if remove else ()
-        )
-        action = "instructor.unassign" if remove else "instructor.assign"
-        self._changed(action, f"instructor:{saved.id}", None, {"communities": ids})
-        return saved
-
-    def router(self, *, resolutions: Mapping[tuple[str, str, str], int] | None = None) -> Router:
-        """The routing rules over the current directory and instructors, with the plugins'
-        ``partyreg_route_member`` rule first when a plugin provides one."""
-        hook = self.pm.hook.partyreg_route_member
-        rule = None
-        if hook.get_hookimpls():
-
-            def rule(case: RoutingCase, router: Router) -> RoutingDecision | None:
-                decided: RoutingDecision | None = hook(case=case, router=router)
-                return decided
-
-        guided: dict[int, list[int]] = {}
-        for instructor in self.store.instructors():
-            for community_id in instructor.community_ids:
-                guided.setdefault(community_id, []).append(instructor.id)
-        return Router(
-            self.org_tree,
-            self.store.communities(),
-            instructors=guided,
-            rule=rule,
-            resolutions=resolutions,
-        )
-
-    def route(
-        self,
-        *,
-        on: date | None = None,
-        dry_run: bool = False,
-        unit: OrgCode | str | None = None,
-    ) -> RoutingRun:
-        """Route everything pending within the scope (``partyreg route``): each member to the
-        community and instructors of the community they wrote, through its district; a
-        community not in the directory to the district's queue; an unknown 县区 waits at the
-        aggregator. Emits ``route.routed`` per community and ``route.queued`` per queue."""
-        unit_code = self.code(unit).code if unit is not None else None
-        day = on or self.today()
-        batch = None if dry_run else self._batch(BatchKind.ROUTE, "route", 0, day)
-        run = self.store.route_pending(
-            self.actor, self.router(), day, unit=unit_code, dry_run=dry_run, batch=batch
-        )
-        if batch is not None and any(m.changed for m in run.members):
-            run = attrs.evolve(run, batch_id=batch.id)
-            with self.notify.queued_by(batch):  # the route's messages are part of its batch
-                self._route_events(run)
-        elif not dry_run:
-            self._route_events(run)
-        return run
-
-    def route_queue(self, district: OrgCode | str | None = None) -> list[QueueGroup]:
-        """The queue within the scope (``partyreg route queue``): members waiting for their
-        community (or 县区) to be resolved, grouped by the community as written, with the
-        directory's close matches; ``district`` keeps one district's queue."""
-        router = self.router()
-        code = self.code(district).code if district is not None else None
-        waiting = []
-        for member in self.store.queued_members(self.actor):
-            if member.district_code is None and router.district_for(member.community.district):
-                continue  # the code table now knows its 县区: the next route moves it on
-            if code is not None and (member.district_code or member.unit_code.aggregator) != code:
-                continue
-            waiting.append(member)
-        return group_queue(waiting, router)
-
-    def resolve_queued(
-        self,
-        written: CommunityRef | str,
-        to: str,
-        *,
-        on: date | None = None,
-        dry_run: bool = False,
-    ) -> RoutingRun:
-        """Match a community as written (all members who wrote it the same way) to a
-        directory community ``to`` and route them there (``partyreg route resolve``)."""
-        ref = written if isinstance(written, CommunityRef) else parse_community(written)
-        target = self.community(to)
-        router = self.router(resolutions={spelling_key(ref): target.id})
-        run = self.store.route_pending(
-            self.actor, router, on or self.today(), only=ref, dry_run=dry_run
-        )
-        if not run.members and not run.skipped:
-            raise NotFoundError(
-                "route.queue_empty",
-                f"你的范围内没有等待认定、填写为“{ref.label}”的党员：用 partyreg route queue 查看队列。",
-            )
-        if not dry_run:
-            self._route_events(run)
-        return run
-
-    def _route_events(self, run: RoutingRun) -> None:
-        router_communities = {c.id: c for c in self.store.communities()}
-        units: dict[OrgCode, str] = {}
-        for community_id, routed in run.by_community().items():
-            changed = [m for m in routed if m.changed]
-            if not changed:
-                continue
-            community = router_communities[community_id]
-            self._changed(
-                "route.routed",
-                f"community:{community_id}",
-                None,
-                {
-                    "community_id": community_id,
-                    "community": f"{community.district} {community.street} {community.name}",
-                    "district_code": str(community.district_code),
-                    "instructor_ids": list(changed[0].route.instructor_ids),
-                    "count": len(changed),
-                    "members": [
-                        {
-                            "id": m.id,
-                            "name": m.name,
-                            "unit_code": units.get(m.unit_code)
-                            or units.setdefault(m.unit_code, str(m.unit_code)),
-                        }
-                        for m in changed
-                    ],
-                },
-            )
-        waiting = {**run.waiting_by_aggregator(), **run.queued_by_district()}
-        for code, count in sorted(waiting.items()):
-            self._changed(
-                "route.queued",
-                f"org:{code}",
-                None,
-                {"district_code": str(code), "count": count},
-            )
-
-    def confirm_report_in(
-        self, member_ids: Sequence[int], *, on: date | None = None, batch: Batch | None = None
-    ) -> ReportInResult:
-        """Confirm that members reported in at the community they were routed to
-        (``report-in confirm``); all or nothing: with a refusal nothing is written."""
-        if not member_ids:
-            raise ValidationError("report_in.nobody", "请给出党员编号，或用 --community X --all。")
-        result = self.store.confirm_report_in(
-            self.actor, member_ids, on or self.today(), batch=batch
-        )
-        if result.ok:
-            for member_id in result.confirmed:
-                self._changed(
-                    "report_in.confirm",
-                    f"member:{member_id}",
-                    None,
-                    {"member_id": member_id, "on": result.on.isoformat()},
-                )
-        return result
-
-    def confirm_community_report_in(
-        self,
-        community: str,
-        *,
-        except_ids: Sequence[int] = (),
-        on: date | None = None,
-        dry_run: bool = False,
-    ) -> ReportInResult:
-        """Confirm report-in of every member routed to ``community`` who has not reported in
-        yet and is in current work, except ``except_ids`` (``report-in confirm --community X
-        --all --except …``). A dry run lists them as ``confirmed`` and writes nothing."""
-        ids = self.report_in_candidates(community, except_ids=except_ids)
-        if dry_run or not ids:
-            return ReportInResult(on or self.today(), confirmed=tuple(ids) if dry_run else ())
-        batch = self._batch(
-            BatchKind.REPORT_IN, f"report-in confirm --all {community}", len(ids), on
-        )
-        return self.confirm_report_in(ids, on=on, batch=batch)
-
-    def report_in_candidates(self, community: str, *, except_ids: Sequence[int] = ()) -> list[int]:
-        """The members ``report-in confirm --all`` would confirm: routed to ``community``, not
-        reported in, not left (decision 0075), not in ``except_ids``."""
-        target = self.community(community)
-        skip = set(except_ids)
-        return [
-            m.id
-            for m in self.store.iter_members(
-                self.actor, MemberQuery(community_id=target.id, status=MemberStatus.ROUTED)
-            )
-            if m.id not in skip and m.community_id == target.id and serves_in(m)
-        ]
-
-    def report_in_members(
-        self, *, community: str | None = None, status: MemberStatus | None = None
-    ) -> Iterator[Member]:
-        """Members routed (or reported in) within the scope, for ``report-in list``: of one
-        community, with one status; registered members are not listed."""
-        community_id = self.community(community).id if community is not None else None
-        query = MemberQuery(community_id=community_id, status=status)
-        for member in self.members.iter(query):
-            if member.status is not MemberStatus.REGISTERED:
-                yield member
-
-    def report_in_counts(self) -> dict[int, Counter[MemberStatus]]:
-        """For each community in the scope with members routed to it, how many of those
-        members (who have not left) have each status — counted by the store in one grouped
-        query, as ``report_in_members`` would list them."""
-        counts: dict[int, Counter[MemberStatus]] = {}
-        for cid, status, count in self.store.count_members_by_community(self.actor, MemberQuery()):
-            if status is not MemberStatus.REGISTERED:
-                counts.setdefault(cid, Counter())[status] += count
-        return counts
-
     # -- progress -----------------------------------------------------------------------------
 
     def calendar(self, year: int | None = None) -> CampaignCalendar:
@@ -1599,57 +1067,6 @@ class Workspace:
             progress.calendar_setting_key(year), progress.calendar_to_setting(calendar)
         )
         return calendar
-
-    def request_change(
-        self,
-        member_id: int,
-        to: str | int | CommunityRef,
-        reason: str,
-        *,
-        on: date | None = None,
-    ) -> ChangeRequest:
-        """File a change of community for a routed member (``partyreg change request``): the
-        new community as ``县区 街道 社区``, ``县区/街道/社区`` or a directory id."""
-        target = parse_target(to) if isinstance(to, str) else to
-        request = self.store.request_change(
-            self.actor, member_id, target, clean_reason(reason), on or self.today()
-        )
-        self._changed("change.requested", f"change:{request.id}", None, request.event())
-        return request
-
-    def change_requests(self, status: ChangeStatus | str | None = None) -> list[ChangeRequest]:
-        """Change requests of the members in scope (``pending``, ``approved``, ``rejected``),
-        newest first."""
-        wanted = None
-        if status is not None:
-            try:
-                wanted = ChangeStatus(status)
-            except ValueError:
-                raise ValidationError(
-                    "change.status",
-                    f"未知的状态“{status}”：应为 pending、approved 或 rejected。",
-                ) from None
-        return self.store.change_requests(self.actor, wanted)
-
-    def approve_change(
-        self, request_id: int, *, on: date | None = None, note: str | None = None
-    ) -> ChangeRequest:
-        """Approve a pending change (the member's unit side): the old community releases the
-        member, the new one takes them in (``routed`` until it confirms the report-in)."""
-        note = clean_reason(note, what="审批意见") if note and note.strip() else None
-        decided = self.store.decide_change(self.actor, request_id, True, note, on or self.today())
-        self._changed("change.approved", f"change:{decided.id}", None, decided.event())
-        return decided
-
-    def reject_change(
-        self, request_id: int, reason: str, *, on: date | None = None
-    ) -> ChangeRequest:
-        """Reject a pending change with a reason (the member's unit side)."""
-        decided = self.store.decide_change(
-            self.actor, request_id, False, clean_reason(reason, what="驳回理由"), on or self.today()
-        )
-        self._changed("change.rejected", f"change:{decided.id}", None, decided.event())
-        return decided
 
     def set_expected(
         self, unit: OrgCode | str, expected: int, *, year: int | None = None
@@ -2843,13 +2260,6 @@ def _one_district(tree: OrgTree, name: str) -> OrgCode | None:
     return found[0].code if len(found) == 1 else None
 
 
-def _checked(parse: Callable[[str], str], text: str, label: str) -> str:
-    try:
-        return parse(text)
-    except ValidationError as exc:
-        raise ValidationError(exc.code, f"{label}：{exc.message}") from None
-
-
 def _scope_name(scope: Scope, tree: OrgTree) -> str:
     """What a report of this scope is about: 全市, the org's name, or the scope's label."""
     if scope.role is Role.CITY:
@@ -2871,22 +2281,12 @@ def _masks(exporter: Exporter, workspace: Workspace, options: Mapping[str, Any])
     return bool(options.get("mask"))
 
 
-def _check_enabled(operator: Operator) -> None:
-    if operator.disabled:
-        raise NotPermittedError(
-            "operator.disabled", f"操作员 {operator.name} 已停用：请联系市级操作员。"
-        )
-
-
-def _operator_name(name: str) -> str:
-    value = name.strip()
-    if not value or len(value) > 64 or any(ch.isspace() or not ch.isprintable() for ch in value):
-        raise ValidationError(
-            "operator.name",
-            f"操作员名“{name}”不可用：应是该操作员登录系统的用户名（不含空格，最多 64 个字符）。",
-        )
-    return value
-
+#: What a workspace keeps that is the acting identity's own (a copy acting for a member drops
+#: it): the actor and every service built around it.
+_ACTING = frozenset(
+    {"actor", "signin", "notify", "members", "operators", "wishes", "points", "nudges",
+     "events"}
+)  # fmt: skip
 
 #: The fields ``activity edit`` may change.
 _ACTIVITY_FIELDS = frozenset({"day", "hours", "content", "rating", "kind", "place", "participants"})

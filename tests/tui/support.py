@@ -130,7 +130,7 @@ def build_city(folder: Path) -> Path:
         # takes them as given, which is what a careless plugin or a later rule change could do
         written = ws.write_registrations([markup_registration()], file="手工.xlsx")
         assert written.new == 1
-        ws.add_operator("unit_op", "unit", ["008.010.001"])
+        ws.operators.add("unit_op", "unit", ["008.010.001"])
         ws.close()
     return db
 
@@ -185,7 +185,7 @@ def serve(ws: Workspace) -> dict[str, float]:
     vary with the row, three days each, in 2014); returns the hours written per member name."""
     from partyreg_core.records import Activity, Rating
 
-    ws.route(on=TODAY)
+    ws.routing.route(on=TODAY)
     written: dict[str, float] = {}
     activities = []
     for i, row in enumerate(member_rows()[:60]):
