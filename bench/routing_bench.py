@@ -37,7 +37,7 @@ from partyreg_core.batches import Batch, BatchKind, new_batch_id  # noqa: E402
 from partyreg_core.operators.model import Actor  # noqa: E402
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgUnit  # noqa: E402
 from partyreg_core.records import CommunityRef, DirectoryEntry, Gender, Registration  # noqa: E402
-from partyreg_core.routing import RouteOutcome  # noqa: E402
+from partyreg_core.routing.model import RouteOutcome  # noqa: E402
 from partyreg_core.workspace import Workspace  # noqa: E402
 from partyreg_plugins.sqlstore.store import SqlStore  # noqa: E402
 
@@ -78,8 +78,12 @@ def build(url: str, members: int, seed: int = 2014) -> SqlStore:
         )  # fmt: skip
     saved = store.save_communities(city, _batch(BatchKind.DIRECTORY, len(entries)), entries)
     for k in range(0, len(saved), 2):
-        teacher = store.add_instructor(city, f"指导员{k}", f"139{k:08d}", saved[k].district_code)
-        store.set_instructor_communities(city, teacher.id, add=[c.id for c in saved[k : k + 2]])
+        teacher = store.routing.add_instructor(
+            city, f"指导员{k}", f"139{k:08d}", saved[k].district_code
+        )
+        store.routing.set_instructor_communities(
+            city, teacher.id, add=[c.id for c in saved[k : k + 2]]
+        )
     regs = []
     for n in range(members):
         unit = units[rng.randrange(UNITS)].code
@@ -130,15 +134,20 @@ def main(argv: list[str] | None = None) -> int:
                 f"{r.count(RouteOutcome.WAITING):,} waiting)"  # type: ignore[attr-defined]
             )
 
-        timed("route --dry-run", results, lambda: ws.route(on=ON, dry_run=True), counts)
-        run = timed("route", results, lambda: ws.route(on=ON), counts)
-        timed("route again (only the queues pending)", results, lambda: ws.route(on=ON), counts)
-        timed("route queue", results, ws.route_queue, lambda g: f"({len(g):,} groups)")  # type: ignore[arg-type]
+        timed("route --dry-run", results, lambda: ws.routing.route(on=ON, dry_run=True), counts)
+        run = timed("route", results, lambda: ws.routing.route(on=ON), counts)
+        timed(
+            "route again (only the queues pending)",
+            results,
+            lambda: ws.routing.route(on=ON),
+            counts,
+        )
+        timed("route queue", results, ws.routing.queue, lambda g: f"({len(g):,} groups)")  # type: ignore[arg-type]
         biggest = max(run.by_community().items(), key=lambda kv: len(kv[1]))  # type: ignore[attr-defined]
         timed(
             "report-in confirm --community X --all",
             results,
-            lambda: ws.confirm_community_report_in(str(biggest[0]), on=date(2014, 9, 15)),
+            lambda: ws.routing.confirm_community_report_in(str(biggest[0]), on=date(2014, 9, 15)),
             lambda r: f"({len(r.confirmed):,} members)",  # type: ignore[attr-defined]
         )
         ws.close()

@@ -32,7 +32,8 @@ if TYPE_CHECKING:
         TableFormat,
     )
     from partyreg_core.posts import Post
-    from partyreg_core.routing import Router, RoutingCase, RoutingDecision
+    from partyreg_core.routing.model import RoutingCase, RoutingDecision
+    from partyreg_core.routing.rules import Router
     from partyreg_core.workspace import Workspace
 
 PROJECT_NAME = "partyreg"
@@ -185,7 +186,7 @@ def partyreg_route_member(case: RoutingCase, router: Router) -> RoutingDecision 
     """Decide where a registration is routed, before the built-in rules (the directory, then
     the district's queue). Stops at first non-None result.
 
-    Return a :class:`partyreg_core.routing.RoutingDecision` — a ``district_code`` (an aggregator
+    Return a :class:`partyreg_core.routing.model.RoutingDecision` — a ``district_code`` (an aggregator
     holding communities) and, when known, a ``community_id`` of the directory (its district is
     then the community's); ``community_id=None`` puts the member in that district's queue — or
     ``None`` to leave the member to the next rule. ``rule`` names your rule in the audit log.
@@ -194,9 +195,9 @@ def partyreg_route_member(case: RoutingCase, router: Router) -> RoutingDecision 
     comes first, before any plugin. Called once per pending member per routing run: keep it
     fast (no I/O per call).
 
-    :param case: a :class:`partyreg_core.routing.RoutingCase`: the unit code, the community as
+    :param case: a :class:`partyreg_core.routing.model.RoutingCase`: the unit code, the community as
         written (``CommunityRef``), the report type, rank, address and member id.
-    :param router: the :class:`partyreg_core.routing.Router`: ``router.communities`` (id →
+    :param router: the :class:`partyreg_core.routing.rules.Router`: ``router.communities`` (id →
         ``Community``), ``router.find(ref)``, ``router.district_for(name)``, ``router.tree``.
     """
 

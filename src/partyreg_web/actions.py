@@ -98,12 +98,12 @@ def claim_need(ws: Workspace, member_id: int, need_id: int) -> list[str]:
 def request_change(ws: Workspace, member_id: int, fields: Mapping[str, Any]) -> ChangeRequest:
     """Apply for a change of community (``to``: 县区/街道/社区 or a directory id; ``reason``)
     through the change-request flow that units and communities decide."""
-    return ws.request_change(member_id, _text(fields, "to"), _text(fields, "reason"))
+    return ws.routing.request_change(member_id, _text(fields, "to"), _text(fields, "reason"))
 
 
 def my_changes(ws: Workspace, member_id: int) -> list[ChangeRequest]:
     """The member's own change requests, newest first."""
-    return [c for c in ws.change_requests() if c.member_id == member_id]
+    return [c for c in ws.routing.change_requests() if c.member_id == member_id]
 
 
 def claim_wish(ws: Workspace, member_id: int, wish_id: int) -> int:

@@ -91,7 +91,7 @@ def city(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     def route(member_ids: list[int], on: date) -> None:
         for m in member_ids:
             member = ws.store.get_member(ws.actor, m)
-            ws.route_members([Route(m, code("008.001"), member.community_id)], on=on)
+            ws.routing.assign([Route(m, code("008.001"), member.community_id)], on=on)
 
     route(ids[U1], date(2024, 9, 8))
     route(ids[U2][:2], date(2024, 9, 12))

@@ -26,7 +26,7 @@ def route_everyone(cli: Cli) -> None:
         for m in ws.members.iter(MemberQuery())
         if m.community_id is not None
     ]
-    assert ws.route_members(routes) == 3
+    assert ws.routing.assign(routes) == 3
     ws.close()
 
 

@@ -34,7 +34,7 @@ def run(tmp_path: Path) -> Runner:
         "2014-08-28",
     )
     ws = Workspace(r.db)
-    ws.route_members(
+    ws.routing.assign(
         [
             Route(m.id, m.district_code, m.community_id)  # type: ignore[arg-type]
             for m in ws.members.iter(MemberQuery())

@@ -74,7 +74,7 @@ def run(tmp_path: Path) -> Runner:
     r.json("import", str(write_xlsx(tmp_path / "dir.xlsx", DIRECTORY)))
     r.json("import", str(write_xlsx(tmp_path / "f1.xlsx", [FORM1_HEADER, *GOOD])))
     ws = Workspace(r.db)
-    ws.route_members(
+    ws.routing.assign(
         [
             Route(m.id, m.district_code, m.community_id)  # type: ignore[arg-type]
             for m in ws.members.iter(MemberQuery())

@@ -15,19 +15,16 @@ from partyreg_core.hookspecs import hookimpl
 from partyreg_core.orgcodes import OrgCode, parse_code
 from partyreg_core.plugins import make_plugin_manager
 from partyreg_core.records import CommunityRef, ReportType
-from partyreg_core.routing import (
+from partyreg_core.routing.model import (
     PlannedRoute,
     QueuedMember,
     RoutedMember,
     RouteOutcome,
-    Router,
     RoutingCase,
     RoutingDecision,
     RoutingRun,
-    group_queue,
-    may_report_at,
-    spelling_key,
 )
+from partyreg_core.routing.rules import Router, group_queue, may_report_at, spelling_key
 
 HUAIAN = parse_code("008.003")
 HUAIYIN = parse_code("008.004")

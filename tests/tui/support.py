@@ -185,7 +185,7 @@ def serve(ws: Workspace) -> dict[str, float]:
     vary with the row, three days each, in 2014); returns the hours written per member name."""
     from partyreg_core.records import Activity, Rating
 
-    ws.route(on=TODAY)
+    ws.routing.route(on=TODAY)
     written: dict[str, float] = {}
     activities = []
     for i, row in enumerate(member_rows()[:60]):

@@ -118,7 +118,7 @@ async def test_the_to_do_list_counts_what_waits_and_opens_its_screen(app: Partyr
         ws
     )  # routed, 60 members with 2014 service: every routed member's sheet to confirm
     member = next(m for m in ws.members.iter() if m.community_id == 1)
-    ws.request_change(member.id, 2, "搬家到府前路")
+    ws.routing.request_change(member.id, 2, "搬家到府前路")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, lambda: _loaded(app))
         screen = app.screen

@@ -19,9 +19,9 @@ async def test_waiting_confirmations_are_decided_on_the_feedback_screen(
     app: PartyregApp, city_db
 ) -> None:  # type: ignore[no-untyped-def]
     ws = app.workspace
-    ws.route(on=TODAY)
+    ws.routing.route(on=TODAY)
     first, second, third = [m for m in ws.members.iter() if m.community_id == 1][:3]
-    ws.confirm_community_report_in("1")
+    ws.routing.confirm_community_report_in("1")
     report = ws.record_activity(
         first.id, date(2014, 8, 20), "自己打扫楼道", 2, "良", self_reported=True
     )

@@ -234,7 +234,7 @@ async def test_rows_show_the_number_and_a_unique_community_and_search_takes_full
     app: PartyregApp, workspace: Workspace
 ) -> None:
     # a second 河下社区, in another district: rows must say which one
-    workspace.add_community(
+    workspace.routing.add_community(
         {
             "district": "淮阴区",
             "street": "王营街道",

@@ -72,7 +72,7 @@ async def test_the_form_does_not_change_a_routed_members_community(
     [found] = workspace.members.find("王建伟")
     member = workspace.store.get_member(workspace.actor, found.id)
     assert member.community_id is not None and member.district_code is not None
-    workspace.route_members([Route(member.id, member.district_code, member.community_id)])
+    workspace.routing.assign([Route(member.id, member.district_code, member.community_id)])
     before = workspace.store.get_member(workspace.actor, found.id)
     other = next(c for c in workspace.communities() if c.id != member.community_id)
     expected = _refusal(workspace, found.id, {"community": other.label})

@@ -18,7 +18,7 @@ SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40"
 
 
 def routed(ws: Workspace) -> None:
-    ws.route(on=support.TODAY)
+    ws.routing.route(on=support.TODAY)
 
 
 def served(ws: Workspace) -> None:

@@ -35,7 +35,7 @@ async def test_every_screen_is_one_key_from_the_switcher_and_has_help(app: Party
 
 async def test_progress_by_level_with_a_districts_units_and_the_circular(app: PartyregApp) -> None:
     ws = app.workspace
-    ws.route(on=TODAY)
+    ws.routing.route(on=TODAY)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         await pilot.press("f8", "6")
@@ -97,7 +97,7 @@ async def test_a_refused_activity_is_one_chinese_line_and_nothing_is_written(
     app: PartyregApp,
 ) -> None:
     ws = app.workspace
-    ws.route(on=TODAY)
+    ws.routing.route(on=TODAY)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("f8", "8")

@@ -38,7 +38,7 @@ def prepare(run: Runner) -> Runner:
         "2014-08-28",
     )
     ws = Workspace(run.db)
-    ws.route_members(
+    ws.routing.assign(
         [
             Route(m.id, m.district_code, m.community_id)  # type: ignore[arg-type]
             for m in ws.members.iter(MemberQuery())

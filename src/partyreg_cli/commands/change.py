@@ -63,7 +63,7 @@ def request(
     """为已分流的党员提出变更报到社区的申请（交单位审批）。"""
     ws = app.workspace
     member = _one(ws, who, phone)
-    filed = ws.request_change(member.id, to, reason, on=on)
+    filed = ws.routing.request_change(member.id, to, reason, on=on)
     _show(filed, "已提交，待单位审批", as_json)
 
 
@@ -75,7 +75,7 @@ def request(
 @click.pass_obj
 def list_requests(app: App, status: str | None, as_json: bool) -> None:
     """列出你范围内党员的变更申请，最新的在前。"""
-    found = app.workspace.change_requests(status)
+    found = app.workspace.routing.change_requests(status)
     if as_json:
         emit_json([request_json(r) for r in found])
         return
@@ -105,7 +105,7 @@ def list_requests(app: App, status: str | None, as_json: bool) -> None:
 @click.pass_obj
 def approve(app: App, request_id: int, note: str | None, on: date | None, as_json: bool) -> None:
     """批准变更：原社区移交，新社区接收（待新社区确认报到）。"""
-    decided = app.workspace.approve_change(request_id, on=on, note=note)
+    decided = app.workspace.routing.approve_change(request_id, on=on, note=note)
     _show(decided, "已批准，党员已转到新社区，待新社区确认报到", as_json)
 
 
@@ -117,5 +117,5 @@ def approve(app: App, request_id: int, note: str | None, on: date | None, as_jso
 @click.pass_obj
 def reject(app: App, request_id: int, reason: str, on: date | None, as_json: bool) -> None:
     """驳回变更申请，写明理由；党员留在原社区。"""
-    decided = app.workspace.reject_change(request_id, reason, on=on)
+    decided = app.workspace.routing.reject_change(request_id, reason, on=on)
     _show(decided, "已驳回", as_json)

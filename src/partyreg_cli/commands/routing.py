@@ -22,7 +22,7 @@ from partyreg_core.instructors import Instructor
 from partyreg_core.members.model import MemberQuery, MemberStatus
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.records import RowIssue, record_id
-from partyreg_core.routing import QueueGroup, ReportInResult, RouteOutcome, RoutingRun
+from partyreg_core.routing.model import QueueGroup, ReportInResult, RouteOutcome, RoutingRun
 from partyreg_core.text import shown
 from partyreg_core.workspace import Workspace
 
@@ -106,7 +106,7 @@ def community_list(app: App, district: str | None, as_json: bool) -> None:
     """列出社区通讯录，含每个社区的指导员。"""
     ws = app.workspace
     found = ws.communities(ws.code(district).code if district else None)
-    teachers = ws.instructors()
+    teachers = ws.routing.instructors()
     if as_json:
         emit_json([community_json(c, teachers) for c in found])
         return
@@ -125,7 +125,7 @@ def community_show(app: App, which: str, as_json: bool) -> None:
     """显示一个社区：附表4 的各栏、指导员，以及你范围内分流到这里的党员人数。"""
     ws = app.workspace
     found = ws.community(which)
-    data = community_json(found, ws.instructors())
+    data = community_json(found, ws.routing.instructors())
     counts = {s.value: 0 for s in (MemberStatus.ROUTED, MemberStatus.REPORTED_IN)}
     for member in ws.members.iter(MemberQuery(community_id=found.id)):
         if member.status.value in counts:
@@ -170,10 +170,10 @@ def community_add(
     cells["district"] = district
     if district_code:
         cells["district_code"] = district_code
-    saved, warnings = ws.add_community(cells)
+    saved, warnings = ws.routing.add_community(cells)
     _warn(warnings)
     if as_json:
-        emit_json(community_json(saved, ws.instructors()))
+        emit_json(community_json(saved, ws.routing.instructors()))
         return
     click.echo(
         f"已添加社区 {saved.label}（编号 {saved.id}）。待认定队列中写作该社区的党员，下次分流时即可分流。"
@@ -188,10 +188,12 @@ def community_add(
 def community_edit(app: App, /, which: str, as_json: bool, **fields: str | None) -> None:
     """修改一个社区的街道、名称或联系信息（只改给出的栏，改动记入审计日志）。"""
     ws = app.workspace
-    saved, warnings = ws.edit_community(which, {k: v for k, v in fields.items() if v is not None})
+    saved, warnings = ws.routing.edit_community(
+        which, {k: v for k, v in fields.items() if v is not None}
+    )
     _warn(warnings)
     if as_json:
-        emit_json(community_json(saved, ws.instructors()))
+        emit_json(community_json(saved, ws.routing.instructors()))
         return
     click.echo(f"已修改社区 {saved.label}（编号 {saved.id}）。")
 
@@ -242,7 +244,7 @@ def instructor_add(
 ) -> None:
     """添加一名社区工作指导员。"""
     ws = app.workspace
-    saved = ws.add_instructor(name, phone, district=district, communities=communities)
+    saved = ws.routing.add_instructor(name, phone, district=district, communities=communities)
     labels = {c.id: c.label for c in ws.communities()}
     if as_json:
         emit_json(instructor_json(saved, labels))
@@ -258,7 +260,7 @@ def instructor_add(
 def instructor_list(app: App, district: str | None, as_json: bool) -> None:
     """列出社区工作指导员和他们指导的社区。"""
     ws = app.workspace
-    found = ws.instructors(district)
+    found = ws.routing.instructors(district)
     labels = {c.id: c.label for c in ws.communities()}
     if as_json:
         emit_json([instructor_json(i, labels) for i in found])
@@ -280,7 +282,7 @@ def instructor_list(app: App, district: str | None, as_json: bool) -> None:
 
 def _assign(app: App, who: str, communities: tuple[str, ...], remove: bool, as_json: bool) -> None:
     ws = app.workspace
-    saved = ws.assign_instructor(who, communities, remove=remove)
+    saved = ws.routing.assign_instructor(who, communities, remove=remove)
     labels = {c.id: c.label for c in ws.communities()}
     if as_json:
         emit_json(instructor_json(saved, labels))
@@ -427,11 +429,11 @@ def route(
     day = _day(ws, on)
     ask_first(
         "分流党员",
-        lambda: len(ws.route(on=day, dry_run=True, unit=unit).members),
+        lambda: len(ws.routing.route(on=day, dry_run=True, unit=unit).members),
         dry_run=dry_run,
         yes=yes,
     )
-    run = ws.route(on=day, dry_run=dry_run, unit=unit)
+    run = ws.routing.route(on=day, dry_run=dry_run, unit=unit)
     if as_json:
         emit_json(run_json(ws, run))
         return
@@ -462,7 +464,7 @@ def queue_json(group: QueueGroup) -> dict[str, Any]:
 def route_queue(app: App, district: str | None, as_json: bool) -> None:
     """待认定队列：按填写的社区分组，附通讯录中相近的社区。"""
     ws = app.workspace
-    groups = ws.route_queue(district)
+    groups = ws.routing.queue(district)
     if as_json:
         emit_json([queue_json(g) for g in groups])
         return
@@ -499,7 +501,7 @@ def route_resolve(
 ) -> None:
     """认定：把队列中这样填写社区的党员（写法相同的全部）认定为通讯录中的社区并分流。"""
     ws = app.workspace
-    run = ws.resolve_queued(written, to, on=_day(ws, on), dry_run=dry_run)
+    run = ws.routing.resolve(written, to, on=_day(ws, on), dry_run=dry_run)
     if as_json:
         emit_json(run_json(ws, run))
         return
@@ -584,7 +586,7 @@ def report_in_confirm(
             )
         skip = _ids(exceptions, "--except")
         if dry_run:
-            result = ws.confirm_community_report_in(community, except_ids=skip, on=day,
+            result = ws.routing.confirm_community_report_in(community, except_ids=skip, on=day,
                                                     dry_run=True)  # fmt: skip
             if as_json:
                 emit_json({**report_json(result), "dry_run": True})
@@ -595,11 +597,11 @@ def report_in_confirm(
             return 0
         ask_first(
             "确认报到",
-            lambda: len(ws.report_in_candidates(community, except_ids=skip)),
+            lambda: len(ws.routing.report_in_candidates(community, except_ids=skip)),
             dry_run=dry_run,
             yes=yes,
         )
-        result = ws.confirm_community_report_in(community, except_ids=skip, on=day)
+        result = ws.routing.confirm_community_report_in(community, except_ids=skip, on=day)
     else:
         if community is not None or exceptions:
             raise ValidationError(
@@ -607,7 +609,7 @@ def report_in_confirm(
             )
         if dry_run:
             raise click.UsageError("--dry-run 与 --community 社区 --all 一起用。")
-        result = ws.confirm_report_in(_ids(member_ids, "党员编号"), on=day)
+        result = ws.routing.confirm_report_in(_ids(member_ids, "党员编号"), on=day)
     if as_json:
         emit_json(report_json(result))
         return 0 if result.ok else 1
@@ -636,7 +638,7 @@ def report_in_confirm(
 def report_in_list(app: App, community: str | None, status: str | None, as_json: bool) -> None:
     """列出已分流的党员：报到社区、报到类型、认领岗位、状态和日期。"""
     ws = app.workspace
-    found = ws.report_in_members(
+    found = ws.routing.report_in_members(
         community=community, status=MemberStatus(status) if status else None
     )
     if as_json:

@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from partyreg_core.calendar import CampaignCalendar
-from partyreg_core.changes import ChangeRequest, ChangeStatus
-from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
-from partyreg_core.members.model import MemberStatus
+from partyreg_core.changes import ChangeStatus
+from partyreg_core.errors import NotFoundError, NotPermittedError, ValidationError
 from partyreg_core.operators.model import Actor, Role
 from partyreg_core.orgcodes import OrgCode, parse_code
 from partyreg_core.progress import (
@@ -28,14 +27,12 @@ from partyreg_core.progress import (
     ProgressCount,
     overdue_milestones,
 )
-from partyreg_core.records import CommunityRef
 from partyreg_plugins.sqlstore.history import unit_code_on
+from partyreg_plugins.sqlstore.routing import pending_change
 from partyreg_plugins.sqlstore.rows import code as _code
 from partyreg_plugins.sqlstore.schema import (
     change_requests,
-    communities,
     feedback_sheets,
-    instructor_communities,
     members,
     routes,
     unit_expectations,
@@ -51,37 +48,6 @@ else:
     _Base = object
 
 
-def _request(row: sa.Row[Any]) -> ChangeRequest:
-    m = row._mapping
-    return ChangeRequest(
-        id=m["id"],
-        member_id=m["member_id"],
-        name=m["member_name"],
-        unit_code=_code(m["unit_code"]),
-        from_community_id=m["from_community_id"],
-        to_community_id=m["to_community_id"],
-        to=CommunityRef(m["to_district"], m["to_street"], m["to_name"]),
-        reason=m["reason"],
-        status=ChangeStatus(m["status"]),
-        requested_on=m["requested_on"],
-        requested_by=m["requested_by"],
-        decided_on=m["decided_on"],
-        decided_by=m["decided_by"],
-        decision_reason=m["decision_reason"],
-        batch_id=m["batch_id"],
-    )
-
-
-def _requests_statement(actor: Actor) -> sa.Select[Any]:
-    """Change requests joined with their member, within the actor's scope (by the member)."""
-    statement = sa.select(
-        change_requests,
-        members.c.name.label("member_name"),
-        members.c.unit_code,
-    ).join(members, members.c.id == change_requests.c.member_id)
-    return where(statement, member_condition(actor.scope))
-
-
 def _min_date(a: date, b: date) -> date:
     return a if a <= b else b
 
@@ -89,231 +55,10 @@ def _min_date(a: date, b: date) -> date:
 class ProgressStore(_Base):
     """Change of community, expected counts and progress (mixed into ``SqlStore``)."""
 
-    # -- change of community ------------------------------------------------------------------
-
-    def _target(self, conn: sa.Connection, to: CommunityRef | int) -> sa.Row[Any] | None:
-        """The directory community named by id or by its three names (``None``: not found)."""
-        if isinstance(to, int):
-            return conn.execute(sa.select(communities).where(communities.c.id == to)).first()
-        from partyreg_plugins.sqlstore.store import _Resolver
-
-        found = _Resolver(self._tree(conn), self._community_index(conn)).resolve(to)[1]
-        if found is None:
-            return None
-        return conn.execute(sa.select(communities).where(communities.c.id == found)).first()
-
-    def _pending_for(self, conn: sa.Connection, member_id: int) -> int | None:
-        return conn.execute(
-            sa.select(change_requests.c.id).where(
-                change_requests.c.member_id == member_id,
-                change_requests.c.status == ChangeStatus.PENDING.value,
-            )
-        ).scalar()
-
-    def _load_request(self, conn: sa.Connection, actor: Actor, request_id: int) -> ChangeRequest:
-        row = conn.execute(
-            _requests_statement(actor).where(change_requests.c.id == request_id)
-        ).first()
-        if row is None:
-            raise NotFoundError(
-                "change.not_found",
-                f"没有编号为 {request_id} 的变更申请（或不在你的范围内）：用 partyreg change list 查看。",
-            )
-        return _request(row)
-
-    def request_change(
-        self, actor: Actor, member_id: int, to: CommunityRef | int, reason: str, on: date
-    ) -> ChangeRequest:
-        """File a change-of-community request for a routed member (decision 0025)."""
-        with self._tx(actor, write=True) as conn:
-            row = self._visible_member(conn, actor, member_id)
-            if row.status == MemberStatus.REGISTERED.value:
-                raise ConflictError(
-                    "change.not_routed",
-                    f"{row.name} 还没有分流到社区：直接修改登记的报到社区即可"
-                    f"（partyreg members edit {member_id} --district … --street … --community …）。",
-                )
-            pending = self._pending_for(conn, member_id)
-            if pending is not None:
-                raise ConflictError(
-                    "change.pending",
-                    f"{row.name} 已有待审批的变更申请（编号 {pending}）：请先审批或驳回它"
-                    f"（partyreg change approve|reject {pending}）。",
-                )
-            target = self._target(conn, to)
-            if target is None:
-                label = to.label if isinstance(to, CommunityRef) else f"编号 {to}"
-                raise NotFoundError(
-                    "community.unknown",
-                    f"社区通讯录中没有 {label}：请核对县区、街道和社区名称（或社区编号），"
-                    "新社区须先列入社区通讯录（附表4）。",
-                )
-            if target.id == row.community_id:
-                raise ValidationError(
-                    "change.same",
-                    f"{row.name} 已在 {target.district}/{target.street}/{target.name} 报到：新社区不能与原社区相同。",
-                )
-            request_id = conn.execute(
-                sa.insert(change_requests)
-                .values(
-                    member_id=member_id,
-                    from_community_id=row.community_id,
-                    to_community_id=target.id,
-                    to_district=target.district,
-                    to_street=target.street,
-                    to_name=target.name,
-                    reason=reason,
-                    status=ChangeStatus.PENDING.value,
-                    requested_on=on,
-                    requested_by=actor.real_name,
-                )
-                .returning(change_requests.c.id)
-            ).scalar_one()
-            request = self._load_request(conn, actor, request_id)
-            self._audit(
-                conn,
-                actor,
-                "change.request",
-                f"member:{member_id}",
-                after={**request.event(), "requested_on": on.isoformat()},
-                unit_code=_code(row.unit_code),
-                district_code=_code(row.district_code) if row.district_code else None,
-                community_id=row.community_id,
-            )
-            return request
-
-    def change_requests(
-        self, actor: Actor, status: ChangeStatus | None = None
-    ) -> list[ChangeRequest]:
-        """Change requests of the members within the scope, newest first."""
-        statement = _requests_statement(actor)
-        if status is not None:
-            statement = statement.where(change_requests.c.status == status.value)
-        statement = statement.order_by(change_requests.c.id.desc())
-        with self._tx(actor) as conn:
-            return [_request(r) for r in conn.execute(statement)]
-
-    def decide_change(
-        self, actor: Actor, request_id: int, approve: bool, reason: str | None, on: date
-    ) -> ChangeRequest:
-        """Approve or reject a pending request (the member's unit side only). On approval the
-        open route ends on ``on``, a new route goes to the new community (and its district and
-        instructor), and the member is ``routed`` there until it confirms the report-in."""
-        with self._tx(actor, write=True) as conn:
-            request = self._load_request(conn, actor, request_id)
-            if not actor.scope.covers_unit(request.unit_code):
-                raise NotPermittedError(
-                    "change.denied",
-                    f"变更申请 {request_id} 由 {request.name} 所在单位（{request.unit_code}）"
-                    "或其上级审批：不在你的管理范围内。",
-                )
-            if request.status is not ChangeStatus.PENDING:
-                raise ConflictError(
-                    "change.decided",
-                    f"变更申请 {request_id} 已于 {request.decided_on} 由 {request.decided_by} "
-                    f"{request.status.label}，不能再审批。",
-                )
-            member = self._visible_member(conn, actor, request.member_id)
-            if on < request.requested_on:
-                raise ValidationError(
-                    "change.date",
-                    f"审批日期 {on} 早于申请日期 {request.requested_on}：请核对 --date。",
-                )
-            values: dict[str, Any] = {"decided_on": on, "decided_by": actor.real_name}
-            target = None
-            if approve:
-                target = self._target(
-                    conn, request.to_community_id if request.to_community_id else request.to
-                )
-                if target is None:
-                    raise NotFoundError(
-                        "community.unknown",
-                        f"变更申请 {request_id} 的新社区 {request.to.label} 不在社区通讯录中："
-                        "请该县区先把它列入社区通讯录（附表4），再审批。",
-                    )
-                self._move(conn, actor, member, target, on)
-                values.update(
-                    status=ChangeStatus.APPROVED.value,
-                    to_community_id=target.id,
-                    released_reported_on=member.reported_on,
-                    decision_reason=reason,
-                )
-            else:
-                values.update(status=ChangeStatus.REJECTED.value, decision_reason=reason)
-            conn.execute(
-                sa.update(change_requests)
-                .where(change_requests.c.id == request_id)
-                .values(**values)
-            )
-            decided = self._load_request(conn, actor, request_id)
-            self._audit(
-                conn,
-                actor,
-                "change.approve" if approve else "change.reject",
-                f"member:{request.member_id}",
-                before={
-                    "community_id": member.community_id,
-                    "district_code": member.district_code,
-                    "status": member.status,
-                }
-                if approve
-                else None,
-                after={**decided.event(), "decided_on": on.isoformat()},
-                unit_code=request.unit_code,
-                district_code=_code(target.district_code)
-                if target is not None
-                else (_code(member.district_code) if member.district_code else None),
-                community_id=target.id if target is not None else member.community_id,
-            )
-            return decided
-
-    def _move(
-        self, conn: sa.Connection, actor: Actor, member: sa.Row[Any], target: sa.Row[Any], on: date
-    ) -> None:
-        """The old community releases the member (its route ends on ``on``) and the new one
-        takes them in (a new route; the member ``routed`` there, not yet reported in)."""
-        conn.execute(
-            sa.update(routes)
-            .where(routes.c.member_id == member.id, routes.c.ended_on.is_(None))
-            .values(ended_on=on)
-        )
-        instructor = conn.execute(
-            sa.select(sa.func.min(instructor_communities.c.instructor_id)).where(
-                instructor_communities.c.community_id == target.id
-            )
-        ).scalar()
-        unit = _code(member.unit_code)
-        conn.execute(
-            sa.insert(routes).values(
-                member_id=member.id,
-                from_code=str(unit.aggregator or unit),
-                district_code=target.district_code,
-                community_id=target.id,
-                instructor_id=instructor,
-                routed_on=on,
-                routed_by=actor.real_name,
-            )
-        )
-        conn.execute(
-            sa.update(members)
-            .where(members.c.id == member.id)
-            .values(
-                status=MemberStatus.ROUTED.value,
-                community_id=target.id,
-                district_code=target.district_code,
-                community_district=target.district,
-                community_street=target.street,
-                community_name=target.name,
-                routed_on=on,
-                reported_on=None,
-                updated_at=datetime.now(UTC),
-            )
-        )
-
     def _file_import_change(self, conn: sa.Connection, values: Mapping[str, Any]) -> bool:
         """A change request a re-imported 附表1 files (its community changed for a routed
         member); not filed when the member already has a pending one (one at a time)."""
-        if self._pending_for(conn, values["member_id"]) is not None:
+        if pending_change(conn, values["member_id"]) is not None:
             return False
         conn.execute(sa.insert(change_requests).values(**values))
         return True

@@ -2,7 +2,7 @@
 and report-in (a mixin of :class:`partyreg_plugins.sqlstore.store.SqlStore`).
 
 Routing is set-based: one query reads the pending members within the scope, the core's
-:class:`partyreg_core.routing.Router` plans each (cached per aggregator and community as
+:class:`partyreg_core.routing.rules.Router` plans each (cached per aggregator and community as
 written), and the plan is applied with a handful of statements through a staging table —
 never one statement per member (decision 0022).
 """
@@ -12,13 +12,14 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import date
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, date, datetime
+from typing import Any
 
 import attrs
 import sqlalchemy as sa
 
 from partyreg_core.batches import Batch
+from partyreg_core.changes import ChangeRequest, ChangeStatus
 from partyreg_core.communities import Community, community_key
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
 from partyreg_core.instructors import Instructor
@@ -26,25 +27,26 @@ from partyreg_core.members.model import MemberStatus
 from partyreg_core.operators.model import Actor, Role
 from partyreg_core.orgcodes import OrgCode, parse_code
 from partyreg_core.records import CommunityRef, DirectoryEntry, ReportType
-from partyreg_core.routing import (
+from partyreg_core.routing.model import (
     PlannedRoute,
     QueuedMember,
     ReportInRefusal,
     ReportInResult,
     RoutedMember,
     RouteOutcome,
-    Router,
     RoutingCase,
     RoutingRun,
-    may_report_at,
-    spelling_key,
 )
+from partyreg_core.routing.rules import Router, may_report_at, spelling_key
 from partyreg_plugins.sqlstore.bulk import fetch_rows, in_values
+from partyreg_plugins.sqlstore.db import Repository
 from partyreg_plugins.sqlstore.journal import RowJournal
+from partyreg_plugins.sqlstore.rows import code as _code
 from partyreg_plugins.sqlstore.rows import community as _community
 from partyreg_plugins.sqlstore.rows import now as _now
 from partyreg_plugins.sqlstore.schema import (
     audit_log,
+    change_requests,
     communities,
     instructor_communities,
     instructors,
@@ -52,9 +54,6 @@ from partyreg_plugins.sqlstore.schema import (
     routes,
 )
 from partyreg_plugins.sqlstore.scoping import member_condition, subtree, where
-
-if TYPE_CHECKING:
-    from partyreg_plugins.sqlstore.store import SqlStore
 
 _stages = itertools.count(1)
 
@@ -80,12 +79,55 @@ def _may_keep_district(actor: Actor, district: OrgCode) -> bool:
     return scope.role is Role.CITY or (scope.role is Role.DISTRICT and scope.code == district)
 
 
-class RoutingStore:
-    """Directory maintenance, instructors, routing and report-in for :class:`SqlStore`."""
+def _request(row: sa.Row[Any]) -> ChangeRequest:
+    m = row._mapping
+    return ChangeRequest(
+        id=m["id"],
+        member_id=m["member_id"],
+        name=m["member_name"],
+        unit_code=_code(m["unit_code"]),
+        from_community_id=m["from_community_id"],
+        to_community_id=m["to_community_id"],
+        to=CommunityRef(m["to_district"], m["to_street"], m["to_name"]),
+        reason=m["reason"],
+        status=ChangeStatus(m["status"]),
+        requested_on=m["requested_on"],
+        requested_by=m["requested_by"],
+        decided_on=m["decided_on"],
+        decided_by=m["decided_by"],
+        decision_reason=m["decision_reason"],
+        batch_id=m["batch_id"],
+    )
+
+
+def _requests_statement(actor: Actor) -> sa.Select[Any]:
+    """Change requests joined with their member, within the actor's scope (by the member)."""
+    statement = sa.select(
+        change_requests,
+        members.c.name.label("member_name"),
+        members.c.unit_code,
+    ).join(members, members.c.id == change_requests.c.member_id)
+    return where(statement, member_condition(actor.scope))
+
+
+def pending_change(conn: sa.Connection, member_id: int) -> int | None:
+    """The id of the member's pending change request (``None``: none): one at a time."""
+    return conn.execute(
+        sa.select(change_requests.c.id).where(
+            change_requests.c.member_id == member_id,
+            change_requests.c.status == ChangeStatus.PENDING.value,
+        )
+    ).scalar()
+
+
+class SqlRouting(Repository):
+    """Directory maintenance, instructors, routing, report-in and changes of community of one
+    :class:`~partyreg_plugins.sqlstore.store.SqlStore` (``store.routing``, the
+    :class:`~partyreg_core.routing.port.RoutingRepository`)."""
 
     # -- directory ------------------------------------------------------------------------------
 
-    def add_community(self: SqlStore, actor: Actor, entry: DirectoryEntry) -> Community:
+    def add_community(self, actor: Actor, entry: DirectoryEntry) -> Community:
         """Add one community to the directory (city, or the district it belongs to)."""
         district = entry.district_code
         if district is None:
@@ -138,9 +180,7 @@ class RoutingStore:
             )
             return saved
 
-    def edit_community(
-        self: SqlStore, actor: Actor, community_id: int, entry: DirectoryEntry
-    ) -> Community:
+    def edit_community(self, actor: Actor, community_id: int, entry: DirectoryEntry) -> Community:
         """Change a community's street, name or contact columns (its 县区 stays); audited with
         the changed fields before and after."""
         with self._tx(actor, write=True) as conn:
@@ -210,7 +250,7 @@ class RoutingStore:
     # -- instructors ----------------------------------------------------------------------------
 
     def _instructor_list(
-        self: SqlStore, conn: sa.Connection, ids: Sequence[int] | None = None
+        self, conn: sa.Connection, ids: Sequence[int] | None = None
     ) -> list[Instructor]:
         statement = sa.select(instructors).order_by(instructors.c.id)
         links = sa.select(instructor_communities)
@@ -231,7 +271,7 @@ class RoutingStore:
             for r in conn.execute(statement)
         ]
 
-    def instructors(self: SqlStore, district: OrgCode | None = None) -> list[Instructor]:
+    def instructors(self, district: OrgCode | None = None) -> list[Instructor]:
         """Every instructor (shared, like the directory), or those a district keeps or whose
         communities lie in it."""
         with self._tx(None) as conn:
@@ -250,9 +290,7 @@ class RoutingStore:
                 if i.district_code == district or any(c in own for c in i.community_ids)
             ]
 
-    def add_instructor(
-        self: SqlStore, actor: Actor, name: str, phone: str, district: OrgCode
-    ) -> Instructor:
+    def add_instructor(self, actor: Actor, name: str, phone: str, district: OrgCode) -> Instructor:
         """Add an instructor kept by ``district`` (city, or that district)."""
         if not _may_keep_district(actor, district):
             raise NotPermittedError(
@@ -286,7 +324,7 @@ class RoutingStore:
             return self._instructor_list(conn, [new_id])[0]
 
     def set_instructor_communities(
-        self: SqlStore,
+        self,
         actor: Actor,
         instructor_id: int,
         *,
@@ -359,7 +397,7 @@ class RoutingStore:
 
     # -- routing --------------------------------------------------------------------------------
 
-    def _pending_condition(self: SqlStore, actor: Actor) -> Any:
+    def _pending_condition(self, actor: Actor) -> Any:
         scope = actor.scope
         c = members.c
         registered = c.status == MemberStatus.REGISTERED.value
@@ -379,7 +417,7 @@ class RoutingStore:
         )
 
     def route_pending(
-        self: SqlStore,
+        self,
         actor: Actor,
         router: Router,
         on: date,
@@ -393,7 +431,7 @@ class RoutingStore:
         ``router`` plans: to a community (status ``routed``), to a district's queue (status
         ``routed`` without a community), or — 县区 unknown — left ``registered`` at the
         aggregator. ``unit`` limits it to a unit's subtree, ``only`` to members who wrote that
-        community (compared by :func:`partyreg_core.routing.spelling_key`). One audit entry."""
+        community (compared by :func:`partyreg_core.routing.rules.spelling_key`). One audit entry."""
         scope = actor.scope
         condition = self._pending_condition(actor)
         c = members.c
@@ -508,7 +546,7 @@ class RoutingStore:
             return run
 
     def _apply_routes(
-        self: SqlStore,
+        self,
         conn: sa.Connection,
         actor: Actor,
         writes: Sequence[tuple[Any, ...]],
@@ -559,7 +597,7 @@ class RoutingStore:
         )
         conn.exec_driver_sql(f"DROP TABLE {stage}")
 
-    def queued_members(self: SqlStore, actor: Actor) -> list[QueuedMember]:
+    def queued_members(self, actor: Actor) -> list[QueuedMember]:
         """Members waiting in a queue within the scope: routed to a district without a
         community, or still registered with a 县区 that links to no district (the store keeps
         ``district_code`` empty for them; the router decides again when listing)."""
@@ -594,7 +632,7 @@ class RoutingStore:
     # -- report-in ------------------------------------------------------------------------------
 
     def confirm_report_in(
-        self: SqlStore,
+        self,
         actor: Actor,
         member_ids: Sequence[int],
         on: date,
@@ -710,7 +748,7 @@ class RoutingStore:
                 result = attrs.evolve(result, batch_id=batch.id)
             return result
 
-    def _undo_report_in(self: SqlStore, conn: sa.Connection, actor: Actor, batch_id: str) -> int:
+    def _undo_report_in(self, conn: sa.Connection, actor: Actor, batch_id: str) -> int:
         """Take back a batch of report-in confirmations (decision 0077): its members go back to
         routed, unless one has since moved on (changed community, left) — then nothing is."""
         entries = conn.execute(
@@ -746,6 +784,219 @@ class RoutingStore:
                 .values(status=MemberStatus.ROUTED.value, reported_on=None, updated_at=_now())
             )
         return len(ids)
+
+    # -- change of community ------------------------------------------------------------------
+
+    def _target(self, conn: sa.Connection, to: CommunityRef | int) -> sa.Row[Any] | None:
+        """The directory community named by id or by its three names (``None``: not found)."""
+        if isinstance(to, int):
+            return conn.execute(sa.select(communities).where(communities.c.id == to)).first()
+        from partyreg_plugins.sqlstore.store import _Resolver
+
+        found = _Resolver(self._tree(conn), self._community_index(conn)).resolve(to)[1]
+        if found is None:
+            return None
+        return conn.execute(sa.select(communities).where(communities.c.id == found)).first()
+
+    def _load_request(self, conn: sa.Connection, actor: Actor, request_id: int) -> ChangeRequest:
+        row = conn.execute(
+            _requests_statement(actor).where(change_requests.c.id == request_id)
+        ).first()
+        if row is None:
+            raise NotFoundError(
+                "change.not_found",
+                f"没有编号为 {request_id} 的变更申请（或不在你的范围内）：用 partyreg change list 查看。",
+            )
+        return _request(row)
+
+    def request_change(
+        self, actor: Actor, member_id: int, to: CommunityRef | int, reason: str, on: date
+    ) -> ChangeRequest:
+        """File a change-of-community request for a routed member (decision 0025)."""
+        with self._tx(actor, write=True) as conn:
+            row = self._visible_member(conn, actor, member_id)
+            if row.status == MemberStatus.REGISTERED.value:
+                raise ConflictError(
+                    "change.not_routed",
+                    f"{row.name} 还没有分流到社区：直接修改登记的报到社区即可"
+                    f"（partyreg members edit {member_id} --district … --street … --community …）。",
+                )
+            pending = pending_change(conn, member_id)
+            if pending is not None:
+                raise ConflictError(
+                    "change.pending",
+                    f"{row.name} 已有待审批的变更申请（编号 {pending}）：请先审批或驳回它"
+                    f"（partyreg change approve|reject {pending}）。",
+                )
+            target = self._target(conn, to)
+            if target is None:
+                label = to.label if isinstance(to, CommunityRef) else f"编号 {to}"
+                raise NotFoundError(
+                    "community.unknown",
+                    f"社区通讯录中没有 {label}：请核对县区、街道和社区名称（或社区编号），"
+                    "新社区须先列入社区通讯录（附表4）。",
+                )
+            if target.id == row.community_id:
+                raise ValidationError(
+                    "change.same",
+                    f"{row.name} 已在 {target.district}/{target.street}/{target.name} 报到：新社区不能与原社区相同。",
+                )
+            request_id = conn.execute(
+                sa.insert(change_requests)
+                .values(
+                    member_id=member_id,
+                    from_community_id=row.community_id,
+                    to_community_id=target.id,
+                    to_district=target.district,
+                    to_street=target.street,
+                    to_name=target.name,
+                    reason=reason,
+                    status=ChangeStatus.PENDING.value,
+                    requested_on=on,
+                    requested_by=actor.real_name,
+                )
+                .returning(change_requests.c.id)
+            ).scalar_one()
+            request = self._load_request(conn, actor, request_id)
+            self._audit(
+                conn,
+                actor,
+                "change.request",
+                f"member:{member_id}",
+                after={**request.event(), "requested_on": on.isoformat()},
+                unit_code=_code(row.unit_code),
+                district_code=_code(row.district_code) if row.district_code else None,
+                community_id=row.community_id,
+            )
+            return request
+
+    def change_requests(
+        self, actor: Actor, status: ChangeStatus | None = None
+    ) -> list[ChangeRequest]:
+        """Change requests of the members within the scope, newest first."""
+        statement = _requests_statement(actor)
+        if status is not None:
+            statement = statement.where(change_requests.c.status == status.value)
+        statement = statement.order_by(change_requests.c.id.desc())
+        with self._tx(actor) as conn:
+            return [_request(r) for r in conn.execute(statement)]
+
+    def decide_change(
+        self, actor: Actor, request_id: int, approve: bool, reason: str | None, on: date
+    ) -> ChangeRequest:
+        """Approve or reject a pending request (the member's unit side only). On approval the
+        open route ends on ``on``, a new route goes to the new community (and its district and
+        instructor), and the member is ``routed`` there until it confirms the report-in."""
+        with self._tx(actor, write=True) as conn:
+            request = self._load_request(conn, actor, request_id)
+            if not actor.scope.covers_unit(request.unit_code):
+                raise NotPermittedError(
+                    "change.denied",
+                    f"变更申请 {request_id} 由 {request.name} 所在单位（{request.unit_code}）"
+                    "或其上级审批：不在你的管理范围内。",
+                )
+            if request.status is not ChangeStatus.PENDING:
+                raise ConflictError(
+                    "change.decided",
+                    f"变更申请 {request_id} 已于 {request.decided_on} 由 {request.decided_by} "
+                    f"{request.status.label}，不能再审批。",
+                )
+            member = self._visible_member(conn, actor, request.member_id)
+            if on < request.requested_on:
+                raise ValidationError(
+                    "change.date",
+                    f"审批日期 {on} 早于申请日期 {request.requested_on}：请核对 --date。",
+                )
+            values: dict[str, Any] = {"decided_on": on, "decided_by": actor.real_name}
+            target = None
+            if approve:
+                target = self._target(
+                    conn, request.to_community_id if request.to_community_id else request.to
+                )
+                if target is None:
+                    raise NotFoundError(
+                        "community.unknown",
+                        f"变更申请 {request_id} 的新社区 {request.to.label} 不在社区通讯录中："
+                        "请该县区先把它列入社区通讯录（附表4），再审批。",
+                    )
+                self._move(conn, actor, member, target, on)
+                values.update(
+                    status=ChangeStatus.APPROVED.value,
+                    to_community_id=target.id,
+                    released_reported_on=member.reported_on,
+                    decision_reason=reason,
+                )
+            else:
+                values.update(status=ChangeStatus.REJECTED.value, decision_reason=reason)
+            conn.execute(
+                sa.update(change_requests)
+                .where(change_requests.c.id == request_id)
+                .values(**values)
+            )
+            decided = self._load_request(conn, actor, request_id)
+            self._audit(
+                conn,
+                actor,
+                "change.approve" if approve else "change.reject",
+                f"member:{request.member_id}",
+                before={
+                    "community_id": member.community_id,
+                    "district_code": member.district_code,
+                    "status": member.status,
+                }
+                if approve
+                else None,
+                after={**decided.event(), "decided_on": on.isoformat()},
+                unit_code=request.unit_code,
+                district_code=_code(target.district_code)
+                if target is not None
+                else (_code(member.district_code) if member.district_code else None),
+                community_id=target.id if target is not None else member.community_id,
+            )
+            return decided
+
+    def _move(
+        self, conn: sa.Connection, actor: Actor, member: sa.Row[Any], target: sa.Row[Any], on: date
+    ) -> None:
+        """The old community releases the member (its route ends on ``on``) and the new one
+        takes them in (a new route; the member ``routed`` there, not yet reported in)."""
+        conn.execute(
+            sa.update(routes)
+            .where(routes.c.member_id == member.id, routes.c.ended_on.is_(None))
+            .values(ended_on=on)
+        )
+        instructor = conn.execute(
+            sa.select(sa.func.min(instructor_communities.c.instructor_id)).where(
+                instructor_communities.c.community_id == target.id
+            )
+        ).scalar()
+        unit = _code(member.unit_code)
+        conn.execute(
+            sa.insert(routes).values(
+                member_id=member.id,
+                from_code=str(unit.aggregator or unit),
+                district_code=target.district_code,
+                community_id=target.id,
+                instructor_id=instructor,
+                routed_on=on,
+                routed_by=actor.real_name,
+            )
+        )
+        conn.execute(
+            sa.update(members)
+            .where(members.c.id == member.id)
+            .values(
+                status=MemberStatus.ROUTED.value,
+                community_id=target.id,
+                district_code=target.district_code,
+                community_district=target.district,
+                community_street=target.street,
+                community_name=target.name,
+                routed_on=on,
+                reported_on=None,
+                updated_at=datetime.now(UTC),
+            )
+        )
 
 
 #: The member columns a route writes (and its undo puts back).

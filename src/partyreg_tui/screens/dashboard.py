@@ -121,7 +121,7 @@ def load_todo(
             return  # not within this operator's role
 
     add(
-        "changes", "社区变更申请", lambda: len(workspace.change_requests("pending")),
+        "changes", "社区变更申请", lambda: len(workspace.routing.change_requests("pending")),
         "件待审批（报到屏幕，v 切换）", "report_in",
     )  # fmt: skip
     from partyreg_tui.screens.feedback import Waiting, read_waiting
@@ -263,7 +263,7 @@ class DashboardScreen(PartyregScreen):
     def on_mount(self) -> None:
         self.load()
 
-    def on_screen_resume(self) -> None:
+    def on_return(self) -> None:
         # back from an import or an undo: the numbers may have changed
         if self.data is not None:
             self.load()

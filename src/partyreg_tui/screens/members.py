@@ -168,7 +168,7 @@ class MembersScreen(PartyregScreen):
         else:
             self.search()
 
-    def on_screen_resume(self) -> None:
+    def on_return(self) -> None:
         if self.page is not None:
             self.search()  # an edit or an import may have changed the page
 

@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Static
 from partyreg_core.changes import ChangeRequest
 from partyreg_core.communities import Community
 from partyreg_core.members.model import Member, MemberStatus
-from partyreg_core.routing import ReportInResult
+from partyreg_core.routing.model import ReportInResult
 from partyreg_tui.screens.base import WorkScreen, keep_cursor, row_key
 from partyreg_tui.text import fit, literal, number
 
@@ -94,7 +94,7 @@ class ReportInScreen(WorkScreen):
         communities.focus()
         self.load()
 
-    def on_screen_resume(self) -> None:
+    def on_return(self) -> None:
         self.load()
 
     def load(self) -> None:
@@ -105,9 +105,9 @@ class ReportInScreen(WorkScreen):
             dict[int, Counter[MemberStatus]], dict[int, Community], list[ChangeRequest]
         ]:
             # counted by the store in one grouped query, never member by member here
-            counts = ws.report_in_counts()
+            counts = ws.routing.report_in_counts()
             communities = {c.id: c for c in ws.communities()}
-            return counts, communities, ws.change_requests("pending")
+            return counts, communities, ws.routing.change_requests("pending")
 
         self.run("正在读取各社区的报到情况……", read, self._loaded, latest="counts")
 
@@ -185,7 +185,7 @@ class ReportInScreen(WorkScreen):
         ws = self.workspace
 
         def read() -> tuple[int, list[Member]]:
-            found = ws.report_in_members(community=str(cid), status=MemberStatus.ROUTED)
+            found = ws.routing.report_in_members(community=str(cid), status=MemberStatus.ROUTED)
             return cid, [m for m in found if m.left_on is None]
 
         def done(result: tuple[int, list[Member]]) -> None:
@@ -277,7 +277,7 @@ class ReportInScreen(WorkScreen):
         def go() -> None:
             self.run(
                 "正在确认报到……",
-                lambda: self.workspace.confirm_report_in(ids),
+                lambda: self.workspace.routing.confirm_report_in(ids),
                 self._confirmed,
             )
 
@@ -310,7 +310,7 @@ class ReportInScreen(WorkScreen):
             def go() -> None:
                 self.run(
                     "正在确认整个社区的报到……",
-                    lambda: ws.confirm_community_report_in(str(cid)),
+                    lambda: ws.routing.confirm_community_report_in(str(cid)),
                     self._confirmed,
                 )
 
@@ -324,7 +324,7 @@ class ReportInScreen(WorkScreen):
 
         self.run(
             "正在列出待报到的党员……",
-            lambda: ws.confirm_community_report_in(str(cid), dry_run=True),
+            lambda: ws.routing.confirm_community_report_in(str(cid), dry_run=True),
             preview,
             latest="preview",
         )
@@ -344,7 +344,11 @@ class ReportInScreen(WorkScreen):
             return
 
         def go() -> None:
-            self.run("正在审批……", lambda: self.workspace.approve_change(change.id), self._decided)
+            self.run(
+                "正在审批……",
+                lambda: self.workspace.routing.approve_change(change.id),
+                self._decided,
+            )
 
         self.ask(
             "通过社区变更申请？",
@@ -361,7 +365,9 @@ class ReportInScreen(WorkScreen):
 
         def go(reason: str) -> None:
             self.run(
-                "正在驳回……", lambda: self.workspace.reject_change(change.id, reason), self._decided
+                "正在驳回……",
+                lambda: self.workspace.routing.reject_change(change.id, reason),
+                self._decided,
             )
 
         self.ask_text(

@@ -14,7 +14,7 @@ from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from partyreg_core.communities import Community
-from partyreg_core.routing import QueueGroup, RouteOutcome, RoutingRun
+from partyreg_core.routing.model import QueueGroup, RouteOutcome, RoutingRun
 from partyreg_tui.screens.base import WorkScreen, keep_cursor, row_key
 from partyreg_tui.text import fit, literal, number
 
@@ -89,7 +89,7 @@ class RoutingScreen(WorkScreen):
         queue.focus()
         self.load()
 
-    def on_screen_resume(self) -> None:
+    def on_return(self) -> None:
         self.load()
 
     def _place_width(self) -> int:
@@ -109,8 +109,8 @@ class RoutingScreen(WorkScreen):
 
         def read() -> tuple[RoutingRun, list[QueueGroup], dict[int, Community]]:
             return (
-                ws.route(dry_run=True),
-                ws.route_queue(),
+                ws.routing.route(dry_run=True),
+                ws.routing.queue(),
                 {c.id: c for c in ws.communities()},
             )
 
@@ -202,7 +202,7 @@ class RoutingScreen(WorkScreen):
         body = f"将{run_summary(self.preview)}。\n写成一个批次，可在“批次”屏幕撤销。"
 
         def go() -> None:
-            self.run("正在分流……", lambda: self.workspace.route(), self._routed)
+            self.run("正在分流……", lambda: self.workspace.routing.route(), self._routed)
 
         self.ask("执行分流？", body, go, yes="分流")
 
@@ -256,7 +256,7 @@ class RoutingScreen(WorkScreen):
 
         self.run(
             "正在认定并分流……",
-            lambda: self.workspace.resolve_queued(group.community, community_id),
+            lambda: self.workspace.routing.resolve(group.community, community_id),
             done,
         )
 
@@ -282,8 +282,8 @@ class RoutingScreen(WorkScreen):
                 return
 
             def add() -> tuple[Community, RoutingRun]:
-                community, _warnings = self.workspace.add_community(cells)
-                return community, self.workspace.resolve_queued(written, str(community.id))
+                community, _warnings = self.workspace.routing.add_community(cells)
+                return community, self.workspace.routing.resolve(written, str(community.id))
 
             def done(result: tuple[Community, RoutingRun]) -> None:
                 community, run = result

@@ -147,7 +147,7 @@ def _route_everyone(cli: Cli) -> None:
         for m in ws.members.iter(MemberQuery())
         if m.community_id is not None
     ]
-    ws.route_members(routes)
+    ws.routing.assign(routes)
     ws.close()
 
 

@@ -96,10 +96,10 @@ def test_route_assign_and_group_dry_run_and_undo(
 ) -> None:
     ws, store = city
     on = date(2024, 9, 5)
-    run = dry_then_undo(store, ws, lambda dry_run: ws.route(on=on, dry_run=dry_run),
+    run = dry_then_undo(store, ws, lambda dry_run: ws.routing.route(on=on, dry_run=dry_run),
                         lambda r: r.batch_id)  # fmt: skip
     assert sum(m.changed for m in run.members) == 3
-    ws.route(on=on)
+    ws.routing.route(on=on)
     community = ws.district.communities[0].id  # type: ignore[attr-defined]
     ws.add_need(community, "3", 3, purpose="普法", year=2024)
     placed = dry_then_undo(
@@ -128,7 +128,7 @@ def test_route_assign_and_group_dry_run_and_undo(
 )
 def test_year_open_dry_run_and_undo(backend: str, city: tuple[Workspace, SqlStore]) -> None:
     ws, store = city
-    ws.route(on=date(2024, 9, 5))
+    ws.routing.route(on=date(2024, 9, 5))
     opened = dry_then_undo(
         store, ws, lambda dry_run: ws.open_year(2025, on=date(2024, 12, 28), dry_run=dry_run),
         lambda r: r.batch_id,
@@ -232,7 +232,7 @@ def test_a_draft_sheet_numbered_before_the_rule_drops_out_once_its_member_left(
     backend: str, city: tuple[Workspace, SqlStore]
 ) -> None:
     ws, store = city
-    ws.route(on=date(2024, 9, 5))
+    ws.routing.route(on=date(2024, 9, 5))
     community = ws.district.communities[0]  # type: ignore[attr-defined]
     sheets = ws.sheets(2025, community=str(community.id))
     assert len(sheets) == 3 and {s.state.value for s in sheets} == {"draft"}
@@ -266,7 +266,7 @@ def test_a_district_routes_and_undoes_within_its_scope(
     mine = support.operator_workspace(url, store, operator.name)
     try:
         before = dump(store)
-        run = mine.route(on=date(2024, 9, 5))
+        run = mine.routing.route(on=date(2024, 9, 5))
         assert run.batch_id and sum(m.changed for m in run.members) == 3
         mine.undo_batch(run.batch_id, "分错了")
         assert dump(store) == before

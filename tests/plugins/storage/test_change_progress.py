@@ -60,13 +60,13 @@ def test_a_change_is_requested_approved_and_the_history_stays(store: SqlStore) -
         city, batch(support.BatchKind.ACTIVITIES, 1), [activity(who, date(2024, 9, 20))]
     )
 
-    request = store.request_change(unit, member_id, new.ref, "搬家到新小区", DAY)
+    request = store.routing.request_change(unit, member_id, new.ref, "搬家到新小区", DAY)
     assert request.status is ChangeStatus.PENDING
     assert (request.from_community_id, request.to_community_id) == (old.id, new.id)
     assert request.requested_by == unit.name and request.name == who[0]
-    assert [r.id for r in store.change_requests(unit, ChangeStatus.PENDING)] == [request.id]
+    assert [r.id for r in store.routing.change_requests(unit, ChangeStatus.PENDING)] == [request.id]
 
-    decided = store.decide_change(unit, request.id, True, None, DAY + timedelta(days=2))
+    decided = store.routing.decide_change(unit, request.id, True, None, DAY + timedelta(days=2))
     assert decided.status is ChangeStatus.APPROVED and decided.decided_by == unit.name
     member = store.get_member(city, member_id)
     assert member.community_id == new.id and member.district_code == d.code
@@ -103,38 +103,40 @@ def test_a_rejected_change_leaves_the_member_where_they_are(store: SqlStore) -> 
     d, city, _who, member_id = _routed_member(store)
     unit = support.add_operator(store, Role.UNIT, d.units[0])
     before = store.get_member(city, member_id)
-    request = store.request_change(unit, member_id, d.communities[1].id, "临时借住", DAY)
-    rejected = store.decide_change(unit, request.id, False, "未实际搬迁", DAY)
+    request = store.routing.request_change(unit, member_id, d.communities[1].id, "临时借住", DAY)
+    rejected = store.routing.decide_change(unit, request.id, False, "未实际搬迁", DAY)
     assert rejected.status is ChangeStatus.REJECTED
     assert rejected.decision_reason == "未实际搬迁"
     assert rejected.event()["reason"] == "未实际搬迁"
     assert store.get_member(city, member_id) == before
     assert _routes(store, member_id) == [(d.communities[0].id, "2024-09-05", None)]
     with pytest.raises(ConflictError) as decided:
-        store.decide_change(unit, request.id, True, None, DAY)
+        store.routing.decide_change(unit, request.id, True, None, DAY)
     assert decided.value.code == "change.decided"
-    assert store.change_requests(unit, ChangeStatus.PENDING) == []
-    assert [r.id for r in store.change_requests(unit, ChangeStatus.REJECTED)] == [request.id]
+    assert store.routing.change_requests(unit, ChangeStatus.PENDING) == []
+    assert [r.id for r in store.routing.change_requests(unit, ChangeStatus.REJECTED)] == [
+        request.id
+    ]
 
 
 def test_only_one_pending_request_per_member(store: SqlStore) -> None:
     d, city, _who, member_id = _routed_member(store)
-    first = store.request_change(city, member_id, d.communities[1].id, "搬家", DAY)
+    first = store.routing.request_change(city, member_id, d.communities[1].id, "搬家", DAY)
     with pytest.raises(ConflictError) as again:
-        store.request_change(city, member_id, d.communities[2].id, "又搬家", DAY)
+        store.routing.request_change(city, member_id, d.communities[2].id, "又搬家", DAY)
     assert again.value.code == "change.pending" and str(first.id) in again.value.message
-    store.decide_change(city, first.id, False, "材料不全", DAY)
-    second = store.request_change(city, member_id, d.communities[2].id, "又搬家", DAY)
+    store.routing.decide_change(city, first.id, False, "材料不全", DAY)
+    second = store.routing.request_change(city, member_id, d.communities[2].id, "又搬家", DAY)
     assert second.status is ChangeStatus.PENDING
 
 
 def test_a_reimport_does_not_file_a_second_pending_request(store: SqlStore) -> None:
     d, city, who, member_id = _routed_member(store)
-    store.request_change(city, member_id, d.communities[1].id, "搬家", DAY)
+    store.routing.request_change(city, member_id, d.communities[1].id, "搬家", DAY)
     moved = registration(d.units[0], d.communities[2], who)
     result = store.write_registrations(city, batch(rows=1), [moved])
     assert not result.rejected and result.change_requests == 0
-    pending = store.change_requests(city, ChangeStatus.PENDING)
+    pending = store.routing.change_requests(city, ChangeStatus.PENDING)
     assert [r.member_id for r in pending].count(member_id) == 1
     assert next(r for r in pending if r.member_id == member_id).to == d.communities[1].ref
 
@@ -146,18 +148,21 @@ def test_who_may_file_and_who_decides(store: SqlStore) -> None:
     community = support.add_operator(store, Role.COMMUNITY, communities=[d.communities[0].id])
     district = support.add_operator(store, Role.DISTRICT, d.code)
     with pytest.raises(NotFoundError):  # another unit does not even see the member
-        store.request_change(other_unit, member_id, d.communities[1].id, "搬家", DAY)
+        store.routing.request_change(other_unit, member_id, d.communities[1].id, "搬家", DAY)
     # the community the member reports to may file on the member's behalf …
-    request = store.request_change(community, member_id, d.communities[1].id, "搬家", DAY)
+    request = store.routing.request_change(community, member_id, d.communities[1].id, "搬家", DAY)
     assert request.requested_by == community.name
     # … but only the unit side decides
     with pytest.raises(NotPermittedError) as denied:
-        store.decide_change(community, request.id, True, None, DAY)
+        store.routing.decide_change(community, request.id, True, None, DAY)
     assert denied.value.code == "change.denied"
     with pytest.raises(NotFoundError):
-        store.decide_change(other_unit, request.id, True, None, DAY)
-    assert store.change_requests(other_unit) == []
-    assert store.decide_change(district, request.id, True, None, DAY).decided_by == district.name
+        store.routing.decide_change(other_unit, request.id, True, None, DAY)
+    assert store.routing.change_requests(other_unit) == []
+    assert (
+        store.routing.decide_change(district, request.id, True, None, DAY).decided_by
+        == district.name
+    )
     assert store.get_member(own_unit, member_id).community_id == d.communities[1].id
 
 
@@ -166,18 +171,18 @@ def test_a_change_needs_a_routed_member_and_a_different_known_community(store: S
     city = support.city(store)
     [registered] = register(store, city, [registration(d.units[0], d.communities[0])])
     with pytest.raises(ConflictError) as not_routed:
-        store.request_change(city, registered, d.communities[1].id, "搬家", DAY)
+        store.routing.request_change(city, registered, d.communities[1].id, "搬家", DAY)
     assert not_routed.value.code == "change.not_routed"
     support.route(store, [registered], d, 0)
     with pytest.raises(ValidationError) as same:
-        store.request_change(city, registered, d.communities[0].ref, "搬家", DAY)
+        store.routing.request_change(city, registered, d.communities[0].ref, "搬家", DAY)
     assert same.value.code == "change.same"
     nowhere = attrs.evolve(d.communities[1].ref, community="不存在社区")
     with pytest.raises(NotFoundError) as unknown:
-        store.request_change(city, registered, nowhere, "搬家", DAY)
+        store.routing.request_change(city, registered, nowhere, "搬家", DAY)
     assert unknown.value.code == "community.unknown"
-    assert store.change_requests(city, ChangeStatus.PENDING) == [] or all(
-        r.member_id != registered for r in store.change_requests(city, ChangeStatus.PENDING)
+    assert store.routing.change_requests(city, ChangeStatus.PENDING) == [] or all(
+        r.member_id != registered for r in store.routing.change_requests(city, ChangeStatus.PENDING)
     )
 
 
@@ -275,8 +280,10 @@ def test_progress_counts_match_the_raw_rows_before_and_after_each_deadline(
     )
     report_in(store, on_time[:5], date(2024, 9, 18))
     report_in(store, on_time[5:7], date(2024, 9, 25))
-    request = store.request_change(city, on_time[0], d.communities[2].id, "搬家", date(2024, 10, 1))
-    store.decide_change(city, request.id, True, None, date(2024, 10, 2))
+    request = store.routing.request_change(
+        city, on_time[0], d.communities[2].id, "搬家", date(2024, 10, 1)
+    )
+    store.routing.decide_change(city, request.id, True, None, date(2024, 10, 2))
     assert never  # some are never routed
     district = support.add_operator(store, Role.DISTRICT, d.code)
 
@@ -341,7 +348,7 @@ def test_postgres_policies_hold_for_expected_counts_and_change_requests(
     city = support.city(store)
     [member_b] = register(store, city, [registration(b.units[0], b.communities[0])])
     support.route(store, [member_b], b, 0)
-    store.request_change(city, member_b, b.communities[1].id, "搬家", DAY)
+    store.routing.request_change(city, member_b, b.communities[1].id, "搬家", DAY)
     unit_a = support.add_operator(store, Role.UNIT, a.units[0])
     role = unit_a.operator.db_role
     assert role is not None

@@ -13,13 +13,14 @@ from partyreg_core.audit import AuditQuery
 from partyreg_core.batches import BatchKind
 from partyreg_core.errors import ConflictError, NotPermittedError
 from partyreg_core.hookspecs import hookimpl
-from partyreg_core.members.model import MemberQuery
+from partyreg_core.members.model import MemberQuery, Route
 from partyreg_core.operators.model import Role
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgUnit
 from partyreg_core.plugins import make_plugin_manager
 from partyreg_core.ports import Change
 from partyreg_core.records import CommunityRef, DirectoryEntry
-from partyreg_core.routing import RouteOutcome, Router, RoutingCase, RoutingDecision, spelling_key
+from partyreg_core.routing.model import RouteOutcome, RoutingCase, RoutingDecision
+from partyreg_core.routing.rules import Router, spelling_key
 from partyreg_core.workspace import Workspace
 from partyreg_plugins.sqlstore.store import SqlStore
 from tests.plugins.storage import support
@@ -30,7 +31,7 @@ ON = date(2014, 9, 5)
 
 def router(store: SqlStore, **kwargs: Any) -> Router:
     guided: dict[int, list[int]] = {}
-    for instructor in store.instructors():
+    for instructor in store.routing.instructors():
         for community_id in instructor.community_ids:
             guided.setdefault(community_id, []).append(instructor.id)
     return Router(store.load_org_tree(), store.communities(), instructors=guided, **kwargs)
@@ -103,7 +104,7 @@ def test_a_committee_routes_its_members_through_the_districts_they_live_in(
 ) -> None:
     s = city_setup
     d1, d2, ids, plan = s["d1"], s["d2"], s["ids"], s["plan"]
-    run = store.route_pending(s["c_op"], router(store), ON)
+    run = store.routing.route_pending(s["c_op"], router(store), ON)
     mine = [i for i, (unit, _w) in zip(ids, plan, strict=True) if unit.is_within(s["committee"])]
     assert sorted(m.id for m in run.members) == sorted(mine)
     rows = raw_members(store, mine)
@@ -136,7 +137,9 @@ def test_bulk_routing_counts_match_counts_made_from_the_rows(
 ) -> None:
     s = city_setup
     ids = s["ids"]
-    runs = [store.route_pending(s[op], router(store), ON) for op in ("c_op", "d1_op", "d2_op")]
+    runs = [
+        store.routing.route_pending(s[op], router(store), ON) for op in ("c_op", "d1_op", "d2_op")
+    ]
     rows = raw_members(store, ids)
     status = Counter(v[0] for v in rows.values())
     assert status == {"routed": len(ids) - 1, "registered": 1}
@@ -151,7 +154,7 @@ def test_bulk_routing_counts_match_counts_made_from_the_rows(
     # every routed member has exactly one open route, and its district and community
     assert open_routes(store, ids) == Counter({i: 1 for i, v in rows.items() if v[0] == "routed"})
     # running again changes nothing: the queued stay queued, the routed are not pending
-    again = store.route_pending(s["d1_op"], router(store), ON)
+    again = store.routing.route_pending(s["d1_op"], router(store), ON)
     assert again.count(RouteOutcome.ROUTED) == 0
     assert all(not m.changed for m in again.members)
     assert raw_members(store, ids) == rows
@@ -160,7 +163,7 @@ def test_bulk_routing_counts_match_counts_made_from_the_rows(
 def test_a_dry_run_writes_nothing(store: SqlStore, city_setup: dict[str, Any]) -> None:
     s = city_setup
     before = raw_members(store, s["ids"])
-    run = store.route_pending(s["d1_op"], router(store), ON, dry_run=True)
+    run = store.routing.route_pending(s["d1_op"], router(store), ON, dry_run=True)
     assert run.dry_run and run.count(RouteOutcome.ROUTED) > 0
     assert raw_members(store, s["ids"]) == before
     assert open_routes(store, s["ids"]) == Counter()
@@ -170,7 +173,7 @@ def test_a_district_routes_only_its_own_units_members(
     store: SqlStore, city_setup: dict[str, Any]
 ) -> None:
     s = city_setup
-    run = store.route_pending(s["d1_op"], router(store), ON)
+    run = store.routing.route_pending(s["d1_op"], router(store), ON)
     d1_units = s["d1"].code
     assert all(m.unit_code.is_within(d1_units) for m in run.members)
     rows = raw_members(store, s["ids"])
@@ -181,7 +184,7 @@ def test_a_district_routes_only_its_own_units_members(
         communities = [s["d1"].communities[0].id] if code is None else []
         other = support.add_operator(store, role, code, communities)
         with pytest.raises(NotPermittedError):
-            store.route_pending(other, router(store), ON)
+            store.routing.route_pending(other, router(store), ON)
 
 
 def test_a_queued_community_is_resolved_for_everyone_who_wrote_it_so(
@@ -189,8 +192,8 @@ def test_a_queued_community_is_resolved_for_everyone_who_wrote_it_so(
 ) -> None:
     s = city_setup
     d1 = s["d1"]
-    store.route_pending(s["d1_op"], router(store), ON)
-    queued = store.queued_members(s["d1_op"])
+    store.routing.route_pending(s["d1_op"], router(store), ON)
+    queued = store.routing.queued_members(s["d1_op"])
     written = unknown_place(d1, "第1居委会")
     assert sorted(m.id for m in queued if m.community == written) == sorted(
         i for i, (_u, w) in zip(s["ids"], s["plan"], strict=True) if w == written
@@ -198,7 +201,7 @@ def test_a_queued_community_is_resolved_for_everyone_who_wrote_it_so(
     target = d1.communities[0]
     # a spelling with extra spaces is the same spelling
     spaced = CommunityRef(written.district, written.street, " 第1 居委会")
-    resolved = store.route_pending(
+    resolved = store.routing.route_pending(
         s["d1_op"],
         router(store, resolutions={spelling_key(written): target.id}),
         date(2014, 9, 9),
@@ -213,7 +216,7 @@ def test_a_queued_community_is_resolved_for_everyone_who_wrote_it_so(
             f"SELECT count(*) FROM routes WHERE member_id IN ({', '.join(map(str, ids))})"
         ).fetchone()[0]
     assert history == 4  # queued, then resolved: the history stays
-    assert not [m for m in store.queued_members(s["d1_op"]) if m.community == written]
+    assert not [m for m in store.routing.queued_members(s["d1_op"]) if m.community == written]
 
 
 def test_a_new_directory_entry_routes_the_queued_on_the_next_run(
@@ -221,15 +224,15 @@ def test_a_new_directory_entry_routes_the_queued_on_the_next_run(
 ) -> None:
     s = city_setup
     d2 = s["d2"]
-    store.route_pending(s["c_op"], router(store), ON)
-    added = store.add_community(
+    store.routing.route_pending(s["c_op"], router(store), ON)
+    added = store.routing.add_community(
         s["d2_op"],
         DirectoryEntry(d2.short_name, "第1街道", "新建社区", district_code=d2.code),
     )
-    run = store.route_pending(s["d2_op"], router(store), date(2014, 9, 12))
+    run = store.routing.route_pending(s["d2_op"], router(store), date(2014, 9, 12))
     moved = [m for m in run.members if m.route.community_id == added.id]
     assert len(moved) == 1 and moved[0].unit_code.is_within(s["committee"])
-    waiting = [m for m in store.queued_members(s["c_op"]) if m.district_code is None]
+    waiting = [m for m in store.routing.queued_members(s["c_op"]) if m.district_code is None]
     assert len(waiting) == 1  # the unknown 县区 still waits at the committee, visibly
 
 
@@ -244,7 +247,7 @@ def test_a_plugin_rule_overrides_the_directory(store: SqlStore, city_setup: dict
             else None
         )
 
-    run = store.route_pending(s["c_op"], router(store, rule=rule), ON)
+    run = store.routing.route_pending(s["c_op"], router(store, rule=rule), ON)
     assert {m.route.community_id for m in run.members} == {target.id}
     assert {v[2] for v in raw_members(store, [m.id for m in run.members]).values()} == {target.id}
 
@@ -254,7 +257,7 @@ def test_report_in_is_confirmed_only_by_the_community_routed_to(
 ) -> None:
     s = city_setup
     d1 = s["d1"]
-    store.route_pending(s["d1_op"], router(store), ON)
+    store.routing.route_pending(s["d1_op"], router(store), ON)
     rows = raw_members(store, s["ids"])
     first = [i for i, v in rows.items() if v[2] == d1.communities[0].id]
     second = [i for i, v in rows.items() if v[2] == d1.communities[1].id]
@@ -262,23 +265,25 @@ def test_report_in_is_confirmed_only_by_the_community_routed_to(
     registered = [i for i, v in rows.items() if v[0] == "registered"]
     here = support.add_operator(store, Role.COMMUNITY, None, [d1.communities[0].id])
     # another community's member: not visible here, so nothing at all is written
-    mixed = store.confirm_report_in(here, [*first, second[0]], date(2014, 9, 15))
+    mixed = store.routing.confirm_report_in(here, [*first, second[0]], date(2014, 9, 15))
     assert not mixed.ok and [r.member_id for r in mixed.refused] == [second[0]]
     assert {raw_members(store, first)[i][0] for i in first} == {"routed"}
     # the district of another community cannot confirm either
-    assert not store.confirm_report_in(s["d2_op"], first, date(2014, 9, 15)).ok
+    assert not store.routing.confirm_report_in(s["d2_op"], first, date(2014, 9, 15)).ok
     # not before the route
-    early = store.confirm_report_in(here, first, date(2014, 9, 1))
+    early = store.routing.confirm_report_in(here, first, date(2014, 9, 1))
     assert [r.code for r in early.refused] == ["report_in.before_routed"] * len(first)
-    done = store.confirm_report_in(here, first, date(2014, 9, 15))
+    done = store.routing.confirm_report_in(here, first, date(2014, 9, 15))
     assert done.ok and sorted(done.confirmed) == sorted(first)
     assert {raw_members(store, first)[i][0] for i in first} == {"reported_in"}
-    again = store.confirm_report_in(here, first, date(2014, 9, 16))
+    again = store.routing.confirm_report_in(here, first, date(2014, 9, 16))
     assert again.confirmed == () and sorted(again.already) == sorted(first)
     # the district confirms for a queued or unrouted member: refused with the reason
-    codes = {r.code for r in store.confirm_report_in(s["d1_op"], queued, ON).refused}
+    codes = {r.code for r in store.routing.confirm_report_in(s["d1_op"], queued, ON).refused}
     assert codes == {"report_in.queued"}
-    codes = {r.code for r in store.confirm_report_in(support.city(store), registered, ON).refused}
+    codes = {
+        r.code for r in store.routing.confirm_report_in(support.city(store), registered, ON).refused
+    }
     assert codes == {"report_in.not_routed"}
     entries = list(store.audit(here, AuditQuery(action="report_in.confirm")))
     assert entries[-1].after is not None and sorted(entries[-1].after["members"]) == sorted(first)
@@ -287,7 +292,7 @@ def test_report_in_is_confirmed_only_by_the_community_routed_to(
 def test_a_district_keeps_its_own_directory_audited(store: SqlStore) -> None:
     d1, d2 = make_district(store), make_district(store)
     op = support.add_operator(store, Role.DISTRICT, d1.code)
-    added = store.add_community(
+    added = store.routing.add_community(
         op,
         DirectoryEntry(
             d1.short_name, "第9街道", "第9社区", phone="0517-83601234", district_code=d1.code
@@ -295,14 +300,14 @@ def test_a_district_keeps_its_own_directory_audited(store: SqlStore) -> None:
     )
     assert added.district_code == d1.code
     with pytest.raises(NotPermittedError):
-        store.add_community(
+        store.routing.add_community(
             op, DirectoryEntry(d2.short_name, "第9街道", "第9社区", district_code=d2.code)
         )
     with pytest.raises(ConflictError):
-        store.add_community(
+        store.routing.add_community(
             op, DirectoryEntry(d1.short_name, "第9 街道", "第9社区", district_code=d1.code)
         )
-    edited = store.edit_community(
+    edited = store.routing.edit_community(
         op,
         added.id,
         DirectoryEntry(
@@ -311,7 +316,7 @@ def test_a_district_keeps_its_own_directory_audited(store: SqlStore) -> None:
     )
     assert edited.phone == "13905170000"
     with pytest.raises(NotPermittedError):
-        store.edit_community(op, d2.communities[0].id, d2.communities[0].entry)
+        store.routing.edit_community(op, d2.communities[0].id, d2.communities[0].entry)
     entries = list(store.audit(support.city(store), AuditQuery(subject=f"community:{added.id}")))
     assert [e.action for e in entries] == ["community.add", "community.edit"]
     assert entries[1].before == {"phone": "0517-83601234"}
@@ -325,26 +330,28 @@ def test_instructors_are_assigned_by_their_district_and_follow_routing(
     op1 = support.add_operator(store, Role.DISTRICT, d1.code)
     op2 = support.add_operator(store, Role.DISTRICT, d2.code)
     name = f"王{support.person()[0]}"[:10]
-    teacher = store.add_instructor(op1, "王芳", support.person()[1], d1.code)
+    teacher = store.routing.add_instructor(op1, "王芳", support.person()[1], d1.code)
     assert teacher.district_code == d1.code and teacher.community_ids == ()
     with pytest.raises(NotPermittedError):
-        store.add_instructor(op1, name, support.person()[1], d2.code)
+        store.routing.add_instructor(op1, name, support.person()[1], d2.code)
     with pytest.raises(NotPermittedError):  # another district's community
-        store.set_instructor_communities(op1, teacher.id, add=[d2.communities[0].id])
+        store.routing.set_instructor_communities(op1, teacher.id, add=[d2.communities[0].id])
     with pytest.raises(NotPermittedError):  # another district's instructor
-        store.set_instructor_communities(op2, teacher.id, add=[d2.communities[0].id])
+        store.routing.set_instructor_communities(op2, teacher.id, add=[d2.communities[0].id])
     both = [c.id for c in d1.communities]
-    teacher = store.set_instructor_communities(op1, teacher.id, add=both)
+    teacher = store.routing.set_instructor_communities(op1, teacher.id, add=both)
     assert teacher.community_ids == tuple(sorted(both))
-    assert teacher in store.instructors(d1.code) and teacher not in store.instructors(d2.code)
+    assert teacher in store.routing.instructors(
+        d1.code
+    ) and teacher not in store.routing.instructors(d2.code)
     ids = register(store, support.city(store), [registration(d1.units[0], d1.communities[0])])
-    store.route_pending(op1, router(store), ON)
+    store.routing.route_pending(op1, router(store), ON)
     with support.raw_sql(store) as conn:
         found = conn.execute(
             f"SELECT instructor_id FROM routes WHERE member_id = {ids[0]}"
         ).fetchone()[0]
     assert found == teacher.id
-    teacher = store.set_instructor_communities(op1, teacher.id, remove=[both[0]])
+    teacher = store.routing.set_instructor_communities(op1, teacher.id, remove=[both[0]])
     assert teacher.community_ids == (both[1],)
 
 
@@ -361,8 +368,8 @@ def test_routing_emits_the_contracted_events(store_url: str, store: SqlStore) ->
     d1 = make_district(store, communities=2)
     committee, units = make_committee(store, units=1)
     city = support.city(store)
-    teacher = store.add_instructor(city, "李明", support.person()[1], d1.code)
-    store.set_instructor_communities(city, teacher.id, add=[d1.communities[0].id])
+    teacher = store.routing.add_instructor(city, "李明", support.person()[1], d1.code)
+    store.routing.set_instructor_communities(city, teacher.id, add=[d1.communities[0].id])
     regs = [registration(units[0], d1.communities[0]) for _ in range(2)]
     regs.append(registration(units[0], unknown_place(d1, "第7居委会")))
     ids = register(store, city, regs)
@@ -372,7 +379,7 @@ def test_routing_emits_the_contracted_events(store_url: str, store: SqlStore) ->
         store_url, store, op.name, plugin_manager=make_plugin_manager([events])
     )
     try:
-        ws.route(on=ON)
+        ws.routing.route(on=ON)
     finally:
         ws.close()
     routed = [c for c in events.changes if c.action == "route.routed"]
@@ -396,6 +403,54 @@ def test_routing_emits_the_contracted_events(store_url: str, store: SqlStore) ->
     ]
 
 
+def test_every_routing_step_fires_on_changed(store_url: str, store: SqlStore) -> None:
+    """``partyreg_on_changed`` hears routing by hand, a resolved queue and report-in, not only
+    a routing run (the hook's documented promise)."""
+    d1 = make_district(store, communities=2)
+    city = support.city(store)
+    first, second = d1.communities[0], d1.communities[1]
+    regs = [
+        registration(d1.units[0], first),
+        registration(d1.units[0], unknown_place(d1, "新居委会")),
+    ]
+    by_hand, queued = register(store, city, regs)
+    op = support.add_operator(store, Role.DISTRICT, d1.code)  # other tests' members stay out
+    events = _Events()
+    ws = support.operator_workspace(
+        store_url, store, op.name, plugin_manager=make_plugin_manager([events])
+    )
+    try:
+        assert ws.routing.assign([Route(by_hand, d1.code, second.id)], on=ON) == 1
+        assigned = [c for c in events.changes if c.action == "route.assign"]
+        assert [(c.subject, c.after) for c in assigned] == [
+            (
+                f"member:{by_hand}",
+                {
+                    "member_id": by_hand,
+                    "district_code": str(d1.code),
+                    "community_id": second.id,
+                    "on": ON.isoformat(),
+                },
+            )
+        ]
+        ws.routing.route(on=ON)
+        assert [c.subject for c in events.changes if c.action == "route.queued"] == [
+            f"org:{d1.code}"
+        ]
+        ws.routing.resolve(unknown_place(d1, "新居委会"), str(first.id), on=ON)
+        resolved = [c for c in events.changes if c.action == "route.routed"]
+        assert [c.after["members"][0]["id"] for c in resolved if c.after] == [queued]
+        ws.routing.confirm_report_in([by_hand], on=date(2014, 9, 15))
+        confirmed = [c for c in events.changes if c.action == "report_in.confirm"]
+        assert [c.subject for c in confirmed] == [f"member:{by_hand}"]
+        # nothing committed, nothing heard
+        before = len(events.changes)
+        ws.routing.route(on=ON, dry_run=True)
+        assert len(events.changes) == before
+    finally:
+        ws.close()
+
+
 def test_two_runs_at_once_route_each_member_once(store_url: str, store: SqlStore) -> None:
     import threading
 
@@ -412,7 +467,7 @@ def test_two_runs_at_once_route_each_member_once(store_url: str, store: SqlStore
     def route_once() -> None:
         other = SqlStore(store_url)
         try:
-            run = other.route_pending(op, router(other), ON)
+            run = other.routing.route_pending(op, router(other), ON)
             routed.append(run.count(RouteOutcome.ROUTED))
         except BaseException as exc:  # a busy store is a clear retry, also acceptable
             errors.append(exc)

@@ -32,7 +32,7 @@ def test_members_are_counted_by_community_and_status(store: SqlStore) -> None:
     ids = register(store, city, [registration(d.units[i % 2], d.communities[0]) for i in range(7)])
     support.route(store, ids[:4], d, 0)
     support.route(store, ids[4:6], d, 1)  # ids[6] stays registered (its community known)
-    result = store.confirm_report_in(city, ids[:1], date(2024, 9, 6))
+    result = store.routing.confirm_report_in(city, ids[:1], date(2024, 9, 6))
     assert not result.refused
     store.leave_member(city, ids[5], date(2024, 9, 7), "调离本市", date(2024, 9, 8))
 
