@@ -15,6 +15,7 @@ import cattrs
 from partyreg_core.errors import ValidationError
 from partyreg_core.members.fields import member_json
 from partyreg_core.members.model import Member
+from partyreg_core.operators.model import Operator, operator_json
 from partyreg_core.orgcodes import OrgCode, parse_code
 
 T = TypeVar("T")
@@ -34,6 +35,7 @@ def register_hooks(conv: cattrs.Converter) -> None:
     conv.register_unstructure_hook(date, date.isoformat)
     # a member by 附表1's field table: the keys DESIGN.md §5 pins, in the form's order
     conv.register_unstructure_hook(Member, member_json)
+    conv.register_unstructure_hook(Operator, operator_json)
     conv.register_structure_hook(
         date, lambda value, _t: value if isinstance(value, date) else date.fromisoformat(value)
     )

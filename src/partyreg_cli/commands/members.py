@@ -23,13 +23,6 @@ from partyreg_core.text import shown
 from partyreg_core.workspace import Workspace
 
 
-def member_json(member: Member) -> dict[str, object]:
-    """A member as ``members list/show --json`` writes it: every field of 附表1 (normalised)
-    and where the registration stands — the converter's form, keys from the field table."""
-    data: dict[str, object] = unstructure(member)
-    return data
-
-
 def _query(
     ws: Workspace, unit: str | None, community: str | None, status: str | None
 ) -> MemberQuery:
@@ -89,7 +82,7 @@ def list_members(
     query = attrs.evolve(_query(ws, unit, community, status), include_left=include_left)
     found: Iterator[Member] = ws.members.iter(query)
     if as_json:
-        stream_json_list(member_json(m) for m in found)
+        stream_json_list(unstructure(m) for m in found)
         return
     emit_table(
         ["编号", "单位代码", "姓名", "性别", "认领岗位", "联系方式", "报到社区", "状态"],
@@ -119,7 +112,7 @@ def show(app: App, who: str, phone: str | None, as_json: bool) -> None:
     """显示一名党员的全部登记信息。"""
     member = _one(app.workspace, who, phone)
     if as_json:
-        emit_json(member_json(member))
+        emit_json(unstructure(member))
         return
     labels = {
         "id": "编号",
@@ -129,7 +122,7 @@ def show(app: App, who: str, phone: str | None, as_json: bool) -> None:
         "routed_on": "分流日期",
         "reported_on": "报到日期",
     }
-    data = member_json(member)
+    data = unstructure(member)
     data["posts"] = "、".join(member.posts)
     data["status"] = member.status.label
     for key, label in labels.items():
@@ -177,7 +170,7 @@ def add(app: App, /, on: date | None, as_json: bool, **fields: str | None) -> No
     member = ws.members.add(registration, on=day)
     _warn(warnings)
     if as_json:
-        emit_json(member_json(member))
+        emit_json(unstructure(member))
         return
     click.echo(f"已登记党员 {member.name}（编号 {member.id}）。")
 
@@ -199,7 +192,7 @@ def edit(
     )
     _warn(warnings)
     if as_json:
-        emit_json(member_json(updated))
+        emit_json(unstructure(updated))
         return
     click.echo(f"已修改党员 {updated.name}（编号 {updated.id}）。")
 
@@ -216,7 +209,7 @@ def remove(app: App, who: str, phone: str | None, reason: str, as_json: bool) ->
     member = _one(ws, who, phone)
     removed = ws.members.remove(member.id, reason)
     if as_json:
-        emit_json(member_json(removed))
+        emit_json(unstructure(removed))
         return
     click.echo(f"已删除党员 {removed.name}（编号 {removed.id}）。")
 

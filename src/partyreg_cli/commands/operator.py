@@ -8,6 +8,7 @@ import click
 
 from partyreg_cli.app import App
 from partyreg_cli.output import emit_json, emit_table
+from partyreg_core.converter import unstructure
 from partyreg_core.operators.model import Operator, Role
 
 ROLE_HELP = "角色：city（市级）、district（县区/市直党工委）、unit（单位）、community（社区）、instructor（社区工作指导员）。"
@@ -15,19 +16,6 @@ SCOPE_HELP = (
     "范围：district/unit 为单位代码（如 008.001）；community/instructor 为社区编号或 "
     "县区/街道/社区，可重复或用逗号分隔；city 不需要。"
 )
-
-
-def operator_json(operator: Operator) -> dict[str, object]:
-    """An operator as ``operator list --json`` writes it."""
-    return {
-        "name": operator.name,
-        "role": operator.role.value,
-        "scope_code": str(operator.scope.code) if operator.scope.code else None,
-        "communities": sorted(operator.scope.communities),
-        "disabled": operator.disabled,
-        "db_role": operator.db_role,
-        "created_by": operator.created_by,
-    }
 
 
 def _describe(operator: Operator) -> str:
@@ -55,7 +43,7 @@ def add(app: App, name: str, role: str, scope: tuple[str, ...], as_json: bool) -
     app.administration = True
     saved = app.workspace.operators.add(name, role, scope)
     if as_json:
-        emit_json(operator_json(saved))
+        emit_json(unstructure(saved))
         return
     click.echo(f"已添加操作员 {_describe(saved)}。")
     if saved.db_role:
@@ -89,7 +77,7 @@ def list_operators(app: App, as_json: bool) -> None:
     """列出全部操作员。"""
     found = app.workspace.operators.list()
     if as_json:
-        emit_json([operator_json(o) for o in found])
+        emit_json([unstructure(o) for o in found])
         return
     emit_table(
         ["操作员", "角色", "范围", "状态"],
@@ -111,7 +99,7 @@ def _switch(app: App, name: str, as_json: bool, *, enable: bool) -> None:
     app.administration = True
     saved = app.workspace.operators.disable(name, enable=enable)
     if as_json:
-        emit_json(operator_json(saved))
+        emit_json(unstructure(saved))
         return
     click.echo(f"已{'恢复' if enable else '停用'}操作员 {saved.name}。")
 
@@ -145,6 +133,6 @@ def set_scope(app: App, name: str, role: str, scope: tuple[str, ...], as_json: b
     app.administration = True
     saved = app.workspace.operators.set_scope(name, role, scope)
     if as_json:
-        emit_json(operator_json(saved))
+        emit_json(unstructure(saved))
         return
     click.echo(f"已修改操作员 {_describe(saved)}。")

@@ -13,8 +13,9 @@ import click
 
 from partyreg_cli.app import App
 from partyreg_cli.commands.dates import DAY, up_to
-from partyreg_cli.commands.members import _one, member_json
+from partyreg_cli.commands.members import _one
 from partyreg_cli.output import emit_json, emit_table
+from partyreg_core.converter import unstructure
 from partyreg_core.members.model import Member, MemberStatus
 from partyreg_core.orgchanges import (
     AppliedChange,
@@ -248,7 +249,7 @@ def history(app: App, code: str | None, as_json: bool) -> None:
 
 def _done(member: Member, text: str, as_json: bool) -> None:
     if as_json:
-        emit_json(member_json(member))
+        emit_json(unstructure(member))
         return
     click.echo(text)
 

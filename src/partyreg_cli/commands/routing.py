@@ -13,10 +13,10 @@ import click
 from partyreg_cli.app import App
 from partyreg_cli.bulk import ask_first, bulk_options, list_preview, undo_hint
 from partyreg_cli.commands.dates import DAY, up_to
-from partyreg_cli.commands.members import member_json
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_cli.streaming import stream_json_list
 from partyreg_core.communities import Community
+from partyreg_core.converter import unstructure
 from partyreg_core.errors import ValidationError
 from partyreg_core.instructors import Instructor
 from partyreg_core.members.model import MemberQuery, MemberStatus
@@ -642,7 +642,7 @@ def report_in_list(app: App, community: str | None, status: str | None, as_json:
         community=community, status=MemberStatus(status) if status else None
     )
     if as_json:
-        stream_json_list(member_json(m) for m in found)
+        stream_json_list(unstructure(m) for m in found)
         return
     labels = {c.id: c.label for c in ws.communities()}
     emit_table(

@@ -204,6 +204,20 @@ class Operator:
         return self.scope.role
 
 
+def operator_json(operator: Operator) -> dict[str, object]:
+    """An operator account as JSON (``operator list --json``): name, role, the scope's code or
+    communities, disabled, the database role and who created it."""
+    return {
+        "name": operator.name,
+        "role": operator.role.value,
+        "scope_code": str(operator.scope.code) if operator.scope.code else None,
+        "communities": sorted(operator.scope.communities),
+        "disabled": operator.disabled,
+        "db_role": operator.db_role,
+        "created_by": operator.created_by,
+    }
+
+
 @attrs.frozen
 class Actor:
     """Who is acting: the operator account in effect and the OS user behind it.
