@@ -23,17 +23,22 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
 
 from partyreg_core.communities import Community, community_key
 from partyreg_core.directory import DirectoryIndex, place_key
 from partyreg_core.errors import ValidationError
+from partyreg_core.members.model import MemberStatus
 from partyreg_core.normalize import normalize_rank
+from partyreg_core.operators import Scope
 from partyreg_core.orgcodes import OrgCode, OrgTree
 from partyreg_core.records import CommunityRef, ReportType
 from partyreg_core.routing.model import (
     PlannedRoute,
     QueuedMember,
     QueueGroup,
+    ReportInFacts,
+    ReportInRefusal,
     RoutingCase,
     RoutingDecision,
 )
@@ -250,3 +255,55 @@ def may_report_at(report_type: ReportType, rank: str) -> bool:
     except ValidationError:
         return False
     return found is not None and found.at_least_county
+
+
+def member_not_found(member_id: int) -> ReportInRefusal:
+    """A member to confirm who does not exist or is outside the scope."""
+    return ReportInRefusal(
+        member_id, "member.not_found", f"没有编号为 {member_id} 的党员（或不在你的范围内）。"
+    )
+
+
+def check_report_in(member: ReportInFacts, scope: Scope, on: date) -> ReportInRefusal | None:
+    """Why ``member``'s report-in on ``on`` cannot be confirmed by ``scope`` (``None``: it can,
+    or it is confirmed already): the member must be routed to a resolved community within the
+    scope, a contact point needs a leader of 县处级 and above, and a report-in is not dated
+    before the routing."""
+    mid, name = member.member_id, member.name
+    if member.status is MemberStatus.REGISTERED:
+        return ReportInRefusal(
+            mid,
+            "report_in.not_routed",
+            f"{name} 还没有分流：请先由县区或市直党工委运行 partyreg route。",
+        )
+    if member.community_id is None:
+        written = member.community
+        return ReportInRefusal(
+            mid,
+            "report_in.queued",
+            f"{name} 填写的社区“{written.district}/{written.street}/"
+            f"{written.community}”尚待认定：请县区先用 partyreg route resolve 认定。",
+        )
+    if not scope.covers_community(member.community_id, member.district_code):
+        return ReportInRefusal(
+            mid,
+            "scope.denied",
+            f"{name} 分流到的是社区 {member.community_id}：只能由该社区确认报到。",
+        )
+    if not may_report_at(member.report_type, member.rank):
+        return ReportInRefusal(
+            mid,
+            "report_in.contact_point",
+            f"{name} 的报到类型是“联系点”，但职级“{member.rank or '未填写'}”不是县处级以上："
+            "请单位改正报到类型或职级后再确认。",
+        )
+    if member.status is MemberStatus.REPORTED_IN:
+        return None
+    if member.routed_on is not None and on < member.routed_on:
+        return ReportInRefusal(
+            mid,
+            "report_in.before_routed",
+            f"{name} 于 {member.routed_on.isoformat()} 分流，报到日期 {on.isoformat()} "
+            "不能早于分流日期：请核对 --on。",
+        )
+    return None

@@ -30,6 +30,7 @@ from partyreg_core.records import CommunityRef, DirectoryEntry, ReportType
 from partyreg_core.routing.model import (
     PlannedRoute,
     QueuedMember,
+    ReportInFacts,
     ReportInRefusal,
     ReportInResult,
     RoutedMember,
@@ -37,7 +38,7 @@ from partyreg_core.routing.model import (
     RoutingCase,
     RoutingRun,
 )
-from partyreg_core.routing.rules import Router, may_report_at, spelling_key
+from partyreg_core.routing.rules import Router, check_report_in, member_not_found, spelling_key
 from partyreg_plugins.sqlstore.bulk import fetch_rows, in_values
 from partyreg_plugins.sqlstore.db import Repository
 from partyreg_plugins.sqlstore.journal import RowJournal
@@ -118,6 +119,20 @@ def pending_change(conn: sa.Connection, member_id: int) -> int | None:
             change_requests.c.status == ChangeStatus.PENDING.value,
         )
     ).scalar()
+
+
+def _report_in_facts(row: Any) -> ReportInFacts:
+    return ReportInFacts(
+        member_id=row.id,
+        name=row.name,
+        status=MemberStatus(row.status),
+        community_id=row.community_id,
+        community=CommunityRef(row.community_district, row.community_street, row.community_name),
+        district_code=parse_code(row.district_code) if row.district_code else None,
+        report_type=ReportType(row.report_type),
+        rank=row.rank,
+        routed_on=row.routed_on,
+    )
 
 
 class SqlRouting(Repository):
@@ -658,66 +673,15 @@ class SqlRouting(Repository):
             for mid in wanted:
                 row = found.get(mid)
                 if row is None:
-                    refused.append(
-                        ReportInRefusal(
-                            mid,
-                            "member.not_found",
-                            f"没有编号为 {mid} 的党员（或不在你的范围内）。",
-                        )
-                    )
+                    refused.append(member_not_found(mid))
                     continue
-                status = MemberStatus(row.status)
-                if status is MemberStatus.REGISTERED:
-                    refused.append(
-                        ReportInRefusal(
-                            mid,
-                            "report_in.not_routed",
-                            f"{row.name} 还没有分流：请先由县区或市直党工委运行 partyreg route。",
-                        )
-                    )
+                facts = _report_in_facts(row)
+                refusal = check_report_in(facts, scope, on)
+                if refusal is not None:
+                    refused.append(refusal)
                     continue
-                if row.community_id is None:
-                    refused.append(
-                        ReportInRefusal(
-                            mid,
-                            "report_in.queued",
-                            f"{row.name} 填写的社区“{row.community_district}/{row.community_street}/"
-                            f"{row.community_name}”尚待认定：请县区先用 partyreg route resolve 认定。",
-                        )
-                    )
-                    continue
-                district = parse_code(row.district_code) if row.district_code else None
-                if not scope.covers_community(row.community_id, district):
-                    refused.append(
-                        ReportInRefusal(
-                            mid,
-                            "scope.denied",
-                            f"{row.name} 分流到的是社区 {row.community_id}：只能由该社区确认报到。",
-                        )
-                    )
-                    continue
-                if not may_report_at(ReportType(row.report_type), row.rank):
-                    refused.append(
-                        ReportInRefusal(
-                            mid,
-                            "report_in.contact_point",
-                            f"{row.name} 的报到类型是“联系点”，但职级“{row.rank or '未填写'}”不是县处级以上："
-                            "请单位改正报到类型或职级后再确认。",
-                        )
-                    )
-                    continue
-                if status is MemberStatus.REPORTED_IN:
+                if facts.status is MemberStatus.REPORTED_IN:
                     already.append(mid)
-                    continue
-                if row.routed_on is not None and on < row.routed_on:
-                    refused.append(
-                        ReportInRefusal(
-                            mid,
-                            "report_in.before_routed",
-                            f"{row.name} 于 {row.routed_on.isoformat()} 分流，报到日期 {on.isoformat()} "
-                            "不能早于分流日期：请核对 --on。",
-                        )
-                    )
                     continue
                 confirmed.append(mid)
                 by_community[row.community_id].append(mid)
