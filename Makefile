@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO_DIR ?= demo-out
 
-.PHONY: demo demo-pg test lint typecheck pytest bench clean install forms-png web-png
+.PHONY: demo demo-pg test lint typecheck pytest bench bench-full clean install forms-png web-png
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 bench: $(STAMP)
+	$(BIN)/python -m bench --quick
+
+# every benchmark at its full size (longer than 15 minutes)
+bench-full: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:

@@ -39,7 +39,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 
-from bench.results import write_section  # noqa: E402
+from bench.results import Figure, quick, write_section  # noqa: E402
+from bench.results import report as report_figures  # noqa: E402
 from bench.storage_bench import (  # noqa: E402
     YEAR,
     City,
@@ -55,7 +56,7 @@ from bench.storage_bench import (  # noqa: E402
 )
 from partyreg_core.batches import BatchKind  # noqa: E402
 from partyreg_core.feedback import SummaryBy  # noqa: E402
-from partyreg_core.operators import Actor  # noqa: E402
+from partyreg_core.operators.model import Actor  # noqa: E402
 from partyreg_plugins.sqlstore.store import SqlStore  # noqa: E402
 
 RUNS = 5
@@ -133,13 +134,19 @@ def run_backend(name: str, urls: tuple[str, str], city: City) -> dict[str, Any]:
             api_times.append(took)
             took, bare = _timed(lambda b=by: _bare_summary(store, actor, b))
             bare_times.append(took)
-        active = [r for r in rows if r.activities]
-        assert len(active) == len(bare), (len(active), len(bare))
-        assert sum(r.activities for r in active) == sum(int(b[2]) for b in bare)
-        assert (
-            abs(sum(r.hours for r in active) - sum(float(b[1]) for b in bare))
-            < 1e-3 * len(bare) + 1
-        )
+        # each key equal to the bare GROUP BY of the raw activities: hours, count, ratings and
+        # (but by member) the members served
+        active = {r.key: r for r in rows if r.activities}
+        want = {("" if b[0] is None else str(b[0])): b for b in bare}
+        assert active.keys() == want.keys(), f"summary by {by.value}: other keys than the rows"
+        for key, b in want.items():
+            r = active[key]
+            same = (r.activities, r.excellent, r.good, r.fair) == tuple(int(v) for v in b[2:6])
+            same = same and abs(r.hours - float(b[1])) <= 0.006
+            if by is not SummaryBy.MEMBER:
+                served = (r.members or 0) - (r.idle or 0)
+                same = same and served == int(b[6])
+            assert same, f"summary by {by.value} differs from the raw rows at {key}: {r} {b}"
         out[by.value] = (len(rows), statistics.median(api_times), statistics.median(bare_times))
     store.close()
     return out
@@ -199,8 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--members", type=int, default=100_000)
-    parser.add_argument("--activities", type=int, default=2_000_000)
+    parser.add_argument("--members", type=int, default=20_000 if quick() else 100_000)
+    parser.add_argument("--activities", type=int, default=300_000 if quick() else 2_000_000)
     parser.add_argument(
         "--backends", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"]
     )
@@ -224,6 +231,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(text)
     if not args.no_write:
         write_section("feedback", "Feedback summary (issue #6)", text)
+    report_figures(
+        "feedback",
+        [
+            Figure(f"{result['backend']}: feedback summary by {key}, {args.activities:,} activities",
+                   result[key][1], "bare GROUP BY of the activities", result[key][2], 1.2)
+            for result in results
+            for key in ("district", "community", "unit", "member")
+        ],
+    )  # fmt: skip
     return 0
 
 

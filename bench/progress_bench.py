@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench.results import write_section  # noqa: E402
+from bench.results import Figure, quick, write_section  # noqa: E402
+from bench.results import report as report_figures  # noqa: E402
 from bench.storage_bench import OS_USER, City, _prepare  # noqa: E402
 from partyreg_core.batches import Batch, BatchKind, new_batch_id  # noqa: E402
 from partyreg_core.workspace import Workspace  # noqa: E402
@@ -93,7 +94,7 @@ def _load(url: str, members: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--members", type=int, default=100_000)
+    parser.add_argument("--members", type=int, default=20_000 if quick() else 100_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'progress.db'}"
@@ -118,9 +119,18 @@ def main() -> int:
         )
         with engine.connect() as conn:
             timings["bare"] = _median(lambda: conn.execute(bare_sql).all())
+            bare_rows = conn.execute(bare_sql).all()
         engine.dispose()
         ws.close()
     total = report.total
+    # each unit's registered members equal to the bare GROUP BY of the members table, and the
+    # totals to the raw rows' (routed and reported in as of the day: every set-up row is older)
+    by_unit = {r.key: r.registered for r in report.rows if r.registered}
+    assert by_unit == {str(code): int(n) for code, n, _r, _i in bare_rows}, "progress by unit"
+    assert total.registered == sum(int(n) for _c, n, _r, _i in bare_rows) == args.members
+    checked = total.routed == sum(int(r) for _c, _n, r, _i in bare_rows) and (
+        total.reported_in == sum(int(i) for _c, _n, _r, i in bare_rows)
+    )
     body = "\n".join(
         [
             f"{args.members:,} members in 1,000 units and 500 communities, SQLite, as of "
@@ -150,6 +160,14 @@ def main() -> int:
     )
     print(body)
     write_section("progress", "Progress (campaign calendar)", body)
+    report_figures(
+        "progress",
+        [
+            Figure(f"`progress --by {by}`, {args.members:,} members", timings[by],
+                   "bare GROUP BY unit of the members", timings["bare"], 1.2, checked=checked)
+            for by in ("district", "unit", "community")
+        ],
+    )  # fmt: skip
     return 0
 
 

@@ -34,7 +34,7 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT)]
 from bench.results import write_section  # noqa: E402
 from partyreg_core import builtin  # noqa: E402
 from partyreg_core.batches import Batch, BatchKind, new_batch_id  # noqa: E402
-from partyreg_core.operators import Actor  # noqa: E402
+from partyreg_core.operators.model import Actor  # noqa: E402
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgUnit  # noqa: E402
 from partyreg_core.records import CommunityRef, DirectoryEntry, Gender, Registration  # noqa: E402
 from partyreg_core.routing.model import RouteOutcome  # noqa: E402

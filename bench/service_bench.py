@@ -45,7 +45,7 @@ from partyreg_core.assignment import (  # noqa: E402
 )
 from partyreg_core.batches import Batch, BatchKind, new_batch_id  # noqa: E402
 from partyreg_core.grouping import GroupMember, SizeBounds, plan_groups  # noqa: E402
-from partyreg_core.operators import Actor  # noqa: E402
+from partyreg_core.operators.model import Actor  # noqa: E402
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgUnit  # noqa: E402
 from partyreg_core.records import (  # noqa: E402
     Activity,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from partyreg_core.identity import IdentityProvider, OsIdentity
+from partyreg_core.operators.identity import IdentityProvider, OsIdentity
 from partyreg_core.plugins import PluginManager, make_plugin_manager
 
 if TYPE_CHECKING:  # the facade imports the whole core: only a command that opens it pays

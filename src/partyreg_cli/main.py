@@ -272,7 +272,7 @@ def _record(app: App, error: NotPermittedError, argv: Sequence[str]) -> None:
     if "workspace" not in app.__dict__:
         return
     try:
-        app.workspace.record_refusal(error, _command_words(argv))
+        app.workspace.operators.record_refusal(error, _command_words(argv))
     except Exception:  # the refusal itself is what the operator must see
         return
 

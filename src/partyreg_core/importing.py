@@ -36,7 +36,7 @@ from partyreg_core.forms import (
     find_header,
 )
 from partyreg_core.members.model import MemberQuery
-from partyreg_core.operators import Actor, Role
+from partyreg_core.operators.model import Actor, Role
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgTree, OrgUnit, check_table, parse_code
 from partyreg_core.ports import RawRow, ReadLimits, Store, TableFormat
 from partyreg_core.posts import PostCatalog
@@ -402,19 +402,34 @@ class _Tally:
         self.rejected.add(number)
 
 
-def _counted(
-    rows: Iterator[DataRow], progress: Progress | None, last_row: int | None
-) -> Iterator[DataRow]:
-    if progress is None:
-        yield from rows
-        return
-    count, at = 0, 0
-    for count, row in enumerate(rows, start=1):
-        at = row.number
-        if count % PROGRESS_EVERY == 0:
-            progress(ImportProgress(count, at, last_row))
-        yield row
-    progress(ImportProgress(count, last_row or at, last_row))
+class _Counted:
+    """The rows of an import, reporting progress every :data:`PROGRESS_EVERY` rows as they are
+    read. The whole sheet (fraction 1) is reported only by :meth:`finish`, once the rows are
+    also written (or judged, in a dry run): while the last chunk is still being written and
+    committed, the bar stops one row short of the end."""
+
+    def __init__(
+        self, rows: Iterator[DataRow], progress: Progress | None, last_row: int | None
+    ) -> None:
+        self._rows, self._progress, self._last = rows, progress, last_row
+        self.count, self.at = 0, 0
+
+    def __iter__(self) -> Iterator[DataRow]:
+        progress, last = self._progress, self._last
+        if progress is None:
+            yield from self._rows
+            return
+        for count, row in enumerate(self._rows, start=1):
+            self.count, self.at = count, row.number
+            if count % PROGRESS_EVERY == 0:
+                at = min(row.number, last - 1) if last else row.number
+                progress(ImportProgress(count, at, last))
+            yield row
+
+    def finish(self) -> None:
+        """Report the whole sheet done."""
+        if self._progress is not None:
+            self._progress(ImportProgress(self.count, self._last or self.at, self._last))
 
 
 @attrs.frozen
@@ -461,9 +476,10 @@ def import_file(
             attrs.evolve(w, row=w.row + _SHEET_STRIDE * index) for w in extra.header.warnings
         )
     last_row = table.last_row() if progress is not None and table.last_row is not None else None
-    rows = _counted(_all_rows(tables), progress, last_row)
+    counted = _Counted(_all_rows(tables), progress, last_row)
     with no_gc():
-        outcome = _WRITERS[header.kind](request, ctx, rows, tally)
+        outcome = _WRITERS[header.kind](request, ctx, iter(counted), tally)
+    counted.finish()
     if table.more:
         tally.errors = [_on_sheet(i, tables) for i in tally.errors]
         tally.warnings = [_on_sheet(i, tables) for i in tally.warnings]

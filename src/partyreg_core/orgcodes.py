@@ -40,7 +40,7 @@ class OrgKind(StrEnum):
         return self in (OrgKind.DISTRICT, OrgKind.ZONE)
 
 
-@attrs.frozen(order=False)
+@attrs.frozen(order=False, cache_hash=True)  # a dict key of every imported row: hashed once
 class OrgCode:
     """A parsed org code; compare and sort by segment (``008.2`` never exists, so string order
     and segment order agree, but segment tuples are what is compared)."""

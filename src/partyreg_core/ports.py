@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
+from partyreg_core.members.port import MemberRepository
+from partyreg_core.operators.port import OperatorRepository
+
 if TYPE_CHECKING:
     from partyreg_core.audit import AuditEntry, AuditQuery
     from partyreg_core.batches import ActivityWrite, Batch, RegistrationWrite, UndoReport
@@ -30,17 +33,10 @@ if TYPE_CHECKING:
     )
     from partyreg_core.hours import ActivityTotal, RollupKey
     from partyreg_core.ledger import MemberService
-    from partyreg_core.members.model import (
-        Member,
-        MemberCount,
-        MemberPage,
-        MemberQuery,
-        MemberStatus,
-        Route,
-    )
+    from partyreg_core.members.model import Route
     from partyreg_core.notify.port import NotifyRepository
     from partyreg_core.nudges.port import NudgeRepository
-    from partyreg_core.operators import Actor, Operator
+    from partyreg_core.operators.model import Actor
     from partyreg_core.orgchanges import OrgChange, OrgChangeRecord, OrgPlan
     from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit
     from partyreg_core.points.port import PointsRepository
@@ -139,8 +135,12 @@ class Login:
 
 
 @runtime_checkable
-class Store(Protocol):
+class Store(MemberRepository, OperatorRepository, Protocol):
     """A campaign store, chosen by the ``--db`` URL.
+
+    The feature ports it is made of: :class:`~partyreg_core.members.port.MemberRepository`
+    and :class:`~partyreg_core.operators.port.OperatorRepository` (the member and operator
+    methods), and the repositories it holds as attributes (``wishes``, …).
 
     Every method that reads or writes campaign data takes the acting :class:`Actor` and works
     within its scope: rows outside it are neither returned nor changed, and a row named by id
@@ -191,22 +191,6 @@ class Store(Protocol):
     def check(self) -> StoreCheck:
         """Permissions and login as ``partyreg doctor`` reports them."""
 
-    def login(self) -> Login:
-        """Who this store's connections log in as."""
-
-    # -- operators --------------------------------------------------------------------------
-
-    def find_operator(self, name: str) -> Operator | None:
-        """The operator account ``name`` (enabled or not), or ``None``. Not scoped: deciding
-        who is acting comes before any scoped call."""
-
-    def operators(self, actor: Actor) -> list[Operator]:
-        """Every operator account, by name (city operators only)."""
-
-    def save_operator(self, actor: Actor, operator: Operator) -> Operator:
-        """Add ``operator`` or change an existing one's scope or disabled flag (by name; city
-        operators only). Returns it as stored (with its id and database role)."""
-
     # -- org tree and directory -------------------------------------------------------------
 
     def load_org_tree(self) -> OrgTree:
@@ -256,35 +240,6 @@ class Store(Protocol):
         chunks, inside the one transaction, so the records are never all held). Once it is exhausted,
         ``commit_if`` (if given) decides: ``False`` rolls the batch back and the result is that
         of a dry run; ``batch_rows`` (if given) is the batch's final row count."""
-
-    def list_members(self, actor: Actor, query: MemberQuery) -> MemberPage:
-        """A page of the members matching ``query`` within the actor's scope."""
-
-    def iter_members(self, actor: Actor, query: MemberQuery) -> Iterator[Member]:
-        """Every member matching ``query`` within the scope, streamed (for complete output)."""
-
-    def count_members(self, actor: Actor, query: MemberQuery, depth: int) -> list[MemberCount]:
-        """How many members matching ``query`` within the scope have each status, by unit
-        code cut to ``depth`` segments (2: by aggregator, 3: by the units under them), in
-        code order; ``offset``/``limit`` of the query are ignored. One query, not one per
-        unit: the dashboard's progress bars over 100,000 members."""
-
-    def count_members_by_community(
-        self, actor: Actor, query: MemberQuery
-    ) -> list[tuple[int, MemberStatus, int]]:
-        """How many members matching ``query`` within the scope have each status, by the
-        community they were routed to (``(community id, status, count)`` in id order; members
-        without a community are left out; ``offset``/``limit`` ignored). One grouped query:
-        the 报到 screen's counts over 100,000 members."""
-
-    def get_member(self, actor: Actor, member_id: int) -> Member:
-        """One member; :class:`NotFoundError` if there is none within the scope."""
-
-    def update_member(self, actor: Actor, member_id: int, registration: Registration) -> Member:
-        """Change a member's fields of 附表1 (audited with before and after)."""
-
-    def remove_member(self, actor: Actor, member_id: int, reason: str) -> Member:
-        """Remove a member nothing has been built on yet (no route, activity or sheet)."""
 
     def route_members(self, actor: Actor, routes: Sequence[Route], on: date) -> int:
         """Route members to a district (and community), marking them routed on ``on``."""
@@ -338,12 +293,6 @@ class Store(Protocol):
         after: Mapping[str, Any] | None = None,
     ) -> AuditEntry:
         """Record a change made outside the store's own write methods (one transaction)."""
-
-    def record_refusal(
-        self, *, os_user: str, action: str, subject: str, details: Mapping[str, Any]
-    ) -> None:
-        """Record that ``os_user`` was refused (an unknown or disabled account, a forbidden
-        ``--as``) in the audit log, where the store's permissions let that user append to it."""
 
     def audit(self, actor: Actor, query: AuditQuery) -> Iterator[AuditEntry]:
         """Audit entries within the scope (city: all; others: their own and those about their
@@ -513,13 +462,6 @@ class Store(Protocol):
         merge target."""
         ...
 
-    def count_members_on(
-        self, actor: Actor, day: date, depth: int, under: OrgCode | None = None
-    ) -> list[MemberCount]:
-        """Members as they stood on ``day`` (registered, not yet left), by status that day and
-        by the unit code they had that day cut to ``depth`` segments, within the scope."""
-        ...
-
     def unit_members_on(self, actor: Actor, under: OrgCode, day: date) -> dict[int, str]:
         """Members within ``under`` under the codes of ``day`` (not gone before the day's year
         began): member id → the unit code they had that day, in scope."""
@@ -527,24 +469,6 @@ class Store(Protocol):
 
     def org_changed_after(self, day: date) -> bool:
         """Whether an org change took effect after ``day``."""
-        ...
-
-    def transfer_member(
-        self, actor: Actor, member_id: int, to: OrgCode, on: date, reason: str, today: date
-    ) -> Member:
-        """Move a member to unit ``to`` from ``on`` (the old unit's scope decides; audited)."""
-        ...
-
-    def retire_member(
-        self, actor: Actor, member_id: int, on: date, reason: str, stay: bool, today: date
-    ) -> Member:
-        """Record a retirement; without ``stay`` the member also leaves that day (audited)."""
-        ...
-
-    def leave_member(
-        self, actor: Actor, member_id: int, on: date, reason: str, today: date
-    ) -> Member:
-        """Record that a member left on ``on`` (audited)."""
         ...
 
     # -- feedback --

@@ -69,7 +69,7 @@ class Rating(StrEnum):
     FAIR = "一般"
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)  # a dict key of every imported row: hashed once
 class CommunityRef:
     """A community as an input names it: 县区, 街道（乡镇）and 社区 together (names repeat
     across districts, so all three identify it)."""

@@ -13,7 +13,6 @@ import io
 import logging
 import os
 import secrets
-import shlex
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from functools import cached_property
@@ -47,10 +46,8 @@ from partyreg_core.calendar import CampaignCalendar, Deadline
 from partyreg_core.communities import Community, community_key
 from partyreg_core.documents import IssuedDocument
 from partyreg_core.errors import (
-    ConflictError,
     NotFoundError,
     NotPermittedError,
-    PartyregError,
     PluginError,
     ValidationError,
 )
@@ -88,7 +85,6 @@ from partyreg_core.grouping import (
     plan_groups,
 )
 from partyreg_core.hours import ActivityTotal, RollupKey
-from partyreg_core.identity import FixedIdentity, Identity, IdentityProvider, OsIdentity
 from partyreg_core.importing import (
     ErrorWriter,
     ImportContext,
@@ -108,7 +104,9 @@ from partyreg_core.members.model import (
 from partyreg_core.members.service import MemberService
 from partyreg_core.notify.service import NotifyService
 from partyreg_core.nudges.service import NudgeService
-from partyreg_core.operators import Actor, Operator, Role, Scope, parse_role
+from partyreg_core.operators.identity import FixedIdentity, Identity, IdentityProvider, OsIdentity
+from partyreg_core.operators.model import Actor, Role, Scope
+from partyreg_core.operators.service import OperatorService
 from partyreg_core.orgchanges import OrgChange, OrgChangeRecord, OrgPlan, parse_change_rows
 from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit, TableProblem, check_table, parse_code
 from partyreg_core.outputs import check_target, private_output
@@ -129,8 +127,6 @@ from partyreg_core.ports import (
     Exporter,
     ImportOutcome,
     InitReport,
-    Login,
-    LoginKind,
     Store,
     StoreCheck,
 )
@@ -190,7 +186,7 @@ class Workspace:
     :param db_url: the store URL (``sqlite:///path`` or ``postgresql://…``).
     :param operator: the account to act as (``--as``; ``None``: the OS user's own account).
     :param plugin_manager: a prepared manager (tests pass one with extra plugins).
-    :param identity: who is at the keyboard (default :class:`~partyreg_core.identity.OsIdentity`,
+    :param identity: who is at the keyboard (default :class:`~partyreg_core.operators.identity.OsIdentity`,
         the process's user id); an embedding system passes its own authenticated user.
     :param os_user: shorthand for ``identity=FixedIdentity(os_user)`` (embedders, tests).
     :param clock: the current time (default: the system clock, UTC).
@@ -304,172 +300,36 @@ class Workspace:
     # -- who is acting ----------------------------------------------------------------------
 
     @cached_property
+    def operators(self) -> OperatorService:
+        """Operators (:mod:`partyreg_core.operators.model`): who is acting, and the accounts."""
+        return OperatorService(
+            repository=self.store,
+            identity=lambda: self.identity,
+            as_name=lambda: self.operator,
+            administration=lambda: self.administration,
+            admin_login_ok=lambda: self.admin_login_ok,
+            actor=lambda: self.actor,
+            unit=self.code,
+            community=self.community,
+            changed=self._changed_event,
+        )
+
+    @cached_property
     def actor(self) -> Actor:
-        """The acting operator: the account of the person at the keyboard (:attr:`identity`),
-        or with ``--as`` (city operators only) the account named. A refusal is recorded in the
-        audit log where the store can take it."""
-        store = self.store
-        me = self.os_user
-        login = self.check_login()
-        if login.kind is LoginKind.OPERATOR and not self.administration:
-            return self._logged_in_actor(login)
-        own = store.find_operator(me)
-        if self.operator is None or self.operator == me:
-            if own is None:
-                raise self._refused(
-                    NotPermittedError(
-                        "operator.unknown",
-                        f"系统用户 {me} 不是 partyreg 操作员：请市级操作员运行 "
-                        f"partyreg operator add {shlex.quote(me)} --role … --scope … 添加。",
-                    )
-                )
-            self._check_enabled(own)
-            return Actor(own, me)
-        if own is None or own.disabled or own.role is not Role.CITY:
-            raise self._refused(
-                NotPermittedError(
-                    "operator.as_denied",
-                    f"只有市级操作员可以用 --as 以其他操作员身份操作：系统用户 {me} 不是市级操作员。",
-                ),
-                as_name=self.operator,
-            )
-        other = store.find_operator(self.operator)
-        if other is None:
-            raise NotFoundError(
-                "operator.unknown",
-                f"没有操作员 {self.operator}：用 partyreg operator list 查看已有的操作员。",
-            )
-        self._check_enabled(other)
-        return Actor(other, me, real=own)
-
-    def check_login(self) -> Login:
-        """The store's login, refused where it does not fit the work (PostgreSQL).
-
-        Daily work needs an operator's own role (whose policies then apply in the database,
-        whatever the client); a superuser or BYPASSRLS login would see past every policy and
-        an admin login could act as anyone, so both are refused. Set-up work
-        (:attr:`administration`) needs the admin login, since it creates and alters roles."""
-        login = self.store.login()
-        if login.kind is LoginKind.FILE:
-            return login
-        name = login.name
-        if self.administration:
-            if login.kind in (LoginKind.ADMIN, LoginKind.SUPERUSER):
-                return login
-            raise NotPermittedError(
-                "store.login_not_admin",
-                f"PostgreSQL 登录用户 {name} 不能创建或修改数据库角色：partyreg init 和 operator "
-                "add|disable|enable|scope 须用有 CREATEROLE 权限的管理员用户登录"
-                "（--db postgresql://管理员@…，见 docs/storage.md）。",
-            )
-        if login.kind is LoginKind.OPERATOR:
-            return login
-        if login.kind is LoginKind.ADMIN and self.admin_login_ok:
-            return login
-        if login.kind is LoginKind.SUPERUSER:
-            message = (
-                f"PostgreSQL 登录用户 {name} 是超级用户或可绕过行级安全（BYPASSRLS），"
-                "不能用于日常操作：请以操作员自己的数据库用户登录（见 docs/storage.md）。"
-            )
-        elif login.kind is LoginKind.ADMIN:
-            message = (
-                f"PostgreSQL 登录用户 {name} 是管理员用户，只能用于 partyreg init 和 operator "
-                "add|disable|enable|scope：日常操作请以操作员自己的数据库用户登录。"
-            )
-        else:
-            message = (
-                f"PostgreSQL 登录用户 {name} 不是这个存储的操作员：请市级操作员运行 partyreg "
-                "operator add，再以它给出的数据库用户登录。"
-            )
-        raise NotPermittedError(f"store.login_{login.kind.value}", message)
-
-    def _logged_in_actor(self, login: Login) -> Actor:
-        """The actor of an operator's own PostgreSQL login: that account, whoever the OS user
-        (the database authenticated the login; the OS user is recorded beside it)."""
-        assert login.operator is not None
-        own = self.store.find_operator(login.operator)
-        if own is None:
-            raise NotPermittedError(
-                "operator.unknown", f"登录用户 {login.name} 对应的操作员已不存在。"
-            )
-        self._check_enabled(own)
-        if self.operator is not None and self.operator != own.name:
-            if own.role is not Role.CITY:
-                raise self._refused(
-                    NotPermittedError(
-                        "operator.as_denied",
-                        f"只有市级操作员可以用 --as 以其他操作员身份操作：{own.name} 不是市级操作员。",
-                    ),
-                    as_name=self.operator,
-                )
-            raise self._refused(
-                NotPermittedError(
-                    "operator.as_postgresql",
-                    "PostgreSQL 存储上每位操作员以自己的数据库用户登录，--as 不可用："
-                    f"请以 {self.operator} 的数据库用户登录。",
-                ),
-                as_name=self.operator,
-            )
-        return Actor(own, self.os_user)
-
-    def _check_enabled(self, operator: Operator) -> None:
-        try:
-            _check_enabled(operator)
-        except NotPermittedError as exc:
-            raise self._refused(exc, account=operator.name) from None
-
-    def _refused(
-        self,
-        error: NotPermittedError,
-        *,
-        as_name: str | None = None,
-        account: str | None = None,
-        command: str | None = None,
-    ) -> NotPermittedError:
-        """Record a refused attempt (who tried, as whom, what, why) and return ``error``."""
-        if error.recorded:
-            return error
-        error.recorded = True
-        try:
-            self.store.record_refusal(
-                os_user=self.os_user,
-                action=f"denied.{error.code}",
-                subject=f"operator:{account or as_name or self.os_user}",
-                details={
-                    "as": as_name if as_name is not None else self.operator,
-                    "source": self.identity.source,
-                    "command": command,
-                    "message": error.message,
-                },
-            )
-        except PartyregError as exc:  # the refusal stands even where it cannot be recorded
-            log.info("refusal not recorded: %s", exc.message)
-        return error
-
-    def record_refusal(self, error: NotPermittedError, command: str) -> None:
-        """Record in the audit log that ``command`` was refused with ``error`` (the CLI's
-        boundary calls this for every refusal not recorded yet)."""
-        self._refused(error, command=command)
+        """The acting operator, resolved once per session (:meth:`OperatorService.resolve`)."""
+        return self.operators.resolve()
 
     def check_still_enabled(self) -> None:
         """Refuse (and forget the cached actor) when the acting account was disabled since
         this workspace looked it up: a long-running TUI asks before every action."""
-        if "actor" not in self.__dict__:
+        actor = self.__dict__.get("actor")
+        if actor is None:
             return
-        actor: Actor = self.__dict__["actor"]
-        for account in (actor.operator, actor.real):
-            if account is None:
-                continue
-            now = self.store.find_operator(account.name)
-            if now is None or now.disabled:
-                self.__dict__.pop("actor", None)
-                raise self._refused(
-                    NotPermittedError(
-                        "operator.disabled",
-                        f"操作员 {account.name} 已被停用：本次操作未执行。请联系市级操作员。",
-                    ),
-                    account=account.name,
-                )
+        try:
+            self.operators.check_still_enabled(actor)
+        except NotPermittedError:
+            self.__dict__.pop("actor", None)
+            raise
 
     # -- the members' site -------------------------------------------------------------------
 
@@ -485,9 +345,7 @@ class Workspace:
         child = copy.copy(self)
         # what this workspace read once (the org tree, the posts) is shared; what is the
         # acting identity's own is not
-        child.__dict__ = {
-            k: v for k, v in self.__dict__.items() if k not in ("actor", "signin", "notify")
-        }
+        child.__dict__ = {k: v for k, v in self.__dict__.items() if k not in _ACTING}
         child.__dict__["actor"] = attrs.evolve(self.actor, member=member_id)
         return child
 
@@ -572,76 +430,6 @@ class Workspace:
             raise ValidationError("code.invalid", f"单位代码应为文本：{code!r}")
         return parse_code(code)
 
-    # -- operators --------------------------------------------------------------------------
-
-    def parse_scope(self, role: Role | str, scope: Sequence[str] = ()) -> Scope:
-        """A scope as typed on the command line: ``--scope CODE`` for district and unit
-        operators, one or more communities (id or ``县区/街道/社区``) for community and
-        instructor operators, nothing for the city."""
-        role = role if isinstance(role, Role) else parse_role(role)
-        texts = [t for part in scope for t in part.split(",") if t.strip()]
-        if role.needs_code:
-            if len(texts) != 1:
-                raise ValidationError(
-                    "scope.code_missing",
-                    f"{role.label}操作员需要且只需要一个单位代码作为范围：--scope 008.001。",
-                )
-            code = self.code(texts[0]).code
-            return Scope(role, code)
-        if role.needs_communities:
-            if not texts:
-                raise ValidationError(
-                    "scope.communities_missing",
-                    f"{role.label}操作员需要至少一个社区：--scope 县区/街道/社区 或社区编号。",
-                )
-            return Scope(role, communities=frozenset(self.community(t).id for t in texts))
-        if texts:
-            raise ValidationError("scope.code_unexpected", "市级操作员不需要 --scope：请去掉它。")
-        return Scope(role)
-
-    def operators(self) -> list[Operator]:
-        """Every operator account (city operators only)."""
-        return self.store.operators(self.actor)
-
-    def operator_account(self, name: str) -> Operator:
-        """One operator account (city operators only)."""
-        for operator in self.operators():
-            if operator.name == name:
-                return operator
-        raise NotFoundError(
-            "operator.unknown", f"没有操作员 {name}：用 partyreg operator list 查看。"
-        )
-
-    def add_operator(self, name: str, role: Role | str, scope: Sequence[str] = ()) -> Operator:
-        """Add an operator account tied to the OS user ``name`` (city operators only)."""
-        name = _operator_name(name)
-        if self.store.find_operator(name) is not None:
-            raise ConflictError(
-                "operator.exists",
-                f"操作员 {name} 已存在：要改范围请用 partyreg operator scope {shlex.quote(name)} …。",
-            )
-        saved = self.store.save_operator(self.actor, Operator(name, self.parse_scope(role, scope)))
-        self._changed("operator.add", f"operator:{name}", None, {"role": saved.role.value})
-        return saved
-
-    def set_operator_scope(
-        self, name: str, role: Role | str, scope: Sequence[str] = ()
-    ) -> Operator:
-        """Change an operator's role and scope (city operators only)."""
-        current = self.operator_account(name)
-        saved = self.store.save_operator(
-            self.actor, attrs.evolve(current, scope=self.parse_scope(role, scope))
-        )
-        self._changed("operator.change", f"operator:{name}", None, {"role": saved.role.value})
-        return saved
-
-    def disable_operator(self, name: str, *, enable: bool = False) -> Operator:
-        """Disable (or enable again) an operator account (city operators only)."""
-        current = self.operator_account(name)
-        saved = self.store.save_operator(self.actor, attrs.evolve(current, disabled=not enable))
-        self._changed("operator.change", f"operator:{name}", None, {"disabled": saved.disabled})
-        return saved
-
     # -- directory --------------------------------------------------------------------------
 
     def communities(self, district: OrgCode | str | None = None) -> list[Community]:
@@ -700,7 +488,7 @@ class Workspace:
             today=self.today,
             org_tree=lambda: self.org_tree,
             post_catalog=lambda: self.post_catalog,
-            communities=lambda: self.store.communities(),
+            communities=self.store.communities,
             community=lambda text: self.community(text),
             code=self._code,
             write=self.write_registrations,
@@ -2493,22 +2281,12 @@ def _masks(exporter: Exporter, workspace: Workspace, options: Mapping[str, Any])
     return bool(options.get("mask"))
 
 
-def _check_enabled(operator: Operator) -> None:
-    if operator.disabled:
-        raise NotPermittedError(
-            "operator.disabled", f"操作员 {operator.name} 已停用：请联系市级操作员。"
-        )
-
-
-def _operator_name(name: str) -> str:
-    value = name.strip()
-    if not value or len(value) > 64 or any(ch.isspace() or not ch.isprintable() for ch in value):
-        raise ValidationError(
-            "operator.name",
-            f"操作员名“{name}”不可用：应是该操作员登录系统的用户名（不含空格，最多 64 个字符）。",
-        )
-    return value
-
+#: What a workspace keeps that is the acting identity's own (a copy acting for a member drops
+#: it): the actor and every service built around it.
+_ACTING = frozenset(
+    {"actor", "signin", "notify", "members", "operators", "wishes", "points", "nudges",
+     "events"}
+)  # fmt: skip
 
 #: The fields ``activity edit`` may change.
 _ACTIVITY_FIELDS = frozenset({"day", "hours", "content", "rating", "kind", "place", "participants"})

@@ -17,7 +17,7 @@ import attrs
 from partyreg_core.errors import NotPermittedError, ValidationError
 from partyreg_core.hookspecs import hookimpl
 from partyreg_core.members.model import MemberQuery
-from partyreg_core.operators import Role
+from partyreg_core.operators.model import Role
 from partyreg_core.orgcodes import OrgCode, issuing_body
 from partyreg_core.ports import Exporter
 from partyreg_core.records import FeedbackSheet, Registration

@@ -8,13 +8,14 @@ switch between them from anywhere, also while typing in a field.
 
 from __future__ import annotations
 
+import importlib
 import os
 import tempfile
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.actions import ActionParseResult
@@ -25,18 +26,10 @@ from textual.dom import DOMNode
 from partyreg_core.errors import PartyregError
 from partyreg_core.search import initial_chars
 from partyreg_core.workspace import Workspace
-from partyreg_tui.screens.audit import AuditScreen
-from partyreg_tui.screens.batches import BatchesScreen
 from partyreg_tui.screens.dashboard import DashboardScreen
-from partyreg_tui.screens.feedback import FeedbackScreen
-from partyreg_tui.screens.imports import ImportScreen
-from partyreg_tui.screens.members import MembersScreen
-from partyreg_tui.screens.notify import NotifyScreen
-from partyreg_tui.screens.progress import ProgressScreen
-from partyreg_tui.screens.report_in import ReportInScreen
-from partyreg_tui.screens.routing import RoutingScreen
-from partyreg_tui.screens.service import ServiceScreen
-from partyreg_tui.screens.work import CommunityWorkScreen
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
 
 #: Themes in pairs (dark, light): the ANSI pair uses the terminal's own 16 colours.
 THEME_PAIRS = (("textual-dark", "textual-light"), ("ansi-dark", "ansi-light"))
@@ -78,6 +71,19 @@ def default_theme(env: dict[str, str] | None = None) -> str:
     return "textual-dark" if rich_colours else "ansi-dark"
 
 
+def _later(module: str, name: str) -> Callable[[], Screen[None]]:
+    """A top-level screen made (and its module imported) when its mode is first opened."""
+
+    def make() -> Screen[None]:
+        screen: Screen[None] = getattr(
+            importlib.import_module(f"partyreg_tui.screens.{module}"), name
+        )()
+        return screen
+
+    make.__qualname__ = name
+    return make
+
+
 class PartyregApp(App[int]):
     """The operators' terminal UI for one workspace (store + acting operator).
 
@@ -88,19 +94,21 @@ class PartyregApp(App[int]):
     TITLE = "partyreg"
     CSS_PATH = "partyreg.tcss"
     ENABLE_COMMAND_PALETTE = False  # its commands are English; every action has a key instead
-    MODES: ClassVar[dict[str, type]] = {  # type: ignore[assignment]
+    #: The first screen is imported with the app; the others when first opened, so the first
+    #: screen of a fresh process does not wait on eleven screens' imports (issue 21).
+    MODES: ClassVar[dict[str, Callable[[], Screen[None]] | type]] = {  # type: ignore[assignment]
         "dashboard": DashboardScreen,
-        "members": MembersScreen,
-        "import": ImportScreen,
-        "batches": BatchesScreen,
-        "audit": AuditScreen,
-        "service": ServiceScreen,
-        "routing": RoutingScreen,
-        "report_in": ReportInScreen,
-        "progress": ProgressScreen,
-        "notify": NotifyScreen,
-        "work": CommunityWorkScreen,
-        "feedback": FeedbackScreen,
+        "members": _later("members", "MembersScreen"),
+        "import": _later("imports", "ImportScreen"),
+        "batches": _later("batches", "BatchesScreen"),
+        "audit": _later("audit", "AuditScreen"),
+        "service": _later("service", "ServiceScreen"),
+        "routing": _later("routing", "RoutingScreen"),
+        "report_in": _later("report_in", "ReportInScreen"),
+        "progress": _later("progress", "ProgressScreen"),
+        "notify": _later("notify", "NotifyScreen"),
+        "work": _later("work", "CommunityWorkScreen"),
+        "feedback": _later("feedback", "FeedbackScreen"),
     }
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
@@ -193,6 +201,8 @@ class PartyregApp(App[int]):
 
     def open_members(self, **filters: object) -> None:
         """Switch to the members screen with ``filters`` applied (from the dashboard)."""
+
+        from partyreg_tui.screens.members import MembersScreen
 
         async def switch() -> None:
             await self.switch_mode("members")

@@ -63,6 +63,19 @@ def fit(value: object, width: int) -> str:
     return cut + ELLIPSIS
 
 
+def fit_end(value: object, width: int) -> str:
+    """``value`` cut from the front to at most ``width`` cells (``…第1街道/第012社区``): for a
+    path whose last part says the most."""
+    text = printable(value)
+    if width <= 0:
+        return ""
+    if cell_len(text) <= width:
+        return text
+    while text and cell_len(text) > width - 1:
+        text = text[1:]
+    return ELLIPSIS + text
+
+
 def pad(value: object, width: int) -> str:
     """``value`` fitted to exactly ``width`` cells (cut with an ellipsis, or padded)."""
     text = fit(value, width)

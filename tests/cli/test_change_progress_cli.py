@@ -106,7 +106,7 @@ def city(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         ("minzheng", "unit", U1),
         ("jiaoyu", "unit", U2),
     ):
-        ws.add_operator(name, role, [scope])
+        ws.operators.add(name, role, [scope])
     ws.close()
     events.changes.clear()
     return {

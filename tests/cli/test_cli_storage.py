@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from partyreg_cli.main import run
-from partyreg_core.identity import Identity, OsIdentity
+from partyreg_core.operators.identity import Identity, OsIdentity
 from tests.plugins.storage import support
 
 FIELDS_OF_FORM_1 = {

@@ -104,3 +104,40 @@ def test_the_bar_redraws_one_line_on_stderr(capsys: pytest.CaptureFixture[str]) 
     err = capsys.readouterr().err
     assert err.count("\r") == 2 and "\n" not in err and err.endswith("100%  已读取 100 行")
     assert import_command._progress(False) is None
+
+
+def test_the_whole_sheet_is_reported_only_once_its_rows_are_committed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bar reaches its end after the batch is written, not when the last row is read:
+    every report before the last finds nothing committed yet, the last finds every row (a
+    second connection sees only committed rows)."""
+    import sqlite3
+
+    monkeypatch.setattr(importing, "PROGRESS_EVERY", 3)  # the 9th row is the sheet's last
+    db = tmp_path / "store.db"
+    ws = Workspace(f"sqlite:///{db}")
+    ws.init()
+    ws.import_file(ImportRequest(write_xlsx(tmp_path / "dir.xlsx", DIRECTORY), date(2014, 8, 28)))
+    # no note row: the last data row is the sheet's last row
+    rows = [FORM1_HEADER, *[[*GOOD[i % 3][:1], "张" + "一二三四五六七八九"[i], *GOOD[i % 3][2:6], f"139{i:08d}",
+                             *GOOD[i % 3][7:]] for i in range(9)]]  # fmt: skip
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    path = tmp_path / "form1.xlsx"
+    book.save(path)
+    seen: list[tuple[float | None, int]] = []
+
+    def report(progress: ImportProgress) -> None:
+        with sqlite3.connect(db) as other:
+            (stored,) = other.execute("SELECT count(*) FROM members").fetchone()
+        seen.append((progress.fraction, stored))
+
+    result = ws.import_file(ImportRequest(path, date(2014, 8, 28)), progress=report)
+    assert result.rows_written == 9
+    *reading, (last_fraction, last_stored) = seen
+    assert len(reading) == 3 and all(f is not None and f < 1.0 and n == 0 for f, n in reading)
+    assert (last_fraction, last_stored) == (1.0, 9)

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from partyreg_cli.app import App
 from partyreg_cli.main import cli, run
 from partyreg_core.hookspecs import hookimpl
-from partyreg_core.operators import Operator, Scope
+from partyreg_core.operators.model import Operator, Scope
 from partyreg_core.plugins import make_plugin_manager
 from partyreg_core.ports import Change
 from partyreg_plugins.sqlstore.store import SqlStore

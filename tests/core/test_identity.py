@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from partyreg_core.errors import NotPermittedError
-from partyreg_core.identity import FixedIdentity, Identity, IdentityProvider, OsIdentity
+from partyreg_core.operators.identity import FixedIdentity, Identity, IdentityProvider, OsIdentity
 from partyreg_core.workspace import Workspace
 
 ME = pwd.getpwuid(os.geteuid()).pw_name
@@ -36,7 +36,7 @@ def test_an_embedder_supplies_its_own_identity() -> None:
 def test_real_and_effective_uids_that_disagree_are_refused() -> None:
     code = (
         "import os; os.setresuid(65534, 0, 0)\n"
-        "from partyreg_core.identity import OsIdentity\n"
+        "from partyreg_core.operators.identity import OsIdentity\n"
         "from partyreg_core.errors import NotPermittedError\n"
         "try:\n    OsIdentity().identify()\n"
         "except NotPermittedError as e:\n    print(e.code)\n"

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from partyreg_core.notify.model import NotifyConfig, OutboxStatus, Target
 from partyreg_core.notify.rules import mask_phones_in_text
-from partyreg_core.operators import Role
+from partyreg_core.operators.model import Role
 from partyreg_core.ports import Change
 from partyreg_core.workspace import Workspace
 from partyreg_plugins.notify_events import notices_for

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from partyreg_cli.main import run
 from partyreg_core.audit import AuditQuery
-from partyreg_core.operators import Actor, Role
+from partyreg_core.operators.model import Actor, Role
 from partyreg_plugins.sqlstore.pg import Roles
 from partyreg_plugins.sqlstore.store import SqlStore
 from tests.plugins.storage import support

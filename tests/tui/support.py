@@ -130,7 +130,7 @@ def build_city(folder: Path) -> Path:
         # takes them as given, which is what a careless plugin or a later rule change could do
         written = ws.write_registrations([markup_registration()], file="手工.xlsx")
         assert written.new == 1
-        ws.add_operator("unit_op", "unit", ["008.010.001"])
+        ws.operators.add("unit_op", "unit", ["008.010.001"])
         ws.close()
     return db
 

@@ -66,7 +66,7 @@ async def test_disabling_an_operator_stops_a_running_session_at_the_next_key(cit
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         admin = support.open_workspace(city_db, later=True)
-        admin.disable_operator("unit_op")
+        admin.operators.disable("unit_op")
         await pilot.press("f6")
         await settle(pilot)
         assert not isinstance(app.screen, AuditScreen)  # the action did not run

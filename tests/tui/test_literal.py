@@ -6,6 +6,9 @@ from __future__ import annotations
 import html
 import re
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from partyreg_tui.app import PartyregApp
 from partyreg_tui.dialogs.edit_member import EditMemberDialog
 from partyreg_tui.screens.member import MemberScreen
@@ -45,3 +48,18 @@ async def test_a_markup_looking_name_is_shown_literally(app: PartyregApp) -> Non
         await settle(pilot, lambda: isinstance(app.screen, EditMemberDialog))
         assert app.screen.query_one("#field-name").value == "[bold]x[/]"  # type: ignore[attr-defined]
         assert "[bold]x[/]" in screen_text(app)
+
+
+@given(st.text(max_size=40), st.integers(min_value=1, max_value=30))
+def test_fit_end_keeps_the_end_within_the_width(value: str, width: int) -> None:
+    from rich.cells import cell_len
+
+    from partyreg_tui.text import ELLIPSIS, fit_end, printable
+
+    text = printable(value)
+    cut = fit_end(value, width)
+    assert cell_len(cut) <= width
+    if cell_len(text) <= width:
+        assert cut == text
+    else:
+        assert cut.startswith(ELLIPSIS) and text.endswith(cut[1:])

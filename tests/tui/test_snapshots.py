@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from partyreg_tui.app import PartyregApp
+from partyreg_tui.screens.audit import AuditScreen
+from partyreg_tui.screens.batches import BatchesScreen
 from partyreg_tui.screens.dashboard import DashboardScreen
 from partyreg_tui.screens.imports import ImportScreen
 from partyreg_tui.screens.member import MemberScreen
@@ -93,6 +95,33 @@ def test_service(snap_compare, app: PartyregApp, size: tuple[int, int]) -> None:
         await settle(
             pilot,
             lambda: isinstance(app.screen, ServiceScreen) and app.screen.rows is not None,
+        )
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_batches(snap_compare, app: PartyregApp, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    async def ready(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("f5")
+        await settle(
+            pilot, lambda: isinstance(app.screen, BatchesScreen) and bool(app.screen.batches)
+        )
+
+    assert snap_compare(app, terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_audit(snap_compare, app: PartyregApp, size: tuple[int, int], monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # the log's times are the real clock's (the store stamps them); the picture fixes them
+    monkeypatch.setattr("partyreg_tui.screens.audit.local_time", lambda _at: "2014-08-28 10:00")
+
+    async def ready(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(
+            pilot, lambda: isinstance(app.screen, AuditScreen) and bool(app.screen.entries)
         )
 
     assert snap_compare(app, terminal_size=size, run_before=ready)

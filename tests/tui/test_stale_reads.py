@@ -1,11 +1,12 @@
 """Reads finish in any order; only the newest read for a purpose reaches the screen.
 
-The 报到 race (issue 20): after ``A`` and ``y``, closing the confirmation dialog resumes the
-screen, whose reload started while the confirmation was still writing; when that reload read
-before the write committed and finished after the reload the confirmation itself started, the
-old counts overwrote the new ones. The test forces exactly that order with events (no timing):
-the resumed reload reads first, the write waits for it, the fresh reload finishes, and only then
-is the stale reload let go."""
+The 报到 race (issue 20): after ``A`` and ``y``, a reload started while the confirmation was
+still writing (then: the one that closing the dialog started; now also ``r`` pressed meanwhile,
+or coming back from another screen) could read before the write committed and finish after
+the reload the confirmation itself started, and the old counts overwrote the new ones. The
+test forces exactly that order with events (no timing): the reload ``r`` starts reads first,
+the write waits for it, the confirmation's own reload finishes, and only then is the stale
+reload let go."""
 
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ async def test_a_reload_started_before_the_write_cannot_overwrite_the_fresh_coun
 
         def read(*args: Any, **kwargs: Any) -> Any:
             found = real_read(*args, **kwargs)
-            if calls["read"] == 0:  # the first counting read: the resumed one
+            if calls["read"] == 0:  # the first counting read: the one ``r`` starts
                 calls["read"] += 1
                 stale_read.set()
                 assert fresh_shown.wait(GUARD)
@@ -71,7 +72,8 @@ async def test_a_reload_started_before_the_write_cannot_overwrite_the_fresh_coun
 
         ws.routing.report_in_counts = read  # type: ignore[method-assign]
         ws.routing.confirm_community_report_in = write  # type: ignore[method-assign]
-        await pilot.press("y")
+        await pilot.press("y")  # the write starts, and waits until the stale read is done
+        await pilot.press("r")
 
         try:
             # not settle(): the stale reload's worker is held back until this holds

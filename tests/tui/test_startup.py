@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from partyreg_cli.main import run
-from partyreg_core.identity import Identity, OsIdentity
+from partyreg_core.operators.identity import Identity, OsIdentity
 from partyreg_tui import startup
 from tests.tui import support
 

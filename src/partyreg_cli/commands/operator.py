@@ -8,7 +8,7 @@ import click
 
 from partyreg_cli.app import App
 from partyreg_cli.output import emit_json, emit_table
-from partyreg_core.operators import Operator, Role
+from partyreg_core.operators.model import Operator, Role
 
 ROLE_HELP = "角色：city（市级）、district（县区/市直党工委）、unit（单位）、community（社区）、instructor（社区工作指导员）。"
 SCOPE_HELP = (
@@ -53,7 +53,7 @@ def add(app: App, name: str, role: str, scope: tuple[str, ...], as_json: bool) -
     数据库管理员要加到 pg_hba.conf 和 pg_ident.conf 的行。
     """
     app.administration = True
-    saved = app.workspace.add_operator(name, role, scope)
+    saved = app.workspace.operators.add(name, role, scope)
     if as_json:
         emit_json(operator_json(saved))
         return
@@ -87,7 +87,7 @@ def login_setup(db_url: str, os_user: str, db_role: str) -> list[str]:
 @click.pass_obj
 def list_operators(app: App, as_json: bool) -> None:
     """列出全部操作员。"""
-    found = app.workspace.operators()
+    found = app.workspace.operators.list()
     if as_json:
         emit_json([operator_json(o) for o in found])
         return
@@ -109,7 +109,7 @@ def list_operators(app: App, as_json: bool) -> None:
 
 def _switch(app: App, name: str, as_json: bool, *, enable: bool) -> None:
     app.administration = True
-    saved = app.workspace.disable_operator(name, enable=enable)
+    saved = app.workspace.operators.disable(name, enable=enable)
     if as_json:
         emit_json(operator_json(saved))
         return
@@ -143,7 +143,7 @@ def enable(app: App, name: str, as_json: bool) -> None:
 def set_scope(app: App, name: str, role: str, scope: tuple[str, ...], as_json: bool) -> None:
     """修改操作员 NAME 的角色和范围。"""
     app.administration = True
-    saved = app.workspace.set_operator_scope(name, role, scope)
+    saved = app.workspace.operators.set_scope(name, role, scope)
     if as_json:
         emit_json(operator_json(saved))
         return

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from partyreg_core.events.model import Absentee, Attendance, Event, EventStatus
 from partyreg_core.feedback import ServiceEntry
-from partyreg_core.operators import Actor
+from partyreg_core.operators.model import Actor
 
 
 class EventRepository(Protocol):

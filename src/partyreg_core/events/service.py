@@ -27,7 +27,7 @@ from partyreg_core.events.port import EventRepository
 from partyreg_core.feedback import ServiceEntry
 from partyreg_core.members.model import Member, MemberStatus
 from partyreg_core.members.rules import serves_in
-from partyreg_core.operators import Actor
+from partyreg_core.operators.model import Actor
 from partyreg_core.records import Rating
 
 #: Tries to draw a code no open event of the community has.

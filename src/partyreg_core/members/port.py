@@ -11,8 +11,14 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Protocol
 
-from partyreg_core.members.model import Member, MemberCount, MemberPage, MemberQuery
-from partyreg_core.operators import Actor
+from partyreg_core.members.model import (
+    Member,
+    MemberCount,
+    MemberPage,
+    MemberQuery,
+    MemberStatus,
+)
+from partyreg_core.operators.model import Actor
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.records import Registration
 
@@ -33,6 +39,15 @@ class MemberRepository(Protocol):
         code cut to ``depth`` segments (2: by aggregator, 3: by the units under them), in
         code order; ``offset``/``limit`` of the query are ignored. One query, not one per
         unit: the dashboard's progress bars over 100,000 members."""
+        ...
+
+    def count_members_by_community(
+        self, actor: Actor, query: MemberQuery
+    ) -> list[tuple[int, MemberStatus, int]]:
+        """How many members matching ``query`` within the scope have each status, by the
+        community they were routed to (``(community id, status, count)`` in id order; members
+        without a community are left out; ``offset``/``limit`` ignored). One grouped query:
+        the 报到 screen's counts over 100,000 members."""
         ...
 
     def count_members_on(

@@ -27,9 +27,9 @@ from partyreg_core.members.rules import (
     refuse_routed_community_edit,
     refuse_unit_edit,
 )
-from partyreg_core.operators import Actor, Role
+from partyreg_core.operators.model import Actor, Role
 from partyreg_core.orgcodes import OrgCode, OrgTree
-from partyreg_core.posts import PostCatalog
+from partyreg_core.posts import Post, PostCatalog
 from partyreg_core.records import Registration, RowIssue, parse_community
 from partyreg_core.registrations import RegistrationContext, validate_registration
 
@@ -66,7 +66,7 @@ class MemberService:
     :param today: today's date in Asia/Shanghai.
     :param org_tree: the org tree (单位代码 must exist in it).
     :param post_catalog: the posts a member may claim.
-    :param communities: the directory's communities.
+    :param communities: the directory's communities (of one district, or all for ``None``).
     :param community: a community by ``县区/街道/社区`` or id.
     :param code: an org code as typed.
     :param write: the one bulk path of 附表1 (an import of one row: ``ws.write_registrations``).
@@ -78,7 +78,7 @@ class MemberService:
     today: Callable[[], date]
     org_tree: Callable[[], OrgTree]
     post_catalog: Callable[[], PostCatalog]
-    communities: Callable[[], Sequence[Community]]
+    communities: Callable[[OrgCode | None], Sequence[Community]]
     community: Callable[[str], Community]
     code: Callable[[OrgCode | str], OrgCode]
     write: Callable[..., Any]
@@ -124,6 +124,27 @@ class MemberService:
         page = self.repository.list_members(self.actor(), query)
         return [self._masked(m) for m in page.members]
 
+    def visible_communities(self) -> list[Community]:
+        """The communities whose members the operator may see, for a screen to filter by: a
+        district operator's district, a community or instructor operator's own communities,
+        every community for the others (the scope rules, asked of the core, not the screen)."""
+        scope = self.actor().scope
+        if scope.role is Role.DISTRICT and scope.code is not None:
+            return list(self.communities(scope.code))
+        found = list(self.communities(None))
+        if scope.role.needs_communities:
+            found = [c for c in found if c.id in scope.communities]
+        return found
+
+    def visible_posts(self) -> list[Post]:
+        """The posts the operator's members may have claimed: a district's own and the city's
+        for a district operator, every post for the others."""
+        scope = self.actor().scope
+        catalog = self.post_catalog()
+        if scope.role is Role.DISTRICT and scope.code is not None:
+            return catalog.for_district(scope.code)
+        return catalog.all()
+
     # -- registering and editing -------------------------------------------------------------
 
     def from_fields(
@@ -137,7 +158,7 @@ class MemberService:
         context = RegistrationContext(
             tree=self.org_tree(),
             posts=self.post_catalog(),
-            directory=DirectoryIndex(c.entry for c in self.communities()),
+            directory=DirectoryIndex(c.entry for c in self.communities(None)),
             today=on or self.today(),
             scope=codes,
         )
@@ -210,7 +231,7 @@ class MemberService:
                 ref = parse_community(text)
                 return {"community": ref.community, "street": ref.street, "district": ref.district}
         else:
-            named = [c for c in self.communities() if c.name == text]
+            named = [c for c in self.communities(None) if c.name == text]
             if len(named) != 1:
                 return {"community": text}
             found = named[0]

@@ -16,7 +16,7 @@ from partyreg_core.notify.model import (
     Target,
     TargetPlace,
 )
-from partyreg_core.operators import Actor
+from partyreg_core.operators.model import Actor
 
 
 class NotifyRepository(Protocol):

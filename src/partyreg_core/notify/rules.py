@@ -29,7 +29,7 @@ from partyreg_core.notify.model import (
     Target,
     TargetKind,
 )
-from partyreg_core.operators import Actor, Role, Scope
+from partyreg_core.operators.model import Actor, Role, Scope
 from partyreg_core.orgcodes import OrgCode, parse_code
 from partyreg_core.records import MAX_RECORD_ID
 

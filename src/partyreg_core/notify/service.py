@@ -54,7 +54,7 @@ from partyreg_core.notify.rules import (
     parse_target,
     resolve_settings,
 )
-from partyreg_core.operators import Actor
+from partyreg_core.operators.model import Actor
 from partyreg_core.ports import Message, Notifier
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from partyreg_core.nudges.model import (
     NeedTomorrow,
     UnclaimedWish,
 )
-from partyreg_core.operators import Actor
+from partyreg_core.operators.model import Actor
 
 
 class NudgeRepository(Protocol):

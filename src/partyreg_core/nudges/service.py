@@ -36,7 +36,7 @@ from partyreg_core.nudges.rules import (
     sheet_deadline,
     wish_unclaimed,
 )
-from partyreg_core.operators import Actor, Role
+from partyreg_core.operators.model import Actor, Role
 
 Changed = Callable[[str, str, Mapping[str, Any] | None, Mapping[str, Any] | None], None]
 

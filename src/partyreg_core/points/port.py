@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any, Protocol
 
-from partyreg_core.operators import Actor
+from partyreg_core.operators.model import Actor
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.points.model import PointsEntry
 from partyreg_core.points.rules import RuleVersion

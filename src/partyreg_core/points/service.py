@@ -10,7 +10,7 @@ from typing import Any
 import attrs
 
 from partyreg_core.errors import NotFoundError, NotPermittedError, ValidationError
-from partyreg_core.operators import Actor, Role
+from partyreg_core.operators.model import Actor, Role
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.points.model import PointsBalance, PointsEntry
 from partyreg_core.points.port import PointsRepository

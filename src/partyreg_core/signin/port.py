@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from partyreg_core.operators import Actor
+from partyreg_core.operators.model import Actor
 from partyreg_core.signin.model import SigninToken
 
 

@@ -8,7 +8,7 @@ from typing import Protocol
 
 from partyreg_core.batches import Batch
 from partyreg_core.feedback import ServiceEntry
-from partyreg_core.operators import Actor
+from partyreg_core.operators.model import Actor
 from partyreg_core.wishes.model import NewWish, Verdict, Wish, WishQuery, WishTally
 
 

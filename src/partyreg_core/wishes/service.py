@@ -18,7 +18,7 @@ from partyreg_core.communities import Community
 from partyreg_core.errors import ValidationError
 from partyreg_core.feedback import ServiceEntry
 from partyreg_core.masking import mask_phone
-from partyreg_core.operators import Actor, Role
+from partyreg_core.operators.model import Actor, Role
 from partyreg_core.records import Rating
 from partyreg_core.wishes.model import NewWish, Wish, WishQuery, WishStatus, WishTally
 from partyreg_core.wishes.port import WishRepository

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from partyreg_core.audit import AuditEntry
 from partyreg_core.batches import Batch
-from partyreg_core.operators import Actor
+from partyreg_core.operators.model import Actor
 from partyreg_core.orgcodes import OrgTree
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from partyreg_core.documents import DocumentStatus, IssuedDocument, certificate_revision, new_key
 from partyreg_core.errors import ConflictError, NotFoundError
-from partyreg_core.operators import Actor
+from partyreg_core.operators.model import Actor
 from partyreg_plugins.sqlstore.schema import document_keys, documents
 
 

@@ -75,6 +75,10 @@ def make_engine(url: URL, *, busy_ms: int = DEFAULT_BUSY_MS) -> Engine:
     return _postgres_engine(url)
 
 
+SQLITE_CACHE_KIB = 32 * 1024
+"""SQLite's page cache per connection, in KiB (an upper bound: pages are taken as used)."""
+
+
 def _sqlite_engine(url: URL, busy_ms: int) -> Engine:
     timeout = float(url.query.get("timeout", busy_ms / 1000))  # type: ignore[arg-type]
     engine = sa.create_engine(
@@ -90,6 +94,10 @@ def _sqlite_engine(url: URL, busy_ms: int) -> Engine:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
+        # A bulk load's inserts touch index pages all over the members' and activities'
+        # B-trees; the default 2 MB cache evicts (and spills dirty pages of) the open
+        # transaction. Measured before changing it: decision 0155.
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

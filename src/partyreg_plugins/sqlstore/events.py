@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from partyreg_core.errors import ConflictError, NotFoundError
 from partyreg_core.events.model import Absentee, Attendance, Event, EventStatus
 from partyreg_core.feedback import ServiceEntry
-from partyreg_core.operators import Actor
+from partyreg_core.operators.model import Actor
 from partyreg_core.points.model import Earning, PointsSource
 from partyreg_plugins.sqlstore.points import earn
 from partyreg_plugins.sqlstore.rows import utc

@@ -34,7 +34,7 @@ from partyreg_core.feedback import (
     stamp_text,
 )
 from partyreg_core.normalize import MAX_HOURS
-from partyreg_core.operators import Actor, Role
+from partyreg_core.operators.model import Actor, Role
 from partyreg_core.orgcodes import OrgCode, parse_code
 from partyreg_core.points.model import Earning, PointsSource
 from partyreg_core.years import refuse_closed_year

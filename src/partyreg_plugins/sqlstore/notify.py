@@ -41,7 +41,7 @@ from partyreg_core.notify.rules import (
     message_unknown,
     parse_target,
 )
-from partyreg_core.operators import Actor, Role, Scope
+from partyreg_core.operators.model import Actor, Role, Scope
 from partyreg_plugins.sqlstore.db import Repository
 from partyreg_plugins.sqlstore.rows import opt_code as _opt_code
 from partyreg_plugins.sqlstore.rows import utc as _utc

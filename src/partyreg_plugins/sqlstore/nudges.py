@@ -22,7 +22,7 @@ from partyreg_core.nudges.model import (
     NeedTomorrow,
     UnclaimedWish,
 )
-from partyreg_core.operators import Actor, Role
+from partyreg_core.operators.model import Actor, Role
 from partyreg_plugins.sqlstore.notify import _outbox_condition
 from partyreg_plugins.sqlstore.rows import code as _code
 from partyreg_plugins.sqlstore.rows import opt_code

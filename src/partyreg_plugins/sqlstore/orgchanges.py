@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from partyreg_core.batches import Batch
 from partyreg_core.errors import ConflictError, NotPermittedError, ValidationError
 from partyreg_core.members.model import Member, MemberCount, MemberStatus
-from partyreg_core.operators import Actor, Role
+from partyreg_core.operators.model import Actor, Role
 from partyreg_core.orgchanges import (
     AppliedChange,
     ChangeKind,

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from partyreg_core.errors import NotFoundError, NotPermittedError
-from partyreg_core.operators import Actor, Role
+from partyreg_core.operators.model import Actor, Role
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.points.model import Award, Earning, PointsEntry, PointsSource
 from partyreg_core.points.rules import Earned, RuleVersion, price
+from partyreg_plugins.sqlstore.bulk import insert_rows, sqlite_date, sqlite_datetime
 from partyreg_plugins.sqlstore.rows import code as _code
 from partyreg_plugins.sqlstore.rows import now as _now
 from partyreg_plugins.sqlstore.rows import opt_code, utc
@@ -33,6 +34,22 @@ if TYPE_CHECKING:
     from partyreg_plugins.sqlstore.store import SqlStore
 
 _CHUNK = 500
+#: The columns of a new ledger entry, in the order :func:`earn` writes them.
+_ENTRY_COLUMNS = (
+    "member_id",
+    "unit_code",
+    "district_code",
+    "community_id",
+    "year",
+    "day",
+    "points",
+    "reason",
+    "source",
+    "source_id",
+    "rule_id",
+    "recorded_at",
+    "recorded_by",
+)
 
 
 def _day(value: Any) -> date:
@@ -129,29 +146,36 @@ def earn(conn: sa.Connection, earnings: Sequence[Earning], *, recorded_by: str) 
     districts = {i: opt_code(r.district_code) for i, r in places.items()}
     awards = price(earnings, load_versions(conn), districts, _earned(conn, earnings))
     at = _now()
-    rows = []
+    # One bulk insert of plain tuples in the driver's form (executemany on SQLite, COPY through
+    # a staging table on PostgreSQL): an import's batch earns an entry per activity.
+    sqlite = conn.dialect.name == "sqlite"
+    stamp = sqlite_datetime(at) if sqlite else at
+    days: dict[date, Any] = {}
+    rows: list[tuple[Any, ...]] = []
     for award in awards:
         e = award.earning
         place = places[e.member_id]
+        day = days.get(e.day)
+        if day is None:
+            day = days[e.day] = sqlite_date(e.day) if sqlite else e.day
         rows.append(
-            {
-                "member_id": e.member_id,
-                "unit_code": place.unit_code,
-                "district_code": place.district_code,
-                "community_id": place.community_id,
-                "year": e.day.year,
-                "day": e.day,
-                "points": award.points,
-                "reason": award.reason,
-                "source": e.source.value,
-                "source_id": e.source_id,
-                "rule_id": award.rule_id,
-                "recorded_at": at,
-                "recorded_by": recorded_by,
-            }
+            (
+                e.member_id,
+                place.unit_code,
+                place.district_code,
+                place.community_id,
+                e.day.year,
+                day,
+                award.points,
+                award.reason,
+                e.source.value,
+                e.source_id,
+                award.rule_id,
+                stamp,
+                recorded_by,
+            )
         )
-    for start in range(0, len(rows), _CHUNK):
-        conn.execute(sa.insert(points_entries), rows[start : start + _CHUNK])
+    insert_rows(conn, "points_entries", _ENTRY_COLUMNS, rows)
     return awards
 
 

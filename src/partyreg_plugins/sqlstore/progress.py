@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from partyreg_core.calendar import CampaignCalendar
 from partyreg_core.changes import ChangeStatus
 from partyreg_core.errors import NotFoundError, NotPermittedError, ValidationError
-from partyreg_core.operators import Actor, Role
+from partyreg_core.operators.model import Actor, Role
 from partyreg_core.orgcodes import OrgCode, parse_code
 from partyreg_core.progress import (
     DISTRICT_DEPTH,

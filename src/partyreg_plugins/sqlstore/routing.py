@@ -24,7 +24,7 @@ from partyreg_core.communities import Community, community_key
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
 from partyreg_core.instructors import Instructor
 from partyreg_core.members.model import MemberStatus
-from partyreg_core.operators import Actor, Role
+from partyreg_core.operators.model import Actor, Role
 from partyreg_core.orgcodes import OrgCode, parse_code
 from partyreg_core.records import CommunityRef, DirectoryEntry, ReportType
 from partyreg_core.routing.model import (

@@ -1,4 +1,4 @@
-"""The operator's scope as SQL conditions (the same rule as :mod:`partyreg_core.operators`).
+"""The operator's scope as SQL conditions (the same rule as :mod:`partyreg_core.operators.model`).
 
 On PostgreSQL the row-level security policies of migration 0002 say the same again inside the
 database; these conditions are what every backend applies, so a query never depends on the
@@ -12,7 +12,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from partyreg_core.operators import Actor, Role, Scope
+from partyreg_core.operators.model import Actor, Role, Scope
 from partyreg_core.orgcodes import OrgCode
 from partyreg_plugins.sqlstore.schema import (
     activities,

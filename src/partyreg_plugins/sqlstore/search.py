@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from partyreg_core.operators import Scope
+from partyreg_core.operators.model import Scope
 from partyreg_core.search import (
     MAX_INITIALS,
     SearchTerm,

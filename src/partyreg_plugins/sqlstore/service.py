@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from partyreg_core.batches import Batch
 from partyreg_core.communities import Community
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
-from partyreg_core.operators import Actor
+from partyreg_core.operators.model import Actor
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.service import Assignment, Group, Need, RosterEntry
 from partyreg_core.years import refuse_closed_year

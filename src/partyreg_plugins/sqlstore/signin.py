@@ -10,7 +10,7 @@ import attrs
 import sqlalchemy as sa
 
 from partyreg_core.documents import new_key
-from partyreg_core.operators import Actor
+from partyreg_core.operators.model import Actor
 from partyreg_core.signin.model import SigninToken
 from partyreg_plugins.sqlstore.schema import members, signin_tokens, web_keys
 from partyreg_plugins.sqlstore.scoping import member_condition, where

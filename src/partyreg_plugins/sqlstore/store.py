@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import json
 import os
 from array import array
@@ -63,7 +64,7 @@ from partyreg_core.members.rules import (
     refuse_unit_edit,
     registration_changes,
 )
-from partyreg_core.operators import Actor, Operator, Role, Scope
+from partyreg_core.operators.model import Actor, Operator, Role, Scope
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgTree, OrgUnit, parse_code
 from partyreg_core.points.model import Earning, PointsSource
 from partyreg_core.ports import InitReport, Login, LoginKind, StoreCheck
@@ -1248,7 +1249,7 @@ class SqlStore(
 
     def _member_rows(
         self,
-        new: Sequence[tuple[int, Registration]],
+        new: Sequence[tuple[int, Registration, tuple[str, str]]],
         batch: Batch,
         now: datetime,
         resolver: _Resolver,
@@ -1258,7 +1259,7 @@ class SqlStore(
         status = MemberStatus.REGISTERED.value
         texts: dict[OrgCode, str] = {}
         rows = []
-        for _i, reg in new:
+        for _i, reg, _key in new:
             district, community_id = resolver.resolve(reg.community)
             unit = texts.get(reg.unit_code)
             if unit is None:
@@ -2286,6 +2287,7 @@ JOURNALED = {
 }
 
 REGISTRATION_CHUNK = 20_000
+_UNDECIDED = object()
 """Registrations classified and inserted at a time by :meth:`SqlStore.write_registrations`."""
 
 
@@ -2320,6 +2322,7 @@ class _RegistrationWriter:
         self.moves: list[tuple[sa.Row[Any], Registration]] = []
         self.unchanged = 0
         self.count = 0
+        self.refusals: dict[OrgCode, tuple[str, str] | None] = {}
 
     def write(
         self,
@@ -2345,63 +2348,70 @@ class _RegistrationWriter:
             batch = attrs.evolve(batch, rows=batch_rows())
         return self._finish(batch, skip_rejected, dry_run)
 
+    def _refusal(self, code: OrgCode) -> tuple[str, str] | None:
+        """Why rows of unit ``code`` are refused (code, message), or ``None``: decided once
+        per distinct code of the batch, not once per row."""
+        found = self.refusals.get(code, _UNDECIDED)
+        if found is not _UNDECIDED:
+            return found  # type: ignore[return-value]
+        refusal: tuple[str, str] | None = None
+        if code not in self.tree:
+            refusal = (
+                "code.unknown",
+                f"单位代码 {code} 不在代码表中：请先在代码表中加入该单位。",
+            )
+        elif not self.scope.may_register(code):
+            refusal = (
+                "scope.denied",
+                f"单位代码 {code} 不在你的管理范围内：请交由该单位或其上级导入。",
+            )
+        self.refusals[code] = refusal
+        return refusal
+
     def _chunk(self, regs: list[Registration]) -> None:
-        tree, scope, rejected = self.tree, self.scope, self.rejected
-        candidates: list[tuple[int, Registration]] = []
+        rejected, refusals, refusal_of = self.rejected, self.refusals, self._refusal
+        # Each row's person key is made once here (not by the property at every use), and
+        # unit checks are per distinct code: this loop is per row, the work in it is not.
+        keys = [(reg.name, reg.phone) for reg in regs]
+        candidates: list[tuple[int, Registration, tuple[str, str]]] = []
         in_chunk: dict[tuple[str, str], int] = {}
-        for i, reg in enumerate(regs, start=self.count):
-            if reg.unit_code not in tree:
-                rejected.append(
-                    Rejection(
-                        i,
-                        "code.unknown",
-                        f"单位代码 {reg.unit_code} 不在代码表中：请先在代码表中加入该单位。",
-                        "单位代码",
-                        str(reg.unit_code),
-                    )
-                )
-            elif not scope.may_register(reg.unit_code):
-                rejected.append(
-                    Rejection(
-                        i,
-                        "scope.denied",
-                        f"单位代码 {reg.unit_code} 不在你的管理范围内：请交由该单位或其上级导入。",
-                        "单位代码",
-                        str(reg.unit_code),
-                    )
-                )
-            elif (earlier := in_chunk.setdefault(reg.person_key, i)) != i:
+        for i, reg, key in zip(itertools.count(self.count), regs, keys):
+            code = reg.unit_code
+            refusal = refusals[code] if code in refusals else refusal_of(code)
+            if refusal is not None:
+                rejected.append(Rejection(i, refusal[0], refusal[1], "单位代码", str(code)))
+            elif (earlier := in_chunk.setdefault(key, i)) != i:
                 rejected.append(_repeat(i, reg, earlier))
             else:
-                candidates.append((i, reg))
-        del in_chunk
+                candidates.append((i, reg, key))
+        del in_chunk, keys
         self.count += len(regs)
         conn, store = self.conn, self.store
-        existing = store._visible_by_person(conn, scope, [r.person_key for _i, r in candidates])
-        new: list[tuple[int, Registration]] = []
-        for i, reg in candidates:
-            row = existing.get(reg.person_key)
+        existing = store._visible_by_person(conn, self.scope, [k for _i, _r, k in candidates])
+        new: list[tuple[int, Registration, tuple[str, str]]] = []
+        seen_unseen = self.seen_unseen
+        for i, reg, key in candidates:
+            row = existing.get(key)
             if row is None:
-                earlier = self.seen_unseen.get(reg.person_key)
-                if earlier is None:
-                    new.append((i, reg))
+                met = seen_unseen.get(key)
+                if met is None:
+                    new.append((i, reg, key))
                 else:
-                    rejected.append(_repeat(i, reg, earlier))
-            elif (earlier := self._met(row, i)) is not None:
-                rejected.append(_repeat(i, reg, earlier))
+                    rejected.append(_repeat(i, reg, met))
+            elif (met := self._met(row, i)) is not None:
+                rejected.append(_repeat(i, reg, met))
             else:
                 self._compare(i, reg, row)
+        del candidates, existing
         # a person anonymised by retention is not registered again from an old sheet
-        erased = erased_among(conn, [reg.person_key for _i, reg in new])
+        erased = erased_among(conn, [key for _i, _reg, key in new])
         if erased:
-            for i, reg in new:
-                if reg.person_key in erased:
+            for i, reg, key in new:
+                if key in erased:
                     rejected.append(
-                        Rejection(
-                            i, "member.erased", erased_message(*reg.person_key), "姓名", reg.name
-                        )
+                        Rejection(i, "member.erased", erased_message(*key), "姓名", reg.name)
                     )
-            new = [(i, reg) for i, reg in new if reg.person_key not in erased]
+            new = [entry for entry in new if entry[2] not in erased]
         if not new:
             return
         batch = self.batch
@@ -2419,29 +2429,31 @@ class _RegistrationWriter:
         }
         if ids:
             self.last_id = max(self.last_id, *ids.values())
-            index = {reg.person_key: i for i, reg in new}
+            index = {key: i for i, _reg, key in new}
             for person, member_id in ids.items():  # ascending ids: new_ids stays sorted
                 self.new_ids.append(member_id)
                 self.new_index.append(index[person])
             del index
         # Not inserted: someone registered the person meanwhile (a writer committing
         # concurrently, on PostgreSQL) or earlier, in a unit outside the scope.
-        missed = [(i, reg) for i, reg in new if reg.person_key not in ids]
+        missed = [(i, reg, key) for i, reg, key in new if key not in ids]
         if missed:
-            found_now = store._visible_by_person(conn, scope, [r.person_key for _i, r in missed])
-            for i, reg in missed:
-                row = found_now.get(reg.person_key)
+            found_now = store._visible_by_person(conn, self.scope, [k for _i, _r, k in missed])
+            for i, reg, key in missed:
+                row = found_now.get(key)
                 if row is None:
-                    self.seen_unseen[reg.person_key] = i
+                    seen_unseen[key] = i
                     rejected.append(_conflict(i, reg, None))
                 else:
                     self.seen_ids[row.id] = i
                     self._compare(i, reg, row)
         claim_rows = [
             (member_id, post, position)
-            for _i, reg in new
-            if (member_id := ids.get(reg.person_key)) is not None
-            for position, post in enumerate(dict.fromkeys(reg.posts))
+            for _i, reg, key in new
+            if (member_id := ids.get(key)) is not None
+            for position, post in enumerate(
+                dict.fromkeys(reg.posts) if len(reg.posts) > 1 else reg.posts
+            )
         ]
         if claim_rows:
             insert_rows(conn, "claims", ("member_id", "post_code", "position"), claim_rows)

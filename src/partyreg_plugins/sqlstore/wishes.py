@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from partyreg_core.batches import Batch
 from partyreg_core.errors import NotFoundError, NotPermittedError, ValidationError
 from partyreg_core.feedback import ServiceEntry
-from partyreg_core.operators import Actor, Role
+from partyreg_core.operators.model import Actor, Role
 from partyreg_core.points.model import Earning, PointsSource
 from partyreg_core.wishes.model import Verdict, Wish, WishQuery, WishStatus, WishTally
 from partyreg_plugins.sqlstore.journal import _encode as journal_encode

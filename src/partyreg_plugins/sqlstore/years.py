@@ -20,7 +20,7 @@ from partyreg_core.batches import ActivityWrite, Batch, Rejection
 from partyreg_core.calendar import CampaignCalendar
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError
 from partyreg_core.ledger import MemberService
-from partyreg_core.operators import Actor, Role
+from partyreg_core.operators.model import Actor, Role
 from partyreg_core.orgcodes import OrgCode, parse_code
 from partyreg_core.records import Activity, Rating
 from partyreg_core.retention import (

@@ -182,7 +182,7 @@ class AuditScreen(PartyregScreen):
         table.focus()
         self.load(None)
 
-    def on_screen_resume(self) -> None:
+    def on_return(self) -> None:
         self.starts = [None]
         self.load(None)
 

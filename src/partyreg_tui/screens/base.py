@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, ProgressBar, Static
 
 from partyreg_core.workspace import Workspace
@@ -45,6 +45,25 @@ class PartyregScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._tickets: dict[str, int] = {}
+        #: What last covered the screen: a dialog of its own, another screen, or nothing yet.
+        self._covered_by: str | None = None
+
+    def on_screen_suspend(self) -> None:
+        self._covered_by = "dialog" if isinstance(self.app.screen, ModalScreen) else "screen"
+
+    def on_screen_resume(self) -> None:
+        """Back on top: read again (:meth:`on_return`) when the operator comes back from
+        another screen, where the data may have changed — not when a dialog of this screen
+        closes (help, a confirmation, a cancelled form): the screen's actions read again
+        after what they write, and a full reload after every dialog would only compete with
+        the typing for the interpreter (decision 0151). The first time on top the screen is
+        being mounted, and reads then."""
+        covered_by, self._covered_by = self._covered_by, None
+        if covered_by == "screen":
+            self.on_return()
+
+    def on_return(self) -> None:
+        """The operator is back from another screen (subclasses read their data again)."""
 
     def ticket(self, purpose: str) -> int:
         """A new read for ``purpose`` starts (on the screen's thread): from now on the result

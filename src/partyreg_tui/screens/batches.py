@@ -71,7 +71,7 @@ class BatchesScreen(PartyregScreen):
         table.focus()
         self.load()
 
-    def on_screen_resume(self) -> None:
+    def on_return(self) -> None:
         self.load()
 
     def load(self) -> None:

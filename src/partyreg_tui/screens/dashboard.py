@@ -27,7 +27,7 @@ from partyreg_core.calendar import CampaignCalendar, Deadline
 from partyreg_core.errors import PartyregError
 from partyreg_core.members.model import MemberQuery, MemberStatus
 from partyreg_core.notify.model import OutboxStatus
-from partyreg_core.operators import Role
+from partyreg_core.operators.model import Role
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.progress import COMPLETION_RULE, ProgressBy, ProgressRow
 from partyreg_core.workspace import Workspace
@@ -263,7 +263,7 @@ class DashboardScreen(PartyregScreen):
     def on_mount(self) -> None:
         self.load()
 
-    def on_screen_resume(self) -> None:
+    def on_return(self) -> None:
         # back from an import or an undo: the numbers may have changed
         if self.data is not None:
             self.load()

@@ -168,7 +168,7 @@ v 切换到待确认的事项：党员在网站上自报的活动（y 确认，j
 
         self.run("正在读取社区……", first, self._chose, latest="community")
 
-    def on_screen_resume(self) -> None:
+    def on_return(self) -> None:
         if self.community is not None:
             self.load()
 

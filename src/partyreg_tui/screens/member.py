@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Static
 from partyreg_core.audit import AuditEntry
 from partyreg_core.members.fields import MEMBER_FIELDS, REGISTRATION_FIELDS, labels
 from partyreg_core.members.model import Member
-from partyreg_core.operators import Scope
+from partyreg_core.operators.model import Scope
 from partyreg_core.posts import PostCatalog
 from partyreg_tui.screens.audit import action_label
 from partyreg_tui.screens.base import PartyregScreen, Read

@@ -25,7 +25,6 @@ from textual.widgets import DataTable, Input, Label, Select, Static
 
 from partyreg_core.communities import Community
 from partyreg_core.members.model import Member, MemberPage, MemberQuery, MemberStatus
-from partyreg_core.operators import Role
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.posts import Post
 from partyreg_tui.screens.base import PartyregScreen
@@ -169,7 +168,7 @@ class MembersScreen(PartyregScreen):
         else:
             self.search()
 
-    def on_screen_resume(self) -> None:
+    def on_return(self) -> None:
         if self.page is not None:
             self.search()  # an edit or an import may have changed the page
 
@@ -246,12 +245,7 @@ class MembersScreen(PartyregScreen):
     def _post_options(self) -> list[tuple[str, str]]:
         """The posts members in the operator's scope may have claimed: a district's own and
         the city's for a district operator, every post for the others."""
-        ws = self.workspace
-        scope = ws.actor.scope
-        if scope.role is Role.DISTRICT and scope.code is not None:
-            options = post_options(ws.posts(scope.code))
-        else:
-            options = post_options(ws.posts(all_districts=True))
+        options = post_options(self.workspace.members.visible_posts())
         # one line a post in the narrow drop-down: the code and as much of the name as fits
         return [(fit(label, POST_LABEL_WIDTH), code) for label, code in options]
 
@@ -281,13 +275,7 @@ class MembersScreen(PartyregScreen):
         """Read the communities the operator may filter by (worker thread)."""
         ws = self.workspace
         try:
-            scope = ws.actor.scope
-            if scope.role is Role.DISTRICT and scope.code is not None:
-                found = ws.communities(scope.code)
-            else:
-                found = ws.communities()
-                if scope.role.needs_communities:
-                    found = [c for c in found if c.id in scope.communities]
+            found = ws.members.visible_communities()
             seen: dict[str, int] = {}
             for community in ws.communities():
                 seen[community.name] = seen.get(community.name, 0) + 1

@@ -107,7 +107,7 @@ x 立即发送所有到期的待发送消息。
         outbox.focus()
         self.load()
 
-    def on_screen_resume(self) -> None:
+    def on_return(self) -> None:
         self.load()
 
     def _target_width(self) -> int:

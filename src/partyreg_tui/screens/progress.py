@@ -27,7 +27,7 @@ from partyreg_core.progress import (
     ranked,
 )
 from partyreg_tui.screens.base import WorkScreen, keep_cursor, row_key
-from partyreg_tui.text import fit, literal, number
+from partyreg_tui.text import fit, fit_end, literal, number
 
 #: The overdue list shows this many members (the CLI's ``progress overdue`` has them all).
 OVERDUE_ROWS = 300
@@ -124,7 +124,7 @@ m 列出截止日期临近时将发出的催办提醒，确认后发出（县区
         table.focus()
         self.load()
 
-    def on_screen_resume(self) -> None:
+    def on_return(self) -> None:
         self.load()
 
     def _name_width(self) -> int:
@@ -149,6 +149,9 @@ m 列出截止日期临近时将发出的催办提醒，确认后发出（县区
         rows = list(self.report.rows)
         if self.district is not None and self.report.by is ProgressBy.UNIT:
             rows = [r for r in rows if (r.district_code or "") == self.district]
+        if self.report.by is ProgressBy.COMMUNITY:
+            # by name (县区/街道/社区), not by the ids' text ("1", "103", "12"); unresolved last
+            rows.sort(key=lambda r: (not r.key, r.name))
         return rows
 
     def _loaded(self, report: ProgressReport) -> None:
@@ -161,10 +164,11 @@ m 列出截止日期临近时将发出的催办提醒，确认后发出（县区
         wide = "expected" in table.columns
         width = self._name_width()
         rows = self._rows()
+        community = report.by is ProgressBy.COMMUNITY  # the community's own name is last
         for r in rows:
             table.add_row(
                 literal(fit(r.key or "—", 12)),
-                literal(fit(r.name, width)),
+                literal(fit_end(r.name, width) if community else fit(r.name, width)),
                 *(
                     [
                         Text(

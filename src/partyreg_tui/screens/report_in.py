@@ -94,7 +94,7 @@ class ReportInScreen(WorkScreen):
         communities.focus()
         self.load()
 
-    def on_screen_resume(self) -> None:
+    def on_return(self) -> None:
         self.load()
 
     def load(self) -> None:

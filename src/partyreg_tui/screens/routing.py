@@ -89,7 +89,7 @@ class RoutingScreen(WorkScreen):
         queue.focus()
         self.load()
 
-    def on_screen_resume(self) -> None:
+    def on_return(self) -> None:
         self.load()
 
     def _place_width(self) -> int:

@@ -95,7 +95,7 @@ class ServiceScreen(PartyregScreen):
         table.focus()
         self.load()
 
-    def on_screen_resume(self) -> None:
+    def on_return(self) -> None:
         self.load()
 
     def _wide(self) -> bool:

@@ -153,7 +153,7 @@ c 选择社区，[ 和 ] 换年度（默认当前活动年度）。1 需求、2 
 
         self.run("正在读取社区……", first, self._chose, latest="community")
 
-    def on_screen_resume(self) -> None:
+    def on_return(self) -> None:
         if self.community is not None:
             self.load()
 

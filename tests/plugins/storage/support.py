@@ -25,7 +25,7 @@ from partyreg_core import builtin
 from partyreg_core.batches import Batch, BatchKind, new_batch_id
 from partyreg_core.communities import Community
 from partyreg_core.members.model import Route
-from partyreg_core.operators import Actor, Operator, Role, Scope
+from partyreg_core.operators.model import Actor, Operator, Role, Scope
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgUnit
 from partyreg_core.records import (
     Activity,

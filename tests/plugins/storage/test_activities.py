@@ -10,7 +10,7 @@ import pytest
 from partyreg_core.batches import BatchKind
 from partyreg_core.errors import ConflictError, NotPermittedError
 from partyreg_core.hours import RollupKey
-from partyreg_core.operators import Role
+from partyreg_core.operators.model import Role
 from partyreg_plugins.sqlstore.schema import feedback_sheets
 from partyreg_plugins.sqlstore.store import SqlStore
 from tests.plugins.storage import support

@@ -15,7 +15,7 @@ import pytest
 
 from partyreg_core.batches import RETENTION_IRREVERSIBLE, BatchKind
 from partyreg_core.errors import ConflictError, ValidationError
-from partyreg_core.operators import Role
+from partyreg_core.operators.model import Role
 from partyreg_core.workspace import Workspace
 from partyreg_plugins.sqlstore.store import SqlStore
 from tests.plugins.storage import support

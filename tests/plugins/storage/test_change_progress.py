@@ -17,7 +17,7 @@ from partyreg_core.calendar import CampaignCalendar
 from partyreg_core.changes import ChangeStatus
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
 from partyreg_core.members.model import MemberQuery, MemberStatus, Route
-from partyreg_core.operators import Role
+from partyreg_core.operators.model import Role
 from partyreg_core.progress import ProgressBy
 from partyreg_plugins.sqlstore.store import SqlStore
 from tests.plugins.storage import support

@@ -7,7 +7,7 @@ import uuid
 from datetime import date
 
 from partyreg_core.documents import IssuedDocument, verify
-from partyreg_core.operators import Role
+from partyreg_core.operators.model import Role
 from partyreg_plugins.sqlstore.store import SqlStore
 from tests.plugins.storage import support
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from partyreg_core.batches import BatchKind
 from partyreg_core.errors import ConflictError, NotPermittedError, ValidationError
 from partyreg_core.feedback import ServiceEntry, SheetState, SummaryBy
-from partyreg_core.operators import Role
+from partyreg_core.operators.model import Role
 from partyreg_core.records import Rating
 from partyreg_plugins.sqlstore.schema import group_members, groups
 from partyreg_plugins.sqlstore.store import SqlStore

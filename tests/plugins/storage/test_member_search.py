@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from partyreg_core.audit import AuditQuery
 from partyreg_core.members.model import MemberQuery, MemberStatus
-from partyreg_core.operators import Operator, Role, Scope
+from partyreg_core.operators.model import Operator, Role, Scope
 from partyreg_core.records import CommunityRef
 from partyreg_plugins.sqlstore.store import SqlStore
 from tests.plugins.storage import support

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from partyreg_core.batches import BatchKind
 from partyreg_core.errors import PartyregError
 from partyreg_core.feedback import ServiceEntry, SummaryBy
-from partyreg_core.operators import Actor, Role
+from partyreg_core.operators.model import Actor, Role
 from partyreg_core.orgchanges import ChangeKind, OrgChange
 from partyreg_core.orgcodes import OrgKind
 from partyreg_core.records import Activity, Rating

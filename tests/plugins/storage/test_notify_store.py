@@ -22,7 +22,7 @@ from partyreg_core.notify.model import (
     Target,
 )
 from partyreg_core.notify.rules import idempotency_key
-from partyreg_core.operators import Role
+from partyreg_core.operators.model import Role
 from partyreg_plugins.sqlstore.store import SqlStore
 from tests.plugins.storage import support
 from tests.plugins.storage.support import make_district

@@ -9,7 +9,7 @@ import pytest
 
 from partyreg_core.audit import AuditQuery
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError
-from partyreg_core.operators import Actor, Operator, Role, Scope
+from partyreg_core.operators.model import Actor, Operator, Role, Scope
 from partyreg_plugins.sqlstore.store import SqlStore
 from tests.plugins.storage import support
 from tests.plugins.storage.support import batch, make_district, registration

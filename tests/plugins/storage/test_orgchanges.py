@@ -16,7 +16,7 @@ from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError
 from partyreg_core.feedback import SummaryBy
 from partyreg_core.hours import RollupKey
 from partyreg_core.members.model import MemberQuery
-from partyreg_core.operators import Actor, Role
+from partyreg_core.operators.model import Actor, Role
 from partyreg_core.orgchanges import ChangeKind, OrgChange
 from partyreg_core.orgcodes import OrgCode, OrgKind
 from partyreg_plugins.sqlstore.store import SqlStore

@@ -14,7 +14,7 @@ from partyreg_core.batches import BatchKind
 from partyreg_core.errors import NotPermittedError, TemporaryError, ValidationError
 from partyreg_core.hours import RollupKey
 from partyreg_core.members.model import MemberQuery
-from partyreg_core.operators import Role
+from partyreg_core.operators.model import Role
 from partyreg_plugins.sqlstore import pg
 from partyreg_plugins.sqlstore.store import SqlStore
 from tests.plugins.storage import support

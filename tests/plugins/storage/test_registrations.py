@@ -11,7 +11,7 @@ from partyreg_core.audit import AuditQuery
 from partyreg_core.batches import BatchKind
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError
 from partyreg_core.members.model import MemberQuery, MemberStatus
-from partyreg_core.operators import Role
+from partyreg_core.operators.model import Role
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.records import CommunityRef
 from partyreg_plugins.sqlstore.store import SqlStore

@@ -14,7 +14,7 @@ from partyreg_core.batches import BatchKind
 from partyreg_core.errors import ConflictError, NotPermittedError
 from partyreg_core.hookspecs import hookimpl
 from partyreg_core.members.model import MemberQuery, Route
-from partyreg_core.operators import Role
+from partyreg_core.operators.model import Role
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgUnit
 from partyreg_core.plugins import make_plugin_manager
 from partyreg_core.ports import Change

@@ -21,7 +21,7 @@ from partyreg_core.batches import BatchKind
 from partyreg_core.errors import NotFoundError
 from partyreg_core.hours import RollupKey
 from partyreg_core.members.model import MemberQuery, MemberStatus, Route
-from partyreg_core.operators import Operator, Role, Scope
+from partyreg_core.operators.model import Operator, Role, Scope
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgUnit
 from partyreg_core.plugins import make_plugin_manager
 from partyreg_core.records import CommunityRef

@@ -10,7 +10,7 @@ from datetime import date
 
 from partyreg_core.calendar import CampaignCalendar
 from partyreg_core.members.model import MemberQuery, MemberStatus
-from partyreg_core.operators import Role
+from partyreg_core.operators.model import Role
 from partyreg_core.progress import ProgressBy
 from partyreg_plugins.sqlstore.store import SqlStore
 from tests.plugins.storage import support

@@ -16,7 +16,7 @@ from partyreg_core.errors import (
     NotPermittedError,
     ValidationError,
 )
-from partyreg_core.operators import Role
+from partyreg_core.operators.model import Role
 from partyreg_core.service import Assignment, Group, Need
 from partyreg_plugins.sqlstore.store import SqlStore
 from tests.plugins.storage import support

@@ -13,7 +13,7 @@ import pytest
 
 from partyreg_core.audit import AuditQuery
 from partyreg_core.errors import NotFoundError
-from partyreg_core.operators import Role
+from partyreg_core.operators.model import Role
 from partyreg_core.signin.model import SigninToken
 from partyreg_plugins.sqlstore.store import SqlStore
 from tests.plugins.storage import support

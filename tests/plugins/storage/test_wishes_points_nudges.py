@@ -17,7 +17,7 @@ import pytest
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, PartyregError
 from partyreg_core.notify.model import NotifyConfig
 from partyreg_core.nudges.model import NudgeKind, NudgeStatus
-from partyreg_core.operators import Role
+from partyreg_core.operators.model import Role
 from partyreg_plugins.sqlstore.store import SqlStore
 from tests.plugins.notifiers.conftest import RecordingServer, _serve
 from tests.plugins.storage import support

@@ -21,7 +21,7 @@ from partyreg_core.batches import BatchKind
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, PartyregError
 from partyreg_core.hours import RollupKey
 from partyreg_core.members.model import MemberQuery
-from partyreg_core.operators import Role
+from partyreg_core.operators.model import Role
 from partyreg_core.records import Rating
 from partyreg_core.retention import ANONYMOUS, ANONYMOUS_NAME
 from partyreg_core.years import YearStatus, calendar_for

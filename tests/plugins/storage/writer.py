@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from partyreg_core.batches import Batch, BatchKind, new_batch_id
 from partyreg_core.errors import TemporaryError
-from partyreg_core.operators import Actor
+from partyreg_core.operators.model import Actor
 from partyreg_core.orgcodes import parse_code
 from partyreg_core.records import CommunityRef, Gender, Registration
 from partyreg_plugins.sqlstore.store import SqlStore
