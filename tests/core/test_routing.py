@@ -14,7 +14,7 @@ from partyreg_core.communities import Community
 from partyreg_core.errors import ValidationError
 from partyreg_core.hookspecs import hookimpl
 from partyreg_core.members.model import MemberStatus
-from partyreg_core.operators import Role, Scope
+from partyreg_core.operators.model import Role, Scope
 from partyreg_core.orgcodes import OrgCode, parse_code
 from partyreg_core.plugins import make_plugin_manager
 from partyreg_core.records import CommunityRef, ReportType

@@ -11,7 +11,7 @@ from partyreg_core.batches import Batch
 from partyreg_core.changes import ChangeRequest, ChangeStatus
 from partyreg_core.communities import Community
 from partyreg_core.instructors import Instructor
-from partyreg_core.operators import Actor
+from partyreg_core.operators.model import Actor
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.records import CommunityRef, DirectoryEntry
 from partyreg_core.routing.model import QueuedMember, ReportInResult, RoutingRun

@@ -30,7 +30,7 @@ from partyreg_core.directory import DirectoryIndex, place_key
 from partyreg_core.errors import ValidationError
 from partyreg_core.members.model import MemberStatus
 from partyreg_core.normalize import normalize_rank
-from partyreg_core.operators import Scope
+from partyreg_core.operators.model import Scope
 from partyreg_core.orgcodes import OrgCode, OrgTree
 from partyreg_core.records import CommunityRef, ReportType
 from partyreg_core.routing.model import (

@@ -26,7 +26,7 @@ from partyreg_core.instructors import Instructor
 from partyreg_core.members.model import Member, MemberQuery, MemberStatus, Route
 from partyreg_core.members.rules import serves_in
 from partyreg_core.normalize import normalize_name, normalize_phone
-from partyreg_core.operators import Actor, Role
+from partyreg_core.operators.model import Actor, Role
 from partyreg_core.orgcodes import OrgCode, OrgTree, OrgUnit
 from partyreg_core.records import (
     CommunityRef,
