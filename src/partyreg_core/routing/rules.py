@@ -25,9 +25,10 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 
+from partyreg_core.changes import ChangeRequest
 from partyreg_core.communities import Community, community_key
 from partyreg_core.directory import DirectoryIndex, place_key
-from partyreg_core.errors import ValidationError
+from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
 from partyreg_core.members.model import MemberStatus
 from partyreg_core.normalize import normalize_rank
 from partyreg_core.operators.model import Scope
@@ -307,3 +308,83 @@ def check_report_in(member: ReportInFacts, scope: Scope, on: date) -> ReportInRe
             "不能早于分流日期：请核对 --on。",
         )
     return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Changes of community (decision 0025): the refusals the store raises, with their fix
+# ---------------------------------------------------------------------------------------------
+
+
+def change_not_found(request_id: int) -> NotFoundError:
+    """No change request of that id within the scope."""
+    return NotFoundError(
+        "change.not_found",
+        f"没有编号为 {request_id} 的变更申请（或不在你的范围内）：用 partyreg change list 查看。",
+    )
+
+
+def change_not_routed(name: str, member_id: int) -> ConflictError:
+    """A registered member changes community by an edit of the registration, not a request."""
+    return ConflictError(
+        "change.not_routed",
+        f"{name} 还没有分流到社区：直接修改登记的报到社区即可"
+        f"（partyreg members edit {member_id} --district … --street … --community …）。",
+    )
+
+
+def change_pending(name: str, pending: int) -> ConflictError:
+    """One pending request per member."""
+    return ConflictError(
+        "change.pending",
+        f"{name} 已有待审批的变更申请（编号 {pending}）：请先审批或驳回它"
+        f"（partyreg change approve|reject {pending}）。",
+    )
+
+
+def change_target_unknown(to: CommunityRef | int) -> NotFoundError:
+    """The new community must be in the directory."""
+    label = to.label if isinstance(to, CommunityRef) else f"编号 {to}"
+    return NotFoundError(
+        "community.unknown",
+        f"社区通讯录中没有 {label}：请核对县区、街道和社区名称（或社区编号），"
+        "新社区须先列入社区通讯录（附表4）。",
+    )
+
+
+def change_same(name: str, community: str) -> ValidationError:
+    """The new community must differ from the current one."""
+    return ValidationError("change.same", f"{name} 已在 {community} 报到：新社区不能与原社区相同。")
+
+
+def change_denied(request: ChangeRequest) -> NotPermittedError:
+    """Only the member's unit side (the unit, its superiors, the city) decides."""
+    return NotPermittedError(
+        "change.denied",
+        f"变更申请 {request.id} 由 {request.name} 所在单位（{request.unit_code}）"
+        "或其上级审批：不在你的管理范围内。",
+    )
+
+
+def change_decided(request: ChangeRequest) -> ConflictError:
+    """A request is decided once."""
+    return ConflictError(
+        "change.decided",
+        f"变更申请 {request.id} 已于 {request.decided_on} 由 {request.decided_by} "
+        f"{request.status.label}，不能再审批。",
+    )
+
+
+def change_date(on: date, requested_on: date) -> ValidationError:
+    """A decision is not dated before its request."""
+    return ValidationError(
+        "change.date", f"审批日期 {on} 早于申请日期 {requested_on}：请核对 --date。"
+    )
+
+
+def change_target_gone(request: ChangeRequest) -> NotFoundError:
+    """The requested community left the directory before the approval."""
+    return NotFoundError(
+        "community.unknown",
+        f"变更申请 {request.id} 的新社区 {request.to.label} 不在社区通讯录中："
+        "请该县区先把它列入社区通讯录（附表4），再审批。",
+    )

@@ -38,7 +38,21 @@ from partyreg_core.routing.model import (
     RoutingCase,
     RoutingRun,
 )
-from partyreg_core.routing.rules import Router, check_report_in, member_not_found, spelling_key
+from partyreg_core.routing.rules import (
+    Router,
+    change_date,
+    change_decided,
+    change_denied,
+    change_not_found,
+    change_not_routed,
+    change_pending,
+    change_same,
+    change_target_gone,
+    change_target_unknown,
+    check_report_in,
+    member_not_found,
+    spelling_key,
+)
 from partyreg_plugins.sqlstore.bulk import fetch_rows, in_values
 from partyreg_plugins.sqlstore.db import Repository
 from partyreg_plugins.sqlstore.journal import RowJournal
@@ -767,10 +781,7 @@ class SqlRouting(Repository):
             _requests_statement(actor).where(change_requests.c.id == request_id)
         ).first()
         if row is None:
-            raise NotFoundError(
-                "change.not_found",
-                f"没有编号为 {request_id} 的变更申请（或不在你的范围内）：用 partyreg change list 查看。",
-            )
+            raise change_not_found(request_id)
         return _request(row)
 
     def request_change(
@@ -780,31 +791,15 @@ class SqlRouting(Repository):
         with self._tx(actor, write=True) as conn:
             row = self._visible_member(conn, actor, member_id)
             if row.status == MemberStatus.REGISTERED.value:
-                raise ConflictError(
-                    "change.not_routed",
-                    f"{row.name} 还没有分流到社区：直接修改登记的报到社区即可"
-                    f"（partyreg members edit {member_id} --district … --street … --community …）。",
-                )
+                raise change_not_routed(row.name, member_id)
             pending = pending_change(conn, member_id)
             if pending is not None:
-                raise ConflictError(
-                    "change.pending",
-                    f"{row.name} 已有待审批的变更申请（编号 {pending}）：请先审批或驳回它"
-                    f"（partyreg change approve|reject {pending}）。",
-                )
+                raise change_pending(row.name, pending)
             target = self._target(conn, to)
             if target is None:
-                label = to.label if isinstance(to, CommunityRef) else f"编号 {to}"
-                raise NotFoundError(
-                    "community.unknown",
-                    f"社区通讯录中没有 {label}：请核对县区、街道和社区名称（或社区编号），"
-                    "新社区须先列入社区通讯录（附表4）。",
-                )
+                raise change_target_unknown(to)
             if target.id == row.community_id:
-                raise ValidationError(
-                    "change.same",
-                    f"{row.name} 已在 {target.district}/{target.street}/{target.name} 报到：新社区不能与原社区相同。",
-                )
+                raise change_same(row.name, f"{target.district}/{target.street}/{target.name}")
             request_id = conn.execute(
                 sa.insert(change_requests)
                 .values(
@@ -854,23 +849,12 @@ class SqlRouting(Repository):
         with self._tx(actor, write=True) as conn:
             request = self._load_request(conn, actor, request_id)
             if not actor.scope.covers_unit(request.unit_code):
-                raise NotPermittedError(
-                    "change.denied",
-                    f"变更申请 {request_id} 由 {request.name} 所在单位（{request.unit_code}）"
-                    "或其上级审批：不在你的管理范围内。",
-                )
+                raise change_denied(request)
             if request.status is not ChangeStatus.PENDING:
-                raise ConflictError(
-                    "change.decided",
-                    f"变更申请 {request_id} 已于 {request.decided_on} 由 {request.decided_by} "
-                    f"{request.status.label}，不能再审批。",
-                )
+                raise change_decided(request)
             member = self._visible_member(conn, actor, request.member_id)
             if on < request.requested_on:
-                raise ValidationError(
-                    "change.date",
-                    f"审批日期 {on} 早于申请日期 {request.requested_on}：请核对 --date。",
-                )
+                raise change_date(on, request.requested_on)
             values: dict[str, Any] = {"decided_on": on, "decided_by": actor.real_name}
             target = None
             if approve:
@@ -878,11 +862,7 @@ class SqlRouting(Repository):
                     conn, request.to_community_id if request.to_community_id else request.to
                 )
                 if target is None:
-                    raise NotFoundError(
-                        "community.unknown",
-                        f"变更申请 {request_id} 的新社区 {request.to.label} 不在社区通讯录中："
-                        "请该县区先把它列入社区通讯录（附表4），再审批。",
-                    )
+                    raise change_target_gone(request)
                 self._move(conn, actor, member, target, on)
                 values.update(
                     status=ChangeStatus.APPROVED.value,
