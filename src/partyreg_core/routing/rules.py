@@ -29,9 +29,10 @@ from partyreg_core.changes import ChangeRequest
 from partyreg_core.communities import Community, community_key
 from partyreg_core.directory import DirectoryIndex, place_key
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
+from partyreg_core.instructors import Instructor
 from partyreg_core.members.model import MemberStatus
 from partyreg_core.normalize import normalize_rank
-from partyreg_core.operators.model import Scope
+from partyreg_core.operators.model import Actor, Role, Scope
 from partyreg_core.orgcodes import OrgCode, OrgTree
 from partyreg_core.records import CommunityRef, ReportType
 from partyreg_core.routing.model import (
@@ -387,4 +388,110 @@ def change_target_gone(request: ChangeRequest) -> NotFoundError:
         "community.unknown",
         f"变更申请 {request.id} 的新社区 {request.to.label} 不在社区通讯录中："
         "请该县区先把它列入社区通讯录（附表4），再审批。",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The directory's upkeep, the instructors, who routes: the refusals the store raises
+# ---------------------------------------------------------------------------------------------
+
+
+def may_keep_district(actor: Actor, district: OrgCode) -> bool:
+    """Whether ``actor`` keeps ``district``'s directory and instructors: the city, or the
+    district's own operators."""
+    scope = actor.scope
+    return scope.role is Role.CITY or (scope.role is Role.DISTRICT and scope.code == district)
+
+
+def community_add_denied(district: str) -> NotPermittedError:
+    """A community added to another district's directory."""
+    return NotPermittedError(
+        "scope.denied", f"不能在 {district} 的社区通讯录中添加社区：不在你的管理范围内。"
+    )
+
+
+def community_exists(label: str, clash: int) -> ConflictError:
+    """A community already in the directory."""
+    return ConflictError(
+        "community.exists",
+        f"社区通讯录中已有“{label}”（编号 {clash}）：要修改请用 partyreg community edit {clash}。",
+    )
+
+
+def community_unknown(community_id: int) -> NotFoundError:
+    """No community of that id in the directory."""
+    return NotFoundError(
+        "community.unknown", f"没有编号为 {community_id} 的社区：用 partyreg community list 查看。"
+    )
+
+
+def community_edit_denied(current: Community) -> NotPermittedError:
+    """A community of another district edited."""
+    return NotPermittedError(
+        "scope.denied",
+        f"不能修改 {current.label}：它属于 {current.district_code}，不在你的管理范围内。",
+    )
+
+
+def community_name_taken(district: str, street: str, name: str, clash: int) -> ConflictError:
+    """Two communities of one district with the same street and name."""
+    return ConflictError(
+        "community.exists",
+        f"{district} 已有社区“{street}/{name}”（编号 {clash}）：同一县区的社区名称不能重复。",
+    )
+
+
+def instructor_add_denied(district: OrgCode) -> NotPermittedError:
+    """An instructor added to another district."""
+    return NotPermittedError(
+        "scope.denied", f"不能为 {district} 添加社区工作指导员：不在你的管理范围内。"
+    )
+
+
+def instructor_exists(name: str, phone: str, clash: int) -> ConflictError:
+    """An instructor with that name and phone already there."""
+    return ConflictError(
+        "instructor.exists",
+        f"指导员 {name}（{phone}）已存在（编号 {clash}）：要分配社区请用 "
+        f"partyreg instructor assign {clash} 社区…。",
+    )
+
+
+def instructor_unknown(instructor_id: int) -> NotFoundError:
+    """No instructor of that id."""
+    return NotFoundError(
+        "instructor.unknown",
+        f"没有编号为 {instructor_id} 的指导员：用 partyreg instructor list 查看。",
+    )
+
+
+def instructor_denied(current: Instructor) -> NotPermittedError:
+    """An instructor kept by another district."""
+    return NotPermittedError(
+        "scope.denied",
+        f"指导员 {current.name} 不归你管理：请由其所属县区（{current.district_code or '市级'}）分配。",
+    )
+
+
+def assigned_community_unknown(community_id: int) -> NotFoundError:
+    """An instructor assigned to a community not in the directory."""
+    return NotFoundError(
+        "community.unknown", f"没有编号为 {community_id} 的社区：请核对社区通讯录。"
+    )
+
+
+def assigned_community_denied(community_id: int, district: object) -> NotPermittedError:
+    """An instructor assigned to a community of another district."""
+    return NotPermittedError(
+        "scope.denied",
+        f"社区 {community_id} 属于 {district}，不在你的管理范围内：只能分配本县区的社区。",
+    )
+
+
+def routing_denied(scope: Scope) -> NotPermittedError:
+    """Routing is for district committees, city work committees and the city."""
+    return NotPermittedError(
+        "scope.denied",
+        "分流由县区委组织部、市直党工委或市级操作员进行："
+        f"{scope.role.label}操作员不能分流，请联系上级。",
     )

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from partyreg_core.batches import Batch
 from partyreg_core.changes import ChangeRequest, ChangeStatus
 from partyreg_core.communities import Community, community_key
-from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
+from partyreg_core.errors import ConflictError, ValidationError
 from partyreg_core.instructors import Instructor
 from partyreg_core.members.model import MemberStatus
 from partyreg_core.operators.model import Actor, Role
@@ -40,6 +40,8 @@ from partyreg_core.routing.model import (
 )
 from partyreg_core.routing.rules import (
     Router,
+    assigned_community_denied,
+    assigned_community_unknown,
     change_date,
     change_decided,
     change_denied,
@@ -50,7 +52,18 @@ from partyreg_core.routing.rules import (
     change_target_gone,
     change_target_unknown,
     check_report_in,
+    community_add_denied,
+    community_edit_denied,
+    community_exists,
+    community_name_taken,
+    community_unknown,
+    instructor_add_denied,
+    instructor_denied,
+    instructor_exists,
+    instructor_unknown,
+    may_keep_district,
     member_not_found,
+    routing_denied,
     spelling_key,
 )
 from partyreg_plugins.sqlstore.bulk import fetch_rows, in_values
@@ -87,11 +100,6 @@ def _community_json(community: Community) -> dict[str, str]:
         "mobile": community.mobile,
         "address": community.address,
     }
-
-
-def _may_keep_district(actor: Actor, district: OrgCode) -> bool:
-    scope = actor.scope
-    return scope.role is Role.CITY or (scope.role is Role.DISTRICT and scope.code == district)
 
 
 def _request(row: sa.Row[Any]) -> ChangeRequest:
@@ -161,11 +169,8 @@ class SqlRouting(Repository):
         district = entry.district_code
         if district is None:
             raise ValidationError("directory.district_unknown", "社区缺少所属县区的代码。")
-        if not _may_keep_district(actor, district):
-            raise NotPermittedError(
-                "scope.denied",
-                f"不能在 {entry.district} 的社区通讯录中添加社区：不在你的管理范围内。",
-            )
+        if not may_keep_district(actor, district):
+            raise community_add_denied(entry.district)
         key = community_key(entry.street, entry.community)
         with self._tx(actor, write=True) as conn:
             clash = conn.execute(
@@ -174,11 +179,7 @@ class SqlRouting(Repository):
                 )
             ).scalar()
             if clash is not None:
-                raise ConflictError(
-                    "community.exists",
-                    f"社区通讯录中已有“{entry.ref.label}”（编号 {clash}）：要修改请用 "
-                    f"partyreg community edit {clash}。",
-                )
+                raise community_exists(entry.ref.label, clash)
             new_id = conn.execute(
                 sa.insert(communities)
                 .values(
@@ -217,16 +218,10 @@ class SqlRouting(Repository):
                 sa.select(communities).where(communities.c.id == community_id)
             ).first()
             if row is None:
-                raise NotFoundError(
-                    "community.unknown",
-                    f"没有编号为 {community_id} 的社区：用 partyreg community list 查看。",
-                )
+                raise community_unknown(community_id)
             current = _community(row)
-            if not _may_keep_district(actor, current.district_code):
-                raise NotPermittedError(
-                    "scope.denied",
-                    f"不能修改 {current.label}：它属于 {current.district_code}，不在你的管理范围内。",
-                )
+            if not may_keep_district(actor, current.district_code):
+                raise community_edit_denied(current)
             key = community_key(entry.street, entry.community)
             if key != current.key:
                 clash = conn.execute(
@@ -237,10 +232,8 @@ class SqlRouting(Repository):
                     )
                 ).scalar()
                 if clash is not None:
-                    raise ConflictError(
-                        "community.exists",
-                        f"{current.district} 已有社区“{entry.street}/{entry.community}”（编号 {clash}）："
-                        "同一县区的社区名称不能重复。",
+                    raise community_name_taken(
+                        current.district, entry.street, entry.community, clash
                     )
             before = _community_json(current)
             after_all = {
@@ -321,10 +314,8 @@ class SqlRouting(Repository):
 
     def add_instructor(self, actor: Actor, name: str, phone: str, district: OrgCode) -> Instructor:
         """Add an instructor kept by ``district`` (city, or that district)."""
-        if not _may_keep_district(actor, district):
-            raise NotPermittedError(
-                "scope.denied", f"不能为 {district} 添加社区工作指导员：不在你的管理范围内。"
-            )
+        if not may_keep_district(actor, district):
+            raise instructor_add_denied(district)
         with self._tx(actor, write=True) as conn:
             clash = conn.execute(
                 sa.select(instructors.c.id).where(
@@ -332,11 +323,7 @@ class SqlRouting(Repository):
                 )
             ).scalar()
             if clash is not None:
-                raise ConflictError(
-                    "instructor.exists",
-                    f"指导员 {name}（{phone}）已存在（编号 {clash}）：要分配社区请用 "
-                    f"partyreg instructor assign {clash} 社区…。",
-                )
+                raise instructor_exists(name, phone, clash)
             new_id = conn.execute(
                 sa.insert(instructors)
                 .values(name=name, phone=phone, unit_code=str(district))
@@ -365,19 +352,13 @@ class SqlRouting(Repository):
         with self._tx(actor, write=True) as conn:
             found = self._instructor_list(conn, [instructor_id])
             if not found:
-                raise NotFoundError(
-                    "instructor.unknown",
-                    f"没有编号为 {instructor_id} 的指导员：用 partyreg instructor list 查看。",
-                )
+                raise instructor_unknown(instructor_id)
             current = found[0]
             scope = actor.scope
             if scope.role is not Role.CITY and (
                 scope.role is not Role.DISTRICT or current.district_code != scope.code
             ):
-                raise NotPermittedError(
-                    "scope.denied",
-                    f"指导员 {current.name} 不归你管理：请由其所属县区（{current.district_code or '市级'}）分配。",
-                )
+                raise instructor_denied(current)
             wanted = sorted(set(add) | set(remove))
             rows = {
                 r.id: r.district_code
@@ -390,14 +371,9 @@ class SqlRouting(Repository):
             for community_id in wanted:
                 district = rows.get(community_id)
                 if district is None:
-                    raise NotFoundError(
-                        "community.unknown", f"没有编号为 {community_id} 的社区：请核对社区通讯录。"
-                    )
+                    raise assigned_community_unknown(community_id)
                 if scope.role is not Role.CITY and district != str(scope.code):
-                    raise NotPermittedError(
-                        "scope.denied",
-                        f"社区 {community_id} 属于 {district}，不在你的管理范围内：只能分配本县区的社区。",
-                    )
+                    raise assigned_community_denied(community_id, district)
             new = [c for c in dict.fromkeys(add) if c not in current.community_ids]
             gone = [c for c in dict.fromkeys(remove) if c in current.community_ids]
             if new:
@@ -439,11 +415,7 @@ class SqlRouting(Repository):
                 sa.and_(registered, own),
                 sa.and_(queued, sa.or_(own, c.district_code == str(scope.code))),
             )
-        raise NotPermittedError(
-            "scope.denied",
-            "分流由县区委组织部、市直党工委或市级操作员进行："
-            f"{scope.role.label}操作员不能分流，请联系上级。",
-        )
+        raise routing_denied(scope)
 
     def route_pending(
         self,
