@@ -2284,8 +2284,8 @@ def _masks(exporter: Exporter, workspace: Workspace, options: Mapping[str, Any])
 #: What a workspace keeps that is the acting identity's own (a copy acting for a member drops
 #: it): the actor and every service built around it.
 _ACTING = frozenset(
-    {"actor", "signin", "notify", "members", "operators", "wishes", "points", "nudges",
-     "events"}
+    {"actor", "signin", "notify", "routing", "members", "operators", "wishes", "points",
+     "nudges", "events"}
 )  # fmt: skip
 
 #: The fields ``activity edit`` may change.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -12,19 +13,28 @@ from partyreg_core import builtin
 from partyreg_core.communities import Community
 from partyreg_core.errors import ValidationError
 from partyreg_core.hookspecs import hookimpl
+from partyreg_core.members.model import MemberStatus
+from partyreg_core.operators.model import Role, Scope
 from partyreg_core.orgcodes import OrgCode, parse_code
 from partyreg_core.plugins import make_plugin_manager
 from partyreg_core.records import CommunityRef, ReportType
 from partyreg_core.routing.model import (
     PlannedRoute,
     QueuedMember,
+    ReportInFacts,
     RoutedMember,
     RouteOutcome,
     RoutingCase,
     RoutingDecision,
     RoutingRun,
 )
-from partyreg_core.routing.rules import Router, group_queue, may_report_at, spelling_key
+from partyreg_core.routing.rules import (
+    Router,
+    check_report_in,
+    group_queue,
+    may_report_at,
+    spelling_key,
+)
 
 HUAIAN = parse_code("008.003")
 HUAIYIN = parse_code("008.004")
@@ -276,3 +286,40 @@ def test_different_names_keep_different_keys(first: str, second: str) -> None:
 def test_a_planned_routes_aggregator_is_the_top_org_of_the_unit() -> None:
     deep = case("008.010.003.002", "淮阴区", "王营街道", "人民社区")
     assert router().plan(deep).aggregator == OrgCode(("008", "010"))
+
+
+def _facts(**changes: object) -> ReportInFacts:
+    base = ReportInFacts(
+        member_id=7,
+        name="张三",
+        status=MemberStatus.ROUTED,
+        community_id=12,
+        community=CommunityRef("清河区", "清河街道", "A社区"),
+        district_code=parse_code("008.001"),
+        report_type=ReportType.RESIDENCE,
+        rank="",
+        routed_on=date(2024, 9, 5),
+    )
+    return attrs.evolve(base, **changes)  # type: ignore[arg-type]
+
+
+def test_report_in_rules_name_the_member_and_the_fix() -> None:
+    city, on = Scope.city(), date(2024, 9, 10)
+    assert check_report_in(_facts(), city, on) is None
+    # reported in already: not refused, whatever the date
+    assert check_report_in(_facts(status=MemberStatus.REPORTED_IN), city, date(2024, 9, 1)) is None
+    cases = {
+        "report_in.not_routed": _facts(status=MemberStatus.REGISTERED),
+        "report_in.queued": _facts(community_id=None),
+        "report_in.contact_point": _facts(report_type=ReportType.CONTACT_POINT, rank="科员"),
+    }
+    for code, facts in cases.items():
+        refusal = check_report_in(facts, city, on)
+        assert refusal is not None and refusal.code == code and "张三" in refusal.message
+    early = check_report_in(_facts(), city, date(2024, 9, 4))
+    assert early is not None and early.code == "report_in.before_routed"
+    assert "2024-09-05" in early.message and "--on" in early.message
+    other = Scope(Role.COMMUNITY, communities=frozenset({13}))
+    denied = check_report_in(_facts(), other, on)
+    assert denied is not None and denied.code == "scope.denied"
+    assert check_report_in(_facts(), Scope(Role.COMMUNITY, communities=frozenset({12})), on) is None

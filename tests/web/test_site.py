@@ -523,3 +523,20 @@ def test_routers_can_be_added_to_the_app(run: Runner) -> None:
     with TestClient(app, base_url=ORIGIN) as client:
         answer = client.get("/hello")
         assert answer.text == "你好" and answer.headers["x-frame-options"] == "DENY"
+
+
+def test_a_members_workspace_acts_as_the_member_in_every_feature(run: Runner) -> None:
+    """The members' site's workspace (``for_member``) shares what was read once, never a
+    feature service bound to the operator who made it."""
+    wang = member_id(run, "王建伟")
+    ws = Workspace(run.db)
+    try:
+        made = {name: getattr(ws, name) for name in ("routing", "notify", "members", "wishes")}
+        child = ws.for_member(wang)
+        for name, service in made.items():
+            mine = getattr(child, name)
+            assert mine is not service, name
+            assert mine.actor().member == wang, name
+        assert ws.routing.actor().member is None
+    finally:
+        ws.close()

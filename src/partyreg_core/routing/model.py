@@ -15,6 +15,7 @@ from typing import NamedTuple
 import attrs
 
 from partyreg_core.communities import Community
+from partyreg_core.members.model import MemberStatus
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.records import CommunityRef, ReportType
 
@@ -202,6 +203,21 @@ class QueueGroup:
     def reason(self) -> RouteOutcome:
         """Queued at a district (community unknown) or waiting at the aggregator (县区 unknown)."""
         return RouteOutcome.QUEUED if self.district_code is not None else RouteOutcome.WAITING
+
+
+@attrs.frozen
+class ReportInFacts:
+    """What report-in looks at for one member, as the store finds them."""
+
+    member_id: int
+    name: str
+    status: MemberStatus
+    community_id: int | None
+    community: CommunityRef
+    district_code: OrgCode | None
+    report_type: ReportType
+    rank: str
+    routed_on: date | None
 
 
 @attrs.frozen

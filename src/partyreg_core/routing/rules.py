@@ -23,17 +23,24 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date
 
+from partyreg_core.changes import ChangeRequest
 from partyreg_core.communities import Community, community_key
 from partyreg_core.directory import DirectoryIndex, place_key
-from partyreg_core.errors import ValidationError
+from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
+from partyreg_core.instructors import Instructor
+from partyreg_core.members.model import MemberStatus
 from partyreg_core.normalize import normalize_rank
+from partyreg_core.operators.model import Actor, Role, Scope
 from partyreg_core.orgcodes import OrgCode, OrgTree
 from partyreg_core.records import CommunityRef, ReportType
 from partyreg_core.routing.model import (
     PlannedRoute,
     QueuedMember,
     QueueGroup,
+    ReportInFacts,
+    ReportInRefusal,
     RoutingCase,
     RoutingDecision,
 )
@@ -250,3 +257,241 @@ def may_report_at(report_type: ReportType, rank: str) -> bool:
     except ValidationError:
         return False
     return found is not None and found.at_least_county
+
+
+def member_not_found(member_id: int) -> ReportInRefusal:
+    """A member to confirm who does not exist or is outside the scope."""
+    return ReportInRefusal(
+        member_id, "member.not_found", f"没有编号为 {member_id} 的党员（或不在你的范围内）。"
+    )
+
+
+def check_report_in(member: ReportInFacts, scope: Scope, on: date) -> ReportInRefusal | None:
+    """Why ``member``'s report-in on ``on`` cannot be confirmed by ``scope`` (``None``: it can,
+    or it is confirmed already): the member must be routed to a resolved community within the
+    scope, a contact point needs a leader of 县处级 and above, and a report-in is not dated
+    before the routing."""
+    mid, name = member.member_id, member.name
+    if member.status is MemberStatus.REGISTERED:
+        return ReportInRefusal(
+            mid,
+            "report_in.not_routed",
+            f"{name} 还没有分流：请先由县区或市直党工委运行 partyreg route。",
+        )
+    if member.community_id is None:
+        written = member.community
+        return ReportInRefusal(
+            mid,
+            "report_in.queued",
+            f"{name} 填写的社区“{written.district}/{written.street}/"
+            f"{written.community}”尚待认定：请县区先用 partyreg route resolve 认定。",
+        )
+    if not scope.covers_community(member.community_id, member.district_code):
+        return ReportInRefusal(
+            mid,
+            "scope.denied",
+            f"{name} 分流到的是社区 {member.community_id}：只能由该社区确认报到。",
+        )
+    if not may_report_at(member.report_type, member.rank):
+        return ReportInRefusal(
+            mid,
+            "report_in.contact_point",
+            f"{name} 的报到类型是“联系点”，但职级“{member.rank or '未填写'}”不是县处级以上："
+            "请单位改正报到类型或职级后再确认。",
+        )
+    if member.status is MemberStatus.REPORTED_IN:
+        return None
+    if member.routed_on is not None and on < member.routed_on:
+        return ReportInRefusal(
+            mid,
+            "report_in.before_routed",
+            f"{name} 于 {member.routed_on.isoformat()} 分流，报到日期 {on.isoformat()} "
+            "不能早于分流日期：请核对 --on。",
+        )
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Changes of community (decision 0025): the refusals the store raises, with their fix
+# ---------------------------------------------------------------------------------------------
+
+
+def change_not_found(request_id: int) -> NotFoundError:
+    """No change request of that id within the scope."""
+    return NotFoundError(
+        "change.not_found",
+        f"没有编号为 {request_id} 的变更申请（或不在你的范围内）：用 partyreg change list 查看。",
+    )
+
+
+def change_not_routed(name: str, member_id: int) -> ConflictError:
+    """A registered member changes community by an edit of the registration, not a request."""
+    return ConflictError(
+        "change.not_routed",
+        f"{name} 还没有分流到社区：直接修改登记的报到社区即可"
+        f"（partyreg members edit {member_id} --district … --street … --community …）。",
+    )
+
+
+def change_pending(name: str, pending: int) -> ConflictError:
+    """One pending request per member."""
+    return ConflictError(
+        "change.pending",
+        f"{name} 已有待审批的变更申请（编号 {pending}）：请先审批或驳回它"
+        f"（partyreg change approve|reject {pending}）。",
+    )
+
+
+def change_target_unknown(to: CommunityRef | int) -> NotFoundError:
+    """The new community must be in the directory."""
+    label = to.label if isinstance(to, CommunityRef) else f"编号 {to}"
+    return NotFoundError(
+        "community.unknown",
+        f"社区通讯录中没有 {label}：请核对县区、街道和社区名称（或社区编号），"
+        "新社区须先列入社区通讯录（附表4）。",
+    )
+
+
+def change_same(name: str, community: str) -> ValidationError:
+    """The new community must differ from the current one."""
+    return ValidationError("change.same", f"{name} 已在 {community} 报到：新社区不能与原社区相同。")
+
+
+def change_denied(request: ChangeRequest) -> NotPermittedError:
+    """Only the member's unit side (the unit, its superiors, the city) decides."""
+    return NotPermittedError(
+        "change.denied",
+        f"变更申请 {request.id} 由 {request.name} 所在单位（{request.unit_code}）"
+        "或其上级审批：不在你的管理范围内。",
+    )
+
+
+def change_decided(request: ChangeRequest) -> ConflictError:
+    """A request is decided once."""
+    return ConflictError(
+        "change.decided",
+        f"变更申请 {request.id} 已于 {request.decided_on} 由 {request.decided_by} "
+        f"{request.status.label}，不能再审批。",
+    )
+
+
+def change_date(on: date, requested_on: date) -> ValidationError:
+    """A decision is not dated before its request."""
+    return ValidationError(
+        "change.date", f"审批日期 {on} 早于申请日期 {requested_on}：请核对 --date。"
+    )
+
+
+def change_target_gone(request: ChangeRequest) -> NotFoundError:
+    """The requested community left the directory before the approval."""
+    return NotFoundError(
+        "community.unknown",
+        f"变更申请 {request.id} 的新社区 {request.to.label} 不在社区通讯录中："
+        "请该县区先把它列入社区通讯录（附表4），再审批。",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The directory's upkeep, the instructors, who routes: the refusals the store raises
+# ---------------------------------------------------------------------------------------------
+
+
+def may_keep_district(actor: Actor, district: OrgCode) -> bool:
+    """Whether ``actor`` keeps ``district``'s directory and instructors: the city, or the
+    district's own operators."""
+    scope = actor.scope
+    return scope.role is Role.CITY or (scope.role is Role.DISTRICT and scope.code == district)
+
+
+def community_add_denied(district: str) -> NotPermittedError:
+    """A community added to another district's directory."""
+    return NotPermittedError(
+        "scope.denied", f"不能在 {district} 的社区通讯录中添加社区：不在你的管理范围内。"
+    )
+
+
+def community_exists(label: str, clash: int) -> ConflictError:
+    """A community already in the directory."""
+    return ConflictError(
+        "community.exists",
+        f"社区通讯录中已有“{label}”（编号 {clash}）：要修改请用 partyreg community edit {clash}。",
+    )
+
+
+def community_unknown(community_id: int) -> NotFoundError:
+    """No community of that id in the directory."""
+    return NotFoundError(
+        "community.unknown", f"没有编号为 {community_id} 的社区：用 partyreg community list 查看。"
+    )
+
+
+def community_edit_denied(current: Community) -> NotPermittedError:
+    """A community of another district edited."""
+    return NotPermittedError(
+        "scope.denied",
+        f"不能修改 {current.label}：它属于 {current.district_code}，不在你的管理范围内。",
+    )
+
+
+def community_name_taken(district: str, street: str, name: str, clash: int) -> ConflictError:
+    """Two communities of one district with the same street and name."""
+    return ConflictError(
+        "community.exists",
+        f"{district} 已有社区“{street}/{name}”（编号 {clash}）：同一县区的社区名称不能重复。",
+    )
+
+
+def instructor_add_denied(district: OrgCode) -> NotPermittedError:
+    """An instructor added to another district."""
+    return NotPermittedError(
+        "scope.denied", f"不能为 {district} 添加社区工作指导员：不在你的管理范围内。"
+    )
+
+
+def instructor_exists(name: str, phone: str, clash: int) -> ConflictError:
+    """An instructor with that name and phone already there."""
+    return ConflictError(
+        "instructor.exists",
+        f"指导员 {name}（{phone}）已存在（编号 {clash}）：要分配社区请用 "
+        f"partyreg instructor assign {clash} 社区…。",
+    )
+
+
+def instructor_unknown(instructor_id: int) -> NotFoundError:
+    """No instructor of that id."""
+    return NotFoundError(
+        "instructor.unknown",
+        f"没有编号为 {instructor_id} 的指导员：用 partyreg instructor list 查看。",
+    )
+
+
+def instructor_denied(current: Instructor) -> NotPermittedError:
+    """An instructor kept by another district."""
+    return NotPermittedError(
+        "scope.denied",
+        f"指导员 {current.name} 不归你管理：请由其所属县区（{current.district_code or '市级'}）分配。",
+    )
+
+
+def assigned_community_unknown(community_id: int) -> NotFoundError:
+    """An instructor assigned to a community not in the directory."""
+    return NotFoundError(
+        "community.unknown", f"没有编号为 {community_id} 的社区：请核对社区通讯录。"
+    )
+
+
+def assigned_community_denied(community_id: int, district: object) -> NotPermittedError:
+    """An instructor assigned to a community of another district."""
+    return NotPermittedError(
+        "scope.denied",
+        f"社区 {community_id} 属于 {district}，不在你的管理范围内：只能分配本县区的社区。",
+    )
+
+
+def routing_denied(scope: Scope) -> NotPermittedError:
+    """Routing is for district committees, city work committees and the city."""
+    return NotPermittedError(
+        "scope.denied",
+        "分流由县区委组织部、市直党工委或市级操作员进行："
+        f"{scope.role.label}操作员不能分流，请联系上级。",
+    )

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from partyreg_core.batches import Batch
 from partyreg_core.changes import ChangeRequest, ChangeStatus
 from partyreg_core.communities import Community, community_key
-from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
+from partyreg_core.errors import ConflictError, ValidationError
 from partyreg_core.instructors import Instructor
 from partyreg_core.members.model import MemberStatus
 from partyreg_core.operators.model import Actor, Role
@@ -30,6 +30,7 @@ from partyreg_core.records import CommunityRef, DirectoryEntry, ReportType
 from partyreg_core.routing.model import (
     PlannedRoute,
     QueuedMember,
+    ReportInFacts,
     ReportInRefusal,
     ReportInResult,
     RoutedMember,
@@ -37,7 +38,34 @@ from partyreg_core.routing.model import (
     RoutingCase,
     RoutingRun,
 )
-from partyreg_core.routing.rules import Router, may_report_at, spelling_key
+from partyreg_core.routing.rules import (
+    Router,
+    assigned_community_denied,
+    assigned_community_unknown,
+    change_date,
+    change_decided,
+    change_denied,
+    change_not_found,
+    change_not_routed,
+    change_pending,
+    change_same,
+    change_target_gone,
+    change_target_unknown,
+    check_report_in,
+    community_add_denied,
+    community_edit_denied,
+    community_exists,
+    community_name_taken,
+    community_unknown,
+    instructor_add_denied,
+    instructor_denied,
+    instructor_exists,
+    instructor_unknown,
+    may_keep_district,
+    member_not_found,
+    routing_denied,
+    spelling_key,
+)
 from partyreg_plugins.sqlstore.bulk import fetch_rows, in_values
 from partyreg_plugins.sqlstore.db import Repository
 from partyreg_plugins.sqlstore.journal import RowJournal
@@ -72,11 +100,6 @@ def _community_json(community: Community) -> dict[str, str]:
         "mobile": community.mobile,
         "address": community.address,
     }
-
-
-def _may_keep_district(actor: Actor, district: OrgCode) -> bool:
-    scope = actor.scope
-    return scope.role is Role.CITY or (scope.role is Role.DISTRICT and scope.code == district)
 
 
 def _request(row: sa.Row[Any]) -> ChangeRequest:
@@ -120,6 +143,20 @@ def pending_change(conn: sa.Connection, member_id: int) -> int | None:
     ).scalar()
 
 
+def _report_in_facts(row: Any) -> ReportInFacts:
+    return ReportInFacts(
+        member_id=row.id,
+        name=row.name,
+        status=MemberStatus(row.status),
+        community_id=row.community_id,
+        community=CommunityRef(row.community_district, row.community_street, row.community_name),
+        district_code=parse_code(row.district_code) if row.district_code else None,
+        report_type=ReportType(row.report_type),
+        rank=row.rank,
+        routed_on=row.routed_on,
+    )
+
+
 class SqlRouting(Repository):
     """Directory maintenance, instructors, routing, report-in and changes of community of one
     :class:`~partyreg_plugins.sqlstore.store.SqlStore` (``store.routing``, the
@@ -132,11 +169,8 @@ class SqlRouting(Repository):
         district = entry.district_code
         if district is None:
             raise ValidationError("directory.district_unknown", "社区缺少所属县区的代码。")
-        if not _may_keep_district(actor, district):
-            raise NotPermittedError(
-                "scope.denied",
-                f"不能在 {entry.district} 的社区通讯录中添加社区：不在你的管理范围内。",
-            )
+        if not may_keep_district(actor, district):
+            raise community_add_denied(entry.district)
         key = community_key(entry.street, entry.community)
         with self._tx(actor, write=True) as conn:
             clash = conn.execute(
@@ -145,11 +179,7 @@ class SqlRouting(Repository):
                 )
             ).scalar()
             if clash is not None:
-                raise ConflictError(
-                    "community.exists",
-                    f"社区通讯录中已有“{entry.ref.label}”（编号 {clash}）：要修改请用 "
-                    f"partyreg community edit {clash}。",
-                )
+                raise community_exists(entry.ref.label, clash)
             new_id = conn.execute(
                 sa.insert(communities)
                 .values(
@@ -188,16 +218,10 @@ class SqlRouting(Repository):
                 sa.select(communities).where(communities.c.id == community_id)
             ).first()
             if row is None:
-                raise NotFoundError(
-                    "community.unknown",
-                    f"没有编号为 {community_id} 的社区：用 partyreg community list 查看。",
-                )
+                raise community_unknown(community_id)
             current = _community(row)
-            if not _may_keep_district(actor, current.district_code):
-                raise NotPermittedError(
-                    "scope.denied",
-                    f"不能修改 {current.label}：它属于 {current.district_code}，不在你的管理范围内。",
-                )
+            if not may_keep_district(actor, current.district_code):
+                raise community_edit_denied(current)
             key = community_key(entry.street, entry.community)
             if key != current.key:
                 clash = conn.execute(
@@ -208,10 +232,8 @@ class SqlRouting(Repository):
                     )
                 ).scalar()
                 if clash is not None:
-                    raise ConflictError(
-                        "community.exists",
-                        f"{current.district} 已有社区“{entry.street}/{entry.community}”（编号 {clash}）："
-                        "同一县区的社区名称不能重复。",
+                    raise community_name_taken(
+                        current.district, entry.street, entry.community, clash
                     )
             before = _community_json(current)
             after_all = {
@@ -292,10 +314,8 @@ class SqlRouting(Repository):
 
     def add_instructor(self, actor: Actor, name: str, phone: str, district: OrgCode) -> Instructor:
         """Add an instructor kept by ``district`` (city, or that district)."""
-        if not _may_keep_district(actor, district):
-            raise NotPermittedError(
-                "scope.denied", f"不能为 {district} 添加社区工作指导员：不在你的管理范围内。"
-            )
+        if not may_keep_district(actor, district):
+            raise instructor_add_denied(district)
         with self._tx(actor, write=True) as conn:
             clash = conn.execute(
                 sa.select(instructors.c.id).where(
@@ -303,11 +323,7 @@ class SqlRouting(Repository):
                 )
             ).scalar()
             if clash is not None:
-                raise ConflictError(
-                    "instructor.exists",
-                    f"指导员 {name}（{phone}）已存在（编号 {clash}）：要分配社区请用 "
-                    f"partyreg instructor assign {clash} 社区…。",
-                )
+                raise instructor_exists(name, phone, clash)
             new_id = conn.execute(
                 sa.insert(instructors)
                 .values(name=name, phone=phone, unit_code=str(district))
@@ -336,19 +352,13 @@ class SqlRouting(Repository):
         with self._tx(actor, write=True) as conn:
             found = self._instructor_list(conn, [instructor_id])
             if not found:
-                raise NotFoundError(
-                    "instructor.unknown",
-                    f"没有编号为 {instructor_id} 的指导员：用 partyreg instructor list 查看。",
-                )
+                raise instructor_unknown(instructor_id)
             current = found[0]
             scope = actor.scope
             if scope.role is not Role.CITY and (
                 scope.role is not Role.DISTRICT or current.district_code != scope.code
             ):
-                raise NotPermittedError(
-                    "scope.denied",
-                    f"指导员 {current.name} 不归你管理：请由其所属县区（{current.district_code or '市级'}）分配。",
-                )
+                raise instructor_denied(current)
             wanted = sorted(set(add) | set(remove))
             rows = {
                 r.id: r.district_code
@@ -361,14 +371,9 @@ class SqlRouting(Repository):
             for community_id in wanted:
                 district = rows.get(community_id)
                 if district is None:
-                    raise NotFoundError(
-                        "community.unknown", f"没有编号为 {community_id} 的社区：请核对社区通讯录。"
-                    )
+                    raise assigned_community_unknown(community_id)
                 if scope.role is not Role.CITY and district != str(scope.code):
-                    raise NotPermittedError(
-                        "scope.denied",
-                        f"社区 {community_id} 属于 {district}，不在你的管理范围内：只能分配本县区的社区。",
-                    )
+                    raise assigned_community_denied(community_id, district)
             new = [c for c in dict.fromkeys(add) if c not in current.community_ids]
             gone = [c for c in dict.fromkeys(remove) if c in current.community_ids]
             if new:
@@ -410,11 +415,7 @@ class SqlRouting(Repository):
                 sa.and_(registered, own),
                 sa.and_(queued, sa.or_(own, c.district_code == str(scope.code))),
             )
-        raise NotPermittedError(
-            "scope.denied",
-            "分流由县区委组织部、市直党工委或市级操作员进行："
-            f"{scope.role.label}操作员不能分流，请联系上级。",
-        )
+        raise routing_denied(scope)
 
     def route_pending(
         self,
@@ -658,66 +659,15 @@ class SqlRouting(Repository):
             for mid in wanted:
                 row = found.get(mid)
                 if row is None:
-                    refused.append(
-                        ReportInRefusal(
-                            mid,
-                            "member.not_found",
-                            f"没有编号为 {mid} 的党员（或不在你的范围内）。",
-                        )
-                    )
+                    refused.append(member_not_found(mid))
                     continue
-                status = MemberStatus(row.status)
-                if status is MemberStatus.REGISTERED:
-                    refused.append(
-                        ReportInRefusal(
-                            mid,
-                            "report_in.not_routed",
-                            f"{row.name} 还没有分流：请先由县区或市直党工委运行 partyreg route。",
-                        )
-                    )
+                facts = _report_in_facts(row)
+                refusal = check_report_in(facts, scope, on)
+                if refusal is not None:
+                    refused.append(refusal)
                     continue
-                if row.community_id is None:
-                    refused.append(
-                        ReportInRefusal(
-                            mid,
-                            "report_in.queued",
-                            f"{row.name} 填写的社区“{row.community_district}/{row.community_street}/"
-                            f"{row.community_name}”尚待认定：请县区先用 partyreg route resolve 认定。",
-                        )
-                    )
-                    continue
-                district = parse_code(row.district_code) if row.district_code else None
-                if not scope.covers_community(row.community_id, district):
-                    refused.append(
-                        ReportInRefusal(
-                            mid,
-                            "scope.denied",
-                            f"{row.name} 分流到的是社区 {row.community_id}：只能由该社区确认报到。",
-                        )
-                    )
-                    continue
-                if not may_report_at(ReportType(row.report_type), row.rank):
-                    refused.append(
-                        ReportInRefusal(
-                            mid,
-                            "report_in.contact_point",
-                            f"{row.name} 的报到类型是“联系点”，但职级“{row.rank or '未填写'}”不是县处级以上："
-                            "请单位改正报到类型或职级后再确认。",
-                        )
-                    )
-                    continue
-                if status is MemberStatus.REPORTED_IN:
+                if facts.status is MemberStatus.REPORTED_IN:
                     already.append(mid)
-                    continue
-                if row.routed_on is not None and on < row.routed_on:
-                    refused.append(
-                        ReportInRefusal(
-                            mid,
-                            "report_in.before_routed",
-                            f"{row.name} 于 {row.routed_on.isoformat()} 分流，报到日期 {on.isoformat()} "
-                            "不能早于分流日期：请核对 --on。",
-                        )
-                    )
                     continue
                 confirmed.append(mid)
                 by_community[row.community_id].append(mid)
@@ -803,10 +753,7 @@ class SqlRouting(Repository):
             _requests_statement(actor).where(change_requests.c.id == request_id)
         ).first()
         if row is None:
-            raise NotFoundError(
-                "change.not_found",
-                f"没有编号为 {request_id} 的变更申请（或不在你的范围内）：用 partyreg change list 查看。",
-            )
+            raise change_not_found(request_id)
         return _request(row)
 
     def request_change(
@@ -816,31 +763,15 @@ class SqlRouting(Repository):
         with self._tx(actor, write=True) as conn:
             row = self._visible_member(conn, actor, member_id)
             if row.status == MemberStatus.REGISTERED.value:
-                raise ConflictError(
-                    "change.not_routed",
-                    f"{row.name} 还没有分流到社区：直接修改登记的报到社区即可"
-                    f"（partyreg members edit {member_id} --district … --street … --community …）。",
-                )
+                raise change_not_routed(row.name, member_id)
             pending = pending_change(conn, member_id)
             if pending is not None:
-                raise ConflictError(
-                    "change.pending",
-                    f"{row.name} 已有待审批的变更申请（编号 {pending}）：请先审批或驳回它"
-                    f"（partyreg change approve|reject {pending}）。",
-                )
+                raise change_pending(row.name, pending)
             target = self._target(conn, to)
             if target is None:
-                label = to.label if isinstance(to, CommunityRef) else f"编号 {to}"
-                raise NotFoundError(
-                    "community.unknown",
-                    f"社区通讯录中没有 {label}：请核对县区、街道和社区名称（或社区编号），"
-                    "新社区须先列入社区通讯录（附表4）。",
-                )
+                raise change_target_unknown(to)
             if target.id == row.community_id:
-                raise ValidationError(
-                    "change.same",
-                    f"{row.name} 已在 {target.district}/{target.street}/{target.name} 报到：新社区不能与原社区相同。",
-                )
+                raise change_same(row.name, f"{target.district}/{target.street}/{target.name}")
             request_id = conn.execute(
                 sa.insert(change_requests)
                 .values(
@@ -890,23 +821,12 @@ class SqlRouting(Repository):
         with self._tx(actor, write=True) as conn:
             request = self._load_request(conn, actor, request_id)
             if not actor.scope.covers_unit(request.unit_code):
-                raise NotPermittedError(
-                    "change.denied",
-                    f"变更申请 {request_id} 由 {request.name} 所在单位（{request.unit_code}）"
-                    "或其上级审批：不在你的管理范围内。",
-                )
+                raise change_denied(request)
             if request.status is not ChangeStatus.PENDING:
-                raise ConflictError(
-                    "change.decided",
-                    f"变更申请 {request_id} 已于 {request.decided_on} 由 {request.decided_by} "
-                    f"{request.status.label}，不能再审批。",
-                )
+                raise change_decided(request)
             member = self._visible_member(conn, actor, request.member_id)
             if on < request.requested_on:
-                raise ValidationError(
-                    "change.date",
-                    f"审批日期 {on} 早于申请日期 {request.requested_on}：请核对 --date。",
-                )
+                raise change_date(on, request.requested_on)
             values: dict[str, Any] = {"decided_on": on, "decided_by": actor.real_name}
             target = None
             if approve:
@@ -914,11 +834,7 @@ class SqlRouting(Repository):
                     conn, request.to_community_id if request.to_community_id else request.to
                 )
                 if target is None:
-                    raise NotFoundError(
-                        "community.unknown",
-                        f"变更申请 {request_id} 的新社区 {request.to.label} 不在社区通讯录中："
-                        "请该县区先把它列入社区通讯录（附表4），再审批。",
-                    )
+                    raise change_target_gone(request)
                 self._move(conn, actor, member, target, on)
                 values.update(
                     status=ChangeStatus.APPROVED.value,
