@@ -70,12 +70,18 @@ def activity_district_on_day() -> Any:
 
 
 def changed_after(conn: sa.Connection, day: date) -> bool:
-    """Whether an org change took effect after ``day`` (so rows coded today may carry a code
-    that did not exist then)."""
+    """Whether a code changed after ``day``, so rows coded today may carry a code they did
+    not have then: an org change took effect after it, or a member's unit period (a
+    transfer, which is no org change) ended after it."""
     found = conn.execute(
         sa.select(org_changes.c.id).where(org_changes.c.on_date > day).limit(1)
     ).first()
-    return found is not None
+    if found is not None:
+        return True
+    moved = conn.execute(
+        sa.select(member_units.c.id).where(member_units.c.valid_to > day).limit(1)
+    ).first()
+    return moved is not None
 
 
 class DayCodes:

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 from unittest import mock
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from partyreg_core.feedback import SummaryBy
@@ -93,6 +93,15 @@ def _from_raw_rows(store: SqlStore, ids: list[int]) -> dict[str, tuple[float, in
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(plan=_plan)
+# a transfer alone (no org change): the activity of the day before counts under the old unit
+@example(
+    plan={
+        "before": [],
+        "after": [(0, FIRST, 1.0)],
+        "merge_on": None,
+        "transfers": [(0, FIRST + timedelta(days=1))],
+    }
+)
 def test_the_joined_history_gives_the_raw_rows_totals(
     store: SqlStore, plan: dict[str, Any]
 ) -> None:
