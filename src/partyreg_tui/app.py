@@ -174,30 +174,34 @@ class PartyregApp(App[int]):
         self.theme = "textual-dark"
 
     def action_switcher(self) -> None:
-        """Every top-level screen in a list: a digit or letter, or the arrows and Enter."""
+        """Every top-level screen in a list: a digit or letter, or the arrows and Enter. The
+        list is made once and shown again each time (decision 0210: composing and styling
+        it anew cost more than the 50 ms a key may take)."""
         from partyreg_tui.dialogs.choose import ChooseDialog
 
         if isinstance(self.screen, ChooseDialog) and self.screen.id == "switcher":
             self.screen.dismiss(None)
             return
-        keys = {mode: key for mode, key, _label in NAVIGATION}
-        choices = [
-            (mode, f"{label}" + (f"（{keys[mode].upper()}）" if mode in keys else ""))
-            for mode, _key, label in SCREENS
-        ]
 
         def chosen(mode: str | None) -> None:
             if mode:
                 self.switch_mode(mode)
 
-        dialog = ChooseDialog(
-            "转到屏幕",
-            choices,
-            keys=[key for _m, key, _l in SCREENS],
-            hint="按数字或字母，Esc 取消。",
-        )
-        dialog.id = "switcher"
-        self.push_screen(dialog, chosen)
+        if not self.is_screen_installed("switcher"):
+            keys = {mode: key for mode, key, _label in NAVIGATION}
+            choices = [
+                (mode, f"{label}" + (f"（{keys[mode].upper()}）" if mode in keys else ""))
+                for mode, _key, label in SCREENS
+            ]
+            dialog = ChooseDialog(
+                "转到屏幕",
+                choices,
+                keys=[key for _m, key, _l in SCREENS],
+                hint="按数字或字母，Esc 取消。",
+            )
+            dialog.id = "switcher"
+            self.install_screen(dialog, "switcher")
+        self.push_screen("switcher", chosen)
 
     def open_members(self, **filters: object) -> None:
         """Switch to the members screen with ``filters`` applied (from the dashboard)."""

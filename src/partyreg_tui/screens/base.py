@@ -1,4 +1,4 @@
-"""What every partyreg screen shares: the top bar, the footer, the workspace, the help (``?``)
+"""What every partyreg screen shares: the top bar, the key hints line, the workspace, the help (``?``)
 and, for the screens of the campaign's work, a busy line with a progress bar while a worker
 runs (the operator keeps typing meanwhile)."""
 
@@ -14,9 +14,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, ProgressBar, Static
+from textual.widgets import DataTable, ProgressBar, Static
 
 from partyreg_core.workspace import Workspace
+from partyreg_tui.widgets.keyhints import KeyHints
 from partyreg_tui.widgets.topbar import TopBar
 
 
@@ -96,7 +97,7 @@ class PartyregScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield TopBar(self.MODE)
         yield from self.compose_body()
-        yield Footer(show_command_palette=False)
+        yield KeyHints()
 
     def compose_body(self) -> ComposeResult:
         """The screen's own widgets, between the top bar and the footer."""
@@ -124,7 +125,15 @@ class PartyregScreen(Screen[None]):
         from partyreg_tui.dialogs.help import HelpDialog
 
         body = self.HELP or (self.__doc__ or "").strip()
-        self.app.push_screen(HelpDialog(SCREEN_LABELS.get(self.MODE, ""), body, self.key_help()))
+        # made once per screen and shown again while its keys stay the same (decision 0210)
+        name, keys = f"help-{self.MODE or id(self)}", self.key_help()
+        if self.app.is_screen_installed(name):
+            shown = self.app.get_screen(name)
+            if not isinstance(shown, HelpDialog) or shown.bindings != keys:
+                self.app.uninstall_screen(name)
+        if not self.app.is_screen_installed(name):
+            self.app.install_screen(HelpDialog(SCREEN_LABELS.get(self.MODE, ""), body, keys), name)
+        self.app.push_screen(name)
 
 
 class WorkScreen(PartyregScreen):
@@ -138,7 +147,7 @@ class WorkScreen(PartyregScreen):
         with Horizontal(id="busy", classes="busy"):
             yield Static("", id="busy-label", markup=False)
             yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="busy-bar")
-        yield Footer(show_command_palette=False)
+        yield KeyHints()
 
     tasks = 0  #: tasks started and not finished yet (the busy line shows while any runs)
 
