@@ -21,7 +21,6 @@ import pluggy
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from partyreg_core.assignment import AssignmentSolver
     from partyreg_core.importing import RejectedRow
     from partyreg_core.ports import (
         Change,
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
     from partyreg_core.posts import Post
     from partyreg_core.routing.model import RoutingCase, RoutingDecision
     from partyreg_core.routing.rules import Router
+    from partyreg_core.service.port import AssignmentSolver
     from partyreg_core.workspace import Workspace
 
 PROJECT_NAME = "partyreg"

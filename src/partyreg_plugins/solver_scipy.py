@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from partyreg_core.assignment import AssignmentSolver
 from partyreg_core.hookspecs import hookimpl
+from partyreg_core.service.port import AssignmentSolver
 
 
 def solve(weights: Sequence[Sequence[int]], capacities: Sequence[int]) -> list[int]:
