@@ -5,7 +5,7 @@
 1. One community of 1,000 members (claims, 特长 and 职级 as units write them, a year of activities
    the year before for the leader rule) and a needs list of all 15 posts for 800 people:
    - the core alone: ``assign_posts`` (with SciPy's solver) and ``plan_groups``;
-   - through the facade on SQLite: ``Workspace.assign`` + ``Workspace.group``, each reading the
+   - through the facade on SQLite: ``ws.service.assign`` + ``ws.service.group``, each reading the
      members, needs and hours and replacing the year's assignment and groups (audited).
    Target: under 1 s.
 2. A whole city: ``--members`` members in ``--communities`` communities of five districts, a
@@ -238,8 +238,8 @@ SQLite (the embedded store, `synchronous=FULL`), one process; set-up (not timed)
 | --- | --- | --- | --- |
 | core alone: `assign_posts` (SciPy `linear_sum_assignment`) | {args.big} members, 15 posts, {int(args.big * 0.8)} places → {placed} placed | {assign_s:.3f} s | — |
 | core alone: `plan_groups` | {placed} members → {groups} groups | {group_s:.3f} s | — |
-| facade: `Workspace.assign` (read members, needs; solve; replace the year's assignment, audited) | {run.candidates} members → {len(run.result.placements)} placed | {big_assign:.3f} s | — |
-| facade: `Workspace.group` (read assignment, last year's hours; plan; replace groups, audited) | {len(run.result.placements)} members → {len(grouped.stored)} groups | {big_group:.3f} s | — |
+| facade: `ws.service.assign` (read members, needs; solve; replace the year's assignment, audited) | {run.candidates} members → {len(run.result.placements)} placed | {big_assign:.3f} s | — |
+| facade: `ws.service.group` (read assignment, last year's hours; plan; replace groups, audited) | {len(run.result.placements)} members → {len(grouped.stored)} groups | {big_group:.3f} s | — |
 | **a 1,000-member community, assign + group** | | **{big_assign + big_group:.2f} s** (CPU {big_cpu:.2f} s) | < 1 s |
 | **the whole city: `assign_many` + `group_many`** (`partyreg assign --all`, `group --all`) | {len(community_ids)} communities, {total_members} members → {total_placed} placed, {total_groups} groups | **{city_s:.1f} s** (assign {city_assign:.1f} s; CPU {city_cpu:.1f} s) | < 30 s |
 | the same, one community at a time (`partyreg assign COMMUNITY` then `group`) | 50 communities of ~{total_members // len(community_ids)} members | {one_by_one * 1000:.0f} ms per community (≈ {one_by_one * len(community_ids):.0f} s for the city) | — |

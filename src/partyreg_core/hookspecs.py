@@ -169,7 +169,7 @@ def partyreg_register_specialties(register: Callable[[str, Sequence[str]], None]
 def partyreg_assignment_solver() -> AssignmentSolver | None:
     """Provide the solver of post assignment. Stops at first non-None result.
 
-    Return a :class:`partyreg_core.assignment.AssignmentSolver`: given a weight per (member,
+    Return a :class:`partyreg_core.service.port.AssignmentSolver`: given a weight per (member,
     post) and each post's capacity, the post each member gets (or -1), maximising the total
     weight. The built-in ``solver_scipy`` plugin answers with SciPy's
     ``linear_sum_assignment``; a plugin answering first replaces it.

@@ -105,6 +105,20 @@ def check_need(need: Need) -> Need:
     return attrs.evolve(need, purpose=purpose)
 
 
+def need_json(need: Need) -> dict[str, Any]:
+    """A needs row as plain data (its audit entries, the list as published)."""
+    return {
+        "id": need.id,
+        "year": need.year,
+        "post_code": need.post_code,
+        "people": need.people,
+        "purpose": need.purpose,
+        "start_on": need.start_on.isoformat() if need.start_on else None,
+        "end_on": need.end_on.isoformat() if need.end_on else None,
+        "published_on": need.published_on.isoformat() if need.published_on else None,
+    }
+
+
 # ---------------------------------------------------------------------------------------------
 # The specialty map
 # ---------------------------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from partyreg_core.service.rules import (
     check_need,
     check_specialty_word,
     leader_rule,
+    need_json,
     need_not_found,
     no_communities,
     no_solver,
@@ -57,16 +58,10 @@ Changed = Callable[[str, str, Mapping[str, Any] | None, Mapping[str, Any] | None
 
 
 def _need_change(need: Need) -> dict[str, Any]:
-    return {
-        "id": need.id,
-        "community_id": need.community_id,
-        "year": need.year,
-        "post_code": need.post_code,
-        "people": need.people,
-        "purpose": need.purpose,
-        "start_on": need.start_on.isoformat() if need.start_on else None,
-        "end_on": need.end_on.isoformat() if need.end_on else None,
-    }
+    """A needs row as its events carry it: with its community, without its publication."""
+    row = need_json(need)
+    del row["published_on"]
+    return {"id": row.pop("id"), "community_id": need.community_id, **row}
 
 
 @attrs.define

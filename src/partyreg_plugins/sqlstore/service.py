@@ -33,6 +33,7 @@ from partyreg_core.service.rules import (
     community_unknown,
     groups_in_use,
     leader_first,
+    need_json,
     need_not_found,
     needs_empty,
     not_on_roster,
@@ -79,19 +80,6 @@ def _need(row: sa.Row[Any]) -> Need:
         published_on=_day(m["published_on"]),
         created_by=m["created_by"],
     )
-
-
-def _need_json(need: Need) -> dict[str, Any]:
-    return {
-        "id": need.id,
-        "year": need.year,
-        "post_code": need.post_code,
-        "people": need.people,
-        "purpose": need.purpose,
-        "start_on": need.start_on.isoformat() if need.start_on else None,
-        "end_on": need.end_on.isoformat() if need.end_on else None,
-        "published_on": need.published_on.isoformat() if need.published_on else None,
-    }
 
 
 class SqlService(Repository):
@@ -170,7 +158,7 @@ class SqlService(Repository):
                 if old is None or old.community_id != need.community_id:
                     raise need_not_found(f"社区 {need.community_id}", need.id)
                 self._refuse_closed(conn, old.year)
-                before = _need_json(_need(old))
+                before = need_json(_need(old))
                 conn.execute(sa.update(needs).where(needs.c.id == need.id).values(**values))
                 new_id = need.id
                 action = "needs.edit"
@@ -181,7 +169,7 @@ class SqlService(Repository):
                 action,
                 f"need:{new_id}",
                 before=before,
-                after={"community_id": need.community_id, **_need_json(saved)},
+                after={"community_id": need.community_id, **need_json(saved)},
                 district_code=district,
                 community_id=need.community_id,
             )
@@ -204,7 +192,7 @@ class SqlService(Repository):
                 actor,
                 "needs.remove",
                 f"need:{need_id}",
-                before={"community_id": community_id, **_need_json(need)},
+                before={"community_id": community_id, **need_json(need)},
                 district_code=district,
                 community_id=community_id,
             )
@@ -231,7 +219,7 @@ class SqlService(Repository):
                     "community_id": community_id,
                     "year": year,
                     "on": on.isoformat(),
-                    "needs": [_need_json(n) for n in rows],
+                    "needs": [need_json(n) for n in rows],
                 },
                 district_code=district,
                 community_id=community_id,
