@@ -5,7 +5,7 @@
 1. One community of 1,000 members (claims, 特长 and 职级 as units write them, a year of activities
    the year before for the leader rule) and a needs list of all 15 posts for 800 people:
    - the core alone: ``assign_posts`` (with SciPy's solver) and ``plan_groups``;
-   - through the facade on SQLite: ``Workspace.assign`` + ``Workspace.group``, each reading the
+   - through the facade on SQLite: ``ws.service.assign`` + ``ws.service.group``, each reading the
      members, needs and hours and replacing the year's assignment and groups (audited).
    Target: under 1 s.
 2. A whole city: ``--members`` members in ``--communities`` communities of five districts, a
@@ -37,14 +37,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from bench.results import write_section  # noqa: E402
 from partyreg_core import builtin  # noqa: E402
-from partyreg_core.assignment import (  # noqa: E402
-    DEFAULT_SPECIALTY_MAP,
-    Candidate,
-    Opening,
-    assign_posts,
-)
 from partyreg_core.batches import Batch, BatchKind, new_batch_id  # noqa: E402
-from partyreg_core.grouping import GroupMember, SizeBounds, plan_groups  # noqa: E402
 from partyreg_core.operators.model import Actor  # noqa: E402
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgUnit  # noqa: E402
 from partyreg_core.records import (  # noqa: E402
@@ -54,6 +47,12 @@ from partyreg_core.records import (  # noqa: E402
     Gender,
     Rating,
     Registration,
+)
+from partyreg_core.service.model import Candidate, GroupMember, Opening, SizeBounds  # noqa: E402  # noqa: E402
+from partyreg_core.service.rules import (  # noqa: E402
+    DEFAULT_SPECIALTY_MAP,
+    assign_posts,
+    plan_groups,
 )
 from partyreg_core.workspace import Workspace  # noqa: E402
 from partyreg_plugins.solver_scipy import solve  # noqa: E402
@@ -198,11 +197,11 @@ def main() -> int:
     print(f"core alone, {args.big} members: assign {assign_s:.3f} s, group {group_s:.3f} s")
 
     ws = Workspace(db)
-    ws.assign(big, year=YEAR, dry_run=True)  # warm: plugins, SciPy import, caches
+    ws.service.assign(big, year=YEAR, dry_run=True)  # warm: plugins, SciPy import, caches
     t0, c0 = time.perf_counter(), time.process_time()
-    run = ws.assign(big, year=YEAR)
+    run = ws.service.assign(big, year=YEAR)
     t1 = time.perf_counter()
-    grouped = ws.group(big, year=YEAR)
+    grouped = ws.service.group(big, year=YEAR)
     t2, big_cpu = time.perf_counter(), time.process_time() - c0
     big_assign, big_group = t1 - t0, t2 - t1
     print(f"facade, community of {run.candidates}: assign {big_assign:.3f} s "
@@ -210,9 +209,9 @@ def main() -> int:
           f"({len(grouped.stored)} groups)")  # fmt: skip
 
     t0, c0 = time.perf_counter(), time.process_time()
-    runs = ws.assign_many(community_ids, year=YEAR)
+    runs = ws.service.assign_many(community_ids, year=YEAR)
     t1 = time.perf_counter()
-    grouped_all = ws.group_many(community_ids, year=YEAR)
+    grouped_all = ws.service.group_many(community_ids, year=YEAR)
     city_s, city_cpu = time.perf_counter() - t0, time.process_time() - c0
     city_assign = t1 - t0
     total_members = sum(r.candidates for r in runs)
@@ -224,8 +223,8 @@ def main() -> int:
     sample = community_ids[1:51]
     t0 = time.perf_counter()
     for cid in sample:
-        ws.assign(cid, year=YEAR)
-        ws.group(cid, year=YEAR)
+        ws.service.assign(cid, year=YEAR)
+        ws.service.group(cid, year=YEAR)
     one_by_one = (time.perf_counter() - t0) / len(sample)
     print(f"one community at a time: {one_by_one * 1000:.0f} ms per community")
     ws.close()
@@ -239,8 +238,8 @@ SQLite (the embedded store, `synchronous=FULL`), one process; set-up (not timed)
 | --- | --- | --- | --- |
 | core alone: `assign_posts` (SciPy `linear_sum_assignment`) | {args.big} members, 15 posts, {int(args.big * 0.8)} places → {placed} placed | {assign_s:.3f} s | — |
 | core alone: `plan_groups` | {placed} members → {groups} groups | {group_s:.3f} s | — |
-| facade: `Workspace.assign` (read members, needs; solve; replace the year's assignment, audited) | {run.candidates} members → {len(run.result.placements)} placed | {big_assign:.3f} s | — |
-| facade: `Workspace.group` (read assignment, last year's hours; plan; replace groups, audited) | {len(run.result.placements)} members → {len(grouped.stored)} groups | {big_group:.3f} s | — |
+| facade: `ws.service.assign` (read members, needs; solve; replace the year's assignment, audited) | {run.candidates} members → {len(run.result.placements)} placed | {big_assign:.3f} s | — |
+| facade: `ws.service.group` (read assignment, last year's hours; plan; replace groups, audited) | {len(run.result.placements)} members → {len(grouped.stored)} groups | {big_group:.3f} s | — |
 | **a 1,000-member community, assign + group** | | **{big_assign + big_group:.2f} s** (CPU {big_cpu:.2f} s) | < 1 s |
 | **the whole city: `assign_many` + `group_many`** (`partyreg assign --all`, `group --all`) | {len(community_ids)} communities, {total_members} members → {total_placed} placed, {total_groups} groups | **{city_s:.1f} s** (assign {city_assign:.1f} s; CPU {city_cpu:.1f} s) | < 30 s |
 | the same, one community at a time (`partyreg assign COMMUNITY` then `group`) | 50 communities of ~{total_members // len(community_ids)} members | {one_by_one * 1000:.0f} ms per community (≈ {one_by_one * len(community_ids):.0f} s for the city) | — |

@@ -52,10 +52,12 @@ def _prepare(db: str) -> tuple[int, int | None, str, int, dict[str, str]]:
             place="社区卫生服务站", year=year,
         )  # fmt: skip
         assert member.community_id is not None
-        if not [n for n in ws.needs(member.community_id, year=year) if n.published_on]:
-            ws.add_need(member.community_id, "4", 3, purpose="为独居老人代购生活用品", year=year)
-            ws.add_need(member.community_id, "14", 2, purpose="文明养犬宣传", year=year)
-            ws.publish_needs(member.community_id, year=year)
+        if not [n for n in ws.service.needs(member.community_id, year=year) if n.published_on]:
+            ws.service.add_need(
+                member.community_id, "4", 3, purpose="为独居老人代购生活用品", year=year
+            )
+            ws.service.add_need(member.community_id, "14", 2, purpose="文明养犬宣传", year=year)
+            ws.service.publish_needs(member.community_id, year=year)
         url = ws.signin.invite(member.id, send=False).url
         now = ws.now().astimezone(ZoneInfo("Asia/Shanghai"))
         start = max(now - timedelta(minutes=20), now.replace(hour=0, minute=0))

@@ -21,7 +21,6 @@ import pluggy
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from partyreg_core.assignment import AssignmentSolver
     from partyreg_core.importing import RejectedRow
     from partyreg_core.ports import (
         Change,
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
     from partyreg_core.posts import Post
     from partyreg_core.routing.model import RoutingCase, RoutingDecision
     from partyreg_core.routing.rules import Router
+    from partyreg_core.service.port import AssignmentSolver
     from partyreg_core.workspace import Workspace
 
 PROJECT_NAME = "partyreg"
@@ -169,7 +169,7 @@ def partyreg_register_specialties(register: Callable[[str, Sequence[str]], None]
 def partyreg_assignment_solver() -> AssignmentSolver | None:
     """Provide the solver of post assignment. Stops at first non-None result.
 
-    Return a :class:`partyreg_core.assignment.AssignmentSolver`: given a weight per (member,
+    Return a :class:`partyreg_core.service.port.AssignmentSolver`: given a weight per (member,
     post) and each post's capacity, the post each member gets (or -1), maximising the total
     weight. The built-in ``solver_scipy`` plugin answers with SciPy's
     ``linear_sum_assignment``; a plugin answering first replaces it.

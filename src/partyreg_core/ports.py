@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from partyreg_core.records import Activity, DirectoryEntry, Registration
     from partyreg_core.retention import RetentionReport
     from partyreg_core.routing.port import RoutingRepository
-    from partyreg_core.service import Assignment, Group, Need, RosterEntry
+    from partyreg_core.service.port import ServiceRepository
     from partyreg_core.signin.port import SigninStore
     from partyreg_core.wishes.port import WishRepository
     from partyreg_core.years import CampaignYear, UnitConfirmation, YearOpening
@@ -161,6 +161,7 @@ class Store(MemberRepository, OperatorRepository, Protocol):
     nudges: NudgeRepository
     notify: NotifyRepository
     routing: RoutingRepository
+    service: ServiceRepository
 
     @property
     def signin(self) -> SigninStore:
@@ -357,86 +358,6 @@ class Store(MemberRepository, OperatorRepository, Protocol):
         """Members within the scope who missed a deadline that had passed by ``on``, each with
         the milestones missed (:func:`partyreg_core.progress.overdue_milestones`), streamed by
         unit code."""
-
-    # -- service --
-
-    def service_community(self, community_id: int) -> Community:
-        """One community of the directory by id (``community.unknown`` when there is none)."""
-
-    def needs(self, actor: Actor, community_id: int, year: int | None = None) -> list[Need]:
-        """A community's needs list (of ``year``), by post code (readable by everyone)."""
-
-    def save_need(self, actor: Actor, need: Need) -> Need:
-        """Add (``need.id is None``) or change a needs row; a change clears its publication
-        date. Only the community's operators, its district and the city write (audited)."""
-
-    def remove_need(self, actor: Actor, community_id: int, need_id: int) -> Need:
-        """Remove a needs row (audited)."""
-
-    def publish_needs(self, actor: Actor, community_id: int, year: int, on: date) -> list[Need]:
-        """Record the publication of the year's needs list on ``on`` (audited)."""
-
-    def service_roster(self, actor: Actor, community_id: int) -> list[RosterEntry]:
-        """The members routed or reported in at the community (visible in the scope), by id."""
-
-    def service_rosters(
-        self, actor: Actor, community_ids: Sequence[int]
-    ) -> dict[int, list[RosterEntry]]:
-        """:meth:`service_roster` of many communities (one transaction)."""
-
-    def needs_of(
-        self, actor: Actor, community_ids: Sequence[int], year: int
-    ) -> dict[int, list[Need]]:
-        """The needs lists of ``year`` of many communities (one transaction)."""
-
-    def assignments_of(
-        self, actor: Actor, community_ids: Sequence[int], year: int
-    ) -> dict[int, list[Assignment]]:
-        """The assignments of ``year`` of many communities (members visible in the scope)."""
-
-    def service_hours(self, actor: Actor, member_ids: Sequence[int], year: int) -> dict[int, float]:
-        """Confirmed service hours of ``year`` per member, within the scope."""
-
-    def assignments(self, actor: Actor, community_id: int, year: int) -> list[Assignment]:
-        """The community's post assignment of ``year`` (members visible in the scope)."""
-
-    def replace_assignments(
-        self, actor: Actor, community_id: int, year: int, rows: Sequence[Assignment], on: date
-    ) -> int:
-        """Replace the community's assignment of ``year`` (members routed or reported in
-        there; audited with before and after)."""
-
-    def replace_assignments_many(
-        self,
-        actor: Actor,
-        year: int,
-        by_community: Mapping[int, Sequence[Assignment]],
-        on: date,
-        *,
-        batch: Batch | None = None,
-    ) -> dict[int, int]:
-        """:meth:`replace_assignments` for many communities in one transaction (with ``batch``:
-        one batch that :meth:`undo_batch` takes back)."""
-
-    def groups(self, actor: Actor, community_id: int, year: int) -> list[Group]:
-        """The community's groups of ``year``, leader first in each."""
-
-    def replace_groups(
-        self, actor: Actor, community_id: int, year: int, planned: Sequence[Group]
-    ) -> list[Group]:
-        """Replace the community's groups of ``year`` (refused while activities name an old
-        group; audited with before and after)."""
-
-    def replace_groups_many(
-        self,
-        actor: Actor,
-        year: int,
-        by_community: Mapping[int, Sequence[Group]],
-        *,
-        batch: Batch | None = None,
-    ) -> dict[int, list[Group]]:
-        """:meth:`replace_groups` for many communities in one transaction (with ``batch``: one
-        batch that :meth:`undo_batch` takes back)."""
 
     # -- orgchanges --
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -25,14 +25,6 @@ import attrs
 
 import partyreg_core
 from partyreg_core import builtin, documents, progress
-from partyreg_core.assignment import (
-    DEFAULT_SPECIALTY_MAP,
-    AssignmentSolver,
-    Candidate,
-    Opening,
-    SpecialtyMap,
-    assign_posts,
-)
 from partyreg_core.audit import AuditEntry, AuditQuery
 from partyreg_core.batches import (
     ActivityWrite,
@@ -48,7 +40,6 @@ from partyreg_core.documents import IssuedDocument
 from partyreg_core.errors import (
     NotFoundError,
     NotPermittedError,
-    PluginError,
     ValidationError,
 )
 from partyreg_core.events.service import EventService
@@ -75,14 +66,6 @@ from partyreg_core.feedback import (
     sheet_number,
     suggest_pairings,
     tier_lines,
-)
-from partyreg_core.grouping import (
-    DEFAULT_LEADER_RULE,
-    GroupMember,
-    LeaderCriterion,
-    SizeBounds,
-    parse_leader_rule,
-    plan_groups,
 )
 from partyreg_core.hours import ActivityTotal, RollupKey
 from partyreg_core.importing import (
@@ -150,14 +133,7 @@ from partyreg_core.routing.model import (
 )
 from partyreg_core.routing.rules import Router, RoutingRule
 from partyreg_core.routing.service import RoutingService
-from partyreg_core.service import (
-    Assignment,
-    AssignmentRun,
-    Group,
-    GroupingRun,
-    Need,
-    check_need,
-)
+from partyreg_core.service.service import CommunityService
 from partyreg_core.signin.service import SigninService
 from partyreg_core.textencoding import decode_text
 from partyreg_core.wishes.service import WishService
@@ -798,7 +774,7 @@ class Workspace:
             street=community.street,
             community=community.name,
             report_type=member.report_type.value,
-            posts=tuple(self.post_name(p, community.district_code) for p in member.posts),
+            posts=tuple(self.service.post_name(p, community.district_code) for p in member.posts),
             routed_on=member.routed_on or self.today(),
             reported_on=member.reported_on,
             community_phone=community.phone,
@@ -948,8 +924,8 @@ class Workspace:
             repository=self.store.wishes,
             actor=lambda: self.actor,
             today=self.today,
-            community=lambda text: self._service_community(text),
-            post=lambda community, text: self._post_for(community, text).code,
+            community=lambda text: self.service.find(text),
+            post=lambda community, text: self.service.post(community, text).code,
             check_entries=self._check_entries,
             changed=self._changed_event,
         )
@@ -1028,6 +1004,38 @@ class Workspace:
             notify=self.notify.queue,
             changed=self._changed_event,
         )
+
+    @cached_property
+    def service(self) -> CommunityService:
+        """Needs lists, post assignment and groups (:mod:`partyreg_core.service`)."""
+        return CommunityService(
+            repository=self.store.service,
+            actor=lambda: self.actor,
+            today=self.today,
+            default_year=self.default_year,
+            refuse_closed_year=lambda year: self.refuse_closed_year(year),
+            post_catalog=lambda: self.post_catalog,
+            code=self.code,
+            community=self.community,
+            communities=self.communities,
+            setting=self.setting,
+            set_setting=self.set_setting,
+            plugin_specialties=self._specialties,
+            solver=lambda: self.pm.hook.partyreg_assignment_solver(),
+            batch=self._batch,
+            queued_by=self.notify.queued_by,
+            changed=self._changed_event,
+        )
+
+    def _specialties(self) -> dict[str, list[str]]:
+        """The plugins' 特长 words (``partyreg_register_specialties``)."""
+        added: dict[str, list[str]] = {}
+
+        def register(word: str, post_codes: Sequence[str]) -> None:
+            added[str(word)] = [str(c) for c in post_codes]
+
+        self.pm.hook.partyreg_register_specialties(register=register)
+        return added
 
     def _changed_event(
         self,
@@ -1201,414 +1209,6 @@ class Workspace:
                 self._changed("progress.remind", f"org:{event['code']}", None, dict(event))
         queued = {k: v - before[k] for k, v in self.notify.tally.items()}
         return Reminders(on, days, deadline, events, queued, batch.id if added else None)
-
-    # -- service --
-
-    def _service_community(self, community: str | int) -> Community:
-        text = str(community).strip()
-        number = record_id(text)
-        if number is not None:
-            return self.store.service_community(number)
-        return self.community(text)
-
-    def _post_for(self, community: Community, text: str) -> Post:
-        post = self.post_catalog.get(text, community.district_code)
-        if post is None:
-            key = "".join(text.split())
-            post = next(
-                (
-                    p
-                    for p in self.post_catalog.for_district(community.district_code)
-                    if "".join(p.name.split()) == key
-                ),
-                None,
-            )
-        if post is None:
-            raise ValidationError(
-                "needs.post",
-                f"岗位“{text}”不是 {community.district} 可用的岗位：用 partyreg posts list "
-                f"--district {community.district_code} 查看可用岗位的代码。",
-            )
-        return post
-
-    def post_name(self, code: str, district: OrgCode | None) -> str:
-        """A post's name in ``district`` (its code when no plugin knows it any more)."""
-        post = self.post_catalog.get(code, district)
-        return post.name if post is not None else f"{code}号岗"
-
-    def needs(self, community: str | int, *, year: int | None = None) -> list[Need]:
-        """A community's needs list (of ``year``; every year when ``None``)."""
-        found = self._service_community(community)
-        return self.store.needs(self.actor, found.id, year)
-
-    def add_need(
-        self,
-        community: str | int,
-        post: str,
-        people: int,
-        *,
-        purpose: str = "",
-        start: date | None = None,
-        end: date | None = None,
-        year: int | None = None,
-    ) -> Need:
-        """Add a row to a community's needs list: a post valid in its district (city-wide or
-        local), how many people, what for, when (``year`` defaults to the start's, else this
-        year)."""
-        found = self._service_community(community)
-        code = self._post_for(found, post).code
-        need = check_need(
-            Need(
-                community_id=found.id,
-                year=year or (start.year if start else self.default_year()),
-                post_code=code,
-                people=people,
-                purpose=purpose,
-                start_on=start,
-                end_on=end,
-            )
-        )
-        saved = self.store.save_need(self.actor, need)
-        self._changed("needs.add", f"need:{saved.id}", None, _need_change(saved))
-        return saved
-
-    def edit_need(
-        self,
-        community: str | int,
-        need_id: int,
-        *,
-        post: str | None = None,
-        people: int | None = None,
-        purpose: str | None = None,
-        start: date | None = None,
-        end: date | None = None,
-        year: int | None = None,
-    ) -> Need:
-        """Change a needs row (only the fields given); it must be published again."""
-        found = self._service_community(community)
-        current = next((n for n in self.store.needs(self.actor, found.id) if n.id == need_id), None)
-        if current is None:
-            raise NotFoundError(
-                "needs.not_found",
-                f"{found.label} 的需求清单中没有编号 {need_id}：用 partyreg needs list 查看。",
-            )
-        changed = attrs.evolve(
-            current,
-            post_code=self._post_for(found, post).code if post is not None else current.post_code,
-            people=people if people is not None else current.people,
-            purpose=purpose if purpose is not None else current.purpose,
-            start_on=start if start is not None else current.start_on,
-            end_on=end if end is not None else current.end_on,
-            year=year if year is not None else current.year,
-        )
-        saved = self.store.save_need(self.actor, check_need(changed))
-        self._changed("needs.edit", f"need:{need_id}", _need_change(current), _need_change(saved))
-        return saved
-
-    def remove_need(self, community: str | int, need_id: int) -> Need:
-        """Remove a needs row (the audit log keeps it)."""
-        found = self._service_community(community)
-        removed = self.store.remove_need(self.actor, found.id, need_id)
-        self._changed("needs.remove", f"need:{need_id}", _need_change(removed), None)
-        return removed
-
-    def publish_needs(
-        self, community: str | int, *, year: int | None = None, on: date | None = None
-    ) -> list[Need]:
-        """Publish the community's needs list of ``year``: records the date and emits
-        ``needs.published`` (the notifications tell the community's members and units)."""
-        found = self._service_community(community)
-        the_year = year or self.default_year()
-        published = self.store.publish_needs(self.actor, found.id, the_year, on or self.today())
-        self._changed(
-            "needs.published",
-            f"community:{found.id}",
-            None,
-            {
-                "community_id": found.id,
-                "community": f"{found.district} {found.street} {found.name}",
-                "year": the_year,
-                "needs": [
-                    {
-                        "post_code": n.post_code,
-                        "post": self.post_name(n.post_code, found.district_code),
-                        "people": n.people,
-                        "purpose": n.purpose,
-                    }
-                    for n in published
-                ],
-            },
-        )
-        return published
-
-    def specialty_map(self) -> SpecialtyMap:
-        """The specialty map assignment uses: the built-in words, the plugins' words
-        (``partyreg_register_specialties``), then the ``service.specialties`` setting."""
-        added: dict[str, list[str]] = {}
-
-        def register(word: str, post_codes: Sequence[str]) -> None:
-            added[str(word)] = [str(c) for c in post_codes]
-
-        self.pm.hook.partyreg_register_specialties(register=register)
-        result = DEFAULT_SPECIALTY_MAP.merged(added)
-        configured = self.setting(SPECIALTIES_SETTING)
-        if isinstance(configured, Mapping):
-            result = result.merged({str(k): list(v) for k, v in configured.items()})
-        return result
-
-    def set_specialty(self, word: str, posts: Sequence[str]) -> SpecialtyMap:
-        """Map ``word`` to ``posts`` (none: remove the word) in the ``service.specialties``
-        setting (city operators; audited)."""
-        key = word.strip()
-        if not key or len(key) > 20:
-            raise ValidationError("specialty.word", f"特长词“{word}”不可用：应为 1–20 个字。")
-        codes = []
-        for text in posts:
-            post = self.post_catalog.get(text)
-            if post is None:
-                post = next((p for p in self.post_catalog.all() if p.code == text.strip()), None)
-            if post is None:
-                raise ValidationError(
-                    "specialty.post", f"岗位代码“{text}”不存在：用 partyreg posts list 查看。"
-                )
-            codes.append(post.code)
-        current = self.setting(SPECIALTIES_SETTING)
-        value = dict(current) if isinstance(current, Mapping) else {}
-        value[key] = codes
-        self.set_setting(SPECIALTIES_SETTING, value)
-        return self.specialty_map()
-
-    def leader_rule(self) -> tuple[LeaderCriterion, ...]:
-        """The leader rule: the ``service.leader_rule`` setting, else rank, then hours."""
-        configured = self.setting(LEADER_RULE_SETTING)
-        if isinstance(configured, (list, str)) and configured:
-            return parse_leader_rule(configured)
-        return DEFAULT_LEADER_RULE
-
-    def _solver(self) -> AssignmentSolver:
-        solver = self.pm.hook.partyreg_assignment_solver()
-        if solver is None:
-            raise PluginError(
-                "assign.solver",
-                "没有加载岗位分配的求解器插件（solver_scipy）：请检查 PARTYREG_LOAD_PLUGINS。",
-            )
-        return cast(AssignmentSolver, solver)
-
-    def service_communities(
-        self, communities: Sequence[str | int] | None = None, *, district: str | None = None
-    ) -> list[Community]:
-        """The communities named, or every community the operator looks after (a district's
-        when ``district`` is given): those whose service the operator may arrange."""
-        if communities:
-            return [self._service_community(c) for c in communities]
-        scope = self.actor.scope
-        found = self.communities(self.code(district).code if district else None)
-        mine = [c for c in found if scope.covers_community(c.id, c.district_code)]
-        if not mine:
-            raise NotFoundError(
-                "community.none",
-                "你的管理范围内没有社区：请指定社区（县区/街道/社区 或编号），或用 --district 县区代码。",
-            )
-        return mine
-
-    def assign(
-        self, community: str | int, *, year: int | None = None, dry_run: bool = False
-    ) -> AssignmentRun:
-        """Assign the community's members (routed or reported in) to the posts of its needs
-        list of ``year`` by wishes and specialty (:func:`partyreg_core.assignment.assign_posts`)
-        and store it, replacing that year's assignment (not in a dry run)."""
-        return self.assign_many([community], year=year, dry_run=dry_run)[0]
-
-    def assign_many(
-        self,
-        communities: Sequence[str | int] | None = None,
-        *,
-        district: str | None = None,
-        year: int | None = None,
-        dry_run: bool = False,
-    ) -> list[AssignmentRun]:
-        """:meth:`assign` for many communities (default: every one the operator looks after),
-        read and written in one transaction each."""
-        found = self.service_communities(communities, district=district)
-        the_year = year or self.default_year()
-        self.refuse_closed_year(the_year)  # a dry run says so too (decision 0073)
-        ids = [c.id for c in found]
-        rosters = self.store.service_rosters(self.actor, ids)
-        needs = self.store.needs_of(self.actor, ids, the_year)
-        specialties = self.specialty_map()
-        solver = self._solver()
-        names: dict[OrgCode, dict[str, str]] = {}
-        results = []
-        for c in found:
-            if c.district_code not in names:
-                names[c.district_code] = {
-                    p.code: p.name for p in self.post_catalog.for_district(c.district_code)
-                }
-            post_names = names[c.district_code]
-            people = rosters.get(c.id, [])
-            candidates = [Candidate(m.member_id, m.name, m.claims, m.specialty) for m in people]
-            openings = [
-                Opening(n.post_code, post_names.get(n.post_code, f"{n.post_code}号岗"), n.people)
-                for n in needs.get(c.id, [])
-            ]
-            results.append(
-                (c, assign_posts(candidates, openings, specialties, solver, post_names), people)
-            )
-        written: dict[int, int] = {}
-        batch_id = None
-        if not dry_run:
-            batch = self._batch(
-                BatchKind.ASSIGN,
-                f"assign {the_year}",
-                sum(len(r.placements) for _c, r, _p in results),
-                None,
-            )
-            batch_id = batch.id
-            written = self.store.replace_assignments_many(
-                self.actor,
-                the_year,
-                {
-                    c.id: [
-                        Assignment(p.member_id, c.id, the_year, p.post_code, p.reason)
-                        for p in result.placements
-                    ]
-                    for c, result, _people in results
-                },
-                self.today(),
-                batch=batch,
-            )
-            with self.notify.queued_by(batch):
-                for c, result, _people in results:
-                    self._changed(
-                        "assign.replace",
-                        f"community:{c.id}",
-                        None,
-                        {
-                            "community_id": c.id,
-                            "year": the_year,
-                            "assigned": written[c.id],
-                            "left_over": len(result.left_over),
-                        },
-                    )
-        return [
-            AssignmentRun(c, the_year, result, dry_run, written.get(c.id, 0), len(people), batch_id)
-            for c, result, people in results
-        ]
-
-    def assignments(self, community: str | int, *, year: int | None = None) -> list[Assignment]:
-        """The community's stored post assignment of ``year``."""
-        found = self._service_community(community)
-        return self.store.assignments(self.actor, found.id, year or self.default_year())
-
-    def group(
-        self,
-        community: str | int,
-        *,
-        year: int | None = None,
-        bounds: SizeBounds | None = None,
-        rule: Sequence[LeaderCriterion] | None = None,
-        dry_run: bool = False,
-    ) -> GroupingRun:
-        """Group the members of the year's assignment by post, balanced within ``bounds``, each
-        group with a leader by ``rule`` (default :meth:`leader_rule`), and store the groups,
-        replacing that year's (not in a dry run)."""
-        return self.group_many([community], year=year, bounds=bounds, rule=rule, dry_run=dry_run)[0]
-
-    def group_many(
-        self,
-        communities: Sequence[str | int] | None = None,
-        *,
-        district: str | None = None,
-        year: int | None = None,
-        bounds: SizeBounds | None = None,
-        rule: Sequence[LeaderCriterion] | None = None,
-        dry_run: bool = False,
-    ) -> list[GroupingRun]:
-        """:meth:`group` for many communities (default: every one the operator looks after),
-        read and written in one transaction each."""
-        found = self.service_communities(communities, district=district)
-        the_year = year or self.default_year()
-        self.refuse_closed_year(the_year)  # a dry run says so too (decision 0073)
-        the_rule = tuple(rule) if rule else self.leader_rule()
-        the_bounds = bounds or SizeBounds()
-        ids = [c.id for c in found]
-        assigned = self.store.assignments_of(self.actor, ids, the_year)
-        rosters = self.store.service_rosters(self.actor, ids)
-        people = {m.member_id: m for entries in rosters.values() for m in entries}
-        hours = self.store.service_hours(
-            self.actor, [a.member_id for rows in assigned.values() for a in rows], the_year - 1
-        )
-        plans = []
-        for c in found:
-            mine = {m.member_id for m in rosters.get(c.id, [])}
-            current = [a for a in assigned.get(c.id, []) if a.member_id in mine]
-            to_group = []
-            for a in current:
-                member = people[a.member_id]
-                wish = (
-                    member.claims.index(a.post_code) + 1 if a.post_code in member.claims else None
-                )
-                to_group.append(
-                    GroupMember(
-                        member.member_id,
-                        member.name,
-                        a.post_code,
-                        rank=member.rank,
-                        hours=hours.get(member.member_id, 0.0),
-                        wish_rank=wish,
-                    )
-                )
-            names = {
-                code: self.post_name(code, c.district_code)
-                for code in {a.post_code for a in current}
-            }
-            plans.append((c, plan_groups(to_group, the_bounds, the_rule, names)))
-        stored: dict[int, list[Group]] = {}
-        batch_id = None
-        if not dry_run:
-            batch = self._batch(
-                BatchKind.GROUP, f"group {the_year}", sum(len(p) for _c, p in plans), None
-            )
-            batch_id = batch.id
-            stored = self.store.replace_groups_many(
-                self.actor,
-                the_year,
-                {
-                    c.id: [
-                        Group(c.id, the_year, g.post_code, g.name, g.leader_id, g.member_ids)
-                        for g in planned
-                    ]
-                    for c, planned in plans
-                },
-                batch=batch,
-            )
-            with self.notify.queued_by(batch):
-                for c, _planned in plans:
-                    self._changed(
-                        "group.replace",
-                        f"community:{c.id}",
-                        None,
-                        {"community_id": c.id, "year": the_year, "groups": len(stored[c.id])},
-                    )
-        return [
-            GroupingRun(
-                c,
-                the_year,
-                tuple(planned),
-                tuple(stored.get(c.id, [])),
-                the_bounds,
-                the_rule,
-                dry_run,
-                {m.member_id: m.name for m in rosters.get(c.id, [])},
-                batch_id,
-            )
-            for c, planned in plans
-        ]
-
-    def groups(self, community: str | int, *, year: int | None = None) -> list[Group]:
-        """The community's stored groups of ``year``, leader first in each."""
-        found = self._service_community(community)
-        return self.store.groups(self.actor, found.id, year or self.default_year())
 
     # -- orgchanges --
 
@@ -2232,25 +1832,6 @@ class Reminders:
     batch_id: str | None = None
 
 
-#: The shared setting overriding or extending the specialty map: ``{word: [post codes]}``.
-SPECIALTIES_SETTING = "service.specialties"
-#: The shared setting naming the leader rule: ``["rank", "hours"]``.
-LEADER_RULE_SETTING = "service.leader_rule"
-
-
-def _need_change(need: Need) -> dict[str, Any]:
-    return {
-        "id": need.id,
-        "community_id": need.community_id,
-        "year": need.year,
-        "post_code": need.post_code,
-        "people": need.people,
-        "purpose": need.purpose,
-        "start_on": need.start_on.isoformat() if need.start_on else None,
-        "end_on": need.end_on.isoformat() if need.end_on else None,
-    }
-
-
 def _is_code(text: str) -> bool:
     return bool(text) and all(part.isdigit() for part in text.split("."))
 
@@ -2285,7 +1866,7 @@ def _masks(exporter: Exporter, workspace: Workspace, options: Mapping[str, Any])
 #: it): the actor and every service built around it.
 _ACTING = frozenset(
     {"actor", "signin", "notify", "routing", "members", "operators", "wishes", "points",
-     "nudges", "events"}
+     "nudges", "events", "service"}
 )  # fmt: skip
 
 #: The fields ``activity edit`` may change.

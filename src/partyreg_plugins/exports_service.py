@@ -15,7 +15,7 @@ import attrs
 from partyreg_core.errors import ValidationError
 from partyreg_core.hookspecs import hookimpl
 from partyreg_core.ports import Exporter
-from partyreg_core.service import Need
+from partyreg_core.service.model import Need
 from partyreg_plugins.official_forms import (
     CAMPAIGN,
     _date_line,
@@ -106,11 +106,11 @@ class NeedsExporter:
         year = int(
             options.get("year") or (on.year if isinstance(on, date) else workspace.default_year())
         )
-        needs = workspace.needs(community.id, year=year)
+        needs = workspace.service.needs(community.id, year=year)
         published = [n.published_on for n in needs if n.published_on]
         return write_needs(
             target,
-            ((n, workspace.post_name(n.post_code, community.district_code)) for n in needs),
+            ((n, workspace.service.post_name(n.post_code, community.district_code)) for n in needs),
             community=community.label,
             year=year,
             published_on=max(published) if published else None,

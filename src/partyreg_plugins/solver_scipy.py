@@ -1,6 +1,6 @@
 """The built-in solver of post assignment: SciPy's ``linear_sum_assignment`` over post slots.
 
-The core (:mod:`partyreg_core.assignment`) states the problem as a weight per (member, post) and
+The core (:mod:`partyreg_core.service.rules`) states the problem as a weight per (member, post) and
 each post's capacity. Here each post becomes as many identical columns (slots) as it has places
 — never more than there are members — and the rectangular assignment problem is solved exactly
 (a shortest-augmenting-path method; deterministic for the same matrix). Pairs of weight 0 that
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from partyreg_core.assignment import AssignmentSolver
 from partyreg_core.hookspecs import hookimpl
+from partyreg_core.service.port import AssignmentSolver
 
 
 def solve(weights: Sequence[Sequence[int]], capacities: Sequence[int]) -> list[int]:

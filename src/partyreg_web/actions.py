@@ -85,7 +85,7 @@ def claim_need(ws: Workspace, member_id: int, need_id: int) -> list[str]:
     need = next(
         (
             n
-            for n in ws.needs(member.community_id)
+            for n in ws.service.needs(member.community_id)
             if n.id == need_id and n.published_on is not None
         ),
         None,

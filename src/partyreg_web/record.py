@@ -13,7 +13,7 @@ from typing import Any
 from partyreg_core.communities import Community
 from partyreg_core.errors import NotFoundError
 from partyreg_core.members.model import Member, MemberStatus
-from partyreg_core.service import Need
+from partyreg_core.service.model import Need
 from partyreg_core.wishes.model import Wish
 from partyreg_core.workspace import Workspace
 
@@ -50,7 +50,7 @@ def need_json(ws: Workspace, need: Need, community: Community) -> dict[str, Any]
         "id": need.id,
         "year": need.year,
         "post_code": need.post_code,
-        "post": ws.post_name(need.post_code, community.district_code),
+        "post": ws.service.post_name(need.post_code, community.district_code),
         "people": need.people,
         "purpose": need.purpose,
         "start_on": _day(need.start_on),
@@ -65,7 +65,9 @@ def wish_json(ws: Workspace, wish: Wish, community: Community) -> dict[str, Any]
     return {
         "id": wish.id,
         "title": wish.title,
-        "post": ws.post_name(wish.post_code, community.district_code) if wish.post_code else None,
+        "post": ws.service.post_name(wish.post_code, community.district_code)
+        if wish.post_code
+        else None,
         "due": _day(wish.due),
         "received_on": _day(wish.received_on),
         "status": wish.status.value,
@@ -79,7 +81,7 @@ def open_needs(
 ) -> list[Need]:
     """The community's published needs of ``year`` that have not ended (of ``read``, the
     needs list already read, when given)."""
-    found = read if read is not None else ws.needs(community.id, year=year)
+    found = read if read is not None else ws.service.needs(community.id, year=year)
     return [
         n for n in found if n.published_on is not None and (n.end_on is None or n.end_on >= today)
     ]
@@ -100,7 +102,7 @@ def registration_json(ws: Workspace, member: Member) -> dict[str, Any]:
         "rank": member.rank,
         "report_type": member.report_type.value,
         "community_registered": member.community.label,
-        "posts": [{"code": p, "name": ws.post_name(p, district)} for p in member.posts],
+        "posts": [{"code": p, "name": ws.service.post_name(p, district)} for p in member.posts],
         "status": member.status.value,
         "status_label": STATUS_LABELS.get(member.status, member.status.value),
         "registered_on": _day(member.registered_on),
@@ -143,8 +145,8 @@ def community_view(ws: Workspace, community_id: int, year: int, today: date) -> 
     """What every member of a community sees alike and only its operators change: the
     community and its contacts, its needs list, assignment, groups and open needs of ``year``
     (the site keeps it a few seconds for all of them)."""
-    community = ws.service_communities([community_id])[0]
-    needs = ws.needs(community.id, year=year)
+    community = ws.service.communities_of([community_id])[0]
+    needs = ws.service.needs(community.id, year=year)
     return {
         "community": community,
         "json": community_json(community),
@@ -152,8 +154,8 @@ def community_view(ws: Workspace, community_id: int, year: int, today: date) -> 
             p.code: p.name for p in ws.post_catalog.for_district(community.district_code)
         },
         "needs": needs,
-        "assignments": ws.assignments(community.id, year=year),
-        "groups": ws.groups(community.id, year=year),
+        "assignments": ws.service.assignments(community.id, year=year),
+        "groups": ws.service.groups(community.id, year=year),
         "open_needs": [
             need_json(ws, n, community) for n in open_needs(ws, community, year, today, needs)
         ],

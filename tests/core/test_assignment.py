@@ -12,13 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from partyreg_core.assignment import (
-    DEFAULT_SPECIALTY_MAP,
-    Candidate,
-    Opening,
-    SpecialtyMap,
-    assign_posts,
-)
+from partyreg_core.service.model import Candidate, Opening, SpecialtyMap
+from partyreg_core.service.rules import DEFAULT_SPECIALTY_MAP, assign_posts
 from partyreg_plugins.solver_scipy import solve
 
 POSTS = ["3", "7", "8", "11", "12"]

@@ -8,11 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from partyreg_core.errors import ValidationError
-from partyreg_core.grouping import (
+from partyreg_core.service.model import GroupMember, LeaderCriterion, SizeBounds
+from partyreg_core.service.rules import (
     DEFAULT_LEADER_RULE,
-    GroupMember,
-    LeaderCriterion,
-    SizeBounds,
     describe_rule,
     group_sizes,
     leader_key,

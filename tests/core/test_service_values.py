@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from partyreg_core.errors import ValidationError
-from partyreg_core.service import MAX_PEOPLE, MAX_PURPOSE, Need, check_need
+from partyreg_core.service.model import Need
+from partyreg_core.service.rules import MAX_PEOPLE, MAX_PURPOSE, check_need
 
 
 @settings(max_examples=300, deadline=None)

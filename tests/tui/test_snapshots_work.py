@@ -23,9 +23,9 @@ def routed(ws: Workspace) -> None:
 
 def served(ws: Workspace) -> None:
     support.serve(ws)
-    ws.add_need(1, "3", 10, purpose="收集社情民意")
-    ws.add_need(1, "8", 5, purpose="义诊")
-    ws.assign(1)
+    ws.service.add_need(1, "3", 10, purpose="收集社情民意")
+    ws.service.add_need(1, "8", 5, purpose="义诊")
+    ws.service.assign(1)
 
 
 def _snapshot(snap_compare, app: PartyregApp, size: tuple[int, int], key: str, mode: str) -> bool:  # type: ignore[no-untyped-def]

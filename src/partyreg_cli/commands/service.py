@@ -13,8 +13,8 @@ from partyreg_cli.bulk import ask_first, bulk_options, undo_hint
 from partyreg_cli.commands.dates import DAY
 from partyreg_cli.output import emit_json, emit_table
 from partyreg_cli.params import RECORD_ID
-from partyreg_core.grouping import SizeBounds, describe_rule, parse_leader_rule
-from partyreg_core.service import AssignmentRun, GroupingRun, Need
+from partyreg_core.service.model import AssignmentRun, GroupingRun, Need, SizeBounds
+from partyreg_core.service.rules import describe_rule, parse_leader_rule
 from partyreg_core.workspace import Workspace
 
 COMMUNITY = "县区/街道/社区|编号"
@@ -31,7 +31,7 @@ def need_json(ws: Workspace, need: Need, district: Any) -> dict[str, Any]:
         "community_id": need.community_id,
         "year": need.year,
         "post_code": need.post_code,
-        "post": ws.post_name(need.post_code, district),
+        "post": ws.service.post_name(need.post_code, district),
         "people": need.people,
         "purpose": need.purpose,
         "start_on": need.start_on.isoformat() if need.start_on else None,
@@ -47,7 +47,7 @@ def _need_rows(ws: Workspace, rows: list[Need], district: Any) -> None:
             (
                 n.id,
                 n.year,
-                f"{n.post_code} {ws.post_name(n.post_code, district)}",
+                f"{n.post_code} {ws.service.post_name(n.post_code, district)}",
                 n.people,
                 n.purpose,
                 n.start_on or "",
@@ -94,13 +94,15 @@ def needs_add(app: App, community: str, post: str | None, people: int | None,
     if post is None or people is None:
         raise click.UsageError("请用 --post 指定岗位、--people 指定人数。")
     ws = app.workspace
-    need = ws.add_need(community, post, people, purpose=purpose or "", start=_day(start),
+    need = ws.service.add_need(community, post, people, purpose=purpose or "", start=_day(start),
                        end=_day(end), year=year)  # fmt: skip
     district = ws.community(str(need.community_id)).district_code
     if as_json:
         emit_json(need_json(ws, need, district))
         return
-    click.echo(f"已添加需求 {need.id}：{ws.post_name(need.post_code, district)} {need.people} 人。")
+    click.echo(
+        f"已添加需求 {need.id}：{ws.service.post_name(need.post_code, district)} {need.people} 人。"
+    )
     click.echo("清单有变化，请用 partyreg needs publish 重新发布。")
 
 
@@ -114,13 +116,15 @@ def needs_edit(app: App, community: str, need_id: int, post: str | None, people:
                year: int | None, as_json: bool) -> None:  # fmt: skip
     """修改需求清单中的一行（只改给出的字段；修改历史记在审计日志中）。"""
     ws = app.workspace
-    need = ws.edit_need(community, need_id, post=post, people=people, purpose=purpose,
+    need = ws.service.edit_need(community, need_id, post=post, people=people, purpose=purpose,
                         start=_day(start), end=_day(end), year=year)  # fmt: skip
     district = ws.community(str(need.community_id)).district_code
     if as_json:
         emit_json(need_json(ws, need, district))
         return
-    click.echo(f"已修改需求 {need.id}：{ws.post_name(need.post_code, district)} {need.people} 人。")
+    click.echo(
+        f"已修改需求 {need.id}：{ws.service.post_name(need.post_code, district)} {need.people} 人。"
+    )
     click.echo("清单有变化，请用 partyreg needs publish 重新发布。")
 
 
@@ -132,7 +136,7 @@ def needs_edit(app: App, community: str, need_id: int, post: str | None, people:
 def needs_remove(app: App, community: str, need_id: int, as_json: bool) -> None:
     """删除需求清单中的一行（审计日志保留原内容）。"""
     ws = app.workspace
-    need = ws.remove_need(community, need_id)
+    need = ws.service.remove_need(community, need_id)
     if as_json:
         emit_json({"removed": need_json(ws, need, ws.community(community).district_code)})
         return
@@ -148,7 +152,7 @@ def needs_list(app: App, community: str, year: int | None, as_json: bool) -> Non
     """列出社区的服务需求清单。"""
     ws = app.workspace
     found = ws.community(community)
-    rows = ws.needs(community, year=year)
+    rows = ws.service.needs(community, year=year)
     if as_json:
         emit_json([need_json(ws, n, found.district_code) for n in rows])
         return
@@ -168,7 +172,7 @@ def needs_publish(
     """发布社区某年度的需求清单：记下发布日期，并通知本社区党员及其单位。"""
     ws = app.workspace
     found = ws.community(community)
-    rows = ws.publish_needs(community, year=year, on=_day(on))
+    rows = ws.service.publish_needs(community, year=year, on=_day(on))
     if as_json:
         emit_json(
             {
@@ -264,12 +268,12 @@ def assign(app: App, community: str | None, every: bool, district: str | None,
         "保存岗位分配",
         lambda: sum(
             len(r.result.placements)
-            for r in ws.assign_many(named, district=district, year=year, dry_run=True)
+            for r in ws.service.assign_many(named, district=district, year=year, dry_run=True)
         ),
         dry_run=dry_run,
         yes=yes,
     )
-    runs = ws.assign_many(named, district=district, year=year, dry_run=dry_run)
+    runs = ws.service.assign_many(named, district=district, year=year, dry_run=dry_run)
     if named is None:
         if as_json:
             emit_json([assignment_json(r) for r in runs])
@@ -347,7 +351,7 @@ def grouping_json(ws: Workspace, run: GroupingRun) -> dict[str, Any]:
             {
                 "id": ids.get((g.post_code, g.name)),
                 "post_code": g.post_code,
-                "post": ws.post_name(g.post_code, run.community.district_code),
+                "post": ws.service.post_name(g.post_code, run.community.district_code),
                 "number": g.number,
                 "name": g.name,
                 "size": len(g.member_ids),
@@ -392,14 +396,14 @@ def group(app: App, community: str | None, every: bool, district: str | None, si
         "保存服务小组",
         lambda: sum(
             len(r.planned)
-            for r in ws.group_many(
+            for r in ws.service.group_many(
                 named, district=district, year=year, bounds=bounds, rule=leader_rule, dry_run=True
             )
         ),
         dry_run=dry_run,
         yes=yes,
     )
-    runs = ws.group_many(named, district=district, year=year, bounds=bounds,
+    runs = ws.service.group_many(named, district=district, year=year, bounds=bounds,
                          rule=leader_rule, dry_run=dry_run)  # fmt: skip
     if named is None:
         if as_json:
@@ -463,7 +467,7 @@ def specialties() -> None:
 @click.pass_obj
 def specialties_list(app: App, as_json: bool) -> None:
     """列出特长词及其对口的岗位（内置、插件和市级设置合并后的结果）。"""
-    mapping = app.workspace.specialty_map()
+    mapping = app.workspace.service.specialty_map()
     if as_json:
         emit_json(mapping.as_dict())
         return
@@ -480,7 +484,7 @@ def specialties_list(app: App, as_json: bool) -> None:
 @click.pass_obj
 def specialties_set(app: App, word: str, posts: tuple[str, ...]) -> None:
     """设置特长词对口的岗位（市级操作员）：partyreg specialties set 律师 7 12；不给岗位即删除该词。"""
-    mapping = app.workspace.set_specialty(word, posts)
+    mapping = app.workspace.service.set_specialty(word, posts)
     found = dict(mapping.words).get(word.strip())
     if found:
         click.echo(f"已设置：特长含“{word.strip()}”对口岗位 {'、'.join(found)}。")

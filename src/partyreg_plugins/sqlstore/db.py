@@ -64,6 +64,10 @@ class Repository:
         """Record ``batch`` (with ``written`` rows) in the transaction ``conn``."""
         self._store._insert_batch(conn, actor, batch, written)
 
+    def _batch_written(self, conn: sa.Connection, batch_id: str, written: int) -> None:
+        """Set how many rows the batch ``batch_id`` wrote, in the transaction ``conn``."""
+        self._store._batch_written(conn, batch_id, written)
+
     def _tree(self, conn: sa.Connection) -> OrgTree:
         """The org tree as stored, read in the transaction ``conn``."""
         return self._store._tree(conn)

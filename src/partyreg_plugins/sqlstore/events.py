@@ -86,7 +86,7 @@ class SqlEventRepository:
         event of the community already has the code."""
         store = self._store
         with store._tx(actor, write=True) as conn:
-            district = store._service_community(conn, actor, event.community_id, write=True)
+            district = store.service._service_community(conn, actor, event.community_id, write=True)
             clash = conn.execute(
                 sa.select(events.c.id).where(
                     events.c.community_id == event.community_id,
@@ -228,7 +228,7 @@ class SqlEventRepository:
         """Record ``entries`` and mark the event closed, in one transaction."""
         store = self._store
         with store._tx(actor, write=True) as conn:
-            district = store._service_community(conn, actor, event.community_id, write=True)
+            district = store.service._service_community(conn, actor, event.community_id, write=True)
             closed = conn.execute(
                 sa.update(events)
                 .where(events.c.id == event.id, events.c.status == EventStatus.OPEN.value)

@@ -1,31 +1,50 @@
 """The store's part for a community's service: the needs list, the year's post assignment and
 the groups with leaders (tables ``needs``, ``assignments``, ``groups``, ``group_members``).
 
-A mixin of :class:`partyreg_plugins.sqlstore.store.SqlStore`: every method is one transaction
-through the store's ``_tx`` and leaves one audit entry per change. Writes are for the
-community's own operators (community and instructor roles), its district and the city
-(:meth:`partyreg_core.operators.Scope.covers_community`); on PostgreSQL revision 0007's policies
-say the same. The needs list is readable by everyone; assignments and group members only where
-the member is visible.
+:class:`SqlService` is ``store.service``, composed into
+:class:`~partyreg_plugins.sqlstore.store.SqlStore` over :mod:`.db` and implementing
+:class:`partyreg_core.service.port.ServiceRepository`: every method is one transaction and
+leaves one audit entry per change. Writes are for the community's own operators (community and
+instructor roles), its district and the city
+(:meth:`partyreg_core.operators.model.Scope.covers_community`); on PostgreSQL revision 0007's
+policies say the same. The needs list is readable by everyone; assignments and group members
+only where the member is visible. The refusals and their Chinese messages are
+:mod:`partyreg_core.service.rules`; the store raises them where its transaction finds the fact
+and keeps the constraints that guard them (one post and one group per member and year).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 
 from partyreg_core.batches import Batch
 from partyreg_core.communities import Community
-from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
 from partyreg_core.operators.model import Actor
 from partyreg_core.orgcodes import OrgCode
-from partyreg_core.service import Assignment, Group, Need, RosterEntry
+from partyreg_core.service.model import Assignment, Group, Need, RosterEntry
+from partyreg_core.service.rules import (
+    check_assignments,
+    check_grouped,
+    check_leader,
+    community_unknown,
+    groups_in_use,
+    leader_first,
+    need_json,
+    need_not_found,
+    needs_empty,
+    not_on_roster,
+    post_order,
+    service_denied,
+)
 from partyreg_core.years import refuse_closed_year
 from partyreg_plugins.sqlstore.bulk import fetch_rows, in_values
+from partyreg_plugins.sqlstore.db import Repository
 from partyreg_plugins.sqlstore.journal import RowJournal
+from partyreg_plugins.sqlstore.rows import community as _community
 from partyreg_plugins.sqlstore.schema import (
     activities,
     assignments,
@@ -37,9 +56,6 @@ from partyreg_plugins.sqlstore.schema import (
     needs,
 )
 from partyreg_plugins.sqlstore.scoping import activity_condition, member_condition, serving, where
-
-if TYPE_CHECKING:
-    from contextlib import AbstractContextManager
 
 _CHUNK = 500
 
@@ -66,37 +82,8 @@ def _need(row: sa.Row[Any]) -> Need:
     )
 
 
-def _need_json(need: Need) -> dict[str, Any]:
-    return {
-        "id": need.id,
-        "year": need.year,
-        "post_code": need.post_code,
-        "people": need.people,
-        "purpose": need.purpose,
-        "start_on": need.start_on.isoformat() if need.start_on else None,
-        "end_on": need.end_on.isoformat() if need.end_on else None,
-        "published_on": need.published_on.isoformat() if need.published_on else None,
-    }
-
-
-class ServiceStoreMixin:
+class SqlService(Repository):
     """Needs, assignments and groups (see the module's doc)."""
-
-    if TYPE_CHECKING:
-        dialect: str
-
-        def _tx(
-            self, actor: Actor | None, *, write: bool = False
-        ) -> AbstractContextManager[sa.Connection]: ...
-
-        def _audit(self, conn: sa.Connection, actor: Actor | None, action: str, subject: str,
-                   **kwargs: Any) -> Any: ...  # fmt: skip
-
-        def _insert_batch(
-            self, conn: sa.Connection, actor: Actor, batch: Batch, written: int
-        ) -> None: ...
-
-        def _batch_written(self, conn: sa.Connection, batch_id: str, written: int) -> None: ...
 
     def _refuse_closed(self, conn: sa.Connection, *years: int) -> None:
         """The year lock (decision 0073) on needs, assignments and groups: nothing of a closed
@@ -114,30 +101,20 @@ class ServiceStoreMixin:
             sa.select(communities.c.district_code).where(communities.c.id == community_id)
         ).first()
         if row is None:
-            raise NotFoundError(
-                "community.unknown", f"没有编号为 {community_id} 的社区：用社区通讯录核对。"
-            )
+            raise community_unknown(community_id)
         district = OrgCode(tuple(row.district_code.split(".")))
         if write and not actor.scope.covers_community(community_id, district):
-            raise NotPermittedError(
-                "scope.denied",
-                f"不能修改社区 {community_id} 的服务安排：只有该社区、其社区工作指导员、"
-                "所属县区和市级操作员可以修改。",
-            )
+            raise service_denied(community_id)
         return district
 
-    def service_community(self, community_id: int) -> Community:
+    def community(self, community_id: int) -> Community:
         """One community of the directory by id (without reading the whole directory)."""
-        from partyreg_plugins.sqlstore.store import _community  # the store imports this module
-
         with self._tx(None) as conn:
             row = conn.execute(
                 sa.select(communities).where(communities.c.id == community_id)
             ).first()
         if row is None:
-            raise NotFoundError(
-                "community.unknown", f"没有编号为 {community_id} 的社区：用社区通讯录核对。"
-            )
+            raise community_unknown(community_id)
         return _community(row)
 
     # -- needs --------------------------------------------------------------------------------
@@ -150,7 +127,7 @@ class ServiceStoreMixin:
         with self._tx(actor) as conn:
             self._service_community(conn, actor, community_id, write=False)
             rows = [_need(r) for r in conn.execute(statement.order_by(needs.c.id))]
-        return sorted(rows, key=lambda n: (_post_key(n.post_code), n.id or 0))
+        return sorted(rows, key=lambda n: (post_order(n.post_code), n.id or 0))
 
     def save_need(self, actor: Actor, need: Need) -> Need:
         """Add a needs row (``need.id`` is ``None``) or change one; a change clears its
@@ -179,12 +156,9 @@ class ServiceStoreMixin:
             else:
                 old = conn.execute(sa.select(needs).where(needs.c.id == need.id)).first()
                 if old is None or old.community_id != need.community_id:
-                    raise NotFoundError(
-                        "needs.not_found",
-                        f"社区 {need.community_id} 的需求清单中没有编号 {need.id}：用 partyreg needs list 查看。",
-                    )
+                    raise need_not_found(f"社区 {need.community_id}", need.id)
                 self._refuse_closed(conn, old.year)
-                before = _need_json(_need(old))
+                before = need_json(_need(old))
                 conn.execute(sa.update(needs).where(needs.c.id == need.id).values(**values))
                 new_id = need.id
                 action = "needs.edit"
@@ -195,7 +169,7 @@ class ServiceStoreMixin:
                 action,
                 f"need:{new_id}",
                 before=before,
-                after={"community_id": need.community_id, **_need_json(saved)},
+                after={"community_id": need.community_id, **need_json(saved)},
                 district_code=district,
                 community_id=need.community_id,
             )
@@ -209,10 +183,7 @@ class ServiceStoreMixin:
                 sa.select(needs).where(needs.c.id == need_id, needs.c.community_id == community_id)
             ).first()
             if old is None:
-                raise NotFoundError(
-                    "needs.not_found",
-                    f"社区 {community_id} 的需求清单中没有编号 {need_id}：用 partyreg needs list 查看。",
-                )
+                raise need_not_found(f"社区 {community_id}", need_id)
             need = _need(old)
             self._refuse_closed(conn, need.year)
             conn.execute(sa.delete(needs).where(needs.c.id == need_id))
@@ -221,7 +192,7 @@ class ServiceStoreMixin:
                 actor,
                 "needs.remove",
                 f"need:{need_id}",
-                before={"community_id": community_id, **_need_json(need)},
+                before={"community_id": community_id, **need_json(need)},
                 district_code=district,
                 community_id=community_id,
             )
@@ -235,13 +206,10 @@ class ServiceStoreMixin:
             self._refuse_closed(conn, year)
             where_list = sa.and_(needs.c.community_id == community_id, needs.c.year == year)
             if conn.execute(sa.select(sa.func.count()).where(where_list)).scalar_one() == 0:
-                raise ValidationError(
-                    "needs.empty",
-                    f"社区 {community_id} 没有 {year} 年的需求：先用 partyreg needs add 添加再发布。",
-                )
+                raise needs_empty(community_id, year)
             conn.execute(sa.update(needs).where(where_list).values(published_on=on))
             rows = [_need(r) for r in conn.execute(sa.select(needs).where(where_list))]
-            rows.sort(key=lambda n: (_post_key(n.post_code), n.id or 0))
+            rows.sort(key=lambda n: (post_order(n.post_code), n.id or 0))
             self._audit(
                 conn,
                 actor,
@@ -251,7 +219,7 @@ class ServiceStoreMixin:
                     "community_id": community_id,
                     "year": year,
                     "on": on.isoformat(),
-                    "needs": [_need_json(n) for n in rows],
+                    "needs": [need_json(n) for n in rows],
                 },
                 district_code=district,
                 community_id=community_id,
@@ -260,7 +228,7 @@ class ServiceStoreMixin:
 
     # -- what the assignment and the grouping read ---------------------------------------------
 
-    def service_roster(self, actor: Actor, community_id: int) -> list[RosterEntry]:
+    def roster(self, actor: Actor, community_id: int) -> list[RosterEntry]:
         """Members routed or reported in at the community, visible in the scope, by id (read
         with the bare driver: a community's roster is read at every assignment and grouping)."""
         statement = where(
@@ -282,10 +250,8 @@ class ServiceStoreMixin:
                 for i, name, posts, spec, rank in fetch_rows(conn, statement)
             ]
 
-    def service_rosters(
-        self, actor: Actor, community_ids: Sequence[int]
-    ) -> dict[int, list[RosterEntry]]:
-        """:meth:`service_roster` of many communities in one transaction."""
+    def rosters(self, actor: Actor, community_ids: Sequence[int]) -> dict[int, list[RosterEntry]]:
+        """:meth:`roster` of many communities in one transaction."""
         found: dict[int, list[RosterEntry]] = {cid: [] for cid in community_ids}
         with self._tx(actor) as conn:
             for chunk in _chunks(sorted(set(community_ids))):
@@ -331,7 +297,7 @@ class ServiceStoreMixin:
                 for row in conn.execute(statement):
                     found[row.community_id].append(_need(row))
         for rows in found.values():
-            rows.sort(key=lambda n: (_post_key(n.post_code), n.id or 0))
+            rows.sort(key=lambda n: (post_order(n.post_code), n.id or 0))
         return found
 
     def assignments_of(
@@ -363,7 +329,7 @@ class ServiceStoreMixin:
                     )
         return found
 
-    def service_hours(self, actor: Actor, member_ids: Sequence[int], year: int) -> dict[int, float]:
+    def hours(self, actor: Actor, member_ids: Sequence[int], year: int) -> dict[int, float]:
         """Confirmed service hours of ``year`` per member (those visible in the scope; members
         with none are left out)."""
         hours: dict[int, float] = {}
@@ -426,11 +392,7 @@ class ServiceStoreMixin:
             found.update(int(r[0]) for r in conn.execute(statement))
         missing = sorted(set(member_ids) - found)
         if missing:
-            raise ValidationError(
-                "assign.member",
-                f"党员编号 {', '.join(map(str, missing[:10]))} 不是社区 {community_id} "
-                "已分流或已报到的党员（或不在你的范围内）。",
-            )
+            raise not_on_roster(community_id, missing)
         return found
 
     def replace_assignments(
@@ -488,8 +450,7 @@ class ServiceStoreMixin:
     ) -> int:
         district = self._service_community(conn, actor, community_id, write=True)
         ids = [r.member_id for r in rows]
-        if len(set(ids)) != len(ids):
-            raise ValidationError("assign.twice", "同一名党员在一年中只能有一个岗位。")
+        check_assignments(ids)
         self._community_members(conn, actor, community_id, ids)
         mine = sa.and_(assignments.c.community_id == community_id, assignments.c.year == year)
         before = {
@@ -633,8 +594,7 @@ class ServiceStoreMixin:
     ) -> list[Group]:
         district = self._service_community(conn, actor, community_id, write=True)
         ids = [m for g in planned for m in g.member_ids]
-        if len(set(ids)) != len(ids):
-            raise ValidationError("group.twice", "同一名党员在一年中只能在一个小组。")
+        check_grouped(ids)
         self._community_members(conn, actor, community_id, ids)
         old = self._groups(conn, actor, community_id, year)
         old_ids = [g.id for g in old if g.id is not None]
@@ -643,16 +603,11 @@ class ServiceStoreMixin:
                 sa.select(sa.func.count()).where(activities.c.group_id.in_(old_ids))
             ).scalar_one()
             if used:
-                raise ConflictError(
-                    "group.in_use",
-                    f"已有 {used} 条活动记录登记在本社区 {year} 年的小组下，不能重新编组："
-                    "请先在活动记录中调整，或为下一年度编组。",
-                )
+                raise groups_in_use(used, year)
             conn.execute(sa.delete(group_members).where(group_members.c.group_id.in_(old_ids)))
             conn.execute(sa.delete(groups).where(groups.c.id.in_(old_ids)))
         for g in planned:
-            if g.leader_id is not None and g.leader_id not in g.member_ids:
-                raise ValidationError("group.leader", f"{g.name}的组长必须是本组成员。")
+            check_leader(g.name, g.leader_id, g.member_ids)
         new_ids: list[int] = []
         if planned:
             inserted = conn.execute(
@@ -683,7 +638,7 @@ class ServiceStoreMixin:
                 g.post_code,
                 g.name,
                 g.leader_id,
-                _leader_first(g.leader_id, g.member_ids),
+                leader_first(g.leader_id, g.member_ids),
                 gid,
             )
             for gid, g in zip(new_ids, planned, strict=True)
@@ -701,12 +656,6 @@ class ServiceStoreMixin:
         return saved
 
 
-def _leader_first(leader: int | None, ids: Sequence[int]) -> tuple[int, ...]:
-    if leader in ids:
-        return (leader, *(i for i in ids if i != leader))  # type: ignore[arg-type]
-    return tuple(ids)
-
-
 def _group_json(group: Group) -> dict[str, Any]:
     return {
         "id": group.id,
@@ -715,10 +664,6 @@ def _group_json(group: Group) -> dict[str, Any]:
         "leader_id": group.leader_id,
         "member_ids": list(group.member_ids),
     }
-
-
-def _post_key(code: str) -> tuple[int, int, str]:
-    return (0, int(code), "") if code.isdigit() else (1, 0, code)
 
 
 def _chunks(items: Sequence[int], size: int = _CHUNK) -> Iterator[Sequence[int]]:

@@ -154,7 +154,7 @@ from partyreg_plugins.sqlstore.scoping import (
     where,
 )
 from partyreg_plugins.sqlstore.search import scan_order, text_condition, unit_prefix
-from partyreg_plugins.sqlstore.service import ServiceStoreMixin
+from partyreg_plugins.sqlstore.service import SqlService
 from partyreg_plugins.sqlstore.signin import SigninRepository
 from partyreg_plugins.sqlstore.wishes import SqlWishes
 from partyreg_plugins.sqlstore.years import YearsStore, erased_among
@@ -281,7 +281,6 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
 class SqlStore(
     DocumentsStoreMixin,
     ProgressStore,
-    ServiceStoreMixin,
     FeedbackStoreMixin,
     OrgChangesMixin,
     YearsStore,
@@ -340,6 +339,11 @@ class SqlStore(
     def nudges(self) -> SqlNudges:
         """The facts of nudges (:mod:`.nudges`)."""
         return SqlNudges(self)
+
+    @cached_property
+    def service(self) -> SqlService:
+        """Needs lists, assignments and groups (:mod:`.service`)."""
+        return SqlService(self)
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -2059,7 +2063,7 @@ class SqlStore(
                     self._year_undo_allowed(conn, actor, batch)
                 rows = [r for r in journal_of(conn, batch_id) if r.table_name != "outbox"]
                 if batch.kind in (BatchKind.ASSIGN, BatchKind.GROUP):  # the year lock
-                    self._refuse_closed(
+                    self.service._refuse_closed(
                         conn,
                         *{
                             int(v["year"])

@@ -163,7 +163,7 @@ v 切换到待确认的事项：党员在网站上自报的活动（y 确认，j
         ws = self.workspace
 
         def first() -> Community | None:
-            mine = ws.service_communities()
+            mine = ws.service.communities_of()
             return mine[0] if mine else None
 
         self.run("正在读取社区……", first, self._chose, latest="community")
@@ -290,7 +290,9 @@ v 切换到待确认的事项：党员在网站上自报的活动（y 确认，j
                 chosen,
             )
 
-        self.run("正在读取社区……", self.workspace.service_communities, chosen_list, latest="choose")
+        self.run(
+            "正在读取社区……", self.workspace.service.communities_of, chosen_list, latest="choose"
+        )
 
     def action_state(self) -> None:
         """The next status filter."""

@@ -17,7 +17,7 @@ from partyreg_core.communities import Community
 from partyreg_core.errors import ValidationError
 from partyreg_core.feedback import StoredActivity
 from partyreg_core.progress import parse_day
-from partyreg_core.service import Assignment, AssignmentRun, Group, GroupingRun, Need
+from partyreg_core.service.model import Assignment, AssignmentRun, Group, GroupingRun, Need
 from partyreg_tui.screens.base import WorkScreen, keep_cursor, row_key
 from partyreg_tui.text import fit, literal, number
 
@@ -148,7 +148,7 @@ c 选择社区，[ 和 ] 换年度（默认当前活动年度）。1 需求、2 
         ws = self.workspace
 
         def first() -> Community | None:
-            mine = ws.service_communities()
+            mine = ws.service.communities_of()
             return mine[0] if mine else None
 
         self.run("正在读取社区……", first, self._chose, latest="community")
@@ -175,13 +175,13 @@ c 选择社区，[ 和 ] 换年度（默认当前活动年度）。1 需求、2 
             names = {m.id: m.name for m in ws.routing.report_in_members(community=str(cid))}
             rows: list[Any]
             if view == "needs":
-                needs = ws.needs(cid, year=year)
-                assigned = ws.assignments(cid, year=year)
+                needs = ws.service.needs(cid, year=year)
+                assigned = ws.service.assignments(cid, year=year)
                 rows = [(n, sum(1 for a in assigned if a.post_code == n.post_code)) for n in needs]
             elif view == "assign":
-                rows = list(ws.assignments(cid, year=year))
+                rows = list(ws.service.assignments(cid, year=year))
             elif view == "groups":
-                rows = list(ws.groups(cid, year=year))
+                rows = list(ws.service.groups(cid, year=year))
             else:
                 rows = list(ws.activities(community=str(cid), year=year))
             return view, rows, names
@@ -190,7 +190,7 @@ c 选择社区，[ 和 ] 换年度（默认当前活动年度）。1 需求、2 
 
     def _post(self, code: str) -> str:
         district = self.community.district_code if self.community else None
-        return self.workspace.post_name(code, district)
+        return self.workspace.service.post_name(code, district)
 
     def _loaded(self, result: tuple[str, list[Any], dict[int, str]]) -> None:
         view, rows, self.names = result
@@ -333,7 +333,9 @@ c 选择社区，[ 和 ] 换年度（默认当前活动年度）。1 需求、2 
                 chosen,
             )
 
-        self.run("正在读取社区……", self.workspace.service_communities, chosen_list, latest="choose")
+        self.run(
+            "正在读取社区……", self.workspace.service.communities_of, chosen_list, latest="choose"
+        )
 
     def _write(self, label: str, task: Any, message: str) -> None:
         def done(_result: Any) -> None:
@@ -355,7 +357,7 @@ c 选择社区，[ 和 ] 换年度（默认当前活动年度）。1 需求、2 
                     assignment_text(run),
                     lambda: self._write(
                         "正在保存分配……",
-                        lambda: ws.assign(community.id, year=year),
+                        lambda: ws.service.assign(community.id, year=year),
                         f"已保存 {community.label} 的岗位分配。",
                     ),
                     yes="保存",
@@ -364,7 +366,7 @@ c 选择社区，[ 和 ] 换年度（默认当前活动年度）。1 需求、2 
             self.view = "assign"
             self.run(
                 "正在试分配……",
-                lambda: ws.assign(community.id, year=year, dry_run=True),
+                lambda: ws.service.assign(community.id, year=year, dry_run=True),
                 preview,
                 latest="preview",
             )
@@ -376,7 +378,7 @@ c 选择社区，[ 和 ] 换年度（默认当前活动年度）。1 需求、2 
                     grouping_text(run),
                     lambda: self._write(
                         "正在保存小组……",
-                        lambda: ws.group(community.id, year=year),
+                        lambda: ws.service.group(community.id, year=year),
                         f"已保存 {community.label} 的服务小组。",
                     ),
                     yes="保存",
@@ -384,7 +386,7 @@ c 选择社区，[ 和 ] 换年度（默认当前活动年度）。1 需求、2 
 
             self.run(
                 "正在试分组……",
-                lambda: ws.group(community.id, year=year, dry_run=True),
+                lambda: ws.service.group(community.id, year=year, dry_run=True),
                 preview_groups,
                 latest="preview",
             )
@@ -411,7 +413,7 @@ c 选择社区，[ 和 ] 换年度（默认当前活动年度）。1 需求、2 
                 return
             self._write(
                 "正在保存需求……",
-                lambda: ws.add_need(
+                lambda: ws.service.add_need(
                     community.id, values["post"], people, purpose=values["purpose"], year=year
                 ),
                 "已新增岗位需求。",
@@ -439,7 +441,9 @@ c 选择社区，[ 和 ] 换年度（默认当前活动年度）。1 需求、2 
             return
         self._write(
             "正在调整人数……",
-            lambda: ws.edit_need(community.id, need.id, people=need.people + step, year=year),  # type: ignore[arg-type]
+            lambda: ws.service.edit_need(
+                community.id, need.id, people=need.people + step, year=year
+            ),  # type: ignore[arg-type]
             f"{self._post(need.post_code)}：需要 {need.people + step} 人（按 g 重新试分配）。",
         )
 
@@ -570,7 +574,7 @@ c 选择社区，[ 和 ] 换年度（默认当前活动年度）。1 需求、2 
                 f"{self._post(item.post_code)}，需要 {item.people} 人。",
                 lambda: self._write(
                     "正在删除……",
-                    lambda: ws.remove_need(community.id, item.id or 0),
+                    lambda: ws.service.remove_need(community.id, item.id or 0),
                     "已删除岗位需求。",
                 ),
                 yes="删除",

@@ -16,7 +16,7 @@ from partyreg_web.site import Site
 
 def _public(site: Site, community_id: int) -> dict[str, Any]:
     ws = site.workspace
-    community = ws.service_communities([community_id])[0]
+    community = ws.service.communities_of([community_id])[0]
     if not ws.actor.scope.covers_community(community.id, community.district_code):
         raise NotFoundError("community.unknown", f"没有编号为 {community_id} 的社区。")
     year = ws.default_year()

@@ -101,21 +101,21 @@ def test_route_assign_and_group_dry_run_and_undo(
     assert sum(m.changed for m in run.members) == 3
     ws.routing.route(on=on)
     community = ws.district.communities[0].id  # type: ignore[attr-defined]
-    ws.add_need(community, "3", 3, purpose="普法", year=2024)
+    ws.service.add_need(community, "3", 3, purpose="普法", year=2024)
     placed = dry_then_undo(
-        store, ws, lambda dry_run: ws.assign(community, year=2024, dry_run=dry_run),
+        store, ws, lambda dry_run: ws.service.assign(community, year=2024, dry_run=dry_run),
         lambda r: r.batch_id,
     )  # fmt: skip
     assert len(placed.result.placements) == 3
-    ws.assign(community, year=2024)
+    ws.service.assign(community, year=2024)
     grouped = dry_then_undo(
-        store, ws, lambda dry_run: ws.group(community, year=2024, dry_run=dry_run),
+        store, ws, lambda dry_run: ws.service.group(community, year=2024, dry_run=dry_run),
         lambda r: r.batch_id,
     )  # fmt: skip
     assert grouped.stored
     # a later batch over the same rows: the earlier one waits for it to be undone
-    first = ws.assign(community, year=2024)
-    second = ws.assign(community, year=2024)
+    first = ws.service.assign(community, year=2024)
+    second = ws.service.assign(community, year=2024)
     with pytest.raises(ConflictError) as blocked:
         ws.undo_batch(first.batch_id or "", "错了")
     assert blocked.value.code == "batch.in_use" and str(second.batch_id) in blocked.value.message

@@ -17,7 +17,7 @@ from partyreg_core.errors import (
     ValidationError,
 )
 from partyreg_core.operators.model import Role
-from partyreg_core.service import Assignment, Group, Need
+from partyreg_core.service.model import Assignment, Group, Need
 from partyreg_plugins.sqlstore.store import SqlStore
 from tests.plugins.storage import support
 from tests.plugins.storage.support import activity, batch, make_district, registration
@@ -40,21 +40,26 @@ def test_needs_are_added_changed_removed_and_published_with_their_history(
     city = support.city(store)
     cid = d.communities[0].id
     year = next(_years)
-    first = store.save_need(
+    first = store.service.save_need(
         city, Need(cid, year, "8", 3, "义诊", date(year, 3, 1), date(year, 6, 1))
     )
-    second = store.save_need(city, Need(cid, year, "3", 2))
-    other_year = store.save_need(city, Need(cid, year + 1, "7", 1))
+    second = store.service.save_need(city, Need(cid, year, "3", 2))
+    other_year = store.service.save_need(city, Need(cid, year + 1, "7", 1))
     assert first.id is not None and first.created_by == support.OS_USER
-    assert [n.id for n in store.needs(city, cid, year)] == [second.id, first.id]  # by post code
-    assert len(store.needs(city, cid)) == 3
-    published = store.publish_needs(city, cid, year, date(year, 3, 2))
+    assert [n.id for n in store.service.needs(city, cid, year)] == [
+        second.id,
+        first.id,
+    ]  # by post code
+    assert len(store.service.needs(city, cid)) == 3
+    published = store.service.publish_needs(city, cid, year, date(year, 3, 2))
     assert {n.published_on for n in published} == {date(year, 3, 2)}
-    assert store.needs(city, cid, year + 1)[0].published_on is None  # another year untouched
-    changed = store.save_need(city, Need(cid, year, "8", 5, "义诊和讲座", id=first.id))
+    assert (
+        store.service.needs(city, cid, year + 1)[0].published_on is None
+    )  # another year untouched
+    changed = store.service.save_need(city, Need(cid, year, "8", 5, "义诊和讲座", id=first.id))
     assert (changed.people, changed.purpose, changed.published_on) == (5, "义诊和讲座", None)
-    store.remove_need(city, cid, second.id)  # type: ignore[arg-type]
-    assert [n.id for n in store.needs(city, cid, year)] == [first.id]
+    store.service.remove_need(city, cid, second.id)  # type: ignore[arg-type]
+    assert [n.id for n in store.service.needs(city, cid, year)] == [first.id]
     entries = [
         e
         for e in store.audit(city, AuditQuery())
@@ -76,14 +81,14 @@ def test_an_empty_list_is_not_published_and_unknown_rows_are_not_found(store: Sq
     city = support.city(store)
     cid = d.communities[0].id
     with pytest.raises(ValidationError) as err:
-        store.publish_needs(city, cid, next(_years), date(2030, 1, 1))
+        store.service.publish_needs(city, cid, next(_years), date(2030, 1, 1))
     assert err.value.code == "needs.empty"
     with pytest.raises(NotFoundError):
-        store.remove_need(city, cid, 999_999)
+        store.service.remove_need(city, cid, 999_999)
     with pytest.raises(NotFoundError):
-        store.save_need(city, Need(cid, 2030, "8", 1, id=999_999))
+        store.service.save_need(city, Need(cid, 2030, "8", 1, id=999_999))
     with pytest.raises(NotFoundError):
-        store.needs(city, 999_999)
+        store.service.needs(city, 999_999)
 
 
 def test_only_the_community_its_district_and_the_city_write_its_service(store: SqlStore) -> None:
@@ -97,7 +102,7 @@ def test_only_the_community_its_district_and_the_city_write_its_service(store: S
         support.add_operator(store, Role.DISTRICT, d.code),
     ]
     for who in allowed:
-        saved = store.save_need(who, Need(cid, year, "8", 1))
+        saved = store.service.save_need(who, Need(cid, year, "8", 1))
         assert saved.id is not None
     refused = [
         support.add_operator(store, Role.COMMUNITY, communities=[d.communities[1].id]),
@@ -106,25 +111,27 @@ def test_only_the_community_its_district_and_the_city_write_its_service(store: S
     ]
     for who in refused:
         with pytest.raises(NotPermittedError):
-            store.save_need(who, Need(cid, year, "8", 1))
+            store.service.save_need(who, Need(cid, year, "8", 1))
         with pytest.raises(NotPermittedError):
-            store.replace_assignments(who, cid, year, [], date(year, 9, 1))
+            store.service.replace_assignments(who, cid, year, [], date(year, 9, 1))
     community_op = allowed[0]
-    n = store.replace_assignments(
+    n = store.service.replace_assignments(
         community_op, cid, year, [Assignment(ids[0], cid, year, "8", "第1志愿")], date(year, 9, 1)
     )
     assert n == 1
-    assert [a.member_id for a in store.assignments(community_op, cid, year)] == [ids[0]]
-    assert len(store.needs(refused[0], cid, year)) == 3  # everyone reads the needs list
+    assert [a.member_id for a in store.service.assignments(community_op, cid, year)] == [ids[0]]
+    assert len(store.service.needs(refused[0], cid, year)) == 3  # everyone reads the needs list
     for who in allowed:  # on PostgreSQL through the row-level security of revision 0007
-        saved = store.replace_groups(
+        saved = store.service.replace_groups(
             who, cid, year, [Group(cid, year, "8", "组", ids[1], (ids[1],))]
         )
         assert (
-            [g.leader_id for g in store.groups(who, cid, year)] == [ids[1]] == [saved[0].leader_id]
+            [g.leader_id for g in store.service.groups(who, cid, year)]
+            == [ids[1]]
+            == [saved[0].leader_id]
         )
     with pytest.raises(NotPermittedError):
-        store.replace_groups(refused[0], cid, year, [])
+        store.service.replace_groups(refused[0], cid, year, [])
 
 
 def test_the_years_assignment_is_replaced_whole_and_audited(store: SqlStore) -> None:
@@ -137,15 +144,15 @@ def test_the_years_assignment_is_replaced_whole_and_audited(store: SqlStore) -> 
         Assignment(ids[0], cid, year, "8", "第1志愿"),
         Assignment(ids[1], cid, year, "3", "特长"),
     ]
-    assert store.replace_assignments(city, cid, year, rows, on) == 2
-    got = store.assignments(city, cid, year)
+    assert store.service.replace_assignments(city, cid, year, rows, on) == 2
+    got = store.service.assignments(city, cid, year)
     assert [(a.member_id, a.post_code, a.reason, a.assigned_on) for a in got] == [
         (ids[0], "8", "第1志愿", on),
         (ids[1], "3", "特长", on),
     ]
-    store.replace_assignments(city, cid, year, [Assignment(ids[2], cid, year, "7")], on)
-    assert [a.member_id for a in store.assignments(city, cid, year)] == [ids[2]]
-    assert store.assignments(city, cid, year - 1) == []
+    store.service.replace_assignments(city, cid, year, [Assignment(ids[2], cid, year, "7")], on)
+    assert [a.member_id for a in store.service.assignments(city, cid, year)] == [ids[2]]
+    assert store.service.assignments(city, cid, year - 1) == []
     [entry, *_] = [
         e
         for e in store.audit(city, AuditQuery(action="assign", newest_first=True))
@@ -163,12 +170,12 @@ def test_only_members_routed_to_the_community_are_assigned(store: SqlStore) -> N
     year = next(_years)
     for member in (unrouted[0], 999_999):
         with pytest.raises(ValidationError) as err:
-            store.replace_assignments(
+            store.service.replace_assignments(
                 city, cid, year, [Assignment(member, cid, year, "8")], date(year, 9, 1)
             )
         assert err.value.code == "assign.member"
     with pytest.raises(ValidationError):
-        store.replace_assignments(
+        store.service.replace_assignments(
             city, d.communities[1].id, year, [Assignment(ids[0], cid, year, "8")], date(year, 9, 1)
         )
     assert regs
@@ -185,19 +192,21 @@ def test_groups_are_replaced_whole_leader_first_and_refused_once_activities_use_
         Group(cid, year, "8", "医疗卫生保健岗第1组", ids[2], (ids[0], ids[2])),
         Group(cid, year, "8", "医疗卫生保健岗第2组", ids[1], (ids[1], ids[3])),
     ]
-    saved = store.replace_groups(city, cid, year, planned)
+    saved = store.service.replace_groups(city, cid, year, planned)
     assert [(g.name, g.leader_id, g.member_ids) for g in saved] == [
         ("医疗卫生保健岗第1组", ids[2], (ids[2], ids[0])),
         ("医疗卫生保健岗第2组", ids[1], (ids[1], ids[3])),
     ]
-    assert store.groups(city, cid, year) == saved
-    again = store.replace_groups(
+    assert store.service.groups(city, cid, year) == saved
+    again = store.service.replace_groups(
         city, cid, year, [Group(cid, year, "3", "社情组", ids[0], (ids[0],))]
     )
-    assert [g.member_ids for g in store.groups(city, cid, year)] == [(ids[0],)]
+    assert [g.member_ids for g in store.service.groups(city, cid, year)] == [(ids[0],)]
     assert support.count_rows(store, "group_members") >= 1
     with pytest.raises(ValidationError):
-        store.replace_groups(city, cid, year, [Group(cid, year, "3", "x", ids[1], (ids[0],))])
+        store.service.replace_groups(
+            city, cid, year, [Group(cid, year, "3", "x", ids[1], (ids[0],))]
+        )
     with support.raw_sql(store) as conn:
         conn.execute(
             "INSERT INTO activities (member_id, community_id, unit_code, district_code, day, year,"
@@ -206,9 +215,9 @@ def test_groups_are_replaced_whole_leader_first_and_refused_once_activities_use_
             f" '小组活动', 2, '优', {again[0].id})"
         )
     with pytest.raises(ConflictError) as err:
-        store.replace_groups(city, cid, year, [])
+        store.service.replace_groups(city, cid, year, [])
     assert err.value.code == "group.in_use"
-    assert store.groups(city, cid, year) == again
+    assert store.service.groups(city, cid, year) == again
 
 
 def test_service_hours_add_up_a_years_confirmed_activities(store: SqlStore) -> None:
@@ -228,9 +237,9 @@ def test_service_hours_add_up_a_years_confirmed_activities(store: SqlStore) -> N
         total = sum(a.hours for a in rows if a.name == r.name and a.day.year == year)
         if total:
             expected[i] = total
-    assert store.service_hours(city, ids, year) == expected
+    assert store.service.hours(city, ids, year) == expected
     other = support.add_operator(store, Role.COMMUNITY, communities=[d.communities[1].id])
-    assert store.service_hours(other, ids, year) == {}
+    assert store.service.hours(other, ids, year) == {}
 
 
 def test_many_communities_are_read_and_replaced_in_one_go(store: SqlStore) -> None:
@@ -242,40 +251,40 @@ def test_many_communities_are_read_and_replaced_in_one_go(store: SqlStore) -> No
     support.route(store, ids[1::2], d, 1)
     a, b, empty = (c.id for c in d.communities)
     year = next(_years)
-    rosters = store.service_rosters(city, [a, b, empty])
+    rosters = store.service.rosters(city, [a, b, empty])
     assert {k: [r.member_id for r in v] for k, v in rosters.items()} == {
         a: [ids[0], ids[2]],
         b: [ids[1], ids[3]],
         empty: [],
     }
     assert rosters[a][0].claims == ("3", "8") and rosters[a][0].specialty == "医生"
-    assert rosters[a] == store.service_roster(city, a)
-    store.save_need(city, Need(a, year, "8", 2))
-    store.save_need(city, Need(b, year, "3", 1))
-    got = store.needs_of(city, [a, b, empty], year)
+    assert rosters[a] == store.service.roster(city, a)
+    store.service.save_need(city, Need(a, year, "8", 2))
+    store.service.save_need(city, Need(b, year, "3", 1))
+    got = store.service.needs_of(city, [a, b, empty], year)
     assert {k: [n.post_code for n in v] for k, v in got.items()} == {a: ["8"], b: ["3"], empty: []}
-    written = store.replace_assignments_many(
+    written = store.service.replace_assignments_many(
         city,
         year,
         {a: [Assignment(ids[0], a, year, "8")], b: [Assignment(ids[1], b, year, "3")], empty: []},
         date(year, 9, 20),
     )
     assert written == {a: 1, b: 1, empty: 0}
-    by = store.assignments_of(city, [a, b, empty], year)
+    by = store.service.assignments_of(city, [a, b, empty], year)
     assert {k: [(x.member_id, x.post_code) for x in v] for k, v in by.items()} == {
         a: [(ids[0], "8")],
         b: [(ids[1], "3")],
         empty: [],
     }
-    saved = store.replace_groups_many(
+    saved = store.service.replace_groups_many(
         city,
         year,
         {a: [Group(a, year, "8", "甲组", ids[2], (ids[0], ids[2]))], b: [], empty: []},
     )
     assert [(g.name, g.member_ids) for g in saved[a]] == [("甲组", (ids[2], ids[0]))]
-    assert saved[b] == [] and store.groups(city, a, year) == saved[a]
+    assert saved[b] == [] and store.service.groups(city, a, year) == saved[a]
     other = support.add_operator(store, Role.COMMUNITY, communities=[b])
     with pytest.raises(NotPermittedError):  # one community out of scope: nothing is written
-        store.replace_assignments_many(other, year, {b: [], a: []}, date(year, 9, 21))
-    assert [x.member_id for x in store.assignments(city, b, year)] == [ids[1]]
-    assert store.service_rosters(other, [a, b])[a] == []
+        store.service.replace_assignments_many(other, year, {b: [], a: []}, date(year, 9, 21))
+    assert [x.member_id for x in store.service.assignments(city, b, year)] == [ids[1]]
+    assert store.service.rosters(other, [a, b])[a] == []
