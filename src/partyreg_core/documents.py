@@ -230,7 +230,8 @@ def certificate_serial(member_id: int, year: int, revision: int) -> str:
 def certificate_revision(serial: str) -> int:
     """The revision a certificate serial ends in (``0`` for a serial of another form)."""
     tail = serial.rsplit("-", 1)[-1]
-    return int(tail) if tail.isdigit() else 0
+    # ASCII digits only: "²".isdigit() holds, but int("²") fails
+    return int(tail) if tail.isascii() and tail.isdigit() else 0
 
 
 def certificate_document(cert: ReportInCertificate, serial: str, issued_on: date) -> IssuedDocument:
