@@ -8,6 +8,7 @@ switch between them from anywhere, also while typing in a field.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import tempfile
@@ -130,6 +131,10 @@ class PartyregApp(App[int]):
     def on_mount(self) -> None:
         self.switch_mode("dashboard")
         self.warm_up()
+        # what exists once the first screen is drawn (modules, styles, widgets) lives as long
+        # as the app: out of the collector's full passes, which otherwise stall a key now and
+        # then for ~100 ms on a large screen (decision 0210)
+        self.call_after_refresh(gc.freeze)
 
     @work(thread=True, group="warm-up", exit_on_error=False)
     def warm_up(self) -> None:
