@@ -109,7 +109,7 @@ async def first_screen(db: Path, started: float | None = None) -> float:
 
     workspace = _workspace(db)
     workspace.actor  # noqa: B018 — the CLI checks the operator before the app starts
-    app = PartyregApp(workspace, theme="textual-dark")
+    app = PartyregApp(workspace, theme="textual-dark", freeze=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await _until(
             pilot, lambda: isinstance(app.screen, DashboardScreen) and app.screen.data is not None
@@ -124,7 +124,7 @@ async def keystrokes(db: Path) -> list[tuple[str, float, float, int]]:
     from partyreg_tui.app import PartyregApp
     from partyreg_tui.screens.members import MembersScreen
 
-    app = PartyregApp(_workspace(db), theme="textual-dark")
+    app = PartyregApp(_workspace(db), theme="textual-dark", freeze=True)
     found = []
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -175,7 +175,7 @@ async def redraws(db: Path) -> list[tuple[str, str, float]]:
     from partyreg_tui.screens.base import WorkScreen
     from partyreg_tui.screens.members import MembersScreen
 
-    app = PartyregApp(_workspace(db), theme="textual-dark")
+    app = PartyregApp(_workspace(db), theme="textual-dark", freeze=True)
     found: list[tuple[str, str, float]] = []
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -209,7 +209,7 @@ async def pinyin_keys(db: Path) -> list[tuple[str, float, int]]:
     from partyreg_tui.app import PartyregApp
     from partyreg_tui.screens.members import MembersScreen
 
-    app = PartyregApp(_workspace(db), theme="textual-dark")
+    app = PartyregApp(_workspace(db), theme="textual-dark", freeze=True)
     found = []
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()

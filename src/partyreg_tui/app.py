@@ -122,8 +122,14 @@ class PartyregApp(App[int]):
         Binding("ctrl+q", "quit", "退出", show=False, priority=True),
     ]
 
-    def __init__(self, workspace: Workspace, *, theme: str | None = None) -> None:
+    def __init__(
+        self, workspace: Workspace, *, theme: str | None = None, freeze: bool = False
+    ) -> None:
+        """``freeze``: the app is the process's last work (``partyreg tui``), so what exists
+        after its first screen may leave the collector's view (:func:`gc.freeze`) — not in
+        tests, which start many apps in one process."""
         super().__init__()
+        self.freeze = freeze
         self.workspace = workspace
         self.theme = theme or default_theme()
         self.error_log: Path | None = None
@@ -131,10 +137,11 @@ class PartyregApp(App[int]):
     def on_mount(self) -> None:
         self.switch_mode("dashboard")
         self.warm_up()
-        # what exists once the first screen is drawn (modules, styles, widgets) lives as long
-        # as the app: out of the collector's full passes, which otherwise stall a key now and
-        # then for ~100 ms on a large screen (decision 0210)
-        self.call_after_refresh(gc.freeze)
+        if self.freeze:
+            # what exists once the first screen is drawn (modules, styles, widgets) lives as
+            # long as the process: out of the collector's full passes, which otherwise stall
+            # a key now and then for ~100 ms on a large screen (decision 0210)
+            self.call_after_refresh(gc.freeze)
 
     @work(thread=True, group="warm-up", exit_on_error=False)
     def warm_up(self) -> None:

@@ -39,5 +39,5 @@ def tui(app: App, no_probe: bool) -> int:
         return 2
     from partyreg_tui.app import PartyregApp
 
-    result = PartyregApp(workspace).run()
+    result = PartyregApp(workspace, freeze=True).run()
     return result if isinstance(result, int) else 0
