@@ -3,8 +3,8 @@ whole group, one transaction), self-reports waiting for confirmation, 附表3 fe
 (numbering, confirmation, reopening, delivery) and the SQL aggregation behind
 ``feedback summary``, rankings, tiers, the ledger and pairing suggestions.
 
-A mixin of :class:`partyreg_plugins.sqlstore.store.SqlStore`: it uses the store's transaction
-(``_tx``), audit (``_audit``) and scope helpers. Scope: reads follow ``activity_condition`` /
+``store.activities`` and ``store.feedback`` (:mod:`partyreg_core.feedback.port`): a repository
+composed into :class:`partyreg_plugins.sqlstore.store.SqlStore` (:class:`~.db.Repository`). Scope: reads follow ``activity_condition`` /
 ``member_condition``; writes of activities follow ``activity_write_condition`` (an instructor
 or community records for the members routed into its communities only).
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +21,7 @@ import sqlalchemy as sa
 
 from partyreg_core.batches import Batch
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
-from partyreg_core.feedback import (
+from partyreg_core.feedback.model import (
     PendingActivity,
     ServiceEntry,
     SheetInfo,
@@ -30,15 +29,21 @@ from partyreg_core.feedback import (
     StoredActivity,
     SummaryBy,
     SummaryRow,
+)
+from partyreg_core.feedback.rules import (
+    day_total_exceeded,
+    edit_day_total_exceeded,
+    over_day_limit,
+    refuse_closed_year,
+    sheet_locked,
     sheet_number,
     stamp_text,
 )
-from partyreg_core.normalize import MAX_HOURS
 from partyreg_core.operators.model import Actor, Role
 from partyreg_core.orgcodes import OrgCode, parse_code
 from partyreg_core.points.model import Earning, PointsSource
-from partyreg_core.years import refuse_closed_year
 from partyreg_plugins.sqlstore.bulk import fetch_rows
+from partyreg_plugins.sqlstore.db import Repository
 from partyreg_plugins.sqlstore.history import (
     DayCodes,
     activity_district_on_day,
@@ -77,10 +82,9 @@ from partyreg_plugins.sqlstore.scoping import (
 )
 
 if TYPE_CHECKING:
-    from partyreg_core.audit import AuditEntry
+    pass
 
 _CONFIRM_ROLES = (Role.COMMUNITY, Role.DISTRICT, Role.CITY)
-_LIMIT = 24.000001
 
 
 def _day(value: Any) -> date:
@@ -95,34 +99,8 @@ def _label(row: Any) -> str:
     return f"{row.district}/{row.street}/{row.name}"
 
 
-class FeedbackStoreMixin:
+class SqlFeedback(Repository):
     """Community service in the SQL store (see the module docstring)."""
-
-    if TYPE_CHECKING:  # provided by SqlStore
-
-        def _tx(
-            self, actor: Actor | None, *, write: bool = False
-        ) -> AbstractContextManager[sa.Connection]: ...
-
-        def _audit(
-            self,
-            conn: sa.Connection,
-            actor: Actor | None,
-            action: str,
-            subject: str,
-            *,
-            before: Any = None,
-            after: Any = None,
-            batch_id: str | None = None,
-            unit_code: OrgCode | None = None,
-            district_code: OrgCode | None = None,
-            community_id: int | None = None,
-            os_user: str | None = None,
-        ) -> AuditEntry: ...
-
-        def _date(self, value: date | None) -> Any: ...
-
-        dialect: str
 
     # -- recording activities -----------------------------------------------------------------
 
@@ -253,11 +231,7 @@ class FeedbackStoreMixin:
         for e in entries:
             member = found[e.member_id]
             if (e.member_id, e.day.year) in locked:
-                raise ConflictError(
-                    "activity.locked",
-                    f"{member.name} {e.day.year} 年的实绩反馈单已盖章确认，不能再添加该年的活动："
-                    "如确需补录，请社区先退回该反馈单（feedback reopen）。",
-                )
+                raise sheet_locked(member.name, e.day.year, to="add")
             full = (e.member_id, e.day, e.content, e.place, e.participants, e.hours)
             full += (e.rating.value, e.kind, e.self_reported)
             if full in keys:
@@ -266,12 +240,8 @@ class FeedbackStoreMixin:
                     f"{member.name} 在 {e.day.isoformat()} 已有一条完全相同的活动：不用重复记录。",
                 )
             key = (e.member_id, e.day)
-            if totals[key] + e.hours > _LIMIT:
-                raise ValidationError(
-                    "activity.hours_day",
-                    f"{member.name} 在 {e.day.isoformat()} 已记 {totals[key]:g} 小时，"
-                    f"再加 {e.hours:g} 小时超过每天 24 小时：请核对时长和日期。",
-                )
+            if over_day_limit(totals[key] + e.hours):
+                raise day_total_exceeded(member.name, e.day, totals[key], e.hours)
             totals[key] += e.hours
             keys.add(full)
             values.append(
@@ -474,11 +444,7 @@ class FeedbackStoreMixin:
                     )
                 ).scalar()
                 if locked is not None:
-                    raise ConflictError(
-                        "activity.locked",
-                        f"{current.name} {year} 年的实绩反馈单 {locked} 已盖章确认：要改活动，"
-                        f"请先退回反馈单（partyreg feedback reopen {locked} --reason …），改后再确认。",
-                    )
+                    raise sheet_locked(current.name, year, locked, to="edit")
             if entry is None:
                 conn.execute(
                     sa.update(wishes)
@@ -502,11 +468,8 @@ class FeedbackStoreMixin:
                         activities.c.id != activity_id,
                     )
                 ).scalar_one()
-                if float(others) + entry.hours > MAX_HOURS:
-                    raise ValidationError(
-                        "activity.hours_day",
-                        f"{current.name} 在 {entry.day} 的服务时间合计将超过 24 小时：请核对时长。",
-                    )
+                if over_day_limit(float(others) + entry.hours):
+                    raise edit_day_total_exceeded(current.name, entry.day)
                 values = {
                     "day": entry.day,
                     "year": entry.day.year,
@@ -611,10 +574,7 @@ class FeedbackStoreMixin:
                     )
                 ).scalar()
                 if locked is not None:
-                    raise ConflictError(
-                        "activity.locked",
-                        f"{row.name} {row.year} 年的实绩反馈单 {locked} 已盖章确认：请先退回再处理自报活动。",
-                    )
+                    raise sheet_locked(row.name, row.year, locked, to="decide")
                 pending = _pending(row)
                 if confirm:
                     conn.execute(

@@ -20,10 +20,10 @@ import sqlalchemy as sa
 from partyreg_core.batches import Batch
 from partyreg_core.communities import Community
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
+from partyreg_core.feedback.rules import refuse_closed_year
 from partyreg_core.operators.model import Actor
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.service import Assignment, Group, Need, RosterEntry
-from partyreg_core.years import refuse_closed_year
 from partyreg_plugins.sqlstore.bulk import fetch_rows, in_values
 from partyreg_plugins.sqlstore.journal import RowJournal
 from partyreg_plugins.sqlstore.schema import (

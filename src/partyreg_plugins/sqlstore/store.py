@@ -48,6 +48,7 @@ from partyreg_core.errors import (
     PartyregError,
     ValidationError,
 )
+from partyreg_core.feedback.rules import over_day_limit
 from partyreg_core.hours import ActivityTotal, RollupKey
 from partyreg_core.importing import no_gc
 from partyreg_core.members.model import (
@@ -100,7 +101,7 @@ from partyreg_plugins.sqlstore.engine import (
     translated_errors,
 )
 from partyreg_plugins.sqlstore.events import SqlEventRepository
-from partyreg_plugins.sqlstore.feedback import FeedbackStoreMixin
+from partyreg_plugins.sqlstore.feedback import SqlFeedback
 from partyreg_plugins.sqlstore.history import (
     DayCodes,
     activity_district_on_day,
@@ -282,7 +283,6 @@ class SqlStore(
     DocumentsStoreMixin,
     ProgressStore,
     ServiceStoreMixin,
-    FeedbackStoreMixin,
     OrgChangesMixin,
     YearsStore,
 ):
@@ -330,6 +330,17 @@ class SqlStore(
     def routing(self) -> SqlRouting:
         """Directory upkeep, instructors, routing, report-in, changes (:mod:`.routing`)."""
         return SqlRouting(self)
+
+    @cached_property
+    def feedback(self) -> SqlFeedback:
+        """Activities, feedback sheets and the roll-ups (:mod:`.feedback`)."""
+        return SqlFeedback(self)
+
+    @property
+    def activities(self) -> SqlFeedback:
+        """The activities (:class:`~partyreg_core.feedback.port.ActivityRepository`): served
+        by the feedback repository."""
+        return self.feedback
 
     @cached_property
     def points(self) -> SqlPoints:
@@ -1680,7 +1691,7 @@ class SqlStore(
             name, phone, hours = activity.name, activity.phone, activity.hours
             key = (name, phone, day)
             total = sums[key] + hours
-            if total > 24.000001:
+            if over_day_limit(total):
                 raise _Rollback(None)
             sums[key] = total
             self_reported = activity.self_reported
@@ -1917,7 +1928,7 @@ class SqlStore(
             day_key = (member_id, day)
             first = firsts.get(day_key)
             if first is None:  # the member's first activity that day in this batch: the usual
-                if hours + (day_hours.get(day_key, 0.0) if day_hours else 0.0) > 24.000001:
+                if over_day_limit(hours + (day_hours.get(day_key, 0.0) if day_hours else 0.0)):
                     rejected.append(_activity_rejection(i, activity, "activity.hours_day"))
                     continue
                 firsts[day_key] = row
@@ -1927,7 +1938,7 @@ class SqlStore(
                 duplicates += 1
                 continue
             more = extra.get(day_key, 0.0) + hours
-            if day_hours.get(day_key, 0.0) + first[9] + more > 24.000001:
+            if over_day_limit(day_hours.get(day_key, 0.0) + first[9] + more):
                 rejected.append(_activity_rejection(i, activity, "activity.hours_day"))
                 continue
             extra[day_key] = more
@@ -2052,7 +2063,9 @@ class SqlStore(
             elif batch.kind is BatchKind.REPORT_IN:
                 restored, removed = self.routing._undo_report_in(conn, actor, batch_id), 0
             elif batch.kind is BatchKind.FEEDBACK:
-                restored = self._undo_feedback(conn, actor, batch_id, reason, _now().date())
+                restored = self.feedback._undo_feedback(
+                    conn, actor, batch_id, reason, _now().date()
+                )
                 removed = 0
             elif batch.kind in JOURNALED:
                 if batch.kind is BatchKind.YEAR:
