@@ -240,7 +240,7 @@ class SqlEventRepository:
                 )
             ids: list[int] = []
             if entries:
-                ids = store.feedback.record_activities_in(
+                ids = store.activities.record_activities_in(
                     conn, actor, entries, subject=f"event:{event.id}"
                 )
                 for entry, activity_id in zip(entries, ids, strict=True):

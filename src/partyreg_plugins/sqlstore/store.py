@@ -82,6 +82,7 @@ from partyreg_core.records import (
 from partyreg_core.retention import erased_message
 from partyreg_plugins.sqlstore import migrate, pg, sharing
 from partyreg_plugins.sqlstore import points as ledger
+from partyreg_plugins.sqlstore.activities import SqlActivities
 from partyreg_plugins.sqlstore.bulk import (
     JOINED_ACTIVITY_COLUMNS,
     fetch_rows,
@@ -336,11 +337,10 @@ class SqlStore(
         """Activities, feedback sheets and the roll-ups (:mod:`.feedback`)."""
         return SqlFeedback(self)
 
-    @property
-    def activities(self) -> SqlFeedback:
-        """The activities (:class:`~partyreg_core.feedback.port.ActivityRepository`): served
-        by the feedback repository."""
-        return self.feedback
+    @cached_property
+    def activities(self) -> SqlActivities:
+        """Activities, corrections and self-reports (:mod:`.activities`)."""
+        return SqlActivities(self)
 
     @cached_property
     def points(self) -> SqlPoints:

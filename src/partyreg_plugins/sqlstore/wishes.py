@@ -397,7 +397,7 @@ class SqlWishes:
                 raise NotPermittedError(
                     "scope.denied", "这名党员不在你负责的社区：只能为本社区的党员记录活动。"
                 )
-            (activity_id,) = self._store.feedback.record_activities_in(
+            (activity_id,) = self._store.activities.record_activities_in(
                 conn, actor, [entry], subject=f"wish:{wish_id}"
             )
             conn.execute(

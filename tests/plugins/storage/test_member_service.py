@@ -97,8 +97,12 @@ def assert_summaries_agree(store: SqlStore, actor: Actor, year: int | None) -> N
     the activities gives, for every grouping it serves."""
     for by in (SummaryBy.MEMBER, SummaryBy.COMMUNITY, SummaryBy.UNIT, SummaryBy.DISTRICT):
         with store.engine.connect() as conn:
-            service = fetch_rows(conn, store.feedback._grouped_service(actor, by, year=year, unit=None))
-            direct = fetch_rows(conn, store.feedback._grouped_activities(actor, by, year=year, unit=None))
+            service = fetch_rows(
+                conn, store.feedback._grouped_service(actor, by, year=year, unit=None)
+            )
+            direct = fetch_rows(
+                conn, store.feedback._grouped_activities(actor, by, year=year, unit=None)
+            )
 
         def shaped(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
             return sorted(
