@@ -55,7 +55,7 @@ from bench.storage_bench import (  # noqa: E402
     sqlite_stores,
 )
 from partyreg_core.batches import BatchKind  # noqa: E402
-from partyreg_core.feedback import SummaryBy  # noqa: E402
+from partyreg_core.feedback.model import SummaryBy  # noqa: E402
 from partyreg_core.operators.model import Actor  # noqa: E402
 from partyreg_plugins.sqlstore.store import SqlStore  # noqa: E402
 
@@ -130,7 +130,7 @@ def run_backend(name: str, urls: tuple[str, str], city: City) -> dict[str, Any]:
         print(f"[{name}] summary by {by.value}", flush=True)
         api_times, bare_times = [], []
         for _ in range(RUNS):
-            took, rows = _timed(lambda b=by: store.feedback_summary(actor, b, year=YEAR))
+            took, rows = _timed(lambda b=by: store.feedback.feedback_summary(actor, b, year=YEAR))
             api_times.append(took)
             took, bare = _timed(lambda b=by: _bare_summary(store, actor, b))
             bare_times.append(took)

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.results import Figure, figures_table, quick, report, write_section
 from partyreg_core import builtin
 from partyreg_core.batches import Batch, BatchKind
-from partyreg_core.feedback import SummaryBy
+from partyreg_core.feedback.model import SummaryBy
 from partyreg_core.members.model import MemberQuery
 from partyreg_core.operators.model import Actor
 from partyreg_core.orgchanges import ChangeKind, OrgChange
@@ -164,7 +164,7 @@ def main(argv: list[str]) -> int:
         # the service of 2014, a year the change reached into: each activity under its day's
         # unit (the code history joined once, decision 0162), against the plain GROUP BY of
         # the stored (new) codes over the same rows — both the median of three
-        by_day = _median(lambda: store.feedback_summary(city, SummaryBy.UNIT, year=2014))
+        by_day = _median(lambda: store.feedback.feedback_summary(city, SummaryBy.UNIT, year=2014))
         with sqlite3.connect(path) as raw:
             bare = _median(
                 lambda: raw.execute(
@@ -181,7 +181,9 @@ def main(argv: list[str]) -> int:
             )
             expected = _from_raw_rows(raw, 2014)
         with mock.patch.object(DayCodes, "exact", staticmethod(lambda conn: False)):
-            looked_up = _median(lambda: store.feedback_summary(city, SummaryBy.UNIT, year=2014))
+            looked_up = _median(
+                lambda: store.feedback.feedback_summary(city, SummaryBy.UNIT, year=2014)
+            )
         got = {r.key: (round(r.hours, 2), r.activities) for r in by_day[1] if r.activities}
         assert got == expected, "the summary differs from the raw rows"
         assert got == {

@@ -47,7 +47,7 @@ def _prepare(db: str) -> tuple[int, int | None, str, int, dict[str, str]]:
         year = ws.default_year()
         members = list(ws.members.iter(MemberQuery(status=MemberStatus.REPORTED_IN)))
         member = next(m for m in members if m.community_id is not None)
-        ws.record_activity(
+        ws.feedback.record_activity(
             member.id, date(year, 3, 5), "学雷锋志愿服务：为社区老人测量血压", 2, "优",
             place="社区卫生服务站", year=year,
         )  # fmt: skip
@@ -68,7 +68,9 @@ def _prepare(db: str) -> tuple[int, int | None, str, int, dict[str, str]]:
         )  # fmt: skip
         _cert, document, code = ws.report_in_certificate(member.id)
         # a member whose 附表3 of an earlier year is confirmed, for the download page
-        stamped = [i.member_id for y in (year - 1, year) for i in ws.sheets(y) if i.confirmed_on]
+        stamped = [
+            i.member_id for y in (year - 1, year) for i in ws.feedback.sheets(y) if i.confirmed_on
+        ]
         other = ws.signin.invite(stamped[0] if stamped else member.id, send=False).url
         papers = {"code": event.code, "serial": document.serial, "check": code,
                   "form3": other.split("://", 1)[1].split("/", 1)[1]}  # fmt: skip

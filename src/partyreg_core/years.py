@@ -183,24 +183,6 @@ class YearOpening:
     batch_id: str | None = None
 
 
-def year_closed_message(name: str | None, year: int) -> str:
-    """The rejection text for a write into a closed year (an activity of ``name``, or — without a
-    name — anything dated in that year: needs, assignments, groups, corrections)."""
-    what = f"{name} 的活动日期在 {year} 年" if name else f"要写入的是 {year} 年度的数据"
-    return (
-        f"{what}，{year} 年度已关闭（已开启下一年度）：不能再添加或修改该年的活动，"
-        "请核对日期；确需补录请联系市级操作员。"
-    )
-
-
-def refuse_closed_year(year: int, newest_opened: int | None, *, name: str | None = None) -> None:
-    """The year lock, the one rule every writer calls (decision 0073): a write dated in a year
-    before the newest opened one is refused with ``activity.year_closed``; while no year was
-    opened nothing is locked."""
-    if newest_opened is not None and year < newest_opened:
-        raise ValidationError("activity.year_closed", year_closed_message(name, year))
-
-
 def campaign_year_or(newest_opened: int | None, today: date) -> int:
     """The year a command means when it names none: the store's current campaign year (the
     newest opened), else the calendar year of ``today`` (decision 0073)."""

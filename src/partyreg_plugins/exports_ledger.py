@@ -48,7 +48,7 @@ class LedgerExporter:
         on = options.get("on")
         day = on if isinstance(on, date) else workspace.today()
         year = int(options.get("year") or day.year)
-        lines = workspace.ledger(unit.code, year=year)
+        lines = workspace.feedback.ledger(unit.code, year=year)
         wb = forms._workbook(target)
         st = forms._Styles(wb)
         ws = wb.add_worksheet("台帐")

@@ -14,7 +14,7 @@ from typing import Any
 from partyreg_core.changes import ChangeRequest
 from partyreg_core.dates import not_after, parse_date
 from partyreg_core.errors import NotFoundError, ValidationError
-from partyreg_core.feedback import ACTIVITY_DATE_FIX
+from partyreg_core.feedback.rules import ACTIVITY_DATE_FIX
 from partyreg_core.normalize import normalize_hours
 from partyreg_core.records import Rating
 from partyreg_core.workspace import Workspace
@@ -41,7 +41,7 @@ def report_activity(ws: Workspace, member_id: int, fields: Mapping[str, Any]) ->
     content = _text(fields, "content").strip()
     if not content:
         raise ValidationError("activity.content", "活动内容为空：请写明做了什么。")
-    ids = ws.record_activity(
+    ids = ws.feedback.record_activity(
         member_id,
         day,
         content,

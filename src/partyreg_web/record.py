@@ -235,7 +235,7 @@ def my_record(
             for w in ws.wishes.find(member_id=member_id)
             if w.community_id == community.id
         ]
-    activities = ws.activities(member_id=member_id, year=year)
+    activities = ws.feedback.activities(member_id=member_id, year=year)
     record["activities"] = [
         {
             "id": a.id,

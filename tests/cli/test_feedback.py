@@ -194,8 +194,8 @@ def test_feedback_confirmed_event_follows_the_contract(cli: Cli) -> None:
     pm = make_plugin_manager()
     pm.register(Listener())
     ws = Workspace(cli.db, plugin_manager=pm)
-    [sheet] = [s for s in ws.sheets(2014) if s.name == "赵六"]
-    ws.confirm_feedback([sheet.number])
+    [sheet] = [s for s in ws.feedback.sheets(2014) if s.name == "赵六"]
+    ws.feedback.confirm([sheet.number])
     [change] = [c for c in seen if c.action == "feedback.confirmed"]
     assert change.subject == f"feedback:{sheet.number}"
     assert change.after == {

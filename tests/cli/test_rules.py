@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from partyreg_core.errors import PartyregError
-from partyreg_core.feedback import ServiceEntry
+from partyreg_core.feedback.model import ServiceEntry
+from partyreg_core.feedback.rules import year_closed_message
 from partyreg_core.members.model import MemberQuery, Route
 from partyreg_core.records import Rating
 from partyreg_core.workspace import Workspace
-from partyreg_core.years import year_closed_message
 from tests.cli.test_import import DIRECTORY, FORM1_HEADER, GOOD, write_xlsx
 from tests.cli.test_years import ACTIVITIES, Runner, _activities_csv
 
@@ -113,7 +113,7 @@ def test_a_write_into_a_closed_year_is_refused_the_same_way_on_every_path(run: R
             rating=Rating("优"),
         )
         with pytest.raises(PartyregError) as direct:
-            ws.store.record_activities(ws.actor, [entry], subject="member:x")
+            ws.store.activities.record_activities(ws.actor, [entry], subject="member:x")
         assert (direct.value.code, direct.value.message) == expected
     finally:
         ws.close()

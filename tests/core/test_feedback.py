@@ -9,14 +9,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from partyreg_core.errors import ValidationError
-from partyreg_core.feedback import (
-    BUILTIN_KINDS,
-    TIER_HOURS,
+from partyreg_core.feedback.model import (
     RankingWeights,
     ServiceEntry,
     SheetInfo,
     SheetState,
     SummaryRow,
+)
+from partyreg_core.feedback.rules import (
+    BUILTIN_KINDS,
+    TIER_HOURS,
     activity_kinds,
     check_entry,
     check_kind,

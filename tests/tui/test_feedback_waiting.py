@@ -22,7 +22,7 @@ async def test_waiting_confirmations_are_decided_on_the_feedback_screen(
     ws.routing.route(on=TODAY)
     first, second, third = [m for m in ws.members.iter() if m.community_id == 1][:3]
     ws.routing.confirm_community_report_in("1")
-    report = ws.record_activity(
+    report = ws.feedback.record_activity(
         first.id, date(2014, 8, 20), "自己打扫楼道", 2, "良", self_reported=True
     )
     event = ws.events.add("1", TODAY, time(10), time(10, 30), "河下社区义诊")
@@ -61,10 +61,10 @@ async def test_waiting_confirmations_are_decided_on_the_feedback_screen(
                 ),
             )  # type: ignore[misc]
         assert len(screen.pending) == 0
-    assert not ws.pending_activities()
-    assert ws.activity(report[0]).confirmed
+    assert not ws.feedback.pending_activities()
+    assert ws.feedback.activity(report[0]).confirmed
     assert ws.events.get(event.id or 0).status is EventStatus.CLOSED
-    recorded = {a.member_id: a.hours for a in ws.activities(community="1")}
+    recorded = {a.member_id: a.hours for a in ws.feedback.activities(community="1")}
     assert recorded[second.id] == 0.5  # the event's half hour
     assert recorded[third.id] == 2.0 and recorded[first.id] == 2.0
     assert ws.wishes.get(wish.id).activity_id is not None

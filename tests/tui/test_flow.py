@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Input
 
-from partyreg_core.feedback import SheetState
+from partyreg_core.feedback.model import SheetState
 from partyreg_core.members.model import MemberStatus
 from partyreg_core.workspace import Workspace
 from partyreg_tui.app import PartyregApp
@@ -143,7 +143,7 @@ async def test_from_registrations_to_delivered_sheets(
         await _fill(pilot, app, {"content": "走访居民收集意见", "hours": "2.5", "kind": ""})
         await pilot.press("4")
         await settle(pilot, lambda: work.view == "activities" and bool(work.rows))
-        recorded = ws.activities(community=str(community.id))
+        recorded = ws.feedback.activities(community=str(community.id))
         assert len(recorded) == len(groups[0].member_ids)
         assert {a.hours for a in recorded} == {2.5}
 
@@ -200,7 +200,7 @@ async def test_from_registrations_to_delivered_sheets(
                     if s.unit_code == u
                 ),
             )
-    sheets = ws.sheets(community=str(community.id))
+    sheets = ws.feedback.sheets(community=str(community.id))
     assert sheets and all(s.state is SheetState.DELIVERED for s in sheets)
     served = {s.member_id: s.hours for s in sheets if s.hours}
     assert served == dict.fromkeys(groups[0].member_ids, 2.5)

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 
 from partyreg_core.errors import PartyregError
+from partyreg_core.feedback.rules import year_closed_message
 from partyreg_core.importing import ImportRequest
 from partyreg_core.members.fields import registration_cells
 from partyreg_core.members.model import Route
 from partyreg_core.orgcodes import parse_code
 from partyreg_core.records import CommunityRef
 from partyreg_core.workspace import Workspace
-from partyreg_core.years import year_closed_message
 from partyreg_tui.app import PartyregApp
 from partyreg_tui.dialogs.edit_member import EditMemberDialog
 from partyreg_tui.screens.imports import ImportScreen

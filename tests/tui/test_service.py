@@ -90,7 +90,7 @@ async def test_a_unit_operator_sees_its_own_members_service(city_db) -> None:  #
 
 
 def test_by_member_the_most_hours_are_shown_first_and_the_rest_left_out() -> None:
-    from partyreg_core.feedback import SummaryRow
+    from partyreg_core.feedback.model import SummaryRow
 
     rows = [
         SummaryRow(str(i), f"党员{i}", float(i % 7), i % 7, 0, 0, 0, 1, 0) for i in range(1, 900)

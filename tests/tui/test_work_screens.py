@@ -116,4 +116,4 @@ async def test_a_refused_activity_is_one_chinese_line_and_nothing_is_written(
         assert errors, "the refusal was not shown"
         message = errors[-1].message
         assert "\n" not in message and "Traceback" not in message and "24" in message
-        assert not ws.activities(member_id=member.id)
+        assert not ws.feedback.activities(member_id=member.id)

@@ -16,18 +16,15 @@ from partyreg_cli.output import emit_json, emit_table
 from partyreg_cli.params import RECORD_ID
 from partyreg_core.dates import not_after
 from partyreg_core.errors import NotFoundError, ValidationError
-from partyreg_core.feedback import (
-    ACTIVITY_DATE_FIX,
-    TIER_HOURS,
+from partyreg_core.feedback.model import (
     PendingActivity,
     Ranked,
     SheetInfo,
     StoredActivity,
     SummaryBy,
     SummaryRow,
-    parse_rating,
-    rank,
 )
+from partyreg_core.feedback.rules import ACTIVITY_DATE_FIX, TIER_HOURS, parse_rating, rank
 from partyreg_core.normalize import normalize_hours
 from partyreg_core.records import record_id
 from partyreg_core.text import shown
@@ -160,7 +157,7 @@ def add(
     """为一名党员记录一次活动（只能为本社区的党员记录）。"""
     ws = app.workspace
     member_id = _member_id(ws, member, phone)
-    ids = ws.record_activity(
+    ids = ws.feedback.record_activity(
         member_id,
         _day(ws, day),
         content,
@@ -202,7 +199,7 @@ def group(
 ) -> None:
     """为一个服务小组记录一次活动：全组参加，--except 除外；任何一人不符合规则则全部不记录。"""
     ws = app.workspace
-    ids = ws.record_group_activity(
+    ids = ws.feedback.record_group_activity(
         group_id,
         _day(ws, day),
         content,
@@ -259,7 +256,7 @@ def list_activities(
     """列出你范围内的活动（可按党员、社区、年度筛选），编号用于 activity edit/remove。"""
     ws = app.workspace
     member_id = _member_id(ws, member, phone) if member else None
-    rows = ws.activities(member_id=member_id, community=community, year=year)
+    rows = ws.feedback.activities(member_id=member_id, community=community, year=year)
     if as_json:
         emit_json([_activity_json(a) for a in rows])
         return
@@ -312,7 +309,7 @@ def edit_activity(
                        ("participants", participants)):  # fmt: skip
         if value is not None:
             changes[key] = value.strip()
-    updated = ws.edit_activity(activity_id, changes, reason)
+    updated = ws.feedback.edit_activity(activity_id, changes, reason)
     if as_json:
         emit_json(_activity_json(updated))
         return
@@ -326,7 +323,7 @@ def edit_activity(
 @click.pass_obj
 def remove_activity(app: App, activity_id: int, reason: str, as_json: bool) -> None:
     """删除一条录错的活动（原因记入审计日志；已关闭的年度、已盖章的反馈单不能删）。"""
-    removed = app.workspace.remove_activity(activity_id, reason)
+    removed = app.workspace.feedback.remove_activity(activity_id, reason)
     if as_json:
         emit_json(_activity_json(removed))
         return
@@ -339,7 +336,7 @@ def remove_activity(app: App, activity_id: int, reason: str, as_json: bool) -> N
 @click.pass_obj
 def pending(app: App, community: str | None, as_json: bool) -> None:
     """列出党员自报、待确认的活动。"""
-    found = app.workspace.pending_activities(community)
+    found = app.workspace.feedback.pending_activities(community)
     if as_json:
         emit_json([_pending_json(p) for p in found])
         return
@@ -356,7 +353,7 @@ def pending(app: App, community: str | None, as_json: bool) -> None:
 @click.pass_obj
 def confirm(app: App, ids: tuple[int, ...], as_json: bool) -> None:
     """确认党员自报的活动（确认后计入服务时间）。"""
-    done = app.workspace.confirm_activities(list(ids))
+    done = app.workspace.feedback.confirm_activities(list(ids))
     if as_json:
         emit_json([_pending_json(p) for p in done])
         return
@@ -370,7 +367,7 @@ def confirm(app: App, ids: tuple[int, ...], as_json: bool) -> None:
 @click.pass_obj
 def reject(app: App, ids: tuple[int, ...], reason: str, as_json: bool) -> None:
     """退回党员自报的活动（不计入，原因记入审计日志）。"""
-    done = app.workspace.reject_activities(list(ids), reason)
+    done = app.workspace.feedback.reject_activities(list(ids), reason)
     if as_json:
         emit_json([_pending_json(p) for p in done])
         return
@@ -385,9 +382,9 @@ def kinds(app: App, new: str | None, as_json: bool) -> None:
     """列出活动类型：主题活动（党员奉献日、党员示范岗、服务居民楼幢竞赛……）和本市增加的。"""
     ws = app.workspace
     found = (
-        ws.set_activity_kinds([k for k in new.replace("，", ",").split(",")])
+        ws.feedback.set_kinds([k for k in new.replace("，", ",").split(",")])
         if new is not None
-        else ws.activity_kinds()
+        else ws.feedback.kinds()
     )
     if as_json:
         emit_json(list(found))
@@ -419,7 +416,7 @@ def sheets(
     as_json: bool,
 ) -> None:
     """列出反馈单：编号、党员、社区、服务时间、状态（首次列出时为已分流的党员编号）。"""
-    found = app.workspace.sheets(year, member_id=member, unit=unit, community=community)
+    found = app.workspace.feedback.sheets(year, member_id=member, unit=unit, community=community)
     if as_json:
         emit_json([_sheet_json(s) for s in found])
         return
@@ -463,16 +460,16 @@ def confirm_sheets(
     day = _day(ws, on)
     batch_id = None
     if community is not None:
-        _none, drafts = ws.confirm_community_feedback(community, year=year, on=day, dry_run=True)
+        _none, drafts = ws.feedback.confirm_community(community, year=year, on=day, dry_run=True)
         if dry_run:
             _print_sheets(drafts, as_json, "将盖章确认", dry_run=True)
             return
         confirm_bulk(len(drafts), "盖章确认反馈单", yes=yes)
-        batch_id, done = ws.confirm_community_feedback(community, year=year, on=day)
+        batch_id, done = ws.feedback.confirm_community(community, year=year, on=day)
     else:
         if dry_run:
             raise click.UsageError("--dry-run 与 --community 社区 --all 一起用。")
-        done = ws.confirm_feedback(numbers, on=day)
+        done = ws.feedback.confirm(numbers, on=day)
     if as_json:
         emit_json([{**_sheet_json(s), "batch_id": batch_id} for s in done])
         return
@@ -500,7 +497,7 @@ def _print_sheets(
 @click.pass_obj
 def reopen(app: App, number: str, reason: str, as_json: bool) -> None:
     """退回已确认的反馈单以便更正（须说明原因）。"""
-    sheet = app.workspace.reopen_feedback(number, reason)
+    sheet = app.workspace.feedback.reopen(number, reason)
     if as_json:
         emit_json(_sheet_json(sheet))
         return
@@ -516,7 +513,7 @@ def reopen(app: App, number: str, reason: str, as_json: bool) -> None:
 def deliver(app: App, unit: str, year: int | None, on: date | None, as_json: bool) -> None:
     """把单位已确认的反馈单交单位台帐（标记为已交付）；台帐用 export ledger 导出。"""
     ws = app.workspace
-    done = ws.deliver_feedback(unit, year=year, on=_day(ws, on))
+    done = ws.feedback.deliver(unit, year=year, on=_day(ws, on))
     if as_json:
         emit_json([_sheet_json(s) for s in done])
         return
@@ -537,7 +534,7 @@ def summary(app: App, by: str, year: int | None, unit: str | None, as_json: bool
     未分配的，计入党员认领的第一个岗位。
     """
     ws = app.workspace
-    rows = ws.feedback_summary(by, year=year, unit=unit)
+    rows = ws.feedback.summary(by, year=year, unit=unit)
     # residents' wishes are counted per community and district (not per unit or member)
     tallies = ws.wishes.tally(by, year=year) if by in ("community", "district") else None
     if as_json:
@@ -607,18 +604,18 @@ def _ranked_json(r: Ranked, points: dict[int, float] | None = None) -> dict[str,
 def ranking(app: App, of: str, year: int | None, top: int, by: str, as_json: bool) -> None:
     """先进个人、先进集体排名（先进个人另列积分）；权重可由市级操作员在设置 ranking_weights 中修改。"""
     ws = app.workspace
-    weights = ws.ranking_weights()
+    weights = ws.feedback.weights()
     chosen = year or ws.default_year()
     points = ws.points.balances(chosen) if of == "member" else None
     if by == "points" and points is not None:
         table = points
         ranked = rank(
-            [r for r in ws.feedback_summary("member", year=chosen) if r.activities],
+            [r for r in ws.feedback.summary("member", year=chosen) if r.activities],
             lambda r: table.get(int(r.key), 0.0),
             top or None,
         )
     else:
-        ranked = ws.ranking(of, year=year, top=top or None, weights=weights)
+        ranked = ws.feedback.ranking(of, year=year, top=top or None, weights=weights)
     if as_json:
         emit_json(
             {"of": of, "year": chosen, "by": by, "weights": weights,
@@ -659,7 +656,7 @@ def ranking(app: App, of: str, year: int | None, top: int, by: str, as_json: boo
 @click.pass_obj
 def tiers(app: App, minimum: int, as_json: bool) -> None:
     """服务星级：按历年累计服务时长（100/300/600/1000/1500 小时为一至五星）。"""
-    lines = app.workspace.service_tiers(minimum=minimum)
+    lines = app.workspace.feedback.tiers(minimum=minimum)
     if as_json:
         emit_json(
             {"thresholds": list(TIER_HOURS),
@@ -682,7 +679,7 @@ def tiers(app: App, minimum: int, as_json: bool) -> None:
 @click.pass_obj
 def pairing(app: App, per_unit: int, minimum: int, as_json: bool) -> None:
     """结对共建建议：每个单位的党员报到最集中的社区。"""
-    found = app.workspace.pairings(per_unit=per_unit, minimum=minimum)
+    found = app.workspace.feedback.pairings(per_unit=per_unit, minimum=minimum)
     if as_json:
         emit_json([{"unit_code": p.unit_code, "community_id": p.community_id,
                     "community": p.community, "members": p.members, "share": p.share}
@@ -702,7 +699,7 @@ def pairing(app: App, per_unit: int, minimum: int, as_json: bool) -> None:
 def weights(app: App, changes: tuple[str, ...], as_json: bool) -> None:
     """查看或修改先进个人、先进集体排名的权重（设置 ranking_weights）。"""
     ws = app.workspace
-    current = ws.ranking_weights()
+    current = ws.feedback.weights()
     if changes:
         values: dict[str, Any] = {
             f.name: getattr(current, f.name) for f in attrs.fields(type(current))
@@ -712,7 +709,7 @@ def weights(app: App, changes: tuple[str, ...], as_json: bool) -> None:
             if not sep:
                 raise click.UsageError(f"“{change}”应写成 项=数值，如 hours=1。")
             values[key.strip()] = value.strip()
-        current = ws.set_ranking_weights(values)
+        current = ws.feedback.set_weights(values)
     if as_json:
         emit_json(current)
         return

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from partyreg_core.events.model import Absentee, Attendance, Event, EventStatus
-from partyreg_core.feedback import ServiceEntry
+from partyreg_core.feedback.model import ServiceEntry
 from partyreg_core.operators.model import Actor
 
 

@@ -24,7 +24,7 @@ from partyreg_core.events.model import (
     EventStatus,
 )
 from partyreg_core.events.port import EventRepository
-from partyreg_core.feedback import ServiceEntry
+from partyreg_core.feedback.model import ServiceEntry
 from partyreg_core.members.model import Member, MemberStatus
 from partyreg_core.members.rules import serves_in
 from partyreg_core.operators.model import Actor

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Protocol
 
 from partyreg_core.batches import Batch
-from partyreg_core.feedback import ServiceEntry
+from partyreg_core.feedback.model import ServiceEntry
 from partyreg_core.operators.model import Actor
 from partyreg_core.wishes.model import NewWish, Verdict, Wish, WishQuery, WishTally
 

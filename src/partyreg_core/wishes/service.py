@@ -16,7 +16,7 @@ import attrs
 
 from partyreg_core.communities import Community
 from partyreg_core.errors import ValidationError
-from partyreg_core.feedback import ServiceEntry
+from partyreg_core.feedback.model import ServiceEntry
 from partyreg_core.masking import mask_phone
 from partyreg_core.operators.model import Actor, Role
 from partyreg_core.records import Rating

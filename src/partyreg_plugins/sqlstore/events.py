@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from partyreg_core.errors import ConflictError, NotFoundError
 from partyreg_core.events.model import Absentee, Attendance, Event, EventStatus
-from partyreg_core.feedback import ServiceEntry
+from partyreg_core.feedback.model import ServiceEntry
 from partyreg_core.operators.model import Actor
 from partyreg_core.points.model import Earning, PointsSource
 from partyreg_plugins.sqlstore.points import earn
@@ -240,7 +240,9 @@ class SqlEventRepository:
                 )
             ids: list[int] = []
             if entries:
-                ids = store.record_activities_in(conn, actor, entries, subject=f"event:{event.id}")
+                ids = store.activities.record_activities_in(
+                    conn, actor, entries, subject=f"event:{event.id}"
+                )
                 for entry, activity_id in zip(entries, ids, strict=True):
                     conn.execute(
                         sa.update(event_attendance)

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from partyreg_core.batches import Batch
 from partyreg_core.communities import Community
+from partyreg_core.feedback.rules import refuse_closed_year
 from partyreg_core.operators.model import Actor
 from partyreg_core.orgcodes import OrgCode
 from partyreg_core.service.model import Assignment, Group, Need, RosterEntry
@@ -40,7 +41,6 @@ from partyreg_core.service.rules import (
     post_order,
     service_denied,
 )
-from partyreg_core.years import refuse_closed_year
 from partyreg_plugins.sqlstore.bulk import fetch_rows, in_values
 from partyreg_plugins.sqlstore.db import Repository
 from partyreg_plugins.sqlstore.journal import RowJournal

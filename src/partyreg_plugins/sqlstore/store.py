@@ -48,6 +48,7 @@ from partyreg_core.errors import (
     PartyregError,
     ValidationError,
 )
+from partyreg_core.feedback.rules import over_day_limit
 from partyreg_core.hours import ActivityTotal, RollupKey
 from partyreg_core.importing import no_gc
 from partyreg_core.members.model import (
@@ -81,6 +82,7 @@ from partyreg_core.records import (
 from partyreg_core.retention import erased_message
 from partyreg_plugins.sqlstore import migrate, pg, sharing
 from partyreg_plugins.sqlstore import points as ledger
+from partyreg_plugins.sqlstore.activities import SqlActivities
 from partyreg_plugins.sqlstore.bulk import (
     JOINED_ACTIVITY_COLUMNS,
     fetch_rows,
@@ -100,7 +102,7 @@ from partyreg_plugins.sqlstore.engine import (
     translated_errors,
 )
 from partyreg_plugins.sqlstore.events import SqlEventRepository
-from partyreg_plugins.sqlstore.feedback import FeedbackStoreMixin
+from partyreg_plugins.sqlstore.feedback import SqlFeedback
 from partyreg_plugins.sqlstore.history import (
     DayCodes,
     activity_district_on_day,
@@ -281,7 +283,6 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
 class SqlStore(
     DocumentsStoreMixin,
     ProgressStore,
-    FeedbackStoreMixin,
     OrgChangesMixin,
     YearsStore,
 ):
@@ -329,6 +330,16 @@ class SqlStore(
     def routing(self) -> SqlRouting:
         """Directory upkeep, instructors, routing, report-in, changes (:mod:`.routing`)."""
         return SqlRouting(self)
+
+    @cached_property
+    def feedback(self) -> SqlFeedback:
+        """Activities, feedback sheets and the roll-ups (:mod:`.feedback`)."""
+        return SqlFeedback(self)
+
+    @cached_property
+    def activities(self) -> SqlActivities:
+        """Activities, corrections and self-reports (:mod:`.activities`)."""
+        return SqlActivities(self)
 
     @cached_property
     def points(self) -> SqlPoints:
@@ -1684,7 +1695,7 @@ class SqlStore(
             name, phone, hours = activity.name, activity.phone, activity.hours
             key = (name, phone, day)
             total = sums[key] + hours
-            if total > 24.000001:
+            if over_day_limit(total):
                 raise _Rollback(None)
             sums[key] = total
             self_reported = activity.self_reported
@@ -1921,7 +1932,7 @@ class SqlStore(
             day_key = (member_id, day)
             first = firsts.get(day_key)
             if first is None:  # the member's first activity that day in this batch: the usual
-                if hours + (day_hours.get(day_key, 0.0) if day_hours else 0.0) > 24.000001:
+                if over_day_limit(hours + (day_hours.get(day_key, 0.0) if day_hours else 0.0)):
                     rejected.append(_activity_rejection(i, activity, "activity.hours_day"))
                     continue
                 firsts[day_key] = row
@@ -1931,7 +1942,7 @@ class SqlStore(
                 duplicates += 1
                 continue
             more = extra.get(day_key, 0.0) + hours
-            if day_hours.get(day_key, 0.0) + first[9] + more > 24.000001:
+            if over_day_limit(day_hours.get(day_key, 0.0) + first[9] + more):
                 rejected.append(_activity_rejection(i, activity, "activity.hours_day"))
                 continue
             extra[day_key] = more
@@ -2056,7 +2067,9 @@ class SqlStore(
             elif batch.kind is BatchKind.REPORT_IN:
                 restored, removed = self.routing._undo_report_in(conn, actor, batch_id), 0
             elif batch.kind is BatchKind.FEEDBACK:
-                restored = self._undo_feedback(conn, actor, batch_id, reason, _now().date())
+                restored = self.feedback._undo_feedback(
+                    conn, actor, batch_id, reason, _now().date()
+                )
                 removed = 0
             elif batch.kind in JOURNALED:
                 if batch.kind is BatchKind.YEAR:

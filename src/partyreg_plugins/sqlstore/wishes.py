@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from partyreg_core.batches import Batch
 from partyreg_core.errors import NotFoundError, NotPermittedError, ValidationError
-from partyreg_core.feedback import ServiceEntry
+from partyreg_core.feedback.model import ServiceEntry
 from partyreg_core.operators.model import Actor, Role
 from partyreg_core.points.model import Earning, PointsSource
 from partyreg_core.wishes.model import Verdict, Wish, WishQuery, WishStatus, WishTally
@@ -397,7 +397,7 @@ class SqlWishes:
                 raise NotPermittedError(
                     "scope.denied", "这名党员不在你负责的社区：只能为本社区的党员记录活动。"
                 )
-            (activity_id,) = self._store.record_activities_in(
+            (activity_id,) = self._store.activities.record_activities_in(
                 conn, actor, [entry], subject=f"wish:{wish_id}"
             )
             conn.execute(

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from partyreg_core.batches import ActivityWrite, Batch, Rejection
 from partyreg_core.calendar import CampaignCalendar
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError
+from partyreg_core.feedback.rules import year_closed_message
 from partyreg_core.ledger import MemberService
 from partyreg_core.operators.model import Actor, Role
 from partyreg_core.orgcodes import OrgCode, parse_code
@@ -42,7 +43,6 @@ from partyreg_core.years import (
     calendar_for,
     calendar_from_json,
     calendar_json,
-    year_closed_message,
 )
 from partyreg_plugins.sqlstore import pg
 from partyreg_plugins.sqlstore.bulk import fetch_rows, in_values

@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Static
 
 from partyreg_core.communities import Community
 from partyreg_core.events.model import Event, EventStatus
-from partyreg_core.feedback import PendingActivity, SheetInfo, SheetState
+from partyreg_core.feedback.model import PendingActivity, SheetInfo, SheetState
 from partyreg_core.masking import mask_phone
 from partyreg_core.records import FeedbackSheet
 from partyreg_core.wishes.model import Wish, WishStatus
@@ -64,7 +64,7 @@ def read_waiting(ws: Workspace, community: str | None = None) -> Waiting:
         for w in ws.wishes.find(community=community, statuses=[WishStatus.DONE, WishStatus.RATED])
         if w.activity_id is None
     ]
-    return Waiting(tuple(ws.pending_activities(community)), tuple(ended), tuple(done))
+    return Waiting(tuple(ws.feedback.pending_activities(community)), tuple(ended), tuple(done))
 
 
 def sheet_text(sheet: FeedbackSheet) -> Text:
@@ -183,7 +183,9 @@ v 切换到待确认的事项：党员在网站上自报的活动（y 确认，j
             return
 
         def read() -> tuple[list[SheetInfo], Waiting]:
-            return ws.sheets(year, community=str(community.id)), read_waiting(ws, str(community.id))
+            return ws.feedback.sheets(year, community=str(community.id)), read_waiting(
+                ws, str(community.id)
+            )
 
         self.run("正在读取反馈单……", read, self._loaded, latest="sheets")
 
@@ -349,7 +351,7 @@ v 切换到待确认的事项：党员在网站上自报的活动（y 确认，j
                 sheet_text(printed),
                 lambda: self.run(
                     "正在确认……",
-                    lambda: ws.confirm_feedback([sheet.number]),
+                    lambda: ws.feedback.confirm([sheet.number]),
                     lambda done: (
                         self.notify(f"已盖章确认 {len(done)} 份反馈单。", markup=False),
                         self.load(),
@@ -389,7 +391,7 @@ v 切换到待确认的事项：党员在网站上自报的活动（y 确认，j
                 body,
                 lambda: self.run(
                     "正在确认……",
-                    lambda: ws.confirm_community_feedback(str(community.id), year=year),
+                    lambda: ws.feedback.confirm_community(str(community.id), year=year),
                     done,
                 ),
                 yes="全部确认",
@@ -397,7 +399,7 @@ v 切换到待确认的事项：党员在网站上自报的活动（y 确认，j
 
         self.run(
             "正在列出待确认的反馈单……",
-            lambda: ws.confirm_community_feedback(str(community.id), year=year, dry_run=True),
+            lambda: ws.feedback.confirm_community(str(community.id), year=year, dry_run=True),
             preview,
             latest="preview",
         )
@@ -417,7 +419,7 @@ v 切换到待确认的事项：党员在网站上自报的活动（y 确认，j
             f"退回反馈单 {sheet.number}（{sheet.name}）：原因",
             lambda reason: self.run(
                 "正在退回……",
-                lambda: ws.reopen_feedback(sheet.number, reason),
+                lambda: ws.feedback.reopen(sheet.number, reason),
                 lambda done: (
                     self.notify(f"反馈单 {done.number} 已退回为待确认。", markup=False),
                     self.load(),
@@ -444,7 +446,7 @@ v 切换到待确认的事项：党员在网站上自报的活动（y 确认，j
             "你范围内该单位其他社区已确认的也一并交付）。",
             lambda: self.run(
                 "正在交付……",
-                lambda: ws.deliver_feedback(unit, year=year),
+                lambda: ws.feedback.deliver(unit, year=year),
                 lambda done: (
                     self.notify(f"已把 {len(done)} 份反馈单交 {unit} 的台帐。", markup=False),
                     self.load(),
@@ -512,7 +514,7 @@ v 切换到待确认的事项：党员在网站上自报的活动（y 确认，j
                 what,
                 lambda: self.run(
                     "正在确认……",
-                    lambda: ws.confirm_activities([item.id]),
+                    lambda: ws.feedback.confirm_activities([item.id]),
                     lambda _d: (self.notify("已确认自报活动。", markup=False), self.load()),
                 ),
             )
@@ -521,7 +523,7 @@ v 切换到待确认的事项：党员在网站上自报的活动（y 确认，j
                 f"退回自报活动（{what}）：原因",
                 lambda reason: self.run(
                     "正在退回……",
-                    lambda: ws.reject_activities([item.id], reason),
+                    lambda: ws.feedback.reject_activities([item.id], reason),
                     lambda _d: (self.notify("已退回自报活动。", markup=False), self.load()),
                 ),
             )

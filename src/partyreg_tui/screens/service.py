@@ -13,7 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
-from partyreg_core.feedback import SummaryRow
+from partyreg_core.feedback.model import SummaryRow
 from partyreg_tui.screens.base import PartyregScreen, Read
 from partyreg_tui.text import fit, literal, number
 
@@ -115,7 +115,7 @@ class ServiceScreen(PartyregScreen):
     def _read(self, by: str, year: int | None, ticket: int) -> None:
         """Read the summary chosen (worker thread)."""
         try:
-            rows = self.workspace.feedback_summary(by, year=year)
+            rows = self.workspace.feedback.summary(by, year=year)
         except Exception as error:
             self.show_error(error)
             return

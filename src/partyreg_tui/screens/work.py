@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Static
 
 from partyreg_core.communities import Community
 from partyreg_core.errors import ValidationError
-from partyreg_core.feedback import StoredActivity
+from partyreg_core.feedback.model import StoredActivity
 from partyreg_core.progress import parse_day
 from partyreg_core.service.model import Assignment, AssignmentRun, Group, GroupingRun, Need
 from partyreg_tui.screens.base import WorkScreen, keep_cursor, row_key
@@ -183,7 +183,7 @@ c 选择社区，[ 和 ] 换年度（默认当前活动年度）。1 需求、2 
             elif view == "groups":
                 rows = list(ws.service.groups(cid, year=year))
             else:
-                rows = list(ws.activities(community=str(cid), year=year))
+                rows = list(ws.feedback.activities(community=str(cid), year=year))
             return view, rows, names
 
         self.run("正在读取……", read, self._loaded, latest="rows")
@@ -483,11 +483,11 @@ c 选择社区，[ 和 ] 换年度（默认当前活动年度）。1 需求、2 
 
             def task() -> list[int]:
                 if isinstance(group, Group) and group.id is not None:
-                    return ws.record_group_activity(
+                    return ws.feedback.record_group_activity(
                         group.id, day, content, hours, rating,
                         kind=kind, place=place, absent=absent, year=year,
                     )  # fmt: skip
-                return ws.record_activity(
+                return ws.feedback.record_activity(
                     ids[0], day, content, hours, rating, kind=kind, place=place, year=year
                 )
 
@@ -545,7 +545,7 @@ c 选择社区，[ 和 ] 换年度（默认当前活动年度）。1 需求、2 
                 return
             self._write(
                 "正在更正……",
-                lambda: ws.edit_activity(activity.id, changes, values["reason"]),
+                lambda: ws.feedback.edit_activity(activity.id, changes, values["reason"]),
                 f"已更正活动 {activity.id}。",
             )
 
@@ -562,7 +562,7 @@ c 选择社区，[ 和 ] 换年度（默认当前活动年度）。1 需求、2 
                 f"删除活动 {item.id}（{item.name} {item.day} {item.hours:g} 小时）：原因",
                 lambda reason: self._write(
                     "正在删除……",
-                    lambda: ws.remove_activity(item.id, reason),
+                    lambda: ws.feedback.remove_activity(item.id, reason),
                     f"已删除活动 {item.id}。",
                 ),
                 hint="原因记入审计日志，Enter 确认，Esc 取消。",

@@ -19,7 +19,7 @@ from starlette.routing import Route
 
 from partyreg_core.errors import NotFoundError, PartyregError, ValidationError
 from partyreg_core.events.model import CheckIn, Event
-from partyreg_core.feedback import SheetState
+from partyreg_core.feedback.model import SheetState
 from partyreg_core.workspace import Workspace
 from partyreg_web.site import Site, client_address
 
@@ -97,10 +97,10 @@ async def api_check_in(request: Request) -> Response:
 def _my_sheets(ws: Workspace, member_id: int) -> list[dict[str, Any]]:
     """The member's feedback sheets, one per year they have activities in (the campaign
     year's while they have none)."""
-    years = {a.day.year for a in ws.activities(member_id=member_id)} or {ws.default_year()}
+    years = {a.day.year for a in ws.feedback.activities(member_id=member_id)} or {ws.default_year()}
     found = []
     for year in sorted(years, reverse=True):
-        for sheet in ws.sheets(year, member_id=member_id):
+        for sheet in ws.feedback.sheets(year, member_id=member_id):
             confirmed = sheet.state is not SheetState.DRAFT
             found.append(
                 {
@@ -134,7 +134,7 @@ async def api_form3(request: Request) -> Response:
 def _form3_file(ws: Workspace, member_id: int, year: int) -> bytes:
     """The member's confirmed 附表3 of ``year``, written by the 附表3 export (audited as the
     member taking their own sheet)."""
-    sheets = ws.sheets(year, member_id=member_id)
+    sheets = ws.feedback.sheets(year, member_id=member_id)
     if not sheets or sheets[0].state is SheetState.DRAFT:
         raise NotFoundError(
             "form3.not_confirmed",

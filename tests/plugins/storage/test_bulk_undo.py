@@ -234,7 +234,7 @@ def test_a_draft_sheet_numbered_before_the_rule_drops_out_once_its_member_left(
     ws, store = city
     ws.routing.route(on=date(2024, 9, 5))
     community = ws.district.communities[0]  # type: ignore[attr-defined]
-    sheets = ws.sheets(2025, community=str(community.id))
+    sheets = ws.feedback.sheets(2025, community=str(community.id))
     assert len(sheets) == 3 and {s.state.value for s in sheets} == {"draft"}
     # a store older than the rule numbered the 2025 sheet of a member who left in 2024 too:
     # the member's leaving, written behind the rule's back, leaves that draft in the table
@@ -243,14 +243,16 @@ def test_a_draft_sheet_numbered_before_the_rule_drops_out_once_its_member_left(
         conn.execute(
             f"UPDATE members SET left_on = '2024-10-01', left_reason = '调离' WHERE id = {gone.member_id}"
         )
-    listed = ws.sheets(2025, community=str(community.id))
+    listed = ws.feedback.sheets(2025, community=str(community.id))
     assert [s.number for s in listed] == [s.number for s in sheets[1:]]
-    batch, confirmed = ws.confirm_community_feedback(
+    batch, confirmed = ws.feedback.confirm_community(
         str(community.id), year=2025, on=date(2025, 12, 1)
     )
     assert batch and {s.number for s in confirmed} == {s.number for s in sheets[1:]}
     # the year they left in keeps its sheet
-    assert gone.member_id in {s.member_id for s in ws.sheets(2024, community=str(community.id))}
+    assert gone.member_id in {
+        s.member_id for s in ws.feedback.sheets(2024, community=str(community.id))
+    }
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from unittest import mock
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from partyreg_core.feedback import SummaryBy
+from partyreg_core.feedback.model import SummaryBy
 from partyreg_core.hours import RollupKey
 from partyreg_core.members.model import MemberQuery
 from partyreg_core.orgchanges import ChangeKind, OrgChange
@@ -146,7 +146,7 @@ def test_the_joined_history_gives_the_raw_rows_totals(
         return any(key == str(c) or key.startswith(f"{c}.") for c in (d.code, target))
 
     def summary() -> dict[str, tuple[float, int]]:
-        rows = store.feedback_summary(city, SummaryBy.UNIT, year=2024)
+        rows = store.feedback.feedback_summary(city, SummaryBy.UNIT, year=2024)
         return {
             r.key: (round(r.hours, 2), r.activities) for r in rows if ours(r.key) and r.activities
         }

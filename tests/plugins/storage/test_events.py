@@ -13,7 +13,7 @@ import pytest
 from partyreg_core.audit import AuditQuery
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
 from partyreg_core.events.model import Event, EventStatus
-from partyreg_core.feedback import ServiceEntry
+from partyreg_core.feedback.model import ServiceEntry
 from partyreg_core.operators.model import Role
 from partyreg_core.records import Rating
 from partyreg_plugins.sqlstore.store import SqlStore

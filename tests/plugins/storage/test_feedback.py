@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from partyreg_core.batches import BatchKind
 from partyreg_core.errors import ConflictError, NotPermittedError, ValidationError
-from partyreg_core.feedback import ServiceEntry, SheetState, SummaryBy
+from partyreg_core.feedback.model import ServiceEntry, SheetState, SummaryBy
 from partyreg_core.operators.model import Role
 from partyreg_core.records import Rating
 from partyreg_plugins.sqlstore.schema import group_members, groups
@@ -45,17 +45,19 @@ def test_recording_is_all_or_none_and_counts_stored_hours(store: SqlStore) -> No
     city = support.city(store)
     year = next(_years)
     day = date(year, 5, 1)
-    store.record_activities(city, [entry(ids[0], day, 20)], subject="t")
+    store.activities.record_activities(city, [entry(ids[0], day, 20)], subject="t")
     before = support.count_rows(store, "activities")
     with pytest.raises(ValidationError) as caught:
-        store.record_activities(
+        store.activities.record_activities(
             city, [entry(ids[1], day, 3), entry(ids[0], day, 5)], subject="t"
         )  # the second would pass 24 h with the stored 20
     assert caught.value.code == "activity.hours_day"
     assert support.count_rows(store, "activities") == before  # ids[1]'s row rolled back too
     with pytest.raises(ConflictError):
-        store.record_activities(city, [entry(ids[0], day, 20)], subject="t")
-    new = store.record_activities(city, [entry(ids[1], day, 3), entry(ids[0], day, 4)], subject="t")
+        store.activities.record_activities(city, [entry(ids[0], day, 20)], subject="t")
+    new = store.activities.record_activities(
+        city, [entry(ids[1], day, 3), entry(ids[0], day, 4)], subject="t"
+    )
     assert len(new) == 2
 
 
@@ -63,13 +65,15 @@ def test_instructors_record_only_for_their_communities(store: SqlStore) -> None:
     d, _regs, ids = _setup(store)
     own = support.add_operator(store, Role.COMMUNITY, communities=[d.communities[0].id])
     day = date(next(_years), 3, 3)
-    assert store.record_activities(own, [entry(ids[0], day)], subject="t")
+    assert store.activities.record_activities(own, [entry(ids[0], day)], subject="t")
     with pytest.raises((NotPermittedError, Exception)) as caught:
-        store.record_activities(own, [entry(ids[-1], day)], subject="t")  # the other community
+        store.activities.record_activities(
+            own, [entry(ids[-1], day)], subject="t"
+        )  # the other community
     assert getattr(caught.value, "code", "") in ("member.not_found", "scope.denied")
     unit = support.add_operator(store, Role.UNIT, d.units[0])
     with pytest.raises(NotPermittedError):
-        store.record_activities(unit, [entry(ids[0], day)], subject="t")
+        store.activities.record_activities(unit, [entry(ids[0], day)], subject="t")
 
 
 def test_group_rows_must_belong_to_the_members_community(store: SqlStore) -> None:
@@ -82,11 +86,11 @@ def test_group_rows_must_belong_to_the_members_community(store: SqlStore) -> Non
             .returning(groups.c.id)
         ).scalar_one()
         conn.execute(sa.insert(group_members), [{"group_id": gid, "member_id": m} for m in ids[:2]])
-    community_id, roster = store.group_roster(city, gid)
+    community_id, roster = store.activities.group_roster(city, gid)
     assert (community_id, roster) == (d.communities[0].id, sorted(ids[:2]))
     day = date(next(_years), 3, 3)
     with pytest.raises(Exception) as caught:
-        store.record_activities(city, [entry(ids[-1], day, group_id=gid)], subject="t")
+        store.activities.record_activities(city, [entry(ids[-1], day, group_id=gid)], subject="t")
     assert getattr(caught.value, "code", "") == "group.not_found"
 
 
@@ -95,20 +99,20 @@ def test_self_reports_wait_for_confirmation(store: SqlStore) -> None:
     city = support.city(store)
     district = support.add_operator(store, Role.DISTRICT, d.code)
     year = next(_years)
-    [a, b] = store.record_activities(
+    [a, b] = store.activities.record_activities(
         city,
         [entry(ids[0], date(year, 4, 1), 3, self_reported=True),
          entry(ids[0], date(year, 4, 2), 1, self_reported=True)],
         subject="t",
     )  # fmt: skip
-    assert [p.id for p in store.pending_activities(district)] == [a, b]
-    [row] = [r for r in store.feedback_summary(district, SummaryBy.MEMBER, year=year)
+    assert [p.id for p in store.activities.pending_activities(district)] == [a, b]
+    [row] = [r for r in store.feedback.feedback_summary(district, SummaryBy.MEMBER, year=year)
              if r.key == str(ids[0])]  # fmt: skip
     assert (row.hours, row.idle) == (0.0, 1)
-    store.decide_self_reports(district, [a], confirm=True)
-    store.decide_self_reports(district, [b], confirm=False, reason="不实")
-    assert store.pending_activities(district) == []
-    [row] = [r for r in store.feedback_summary(district, SummaryBy.MEMBER, year=year)
+    store.activities.decide_self_reports(district, [a], confirm=True)
+    store.activities.decide_self_reports(district, [b], confirm=False, reason="不实")
+    assert store.activities.pending_activities(district) == []
+    [row] = [r for r in store.feedback.feedback_summary(district, SummaryBy.MEMBER, year=year)
              if r.key == str(ids[0])]  # fmt: skip
     assert (row.hours, row.activities, row.idle) == (3.0, 1, 0)
 
@@ -118,17 +122,19 @@ def test_sheet_numbers_lifecycle_and_lock(store: SqlStore) -> None:
     city = support.city(store)
     district = support.add_operator(store, Role.DISTRICT, d.code)
     year = next(_years)
-    store.record_activities(city, [entry(ids[1], date(year, 6, 1), 2.5)], subject="t")
+    store.activities.record_activities(city, [entry(ids[1], date(year, 6, 1), 2.5)], subject="t")
     c0, c1 = d.communities[0].id, d.communities[1].id
-    sheets = store.feedback_sheet_list(district, year)
+    sheets = store.feedback.feedback_sheet_list(district, year)
     assert [s.number for s in sheets] == [
         f"{year}-{c0:04d}-0001", f"{year}-{c0:04d}-0002", f"{year}-{c0:04d}-0003",
         f"{year}-{c1:04d}-0001",
     ]  # fmt: skip
     assert [s.member_id for s in sheets] == ids
-    assert store.feedback_sheet_list(district, year) == sheets  # stable, nothing renumbered
+    assert (
+        store.feedback.feedback_sheet_list(district, year) == sheets
+    )  # stable, nothing renumbered
     number = sheets[1].number
-    [done] = store.confirm_sheets(district, [number], date(year, 12, 18))
+    [done] = store.feedback.confirm_sheets(district, [number], date(year, 12, 18))
     assert (done.state, done.hours, done.confirmed_on) == (
         SheetState.CONFIRMED,
         2.5,
@@ -136,24 +142,24 @@ def test_sheet_numbers_lifecycle_and_lock(store: SqlStore) -> None:
     )
     # locked: the instructor's recording and the import both refuse the year
     with pytest.raises(ConflictError):
-        store.record_activities(city, [entry(ids[1], date(year, 6, 2))], subject="t")
+        store.activities.record_activities(city, [entry(ids[1], date(year, 6, 2))], subject="t")
     result = store.write_activities(
         city, batch(BatchKind.ACTIVITIES, 1), [activity(regs[1].person_key, date(year, 6, 3))]
     )
     assert [r.code for r in result.rejected] == ["activity.locked"]
     unit = support.add_operator(store, Role.UNIT, d.units[1])
     with pytest.raises(NotPermittedError):
-        store.reopen_sheet(unit, number, "x", date(year, 12, 19))
-    reopened = store.reopen_sheet(district, number, "补录", date(year, 12, 19))
+        store.feedback.reopen_sheet(unit, number, "x", date(year, 12, 19))
+    reopened = store.feedback.reopen_sheet(district, number, "补录", date(year, 12, 19))
     assert (reopened.state, reopened.reopened_reason) == (SheetState.DRAFT, "补录")
-    store.record_activities(city, [entry(ids[1], date(year, 6, 2))], subject="t")
-    store.confirm_sheets(district, [number], date(year, 12, 20))
-    delivered = store.deliver_sheets(unit, d.units[1], year, date(year, 12, 21))
+    store.activities.record_activities(city, [entry(ids[1], date(year, 6, 2))], subject="t")
+    store.feedback.confirm_sheets(district, [number], date(year, 12, 20))
+    delivered = store.feedback.deliver_sheets(unit, d.units[1], year, date(year, 12, 21))
     assert [(s.number, s.state, s.hours) for s in delivered] == [
         (number, SheetState.DELIVERED, 4.5)
     ]
-    assert store.deliver_sheets(unit, d.units[1], year, date(year, 12, 22)) == []
-    assert [s.number for s in store.feedback_sheet_list(district, year)] == [
+    assert store.feedback.deliver_sheets(unit, d.units[1], year, date(year, 12, 22)) == []
+    assert [s.number for s in store.feedback.feedback_sheet_list(district, year)] == [
         s.number for s in sheets
     ]
 
@@ -164,7 +170,7 @@ def test_pairing_counts_routed_members_by_unit_and_community(store: SqlStore) ->
     expected: dict[tuple[str, int], int] = defaultdict(int)
     for i, reg in enumerate(regs):
         expected[(str(reg.unit_code), d.communities[0 if i < len(regs) - 1 else 1].id)] += 1
-    got = {(u, c): n for u, c, n in store.pairing_counts(district)}
+    got = {(u, c): n for u, c, n in store.feedback.pairing_counts(district)}
     assert got == dict(expected)
 
 
@@ -204,13 +210,13 @@ def test_summaries_equal_totals_computed_from_the_raw_rows(
               self_reported=state != "confirmed")
         for (i, day), (hours, rating, state) in sorted(plan.items())
     ]  # fmt: skip
-    new = store.record_activities(city, entries, subject="t") if entries else []
+    new = store.activities.record_activities(city, entries, subject="t") if entries else []
     to_confirm = [
         a for a, ((_k, (_h, _r, state))) in zip(new, sorted(plan.items()), strict=True)
         if state == "self_confirmed"
     ]  # fmt: skip
     if to_confirm:
-        store.decide_self_reports(city, to_confirm, confirm=True)
+        store.activities.decide_self_reports(city, to_confirm, confirm=True)
     counted = [
         (ids[i], date(year, 1, 1) + timedelta(days=day), hours, rating)
         for (i, day), (hours, rating, state) in sorted(plan.items())
@@ -228,7 +234,7 @@ def test_summaries_equal_totals_computed_from_the_raw_rows(
         return {k: (round(v[0], 2), *map(int, v[1:])) for k, v in out.items()}
 
     def got(by: SummaryBy):  # type: ignore[no-untyped-def]
-        rows = store.feedback_summary(district, by, year=year)
+        rows = store.feedback.feedback_summary(district, by, year=year)
         return {
             r.key: (r.hours, r.activities, r.excellent, r.good, r.fair)
             for r in rows

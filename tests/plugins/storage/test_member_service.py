@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from partyreg_core.batches import BatchKind
 from partyreg_core.errors import PartyregError
-from partyreg_core.feedback import ServiceEntry, SummaryBy
+from partyreg_core.feedback.model import ServiceEntry, SummaryBy
 from partyreg_core.operators.model import Actor, Role
 from partyreg_core.orgchanges import ChangeKind, OrgChange
 from partyreg_core.orgcodes import OrgKind
@@ -97,8 +97,12 @@ def assert_summaries_agree(store: SqlStore, actor: Actor, year: int | None) -> N
     the activities gives, for every grouping it serves."""
     for by in (SummaryBy.MEMBER, SummaryBy.COMMUNITY, SummaryBy.UNIT, SummaryBy.DISTRICT):
         with store.engine.connect() as conn:
-            service = fetch_rows(conn, store._grouped_service(actor, by, year=year, unit=None))
-            direct = fetch_rows(conn, store._grouped_activities(actor, by, year=year, unit=None))
+            service = fetch_rows(
+                conn, store.feedback._grouped_service(actor, by, year=year, unit=None)
+            )
+            direct = fetch_rows(
+                conn, store.feedback._grouped_activities(actor, by, year=year, unit=None)
+            )
 
         def shaped(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
             return sorted(
@@ -177,18 +181,18 @@ def _apply(w: World, op: tuple[Any, ...]) -> None:
     if kind == "record":
         _, m, day, h, rating = op
         entry = ServiceEntry(w.ids[m], _day(*day), content, h, rating)
-        store.record_activities(w.district, [entry], subject="t")
+        store.activities.record_activities(w.district, [entry], subject="t")
     elif kind == "group":
         _, day, h, rating = op
         entries = [
             ServiceEntry(m, _day(*day), content, h, rating, group_id=w.group) for m in w.ids[:3]
         ]
-        store.record_activities(w.city, entries, subject="t")
+        store.activities.record_activities(w.city, entries, subject="t")
     elif kind == "self_report":
         _, m, day, h, confirm = op
         entry = ServiceEntry(w.ids[m], _day(*day), content, h, Rating.GOOD, self_reported=True)
-        [new] = store.record_activities(w.city, [entry], subject="t")
-        store.decide_self_reports(w.district, [new], confirm=confirm, reason="核对")
+        [new] = store.activities.record_activities(w.city, [entry], subject="t")
+        store.activities.decide_self_reports(w.district, [new], confirm=confirm, reason="核对")
     elif kind == "import":
         rows = [
             Activity(
@@ -264,12 +268,16 @@ def test_the_summaries_read_the_service_table_with_the_same_results(store: SqlSt
     for year in (YEAR, YEAR + 1, None):
         assert_summaries_agree(store, w.city, year)
         assert_summaries_agree(store, w.district, year)
-    rows = {r.key: r for r in store.feedback_summary(w.district, SummaryBy.MEMBER, year=YEAR)}
+    rows = {
+        r.key: r for r in store.feedback.feedback_summary(w.district, SummaryBy.MEMBER, year=YEAR)
+    }
     assert (rows[str(w.ids[0])].hours, rows[str(w.ids[0])].activities) == (6.0, 3)
     assert rows[str(w.ids[3])].idle == 1  # served only the next year
-    both = {r.key: r for r in store.feedback_summary(w.district, SummaryBy.MEMBER)}
+    both = {r.key: r for r in store.feedback.feedback_summary(w.district, SummaryBy.MEMBER)}
     assert (both[str(w.ids[3])].activities, both[str(w.ids[3])].idle) == (1, 0)
-    units = {r.key: r for r in store.feedback_summary(w.district, SummaryBy.UNIT, year=YEAR)}
+    units = {
+        r.key: r for r in store.feedback.feedback_summary(w.district, SummaryBy.UNIT, year=YEAR)
+    }
     # ids[0] served under units[0] before the transfer and units[1] after it
     assert units[str(w.d.units[1])].activities == 2 + 1  # ids[1] twice, ids[0] once after
 
@@ -382,8 +390,8 @@ def test_scoped_operators_keep_it_right_and_may_only_read_it(pg_database: str) -
         c0 = w.d.communities[0].id
         own = support.add_operator(store, Role.COMMUNITY, communities=[c0])
         entries = [ServiceEntry(m, date(YEAR, 5, 1), "巡逻", 2.0, Rating.GOOD) for m in w.ids[:3]]
-        store.record_activities(own, entries, subject="t")
-        [self_report] = store.record_activities(
+        store.activities.record_activities(own, entries, subject="t")
+        [self_report] = store.activities.record_activities(
             w.city,
             [
                 ServiceEntry(
@@ -392,13 +400,13 @@ def test_scoped_operators_keep_it_right_and_may_only_read_it(pg_database: str) -
             ],
             subject="t",
         )
-        store.decide_self_reports(own, [self_report], confirm=True)
+        store.activities.decide_self_reports(own, [self_report], confirm=True)
         assert_consistent(store, w.ids)
-        rows = {r.key: r for r in store.feedback_summary(own, SummaryBy.MEMBER, year=YEAR)}
+        rows = {r.key: r for r in store.feedback.feedback_summary(own, SummaryBy.MEMBER, year=YEAR)}
         assert (rows[str(w.ids[0])].hours, rows[str(w.ids[0])].activities) == (3.0, 2)
         assert str(w.ids[3]) not in rows  # in the other community
         unit = support.add_operator(store, Role.UNIT, w.d.units[1])
-        mine = store.feedback_summary(unit, SummaryBy.MEMBER, year=YEAR)
+        mine = store.feedback.feedback_summary(unit, SummaryBy.MEMBER, year=YEAR)
         assert {r.key for r in mine if r.activities} == {str(w.ids[1])}
         # the database itself: the operator reads only its scope and cannot write the table
         role = own.operator.db_role

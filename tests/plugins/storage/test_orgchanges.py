@@ -13,7 +13,7 @@ import pytest
 
 from partyreg_core.audit import AuditQuery
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError, ValidationError
-from partyreg_core.feedback import SummaryBy
+from partyreg_core.feedback.model import SummaryBy
 from partyreg_core.hours import RollupKey
 from partyreg_core.members.model import MemberQuery
 from partyreg_core.operators.model import Actor, Role
@@ -390,7 +390,7 @@ def test_service_of_a_year_groups_under_the_codes_of_each_activitys_day(store: S
             str(target.child(2))}  # fmt: skip
 
     def summary(by: SummaryBy, actor: Actor = city) -> dict[str, tuple[float, int, int | None]]:
-        rows = store.feedback_summary(actor, by, year=2024)
+        rows = store.feedback.feedback_summary(actor, by, year=2024)
         return {r.key: (r.hours, r.activities, r.members) for r in rows if r.key in mine}
 
     # before the day: district a, its two units; after it: the new district, the unit's new code
@@ -408,14 +408,16 @@ def test_service_of_a_year_groups_under_the_codes_of_each_activitys_day(store: S
 
     # a unit asked by its old code: its rows of before; by its new code: what it carries now
     def within(unit: OrgCode) -> dict[str, float]:
-        rows = store.feedback_summary(city, SummaryBy.UNIT, year=2024, unit=unit)
+        rows = store.feedback.feedback_summary(city, SummaryBy.UNIT, year=2024, unit=unit)
         return {r.key: r.hours for r in rows if r.activities}
 
     assert within(a.units[0]) == {str(a.units[0]): 4.0}
     assert within(target.child(1)) == {str(a.units[0]): 4.0, str(target.child(1)): 3.0}
     # all years: today's codes
     every = {
-        r.key: r.hours for r in store.feedback_summary(city, SummaryBy.DISTRICT) if r.key in mine
+        r.key: r.hours
+        for r in store.feedback.feedback_summary(city, SummaryBy.DISTRICT)
+        if r.key in mine
     }
     assert every == {str(target): 13.0}
     assert store.unit_members_on(city, a.units[1], date(2024, 9, 30)) == {

@@ -79,7 +79,7 @@ def test_the_loop_earns_points_and_is_counted(place: Place) -> None:
     member = place.members[0]
     wish = _loop(ws, member, place.community)
     activity = ws.wishes.record_activity(wish, 2)
-    assert ws.activity(activity).hours == 2
+    assert ws.feedback.activity(activity).hours == 2
     shown = ws.points.show(member, year=2024)
     assert shown.balance == 5 + 1 + 2  # the wish, 基本满意, two hours
     assert {e.source.value for e in shown.entries} == {"wish", "rating", "activity"}
@@ -132,8 +132,8 @@ def test_a_district_sets_its_own_rules_only_where_the_city_allows(
     assert version.district == place.district.code
     ws = place.ws()
     member = place.members[2]
-    ws.record_activity(member, date(2024, 10, 1), "清扫", 2, "优", year=2024)
-    ws.record_activity(member, date(2024, 10, 3), "清扫", 2, "优", year=2024)
+    ws.feedback.record_activity(member, date(2024, 10, 1), "清扫", 2, "优", year=2024)
+    ws.feedback.record_activity(member, date(2024, 10, 3), "清扫", 2, "优", year=2024)
     entries = ws.points.show(member, year=2024).entries
     assert [e.points for e in entries] == [2.0, 6.0]  # before and after the district's date
     assert entries[1].rule_id == version.id
@@ -161,7 +161,9 @@ def test_a_days_nudges_are_planned_capped_opted_out_queued_and_sent(
     ws.service.add_need(str(place.community), "8", 3, purpose="义诊", start=date(2024, 10, 6))
     ws.service.assign(str(place.community), year=2024)
     ws.wishes.add(str(place.community), "代买药品", received_on=date(2024, 10, 2))
-    ws.record_activity(third, date(2024, 10, 2), "自报清扫", 1, "良", self_reported=True, year=2024)
+    ws.feedback.record_activity(
+        third, date(2024, 10, 2), "自报清扫", 1, "良", self_reported=True, year=2024
+    )
     ws.nudges.opt_out(second, ["no_service"])
     plan = ws.nudges.plan()
     assert plan.on == date(2024, 10, 5)

@@ -1,15 +1,17 @@
-"""Community service over the year: activities recorded by instructors, 附表3 feedback sheets
-and what is rolled up from them (summaries, service tiers, rankings, pairing suggestions).
-
-Pure rules only (no I/O, no clock: today's date is a parameter). The store keeps the rows and
-does the SQL aggregation; the facade (:class:`partyreg_core.workspace.Workspace`) joins them.
+"""The rules of community service (pure: no I/O, no clock; today's date is a parameter),
+each refusal with its Chinese message. The store keeps the rows, does the SQL aggregation and
+keeps only the constraints guarding these rules; it raises the refusals built here.
 
 Rules (DESIGN.md §6, §9; the seed's section on instructors):
 
 - an activity's date lies in the campaign year being recorded and not after today; its hours
-  are more than 0 and at most 24 (and at most 24 a day per member, counted by the store across
-  what it holds); its rating is 优, 良 or 一般; its type, when given, is one of the catalog
-  (:func:`activity_kinds`: the seed's themed days plus the types a city adds in the settings);
+  are more than 0 and at most 24, and a member's day holds at most 24 hours with what is
+  stored (:func:`over_day_limit`, the one tolerance :data:`DAY_LIMIT`); its rating is 优, 良
+  or 一般; its type, when given, is one of the catalog (:func:`activity_kinds`: the seed's
+  themed days plus the types a city adds in the settings);
+- the year lock (decision 0073): nothing is written dated in a year before the newest opened
+  campaign year (:func:`refuse_closed_year`);
+- a confirmed sheet locks its member's activities of that year (:func:`sheet_locked`);
 - a self-reported activity counts once the instructor confirms it;
 - a sheet is numbered ``YEAR-CCCC-NNNN`` (year, community id, sequence within the community
   and year, assigned once and never reused, decision 0045);
@@ -20,14 +22,21 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
-from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any
 
-import attrs
-
-from partyreg_core.errors import ValidationError
+from partyreg_core.errors import ConflictError, ValidationError
+from partyreg_core.feedback.model import (
+    LedgerLine,
+    Pairing,
+    Ranked,
+    ServiceEntry,
+    SheetInfo,
+    SummaryRow,
+    TierLine,
+)
 from partyreg_core.normalize import MAX_HOURS
 from partyreg_core.records import Rating
 
@@ -44,16 +53,85 @@ BUILTIN_KINDS: tuple[str, ...] = (
     "同上党课",
 )
 
-#: The settings key holding a city's own activity types (a list of names).
 #: What a date after today is told to do, wherever an activity is recorded (the CLI and the
 #: members' site refuse it alike with ``date.future``).
 ACTIVITY_DATE_FIX = "活动和确认只能在发生后记录，请核对年份"
+#: The settings key holding a city's own activity types (a list of names).
 KINDS_SETTING = "activity_kinds"
 #: The settings key holding the ranking weights (an object, see :class:`RankingWeights`).
 WEIGHTS_SETTING = "ranking_weights"
 
 MAX_KIND = 64
 MAX_TEXT = 200
+
+#: Cumulative hours for each star level (national volunteer service records).
+TIER_HOURS: tuple[int, ...] = (100, 300, 600, 1000, 1500)
+TIER_LABELS: tuple[str, ...] = ("一星", "二星", "三星", "四星", "五星")
+
+
+# -- the 24-hour day and the year lock ------------------------------------------------------
+
+#: A member's day holds at most 24 hours; sums of stored floats get this much slack, once.
+DAY_LIMIT = MAX_HOURS + 0.000001
+
+
+def over_day_limit(total: float) -> bool:
+    """Whether ``total`` hours on one member's day break the 24-hour day."""
+    return total > DAY_LIMIT
+
+
+def day_total_exceeded(name: str, day: date, stored: float, hours: float) -> ValidationError:
+    """The refusal of an activity that takes a member's day past 24 hours with what is stored."""
+    return ValidationError(
+        "activity.hours_day",
+        f"{name} 在 {day.isoformat()} 已记 {stored:g} 小时，"
+        f"再加 {hours:g} 小时超过每天 24 小时：请核对时长和日期。",
+    )
+
+
+def edit_day_total_exceeded(name: str, day: date) -> ValidationError:
+    """The refusal of a correction that takes a member's day past 24 hours."""
+    return ValidationError(
+        "activity.hours_day",
+        f"{name} 在 {day} 的服务时间合计将超过 24 小时：请核对时长。",
+    )
+
+
+def sheet_locked(name: str, year: int, number: str | None = None, *, to: str) -> ConflictError:
+    """The refusal of a write into a member's year whose sheet is confirmed (``activity.locked``):
+    ``to`` is what was tried — ``"add"`` an activity, ``"edit"`` one, ``"decide"`` a
+    self-report (the sheet's ``number`` named for the last two)."""
+    if to == "add":
+        text = (
+            f"{name} {year} 年的实绩反馈单已盖章确认，不能再添加该年的活动："
+            "如确需补录，请社区先退回该反馈单（feedback reopen）。"
+        )
+    elif to == "edit":
+        text = (
+            f"{name} {year} 年的实绩反馈单 {number} 已盖章确认：要改活动，"
+            f"请先退回反馈单（partyreg feedback reopen {number} --reason …），改后再确认。"
+        )
+    else:
+        text = f"{name} {year} 年的实绩反馈单 {number} 已盖章确认：请先退回再处理自报活动。"
+    return ConflictError("activity.locked", text)
+
+
+def year_closed_message(name: str | None, year: int) -> str:
+    """The rejection text for a write into a closed year (an activity of ``name``, or — without a
+    name — anything dated in that year: needs, assignments, groups, corrections)."""
+    what = f"{name} 的活动日期在 {year} 年" if name else f"要写入的是 {year} 年度的数据"
+    return (
+        f"{what}，{year} 年度已关闭（已开启下一年度）：不能再添加或修改该年的活动，"
+        "请核对日期；确需补录请联系市级操作员。"
+    )
+
+
+def refuse_closed_year(year: int, newest_opened: int | None, *, name: str | None = None) -> None:
+    """The year lock, the one rule every writer calls (decision 0073): a write dated in a year
+    before the newest opened one is refused with ``activity.year_closed``; while no year was
+    opened nothing is locked."""
+    if newest_opened is not None and year < newest_opened:
+        raise ValidationError("activity.year_closed", year_closed_message(name, year))
 
 
 def activity_kinds(extra: Iterable[str] | None = None) -> tuple[str, ...]:
@@ -87,23 +165,6 @@ def parse_rating(text: str) -> Rating:
     raise ValidationError("activity.rating", f"评价“{value}”无效：只能是 优、良 或 一般。")
 
 
-@attrs.frozen
-class ServiceEntry:
-    """One activity an instructor records for one member (``partyreg activity add``), or for
-    each member of a group (``group_id`` set)."""
-
-    member_id: int
-    day: date
-    content: str
-    hours: float
-    rating: Rating
-    kind: str = ""
-    place: str = ""
-    participants: str = ""
-    self_reported: bool = False
-    group_id: int | None = None
-
-
 def check_entry(entry: ServiceEntry, *, year: int, today: date, kinds: Sequence[str]) -> None:
     """Refuse an entry that breaks a rule of its own (hours, date, rating, type, texts); the
     store checks what needs the stored rows (24 hours a day, locked sheets, scope)."""
@@ -132,57 +193,6 @@ def check_entry(entry: ServiceEntry, *, year: int, today: date, kinds: Sequence[
     check_kind(entry.kind, kinds)
 
 
-@attrs.frozen
-class ActivityRecord:
-    """What every stored activity shows: its id, the member, the day, what was done and how."""
-
-    id: int
-    member_id: int
-    name: str
-    community_id: int | None
-    day: date
-    content: str
-    hours: float
-    rating: Rating
-    kind: str = ""
-    place: str = ""
-    participants: str = ""
-
-
-@attrs.frozen
-class PendingActivity(ActivityRecord):
-    """A self-reported activity (stored, waiting for the instructor's confirmation)."""
-
-
-@attrs.frozen
-class StoredActivity(ActivityRecord):
-    """An activity as stored (``activity list``): besides what every activity shows, whether
-    it was self-reported and whether it counts yet (confirmed)."""
-
-    self_reported: bool = False
-    confirmed: bool = True
-    group_id: int | None = None
-    batch_id: str | None = None
-
-    @property
-    def entry(self) -> ServiceEntry:
-        """The activity as an entry (what ``activity edit`` changes and checks again)."""
-        return ServiceEntry(
-            member_id=self.member_id,
-            day=self.day,
-            content=self.content,
-            hours=self.hours,
-            rating=self.rating,
-            kind=self.kind,
-            place=self.place,
-            participants=self.participants,
-            self_reported=self.self_reported,
-            group_id=self.group_id,
-        )
-
-
-# -- feedback sheets --------------------------------------------------------------------------
-
 _NUMBER = re.compile(r"^(\d{4})-(\d{4,})-(\d{4,})$")
 
 
@@ -195,8 +205,6 @@ def sheet_number(year: int, community_id: int, sequence: int) -> str:
 def parse_sheet_number(text: str) -> tuple[int, int, int]:
     """``(year, community_id, sequence)`` of a sheet number as typed (full-width digits and
     spaces tolerated)."""
-    import unicodedata
-
     value = unicodedata.normalize("NFKC", text).strip().replace(" ", "")
     match = _NUMBER.match(value)
     if match is None:
@@ -213,87 +221,10 @@ def stamp_text(community_label: str, secretary: str, on: date) -> str:
     return f"{community_label}党组织（盖章） {who} {on.year} 年 {on.month} 月 {on.day} 日确认"
 
 
-class SheetState(StrEnum):
-    """Where a sheet stands: filled (draft), confirmed and locked, delivered to the ledger."""
-
-    DRAFT = "draft"
-    CONFIRMED = "confirmed"
-    DELIVERED = "delivered"
-
-    @property
-    def label(self) -> str:
-        """The Chinese word operators see."""
-        return {"draft": "待确认", "confirmed": "已盖章确认", "delivered": "已交单位台帐"}[
-            self.value
-        ]
-
-
-@attrs.frozen
-class SheetInfo:
-    """A stored feedback sheet with its member, community and totals (the activities come
-    separately when printed)."""
-
-    number: str
-    member_id: int
-    name: str
-    unit_code: str
-    year: int
-    community_id: int | None
-    community: str
-    state: SheetState
-    hours: float = 0.0
-    activities: int = 0
-    confirmed_by: str = ""
-    confirmed_on: date | None = None
-    stamp: str = ""
-    delivered_on: date | None = None
-    reopened_reason: str = ""
-
-
-# -- aggregation ------------------------------------------------------------------------------
-
-
-class SummaryBy(StrEnum):
-    """What ``feedback summary`` groups by."""
-
-    MEMBER = "member"
-    COMMUNITY = "community"
-    UNIT = "unit"
-    DISTRICT = "district"
-    POST = "post"
-    MONTH = "month"
-
-
-class SummaryRow(NamedTuple):
-    """Confirmed service of one group: hours, activities, ratings; ``members`` counts the
-    members of the group (in scope), ``idle`` those with no activity in the year yet
-    (``None`` where the grouping has no members of its own: by post and by month).
-
-    A named tuple, not an attrs class: a city's summary by member is 100,000 of them, and
-    building them must cost next to nothing beside the ``GROUP BY`` (decision 0048)."""
-
-    key: str
-    label: str
-    hours: float
-    activities: int
-    excellent: int
-    good: int
-    fair: int
-    members: int | None = None
-    idle: int | None = None
-
-
 def post_of(group_post: str | None, assigned_post: str | None, first_claim: str | None) -> str:
     """The post an activity counts under: its group's post if it was recorded for a group,
     else the member's assignment for that year, else the member's first claimed post."""
     return group_post or assigned_post or first_claim or ""
-
-
-# service tiers ------------------------------------------------------------------------------
-
-#: Cumulative hours for each star level (national volunteer service records).
-TIER_HOURS: tuple[int, ...] = (100, 300, 600, 1000, 1500)
-TIER_LABELS: tuple[str, ...] = ("一星", "二星", "三星", "四星", "五星")
 
 
 def service_tier(hours: float) -> int:
@@ -314,80 +245,6 @@ def next_tier_gap(hours: float) -> float | None:
     return None
 
 
-# rankings -----------------------------------------------------------------------------------
-
-
-@attrs.frozen
-class RankingWeights:
-    """How a member's and a community's year is scored (configurable: settings key
-    ``ranking_weights``; the defaults favour hours, then well-rated activities).
-
-    member score = hours × ``hours`` + activities × ``activity``
-                   + 优 × ``excellent`` + 良 × ``good`` + 一般 × ``fair``
-    community score = hours per member × ``hours``
-                      + share of its members with any activity (0–100) × ``participation``
-                      + share of 优 among its activities (0–100) × ``excellence``
-    """
-
-    hours: float = 1.0
-    activity: float = 0.5
-    excellent: float = 2.0
-    good: float = 1.0
-    fair: float = 0.0
-    participation: float = 0.5
-    excellence: float = 0.2
-
-    @classmethod
-    def from_setting(cls, value: Mapping[str, Any] | None) -> RankingWeights:
-        """Weights from the settings value (missing keys keep their defaults)."""
-        if not value:
-            return cls()
-        fields = {f.name for f in attrs.fields(cls)}
-        unknown = sorted(set(value) - fields)
-        if unknown:
-            raise ValidationError(
-                "ranking.weights",
-                f"排名权重中有未知的项 {'、'.join(unknown)}：可用的有 {'、'.join(sorted(fields))}。",
-            )
-        try:
-            return cls(**{k: float(v) for k, v in value.items()})
-        except (TypeError, ValueError):
-            raise ValidationError("ranking.weights", "排名权重须为数字。") from None
-
-    def member_score(self, row: SummaryRow) -> float:
-        """A member's score for the year."""
-        return round(
-            row.hours * self.hours
-            + row.activities * self.activity
-            + row.excellent * self.excellent
-            + row.good * self.good
-            + row.fair * self.fair,
-            4,
-        )
-
-    def community_score(self, row: SummaryRow) -> float:
-        """A community's score for the year (see the class docstring)."""
-        members = row.members or 0
-        per_member = row.hours / members if members else 0.0
-        participation = 100.0 * (members - (row.idle or 0)) / members if members else 0.0
-        excellence = 100.0 * row.excellent / row.activities if row.activities else 0.0
-        return round(
-            per_member * self.hours
-            + participation * self.participation
-            + excellence * self.excellence,
-            4,
-        )
-
-
-@attrs.frozen
-class Ranked:
-    """One place in a ranking."""
-
-    rank: int
-    row: SummaryRow
-    score: float
-
-
 def rank(rows: Iterable[SummaryRow], score: Any, top: int | None = None) -> list[Ranked]:
     """Rows by descending score (ties share a rank; then by key, for a stable order)."""
     scored = sorted(((score(r), r) for r in rows), key=lambda p: (-p[0], p[1].key))
@@ -396,21 +253,6 @@ def rank(rows: Iterable[SummaryRow], score: Any, top: int | None = None) -> list
         place = out[-1].rank if out and out[-1].score == value else i + 1
         out.append(Ranked(place, row, value))
     return out[:top] if top is not None else out
-
-
-# pairing ------------------------------------------------------------------------------------
-
-
-@attrs.frozen
-class Pairing:
-    """A pairing suggestion (结对共建): a unit and a community where many of its members
-    report in, with how many and what share of the unit's routed members."""
-
-    unit_code: str
-    community_id: int
-    community: str
-    members: int
-    share: float
 
 
 def suggest_pairings(
@@ -438,31 +280,6 @@ def suggest_pairings(
                     Pairing(unit, community, labels.get(community, str(community)), n, share)
                 )
     return out
-
-
-# ledger and tiers ---------------------------------------------------------------------------
-
-
-@attrs.frozen
-class LedgerLine:
-    """One member's line of a unit's ledger (台帐) for a year: the service and the sheet."""
-
-    member_id: int
-    name: str
-    unit_code: str
-    community: str
-    hours: float
-    activities: int
-    excellent: int
-    good: int
-    fair: int
-    number: str = ""
-    state: str = ""
-    confirmed_by: str = ""
-    confirmed_on: date | None = None
-    delivered_on: date | None = None
-    #: the member's points balance of the year (:mod:`partyreg_core.points`)
-    points: float = 0.0
 
 
 def ledger_lines(
@@ -498,18 +315,6 @@ def ledger_lines(
             )
         )
     return sorted(lines, key=lambda line: (line.unit_code, line.name, line.member_id))
-
-
-@attrs.frozen
-class TierLine:
-    """A member's cumulative service across the years and the star level it reaches."""
-
-    member_id: int
-    name: str
-    hours: float
-    tier: int
-    label: str
-    to_next: float | None
 
 
 def tier_lines(cumulative: Iterable[SummaryRow], *, minimum: int = 0) -> list[TierLine]:
