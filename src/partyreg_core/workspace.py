@@ -303,7 +303,7 @@ class Workspace:
     def operators(self) -> OperatorService:
         """Operators (:mod:`partyreg_core.operators.model`): who is acting, and the accounts."""
         return OperatorService(
-            repository=self.store,
+            repository=self.store.operators,
             identity=lambda: self.identity,
             as_name=lambda: self.operator,
             administration=lambda: self.administration,
@@ -483,7 +483,7 @@ class Workspace:
         """Members (:mod:`partyreg_core.members`): pages, counts, one member, registering,
         editing, removing, transfer, retirement, leaving — masked as the role requires."""
         return MemberService(
-            repository=self.store,
+            repository=self.store.members,
             actor=lambda: self.actor,
             today=self.today,
             org_tree=lambda: self.org_tree,
@@ -661,7 +661,7 @@ class Workspace:
         Unlike :meth:`members` these are not masked: the forms travel between unit, district
         and community as the campaign requires; ``--mask`` masks an export for circulars.
         """
-        for member in self.store.iter_members(self.actor, query or MemberQuery()):
+        for member in self.store.members.iter_members(self.actor, query or MemberQuery()):
             yield member.registration
 
     def directory_refs(self) -> dict[int | None, CommunityRef]:
@@ -673,7 +673,7 @@ class Workspace:
         """Members in scope (as :meth:`official_registrations`, unmasked) whose community is
         the directory's name once resolved."""
         directory = self.directory_refs()
-        for member in self.store.iter_members(self.actor, query or MemberQuery()):
+        for member in self.store.members.iter_members(self.actor, query or MemberQuery()):
             ref = directory.get(member.community_id)
             yield member if ref is None else attrs.evolve(member, community=ref)
 
@@ -696,9 +696,9 @@ class Workspace:
         actor = self.actor
         community_id = self.community(community).id if community else None
         if member_id is not None:
-            people: Iterable[Member] = [self.store.get_member(actor, member_id)]
+            people: Iterable[Member] = [self.store.members.get_member(actor, member_id)]
         else:
-            people = self.store.iter_members(
+            people = self.store.members.iter_members(
                 actor, MemberQuery(unit=unit, community_id=community_id)
             )
         stored = {
@@ -779,7 +779,7 @@ class Workspace:
         issued the first time, the same document while nothing it certifies changed, and a
         new revision superseding the earlier one when something did (decision 0127).
         Returns the certificate, the document as recorded and its check code."""
-        member = self.store.get_member(self.actor, member_id)
+        member = self.store.members.get_member(self.actor, member_id)
         if member.community_id is None or member.status is MemberStatus.REGISTERED:
             raise ValidationError(
                 "certificate.not_routed",
@@ -828,7 +828,7 @@ class Workspace:
             raise ValidationError(
                 "certificate.reason", "作废报到证需要说明原因：--reason “调离本市”。"
             )
-        self.store.get_member(self.actor, member_id)  # within scope
+        self.store.members.get_member(self.actor, member_id)  # within scope
         latest = self.store.latest_document(member_id, documents.CERTIFICATE_KIND)
         if latest is None or not latest.holds:
             raise NotFoundError(
@@ -983,7 +983,9 @@ class Workspace:
             community=self.community,
             communities=self.store.communities,
             members=self.members.iter,
-            community_counts=lambda query: self.store.count_members_by_community(self.actor, query),
+            community_counts=lambda query: self.store.members.count_members_by_community(
+                self.actor, query
+            ),
             plugin_rule=self._route_rule,
             assign_routes=lambda routes, on: self.store.route_members(self.actor, routes, on),
             batch=self._batch,
@@ -1803,7 +1805,7 @@ class Workspace:
         newest = self.store.locked_before()
         for entry in entries:
             if newest is not None and entry.day.year < newest:
-                name = self.store.get_member(self.actor, entry.member_id).name
+                name = self.store.members.get_member(self.actor, entry.member_id).name
                 refuse_closed_year(entry.day.year, newest, name=name)
         refuse_closed_year(chosen, newest)
         for entry in entries:  # the year recorded: the campaign year unless named
