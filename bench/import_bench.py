@@ -154,7 +154,7 @@ def operator_url(url: str) -> str:
 
     parsed = sa.engine.make_url(url)
     store = SqlStore(url)
-    operator = store.find_operator(pwd.getpwuid(os.getuid()).pw_name)
+    operator = store.operators.find_operator(pwd.getpwuid(os.getuid()).pw_name)
     store.close()
     assert operator is not None and operator.id is not None
     role = Roles(parsed.database or "").operator(operator.id)

@@ -94,7 +94,7 @@ def main(argv: list[str]) -> int:
         path = Path(folder) / "bench.db"
         store = SqlStore(f"sqlite:///{path}")
         store.initialise(os_user="bench", org_tree=builtin.code_table(), posts=builtin.city_posts())
-        operator = store.find_operator("bench")
+        operator = store.operators.find_operator("bench")
         assert operator is not None
         city = Actor(operator, "bench")
         at = datetime(2014, 8, 1, tzinfo=UTC)
@@ -121,7 +121,7 @@ def main(argv: list[str]) -> int:
         batch = Batch("20140828T000000-regs00", BatchKind.REGISTRATIONS, "", "bench", at,
                       date(2014, 8, 28), len(regs))  # fmt: skip
         store.write_registrations(city, batch, regs)
-        ids = [(m.id, str(m.unit_code)) for m in store.iter_members(city, MemberQuery())]
+        ids = [(m.id, str(m.unit_code)) for m in store.members.iter_members(city, MemberQuery())]
         conn = sqlite3.connect(path)
         start = date(2014, 9, 1)
         rows = []
@@ -157,9 +157,9 @@ def main(argv: list[str]) -> int:
         _timed("merge two districts into a new one", results,
                lambda: store.apply_org_changes(city, changes, today=today))  # fmt: skip
         before = _timed("counts by district, day before", results,
-                        lambda: store.count_members_on(city, DAY - timedelta(days=1), 2))  # fmt: skip
+                        lambda: store.members.count_members_on(city, DAY - timedelta(days=1), 2))  # fmt: skip
         after = _timed("counts by district, day of the change", results,
-                       lambda: store.count_members_on(city, DAY, 2))  # fmt: skip
+                       lambda: store.members.count_members_on(city, DAY, 2))  # fmt: skip
         assert sum(c.count for c in before) == sum(c.count for c in after) == args.members
         # the service of 2014, a year the change reached into: each activity under its day's
         # unit (the code history joined once, decision 0162), against the plain GROUP BY of

@@ -58,7 +58,7 @@ def build(url: str, members: int, seed: int = 2014) -> SqlStore:
     store = SqlStore(url)
     tree = builtin.code_table()
     store.initialise(os_user=OS_USER, org_tree=tree, posts=builtin.city_posts())
-    found = store.find_operator(OS_USER)
+    found = store.operators.find_operator(OS_USER)
     assert found is not None
     city = Actor(found, OS_USER)
     districts = [u for u in tree.children(CITY) if u.kind.has_communities][:8]

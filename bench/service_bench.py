@@ -85,7 +85,7 @@ def build(db: str, n_members: int, n_communities: int, big: int) -> tuple[int, l
     store = SqlStore(db)
     store.initialise(os_user=getpass.getuser(), org_tree=builtin.code_table(),
                      posts=builtin.city_posts())  # fmt: skip
-    actor = Actor(store.find_operator(getpass.getuser()), getpass.getuser())  # type: ignore[arg-type]
+    actor = Actor(store.operators.find_operator(getpass.getuser()), getpass.getuser())  # type: ignore[arg-type]
     units = []
     for code, _name in DISTRICTS:
         parent = OrgCode(tuple(code.split(".")))

@@ -189,7 +189,7 @@ def _batch(kind: BatchKind, rows: int) -> Batch:
 def _prepare(url: str, city: City) -> tuple[SqlStore, Actor]:
     store = SqlStore(url)
     store.initialise(os_user=OS_USER, org_tree=builtin.code_table(), posts=builtin.city_posts())
-    operator = store.find_operator(OS_USER)
+    operator = store.operators.find_operator(OS_USER)
     assert operator is not None
     actor = Actor(operator, OS_USER)
     store.add_org_units(actor, _batch(BatchKind.CODES, len(city.units)), city.units)

@@ -182,7 +182,7 @@ def _pg(admin_url: str) -> tuple[str, str, Any]:
     def login() -> str:
         store = SqlStore(url)
         try:
-            found = store.find_operator(getpass.getuser())
+            found = store.operators.find_operator(getpass.getuser())
         finally:
             store.close()
         assert found is not None and found.db_role

@@ -112,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"| `retention run` ({done.members:,} anonymised, {done.audit_entries:,} audit "
             f"entries scrubbed) | {took:.2f} s |"
         )
-        visible = sum(1 for _ in store.iter_members(actor, MemberQuery()))
+        visible = sum(1 for _ in store.members.iter_members(actor, MemberQuery()))
         assert visible == args.members
         store.close()
         catalog = PostCatalog()

@@ -71,7 +71,7 @@ class Demo:
         assert self.pg_admin is not None
         store = SqlStore(self.pg_admin)
         try:
-            found = store.find_operator(name)
+            found = store.operators.find_operator(name)
         finally:
             store.close()
         if found is None or found.db_role is None:

@@ -649,7 +649,8 @@ def _activities(
     request: ImportRequest, ctx: ImportContext, rows: Iterator[DataRow], tally: _Tally
 ) -> _Outcome:
     known = {
-        m.id: KnownMember(m.name, m.phone) for m in ctx.store.iter_members(ctx.actor, MemberQuery())
+        m.id: KnownMember(m.name, m.phone)
+        for m in ctx.store.members.iter_members(ctx.actor, MemberQuery())
     }
     context = ActivityContext(MemberIndex(known.values()), request.on, by_number=known)
     records = _judged(validate_activities(_filled(rows), context), tally)

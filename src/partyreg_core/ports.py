@@ -128,12 +128,12 @@ class Login:
 
 
 @runtime_checkable
-class Store(MemberRepository, OperatorRepository, Protocol):
+class Store(Protocol):
     """A campaign store, chosen by the ``--db`` URL.
 
-    The feature ports it is made of: :class:`~partyreg_core.members.port.MemberRepository`
-    and :class:`~partyreg_core.operators.port.OperatorRepository` (the member and operator
-    methods), and the repositories it holds as attributes (``wishes``, …).
+    The feature ports it is made of are the repositories it holds as attributes
+    (``members``: :class:`~partyreg_core.members.port.MemberRepository`, ``operators``:
+    :class:`~partyreg_core.operators.port.OperatorRepository`, ``wishes``, …).
 
     Every method that reads or writes campaign data takes the acting :class:`Actor` and works
     within its scope: rows outside it are neither returned nor changed, and a row named by id
@@ -149,6 +149,8 @@ class Store(MemberRepository, OperatorRepository, Protocol):
     events: EventRepository
     dialect: str
     #: the feature repositories (each a small Protocol of its own package)
+    members: MemberRepository
+    operators: OperatorRepository
     wishes: WishRepository
     points: PointsRepository
     nudges: NudgeRepository

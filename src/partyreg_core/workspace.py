@@ -255,7 +255,7 @@ class Workspace:
     def operators(self) -> OperatorService:
         """Operators (:mod:`partyreg_core.operators.model`): who is acting, and the accounts."""
         return OperatorService(
-            repository=self.store,
+            repository=self.store.operators,
             identity=lambda: self.identity,
             as_name=lambda: self.operator,
             administration=lambda: self.administration,
@@ -435,7 +435,7 @@ class Workspace:
         """Members (:mod:`partyreg_core.members`): pages, counts, one member, registering,
         editing, removing, transfer, retirement, leaving — masked as the role requires."""
         return MemberService(
-            repository=self.store,
+            repository=self.store.members,
             actor=lambda: self.actor,
             today=self.today,
             org_tree=lambda: self.org_tree,
@@ -613,7 +613,7 @@ class Workspace:
         Unlike :meth:`members` these are not masked: the forms travel between unit, district
         and community as the campaign requires; ``--mask`` masks an export for circulars.
         """
-        for member in self.store.iter_members(self.actor, query or MemberQuery()):
+        for member in self.store.members.iter_members(self.actor, query or MemberQuery()):
             yield member.registration
 
     def directory_refs(self) -> dict[int | None, CommunityRef]:
@@ -625,7 +625,7 @@ class Workspace:
         """Members in scope (as :meth:`official_registrations`, unmasked) whose community is
         the directory's name once resolved."""
         directory = self.directory_refs()
-        for member in self.store.iter_members(self.actor, query or MemberQuery()):
+        for member in self.store.members.iter_members(self.actor, query or MemberQuery()):
             ref = directory.get(member.community_id)
             yield member if ref is None else attrs.evolve(member, community=ref)
 
@@ -648,9 +648,9 @@ class Workspace:
         actor = self.actor
         community_id = self.community(community).id if community else None
         if member_id is not None:
-            people: Iterable[Member] = [self.store.get_member(actor, member_id)]
+            people: Iterable[Member] = [self.store.members.get_member(actor, member_id)]
         else:
-            people = self.store.iter_members(
+            people = self.store.members.iter_members(
                 actor, MemberQuery(unit=unit, community_id=community_id)
             )
         stored = {
@@ -731,7 +731,7 @@ class Workspace:
         issued the first time, the same document while nothing it certifies changed, and a
         new revision superseding the earlier one when something did (decision 0127).
         Returns the certificate, the document as recorded and its check code."""
-        member = self.store.get_member(self.actor, member_id)
+        member = self.store.members.get_member(self.actor, member_id)
         if member.community_id is None or member.status is MemberStatus.REGISTERED:
             raise ValidationError(
                 "certificate.not_routed",
@@ -780,7 +780,7 @@ class Workspace:
             raise ValidationError(
                 "certificate.reason", "作废报到证需要说明原因：--reason “调离本市”。"
             )
-        self.store.get_member(self.actor, member_id)  # within scope
+        self.store.members.get_member(self.actor, member_id)  # within scope
         latest = self.store.latest_document(member_id, documents.CERTIFICATE_KIND)
         if latest is None or not latest.holds:
             raise NotFoundError(
@@ -935,7 +935,9 @@ class Workspace:
             community=self.community,
             communities=self.store.communities,
             members=self.members.iter,
-            community_counts=lambda query: self.store.count_members_by_community(self.actor, query),
+            community_counts=lambda query: self.store.members.count_members_by_community(
+                self.actor, query
+            ),
             plugin_rule=self._route_rule,
             assign_routes=lambda routes, on: self.store.route_members(self.actor, routes, on),
             batch=self._batch,
@@ -1024,7 +1026,7 @@ class Workspace:
             today=self.today,
             default_year=self.default_year,
             locked_before=self.store.locked_before,
-            member_name=lambda member_id: self.store.get_member(self.actor, member_id).name,
+            member_name=lambda member_id: self.store.members.get_member(self.actor, member_id).name,
             setting=self.setting,
             set_setting=self.set_setting,
             org_tree=lambda: self.org_tree,

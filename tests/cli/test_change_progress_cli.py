@@ -84,13 +84,15 @@ def city(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         regs = [registration(code(unit), HEXIA if k % 2 else XINCUN) for k in range(n)]
         assert ws.write_registrations(regs, on=on).new == n
         ids[unit] = [
-            ws.store.list_members(ws.actor, MemberQuery(name=r.name, phone=r.phone)).members[0].id
+            ws.store.members.list_members(ws.actor, MemberQuery(name=r.name, phone=r.phone))
+            .members[0]
+            .id
             for r in regs
         ]
 
     def route(member_ids: list[int], on: date) -> None:
         for m in member_ids:
-            member = ws.store.get_member(ws.actor, m)
+            member = ws.store.members.get_member(ws.actor, m)
             ws.routing.assign([Route(m, code("008.001"), member.community_id)], on=on)
 
     route(ids[U1], date(2024, 9, 8))

@@ -75,7 +75,7 @@ def city(db: str, capsys: pytest.CaptureFixture[str]) -> dict[str, list[int]]:
     assert store.write_registrations(me, batch, regs).new == len(regs)
     ids: dict[str, list[int]] = {}
     for unit, reg in zip(units, regs, strict=True):
-        (found,) = list(store.iter_members(me, MemberQuery(name=reg.name)))
+        (found,) = list(store.members.iter_members(me, MemberQuery(name=reg.name)))
         ids.setdefault(unit, []).append(found.id)
     store.close()
     return ids

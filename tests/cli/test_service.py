@@ -48,7 +48,7 @@ def city(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     support.init_store(store)
     me = getpass.getuser()
     if me != support.OS_USER:
-        store.save_operator(support.city(store), Operator(me, Scope.city()))
+        store.operators.save_operator(support.city(store), Operator(me, Scope.city()))
     d = support.make_district(store)
     c = d.communities[0]
     people = [

@@ -264,7 +264,7 @@ def test_a_disabled_operator_cannot_log_in_at_all(city: City) -> None:
     city.ops["victim"] = victim
     with city.connect("victim") as conn:
         assert conn.execute("SELECT 1").fetchone() == (1,)
-    city.store.save_operator(
+    city.store.operators.save_operator(
         support.city(city.store),
         type(victim.operator)(victim.name, victim.operator.scope, disabled=True),
     )

@@ -122,7 +122,7 @@ async def test_detail_shows_every_field_and_an_edit_changes_the_store(
     app: PartyregApp, workspace: Workspace
 ) -> None:
     [found] = workspace.members.find("王建伟")
-    member = workspace.store.get_member(workspace.actor, found.id)  # unmasked
+    member = workspace.store.members.get_member(workspace.actor, found.id)  # unmasked
     async with app.run_test(size=(80, 24)) as pilot:
         await _open(pilot, app)
         await _enter(pilot, app, "王建伟")
@@ -151,7 +151,7 @@ async def test_detail_shows_every_field_and_an_edit_changes_the_store(
         await pilot.press("ctrl+s")
         await settle(pilot, lambda: isinstance(app.screen, MemberScreen))
         await settle(pilot)
-    saved = workspace.store.get_member(workspace.actor, member.id)
+    saved = workspace.store.members.get_member(workspace.actor, member.id)
     assert saved.phone == "13812345678"
     assert saved.specialty == "摄影"
     assert saved.address == member.address  # shown masked, not retyped: kept
@@ -161,7 +161,7 @@ async def test_a_refused_edit_says_why_in_chinese_and_changes_nothing(
     app: PartyregApp, workspace: Workspace
 ) -> None:
     [found] = workspace.members.find("吴佳文")
-    member = workspace.store.get_member(workspace.actor, found.id)  # unmasked
+    member = workspace.store.members.get_member(workspace.actor, found.id)  # unmasked
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await _open(pilot, app)
         await _enter(pilot, app, "吴佳文")
@@ -174,7 +174,7 @@ async def test_a_refused_edit_says_why_in_chinese_and_changes_nothing(
         assert isinstance(app.screen, EditMemberDialog)  # still open, to correct
         messages = [n.message for n in app._notifications]
         assert any("联系方式" in m and "认领岗位" in m for m in messages), messages
-    assert workspace.store.get_member(workspace.actor, member.id) == member
+    assert workspace.store.members.get_member(workspace.actor, member.id) == member
 
 
 async def test_filter_by_post_shows_exactly_the_members_who_claimed_it(

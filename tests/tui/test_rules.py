@@ -57,12 +57,12 @@ async def test_the_form_does_not_move_a_member_to_another_unit(
     app: PartyregApp, workspace: Workspace
 ) -> None:
     [found] = workspace.members.find("王建伟")
-    before = workspace.store.get_member(workspace.actor, found.id)
+    before = workspace.store.members.get_member(workspace.actor, found.id)
     expected = _refusal(workspace, found.id, {"unit_code": "008.010.002"})
     assert "members transfer" in expected
     messages = await _edit(app, "王建伟", "unit_code", "008.010.002")
     assert expected in messages
-    after = workspace.store.get_member(workspace.actor, found.id)
+    after = workspace.store.members.get_member(workspace.actor, found.id)
     assert after == before and after.unit_code == parse_code("008.010.001")
 
 
@@ -70,16 +70,16 @@ async def test_the_form_does_not_change_a_routed_members_community(
     app: PartyregApp, workspace: Workspace
 ) -> None:
     [found] = workspace.members.find("王建伟")
-    member = workspace.store.get_member(workspace.actor, found.id)
+    member = workspace.store.members.get_member(workspace.actor, found.id)
     assert member.community_id is not None and member.district_code is not None
     workspace.routing.assign([Route(member.id, member.district_code, member.community_id)])
-    before = workspace.store.get_member(workspace.actor, found.id)
+    before = workspace.store.members.get_member(workspace.actor, found.id)
     other = next(c for c in workspace.communities() if c.id != member.community_id)
     expected = _refusal(workspace, found.id, {"community": other.label})
     assert "change request" in expected
     messages = await _edit(app, "王建伟", "community", other.label)
     assert expected in messages
-    after = workspace.store.get_member(workspace.actor, found.id)
+    after = workspace.store.members.get_member(workspace.actor, found.id)
     assert after == before
     assert after.community == CommunityRef(*before.community.label.split("/"))
 
@@ -93,7 +93,7 @@ async def _edit_directly(app: PartyregApp, member_id: int, field: str, value: st
     the notifications. For members the list no longer shows (one who left)."""
     async with app.run_test(size=(80, 24), notifications=True) as pilot:
         await settle(pilot)
-        member = app.workspace.store.get_member(app.workspace.actor, member_id)
+        member = app.workspace.store.members.get_member(app.workspace.actor, member_id)
         app.push_screen(EditMemberDialog(member))
         await settle(pilot, lambda: isinstance(app.screen, EditMemberDialog))
         app.screen.query_one(f"#field-{field}").value = value  # type: ignore[attr-defined]
@@ -108,12 +108,12 @@ async def test_the_form_refuses_to_edit_a_member_who_left_like_the_cli_and_the_i
 ) -> None:
     [found] = workspace.members.find("王建伟")
     workspace.members.leave(found.id, reason="调离本市", on=date(2014, 8, 1))
-    before = workspace.store.get_member(workspace.actor, found.id)
+    before = workspace.store.members.get_member(workspace.actor, found.id)
     expected = _refusal(workspace, found.id, {"phone": "13900000000"})
     assert "已于 2014-08-01 离开" in expected
     messages = await _edit_directly(app, found.id, "phone", "13900000000")
     assert expected in messages
-    assert workspace.store.get_member(workspace.actor, found.id) == before
+    assert workspace.store.members.get_member(workspace.actor, found.id) == before
     # out of current work: the members list no longer shows them
     assert all(m.id != found.id for m in workspace.members.page().members)
     # the import refuses a changed row of theirs with the same code and text
@@ -129,11 +129,11 @@ async def test_the_form_refuses_the_name_and_phone_of_an_erased_person(
     app: PartyregApp, workspace: Workspace
 ) -> None:
     [gone] = workspace.members.find("王建伟")
-    person = workspace.store.get_member(workspace.actor, gone.id)
+    person = workspace.store.members.get_member(workspace.actor, gone.id)
     workspace.members.leave(gone.id, reason="调离本市", on=date(2010, 1, 1))
     assert workspace.run_retention(on=date(2014, 8, 28)).members == 1
     other = next(m for m in workspace.members.iter() if m.id != gone.id)
-    before = workspace.store.get_member(workspace.actor, other.id)
+    before = workspace.store.members.get_member(workspace.actor, other.id)
     changes = {"name": person.name, "phone": person.phone}
     with pytest.raises(PartyregError) as refused:
         workspace.members.edit(other.id, changes)
@@ -147,7 +147,7 @@ async def test_the_form_refuses_the_name_and_phone_of_an_erased_person(
         await pilot.press("ctrl+s")
         await settle(pilot, lambda: bool(app._notifications))
         assert refused.value.message in [n.message for n in app._notifications]
-    assert workspace.store.get_member(workspace.actor, other.id) == before
+    assert workspace.store.members.get_member(workspace.actor, other.id) == before
     # the anonymised row itself cannot be filled in again either
     anonymised = _refusal(workspace, gone.id, {"phone": person.phone})
     assert "匿名化" in anonymised
@@ -160,7 +160,7 @@ async def test_the_import_screen_refuses_activities_of_a_closed_year_like_the_cl
 ) -> None:
     workspace.open_year(2015, on=date(2014, 8, 28))
     member = next(iter(workspace.members.iter()))
-    phone = workspace.store.get_member(workspace.actor, member.id).phone
+    phone = workspace.store.members.get_member(workspace.actor, member.id).phone
     monkeypatch.chdir(tmp_path)
     _activities_csv(
         tmp_path / "活动.csv",

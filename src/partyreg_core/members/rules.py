@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import shlex
 
-from partyreg_core.errors import ConflictError
+from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError
 from partyreg_core.members.fields import REGISTRATION_FIELDS
 from partyreg_core.members.model import Member, MemberStatus
 from partyreg_core.orgcodes import OrgCode
@@ -87,4 +87,39 @@ def refuse_routed_community_edit(member: Member, new_community: CommunityRef) ->
         "member.community_by_change",
         f"党员 {member.name}（编号 {member.id}）{member.status.label}，报到社区不能直接修改："
         f"请提出变更申请 {command} --reason 变更原因，由县区审批。",
+    )
+
+
+# -- the refusals a store raises about one member ---------------------------------------------
+
+
+def member_not_found(member_id: int) -> NotFoundError:
+    """No member ``member_id`` within the scope (nothing about one outside it is revealed)."""
+    return NotFoundError("member.not_found", f"没有编号为 {member_id} 的党员（或不在你的范围内）。")
+
+
+def registration_denied(code: OrgCode, verb: str) -> NotPermittedError:
+    """The registrations of unit ``code`` are outside the scope: ``verb`` (修改, 删除) is
+    left to that unit or one above it."""
+    return NotPermittedError(
+        "scope.denied",
+        f"单位 {code} 的党员登记不在你的管理范围内：请交由该单位或其上级{verb}。",
+    )
+
+
+def person_taken(registration: Registration) -> ConflictError:
+    """An edit would give a member the name and phone of another member (one person, one
+    member)."""
+    return ConflictError(
+        "member.conflict",
+        f"{registration.name}（{registration.phone}）已登记为另一名党员：请核对后再改。",
+    )
+
+
+def member_in_use(member: Member, blockers: list[str]) -> ConflictError:
+    """A member something has been built on (``blockers``: what, in Chinese) is not removed:
+    one who left is recorded as leaving."""
+    return ConflictError(
+        "member.in_use",
+        f"不能删除党员 {member.name}：已有{'、'.join(blockers)}。如该党员已离开，请改用变更或离开登记。",
     )

@@ -443,7 +443,7 @@ class OrgChangesMixin:
     def _lifecycle_member(
         self: SqlStore, conn: sa.Connection, actor: Actor, member_id: int, what: str
     ) -> Member:
-        from partyreg_plugins.sqlstore.store import _member
+        from partyreg_plugins.sqlstore.rows import member as _member
 
         current = _member(self._visible_member(conn, actor, member_id))
         if not actor.scope.may_register(current.unit_code):
@@ -478,7 +478,8 @@ class OrgChangesMixin:
         """Transfer a member to unit ``to`` from ``on``: the old unit (or above) does it, the
         new unit takes over; community, route, claims and past activities stay (activities
         from ``on`` on count for the new unit)."""
-        from partyreg_plugins.sqlstore.store import _about, _member
+        from partyreg_plugins.sqlstore.members import member_about as _about
+        from partyreg_plugins.sqlstore.rows import member as _member
 
         _check_day(on, today, "转出")
         with self._tx(actor, write=True) as conn:
@@ -541,7 +542,8 @@ class OrgChangesMixin:
     ) -> Member:
         """Record a member's retirement on ``on``; with ``stay`` they stay on as a voluntary
         retired member, otherwise they leave the campaign that day."""
-        from partyreg_plugins.sqlstore.store import _about, _member
+        from partyreg_plugins.sqlstore.members import member_about as _about
+        from partyreg_plugins.sqlstore.rows import member as _member
 
         _check_day(on, today, "退休")
         with self._tx(actor, write=True) as conn:
@@ -572,7 +574,8 @@ class OrgChangesMixin:
     ) -> Member:
         """Record that a member left on ``on`` (why: ``reason``). They drop out of current
         lists and counts; past years' statistics keep them."""
-        from partyreg_plugins.sqlstore.store import _about, _member
+        from partyreg_plugins.sqlstore.members import member_about as _about
+        from partyreg_plugins.sqlstore.rows import member as _member
 
         _check_day(on, today, "离开")
         with self._tx(actor, write=True) as conn:

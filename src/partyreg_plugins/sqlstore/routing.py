@@ -741,7 +741,7 @@ class SqlRouting(Repository):
         """The directory community named by id or by its three names (``None``: not found)."""
         if isinstance(to, int):
             return conn.execute(sa.select(communities).where(communities.c.id == to)).first()
-        from partyreg_plugins.sqlstore.store import _Resolver
+        from partyreg_plugins.sqlstore.members import Resolver as _Resolver
 
         found = _Resolver(self._tree(conn), self._community_index(conn)).resolve(to)[1]
         if found is None:

@@ -52,23 +52,19 @@ from partyreg_core.feedback.rules import over_day_limit
 from partyreg_core.hours import ActivityTotal, RollupKey
 from partyreg_core.importing import no_gc
 from partyreg_core.members.model import (
-    Member,
-    MemberCount,
-    MemberPage,
-    MemberQuery,
     MemberStatus,
     Route,
 )
 from partyreg_core.members.rules import (
+    member_not_found,
     refuse_departed_edit,
-    refuse_routed_community_edit,
-    refuse_unit_edit,
     registration_changes,
 )
-from partyreg_core.operators.model import Actor, Operator, Role, Scope
-from partyreg_core.orgcodes import OrgCode, OrgKind, OrgTree, OrgUnit, parse_code
+from partyreg_core.operators.model import Actor, Role, Scope
+from partyreg_core.operators.rules import require_role
+from partyreg_core.orgcodes import OrgCode, OrgKind, OrgTree, OrgUnit
 from partyreg_core.points.model import Earning, PointsSource
-from partyreg_core.ports import InitReport, Login, LoginKind, StoreCheck
+from partyreg_core.ports import InitReport, StoreCheck
 from partyreg_core.posts import Post
 from partyreg_core.records import (
     Activity,
@@ -110,14 +106,19 @@ from partyreg_plugins.sqlstore.history import (
     changed_after,
 )
 from partyreg_plugins.sqlstore.journal import journal_of, restore
+from partyreg_plugins.sqlstore.members import Resolver as _Resolver
+from partyreg_plugins.sqlstore.members import SqlMembers, built_on, district_for, member_values
 from partyreg_plugins.sqlstore.notify import SqlNotify
 from partyreg_plugins.sqlstore.nudges import SqlNudges
+from partyreg_plugins.sqlstore.operators import SqlOperators
 from partyreg_plugins.sqlstore.orgchanges import OrgChangesMixin
 from partyreg_plugins.sqlstore.points import SqlPoints
 from partyreg_plugins.sqlstore.progress import ProgressStore
 from partyreg_plugins.sqlstore.routing import SqlRouting
+from partyreg_plugins.sqlstore.rows import chunks as _chunks
 from partyreg_plugins.sqlstore.rows import code as _code
 from partyreg_plugins.sqlstore.rows import community as _community
+from partyreg_plugins.sqlstore.rows import member as _member
 from partyreg_plugins.sqlstore.rows import now as _now
 from partyreg_plugins.sqlstore.rows import opt_code as _opt_code
 from partyreg_plugins.sqlstore.rows import utc as _utc
@@ -125,27 +126,20 @@ from partyreg_plugins.sqlstore.schema import (
     ACTIVITY_KEY,
     MEMBER_TABLES,
     activities,
-    assignments,
     audit_log,
     batch_rows,
     change_requests,
     claims,
     communities,
     feedback_sheets,
-    group_members,
     import_batches,
-    instructor_communities,
-    instructors,
     members,
-    operator_communities,
     operators,
     org_units,
     outbox,
-    points_entries,
     posts,
     routes,
     settings,
-    wishes,
 )
 from partyreg_plugins.sqlstore.scoping import (
     activity_condition,
@@ -155,7 +149,6 @@ from partyreg_plugins.sqlstore.scoping import (
     subtree,
     where,
 )
-from partyreg_plugins.sqlstore.search import scan_order, text_condition, unit_prefix
 from partyreg_plugins.sqlstore.service import SqlService
 from partyreg_plugins.sqlstore.signin import SigninRepository
 from partyreg_plugins.sqlstore.wishes import SqlWishes
@@ -163,7 +156,6 @@ from partyreg_plugins.sqlstore.years import YearsStore, erased_among
 
 #: Mode of a new SQLite store file: read and write for its owner, read for its group.
 SQLITE_FILE_MODE = 0o640
-_CHUNK = 500
 
 MEMBER_COLUMNS = (
     "unit_code",
@@ -210,34 +202,6 @@ def _json(value: Any) -> Any:
     return json.loads(json.dumps(unstructure(value), ensure_ascii=False, default=str))
 
 
-def _member(row: sa.Row[Any]) -> Member:
-    m = row._mapping
-    return Member(
-        id=m["id"],
-        unit_code=_code(m["unit_code"]),
-        name=m["name"],
-        gender=Gender(m["gender"]),
-        unit_and_title=m["unit_and_title"],
-        posts=tuple(m["posts"].split(",")) if m["posts"] else (),
-        phone=m["phone"],
-        community=CommunityRef(m["community_district"], m["community_street"], m["community_name"]),
-        specialty=m["specialty"],
-        address=m["address"],
-        report_type=ReportType(m["report_type"]),
-        rank=m["rank"],
-        status=MemberStatus(m["status"]),
-        community_id=m["community_id"],
-        district_code=_opt_code(m["district_code"]),
-        registered_on=m["registered_on"],
-        routed_on=m["routed_on"],
-        reported_on=m["reported_on"],
-        batch_id=m["batch_id"],
-        left_on=m["left_on"],
-        left_reason=m["left_reason"] or "",
-        retired_on=m["retired_on"],
-    )
-
-
 def _audit_entry(row: sa.Row[Any]) -> AuditEntry:
     m = row._mapping
     at = _utc(m["at"])
@@ -275,11 +239,6 @@ def _batch(row: sa.Row[Any]) -> Batch:
     )
 
 
-def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 class SqlStore(
     DocumentsStoreMixin,
     ProgressStore,
@@ -315,6 +274,16 @@ class SqlStore(
         return f"SqlStore({self._url.render_as_string(hide_password=True)!r})"
 
     # -- feature repositories (composed, one module each) -------------------------------------
+
+    @cached_property
+    def members(self) -> SqlMembers:
+        """Members: pages, counts, one member, editing, removing (:mod:`.members`)."""
+        return SqlMembers(self)
+
+    @cached_property
+    def operators(self) -> SqlOperators:
+        """The login, operator accounts, refusals (:mod:`.operators`)."""
+        return SqlOperators(self)
 
     @cached_property
     def wishes(self) -> SqlWishes:
@@ -397,7 +366,7 @@ class SqlStore(
                 raise self._missing_store()
             files, warnings = sharing.findings(path)
             return StoreCheck(described, tuple(files), warnings=tuple(warnings))
-        login = self.login()
+        login = self.operators.login()
         assert login.name is not None
         return StoreCheck(
             described,
@@ -405,23 +374,6 @@ class SqlStore(
             login_kind=login.kind.value,
             warnings=tuple(pg.login_findings(login.kind, login.name)),
         )
-
-    def login(self) -> Login:
-        """SQLite: no login; PostgreSQL: ``session_user`` and what it is for this store."""
-        if self._roles is None:
-            return Login(LoginKind.FILE)
-        self._ensure_ready()
-        with translated_errors(self._url), self.engine.connect() as conn, conn.begin():
-            kind, name, operator_id = pg.classify_login(conn, self._roles)
-            account = None
-            if operator_id is not None:
-                pg.set_role(conn, self._roles, self._roles.app)
-                account = conn.execute(
-                    sa.select(operators.c.name).where(operators.c.id == operator_id)
-                ).scalar()
-                if account is None:
-                    kind = LoginKind.OTHER
-        return Login(kind, name, account)
 
     @property
     def _sqlite(self) -> bool:
@@ -598,30 +550,6 @@ class SqlStore(
                 district_code=scope.code if scope.role is Role.DISTRICT else None,
             )
 
-    def record_refusal(
-        self, *, os_user: str, action: str, subject: str, details: Mapping[str, Any]
-    ) -> None:
-        """Record a refused attempt by ``os_user`` (actor: that name; no account in effect).
-
-        On PostgreSQL the audit policy lets a login append only under its own operator name, so
-        the entry is written as the session's own operator role when it has one."""
-        with self._tx(None, write=True) as conn:
-            actor_name = os_user
-            if self._roles is not None:
-                if not pg.enter_session_role(conn, self._roles):
-                    return
-                # the policy lets a login append under its own operator's name only
-                actor_name = conn.exec_driver_sql("SELECT partyreg.pr_name()").scalar() or ""
-            self._audit(
-                conn,
-                None,
-                action,
-                subject,
-                after=dict(details),
-                os_user=os_user,
-                actor_name=actor_name,
-            )
-
     def audit(self, actor: Actor, query: AuditQuery) -> Iterator[AuditEntry]:
         """Audit entries within the actor's scope, oldest first (streamed)."""
         statement = where(sa.select(audit_log), audit_condition(actor))
@@ -783,180 +711,6 @@ class SqlStore(
 
     # -- operators --------------------------------------------------------------------------
 
-    def _load_operator(self, conn: sa.Connection, row: sa.Row[Any]) -> Operator:
-        role = Role(row.role)
-        communities_found: frozenset[int] = frozenset()
-        if role is Role.COMMUNITY:
-            communities_found = frozenset(
-                conn.execute(
-                    sa.select(operator_communities.c.community_id).where(
-                        operator_communities.c.operator_id == row.id
-                    )
-                ).scalars()
-            )
-        elif role is Role.INSTRUCTOR and row.instructor_id is not None:
-            communities_found = frozenset(
-                conn.execute(
-                    sa.select(instructor_communities.c.community_id).where(
-                        instructor_communities.c.instructor_id == row.instructor_id
-                    )
-                ).scalars()
-            )
-        scope = Scope(role, _opt_code(row.scope_code), communities_found)
-        return Operator(
-            name=row.name,
-            scope=scope,
-            disabled=bool(row.disabled),
-            id=row.id,
-            db_role=self._roles.operator(row.id) if self._roles is not None else None,
-            created_by=row.created_by,
-        )
-
-    def find_operator(self, name: str) -> Operator | None:
-        """The operator account ``name`` or ``None`` (not scoped)."""
-        with self._tx(None) as conn:
-            row = conn.execute(sa.select(operators).where(operators.c.name == name)).first()
-            return None if row is None else self._load_operator(conn, row)
-
-    def operators(self, actor: Actor) -> list[Operator]:
-        """Every operator account, by name (city operators only)."""
-        _require_role(actor, Role.CITY, "查看操作员")
-        with self._tx(actor) as conn:
-            rows = conn.execute(sa.select(operators).order_by(operators.c.name)).all()
-            return [self._load_operator(conn, row) for row in rows]
-
-    def save_operator(self, actor: Actor, operator: Operator) -> Operator:
-        """Add an operator, or change an existing one's scope or disabled flag."""
-        _require_role(actor, Role.CITY, "管理操作员")
-        scope = operator.scope
-        with self._tx(actor, write=True) as conn:
-            tree = self._tree(conn)
-            if scope.code is not None and scope.code not in tree:
-                raise NotFoundError("code.unknown", f"代码 {scope.code} 不在单位党组织代码表中。")
-            if scope.communities:
-                found = set(
-                    conn.execute(
-                        sa.select(communities.c.id).where(
-                            communities.c.id.in_(sorted(scope.communities))
-                        )
-                    ).scalars()
-                )
-                unknown = sorted(scope.communities - found)
-                if unknown:
-                    raise NotFoundError(
-                        "community.unknown",
-                        f"社区编号 {', '.join(map(str, unknown))} 不在社区通讯录中："
-                        "请先导入社区通讯录（附表4）。",
-                    )
-            row = conn.execute(
-                sa.select(operators).where(operators.c.name == operator.name)
-            ).first()
-            before = self._load_operator(conn, row) if row is not None else None
-            if before is not None:
-                self._guard_last_city(conn, before, operator)
-            instructor_id = None
-            if scope.role is Role.INSTRUCTOR:
-                instructor_id = self._instructor_for(conn, operator.name)
-            values = {
-                "role": scope.role.value,
-                "scope_code": str(scope.code) if scope.code else None,
-                "instructor_id": instructor_id,
-                "disabled": operator.disabled,
-            }
-            if row is None:
-                operator_id = conn.execute(
-                    sa.insert(operators)
-                    .values(
-                        name=operator.name, created_at=_now(), created_by=actor.real_name, **values
-                    )
-                    .returning(operators.c.id)
-                ).scalar_one()
-                if self._roles is not None:
-                    conn.exec_driver_sql("RESET ROLE")
-                    pg.ensure_operator_role(conn, self._roles, operator_id)
-                    self._enter_role(conn, actor)
-            else:
-                operator_id = row.id
-                conn.execute(
-                    sa.update(operators).where(operators.c.id == operator_id).values(**values)
-                )
-                if self._roles is not None and bool(row.disabled) != operator.disabled:
-                    conn.exec_driver_sql("RESET ROLE")  # ALTER ROLE needs the admin login
-                    pg.set_login(conn, self._roles.operator(operator_id), not operator.disabled)
-                    self._enter_role(conn, actor)
-            conn.execute(
-                sa.delete(operator_communities).where(
-                    operator_communities.c.operator_id == operator_id
-                )
-            )
-            if scope.role is Role.COMMUNITY and scope.communities:
-                conn.execute(
-                    sa.insert(operator_communities),
-                    [
-                        {"operator_id": operator_id, "community_id": c}
-                        for c in sorted(scope.communities)
-                    ],
-                )
-            if scope.role is Role.INSTRUCTOR:
-                conn.execute(
-                    sa.delete(instructor_communities).where(
-                        instructor_communities.c.instructor_id == instructor_id
-                    )
-                )
-                if scope.communities:
-                    conn.execute(
-                        sa.insert(instructor_communities),
-                        [
-                            {"instructor_id": instructor_id, "community_id": c}
-                            for c in sorted(scope.communities)
-                        ],
-                    )
-            saved_row = conn.execute(
-                sa.select(operators).where(operators.c.id == operator_id)
-            ).one()
-            saved = self._load_operator(conn, saved_row)
-            self._audit(
-                conn,
-                actor,
-                "operator.add" if before is None else "operator.change",
-                f"operator:{operator.name}",
-                before=_operator_json(before) if before is not None else None,
-                after=_operator_json(saved),
-            )
-            return saved
-
-    def _guard_last_city(self, conn: sa.Connection, before: Operator, after: Operator) -> None:
-        if before.role is not Role.CITY or before.disabled:
-            return
-        if after.role is Role.CITY and not after.disabled:
-            return
-        others = conn.execute(
-            sa.select(sa.func.count())
-            .select_from(operators)
-            .where(
-                operators.c.role == Role.CITY.value,
-                operators.c.disabled == sa.false(),
-                operators.c.name != before.name,
-            )
-        ).scalar_one()
-        if not others:
-            raise ConflictError(
-                "operator.last_city",
-                f"{before.name} 是最后一个市级操作员，不能停用或改为其他角色：请先添加另一个市级操作员。",
-            )
-
-    def _instructor_for(self, conn: sa.Connection, name: str) -> int:
-        found = conn.execute(
-            sa.select(instructors.c.id).where(instructors.c.name == name, instructors.c.phone == "")
-        ).scalar()
-        if found is not None:
-            return int(found)
-        return int(
-            conn.execute(
-                sa.insert(instructors).values(name=name, phone="").returning(instructors.c.id)
-            ).scalar_one()
-        )
-
     # -- org tree ---------------------------------------------------------------------------
 
     def _tree(self, conn: sa.Connection) -> OrgTree:
@@ -1032,7 +786,7 @@ class SqlStore(
             }
             saved_ids: list[int] = []
             for entry in entries:
-                district = entry.district_code or _district_for(tree, entry.district)
+                district = entry.district_code or district_for(tree, entry.district)
                 if district is None:
                     raise ValidationError(
                         "directory.district_unknown",
@@ -1239,29 +993,6 @@ class SqlStore(
             assert isinstance(rollback.result, RegistrationWrite)
             return rollback.result
 
-    def _member_values(
-        self, reg: Registration, batch: Batch | None, now: datetime
-    ) -> dict[str, Any]:
-        values: dict[str, Any] = {
-            "unit_code": str(reg.unit_code),
-            "name": reg.name,
-            "phone": reg.phone,
-            "gender": reg.gender.value,
-            "unit_and_title": reg.unit_and_title,
-            "specialty": reg.specialty,
-            "posts": ",".join(reg.posts),
-            "address": reg.address,
-            "community_district": reg.community.district,
-            "community_street": reg.community.street,
-            "community_name": reg.community.community,
-            "report_type": reg.report_type.value,
-            "rank": reg.rank,
-            "updated_at": now,
-        }
-        if batch is not None:
-            values["batch_id"] = batch.id
-        return values
-
     def _member_rows(
         self,
         new: Sequence[tuple[int, Registration, tuple[str, str]]],
@@ -1306,110 +1037,6 @@ class SqlStore(
             )
         return rows
 
-    def _member_statement(
-        self, actor: Actor, query: MemberQuery, conn: sa.Connection
-    ) -> sa.Select[Any]:
-        statement = where(sa.select(members), member_condition(actor.scope))
-        c = members.c
-        if query.unit is not None:
-            statement = statement.where(subtree(c.unit_code, query.unit))
-        if query.district is not None:
-            statement = statement.where(
-                sa.or_(subtree(c.unit_code, query.district), c.district_code == str(query.district))
-            )
-        if query.community_id is not None:
-            statement = statement.where(c.community_id == query.community_id)
-        if query.community is not None:
-            ref = query.community
-            resolved = _Resolver(self._tree(conn), self._community_index(conn)).resolve(ref)[1]
-            as_written = sa.and_(
-                c.community_district == ref.district,
-                c.community_street == ref.street,
-                c.community_name == ref.community,
-            )
-            statement = statement.where(
-                as_written if resolved is None else sa.or_(as_written, c.community_id == resolved)
-            )
-        if query.status is not None:
-            statement = statement.where(c.status == query.status.value)
-        if query.name is not None:
-            statement = statement.where(c.name == query.name)
-        if query.phone is not None:
-            statement = statement.where(c.phone == query.phone)
-        if query.text:
-            condition = text_condition(query.text, actor.scope, conn.dialect.name)
-            if condition is not None:
-                statement = statement.where(condition)
-        if query.community_resolved is not None:
-            found = c.community_id.is_not(None)
-            statement = statement.where(found if query.community_resolved else sa.not_(found))
-        if query.post is not None:
-            claimed = sa.exists().where(
-                claims.c.member_id == c.id, claims.c.post_code == query.post
-            )
-            statement = statement.where(claimed)
-        if not query.include_left:  # members who left are history, not current lists
-            statement = statement.where(c.left_on.is_(None))
-        return statement
-
-    def list_members(self, actor: Actor, query: MemberQuery) -> MemberPage:
-        """A page of members within the actor's scope."""
-        with self._tx(actor) as conn:
-            statement = self._member_statement(actor, query, conn)
-            total = conn.execute(
-                sa.select(sa.func.count()).select_from(statement.subquery())
-            ).scalar_one()
-            statement = statement.order_by(*scan_order(query.text)).offset(query.offset)
-            if query.limit is not None:
-                statement = statement.limit(query.limit)
-            found = tuple(_member(r) for r in conn.execute(statement))
-            return MemberPage(found, total, query.offset)
-
-    def iter_members(self, actor: Actor, query: MemberQuery) -> Iterator[Member]:
-        """Every member matching ``query`` within the scope, streamed."""
-        with self._tx(actor) as conn:
-            statement = self._member_statement(actor, query, conn)
-            statement = statement.order_by(members.c.unit_code, members.c.id).offset(query.offset)
-            if query.limit is not None:
-                statement = statement.limit(query.limit)
-            for row in conn.execution_options(yield_per=1000).execute(statement):
-                yield _member(row)
-
-    def count_members(self, actor: Actor, query: MemberQuery, depth: int) -> list[MemberCount]:
-        """Members matching ``query`` within the scope, counted by status and by unit code cut
-        to ``depth`` segments, in one grouped query."""
-        with self._tx(actor) as conn:
-            matching = self._member_statement(actor, query, conn).subquery()
-            prefix = unit_prefix(depth, matching.c.unit_code)
-            statement = (
-                sa.select(prefix, matching.c.status, sa.func.count())
-                .group_by(prefix, matching.c.status)
-                .order_by(prefix, matching.c.status)
-            )
-            return [
-                MemberCount(parse_code(unit), MemberStatus(status), count)
-                for unit, status, count in conn.execute(statement)
-            ]
-
-    def count_members_by_community(
-        self, actor: Actor, query: MemberQuery
-    ) -> list[tuple[int, MemberStatus, int]]:
-        """Members matching ``query`` within the scope, counted by community and status in
-        one grouped query (members with no community are left out)."""
-        with self._tx(actor) as conn:
-            matching = self._member_statement(actor, query, conn).subquery()
-            community = matching.c.community_id
-            statement = (
-                sa.select(community, matching.c.status, sa.func.count())
-                .where(community.is_not(None))
-                .group_by(community, matching.c.status)
-                .order_by(community, matching.c.status)
-            )
-            return [
-                (int(cid), MemberStatus(status), count)
-                for cid, status, count in conn.execute(statement)
-            ]
-
     def _visible_member(self, conn: sa.Connection, actor: Actor, member_id: int) -> sa.Row[Any]:
         row = conn.execute(
             where(
@@ -1417,134 +1044,8 @@ class SqlStore(
             )
         ).first()
         if row is None:
-            raise NotFoundError(
-                "member.not_found", f"没有编号为 {member_id} 的党员（或不在你的范围内）。"
-            )
+            raise member_not_found(member_id)
         return row
-
-    def get_member(self, actor: Actor, member_id: int) -> Member:
-        """One member within the scope, or :class:`NotFoundError`."""
-        with self._tx(actor) as conn:
-            return _member(self._visible_member(conn, actor, member_id))
-
-    def update_member(self, actor: Actor, member_id: int, registration: Registration) -> Member:
-        """Change a member's fields of 附表1 (audited)."""
-        with self._tx(actor, write=True) as conn:
-            row = self._visible_member(conn, actor, member_id)
-            current = _member(row)
-            # the edit rules as constraints (decision 0074): a transfer moves a member, a
-            # change request a routed member's community; one who left is history
-            refuse_departed_edit(current)
-            refuse_unit_edit(current, registration.unit_code)
-            refuse_routed_community_edit(current, registration.community)
-            for code in (current.unit_code, registration.unit_code):
-                if not actor.scope.may_register(code):
-                    raise NotPermittedError(
-                        "scope.denied",
-                        f"单位 {code} 的党员登记不在你的管理范围内：请交由该单位或其上级修改。",
-                    )
-            tree = self._tree(conn)
-            if registration.unit_code not in tree:
-                raise NotFoundError(
-                    "code.unknown", f"代码 {registration.unit_code} 不在单位党组织代码表中。"
-                )
-            changes = registration_changes(current.registration, registration)
-            if not changes:
-                return current
-            if registration.person_key != current.person_key:
-                clash = conn.execute(
-                    sa.select(members.c.id).where(
-                        members.c.name == registration.name,
-                        members.c.phone == registration.phone,
-                        members.c.id != member_id,
-                    )
-                ).first()
-                if clash is not None:
-                    raise ConflictError(
-                        "member.conflict",
-                        f"{registration.name}（{registration.phone}）已登记为另一名党员：请核对后再改。",
-                    )
-                if erased_among(conn, [registration.person_key]):  # decision 0079
-                    raise ConflictError(
-                        "member.erased", erased_message(registration.name, registration.phone)
-                    )
-            values = self._member_values(registration, None, _now())
-            if "community" in changes:
-                district, community_id = _Resolver(tree, self._community_index(conn)).resolve(
-                    registration.community
-                )
-                if current.status is MemberStatus.REGISTERED:
-                    values.update(
-                        district_code=str(district) if district else None, community_id=community_id
-                    )
-            conn.execute(sa.update(members).where(members.c.id == member_id).values(**values))
-            if "posts" in changes:
-                conn.execute(sa.delete(claims).where(claims.c.member_id == member_id))
-                insert_rows(
-                    conn,
-                    "claims",
-                    ("member_id", "post_code", "position"),
-                    [(member_id, p, i) for i, p in enumerate(dict.fromkeys(registration.posts))],
-                )
-            updated = _member(self._visible_member(conn, actor, member_id))
-            self._audit(
-                conn,
-                actor,
-                "member.edit",
-                f"member:{member_id}",
-                before={k: v[0] for k, v in changes.items()},
-                after={k: v[1] for k, v in changes.items()},
-                **_about(updated),
-            )
-            return updated
-
-    def remove_member(self, actor: Actor, member_id: int, reason: str) -> Member:
-        """Remove a member nothing has been built on yet."""
-        with self._tx(actor, write=True) as conn:
-            row = self._visible_member(conn, actor, member_id)
-            current = _member(row)
-            if not actor.scope.may_register(current.unit_code):
-                raise NotPermittedError(
-                    "scope.denied",
-                    f"单位 {current.unit_code} 的党员登记不在你的管理范围内：请交由该单位或其上级删除。",
-                )
-            blockers = self._built_on(conn, [member_id])
-            if blockers:
-                raise ConflictError(
-                    "member.in_use",
-                    f"不能删除党员 {current.name}：已有{'、'.join(blockers)}。如该党员已离开，请改用变更或离开登记。",
-                )
-            conn.execute(sa.delete(claims).where(claims.c.member_id == member_id))
-            conn.execute(sa.delete(change_requests).where(change_requests.c.member_id == member_id))
-            conn.execute(sa.delete(members).where(members.c.id == member_id))
-            self._audit(
-                conn,
-                actor,
-                "member.remove",
-                f"member:{member_id}",
-                before=unstructure(current),
-                after={"reason": reason},
-                **_about(current),
-            )
-            return current
-
-    def _built_on(self, conn: sa.Connection, member_ids: Sequence[int]) -> list[str]:
-        found = []
-        checks = (
-            ("分流记录", routes.c.member_id),
-            ("活动记录", activities.c.member_id),
-            ("实绩反馈单", feedback_sheets.c.member_id),
-            ("岗位安排", assignments.c.member_id),
-            ("编组", group_members.c.member_id),
-            ("积分", points_entries.c.member_id),
-            ("微心愿", wishes.c.member_id),
-        )
-        for label, column in checks:
-            for chunk in _chunks(list(member_ids)):
-                if conn.execute(sa.select(column).where(column.in_(chunk)).limit(1)).first():
-                    found.append(label)
-                    break
-        return found
 
     def route_members(self, actor: Actor, routes_given: Sequence[Route], on: date) -> int:
         """Route members to a district (and community): they become ``routed`` on ``on``."""
@@ -2191,7 +1692,7 @@ class SqlStore(
                 )
             )
         ]
-        blockers = self._built_on(conn, created)
+        blockers = built_on(conn, created)
         if later:
             blockers.append(f"{len(later)} 名党员在之后又被修改或已分流")
         if blockers:
@@ -2272,7 +1773,7 @@ class SqlStore(
 
     def set_setting(self, actor: Actor, key: str, value: Any) -> None:
         """Change a shared setting (city operators only; audited)."""
-        _require_role(actor, Role.CITY, "修改共享设置")
+        require_role(actor, Role.CITY, "修改共享设置")
         with self._tx(actor, write=True) as conn:
             before = conn.execute(sa.select(settings.c.value).where(settings.c.key == key)).first()
             values = {"value": value, "updated_at": _now(), "updated_by": actor.real_name}
@@ -2533,7 +2034,7 @@ class _RegistrationWriter:
         changed_audit = []
         for row, reg, changes in updates:
             district, community_id = resolver.resolve(reg.community)
-            values = store._member_values(reg, batch, self.now)
+            values = member_values(reg, batch, self.now)
             if "community" in changes:
                 values.update(
                     district_code=str(district) if district else None, community_id=community_id
@@ -2601,46 +2102,6 @@ class _RegistrationWriter:
             written=written,
             changes=tuple(self.changed_rows),
         )
-
-
-class _Resolver:
-    """Finds the district (aggregator) and directory community a registration names."""
-
-    def __init__(self, tree: OrgTree, index: dict[tuple[str, str], int]) -> None:
-        self._tree = tree
-        self._index = index
-        self._districts: dict[str, OrgCode | None] = {}
-        self._found: dict[CommunityRef, tuple[OrgCode | None, int | None]] = {}
-        self._texts: dict[OrgCode, str] = {}
-
-    def resolve(self, ref: CommunityRef) -> tuple[OrgCode | None, int | None]:
-        """The district and community id of ``ref`` (``None`` where unresolved)."""
-        found = self._found.get(ref)
-        if found is None:
-            found = self._found[ref] = self._resolve(ref)
-        return found
-
-    def _resolve(self, ref: CommunityRef) -> tuple[OrgCode | None, int | None]:
-        if ref.district not in self._districts:
-            self._districts[ref.district] = _district_for(self._tree, ref.district)
-        district = self._districts[ref.district]
-        if district is None:
-            return None, None
-        return district, self._index.get((str(district), community_key(ref.street, ref.community)))
-
-    def text(self, code: OrgCode | None) -> str | None:
-        """``code`` as stored (cached: the same few districts come back again and again)."""
-        if code is None:
-            return None
-        found = self._texts.get(code)
-        if found is None:
-            found = self._texts[code] = str(code)
-        return found
-
-
-def _district_for(tree: OrgTree, name: str) -> OrgCode | None:
-    found = [u for u in tree.district_for_name(name) if u.kind.has_communities]
-    return found[0].code if len(found) == 1 else None
 
 
 _RATINGS = {rating: rating.value for rating in Rating}
@@ -2721,15 +2182,6 @@ def _restore_values(before: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _about(member: Member) -> dict[str, Any]:
-    routed = member.status is not MemberStatus.REGISTERED
-    return {
-        "unit_code": member.unit_code,
-        "district_code": member.district_code if routed else None,
-        "community_id": member.community_id if routed else None,
-    }
-
-
 def _unit_values(unit: OrgUnit, batch_id: str | None) -> dict[str, Any]:
     return {
         "code": str(unit.code),
@@ -2740,24 +2192,6 @@ def _unit_values(unit: OrgUnit, batch_id: str | None) -> dict[str, Any]:
         "retired_on": unit.retired_on,
         "batch_id": batch_id,
     }
-
-
-def _operator_json(operator: Operator) -> dict[str, Any]:
-    return {
-        "name": operator.name,
-        "role": operator.role.value,
-        "code": str(operator.scope.code) if operator.scope.code else None,
-        "communities": sorted(operator.scope.communities),
-        "disabled": operator.disabled,
-    }
-
-
-def _require_role(actor: Actor, role: Role, what: str) -> None:
-    if actor.scope.role is not role:
-        raise NotPermittedError(
-            "operator.denied",
-            f"只有{role.label}操作员可以{what}：{actor.name} 是{actor.scope.role.label}操作员。",
-        )
 
 
 def _may_see_batch(actor: Actor, row: sa.Row[Any]) -> bool:

@@ -79,7 +79,7 @@ def login_url(store_url: str, store: SqlStore, name: str) -> str:
         return store_url
     from sqlalchemy.engine import make_url
 
-    operator = store.find_operator(name)
+    operator = store.operators.find_operator(name)
     assert operator is not None and operator.id is not None
     url = make_url(store_url)
     role = Roles(url.database or "").operator(operator.id)
@@ -175,7 +175,7 @@ def init_store(store: SqlStore) -> None:
 
 def actor(store: SqlStore, name: str) -> Actor:
     """The operator ``name`` acting for itself."""
-    found = store.find_operator(name)
+    found = store.operators.find_operator(name)
     assert found is not None, name
     return Actor(found, name)
 
@@ -276,7 +276,7 @@ def register(store: SqlStore, by: Actor, regs: Sequence[Registration]) -> list[i
 
     ids = []
     for reg in regs:
-        page = store.list_members(city(store), MemberQuery(name=reg.name, phone=reg.phone))
+        page = store.members.list_members(city(store), MemberQuery(name=reg.name, phone=reg.phone))
         ids.append(page.members[0].id)
     return ids
 
@@ -292,7 +292,9 @@ def add_operator(
 ) -> Actor:
     """A new operator with the given scope, acting for itself."""
     name = f"op{next(_names)}"
-    store.save_operator(city(store), Operator(name, Scope(role, code, frozenset(communities))))
+    store.operators.save_operator(
+        city(store), Operator(name, Scope(role, code, frozenset(communities)))
+    )
     return actor(store, name)
 
 

@@ -157,11 +157,11 @@ def test_a_registrations_batch_can_be_undone_until_something_is_built_on_it(
     assert support.count_rows(store, "members") == before
     from partyreg_core.members.model import MemberQuery
 
-    [member] = store.list_members(city, MemberQuery(name=kept.name)).members
+    [member] = store.members.list_members(city, MemberQuery(name=kept.name)).members
     assert member.posts == ("3", "8")
     again = store.write_registrations(city, batch(rows=3), fresh)
     assert again.batch_id is not None
-    ids = [store.list_members(city, MemberQuery(name=r.name)).members[0].id for r in fresh]
+    ids = [store.members.list_members(city, MemberQuery(name=r.name)).members[0].id for r in fresh]
     support.route(store, ids[:1], d)
     with pytest.raises(ConflictError, match="分流"):
         store.undo_batch(city, again.batch_id)

@@ -68,7 +68,7 @@ def test_a_change_is_requested_approved_and_the_history_stays(store: SqlStore) -
 
     decided = store.routing.decide_change(unit, request.id, True, None, DAY + timedelta(days=2))
     assert decided.status is ChangeStatus.APPROVED and decided.decided_by == unit.name
-    member = store.get_member(city, member_id)
+    member = store.members.get_member(city, member_id)
     assert member.community_id == new.id and member.district_code == d.code
     assert member.community == new.ref  # 附表1's 报到社区 follows the move
     assert member.status is MemberStatus.ROUTED and member.reported_on is None
@@ -92,9 +92,9 @@ def test_a_change_is_requested_approved_and_the_history_stays(store: SqlStore) -
     # the new community sees the member now, the old one no longer
     new_op = support.add_operator(store, Role.COMMUNITY, communities=[new.id])
     old_op = support.add_operator(store, Role.COMMUNITY, communities=[old.id])
-    assert store.get_member(new_op, member_id).id == member_id
+    assert store.members.get_member(new_op, member_id).id == member_id
     with pytest.raises(NotFoundError):
-        store.get_member(old_op, member_id)
+        store.members.get_member(old_op, member_id)
     actions = [e.action for e in store.audit(city, AuditQuery(subject=f"member:{member_id}"))]
     assert actions == ["change.request", "change.approve"]
 
@@ -102,13 +102,13 @@ def test_a_change_is_requested_approved_and_the_history_stays(store: SqlStore) -
 def test_a_rejected_change_leaves_the_member_where_they_are(store: SqlStore) -> None:
     d, city, _who, member_id = _routed_member(store)
     unit = support.add_operator(store, Role.UNIT, d.units[0])
-    before = store.get_member(city, member_id)
+    before = store.members.get_member(city, member_id)
     request = store.routing.request_change(unit, member_id, d.communities[1].id, "临时借住", DAY)
     rejected = store.routing.decide_change(unit, request.id, False, "未实际搬迁", DAY)
     assert rejected.status is ChangeStatus.REJECTED
     assert rejected.decision_reason == "未实际搬迁"
     assert rejected.event()["reason"] == "未实际搬迁"
-    assert store.get_member(city, member_id) == before
+    assert store.members.get_member(city, member_id) == before
     assert _routes(store, member_id) == [(d.communities[0].id, "2024-09-05", None)]
     with pytest.raises(ConflictError) as decided:
         store.routing.decide_change(unit, request.id, True, None, DAY)
@@ -163,7 +163,7 @@ def test_who_may_file_and_who_decides(store: SqlStore) -> None:
         store.routing.decide_change(district, request.id, True, None, DAY).decided_by
         == district.name
     )
-    assert store.get_member(own_unit, member_id).community_id == d.communities[1].id
+    assert store.members.get_member(own_unit, member_id).community_id == d.communities[1].id
 
 
 def test_a_change_needs_a_routed_member_and_a_different_known_community(store: SqlStore) -> None:
@@ -267,7 +267,7 @@ def test_progress_counts_match_the_raw_rows_before_and_after_each_deadline(
         result = store.write_registrations(city, batch(rows=len(regs), on=on), regs)
         assert result.new == len(regs)
         ids += [
-            store.list_members(city, MemberQuery(name=r.name, phone=r.phone)).members[0].id
+            store.members.list_members(city, MemberQuery(name=r.name, phone=r.phone)).members[0].id
             for r in regs
         ]
     # routing on time and late; report-in on time and late; one moves after reporting in
@@ -301,7 +301,7 @@ def test_progress_counts_match_the_raw_rows_before_and_after_each_deadline(
             }  # fmt: skip
             assert got == _independent(store, str(d.code), calendar, on, depth), (on, by)
     # the member who moved still counts as reported in (on time), though routed again
-    moved = store.get_member(city, on_time[0])
+    moved = store.members.get_member(city, on_time[0])
     assert moved.status is MemberStatus.ROUTED
     [whole] = store.progress_counts(district, ProgressBy.DISTRICT, calendar, date(2024, 10, 3))
     assert whole.reported_in == 7 and whole.reported_on_time == 5
@@ -314,7 +314,7 @@ def test_progress_by_community_and_the_overdue_members(store: SqlStore) -> None:
     regs = [registration(d.units[0], d.communities[k % 2]) for k in range(5)]
     store.write_registrations(city, batch(rows=5, on=date(2024, 8, 1)), regs)
     ids = [
-        store.list_members(city, MemberQuery(name=r.name, phone=r.phone)).members[0].id
+        store.members.list_members(city, MemberQuery(name=r.name, phone=r.phone)).members[0].id
         for r in regs
     ]
     store.route_members(city, [Route(ids[0], d.code, d.communities[0].id)], date(2024, 9, 1))

@@ -112,7 +112,8 @@ def test_the_joined_history_gives_the_raw_rows_totals(
     result = store.write_registrations(city, support.batch(rows=len(regs), on=REG_DAY), regs)
     assert not result.rejected and result.new == len(regs)
     ids = [
-        store.list_members(city, MemberQuery(name=p[0], phone=p[1])).members[0].id for p in people
+        store.members.list_members(city, MemberQuery(name=p[0], phone=p[1])).members[0].id
+        for p in people
     ]
     support.route(store, ids, d, 0)
 
@@ -123,10 +124,10 @@ def test_the_joined_history_gives_the_raw_rows_totals(
 
     write(plan["before"])
     for i, on in sorted(plan["transfers"], key=lambda t: t[1]):
-        member = store.get_member(city, ids[i])
+        member = store.members.get_member(city, ids[i])
         other = d.units[1] if member.unit_code == d.units[0] else d.units[0]
         if str(member.unit_code).startswith(str(d.code)):
-            store.transfer_member(city, ids[i], other, on, "调动", TODAY)
+            store.members.transfer_member(city, ids[i], other, on, "调动", TODAY)
     target = store.load_org_tree().next_child(support.CITY)
     if plan["merge_on"] is not None:
         on = plan["merge_on"]

@@ -30,7 +30,7 @@ def test_init_loads_the_code_table_and_posts_and_makes_a_city_operator(store: Sq
     for unit in builtin.code_table():
         assert tree.get(unit.code).name == unit.name
     assert support.count_rows(store, "posts") >= 15
-    city = store.find_operator(support.OS_USER)
+    city = store.operators.find_operator(support.OS_USER)
     assert city is not None and city.role.value == "city" and not city.disabled
 
 
@@ -39,7 +39,7 @@ def test_init_by_someone_else_changes_nothing_and_may_not_change_anything(store:
         os_user="stranger", org_tree=builtin.code_table(), posts=builtin.city_posts()
     )
     assert not report.changed  # the store is current: nothing to do, nothing refused
-    assert store.find_operator("stranger") is None
+    assert store.operators.find_operator("stranger") is None
     with pytest.raises(NotPermittedError, match="市级操作员"):
         store.initialise(
             os_user="stranger",
@@ -60,7 +60,7 @@ def test_a_store_that_was_never_initialised_says_how_to_fix_it(
         missing = SqlStore(support.pg_url(name))
     assert not missing.is_ready()
     with pytest.raises(NotFoundError, match="partyreg init"):
-        missing.find_operator("x")
+        missing.operators.find_operator("x")
     if backend == "sqlite":
         assert not (tmp_path / "none.db").exists()  # looking did not create it
 

@@ -28,7 +28,7 @@ def test_members_are_found_by_a_post_they_claimed(store: SqlStore) -> None:
 
     def names(post: str, **more: object) -> list[str]:
         query = attrs.evolve(MemberQuery(unit=d.code, post=post), **more)
-        page = store.list_members(city, query)
+        page = store.members.list_members(city, query)
         assert page.total == len(page.members)
         return sorted(m.name for m in page.members)
 
@@ -39,7 +39,7 @@ def test_members_are_found_by_a_post_they_claimed(store: SqlStore) -> None:
     assert names("8", unit=d.units[1]) == [eight.name]  # combined with the other filters
     assert names("8", text=three_eight.name) == [three_eight.name]
     # a post claimed once counts a member once, however many posts they claimed
-    counted = store.count_members(city, MemberQuery(unit=d.code, post="8"), 2)
+    counted = store.members.count_members(city, MemberQuery(unit=d.code, post="8"), 2)
     assert sum(c.count for c in counted) == 2
 
 
@@ -49,9 +49,9 @@ def test_a_members_audit_entries_by_subject(store: SqlStore) -> None:
     reg = registration(d.units[0], d.communities[0])
     other = registration(d.units[0], d.communities[0])
     member_id, other_id = register(store, city, [reg, other])
-    store.update_member(city, member_id, attrs.evolve(reg, specialty="摄影"))
-    store.update_member(city, other_id, attrs.evolve(other, specialty="书法"))
-    store.update_member(city, member_id, attrs.evolve(reg, specialty="法律"))
+    store.members.update_member(city, member_id, attrs.evolve(reg, specialty="摄影"))
+    store.members.update_member(city, other_id, attrs.evolve(other, specialty="书法"))
+    store.members.update_member(city, member_id, attrs.evolve(reg, specialty="法律"))
     subject = f"member:{member_id}"
     entries = list(store.audit(city, AuditQuery(subject=subject, newest_first=True)))
     assert [e.action for e in entries] == ["member.edit", "member.edit"]

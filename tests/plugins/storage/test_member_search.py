@@ -13,7 +13,7 @@ from tests.plugins.storage.support import make_district, register, registration
 
 
 def _names(store: SqlStore, actor: object, query: MemberQuery) -> list[str]:
-    return sorted(m.name for m in store.list_members(actor, query).members)  # type: ignore[arg-type]
+    return sorted(m.name for m in store.members.list_members(actor, query).members)  # type: ignore[arg-type]
 
 
 def test_text_finds_by_name_initials_phone_and_code(store: SqlStore) -> None:
@@ -54,7 +54,7 @@ def test_text_finds_by_name_initials_phone_and_code(store: SqlStore) -> None:
     assert find("shanxue") == ["单雪"] and find("danx") == ["单雪"]
     assert find("zhangwei") == []
     # the member's number
-    wang = next(m for m in store.list_members(city, mine).members if m.name == "王建伟")
+    wang = next(m for m in store.members.list_members(city, mine).members if m.name == "王建伟")
     assert "王建伟" in find(str(wang.id))
 
 
@@ -63,7 +63,7 @@ def test_unit_operators_find_by_any_digits_of_the_phone(store: SqlStore) -> None
     city = support.city(store)
     name, phone = support.person()
     register(store, city, [registration(d.units[0], d.communities[0], (name, phone))])
-    store.save_operator(city, Operator("unit_search", Scope(Role.UNIT, d.units[0])))
+    store.operators.save_operator(city, Operator("unit_search", Scope(Role.UNIT, d.units[0])))
     unit = support.actor(store, "unit_search")
     assert _names(store, unit, MemberQuery(text=phone[2:8])) == [name]
     assert _names(store, unit, MemberQuery(text=phone[3:9], unit=d.units[1])) == []
@@ -93,12 +93,12 @@ def test_members_are_counted_by_unit_and_status(store: SqlStore) -> None:
     regs = [registration(d.units[i % 2], d.communities[0]) for i in range(5)]
     ids = register(store, city, regs)
     support.route(store, ids[:1], d)
-    by_district = store.count_members(city, MemberQuery(unit=d.code), 2)
+    by_district = store.members.count_members(city, MemberQuery(unit=d.code), 2)
     assert {(str(c.unit), c.status, c.count) for c in by_district} == {
         (str(d.code), MemberStatus.REGISTERED, 4),
         (str(d.code), MemberStatus.ROUTED, 1),
     }
-    by_unit = store.count_members(city, MemberQuery(unit=d.code), 3)
+    by_unit = store.members.count_members(city, MemberQuery(unit=d.code), 3)
     assert sorted((str(c.unit), c.status.value, c.count) for c in by_unit) == sorted(
         [
             (str(d.units[0]), "registered", 2),
@@ -106,7 +106,7 @@ def test_members_are_counted_by_unit_and_status(store: SqlStore) -> None:
             (str(d.units[1]), "registered", 2),
         ]
     )
-    searched = store.count_members(city, MemberQuery(unit=d.code, text=regs[1].name), 2)
+    searched = store.members.count_members(city, MemberQuery(unit=d.code, text=regs[1].name), 2)
     assert [(c.status, c.count) for c in searched] == [(MemberStatus.REGISTERED, 1)]
 
 

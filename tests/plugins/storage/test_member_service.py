@@ -137,7 +137,10 @@ def _world(store: SqlStore) -> World:
     assert result.new == len(regs)
     from partyreg_core.members.model import MemberQuery
 
-    ids = [store.list_members(city, MemberQuery(name=n, phone=p)).members[0].id for n, p in people]
+    ids = [
+        store.members.list_members(city, MemberQuery(name=n, phone=p)).members[0].id
+        for n, p in people
+    ]
     support.route(store, ids[:3], d, 0)
     support.route(store, ids[3:], d, 1)
     with store.engine.begin() as conn:
@@ -213,9 +216,9 @@ def _apply(w: World, op: tuple[Any, ...]) -> None:
             store.undo_batch(w.city, w.batches.pop())
     elif kind == "transfer":
         _, m, day = op
-        now = store.get_member(w.city, w.ids[m]).unit_code
+        now = store.members.get_member(w.city, w.ids[m]).unit_code
         to = next(u for u in w.d.units if u != now) if now in w.d.units else w.d.units[0]
-        store.transfer_member(w.city, w.ids[m], to, _day(*day), "工作调动", TODAY)
+        store.members.transfer_member(w.city, w.ids[m], to, _day(*day), "工作调动", TODAY)
     elif kind == "merge_unit":
         change = OrgChange(
             ChangeKind.MERGE, _day(*op[1]), "合并", unit=str(w.d.units[1]), to=str(w.d.units[0])

@@ -18,16 +18,16 @@ from tests.plugins.storage.support import batch, make_district, registration
 def test_operators_are_added_listed_rescoped_and_disabled(store: SqlStore) -> None:
     d = make_district(store)
     city = support.city(store)
-    saved = store.save_operator(city, Operator("li", Scope(Role.DISTRICT, d.code)))
+    saved = store.operators.save_operator(city, Operator("li", Scope(Role.DISTRICT, d.code)))
     assert saved.id is not None and saved.scope == Scope(Role.DISTRICT, d.code)
-    assert store.find_operator("li") == saved
-    assert "li" in [o.name for o in store.operators(city)]
+    assert store.operators.find_operator("li") == saved
+    assert "li" in [o.name for o in store.operators.operators(city)]
     communities = frozenset(c.id for c in d.communities)
-    moved = store.save_operator(
+    moved = store.operators.save_operator(
         city, attrs.evolve(saved, scope=Scope(Role.INSTRUCTOR, communities=communities))
     )
     assert moved.scope.communities == communities and moved.role is Role.INSTRUCTOR
-    off = store.save_operator(city, attrs.evolve(moved, disabled=True))
+    off = store.operators.save_operator(city, attrs.evolve(moved, disabled=True))
     assert off.disabled
     entries = [
         e for e in store.audit(city, AuditQuery(action="operator")) if e.subject == "operator:li"
@@ -40,19 +40,19 @@ def test_only_city_operators_manage_operators(store: SqlStore) -> None:
     d = make_district(store)
     district = support.add_operator(store, Role.DISTRICT, d.code)
     with pytest.raises(NotPermittedError):
-        store.save_operator(district, Operator("x", Scope(Role.UNIT, d.units[0])))
+        store.operators.save_operator(district, Operator("x", Scope(Role.UNIT, d.units[0])))
     with pytest.raises(NotPermittedError):
-        store.operators(district)
+        store.operators.operators(district)
 
 
 def test_the_last_city_operator_cannot_be_disabled(store: SqlStore, backend: str) -> None:
     city = support.city(store)
-    others = [o for o in store.operators(city) if o.role is Role.CITY and not o.disabled]
+    others = [o for o in store.operators.operators(city) if o.role is Role.CITY and not o.disabled]
     for other in others:
         if other.name != city.name:
-            store.save_operator(city, attrs.evolve(other, disabled=True))
+            store.operators.save_operator(city, attrs.evolve(other, disabled=True))
     with pytest.raises(ConflictError, match="最后一个市级操作员"):
-        store.save_operator(city, attrs.evolve(city.operator, disabled=True))
+        store.operators.save_operator(city, attrs.evolve(city.operator, disabled=True))
 
 
 def test_a_scope_must_name_known_codes_and_communities(store: SqlStore) -> None:
@@ -60,9 +60,11 @@ def test_a_scope_must_name_known_codes_and_communities(store: SqlStore) -> None:
 
     city = support.city(store)
     with pytest.raises(NotFoundError):
-        store.save_operator(city, Operator("y", Scope(Role.UNIT, OrgCode(("008", "998", "001")))))
+        store.operators.save_operator(
+            city, Operator("y", Scope(Role.UNIT, OrgCode(("008", "998", "001"))))
+        )
     with pytest.raises(NotFoundError):
-        store.save_operator(
+        store.operators.save_operator(
             city, Operator("y", Scope(Role.COMMUNITY, communities=frozenset({10**9})))
         )
 

@@ -34,14 +34,14 @@ def _register_on(store: SqlStore, regs: list, day: date = REG_DAY) -> list[int]:
     assert not result.rejected and result.new == len(regs)
     ids = []
     for reg in regs:
-        page = store.list_members(city, MemberQuery(name=reg.name, phone=reg.phone))
+        page = store.members.list_members(city, MemberQuery(name=reg.name, phone=reg.phone))
         ids.append(page.members[0].id)
     return ids
 
 
 def _counts(store: SqlStore, day: date, under: OrgCode, depth: int) -> dict[str, int]:
     found: Counter[str] = Counter()
-    for c in store.count_members_on(support.city(store), day, depth, under):
+    for c in store.members.count_members_on(support.city(store), day, depth, under):
         found[str(c.unit)] += c.count
     return dict(found)
 
@@ -105,7 +105,7 @@ def test_a_merge_carries_units_members_routes_and_communities(store: SqlStore) -
     assert clash.value.code == "orgchange.community_clash"
     assert tree.resolve(a.units[0], date(2024, 9, 30)).code == a.units[0]
     # members re-coded (including the one registered at the district itself)
-    members = {m.id: m for m in store.iter_members(city, MemberQuery(unit=new_code))}
+    members = {m.id: m for m in store.members.iter_members(city, MemberQuery(unit=new_code))}
     assert set(members) == set(ids_a + ids_b)
     for member_id, reg in zip(ids_a + ids_b, regs_a + at_a + regs_b, strict=True):
         want = new_code if reg.unit_code in (a.code, b.code) else expected[reg.unit_code]
@@ -180,8 +180,8 @@ def test_a_move_recodes_the_subtree_and_its_operators(store: SqlStore) -> None:
     new = d.units[1].child(1)
     assert [(m.old, m.new) for m in plan.moves] == [(d.units[0], new), (sub, new.child(1))]
     assert tree.next_child(d.units[1]) == new  # it took the next free code
-    assert store.get_member(city, member).unit_code == new.child(1)
-    moved_op = store.find_operator(unit_op.name)
+    assert store.members.get_member(city, member).unit_code == new.child(1)
+    moved_op = store.operators.find_operator(unit_op.name)
     assert moved_op is not None and moved_op.scope.code == new
     assert _counts(store, date(2024, 9, 30), d.code, 4) == {str(sub): 1}
     assert _counts(store, CHANGE_DAY, d.code, 5) == {str(new.child(1)): 1}
@@ -204,7 +204,7 @@ def test_a_move_recodes_the_subtree_and_its_operators(store: SqlStore) -> None:
         today=TODAY,
     )
     final = plan.moves[-1].new
-    assert store.get_member(city, second).unit_code == final
+    assert store.members.get_member(city, second).unit_code == final
     assert str(final) in {t.key for t in store.activity_totals(city, RollupKey.UNIT)}
     assert _counts(store, date(2024, 9, 30), d.units[2], 3) == {str(d.units[2]): 1}
     assert _counts(store, CHANGE_DAY, d.units[1].child(2), 4) == {str(d.units[1].child(2)): 1}
@@ -249,7 +249,7 @@ def test_retire_rename_and_next_code_never_reuses(store: SqlStore) -> None:
         today=TODAY,
     )
     assert plan.changes[0].code == d.code.child(3)
-    assert store.get_member(city, member).unit_code == d.units[1]
+    assert store.members.get_member(city, member).unit_code == d.units[1]
 
 
 def test_a_dry_run_writes_nothing_and_a_bad_change_refuses_all(store: SqlStore) -> None:
@@ -298,13 +298,15 @@ def test_member_transfer_keeps_community_and_history(store: SqlStore) -> None:
     )  # fmt: skip
     other_unit = support.add_operator(store, Role.UNIT, b.units[0])
     with pytest.raises(Exception):  # the new unit does not see the member yet  # noqa: B017
-        store.transfer_member(other_unit, member, b.units[0], CHANGE_DAY, "调动", TODAY)
+        store.members.transfer_member(other_unit, member, b.units[0], CHANGE_DAY, "调动", TODAY)
     old_unit = support.add_operator(store, Role.UNIT, a.units[0])
-    moved = store.transfer_member(old_unit, member, b.units[0], CHANGE_DAY, "工作调动", TODAY)
+    moved = store.members.transfer_member(
+        old_unit, member, b.units[0], CHANGE_DAY, "工作调动", TODAY
+    )
     assert moved.unit_code == b.units[0]
     assert moved.community_id == a.communities[0].id and moved.district_code == a.code
     # the new unit sees the member now; its ledger has the activities from the transfer on
-    assert store.get_member(other_unit, member).unit_code == b.units[0]
+    assert store.members.get_member(other_unit, member).unit_code == b.units[0]
     assert [x.day for x in store.member_activities(other_unit, member)] == [date(2024, 11, 10)]
     assert _counts(store, date(2024, 9, 30), a.code, 3) == {str(a.units[0]): 1}
     assert _counts(store, date(2024, 9, 30), b.code, 3) == {}
@@ -320,10 +322,10 @@ def test_member_transfer_keeps_community_and_history(store: SqlStore) -> None:
         city, [OrgChange(ChangeKind.RETIRE, CHANGE_DAY, "撤销", unit=str(a.units[1]))], today=TODAY
     )
     with pytest.raises(ValidationError) as caught:
-        store.transfer_member(city, member, a.units[1], TODAY, "x", TODAY)
+        store.members.transfer_member(city, member, a.units[1], TODAY, "x", TODAY)
     assert caught.value.code == "code.retired"
     with pytest.raises(NotFoundError):
-        store.transfer_member(city, member, OrgCode(("008", "999")), TODAY, "x", TODAY)
+        store.members.transfer_member(city, member, OrgCode(("008", "999")), TODAY, "x", TODAY)
 
 
 def test_leaving_and_retiring(store: SqlStore) -> None:
@@ -333,21 +335,23 @@ def test_leaving_and_retiring(store: SqlStore) -> None:
     unit_op = support.add_operator(store, Role.UNIT, d.units[0])
     other = support.add_operator(store, Role.UNIT, d.units[1])
     with pytest.raises(Exception):  # noqa: B017  (not in its scope: not even found)
-        store.leave_member(other, ids[0], CHANGE_DAY, "调离", TODAY)
-    left = store.leave_member(unit_op, ids[0], CHANGE_DAY, "调离本市", TODAY)
+        store.members.leave_member(other, ids[0], CHANGE_DAY, "调离", TODAY)
+    left = store.members.leave_member(unit_op, ids[0], CHANGE_DAY, "调离本市", TODAY)
     assert left.left_on == CHANGE_DAY and left.left_reason == "调离本市"
-    stays = store.retire_member(unit_op, ids[1], CHANGE_DAY, "", True, TODAY)
+    stays = store.members.retire_member(unit_op, ids[1], CHANGE_DAY, "", True, TODAY)
     assert stays.retired_on == CHANGE_DAY and stays.left_on is None
-    gone = store.retire_member(unit_op, ids[2], CHANGE_DAY, "", False, TODAY)
+    gone = store.members.retire_member(unit_op, ids[2], CHANGE_DAY, "", False, TODAY)
     assert gone.left_on == CHANGE_DAY and gone.left_reason.startswith("退休")
     with pytest.raises(ConflictError):
-        store.leave_member(unit_op, ids[0], TODAY, "again", TODAY)
+        store.members.leave_member(unit_op, ids[0], TODAY, "again", TODAY)
     with pytest.raises(ValidationError):
-        store.leave_member(unit_op, ids[3], date(2025, 1, 1), "future", TODAY)
+        store.members.leave_member(unit_op, ids[3], date(2025, 1, 1), "future", TODAY)
     # current lists leave them out; a past day still counts them
-    current = {m.id for m in store.iter_members(city, MemberQuery(unit=d.code))}
+    current = {m.id for m in store.members.iter_members(city, MemberQuery(unit=d.code))}
     assert current == {ids[1], ids[3]}
-    everyone = {m.id for m in store.iter_members(city, MemberQuery(unit=d.code, include_left=True))}
+    everyone = {
+        m.id for m in store.members.iter_members(city, MemberQuery(unit=d.code, include_left=True))
+    }
     assert everyone == set(ids)
     assert _counts(store, date(2024, 9, 30), d.code, 3) == {str(d.units[0]): 4}
     assert _counts(store, CHANGE_DAY, d.code, 3) == {str(d.units[0]): 2}

@@ -157,7 +157,7 @@ def test_the_store_refuses_to_run_with_row_level_security_off(pg_store: SqlStore
     try:
         fresh = SqlStore(pg_store.url)
         with pytest.raises(NotPermittedError, match="行级安全") as caught:
-            fresh.list_members(unit, MemberQuery())
+            fresh.members.list_members(unit, MemberQuery())
         assert caught.value.code == "store.rls_off"
         fresh.close()
     finally:
@@ -190,14 +190,14 @@ def test_bulk_loads_go_through_copy_and_a_staging_table(
 def test_an_unreachable_server_says_try_again() -> None:
     store = SqlStore("postgresql://postgres@127.0.0.1:1/partyreg")
     with pytest.raises(TemporaryError, match="重试") as caught:
-        store.find_operator("x")
+        store.operators.find_operator("x")
     assert caught.value.exit_code == 3
 
 
 def test_a_missing_database_says_how_to_create_it(pg_database: str) -> None:
     store = SqlStore(support.pg_url("partyreg_no_such_database"))
     with pytest.raises(ValidationError, match="createdb"):
-        store.find_operator("x")
+        store.operators.find_operator("x")
 
 
 def test_a_clean_batch_takes_the_direct_path_and_anything_else_the_checked_one(

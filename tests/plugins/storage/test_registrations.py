@@ -26,14 +26,14 @@ def test_new_members_are_written_with_every_field(store: SqlStore) -> None:
     result = store.write_registrations(city, batch(rows=1, on=date(2024, 8, 20)), [reg])
     assert (result.new, result.changed, result.unchanged, result.written) == (1, 0, 0, 1)
     assert result.committed
-    [member] = store.list_members(city, MemberQuery(name=reg.name)).members
+    [member] = store.members.list_members(city, MemberQuery(name=reg.name)).members
     assert member.registration == reg
     assert member.status is MemberStatus.REGISTERED
     assert member.community_id == d.communities[1].id  # resolved in the directory
     assert member.district_code == d.code
     assert member.registered_on == date(2024, 8, 20)
     assert member.batch_id == result.batch_id
-    assert store.get_member(city, member.id) == member
+    assert store.members.get_member(city, member.id) == member
 
 
 def test_reimporting_the_same_rows_changes_nothing(store: SqlStore) -> None:
@@ -59,7 +59,7 @@ def test_changed_fields_of_the_same_units_member_update_it_and_are_audited(store
     changed = attrs.evolve(reg, posts=("5",), address="淮海路1号", unit_and_title="市民政局 科长")
     result = store.write_registrations(city, batch(rows=1), [changed])
     assert (result.new, result.changed, result.unchanged) == (0, 1, 0)
-    [member] = store.list_members(city, MemberQuery(name=reg.name)).members
+    [member] = store.members.list_members(city, MemberQuery(name=reg.name)).members
     assert member.registration == changed
     entry = next(e for e in store.audit(city, AuditQuery()) if e.batch_id == result.batch_id)
     assert entry.action == "import.registrations"
@@ -83,7 +83,7 @@ def test_the_same_person_registered_by_another_unit_is_a_conflict(store: SqlStor
     [rejection] = result.rejected
     assert rejection.code == "member.conflict" and str(d.units[0]) in rejection.message
     assert result.written == 0 and not result.committed
-    members = store.list_members(city, MemberQuery(name=reg.name)).members
+    members = store.members.list_members(city, MemberQuery(name=reg.name)).members
     assert [m.unit_code for m in members] == [d.units[0]]
 
 
@@ -103,7 +103,7 @@ def test_a_conflict_outside_the_scope_is_reported_without_naming_the_other_unit(
     assert rejection.code == "member.conflict"
     assert str(a.units[0]) not in rejection.message and "其他单位" in rejection.message
     assert support.count_rows(store, "members") == before
-    assert store.list_members(unit_b, MemberQuery()).total == 0
+    assert store.members.list_members(unit_b, MemberQuery()).total == 0
 
 
 def test_an_import_with_a_refused_row_writes_nothing_unless_asked(store: SqlStore) -> None:
@@ -156,10 +156,10 @@ def test_an_unresolved_community_is_kept_as_written(store: SqlStore) -> None:
     ref = CommunityRef(d.short_name, "无名街道", "无名社区")
     reg = registration(d.units[0], ref)
     support.register(store, support.city(store), [reg])
-    [member] = store.list_members(support.city(store), MemberQuery(name=reg.name)).members
+    [member] = store.members.list_members(support.city(store), MemberQuery(name=reg.name)).members
     assert member.community == ref and member.community_id is None
     assert member.district_code == d.code  # the district is known even so
-    found = store.list_members(support.city(store), MemberQuery(community=ref))
+    found = store.members.list_members(support.city(store), MemberQuery(community=ref))
     assert [m.id for m in found.members] == [member.id]
 
 
@@ -172,7 +172,7 @@ def test_a_changed_community_of_a_routed_member_becomes_a_change_request(store: 
     moved = attrs.evolve(reg, community=d.communities[1].ref, posts=("1",))
     result = store.write_registrations(city, batch(rows=1), [moved])
     assert result.change_requests == 1 and result.changed == 1
-    member = store.get_member(city, member_id)
+    member = store.members.get_member(city, member_id)
     assert member.community_id == d.communities[0].id  # not moved until approved
     assert member.posts == ("1",)
     assert support.count_rows(store, "change_requests") >= 1
@@ -184,15 +184,15 @@ def test_members_are_listed_in_pages_and_streamed_completely(store: SqlStore) ->
     regs = [registration(d.units[i % 2], d.communities[0]) for i in range(7)]
     support.register(store, city, regs)
     query = MemberQuery(unit=d.code, limit=3)
-    first = store.list_members(city, query)
-    second = store.list_members(city, attrs.evolve(query, offset=3))
+    first = store.members.list_members(city, query)
+    second = store.members.list_members(city, attrs.evolve(query, offset=3))
     assert first.total == second.total == 7
     assert len(first.members) == 3 and len(second.members) == 3
-    streamed = list(store.iter_members(city, MemberQuery(unit=d.code)))
+    streamed = list(store.members.iter_members(city, MemberQuery(unit=d.code)))
     assert len(streamed) == 7
     assert [m.id for m in streamed[:6]] == [m.id for m in first.members + second.members]
     assert [m.unit_code for m in streamed] == sorted(m.unit_code for m in streamed)
-    only = store.list_members(city, MemberQuery(unit=d.units[1]))
+    only = store.members.list_members(city, MemberQuery(unit=d.units[1]))
     assert {m.unit_code for m in only.members} == {d.units[1]}
 
 
@@ -201,7 +201,7 @@ def test_edit_and_remove_a_member(store: SqlStore) -> None:
     city = support.city(store)
     reg = registration(d.units[0], d.communities[0])
     [member_id] = support.register(store, city, [reg])
-    updated = store.update_member(city, member_id, attrs.evolve(reg, phone="13700001111"))
+    updated = store.members.update_member(city, member_id, attrs.evolve(reg, phone="13700001111"))
     assert updated.phone == "13700001111"
     edits = [
         e
@@ -209,10 +209,10 @@ def test_edit_and_remove_a_member(store: SqlStore) -> None:
         if e.subject == f"member:{member_id}"
     ]
     assert edits[-1].before == {"phone": reg.phone} and edits[-1].after == {"phone": "13700001111"}
-    removed = store.remove_member(city, member_id, "误登记")
+    removed = store.members.remove_member(city, member_id, "误登记")
     assert removed.id == member_id
     with pytest.raises(NotFoundError):
-        store.get_member(city, member_id)
+        store.members.get_member(city, member_id)
 
 
 def test_a_member_with_a_route_cannot_be_removed(store: SqlStore) -> None:
@@ -221,7 +221,7 @@ def test_a_member_with_a_route_cannot_be_removed(store: SqlStore) -> None:
     [member_id] = support.register(store, city, [registration(d.units[0], d.communities[0])])
     support.route(store, [member_id], d)
     with pytest.raises(ConflictError, match="分流记录"):
-        store.remove_member(city, member_id, "误登记")
+        store.members.remove_member(city, member_id, "误登记")
 
 
 def test_an_edit_that_makes_two_people_one_is_refused(store: SqlStore) -> None:
@@ -230,7 +230,7 @@ def test_an_edit_that_makes_two_people_one_is_refused(store: SqlStore) -> None:
     a, b = registration(d.units[0], d.communities[0]), registration(d.units[0], d.communities[0])
     first, _second = support.register(store, city, [a, b])
     with pytest.raises(ConflictError):
-        store.update_member(city, first, attrs.evolve(a, name=b.name, phone=b.phone))
+        store.members.update_member(city, first, attrs.evolve(a, name=b.name, phone=b.phone))
 
 
 def test_members_outside_the_scope_are_not_found_and_not_editable(store: SqlStore) -> None:
@@ -240,16 +240,16 @@ def test_members_outside_the_scope_are_not_found_and_not_editable(store: SqlStor
     [member_id] = support.register(store, city, [reg])
     outsider = support.add_operator(store, Role.DISTRICT, b.code)
     with pytest.raises(NotFoundError):
-        store.get_member(outsider, member_id)
+        store.members.get_member(outsider, member_id)
     with pytest.raises(NotFoundError):
-        store.update_member(outsider, member_id, reg)
+        store.members.update_member(outsider, member_id, reg)
     community = support.add_operator(store, Role.COMMUNITY, communities=[a.communities[0].id])
     with pytest.raises(NotFoundError):  # not routed there yet
-        store.get_member(community, member_id)
+        store.members.get_member(community, member_id)
     support.route(store, [member_id], a)
-    assert store.get_member(community, member_id).id == member_id  # routed there: visible
+    assert store.members.get_member(community, member_id).id == member_id  # routed there: visible
     with pytest.raises(NotPermittedError):  # but communities do not change registrations
-        store.update_member(community, member_id, attrs.evolve(reg, rank="县处级"))
+        store.members.update_member(community, member_id, attrs.evolve(reg, rank="县处级"))
 
 
 def test_batches_are_listed_for_their_operators(store: SqlStore) -> None:
@@ -310,7 +310,7 @@ def test_a_stream_is_written_in_chunks_as_one_batch(
     assert result.committed and (result.new, result.changed, result.written) == (4, 1, 5)
     assert decided == [True, True]  # once per write, after the rows ran out
     assert {r.name for r in fresh} <= {
-        m.name for m in store.list_members(city, MemberQuery()).members
+        m.name for m in store.members.list_members(city, MemberQuery()).members
     }
     query = AuditQuery(action="import.registrations", newest_first=True, limit=1)
     [entry] = store.audit(city, query)

@@ -128,7 +128,7 @@ def test_a_committee_routes_its_members_through_the_districts_they_live_in(
     assert by_district[d2.code][RouteOutcome.ROUTED] == 2
     assert by_district[d2.code][RouteOutcome.QUEUED] == 1
     # the district the city-level members live in now sees them
-    seen = {m.id for m in store.iter_members(s["d1_op"], MemberQuery())}
+    seen = {m.id for m in store.members.iter_members(s["d1_op"], MemberQuery())}
     assert {m for m, v in rows.items() if v[1] == str(d1.code)} <= seen
 
 

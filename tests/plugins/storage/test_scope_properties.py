@@ -138,7 +138,7 @@ def test_no_query_leaks_outside_the_scope(store: SqlStore, store_url: str, pm, p
             store.route_members(
                 city, [Route(member_id, routed_to.district_code, routed_to.id)], date(2024, 9, 5)
             )
-        member = store.get_member(city, member_id)
+        member = store.members.get_member(city, member_id)
         model[member_id] = (str(reg.unit_code), member)
     rows = []
     hours = {}
@@ -163,7 +163,7 @@ def test_no_query_leaks_outside_the_scope(store: SqlStore, store_url: str, pm, p
         else:
             scope = Scope(Role.CITY)
         name = f"prop{support.person()[1]}"
-        store.save_operator(city, Operator(name, scope))
+        store.operators.save_operator(city, Operator(name, scope))
         ws = support.operator_workspace(store_url, store, name, plugin_manager=pm)
         try:
             _check(ws, scope, model, hours, district_of, year)

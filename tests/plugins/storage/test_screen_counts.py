@@ -19,7 +19,7 @@ from tests.plugins.storage.support import make_district, register, registration
 
 def _by_hand(store: SqlStore, actor: object) -> Counter[tuple[int, MemberStatus]]:
     counted: Counter[tuple[int, MemberStatus]] = Counter()
-    for member in store.iter_members(actor, MemberQuery()):  # type: ignore[arg-type]
+    for member in store.members.iter_members(actor, MemberQuery()):  # type: ignore[arg-type]
         if member.community_id is not None:
             counted[member.community_id, member.status] += 1
     return counted
@@ -34,9 +34,9 @@ def test_members_are_counted_by_community_and_status(store: SqlStore) -> None:
     support.route(store, ids[4:6], d, 1)  # ids[6] stays registered (its community known)
     result = store.routing.confirm_report_in(city, ids[:1], date(2024, 9, 6))
     assert not result.refused
-    store.leave_member(city, ids[5], date(2024, 9, 7), "调离本市", date(2024, 9, 8))
+    store.members.leave_member(city, ids[5], date(2024, 9, 7), "调离本市", date(2024, 9, 8))
 
-    counted = store.count_members_by_community(city, MemberQuery(unit=d.code))
+    counted = store.members.count_members_by_community(city, MemberQuery(unit=d.code))
     assert sorted(counted, key=lambda row: (row[0], row[1].value)) == [
         (first, MemberStatus.REGISTERED, 1),
         (first, MemberStatus.REPORTED_IN, 1),
@@ -45,7 +45,7 @@ def test_members_are_counted_by_community_and_status(store: SqlStore) -> None:
     ]
     assert [row[0] for row in counted] == sorted(row[0] for row in counted)  # in id order
     mine = {(cid, status) for cid, status, _n in counted}
-    whole = store.count_members_by_community(city, MemberQuery())
+    whole = store.members.count_members_by_community(city, MemberQuery())
     assert {(cid, s): n for cid, s, n in whole if (cid, s) in mine} == {
         (cid, s): n for cid, s, n in counted
     }
@@ -60,12 +60,13 @@ def test_counts_stay_within_the_operators_scope(store: SqlStore) -> None:
     support.route(store, ids[:2], d, 0)
     support.route(store, ids[2:], d, 1)
     community_op = support.add_operator(store, Role.COMMUNITY, communities=[second])
-    counted = store.count_members_by_community(community_op, MemberQuery())
+    counted = store.members.count_members_by_community(community_op, MemberQuery())
     assert counted == [(second, MemberStatus.ROUTED, 1)]
     assert dict(_by_hand(store, community_op)) == {(second, MemberStatus.ROUTED): 1}
     district_op = support.add_operator(store, Role.DISTRICT, d.code)
     assert {
-        (cid, n) for cid, _s, n in store.count_members_by_community(district_op, MemberQuery())
+        (cid, n)
+        for cid, _s, n in store.members.count_members_by_community(district_op, MemberQuery())
     } == {
         (first, 2),
         (second, 1),
@@ -80,7 +81,7 @@ def test_a_units_progress_by_community(store: SqlStore) -> None:
     regs = [registration(d.units[u], d.communities[k]) for u, k in places]
     store.write_registrations(city, support.batch(rows=len(regs), on=date(2024, 8, 1)), regs)
     ids = [
-        store.list_members(city, MemberQuery(name=r.name, phone=r.phone)).members[0].id
+        store.members.list_members(city, MemberQuery(name=r.name, phone=r.phone)).members[0].id
         for r in regs
     ]
     support.route(store, ids[:2], d, 0)

@@ -111,7 +111,7 @@ def test_a_token_of_a_member_who_left_no_longer_works(store: SqlStore) -> None:
     city = support.city(store)
     _text, token = _token(member_id)
     store.signin.add_token(city, token)
-    store.leave_member(city, member_id, NOW.date(), "调离", NOW.date())
+    store.members.leave_member(city, member_id, NOW.date(), "调离", NOW.date())
     found = store.signin.redeem_token(city, token.digest, NOW)
     assert found is not None and found.expires_at <= NOW
     assert attrs.evolve(found, expires_at=token.expires_at) == token

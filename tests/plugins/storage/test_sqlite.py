@@ -51,7 +51,7 @@ def test_a_busy_store_says_try_again(tmp_path: Path) -> None:
             )
         assert caught.value.exit_code == 3
         # readers are not blocked by a writer (WAL)
-        assert store.list_members(support.city(store), MemberQuery()).total == 0
+        assert store.members.list_members(support.city(store), MemberQuery()).total == 0
     finally:
         holder.execute("ROLLBACK")
         holder.close()
@@ -68,8 +68,8 @@ def test_unusable_files_and_folders_are_named(tmp_path: Path) -> None:
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"this is not a database at all, just text" * 100)
     with pytest.raises(ValidationError, match="不是可用的 partyreg 存储"):
-        SqlStore(f"sqlite:///{junk}").find_operator("x")
+        SqlStore(f"sqlite:///{junk}").operators.find_operator("x")
     with pytest.raises(NotFoundError, match="partyreg init"):
-        SqlStore(f"sqlite:///{tmp_path / 'missing.db'}").find_operator("x")
+        SqlStore(f"sqlite:///{tmp_path / 'missing.db'}").operators.find_operator("x")
     with pytest.raises(ValidationError, match="sqlite:///"):
         SqlStore("sqlite://")

@@ -231,7 +231,7 @@ def _statistics(store: SqlStore) -> dict[str, object]:
         out[by.value] = sorted(
             (t.key, t.hours, t.activities) for t in store.activity_totals(city, by, year=2101)
         )
-    people = list(store.iter_members(city, MemberQuery()))
+    people = list(store.members.iter_members(city, MemberQuery()))
     out["per_unit"] = sorted(Counter(str(m.unit_code) for m in people).items())
     out["per_community"] = sorted(Counter(m.community_id for m in people).items())
     return out
@@ -242,10 +242,10 @@ def test_retention_anonymises_members_who_left_long_enough_ago(own: SqlStore) ->
     d, regs, ids = _routed(own, 5)
     rows = [activity(r.person_key, date(2101, 3, 1), hours=1 + i) for i, r in enumerate(regs)]
     own.write_activities(city, batch(BatchKind.ACTIVITIES, len(rows)), rows)
-    member = own.get_member(city, ids[0])
-    own.update_member(city, ids[0], attrs_evolve(member.registration, specialty="书法"))
-    other = own.get_member(city, ids[3])
-    own.update_member(city, ids[3], attrs_evolve(other.registration, specialty="篆刻"))
+    member = own.members.get_member(city, ids[0])
+    own.members.update_member(city, ids[0], attrs_evolve(member.registration, specialty="书法"))
+    other = own.members.get_member(city, ids[3])
+    own.members.update_member(city, ids[3], attrs_evolve(other.registration, specialty="篆刻"))
     _set_left(own, ids[:2], date(2101, 6, 30))
     _set_left(own, ids[2:3], date(2101, 7, 1))
     before = _statistics(own)
@@ -261,18 +261,18 @@ def test_retention_anonymises_members_who_left_long_enough_ago(own: SqlStore) ->
     edits = [e.id for e in own.audit(city, AuditQuery(subject=f"member:{ids[0]}"))]
     assert dry.audit_entry_ids == tuple(edits) and len(edits) == 1
     # the dry run wrote nothing: not the members, not the log
-    assert own.get_member(city, ids[0]).name == regs[0].name
+    assert own.members.get_member(city, ids[0]).name == regs[0].name
     assert len(list(own.audit(city, AuditQuery()))) == audit_before
 
     done = own.run_retention(city, date(2104, 6, 30), 3, dry_run=False)
     assert done.member_ids == tuple(ids[:2])
     assert done.audit_entry_ids == dry.audit_entry_ids
     for i in ids[:2]:
-        m = own.get_member(city, i)
+        m = own.members.get_member(city, i)
         assert m.name == ANONYMOUS_NAME and m.phone == f"anon-{i}"
         assert (m.address, m.specialty, m.unit_and_title) == ("", "", ANONYMOUS)
         assert m.community_id == d.communities[0].id  # statistics keep the community
-    kept = own.get_member(city, ids[2])
+    kept = own.members.get_member(city, ids[2])
     assert kept.name == regs[2].name  # left a day later: not yet due
     assert _statistics(own) == before
     # no personal value of theirs is left in the audit log

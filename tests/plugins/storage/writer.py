@@ -28,7 +28,7 @@ def main(argv: list[str]) -> int:
     url, unit, district, street, community, first, count = argv[:7]
     shared = int(argv[7]) if len(argv) > 7 else 0
     store = SqlStore(url)
-    operator = store.find_operator("tester")
+    operator = store.operators.find_operator("tester")
     assert operator is not None
     actor = Actor(operator, "tester")
     ref = CommunityRef(district, street, community)
