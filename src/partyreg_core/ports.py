@@ -145,9 +145,10 @@ class Store(MemberRepository, OperatorRepository, Protocol):
     Every method that reads or writes campaign data takes the acting :class:`Actor` and works
     within its scope: rows outside it are neither returned nor changed, and a row named by id
     outside it is "not found" (nothing about it is revealed). Each write is one transaction
-    (all or nothing) and leaves one audit entry (a bulk write: one for its batch). The full
-    contract is the storage contract suite in ``tests/plugins/storage``; every backend passes it
-    unchanged. Errors are :class:`partyreg_core.errors.PartyregError`; a busy or unreachable
+    (all or nothing) and leaves one audit entry (a bulk write: one for its batch). The
+    contract per port ships as :mod:`partyreg_core.testing` (members and operators so far; the
+    rest is still in ``tests/plugins/storage``), run on SQLite, PostgreSQL and the in-memory
+    reference store; every backend passes it unchanged. Errors are :class:`partyreg_core.errors.PartyregError`; a busy or unreachable
     store is :class:`partyreg_core.errors.TemporaryError`.
     """
 
