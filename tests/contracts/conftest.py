@@ -23,8 +23,6 @@ from partyreg_plugins.sqlstore.store import SqlStore
 from tests.plugins.storage import support
 from tests.plugins.storage.conftest import pg_database  # noqa: F401  (the session's database)
 
-pytest_plugins = ["partyreg_core.testing.plugin"]
-
 
 class SqlHarness:
     """The contract suite's harness over a :class:`SqlStore` (SQLite or PostgreSQL)."""
