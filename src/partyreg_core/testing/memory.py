@@ -39,9 +39,8 @@ from partyreg_core.members.rules import (
     refuse_unit_edit,
     registration_changes,
 )
-from partyreg_core.operators.model import Actor, Operator, Role, Scope
+from partyreg_core.operators.model import Actor, Login, LoginKind, Operator, Role, Scope
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgTree, OrgUnit
-from partyreg_core.ports import Login, LoginKind
 from partyreg_core.records import CommunityRef, DirectoryEntry, Registration
 from partyreg_core.search import TermKind, parse_search
 from partyreg_core.testing.harness import (

@@ -7,9 +7,8 @@ import pytest
 
 from partyreg_core.audit import AuditQuery
 from partyreg_core.errors import ConflictError, NotFoundError, NotPermittedError
-from partyreg_core.operators.model import Operator, Role, Scope
+from partyreg_core.operators.model import Login, LoginKind, Operator, Role, Scope
 from partyreg_core.orgcodes import OrgCode
-from partyreg_core.ports import Login, LoginKind
 from partyreg_core.testing.harness import OS_USER, Harness, operator_name
 
 
