@@ -600,10 +600,18 @@ StoreOpener = Callable[[str], Store]
 
 @runtime_checkable
 class TableFormat(Protocol):
-    """A file format partyreg can read."""
+    """A file format partyreg can read (``name`` and ``extensions`` may be plain class
+    attributes; read-only here, so a frozen or constant one satisfies the protocol)."""
 
-    name: str
-    extensions: tuple[str, ...]
+    @property
+    def name(self) -> str:
+        """The format's name (``xlsx``, ``csv``)."""
+        ...
+
+    @property
+    def extensions(self) -> tuple[str, ...]:
+        """The file name endings it reads (``.xlsx``)."""
+        ...
 
     def sniff(self, path: Path, limits: ReadLimits) -> None:
         """Check, before parsing, that ``path`` really is of this format and is safe to read;
@@ -622,8 +630,15 @@ class TableFormat(Protocol):
 class Exporter(Protocol):
     """An export (``partyreg export NAME -o FILE``): an official form, a circular, a ledger."""
 
-    name: str
-    title: str
+    @property
+    def name(self) -> str:
+        """The export's name on the command line (``form1``)."""
+        ...
+
+    @property
+    def title(self) -> str:
+        """What it is, in Chinese (``附表1 登记表``)."""
+        ...
 
     def export(self, workspace: Any, target: Path, options: Mapping[str, Any]) -> int:
         """Write the export to ``target`` and return how many records it holds.
