@@ -11,6 +11,10 @@ from __future__ import annotations
 import pytest
 from hypothesis import settings
 
+# the shipped contract suite's fixtures (``harness``: the in-memory store unless a conftest
+# further down, such as tests/contracts', gives every backend)
+pytest_plugins = ["partyreg_core.testing.plugin"]
+
 settings.register_profile("partyreg", deadline=None)
 settings.load_profile("partyreg")
 

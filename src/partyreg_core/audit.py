@@ -13,7 +13,18 @@ from typing import Any
 
 import attrs
 
-from partyreg_core.ports import Change
+
+@attrs.frozen
+class Change:
+    """A committed change, as the audit log records it."""
+
+    actor: str
+    at: datetime
+    action: str
+    subject: str
+    before: Mapping[str, Any] | None = None
+    after: Mapping[str, Any] | None = None
+    on_behalf_of: str | None = None
 
 
 @attrs.frozen

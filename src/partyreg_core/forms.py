@@ -31,8 +31,8 @@ import attrs
 from partyreg_core.errors import ValidationError
 from partyreg_core.ledger import SERVICE_HEADERS
 from partyreg_core.members.fields import MEMBER_FIELDS
-from partyreg_core.ports import RawRow
 from partyreg_core.records import RowIssue, Severity
+from partyreg_core.sheets import RawRow
 from partyreg_core.text import clean, header_key
 
 T = TypeVar("T")

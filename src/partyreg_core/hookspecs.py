@@ -228,7 +228,7 @@ def partyreg_register_commands(cli: Any) -> None:
 def partyreg_on_changed(workspace: Workspace, change: Change) -> None:
     """Called after a change has been committed to the store (and to the audit log).
 
-    ``change`` is a :class:`partyreg_core.ports.Change`: who, when, the action (``member.add``,
+    ``change`` is a :class:`partyreg_core.audit.Change`: who, when, the action (``member.add``,
     ``route.assign``, ``sheet.confirm``, …), the subject and the before/after values. Use it to
     notify, to mirror into another system, or to keep statistics. Raising here does not undo the
     change; the error is logged.

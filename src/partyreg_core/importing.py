@@ -38,10 +38,11 @@ from partyreg_core.forms import (
 from partyreg_core.members.model import MemberQuery
 from partyreg_core.operators.model import Actor, Role
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgTree, OrgUnit, check_table, parse_code
-from partyreg_core.ports import RawRow, ReadLimits, Store, TableFormat
+from partyreg_core.ports import Store, TableFormat
 from partyreg_core.posts import PostCatalog
 from partyreg_core.records import CommunityRef, DirectoryEntry, RowIssue, Severity
 from partyreg_core.registrations import RegistrationContext, validate_registrations
+from partyreg_core.sheets import RawRow, ReadLimits
 from partyreg_core.wishes.rules import WishContext, validate_wish_rows
 
 _R = TypeVar("_R", covariant=True)

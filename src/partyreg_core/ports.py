@@ -5,16 +5,23 @@ core never imports a plugin.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
+# values that cross the ports are defined with their features (so that no feature module
+# imports this one); plugins may still import them from here
+from partyreg_core.audit import Change as Change
 from partyreg_core.members.port import MemberRepository
+from partyreg_core.operators.model import Login as Login
+from partyreg_core.operators.model import LoginKind as LoginKind
 from partyreg_core.operators.port import OperatorRepository
+from partyreg_core.sheets import RawRow as RawRow
+from partyreg_core.sheets import RawSheet as RawSheet
+from partyreg_core.sheets import ReadLimits as ReadLimits
 
 if TYPE_CHECKING:
     from partyreg_core.audit import AuditEntry, AuditQuery
@@ -103,30 +110,6 @@ class StoreCheck:
     warnings: tuple[StoreFinding, ...] = ()
 
 
-class LoginKind(enum.Enum):
-    """What the store's own login is, which decides what partyreg may do with it."""
-
-    FILE = "file"  #: SQLite: no login; the file's permissions decide who may open it
-    OPERATOR = "operator"  #: an operator's own database role (daily work)
-    ADMIN = "admin"  #: CREATEROLE, not a superuser: set-up only (init, operator add|disable)
-    SUPERUSER = "superuser"  #: superuser or BYPASSRLS: never for daily work
-    OTHER = "other"  #: a login that is none of these
-
-
-@attrs.frozen
-class Login:
-    """Who the store's connections log in as (``session_user`` on PostgreSQL).
-
-    :param kind: see :class:`LoginKind`.
-    :param name: the database login (``None`` for SQLite).
-    :param operator: for an operator's own role, the account it belongs to.
-    """
-
-    kind: LoginKind
-    name: str | None = None
-    operator: str | None = None
-
-
 @runtime_checkable
 class Store(Protocol):
     """A campaign store, chosen by the ``--db`` URL.
@@ -138,9 +121,10 @@ class Store(Protocol):
     Every method that reads or writes campaign data takes the acting :class:`Actor` and works
     within its scope: rows outside it are neither returned nor changed, and a row named by id
     outside it is "not found" (nothing about it is revealed). Each write is one transaction
-    (all or nothing) and leaves one audit entry (a bulk write: one for its batch). The full
-    contract is the storage contract suite in ``tests/plugins/storage``; every backend passes it
-    unchanged. Errors are :class:`partyreg_core.errors.PartyregError`; a busy or unreachable
+    (all or nothing) and leaves one audit entry (a bulk write: one for its batch). The
+    contract per port ships as :mod:`partyreg_core.testing` (members and operators so far; the
+    rest is still in ``tests/plugins/storage``), run on SQLite, PostgreSQL and the in-memory
+    reference store; every backend passes it unchanged. Errors are :class:`partyreg_core.errors.PartyregError`; a busy or unreachable
     store is :class:`partyreg_core.errors.TemporaryError`.
     """
 
@@ -447,67 +431,20 @@ StoreOpener = Callable[[str], Store]
 # ---------------------------------------------------------------------------------------------
 
 
-@attrs.frozen
-class ReadLimits:
-    """Limits that refuse hostile files before they are parsed (DESIGN.md §9 defaults), and
-    the size above which a workbook is read by the slower streaming reader.
-
-    ``max_uncompressed_bytes`` bounds the parts of a zip package together and each on its own;
-    ``max_ratio`` bounds the compression ratio of any part over 1 MiB and of the whole file.
-    ``streaming_threshold_bytes`` is compared with the uncompressed size of a workbook's sheets
-    and shared strings: the fast reader holds a whole sheet in memory (about 1.7 times its XML),
-    the streaming reader a row at a time.
-
-    ``max_rows`` and ``max_columns`` bound where a sheet's last cell with content may be (its
-    real extent, scanned from the sheet's XML, not what its ``<dimension>`` claims): rows up to
-    Excel's own 1,048,576, columns up to 256 (IV; the forms have under 30) — a cell beyond is a
-    note typed far away and the sheet is refused, naming it (decision 0065).
-    """
-
-    max_file_bytes: int = 1_000_000_000
-    max_uncompressed_bytes: int = 2_000_000_000
-    max_ratio: float = 100.0
-    streaming_threshold_bytes: int = 128 * 1024 * 1024
-    max_rows: int = 1_048_576
-    max_columns: int = 256
-
-
-@attrs.frozen
-class RawRow:
-    """One row of a sheet: its number as the spreadsheet (or a CSV record count) shows it, and
-    its cells as text (numbers as the digits they show, formulas by their cached value).
-
-    ``cells[i]`` is column ``i + 1`` (A is ``cells[0]``, also when the data starts further
-    right); trailing empty cells are dropped, and a row whose cells are all empty is not
-    yielded at all, so ``number`` may jump."""
-
-    number: int
-    cells: tuple[str, ...]
-
-
-@attrs.frozen
-class RawSheet:
-    """A visible sheet of a file: its name and a way to iterate its rows.
-
-    Each call of ``rows()`` reads the sheet again from the file, lazily, in row order; a reader
-    holds at most one sheet (the fast xlsx reader) or one row (CSV, streaming xlsx) in memory.
-    Reading may still raise :class:`partyreg_core.errors.ValidationError` (``file.*``) for a
-    fault only found mid-file, such as an unclosed quote in a CSV."""
-
-    name: str
-    rows: Callable[[], Iterator[RawRow]]
-    last_row: Callable[[], int | None] | None = None
-    """The number of the sheet's last row, when the format can tell without reading the rows
-    (an xlsx sheet's ``<dimension>``, a CSV file's line count); an estimate that only drives
-    a progress bar. ``None`` (or a call returning ``None``) when unknown."""
-
-
 @runtime_checkable
 class TableFormat(Protocol):
-    """A file format partyreg can read."""
+    """A file format partyreg can read (``name`` and ``extensions`` may be plain class
+    attributes; read-only here, so a frozen or constant one satisfies the protocol)."""
 
-    name: str
-    extensions: tuple[str, ...]
+    @property
+    def name(self) -> str:
+        """The format's name (``xlsx``, ``csv``)."""
+        ...
+
+    @property
+    def extensions(self) -> tuple[str, ...]:
+        """The file name endings it reads (``.xlsx``)."""
+        ...
 
     def sniff(self, path: Path, limits: ReadLimits) -> None:
         """Check, before parsing, that ``path`` really is of this format and is safe to read;
@@ -526,8 +463,15 @@ class TableFormat(Protocol):
 class Exporter(Protocol):
     """An export (``partyreg export NAME -o FILE``): an official form, a circular, a ledger."""
 
-    name: str
-    title: str
+    @property
+    def name(self) -> str:
+        """The export's name on the command line (``form1``)."""
+        ...
+
+    @property
+    def title(self) -> str:
+        """What it is, in Chinese (``附表1 登记表``)."""
+        ...
 
     def export(self, workspace: Any, target: Path, options: Mapping[str, Any]) -> int:
         """Write the export to ``target`` and return how many records it holds.
@@ -565,19 +509,6 @@ NotifierFactory = Callable[[Mapping[str, str]], Notifier]
 # ---------------------------------------------------------------------------------------------
 # Events
 # ---------------------------------------------------------------------------------------------
-
-
-@attrs.frozen
-class Change:
-    """A committed change, as the audit log records it."""
-
-    actor: str
-    at: datetime
-    action: str
-    subject: str
-    before: Mapping[str, Any] | None = None
-    after: Mapping[str, Any] | None = None
-    on_behalf_of: str | None = None
 
 
 @attrs.frozen

@@ -17,6 +17,7 @@ that no store reveals anything these predicates would not.
 
 from __future__ import annotations
 
+import enum
 from enum import StrEnum
 
 import attrs
@@ -268,3 +269,27 @@ def parse_role(text: str) -> Role:
         return aliases[value]
     names = "、".join(r.value for r in Role)
     raise ValidationError("role.unknown", f"未知的角色“{text}”：应为 {names} 之一。")
+
+
+class LoginKind(enum.Enum):
+    """What the store's own login is, which decides what partyreg may do with it."""
+
+    FILE = "file"  #: SQLite: no login; the file's permissions decide who may open it
+    OPERATOR = "operator"  #: an operator's own database role (daily work)
+    ADMIN = "admin"  #: CREATEROLE, not a superuser: set-up only (init, operator add|disable)
+    SUPERUSER = "superuser"  #: superuser or BYPASSRLS: never for daily work
+    OTHER = "other"  #: a login that is none of these
+
+
+@attrs.frozen
+class Login:
+    """Who the store's connections log in as (``session_user`` on PostgreSQL).
+
+    :param kind: see :class:`LoginKind`.
+    :param name: the database login (``None`` for SQLite).
+    :param operator: for an operator's own role, the account it belongs to.
+    """
+
+    kind: LoginKind
+    name: str | None = None
+    operator: str | None = None

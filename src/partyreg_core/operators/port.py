@@ -4,12 +4,9 @@ its login, the accounts, and the record of a refusal."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
-from partyreg_core.operators.model import Actor, Operator
-
-if TYPE_CHECKING:
-    from partyreg_core.ports import Login
+from partyreg_core.operators.model import Actor, Login, Operator
 
 
 class OperatorRepository(Protocol):

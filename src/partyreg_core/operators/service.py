@@ -24,11 +24,10 @@ from partyreg_core.errors import (
     ValidationError,
 )
 from partyreg_core.operators.identity import Identity
-from partyreg_core.operators.model import Actor, Operator, Role, Scope, parse_role
+from partyreg_core.operators.model import Actor, Login, LoginKind, Operator, Role, Scope, parse_role
 from partyreg_core.operators.port import OperatorRepository
 from partyreg_core.operators.rules import check_enabled, check_operator_name
 from partyreg_core.orgcodes import OrgUnit
-from partyreg_core.ports import Login, LoginKind
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,7 @@ under 008), units, communities and people.
 
 from __future__ import annotations
 
-import itertools
 import os
-import random
 import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
@@ -19,29 +17,28 @@ from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
 
-import attrs
-
 from partyreg_core import builtin
 from partyreg_core.batches import Batch, BatchKind, new_batch_id
-from partyreg_core.communities import Community
 from partyreg_core.members.model import Route
 from partyreg_core.operators.model import Actor, Operator, Role, Scope
 from partyreg_core.orgcodes import OrgCode, OrgKind, OrgUnit
 from partyreg_core.records import (
     Activity,
-    CommunityRef,
     DirectoryEntry,
-    Gender,
     Rating,
     Registration,
 )
+from partyreg_core.testing import harness
+
+# the shipped contract suite's data helpers, used here by name (support.person(), …)
+from partyreg_core.testing.harness import District, person, registration  # noqa: F401
 from partyreg_plugins.sqlstore.pg import Roles, drop_store_roles
 from partyreg_plugins.sqlstore.store import SqlStore
 
 #: The PostgreSQL server the suite uses (trust auth, a superuser); override with this variable.
 PG_URL = os.environ.get("PARTYREG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
-CITY = OrgCode(("008",))
-OS_USER = "tester"
+CITY = harness.CITY
+OS_USER = harness.OS_USER
 
 
 @cache
@@ -185,16 +182,6 @@ def city(store: SqlStore) -> Actor:
     return actor(store, OS_USER)
 
 
-_numbers = itertools.count(random.randrange(10_000_000))
-_names = itertools.count(1)
-
-
-def person() -> tuple[str, str]:
-    """A fresh (name, mobile)."""
-    n = next(_numbers)
-    return f"测试{n}", f"139{n % 100_000_000:08d}"
-
-
 def batch(
     kind: BatchKind = BatchKind.REGISTRATIONS, rows: int = 0, on: date | None = None
 ) -> Batch:
@@ -203,28 +190,12 @@ def batch(
     return Batch(new_batch_id(at, uuid.uuid4().hex[:6]), kind, "test.xlsx", OS_USER, at, on, rows)
 
 
-@attrs.frozen
-class District:
-    """A district made for one test: its code and name, its units, its communities."""
-
-    code: OrgCode
-    name: str
-    units: tuple[OrgCode, ...]
-    communities: tuple[Community, ...]
-
-    @property
-    def short_name(self) -> str:
-        """The 县区 name registrations and 附表4 use (``测5区``)."""
-        return self.name.removesuffix("委")
-
-
 def make_district(store: SqlStore, units: int = 2, communities: int = 2) -> District:
     """A new district under the city with ``units`` units and ``communities`` communities."""
     city_actor = city(store)
     tree = store.load_org_tree()
     code = tree.next_child(CITY)
-    n = next(_names)
-    name = f"测{code.segments[-1]}{n}区委"
+    name = harness.district_name(code)
     new_units = [OrgUnit(code, name, OrgKind.DISTRICT)] + [
         OrgUnit(code.child(i), f"{name}第{i}单位", OrgKind.UNIT) for i in range(1, units + 1)
     ]
@@ -241,30 +212,6 @@ def make_district(store: SqlStore, units: int = 2, communities: int = 2) -> Dist
     ]
     saved = store.save_communities(city_actor, batch(BatchKind.DIRECTORY, len(entries)), entries)
     return District(code, name, tuple(u.code for u in new_units[1:]), tuple(saved))
-
-
-def registration(
-    unit: OrgCode,
-    community: Community | CommunityRef,
-    who: tuple[str, str] | None = None,
-    **changes: Any,
-) -> Registration:
-    """A registration of ``who`` (default a fresh person) by ``unit``, reporting in at
-    ``community``."""
-    name, phone = who or person()
-    ref = community.ref if isinstance(community, Community) else community
-    reg = Registration(
-        unit_code=unit,
-        name=name,
-        gender=Gender.FEMALE,
-        unit_and_title="市民政局 科员",
-        posts=("3", "8"),
-        phone=phone,
-        community=ref,
-        specialty="医生",
-        address="北京路12号3栋201室",
-    )
-    return attrs.evolve(reg, **changes)
 
 
 def register(store: SqlStore, by: Actor, regs: Sequence[Registration]) -> list[int]:
@@ -291,7 +238,7 @@ def add_operator(
     store: SqlStore, role: Role, code: OrgCode | None = None, communities: Sequence[int] = ()
 ) -> Actor:
     """A new operator with the given scope, acting for itself."""
-    name = f"op{next(_names)}"
+    name = harness.operator_name()
     store.operators.save_operator(
         city(store), Operator(name, Scope(role, code, frozenset(communities)))
     )
