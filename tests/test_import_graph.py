@@ -27,8 +27,11 @@ KNOWN: dict[str, frozenset[str]] = {
     "sqlstore": frozenset(
         "partyreg_plugins.sqlstore." + name
         for name in [
+            "activities",
             "db",
             "events",
+            "members",
+            "operators",
             "feedback",
             "notify",
             "nudges",
