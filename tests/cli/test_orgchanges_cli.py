@@ -375,7 +375,7 @@ def test_service_summaries_group_each_activity_under_its_days_codes(db: str) -> 
     totals = {t.key: (t.hours, t.activities) for t in rollup}
     assert totals == _grouped(before, 2014, 2)
     store.close()
-    ledger = Workspace(db, os_user=getpass.getuser()).ledger("008.001.001", year=2014)
+    ledger = Workspace(db, os_user=getpass.getuser()).feedback.ledger("008.001.001", year=2014)
     assert len(ledger) == len(places) and {line.unit_code for line in ledger} == {"008.001.001"}
     assert sum(line.activities for line in ledger) == len(places)
     assert round(sum(line.hours for line in ledger), 2) == round(

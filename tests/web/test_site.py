@@ -112,7 +112,7 @@ def test_another_members_record_is_never_reachable(run: Runner, client: TestClie
     # nothing the member can send names another member
     post_json(client, "/api/me/activities", {"date": "2014-10-02", "hours": "1",
               "content": "义诊", "member_id": li})  # fmt: skip
-    li_activities = Workspace(run.db).activities(member_id=li)
+    li_activities = Workspace(run.db).feedback.activities(member_id=li)
     assert li_activities == []
 
 
